@@ -1,0 +1,177 @@
+"""The continuation compiler: Python source -> resumable Python (pure, no I/O but `load_module`).
+
+Passes, each in its own module, in order:
+
+    mangle     private names mangled as CPython would (so method resumers agree)
+    desugar    reject what cannot migrate; lift suspending lambdas/comprehensions into defs;
+               zero-argument super()
+    scopes     variables shared with closures move into boxes
+    anf        every call that may suspend becomes a numbered Point statement; with/finally/
+               for/while desugared where a point hides inside them
+    lower      try statements guarded against captures; Points -> capture handlers
+    resumers   one resumer function per point
+
+`compile_source` returns a `CompiledModule` (registry.py). The import hook is in hook.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import sys
+from types import CodeType, ModuleType
+
+from swarm.compiler.analysis import ModuleFacts
+from swarm.compiler.anf import Linearizer, Point
+from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
+from swarm.compiler.errors import CompileError, InternalCompilerError
+from swarm.compiler.lower import guard_trys, lower_points
+from swarm.compiler.mangle import mangle_private_names
+from swarm.compiler.registry import (CompiledModule, PointInfo, new_module_instance, register,
+                                     source_hash)
+from swarm.compiler.resumers import ResumerBuilder
+from swarm.compiler.scopes import box_cells
+
+__all__ = ["CompileError", "CompiledModule", "compile_source", "compile_file", "load_module"]
+
+
+def compile_source(source: str, filename: str, name: str) -> CompiledModule:
+    """Compile one module's source. Cached by source hash: the same source compiles once."""
+    from swarm.compiler import registry
+
+    digest = source_hash(source)
+    cached = registry._by_hash.get(digest)
+    if cached is not None and cached.filename == filename:
+        return cached
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as e:
+        raise CompileError(e.msg, filename, e.lineno or 0, e.offset or 0) from None
+    facts = ModuleFacts(tree)
+    mangle_private_names(tree)
+    desugar_module(tree, facts, filename)
+    box_cells(tree, filename)
+    points: dict[int, PointInfo] = {}
+    temp_names: dict[str, str] = {}
+    counter = itertools.count(1)
+    lin = Linearizer(facts, filename, points, temp_names, counter)
+    lin.module(tree)
+
+    resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
+    start_points: dict[str, int] = {}
+    for node, state in lin.functions:
+        node.body = guard_trys(node.body, facts)
+        builder = ResumerBuilder(node, state, facts)
+        for p in state.points:
+            resumer_defs.append((p, builder.build(p), state, _display(node, state)))
+        if state.is_generator:
+            p0 = next(counter)
+            points[p0] = PointInfo(state.qualname, filename, node.lineno, node.col_offset + 1)
+            node.sw_start_point = p0
+            resumer_defs.append((p0, builder.build(p0, yield_start=True), state,
+                                 _display(node, state)))
+    for node, state in lin.functions:
+        node.body = lower_points(node.body, state.is_module, facts)
+    for _, fn, state, _ in resumer_defs:
+        fn.body = lower_points(fn.body, state.is_module, facts)
+
+    res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
+    for t in (tree, res_module):
+        ast.fix_missing_locations(t)
+        _check_no_markers(t)
+    code = _fix_names(compile(tree, filename, "exec"), None)
+    rcode = compile(res_module, filename, "exec")
+    by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
+    resumers = {}
+    for p, _, state, (co_name, qualname) in resumer_defs:
+        raw = by_name[f"_sw_resume_{p}"]
+        resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
+    compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
+                              code=code, resumers=resumers, points=points,
+                              temp_names=temp_names)
+    compiled.start_points = {compiled.code_key(c): p for c, p in _generator_starts(
+        code, lin.functions)}
+    return register(compiled)
+
+
+def _display(node, state) -> tuple[str, str]:
+    if state.is_module:
+        return "<module>", "<module>"
+    return node.name, node.sw_qualname
+
+
+_LIFTED = re.compile(r"_sw_(lambda|listcomp|setcomp|dictcomp|genexpr|any|all)_\d+")
+
+
+def _fix_names(code: CodeType, resumer: tuple[str, str, str] | None) -> CodeType:
+    """Give resumers their function's name and qualname (and nested code the matching
+    prefix), and lifted lambdas/comprehensions their usual display names."""
+    consts = list(code.co_consts)
+    changed = False
+    for i, c in enumerate(consts):
+        if isinstance(c, CodeType):
+            consts[i] = _fix_names(c, resumer)
+            changed = changed or consts[i] is not c
+    replace = {}
+    qualname = code.co_qualname
+    if resumer is not None:
+        raw, co_name, new_qualname = resumer
+        if code.co_name == raw:
+            replace["co_name"] = co_name
+            qualname = new_qualname
+        elif qualname.startswith(raw + "."):
+            prefix = "" if new_qualname == "<module>" else new_qualname + "."
+            old = qualname
+            qualname = prefix + qualname[len(raw) + 1:]
+            if prefix == "":
+                qualname = qualname.removeprefix("<locals>.")
+            # a class body stores its __qualname__ as a constant string
+            consts = [qualname if (c == old) else c for c in consts]
+            changed = True
+    m = _LIFTED.search(code.co_name)
+    if m:
+        replace["co_name"] = DISPLAY_NAMES[m.group(1)]
+    qualname = _LIFTED.sub(lambda m: DISPLAY_NAMES[m.group(1)], qualname)
+    if qualname != code.co_qualname:
+        replace["co_qualname"] = qualname
+    if changed:
+        replace["co_consts"] = tuple(consts)
+    return code.replace(**replace) if replace else code
+
+
+def _generator_starts(code: CodeType, functions):
+    """(code object, start point) for each generator function of the module code."""
+    wanted = {}
+    for node, state in functions:
+        p = getattr(node, "sw_start_point", None)
+        if p is not None:
+            wanted[(node.lineno, node.name)] = p
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        key = (c.co_firstlineno, c.co_name)
+        if key in wanted and c.co_flags & 0x20:  # CO_GENERATOR
+            yield c, wanted[key]
+        todo.extend(x for x in c.co_consts if isinstance(x, CodeType))
+
+
+def _check_no_markers(tree: ast.AST) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, Point):
+            raise InternalCompilerError(f"a Point marker survived lowering (line {node.lineno})")
+
+
+def compile_file(path: str, name: str) -> CompiledModule:
+    with open(path, encoding="utf-8") as f:
+        return compile_source(f.read(), path, name)
+
+
+def load_module(path: str, name: str, register_in_sys: bool = True) -> ModuleType:
+    """Compile the file at `path` and execute it as module `name`."""
+    compiled = compile_file(path, name)
+    module = new_module_instance(name, compiled.source_hash)
+    if register_in_sys:
+        sys.modules[name] = module
+    exec(compiled.code, module.__dict__)
+    return module

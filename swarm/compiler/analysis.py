@@ -1,0 +1,96 @@
+"""Facts about a module's AST the passes share: which calls may suspend, which names a
+statement binds, and the temp-name allocator."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import itertools
+
+#: builtins that are plain calls, never suspension points, unless the module rebinds the name.
+#: (If user code reached through one of them suspends - a key function, a __str__ - the
+#: capture's callee check reports NotMigratable: C code cannot be captured.)
+SAFE_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) - {"next"}
+
+TEMP_PREFIX = "_sw_"
+
+
+class ModuleFacts:
+    def __init__(self, tree: ast.Module) -> None:
+        self.bound = bound_anywhere(tree)
+        self._ids = itertools.count(1)
+
+    def temp(self, hint: str) -> str:
+        return f"{TEMP_PREFIX}{hint}{next(self._ids)}"
+
+    def is_builtin(self, name: str) -> bool:
+        return name in SAFE_BUILTINS and name not in self.bound
+
+    def is_next(self, call: ast.Call) -> bool:
+        return (isinstance(call.func, ast.Name) and call.func.id == "next"
+                and "next" not in self.bound and 1 <= len(call.args) <= 2 and not call.keywords)
+
+    def may_suspend(self, call: ast.Call) -> bool:
+        if getattr(call, "sw_safe", False):
+            return False
+        func = call.func
+        return not (isinstance(func, ast.Name) and self.is_builtin(func.id))
+
+    def has_suspending_call(self, node: ast.AST) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and self.may_suspend(sub):
+                return True
+            if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await)):
+                return True
+        return False
+
+
+def bound_anywhere(tree: ast.AST) -> set[str]:
+    """Every name bound anywhere in the module, in any scope (conservative shadowing check)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def stmt_lists(node: ast.stmt):
+    """The statement lists directly inside a compound statement (bodies, handlers, cases)."""
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(node, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            yield value
+    for handler in getattr(node, "handlers", ()):
+        yield handler.body
+    for case in getattr(node, "cases", ()):
+        yield case.body
+
+
+def located(node: ast.AST, like: ast.AST) -> ast.AST:
+    """Copy `like`'s source position onto `node` and every child lacking one."""
+    ast.copy_location(node, like)
+    for child in ast.walk(node):
+        if "lineno" in child._attributes and not hasattr(child, "lineno"):
+            ast.copy_location(child, like)
+    return node
+
+
+def name(id_: str, ctx=None) -> ast.Name:
+    return ast.Name(id=id_, ctx=ctx or ast.Load())
+
+
+def rt(attr: str) -> ast.Attribute:
+    """`__swarm_rt__.<attr>`"""
+    return ast.Attribute(value=name("__swarm_rt__"), attr=attr, ctx=ast.Load())
+
+
+def assign(target: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[name(target, ast.Store())], value=value)

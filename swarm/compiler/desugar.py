@@ -1,0 +1,245 @@
+"""Pass 1: reject what cannot migrate, and desugar hidden functions into visible ones.
+
+- Comprehensions, generator expressions and lambdas that contain a suspending call are lifted
+  into nested `def`s placed just before their statement (a comprehension is a function in
+  CPython too), so their frames can be captured like any other. A generator expression that
+  is consumed whole by a builtin (`sum(...)`, `list(...)`, `"".join(...)`, ...) is lifted as a
+  list-building function, and one given to `any`/`all` as a short-circuiting loop: the C
+  consumer then never runs user code that could suspend.
+- Zero-argument `super()` becomes `super(__class__, self)`: a resumer is a separate function
+  without the implicit `__class__` cell, so it gets `__class__` from the saved locals.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name
+from swarm.compiler.errors import error_at
+
+CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
+                         "dict"})
+DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<setcomp>",
+                 "dictcomp": "<dictcomp>", "genexpr": "<genexpr>", "any": "<genexpr>",
+                 "all": "<genexpr>"}
+
+
+def check_supported(tree: ast.Module, filename: str) -> None:
+    for node in ast.walk(tree):
+        bad = None
+        if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
+            bad = "async code cannot be compiled for migration"
+        elif isinstance(node, ast.YieldFrom):
+            bad = "`yield from` is not supported; write `for x in it: yield x`"
+        elif isinstance(node, ast.TryStar):
+            bad = "`except*` is not supported"
+        elif isinstance(node, ast.Name) and node.id.startswith(TEMP_PREFIX):
+            bad = f"names starting with {TEMP_PREFIX!r} are reserved for the swarm compiler"
+        if bad:
+            raise error_at(node, bad, filename)
+
+
+class Desugar:
+    def __init__(self, facts: ModuleFacts, filename: str) -> None:
+        self.facts = facts
+        self.filename = filename
+
+    # statements -------------------------------------------------------------------------------
+    def body(self, stmts: list[ast.stmt], in_class: bool = False) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if in_class and not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+                out.append(stmt)  # class-body statements run natively
+                continue
+            lifted: list[ast.stmt] = []
+            out.extend(self.stmt(stmt, lifted))
+        return out
+
+    def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
+        if isinstance(stmt, ast.FunctionDef):
+            self._rewrite_super(stmt)
+            stmt.body = self.body(stmt.body)
+            return [stmt]
+        if isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, ast.FunctionDef):
+                    item.sw_method_of = stmt.name
+            stmt.body = self.body(stmt.body, in_class=True)
+            return [stmt]
+        expr_lifter = _Lifter(self, lifted)
+        for field, value in ast.iter_fields(stmt):
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(stmt, field, self.body(value))
+            elif isinstance(value, list):
+                new = []
+                for item in value:
+                    if isinstance(item, ast.ExceptHandler):
+                        item.body = self.body(item.body)
+                        if item.type is not None:
+                            item.type = expr_lifter.visit(item.type)
+                        new.append(item)
+                    elif isinstance(item, ast.match_case):
+                        item.body = self.body(item.body)
+                        new.append(item)
+                    elif isinstance(item, ast.AST):
+                        new.append(expr_lifter.visit(item))
+                    else:
+                        new.append(item)
+                setattr(stmt, field, new)
+            elif isinstance(value, ast.AST):
+                setattr(stmt, field, expr_lifter.visit(value))
+        return lifted + [stmt]
+
+    def _rewrite_super(self, fn: ast.FunctionDef) -> None:
+        if not getattr(fn, "sw_method_of", None) or not (fn.args.posonlyargs or fn.args.args):
+            return
+        first = (fn.args.posonlyargs + fn.args.args)[0].arg
+        for node in _walk_same_function(fn):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "super" and not node.args and not node.keywords):
+                node.args = [located(name("__class__"), node), located(name(first), node)]
+
+    # lifting ----------------------------------------------------------------------------------
+    def lift_function(self, kind: str, args: ast.arguments, body: list[ast.stmt],
+                      like: ast.AST, lifted: list[ast.stmt]) -> str:
+        fname = self.facts.temp(kind + "_")
+        fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
+                             type_comment=None)
+        located(fn, like)
+        fn.body = self.body(fn.body)
+        lifted.append(fn)
+        return fname
+
+
+def _walk_same_function(fn: ast.FunctionDef):
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                      ast.Lambda)):
+                todo.append(child)
+
+
+def _one_arg(param: str) -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[ast.arg(arg=param)], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+
+
+class _Lifter(ast.NodeTransformer):
+    """Rewrites one statement's expressions, appending lifted defs to `lifted`."""
+
+    def __init__(self, desugar: Desugar, lifted: list[ast.stmt]) -> None:
+        self.d = desugar
+        self.lifted = lifted
+
+    def _suspends(self, node) -> bool:
+        return self.d.facts.has_suspending_call(node)
+
+    def visit_Lambda(self, node: ast.Lambda):
+        if not self._suspends(node.body):
+            return node
+        ret = located(ast.Return(value=node.body), node)
+        fname = self.d.lift_function("lambda", node.args, [ret], node, self.lifted)
+        return located(name(fname), node)
+
+    def visit_Call(self, node: ast.Call):
+        # a generator expression consumed whole by a builtin: build a list instead
+        if (len(node.args) >= 1 and isinstance(node.args[0], ast.GeneratorExp)
+                and self._suspends(node.args[0])):
+            gen = node.args[0]
+            func = node.func
+            consumer = None
+            if isinstance(func, ast.Name) and self.d.facts.is_builtin(func.id):
+                consumer = func.id
+            elif isinstance(func, ast.Attribute) and func.attr == "join" and len(node.args) == 1:
+                consumer = "join"
+            if consumer in CONSUME_ALL or consumer == "join":
+                node.args[0] = self._comprehension("listcomp", gen)
+                node.func = self.visit(node.func)
+                node.args[1:] = [self.visit(a) for a in node.args[1:]]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                return node
+            if consumer in ("any", "all") and len(node.args) == 1 and not node.keywords:
+                return self._comprehension(consumer, gen)
+        return self.generic_visit(node)
+
+    def visit_ListComp(self, node):
+        return self._comprehension("listcomp", node) if self._suspends(node) else node
+
+    def visit_SetComp(self, node):
+        return self._comprehension("setcomp", node) if self._suspends(node) else node
+
+    def visit_DictComp(self, node):
+        return self._comprehension("dictcomp", node) if self._suspends(node) else node
+
+    def visit_GeneratorExp(self, node):
+        return self._comprehension("genexpr", node) if self._suspends(node) else node
+
+    def _comprehension(self, kind: str, node) -> ast.Call:
+        """Lift `[elt for t in it if c ...]` into `def f(it0): ...` and return `f(it)`."""
+        gens = node.generators
+        first_iter = self.visit(gens[0].iter)
+        param = "_sw_iter"
+        result = "_sw_result"
+        if kind == "listcomp":
+            inner = [_safe_call_stmt(result, "append", [node.elt], node)]
+            init = ast.List(elts=[], ctx=ast.Load())
+        elif kind == "setcomp":
+            inner = [_safe_call_stmt(result, "add", [node.elt], node)]
+            init = ast.Call(func=name("set"), args=[], keywords=[])
+            init.sw_safe = True
+        elif kind == "dictcomp":
+            key = "_sw_key"
+            inner = [ast.Assign(targets=[name(key, ast.Store())], value=node.key),
+                     ast.Assign(targets=[ast.Subscript(value=name(result), slice=name(key),
+                                                       ctx=ast.Store())], value=node.value)]
+            init = ast.Dict(keys=[], values=[])
+        elif kind == "genexpr":
+            inner = [ast.Expr(value=ast.Yield(value=node.elt))]
+            init = None
+        elif kind == "any":
+            inner = [ast.If(test=node.elt, body=[ast.Return(value=ast.Constant(True))],
+                            orelse=[])]
+            init = None
+        else:  # all
+            inner = [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=node.elt),
+                            body=[ast.Return(value=ast.Constant(False))], orelse=[])]
+            init = None
+        body = inner
+        for i, gen in reversed(list(enumerate(gens))):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            it = name(param) if i == 0 else gen.iter
+            body = [ast.For(target=gen.target, iter=it, body=body, orelse=[],
+                            type_comment=None)]
+        if init is not None:
+            body = [ast.Assign(targets=[name(result, ast.Store())], value=init)] + body
+            body.append(ast.Return(value=name(result)))
+        elif kind == "any":
+            body.append(ast.Return(value=ast.Constant(False)))
+        elif kind == "all":
+            body.append(ast.Return(value=ast.Constant(True)))
+        for stmt in body:
+            located(stmt, node)
+        fname = self.d.lift_function(kind, _one_arg(param), body, node, self.lifted)
+        call = ast.Call(func=name(fname), args=[first_iter], keywords=[])
+        return located(call, node)
+
+
+def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
+    call = ast.Call(func=ast.Attribute(value=name(obj), attr=method, ctx=ast.Load()),
+                    args=args, keywords=[])
+    call.sw_safe = True
+    return located(ast.Expr(value=call), like)
+
+
+def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
+    check_supported(tree, filename)
+    tree.body = Desugar(facts, filename).body(tree.body)
+    return tree
+
+
+__all__ = ["desugar_module", "DISPLAY_NAMES", "copy"]

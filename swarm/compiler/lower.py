@@ -1,0 +1,129 @@
+"""Pass 4: protect `try` statements from captures, then turn Point markers into handlers.
+
+guard_trys (before resumers are built, so they are built on the final structure):
+- a `try` with handlers that contains a point gets `except Capture: raise` first, so a user's
+  bare `except:` or `except BaseException:` cannot swallow a capture;
+- a handler that contains a point binds its exception to a name (`_sw_exc4` if the user gave
+  none): a resumer re-raises it to re-enter the handler, so a bare `raise` still works;
+- a `try` with a `finally` that contains a point is split: the finally part moves to an outer
+  `try` whose `finally` runs only when no Capture is unwinding.
+  Discussion: a capture is not an exit. The program goes on elsewhere; running `finally` now
+  would close its files and release its locks while it still uses them.
+
+lower_points (on the function and on every resumer): each Point becomes
+
+    try:
+        _sw_t3 = f(x)
+    except __swarm_rt__.Capture:
+        __swarm_rt__.on_capture(__swarm_module__, 3, locals(), f)
+        raise
+
+and each `for` with a `next` point is wrapped the same way around the whole loop.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from swarm.compiler.analysis import ModuleFacts, assign, located, name, rt
+from swarm.compiler.anf import Point, _contains_point
+
+
+def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for s in stmts:
+        if isinstance(s, (ast.FunctionDef, ast.ClassDef)):  # guarded on their own
+            out.append(s)
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(s, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(s, field, guard_trys(value, facts))
+        for h in getattr(s, "handlers", ()):
+            h.body = guard_trys(h.body, facts)
+        if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and _contains_point(
+                s.body + s.orelse + [b for h in s.handlers for b in h.body]):
+            out.extend(_guard(s, facts))
+        else:
+            out.append(s)
+    return out
+
+
+def _guard(s: ast.Try, facts: ModuleFacts) -> list[ast.stmt]:
+    for h in s.handlers:
+        if _contains_point(h.body) and h.name is None:
+            h.name = facts.temp("exc")
+        h.sw_exc_name = h.name
+    if s.handlers:
+        passthrough = located(ast.ExceptHandler(type=rt("Capture"), name=None,
+                                                body=[ast.Raise()]), s)
+        s.handlers.insert(0, passthrough)
+    s.sw_guarded = True
+    if not s.finalbody:
+        return [s]
+    flag = facts.temp("cap")
+    inner = s.body
+    if s.handlers:
+        inner = [located(ast.Try(body=s.body, handlers=s.handlers, orelse=s.orelse,
+                                 finalbody=[]), s)]
+        inner[0].sw_guarded = True
+    outer = ast.Try(
+        body=inner,
+        handlers=[ast.ExceptHandler(type=rt("Capture"), name=None,
+                                    body=[assign(flag, ast.Constant(True)), ast.Raise()])],
+        orelse=[],
+        finalbody=[ast.If(test=ast.UnaryOp(op=ast.Not(), operand=name(flag)),
+                          body=s.finalbody, orelse=[])])
+    outer.sw_guarded = True
+    return [located(assign(flag, ast.Constant(False)), s), located(outer, s)]
+
+
+def capture_handler(point: int, locals_expr: ast.expr, how: str, arg: ast.expr) -> ast.ExceptHandler:
+    call = ast.Call(func=rt(how), args=[name("__swarm_module__"), ast.Constant(point),
+                                        locals_expr, arg], keywords=[])
+    return ast.ExceptHandler(type=rt("Capture"), name=None,
+                             body=[ast.Expr(value=call), ast.Raise()])
+
+
+class PointLowering(ast.NodeTransformer):
+    """Replace Point markers (and mark `for` loops) with their capture handlers."""
+
+    def __init__(self, locals_expr_factory) -> None:
+        self.locals_expr = locals_expr_factory
+
+    def visit_FunctionDef(self, node):  # nested functions are lowered on their own
+        return node
+
+    visit_ClassDef = visit_Lambda = visit_FunctionDef
+
+    def visit_Point(self, node: Point):
+        stmt = node.stmt
+        if node.kind == "yield":
+            return [located(assign("_sw_y", ast.Constant(node.point)), node), stmt]
+        if node.kind == "next":
+            handler = capture_handler(node.point, self.locals_expr(), "on_capture_next",
+                                      node.gen)
+        else:
+            handler = capture_handler(node.point, self.locals_expr(), "on_capture", node.callee)
+        return located(ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[]), node)
+
+    def visit_For(self, node: ast.For):
+        self.generic_visit(node)
+        point = getattr(node, "sw_next_point", None)
+        if point is None:
+            return node
+        handler = capture_handler(point, self.locals_expr(), "on_capture_next",
+                                  name(node.sw_iter))
+        return located(ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[]), node)
+
+
+def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts) -> list[ast.stmt]:
+    def locals_expr():
+        if is_module:
+            return ast.Constant(None)
+        func = name("locals") if facts.is_builtin("locals") else rt("locals")
+        return ast.Call(func=func, args=[], keywords=[])
+
+    holder = ast.Module(body=stmts, type_ignores=[])
+    PointLowering(locals_expr).visit(holder)
+    return holder.body

@@ -1,0 +1,238 @@
+"""Pass 2: move variables that closures share into boxes.
+
+A resumer is a separate function: it cannot be handed the cells of the original frame. So a
+variable of a compiled function that a nested scope uses (a cell variable) becomes a `Box`
+held in an ordinary local, `_sw_box_<name>`, and every use of it - in the owner and in the
+nested scopes - becomes `_sw_box_<name>.v`. The nested function closes over the box, which
+never changes, and pickling one continuation keeps one box however many frames and closures
+hold it. `nonlocal` declarations of boxed names disappear: the box is enough.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from swarm.compiler.analysis import located, name, rt
+from swarm.compiler.errors import error_at
+
+FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
+COMP_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class Scope:
+    def __init__(self, node, kind: str, parent: Scope | None) -> None:
+        self.node = node
+        self.kind = kind  # module | function | lambda | comp | class
+        self.parent = parent
+        self.params: set[str] = set()
+        self.assigned: set[str] = set()
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self.names: list[ast.Name] = []  # Name nodes that belong to this scope
+        self.boxed: set[str] = set()
+
+    @property
+    def locals(self) -> set[str]:
+        return (self.params | self.assigned) - self.globals - self.nonlocals
+
+    def owner_of(self, ident: str) -> Scope | None:
+        """The function scope whose variable `ident` is, seen from this scope (None: global)."""
+        if ident in self.globals:
+            return None
+        if ident in self.locals and self.kind != "module":
+            return self
+        scope = self.parent
+        while scope is not None and scope.kind != "module":
+            if scope.kind != "class" and ident in scope.locals:
+                return scope
+            scope = scope.parent
+        return None
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.scopes: list[Scope] = []
+        self.current: Scope | None = None
+
+    def _enter(self, node, kind) -> Scope:
+        scope = Scope(node, kind, self.current)
+        self.scopes.append(scope)
+        return scope
+
+    def _run(self, scope: Scope, nodes) -> None:
+        saved, self.current = self.current, scope
+        for n in nodes:
+            self.visit(n)
+        self.current = saved
+
+    def visit_Module(self, node):
+        self._run(self._enter(node, "module"), node.body)
+
+    def _args(self, scope: Scope, args: ast.arguments) -> None:
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            scope.params.add(a.arg)
+        for a in (args.vararg, args.kwarg):
+            if a is not None:
+                scope.params.add(a.arg)
+
+    def _defaults(self, args: ast.arguments, decorators=()) -> None:
+        for d in list(args.defaults) + [d for d in args.kw_defaults if d] + list(decorators):
+            self.visit(d)
+
+    def visit_FunctionDef(self, node):
+        self.current.assigned.add(node.name)
+        node.sw_bind_scope = self.current
+        self._defaults(node.args, node.decorator_list)
+        scope = self._enter(node, "function")
+        self._args(scope, node.args)
+        self._run(scope, node.body)
+
+    def visit_Lambda(self, node):
+        self._defaults(node.args)
+        scope = self._enter(node, "lambda")
+        self._args(scope, node.args)
+        self._run(scope, [node.body])
+
+    def visit_ClassDef(self, node):
+        self.current.assigned.add(node.name)
+        node.sw_bind_scope = self.current
+        for n in node.bases + node.keywords + node.decorator_list:
+            self.visit(n)
+        self._run(self._enter(node, "class"), node.body)
+
+    def _comp(self, node, parts):
+        self.visit(node.generators[0].iter)
+        scope = self._enter(node, "comp")
+        saved, self.current = self.current, scope
+        for i, gen in enumerate(node.generators):
+            self.visit(gen.target)
+            if i:
+                self.visit(gen.iter)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for part in parts:
+            self.visit(part)
+        self.current = saved
+
+    def visit_ListComp(self, node):
+        self._comp(node, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node):
+        self._comp(node, [node.key, node.value])
+
+    def visit_NamedExpr(self, node):
+        scope = self.current
+        while scope.kind == "comp":  # a walrus in a comprehension binds in the enclosing scope
+            scope = scope.parent
+        scope.assigned.add(node.target.id)
+        scope.names.append(node.target)
+        node.target.sw_scope = scope
+        self.visit(node.value)
+
+    def visit_Global(self, node):
+        self.current.globals.update(node.names)
+
+    def visit_Nonlocal(self, node):
+        self.current.nonlocals.update(node.names)
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.current.assigned.add(node.id)
+        self.current.names.append(node)
+        node.sw_scope = self.current
+
+    def visit_Import(self, node):
+        node.sw_bind_scope = self.current
+        for alias in node.names:
+            if alias.name != "*":
+                self.current.assigned.add((alias.asname or alias.name).split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node):
+        if node.name:
+            self.current.assigned.add(node.name)
+        self.generic_visit(node)
+
+
+def box_cells(tree: ast.Module, filename: str) -> None:
+    collector = _Collector()
+    collector.visit(tree)
+    # which (owner, name) pairs are used from another scope?
+    for scope in collector.scopes:
+        for node in scope.names:
+            owner = scope.owner_of(node.id)
+            if owner is not None and owner is not scope and owner.kind == "function":
+                owner.boxed.add(node.id)
+    for scope in collector.scopes:
+        for node in scope.names:
+            owner = scope.owner_of(node.id)
+            if owner is not None and node.id in owner.boxed:
+                node.sw_box = "_sw_box_" + node.id
+    _Rewriter(filename).visit(tree)
+    for scope in collector.scopes:
+        if scope.boxed:
+            _init_boxes(scope)
+
+
+def _init_boxes(scope: Scope) -> None:
+    fn: ast.FunctionDef = scope.node
+    inits = []
+    for ident in sorted(scope.boxed):
+        args = [name(ident)] if ident in scope.params else []
+        box = ast.Call(func=rt("Box"), args=args, keywords=[])
+        box.sw_safe = True
+        inits.append(located(ast.Assign(targets=[name("_sw_box_" + ident, ast.Store())],
+                                        value=box), fn))
+    doc = 1 if (fn.body and isinstance(fn.body[0], ast.Expr)
+                and isinstance(fn.body[0].value, ast.Constant)
+                and isinstance(fn.body[0].value.value, str)) else 0
+    fn.body[doc:doc] = inits
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def visit_Name(self, node):
+        box = getattr(node, "sw_box", None)
+        if box is None:
+            return node
+        return located(ast.Attribute(value=name(box), attr="v", ctx=node.ctx), node)
+
+    def visit_NamedExpr(self, node):
+        if getattr(node.target, "sw_box", None):
+            raise error_at(node, f"a walrus assignment to {node.target.id!r}, which a nested "
+                           "function uses, is not supported; assign it with `=`", self.filename)
+        return self.generic_visit(node)
+
+    def visit_Nonlocal(self, node):
+        return None  # every nonlocal name is a cell of a function, hence boxed
+
+    def visit_FunctionDef(self, node):
+        self.generic_visit(node)
+        return self._bind_stmt(node, [node.name])
+
+    def visit_ClassDef(self, node):
+        self.generic_visit(node)
+        return self._bind_stmt(node, [node.name])
+
+    def visit_Import(self, node):
+        return self._bind_stmt(node, [(a.asname or a.name).split(".")[0] for a in node.names])
+
+    visit_ImportFrom = visit_Import
+
+    def _bind_stmt(self, node, idents):
+        """`def f`, `class C`, `import m` bind a name without a Name node: copy into the box."""
+        scope: Scope | None = getattr(node, "sw_bind_scope", None)
+        out = [node]
+        for ident in idents:
+            owner = scope.owner_of(ident) if scope is not None else None
+            if owner is not None and ident in owner.boxed:
+                out.append(located(ast.Assign(
+                    targets=[ast.Attribute(value=name("_sw_box_" + ident), attr="v",
+                                           ctx=ast.Store())],
+                    value=name(ident)), node))
+        return out if len(out) > 1 else node

@@ -1,0 +1,162 @@
+"""Capture: how a running compiled program becomes a list of plain-data frame records.
+
+A suspending primitive raises `Capture`. Every compiled frame wraps each call that may suspend
+in a handler that calls `on_capture` (which appends this frame's record) and re-raises, so when
+the exception reaches the program's root it holds one `Frame` per active frame, innermost first.
+
+Discussion: a capture must never produce a wrong continuation. The danger is a frame that was
+not compiled sitting between two compiled ones: C code such as ``sorted(key=f)`` calling a
+compiled key function, or a library decorator's wrapper. Such a frame records nothing, so its
+caller would resume with the callee's result as if it had called it directly. Each handler
+therefore checks that the frame that pushed the previous record is the one its own call site
+called (`_check_direct_call`); if not, the capture becomes `NotMigratable`. The check costs
+nothing on the normal path: it runs only while a capture unwinds.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from types import CodeType, FunctionType, MethodType, ModuleType
+from typing import Any, NamedTuple
+
+from swarm.continuation.errors import NotMigratable
+
+#: passed as the callee by a resumed call site: its callee is `resume_next`, trusted
+RESUMED = object()
+
+
+class Frame(NamedTuple):
+    """One suspended frame: where it is (module + point id) and its locals.
+
+    `locals` is None for a module's top level (its state is the module itself). `returns` names
+    the local whose value the caller receives instead of the return value: set for an
+    ``__init__`` that was called through ``Cls(...)``, whose caller gets the new instance.
+    """
+
+    module: ModuleType
+    point: int
+    locals: dict | None
+    returns: str | None = None
+
+
+class Capture(BaseException):
+    """Unwinds a program into frame records. A BaseException so `except Exception` ignores it."""
+
+    def __init__(self, op, primitive) -> None:
+        super().__init__()
+        self.op = op  # the leaf Operation: what the program waits to do
+        self.primitive = primitive  # the function that raised, for the first callee check
+        self.frames: list[Frame] = []  # innermost first while unwinding
+        self.callee_code: CodeType | None = None  # code of the frame that pushed frames[-1]
+        self.callee_frame = None  # that frame itself (to recognise a frame's own re-raise)
+        # generators captured mid-call: id(gen) -> (gen, frames outermost first, op)
+        self.generators: dict[int, tuple[Any, list[Frame], Any]] = {}
+
+    def continuation(self) -> Continuation:
+        return Continuation(self.frames[::-1], self.op, self.generators)
+
+
+class Continuation:
+    """A captured program: frames outermost first, the pending operation at the leaf, and the
+    state of generators that were suspended in the middle of a call."""
+
+    __slots__ = ("frames", "op", "generators")
+
+    def __init__(self, frames: list[Frame], op, generators: dict | None = None) -> None:
+        self.frames = frames
+        self.op = op
+        self.generators = generators or {}
+
+    def modules(self) -> list[ModuleType]:
+        seen: dict[int, ModuleType] = {}
+        for fr in self.frames:
+            seen.setdefault(id(fr.module), fr.module)
+        return list(seen.values())
+
+    def __repr__(self) -> str:
+        where = " > ".join(f"{describe_point(f.module, f.point)}" for f in self.frames)
+        return f"<Continuation {where} waiting on {type(self.op).__name__}>"
+
+
+def describe_point(module: ModuleType, point: int) -> str:
+    """'qualname (file:line)' of a suspension point."""
+    info = module.__dict__["__swarm_compiled__"].points.get(point)
+    if info is None:
+        return f"{module.__name__}#{point}"
+    return f"{info.function} ({info.filename}:{info.line})"
+
+
+def _code_of(callee) -> CodeType | None:
+    if isinstance(callee, FunctionType):
+        return callee.__code__
+    if isinstance(callee, MethodType):
+        return _code_of(callee.__func__)
+    return None
+
+
+def _not_migratable(module, point, why: str) -> NotMigratable:
+    return NotMigratable(f"cannot migrate at {describe_point(module, point)}: {why}")
+
+
+def _check_direct_call(c: Capture, callee, module, point) -> None:
+    """Raise NotMigratable unless frames[-1] was pushed by the function this call site called."""
+    if c.callee_code is None:  # the leaf: the primitive itself must be the callee
+        if callee is c.primitive or getattr(callee, "__func__", None) is c.primitive:
+            return
+        raise _not_migratable(
+            module, point,
+            f"the suspension ({getattr(c.primitive, '__name__', c.primitive)}) was reached "
+            f"through {_name(callee)}, which is not compiled (C or library code calling back)")
+    if _code_of(callee) is c.callee_code:
+        return
+    if isinstance(callee, type):  # Cls(...): type.__call__ ran __init__ for us
+        init = _code_of(getattr(callee, "__init__", None))
+        if init is c.callee_code and c.frames:
+            first = init.co_varnames[0] if init.co_argcount else None
+            c.frames[-1] = c.frames[-1]._replace(returns=first)
+            return
+    raise _not_migratable(
+        module, point,
+        f"the call of {_name(callee)} reached the suspension through a frame that was not "
+        f"compiled (last compiled frame: {c.callee_code.co_qualname} in "
+        f"{c.callee_code.co_filename}:{c.callee_code.co_firstlineno}); C or library code "
+        "such as sorted(key=...), map() or a library decorator cannot be captured")
+
+
+def _name(obj) -> str:
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+
+
+def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
+    """Called by a compiled call site's handler while a Capture unwinds through it."""
+    c = sys.exception()
+    frame = c.__traceback__.tb_frame
+    if callee is not RESUMED:
+        _check_direct_call(c, callee, module, point)
+    if frame_locals is not None:
+        frame_locals.pop("_sw_k", None)
+    c.frames.append(Frame(module, point, frame_locals))
+    c.callee_code = frame.f_code
+    c.callee_frame = frame
+
+
+def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:
+    """A capture came out of a generator that this frame was advancing (a `for` loop over it, or
+    `next(gen)`): the generator's frames become its saved state, and this frame will resume by
+    advancing the rebuilt generator."""
+    c = sys.exception()
+    frame = c.__traceback__.tb_frame
+    if c.callee_frame is frame:  # a call in this frame's loop body captured: already recorded
+        return
+    code = getattr(gen, "gi_code", None)
+    if code is None or code is not c.callee_code or not code.co_flags & inspect.CO_GENERATOR:
+        _check_direct_call(c, None, module, point)  # raises the right NotMigratable
+    from swarm.continuation.generators import GenNext
+
+    c.generators[id(gen)] = (gen, c.frames[::-1], c.op)
+    c.frames = []
+    c.op = GenNext(gen)
+    c.primitive = None
+    c.callee_code = None
+    on_capture(module, point, frame_locals, RESUMED)

@@ -1,0 +1,304 @@
+"""The codec: a Continuation to bytes and back.
+
+C `pickle` first; `dill` only for the objects pickle refuses (functions and classes of
+non-compiled code defined in odd places, and the like). Compiled user code never travels as
+bytecode: a module travels as (name, source hash) plus its globals, a function as (module, code
+key, closure cells, defaults), a class by value, a generator as its frame record.
+
+Values known not to migrate - open files, locks, sockets - are refused with NotMigratable
+naming the variable, function, file and line, even where dill could pickle them: a
+continuation must never resume with a silently different object.
+
+Byte layout of an encoded continuation:
+
+    | 4 bytes  | magic b"SWC1"                                          |
+    | 2 bytes  | big-endian length H of the header                       |
+    | H bytes  | header: UTF-8 JSON {"modules": {name: source hash}}     |
+    | rest     | pickle (or dill, flagged in the header) of (frames, op) |
+
+Only `swarm.wire` will unpickle bytes from the network, after checking their signature; this
+module is where that unpickling is implemented.
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import json
+import pickle
+import socket
+import struct
+import threading
+import types
+from types import FunctionType, GeneratorType, ModuleType
+
+import dill
+
+from swarm.continuation import generators as gens
+from swarm.continuation.capture import Continuation, Frame, describe_point
+from swarm.continuation.errors import NotMigratable
+
+MAGIC = b"SWC1"
+PROTOCOL = 5
+
+_REFUSED = (io.IOBase, _thread.LockType, _thread.RLock, socket.socket, threading.Condition,
+            threading.Semaphore, threading.Event, threading.Thread)
+try:
+    import zmq
+    _REFUSED += (zmq.Socket, zmq.Context)
+except ImportError:  # pragma: no cover - pyzmq is a runtime dependency
+    pass
+
+
+class _Refused(Exception):
+    """Internal: a value that must not migrate was met while pickling."""
+
+    def __init__(self, value) -> None:
+        super().__init__(f"{type(value).__module__}.{type(value).__qualname__}")
+        self.value = value
+
+
+_EMPTY = object()
+
+
+def _compiled_of(module: ModuleType):
+    return module.__dict__.get("__swarm_compiled__")
+
+
+class _Reductions:
+    """reducer_override shared by the C pickler and the dill fallback."""
+
+    def _setup(self, generators: dict, modules: dict) -> None:
+        self.captured_generators = generators
+        self.modules_seen = modules
+
+    def reducer_override(self, obj):  # noqa: C901 - one dispatch on type, flat
+        t = type(obj)
+        if t is FunctionType:
+            g = obj.__globals__
+            module = g.get("__swarm_module__")
+            if module is None or g.get("__swarm_compiled__") is None:
+                return NotImplemented
+            key = g["__swarm_compiled__"].code_key(obj.__code__)
+            if key is None:
+                return NotImplemented
+            state = (obj.__name__, obj.__qualname__, obj.__defaults__, obj.__kwdefaults__,
+                     obj.__dict__ or None, obj.__doc__)
+            return (_new_function, (module, key, obj.__closure__), state, None, None,
+                    _fill_function)
+        if t is ModuleType:
+            compiled = _compiled_of(obj)
+            if compiled is None:
+                return (_import_module, (obj.__name__,))
+            self.modules_seen[obj.__name__] = compiled.source_hash
+            state = {k: v for k, v in obj.__dict__.items() if k not in _MODULE_RUNTIME_KEYS}
+            return (_new_module, (obj.__name__, compiled.source_hash), state, None, None,
+                    _fill_module)
+        if t is types.CellType:
+            try:
+                contents = obj.cell_contents
+            except ValueError:
+                contents = _EMPTY
+            return (types.CellType, (), contents, None, None, _fill_cell)
+        if t is GeneratorType:
+            rv = gens.reduce_generator(obj, self.captured_generators)
+            if rv is None:
+                raise _Refused(obj)
+            return rv
+        if isinstance(obj, type):
+            return _reduce_class(obj)
+        if isinstance(obj, _REFUSED):
+            raise _Refused(obj)
+        return NotImplemented
+
+
+_MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__swarm_rt__",
+                                  "__builtins__", "__loader__", "__spec__", "__cached__"})
+
+
+def _user_module_of_class(cls):
+    for value in cls.__dict__.values():
+        fn = value
+        if isinstance(value, (staticmethod, classmethod)):
+            fn = value.__func__
+        elif isinstance(value, property):
+            fn = value.fget
+        if isinstance(fn, FunctionType) and "__swarm_compiled__" in fn.__globals__:
+            if fn.__globals__.get("__name__") == cls.__module__:
+                return fn.__globals__["__swarm_module__"]
+    return None
+
+
+_CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
+
+
+def _reduce_class(cls):
+    module = _user_module_of_class(cls)
+    if module is None:
+        return NotImplemented
+    namespace = {k: v for k, v in cls.__dict__.items() if k not in _CLASS_SKIP}
+    slots = namespace.get("__slots__")
+    if slots is not None:
+        for name in [slots] if isinstance(slots, str) else slots:
+            namespace.pop(name, None)
+    return (_new_class, (type(cls), cls.__name__, cls.__bases__, cls.__qualname__, module,
+                         "__slots__" in namespace and namespace["__slots__"]),
+            namespace, None, None, _fill_class)
+
+
+# --- rebuilders (run while unpickling) -------------------------------------------------------
+
+def _import_module(name: str) -> ModuleType:
+    import importlib
+
+    return importlib.import_module(name)
+
+
+def _new_module(name: str, source_hash: str) -> ModuleType:
+    from swarm.compiler.registry import new_module_instance
+
+    return new_module_instance(name, source_hash)
+
+
+def _fill_module(module: ModuleType, state: dict) -> None:
+    module.__dict__.update(state)
+
+
+def _new_function(module: ModuleType, key: str, closure):
+    code = module.__dict__["__swarm_compiled__"].code_by_key(key)
+    return FunctionType(code, module.__dict__, code.co_name, None, closure)
+
+
+def _fill_function(fn, state) -> None:
+    name, qualname, defaults, kwdefaults, fdict, doc = state
+    fn.__name__ = name
+    fn.__qualname__ = qualname
+    fn.__defaults__ = defaults
+    fn.__kwdefaults__ = kwdefaults
+    fn.__doc__ = doc
+    if fdict:
+        fn.__dict__.update(fdict)
+
+
+def _fill_cell(cell, contents) -> None:
+    if contents is not _EMPTY:
+        cell.cell_contents = contents
+
+
+def _new_class(meta, name, bases, qualname, module, slots):
+    ns = {"__module__": module.__name__, "__qualname__": qualname}
+    if slots:
+        ns["__slots__"] = slots
+    return meta(name, bases, ns)
+
+
+def _fill_class(cls, namespace: dict) -> None:
+    for key, value in namespace.items():
+        if key in ("__module__", "__qualname__", "__slots__", "__doc__"):
+            continue
+        setattr(cls, key, value)
+    if namespace.get("__doc__") is not None:
+        try:
+            cls.__doc__ = namespace["__doc__"]
+        except (AttributeError, TypeError):
+            pass
+
+
+# --- picklers --------------------------------------------------------------------------------
+
+class _Pickler(_Reductions, pickle.Pickler):
+    def __init__(self, file, generators, modules) -> None:
+        pickle.Pickler.__init__(self, file, protocol=PROTOCOL)
+        self._setup(generators, modules)
+
+
+class _DillPickler(_Reductions, dill.Pickler):
+    def __init__(self, file, generators, modules) -> None:
+        dill.Pickler.__init__(self, file, protocol=PROTOCOL, recurse=True)
+        self._setup(generators, modules)
+
+
+def _dump(pickler_cls, payload, generators, modules) -> bytes:
+    buf = io.BytesIO()
+    pickler_cls(buf, generators, modules).dump(payload)
+    return buf.getvalue()
+
+
+def encode(cont: Continuation) -> bytes:
+    """Pickle a continuation. Raises NotMigratable naming what cannot travel."""
+    modules: dict[str, str] = {}
+    payload = (cont.frames, cont.op)
+    engine = "pickle"
+    try:
+        body = _dump(_Pickler, payload, cont.generators, modules)
+    except _Refused as refused:
+        raise _explain(cont, refused) from None
+    except Exception as first:  # pickle refused something: try dill for it
+        try:
+            body = _dump(_DillPickler, payload, cont.generators, modules)
+            engine = "dill"
+        except _Refused as refused:
+            raise _explain(cont, refused) from None
+        except Exception as second:
+            raise _explain(cont, second, first) from None
+    header = json.dumps({"modules": modules, "engine": engine}).encode()
+    return MAGIC + struct.pack(">H", len(header)) + header + body
+
+
+def read_header(data: bytes) -> dict:
+    if data[:4] != MAGIC or len(data) < 6:
+        raise ValueError("not an encoded continuation")
+    (n,) = struct.unpack(">H", data[4:6])
+    return json.loads(data[6:6 + n])
+
+
+def decode(data: bytes) -> Continuation:
+    """Bytes from `encode` back to a Continuation (the modules' sources must be available)."""
+    header = read_header(data)
+    (n,) = struct.unpack(">H", data[4:6])
+    body = data[6 + n:]
+    if header.get("engine") == "dill":
+        frames, op = dill.loads(body)
+    else:
+        frames, op = pickle.loads(body)
+    return Continuation(frames, op)
+
+
+def _explain(cont: Continuation, error: Exception, first: Exception | None = None):
+    """Find which local (or module global) could not be pickled, and say so."""
+    for fr in cont.frames:
+        where = describe_point(fr.module, fr.point)
+        compiled = _compiled_of(fr.module)
+        items = (fr.locals or {}).items() if fr.locals is not None else ()
+        kind = "local variable"
+        if fr.locals is None:
+            items = [(k, v) for k, v in fr.module.__dict__.items()
+                     if k not in _MODULE_RUNTIME_KEYS]
+            kind = "module global"
+        for name, value in items:
+            problem = _probe(value, cont.generators)
+            if problem is not None:
+                label = compiled.describe_name(name) if compiled else repr(name)
+                return NotMigratable(
+                    f"cannot migrate at {where}: {kind} {label} holds {problem}")
+    reason = first or error
+    return NotMigratable(f"cannot migrate: the continuation does not pickle: {reason!r}")
+
+
+def _probe(value, generators) -> str | None:
+    try:
+        _dump(_Pickler, value, generators, {})
+        return None
+    except _Refused as refused:
+        return f"a {refused} (open files, locks and sockets cannot migrate)"
+    except Exception:
+        try:
+            _dump(_DillPickler, value, generators, {})
+            return None
+        except _Refused as refused:
+            return f"a {refused} (open files, locks and sockets cannot migrate)"
+        except Exception as e:
+            return f"a {type(value).__qualname__} that cannot be pickled ({e})"
+
+
+__all__ = ["encode", "decode", "read_header", "Frame"]

@@ -1,0 +1,60 @@
+"""Suspending operations: the leaves of a capture.
+
+A primitive raises `Capture` carrying an `Operation`; the compiled frames above it append their
+records as the exception unwinds them. When the continuation is resumed, the operation's
+`perform()` runs where the program now is and its value becomes the primitive's return value.
+"""
+
+from __future__ import annotations
+
+from swarm.continuation.capture import Capture
+
+
+class Operation:
+    """What a suspended program is waiting to do. Subclasses are small and picklable."""
+
+    __slots__ = ()
+    #: the function the program called (the callee check at its call site compares with it)
+    primitive = None
+
+    def perform(self):
+        raise NotImplementedError
+
+
+class Checkpoint(Operation):
+    """`checkpoint()`: suspend here; resuming returns None."""
+
+    __slots__ = ()
+
+    def perform(self):
+        return None
+
+    def __reduce__(self):
+        return (Checkpoint, ())
+
+
+# Who decides whether a primitive suspends: None means run natively (never capture). A driver or
+# node installs a policy: a callable taking the Operation and returning True to capture.
+_policy = None
+
+
+def set_policy(policy) -> None:
+    global _policy
+    _policy = policy
+
+
+def get_policy():
+    return _policy
+
+
+def checkpoint() -> None:
+    """A suspension point. Natively a no-op; under a driver the program may be captured here,
+    shipped elsewhere and resumed, and this call then returns None there."""
+    if _policy is not None:
+        op = Checkpoint()
+        if _policy(op):
+            raise Capture(op, checkpoint)
+    return None
+
+
+Checkpoint.primitive = checkpoint

@@ -1,0 +1,227 @@
+"""Run a program natively or with a migration at every suspension point (tests and demos).
+
+    run_native(path)                      plain CPython: the reference behaviour
+    run_migrating(path, subprocess=False) compiled; at every suspension point the program is
+                                          captured, encoded to bytes, decoded and resumed.
+                                          With subprocess=True every resume happens in another
+                                          OS process than the capture: two worker processes
+                                          take turns, so each hop crosses a process boundary.
+
+Both return an `Outcome`: what the program printed, its result (the module global `RESULT`
+when the script ends, or None), the uncaught exception as "TypeName: message" (or None), and
+how many times it was suspended. Suspension points are calls of `swarm.checkpoint()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import struct
+import subprocess as sp
+import sys
+from dataclasses import dataclass
+
+from swarm.compiler import compile_source, registry
+from swarm.continuation import codec
+from swarm.continuation.capture import Capture
+from swarm.continuation.errors import NotMigratable
+from swarm.continuation.primitives import set_policy
+from swarm.continuation.resume import resume
+
+
+@dataclass
+class Outcome:
+    stdout: str
+    result: object
+    error: str | None
+    suspensions: int = 0
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+@contextlib.contextmanager
+def _script_dir_on_path(path: str):
+    d = os.path.dirname(os.path.abspath(path))
+    before = set(sys.modules)
+    sys.path.insert(0, d)
+    try:
+        yield
+    finally:
+        sys.path.remove(d)
+        for name in set(sys.modules) - before:  # forget the script's own modules
+            mod = sys.modules.get(name)
+            if getattr(mod, "__file__", None) and os.path.dirname(
+                    os.path.abspath(mod.__file__)) == d:
+                del sys.modules[name]
+
+
+def run_native(path: str) -> Outcome:
+    """Run the script with plain CPython (no compilation), capturing what it prints."""
+    source = _read(path)
+    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+    out = io.StringIO()
+    error = None
+    set_policy(None)
+    with _script_dir_on_path(path), contextlib.redirect_stdout(out):
+        try:
+            exec(compile(source, path, "exec"), namespace)
+        except Exception as e:
+            error = _error_text(e)
+    return Outcome(out.getvalue(), namespace.get("RESULT"), error)
+
+
+def _always(op) -> bool:
+    return True
+
+
+def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
+    """Run until the program ends or suspends. Returns (stdout, encoded continuation or None,
+    RESULT, error, module)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            module = run()
+        except Capture as c:
+            cont = c.continuation()
+            _check_root(c, cont)
+            return out.getvalue(), codec.encode(cont), None, None, None
+        except Exception as e:
+            return out.getvalue(), None, None, _error_text(e), None
+    return out.getvalue(), None, module.__dict__.get("RESULT"), None, module
+
+
+def _check_root(c: Capture, cont) -> None:
+    """The outermost record must be the script's top level, pushed by its own frame."""
+    root = cont.frames[0] if cont.frames else None
+    if root is None or root.locals is not None or c.callee_frame is None:
+        raise NotMigratable("cannot migrate: the suspension was reached through code that was "
+                            "not compiled, at the top level of the script")
+
+
+def _start(path: str):
+    compiled = compile_source(_read(path), os.path.abspath(path), "__main__")
+    module = registry.new_module_instance("__main__", compiled.source_hash)
+
+    def run():
+        exec(compiled.code, module.__dict__)
+        return module
+
+    return compiled, run
+
+
+def _resume_bytes(data: bytes):
+    def run():
+        cont = codec.decode(data)
+        module = cont.frames[0].module
+        resume(cont)
+        return module
+
+    return run
+
+
+def run_migrating(path: str, subprocess: bool = False) -> Outcome:
+    """Run the compiled script, capturing + encoding + decoding + resuming it at every
+    suspension point (in another OS process for each resume if `subprocess`)."""
+    set_policy(_always)
+    try:
+        with _script_dir_on_path(path):
+            compiled, run = _start(path)
+            text, data, result, error, _ = _step(run)
+            stdout = [text]
+            hops = 0
+            workers = _Workers(compiled) if subprocess else None
+            try:
+                while data is not None:
+                    hops += 1
+                    if workers is not None:
+                        text, data, result, error = workers.resume(data)
+                    else:
+                        text, data, result, error, _ = _step(_resume_bytes(data))
+                    stdout.append(text)
+            finally:
+                if workers is not None:
+                    workers.close()
+    except NotMigratable as e:
+        return Outcome("".join(stdout) if "stdout" in dir() else "", None, _error_text(e))
+    finally:
+        set_policy(None)
+    return Outcome("".join(stdout), result, error, hops)
+
+
+# --- cross-process resumes ------------------------------------------------------------------
+
+def _send(stream, obj) -> None:
+    data = pickle.dumps(obj)
+    stream.write(struct.pack(">I", len(data)) + data)
+    stream.flush()
+
+
+def _recv(stream):
+    head = stream.read(4)
+    if len(head) < 4:
+        raise EOFError("worker closed its pipe")
+    (n,) = struct.unpack(">I", head)
+    return pickle.loads(stream.read(n))
+
+
+class _Workers:
+    """Two worker processes taking turns, so every resume runs in another process than the
+    capture before it. Modules' sources are handed over by hash, as a node would fetch them."""
+
+    def __init__(self, compiled) -> None:
+        self.sources = {h: (c.name, c.filename, c.source) for h, c in registry._by_hash.items()}
+        self.procs = [sp.Popen([sys.executable, "-m", "swarm.driver", "--worker"],
+                               stdin=sp.PIPE, stdout=sp.PIPE, env=_worker_env())
+                      for _ in range(2)]
+        self.turn = 0
+
+    def resume(self, data: bytes):
+        proc = self.procs[self.turn]
+        self.turn ^= 1
+        _send(proc.stdin, (self.sources, data))
+        return _recv(proc.stdout)
+
+    def close(self) -> None:
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                p.stdin.close()
+            p.wait(timeout=10)
+
+
+def _worker_env() -> dict:
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _worker_main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = io.StringIO()  # nothing but the protocol may reach the pipe
+    sources: dict = {}
+    registry.source_provider = lambda name, digest: sources[digest][1:]
+    set_policy(_always)
+    while True:
+        try:
+            new_sources, data = _recv(stdin)
+        except EOFError:
+            return
+        sources.update(new_sources)
+        try:
+            text, data, result, error, _ = _step(_resume_bytes(data))
+        except NotMigratable as e:
+            text, data, result, error = "", None, None, _error_text(e)
+        _send(stdout, (text, data, result, error))
+
+
+if __name__ == "__main__" and "--worker" in sys.argv:
+    _worker_main()
