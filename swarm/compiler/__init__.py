@@ -61,7 +61,7 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
     start_points: dict[str, int] = {}
     for node, state in lin.functions:
-        node.body = guard_trys(node.body, facts)
+        node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         for p in state.points:
             resumer_defs.append((p, builder.build(p), state, _display(node, state)))

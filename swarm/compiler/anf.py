@@ -399,6 +399,7 @@ class Linearizer:
                               body=[ast.Expr(value=exit_call(*[ast.Constant(None)] * 3))],
                               orelse=[])])
         try_.sw_guarded = True
+        try_.sw_flag = flag
         out.append(located(assign(flag, ast.Constant(False)), s))
         out.append(located(try_, s))
         return out
@@ -537,12 +538,9 @@ class Linearizer:
             pre.append(located(assign(f, func), e))
             func = located(name(f), e)
         e.func = func
-        apre, e = self.expr_generic_call(e)  # func is stable or re-evaluable; args in order
-        if apre and not self.stable(e.func):
-            f = self.temp("f")
-            pre.append(located(assign(f, e.func), e))
-            e.func = located(name(f), e)
-            apre, e = self.expr_generic_call(e)
+        # func first, then the arguments; children() hoists func into a temp when a later
+        # argument has a prelude, so it is still evaluated before them
+        apre, e = self.expr_generic_call(e)
         pre += apre
         if self.facts.is_next(e):
             gen = e.args[0]
@@ -550,8 +548,8 @@ class Linearizer:
                 g = self.temp("gen")
                 pre.append(located(assign(g, gen), e))
                 e.args[0] = gen = located(name(g), e)
-            return pre, self.point(make(e), e, "next", gen=copy.copy(gen))
-        return pre, self.point(make(e), e, "call", callee=copy.deepcopy(e.func))
+            return pre, self.point(make(e), e, "next", gen=_clone_ref(gen))
+        return pre, self.point(make(e), e, "call", callee=_clone_ref(e.func))
 
     def expr_Yield(self, e):
         pre, value = self.expr(e.value) if e.value is not None else ([], None)
@@ -619,6 +617,13 @@ class Linearizer:
 
     def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
         raise error_at(e, "await is not supported", self.filename)
+
+
+def _clone_ref(e):
+    """A fresh copy of a name or attribute chain (to evaluate it again in a handler)."""
+    if isinstance(e, ast.Attribute):
+        return located(ast.Attribute(value=_clone_ref(e.value), attr=e.attr, ctx=ast.Load()), e)
+    return located(ast.Name(id=e.id, ctx=ast.Load()), e)
 
 
 def _reevaluable(e) -> bool:

@@ -44,6 +44,7 @@ class Desugar:
     def __init__(self, facts: ModuleFacts, filename: str) -> None:
         self.facts = facts
         self.filename = filename
+        self.at_module = True
 
     # statements -------------------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], in_class: bool = False) -> list[ast.stmt]:
@@ -59,7 +60,9 @@ class Desugar:
     def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
         if isinstance(stmt, ast.FunctionDef):
             self._rewrite_super(stmt)
+            saved, self.at_module = self.at_module, False
             stmt.body = self.body(stmt.body)
+            self.at_module = saved
             return [stmt]
         if isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
@@ -107,7 +110,9 @@ class Desugar:
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
                              type_comment=None)
         located(fn, like)
+        saved, self.at_module = self.at_module, False
         fn.body = self.body(fn.body)
+        self.at_module = saved
         lifted.append(fn)
         return fname
 
@@ -222,9 +227,15 @@ class _Lifter(ast.NodeTransformer):
             body.append(ast.Return(value=ast.Constant(False)))
         elif kind == "all":
             body.append(ast.Return(value=ast.Constant(True)))
+        walrus = sorted({n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)})
+        if walrus:  # a comprehension's walrus binds in the enclosing scope
+            decl = ast.Global if self.d.at_module else ast.Nonlocal
+            body.insert(0, decl(names=walrus))
         for stmt in body:
             located(stmt, node)
         fname = self.d.lift_function(kind, _one_arg(param), body, node, self.lifted)
+        if walrus:
+            self.lifted[-1].sw_binds_outer = walrus
         call = ast.Call(func=name(fname), args=[first_iter], keywords=[])
         return located(call, node)
 

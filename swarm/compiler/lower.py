@@ -29,7 +29,7 @@ from swarm.compiler.analysis import ModuleFacts, assign, located, name, rt
 from swarm.compiler.anf import Point, _contains_point
 
 
-def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts) -> list[ast.stmt]:
+def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for s in stmts:
         if isinstance(s, (ast.FunctionDef, ast.ClassDef)):  # guarded on their own
@@ -38,22 +38,35 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts) -> list[ast.stmt]:
         for field in ("body", "orelse", "finalbody"):
             value = getattr(s, field, None)
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                setattr(s, field, guard_trys(value, facts))
+                setattr(s, field, guard_trys(value, facts, is_module))
         for h in getattr(s, "handlers", ()):
-            h.body = guard_trys(h.body, facts)
+            h.body = guard_trys(h.body, facts, is_module)
         if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and _contains_point(
                 s.body + s.orelse + [b for h in s.handlers for b in h.body]):
-            out.extend(_guard(s, facts))
+            out.extend(_guard(s, facts, is_module))
         else:
             out.append(s)
     return out
 
 
-def _guard(s: ast.Try, facts: ModuleFacts) -> list[ast.stmt]:
+def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     for h in s.handlers:
-        if _contains_point(h.body) and h.name is None:
+        if not _contains_point(h.body):
+            continue
+        if is_module:
+            # Discussion: CPython deletes an `except ... as e` name when the handler is left,
+            # even by a Capture unwinding it. A function's record was taken before (locals()
+            # at the call site), but a module's state is its globals, read after unwinding -
+            # so at module level the exception is kept in a second name.
+            keep = h.name or facts.temp("exc")
             h.name = facts.temp("exc")
-        h.sw_exc_name = h.name
+            h.body.insert(0, located(assign(keep, name(h.name)), h))
+            h.body.append(located(ast.Delete(targets=[name(keep, ast.Del())]), h))
+            h.sw_exc_name = keep
+        else:
+            if h.name is None:
+                h.name = facts.temp("exc")
+            h.sw_exc_name = h.name
     if s.handlers:
         passthrough = located(ast.ExceptHandler(type=rt("Capture"), name=None,
                                                 body=[ast.Raise()]), s)
@@ -75,6 +88,7 @@ def _guard(s: ast.Try, facts: ModuleFacts) -> list[ast.stmt]:
         finalbody=[ast.If(test=ast.UnaryOp(op=ast.Not(), operand=name(flag)),
                           body=s.finalbody, orelse=[])])
     outer.sw_guarded = True
+    outer.sw_flag = flag
     return [located(assign(flag, ast.Constant(False)), s), located(outer, s)]
 
 

@@ -54,7 +54,7 @@ class ResumerBuilder:
 
     def stmt(self, s: ast.stmt, p: int) -> list[ast.stmt]:
         if isinstance(s, Point):
-            return [self.resumed_point(s)]
+            return self.resumed_point(s)
         if isinstance(s, ast.If):
             return self.block(s.body if p in self._in(s.body) else s.orelse, p)
         if isinstance(s, ast.While):
@@ -68,10 +68,15 @@ class ResumerBuilder:
                 return [self.once(self.block(s.body, p), [s], s)]
             return self.block(s.orelse, p)
         if isinstance(s, ast.Try):
+            # Discussion: a guard flag may have been set while the capture unwound (at module
+            # level that change is kept: globals are read after unwinding); it is False again
+            # once the program runs on, so that `finally` and `__exit__` run when they should.
+            flag = getattr(s, "sw_flag", None)
+            reset = [located(assign(flag, ast.Constant(False)), s)] if flag else []
             if p in self._in(s.body):
                 t = ast.Try(body=self.block(s.body, p), handlers=s.handlers, orelse=s.orelse,
                             finalbody=s.finalbody)
-                return [located(t, s)]
+                return reset + [located(t, s)]
             for h in s.handlers:
                 if p in self._in(h.body):
                     return [self.reenter_handler(h, p)]
@@ -90,45 +95,45 @@ class ResumerBuilder:
         return located(ast.For(target=name("_sw_once", ast.Store()), iter=rt("ONCE"),
                                body=body, orelse=then, type_comment=None), like)
 
-    def resumed_point(self, pt: Point) -> ast.stmt:
+    def resumed_point(self, pt: Point) -> list[ast.stmt]:
         stmt = pt.stmt
+        fetch = []
         if pt.kind == "yield":
             value = ast.Yield(value=rt("PRIMED"))
         else:
-            value = ast.Call(func=rt("resume_next"), args=[name("_sw_k")], keywords=[])
+            fetch = [located(_next_of_cursor(), stmt)]
+            value = _call_next()
         if isinstance(stmt, ast.Assign):
             new = ast.Assign(targets=stmt.targets, value=value)
         else:
             new = ast.Expr(value=value)
         located(new, stmt)
         if pt.kind == "yield":
-            return new
+            return [new]
         resumed = Point(stmt=new)
         resumed.point, resumed.kind, resumed.gen = pt.point, pt.kind, pt.gen
         resumed.callee = rt("RESUMED")
-        return located(resumed, pt)
+        return fetch + [located(resumed, pt)]
 
     def resumed_for_next(self, s: ast.For) -> list[ast.stmt]:
         stop = self.facts.temp("stop")
-        fetch = Point(stmt=located(ast.Assign(
-            targets=[s.target],
-            value=ast.Call(func=rt("resume_next"), args=[name("_sw_k")], keywords=[])), s))
+        fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next()), s))
         fetch.point, fetch.kind, fetch.gen, fetch.callee = s.sw_next_point, "next", \
             name(s.sw_iter), None
         located(fetch, s)
         stop_handler = ast.ExceptHandler(type=name("StopIteration"), name=None,
                                          body=[assign(stop, ast.Constant(True))])
         return [located(assign(stop, ast.Constant(False)), s),
-                located(ast.Try(body=[fetch], handlers=[stop_handler], orelse=[],
+                located(ast.Try(body=[located(_next_of_cursor(), s), fetch],
+                                handlers=[stop_handler], orelse=[],
                                 finalbody=[]), s),
                 located(ast.If(test=name(stop), body=s.orelse or [ast.Pass()],
                                orelse=[self.once(s.body, [s], s)]), s)]
 
     def reenter_handler(self, h: ast.ExceptHandler, p: int) -> ast.Try:
-        exc = h.sw_exc_name
-        handler = ast.ExceptHandler(type=name("BaseException"), name=exc,
+        handler = ast.ExceptHandler(type=name("BaseException"), name=h.name,
                                     body=self.block(h.body, p))
-        return located(ast.Try(body=[located(ast.Raise(exc=name(exc), cause=None), h)],
+        return located(ast.Try(body=[located(ast.Raise(exc=name(h.sw_exc_name), cause=None), h)],
                                handlers=[located(handler, h)], orelse=[], finalbody=[]), h)
 
     # the resumer function -------------------------------------------------------------------
@@ -148,7 +153,10 @@ class ResumerBuilder:
             declared = sorted(_declared_globals(self.fn))
             if declared:
                 head.append(ast.Global(names=declared))
-            for ident in sorted(function_locals(self.fn)):
+            names = function_locals(self.fn)
+            if self.state.is_generator:
+                names.add("_sw_y")  # the yield it waits at; assigned only when lowered
+            for ident in sorted(names):
                 head.append(ast.Try(
                     body=[ast.Assign(targets=[name(ident, ast.Store())],
                                      value=ast.Subscript(value=name("_sw_L"),
@@ -173,6 +181,19 @@ class ResumerBuilder:
         return fn
 
 
+def _next_of_cursor() -> ast.Assign:
+    """_sw_f, _sw_a = _sw_k.next()"""
+    return ast.Assign(targets=[ast.Tuple(elts=[name("_sw_f", ast.Store()),
+                                               name("_sw_a", ast.Store())], ctx=ast.Store())],
+                      value=ast.Call(func=ast.Attribute(value=name("_sw_k"), attr="next",
+                                                        ctx=ast.Load()), args=[], keywords=[]))
+
+
+def _call_next() -> ast.Call:
+    """_sw_f(_sw_k, _sw_a): the next frame's resumer, called directly (no extra frame)"""
+    return ast.Call(func=name("_sw_f"), args=[name("_sw_k"), name("_sw_a")], keywords=[])
+
+
 def function_locals(fn: ast.FunctionDef) -> set[str]:
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
@@ -193,8 +214,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
     for node in ast.walk(fn):  # a nested function's free boxes pass through this frame
         if isinstance(node, ast.Name) and node.id.startswith("_sw_box_"):
             names.add(node.id)
-    names.discard("_sw_k")
-    names.discard("_sw_L")
+    names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
     return names - declared
 
 

@@ -81,6 +81,7 @@ class _Collector(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node):
         self.current.assigned.add(node.name)
+        self.current.assigned.update(getattr(node, "sw_binds_outer", ()))  # lifted walrus
         node.sw_bind_scope = self.current
         self._defaults(node.args, node.decorator_list)
         scope = self._enter(node, "function")
@@ -175,6 +176,10 @@ def box_cells(tree: ast.Module, filename: str) -> None:
     for scope in collector.scopes:
         if scope.boxed:
             _init_boxes(scope)
+    for node in ast.walk(tree):  # the scope tree must not follow the AST into copies
+        for attr in ("sw_scope", "sw_bind_scope"):
+            if attr in node.__dict__:
+                delattr(node, attr)
 
 
 def _init_boxes(scope: Scope) -> None:

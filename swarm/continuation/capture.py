@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from types import CodeType, FunctionType, MethodType, ModuleType
+from types import (BuiltinMethodType, CodeType, FunctionType, GeneratorType, MethodType,
+                   ModuleType)
 from typing import Any, NamedTuple
 
 from swarm.continuation.errors import NotMigratable
@@ -128,14 +129,26 @@ def _name(obj) -> str:
     return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
 
 
+_TRANSIENT = ("_sw_k", "_sw_f", "_sw_a")  # a resumer's cursor and its next call
+
+
 def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
     """Called by a compiled call site's handler while a Capture unwinds through it."""
     c = sys.exception()
     frame = c.__traceback__.tb_frame
+    if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
+            and callee.__name__ in ("send", "__next__"):
+        # gen.send(v) / gen.__next__(): the value was delivered; resuming advances it again
+        return on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:
         _check_direct_call(c, callee, module, point)
+    elif frame_locals is not None and c.frames:
+        returns = getattr(frame_locals.get("_sw_f"), "sw_returns", None)
+        if returns is not None:  # it was resuming an __init__ called through Cls(...)
+            c.frames[-1] = c.frames[-1]._replace(returns=returns)
     if frame_locals is not None:
-        frame_locals.pop("_sw_k", None)
+        for transient in _TRANSIENT:
+            frame_locals.pop(transient, None)
     c.frames.append(Frame(module, point, frame_locals))
     c.callee_code = frame.f_code
     c.callee_frame = frame

@@ -107,6 +107,9 @@ class _Reductions:
             return rv
         if isinstance(obj, type):
             return _reduce_class(obj)
+        if isinstance(obj, BaseException) and _user_module_of_class(t) is not None:
+            # user exceptions often take other __init__ arguments than their .args
+            return (_new_exception, (t, obj.args), obj.__dict__ or None)
         if isinstance(obj, _REFUSED):
             raise _Refused(obj)
         return NotImplemented
@@ -162,6 +165,12 @@ def _new_module(name: str, source_hash: str) -> ModuleType:
 
 def _fill_module(module: ModuleType, state: dict) -> None:
     module.__dict__.update(state)
+
+
+def _new_exception(cls, args):
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    return exc
 
 
 def _new_function(module: ModuleType, key: str, closure):

@@ -4,7 +4,7 @@ A compiled generator runs as a native CPython generator (full speed). Its state 
 data only when it is pickled:
 - suspended at a `yield`: its locals (read from the suspended frame) and the yield's point id
   (kept in the local `_sw_y`), rebuilt by the yield point's resumer, primed up to that yield;
-- not started: point 0, whose resumer runs the body from the top;
+- not started: its function's start point, whose resumer runs the body from the top;
 - suspended in the middle of a call (a capture unwound it while its consumer was advancing
   it): the frames the capture collected, rebuilt as the resumer of the generator's frame.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from types import ModuleType
 
+from swarm.continuation.capture import _TRANSIENT
 from swarm.continuation.primitives import Operation
 from swarm.continuation.resume import Cursor, resumer_for
 
@@ -43,7 +44,7 @@ def rebuild_from_frames(frames, op):
 
 
 def rebuild_at_yield(module: ModuleType, point: int, frame_locals: dict):
-    """A generator suspended at yield `point` (0: not started)."""
+    """A generator suspended at yield `point` (or not started: its function's start point)."""
     gen = resumer_for(module, point)(None, frame_locals)
     primed = next(gen)
     assert primed is PRIMED, "resumer did not stop at its priming yield"
@@ -68,23 +69,20 @@ def reduce_generator(gen, captured: dict):
         _, frames, op = state
         return (rebuild_from_frames, (frames, op))
     frame = gen.gi_frame
-    if frame is None:
-        return (finished_generator, ()) if _is_compiled_code(gen) else None
+    if frame is None:  # exhausted or closed: no state left, whoever compiled it
+        return (finished_generator, ())
     module = frame.f_globals.get("__swarm_module__")
     if module is None:
         return None
     status = inspect.getgeneratorstate(gen)
     if status == inspect.GEN_RUNNING:
         return None
-    f_locals = dict(frame.f_locals)
-    point = 0 if status == inspect.GEN_CREATED else f_locals.get("_sw_y")
+    f_locals = {k: v for k, v in frame.f_locals.items() if k not in _TRANSIENT}
+    compiled = frame.f_globals["__swarm_compiled__"]
+    if status == inspect.GEN_CREATED:
+        point = compiled.start_points.get(compiled.code_key(gen.gi_code))
+    else:
+        point = f_locals.get("_sw_y")
     if point is None:
         return None
-    f_locals["_sw_y"] = point
     return (rebuild_at_yield, (module, point, f_locals))
-
-
-def _is_compiled_code(gen) -> bool:
-    from swarm.compiler.registry import is_compiled_code
-
-    return is_compiled_code(gen.gi_code)

@@ -25,6 +25,36 @@ class Cursor:
         self.op = op
         self.index = index
 
+    def next(self):
+        """(function, saved locals) that produce the suspended call's value.
+
+        Discussion: a resumed call site calls the returned function itself, so resuming N
+        frames takes N Python frames, as the original program did; a 900-deep recursion
+        resumes under the default recursion limit."""
+        if self.index < len(self.frames):
+            fr = self.frames[self.index]
+            self.index += 1
+            fn = resumer_for(fr.module, fr.point)
+            if fr.returns is not None:
+                return _returning(fn, fr.returns), fr.locals
+            return fn, fr.locals
+        return _perform, None
+
+
+def _perform(k: Cursor, _locals):
+    return k.op.perform()
+
+
+def _returning(fn, local_name: str):
+    """An __init__ resumed for `Cls(...)`: its caller receives the instance, not None."""
+
+    def resume_init(k, saved):
+        fn(k, saved)
+        return saved[local_name]
+
+    resume_init.sw_returns = local_name  # a capture inside it must keep the marking
+    return resume_init
+
 
 _resumers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -44,14 +74,8 @@ def resumer_for(module: ModuleType, point: int) -> FunctionType:
 
 def resume_next(k: Cursor):
     """Resume the next record of `k` and return what the suspended call would have returned."""
-    if k.index < len(k.frames):
-        fr = k.frames[k.index]
-        k.index += 1
-        result = resumer_for(fr.module, fr.point)(k, fr.locals)
-        if fr.returns is not None:
-            return fr.locals[fr.returns]
-        return result
-    return k.op.perform()
+    fn, saved = k.next()
+    return fn(k, saved)
 
 
 def resume(cont: Continuation):
