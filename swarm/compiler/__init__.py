@@ -59,18 +59,11 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     lin.module(tree)
 
     resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
-    start_points: dict[str, int] = {}
     for node, state in lin.functions:
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         for p in state.points:
             resumer_defs.append((p, builder.build(p), state, _display(node, state)))
-        if state.is_generator:
-            p0 = next(counter)
-            points[p0] = PointInfo(state.qualname, filename, node.lineno, node.col_offset + 1)
-            node.sw_start_point = p0
-            resumer_defs.append((p0, builder.build(p0, yield_start=True), state,
-                                 _display(node, state)))
     for node, state in lin.functions:
         node.body = lower_points(node.body, state.is_module, facts)
     for _, fn, state, _ in resumer_defs:
@@ -90,8 +83,6 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
                               temp_names=temp_names)
-    compiled.start_points = {compiled.code_key(c): p for c, p in _generator_starts(
-        code, lin.functions)}
     return register(compiled)
 
 
@@ -138,22 +129,6 @@ def _fix_names(code: CodeType, resumer: tuple[str, str, str] | None) -> CodeType
     if changed:
         replace["co_consts"] = tuple(consts)
     return code.replace(**replace) if replace else code
-
-
-def _generator_starts(code: CodeType, functions):
-    """(code object, start point) for each generator function of the module code."""
-    wanted = {}
-    for node, state in functions:
-        p = getattr(node, "sw_start_point", None)
-        if p is not None:
-            wanted[(node.lineno, node.name)] = p
-    todo = [code]
-    while todo:
-        c = todo.pop()
-        key = (c.co_firstlineno, c.co_name)
-        if key in wanted and c.co_flags & 0x20:  # CO_GENERATOR
-            yield c, wanted[key]
-        todo.extend(x for x in c.co_consts if isinstance(x, CodeType))
 
 
 def _check_no_markers(tree: ast.AST) -> None:

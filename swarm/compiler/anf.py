@@ -328,7 +328,7 @@ class Linearizer:
     def stmt_Try(self, s):
         if s.finalbody and self.facts.has_suspending_call(ast.Module(body=s.finalbody,
                                                                      type_ignores=[])):
-            return self.stmt(self._split_finally(s))
+            return self.block(self._split_finally(s))
         s.body = self.block(s.body)
         for h in s.handlers:
             h.body = self.block(h.body)
@@ -336,26 +336,47 @@ class Linearizer:
         s.finalbody = self.block(s.finalbody)
         return [s]
 
-    def _split_finally(self, s: ast.Try) -> ast.Try:
+    def _split_finally(self, s: ast.Try) -> list[ast.stmt]:
         """try: B [except/else] finally: F  (F may suspend)  ==>
-        try: (try: B except.. else..) except BaseException as e: F; raise  else: F"""
-        for part in [s.body, s.orelse] + [h.body for h in s.handlers]:
-            for node in _walk_no_scopes(part):
-                if isinstance(node, ast.Return) or (isinstance(node, (ast.Break, ast.Continue))
-                                                    and not getattr(node, "sw_in_loop", False)):
-                    raise error_at(node, f"`{type(node).__name__.lower()}` inside a `try` whose "
-                                   "`finally` block may suspend is not supported; move the "
-                                   "finally work after the try", self.filename)
+
+            _sw_jump = 0
+            try:
+                for _sw_once in ONCE:          # only if B returns/breaks/continues
+                    try: B except.. else..     # return v -> _sw_ret = v; _sw_jump = 1; break
+            except BaseException as e: F; raise
+            else:
+                F
+                if _sw_jump == 1: return _sw_ret   (2: break, 3: continue)
+
+        Two copies of F, so that resuming inside one knows whether an exception is pending.
+        """
+        jump, ret = self.temp("jump"), self.temp("ret")
+        kinds: set[int] = set()
+        parts = [s.body, s.orelse] + [h.body for h in s.handlers]
+        for part in parts:
+            part[:] = _rewrite_jumps(part, jump, ret, kinds, in_loop=False)
         inner = s.body
         if s.handlers:
             inner = [located(ast.Try(body=s.body, handlers=s.handlers, orelse=s.orelse,
                                      finalbody=[]), s)]
+        if kinds:
+            inner = [located(ast.For(target=name("_sw_once", ast.Store()), iter=rt("ONCE"),
+                                     body=inner, orelse=[], type_comment=None), s)]
         exc = self.temp("fexc")
         handler = ast.ExceptHandler(type=name("BaseException"), name=exc,
                                     body=copy.deepcopy(s.finalbody) + [ast.Raise()])
         located(handler, s)
-        return located(ast.Try(body=inner, handlers=[handler], orelse=s.finalbody,
-                               finalbody=[]), s)
+        dispatch = []
+        for kind, stmt in ((1, ast.Return(value=name(ret))), (2, ast.Break()),
+                           (3, ast.Continue())):
+            if kind in kinds:
+                test = ast.Compare(left=name(jump), ops=[ast.Eq()],
+                                   comparators=[ast.Constant(kind)])
+                dispatch.append(located(ast.If(test=test, body=[stmt], orelse=[]), s))
+        out = [located(assign(jump, ast.Constant(0)), s)] if kinds else []
+        out.append(located(ast.Try(body=inner, handlers=[handler],
+                                   orelse=s.finalbody + dispatch, finalbody=[]), s))
+        return out
 
     def stmt_With(self, s):
         if not self.facts.has_suspending_call(ast.Module(body=s.body, type_ignores=[])) and \
@@ -626,6 +647,38 @@ def _clone_ref(e):
     return located(ast.Name(id=e.id, ctx=ast.Load()), e)
 
 
+def _rewrite_jumps(stmts, jump: str, ret: str, kinds: set, in_loop: bool) -> list[ast.stmt]:
+    """Replace jumps out of a try block by `_sw_jump = k; break` (see _split_finally)."""
+    out: list[ast.stmt] = []
+    for st in stmts:
+        if isinstance(st, ast.Return):
+            kinds.add(1)
+            value = st.value if st.value is not None else ast.Constant(None)
+            out += [located(assign(ret, value), st), located(assign(jump, ast.Constant(1)), st),
+                    located(ast.Break(), st)]
+            continue
+        if isinstance(st, (ast.Break, ast.Continue)) and not in_loop:
+            kind = 2 if isinstance(st, ast.Break) else 3
+            kinds.add(kind)
+            out += [located(assign(jump, ast.Constant(kind)), st), located(ast.Break(), st)]
+            continue
+        if isinstance(st, (ast.FunctionDef, ast.ClassDef)):
+            out.append(st)
+            continue
+        loop = isinstance(st, (ast.For, ast.While))
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(st, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                nested = in_loop or (loop and field == "body")
+                setattr(st, field, _rewrite_jumps(value, jump, ret, kinds, nested))
+        for h in getattr(st, "handlers", ()):
+            h.body = _rewrite_jumps(h.body, jump, ret, kinds, in_loop)
+        for case in getattr(st, "cases", ()):
+            case.body = _rewrite_jumps(case.body, jump, ret, kinds, in_loop)
+        out.append(st)
+    return out
+
+
 def _reevaluable(e) -> bool:
     """Names and attribute chains on a name can be evaluated again in the capture handler."""
     while isinstance(e, ast.Attribute):
@@ -645,10 +698,6 @@ def _walk_no_scopes(stmts):
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                       ast.Lambda)):
-                if isinstance(node, (ast.For, ast.While)) and child in node.body:
-                    for n in ast.walk(child):
-                        if isinstance(n, (ast.Break, ast.Continue)):
-                            n.sw_in_loop = True
                 todo.append(child)
 
 

@@ -137,13 +137,10 @@ class ResumerBuilder:
                                handlers=[located(handler, h)], orelse=[], finalbody=[]), h)
 
     # the resumer function -------------------------------------------------------------------
-    def build(self, p: int, yield_start: bool = False) -> ast.FunctionDef:
+    def build(self, p: int) -> ast.FunctionDef:
         like = self.fn if not self.state.is_module else (self.fn.body[0] if self.fn.body
                                                          else None)
-        if yield_start:
-            path = [ast.Expr(value=ast.Yield(value=rt("PRIMED")))] + list(self.fn.body)
-        else:
-            path = self.block(self.fn.body, p)
+        path = self.block(self.fn.body, p)
         head: list[ast.stmt] = []
         if self.state.is_module:
             names = sorted(module_globals(self.fn))
@@ -166,7 +163,7 @@ class ResumerBuilder:
                                                 body=[ast.Pass()])],
                     orelse=[], finalbody=[]))
             head.append(ast.Delete(targets=[name("_sw_L", ast.Del())]))
-            if self.state.is_generator and not yield_start:
+            if self.state.is_generator:
                 head.append(ast.If(test=ast.Constant(False),
                                    body=[ast.Expr(value=ast.Yield(value=None))], orelse=[]))
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="_sw_k"), ast.arg(arg="_sw_L")],

@@ -142,8 +142,9 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
         return on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:
         _check_direct_call(c, callee, module, point)
-    elif frame_locals is not None and c.frames:
-        returns = getattr(frame_locals.get("_sw_f"), "sw_returns", None)
+    elif c.frames:
+        own = frame_locals if frame_locals is not None else frame.f_locals
+        returns = getattr(own.get("_sw_f"), "sw_returns", None)
         if returns is not None:  # it was resuming an __init__ called through Cls(...)
             c.frames[-1] = c.frames[-1]._replace(returns=returns)
     if frame_locals is not None:

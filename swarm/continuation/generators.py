@@ -4,7 +4,7 @@ A compiled generator runs as a native CPython generator (full speed). Its state 
 data only when it is pickled:
 - suspended at a `yield`: its locals (read from the suspended frame) and the yield's point id
   (kept in the local `_sw_y`), rebuilt by the yield point's resumer, primed up to that yield;
-- not started: its function's start point, whose resumer runs the body from the top;
+- not started: its arguments (its only locals yet), rebuilt by calling the function again;
 - suspended in the middle of a call (a capture unwound it while its consumer was advancing
   it): the frames the capture collected, rebuilt as the resumer of the generator's frame.
 """
@@ -12,6 +12,7 @@ data only when it is pickled:
 from __future__ import annotations
 
 import inspect
+import types
 from types import ModuleType
 
 from swarm.continuation.capture import _TRANSIENT
@@ -43,8 +44,26 @@ def rebuild_from_frames(frames, op):
     return resumer_for(fr.module, fr.point)(Cursor(frames, op, 1), fr.locals)
 
 
+def fresh_generator(module: ModuleType, key: str, args: dict):
+    """A generator that had not started: call its function again with the same arguments."""
+    code = module.__dict__["__swarm_compiled__"].code_by_key(key)
+    closure = tuple(types.CellType(args[n]) for n in code.co_freevars) or None
+    fn = types.FunctionType(code, module.__dict__, code.co_name, None, closure)
+    names = code.co_varnames
+    n = code.co_argcount
+    positional = [args[x] for x in names[:n]]
+    keywords = {x: args[x] for x in names[n:n + code.co_kwonlyargcount]}
+    n += code.co_kwonlyargcount
+    if code.co_flags & inspect.CO_VARARGS:
+        positional.extend(args[names[n]])
+        n += 1
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        keywords.update(args[names[n]])
+    return fn(*positional, **keywords)
+
+
 def rebuild_at_yield(module: ModuleType, point: int, frame_locals: dict):
-    """A generator suspended at yield `point` (or not started: its function's start point)."""
+    """A generator suspended at yield `point`."""
     gen = resumer_for(module, point)(None, frame_locals)
     primed = next(gen)
     assert primed is PRIMED, "resumer did not stop at its priming yield"
@@ -77,12 +96,13 @@ def reduce_generator(gen, captured: dict):
     status = inspect.getgeneratorstate(gen)
     if status == inspect.GEN_RUNNING:
         return None
+    if status == inspect.GEN_CREATED:  # nothing ran yet: its locals are its arguments
+        key = frame.f_globals["__swarm_compiled__"].code_key(gen.gi_code)
+        if key is None:
+            return None
+        return (fresh_generator, (module, key, dict(frame.f_locals)))
     f_locals = {k: v for k, v in frame.f_locals.items() if k not in _TRANSIENT}
-    compiled = frame.f_globals["__swarm_compiled__"]
-    if status == inspect.GEN_CREATED:
-        point = compiled.start_points.get(compiled.code_key(gen.gi_code))
-    else:
-        point = f_locals.get("_sw_y")
+    point = f_locals.get("_sw_y")
     if point is None:
         return None
     return (rebuild_at_yield, (module, point, f_locals))
