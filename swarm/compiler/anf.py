@@ -142,12 +142,36 @@ class Linearizer:
         return method(s)
 
     def stmt_FunctionDef(self, s):
+        pre, apply = self._decorators(s)
         self.function_def(s)
-        return [s]
+        return pre + [s] + apply
 
     def stmt_ClassDef(self, s):
+        pre, apply = self._decorators(s)
         self.class_def(s)
-        return [s]
+        return pre + [s] + apply
+
+    def _decorators(self, s):
+        """`@d(x) def f` -> `_sw_d = d(x); def f; f = _sw_d(f)`: decorating runs user code
+        that may suspend (decorator expressions first, top to bottom, then applied from the
+        bottom up, as CPython does)."""
+        decos = s.decorator_list
+        if not decos or all(isinstance(d, ast.Name) and self.facts.is_builtin(d.id)
+                            for d in decos):
+            return [], []
+        pre: list[ast.stmt] = []
+        held = []
+        for d in decos:
+            t = self.temp("deco")
+            pre += self.stmt(located(ast.Assign(targets=[name(t, ast.Store())], value=d), d))
+            held.append(t)
+        value: ast.expr = name(s.name)
+        for t in reversed(held):
+            value = ast.Call(func=name(t), args=[value], keywords=[])
+        s.decorator_list = []
+        apply = self.stmt(located(ast.Assign(targets=[name(s.name, ast.Store())], value=value),
+                                  s))
+        return pre, apply
 
     def _simple(self, s):
         return [s]

@@ -137,16 +137,22 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     c = sys.exception()
     frame = c.__traceback__.tb_frame
     if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
-            and callee.__name__ in ("send", "__next__"):
-        # gen.send(v) / gen.__next__(): the value was delivered; resuming advances it again
+            and callee.__name__ in ("send", "__next__", "throw"):
+        # gen.send(v) / gen.throw(e) / gen.__next__(): what they carried was delivered before
+        # the capture; resuming advances the rebuilt generator again
         return on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:
         _check_direct_call(c, callee, module, point)
     elif c.frames:
         own = frame_locals if frame_locals is not None else frame.f_locals
-        returns = getattr(own.get("_sw_f"), "sw_returns", None)
+        resumed_call = own.get("_sw_f")
+        returns = getattr(resumed_call, "sw_returns", None)
         if returns is not None:  # it was resuming an __init__ called through Cls(...)
             c.frames[-1] = c.frames[-1]._replace(returns=returns)
+        elif getattr(resumed_call, "sw_performs", False):
+            gen = getattr(own["_sw_k"].op, "gen", None)
+            if gen is not None:  # it was advancing a rebuilt generator (GenNext) again
+                return on_capture_next(module, point, frame_locals, gen)
     if frame_locals is not None:
         for transient in _TRANSIENT:
             frame_locals.pop(transient, None)

@@ -107,9 +107,8 @@ class _Reductions:
             return rv
         if isinstance(obj, type):
             return _reduce_class(obj)
-        if isinstance(obj, BaseException) and _user_module_of_class(t) is not None:
-            # user exceptions often take other __init__ arguments than their .args
-            return (_new_exception, (t, obj.args), obj.__dict__ or None)
+        if isinstance(obj, BaseException):
+            return _reduce_exception(obj)
         if isinstance(obj, _REFUSED):
             raise _Refused(obj)
         return NotImplemented
@@ -133,6 +132,19 @@ def _user_module_of_class(cls):
 
 
 _CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
+
+
+def _reduce_exception(exc: BaseException):
+    """Exceptions keep their chain (__cause__, __context__, __suppress_context__); user
+    exceptions are rebuilt without calling __init__ (it often takes other arguments than
+    the .args it passes up)."""
+    chain = (exc.__cause__, exc.__context__, exc.__suppress_context__)
+    if _user_module_of_class(type(exc)) is not None:
+        return (_new_exception, (type(exc), exc.args), (exc.__dict__ or None, chain), None,
+                None, _fill_exception)
+    func, args, *rest = exc.__reduce_ex__(PROTOCOL)
+    state = rest[0] if rest else None
+    return (func, args, (state, chain), None, None, _fill_exception)
 
 
 def _reduce_class(cls):
@@ -171,6 +183,17 @@ def _new_exception(cls, args):
     exc = cls.__new__(cls, *args)
     exc.args = args
     return exc
+
+
+def _fill_exception(exc, state) -> None:
+    own, (cause, context, suppress) = state
+    if own:
+        if hasattr(exc, "__setstate__"):
+            exc.__setstate__(own)
+        else:
+            exc.__dict__.update(own)
+    exc.__cause__, exc.__context__ = cause, context
+    exc.__suppress_context__ = suppress
 
 
 def _new_function(module: ModuleType, key: str, closure):

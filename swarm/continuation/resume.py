@@ -45,6 +45,9 @@ def _perform(k: Cursor, _locals):
     return k.op.perform()
 
 
+_perform.sw_performs = True  # a capture through it may come out of a GenNext's generator
+
+
 def _returning(fn, local_name: str):
     """An __init__ resumed for `Cls(...)`: its caller receives the instance, not None."""
 
