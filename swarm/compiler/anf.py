@@ -89,6 +89,8 @@ class Linearizer:
         if isinstance(e, ast.Constant):
             return True
         if isinstance(e, ast.Name):
+            if e.id.startswith("_sw_") and not e.id.startswith("_sw_box_"):
+                return True  # compiler temps are assigned once; no call can change them
             return not self.fn.is_module and e.id in self.fn.locals
         return False
 
