@@ -334,11 +334,7 @@ class Linearizer:
         body = self.block(s.body)
         orelse = self.block(s.orelse)
         s.target, s.body, s.orelse = target, body, orelse
-        wants_next = not (
-            isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant, ast.ListComp,
-                            ast.SetComp, ast.DictComp, ast.JoinedStr))
-            or (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
-                and it.func.id in BUILTIN_ITERS and self.facts.is_builtin(it.func.id)))
+        wants_next = self._wants_next(it)
         if not wants_next and not _contains_point(body):
             s.iter = it
             return pre + [s]
@@ -351,9 +347,26 @@ class Linearizer:
         s.sw_next_point = self.new_point(s) if wants_next else None
         return pre + [located(assign(holder, make_iter), s), s]
 
+    def _wants_next(self, it: ast.expr) -> bool:
+        """Could a `for` over `it` be advancing a user generator (a point at its `next`)?"""
+        return not (
+            isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant, ast.ListComp,
+                            ast.SetComp, ast.DictComp, ast.JoinedStr))
+            or (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+                and it.func.id in BUILTIN_ITERS and self.facts.is_builtin(it.func.id)))
+
+    def _may_hold_points(self, stmts: list[ast.stmt]) -> bool:
+        for node in _walk_no_scopes(stmts):
+            if isinstance(node, ast.Call) and self.facts.may_suspend(node):
+                return True
+            if isinstance(node, (ast.Yield, ast.YieldFrom)):
+                return True
+            if isinstance(node, ast.For) and self._wants_next(node.iter):
+                return True
+        return False
+
     def stmt_Try(self, s):
-        if s.finalbody and self.facts.has_suspending_call(ast.Module(body=s.finalbody,
-                                                                     type_ignores=[])):
+        if s.finalbody and self._may_hold_points(s.finalbody):
             return self.block(self._split_finally(s))
         s.body = self.block(s.body)
         for h in s.handlers:
@@ -405,7 +418,7 @@ class Linearizer:
         return out
 
     def stmt_With(self, s):
-        if not self.facts.has_suspending_call(ast.Module(body=s.body, type_ignores=[])) and \
+        if not self._may_hold_points(s.body) and \
                 not any(self.facts.has_suspending_call(i.context_expr) for i in s.items):
             s.body = self.block(s.body)
             return [s]
@@ -716,15 +729,18 @@ def _is_generator(fn: ast.FunctionDef) -> bool:
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _walk_no_scopes(fn.body))
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _walk_no_scopes(stmts):
+    """Every node of `stmts` in this scope: nested defs, classes and lambdas are yielded
+    themselves (they bind a name here) but not entered."""
     todo = list(stmts)
     while todo:
         node = todo.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                      ast.Lambda)):
-                todo.append(child)
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _assigned_locals(fn: ast.FunctionDef) -> set[str]:
