@@ -128,7 +128,17 @@ class PointLowering(ast.NodeTransformer):
             return node
         handler = capture_handler(point, self.locals_expr(), "on_capture_next",
                                   name(node.sw_iter))
-        return located(ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[]), node)
+        wrapper = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
+        wrapper.sw_wraps_for = True
+        return located(wrapper, node)
+
+    def visit_Try(self, node: ast.Try):
+        # statements are shared by a function and its resumers, so a loop may already sit in
+        # its wrapper (lowered with another tree): lower inside it, do not wrap it again
+        if getattr(node, "sw_wraps_for", False):
+            self.generic_visit(node.body[0])
+            return node
+        return self.generic_visit(node)
 
 
 def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts) -> list[ast.stmt]:
