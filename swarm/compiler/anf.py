@@ -183,6 +183,9 @@ class Linearizer:
 
     def stmt_Expr(self, s):
         v = s.value
+        if isinstance(v, ast.YieldFrom):
+            pre, _ = self.expr(v)
+            return pre
         if isinstance(v, ast.Call) and self.facts.may_suspend(v):
             pre, stmt = self.call_stmt(v, lambda call: ast.Expr(value=call))
             return pre + [stmt]
@@ -674,6 +677,51 @@ class Linearizer:
         return pre + [located(assign(t, value), e),
                       located(ast.Assign(targets=[name(e.target.id, ast.Store())],
                                          value=name(t)), e)], located(name(t), e)
+
+    def expr_YieldFrom(self, e):
+        """`yield from it` as PEP 380 spells it out (next/send delegation and the return
+        value; throw() and close() are not forwarded to the inner iterator):
+
+            _i = iter(it)
+            try: _y = next(_i)
+            except StopIteration as _x: _r = _x.value
+            else:
+                while True:
+                    _s = yield _y
+                    try: _y = next(_i) if _s is None else _i.send(_s)
+                    except StopIteration as _x: _r = _x.value; break
+        """
+        pre, it = self.expr(e.value)
+        i, y, sent, r, x = (self.temp(h) for h in ("yfi", "yfy", "yfs", "yfr", "yfx"))
+
+        def call(func, *args):
+            return ast.Call(func=func, args=list(args), keywords=[])
+
+        def next_of():
+            return assign(y, call(name("next") if "next" not in self.facts.bound
+                                  else rt("next"), name(i)))
+
+        def on_stop(extra):
+            return [ast.ExceptHandler(type=name("StopIteration"), name=x,
+                                      body=[assign(r, ast.Attribute(value=name(x), attr="value",
+                                                                    ctx=ast.Load()))] + extra)]
+
+        make_iter = call(name("iter") if self.facts.is_builtin("iter") else rt("iter"), it)
+        make_iter.sw_safe = True
+        advance = ast.If(test=ast.Compare(left=name(sent), ops=[ast.Is()],
+                                          comparators=[ast.Constant(None)]),
+                         body=[next_of()],
+                         orelse=[assign(y, call(ast.Attribute(value=name(i), attr="send",
+                                                              ctx=ast.Load()), name(sent)))])
+        loop = ast.While(test=ast.Constant(True), body=[
+            assign(sent, ast.Yield(value=name(y))),
+            ast.Try(body=[advance], handlers=on_stop([ast.Break()]), orelse=[], finalbody=[])],
+            orelse=[])
+        stmts = [assign(i, make_iter),
+                 ast.Try(body=[next_of()], handlers=on_stop([]), orelse=[loop], finalbody=[])]
+        for st in stmts:
+            located(st, e)
+        return pre + self.block(stmts), located(name(r), e)
 
     def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
         raise error_at(e, "await is not supported", self.filename)

@@ -30,8 +30,6 @@ def check_supported(tree: ast.Module, filename: str) -> None:
         bad = None
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
             bad = "async code cannot be compiled for migration"
-        elif isinstance(node, ast.YieldFrom):
-            bad = "`yield from` is not supported; write `for x in it: yield x`"
         elif isinstance(node, ast.TryStar):
             bad = "`except*` is not supported"
         elif isinstance(node, ast.Name) and node.id.startswith(TEMP_PREFIX):

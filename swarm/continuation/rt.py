@@ -32,6 +32,9 @@ def _fill_box(box, state) -> None:
 
 
 ONCE = (None,)
+iter = iter  # for modules that rebind the builtin names the compiler emits
+next = next
+locals = locals
 
 __all__ = ["Box", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture", "on_capture_next",
            "resume_next"]
