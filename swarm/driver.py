@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 
 from swarm.compiler import compile_source, registry
+from swarm.compiler.hook import user_modules
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture
 from swarm.continuation.errors import NotMigratable
@@ -49,12 +50,14 @@ def _read(path: str) -> str:
 
 
 @contextlib.contextmanager
-def _script_dir_on_path(path: str):
+def _script_dir_on_path(path: str, compile_modules: bool = False):
     d = os.path.dirname(os.path.abspath(path))
     before = set(sys.modules)
     sys.path.insert(0, d)
+    hook = user_modules([d]) if compile_modules else contextlib.nullcontext()
     try:
-        yield
+        with hook:
+            yield
     finally:
         sys.path.remove(d)
         for name in set(sys.modules) - before:  # forget the script's own modules
@@ -133,7 +136,7 @@ def run_migrating(path: str, subprocess: bool = False) -> Outcome:
     suspension point (in another OS process for each resume if `subprocess`)."""
     set_policy(_always)
     try:
-        with _script_dir_on_path(path):
+        with _script_dir_on_path(path, compile_modules=True):
             compiled, run = _start(path)
             text, data, result, error, _ = _step(run)
             stdout = [text]
@@ -178,6 +181,7 @@ class _Workers:
     capture before it. Modules' sources are handed over by hash, as a node would fetch them."""
 
     def __init__(self, compiled) -> None:
+        self.root = os.path.dirname(compiled.filename)
         self.sources = {h: (c.name, c.filename, c.source) for h, c in registry._by_hash.items()}
         self.procs = [sp.Popen([sys.executable, "-m", "swarm.driver", "--worker"],
                                stdin=sp.PIPE, stdout=sp.PIPE, env=_worker_env())
@@ -187,7 +191,9 @@ class _Workers:
     def resume(self, data: bytes):
         proc = self.procs[self.turn]
         self.turn ^= 1
-        _send(proc.stdin, (self.sources, data))
+        self.sources.update({h: (c.name, c.filename, c.source)
+                             for h, c in registry._by_hash.items()})
+        _send(proc.stdin, (self.root, self.sources, data))
         return _recv(proc.stdout)
 
     def close(self) -> None:
@@ -212,12 +218,15 @@ def _worker_main() -> None:
     set_policy(_always)
     while True:
         try:
-            new_sources, data = _recv(stdin)
+            root, new_sources, data = _recv(stdin)
         except EOFError:
             return
         sources.update(new_sources)
+        if root not in sys.path:
+            sys.path.insert(0, root)
         try:
-            text, data, result, error, _ = _step(_resume_bytes(data))
+            with user_modules([root]):
+                text, data, result, error, _ = _step(_resume_bytes(data))
         except NotMigratable as e:
             text, data, result, error = "", None, None, _error_text(e)
         _send(stdout, (text, data, result, error))

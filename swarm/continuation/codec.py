@@ -28,6 +28,7 @@ import json
 import pickle
 import socket
 import struct
+import sys
 import threading
 import types
 from types import FunctionType, GeneratorType, ModuleType
@@ -177,6 +178,9 @@ def _new_module(name: str, source_hash: str) -> ModuleType:
 
 def _fill_module(module: ModuleType, state: dict) -> None:
     module.__dict__.update(state)
+    if module.__name__ != "__main__":
+        # the program's own copy is the one its later `import` statements must find
+        sys.modules[module.__name__] = module
 
 
 def _new_exception(cls, args):
