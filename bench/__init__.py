@@ -1,0 +1,1 @@
+"""Benchmarks for swarm: run with `python -m bench`."""

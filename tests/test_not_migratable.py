@@ -1,0 +1,97 @@
+"""What cannot migrate says so, naming the variable or frame, function, file and line."""
+
+import pytest
+
+from swarm.driver import run_migrating, run_native
+
+from helpers import write
+
+OPEN_FILE = """
+from swarm import checkpoint
+
+def reader(path):
+    f = open(path)
+    checkpoint()
+    return f.read()
+
+print(reader(__file__)[:4])
+"""
+
+LOCK = """
+import threading
+from swarm import checkpoint
+
+def guarded():
+    lock = threading.Lock()
+    with lock:
+        checkpoint()
+    return 1
+
+guarded()
+"""
+
+SORTED_KEY = """
+from swarm import checkpoint
+
+def key(x):
+    checkpoint()
+    return -x
+
+def order(xs):
+    return sorted(xs, key=key)
+
+print(order([3, 1, 2]))
+"""
+
+MAP_TOP = """
+from swarm import checkpoint
+
+def double(x):
+    checkpoint()
+    return 2 * x
+
+print(list(map(double, [1, 2])))
+"""
+
+
+def migrate(tmp_path, source):
+    path = write(tmp_path, "prog.py", source)
+    assert run_native(path).error is None  # natively every one of them is fine
+    return path, run_migrating(path)
+
+
+def test_open_file_names_the_variable_function_and_line(tmp_path):
+    path, out = migrate(tmp_path, OPEN_FILE)
+    assert out.error.startswith("NotMigratable:")
+    assert "'f'" in out.error and "reader" in out.error and f"{path}:6" in out.error
+    assert "TextIOWrapper" in out.error
+
+
+def test_lock_names_the_variable(tmp_path):
+    path, out = migrate(tmp_path, LOCK)
+    assert out.error.startswith("NotMigratable:")
+    assert "guarded" in out.error and "'lock'" in out.error and f"{path}:8" in out.error
+
+
+def test_suspension_under_sorted_key_is_refused_not_resumed_wrong(tmp_path):
+    path, out = migrate(tmp_path, SORTED_KEY)
+    assert out.error.startswith("NotMigratable:")
+    # sorted() is C: the capture is refused where it leaves the uncompiled code, naming the
+    # call that led into it (order, line 11) and the last compiled frame (key, line 4)
+    assert "the call of order" in out.error and f"{path}:11" in out.error
+    assert "key" in out.error and f"{path}:4" in out.error and "not compiled" in out.error
+    assert out.stdout == ""  # nothing after the suspension ran with a wrong continuation
+
+
+def test_suspension_under_map_at_top_level(tmp_path):
+    _, out = migrate(tmp_path, MAP_TOP)
+    assert out.error.startswith("NotMigratable:") and "not compiled" in out.error
+
+
+@pytest.mark.parametrize("source", [OPEN_FILE, LOCK, SORTED_KEY])
+def test_not_migratable_is_an_exception_not_a_capture(tmp_path, source):
+    from swarm import NotMigratable
+    from swarm.continuation import Capture
+
+    assert issubclass(NotMigratable, Exception)
+    assert not issubclass(Capture, Exception)  # `except Exception` cannot swallow a capture
