@@ -57,13 +57,13 @@ def main() -> dict:
             assert resume(codec.decode(data)) == expected
             set_policy(lambda op: True)
             reps = 200 if depth > 1 else 2000
-            capture = _best(lambda: _capture(mod, depth), reps)
-            encode = _best(lambda: codec.encode(cont), reps)
-            decode = _best(lambda: codec.decode(data), reps)
+            capture = _best(lambda d=depth: _capture(mod, d), reps)
+            encode = _best(lambda c=cont: codec.encode(c), reps)
+            decode = _best(lambda b=data: codec.decode(b), reps)
             set_policy(None)
             conts = [codec.decode(data) for _ in range(reps * 7)]
             it = iter(conts)
-            resume_t = _best(lambda: resume(next(it)), reps)
+            resume_t = _best(lambda i=it: resume(next(i)), reps)
             set_policy(lambda op: True)
             per[depth] = dict(capture=capture, encode=encode, decode=decode, resume=resume_t,
                               bytes=len(data))

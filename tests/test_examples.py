@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from helpers import ROOT
 
 from swarm.driver import run_migrating, run_native
-
-from helpers import ROOT
 
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.py")))
 MULTI = os.path.join(ROOT, "tests", "programs", "multimodule", "main.py")

@@ -1,10 +1,9 @@
 """What cannot migrate says so, naming the variable or frame, function, file and line."""
 
 import pytest
+from helpers import write
 
 from swarm.driver import run_migrating, run_native
-
-from helpers import write
 
 OPEN_FILE = """
 from swarm import checkpoint

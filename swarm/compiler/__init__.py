@@ -28,8 +28,13 @@ from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
 from swarm.compiler.errors import CompileError, InternalCompilerError
 from swarm.compiler.lower import guard_trys, lower_points
 from swarm.compiler.mangle import mangle_private_names
-from swarm.compiler.registry import (CompiledModule, PointInfo, new_module_instance, register,
-                                     source_hash)
+from swarm.compiler.registry import (
+    CompiledModule,
+    PointInfo,
+    new_module_instance,
+    register,
+    source_hash,
+)
 from swarm.compiler.resumers import ResumerBuilder
 from swarm.compiler.scopes import box_cells
 
@@ -77,7 +82,7 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     rcode = compile(res_module, filename, "exec")
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
     resumers = {}
-    for p, _, state, (co_name, qualname) in resumer_defs:
+    for p, _, _, (co_name, qualname) in resumer_defs:
         raw = by_name[f"_sw_resume_{p}"]
         resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,

@@ -570,7 +570,7 @@ class Linearizer:
 
     def expr_Dict(self, e):
         flat = []
-        for k, v in zip(e.keys, e.values):
+        for k, v in zip(e.keys, e.values, strict=True):
             flat += [k, v]
         pre, new = self.children(flat)
         e.keys, e.values = new[0::2], new[1::2]
@@ -589,7 +589,7 @@ class Linearizer:
         pre, new = self.children(flat)
         e.func = new[0]
         e.args = new[1:1 + len(e.args)]
-        for k, v in zip(e.keywords, new[1 + len(e.args):]):
+        for k, v in zip(e.keywords, new[1 + len(e.args):], strict=True):
             k.value = v
         return pre, e
 

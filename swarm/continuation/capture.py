@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from types import (BuiltinMethodType, CodeType, FunctionType, GeneratorType, MethodType,
-                   ModuleType)
+from types import BuiltinMethodType, CodeType, FunctionType, GeneratorType, MethodType, ModuleType
 from typing import Any, NamedTuple
 
 from swarm.continuation.errors import NotMigratable
