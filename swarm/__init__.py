@@ -7,6 +7,23 @@ resumed in another process. Nodes, Refs and the cluster come next (see README.md
 
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
+from swarm.refs import Ref, here, move_to, nodes
 
-__all__ = ["NotMigratable", "checkpoint"]
+
+def local_cluster(n: int = 3, directory: str | None = None):
+    """Start n local nodes (a context manager); `.run_file(path)` runs a program on them."""
+    from swarm.client import local_cluster as start
+
+    return start(n, directory)
+
+
+def connect(path: str):
+    """Connect to a running cluster described by a cluster file."""
+    from swarm.client import connect as open_cluster
+
+    return open_cluster(path)
+
+
+__all__ = ["NotMigratable", "Ref", "checkpoint", "connect", "here", "local_cluster",
+           "move_to", "nodes"]
 __version__ = "0.1.0"

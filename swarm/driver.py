@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from swarm.compiler import compile_source, registry
 from swarm.compiler.hook import user_modules
 from swarm.continuation import codec
-from swarm.continuation.capture import Capture
+from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import set_policy
 from swarm.continuation.resume import resume
@@ -95,19 +95,11 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
             module = run()
         except Capture as c:
             cont = c.continuation()
-            _check_root(c, cont)
+            check_root(c, cont)
             return out.getvalue(), codec.encode(cont), None, None, None
         except Exception as e:
             return out.getvalue(), None, None, _error_text(e), None
     return out.getvalue(), None, module.__dict__.get("RESULT"), None, module
-
-
-def _check_root(c: Capture, cont) -> None:
-    """The outermost record must be the script's top level, pushed by its own frame."""
-    root = cont.frames[0] if cont.frames else None
-    if root is None or root.locals is not None or c.callee_frame is None:
-        raise NotMigratable("cannot migrate: the suspension was reached through code that was "
-                            "not compiled, at the top level of the script")
 
 
 def _start(path: str):

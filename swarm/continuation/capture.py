@@ -50,6 +50,7 @@ class Capture(BaseException):
         self.frames: list[Frame] = []  # innermost first while unwinding
         self.callee_code: CodeType | None = None  # code of the frame that pushed frames[-1]
         self.callee_frame = None  # that frame itself (to recognise a frame's own re-raise)
+        self.callee_caller = None  # the frame that had called it, read while it ran
         # generators captured mid-call: id(gen) -> (gen, frames outermost first, op)
         self.generators: dict[int, tuple[Any, list[Frame], Any]] = {}
 
@@ -99,8 +100,29 @@ def _not_migratable(module, point, why: str) -> NotMigratable:
     return NotMigratable(f"cannot migrate at {describe_point(module, point)}: {why}")
 
 
-def _check_direct_call(c: Capture, callee, module, point) -> None:
-    """Raise NotMigratable unless frames[-1] was pushed by the function this call site called."""
+def _called_from(c: Capture, frame) -> bool:
+    """Was the frame that pushed the last record called by `frame`? C frames do not appear
+    in f_back, but a Python frame that recorded nothing (it called on through C code or
+    an uncompiled statement) does - and then frames are missing."""
+    if c.callee_frame is None:
+        return False
+    caller = c.callee_caller
+    while caller is not None and caller is not frame and caller.f_code in TRAMPOLINES:
+        caller = caller.f_back  # the runtime's own resume steps (GenNext.perform, ...)
+    return caller is frame
+
+
+#: code objects of the runtime functions a resumed frame calls through (filled by resume.py)
+TRAMPOLINES: set = set()
+
+
+def _check_direct_call(c: Capture, callee, module, point, frame) -> None:
+    """Raise NotMigratable unless frames[-1] was pushed by the function this call site called.
+
+    Two facts must agree: the pushing frame runs the code of the callee this call site
+    evaluates (so no C code sat in between, as in `list.sort(key=f)`), and that frame was
+    called from this one (so no Python frame was skipped, as when a frame reached `f` through
+    `min(key=f)` in a statement that is no suspension point)."""
     if c.callee_code is None:  # the leaf: the primitive itself must be the callee
         if callee is c.primitive or getattr(callee, "__func__", None) is c.primitive:
             return
@@ -108,17 +130,19 @@ def _check_direct_call(c: Capture, callee, module, point) -> None:
             module, point,
             f"the suspension ({getattr(c.primitive, '__name__', c.primitive)}) was reached "
             f"through {_name(callee)}, which is not compiled (C or library code calling back)")
-    if _code_of(callee) is c.callee_code:
+    if _code_of(callee) is c.callee_code and _called_from(c, frame):
         return
     if isinstance(callee, type):  # Cls(...): type.__call__ ran __init__ for us
         init = _code_of(getattr(callee, "__init__", None))
-        if init is c.callee_code and c.frames:
+        if init is c.callee_code and c.frames and _called_from(c, frame):
             first = init.co_varnames[0] if init.co_argcount else None
             c.frames[-1] = c.frames[-1]._replace(returns=first)
             return
+    what = "an implicit call (operator, property, iteration)" if callee is None \
+        else f"the call of {_name(callee)}"
     raise _not_migratable(
         module, point,
-        f"the call of {_name(callee)} reached the suspension through a frame that was not "
+        f"{what} reached the suspension through a frame that was not "
         f"compiled (last compiled frame: {c.callee_code.co_qualname} in "
         f"{c.callee_code.co_filename}:{c.callee_code.co_firstlineno}); C or library code "
         "such as sorted(key=...), map() or a library decorator cannot be captured")
@@ -141,7 +165,7 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
         # the capture; resuming advances the rebuilt generator again
         return on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:
-        _check_direct_call(c, callee, module, point)
+        _check_direct_call(c, callee, module, point, frame)
     elif c.frames:
         own = frame_locals if frame_locals is not None else frame.f_locals
         resumed_call = own.get("_sw_f")
@@ -158,6 +182,7 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     c.frames.append(Frame(module, point, frame_locals))
     c.callee_code = frame.f_code
     c.callee_frame = frame
+    c.callee_caller = frame.f_back  # read now: a finished generator's frame forgets it
 
 
 def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:
@@ -169,8 +194,9 @@ def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, g
     if c.callee_frame is frame:  # a call in this frame's loop body captured: already recorded
         return
     code = getattr(gen, "gi_code", None)
-    if code is None or code is not c.callee_code or not code.co_flags & inspect.CO_GENERATOR:
-        _check_direct_call(c, None, module, point)  # raises the right NotMigratable
+    if code is None or code is not c.callee_code or not code.co_flags & inspect.CO_GENERATOR \
+            or not _called_from(c, frame):
+        _check_direct_call(c, None, module, point, frame)  # raises the right NotMigratable
     from swarm.continuation.generators import GenNext
 
     c.generators[id(gen)] = (gen, c.frames[::-1], c.op)
@@ -178,4 +204,14 @@ def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, g
     c.op = GenNext(gen)
     c.primitive = None
     c.callee_code = None
+    c.callee_caller = None
     on_capture(module, point, frame_locals, RESUMED)
+
+
+def check_root(c: Capture, cont: Continuation) -> None:
+    """The outermost record must be the script's top level, pushed by its own frame: if the
+    capture left the program's root through code that was not compiled, frames are missing."""
+    root = cont.frames[0] if cont.frames else None
+    if root is None or root.locals is not None or c.callee_frame is None:
+        raise NotMigratable("cannot migrate: the suspension was reached through code that was "
+                            "not compiled, at the top level of the script")

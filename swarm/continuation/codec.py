@@ -281,6 +281,23 @@ def encode(cont: Continuation) -> bytes:
     return MAGIC + struct.pack(">H", len(header)) + header + body
 
 
+def dumps(value) -> bytes:
+    """A Ref's value to bytes, with the same reductions as continuations (dill fallback)."""
+    try:
+        return _dump(_Pickler, value, {}, {})
+    except _Refused as refused:
+        raise NotMigratable(f"a {refused} cannot be stored in a Ref") from None
+    except Exception:
+        return b"D" + _dump(_DillPickler, value, {}, {})
+
+
+def loads(data: bytes):
+    """Bytes from `dumps` (read from the node's own store) back to a value."""
+    if data[:1] == b"D":
+        return dill.loads(data[1:])
+    return pickle.loads(data)
+
+
 def read_header(data: bytes) -> dict:
     if data[:4] != MAGIC or len(data) < 6:
         raise ValueError("not an encoded continuation")

@@ -15,7 +15,7 @@ import inspect
 import types
 from types import ModuleType
 
-from swarm.continuation.capture import _TRANSIENT
+from swarm.continuation.capture import _TRANSIENT, TRAMPOLINES
 from swarm.continuation.primitives import Operation
 from swarm.continuation.resume import Cursor, resumer_for
 
@@ -36,6 +36,9 @@ class GenNext(Operation):
 
     def __reduce__(self):
         return (GenNext, (self.gen,))
+
+
+TRAMPOLINES.add(GenNext.perform.__code__)
 
 
 def rebuild_from_frames(frames, op):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from types import FunctionType, ModuleType
 
-from swarm.continuation.capture import Continuation, Frame
+from swarm.continuation.capture import TRAMPOLINES, Continuation, Frame
 
 
 class Cursor:
@@ -46,6 +46,7 @@ def _perform(k: Cursor, _locals):
 
 
 _perform.sw_performs = True  # a capture through it may come out of a GenNext's generator
+TRAMPOLINES.add(_perform.__code__)
 
 
 def _returning(fn, local_name: str):
@@ -57,6 +58,9 @@ def _returning(fn, local_name: str):
 
     resume_init.sw_returns = local_name  # a capture inside it must keep the marking
     return resume_init
+
+
+TRAMPOLINES.add(_returning(None, "").__code__)
 
 
 _resumers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -1,0 +1,228 @@
+"""Submitting programs to a cluster and collecting what they print and return.
+
+    with swarm.local_cluster(3) as cluster:      # 3 node processes on loopback, temp dir
+        outcome = cluster.run_file("examples/hello.py")
+    cluster = swarm.connect("cluster.toml")      # a running cluster (swarm up / swarm-node)
+
+Output comes back in program order wherever the program runs: every `output` message carries
+the program's sequence number, and the client prints them in that order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import zmq
+
+from swarm.compiler.registry import source_hash
+from swarm.node.config import ClusterConfig, local_config
+from swarm.wire import decode
+from swarm.wire.envelope import WireError, pack, unpack
+
+
+@dataclass
+class RunOutcome:
+    stdout: str
+    value: object
+    error: str | None
+    traceback: str = ""
+    route: list[str] = field(default_factory=list)
+
+
+class ClusterTimeout(Exception):
+    pass
+
+
+def program_sources(path: str) -> tuple[str, dict, dict]:
+    """The script and the modules beside it: (entry hash, sources by hash, modules by name)."""
+    path = os.path.abspath(path)
+    sources, modules = {}, {}
+    directory = os.path.dirname(path)
+    for name in sorted(os.listdir(directory)):
+        full = os.path.join(directory, name)
+        if not name.endswith(".py") or full == path or not os.path.isfile(full):
+            continue
+        with open(full, encoding="utf-8") as f:
+            text = f.read()
+        digest = source_hash(text)
+        sources[digest] = (name[:-3], full, text)
+        modules[name[:-3]] = digest
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    entry = source_hash(text)
+    sources[entry] = ("__main__", path, text)
+    return entry, sources, modules
+
+
+class Cluster:
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.id = f"c{os.getpid()}-{secrets.token_hex(4)}"
+        self.ctx = zmq.Context()
+        self.socks: dict[str, zmq.Socket] = {}
+        for name, spec in config.nodes.items():
+            s = self.ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.IDENTITY, self.id.encode())
+            s.setsockopt(zmq.LINGER, 0)
+            s.connect(spec.endpoint)
+            self.socks[name] = s
+        self.poller = zmq.Poller()
+        for s in self.socks.values():
+            self.poller.register(s, zmq.POLLIN)
+        self.ids = 0
+
+    def close(self) -> None:
+        for s in self.socks.values():
+            s.close(0)
+        self.ctx.term()
+
+    def send(self, node: str, kind: str, payload: dict) -> None:
+        self.ids += 1
+        self.socks[node].send_multipart(pack(self.config.secret, kind, self.id, self.ids,
+                                             pickle.dumps(payload, protocol=5)))
+
+    def receive(self, timeout: float):
+        """Next verified message (kind, sender, payload), or None after `timeout` seconds."""
+        for sock, _ in self.poller.poll(int(timeout * 1000)):
+            frames = sock.recv_multipart()
+            try:
+                env = unpack(self.config.secret, frames, self.config.max_message_bytes)
+                return env.kind, env.sender, decode.payload(env)
+            except WireError:
+                continue
+        return None
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Ping every node until all answer (they may still be starting)."""
+        pending = set(self.config.names)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name in pending:
+                self.send(name, "hello", {})
+            until = time.monotonic() + 0.5
+            while pending and time.monotonic() < until:
+                msg = self.receive(0.1)
+                if msg and msg[0] == "pong":
+                    pending.discard(msg[1])
+            if time.monotonic() > deadline:
+                raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
+
+    def run_file(self, path: str, echo: bool = False, timeout: float = 600.0) -> RunOutcome:
+        entry, sources, modules = program_sources(path)
+        program = f"{self.id}-{self.ids + 1}"
+        first = self.config.names[0]
+        self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
+                                    "modules": modules})
+        chunks: dict[int, str] = {}
+        printed = 0
+        result = None
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.receive(0.2)
+            if msg is None:
+                if time.monotonic() > deadline:
+                    raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
+                continue
+            kind, _, p = msg
+            if p.get("program") != program:
+                continue
+            if kind == "output":
+                chunks[p["seq"]] = p["text"]
+            elif kind == "result":
+                result = p
+            while printed in chunks:  # print in program order
+                if echo:
+                    sys.stdout.write(chunks[printed])
+                    sys.stdout.flush()
+                printed += 1
+            if result is not None and printed >= result["seq"]:
+                break
+        text = "".join(chunks[i] for i in sorted(chunks))
+        return RunOutcome(text, result.get("value"), result["error"], result["traceback"],
+                          result["route"])
+
+    def status(self) -> list[dict]:
+        for name in self.config.names:
+            self.send(name, "status?", {})
+        rows = {}
+        deadline = time.monotonic() + 5
+        while len(rows) < len(self.config.names) and time.monotonic() < deadline:
+            msg = self.receive(0.2)
+            if msg and msg[0] == "status":
+                rows[msg[2]["node"]] = msg[2]
+        return [rows[n] for n in self.config.names if n in rows]
+
+    def stop(self) -> None:
+        for name in self.config.names:
+            self.send(name, "stop", {})
+
+
+def connect(path: str) -> Cluster:
+    cluster = Cluster(ClusterConfig.load(path))
+    cluster.wait_ready()
+    return cluster
+
+
+def _root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_nodes(config: ClusterConfig, names=None) -> dict[str, subprocess.Popen]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _root() + os.pathsep + env.get("PYTHONPATH", "")
+    procs = {}
+    for name in names or config.names:
+        log = open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab")
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "swarm.node.server", "--config", config.path, "--name",
+             name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    return procs
+
+
+class LocalCluster(Cluster):
+    """n node processes on loopback in a directory of their own, stopped on exit."""
+
+    def __init__(self, n: int = 3, directory: str | None = None) -> None:
+        self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="swarm-")
+        self.directory = directory or self._tmp.name
+        os.makedirs(self.directory, exist_ok=True)
+        config = local_config(n, self.directory)
+        config.save(os.path.join(self.directory, "cluster.toml"))
+        self.procs = start_nodes(config)
+        super().__init__(config)
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> LocalCluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+
+def local_cluster(n: int = 3, directory: str | None = None) -> LocalCluster:
+    return LocalCluster(n, directory)

@@ -1,0 +1,8 @@
+"""A swarm node: one process holding Refs and running programs that come to them.
+
+    kernel.py   the greenlet hub: the ONLY code that switches greenlets (traps: spawn, wait, wake)
+    store.py    SQLite (WAL): Refs, forwarding pointers, accepted and unacknowledged hops
+    program.py  one program on this node: its context, its output, capture -> hop
+    server.py   the I/O shell: ZeroMQ sockets, timers, message dispatch
+    config.py   the cluster file (cluster.toml)
+"""

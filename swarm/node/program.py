@@ -1,0 +1,81 @@
+"""One program on this node: its context, its output, and what happens when it is captured.
+
+A program runs in its own greenlet (kernel.spawn). It ends on this node in one of three ways:
+it finishes (the result goes to its client), it raises (the error and traceback, naming the
+nodes it ran on, go to its client), or it is captured by a Ref access, `move_to`, or a
+creation elsewhere - then its continuation is shipped to the operation's node.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from swarm.continuation.capture import Capture
+from swarm.continuation.errors import NotMigratable
+
+
+@dataclass
+class Program:
+    id: str
+    client: str  # client identity (ZeroMQ routing id) that waits for output
+    modules: dict[str, str]  # module name -> source hash (the program's own modules)
+    seq: int = 0  # output sequence number, carried across hops
+    route: list[str] = field(default_factory=list)  # nodes it ran on, in order
+    hop_id: str | None = None  # the accepted hop it is running (None: started here)
+    out: io.StringIO = field(default_factory=io.StringIO)
+
+    def meta(self) -> dict:
+        return {"program": self.id, "client": self.client, "modules": self.modules,
+                "seq": self.seq, "route": self.route}
+
+    @classmethod
+    def from_meta(cls, meta: dict, hop_id: str | None) -> Program:
+        return cls(meta["program"], meta["client"], meta["modules"], meta["seq"],
+                   list(meta["route"]), hop_id)
+
+
+class ProgramOutput(io.TextIOBase):
+    """sys.stdout on a node: each program's prints go to its own buffer (then to its client);
+    anything printed outside a program goes to the node's log."""
+
+    def __init__(self, kernel, fallback) -> None:
+        self.kernel = kernel
+        self.fallback = fallback
+
+    def write(self, s: str) -> int:
+        program = self.kernel.current_context()
+        if program is None:
+            return self.fallback.write(s)
+        return program.out.write(s)
+
+    def flush(self) -> None:
+        self.fallback.flush()
+
+
+def run(node, program: Program, start) -> None:
+    """The body of a program's greenlet: run until finished, failed or captured."""
+    if not program.route or program.route[-1] != node.name:
+        program.route.append(node.name)
+    try:
+        result_module = start()
+    except Capture as c:
+        node.flush_output(program)
+        try:
+            node.ship(program, c)
+        except NotMigratable as e:
+            node.finish(program, error=f"NotMigratable: {e}", tb="")
+        return
+    except BaseException as e:  # the program's own error, reported to its client
+        node.flush_output(program)
+        tb = "".join(traceback.format_exception(e))
+        node.finish(program, error=f"{type(e).__name__}: {e}", tb=tb)
+        return
+    node.flush_output(program)
+    value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None
+    node.finish(program, value=value)
+
+
+__all__ = ["Program", "ProgramOutput", "run", "sys"]

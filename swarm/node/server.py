@@ -1,0 +1,289 @@
+"""The node's I/O shell: ZeroMQ sockets, timers, and what each message does.
+
+One ROUTER socket, bound to the node's endpoint, receives everything: from clients (their
+DEALER identity is their client id) and from peers (each node sends to a peer through its own
+DEALER connected to that peer's ROUTER, with the node's name as identity). Programs run in
+greenlets of the kernel; this loop polls the socket, handles messages, runs the ready
+greenlets, and resends hops that were not acknowledged.
+
+Run one node: `swarm-node --config cluster.toml --name n1`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import os
+import pickle
+import secrets
+import sys
+import time
+from collections import defaultdict
+
+import zmq
+
+from swarm import runtime
+from swarm.compiler import registry
+from swarm.continuation import codec
+from swarm.continuation.capture import Capture, check_root
+from swarm.continuation.resume import resume
+from swarm.node import program as programs
+from swarm.node.config import ClusterConfig
+from swarm.node.kernel import Kernel
+from swarm.node.modules import ProgramModules
+from swarm.node.store import Store
+from swarm.wire import decode
+from swarm.wire.envelope import WireError, pack, unpack
+
+log = logging.getLogger("swarm.node")
+
+RESEND_SECONDS = 1.0
+
+
+class Node:
+    def __init__(self, config: ClusterConfig, name: str) -> None:
+        if name not in config.nodes:
+            raise SystemExit(f"node {name!r} is not in {config.path} ({config.names})")
+        self.config, self.name = config, name
+        spec = config.nodes[name]
+        os.makedirs(spec.dir, exist_ok=True)
+        self.store = Store(os.path.join(spec.dir, "store.sqlite"))
+        self.kernel = Kernel()
+        self.ctx = zmq.Context()
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
+        self.router.bind(spec.endpoint)
+        self.peers: dict[str, zmq.Socket] = {}
+        self.sources: dict[str, tuple[str, str, str]] = {}  # hash -> (name, filename, source)
+        self.peer_has: dict[str, set[str]] = defaultdict(set)  # sources a peer was sent
+        self.boot = secrets.token_hex(4)
+        self.ids = itertools.count(1)
+        self.running = True
+        self.stats = defaultdict(int)
+        self.modules = ProgramModules(self)
+        registry.source_provider = self.source_of
+        runtime.set_node(self)
+
+    # ---- loop -------------------------------------------------------------------------------
+    def serve(self) -> None:
+        self.modules.install()
+        sys.stdout = programs.ProgramOutput(self.kernel, sys.__stdout__)
+        for hop_id, program_id, meta, data in self.store.pending_hops():  # after a crash
+            self._resume(pickle.loads(meta), data, hop_id)
+        next_resend = time.monotonic() + RESEND_SECONDS
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        while self.running:
+            timeout = 0 if self.kernel.ready else 100
+            for _sock, _ in poller.poll(timeout):
+                while True:
+                    try:
+                        frames = self.router.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self.receive(frames)
+            self.kernel.run_ready()
+            if time.monotonic() >= next_resend:
+                self.resend_unacked()
+                next_resend = time.monotonic() + RESEND_SECONDS
+        self.close()
+
+    def close(self) -> None:
+        for s in self.peers.values():
+            s.close(0)
+        self.router.close(0)
+        self.ctx.term()
+        self.store.close()
+
+    def receive(self, frames: list[bytes]) -> None:
+        identity, frames = frames[0], frames[1:]
+        try:
+            env = unpack(self.config.secret, frames, self.config.max_message_bytes)
+        except WireError as e:
+            self.stats["refused"] += 1
+            log.warning("refused a message from %r: %s", identity[:32], e)
+            return
+        handler = getattr(self, "on_" + env.kind.replace("?", "_q"), None)
+        if handler is None:
+            log.warning("no handler for %s from %s", env.kind, env.sender)
+            return
+        try:
+            handler(identity, env)
+        except WireError as e:
+            self.stats["refused"] += 1
+            log.warning("refused %s from %s: %s", env.kind, env.sender, e)
+
+    # ---- sending ----------------------------------------------------------------------------
+    def _frames(self, kind: str, body: bytes) -> list[bytes]:
+        return pack(self.config.secret, kind, self.name, next(self.ids), body)
+
+    def send_node(self, node: str, kind: str, body: bytes) -> None:
+        sock = self.peers.get(node)
+        if sock is None:
+            sock = self.peers[node] = self.ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.IDENTITY, self.name.encode())
+            sock.setsockopt(zmq.LINGER, 1000)
+            sock.connect(self.config.nodes[node].endpoint)
+        sock.send_multipart(self._frames(kind, body))
+
+    def send_client(self, client: str, kind: str, payload: dict) -> None:
+        try:
+            self.router.send_multipart([client.encode()] +
+                                       self._frames(kind, pickle.dumps(payload, protocol=5)))
+        except zmq.ZMQError as e:  # the client is not connected (gone, or not yet)
+            log.warning("could not reach client %s: %s", client, e)
+
+    # ---- handlers ---------------------------------------------------------------------------
+    def on_hello(self, identity: bytes, env) -> None:
+        self.send_client(identity.decode(), "pong", {"node": self.name})
+
+    def on_ping(self, identity: bytes, env) -> None:
+        self.send_client(identity.decode(), "pong", {"node": self.name})
+
+    def on_stop(self, identity: bytes, env) -> None:
+        self.running = False
+
+    def on_status_q(self, identity: bytes, env) -> None:
+        refs, size = self.store.stats()
+        self.send_client(identity.decode(), "status", {
+            "node": self.name, "refs": refs, "bytes": size,
+            "running": len(self.kernel.context), "parked": len(self.kernel.parked),
+            "hops_in": self.stats["hops_in"], "hops_out": self.stats["hops_out"],
+            "fetches": self.stats["fetches"], "refused": self.stats["refused"]})
+
+    def on_submit(self, identity: bytes, env) -> None:
+        p = decode.payload(env)
+        self.sources.update(p["sources"])
+        prog = programs.Program(p["program"], identity.decode(), p["modules"])
+        entry = p["entry"]
+
+        def start():
+            module = registry.new_module_instance("__main__", entry)
+            module.__dict__["__file__"] = self.sources[entry][1]
+            exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
+            return module
+
+        self.kernel.spawn(programs.run, self, prog, start, context=prog)
+
+    def on_hop(self, identity: bytes, env) -> None:
+        meta, data = decode.hop_payload(env)
+        self.sources.update(meta.pop("sources", {}))
+        hop_id = meta["hop_id"]
+        fresh = self.store.accept_hop(hop_id, meta["program"], pickle.dumps(meta), data)
+        self.send_node(env.sender, "ack", pickle.dumps({"hop_id": hop_id}))
+        if fresh:
+            self.stats["hops_in"] += 1
+            self._resume(meta, data, hop_id)
+
+    def on_ack(self, identity: bytes, env) -> None:
+        self.store.acked(decode.payload(env)["hop_id"])
+
+    def _resume(self, meta: dict, data: bytes, hop_id: str) -> None:
+        prog = programs.Program.from_meta(meta, hop_id)
+
+        def start():
+            cont = decode.continuation(data)
+            module = cont.frames[0].module
+            resume(cont)
+            return module
+
+        self.kernel.spawn(programs.run, self, prog, start, context=prog)
+
+    # ---- what programs need -----------------------------------------------------------------
+    def source_of(self, name: str, digest: str) -> tuple[str, str]:
+        if digest not in self.sources:
+            raise LookupError(f"source of module {name} ({digest[:12]}) is not on {self.name}")
+        _, filename, source = self.sources[digest]
+        return filename, source
+
+    def flush_output(self, prog: programs.Program) -> None:
+        text = prog.out.getvalue()
+        if text:
+            prog.out.seek(0)
+            prog.out.truncate()
+            self.send_client(prog.client, "output", {"program": prog.id, "seq": prog.seq,
+                                                     "text": text})
+            prog.seq += 1
+
+    def finish(self, prog: programs.Program, value=None, error: str | None = None,
+               tb: str = "") -> None:
+        payload = {"program": prog.id, "seq": prog.seq, "ok": error is None, "error": error,
+                   "traceback": tb, "route": prog.route}
+        try:
+            pickle.dumps(value)
+            payload["value"] = value
+        except Exception:
+            payload["value"] = repr(value)
+        self.send_client(prog.client, "result", payload)
+        if prog.hop_id:
+            self.store.finish_hop(prog.hop_id)
+
+    def ship(self, prog: programs.Program, c: Capture) -> None:
+        """Send a captured program to the node of its pending operation."""
+        cont = c.continuation()
+        check_root(c, cont)
+        dest = getattr(c.op, "destination", None)
+        if dest not in self.config.nodes:
+            raise ValueError(f"the program wants node {dest!r}, not in the cluster")
+        data = codec.encode(cont)
+        needed = set(codec.read_header(data)["modules"].values()) | set(prog.modules.values())
+        missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
+        hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
+        meta = prog.meta() | {"hop_id": hop_id}
+        self.store.send_hop(hop_id, dest, pickle.dumps(meta), data, finished=prog.hop_id)
+        self.send_node(dest, "hop", decode.encode_hop(meta | {"sources": missing}, data))
+        self.peer_has[dest] |= set(missing)
+        self.stats["hops_out"] += 1
+
+    def resend_unacked(self) -> None:
+        for hop_id, dest, meta, data in self.store.unacked():
+            meta = pickle.loads(meta)
+            srcs = {h: self.sources[h] for h in meta["modules"].values() if h in self.sources}
+            header = codec.read_header(data)["modules"].values()
+            srcs |= {h: self.sources[h] for h in header if h in self.sources}
+            self.send_node(dest, "hop", decode.encode_hop(meta | {"sources": srcs}, data))
+
+    # ---- Refs -------------------------------------------------------------------------------
+    def create_ref(self, value) -> str:
+        ref_id = f"{self.name}.{self.boot}.{next(self.ids)}"
+        self.store.put_ref(ref_id, codec.dumps(value))
+        return ref_id
+
+    def locate(self, ref) -> str:
+        if self.store.has_ref(ref.id):
+            return self.name
+        return self.store.forward(ref.id) or (ref.hint if ref.hint != self.name
+                                              else ref.id.split(".")[0])
+
+    def ref_action(self, ref, action: str, arg):
+        if action == "get":
+            blob = self.store.get_ref(ref.id)
+            if blob is None:
+                raise KeyError(f"{ref!r} was deleted")
+            return codec.loads(blob)
+        if action == "set":
+            self.store.put_ref(ref.id, codec.dumps(arg))
+            return None
+        if action == "delete":
+            self.store.delete_ref(ref.id)
+            return None
+        raise ValueError(action)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
+    parser.add_argument("--config", required=True, help="the cluster file (cluster.toml)")
+    parser.add_argument("--name", required=True, help="this node's name in the cluster file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
+    node = Node(ClusterConfig.load(args.config), args.name)
+    node.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

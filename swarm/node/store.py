@@ -1,0 +1,116 @@
+"""The node's durable state, in one SQLite file (WAL mode).
+
+Tables:
+    refs(id, value, size)           the Refs that live here (values pickled by the codec)
+    forwards(id, node)              Refs that moved away: where to look next
+    inbox(hop_id, program, meta, data)   hops accepted (persisted before the ack) and not yet
+                                    finished here; resumed again after a crash
+    outbox(hop_id, node, meta, data)     hops sent and not yet acknowledged; resent until acked
+    done(hop_id)                    hops already taken, so a resent one is resumed once
+    counters(name, value)           id allocation
+
+Discussion: WAL with synchronous=NORMAL survives a process crash (SIGKILL) - every committed
+transaction is in the log - though not a power cut; an acknowledged write is a committed one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS refs (id TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER);
+CREATE TABLE IF NOT EXISTS forwards (id TEXT PRIMARY KEY, node TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class Store:
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ids ------------------------------------------------------------------------------------
+    def next_id(self, name: str) -> int:
+        with self.db:
+            self.db.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) "
+                            "DO UPDATE SET value = value + 1", (name,))
+            (value,) = self.db.execute("SELECT value FROM counters WHERE name = ?",
+                                       (name,)).fetchone()
+        return value
+
+    # refs -----------------------------------------------------------------------------------
+    def put_ref(self, ref_id: str, blob: bytes) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
+                            (ref_id, blob, len(blob)))
+            self.db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
+
+    def get_ref(self, ref_id: str) -> bytes | None:
+        row = self.db.execute("SELECT value FROM refs WHERE id = ?", (ref_id,)).fetchone()
+        return row[0] if row else None
+
+    def has_ref(self, ref_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM refs WHERE id = ?", (ref_id,)).fetchone() \
+            is not None
+
+    def delete_ref(self, ref_id: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+
+    def forward(self, ref_id: str) -> str | None:
+        row = self.db.execute("SELECT node FROM forwards WHERE id = ?", (ref_id,)).fetchone()
+        return row[0] if row else None
+
+    def move_out(self, ref_id: str, node: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+            self.db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
+
+    def stats(self) -> tuple[int, int]:
+        count, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM refs"
+                                      ).fetchone()
+        return count, size
+
+    # hops -----------------------------------------------------------------------------------
+    def accept_hop(self, hop_id: str, program: str, meta: bytes, data: bytes) -> bool:
+        """Persist an arriving hop. False if it was seen before (a resend)."""
+        with self.db:
+            if self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone():
+                return False
+            cur = self.db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
+                                  (hop_id, program, meta, data))
+            if cur.rowcount == 0:
+                return False
+            self.db.execute("INSERT INTO done VALUES (?)", (hop_id,))
+        return True
+
+    def finish_hop(self, hop_id: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
+
+    def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
+        return self.db.execute("SELECT hop_id, program, meta, data FROM inbox").fetchall()
+
+    def send_hop(self, hop_id: str, node: str, meta: bytes, data: bytes,
+                 finished: str | None) -> None:
+        """Record an outgoing hop; in the same transaction, forget the hop it continues."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?)",
+                            (hop_id, node, meta, data))
+            if finished:
+                self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (finished,))
+
+    def acked(self, hop_id: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM outbox WHERE hop_id = ?", (hop_id,))
+
+    def unacked(self) -> list[tuple[str, str, bytes, bytes]]:
+        return self.db.execute("SELECT hop_id, node, meta, data FROM outbox").fetchall()

@@ -1,0 +1,143 @@
+"""The public data API: Ref, here(), nodes(), move_to().
+
+A Ref is a remote variable: its value lives in the SQLite store of one node. Touching a Ref
+that lives elsewhere captures the running program (`Capture` with the access as its pending
+operation); the node ships the continuation to the Ref's node, where the access is performed
+locally and the program goes on. A Ref pickles as a tiny handle (id + location hint), never
+as its value.
+"""
+
+from __future__ import annotations
+
+from swarm import runtime
+from swarm.continuation.capture import Capture
+from swarm.continuation.primitives import Operation
+
+
+class Ref:
+    """A remote variable. `Ref(value, at="n2")` creates it on node n2 (a forced remote
+    variable); without `at`, on the node the program runs on."""
+
+    __slots__ = ("id", "hint")
+
+    def __init__(self, value=None, at: str | None = None) -> None:
+        node = runtime.node()
+        if at is not None and at != node.name:
+            raise Capture(CreateRef(value, at), Ref)
+        self.id, self.hint = node.create_ref(value), node.name
+
+    @classmethod
+    def _handle(cls, ref_id: str, hint: str) -> Ref:
+        ref = object.__new__(cls)
+        ref.id, ref.hint = ref_id, hint
+        return ref
+
+    def __reduce__(self):
+        return (Ref._handle, (self.id, self.hint))
+
+    def __repr__(self) -> str:
+        return f"Ref({self.id!r} at {self.hint!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Ref) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def get(self):
+        """The value. Moves the program to the Ref's node if it lives elsewhere."""
+        return _access(self, "get", None, Ref.get)
+
+    def set(self, value) -> None:
+        """Replace the value (where it lives)."""
+        return _access(self, "set", value, Ref.set)
+
+    def delete(self) -> None:
+        """Remove the Ref and its value."""
+        return _access(self, "delete", None, Ref.delete)
+
+
+def _access(ref: Ref, action: str, arg, primitive):
+    node = runtime.node()
+    where = node.locate(ref)
+    if where == node.name:
+        return node.ref_action(ref, action, arg)
+    ref.hint = where
+    raise Capture(RefAccess(ref, action, arg, primitive), primitive)
+
+
+class RefAccess(Operation):
+    """A Ref operation waiting to run on the Ref's node."""
+
+    __slots__ = ("ref", "action", "arg", "primitive")
+
+    def __init__(self, ref: Ref, action: str, arg, primitive) -> None:
+        self.ref, self.action, self.arg, self.primitive = ref, action, arg, primitive
+
+    @property
+    def destination(self) -> str:
+        return self.ref.hint
+
+    def perform(self):
+        # on arrival: the Ref may have moved on meanwhile (then this captures again)
+        return _access(self.ref, self.action, self.arg, self.primitive)
+
+    def __reduce__(self):
+        return (RefAccess, (self.ref, self.action, self.arg, self.primitive))
+
+
+class CreateRef(Operation):
+    __slots__ = ("value", "at")
+    primitive = Ref
+
+    def __init__(self, value, at: str) -> None:
+        self.value, self.at = value, at
+
+    @property
+    def destination(self) -> str:
+        return self.at
+
+    def perform(self):
+        return Ref(self.value)
+
+    def __reduce__(self):
+        return (CreateRef, (self.value, self.at))
+
+
+class MoveTo(Operation):
+    __slots__ = ("node",)
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+
+    @property
+    def destination(self) -> str:
+        return self.node
+
+    def perform(self):
+        return None
+
+    def __reduce__(self):
+        return (MoveTo, (self.node,))
+
+
+def here() -> str:
+    """The name of the node the program is running on now."""
+    return runtime.node().name
+
+
+def nodes() -> list[str]:
+    """The names of the cluster's nodes, in cluster order."""
+    return list(runtime.node().config.names)
+
+
+def move_to(node: str) -> None:
+    """Move the running program to `node` (forcing Swarm to migrate the continuation)."""
+    current = runtime.node()
+    if node not in current.config.names:
+        raise ValueError(f"unknown node {node!r}; the cluster has {current.config.names}")
+    if node != current.name:
+        raise Capture(MoveTo(node), move_to)
+
+
+MoveTo.primitive = move_to

@@ -1,0 +1,30 @@
+"""Message kinds, by family. Payloads are pickled dicts of plain values (body of the envelope);
+a b"hop" body is an encoded continuation (swarm.continuation.codec).
+
+Programs (client <-> node):
+    submit   client -> node   {program, sources: {hash: (name, filename, source)}, entry,
+                               argv, policy, client}
+    output   node -> client   {program, seq, text}
+    result   node -> client   {program, seq, ok, value | error, traceback, nodes}
+    hello    client -> node   {}                    (lets the node route to this client)
+    source?  node -> node|client {hash}             (a node missing a module's source)
+    source   reply            {hash, name, filename, source}
+
+Hops (node <-> node):
+    hop      {program, hop_id, meta} + continuation bytes: the program moves here
+    ack      {hop_id}          the receiver persisted the hop; the sender may forget it
+
+Refs (node <-> node, for the fetch policy and relocation):
+    fetch    {ref, reply_to}   ->  fetched {ref, found, value | moved_to}
+    store    {ref, value}      ->  stored  {ref}
+
+Control:
+    ping / pong, status? / status, stop
+"""
+
+KINDS = frozenset({
+    "submit", "output", "result", "hello", "source?", "source",
+    "hop", "ack",
+    "fetch", "fetched", "store", "stored",
+    "ping", "pong", "status?", "status", "stop",
+})
