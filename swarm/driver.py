@@ -28,6 +28,7 @@ from swarm.compiler.hook import user_modules
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
+from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import set_policy
 from swarm.continuation.resume import resume
 
@@ -96,7 +97,10 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
         except Capture as c:
             cont = c.continuation()
             check_root(c, cont)
-            return out.getvalue(), codec.encode(cont), None, None, None
+            parked: list = []
+            data = codec.encode(cont, parked)
+            abandon(parked)
+            return out.getvalue(), data, None, None, None
         except Exception as e:
             return out.getvalue(), None, None, _error_text(e), None
     return out.getvalue(), None, module.__dict__.get("RESULT"), None, module
@@ -221,6 +225,10 @@ def _worker_main() -> None:
                 text, data, result, error, _ = _step(_resume_bytes(data))
         except NotMigratable as e:
             text, data, result, error = "", None, None, _error_text(e)
+        try:
+            pickle.dumps(result)
+        except Exception:
+            result = repr(result)  # the driver compares results; this one cannot travel
         _send(stdout, (text, data, result, error))
 
 

@@ -64,11 +64,17 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     lin.module(tree)
 
     resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
+    live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
     for node, state in lin.functions:
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         for p in state.points:
-            resumer_defs.append((p, builder.build(p), state, _display(node, state)))
+            fn = builder.build(p)
+            live_temps[p] = frozenset(
+                n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load) and n.id.startswith("_sw_") and not n.id.startswith("_sw_box_")
+            ) - {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
+            resumer_defs.append((p, fn, state, _display(node, state)))
     for node, state in lin.functions:
         node.body = lower_points(node.body, state.is_module, facts)
     for _, fn, state, _ in resumer_defs:
@@ -87,7 +93,7 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
         resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
-                              temp_names=temp_names)
+                              temp_names=temp_names, live_temps=live_temps)
     return register(compiled)
 
 

@@ -145,8 +145,26 @@ class Linearizer:
 
     def stmt_FunctionDef(self, s):
         pre, apply = self._decorators(s)
+        pre += self._defaults(s.args)
         self.function_def(s)
         return pre + [s] + apply
+
+    def _defaults(self, args: ast.arguments) -> list[ast.stmt]:
+        """Defaults are evaluated when the def runs, left to right: if one may suspend, all
+        are evaluated into temporaries first (same order), so they are points too."""
+        exprs = list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+        if not any(self.facts.has_suspending_call(d) for d in exprs):
+            return []
+        pre: list[ast.stmt] = []
+
+        def hoist(d):
+            t = self.temp("dflt")
+            pre.extend(self.stmt(located(ast.Assign(targets=[name(t, ast.Store())], value=d), d)))
+            return located(name(t), d)
+
+        args.defaults = [hoist(d) for d in args.defaults]
+        args.kw_defaults = [hoist(d) if d is not None else None for d in args.kw_defaults]
+        return pre
 
     def stmt_ClassDef(self, s):
         pre, apply = self._decorators(s)
@@ -585,6 +603,12 @@ class Linearizer:
         return pre + [stmt], located(name(t), e)
 
     def expr_generic_call(self, e):
+        if (isinstance(e.func, ast.Name) and e.func.id in ("locals", "vars") and not e.args
+                and not e.keywords and self.facts.is_builtin(e.func.id)):
+            # the user's locals(): without the compiler's temporaries, boxes unwrapped
+            wrapped = ast.Call(func=rt("user_locals"), args=[e], keywords=[])
+            wrapped.sw_safe = True
+            return [], located(wrapped, e)
         flat = [e.func] + list(e.args) + [k.value for k in e.keywords]
         pre, new = self.children(flat)
         e.func = new[0]

@@ -162,6 +162,11 @@ class ResumerBuilder:
                     handlers=[ast.ExceptHandler(type=name("KeyError"), name=None,
                                                 body=[ast.Pass()])],
                     orelse=[], finalbody=[]))
+            # the saved dict is emptied: the restored objects now live only in this frame,
+            # and die when the program drops them, as they would have natively
+            clear = ast.Call(func=ast.Attribute(value=name("_sw_L"), attr="clear",
+                                                ctx=ast.Load()), args=[], keywords=[])
+            head.append(ast.Expr(value=clear))
             head.append(ast.Delete(targets=[name("_sw_L", ast.Del())]))
             if self.state.is_generator:
                 head.append(ast.If(test=ast.Constant(False),

@@ -163,6 +163,11 @@ def box_cells(tree: ast.Module, filename: str) -> None:
     collector.visit(tree)
     # which (owner, name) pairs are used from another scope?
     for scope in collector.scopes:
+        if scope.kind == "comp":
+            # a call-free comprehension runs within one statement and is never captured or
+            # resumed on its own: sharing a cell with it needs no box (and its walrus stays a
+            # plain assignment)
+            continue
         for node in scope.names:
             owner = scope.owner_of(node.id)
             if owner is not None and owner is not scope and owner.kind == "function":
@@ -186,7 +191,7 @@ def _init_boxes(scope: Scope) -> None:
     fn: ast.FunctionDef = scope.node
     inits = []
     for ident in sorted(scope.boxed):
-        args = [name(ident)] if ident in scope.params else []
+        args = [ast.Constant(ident)] + ([name(ident)] if ident in scope.params else [])
         box = ast.Call(func=rt("Box"), args=args, keywords=[])
         box.sw_safe = True
         inits.append(located(ast.Assign(targets=[name("_sw_box_" + ident, ast.Store())],

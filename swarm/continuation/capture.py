@@ -176,9 +176,15 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
             gen = getattr(own["_sw_k"].op, "gen", None)
             if gen is not None:  # it was advancing a rebuilt generator (GenNext) again
                 return on_capture_next(module, point, frame_locals, gen)
+        if c.callee_code is not None and not _called_from(c, frame):
+            raise _not_migratable(module, point, "the resumed call reached the suspension "
+                                  "through a frame that was not compiled (C or library code "
+                                  f"calling {c.callee_code.co_qualname} back)")
     if frame_locals is not None:
-        for transient in _TRANSIENT:
-            frame_locals.pop(transient, None)
+        live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
+        for key in [k for k in frame_locals if k.startswith("_sw_")]:
+            if key not in live and not key.startswith(("_sw_box_", "_sw_y")):
+                del frame_locals[key]  # a dead temporary (and the resumer's own _sw_k, ...)
     c.frames.append(Frame(module, point, frame_locals))
     c.callee_code = frame.f_code
     c.callee_frame = frame

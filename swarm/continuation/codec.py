@@ -69,9 +69,10 @@ def _compiled_of(module: ModuleType):
 class _Reductions:
     """reducer_override shared by the C pickler and the dill fallback."""
 
-    def _setup(self, generators: dict, modules: dict) -> None:
+    def _setup(self, generators: dict, modules: dict, parked: list | None = None) -> None:
         self.captured_generators = generators
         self.modules_seen = modules
+        self.parked = parked
 
     def reducer_override(self, obj):  # noqa: C901 - one dispatch on type, flat
         t = type(obj)
@@ -89,7 +90,7 @@ class _Reductions:
                     _fill_function)
         if t is ModuleType:
             compiled = _compiled_of(obj)
-            if compiled is None:
+            if compiled is None or getattr(self, "shallow", False):
                 return (_import_module, (obj.__name__,))
             self.modules_seen[obj.__name__] = compiled.source_hash
             state = {k: v for k, v in obj.__dict__.items() if k not in _MODULE_RUNTIME_KEYS}
@@ -102,7 +103,7 @@ class _Reductions:
                 contents = _EMPTY
             return (types.CellType, (), contents, None, None, _fill_cell)
         if t is GeneratorType:
-            rv = gens.reduce_generator(obj, self.captured_generators)
+            rv = gens.reduce_generator(obj, self.captured_generators, self.parked)
             if rv is None:
                 raise _Refused(obj)
             return rv
@@ -243,35 +244,43 @@ def _fill_class(cls, namespace: dict) -> None:
 # --- picklers --------------------------------------------------------------------------------
 
 class _Pickler(_Reductions, pickle.Pickler):
-    def __init__(self, file, generators, modules) -> None:
+    def __init__(self, file, generators, modules, parked=None) -> None:
         pickle.Pickler.__init__(self, file, protocol=PROTOCOL)
-        self._setup(generators, modules)
+        self._setup(generators, modules, parked)
 
 
 class _DillPickler(_Reductions, dill.Pickler):
-    def __init__(self, file, generators, modules) -> None:
+    def __init__(self, file, generators, modules, parked=None) -> None:
         dill.Pickler.__init__(self, file, protocol=PROTOCOL, recurse=True)
-        self._setup(generators, modules)
+        self._setup(generators, modules, parked)
 
 
-def _dump(pickler_cls, payload, generators, modules) -> bytes:
+class _ShallowPickler(_Pickler):
+    shallow = True
+
+
+def _dump(pickler_cls, payload, generators, modules, parked=None) -> bytes:
     buf = io.BytesIO()
-    pickler_cls(buf, generators, modules).dump(payload)
+    pickler_cls(buf, generators, modules, parked).dump(payload)
     return buf.getvalue()
 
 
-def encode(cont: Continuation) -> bytes:
-    """Pickle a continuation. Raises NotMigratable naming what cannot travel."""
+def encode(cont: Continuation, parked: list | None = None) -> bytes:
+    """Pickle a continuation. Raises NotMigratable naming what cannot travel. Generators it
+    pickled are appended to `parked`: once the bytes are safely elsewhere, pass them to
+    generators.abandon()."""
     modules: dict[str, str] = {}
     payload = (cont.frames, cont.op)
     engine = "pickle"
     try:
-        body = _dump(_Pickler, payload, cont.generators, modules)
+        body = _dump(_Pickler, payload, cont.generators, modules, parked)
     except _Refused as refused:
         raise _explain(cont, refused) from None
     except Exception as first:  # pickle refused something: try dill for it
+        if parked is not None:
+            parked.clear()
         try:
-            body = _dump(_DillPickler, payload, cont.generators, modules)
+            body = _dump(_DillPickler, payload, cont.generators, modules, parked)
             engine = "dill"
         except _Refused as refused:
             raise _explain(cont, refused) from None
@@ -339,8 +348,10 @@ def _explain(cont: Continuation, error: Exception, first: Exception | None = Non
 
 
 def _probe(value, generators) -> str | None:
+    """Why `value` alone cannot be pickled (None if it can). Modules are pickled by name here,
+    so a function is not blamed for what another global of its module holds."""
     try:
-        _dump(_Pickler, value, generators, {})
+        _dump(_ShallowPickler, value, generators, {})
         return None
     except _Refused as refused:
         return f"a {refused} (open files, locks and sockets cannot migrate)"

@@ -84,8 +84,25 @@ def finished_generator():
     return gen
 
 
-def reduce_generator(gen, captured: dict):
-    """The pickle reduction of a generator object, or None if it is not ours."""
+def abandon(generators) -> None:
+    """Close generators whose state was just pickled away, without running their `finally`
+    blocks or `__exit__` here: the program continues elsewhere with their copies.
+
+    Discussion: garbage collection would close them with GeneratorExit, and the `finally`
+    blocks would run in the process the program left (closing files, printing). A Capture
+    thrown in is what the compiled guards skip `finally` and `__exit__` for."""
+    from swarm.continuation.capture import Capture
+
+    for gen in generators:
+        try:
+            gen.throw(Capture(None, None))
+        except (Capture, StopIteration, RuntimeError):
+            pass
+
+
+def reduce_generator(gen, captured: dict, parked: list | None = None):
+    """The pickle reduction of a generator object, or None if it is not ours. Live generators
+    that were reduced are appended to `parked` (to be abandoned once the bytes are sent)."""
     state = captured.get(id(gen))
     if state is not None:
         _, frames, op = state
@@ -103,9 +120,13 @@ def reduce_generator(gen, captured: dict):
         key = frame.f_globals["__swarm_compiled__"].code_key(gen.gi_code)
         if key is None:
             return None
+        if parked is not None:
+            parked.append(gen)
         return (fresh_generator, (module, key, dict(frame.f_locals)))
     f_locals = {k: v for k, v in frame.f_locals.items() if k not in _TRANSIENT}
     point = f_locals.get("_sw_y")
     if point is None:
         return None
+    if parked is not None:
+        parked.append(gen)
     return (rebuild_at_yield, (module, point, f_locals))

@@ -53,8 +53,9 @@ def _returning(fn, local_name: str):
     """An __init__ resumed for `Cls(...)`: its caller receives the instance, not None."""
 
     def resume_init(k, saved):
+        instance = saved[local_name]  # read first: the resumer empties `saved`
         fn(k, saved)
-        return saved[local_name]
+        return instance
 
     resume_init.sw_returns = local_name  # a capture inside it must keep the marking
     return resume_init

@@ -14,21 +14,42 @@ class Box:
     """A variable that closures share. Moved into a box so the sharing survives pickling
     (pickle keeps object identity) and resumers, which are separate functions, can reach it."""
 
-    __slots__ = ("v",)
+    __slots__ = ("v", "name")
 
-    def __init__(self, *value) -> None:
+    def __init__(self, name: str, *value) -> None:
+        self.name = name
         if value:
             self.v = value[0]
 
+    def __getattr__(self, attr):  # only reached when `v` is unset: the variable is unbound
+        if attr == "v":
+            raise UnboundLocalError(f"cannot access local variable {self.name!r} where it is "
+                                    "not associated with a value")
+        raise AttributeError(attr)
+
     def __reduce__(self):
         try:
-            return (Box, (), (self.v,), None, None, _fill_box)
-        except AttributeError:
-            return (Box, ())
+            return (Box, (self.name,), (self.v,), None, None, _fill_box)
+        except UnboundLocalError:
+            return (Box, (self.name,))
 
 
 def _fill_box(box, state) -> None:
     box.v = state[0]
+
+
+def user_locals(frame_locals: dict) -> dict:
+    """What `locals()` shows the user: the compiler's temporaries hidden, boxes unwrapped."""
+    out = {}
+    for key, value in frame_locals.items():
+        if key.startswith("_sw_box_"):
+            try:
+                out[key[8:]] = value.v
+            except UnboundLocalError:
+                pass
+        elif not key.startswith("_sw_"):
+            out[key] = value
+    return out
 
 
 ONCE = (None,)
@@ -37,4 +58,4 @@ next = next
 locals = locals
 
 __all__ = ["Box", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture", "on_capture_next",
-           "resume_next"]
+           "resume_next", "user_locals"]

@@ -27,6 +27,7 @@ from swarm import runtime
 from swarm.compiler import registry
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture, check_root
+from swarm.continuation.generators import abandon
 from swarm.continuation.resume import resume
 from swarm.node import program as programs
 from swarm.node.config import ClusterConfig
@@ -228,7 +229,9 @@ class Node:
         dest = getattr(c.op, "destination", None)
         if dest not in self.config.nodes:
             raise ValueError(f"the program wants node {dest!r}, not in the cluster")
-        data = codec.encode(cont)
+        parked: list = []
+        data = codec.encode(cont, parked)
+        abandon(parked)
         needed = set(codec.read_header(data)["modules"].values()) | set(prog.modules.values())
         missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
         hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
