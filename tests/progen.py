@@ -432,7 +432,7 @@ class Gen:
         f = self.pick(cands)
         is_self = f is self.cur
         if is_self:
-            if not self.charge(ctx, 1):
+            if not self.charge(ctx, 1) and not force_self:
                 return None
             self.rec_pending = False
         else:

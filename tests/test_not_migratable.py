@@ -94,3 +94,50 @@ def test_not_migratable_is_an_exception_not_a_capture(tmp_path, source):
 
     assert issubclass(NotMigratable, Exception)
     assert not issubclass(Capture, Exception)  # `except Exception` cannot swallow a capture
+
+
+# A frame that calls the same function again through C code (min(key=f), sorted(key=T.size),
+# max(generator)) must be refused: the code objects match, but a frame would be missing.
+SAME_CODE_THROUGH_C = {
+    "function": """
+from swarm import checkpoint
+def f(n):
+    if n == 0:
+        checkpoint()
+        return 100
+    return min([0], key=f) + 1
+RESULT = f(1)
+""",
+    "method_after_resume": """
+from swarm import checkpoint
+class T:
+    def __init__(self, kids): self.kids = kids
+    def size(self):
+        checkpoint()
+        return 1 + len(sorted(self.kids, key=T.size))
+t = T([T([])])
+RESULT = t.size()
+""",
+    "generator": """
+from swarm import checkpoint
+def walk(n):
+    if n == 0:
+        checkpoint()
+        yield 5
+    else:
+        yield max(walk(n - 1)) + 1000
+def run():
+    g = walk(1)
+    return next(g)
+RESULT = run()
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAME_CODE_THROUGH_C))
+def test_same_code_through_c_is_refused_never_wrong(tmp_path, case):
+    path = write(tmp_path, "prog.py", SAME_CODE_THROUGH_C[case])
+    assert run_native(path).error is None
+    out = run_migrating(path)
+    assert out.error is not None and out.error.startswith("NotMigratable:"), out
+    assert out.result is None

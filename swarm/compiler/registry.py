@@ -67,6 +67,8 @@ class CompiledModule:
         what = self.temp_names.get(name)
         if what is None and name.startswith("_sw_box_"):
             return f"'{name[len('_sw_box_'):]}'"
+        if what is None and name.startswith("_sw_"):
+            return "an intermediate value of that expression"
         return what or f"'{name}'"
 
 

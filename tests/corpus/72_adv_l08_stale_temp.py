@@ -1,0 +1,7 @@
+from swarm import checkpoint
+import threading
+def run():
+    n = len([threading.Lock()])
+    checkpoint()
+    return n
+RESULT = run()
