@@ -110,7 +110,8 @@ def ind(lines, n=1):
 
 
 class Gen:
-    def __init__(self, draw, max_checkpoints, max_ops, max_funcs):
+    def __init__(self, draw, max_checkpoints, max_ops, max_funcs, max_main_stmts=10):
+        self.max_main_stmts = max_main_stmts
         self.draw = draw
         self.max_checkpoints = max_checkpoints
         self.max_ops = max_ops
@@ -1004,7 +1005,7 @@ class Gen:
         lines.append(f"print('start', {', '.join(module_vars)})")
         self.charge(ctx, 2, 1)
         lines.append("checkpoint()")
-        lines += self.block(ctx, 4, 10)
+        lines += self.block(ctx, min(4, self.max_main_stmts), self.max_main_stmts)
         # make sure most functions run at least once
         for f in self.funcs:
             if f.name in self.called or not self.p(70):
@@ -1025,7 +1026,10 @@ class Gen:
 
 
 @st.composite
-def programs(draw, max_checkpoints=24, max_ops=1500, max_funcs=5):
-    """Source text of a random deterministic terminating program (see module docstring)."""
-    gen = Gen(draw, max_checkpoints, max_ops, max_funcs)
+def programs(draw, max_checkpoints=24, max_ops=1500, max_funcs=5, max_main_stmts=10):
+    """Source text of a random deterministic terminating program (see module docstring).
+
+    max_checkpoints / max_ops bound the suspensions / statements one run executes (static upper
+    bound); max_funcs and max_main_stmts bound the size of the source."""
+    gen = Gen(draw, max_checkpoints, max_ops, max_funcs, max_main_stmts)
     return gen.program()

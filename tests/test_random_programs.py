@@ -40,7 +40,8 @@ def check(src, native, migrated):
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=SLOW)
-@given(programs())
+# Compiling dominates the cost of a run, so programs are kept a bit smaller than the defaults.
+@given(programs(max_funcs=3, max_main_stmts=7))
 def test_random_program_in_process(src):
     native, migrated = run_both(src)
     check(src, native, migrated)

@@ -45,7 +45,9 @@ class Capture(BaseException):
 
     def __init__(self, op, primitive) -> None:
         super().__init__()
-        self.op = op  # the leaf Operation: what the program waits to do
+        self.op = op  # the pending Operation of the outermost frames (a GenNext after a
+        # generator crossing); `leaf` stays what the program is really waiting to do
+        self.leaf = op
         self.primitive = primitive  # the function that raised, for the first callee check
         self.frames: list[Frame] = []  # innermost first while unwinding
         self.callee_code: CodeType | None = None  # code of the frame that pushed frames[-1]

@@ -13,9 +13,12 @@ migrate - that is policy, in program.py and the node logic.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 
 from greenlet import getcurrent, greenlet
+
+log = logging.getLogger("swarm.kernel")
 
 
 class Kernel:
@@ -55,6 +58,8 @@ class Kernel:
             self.current = g
             try:
                 g.switch(value) if g else g.switch()
+            except Exception:  # a greenlet's exception reaches its parent, the hub
+                log.exception("a program greenlet failed")
             finally:
                 self.current = None
                 if g.dead:

@@ -22,6 +22,8 @@ class Program:
     id: str
     client: str  # client identity (ZeroMQ routing id) that waits for output
     modules: dict[str, str]  # module name -> source hash (the program's own modules)
+    argv: list[str] = field(default_factory=list)
+    hop_checkpoints: bool = False  # every checkpoint() moves on to the next node
     seq: int = 0  # output sequence number, carried across hops
     route: list[str] = field(default_factory=list)  # nodes it ran on, in order
     hop_id: str | None = None  # the accepted hop it is running (None: started here)
@@ -29,12 +31,13 @@ class Program:
 
     def meta(self) -> dict:
         return {"program": self.id, "client": self.client, "modules": self.modules,
-                "seq": self.seq, "route": self.route}
+                "argv": self.argv, "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
+                "route": self.route}
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None) -> Program:
-        return cls(meta["program"], meta["client"], meta["modules"], meta["seq"],
-                   list(meta["route"]), hop_id)
+        return cls(meta["program"], meta["client"], meta["modules"], meta["argv"],
+                   meta["hop_checkpoints"], meta["seq"], list(meta["route"]), hop_id)
 
 
 class ProgramOutput(io.TextIOBase):
@@ -59,6 +62,7 @@ def run(node, program: Program, start) -> None:
     """The body of a program's greenlet: run until finished, failed or captured."""
     if not program.route or program.route[-1] != node.name:
         program.route.append(node.name)
+    sys.argv = list(program.argv)
     try:
         result_module = start()
     except Capture as c:
@@ -67,6 +71,10 @@ def run(node, program: Program, start) -> None:
             node.ship(program, c)
         except NotMigratable as e:
             node.finish(program, error=f"NotMigratable: {e}", tb="")
+        except Exception as e:  # a bug of ours or a bad destination: the program fails, the
+            # node goes on serving
+            node.finish(program, error=f"{type(e).__name__}: {e}",
+                        tb="".join(traceback.format_exception(e)))
         return
     except BaseException as e:  # the program's own error, reported to its client
         node.flush_output(program)

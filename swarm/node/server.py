@@ -28,6 +28,7 @@ from swarm.compiler import registry
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.generators import abandon
+from swarm.continuation.primitives import Checkpoint, set_policy
 from swarm.continuation.resume import resume
 from swarm.node import program as programs
 from swarm.node.config import ClusterConfig
@@ -67,12 +68,18 @@ class Node:
         self.modules = ProgramModules(self)
         registry.source_provider = self.source_of
         runtime.set_node(self)
+        set_policy(self._checkpoint_policy)
+
+    def _checkpoint_policy(self, op) -> bool:
+        """checkpoint() captures only programs submitted with hop_checkpoints."""
+        prog = self.kernel.current_context()
+        return prog is not None and prog.hop_checkpoints and len(self.config.names) > 1
 
     # ---- loop -------------------------------------------------------------------------------
     def serve(self) -> None:
         self.modules.install()
         sys.stdout = programs.ProgramOutput(self.kernel, sys.__stdout__)
-        for hop_id, program_id, meta, data in self.store.pending_hops():  # after a crash
+        for hop_id, _program, meta, data in self.store.pending_hops():  # after a crash
             self._resume(pickle.loads(meta), data, hop_id)
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
@@ -158,7 +165,8 @@ class Node:
     def on_submit(self, identity: bytes, env) -> None:
         p = decode.payload(env)
         self.sources.update(p["sources"])
-        prog = programs.Program(p["program"], identity.decode(), p["modules"])
+        prog = programs.Program(p["program"], identity.decode(), p["modules"],
+                                p.get("argv", []), p.get("hop_checkpoints", False))
         entry = p["entry"]
 
         def start():
@@ -226,7 +234,10 @@ class Node:
         """Send a captured program to the node of its pending operation."""
         cont = c.continuation()
         check_root(c, cont)
-        dest = getattr(c.op, "destination", None)
+        dest = getattr(c.leaf, "destination", None)
+        if dest is None and isinstance(c.leaf, Checkpoint):  # hop_checkpoints: the next node
+            names = self.config.names
+            dest = names[(names.index(self.name) + 1) % len(names)]
         if dest not in self.config.nodes:
             raise ValueError(f"the program wants node {dest!r}, not in the cluster")
         parked: list = []
@@ -242,7 +253,7 @@ class Node:
         self.stats["hops_out"] += 1
 
     def resend_unacked(self) -> None:
-        for hop_id, dest, meta, data in self.store.unacked():
+        for _hop, dest, meta, data in self.store.unacked():
             meta = pickle.loads(meta)
             srcs = {h: self.sources[h] for h in meta["modules"].values() if h in self.sources}
             header = codec.read_header(data)["modules"].values()

@@ -1,0 +1,90 @@
+"""Nodes as a user runs them: real swarm-node processes, ZeroMQ on loopback, SQLite files."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT, write
+
+import swarm
+from swarm.driver import run_native
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with swarm.local_cluster(3) as c:
+        yield c
+
+
+def test_hello_through_the_cli():
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run",
+                           os.path.join(ROOT, "examples", "hello.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("bumble bee read on n1\nhoney bee read on n2\n"
+                           "stingless bee read on n3\n")
+
+
+WHERE = """
+from swarm import Ref, here, move_to, nodes
+print("start", here(), nodes())
+a = Ref(1)                      # created where the program is: n1
+print("create local", here())
+b = Ref(2, at="n3")             # a forced remote variable: the program goes to n3
+print("create remote", here())
+print("get a", a.get(), here())
+b.set(20)
+print("set b", here())
+move_to("n2")
+print("moved", here())
+print("get b", b.get(), here())
+a.delete()
+print("delete a", here())
+try:
+    a.get()
+except KeyError:
+    print("a is gone", here())
+RESULT = (here(), b.get())
+"""
+
+
+def test_program_runs_where_each_ref_lives(cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "where.py", WHERE))
+    assert out.error is None, out.traceback
+    assert out.stdout.splitlines() == [
+        "start n1 ['n1', 'n2', 'n3']",
+        "create local n1",
+        "create remote n3",
+        "get a 1 n1",
+        "set b n3",
+        "moved n2",
+        "get b 20 n3",
+        "delete a n1",
+        "a is gone n1",
+    ]
+    assert out.value == ("n1", 20)  # here() is evaluated before b.get() moves it to n3
+    assert out.route == ["n1", "n3", "n1", "n3", "n2", "n3", "n1", "n3"]
+
+
+def test_uncaught_error_names_the_nodes(cluster, tmp_path):
+    src = "from swarm import move_to\nmove_to('n2')\nprint('on n2')\n1 / 0\n"
+    out = cluster.run_file(write(tmp_path, "boom.py", src))
+    assert out.stdout == "on n2\n"
+    assert out.error == "ZeroDivisionError: division by zero"
+    assert out.route == ["n1", "n2"] and "ZeroDivisionError" in out.traceback
+
+
+CORPUS = sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "*.py")))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=os.path.basename)
+def test_corpus_across_three_nodes(cluster, path):
+    """Every checkpoint() moves the program to the next node: the same output and RESULT."""
+    native = run_native(path)
+    out = cluster.run_file(path, hop_checkpoints=True, timeout=60)
+    assert out.stdout == native.stdout
+    assert out.value == native.result
+    assert out.error == native.error
