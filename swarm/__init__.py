@@ -10,11 +10,12 @@ from swarm.continuation.primitives import checkpoint
 from swarm.refs import Ref, here, move_to, nodes
 
 
-def local_cluster(n: int = 3, directory: str | None = None):
-    """Start n local nodes (a context manager); `.run_file(path)` runs a program on them."""
+def local_cluster(n: int = 3, directory: str | None = None, **settings):
+    """Start n local nodes (a context manager); `.run_file(path)` runs a program on them.
+    Settings of the cluster file may be given: max_message_bytes, hop_timeout."""
     from swarm.client import local_cluster as start
 
-    return start(n, directory)
+    return start(n, directory, **settings)
 
 
 def connect(path: str):

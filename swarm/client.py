@@ -80,9 +80,7 @@ class Cluster:
         self.ids = 0
 
     def close(self) -> None:
-        for s in self.socks.values():
-            s.close(0)
-        self.ctx.term()
+        self.ctx.destroy(linger=0)  # closes every socket made from it
 
     def send(self, node: str, kind: str, payload: dict) -> None:
         self.ids += 1
@@ -195,11 +193,13 @@ def start_nodes(config: ClusterConfig, names=None) -> dict[str, subprocess.Popen
 class LocalCluster(Cluster):
     """n node processes on loopback in a directory of their own, stopped on exit."""
 
-    def __init__(self, n: int = 3, directory: str | None = None) -> None:
+    def __init__(self, n: int = 3, directory: str | None = None, **settings) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="swarm-")
         self.directory = directory or self._tmp.name
         os.makedirs(self.directory, exist_ok=True)
         config = local_config(n, self.directory)
+        for key, value in settings.items():  # max_message_bytes, hop_timeout
+            setattr(config, key, value)
         config.save(os.path.join(self.directory, "cluster.toml"))
         self.procs = start_nodes(config)
         super().__init__(config)
@@ -208,6 +208,14 @@ class LocalCluster(Cluster):
         except BaseException:
             self.shutdown()
             raise
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one node (fault injection)."""
+        self.procs[name].kill()
+        self.procs[name].wait()
+
+    def restart(self, name: str) -> None:
+        self.procs.update(start_nodes(self.config, [name]))
 
     def shutdown(self) -> None:
         with contextlib.suppress(Exception):
@@ -229,5 +237,5 @@ class LocalCluster(Cluster):
         self.shutdown()
 
 
-def local_cluster(n: int = 3, directory: str | None = None) -> LocalCluster:
-    return LocalCluster(n, directory)
+def local_cluster(n: int = 3, directory: str | None = None, **settings) -> LocalCluster:
+    return LocalCluster(n, directory, **settings)

@@ -1,7 +1,8 @@
 """The cluster file (TOML): node names, endpoints, the secret.
 
     secret = "5f2c...e1"            # hex; HMAC-SHA256 key of every message
-    max_message_bytes = 268435456
+    max_message_bytes = 268435456   # larger messages are refused unread
+    hop_timeout = 60.0              # a hop unacknowledged this long fails its program
     [nodes.n1]
     endpoint = "tcp://127.0.0.1:5701"
     dir = "/var/lib/swarm/n1"       # where the node keeps its SQLite file
@@ -30,6 +31,7 @@ class ClusterConfig:
     secret: bytes
     nodes: dict[str, NodeConfig] = field(default_factory=dict)
     max_message_bytes: int = 256 * 1024 * 1024
+    hop_timeout: float = 60.0  # seconds a hop may stay unacknowledged before the program fails
     path: str | None = None
 
     @property
@@ -45,11 +47,13 @@ class ClusterConfig:
                                   os.path.join(base, spec.get("dir", name)))
                  for name, spec in raw.get("nodes", {}).items()}
         return cls(bytes.fromhex(raw["secret"]), nodes,
-                   int(raw.get("max_message_bytes", 256 * 1024 * 1024)), path)
+                   int(raw.get("max_message_bytes", 256 * 1024 * 1024)),
+                   float(raw.get("hop_timeout", 60.0)), path)
 
     def save(self, path: str) -> None:
         lines = [f'secret = "{self.secret.hex()}"',
-                 f"max_message_bytes = {self.max_message_bytes}", ""]
+                 f"max_message_bytes = {self.max_message_bytes}",
+                 f"hop_timeout = {self.hop_timeout}", ""]
         for n in self.nodes.values():
             lines += [f"[nodes.{n.name}]", f'endpoint = "{n.endpoint}"', f'dir = "{n.dir}"', ""]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret

@@ -59,7 +59,8 @@ class Node:
         self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
         self.router.bind(spec.endpoint)
         self.peers: dict[str, zmq.Socket] = {}
-        self.sources: dict[str, tuple[str, str, str]] = {}  # hash -> (name, filename, source)
+        # program code by hash: (name, filename, source); kept in the store too
+        self.sources: dict[str, tuple[str, str, str]] = self.store.all_sources()
         self.peer_has: dict[str, set[str]] = defaultdict(set)  # sources a peer was sent
         self.boot = secrets.token_hex(4)
         self.ids = itertools.count(1)
@@ -164,7 +165,7 @@ class Node:
 
     def on_submit(self, identity: bytes, env) -> None:
         p = decode.payload(env)
-        self.sources.update(p["sources"])
+        self.add_sources(p["sources"])
         prog = programs.Program(p["program"], identity.decode(), p["modules"],
                                 p.get("argv", []), p.get("hop_checkpoints", False))
         entry = p["entry"]
@@ -179,7 +180,7 @@ class Node:
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, data = decode.hop_payload(env)
-        self.sources.update(meta.pop("sources", {}))
+        self.add_sources(meta.pop("sources", {}))
         hop_id = meta["hop_id"]
         fresh = self.store.accept_hop(hop_id, meta["program"], pickle.dumps(meta), data)
         self.send_node(env.sender, "ack", pickle.dumps({"hop_id": hop_id}))
@@ -200,6 +201,12 @@ class Node:
             return module
 
         self.kernel.spawn(programs.run, self, prog, start, context=prog)
+
+    def add_sources(self, sources: dict) -> None:
+        new = {h: v for h, v in sources.items() if h not in self.sources}
+        if new:
+            self.store.add_sources(new)
+            self.sources.update(new)
 
     # ---- what programs need -----------------------------------------------------------------
     def source_of(self, name: str, digest: str) -> tuple[str, str]:
@@ -253,8 +260,16 @@ class Node:
         self.stats["hops_out"] += 1
 
     def resend_unacked(self) -> None:
-        for _hop, dest, meta, data in self.store.unacked():
+        """Resend every unacknowledged hop; fail the program of one that waited too long."""
+        now = time.time()
+        for hop_id, dest, meta, data, sent_at in self.store.unacked():
             meta = pickle.loads(meta)
+            if now - sent_at > self.config.hop_timeout:
+                self.store.acked(hop_id)  # give it up
+                prog = programs.Program.from_meta(meta, None)
+                self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
+                            f"within {self.config.hop_timeout:g} s (is it down?)")
+                continue
             srcs = {h: self.sources[h] for h in meta["modules"].values() if h in self.sources}
             header = codec.read_header(data)["modules"].values()
             srcs |= {h: self.sources[h] for h in header if h in self.sources}

@@ -5,9 +5,12 @@ Tables:
     forwards(id, node)              Refs that moved away: where to look next
     inbox(hop_id, program, meta, data)   hops accepted (persisted before the ack) and not yet
                                     finished here; resumed again after a crash
-    outbox(hop_id, node, meta, data)     hops sent and not yet acknowledged; resent until acked
+    outbox(hop_id, node, meta, data, sent_at)   hops sent and not yet acknowledged; resent
+                                    until acked, or until the hop timeout fails the program
     done(hop_id)                    hops already taken, so a resent one is resumed once
     counters(name, value)           id allocation
+    sources(hash, name, filename, source)   program code received (programs resumed after a
+                                    restart need it)
 
 Discussion: WAL with synchronous=NORMAL survives a process crash (SIGKILL) - every committed
 transaction is in the log - though not a power cut; an acknowledged write is a committed one.
@@ -16,14 +19,17 @@ transaction is in the log - though not a power cut; an acknowledged write is a c
 from __future__ import annotations
 
 import sqlite3
+import time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS refs (id TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER);
 CREATE TABLE IF NOT EXISTS forwards (id TEXT PRIMARY KEY, node TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BLOB, data BLOB);
-CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB,
+                                   sent_at REAL);
 CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
 """
 
 
@@ -79,6 +85,16 @@ class Store:
                                       ).fetchone()
         return count, size
 
+    # code -----------------------------------------------------------------------------------
+    def add_sources(self, sources: dict) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
+                                [(h, *v) for h, v in sources.items()])
+
+    def all_sources(self) -> dict:
+        return {h: (n, f, s) for h, n, f, s in
+                self.db.execute("SELECT hash, name, filename, source FROM sources")}
+
     # hops -----------------------------------------------------------------------------------
     def accept_hop(self, hop_id: str, program: str, meta: bytes, data: bytes) -> bool:
         """Persist an arriving hop. False if it was seen before (a resend)."""
@@ -103,8 +119,8 @@ class Store:
                  finished: str | None) -> None:
         """Record an outgoing hop; in the same transaction, forget the hop it continues."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?)",
-                            (hop_id, node, meta, data))
+            self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
+                            (hop_id, node, meta, data, time.time()))
             if finished:
                 self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (finished,))
 
@@ -112,5 +128,5 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM outbox WHERE hop_id = ?", (hop_id,))
 
-    def unacked(self) -> list[tuple[str, str, bytes, bytes]]:
-        return self.db.execute("SELECT hop_id, node, meta, data FROM outbox").fetchall()
+    def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
+        return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()
