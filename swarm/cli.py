@@ -1,6 +1,7 @@
 """The `swarm` command.
 
-    swarm run FILE.py [args] [--nodes N | --cluster FILE] [--show-node]
+    swarm run FILE.py [args] [--nodes N | --cluster FILE] [--policy P] [--strict]
+                  [--show-node]
                                    run a program on a cluster (by default 3 local nodes
                                    started for it in a temporary directory)
     swarm status --cluster FILE    a table per node: Refs, bytes, programs, hops, refusals
@@ -44,7 +45,8 @@ def _run(args) -> int:
     cluster = connect(args.cluster) if args.cluster else local_cluster(args.nodes)
     try:
         outcome = cluster.run_file(args.file, echo=True, argv=args.args,
-                                   hop_checkpoints=args.hop_checkpoints)
+                                   hop_checkpoints=args.hop_checkpoints, policy=args.policy,
+                                   strict=args.strict)
     finally:
         if args.cluster:
             cluster.close()
@@ -67,7 +69,7 @@ def _status(args) -> int:
     finally:
         cluster.close()
     cols = ["node", "refs", "bytes", "running", "parked", "hops_in", "hops_out", "fetches",
-            "refused"]
+            "fallbacks", "refused"]
     print("  ".join(f"{c:>8}" for c in cols))
     for row in rows:
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
@@ -85,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--nodes", type=int, default=3, help="local nodes to start (default 3)")
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
+    p.add_argument("--policy", choices=["migrate", "fetch"], default="migrate",
+                   help="touching a remote Ref moves the program (migrate, the default) or "
+                        "brings the value over (fetch)")
+    p.add_argument("--strict", action="store_true",
+                   help="a program that cannot migrate fails instead of fetching")
     p.add_argument("--hop-checkpoints", action="store_true",
                    help="every checkpoint() moves the program to the next node (testing)")
     p.set_defaults(func=_run)

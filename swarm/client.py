@@ -114,7 +114,8 @@ class Cluster:
                 raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
 
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
-                 argv: list[str] | None = None, hop_checkpoints: bool = False) -> RunOutcome:
+                 argv: list[str] | None = None, hop_checkpoints: bool = False,
+                 policy: str = "migrate", strict: bool = False) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes)."""
@@ -123,7 +124,8 @@ class Cluster:
         first = self.config.names[0]
         self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
                                     "modules": modules, "argv": [path] + list(argv or []),
-                                    "hop_checkpoints": hop_checkpoints})
+                                    "hop_checkpoints": hop_checkpoints,
+                                    "policy": policy, "strict": strict})
         chunks: dict[int, str] = {}
         printed = 0
         result = None

@@ -23,6 +23,9 @@ class Ref:
     def __init__(self, value=None, at: str | None = None) -> None:
         node = runtime.node()
         if at is not None and at != node.name:
+            if node.should_fetch():
+                self.id, self.hint = node.remote_create(value, at), at
+                return
             raise Capture(CreateRef(value, at), Ref)
         self.id, self.hint = node.create_ref(value), node.name
 
@@ -63,6 +66,8 @@ def _access(ref: Ref, action: str, arg, primitive):
     if where == node.name:
         return node.ref_action(ref, action, arg)
     ref.hint = where
+    if node.should_fetch():  # the fetch policy, or the fallback of a program that cannot move
+        return node.remote_action(ref, action, arg)
     raise Capture(RefAccess(ref, action, arg, primitive), primitive)
 
 

@@ -88,3 +88,40 @@ def test_corpus_across_three_nodes(cluster, path):
     assert out.stdout == native.stdout
     assert out.value == native.result
     assert out.error == native.error
+
+
+HELLO = os.path.join(ROOT, "examples", "hello.py")
+
+
+def test_fetch_policy_brings_values_to_the_program(cluster):
+    out = cluster.run_file(HELLO, policy="fetch")
+    assert out.stdout == ("bumble bee read on n1\nhoney bee read on n1\n"
+                          "stingless bee read on n1\n")
+    assert out.route == ["n1"]
+
+
+FALLBACK = """
+from swarm import Ref, here, move_to
+a = Ref("remote value", at="n2")
+move_to("n1")
+f = open(__file__)       # an open file cannot migrate: this access falls back to a fetch
+print(a.get(), "read on", here())
+f.close()
+del f                    # now the program can move again
+print(a.get(), "read on", here())
+"""
+
+
+def test_not_migratable_falls_back_to_fetch_and_is_counted(cluster, tmp_path):
+    before = {r["node"]: r["fallbacks"] for r in cluster.status()}["n1"]
+    out = cluster.run_file(write(tmp_path, "fb.py", FALLBACK))
+    assert out.error is None, out.traceback
+    assert out.stdout == "remote value read on n1\nremote value read on n2\n"
+    after = {r["node"]: r["fallbacks"] for r in cluster.status()}["n1"]
+    assert after == before + 1
+
+
+def test_strict_mode_raises_not_migratable(cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "fb.py", FALLBACK), strict=True)
+    assert out.stdout == ""
+    assert out.error.startswith("NotMigratable:") and "'f'" in out.error

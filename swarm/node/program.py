@@ -24,6 +24,9 @@ class Program:
     modules: dict[str, str]  # module name -> source hash (the program's own modules)
     argv: list[str] = field(default_factory=list)
     hop_checkpoints: bool = False  # every checkpoint() moves on to the next node
+    policy: str = "migrate"  # migrate | fetch: what touching a remote Ref does
+    strict: bool = False  # a program that cannot migrate fails instead of fetching
+    fetch_once: bool = False  # the fallback: the next remote access fetches
     seq: int = 0  # output sequence number, carried across hops
     route: list[str] = field(default_factory=list)  # nodes it ran on, in order
     hop_id: str | None = None  # the accepted hop it is running (None: started here)
@@ -32,12 +35,13 @@ class Program:
     def meta(self) -> dict:
         return {"program": self.id, "client": self.client, "modules": self.modules,
                 "argv": self.argv, "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
-                "route": self.route}
+                "route": self.route, "policy": self.policy, "strict": self.strict}
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None) -> Program:
         return cls(meta["program"], meta["client"], meta["modules"], meta["argv"],
-                   meta["hop_checkpoints"], meta["seq"], list(meta["route"]), hop_id)
+                   meta["hop_checkpoints"], meta.get("policy", "migrate"),
+                   meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id)
 
 
 class ProgramOutput(io.TextIOBase):
@@ -63,27 +67,55 @@ def run(node, program: Program, start) -> None:
     if not program.route or program.route[-1] != node.name:
         program.route.append(node.name)
     sys.argv = list(program.argv)
-    try:
-        result_module = start()
-    except Capture as c:
-        node.flush_output(program)
+    while True:
         try:
-            node.ship(program, c)
-        except NotMigratable as e:
-            node.finish(program, error=f"NotMigratable: {e}", tb="")
-        except Exception as e:  # a bug of ours or a bad destination: the program fails, the
-            # node goes on serving
-            node.finish(program, error=f"{type(e).__name__}: {e}",
-                        tb="".join(traceback.format_exception(e)))
-        return
-    except BaseException as e:  # the program's own error, reported to its client
+            result_module = start()
+        except Capture as c:
+            node.flush_output(program)
+            start = _after_capture(node, program, c)
+            if start is None:
+                return
+            continue
+        except BaseException as e:  # the program's own error, reported to its client
+            node.flush_output(program)
+            tb = "".join(traceback.format_exception(e))
+            node.finish(program, error=f"{type(e).__name__}: {e}", tb=tb)
+            return
         node.flush_output(program)
-        tb = "".join(traceback.format_exception(e))
-        node.finish(program, error=f"{type(e).__name__}: {e}", tb=tb)
+        value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None
+        node.finish(program, value=value)
         return
-    node.flush_output(program)
-    value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None
-    node.finish(program, value=value)
 
 
-__all__ = ["Program", "ProgramOutput", "run", "sys"]
+def _after_capture(node, program: Program, c: Capture):
+    """Ship the captured program; None when it left (or failed), else how to go on here."""
+    try:
+        node.ship(program, c)
+        return None
+    except NotMigratable as e:
+        cont = c.continuation()
+        if program.strict or cont.generators or not cont.frames:
+            node.finish(program, error=f"NotMigratable: {e}", tb="")
+            return None
+        # Discussion: the fallback. The continuation could not be pickled, but its frames
+        # are intact in memory: resume it right here, and let the pending access fetch the
+        # value instead of moving the program. Counted in the node's `fetches`.
+        node.stats["fallbacks"] += 1
+        program.fetch_once = True
+        return _resume_here(cont)
+    except Exception as e:  # a bug of ours or a bad destination: the program fails, the
+        # node goes on serving
+        node.finish(program, error=f"{type(e).__name__}: {e}",
+                    tb="".join(traceback.format_exception(e)))
+        return None
+
+
+def _resume_here(cont):
+    from swarm.continuation.resume import resume
+
+    def start():
+        module = cont.frames[0].module
+        resume(cont)
+        return module
+
+    return start

@@ -161,13 +161,15 @@ class Node:
             "node": self.name, "refs": refs, "bytes": size,
             "running": len(self.kernel.context), "parked": len(self.kernel.parked),
             "hops_in": self.stats["hops_in"], "hops_out": self.stats["hops_out"],
-            "fetches": self.stats["fetches"], "refused": self.stats["refused"]})
+            "fetches": self.stats["fetches"], "fallbacks": self.stats["fallbacks"],
+            "refused": self.stats["refused"]})
 
     def on_submit(self, identity: bytes, env) -> None:
         p = decode.payload(env)
         self.add_sources(p["sources"])
         prog = programs.Program(p["program"], identity.decode(), p["modules"],
-                                p.get("argv", []), p.get("hop_checkpoints", False))
+                                p.get("argv", []), p.get("hop_checkpoints", False),
+                                p.get("policy", "migrate"), p.get("strict", False))
         entry = p["entry"]
 
         def start():
@@ -286,6 +288,60 @@ class Node:
             return self.name
         return self.store.forward(ref.id) or (ref.hint if ref.hint != self.name
                                               else ref.id.split(".")[0])
+
+    def should_fetch(self) -> bool:
+        prog = self.kernel.current_context()
+        if prog is None:
+            return False
+        if prog.fetch_once:
+            prog.fetch_once = False
+            return True
+        return prog.policy == "fetch"
+
+    def remote_action(self, ref, action: str, arg):
+        """Do a Ref operation on the Ref's node without moving: the program's greenlet parks
+        until the answer comes (other programs run meanwhile)."""
+        while True:
+            key = f"fetch-{next(self.ids)}"
+            self.send_node(ref.hint, "fetch", pickle.dumps(
+                {"key": key, "ref": ref.id, "action": action, "arg": arg}, protocol=5))
+            self.stats["fetches"] += 1
+            reply = self.kernel.wait(key)
+            if reply.get("moved_to"):
+                ref.hint = reply["moved_to"]
+                continue
+            if reply.get("error"):
+                raise KeyError(reply["error"])
+            return reply.get("value")
+
+    def remote_create(self, value, at: str) -> str:
+        key = f"fetch-{next(self.ids)}"
+        self.send_node(at, "fetch", pickle.dumps(
+            {"key": key, "ref": None, "action": "create", "arg": value}, protocol=5))
+        return self.kernel.wait(key)["value"]
+
+    def on_fetch(self, identity: bytes, env) -> None:
+        p = decode.payload(env)
+        reply = {"key": p["key"]}
+        try:
+            if p["action"] == "create":
+                reply["value"] = self.create_ref(p["arg"])
+            else:
+                from swarm.refs import Ref
+
+                ref = Ref._handle(p["ref"], self.name)
+                where = self.locate(ref)
+                if where != self.name:
+                    reply["moved_to"] = where
+                else:
+                    reply["value"] = self.ref_action(ref, p["action"], p["arg"])
+        except Exception as e:
+            reply["error"] = f"{type(e).__name__}: {e}"
+        self.send_node(env.sender, "fetched", pickle.dumps(reply, protocol=5))
+
+    def on_fetched(self, identity: bytes, env) -> None:
+        p = decode.payload(env)
+        self.kernel.wake(p["key"], p)
 
     def ref_action(self, ref, action: str, arg):
         if action == "get":
