@@ -6,7 +6,7 @@
   importable here, or in the interpreter given by `--ray-python PATH` / SWARM_BENCH_RAY_PYTHON
   (Ray is a benchmark-only extra, never a runtime dependency; a setup.cfg extra `bench` will
   list it);
-- `swarm_hop`, one real hop between swarm nodes: not written yet (see below).
+- `swarm_hop`: a program ping-ponging between two swarm nodes (mean round trip).
 
 All figures are round-trip times in microseconds, median and p90 over `rounds` trips after a
 warm-up, for payloads of 64 B, 1 KiB and 16 KiB.
@@ -33,19 +33,43 @@ RAY_HINT = (
 )
 
 
-# --------------------------------------------------------------------------------------------
-# TODO(lead): fill in once swarm nodes exist.
-def swarm_hop(sizes=SIZES, rounds: int = 2000) -> dict:
-    """One migration hop between two `swarm-node` processes on loopback.
+PING_PONG = """
+import time
+from swarm import move_to
+payload = b"x" * {size}          # state the program carries on every hop
+for _ in range({warm}):
+    move_to("n2")
+    move_to("n1")
+start = time.perf_counter_ns()
+for _ in range({rounds}):
+    move_to("n2")
+    move_to("n1")
+RESULT = (time.perf_counter_ns() - start) / {rounds}
+"""
 
-    Intended shape, to compare with the baselines: start two nodes, run a program whose state
-    carries a payload of each size, migrate it A -> B -> A, and report median/p90 per size
-    in the same form as `zmq_rtt.measure` ({"available": True, "sizes": {"64": {...}}}).
-    """
-    raise NotImplementedError("needs swarm nodes")
 
+def swarm_hop(sizes=SIZES, rounds: int = 500) -> dict:
+    """A program ping-ponging between two swarm nodes (n1 -> n2 -> n1 is one round trip: two
+    hops, each signed, persisted, acknowledged and resumed), carrying a payload of each size.
+    The program times itself; the figure is the mean round trip (a median would need the
+    samples carried along, which would grow the continuation being measured)."""
+    import tempfile
 
-# --------------------------------------------------------------------------------------------
+    import swarm
+
+    out: dict = {"available": True, "sizes": {}, "statistic": "mean"}
+    with tempfile.TemporaryDirectory() as tmp, swarm.local_cluster(2) as cluster:
+        for size in sizes:
+            path = os.path.join(tmp, f"pingpong_{size}.py")
+            with open(path, "w") as f:
+                f.write(PING_PONG.format(size=size, warm=50, rounds=rounds))
+            result = cluster.run_file(path, timeout=300)
+            if result.error:
+                return {"available": False, "why": result.error}
+            mean_us = round(result.value / 1e3, 2)
+            out["sizes"][str(size)] = {"n": rounds, "median_us": mean_us, "p90_us": None,
+                                       "mean_us": mean_us}
+    return out
 
 
 def _ray_in(python: str) -> dict:
@@ -82,7 +106,7 @@ def ray_baseline(ray_python: str | None = None) -> dict:
 
 def _cell(res: dict, size: int, key: str) -> str:
     r = res.get("sizes", {}).get(str(size)) if res.get("available") else None
-    return f"{r[key]:.1f}" if r else "-"
+    return f"{r[key]:.1f}" if r and r.get(key) is not None else "-"
 
 
 def print_table(results: dict) -> None:
@@ -101,13 +125,16 @@ def print_table(results: dict) -> None:
 
 
 def main(ray_python: str | None = None) -> dict:
+    print("\none hop round trip (n1 -> n2 -> n1) against a raw ZeroMQ round trip, in us")
     results: dict = {"zmq": zmq_rtt.measure()}
-    results["ray"] = ray_baseline(ray_python)
-    try:
-        results["swarm"] = swarm_hop()
-    except NotImplementedError as exc:
-        results["swarm"] = {"available": False, "why": str(exc)}
+    results["ray"] = ray_baseline(ray_python or os.environ.get("SWARM_BENCH_RAY_PYTHON"))
+    results["swarm"] = swarm_hop()
     print_table(results)
+    if results["swarm"].get("available"):
+        for size in SIZES:
+            z = results["zmq"]["sizes"][str(size)]["median_us"]
+            w = results["swarm"]["sizes"][str(size)]["mean_us"]
+            print(f"  {size_label(size)}: swarm round trip / zmq round trip = {w / z:.1f}x")
     return results
 
 
