@@ -41,6 +41,7 @@ from swarm.wire.envelope import WireError, pack, unpack
 log = logging.getLogger("swarm.node")
 
 RESEND_SECONDS = 1.0
+CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
 
 
 class Node:
@@ -62,6 +63,7 @@ class Node:
         # program code by hash: (name, filename, source); kept in the store too
         self.sources: dict[str, tuple[str, str, str]] = self.store.all_sources()
         self.peer_has: dict[str, set[str]] = defaultdict(set)  # sources a peer was sent
+        self.client_backlog: dict[str, list] = {}  # client -> [(first try, frames)]
         self.boot = secrets.token_hex(4)
         self.ids = itertools.count(1)
         self.running = True
@@ -95,6 +97,8 @@ class Node:
                         break
                     self.receive(frames)
             self.kernel.run_ready()
+            if self.client_backlog:
+                self.retry_clients()
             if time.monotonic() >= next_resend:
                 self.resend_unacked()
                 next_resend = time.monotonic() + RESEND_SECONDS
@@ -139,11 +143,29 @@ class Node:
         sock.send_multipart(self._frames(kind, body))
 
     def send_client(self, client: str, kind: str, payload: dict) -> None:
+        frames = [client.encode()] + self._frames(kind, pickle.dumps(payload, protocol=5))
+        if self.client_backlog.get(client) or not self._try_send(frames):
+            # not connected (yet, or any more: a node that just restarted, a client that is
+            # reconnecting): keep it, in order, and retry with the hop resends
+            self.client_backlog.setdefault(client, []).append((time.monotonic(), frames))
+
+    def _try_send(self, frames: list[bytes]) -> bool:
         try:
-            self.router.send_multipart([client.encode()] +
-                                       self._frames(kind, pickle.dumps(payload, protocol=5)))
-        except zmq.ZMQError as e:  # the client is not connected (gone, or not yet)
-            log.warning("could not reach client %s: %s", client, e)
+            self.router.send_multipart(frames)
+            return True
+        except zmq.ZMQError:
+            return False
+
+    def retry_clients(self) -> None:
+        now = time.monotonic()
+        for client, queue in list(self.client_backlog.items()):
+            while queue and self._try_send(queue[0][1]):
+                queue.pop(0)
+            while queue and now - queue[0][0] > CLIENT_KEEP_SECONDS:
+                log.warning("dropped a message for client %s: unreachable", client)
+                queue.pop(0)
+            if not queue:
+                del self.client_backlog[client]
 
     # ---- handlers ---------------------------------------------------------------------------
     def on_hello(self, identity: bytes, env) -> None:
