@@ -131,12 +131,13 @@ def run_migrating(path: str, subprocess: bool = False) -> Outcome:
     """Run the compiled script, capturing + encoding + decoding + resuming it at every
     suspension point (in another OS process for each resume if `subprocess`)."""
     set_policy(_always)
+    stdout: list[str] = []
+    hops = 0
     try:
         with _script_dir_on_path(path, compile_modules=True):
             compiled, run = _start(path)
             text, data, result, error, _ = _step(run)
-            stdout = [text]
-            hops = 0
+            stdout.append(text)
             workers = _Workers(compiled) if subprocess else None
             try:
                 while data is not None:
@@ -150,7 +151,7 @@ def run_migrating(path: str, subprocess: bool = False) -> Outcome:
                 if workers is not None:
                     workers.close()
     except NotMigratable as e:
-        return Outcome("".join(stdout) if "stdout" in dir() else "", None, _error_text(e))
+        return Outcome("".join(stdout), None, _error_text(e), hops)
     finally:
         set_policy(None)
     return Outcome("".join(stdout), result, error, hops)
