@@ -163,7 +163,7 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     frame = c.__traceback__.tb_frame
     if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
             and callee.__name__ in ("send", "__next__", "throw"):
-        # gen.send(v) / gen.throw(e) / gen.__next__(): what they carried was delivered before
+        # send(v), throw(e) or __next__() on a generator: what they carried was delivered before
         # the capture; resuming advances the rebuilt generator again
         return on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:

@@ -94,7 +94,7 @@ def abandon(generators) -> None:
     from swarm.continuation.capture import Capture
 
     for gen in generators:
-        try:
+        try:  # a generator's throw (not a greenlet's: the kernel alone switches greenlets)
             gen.throw(Capture(None, None))
         except (Capture, StopIteration, RuntimeError):
             pass
