@@ -23,7 +23,7 @@ import sys
 from types import CodeType, ModuleType
 
 from swarm.compiler.analysis import ModuleFacts
-from swarm.compiler.anf import Linearizer, Point
+from swarm.compiler.anf import Linearizer
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
 from swarm.compiler.errors import CompileError, InternalCompilerError
 from swarm.compiler.lower import guard_trys, lower_points
@@ -65,15 +65,14 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
 
     resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
     live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
+    temp_reads: dict[int, frozenset[str]] = {}  # per statement (resumers share statements)
     for node, state in lin.functions:
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         for p in state.points:
             fn = builder.build(p)
-            live_temps[p] = frozenset(
-                n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load) and n.id.startswith("_sw_") and not n.id.startswith("_sw_box_")
-            ) - {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
+            read = frozenset().union(*(_temps_read(st, temp_reads) for st in fn.body))
+            live_temps[p] = read - {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
             resumer_defs.append((p, fn, state, _display(node, state)))
     for node, state in lin.functions:
         node.body = lower_points(node.body, state.is_module, facts)
@@ -83,9 +82,8 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
     for t in (tree, res_module):
         ast.fix_missing_locations(t)
-        _check_no_markers(t)
-    code = _fix_names(compile(tree, filename, "exec"), None)
-    rcode = compile(res_module, filename, "exec")
+    code = _fix_names(_compile(tree, filename), None)
+    rcode = _compile(res_module, filename)
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
     resumers = {}
     for p, _, _, (co_name, qualname) in resumer_defs:
@@ -142,10 +140,45 @@ def _fix_names(code: CodeType, resumer: tuple[str, str, str] | None) -> CodeType
     return code.replace(**replace) if replace else code
 
 
-def _check_no_markers(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, Point):
-            raise InternalCompilerError(f"a Point marker survived lowering (line {node.lineno})")
+def _compile(tree: ast.Module, filename: str) -> CodeType:
+    """compile(), with the postcondition of lowering checked: CPython refuses any node it does
+    not know, so a Point marker left behind fails here (without another walk of the tree)."""
+    try:
+        return compile(tree, filename, "exec")
+    except TypeError as e:
+        raise InternalCompilerError(f"lowering left a node CPython cannot compile: {e}") from e
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
+    """The parts of a def, lambda or class evaluated in the enclosing scope when it runs."""
+    parts = list(getattr(scope, "decorator_list", ()))
+    args = getattr(scope, "args", None)
+    if args is not None:
+        parts += list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+    return parts + list(getattr(scope, "bases", ())) + list(getattr(scope, "keywords", ()))
+
+
+def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[str]:
+    """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements are cached,
+    since a function and all its resumers share most of theirs."""
+    if isinstance(node, ast.stmt):
+        found = cache.get(id(node))
+        if found is not None:
+            return found
+    if isinstance(node, ast.Name):
+        found = frozenset((node.id,)) if (isinstance(node.ctx, ast.Load)
+                                          and node.id.startswith("_sw_")
+                                          and not node.id.startswith("_sw_box_")) else frozenset()
+    elif isinstance(node, _SCOPES):  # another scope, but these parts run in this one
+        found = frozenset().union(*(_temps_read(c, cache) for c in _evaluated_outside(node)))
+    else:
+        found = frozenset().union(*(_temps_read(c, cache) for c in ast.iter_child_nodes(node)))
+    if isinstance(node, ast.stmt):
+        cache[id(node)] = found
+    return found
 
 
 def compile_file(path: str, name: str) -> CompiledModule:

@@ -75,11 +75,21 @@ def stmt_lists(node: ast.stmt):
 
 
 def located(node: ast.AST, like: ast.AST) -> ast.AST:
-    """Copy `like`'s source position onto `node` and every child lacking one."""
+    """Copy `like`'s source position onto `node` and the generated children lacking one.
+
+    The walk stops at children that have a position already: the user's code came from the
+    parser with positions, and generated code was located when it was built. (Walking every
+    subtree again at each call made compiling quadratic.) Anything missed still gets its
+    parent's position from ast.fix_missing_locations before compile()."""
     ast.copy_location(node, like)
-    for child in ast.walk(node):
-        if "lineno" in child._attributes and not hasattr(child, "lineno"):
-            ast.copy_location(child, like)
+    todo = [node]
+    while todo:
+        for child in ast.iter_child_nodes(todo.pop()):
+            if "lineno" in child._attributes and not hasattr(child, "lineno"):
+                ast.copy_location(child, like)
+                todo.append(child)
+            elif "lineno" not in child._attributes:  # operators, arguments, handlers' parts
+                todo.append(child)
     return node
 
 
