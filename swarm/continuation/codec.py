@@ -31,6 +31,7 @@ import struct
 import sys
 import threading
 import types
+import weakref
 from types import FunctionType, GeneratorType, ModuleType
 
 import dill
@@ -76,6 +77,9 @@ class _Reductions:
 
     def reducer_override(self, obj):  # noqa: C901 - one dispatch on type, flat
         t = type(obj)
+        kind = _KINDS.get(t) or _kind_of(t)
+        if kind is _PLAIN:
+            return NotImplemented
         if t is FunctionType:
             g = obj.__globals__
             module = g.get("__swarm_module__")
@@ -107,13 +111,33 @@ class _Reductions:
             if rv is None:
                 raise _Refused(obj)
             return rv
-        if isinstance(obj, type):
+        if kind is _CLASS:
             return _reduce_class(obj)
-        if isinstance(obj, BaseException):
+        if kind is _EXCEPTION:
             return _reduce_exception(obj)
-        if isinstance(obj, _REFUSED):
-            raise _Refused(obj)
-        return NotImplemented
+        raise _Refused(obj)
+
+
+# what reducer_override does with instances of a type, decided once per type
+_PLAIN, _SPECIAL, _CLASS, _EXCEPTION, _REFUSE = "plain", "special", "class", "exception", "refuse"
+_KINDS: dict[type, str] = {}
+
+
+def _kind_of(t: type) -> str:
+    if t in (FunctionType, ModuleType, types.CellType, GeneratorType):
+        kind = _SPECIAL
+    elif issubclass(t, type):
+        kind = _CLASS
+    elif issubclass(t, BaseException):
+        kind = _EXCEPTION
+    elif issubclass(t, _REFUSED):
+        kind = _REFUSE
+    else:
+        kind = _PLAIN
+    if len(_KINDS) > 10_000:  # user classes are rebuilt on every arrival: stay bounded
+        _KINDS.clear()
+    _KINDS[t] = kind
+    return kind
 
 
 _MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__swarm_rt__",
@@ -121,6 +145,24 @@ _MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__s
 
 
 def _user_module_of_class(cls):
+    """The compiled module a class was defined in (None: a class of installed code, which
+    pickles by reference). Cached per class: it walks the class's namespace."""
+    try:
+        return _CLASS_MODULES[cls]
+    except (KeyError, TypeError):
+        pass
+    module = _find_user_module(cls)
+    try:
+        _CLASS_MODULES[cls] = module
+    except TypeError:
+        pass
+    return module
+
+
+_CLASS_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _find_user_module(cls):
     for value in cls.__dict__.values():
         fn = value
         if isinstance(value, (staticmethod, classmethod)):
@@ -265,11 +307,13 @@ def _dump(pickler_cls, payload, generators, modules, parked=None) -> bytes:
     return buf.getvalue()
 
 
-def encode(cont: Continuation, parked: list | None = None) -> bytes:
+def encode(cont: Continuation, parked: list | None = None,
+           modules: dict[str, str] | None = None) -> bytes:
     """Pickle a continuation. Raises NotMigratable naming what cannot travel. Generators it
     pickled are appended to `parked`: once the bytes are safely elsewhere, pass them to
-    generators.abandon()."""
-    modules: dict[str, str] = {}
+    generators.abandon(). `modules` is filled with the compiled modules it carries (name ->
+    source hash), as in the header."""
+    modules = {} if modules is None else modules
     payload = (cont.frames, cont.op)
     engine = "pickle"
     try:
@@ -318,7 +362,7 @@ def decode(data: bytes) -> Continuation:
     """Bytes from `encode` back to a Continuation (the modules' sources must be available)."""
     header = read_header(data)
     (n,) = struct.unpack(">H", data[4:6])
-    body = data[6 + n:]
+    body = memoryview(data)[6 + n:]
     if header.get("engine") == "dill":
         frames, op = dill.loads(body)
     else:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from swarm.continuation.capture import Capture
 from swarm.continuation.errors import NotMigratable
 
+ROUTE_HEAD, ROUTE_TAIL = 8, 55  # stops of a long route that are kept
+ROUTE_KEEP = ROUTE_HEAD + 1 + ROUTE_TAIL
+
 
 @dataclass
 class Program:
@@ -28,9 +31,17 @@ class Program:
     strict: bool = False  # a program that cannot migrate fails instead of fetching
     fetch_once: bool = False  # the fallback: the next remote access fetches
     seq: int = 0  # output sequence number, carried across hops
-    route: list[str] = field(default_factory=list)  # nodes it ran on, in order
+    route: list[str] = field(default_factory=list)  # nodes it ran on, in order (bounded)
     hop_id: str | None = None  # the accepted hop it is running (None: started here)
     out: io.StringIO = field(default_factory=io.StringIO)
+
+    def arrived(self, node: str) -> None:
+        """Note the node in the route. A program may hop millions of times: the route keeps
+        its first and last stops, so the metadata that travels with every hop stays small."""
+        if not self.route or self.route[-1] != node:
+            self.route.append(node)
+            if len(self.route) > ROUTE_KEEP:
+                self.route[ROUTE_HEAD:-ROUTE_TAIL] = ["..."]
 
     def meta(self) -> dict:
         return {"program": self.id, "client": self.client, "modules": self.modules,
@@ -64,8 +75,7 @@ class ProgramOutput(io.TextIOBase):
 
 def run(node, program: Program, start) -> None:
     """The body of a program's greenlet: run until finished, failed or captured."""
-    if not program.route or program.route[-1] != node.name:
-        program.route.append(node.name)
+    program.arrived(node.name)
     sys.argv = list(program.argv)
     while True:
         try:

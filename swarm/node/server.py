@@ -68,6 +68,9 @@ class Node:
         self.ids = itertools.count(1)
         self.running = True
         self.stats = defaultdict(int)
+        self.acked: list[str] = []  # acknowledged hops not yet deleted from the outbox
+        self.to_ack: dict[str, list[str]] = defaultdict(list)  # peer -> its hops taken here
+        self.accepting: dict[str, tuple] = {}  # hops resumed here and not yet written
         self.modules = ProgramModules(self)
         registry.source_provider = self.source_of
         runtime.set_node(self)
@@ -89,14 +92,14 @@ class Node:
         poller.register(self.router, zmq.POLLIN)
         while self.running:
             timeout = 0 if self.kernel.ready else 100
-            for _sock, _ in poller.poll(timeout):
-                while True:
-                    try:
-                        frames = self.router.recv_multipart(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    self.receive(frames)
+            if poller.poll(timeout):
+                while self.router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    self.receive(self.router.recv_multipart(zmq.NOBLOCK))
             self.kernel.run_ready()
+            if self.accepting:
+                self.commit_hops()
+            if self.to_ack:
+                self.send_acks()
             if self.client_backlog:
                 self.retry_clients()
             if time.monotonic() >= next_resend:
@@ -105,6 +108,8 @@ class Node:
         self.close()
 
     def close(self) -> None:
+        self.commit_hops()
+        self.send_acks()
         for s in self.peers.values():
             s.close(0)
         self.router.close(0)
@@ -203,17 +208,34 @@ class Node:
         self.kernel.spawn(programs.run, self, prog, start, context=prog)
 
     def on_hop(self, identity: bytes, env) -> None:
-        meta, data = decode.hop_payload(env)
-        self.add_sources(meta.pop("sources", {}))
+        meta, meta_bytes, extra, data = decode.hop_payload(env)
+        self.add_sources(extra.get("sources", {}))
+        self.acked.extend(extra.get("acks", ()))
         hop_id = meta["hop_id"]
-        fresh = self.store.accept_hop(hop_id, meta["program"], pickle.dumps(meta), data)
-        self.send_node(env.sender, "ack", pickle.dumps({"hop_id": hop_id}))
-        if fresh:
-            self.stats["hops_in"] += 1
-            self._resume(meta, data, hop_id)
+        # Discussion: acknowledged once written (commit_hops), with the next hop to the sender
+        # or at the end of this round: a ping-pong sends one message and writes once per hop
+        self.to_ack[env.sender].append(hop_id)
+        if hop_id in self.accepting or self.store.is_done(hop_id):
+            return  # a resend of a hop taken already
+        self.accepting[hop_id] = (meta["program"], meta_bytes, data)
+        self.stats["hops_in"] += 1
+        self._resume(meta, data, hop_id)
 
     def on_ack(self, identity: bytes, env) -> None:
-        self.store.acked(decode.payload(env)["hop_id"])
+        # deleted from the outbox with the next write, or at the next resend round
+        self.acked.extend(decode.payload(env)["hop_ids"])
+
+    def commit_hops(self, finished: str | None = None, outgoing: tuple | None = None) -> None:
+        """Write what happened to hops since the last write (store.commit_hops), in one
+        transaction; every hop in `to_ack` is written after it."""
+        self.store.commit_hops(self.accepting, finished, outgoing, self.acked)
+        self.accepting, self.acked = {}, []
+
+    def send_acks(self) -> None:
+        for peer, hop_ids in self.to_ack.items():
+            if hop_ids:
+                self.send_node(peer, "ack", pickle.dumps({"hop_ids": hop_ids}, protocol=5))
+        self.to_ack.clear()
 
     def _resume(self, meta: dict, data: bytes, hop_id: str) -> None:
         prog = programs.Program.from_meta(meta, hop_id)
@@ -257,9 +279,9 @@ class Node:
             payload["value"] = value
         except Exception:
             payload["value"] = repr(value)
-        self.send_client(prog.client, "result", payload)
         if prog.hop_id:
-            self.store.finish_hop(prog.hop_id)
+            self.commit_hops(finished=prog.hop_id)
+        self.send_client(prog.client, "result", payload)
 
     def ship(self, prog: programs.Program, c: Capture) -> None:
         """Send a captured program to the node of its pending operation."""
@@ -272,32 +294,36 @@ class Node:
         if dest not in self.config.nodes:
             raise ValueError(f"the program wants node {dest!r}, not in the cluster")
         parked: list = []
-        data = codec.encode(cont, parked)
+        carried: dict[str, str] = {}
+        data = codec.encode(cont, parked, carried)
         abandon(parked)
-        needed = set(codec.read_header(data)["modules"].values()) | set(prog.modules.values())
+        needed = set(carried.values()) | set(prog.modules.values())
         missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
         hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
-        meta = prog.meta() | {"hop_id": hop_id}
-        self.store.send_hop(hop_id, dest, pickle.dumps(meta), data, finished=prog.hop_id)
-        self.send_node(dest, "hop", decode.encode_hop(meta | {"sources": missing}, data))
+        meta = pickle.dumps(prog.meta() | {"hop_id": hop_id}, protocol=5)
+        self.commit_hops(finished=prog.hop_id, outgoing=(hop_id, dest, meta, data))
+        extra = {"sources": missing, "acks": self.to_ack.pop(dest, None)}
+        self.send_node(dest, "hop", decode.encode_hop(meta, {k: v for k, v in extra.items()
+                                                             if v}, data))
         self.peer_has[dest] |= set(missing)
         self.stats["hops_out"] += 1
 
     def resend_unacked(self) -> None:
         """Resend every unacknowledged hop; fail the program of one that waited too long."""
         now = time.time()
-        for hop_id, dest, meta, data, sent_at in self.store.unacked():
-            meta = pickle.loads(meta)
+        self.commit_hops()
+        for hop_id, dest, meta_bytes, data, sent_at in self.store.unacked():
+            meta = pickle.loads(meta_bytes)
             if now - sent_at > self.config.hop_timeout:
-                self.store.acked(hop_id)  # give it up
+                self.store.commit_hops({}, acked=[hop_id])  # give it up
                 prog = programs.Program.from_meta(meta, None)
                 self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
-            srcs = {h: self.sources[h] for h in meta["modules"].values() if h in self.sources}
-            header = codec.read_header(data)["modules"].values()
-            srcs |= {h: self.sources[h] for h in header if h in self.sources}
-            self.send_node(dest, "hop", decode.encode_hop(meta | {"sources": srcs}, data))
+            needed = set(meta["modules"].values())
+            needed |= set(codec.read_header(data)["modules"].values())
+            srcs = {h: self.sources[h] for h in needed if h in self.sources}
+            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"sources": srcs}, data))
 
     # ---- Refs -------------------------------------------------------------------------------
     def create_ref(self, value) -> str:

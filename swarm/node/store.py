@@ -4,7 +4,8 @@ Tables:
     refs(id, value, size)           the Refs that live here (values pickled by the codec)
     forwards(id, node)              Refs that moved away: where to look next
     inbox(hop_id, program, meta, data)   hops accepted (persisted before the ack) and not yet
-                                    finished here; resumed again after a crash
+                                    finished here; resumed again after a crash (a hop that
+                                    moves on in the round it came is never written here)
     outbox(hop_id, node, meta, data, sent_at)   hops sent and not yet acknowledged; resent
                                     until acked, or until the hop timeout fails the program
     done(hop_id)                    hops already taken, so a resent one is resumed once
@@ -18,6 +19,7 @@ transaction is in the log - though not a power cut; an acknowledged write is a c
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 
@@ -43,9 +45,21 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def transaction(self):
+        """One atomic commit. (The connection is in autocommit mode - isolation_level=None -
+        so without an explicit BEGIN every statement would be a transaction of its own.)"""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     # ids ------------------------------------------------------------------------------------
     def next_id(self, name: str) -> int:
-        with self.db:
+        with self.transaction():
             self.db.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) "
                             "DO UPDATE SET value = value + 1", (name,))
             (value,) = self.db.execute("SELECT value FROM counters WHERE name = ?",
@@ -54,7 +68,7 @@ class Store:
 
     # refs -----------------------------------------------------------------------------------
     def put_ref(self, ref_id: str, blob: bytes) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
                             (ref_id, blob, len(blob)))
             self.db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
@@ -68,7 +82,7 @@ class Store:
             is not None
 
     def delete_ref(self, ref_id: str) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
 
     def forward(self, ref_id: str) -> str | None:
@@ -76,7 +90,7 @@ class Store:
         return row[0] if row else None
 
     def move_out(self, ref_id: str, node: str) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
             self.db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
 
@@ -87,7 +101,7 @@ class Store:
 
     # code -----------------------------------------------------------------------------------
     def add_sources(self, sources: dict) -> None:
-        with self.db:
+        with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
                                 [(h, *v) for h, v in sources.items()])
 
@@ -96,37 +110,40 @@ class Store:
                 self.db.execute("SELECT hash, name, filename, source FROM sources")}
 
     # hops -----------------------------------------------------------------------------------
-    def accept_hop(self, hop_id: str, program: str, meta: bytes, data: bytes) -> bool:
-        """Persist an arriving hop. False if it was seen before (a resend)."""
-        with self.db:
-            if self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone():
-                return False
-            cur = self.db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
-                                  (hop_id, program, meta, data))
-            if cur.rowcount == 0:
-                return False
-            self.db.execute("INSERT INTO done VALUES (?)", (hop_id,))
-        return True
+    def is_done(self, hop_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone() \
+            is not None
 
-    def finish_hop(self, hop_id: str) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
+    def commit_hops(self, accepted: dict, finished: str | None = None,
+                    outgoing: tuple | None = None, acked: list[str] = ()) -> None:
+        """One transaction for what the node did with hops since its last write:
+
+        accepted   {hop_id: (program, meta, data)} hops received and resumed but not yet
+                   written; each goes to `done`, and to the inbox unless it is `finished`
+        finished   the hop a program just ended here (shipped on, or finished): off the inbox
+        outgoing   (hop_id, node, meta, data): the hop that continues it, into the outbox
+        acked      outbox hops the receiver acknowledged
+
+        Discussion: a hop that is shipped on (or finishes) in the round it arrived never
+        enters the inbox: its successor in the outbox stands for it, written in the same
+        transaction as its `done` mark, before it is acknowledged. One commit per hop."""
+        with self.transaction():
+            for hop_id, (program, meta, data) in accepted.items():
+                self.db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
+                if hop_id != finished:
+                    self.db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
+                                    (hop_id, program, meta, data))
+            if finished and finished not in accepted:
+                self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (finished,))
+            if outgoing:
+                self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
+                                (*outgoing, time.time()))
+            if acked:
+                self.db.executemany("DELETE FROM outbox WHERE hop_id = ?",
+                                    [(h,) for h in acked])
 
     def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
         return self.db.execute("SELECT hop_id, program, meta, data FROM inbox").fetchall()
-
-    def send_hop(self, hop_id: str, node: str, meta: bytes, data: bytes,
-                 finished: str | None) -> None:
-        """Record an outgoing hop; in the same transaction, forget the hop it continues."""
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
-                            (hop_id, node, meta, data, time.time()))
-            if finished:
-                self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (finished,))
-
-    def acked(self, hop_id: str) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM outbox WHERE hop_id = ?", (hop_id,))
 
     def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
         return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()

@@ -1,19 +1,22 @@
 """The wire: every message between nodes and clients, a written contract.
 
-A message is one ZeroMQ multipart message (after the ROUTER's identity frame):
+A message is two ZeroMQ frames (after the ROUTER's identity frame): a small head and the body.
 
-    | frame | content                                                        |
-    |-------|----------------------------------------------------------------|
-    | 0     | protocol: b"SWARM/1"                                           |
-    | 1     | kind: ASCII message type, e.g. b"hop" (see kinds.py)           |
-    | 2     | sender: UTF-8 node name or client id                           |
-    | 3     | message id: 8 bytes big-endian (acks and retries refer to it)  |
-    | 4     | body: pickled payload, or an encoded continuation for b"hop"   |
-    | 5     | HMAC-SHA256 over frames 0-4 with the cluster secret (32 bytes) |
+    head:  | 7 bytes  | protocol b"SWARM/2"                                        |
+           | 1 + k    | kind: length, then ASCII message type, e.g. b"hop" (kinds.py) |
+           | 1 + s    | sender: length, then UTF-8 node name or client id          |
+           | 8 bytes  | message id, big-endian                                     |
+           | 32 bytes | HMAC-SHA256, under the cluster secret, of the head before   |
+           |          | it followed by the body                                    |
+    body:  pickled payload, or for b"hop" meta + extras + an encoded continuation
 
-`envelope.py` builds and checks frames (version, size limit, signature) and never unpickles;
+Two frames, not one per field: every frame is a separate send in pyzmq, and a hop's latency
+is what the wire is tuned for. The body stays a frame of its own so that a large value is
+neither copied to be signed nor to be sent.
+
+`envelope.py` builds and checks messages (version, size limit, signature) and never unpickles;
 `decode.py` is the only module that turns network bytes into objects, and only the body of an
 envelope whose signature was verified. `kinds.py` lists the message families.
 """
 
-PROTOCOL = b"SWARM/1"
+PROTOCOL = b"SWARM/2"

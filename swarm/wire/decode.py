@@ -20,15 +20,24 @@ def payload(env: Envelope) -> dict:
     return value
 
 
-def hop_payload(env: Envelope) -> tuple[dict, bytes]:
-    """A hop's body: a pickled meta dict, then the continuation bytes (decoded later, by
-    `continuation`, once the modules' sources are at hand)."""
+def hop_payload(env: Envelope) -> tuple[dict, bytes, dict, bytes]:
+    """A hop's body: the meta dict (and its bytes, which the receiver stores as they came),
+    the extras ({"sources": program sources it carries, "acks": hops of ours the sender
+    persisted}), then the continuation bytes (decoded later, by `continuation`, once the
+    modules' sources are at hand)."""
     try:
-        meta_len = int.from_bytes(env.body[:4], "big")
-        meta = pickle.loads(env.body[4:4 + meta_len])
+        body = memoryview(env.body)
+        meta_len = int.from_bytes(body[:4], "big")
+        meta_bytes = bytes(body[4:4 + meta_len])
+        at = 4 + meta_len
+        extra_len = int.from_bytes(body[at:at + 4], "big")
+        meta = pickle.loads(meta_bytes)
+        extra = pickle.loads(body[at + 4:at + 4 + extra_len]) if extra_len else {}
+        if not isinstance(meta, dict) or not isinstance(extra, dict):
+            raise TypeError("meta and extras must be dicts")
     except Exception as e:
         raise Malformed(f"hop from {env.sender}: undecodable meta ({e})") from None
-    return meta, env.body[4 + meta_len:]
+    return meta, meta_bytes, extra, bytes(body[at + 4 + extra_len:])
 
 
 def continuation(data: bytes):
@@ -36,6 +45,7 @@ def continuation(data: bytes):
     return codec.decode(data)
 
 
-def encode_hop(meta: dict, cont_bytes: bytes) -> bytes:
-    m = pickle.dumps(meta, protocol=5)
-    return len(m).to_bytes(4, "big") + m + cont_bytes
+def encode_hop(meta_bytes: bytes, extra: dict, cont_bytes: bytes) -> bytes:
+    e = pickle.dumps(extra, protocol=5) if extra else b""
+    return b"".join((len(meta_bytes).to_bytes(4, "big"), meta_bytes,
+                     len(e).to_bytes(4, "big"), e, cont_bytes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import struct
@@ -42,36 +43,52 @@ class Envelope:
     body: bytes
 
 
-def _mac(secret: bytes, frames: list[bytes]) -> bytes:
-    mac = hmac.new(secret, digestmod=hashlib.sha256)
-    for frame in frames:
-        mac.update(struct.pack(">Q", len(frame)))  # lengths too: no shifting bytes between frames
-        mac.update(frame)
+@functools.lru_cache(maxsize=8)
+def _keyed(secret: bytes):
+    """HMAC state after the key (copied per message: the key schedule is done once)."""
+    return hmac.new(secret, digestmod=hashlib.sha256)
+
+
+def _mac(secret: bytes, head: bytes, body: bytes) -> bytes:
+    mac = _keyed(secret).copy()
+    mac.update(head)  # the head's fields carry their lengths; the body is the rest
+    mac.update(body)
     return mac.digest()
 
 
 def pack(secret: bytes, kind: str, sender: str, msg_id: int, body: bytes) -> list[bytes]:
-    frames = [PROTOCOL, kind.encode("ascii"), sender.encode(), struct.pack(">Q", msg_id), body]
-    frames.append(_mac(secret, frames))
-    return frames
+    k, s = kind.encode("ascii"), sender.encode()
+    if len(k) > 255 or len(s) > 255:
+        raise ValueError("a kind or sender name longer than 255 bytes")
+    head = b"".join((PROTOCOL, bytes((len(k),)), k, bytes((len(s),)), s,
+                     struct.pack(">Q", msg_id)))
+    return [head + _mac(secret, head, body), body]
 
 
 def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
     """Check a received message (identity frame already removed). Raises WireError."""
-    if sum(len(f) for f in frames) > max_bytes:
-        raise TooLarge(f"message of {sum(len(f) for f in frames)} bytes exceeds {max_bytes}")
-    if len(frames) != 6:
-        raise Malformed(f"expected 6 frames, got {len(frames)}")
-    if frames[0] != PROTOCOL:
-        raise BadVersion(f"protocol {frames[0][:16]!r}, expected {PROTOCOL!r}")
-    if not hmac.compare_digest(_mac(secret, frames[:5]), frames[5]):
+    size = sum(len(f) for f in frames)
+    if size > max_bytes:
+        raise TooLarge(f"message of {size} bytes exceeds {max_bytes}")
+    if not frames or frames[0][:len(PROTOCOL)] != PROTOCOL:
+        raise BadVersion(f"protocol {frames[0][:16] if frames else b''!r}, expected {PROTOCOL!r}")
+    if len(frames) != 2:
+        raise Malformed(f"expected 2 frames, got {len(frames)}")
+    head, body = frames
+    if len(head) < len(PROTOCOL) + 2 + 8 + 32:
+        raise Malformed(f"head of {len(head)} bytes is too short")
+    head, signature = head[:-32], head[-32:]
+    if not hmac.compare_digest(_mac(secret, head, body), signature):
         raise BadSignature("signature does not match the cluster secret")
     try:
-        kind = frames[1].decode("ascii")
-        sender = frames[2].decode()
-        (msg_id,) = struct.unpack(">Q", frames[3])
-    except (UnicodeDecodeError, struct.error) as e:
-        raise Malformed(f"bad header frame: {e}") from None
+        at = len(PROTOCOL)
+        kind = head[at + 1:at + 1 + head[at]].decode("ascii")
+        at += 1 + head[at]
+        sender = head[at + 1:at + 1 + head[at]].decode()
+        at += 1 + head[at]
+        (msg_id,) = struct.unpack(">Q", head[at:])
+    except (UnicodeDecodeError, struct.error, IndexError) as e:
+        raise Malformed(f"bad head: {e}") from None
     if kind not in KINDS:
         raise Malformed(f"unknown message kind {kind!r}")
-    return Envelope(kind, sender, msg_id, frames[4])
+    return Envelope(kind, sender, msg_id, body)

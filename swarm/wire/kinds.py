@@ -11,8 +11,10 @@ Programs (client <-> node):
     source   reply            {hash, name, filename, source}
 
 Hops (node <-> node):
-    hop      {program, hop_id, meta} + continuation bytes: the program moves here
-    ack      {hop_id}          the receiver persisted the hop; the sender may forget it
+    hop      meta {program, hop_id, ...}, extra {sources, acks}, continuation bytes: the
+             program moves here (acks: hops of the other direction this node persisted)
+    ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
+             (sent at the end of a round unless a hop to that node carried them first)
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {ref, reply_to}   ->  fetched {ref, found, value | moved_to}
