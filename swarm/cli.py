@@ -1,18 +1,27 @@
 """The `swarm` command.
 
-    swarm run FILE.py [args] [--nodes N | --cluster FILE] [--policy P] [--strict]
+    swarm up [--nodes N] [--dir D]   start a local cluster that keeps running (default 3 nodes
+                                     in ./.swarm): writes D/cluster.toml, a log and a pid
+                                     file per node; restarts the nodes of an existing D
+    swarm down [--dir D | --cluster FILE]
+                                     stop it; the cluster file and the stores are kept
+    swarm run FILE.py [args] [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict]
                   [--show-node]
-                                   run a program on a cluster (by default 3 local nodes
-                                   started for it in a temporary directory)
-    swarm status --cluster FILE    a table per node: Refs, bytes, programs, hops, refusals
-    swarm check FILE.py            list every place where the program could not migrate
-    swarm migrate FILE.py [-p]     run FILE.py with a capture + pickle + resume at every
-                                   suspension point (-p: every resume in another process)
+                                     run a program on a cluster: FILE, D/cluster.toml, N
+                                     temporary local nodes, else ./.swarm/cluster.toml if it
+                                     exists, else 3 temporary local nodes
+    swarm status [--cluster FILE | --dir D]
+                                     a table per node: Refs, bytes, programs, hops, fetches,
+                                     fallbacks, refusals (default cluster: ./.swarm)
+    swarm check FILE.py              list every place where the program could not migrate
+    swarm migrate FILE.py [-p]       run FILE.py with a capture + pickle + resume at every
+                                     suspension point (-p: every resume in another process)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -39,16 +48,48 @@ def _migrate(args) -> int:
     return 0
 
 
-def _run(args) -> int:
-    from swarm.client import connect, local_cluster
+def _cluster_path(args) -> str | None:
+    """The cluster file the command names: --cluster FILE, --dir D, or ./.swarm's if any."""
+    from swarm.localcluster import DEFAULT_DIR, cluster_file
 
-    cluster = connect(args.cluster) if args.cluster else local_cluster(args.nodes)
+    if args.cluster:
+        return args.cluster
+    if args.dir:
+        return cluster_file(args.dir)
+    default = cluster_file(DEFAULT_DIR)
+    return default if os.path.exists(default) else None
+
+
+def _connect(path: str):
+    """A client of a running cluster, or None after saying why there is none."""
+    from swarm.client import ClusterTimeout, connect
+
+    if not os.path.exists(path):
+        print(f"swarm: no cluster file {path} (`swarm up` starts a local cluster)",
+              file=sys.stderr)
+        return None
+    try:
+        return connect(path, timeout=10.0)
+    except ClusterTimeout as e:
+        print(f"swarm: the cluster of {path} is not running: {e} (`swarm up --dir "
+              f"{os.path.dirname(path) or '.'}` starts it)", file=sys.stderr)
+        return None
+
+
+def _run(args) -> int:
+    from swarm.client import local_cluster
+
+    path = None if args.nodes else _cluster_path(args)
+    if path is None:
+        cluster = local_cluster(args.nodes or 3)
+    elif (cluster := _connect(path)) is None:
+        return 1
     try:
         outcome = cluster.run_file(args.file, echo=True, argv=args.args,
                                    hop_checkpoints=args.hop_checkpoints, policy=args.policy,
                                    strict=args.strict)
     finally:
-        if args.cluster:
+        if path:
             cluster.close()
         else:
             cluster.shutdown()
@@ -61,19 +102,66 @@ def _run(args) -> int:
 
 
 def _status(args) -> int:
-    from swarm.client import connect
+    from swarm.client import Cluster
+    from swarm.node.config import ClusterConfig
 
-    cluster = connect(args.cluster)
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm: no cluster file {path or '.swarm/cluster.toml'}: give --cluster FILE "
+              f"or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+        return 1
+    config = ClusterConfig.load(path)
+    cluster = Cluster(config)
     try:
-        rows = cluster.status()
+        rows = {row["node"]: row for row in cluster.status()}
     finally:
         cluster.close()
     cols = ["node", "refs", "bytes", "running", "parked", "hops_in", "hops_out", "fetches",
             "fallbacks", "refused"]
     print("  ".join(f"{c:>8}" for c in cols))
-    for row in rows:
+    for name in config.names:
+        row = rows.get(name, {"node": name, "refs": "down"})  # did not answer within 5 s
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
+    return 0 if len(rows) == len(config.names) else 1
+
+
+def _up(args) -> int:
+    from swarm.localcluster import UpError, cluster_file, up
+
+    try:
+        config, started = up(args.dir, args.nodes)
+    except UpError as e:
+        print(f"swarm up: {e}", file=sys.stderr)
+        return 1
+    kept = [name for name in config.names if name not in started]
+    for name in started:
+        spec = config.nodes[name]
+        print(f"{name}: running at {spec.endpoint}, log {os.path.join(args.dir, name)}.log")
+    if kept:
+        print(f"{', '.join(kept)}: already running, left alone")
+    path = cluster_file(args.dir)
+    print(f"cluster file: {path}")
+    print(f"run a program: swarm run FILE.py --cluster {path}; stop: swarm down --dir "
+          f"{args.dir}")
     return 0
+
+
+def _down(args) -> int:
+    from swarm.localcluster import down
+
+    path = _cluster_path(args) or ".swarm/cluster.toml"
+    for line in down(path):
+        print(line)
+    if os.path.exists(path):
+        print(f"kept {path} and the node stores: `swarm up --dir "
+              f"{os.path.dirname(path) or '.'}` starts the cluster again, with its Refs")
+    return 0
+
+
+def _where(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--cluster", help="the cluster file (cluster.toml)")
+    where.add_argument("--dir", help="the cluster's directory (default ./.swarm)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("args", nargs="*", help="the program's arguments (after -- if they start "
                                            "with a dash)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--nodes", type=int, default=3, help="local nodes to start (default 3)")
+    where.add_argument("--nodes", type=int, help="local nodes to start for this run (default "
+                                                 "3, unless ./.swarm holds a cluster)")
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
+    where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
     p.add_argument("--policy", choices=["migrate", "fetch"], default="migrate",
                    help="touching a remote Ref moves the program (migrate, the default) or "
@@ -96,8 +186,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="every checkpoint() moves the program to the next node (testing)")
     p.set_defaults(func=_run)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
-    p.add_argument("--cluster", required=True)
+    _where(p)
     p.set_defaults(func=_status)
+    p = sub.add_parser("up", help="start a local cluster that keeps running")
+    p.add_argument("--nodes", type=int, help="how many nodes (default 3; an existing cluster "
+                                             "keeps its own)")
+    p.add_argument("--dir", default=".swarm", help="its directory (default ./.swarm)")
+    p.set_defaults(func=_up)
+    p = sub.add_parser("down", help="stop a cluster started by swarm up")
+    _where(p)
+    p.set_defaults(func=_down)
     p = sub.add_parser("check", help="list the places where FILE.py could not migrate")
     p.add_argument("file")
     p.set_defaults(func=_check)

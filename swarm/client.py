@@ -98,19 +98,26 @@ class Cluster:
                 continue
         return None
 
+    def ping(self, names=None, timeout: float = 0.5) -> set[str]:
+        """The nodes among `names` (default: all) that answer a hello within `timeout` s."""
+        pending = set(names or self.config.names)
+        for name in pending:
+            self.send(name, "hello", {})
+        answered = set()
+        until = time.monotonic() + timeout
+        while pending - answered and time.monotonic() < until:
+            msg = self.receive(0.05)
+            if msg and msg[0] == "pong":
+                answered.add(msg[1])
+        return answered & pending
+
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Ping every node until all answer (they may still be starting)."""
         pending = set(self.config.names)
         deadline = time.monotonic() + timeout
         while pending:
-            for name in pending:
-                self.send(name, "hello", {})
-            until = time.monotonic() + 0.5
-            while pending and time.monotonic() < until:
-                msg = self.receive(0.1)
-                if msg and msg[0] == "pong":
-                    pending.discard(msg[1])
-            if time.monotonic() > deadline:
+            pending -= self.ping(pending)
+            if pending and time.monotonic() > deadline:
                 raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
 
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
@@ -170,9 +177,15 @@ class Cluster:
             self.send(name, "stop", {})
 
 
-def connect(path: str) -> Cluster:
+def connect(path: str, timeout: float = 30.0) -> Cluster:
+    """A client of the running cluster described by the file; waits until every node answers
+    (ClusterTimeout after `timeout` seconds)."""
     cluster = Cluster(ClusterConfig.load(path))
-    cluster.wait_ready()
+    try:
+        cluster.wait_ready(timeout)
+    except BaseException:
+        cluster.close()
+        raise
     return cluster
 
 
@@ -180,15 +193,20 @@ def _root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_nodes(config: ClusterConfig, names=None) -> dict[str, subprocess.Popen]:
+def start_nodes(config: ClusterConfig, names=None,
+                detached: bool = False) -> dict[str, subprocess.Popen]:
+    """Start node processes (default: all), each appending its output to <name>.log beside
+    the cluster file. `detached`: in a session of their own, so they outlive the caller and
+    its terminal (swarm up)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = _root() + os.pathsep + env.get("PYTHONPATH", "")
     procs = {}
     for name in names or config.names:
-        log = open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab")
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "swarm.node.server", "--config", config.path, "--name",
-             name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
+            procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "swarm.node.server", "--config", config.path, "--name",
+                 name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                start_new_session=detached)
     return procs
 
 

@@ -70,6 +70,7 @@ def free_port() -> int:
 
 def local_config(n: int, directory: str) -> ClusterConfig:
     """A cluster of n nodes named n1..nN on loopback, with a fresh secret."""
+    directory = os.path.abspath(directory)  # the file may be read from anywhere
     nodes = {}
     for i in range(1, n + 1):
         name = f"n{i}"
