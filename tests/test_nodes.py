@@ -18,10 +18,10 @@ def cluster():
         yield c
 
 
-def test_hello_through_the_cli():
+def test_hello_through_the_cli(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT)
     done = subprocess.run([sys.executable, "-m", "swarm.cli", "run",
-                           os.path.join(ROOT, "examples", "hello.py")], env=env,
+                           os.path.join(ROOT, "examples", "hello.py")], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("bumble bee read on n1\nhoney bee read on n2\n"
