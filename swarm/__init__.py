@@ -1,12 +1,13 @@
 """Swarm: move a running Python program to its data.
 
-The public API is small and re-exported here. In this release the continuation core exists:
-programs compiled by `swarm.compiler` can be captured at any suspension point, pickled, and
-resumed in another process. Nodes, Refs and the cluster come next (see README.md).
+The public API is small and re-exported here: Ref, here(), nodes(), move_to(), spawn() and
+Future for programs; local_cluster() and connect() to run them; checkpoint() to test that a
+program migrates (see README.md).
 """
 
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
+from swarm.futures import Future, TaskFailed, spawn
 from swarm.refs import Ref, here, move_to, nodes
 
 
@@ -25,6 +26,6 @@ def connect(path: str):
     return open_cluster(path)
 
 
-__all__ = ["NotMigratable", "Ref", "checkpoint", "connect", "here", "local_cluster",
-           "move_to", "nodes"]
+__all__ = ["Future", "NotMigratable", "Ref", "TaskFailed", "checkpoint", "connect", "here",
+           "local_cluster", "move_to", "nodes", "spawn"]
 __version__ = "0.1.0"

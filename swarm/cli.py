@@ -6,7 +6,7 @@
     swarm down [--dir D | --cluster FILE]
                                      stop it; the cluster file and the stores are kept
     swarm run FILE.py [args] [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict]
-                  [--show-node]
+                  [--show-node] [--trace]
                                      run a program on a cluster: FILE, D/cluster.toml, N
                                      temporary local nodes, else ./.swarm/cluster.toml if it
                                      exists, else 3 temporary local nodes
@@ -87,7 +87,7 @@ def _run(args) -> int:
     try:
         outcome = cluster.run_file(args.file, echo=True, argv=args.args,
                                    hop_checkpoints=args.hop_checkpoints, policy=args.policy,
-                                   strict=args.strict)
+                                   strict=args.strict, trace=args.trace)
     finally:
         if path:
             cluster.close()
@@ -95,10 +95,25 @@ def _run(args) -> int:
             cluster.shutdown()
     if args.show_node:
         print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
+    if args.trace:
+        print_trace(outcome.trace, sys.stderr)
     if outcome.error:
         sys.stderr.write(outcome.traceback or outcome.error + "\n")
         return 1
     return 0
+
+
+def print_trace(hops: list[dict], out) -> None:
+    """The hop timeline: one line per hop, in the order they left."""
+    print(f"[swarm] {len(hops)} hops", file=out)
+    if not hops:
+        return
+    t0 = hops[0]["at"]
+    print(f"{'ms':>9}  {'program':<28} {'from':>5} -> {'to':<5} {'bytes':>9} {'us':>8}  why",
+          file=out)
+    for h in hops:
+        print(f"{(h['at'] - t0) * 1e3:9.2f}  {h['program'][-28:]:<28} {h['from']:>5} -> "
+              f"{h['to']:<5} {h['bytes']:>9} {h['us']:>8}  {h['why']}", file=out)
 
 
 def _status(args) -> int:
@@ -177,9 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
-    p.add_argument("--policy", choices=["migrate", "fetch"], default="migrate",
-                   help="touching a remote Ref moves the program (migrate, the default) or "
-                        "brings the value over (fetch)")
+    p.add_argument("--policy", choices=["migrate", "fetch", "auto"], default="migrate",
+                   help="touching a remote Ref moves the program (migrate, the default), "
+                        "brings the value over (fetch), or whichever moves fewer bytes (auto)")
+    p.add_argument("--trace", action="store_true",
+                   help="print the hop timeline at the end (to stderr)")
     p.add_argument("--strict", action="store_true",
                    help="a program that cannot migrate fails instead of fetching")
     p.add_argument("--hop-checkpoints", action="store_true",

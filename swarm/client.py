@@ -35,6 +35,7 @@ class RunOutcome:
     error: str | None
     traceback: str = ""
     route: list[str] = field(default_factory=list)
+    trace: list[dict] = field(default_factory=list)  # hops, with run_file(trace=True)
 
 
 class ClusterTimeout(Exception):
@@ -122,19 +123,25 @@ class Cluster:
 
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
                  argv: list[str] | None = None, hop_checkpoints: bool = False,
-                 policy: str = "migrate", strict: bool = False) -> RunOutcome:
+                 policy: str = "migrate", strict: bool = False,
+                 trace: bool = False) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
-        the next node in cluster order (a test of migration across real processes)."""
+        the next node in cluster order (a test of migration across real processes).
+        `trace`: the outcome lists every hop (program, from, to, why, bytes, microseconds).
+
+        Output comes in program order; the output of tasks it spawned is printed as it
+        arrives (each task's in its own order), until the program ends."""
         entry, sources, modules = program_sources(path)
         program = f"{self.id}-{self.ids + 1}"
         first = self.config.names[0]
         self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
                                     "modules": modules, "argv": [path] + list(argv or []),
                                     "hop_checkpoints": hop_checkpoints,
-                                    "policy": policy, "strict": strict})
-        chunks: dict[int, str] = {}
-        printed = 0
+                                    "policy": policy, "strict": strict, "trace": trace})
+        streams: dict[str, tuple[dict, list]] = {}  # program or task -> (chunks, [printed])
+        printed: list[str] = []
+        hops: list[dict] = []
         result = None
         deadline = time.monotonic() + timeout
         while True:
@@ -144,22 +151,28 @@ class Cluster:
                     raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
                 continue
             kind, _, p = msg
-            if p.get("program") != program:
+            who = p.get("program", "")
+            if who != program and not who.startswith(program + "/"):
                 continue
+            chunks, done = streams.setdefault(who, ({}, [0]))
             if kind == "output":
                 chunks[p["seq"]] = p["text"]
-            elif kind == "result":
+            elif kind == "trace":
+                hops.append(p)
+            elif kind == "result" and who == program:
                 result = p
-            while printed in chunks:  # print in program order
+            while done[0] in chunks:  # print in program order
+                text = chunks.pop(done[0])
+                printed.append(text)
                 if echo:
-                    sys.stdout.write(chunks[printed])
+                    sys.stdout.write(text)
                     sys.stdout.flush()
-                printed += 1
-            if result is not None and printed >= result["seq"]:
+                done[0] += 1
+            if result is not None and streams[program][1][0] >= result["seq"]:
                 break
-        text = "".join(chunks[i] for i in sorted(chunks))
-        return RunOutcome(text, result.get("value"), result["error"], result["traceback"],
-                          result["route"])
+        return RunOutcome("".join(printed), result.get("value"), result["error"],
+                          result["traceback"], result["route"],
+                          sorted(hops, key=lambda h: h["at"]))
 
     def status(self) -> list[dict]:
         for name in self.config.names:

@@ -1,4 +1,4 @@
-"""The public data API: Ref, here(), nodes(), move_to().
+"""The public data API: Ref, here(), nodes(), move_to(). (spawn and Future: futures.py.)
 
 A Ref is a remote variable: its value lives in the SQLite store of one node. Touching a Ref
 that lives elsewhere captures the running program (`Capture` with the access as its pending
@@ -59,12 +59,23 @@ class Ref:
         """Remove the Ref and its value."""
         return _access(self, "delete", None, Ref.delete)
 
+    def relocate(self, node: str) -> None:
+        """Move the value to `node` (the program stays where it is; the next access goes
+        there). Accesses meanwhile wait; programs that arrive at the old node later are
+        forwarded."""
+        current = runtime.node()
+        if node not in current.config.names:
+            raise ValueError(f"unknown node {node!r}; the cluster has {current.config.names}")
+        return _access(self, "relocate", node, Ref.relocate)
+
 
 def _access(ref: Ref, action: str, arg, primitive):
     node = runtime.node()
     where = node.locate(ref)
-    if where == node.name:
-        return node.ref_action(ref, action, arg)
+    while where == node.name:
+        if not node.wait_while_moving(ref.id):  # a relocation of it is in flight: wait
+            return node.ref_action(ref, action, arg)
+        where = node.locate(ref)
     ref.hint = where
     if node.should_fetch():  # the fetch policy, or the fallback of a program that cannot move
         return node.remote_action(ref, action, arg)

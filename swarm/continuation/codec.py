@@ -334,14 +334,16 @@ def encode(cont: Continuation, parked: list | None = None,
     return MAGIC + struct.pack(">H", len(header)) + header + body
 
 
-def dumps(value) -> bytes:
-    """A Ref's value to bytes, with the same reductions as continuations (dill fallback)."""
+def dumps(value, modules: dict[str, str] | None = None) -> bytes:
+    """A Ref's value (or a task) to bytes, with the same reductions as continuations (dill
+    fallback). `modules` is filled with the compiled modules it carries."""
+    modules = {} if modules is None else modules
     try:
-        return _dump(_Pickler, value, {}, {})
+        return _dump(_Pickler, value, {}, modules)
     except _Refused as refused:
         raise NotMigratable(f"a {refused} cannot be stored in a Ref") from None
     except Exception:
-        return b"D" + _dump(_DillPickler, value, {}, {})
+        return b"D" + _dump(_DillPickler, value, {}, modules)
 
 
 def loads(data: bytes):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 
@@ -27,12 +28,15 @@ class Program:
     modules: dict[str, str]  # module name -> source hash (the program's own modules)
     argv: list[str] = field(default_factory=list)
     hop_checkpoints: bool = False  # every checkpoint() moves on to the next node
-    policy: str = "migrate"  # migrate | fetch: what touching a remote Ref does
+    policy: str = "migrate"  # migrate | fetch | auto: what touching a remote Ref does
     strict: bool = False  # a program that cannot migrate fails instead of fetching
     fetch_once: bool = False  # the fallback: the next remote access fetches
     seq: int = 0  # output sequence number, carried across hops
     route: list[str] = field(default_factory=list)  # nodes it ran on, in order (bounded)
     hop_id: str | None = None  # the accepted hop it is running (None: started here)
+    task: str | None = None  # a spawned task: the id of its future
+    trace: bool = False  # report every hop to the client (swarm run --trace)
+    captured_at: float = 0.0  # when it was last captured (for the trace)
     out: io.StringIO = field(default_factory=io.StringIO)
 
     def arrived(self, node: str) -> None:
@@ -46,13 +50,15 @@ class Program:
     def meta(self) -> dict:
         return {"program": self.id, "client": self.client, "modules": self.modules,
                 "argv": self.argv, "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
-                "route": self.route, "policy": self.policy, "strict": self.strict}
+                "route": self.route, "policy": self.policy, "strict": self.strict,
+                "task": self.task, "trace": self.trace}
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None) -> Program:
         return cls(meta["program"], meta["client"], meta["modules"], meta["argv"],
                    meta["hop_checkpoints"], meta.get("policy", "migrate"),
-                   meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id)
+                   meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id,
+                   meta.get("task"), meta.get("trace", False))
 
 
 class ProgramOutput(io.TextIOBase):
@@ -81,6 +87,7 @@ def run(node, program: Program, start) -> None:
         try:
             result_module = start()
         except Capture as c:
+            program.captured_at = time.time()
             node.flush_output(program)
             start = _after_capture(node, program, c)
             if start is None:
@@ -97,11 +104,18 @@ def run(node, program: Program, start) -> None:
         return
 
 
+class FetchInstead(Exception):
+    """The auto policy chose to fetch: the program goes on here."""
+
+
 def _after_capture(node, program: Program, c: Capture):
     """Ship the captured program; None when it left (or failed), else how to go on here."""
     try:
         node.ship(program, c)
         return None
+    except FetchInstead:
+        program.fetch_once = True
+        return _resume_here(c.continuation())
     except NotMigratable as e:
         cont = c.continuation()
         if program.strict or cont.generators or not cont.frames:

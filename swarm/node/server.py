@@ -12,6 +12,7 @@ Run one node: `swarm-node --config cluster.toml --name n1`.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import logging
 import os
@@ -19,6 +20,7 @@ import pickle
 import secrets
 import sys
 import time
+import traceback
 from collections import defaultdict
 
 import zmq
@@ -30,8 +32,10 @@ from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint, set_policy
 from swarm.continuation.resume import resume
+from swarm.futures import TASK_SOURCE
 from swarm.node import program as programs
 from swarm.node.config import ClusterConfig
+from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
 from swarm.node.modules import ProgramModules
 from swarm.node.store import Store
@@ -39,6 +43,7 @@ from swarm.wire import decode
 from swarm.wire.envelope import WireError, pack, unpack
 
 log = logging.getLogger("swarm.node")
+TASK_HASH = registry.source_hash(TASK_SOURCE)
 
 RESEND_SECONDS = 1.0
 CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
@@ -72,6 +77,9 @@ class Node:
         self.to_ack: dict[str, list[str]] = defaultdict(list)  # peer -> its hops taken here
         self.accepting: dict[str, tuple] = {}  # hops resumed here and not yet written
         self.modules = ProgramModules(self)
+        self.data = RefData(self.store)
+        self.turn = itertools.count(config.names.index(name) + 1)  # task placement in turn
+        self.sources[TASK_HASH] = ("__swarm_task__", "<swarm task>", TASK_SOURCE)
         registry.source_provider = self.source_of
         runtime.set_node(self)
         set_policy(self._checkpoint_policy)
@@ -87,6 +95,7 @@ class Node:
         sys.stdout = programs.ProgramOutput(self.kernel, sys.__stdout__)
         for hop_id, _program, meta, data in self.store.pending_hops():  # after a crash
             self._resume(pickle.loads(meta), data, hop_id)
+        self.finish_moves()
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
@@ -196,7 +205,8 @@ class Node:
         self.add_sources(p["sources"])
         prog = programs.Program(p["program"], identity.decode(), p["modules"],
                                 p.get("argv", []), p.get("hop_checkpoints", False),
-                                p.get("policy", "migrate"), p.get("strict", False))
+                                p.get("policy", "migrate"), p.get("strict", False),
+                                trace=p.get("trace", False))
         entry = p["entry"]
 
         def start():
@@ -219,6 +229,11 @@ class Node:
             return  # a resend of a hop taken already
         self.accepting[hop_id] = (meta["program"], meta_bytes, data)
         self.stats["hops_in"] += 1
+        if meta.get("trace") and meta.get("why"):
+            why, source, size, t0 = meta["why"]
+            self.send_client(meta["client"], "trace", {
+                "program": meta["program"], "from": source, "to": self.name, "why": why,
+                "bytes": size, "us": round((time.time() - t0) * 1e6), "at": t0})
         self._resume(meta, data, hop_id)
 
     def on_ack(self, identity: bytes, env) -> None:
@@ -239,6 +254,10 @@ class Node:
 
     def _resume(self, meta: dict, data: bytes, hop_id: str) -> None:
         prog = programs.Program.from_meta(meta, hop_id)
+        if prog.task:
+            self.kernel.spawn(programs.run, self, prog, lambda: self._start_task(data),
+                              context=prog)
+            return
 
         def start():
             cont = decode.continuation(data)
@@ -281,7 +300,8 @@ class Node:
             payload["value"] = repr(value)
         if prog.hop_id:
             self.commit_hops(finished=prog.hop_id)
-        self.send_client(prog.client, "result", payload)
+        if not prog.task:  # a task's result goes to its future (futures.TASK_SOURCE)
+            self.send_client(prog.client, "result", payload)
 
     def ship(self, prog: programs.Program, c: Capture) -> None:
         """Send a captured program to the node of its pending operation."""
@@ -296,17 +316,49 @@ class Node:
         parked: list = []
         carried: dict[str, str] = {}
         data = codec.encode(cont, parked, carried)
+        if prog.policy == "auto" and not cont.generators and self._fetch_is_smaller(c.leaf,
+                                                                                    len(data)):
+            self.stats["auto_fetches"] += 1
+            raise programs.FetchInstead()
         abandon(parked)
         needed = set(carried.values()) | set(prog.modules.values())
-        missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
         hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
-        meta = pickle.dumps(prog.meta() | {"hop_id": hop_id}, protocol=5)
-        self.commit_hops(finished=prog.hop_id, outgoing=(hop_id, dest, meta, data))
+        meta = prog.meta() | {"hop_id": hop_id}
+        if prog.trace:
+            meta["why"] = (_why(c.leaf), self.name, len(data), prog.captured_at)
+        meta = pickle.dumps(meta, protocol=5)
+        self.send_hop(dest, hop_id, meta, data, needed, finished=prog.hop_id)
+        self.stats["hops_out"] += 1
+
+    def _fetch_is_smaller(self, op, continuation_bytes: int) -> bool:
+        """The auto policy: would fetching move fewer bytes than the continuation? A write
+        (or a creation elsewhere) carries its value in the continuation too, so it always
+        fetches; a read asks the
+        Ref's node for the value's size."""
+        from swarm.refs import CreateRef, RefAccess
+
+        if isinstance(op, CreateRef):
+            return True
+        if not isinstance(op, RefAccess):
+            return False
+        if op.action != "get":
+            return True
+        reply = self._ask(op.ref.hint, "size", op.ref.id, None)
+        if reply.get("moved_to"):
+            op.ref.hint = reply["moved_to"]
+            return False  # it moved meanwhile: follow it
+        return reply.get("value") is not None and reply["value"] < continuation_bytes
+
+    def send_hop(self, dest: str, hop_id: str, meta: bytes, data: bytes, needed: set,
+                 finished: str | None = None) -> None:
+        """Write a hop to the outbox (with what else happened to hops here), then send it,
+        with the program sources `dest` was not sent yet and the acks it is owed."""
+        missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
+        self.commit_hops(finished=finished, outgoing=(hop_id, dest, meta, data))
         extra = {"sources": missing, "acks": self.to_ack.pop(dest, None)}
         self.send_node(dest, "hop", decode.encode_hop(meta, {k: v for k, v in extra.items()
                                                              if v}, data))
         self.peer_has[dest] |= set(missing)
-        self.stats["hops_out"] += 1
 
     def resend_unacked(self) -> None:
         """Resend every unacknowledged hop; fail the program of one that waited too long."""
@@ -328,14 +380,24 @@ class Node:
     # ---- Refs -------------------------------------------------------------------------------
     def create_ref(self, value) -> str:
         ref_id = f"{self.name}.{self.boot}.{next(self.ids)}"
-        self.store.put_ref(ref_id, codec.dumps(value))
+        self.data.write(ref_id, value)
         return ref_id
 
     def locate(self, ref) -> str:
-        if self.store.has_ref(ref.id):
+        if self.data.has(ref.id) or ref.id in self.data.moving:
             return self.name
         return self.store.forward(ref.id) or (ref.hint if ref.hint != self.name
                                               else ref.id.split(".")[0])
+
+    def wait_while_moving(self, ref_id: str) -> bool:
+        """Park the running program while `ref_id` is being relocated; False if it is not."""
+        waiters = self.data.moving.get(ref_id)
+        if waiters is None:
+            return False
+        key = f"moved-{next(self.ids)}"
+        waiters.append(functools.partial(self.kernel.wake, key))
+        self.kernel.wait(key)
+        return True
 
     def should_fetch(self) -> bool:
         prog = self.kernel.current_context()
@@ -358,6 +420,10 @@ class Node:
             if reply.get("moved_to"):
                 ref.hint = reply["moved_to"]
                 continue
+            if reply.get("failed"):
+                from swarm.futures import TaskFailed
+
+                raise TaskFailed(*reply["failed"])
             if reply.get("error"):
                 raise KeyError(reply["error"])
             return reply.get("value")
@@ -369,23 +435,37 @@ class Node:
         return self.kernel.wait(key)["value"]
 
     def on_fetch(self, identity: bytes, env) -> None:
-        p = decode.payload(env)
+        # served in a greenlet of its own: a relocation or a future may make it wait
+        self.kernel.spawn(self._serve_fetch, decode.payload(env), env.sender)
+
+    def _serve_fetch(self, p: dict, sender: str) -> None:
         reply = {"key": p["key"]}
         try:
             if p["action"] == "create":
                 reply["value"] = self.create_ref(p["arg"])
+            elif p["action"] == "adopt":  # a Ref relocated here
+                self.data.write_blob(p["ref"], p["arg"])
+            elif p["action"] == "wait":
+                from swarm.futures import TaskFailed
+
+                try:
+                    reply["value"] = self.await_future(p["ref"])
+                except TaskFailed as e:
+                    reply["failed"] = (str(e), e.traceback)
             else:
                 from swarm.refs import Ref
 
                 ref = Ref._handle(p["ref"], self.name)
-                where = self.locate(ref)
+                while (where := self.locate(ref)) == self.name and \
+                        self.wait_while_moving(ref.id):
+                    pass
                 if where != self.name:
                     reply["moved_to"] = where
                 else:
                     reply["value"] = self.ref_action(ref, p["action"], p["arg"])
         except Exception as e:
             reply["error"] = f"{type(e).__name__}: {e}"
-        self.send_node(env.sender, "fetched", pickle.dumps(reply, protocol=5))
+        self.send_node(sender, "fetched", pickle.dumps(reply, protocol=5))
 
     def on_fetched(self, identity: bytes, env) -> None:
         p = decode.payload(env)
@@ -393,17 +473,137 @@ class Node:
 
     def ref_action(self, ref, action: str, arg):
         if action == "get":
-            blob = self.store.get_ref(ref.id)
-            if blob is None:
-                raise KeyError(f"{ref!r} was deleted")
-            return codec.loads(blob)
+            try:
+                return self.data.read(ref.id)
+            except KeyError:
+                raise KeyError(f"{ref!r} was deleted") from None
         if action == "set":
-            self.store.put_ref(ref.id, codec.dumps(arg))
+            self.data.write(ref.id, arg)
             return None
         if action == "delete":
-            self.store.delete_ref(ref.id)
+            self.data.delete(ref.id)
             return None
+        if action == "size":
+            return self.data.size(ref.id)
+        if action == "relocate":
+            return self.relocate(ref.id, arg)
         raise ValueError(action)
+
+    def relocate(self, ref_id: str, dest: str) -> None:
+        """Move a Ref that lives here to `dest` (in a program's greenlet: it waits for the new
+        node's answer). Accesses here wait meanwhile, then follow the forward."""
+        if dest == self.name:
+            return
+        self.store.start_move(ref_id, dest)
+        self.data.moving.setdefault(ref_id, [])
+        try:
+            reply = self._ask(dest, "adopt", ref_id, self.data.blob(ref_id))
+            if reply.get("error"):
+                raise RuntimeError(f"{dest} refused {ref_id}: {reply['error']}")
+            self.data.moved_out(ref_id, dest)
+        finally:
+            self.data.notify(self.data.moving, ref_id)
+
+    def _ask(self, node: str, action: str, ref_id: str | None, arg) -> dict:
+        key = f"fetch-{next(self.ids)}"
+        self.send_node(node, "fetch", pickle.dumps(
+            {"key": key, "ref": ref_id, "action": action, "arg": arg}, protocol=5))
+        return self.kernel.wait(key)
+
+    def finish_moves(self) -> None:
+        """After a restart: relocations that had started are done again (adopting twice is
+        harmless: the new node overwrites its copy)."""
+        for ref_id, dest in self.store.pending_moves():
+            self.data.moving.setdefault(ref_id, [])
+            self.kernel.spawn(self.relocate, ref_id, dest)
+
+    # ---- tasks and futures -------------------------------------------------------------------
+    def spawn_task(self, fn, args: tuple, kwargs: dict):
+        from swarm.futures import Future
+
+        prog = self.kernel.current_context()
+        if prog is None:
+            raise RuntimeError("spawn() is for programs running on a node")
+        dest = self.place(args, kwargs)
+        future = Future(f"{self.name}.{self.boot}.{next(self.ids)}", dest)
+        carried: dict[str, str] = {}
+        data = codec.dumps((fn, args, kwargs, future), carried)
+        hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
+        meta = prog.meta() | {"hop_id": hop_id, "program": f"{prog.id}/{future.id}",
+                              "task": future.id, "seq": 0, "route": []}
+        if prog.trace:
+            meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),
+                           time.time())
+        self.send_hop(dest, hop_id, pickle.dumps(meta, protocol=5), data,
+                      set(carried.values()) | set(prog.modules.values()) | {TASK_HASH})
+        self.stats["spawned"] += 1
+        return future
+
+    def place(self, args: tuple, kwargs: dict) -> str:
+        """The node holding most of the Refs and Futures among the arguments (this node
+        wins a tie it is in); without any, the nodes in turn."""
+        from swarm.futures import Future
+        from swarm.refs import Ref
+
+        votes: dict[str, int] = defaultdict(int)
+        for value in (*args, *kwargs.values()):
+            inner = value.values() if isinstance(value, dict) else \
+                value if isinstance(value, (list, tuple, set, frozenset)) else ()
+            for item in (value, *inner):
+                if isinstance(item, Ref):
+                    votes[self.locate(item)] += 1
+                elif isinstance(item, Future):
+                    votes[item.home] += 1
+        if votes:
+            best = max(votes.values())
+            if votes.get(self.name) == best:
+                return self.name
+            return next(n for n in self.config.names if votes.get(n) == best)
+        return self.config.names[next(self.turn) % len(self.config.names)]
+
+    def _start_task(self, data: bytes):
+        fn, args, kwargs, future = decode.task(data)
+        module = registry.new_module_instance("__swarm_task__", TASK_HASH)
+        module.__dict__.update(TASK=fn, ARGS=args, KWARGS=kwargs, FUTURE=future)
+        exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
+        return None
+
+    def resolve_future(self, future_id: str, value, error) -> None:
+        if error is not None:
+            outcome = ("error", f"{type(error).__name__}: {error}",
+                       "".join(traceback.format_exception(error)))
+        else:
+            outcome = ("ok", value)
+        try:
+            blob = codec.dumps(outcome)
+        except Exception as e:
+            blob = codec.dumps(("error", f"the task's result cannot be stored: {e}", ""))
+        self.data.write_blob(future_id, blob)
+        self.data.notify(self.data.awaiting, future_id)
+
+    def await_future(self, future_id: str):
+        """The result of a future that lives here; parks the program until there is one."""
+        from swarm.futures import TaskFailed
+
+        while not self.data.has(future_id):
+            key = f"future-{next(self.ids)}"
+            self.data.awaiting.setdefault(future_id, []).append(
+                functools.partial(self.kernel.wake, key))
+            self.kernel.wait(key)
+        outcome = self.data.read(future_id)
+        if outcome[0] == "error":
+            raise TaskFailed(outcome[1], outcome[2])
+        return outcome[1]
+
+
+def _why(op) -> str:
+    """What made a program hop, for --trace."""
+    action = getattr(op, "action", None)
+    if action is not None:
+        return f"{action} {op.ref.id}"
+    return {"MoveTo": "move_to", "CreateRef": "create Ref", "AwaitFuture": "Future.get",
+            "Resolve": "task result", "Checkpoint": "checkpoint"}.get(type(op).__name__,
+                                                                   type(op).__name__)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 Tables:
     refs(id, value, size)           the Refs that live here (values pickled by the codec)
     forwards(id, node)              Refs that moved away: where to look next
+    moves(id, node)                 relocations started and not yet confirmed by the new node
     inbox(hop_id, program, meta, data)   hops accepted (persisted before the ack) and not yet
                                     finished here; resumed again after a crash (a hop that
                                     moves on in the round it came is never written here)
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB
                                    sent_at REAL);
 CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
 """
 
@@ -77,6 +79,12 @@ class Store:
         row = self.db.execute("SELECT value FROM refs WHERE id = ?", (ref_id,)).fetchone()
         return row[0] if row else None
 
+    def ref_size(self, ref_id: str) -> int:
+        row = self.db.execute("SELECT size FROM refs WHERE id = ?", (ref_id,)).fetchone()
+        if row is None:
+            raise KeyError(ref_id)
+        return row[0]
+
     def has_ref(self, ref_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM refs WHERE id = ?", (ref_id,)).fetchone() \
             is not None
@@ -90,9 +98,19 @@ class Store:
         return row[0] if row else None
 
     def move_out(self, ref_id: str, node: str) -> None:
+        """The Ref is safely on `node`: forget it here, and point there."""
         with self.transaction():
             self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+            self.db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
             self.db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
+
+    def start_move(self, ref_id: str, node: str) -> None:
+        """Remember a relocation until it is done (a restart finishes it)."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
+
+    def pending_moves(self) -> list[tuple[str, str]]:
+        return self.db.execute("SELECT id, node FROM moves").fetchall()
 
     def stats(self) -> tuple[int, int]:
         count, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM refs"

@@ -45,6 +45,11 @@ def continuation(data: bytes):
     return codec.decode(data)
 
 
+def task(data: bytes):
+    """A task's (function, args, kwargs, future), from a verified hop."""
+    return codec.loads(data)
+
+
 def encode_hop(meta_bytes: bytes, extra: dict, cont_bytes: bytes) -> bytes:
     e = pickle.dumps(extra, protocol=5) if extra else b""
     return b"".join((len(meta_bytes).to_bytes(4, "big"), meta_bytes,

@@ -6,6 +6,7 @@ Programs (client <-> node):
                                argv, policy, client}
     output   node -> client   {program, seq, text}
     result   node -> client   {program, seq, ok, value | error, traceback, nodes}
+    trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
     hello    client -> node   {}                    (lets the node route to this client)
     source?  node -> node|client {hash}             (a node missing a module's source)
     source   reply            {hash, name, filename, source}
@@ -25,7 +26,7 @@ Control:
 """
 
 KINDS = frozenset({
-    "submit", "output", "result", "hello", "source?", "source",
+    "submit", "output", "result", "trace", "hello", "source?", "source",
     "hop", "ack",
     "fetch", "fetched", "store", "stored",
     "ping", "pong", "status?", "status", "stop",

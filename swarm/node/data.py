@@ -1,0 +1,105 @@
+"""The Refs that live on this node: their values, relocations in flight, futures awaited.
+
+Values are kept in the node's SQLite store (pickled by the codec). A value that cannot change
+- numbers, strings, bytes, and tuples or frozensets of them - is also kept decoded in memory
+(least recently used first out, bounded by `cache_bytes`): a program that moved to a 100 MiB
+tuple reads it without unpickling a byte. Any other value is unpickled on every read, so
+that each `get()` returns a private copy, as on any other node.
+
+Discussion: sharing a mutable object between the programs of one node would make a change
+without `set()` visible here but lost elsewhere (and at the next restart); only values that
+cannot change are shared.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from swarm.continuation import codec
+
+_ATOMIC = frozenset({int, float, complex, str, bytes, bool, type(None), range})
+
+
+def shareable(value, depth: int = 0) -> bool:
+    """Whether a value can never change (so readers may share one object)."""
+    t = type(value)
+    if t in _ATOMIC:
+        return True
+    if (t is tuple or t is frozenset) and depth < 16:
+        atomic = _ATOMIC
+        return all(type(x) in atomic or shareable(x, depth + 1) for x in value)
+    return False
+
+
+class RefData:
+    def __init__(self, store, cache_bytes: int = 1 << 30) -> None:
+        self.store = store
+        self.cache: OrderedDict[str, tuple[object, int]] = OrderedDict()
+        self.cache_bytes = cache_bytes
+        self.cached = 0
+        # ref id -> callbacks run when its relocation finished (accesses wait meanwhile)
+        self.moving: dict[str, list] = {}
+        # future id -> callbacks run when its result is stored
+        self.awaiting: dict[str, list] = {}
+
+    # values ---------------------------------------------------------------------------------
+    def has(self, ref_id: str) -> bool:
+        return ref_id in self.cache or self.store.has_ref(ref_id)
+
+    def read(self, ref_id: str):
+        hit = self.cache.get(ref_id)
+        if hit is not None:
+            self.cache.move_to_end(ref_id)
+            return hit[0]
+        blob = self.store.get_ref(ref_id)
+        if blob is None:
+            raise KeyError(ref_id)
+        value = codec.loads(blob)
+        self._remember(ref_id, value, len(blob))
+        return value
+
+    def blob(self, ref_id: str) -> bytes | None:
+        return self.store.get_ref(ref_id)
+
+    def size(self, ref_id: str) -> int:
+        hit = self.cache.get(ref_id)
+        return hit[1] if hit is not None else self.store.ref_size(ref_id)
+
+    def write(self, ref_id: str, value, blob: bytes | None = None) -> None:
+        """Store a value (acknowledged once this returns: the write is committed)."""
+        blob = codec.dumps(value) if blob is None else blob
+        self.store.put_ref(ref_id, blob)
+        self._forget(ref_id)
+        self._remember(ref_id, value, len(blob))
+
+    def write_blob(self, ref_id: str, blob: bytes) -> None:
+        self.store.put_ref(ref_id, blob)
+        self._forget(ref_id)
+
+    def delete(self, ref_id: str) -> None:
+        self.store.delete_ref(ref_id)
+        self._forget(ref_id)
+
+    def moved_out(self, ref_id: str, node: str) -> None:
+        self.store.move_out(ref_id, node)
+        self._forget(ref_id)
+
+    def _remember(self, ref_id: str, value, size: int) -> None:
+        if size > self.cache_bytes // 2 or not shareable(value):
+            return
+        self.cache[ref_id] = (value, size)
+        self.cached += size
+        while self.cached > self.cache_bytes:
+            _, (_, old) = self.cache.popitem(last=False)
+            self.cached -= old
+
+    def _forget(self, ref_id: str) -> None:
+        hit = self.cache.pop(ref_id, None)
+        if hit is not None:
+            self.cached -= hit[1]
+
+    # waiting --------------------------------------------------------------------------------
+    @staticmethod
+    def notify(waiters: dict, key: str) -> None:
+        for callback in waiters.pop(key, ()):
+            callback()
