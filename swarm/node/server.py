@@ -12,7 +12,6 @@ Run one node: `swarm-node --config cluster.toml --name n1`.
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import logging
 import os
@@ -20,7 +19,6 @@ import pickle
 import secrets
 import sys
 import time
-import traceback
 from collections import defaultdict
 
 import zmq
@@ -38,18 +36,19 @@ from swarm.node.config import ClusterConfig
 from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
 from swarm.node.modules import ProgramModules
+from swarm.node.refserve import RefService
 from swarm.node.store import Store
+from swarm.node.tasks import TASK_HASH, TaskService
 from swarm.wire import decode
 from swarm.wire.envelope import WireError, pack, unpack
 
 log = logging.getLogger("swarm.node")
-TASK_HASH = registry.source_hash(TASK_SOURCE)
 
 RESEND_SECONDS = 1.0
 CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
 
 
-class Node:
+class Node(RefService, TaskService):
     def __init__(self, config: ClusterConfig, name: str) -> None:
         if name not in config.nodes:
             raise SystemExit(f"node {name!r} is not in {config.path} ({config.names})")
@@ -227,14 +226,18 @@ class Node:
         self.to_ack[env.sender].append(hop_id)
         if hop_id in self.accepting or self.store.is_done(hop_id):
             return  # a resend of a hop taken already
-        self.accepting[hop_id] = (meta["program"], meta_bytes, data)
+        self.take(meta, meta_bytes, data)
+
+    def take(self, meta: dict, meta_bytes: bytes, data: bytes) -> None:
+        """Run a hop that arrived (written with the next commit_hops, before its ack)."""
+        self.accepting[meta["hop_id"]] = (meta["program"], meta_bytes, data)
         self.stats["hops_in"] += 1
         if meta.get("trace") and meta.get("why"):
             why, source, size, t0 = meta["why"]
             self.send_client(meta["client"], "trace", {
                 "program": meta["program"], "from": source, "to": self.name, "why": why,
                 "bytes": size, "us": round((time.time() - t0) * 1e6), "at": t0})
-        self._resume(meta, data, hop_id)
+        self._resume(meta, data, meta["hop_id"])
 
     def on_ack(self, identity: bytes, env) -> None:
         # deleted from the outbox with the next write, or at the next resend round
@@ -321,13 +324,11 @@ class Node:
             self.stats["auto_fetches"] += 1
             raise programs.FetchInstead()
         abandon(parked)
-        needed = set(carried.values()) | set(prog.modules.values())
-        hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
-        meta = prog.meta() | {"hop_id": hop_id}
+        meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
+                              "needs": [*carried.values(), *prog.modules.values()]}
         if prog.trace:
             meta["why"] = (_why(c.leaf), self.name, len(data), prog.captured_at)
-        meta = pickle.dumps(meta, protocol=5)
-        self.send_hop(dest, hop_id, meta, data, needed, finished=prog.hop_id)
+        self.send_hop(dest, meta, data, finished=prog.hop_id)
         self.stats["hops_out"] += 1
 
     def _fetch_is_smaller(self, op, continuation_bytes: int) -> bool:
@@ -349,11 +350,18 @@ class Node:
             return False  # it moved meanwhile: follow it
         return reply.get("value") is not None and reply["value"] < continuation_bytes
 
-    def send_hop(self, dest: str, hop_id: str, meta: bytes, data: bytes, needed: set,
-                 finished: str | None = None) -> None:
+    def send_hop(self, dest: str, meta: dict, data: bytes, finished: str | None = None) -> None:
         """Write a hop to the outbox (with what else happened to hops here), then send it,
-        with the program sources `dest` was not sent yet and the acks it is owed."""
-        missing = {h: self.sources[h] for h in needed - self.peer_has[dest] if h in self.sources}
+        with the program sources `dest` was not sent yet (meta["needs"]) and the acks it is
+        owed. A hop to this node (a task placed here) is taken at once."""
+        hop_id = meta["hop_id"]
+        if dest == self.name:
+            self.commit_hops(finished=finished)
+            self.take(meta, pickle.dumps(meta, protocol=5), data)
+            return
+        needed = set(meta["needs"]) - self.peer_has[dest]
+        missing = {h: self.sources[h] for h in needed if h in self.sources}
+        meta = pickle.dumps(meta, protocol=5)
         self.commit_hops(finished=finished, outgoing=(hop_id, dest, meta, data))
         extra = {"sources": missing, "acks": self.to_ack.pop(dest, None)}
         self.send_node(dest, "hop", decode.encode_hop(meta, {k: v for k, v in extra.items()
@@ -365,236 +373,15 @@ class Node:
         now = time.time()
         self.commit_hops()
         for hop_id, dest, meta_bytes, data, sent_at in self.store.unacked():
-            meta = pickle.loads(meta_bytes)
+            meta = pickle.loads(meta_bytes)  # our own bytes, from our own store
             if now - sent_at > self.config.hop_timeout:
                 self.store.commit_hops({}, acked=[hop_id])  # give it up
                 prog = programs.Program.from_meta(meta, None)
                 self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
-            needed = set(meta["modules"].values())
-            needed |= set(codec.read_header(data)["modules"].values())
-            srcs = {h: self.sources[h] for h in needed if h in self.sources}
+            srcs = {h: self.sources[h] for h in meta["needs"] if h in self.sources}
             self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"sources": srcs}, data))
-
-    # ---- Refs -------------------------------------------------------------------------------
-    def create_ref(self, value) -> str:
-        ref_id = f"{self.name}.{self.boot}.{next(self.ids)}"
-        self.data.write(ref_id, value)
-        return ref_id
-
-    def locate(self, ref) -> str:
-        if self.data.has(ref.id) or ref.id in self.data.moving:
-            return self.name
-        return self.store.forward(ref.id) or (ref.hint if ref.hint != self.name
-                                              else ref.id.split(".")[0])
-
-    def wait_while_moving(self, ref_id: str) -> bool:
-        """Park the running program while `ref_id` is being relocated; False if it is not."""
-        waiters = self.data.moving.get(ref_id)
-        if waiters is None:
-            return False
-        key = f"moved-{next(self.ids)}"
-        waiters.append(functools.partial(self.kernel.wake, key))
-        self.kernel.wait(key)
-        return True
-
-    def should_fetch(self) -> bool:
-        prog = self.kernel.current_context()
-        if prog is None:
-            return False
-        if prog.fetch_once:
-            prog.fetch_once = False
-            return True
-        return prog.policy == "fetch"
-
-    def remote_action(self, ref, action: str, arg):
-        """Do a Ref operation on the Ref's node without moving: the program's greenlet parks
-        until the answer comes (other programs run meanwhile)."""
-        while True:
-            key = f"fetch-{next(self.ids)}"
-            self.send_node(ref.hint, "fetch", pickle.dumps(
-                {"key": key, "ref": ref.id, "action": action, "arg": arg}, protocol=5))
-            self.stats["fetches"] += 1
-            reply = self.kernel.wait(key)
-            if reply.get("moved_to"):
-                ref.hint = reply["moved_to"]
-                continue
-            if reply.get("failed"):
-                from swarm.futures import TaskFailed
-
-                raise TaskFailed(*reply["failed"])
-            if reply.get("error"):
-                raise KeyError(reply["error"])
-            return reply.get("value")
-
-    def remote_create(self, value, at: str) -> str:
-        key = f"fetch-{next(self.ids)}"
-        self.send_node(at, "fetch", pickle.dumps(
-            {"key": key, "ref": None, "action": "create", "arg": value}, protocol=5))
-        return self.kernel.wait(key)["value"]
-
-    def on_fetch(self, identity: bytes, env) -> None:
-        # served in a greenlet of its own: a relocation or a future may make it wait
-        self.kernel.spawn(self._serve_fetch, decode.payload(env), env.sender)
-
-    def _serve_fetch(self, p: dict, sender: str) -> None:
-        reply = {"key": p["key"]}
-        try:
-            if p["action"] == "create":
-                reply["value"] = self.create_ref(p["arg"])
-            elif p["action"] == "adopt":  # a Ref relocated here
-                self.data.write_blob(p["ref"], p["arg"])
-            elif p["action"] == "wait":
-                from swarm.futures import TaskFailed
-
-                try:
-                    reply["value"] = self.await_future(p["ref"])
-                except TaskFailed as e:
-                    reply["failed"] = (str(e), e.traceback)
-            else:
-                from swarm.refs import Ref
-
-                ref = Ref._handle(p["ref"], self.name)
-                while (where := self.locate(ref)) == self.name and \
-                        self.wait_while_moving(ref.id):
-                    pass
-                if where != self.name:
-                    reply["moved_to"] = where
-                else:
-                    reply["value"] = self.ref_action(ref, p["action"], p["arg"])
-        except Exception as e:
-            reply["error"] = f"{type(e).__name__}: {e}"
-        self.send_node(sender, "fetched", pickle.dumps(reply, protocol=5))
-
-    def on_fetched(self, identity: bytes, env) -> None:
-        p = decode.payload(env)
-        self.kernel.wake(p["key"], p)
-
-    def ref_action(self, ref, action: str, arg):
-        if action == "get":
-            try:
-                return self.data.read(ref.id)
-            except KeyError:
-                raise KeyError(f"{ref!r} was deleted") from None
-        if action == "set":
-            self.data.write(ref.id, arg)
-            return None
-        if action == "delete":
-            self.data.delete(ref.id)
-            return None
-        if action == "size":
-            return self.data.size(ref.id)
-        if action == "relocate":
-            return self.relocate(ref.id, arg)
-        raise ValueError(action)
-
-    def relocate(self, ref_id: str, dest: str) -> None:
-        """Move a Ref that lives here to `dest` (in a program's greenlet: it waits for the new
-        node's answer). Accesses here wait meanwhile, then follow the forward."""
-        if dest == self.name:
-            return
-        self.store.start_move(ref_id, dest)
-        self.data.moving.setdefault(ref_id, [])
-        try:
-            reply = self._ask(dest, "adopt", ref_id, self.data.blob(ref_id))
-            if reply.get("error"):
-                raise RuntimeError(f"{dest} refused {ref_id}: {reply['error']}")
-            self.data.moved_out(ref_id, dest)
-        finally:
-            self.data.notify(self.data.moving, ref_id)
-
-    def _ask(self, node: str, action: str, ref_id: str | None, arg) -> dict:
-        key = f"fetch-{next(self.ids)}"
-        self.send_node(node, "fetch", pickle.dumps(
-            {"key": key, "ref": ref_id, "action": action, "arg": arg}, protocol=5))
-        return self.kernel.wait(key)
-
-    def finish_moves(self) -> None:
-        """After a restart: relocations that had started are done again (adopting twice is
-        harmless: the new node overwrites its copy)."""
-        for ref_id, dest in self.store.pending_moves():
-            self.data.moving.setdefault(ref_id, [])
-            self.kernel.spawn(self.relocate, ref_id, dest)
-
-    # ---- tasks and futures -------------------------------------------------------------------
-    def spawn_task(self, fn, args: tuple, kwargs: dict):
-        from swarm.futures import Future
-
-        prog = self.kernel.current_context()
-        if prog is None:
-            raise RuntimeError("spawn() is for programs running on a node")
-        dest = self.place(args, kwargs)
-        future = Future(f"{self.name}.{self.boot}.{next(self.ids)}", dest)
-        carried: dict[str, str] = {}
-        data = codec.dumps((fn, args, kwargs, future), carried)
-        hop_id = f"{self.name}-{self.boot}-{next(self.ids)}"
-        meta = prog.meta() | {"hop_id": hop_id, "program": f"{prog.id}/{future.id}",
-                              "task": future.id, "seq": 0, "route": []}
-        if prog.trace:
-            meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),
-                           time.time())
-        self.send_hop(dest, hop_id, pickle.dumps(meta, protocol=5), data,
-                      set(carried.values()) | set(prog.modules.values()) | {TASK_HASH})
-        self.stats["spawned"] += 1
-        return future
-
-    def place(self, args: tuple, kwargs: dict) -> str:
-        """The node holding most of the Refs and Futures among the arguments (this node
-        wins a tie it is in); without any, the nodes in turn."""
-        from swarm.futures import Future
-        from swarm.refs import Ref
-
-        votes: dict[str, int] = defaultdict(int)
-        for value in (*args, *kwargs.values()):
-            inner = value.values() if isinstance(value, dict) else \
-                value if isinstance(value, (list, tuple, set, frozenset)) else ()
-            for item in (value, *inner):
-                if isinstance(item, Ref):
-                    votes[self.locate(item)] += 1
-                elif isinstance(item, Future):
-                    votes[item.home] += 1
-        if votes:
-            best = max(votes.values())
-            if votes.get(self.name) == best:
-                return self.name
-            return next(n for n in self.config.names if votes.get(n) == best)
-        return self.config.names[next(self.turn) % len(self.config.names)]
-
-    def _start_task(self, data: bytes):
-        fn, args, kwargs, future = decode.task(data)
-        module = registry.new_module_instance("__swarm_task__", TASK_HASH)
-        module.__dict__.update(TASK=fn, ARGS=args, KWARGS=kwargs, FUTURE=future)
-        exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
-        return None
-
-    def resolve_future(self, future_id: str, value, error) -> None:
-        if error is not None:
-            outcome = ("error", f"{type(error).__name__}: {error}",
-                       "".join(traceback.format_exception(error)))
-        else:
-            outcome = ("ok", value)
-        try:
-            blob = codec.dumps(outcome)
-        except Exception as e:
-            blob = codec.dumps(("error", f"the task's result cannot be stored: {e}", ""))
-        self.data.write_blob(future_id, blob)
-        self.data.notify(self.data.awaiting, future_id)
-
-    def await_future(self, future_id: str):
-        """The result of a future that lives here; parks the program until there is one."""
-        from swarm.futures import TaskFailed
-
-        while not self.data.has(future_id):
-            key = f"future-{next(self.ids)}"
-            self.data.awaiting.setdefault(future_id, []).append(
-                functools.partial(self.kernel.wake, key))
-            self.kernel.wait(key)
-        outcome = self.data.read(future_id)
-        if outcome[0] == "error":
-            raise TaskFailed(outcome[1], outcome[2])
-        return outcome[1]
-
 
 def _why(op) -> str:
     """What made a program hop, for --trace."""

@@ -1,0 +1,101 @@
+"""The node's side of spawn() and futures (see swarm/futures.py for the user's side).
+
+A mixin of Node (server.py). A task travels like a hop - written to the outbox, resent until
+acknowledged, taken once - whose data is (function, args, kwargs, future) instead of a
+continuation; it starts as the compiled module TASK_SOURCE, so that it can migrate like any
+program. Its result is stored on the future's home node, as a value of the Ref store under
+the future's id: ("ok", value) or ("error", message, traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import traceback
+from collections import defaultdict
+
+from swarm.compiler import registry
+from swarm.continuation import codec
+from swarm.futures import TASK_SOURCE
+from swarm.wire import decode
+
+TASK_HASH = registry.source_hash(TASK_SOURCE)
+
+
+class TaskService:
+    def spawn_task(self, fn, args: tuple, kwargs: dict):
+        from swarm.futures import Future
+
+        prog = self.kernel.current_context()
+        if prog is None:
+            raise RuntimeError("spawn() is for programs running on a node")
+        dest = self.place(args, kwargs)
+        future = Future(f"{self.name}.{self.boot}.{next(self.ids)}", dest)
+        carried: dict[str, str] = {}
+        data = codec.dumps((fn, args, kwargs, future), carried)
+        meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
+                              "program": f"{prog.id}/{future.id}", "task": future.id,
+                              "seq": 0, "route": [],
+                              "needs": [*carried.values(), *prog.modules.values(), TASK_HASH]}
+        if prog.trace:
+            meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),
+                           time.time())
+        self.send_hop(dest, meta, data)
+        self.stats["spawned"] += 1
+        return future
+
+    def place(self, args: tuple, kwargs: dict) -> str:
+        """The node holding most of the Refs and Futures among the arguments (this node
+        wins a tie it is in); without any, the nodes in turn."""
+        from swarm.futures import Future
+        from swarm.refs import Ref
+
+        votes: dict[str, int] = defaultdict(int)
+        for value in (*args, *kwargs.values()):
+            inner = value.values() if isinstance(value, dict) else \
+                value if isinstance(value, (list, tuple, set, frozenset)) else ()
+            for item in (value, *inner):
+                if isinstance(item, Ref):
+                    votes[self.locate(item)] += 1
+                elif isinstance(item, Future):
+                    votes[item.home] += 1
+        if votes:
+            best = max(votes.values())
+            if votes.get(self.name) == best:
+                return self.name
+            return next(n for n in self.config.names if votes.get(n) == best)
+        return self.config.names[next(self.turn) % len(self.config.names)]
+
+    def _start_task(self, data: bytes):
+        fn, args, kwargs, future = decode.task(data)
+        module = registry.new_module_instance("__swarm_task__", TASK_HASH)
+        module.__dict__.update(TASK=fn, ARGS=args, KWARGS=kwargs, FUTURE=future)
+        exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
+        return None
+
+    def resolve_future(self, future_id: str, value, error) -> None:
+        if error is not None:
+            outcome = ("error", f"{type(error).__name__}: {error}",
+                       "".join(traceback.format_exception(error)))
+        else:
+            outcome = ("ok", value)
+        try:
+            blob = codec.dumps(outcome)
+        except Exception as e:
+            blob = codec.dumps(("error", f"the task's result cannot be stored: {e}", ""))
+        self.data.write_blob(future_id, blob)
+        self.data.notify(self.data.awaiting, future_id)
+
+    def await_future(self, future_id: str):
+        """The result of a future that lives here; parks the program until there is one."""
+        from swarm.futures import TaskFailed
+
+        while not self.data.has(future_id):
+            key = f"future-{next(self.ids)}"
+            self.data.awaiting.setdefault(future_id, []).append(
+                functools.partial(self.kernel.wake, key))
+            self.kernel.wait(key)
+        outcome = self.data.read(future_id)
+        if outcome[0] == "error":
+            raise TaskFailed(outcome[1], outcome[2])
+        return outcome[1]
