@@ -11,7 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops"]
+SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
