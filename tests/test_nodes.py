@@ -125,3 +125,28 @@ def test_strict_mode_raises_not_migratable(cluster, tmp_path):
     out = cluster.run_file(write(tmp_path, "fb.py", FALLBACK), strict=True)
     assert out.stdout == ""
     assert out.error.startswith("NotMigratable:") and "'f'" in out.error
+
+
+HELPER = 'NAME = "{name}"\ncount = 0\n'
+USES_HELPER = """
+import helper
+from swarm import here, move_to
+helper.count += 1
+move_to("n2")
+import helper as again
+print(helper.NAME, helper.count, again is helper, here())
+"""
+
+
+def test_programs_on_a_node_do_not_share_their_modules(cluster, tmp_path):
+    """Two programs with different helper.py files, each run twice on the same nodes: each
+    run imports its own helper, with fresh globals, as a process of its own would."""
+    outputs = []
+    for name in ("a", "b", "a", "b"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "helper.py").write_text(HELPER.format(name=name))
+        main = write(tmp_path / name, "main.py", USES_HELPER)
+        out = cluster.run_file(main, timeout=30)
+        assert out.error is None, out.traceback
+        outputs.append(out.stdout)
+    assert outputs == ["a 1 True n2\n", "b 1 True n2\n"] * 2

@@ -7,6 +7,9 @@ One greenlet per running program. The I/O shell (server.py) runs in the hub gree
     wait(key)          from inside a program: park until wake(key, value); returns value
     wake(key, value)   make the greenlet parked on `key` ready again
 
+A greenlet's context (the program it runs) is told when it is switched in and out
+(`context.enter()` / `context.leave()`): the program swaps its own modules into sys.modules.
+
 Mechanism only: what a program does when it is captured, where it goes, whether to fetch or
 migrate - that is policy, in program.py and the node logic.
 """
@@ -56,11 +59,16 @@ class Kernel:
         while self.ready:
             g, value = self.ready.popleft()
             self.current = g
+            context = self.context.get(g)
+            if context is not None:
+                context.enter()
             try:
                 g.switch(value) if g else g.switch()
             except Exception:  # a greenlet's exception reaches its parent, the hub
                 log.exception("a program greenlet failed")
             finally:
+                if context is not None:
+                    context.leave()
                 self.current = None
                 if g.dead:
                     self.context.pop(g, None)

@@ -3,8 +3,9 @@
 The client sends the source of the script and of the modules beside it; a program's `import
 helper` is served from those sources (by content hash), compiled like the script.
 
-Limit (noted in docs/nodes.md): module objects are cached in sys.modules by name, so two
-programs in one node that import different modules of the same name share the first one.
+Each program has its own module objects: the kernel swaps a program's modules into
+sys.modules while it runs (Program.enter/leave), so two programs that import `helper` - the
+same file or two different ones - never share it, as two processes would not.
 """
 
 from __future__ import annotations

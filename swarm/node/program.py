@@ -38,6 +38,24 @@ class Program:
     trace: bool = False  # report every hop to the client (swarm run --trace)
     captured_at: float = 0.0  # when it was last captured (for the trace)
     out: io.StringIO = field(default_factory=io.StringIO)
+    imported: dict = field(default_factory=dict)  # its modules, while it is switched out
+
+    def enter(self) -> None:
+        """The kernel switches to this program: its own modules become sys.modules' entries
+        (two programs on a node may import different modules of one name, or the same one:
+        each has its own module objects, as in a process of its own)."""
+        for name in self.modules:
+            module = self.imported.get(name)
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+    def leave(self) -> None:
+        for name in self.modules:
+            module = sys.modules.pop(name, None)
+            if module is not None:
+                self.imported[name] = module
 
     def arrived(self, node: str) -> None:
         """Note the node in the route. A program may hop millions of times: the route keeps

@@ -66,7 +66,6 @@ class Node(RefService, TaskService):
         self.peers: dict[str, zmq.Socket] = {}
         # program code by hash: (name, filename, source); kept in the store too
         self.sources: dict[str, tuple[str, str, str]] = self.store.all_sources()
-        self.peer_has: dict[str, set[str]] = defaultdict(set)  # sources a peer was sent
         self.client_backlog: dict[str, list] = {}  # client -> [(first try, frames)]
         self.boot = secrets.token_hex(4)
         self.ids = itertools.count(1)
@@ -218,7 +217,6 @@ class Node(RefService, TaskService):
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
-        self.add_sources(extra.get("sources", {}))
         self.acked.extend(extra.get("acks", ()))
         hop_id = meta["hop_id"]
         # Discussion: acknowledged once written (commit_hops), with the next hop to the sender
@@ -257,18 +255,43 @@ class Node(RefService, TaskService):
 
     def _resume(self, meta: dict, data: bytes, hop_id: str) -> None:
         prog = programs.Program.from_meta(meta, hop_id)
-        if prog.task:
-            self.kernel.spawn(programs.run, self, prog, lambda: self._start_task(data),
-                              context=prog)
-            return
+        missing = [h for h in meta.get("needs", ()) if h not in self.sources]
 
         def start():
+            self.fetch_sources(missing, meta.get("from"))
+            if prog.task:
+                return self._start_task(data)
             cont = decode.continuation(data)
             module = cont.frames[0].module
             resume(cont)
             return module
 
         self.kernel.spawn(programs.run, self, prog, start, context=prog)
+
+    def fetch_sources(self, hashes: list[str], peer: str | None) -> None:
+        """Ask the node a hop came from for program sources this node has never seen (by
+        content hash); the program waits for them, and they are kept in the store."""
+        for digest in hashes:
+            if digest in self.sources:
+                continue
+            if peer is None or peer not in self.config.nodes:
+                raise LookupError(f"the source {digest[:12]} is not on {self.name}")
+            key = f"source-{next(self.ids)}"
+            self.send_node(peer, "source?", pickle.dumps({"key": key, "hash": digest}))
+            reply = self.kernel.wait(key)
+            entry = reply.get("source")
+            if entry is None or registry.source_hash(entry[2]) != digest:
+                raise LookupError(f"{peer} has no source {digest[:12]} either")
+            self.add_sources({digest: tuple(entry)})
+
+    def on_source_q(self, identity: bytes, env) -> None:
+        p = decode.payload(env)
+        self.send_node(env.sender, "source", pickle.dumps(
+            {"key": p["key"], "source": self.sources.get(p["hash"])}))
+
+    def on_source(self, identity: bytes, env) -> None:
+        p = decode.payload(env)
+        self.kernel.wake(p["key"], p)
 
     def add_sources(self, sources: dict) -> None:
         new = {h: v for h, v in sources.items() if h not in self.sources}
@@ -325,6 +348,7 @@ class Node(RefService, TaskService):
             raise programs.FetchInstead()
         abandon(parked)
         meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
+                              "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values()]}
         if prog.trace:
             meta["why"] = (_why(c.leaf), self.name, len(data), prog.captured_at)
@@ -359,14 +383,10 @@ class Node(RefService, TaskService):
             self.commit_hops(finished=finished)
             self.take(meta, pickle.dumps(meta, protocol=5), data)
             return
-        needed = set(meta["needs"]) - self.peer_has[dest]
-        missing = {h: self.sources[h] for h in needed if h in self.sources}
         meta = pickle.dumps(meta, protocol=5)
         self.commit_hops(finished=finished, outgoing=(hop_id, dest, meta, data))
-        extra = {"sources": missing, "acks": self.to_ack.pop(dest, None)}
-        self.send_node(dest, "hop", decode.encode_hop(meta, {k: v for k, v in extra.items()
-                                                             if v}, data))
-        self.peer_has[dest] |= set(missing)
+        acks = self.to_ack.pop(dest, None)
+        self.send_node(dest, "hop", decode.encode_hop(meta, {"acks": acks} if acks else {}, data))
 
     def resend_unacked(self) -> None:
         """Resend every unacknowledged hop; fail the program of one that waited too long."""
@@ -380,8 +400,7 @@ class Node(RefService, TaskService):
                 self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
-            srcs = {h: self.sources[h] for h in meta["needs"] if h in self.sources}
-            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"sources": srcs}, data))
+            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {}, data))
 
 def _why(op) -> str:
     """What made a program hop, for --trace."""

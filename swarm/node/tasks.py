@@ -35,7 +35,7 @@ class TaskService:
         data = codec.dumps((fn, args, kwargs, future), carried)
         meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
                               "program": f"{prog.id}/{future.id}", "task": future.id,
-                              "seq": 0, "route": [],
+                              "seq": 0, "route": [], "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values(), TASK_HASH]}
         if prog.trace:
             meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),

@@ -8,12 +8,14 @@ Programs (client <-> node):
     result   node -> client   {program, seq, ok, value | error, traceback, nodes}
     trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
     hello    client -> node   {}                    (lets the node route to this client)
-    source?  node -> node|client {hash}             (a node missing a module's source)
-    source   reply            {hash, name, filename, source}
+    source?  node -> node     {key, hash}           (a node missing a program's source asks
+                                                     the node the hop came from)
+    source   reply            {key, source: (name, filename, text) | None}
 
 Hops (node <-> node):
-    hop      meta {program, hop_id, ...}, extra {sources, acks}, continuation bytes: the
-             program moves here (acks: hops of the other direction this node persisted)
+    hop      meta {program, hop_id, from, needs: source hashes, ...}, extra {acks},
+             continuation bytes: the program moves here (acks: hops of the other direction
+             this node persisted)
     ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
              (sent at the end of a round unless a hop to that node carried them first)
 
