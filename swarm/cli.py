@@ -221,7 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-p", "--processes", action="store_true",
                    help="resume in another OS process at every suspension point")
     p.set_defaults(func=_migrate)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    rest: list[str] = []
+    if "--" in argv:  # what follows `--` is the program's, wherever the options are
+        cut = argv.index("--")
+        argv, rest = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
+    if rest:
+        if args.command != "run":
+            parser.error("arguments after -- are for `swarm run` programs")
+        args.args += rest
     return args.func(args)
 
 

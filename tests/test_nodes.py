@@ -150,3 +150,13 @@ def test_programs_on_a_node_do_not_share_their_modules(cluster, tmp_path):
         assert out.error is None, out.traceback
         outputs.append(out.stdout)
     assert outputs == ["a 1 True n2\n", "b 1 True n2\n"] * 2
+
+
+def test_program_arguments_follow_a_double_dash_anywhere(tmp_path):
+    script = write(tmp_path, "argv.py", "import sys\nprint(sys.argv[1:])\n")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", script, "--nodes", "1",
+                           "--", "8", "--trace"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['8', '--trace']\n"

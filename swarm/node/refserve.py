@@ -68,6 +68,8 @@ class RefService:
                 raise TaskFailed(*reply["failed"])
             if reply.get("error"):
                 raise KeyError(reply["error"])
+            if "blob" in reply:
+                return decode.ref_value(reply["blob"])
             return reply.get("value")
 
     def remote_create(self, value, at: str) -> str:
@@ -100,6 +102,10 @@ class RefService:
                     pass
                 if where != self.name:
                     reply["moved_to"] = where
+                elif p["action"] == "get":  # the stored bytes, not the value pickled again
+                    reply["blob"] = self.data.blob(ref.id)
+                    if reply["blob"] is None:
+                        raise KeyError(f"{ref!r} was deleted")
                 else:
                     reply["value"] = self.ref_action(ref, p["action"], p["arg"])
         except Exception as e:

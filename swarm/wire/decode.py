@@ -44,6 +44,11 @@ def continuation(data: bytes):
     return codec.decode(data)
 
 
+def ref_value(blob: bytes):
+    """A Ref's value as its node stores it (codec.dumps), fetched in a verified reply."""
+    return codec.loads(blob)
+
+
 def task(data: bytes):
     """A task's (function, args, kwargs, future), from a verified hop."""
     return codec.loads(data)
