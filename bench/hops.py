@@ -134,7 +134,10 @@ def main(ray_python: str | None = None) -> dict:
         for size in SIZES:
             z = results["zmq"]["sizes"][str(size)]["median_us"]
             w = results["swarm"]["sizes"][str(size)]["mean_us"]
-            print(f"  {size_label(size)}: swarm round trip / zmq round trip = {w / z:.1f}x")
+            print(f"  {size_label(size)}: swarm round trip / zmq round trip = {w / z:.1f}x; "
+                  f"one hop (half a round trip) / zmq round trip = {w / 2 / z:.1f}x "
+                  "(target: 3x)")
+            results["swarm"]["sizes"][str(size)]["hop_over_zmq_rtt"] = round(w / 2 / z, 2)
     return results
 
 
