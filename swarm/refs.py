@@ -66,7 +66,8 @@ class Ref:
         current = runtime.node()
         if node not in current.config.names:
             raise ValueError(f"unknown node {node!r}; the cluster has {current.config.names}")
-        return _access(self, "relocate", node, Ref.relocate)
+        _access(self, "relocate", node, Ref.relocate)
+        self.hint = node  # this handle knows where it went (others learn from forwards)
 
 
 def _access(ref: Ref, action: str, arg, primitive):

@@ -291,3 +291,19 @@ def test_the_route_a_program_carries_stays_bounded(cluster, tmp_path):
     out = run(cluster, tmp_path, LONG_ROUTE)
     assert len(out.route) <= 64 and out.route[:3] == ["n1", "n2", "n1"]
     assert "..." in out.route and out.route[-1] == "n1"
+
+
+MODULE_LEVEL_RESULT = """
+from swarm import Ref, move_to
+r = Ref(list(range(100_000)))
+n = len(r.get())               # the list is a dead intermediate after this line
+move_to("n2")
+move_to("n3")
+print(n)
+"""
+
+
+def test_a_dead_call_result_at_module_level_does_not_travel(cluster, tmp_path):
+    out = run(cluster, tmp_path, MODULE_LEVEL_RESULT, trace=True)
+    assert out.stdout == "100000\n"
+    assert [h["bytes"] < 5_000 for h in out.trace] == [True, True], out.trace

@@ -16,6 +16,7 @@ nothing on the normal path: it runs only while a capture unwinds.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from types import BuiltinMethodType, CodeType, FunctionType, GeneratorType, MethodType, ModuleType
 from typing import Any, NamedTuple
@@ -154,7 +155,8 @@ def _name(obj) -> str:
     return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
 
 
-_TRANSIENT = ("_sw_k", "_sw_f", "_sw_a")  # a resumer's cursor and its next call
+_TRANSIENT = ("_sw_k", "_sw_f", "_sw_a")
+_CALL_RESULT = re.compile(r"_sw_t\d+")  # a resumer's cursor and its next call
 
 
 def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
@@ -182,11 +184,19 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
             raise _not_migratable(module, point, "the resumed call reached the suspension "
                                   "through a frame that was not compiled (C or library code "
                                   f"calling {c.callee_code.co_qualname} back)")
+    # dead temporaries (and a resumer's own _sw_k, ...) do not travel
+    live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
     if frame_locals is not None:
-        live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
         for key in [k for k in frame_locals if k.startswith("_sw_")]:
             if key not in live and not key.startswith(("_sw_box_", "_sw_y")):
-                del frame_locals[key]  # a dead temporary (and the resumer's own _sw_k, ...)
+                del frame_locals[key]
+    else:
+        # at a module's top level they are globals; only dead call results are dropped
+        # there (`n = len(r.get())` must not carry the list on every later hop)
+        names = module.__dict__
+        for key in [k for k in names if _CALL_RESULT.fullmatch(k)]:
+            if key not in live:
+                del names[key]
     c.frames.append(Frame(module, point, frame_locals))
     c.callee_code = frame.f_code
     c.callee_frame = frame
