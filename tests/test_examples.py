@@ -37,7 +37,10 @@ def test_demo_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "swarm.demo"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "4 migrations" in done.stdout and "the trip ran in 2 processes" in done.stdout
+    assert ("bumble bee read on n1\nhoney bee read on n2\nstingless bee read on n3\n"
+            in done.stdout)
+    assert "the program ran on n1 -> n2 -> n3 -> n1 -> n2 -> n3" in done.stdout
+    assert done.stdout.count("  hop ") == 5
 
 
 @pytest.mark.parametrize("processes", [False, True])

@@ -1,35 +1,92 @@
 """Examples that need a cluster, run as a user runs them: `swarm run` as a real process,
-starting its own nodes, in a directory of its own (no stray ./.swarm cluster is picked up)."""
+starting its own nodes, in a directory of its own (no stray ./.swarm cluster is picked up).
+Each documented run (a `$ swarm run ...` line in the example's docstring and the indented
+block under it) is run with the same arguments and must print exactly that block."""
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 
 from helpers import ROOT
 
-BIG_DATA = os.path.join(ROOT, "examples", "big_data.py")
+EXAMPLES = os.path.join(ROOT, "examples")
+BIG_DATA = os.path.join(EXAMPLES, "big_data.py")
 TIMING = re.compile(r"get \+ sum: \d+\.\d ms")
 
 
-def swarm_run(tmp_path, *args: str) -> str:
+def run_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=ROOT)
     done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", *args], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done
+
+
+def swarm_run(tmp_path, *args: str) -> str:
+    return run_cli(tmp_path, *args).stdout
+
+
+def documented_runs(path: str) -> list[tuple[list[str], list[str]]]:
+    """Each `$ swarm run examples/X.py ARGS` in the example's docstring: (ARGS, the lines of
+    the indented block under it)."""
+    lines = open(path).read().split('"""')[1].splitlines()
+    runs = []
+    for i, line in enumerate(lines):
+        if not line.strip().startswith("$ swarm run"):
+            continue
+        args = shlex.split(line.strip(), comments=True)[4:]  # after `$ swarm run FILE`
+        block = []
+        for ln in lines[i + 1:]:
+            if not ln.startswith("    "):
+                break
+            block.append(ln.strip())
+        runs.append((args, block))
+    return runs
 
 
 def documented_output(path: str) -> list[str]:
-    """The lines under `$ swarm run ...` in the example's docstring."""
-    lines = open(path).read().split('"""')[1].splitlines()
-    start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("$ swarm run"))
-    block = []
-    for ln in lines[start + 1:]:
-        if not ln.startswith("    "):
-            break
-        block.append(ln.strip())
-    return block
+    """The lines under the first `$ swarm run ...` in the example's docstring."""
+    return documented_runs(path)[0][1]
+
+
+def run_as_documented(tmp_path, name: str, run: int = 0, extra: tuple = ()) -> list[str]:
+    """Run the example's `run`-th documented command (plus `extra` arguments); assert it
+    prints the documented lines; return what it wrote to stderr, line by line."""
+    path = os.path.join(EXAMPLES, name)
+    args, documented = documented_runs(path)[run]
+    done = run_cli(tmp_path, path, *args, *extra)  # (extra: e.g. --show-node, to stderr)
+    assert done.stdout.splitlines() == documented
+    return done.stderr.splitlines()
+
+
+def test_force_remote_as_documented(tmp_path):
+    # creating the Ref on n3 took the program there; each read moved it to its Ref
+    stderr = run_as_documented(tmp_path, "force_remote.py", 0, ("--show-node",))
+    assert stderr[-1] == "[swarm] ran on n1 -> n3 -> n1 -> n3"
+
+
+def test_force_remote_with_the_fetch_policy_as_documented(tmp_path):
+    stderr = run_as_documented(tmp_path, "force_remote.py", 1, ("--show-node",))
+    assert documented_runs(os.path.join(EXAMPLES, "force_remote.py"))[1][0] == \
+        ["--policy", "fetch"]
+    assert stderr[-1] == "[swarm] ran on n1"  # the values came to the program
+
+
+def test_explicit_move_as_documented(tmp_path):
+    stderr = run_as_documented(tmp_path, "explicit_move.py", 0, ("--show-node",))
+    assert stderr[-1] == "[swarm] ran on n1 -> n2 -> n3 -> n1 -> n3"
+
+
+def test_relocate_as_documented(tmp_path):
+    stderr = run_as_documented(tmp_path, "relocate.py", 0, ("--show-node",))
+    # the stale handle's read: from n1 (the index) forwarded to n3, then to n2
+    assert stderr[-1] == "[swarm] ran on n1 -> n3 -> n1 -> n3 -> n2"
+
+
+def test_spawn_futures_as_documented(tmp_path):
+    run_as_documented(tmp_path, "spawn_futures.py")
 
 
 def test_big_data_as_documented_at_100_mib(tmp_path):
