@@ -10,7 +10,7 @@ import pytest
 from helpers import write
 
 import swarm
-from swarm.client import connect
+from swarm.client import Cluster, connect
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +216,7 @@ def slow(r):
         pass                      # holds its node: the kernel is cooperative)
     return here()
 
+move_to("n3")                      # (n3 gets the program's source now, from n1)
 f = spawn(slow, Ref(0, at="n2"))   # placed with the Ref (whose creation took us to n2)
 move_to("n3")
 print("waiting from", here(), "for", f.home)
@@ -230,7 +231,8 @@ def test_a_program_waiting_for_a_future_holds_nothing_where_it_was(cluster, tmp_
         target=lambda: box.update(out=cluster.run_file(path, timeout=60, trace=True)))
     worker.start()
     time.sleep(1.0)
-    probe = connect(cluster.config.path)  # a connection of its own (sockets are per thread)
+    # a connection of its own (sockets are per thread), not waiting for n2, which is busy
+    probe = Cluster(cluster.config)
     try:
         status = {row["node"]: row for row in probe.status()}
     finally:
