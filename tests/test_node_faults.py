@@ -5,6 +5,7 @@ import pickle
 import threading
 import time
 
+import pytest
 import zmq
 from helpers import write
 
@@ -152,7 +153,9 @@ def test_hop_to_a_node_that_stays_down_fails_after_the_timeout(tmp_path):
 
 
 def test_kernel_is_the_only_code_switching_greenlets():
-    """Only swarm/node/kernel.py imports greenlet, and no other module calls .switch()."""
+    """Only swarm/node/kernel.py imports greenlet, and no other module calls .switch() or
+    .throw() - except generators.abandon(), whose throw goes into generator objects only
+    (it checks their type first)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     offenders = []
     for folder, _, files in os.walk(os.path.join(root, "swarm")):
@@ -162,4 +165,16 @@ def test_kernel_is_the_only_code_switching_greenlets():
             text = open(os.path.join(folder, f)).read()
             if "import greenlet" in text or "from greenlet" in text or ".switch(" in text:
                 offenders.append(f)
+            throws = text.count(".throw(")
+            if throws and (f, throws) != ("generators.py", 1):
+                offenders.append(f)
     assert offenders == []
+
+
+def test_abandon_refuses_anything_but_a_generator():
+    from greenlet import greenlet
+
+    from swarm.continuation.generators import abandon
+
+    with pytest.raises(TypeError):
+        abandon([greenlet(lambda: None)])

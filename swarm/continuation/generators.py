@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from types import ModuleType
+from types import GeneratorType, ModuleType
 
 from swarm.continuation.capture import _TRANSIENT, TRAMPOLINES
 from swarm.continuation.primitives import Operation
@@ -94,7 +94,9 @@ def abandon(generators) -> None:
     from swarm.continuation.capture import Capture
 
     for gen in generators:
-        try:  # a generator's throw (not a greenlet's: the kernel alone switches greenlets)
+        if type(gen) is not GeneratorType:  # never a greenlet: the kernel alone switches them
+            raise TypeError(f"abandon() takes generators, not {type(gen).__name__}")
+        try:
             gen.throw(Capture(None, None))
         except (Capture, StopIteration, RuntimeError):
             pass
