@@ -17,6 +17,7 @@ from __future__ import annotations
 from swarm import runtime
 from swarm.continuation.capture import Capture
 from swarm.continuation.primitives import Operation
+from swarm.refs import Handle
 
 
 class TaskFailed(Exception):
@@ -27,29 +28,18 @@ class TaskFailed(Exception):
         self.traceback = traceback
 
 
-class Future:
-    """The result of `spawn(...)`, stored on its home node once the task has finished."""
+class Future(Handle):
+    """The result of `spawn(...)`, stored on its home node once the task has finished (its
+    hint is that node, and never changes)."""
 
-    __slots__ = ("id", "home")
+    __slots__ = ()
 
     def __init__(self, future_id: str, home: str) -> None:
-        self.id, self.home = future_id, home
-
-    def __reduce__(self):
-        return (Future, (self.id, self.home))
-
-    def __repr__(self) -> str:
-        return f"Future({self.id!r} at {self.home!r})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Future) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
+        self.id, self.hint = future_id, home
 
     @property
-    def hint(self) -> str:  # where requests for it go (the fetch policy)
-        return self.home
+    def home(self) -> str:
+        return self.hint
 
     def get(self):
         """The task's result. Moves the program to the future's home node and waits there
@@ -73,6 +63,7 @@ def spawn(fn, *args, **kwargs) -> Future:
 class AwaitFuture(Operation):
     __slots__ = ("future",)
     primitive = Future.get
+    why = "Future.get"
 
     def __init__(self, future: Future) -> None:
         self.future = future
@@ -92,6 +83,7 @@ class Resolve(Operation):
     """A finished task going home to leave its result."""
 
     __slots__ = ("future", "value", "error")
+    why = "task result"
 
     def __init__(self, future: Future, value, error) -> None:
         self.future, self.value, self.error = future, value, error

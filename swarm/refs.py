@@ -14,11 +14,36 @@ from swarm.continuation.capture import Capture
 from swarm.continuation.primitives import Operation
 
 
-class Ref:
+class Handle:
+    """What a program holds of data that lives on a node: an id and where to look for it (a
+    hint, corrected as forwards are met). Pickles as those two strings, never as the data."""
+
+    __slots__ = ("id", "hint")
+
+    @classmethod
+    def _handle(cls, handle_id: str, hint: str):
+        handle = object.__new__(cls)
+        handle.id, handle.hint = handle_id, hint
+        return handle
+
+    def __reduce__(self):
+        return (type(self)._handle, (self.id, self.hint))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r} at {self.hint!r})"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class Ref(Handle):
     """A remote variable. `Ref(value, at="n2")` creates it on node n2 (a forced remote
     variable); without `at`, on the node the program runs on."""
 
-    __slots__ = ("id", "hint")
+    __slots__ = ()
 
     def __init__(self, value=None, at: str | None = None) -> None:
         node = runtime.node()
@@ -28,24 +53,6 @@ class Ref:
                 return
             raise Capture(CreateRef(value, at), Ref)
         self.id, self.hint = node.create_ref(value), node.name
-
-    @classmethod
-    def _handle(cls, ref_id: str, hint: str) -> Ref:
-        ref = object.__new__(cls)
-        ref.id, ref.hint = ref_id, hint
-        return ref
-
-    def __reduce__(self):
-        return (Ref._handle, (self.id, self.hint))
-
-    def __repr__(self) -> str:
-        return f"Ref({self.id!r} at {self.hint!r})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Ref) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
     def get(self):
         """The value. Moves the program to the Ref's node if it lives elsewhere."""
@@ -95,6 +102,10 @@ class RefAccess(Operation):
     def destination(self) -> str:
         return self.ref.hint
 
+    @property
+    def why(self) -> str:
+        return f"{self.action} {self.ref.id}"
+
     def perform(self):
         # on arrival: the Ref may have moved on meanwhile (then this captures again)
         return _access(self.ref, self.action, self.arg, self.primitive)
@@ -106,6 +117,7 @@ class RefAccess(Operation):
 class CreateRef(Operation):
     __slots__ = ("value", "at")
     primitive = Ref
+    why = "create Ref"
 
     def __init__(self, value, at: str) -> None:
         self.value, self.at = value, at
@@ -123,6 +135,7 @@ class CreateRef(Operation):
 
 class MoveTo(Operation):
     __slots__ = ("node",)
+    why = "move_to"
 
     def __init__(self, node: str) -> None:
         self.node = node

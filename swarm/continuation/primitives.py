@@ -20,11 +20,17 @@ class Operation:
     def perform(self):
         raise NotImplementedError
 
+    @property
+    def why(self) -> str:
+        """What the program is waiting to do, in a few words (swarm run --trace)."""
+        return type(self).__name__
+
 
 class Checkpoint(Operation):
     """`checkpoint()`: suspend here; resuming returns None."""
 
     __slots__ = ()
+    why = "checkpoint"
 
     def perform(self):
         return None

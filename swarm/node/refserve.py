@@ -54,11 +54,8 @@ class RefService:
         """Do a Ref operation on the Ref's node without moving: the program's greenlet parks
         until the answer comes (other programs run meanwhile)."""
         while True:
-            key = f"fetch-{next(self.ids)}"
-            self.send_node(ref.hint, "fetch", pickle.dumps(
-                {"key": key, "ref": ref.id, "action": action, "arg": arg}, protocol=5))
             self.stats["fetches"] += 1
-            reply = self.kernel.wait(key)
+            reply = self._ask(ref.hint, action, ref.id, arg)
             if reply.get("moved_to"):
                 ref.hint = reply["moved_to"]
                 continue

@@ -351,7 +351,7 @@ class Node(RefService, TaskService):
                               "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values()]}
         if prog.trace:
-            meta["why"] = (_why(c.leaf), self.name, len(data), prog.captured_at)
+            meta["why"] = (c.leaf.why, self.name, len(data), prog.captured_at)
         self.send_hop(dest, meta, data, finished=prog.hop_id)
         self.stats["hops_out"] += 1
 
@@ -401,16 +401,6 @@ class Node(RefService, TaskService):
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
             self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {}, data))
-
-def _why(op) -> str:
-    """What made a program hop, for --trace."""
-    action = getattr(op, "action", None)
-    if action is not None:
-        return f"{action} {op.ref.id}"
-    return {"MoveTo": "move_to", "CreateRef": "create Ref", "AwaitFuture": "Future.get",
-            "Resolve": "task result", "Checkpoint": "checkpoint"}.get(type(op).__name__,
-                                                                   type(op).__name__)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
