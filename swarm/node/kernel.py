@@ -6,6 +6,7 @@ One greenlet per running program. The I/O shell (server.py) runs in the hub gree
     spawn(fn, *args)   start fn in a new greenlet (it runs at the next run_ready)
     wait(key)          from inside a program: park until wake(key, value); returns value
     wake(key, value)   make the greenlet parked on `key` ready again
+    wait_on(waiters)   park until a callback added to the list `waiters` is called
 
 A greenlet's context (the program it runs) is told when it is switched in and out
 (`context.enter()` / `context.leave()`): the program swaps its own modules into sys.modules.
@@ -16,6 +17,8 @@ migrate - that is policy, in program.py and the node logic.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 from collections import deque
 
@@ -31,6 +34,7 @@ class Kernel:
         self.parked: dict = {}  # key -> greenlet
         self.current: greenlet | None = None
         self.context: dict = {}  # greenlet -> the program it runs (set by the spawner)
+        self._waiter_ids = itertools.count()
 
     def spawn(self, fn, *args, context=None) -> greenlet:
         g = greenlet(lambda: fn(*args), parent=self.hub)
@@ -46,6 +50,13 @@ class Kernel:
             raise RuntimeError("the hub cannot wait")
         self.parked[key] = me
         return self.hub.switch()
+
+    def wait_on(self, waiters: list):
+        """Trap: park the current program until the callback it adds to `waiters` is called
+        (whoever owns the list calls them all when what they wait for has happened)."""
+        key = ("waiter", next(self._waiter_ids))
+        waiters.append(functools.partial(self.wake, key))
+        return self.wait(key)
 
     def wake(self, key, value=None) -> bool:
         g = self.parked.pop(key, None)

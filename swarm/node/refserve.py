@@ -13,9 +13,10 @@ stale hint is sent on by the forward; a restart finishes a relocation that had s
 
 from __future__ import annotations
 
-import functools
 import pickle
 
+from swarm.futures import TaskFailed
+from swarm.refs import Ref
 from swarm.wire import decode
 
 
@@ -36,9 +37,7 @@ class RefService:
         waiters = self.data.moving.get(ref_id)
         if waiters is None:
             return False
-        key = f"moved-{next(self.ids)}"
-        waiters.append(functools.partial(self.kernel.wake, key))
-        self.kernel.wait(key)
+        self.kernel.wait_on(waiters)
         return True
 
     def should_fetch(self) -> bool:
@@ -60,8 +59,6 @@ class RefService:
                 ref.hint = reply["moved_to"]
                 continue
             if reply.get("failed"):
-                from swarm.futures import TaskFailed
-
                 raise TaskFailed(*reply["failed"])
             if reply.get("error"):
                 raise KeyError(reply["error"])
@@ -84,15 +81,11 @@ class RefService:
             elif p["action"] == "adopt":  # a Ref relocated here
                 self.data.write_blob(p["ref"], p["arg"])
             elif p["action"] == "wait":
-                from swarm.futures import TaskFailed
-
                 try:
                     reply["value"] = self.await_future(p["ref"])
                 except TaskFailed as e:
                     reply["failed"] = (str(e), e.traceback)
             else:
-                from swarm.refs import Ref
-
                 ref = Ref._handle(p["ref"], self.name)
                 while (where := self.locate(ref)) == self.name and \
                         self.wait_while_moving(ref.id):

@@ -39,6 +39,7 @@ from swarm.node.modules import ProgramModules
 from swarm.node.refserve import RefService
 from swarm.node.store import Store
 from swarm.node.tasks import TASK_HASH, TaskService
+from swarm.refs import CreateRef, RefAccess
 from swarm.wire import decode
 from swarm.wire.envelope import WireError, pack, unpack
 
@@ -360,8 +361,6 @@ class Node(RefService, TaskService):
         (or a creation elsewhere) carries its value in the continuation too, so it always
         fetches; a read asks the
         Ref's node for the value's size."""
-        from swarm.refs import CreateRef, RefAccess
-
         if isinstance(op, CreateRef):
             return True
         if not isinstance(op, RefAccess):

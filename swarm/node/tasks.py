@@ -9,14 +9,14 @@ the future's id: ("ok", value) or ("error", message, traceback).
 
 from __future__ import annotations
 
-import functools
 import time
 import traceback
 from collections import defaultdict
 
 from swarm.compiler import registry
 from swarm.continuation import codec
-from swarm.futures import TASK_SOURCE
+from swarm.futures import TASK_SOURCE, Future, TaskFailed
+from swarm.refs import Ref
 from swarm.wire import decode
 
 TASK_HASH = registry.source_hash(TASK_SOURCE)
@@ -24,8 +24,6 @@ TASK_HASH = registry.source_hash(TASK_SOURCE)
 
 class TaskService:
     def spawn_task(self, fn, args: tuple, kwargs: dict):
-        from swarm.futures import Future
-
         prog = self.kernel.current_context()
         if prog is None:
             raise RuntimeError("spawn() is for programs running on a node")
@@ -47,9 +45,6 @@ class TaskService:
     def place(self, args: tuple, kwargs: dict) -> str:
         """The node holding most of the Refs and Futures among the arguments (this node
         wins a tie it is in); without any, the nodes in turn."""
-        from swarm.futures import Future
-        from swarm.refs import Ref
-
         votes: dict[str, int] = defaultdict(int)
         for value in (*args, *kwargs.values()):
             inner = value.values() if isinstance(value, dict) else \
@@ -88,13 +83,8 @@ class TaskService:
 
     def await_future(self, future_id: str):
         """The result of a future that lives here; parks the program until there is one."""
-        from swarm.futures import TaskFailed
-
         while not self.data.has(future_id):
-            key = f"future-{next(self.ids)}"
-            self.data.awaiting.setdefault(future_id, []).append(
-                functools.partial(self.kernel.wake, key))
-            self.kernel.wait(key)
+            self.kernel.wait_on(self.data.awaiting.setdefault(future_id, []))
         outcome = self.data.read(future_id)
         if outcome[0] == "error":
             raise TaskFailed(outcome[1], outcome[2])
