@@ -139,7 +139,8 @@ class Cluster:
                                     "modules": modules, "argv": [path] + list(argv or []),
                                     "hop_checkpoints": hop_checkpoints,
                                     "policy": policy, "strict": strict, "trace": trace})
-        streams: dict[str, tuple[dict, list]] = {}  # program or task -> (chunks, [printed])
+        pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.
+        next_seq: dict[str, int] = {program: 0}  # program or task -> next chunk to print
         printed: list[str] = []
         hops: list[dict] = []
         result = None
@@ -154,21 +155,21 @@ class Cluster:
             who = p.get("program", "")
             if who != program and not who.startswith(program + "/"):
                 continue
-            chunks, done = streams.setdefault(who, ({}, [0]))
+            chunks = pending.setdefault(who, {})
             if kind == "output":
                 chunks[p["seq"]] = p["text"]
             elif kind == "trace":
                 hops.append(p)
             elif kind == "result" and who == program:
                 result = p
-            while done[0] in chunks:  # print in program order
-                text = chunks.pop(done[0])
+            while next_seq.setdefault(who, 0) in chunks:  # print in program order
+                text = chunks.pop(next_seq[who])
                 printed.append(text)
                 if echo:
                     sys.stdout.write(text)
                     sys.stdout.flush()
-                done[0] += 1
-            if result is not None and streams[program][1][0] >= result["seq"]:
+                next_seq[who] += 1
+            if result is not None and next_seq[program] >= result["seq"]:
                 break
         return RunOutcome("".join(printed), result.get("value"), result["error"],
                           result["traceback"], result["route"],
