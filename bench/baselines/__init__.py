@@ -35,3 +35,10 @@ def summarize(samples_ns: list[int]) -> dict:
 
 def size_label(n: int) -> str:
     return f"{n // 1024} KiB" if n >= 1024 and n % 1024 == 0 else f"{n} B"
+
+
+def print_sizes(res: dict) -> None:
+    """One line per payload size: median and p90 round trip."""
+    for size, r in res["sizes"].items():
+        print(f"  {size_label(int(size)):>7}: median {r['median_us']:8.1f} us   "
+              f"p90 {r['p90_us']:8.1f} us")

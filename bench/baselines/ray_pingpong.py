@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from bench.baselines import SIZES, size_label, summarize
+from bench.baselines import SIZES, print_sizes, summarize
 
 WARMUP = 200
 
@@ -173,10 +173,7 @@ def main() -> dict:
         print(f"  ray: not available: {res['why']}")
         return res
     print(f"  ray {res['ray']} on {res['node_ip']}, init {res['init_s']} s")
-    for size, r in res["sizes"].items():
-        print(
-            f"  {size_label(int(size)):>7}: median {r['median_us']:8.1f} us   p90 {r['p90_us']:8.1f} us"
-        )
+    print_sizes(res)
     return res
 
 

@@ -18,7 +18,7 @@ import time
 
 import zmq
 
-from bench.baselines import SIZES, size_label, summarize
+from bench.baselines import SIZES, print_sizes, summarize
 
 WARMUP = 200
 STOP = b"\x00stop"  # a frame no measured payload uses (all payloads are b"x" * N)
@@ -106,10 +106,7 @@ def measure(sizes=SIZES, rounds: int = 2000) -> dict:
 
 def main() -> dict:
     res = measure()
-    for size, r in res["sizes"].items():
-        print(
-            f"  {size_label(int(size)):>7}: median {r['median_us']:8.1f} us   p90 {r['p90_us']:8.1f} us"
-        )
+    print_sizes(res)
     return res
 
 
