@@ -194,8 +194,8 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
         # at a module's top level they are globals; only dead call results are dropped
         # there (`n = len(r.get())` must not carry the list on every later hop)
         names = module.__dict__
-        for key in [k for k in names if _CALL_RESULT.fullmatch(k)]:
-            if key not in live:
+        for key in [k for k in names if k.startswith("_sw_t") and k not in live]:
+            if _CALL_RESULT.fullmatch(key):
                 del names[key]
     c.frames.append(Frame(module, point, frame_locals))
     c.callee_code = frame.f_code

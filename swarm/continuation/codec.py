@@ -11,10 +11,11 @@ continuation must never resume with a silently different object.
 
 Byte layout of an encoded continuation:
 
-    | 4 bytes  | magic b"SWC1"                                          |
-    | 2 bytes  | big-endian length H of the header                       |
-    | H bytes  | header: UTF-8 JSON {"modules": {name: source hash}}     |
-    | rest     | pickle (or dill, flagged in the header) of (frames, op) |
+    | 4 bytes  | magic: b"SWC2" (C pickle) or b"SWD2" (dill)   |
+    | rest     | the pickle of (frames, op)                    |
+
+The compiled modules it carries are named inside the pickle (name, source hash); `encode`
+also returns them, for the hop's metadata, so a receiver can fetch missing sources first.
 
 Only `swarm.wire` will unpickle bytes from the network, after checking their signature; this
 module is where that unpickling is implemented.
@@ -24,10 +25,8 @@ from __future__ import annotations
 
 import _thread
 import io
-import json
 import pickle
 import socket
-import struct
 import sys
 import threading
 import types
@@ -40,7 +39,7 @@ from swarm.continuation import generators as gens
 from swarm.continuation.capture import Continuation, Frame, describe_point
 from swarm.continuation.errors import NotMigratable
 
-MAGIC = b"SWC1"
+MAGIC = {"pickle": b"SWC2", "dill": b"SWD2"}
 PROTOCOL = 5
 
 _REFUSED = (io.IOBase, _thread.LockType, _thread.RLock, socket.socket, threading.Condition,
@@ -208,6 +207,9 @@ def _reduce_class(cls):
 # --- rebuilders (run while unpickling) -------------------------------------------------------
 
 def _import_module(name: str) -> ModuleType:
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
     import importlib
 
     return importlib.import_module(name)
@@ -330,8 +332,7 @@ def encode(cont: Continuation, parked: list | None = None,
             raise _explain(cont, refused) from None
         except Exception as second:
             raise _explain(cont, second, first) from None
-    header = json.dumps({"modules": modules, "engine": engine}).encode()
-    return MAGIC + struct.pack(">H", len(header)) + header + body
+    return MAGIC[engine] + body
 
 
 def dumps(value, modules: dict[str, str] | None = None) -> bytes:
@@ -353,22 +354,15 @@ def loads(data: bytes):
     return pickle.loads(data)
 
 
-def read_header(data: bytes) -> dict:
-    if data[:4] != MAGIC or len(data) < 6:
-        raise ValueError("not an encoded continuation")
-    (n,) = struct.unpack(">H", data[4:6])
-    return json.loads(data[6:6 + n])
-
-
 def decode(data: bytes) -> Continuation:
     """Bytes from `encode` back to a Continuation (the modules' sources must be available)."""
-    header = read_header(data)
-    (n,) = struct.unpack(">H", data[4:6])
-    body = memoryview(data)[6 + n:]
-    if header.get("engine") == "dill":
+    magic, body = data[:4], memoryview(data)[4:]
+    if magic == MAGIC["pickle"]:
+        frames, op = pickle.loads(body)
+    elif magic == MAGIC["dill"]:
         frames, op = dill.loads(body)
     else:
-        frames, op = pickle.loads(body)
+        raise ValueError("not an encoded continuation")
     return Continuation(frames, op)
 
 
@@ -411,4 +405,4 @@ def _probe(value, generators) -> str | None:
             return f"a {type(value).__qualname__} that cannot be pickled ({e})"
 
 
-__all__ = ["encode", "decode", "read_header", "Frame"]
+__all__ = ["encode", "decode", "Frame"]

@@ -8,6 +8,7 @@ creation elsewhere - then its continuation is shipped to the operation's node.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sys
 import time
@@ -37,6 +38,9 @@ class Program:
     task: str | None = None  # a spawned task: the id of its future
     trace: bool = False  # report every hop to the client (swarm run --trace)
     captured_at: float = 0.0  # when it was last captured (for the trace)
+    made: int = 0  # ids made by next_id() since it arrived
+    again: bool = False  # may be running its hop a second time (after a restart or a
+    # resend): the hops it sends say so, and their receivers look for them among those taken
     out: io.StringIO = field(default_factory=io.StringIO)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
 
@@ -57,6 +61,14 @@ class Program:
             if module is not None:
                 self.imported[name] = module
 
+    def next_id(self) -> str:
+        """An id for a hop (or future) this program makes, derived from the hop it resumed
+        from: run again from the same hop (after a crash, see ledger.py), it makes the same
+        ids, so what it sends again is taken once."""
+        made, self.made = self.made, self.made + 1
+        return hashlib.blake2b(f"{self.hop_id or self.id}/{made}".encode(),
+                               digest_size=10).hexdigest()
+
     def arrived(self, node: str) -> None:
         """Note the node in the route. A program may hop millions of times: the route keeps
         its first and last stops, so the metadata that travels with every hop stays small."""
@@ -72,11 +84,11 @@ class Program:
                 "task": self.task, "trace": self.trace}
 
     @classmethod
-    def from_meta(cls, meta: dict, hop_id: str | None) -> Program:
+    def from_meta(cls, meta: dict, hop_id: str | None, again: bool = False) -> Program:
         return cls(meta["program"], meta["client"], meta["modules"], meta["argv"],
                    meta["hop_checkpoints"], meta.get("policy", "migrate"),
                    meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id,
-                   meta.get("task"), meta.get("trace", False))
+                   meta.get("task"), meta.get("trace", False), again=again)
 
 
 class ProgramOutput(io.TextIOBase):

@@ -35,6 +35,7 @@ from swarm.node import program as programs
 from swarm.node.config import ClusterConfig
 from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
+from swarm.node.ledger import HopLedger
 from swarm.node.modules import ProgramModules
 from swarm.node.refserve import RefService
 from swarm.node.store import Store
@@ -72,9 +73,7 @@ class Node(RefService, TaskService):
         self.ids = itertools.count(1)
         self.running = True
         self.stats = defaultdict(int)
-        self.acked: list[str] = []  # acknowledged hops not yet deleted from the outbox
-        self.to_ack: dict[str, list[str]] = defaultdict(list)  # peer -> its hops taken here
-        self.accepting: dict[str, tuple] = {}  # hops resumed here and not yet written
+        self.ledger = HopLedger(self.store)
         self.modules = ProgramModules(self)
         self.data = RefData(self.store)
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement in turn
@@ -93,36 +92,46 @@ class Node(RefService, TaskService):
         self.modules.install()
         sys.stdout = programs.ProgramOutput(self.kernel, sys.__stdout__)
         for hop_id, _program, meta, data in self.store.pending_hops():  # after a crash
-            self._resume(pickle.loads(meta), data, hop_id)
+            self._resume(pickle.loads(meta), data, hop_id, again=True)
         self.finish_moves()
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
+        ledger = self.ledger
         while self.running:
-            timeout = 0 if self.kernel.ready else 100
+            timeout = 0 if self.kernel.ready else 1 if ledger.pending_since or ledger.owed \
+                else 100
             if poller.poll(timeout):
-                while self.router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    self.receive(self.router.recv_multipart(zmq.NOBLOCK))
+                self.receive_all()
             self.kernel.run_ready()
-            if self.accepting:
-                self.commit_hops()
-            if self.to_ack:
+            now = time.monotonic()
+            if ledger.due(now):  # after the hops of the round were sent
+                ledger.write()
+            if ledger.overdue(now):
                 self.send_acks()
             if self.client_backlog:
                 self.retry_clients()
-            if time.monotonic() >= next_resend:
+            if now >= next_resend:
                 self.resend_unacked()
                 next_resend = time.monotonic() + RESEND_SECONDS
         self.close()
 
     def close(self) -> None:
-        self.commit_hops()
+        self.ledger.write()
         self.send_acks()
         for s in self.peers.values():
             s.close(0)
         self.router.close(0)
         self.ctx.term()
         self.store.close()
+
+    def receive_all(self) -> None:
+        while True:
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.receive(frames)
 
     def receive(self, frames: list[bytes]) -> None:
         identity, frames = frames[0], frames[1:]
@@ -218,44 +227,37 @@ class Node(RefService, TaskService):
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
-        self.acked.extend(extra.get("acks", ()))
+        self.ledger.acked.extend(extra.get("acks", ()))
         hop_id = meta["hop_id"]
-        # Discussion: acknowledged once written (commit_hops), with the next hop to the sender
-        # or at the end of this round: a ping-pong sends one message and writes once per hop
-        self.to_ack[env.sender].append(hop_id)
-        if hop_id in self.accepting or self.store.is_done(hop_id):
+        # acknowledged once written (ledger.py): with a hop to the sender, or on its own
+        self.ledger.received(env.sender, hop_id)
+        again = bool(extra.get("again"))
+        if self.ledger.seen(hop_id, again):
             return  # a resend of a hop taken already
-        self.take(meta, meta_bytes, data)
+        self.take(meta, meta_bytes, data, again)
 
-    def take(self, meta: dict, meta_bytes: bytes, data: bytes) -> None:
-        """Run a hop that arrived (written with the next commit_hops, before its ack)."""
-        self.accepting[meta["hop_id"]] = (meta["program"], meta_bytes, data)
+    def take(self, meta: dict, meta_bytes: bytes, data: bytes, again: bool = False) -> None:
+        """Run a hop that arrived (written with the ledger's next write, before its ack)."""
+        self.ledger.accepting[meta["hop_id"]] = (meta["program"], meta_bytes, data)
         self.stats["hops_in"] += 1
         if meta.get("trace") and meta.get("why"):
             why, source, size, t0 = meta["why"]
             self.send_client(meta["client"], "trace", {
                 "program": meta["program"], "from": source, "to": self.name, "why": why,
                 "bytes": size, "us": round((time.time() - t0) * 1e6), "at": t0})
-        self._resume(meta, data, meta["hop_id"])
+        self._resume(meta, data, meta["hop_id"], again)
 
     def on_ack(self, identity: bytes, env) -> None:
-        # deleted from the outbox with the next write, or at the next resend round
-        self.acked.extend(decode.payload(env)["hop_ids"])
-
-    def commit_hops(self, finished: str | None = None, outgoing: tuple | None = None) -> None:
-        """Write what happened to hops since the last write (store.commit_hops), in one
-        transaction; every hop in `to_ack` is written after it."""
-        self.store.commit_hops(self.accepting, finished, outgoing, self.acked)
-        self.accepting, self.acked = {}, []
+        # deleted from the outbox with the next write
+        self.ledger.acked.extend(decode.payload(env)["hop_ids"])
 
     def send_acks(self) -> None:
-        for peer, hop_ids in self.to_ack.items():
-            if hop_ids:
-                self.send_node(peer, "ack", pickle.dumps({"hop_ids": hop_ids}, protocol=5))
-        self.to_ack.clear()
+        """The acks no hop took along."""
+        for peer, hop_ids in self.ledger.take_owed().items():
+            self.send_node(peer, "ack", pickle.dumps({"hop_ids": hop_ids}, protocol=5))
 
-    def _resume(self, meta: dict, data: bytes, hop_id: str) -> None:
-        prog = programs.Program.from_meta(meta, hop_id)
+    def _resume(self, meta: dict, data: bytes, hop_id: str, again: bool = False) -> None:
+        prog = programs.Program.from_meta(meta, hop_id, again)
         missing = [h for h in meta.get("needs", ()) if h not in self.sources]
 
         def start():
@@ -326,7 +328,8 @@ class Node(RefService, TaskService):
         except Exception:
             payload["value"] = repr(value)
         if prog.hop_id:
-            self.commit_hops(finished=prog.hop_id)
+            self.ledger.finished.append(prog.hop_id)
+        self.ledger.write()  # before the result leaves: it must not be sent twice
         if not prog.task:  # a task's result goes to its future (futures.TASK_SOURCE)
             self.send_client(prog.client, "result", payload)
 
@@ -348,12 +351,11 @@ class Node(RefService, TaskService):
             self.stats["auto_fetches"] += 1
             raise programs.FetchInstead()
         abandon(parked)
-        meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
-                              "from": self.name,
+        meta = prog.meta() | {"hop_id": prog.next_id(), "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values()]}
         if prog.trace:
             meta["why"] = (c.leaf.why, self.name, len(data), prog.captured_at)
-        self.send_hop(dest, meta, data, finished=prog.hop_id)
+        self.send_hop(dest, meta, data, finished=prog.hop_id, again=prog.again)
         self.stats["hops_out"] += 1
 
     def _fetch_is_smaller(self, op, continuation_bytes: int) -> bool:
@@ -373,25 +375,33 @@ class Node(RefService, TaskService):
             return False  # it moved meanwhile: follow it
         return reply.get("value") is not None and reply["value"] < continuation_bytes
 
-    def send_hop(self, dest: str, meta: dict, data: bytes, finished: str | None = None) -> None:
-        """Write a hop to the outbox (with what else happened to hops here), then send it,
-        with the program sources `dest` was not sent yet (meta["needs"]) and the acks it is
-        owed. A hop to this node (a task placed here) is taken at once."""
-        hop_id = meta["hop_id"]
+    def send_hop(self, dest: str, meta: dict, data: bytes, finished: str | None = None,
+                 again: bool = False) -> None:
+        """Send a hop, with the acks `dest` is owed; it is written to the outbox by the
+        ledger's next write (ledger.py says why sending first loses nothing). `finished`: the
+        hop whose program this continues; `again`: it may have been sent before (see
+        HopLedger.seen). A hop to this node (a task placed here) is taken at once."""
+        if finished:
+            self.ledger.finished.append(finished)
+        meta_bytes = pickle.dumps(meta, protocol=5)
         if dest == self.name:
-            self.commit_hops(finished=finished)
-            self.take(meta, pickle.dumps(meta, protocol=5), data)
+            if not self.ledger.seen(meta["hop_id"], again):
+                self.take(meta, meta_bytes, data, again)
             return
-        meta = pickle.dumps(meta, protocol=5)
-        self.commit_hops(finished=finished, outgoing=(hop_id, dest, meta, data))
-        acks = self.to_ack.pop(dest, None)
-        self.send_node(dest, "hop", decode.encode_hop(meta, {"acks": acks} if acks else {}, data))
+        extra = {"again": True} if again else {}
+        acks = self.ledger.acks_for(dest)
+        if acks:
+            extra["acks"] = acks
+        self.send_node(dest, "hop", decode.encode_hop(meta_bytes, extra, data))
+        self.ledger.outgoing.append((meta["hop_id"], dest, meta_bytes, data))
 
     def resend_unacked(self) -> None:
         """Resend every unacknowledged hop; fail the program of one that waited too long."""
         now = time.time()
-        self.commit_hops()
+        self.ledger.write()
         for hop_id, dest, meta_bytes, data, sent_at in self.store.unacked():
+            if now - sent_at < RESEND_SECONDS:
+                continue  # its ack may be on its way (acks wait for a hop to ride on)
             meta = pickle.loads(meta_bytes)  # our own bytes, from our own store
             if now - sent_at > self.config.hop_timeout:
                 self.store.commit_hops({}, acked=[hop_id])  # give it up
@@ -399,7 +409,7 @@ class Node(RefService, TaskService):
                 self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
-            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {}, data))
+            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"again": True}, data))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")

@@ -132,30 +132,33 @@ class Store:
         return self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone() \
             is not None
 
-    def commit_hops(self, accepted: dict, finished: str | None = None,
-                    outgoing: tuple | None = None, acked: list[str] = ()) -> None:
-        """One transaction for what the node did with hops since its last write:
+    def commit_hops(self, accepted: dict, finished: list[str] = (),
+                    outgoing: list[tuple] = (), acked: list[str] = ()) -> None:
+        """One transaction for what the node did with hops since its last write (see
+        ledger.py):
 
         accepted   {hop_id: (program, meta, data)} hops received and resumed but not yet
-                   written; each goes to `done`, and to the inbox unless it is `finished`
-        finished   the hop a program just ended here (shipped on, or finished): off the inbox
-        outgoing   (hop_id, node, meta, data): the hop that continues it, into the outbox
+                   written; each goes to `done`, and to the inbox unless it is finished
+        finished   hops a program ended here (shipped on, or finished): off the inbox
+        outgoing   [(hop_id, node, meta, data)]: hops sent, into the outbox
         acked      outbox hops the receiver acknowledged
 
-        Discussion: a hop that is shipped on (or finishes) in the round it arrived never
-        enters the inbox: its successor in the outbox stands for it, written in the same
-        transaction as its `done` mark, before it is acknowledged. One commit per hop."""
+        Discussion: a hop that is shipped on (or finishes) before the write never enters the
+        inbox: its successor in the outbox stands for it, written in the same transaction as
+        its `done` mark, before it is acknowledged."""
+        now = time.time()
         with self.transaction():
             for hop_id, (program, meta, data) in accepted.items():
                 self.db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
-                if hop_id != finished:
+                if hop_id not in finished:
                     self.db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
                                     (hop_id, program, meta, data))
-            if finished and finished not in accepted:
-                self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (finished,))
-            if outgoing:
+            for hop_id in finished:
+                if hop_id not in accepted:
+                    self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
+            for hop in outgoing:
                 self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
-                                (*outgoing, time.time()))
+                                (*hop, now))
             if acked:
                 self.db.executemany("DELETE FROM outbox WHERE hop_id = ?",
                                     [(h,) for h in acked])

@@ -28,17 +28,17 @@ class TaskService:
         if prog is None:
             raise RuntimeError("spawn() is for programs running on a node")
         dest = self.place(args, kwargs)
-        future = Future(f"{self.name}.{self.boot}.{next(self.ids)}", dest)
+        future = Future(f"f{prog.next_id()}", dest)
         carried: dict[str, str] = {}
         data = codec.dumps((fn, args, kwargs, future), carried)
-        meta = prog.meta() | {"hop_id": f"{self.name}-{self.boot}-{next(self.ids)}",
-                              "program": f"{prog.id}/{future.id}", "task": future.id,
+        meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
+                              "task": future.id,
                               "seq": 0, "route": [], "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values(), TASK_HASH]}
         if prog.trace:
             meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),
                            time.time())
-        self.send_hop(dest, meta, data)
+        self.send_hop(dest, meta, data, again=prog.again)
         self.stats["spawned"] += 1
         return future
 

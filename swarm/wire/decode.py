@@ -22,8 +22,10 @@ def payload(env: Envelope) -> dict:
 
 def hop_payload(env: Envelope) -> tuple[dict, bytes, dict, bytes]:
     """A hop's body: the meta dict (and its bytes, which the receiver stores as they came),
-    the extras ({"acks": hops of ours the sender persisted}), then the continuation bytes
-    (decoded later, by `continuation`, once the modules' sources are at hand)."""
+    the extras ({"acks": hops of ours the sender wrote, "again": it may have been sent
+    before - a resend, or the hop of a program running its segment again}), then the
+    continuation bytes (decoded later, by `continuation`, once the modules' sources are at
+    hand)."""
     try:
         body = memoryview(env.body)
         meta_len = int.from_bytes(body[:4], "big")
