@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import sqlite3
 import threading
 import time
 
@@ -125,6 +126,56 @@ def test_accepted_continuation_resumes_after_sigkill(tmp_path):
         worker.join(60)
         out = box["out"]
         assert out.error is None and out.stdout == "finished on n2\n"
+
+
+PING_PONG_LOG = """
+from swarm import Ref, move_to
+log = Ref([], at="n1")
+for i in range(ROUNDS):
+    log.set(log.get() + [i])   # on n1
+    move_to("n2")
+    move_to("n1")
+RESULT = log.get()
+"""
+
+
+def test_a_ping_pong_survives_sigkills_and_runs_every_step_once(tmp_path):
+    """n2 is killed while the program ping-pongs through it: hops it had sent but not yet
+    written are sent again by the re-run after the restart, under the same ids, and n1 takes
+    them once - two copies of the program would append twice to the log on n1."""
+    path = write(tmp_path, "pp.py", PING_PONG_LOG.replace("ROUNDS", "1500"))
+    with swarm.local_cluster(2) as cluster:
+        box = {}
+        worker = threading.Thread(target=_run_in_thread, args=(cluster, path, box))
+        worker.start()
+        for pause in (0.4, 1.2, 1.2):
+            time.sleep(pause)
+            cluster.kill("n2")
+            cluster.restart("n2")
+        worker.join(90)
+        out = box["out"]
+        assert out.error is None, out.traceback
+        assert out.value == list(range(1500))
+
+
+def test_acks_that_no_hop_takes_along_are_sent_on_their_own(tmp_path):
+    """Acks wait for a hop to ride on; a program that ends where it went sends none back,
+    so its ack goes alone and the sender's outbox empties (no hop resent forever)."""
+    src = "from swarm import move_to, here\nmove_to('n2')\nRESULT = here()\n"
+    with swarm.local_cluster(2) as cluster:
+        assert cluster.run_file(write(tmp_path, "p.py", src), timeout=30).value == "n2"
+        store = os.path.join(cluster.config.nodes["n1"].dir, "store.sqlite")
+        deadline = time.monotonic() + 5
+        while True:
+            with sqlite3.connect(store) as db:
+                (unacked,) = db.execute("SELECT COUNT(*) FROM outbox").fetchone()
+            if unacked == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert unacked == 0
+        with sqlite3.connect(os.path.join(cluster.config.nodes["n2"].dir,
+                                          "store.sqlite")) as db:
+            assert db.execute("SELECT COUNT(*) FROM done").fetchone() == (1,)
 
 
 def test_hop_to_a_node_that_is_down_is_delivered_when_it_returns(tmp_path):
