@@ -11,7 +11,8 @@ import sys
 import traceback
 from pathlib import Path
 
-SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata"]
+SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata",
+            "bench.skyfib"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -78,16 +78,24 @@ def _connect(path: str):
 
 def _run(args) -> int:
     from swarm.client import local_cluster
+    from swarm.skywriting import SkywritingError
+    from swarm.skywriting.runtime import to_json
 
     path = None if args.nodes else _cluster_path(args)
     if path is None:
         cluster = local_cluster(args.nodes or 3)
     elif (cluster := _connect(path)) is None:
         return 1
+    skywriting = args.file.endswith(".sw")
     try:
         outcome = cluster.run_file(args.file, echo=True, argv=args.args,
                                    hop_checkpoints=args.hop_checkpoints, policy=args.policy,
-                                   strict=args.strict, trace=args.trace)
+                                   strict=args.strict, trace=args.trace,
+                                   env=_pairs(args.env, "--env"),
+                                   packages=_pairs(args.package, "--package"))
+    except SkywritingError as e:
+        print(e, file=sys.stderr)
+        return 1
     finally:
         if path:
             cluster.close()
@@ -97,10 +105,27 @@ def _run(args) -> int:
         print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
     if args.trace:
         print_trace(outcome.trace, sys.stderr)
+    if skywriting:  # the error, located in the script; else the result as JSON
+        if outcome.error:
+            print(outcome.error.removeprefix("SkywritingError: ")
+                  .removeprefix("CompileError: "), file=sys.stderr)
+            return 1
+        print(to_json(outcome.value))
+        return 0
     if outcome.error:
         sys.stderr.write(outcome.traceback or outcome.error + "\n")
         return 1
     return 0
+
+
+def _pairs(items, option: str) -> dict:
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"swarm run: {option} takes KEY=VALUE, not {item!r}")
+        out[key] = value
+    return out
 
 
 def print_trace(hops: list[dict], out) -> None:
@@ -192,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
+    p.add_argument("--env", action="append", metavar="K=V",
+                   help="a Skywriting script's env entry (repeatable)")
+    p.add_argument("--package", action="append", metavar="KEY=PATH",
+                   help="a file a Skywriting script reads with package(KEY) (repeatable)")
     p.add_argument("--policy", choices=["migrate", "fetch", "auto"], default="migrate",
                    help="touching a remote Ref moves the program (migrate, the default), "
                         "brings the value over (fetch), or whichever moves fewer bytes (auto)")

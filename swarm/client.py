@@ -11,6 +11,7 @@ the program's sequence number, and the client prints them in that order.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import secrets
@@ -56,8 +57,13 @@ def program_sources(path: str) -> tuple[str, dict, dict]:
         digest = source_hash(text)
         sources[digest] = (name[:-3], full, text)
         modules[name[:-3]] = digest
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    if path.endswith(".sw"):  # a Skywriting script travels with what it includes
+        from swarm.skywriting import bundle
+
+        text = bundle(path)
+    else:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     entry = source_hash(text)
     sources[entry] = ("__main__", path, text)
     return entry, sources, modules
@@ -124,19 +130,29 @@ class Cluster:
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
                  argv: list[str] | None = None, hop_checkpoints: bool = False,
                  policy: str = "migrate", strict: bool = False,
-                 trace: bool = False) -> RunOutcome:
+                 trace: bool = False, env: dict | None = None,
+                 packages: dict | None = None) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes).
         `trace`: the outcome lists every hop (program, from, to, why, bytes, microseconds).
 
         Output comes in program order; the output of tasks it spawned is printed as it
-        arrives (each task's in its own order), until the program ends."""
+        arrives (each task's in its own order), until the program ends.
+
+        A Skywriting script (`.sw`) gets `env` (its `env` dict) and `packages` (key -> path
+        of a file, read on the node by `package(key)`); a syntax error in it (or in a file it
+        includes) raises SkywritingError here, before anything runs."""
         entry, sources, modules = program_sources(path)
+        argv = list(argv or [])
+        if path.endswith(".sw"):
+            launch = {"env": dict(env or {}),
+                      "packages": {k: os.path.abspath(v) for k, v in (packages or {}).items()}}
+            argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
         first = self.config.names[0]
         self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
-                                    "modules": modules, "argv": [path] + list(argv or []),
+                                    "modules": modules, "argv": [path] + argv,
                                     "hop_checkpoints": hop_checkpoints,
                                     "policy": policy, "strict": strict, "trace": trace})
         pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.

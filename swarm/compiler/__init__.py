@@ -50,7 +50,7 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     if cached is not None and cached.filename == filename:
         return cached
     try:
-        tree = ast.parse(source, filename)
+        tree = _parse(source, filename)
     except SyntaxError as e:
         raise CompileError(e.msg, filename, e.lineno or 0, e.offset or 0) from None
     facts = ModuleFacts(tree)
@@ -93,6 +93,18 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
                               code=code, resumers=resumers, points=points,
                               temp_names=temp_names, live_temps=live_temps)
     return register(compiled)
+
+
+def _parse(source: str, filename: str) -> ast.Module:
+    """Python source, or a Skywriting script (a `.sw` file) translated to a Python tree."""
+    if filename.endswith(".sw"):
+        from swarm.skywriting import SkywritingError, to_python
+
+        try:
+            return to_python(source, filename)
+        except SkywritingError as e:
+            raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
+    return ast.parse(source, filename)
 
 
 def _display(node, state) -> tuple[str, str]:

@@ -262,7 +262,7 @@ class Node(RefService, TaskService):
 
         def start():
             self.fetch_sources(missing, meta.get("from"))
-            if prog.task:
+            if meta.get("start"):  # a task's first hop: (function, args, kwargs, future)
                 return self._start_task(data)
             cont = decode.continuation(data)
             module = cont.frames[0].module
@@ -332,6 +332,8 @@ class Node(RefService, TaskService):
         self.ledger.write()  # before the result leaves: it must not be sent twice
         if not prog.task:  # a task's result goes to its future (futures.TASK_SOURCE)
             self.send_client(prog.client, "result", payload)
+        elif error is not None:  # failed outside TASK_SOURCE's own try: nobody will know
+            log.warning("task %s failed: %s", prog.id, error)
 
     def ship(self, prog: programs.Program, c: Capture) -> None:
         """Send a captured program to the node of its pending operation."""

@@ -32,7 +32,7 @@ class TaskService:
         carried: dict[str, str] = {}
         data = codec.dumps((fn, args, kwargs, future), carried)
         meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
-                              "task": future.id,
+                              "task": future.id, "start": True,
                               "seq": 0, "route": [], "from": self.name,
                               "needs": [*carried.values(), *prog.modules.values(), TASK_HASH]}
         if prog.trace:

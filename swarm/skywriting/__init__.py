@@ -1,0 +1,107 @@
+"""Skywriting, the scripting language of CIEL, compiled onto the migrate-on-access core.
+
+    syntax.py      lexer and recursive descent parser (errors carry file:line:col)
+    translate.py   syntax tree -> Python `ast` (scopes, by-value captures, located nodes)
+    runtime.py     builtins, operators, futures, executors, located errors
+    lib/*.sw       the standard library for `include` (mapreduce, stdinout, sync, grab)
+
+A script and every file it includes travel as one *bundle* (the program's source, hashed like
+any module's): `bundle(path)` builds it on the client, `to_python(source, filename)` compiles
+it on whichever node needs it. The language: docs/skywriting.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from swarm.skywriting.errors import SkywritingError
+from swarm.skywriting.syntax import Node, parse
+from swarm.skywriting.translate import translate
+
+LIBRARY = os.path.join(os.path.dirname(__file__), "lib")
+STANDARD = ("mapreduce", "stdinout", "sync", "grab")
+_MAGIC = "//sw-bundle 1\n"
+
+__all__ = ["SkywritingError", "bundle", "to_python"]
+
+
+def _include_path(name: str, including: str) -> str:
+    if name in STANDARD:
+        return os.path.join(LIBRARY, name + ".sw")
+    return os.path.normpath(os.path.join(os.path.dirname(including), name))
+
+
+def bundle(path: str) -> str:
+    """The script at `path` with every file it includes (transitively), as one source text."""
+    path = os.path.abspath(path)
+    files: dict[str, str] = {}
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in files:
+            continue
+        try:
+            with open(current, encoding="utf-8") as f:
+                files[current] = f.read()
+        except OSError as e:
+            raise SkywritingError(f"cannot read {current}: {e.strerror}") from None
+        for node in _includes(parse(files[current], current)):
+            todo.append(_include_path(node.a, current))
+    parts = [_MAGIC]
+    for name, text in files.items():
+        parts.append(f"//sw-file {len(text)} {name}\n{text}\n")
+    return "".join(parts)
+
+
+def _includes(body):
+    for node in body:
+        if isinstance(node, Node):
+            if node.kind == "include":
+                yield node
+            for field in (node.a, node.b, node.c):
+                if isinstance(field, list):
+                    yield from _includes(field)
+
+
+def _unbundle(source: str, filename: str) -> dict[str, str]:
+    if not source.startswith(_MAGIC):
+        return {filename: source}
+    files, at = {}, len(_MAGIC)
+    while at < len(source):
+        end = source.index("\n", at)
+        _, size, name = source[at:end].split(" ", 2)
+        start = end + 1
+        files[name] = source[start:start + int(size)]
+        at = start + int(size) + 1
+    return files
+
+
+def to_python(source: str, filename: str) -> ast.Module:
+    """A script (or bundle) -> the Python module the continuation compiler takes."""
+    files = _unbundle(source, filename)
+    main_name = next(iter(files))
+    parsed: dict[str, list[Node]] = {}
+
+    def parsed_file(name: str) -> list[Node]:
+        if name not in parsed:
+            parsed[name] = parse(files[name], name)
+        return parsed[name]
+
+    def includes(node: Node) -> list[Node]:
+        origin = node_origin.get(id(node), main_name)
+        name = _include_path(node.a, origin)
+        if name not in files:
+            if node.a in STANDARD:  # not bundled (a script compiled straight from its file)
+                with open(name, encoding="utf-8") as f:
+                    files[name] = f.read()
+            else:
+                raise SkywritingError(f"cannot include {node.a!r}: {name} was not found",
+                                      origin, node.line, node.col)
+        body = parsed_file(name)
+        for n in _includes(body):
+            node_origin[id(n)] = name
+        return body
+
+    node_origin: dict[int, str] = {}
+    return translate(parsed_file(main_name), main_name, includes)
