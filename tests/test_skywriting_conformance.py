@@ -1,8 +1,5 @@
 """The Skywriting conformance suite (tests/skywriting/cases, format in its README.md), run
-on one three-node cluster of real swarm-node processes, as `swarm run` would run each script.
-
-Cases listed in KNOWN_GAPS are expected to fail for the reason given (strict xfail: one that
-starts passing fails the suite until it is taken off the list)."""
+on one three-node cluster of real swarm-node processes, as `swarm run` would run each script."""
 
 import os
 import re
@@ -15,29 +12,6 @@ from swarm.skywriting.runtime import to_json
 
 CASES = os.path.join(os.path.dirname(__file__), "skywriting", "cases")
 NAMES = sorted(f[:-3] for f in os.listdir(CASES) if f.endswith(".sw"))
-
-LOCATION = ("runtime errors are not located yet: the line:col of the fail"
-            "ing expression is lost between the translated tree and the compiled code (reported as 1:1)")
-MAPREDUCE = ("lib/mapreduce.sw spawns map tasks and returns futures; the cases follow the "
-             "original library, where map calls f directly and returns values")
-KNOWN_GAPS: dict[str, str] = {
-    "700_err_unbound_name": LOCATION,
-    "701_err_unbound_in_function": LOCATION,
-    "702_err_missing_argument": LOCATION,
-    "703_err_index_out_of_range": LOCATION,
-    "704_err_deref_non_future": LOCATION,
-    "705_err_call_non_function": LOCATION,
-    "706_err_add_string_number": LOCATION,
-    "707_err_task_failure": LOCATION,
-    "708_err_index_negative_out_of_range": LOCATION,
-    "709_err_missing_argument_lambda": LOCATION,
-    "718_err_function_local_not_outside": LOCATION,
-    "719_err_capture_later_binding": LOCATION,
-    "720_err_unbound_in_lambda": LOCATION,
-    "600_lib_map": MAPREDUCE,
-    "602_lib_mapreduce": MAPREDUCE,
-    "609_lib_mapreduce_spawn": MAPREDUCE,
-}
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +44,7 @@ def run_case(cluster, name: str) -> tuple[str, str | None]:
     return out.stdout + to_json(out.value) + "\n", None
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
-    if n in KNOWN_GAPS else n for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_case(cluster, name):
     stdout, error = run_case(cluster, name)
     expected_err = _sidecar(name, ".err")

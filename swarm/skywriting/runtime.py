@@ -257,17 +257,17 @@ def _dict(d) -> dict:
 def add(a, b):
     if isinstance(a, bool) or isinstance(b, bool) or type(a) is not type(b) and not (
             isinstance(a, (int, float)) and isinstance(b, (int, float))):
-        raise SkywritingError(f"cannot add {_kind(a)} and {_kind(b)}")
+        raise SkywritingError(f"cannot apply + to {_kind(a)} and {_kind(b)}")
     try:
         return a + b
     except TypeError:
-        raise SkywritingError(f"cannot add {_kind(a)} and {_kind(b)}") from None
+        raise SkywritingError(f"cannot apply + to {_kind(a)} and {_kind(b)}") from None
 
 
 def sub(a, b):
     if isinstance(a, bool) or isinstance(b, bool) or not (
             isinstance(a, (int, float)) and isinstance(b, (int, float))):
-        raise SkywritingError(f"cannot subtract {_kind(b)} from {_kind(a)}")
+        raise SkywritingError(f"cannot apply - to {_kind(a)} and {_kind(b)}")
     return a - b
 
 

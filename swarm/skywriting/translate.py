@@ -162,7 +162,7 @@ class Translator:
     def at(self, py: ast.AST, node) -> ast.AST:
         line, col = (node.line, node.col) if isinstance(node, Node) else node
         for sub in ast.walk(py):
-            if not hasattr(sub, "lineno") or getattr(sub, "_sk_located", False):
+            if "lineno" not in sub._attributes or getattr(sub, "_sk_located", False):
                 continue
             sub.lineno, sub.col_offset = line, col - 1
             sub.end_lineno, sub.end_col_offset = line, col
