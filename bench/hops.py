@@ -15,15 +15,11 @@ warm-up, for payloads of 64 B, 1 KiB and 16 KiB.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
-from bench.baselines import SIZES, size_label, zmq_rtt
+from bench.baselines import SIZES, run_in, size_label, zmq_rtt
 
-ROOT = Path(__file__).resolve().parent.parent
 RAY_HINT = (
     "Ray is not importable in this interpreter. To measure it: "
     "python3 -m venv /tmp/rayvenv && /tmp/rayvenv/bin/pip install ray, then "
@@ -72,31 +68,10 @@ def swarm_hop(sizes=SIZES, rounds: int = 500) -> dict:
     return out
 
 
-def _ray_in(python: str) -> dict:
-    """Run the Ray baseline in another interpreter (one that has Ray) and read its JSON."""
-    try:
-        proc = subprocess.run(
-            [python, "-m", "bench.baselines.ray_pingpong", "--json"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"available": False, "why": f"{python}: {type(exc).__name__}: {exc}"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return {"available": False, "why": f"{python} exited {proc.returncode}: {' | '.join(tail)}"}
-    res = json.loads(lines[-1])
-    res["python"] = python
-    return res
-
-
 def ray_baseline(ray_python: str | None = None) -> dict:
     ray_python = ray_python or os.environ.get("SWARM_BENCH_RAY_PYTHON")
     if ray_python:
-        return _ray_in(ray_python)
+        return run_in(ray_python, "bench.baselines.ray_pingpong")
     if importlib.util.find_spec("ray") is None:
         return {"available": False, "why": RAY_HINT}
     from bench.baselines import ray_pingpong

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.baselines import ROOT, run_in
+
 FIB_SW = ROOT / "examples" / "skywriting" / "fib.sw"
 N = 15
 RUNS = 3
@@ -79,27 +78,11 @@ def swarm_fib(n: int = N, runs: int = RUNS, path: Path = FIB_SW) -> dict:
             "total_s": round(total, 4), "tasks_per_s": round(tasks / total, 1)}
 
 
-def _run_in(python: str, module: str) -> dict:
-    """Run a baseline module in another interpreter and read the JSON of its last line."""
-    try:
-        proc = subprocess.run([python, "-m", module, "--json", str(N)], cwd=ROOT,
-                              capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"available": False, "why": f"{python}: {type(exc).__name__}: {exc}"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return {"available": False, "why": f"{python} exited {proc.returncode}: {' | '.join(tail)}"}
-    res = json.loads(lines[-1])
-    res["python"] = python
-    return res
-
-
 def baseline(module: str, package: str, python: str | None, env: str, pip: str) -> dict:
     """A baseline in `python` (or $env), else here if `package` is importable."""
     python = python or os.environ.get(env)
     if python:
-        return _run_in(python, module)
+        return run_in(python, module, str(N), timeout=900)
     if importlib.util.find_spec(package) is None:
         return {"available": False,
                 "why": f"{package} is not importable in {sys.executable}; install it "

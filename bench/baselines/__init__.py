@@ -1,16 +1,39 @@
-"""Baselines for one migration hop: what a bare message round trip costs on this machine.
+"""Baselines: the same work done by bare ZeroMQ, Ray or Dask.
 
 - `zmq_rtt`: raw pyzmq DEALER -> ROUTER echo between two OS processes on loopback;
-- `ray_pingpong`: the same ping-pong between two Ray actors (benchmark-only; Ray is never a
-  runtime dependency of swarm).
+- `ray_pingpong`: the same ping-pong between two Ray actors;
+- `ray_fib`, `dask_fib`: fib(n) with a task per call (Ray remote tasks, Dask futures).
 
-Both return timings in microseconds; `summarize` is shared and uses only the standard library,
-so `ray_pingpong` runs in an interpreter that has Ray but not swarm's dependencies.
+Ray and Dask are benchmark-only, never runtime dependencies of swarm. This module uses only the
+standard library, so the baselines run in an interpreter that has Ray or Dask but not swarm's
+dependencies (`run_in`).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def run_in(python: str, module: str, *args: str, timeout: float = 120) -> dict:
+    """Run `python -m module --json args...` from the repo root and read the JSON of its last
+    line of output (or say why there is none)."""
+    try:
+        proc = subprocess.run([python, "-m", module, "--json", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"available": False, "why": f"{python}: {type(exc).__name__}: {exc}"}
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"available": False, "why": f"{python} exited {proc.returncode}: {' | '.join(tail)}"}
+    res = json.loads(lines[-1])
+    res["python"] = python
+    return res
 
 SIZES = (64, 1024, 16384)
 
@@ -42,3 +65,21 @@ def print_sizes(res: dict) -> None:
     for size, r in res["sizes"].items():
         print(f"  {size_label(int(size)):>7}: median {r['median_us']:8.1f} us   "
               f"p90 {r['p90_us']:8.1f} us")
+
+
+def fib_cli(measure, label: str, argv: list[str], default_n: int) -> dict:
+    """The command line of a fib baseline: `--json [n]` prints the measurement as JSON (for
+    run_in), else one line for a person."""
+    ns = [int(a) for a in argv if a.isdigit()]
+    if "--json" in argv:
+        res = measure(*ns)
+        print(json.dumps(res))
+        return res
+    n = ns[0] if ns else default_n
+    res = measure(n)
+    if res["available"]:
+        print(f"  {label} {res[label]}: fib({n}) = {res['value']} in {res['tasks']} tasks, "
+              f"{res['total_s']} s (median of {len(res['runs_s'])}), {res['tasks_per_s']} tasks/s")
+    else:
+        print(f"  {label}: not available: {res['why']}")
+    return res

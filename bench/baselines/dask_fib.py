@@ -18,13 +18,14 @@ in flight while parents wait, as with Ray's blocked workers.) The client times
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+
+from bench.baselines import fib_cli
 
 N = 15
 
@@ -81,18 +82,8 @@ def measure(n: int = N, runs: int = 3) -> dict:
 
 
 def main(n: int = N) -> dict:
-    res = measure(n)
-    if res["available"]:
-        print(f"  dask {res['dask']}: fib({n}) = {res['value']} in {res['tasks']} tasks, "
-              f"{res['total_s']} s (median of {len(res['runs_s'])}), {res['tasks_per_s']} tasks/s")
-    else:
-        print(f"  dask: not available: {res['why']}")
-    return res
+    return fib_cli(measure, "dask", [str(n)], N)
 
 
 if __name__ == "__main__":
-    ns = [int(a) for a in sys.argv[1:] if a.isdigit()]
-    if "--json" in sys.argv:
-        print(json.dumps(measure(*ns)))
-    else:
-        main(*ns)
+    fib_cli(measure, "dask", sys.argv[1:], N)

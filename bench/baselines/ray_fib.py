@@ -15,7 +15,6 @@ timed runs; reported: median total seconds and tasks/s = tasks / median seconds.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -24,6 +23,7 @@ import sys
 import tempfile
 import time
 
+from bench.baselines import fib_cli
 from bench.baselines.ray_pingpong import _ENV, _restore
 
 N = 15
@@ -88,18 +88,8 @@ def measure(n: int = N, runs: int = 3) -> dict:
 
 
 def main(n: int = N) -> dict:
-    res = measure(n)
-    if res["available"]:
-        print(f"  ray {res['ray']}: fib({n}) = {res['value']} in {res['tasks']} tasks, "
-              f"{res['total_s']} s (median of {len(res['runs_s'])}), {res['tasks_per_s']} tasks/s")
-    else:
-        print(f"  ray: not available: {res['why']}")
-    return res
+    return fib_cli(measure, "ray", [str(n)], N)
 
 
 if __name__ == "__main__":
-    ns = [int(a) for a in sys.argv[1:] if a.isdigit()]
-    if "--json" in sys.argv:
-        print(json.dumps(measure(*ns)))
-    else:
-        main(*ns)
+    fib_cli(measure, "ray", sys.argv[1:], N)

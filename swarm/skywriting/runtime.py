@@ -33,10 +33,6 @@ class _Unbound:
 UNBOUND = _Unbound()
 
 
-class Unbound(Exception):
-    pass
-
-
 def unbound(name: str):
     raise SkywritingError(f"unbound name '{name}'")
 

@@ -117,7 +117,7 @@ def _walk_statements(body: list[Node], includes):
         yield node
         if node.kind == "include":
             yield from _walk_statements(includes(node), includes)
-        elif node.kind in ("if",):
+        elif node.kind == "if":
             yield from _walk_statements(node.b, includes)
             yield from _walk_statements(node.c, includes)
         elif node.kind in ("while", "for"):
