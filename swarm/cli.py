@@ -10,6 +10,8 @@
                                      run a program on a cluster: FILE, D/cluster.toml, N
                                      temporary local nodes, else ./.swarm/cluster.toml if it
                                      exists, else 3 temporary local nodes
+    swarm sw [--cluster FILE | --dir D | --nodes N]
+                                     an interactive Skywriting console (cluster as for run)
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
@@ -116,6 +118,26 @@ def _run(args) -> int:
         sys.stderr.write(outcome.traceback or outcome.error + "\n")
         return 1
     return 0
+
+
+def _sw(args) -> int:
+    from swarm.client import local_cluster
+    from swarm.skywriting.console import Console, interact
+
+    path = None if args.nodes else _cluster_path(args)
+    if path is None:
+        cluster = local_cluster(args.nodes or 3)
+    elif (cluster := _connect(path)) is None:
+        return 1
+    try:
+        return interact(Console(cluster))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if path:
+            cluster.close()
+        else:
+            cluster.shutdown()
 
 
 def _pairs(items, option: str) -> dict:
@@ -231,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hop-checkpoints", action="store_true",
                    help="every checkpoint() moves the program to the next node (testing)")
     p.set_defaults(func=_run)
+    p = sub.add_parser("sw", help="an interactive Skywriting console on a cluster")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--nodes", type=int, help="local nodes to start for the session "
+                                                 "(default 3, unless ./.swarm holds a cluster)")
+    where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
+    where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
+    p.set_defaults(func=_sw)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
     p.set_defaults(func=_status)

@@ -43,8 +43,9 @@ class ClusterTimeout(Exception):
     pass
 
 
-def program_sources(path: str) -> tuple[str, dict, dict]:
-    """The script and the modules beside it: (entry hash, sources by hash, modules by name)."""
+def program_sources(path: str, text: str | None = None) -> tuple[str, dict, dict]:
+    """The script and the modules beside it: (entry hash, sources by hash, modules by name).
+    `text`: the script's source, if it is not (or not yet) the file at `path`."""
     path = os.path.abspath(path)
     sources, modules = {}, {}
     directory = os.path.dirname(path)
@@ -53,15 +54,15 @@ def program_sources(path: str) -> tuple[str, dict, dict]:
         if not name.endswith(".py") or full == path or not os.path.isfile(full):
             continue
         with open(full, encoding="utf-8") as f:
-            text = f.read()
-        digest = source_hash(text)
-        sources[digest] = (name[:-3], full, text)
+            module_text = f.read()
+        digest = source_hash(module_text)
+        sources[digest] = (name[:-3], full, module_text)
         modules[name[:-3]] = digest
     if path.endswith(".sw"):  # a Skywriting script travels with what it includes
         from swarm.skywriting import bundle
 
-        text = bundle(path)
-    else:
+        text = bundle(path, text)
+    elif text is None:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     entry = source_hash(text)
@@ -131,7 +132,8 @@ class Cluster:
                  argv: list[str] | None = None, hop_checkpoints: bool = False,
                  policy: str = "migrate", strict: bool = False,
                  trace: bool = False, env: dict | None = None,
-                 packages: dict | None = None) -> RunOutcome:
+                 packages: dict | None = None, source: str | None = None,
+                 session: list | None = None) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes).
@@ -142,12 +144,17 @@ class Cluster:
 
         A Skywriting script (`.sw`) gets `env` (its `env` dict) and `packages` (key -> path
         of a file, read on the node by `package(key)`); a syntax error in it (or in a file it
-        includes) raises SkywritingError here, before anything runs."""
-        entry, sources, modules = program_sources(path)
+        includes) raises SkywritingError here, before anything runs.
+
+        `source`: the script's text (`path` then only names it); `session`: where a console
+        session's variables are (console.py)."""
+        entry, sources, modules = program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
             launch = {"env": dict(env or {}),
                       "packages": {k: os.path.abspath(v) for k, v in (packages or {}).items()}}
+            if session:
+                launch["session"] = session
             argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
         first = self.config.names[0]

@@ -56,7 +56,7 @@ class Future(Handle):
 def spawn(fn, *args, **kwargs) -> Future:
     """Run fn(*args, **kwargs) as a task of its own; return its Future at once. The task is
     placed on the node holding most of the Refs (and Futures) among its arguments; without
-    any, on the nodes in turn."""
+    any, on the least loaded node."""
     return runtime.node().spawn_task(fn, args, kwargs)
 
 

@@ -95,7 +95,7 @@ class _Reductions:
             compiled = _compiled_of(obj)
             if compiled is None or getattr(self, "shallow", False):
                 return (_import_module, (obj.__name__,))
-            self.modules_seen[obj.__name__] = compiled.source_hash
+            self.modules_seen[compiled.source_hash] = obj.__name__
             state = {k: v for k, v in obj.__dict__.items() if k not in _MODULE_RUNTIME_KEYS}
             return (_new_module, (obj.__name__, compiled.source_hash), state, None, None,
                     _fill_module)
@@ -313,8 +313,8 @@ def encode(cont: Continuation, parked: list | None = None,
            modules: dict[str, str] | None = None) -> bytes:
     """Pickle a continuation. Raises NotMigratable naming what cannot travel. Generators it
     pickled are appended to `parked`: once the bytes are safely elsewhere, pass them to
-    generators.abandon(). `modules` is filled with the compiled modules it carries (name ->
-    source hash), as in the header."""
+    generators.abandon(). `modules` is filled with the compiled modules it carries (source
+    hash -> name: two programs' `__main__` can travel together, as in console sessions)."""
     modules = {} if modules is None else modules
     payload = (cont.frames, cont.op)
     engine = "pickle"
@@ -337,7 +337,7 @@ def encode(cont: Continuation, parked: list | None = None,
 
 def dumps(value, modules: dict[str, str] | None = None) -> bytes:
     """A Ref's value (or a task) to bytes, with the same reductions as continuations (dill
-    fallback). `modules` is filled with the compiled modules it carries."""
+    fallback). `modules` is filled with the compiled modules it carries (hash -> name)."""
     modules = {} if modules is None else modules
     try:
         return _dump(_Pickler, value, {}, modules)

@@ -84,5 +84,9 @@ class Kernel:
                 if g.dead:
                     self.context.pop(g, None)
 
+    def runnable(self) -> int:
+        """How many programs are here and not parked (running, ready or just spawned)."""
+        return max(0, len(self.context) - len(self.parked))
+
     def current_context(self):
         return self.context.get(getcurrent())

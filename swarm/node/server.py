@@ -18,6 +18,7 @@ import os
 import pickle
 import secrets
 import sys
+import threading
 import time
 from collections import defaultdict
 
@@ -76,7 +77,9 @@ class Node(RefService, TaskService):
         self.ledger = HopLedger(self.store)
         self.modules = ProgramModules(self)
         self.data = RefData(self.store)
-        self.turn = itertools.count(config.names.index(name) + 1)  # task placement in turn
+        self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
+        self.threads: list = []  # (thread, key, box) of run_in_thread, while they run
+        self.peer_load: dict[str, tuple] = {}  # peer -> (runnable programs, when we heard)
         self.sources[TASK_HASH] = ("__swarm_task__", "<swarm task>", TASK_SOURCE)
         registry.source_provider = self.source_of
         runtime.set_node(self)
@@ -100,9 +103,11 @@ class Node(RefService, TaskService):
         ledger = self.ledger
         while self.running:
             timeout = 0 if self.kernel.ready else 1 if ledger.pending_since or ledger.owed \
-                else 100
+                else 2 if self.threads else 100
             if poller.poll(timeout):
                 self.receive_all()
+            if self.threads:
+                self.wake_finished_threads()
             self.kernel.run_ready()
             now = time.monotonic()
             if ledger.due(now):  # after the hops of the round were sent
@@ -228,6 +233,7 @@ class Node(RefService, TaskService):
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
         self.ledger.acked.extend(extra.get("acks", ()))
+        self.peer_load[env.sender] = (extra.get("load", 0), time.monotonic())
         hop_id = meta["hop_id"]
         # acknowledged once written (ledger.py): with a hop to the sender, or on its own
         self.ledger.received(env.sender, hop_id)
@@ -303,6 +309,41 @@ class Node(RefService, TaskService):
             self.sources.update(new)
 
     # ---- what programs need -----------------------------------------------------------------
+    def run_in_thread(self, fn, *args, **kwargs):
+        """From a program: run fn(*args, **kwargs) in a thread of its own and park until it returns
+        (its value) or raises (the same exception), while the node serves everything else.
+        For blocking work that runs no program code - a subprocess, a file read - since the
+        program's modules are swapped in and out of sys.modules as greenlets switch."""
+        key = ("thread", next(self.ids))
+        box: dict = {}
+
+        def work() -> None:
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as e:  # handed to the program, which raises it
+                box["error"] = e
+
+        thread = threading.Thread(target=work, name=f"swarm-{key[1]}", daemon=True)
+        self.threads.append((thread, key, box))
+        thread.start()
+        self.kernel.wait(key)
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def load(self) -> int:
+        """Programs running or ready here, and those waiting for a thread's work."""
+        return self.kernel.runnable() + len(self.threads)
+
+    def wake_finished_threads(self) -> None:
+        running = []
+        for thread, key, box in self.threads:
+            if thread.is_alive():
+                running.append((thread, key, box))
+            else:
+                self.kernel.wake(key)
+        self.threads = running
+
     def source_of(self, name: str, digest: str) -> tuple[str, str]:
         if digest not in self.sources:
             raise LookupError(f"source of module {name} ({digest[:12]}) is not on {self.name}")
@@ -354,10 +395,10 @@ class Node(RefService, TaskService):
             raise programs.FetchInstead()
         abandon(parked)
         meta = prog.meta() | {"hop_id": prog.next_id(), "from": self.name,
-                              "needs": [*carried.values(), *prog.modules.values()]}
+                              "needs": [*carried, *prog.modules.values()]}
         if prog.trace:
             meta["why"] = (c.leaf.why, self.name, len(data), prog.captured_at)
-        self.send_hop(dest, meta, data, finished=prog.hop_id, again=prog.again)
+        self.send_hop(dest, meta, data, finished=prog.hop_id, again=prog.again, leaving=True)
         self.stats["hops_out"] += 1
 
     def _fetch_is_smaller(self, op, continuation_bytes: int) -> bool:
@@ -378,11 +419,13 @@ class Node(RefService, TaskService):
         return reply.get("value") is not None and reply["value"] < continuation_bytes
 
     def send_hop(self, dest: str, meta: dict, data: bytes, finished: str | None = None,
-                 again: bool = False) -> None:
+                 again: bool = False, leaving: bool = False) -> None:
         """Send a hop, with the acks `dest` is owed; it is written to the outbox by the
         ledger's next write (ledger.py says why sending first loses nothing). `finished`: the
         hop whose program this continues; `again`: it may have been sent before (see
-        HopLedger.seen). A hop to this node (a task placed here) is taken at once."""
+        HopLedger.seen); `leaving`: the program sending it is the one leaving (not counted
+        in the load the hop reports). A hop to this node (a task placed here) is taken at
+        once."""
         if finished:
             self.ledger.finished.append(finished)
         meta_bytes = pickle.dumps(meta, protocol=5)
@@ -391,6 +434,9 @@ class Node(RefService, TaskService):
                 self.take(meta, meta_bytes, data, again)
             return
         extra = {"again": True} if again else {}
+        load = self.load() - leaving
+        if load > 0:  # for the receiver's least_loaded()
+            extra["load"] = load
         acks = self.ledger.acks_for(dest)
         if acks:
             extra["acks"] = acks

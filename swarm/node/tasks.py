@@ -20,6 +20,7 @@ from swarm.refs import Ref
 from swarm.wire import decode
 
 TASK_HASH = registry.source_hash(TASK_SOURCE)
+LOAD_SECONDS = 1.0  # how long a peer's load, as its last hop said, is believed
 
 
 class TaskService:
@@ -34,7 +35,7 @@ class TaskService:
         meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
                               "task": future.id, "start": True,
                               "seq": 0, "route": [], "from": self.name,
-                              "needs": [*carried.values(), *prog.modules.values(), TASK_HASH]}
+                              "needs": [*carried, *prog.modules.values(), TASK_HASH]}
         if prog.trace:
             meta["why"] = (f"spawn {getattr(fn, '__qualname__', fn)}", self.name, len(data),
                            time.time())
@@ -43,23 +44,33 @@ class TaskService:
         return future
 
     def place(self, args: tuple, kwargs: dict) -> str:
-        """The node holding most of the Refs and Futures among the arguments (this node
-        wins a tie it is in); without any, the nodes in turn."""
+        """The node holding most of the Refs and Futures among the arguments (looked for
+        inside lists, tuples, sets and dicts, two levels deep; this node wins a tie it is
+        in); without any, the least loaded node."""
         votes: dict[str, int] = defaultdict(int)
-        for value in (*args, *kwargs.values()):
-            inner = value.values() if isinstance(value, dict) else \
-                value if isinstance(value, (list, tuple, set, frozenset)) else ()
-            for item in (value, *inner):
-                if isinstance(item, Ref):
-                    votes[self.locate(item)] += 1
-                elif isinstance(item, Future):
-                    votes[item.home] += 1
+        for item in _handles((*args, *kwargs.values()), depth=3):
+            votes[self.locate(item) if isinstance(item, Ref) else item.home] += 1
         if votes:
             best = max(votes.values())
             if votes.get(self.name) == best:
                 return self.name
             return next(n for n in self.config.names if votes.get(n) == best)
-        return self.config.names[next(self.turn) % len(self.config.names)]
+        return self.least_loaded()
+
+    def least_loaded(self) -> str:
+        """The node with the fewest runnable programs, as far as this node knows: its own
+        count; for a peer, the count its last hop carried plus the tasks sent there since,
+        forgotten after LOAD_SECONDS without news (ties go to the nodes in turn)."""
+        names, now = self.config.names, time.monotonic()
+        start = next(self.turn)
+        loads = {n: self.peer_load.get(n, (0, 0.0)) for n in names}
+        loads = {n: load if now - at < LOAD_SECONDS else 0 for n, (load, at) in loads.items()}
+        loads[self.name] = self.load()
+        order = [names[(start + i) % len(names)] for i in range(len(names))]
+        best = min(order, key=loads.__getitem__)
+        if best != self.name:
+            self.peer_load[best] = (loads[best] + 1, now)
+        return best
 
     def _start_task(self, data: bytes):
         fn, args, kwargs, future = decode.task(data)
@@ -89,3 +100,13 @@ class TaskService:
         if outcome[0] == "error":
             raise TaskFailed(outcome[1], outcome[2])
         return outcome[1]
+
+
+def _handles(values, depth: int):
+    """The Refs and Futures among values, and inside their containers down to `depth`."""
+    for value in values:
+        if isinstance(value, (Ref, Future)):
+            yield value
+        elif depth > 1 and isinstance(value, (list, tuple, set, frozenset, dict)):
+            yield from _handles(value.values() if isinstance(value, dict) else value,
+                                depth - 1)

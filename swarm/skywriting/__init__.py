@@ -13,6 +13,7 @@ it on whichever node needs it. The language: docs/skywriting.md.
 from __future__ import annotations
 
 import ast
+import json
 import os
 
 from swarm.skywriting.errors import SkywritingError
@@ -22,6 +23,7 @@ from swarm.skywriting.translate import translate
 LIBRARY = os.path.join(os.path.dirname(__file__), "lib")
 STANDARD = ("mapreduce", "stdinout", "sync", "grab")
 _MAGIC = "//sw-bundle 1\n"
+SESSION = "//sw-session "  # the last line of a console entry: the session's variable names
 
 __all__ = ["SkywritingError", "bundle", "to_python"]
 
@@ -32,25 +34,27 @@ def _include_path(name: str, including: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(including), name))
 
 
-def bundle(path: str) -> str:
-    """The script at `path` with every file it includes (transitively), as one source text."""
-    path = os.path.abspath(path)
+def bundle(path: str, text: str | None = None) -> str:
+    """The script at `path` (or `text`, named `path`: a console entry) with every file it
+    includes (transitively), as one source text."""
     files: dict[str, str] = {}
-    todo = [path]
+    todo: list[tuple[str, str | None]] = [(os.path.abspath(path), text)]
     while todo:
-        current = todo.pop()
+        current, known = todo.pop()
         if current in files:
             continue
-        try:
-            with open(current, encoding="utf-8") as f:
-                files[current] = f.read()
-        except OSError as e:
-            raise SkywritingError(f"cannot read {current}: {e.strerror}") from None
-        for node in _includes(parse(files[current], current)):
-            todo.append(_include_path(node.a, current))
+        if known is None:
+            try:
+                with open(current, encoding="utf-8") as f:
+                    known = f.read()
+            except OSError as e:
+                raise SkywritingError(f"cannot read {current}: {e.strerror}") from None
+        files[current] = known
+        for node in _includes(parse(known, current)):
+            todo.append((_include_path(node.a, current), None))
     parts = [_MAGIC]
-    for name, text in files.items():
-        parts.append(f"//sw-file {len(text)} {name}\n{text}\n")
+    for name, body in files.items():
+        parts.append(f"//sw-file {len(body)} {name}\n{body}\n")
     return "".join(parts)
 
 
@@ -104,4 +108,6 @@ def to_python(source: str, filename: str) -> ast.Module:
         return body
 
     node_origin: dict[int, str] = {}
-    return translate(parsed_file(main_name), main_name, includes)
+    last = files[main_name].rstrip("\n").rpartition("\n")[2]
+    session = json.loads(last[len(SESSION):]) if last.startswith(SESSION) else None
+    return translate(parsed_file(main_name), main_name, includes, session)

@@ -138,6 +138,25 @@ def _launch() -> dict:
         return {}
 
 
+# ---- the console's session (console.py; translate.Translator.session_start) ---------------
+def session_ref() -> Ref:
+    """The Ref holding the console session's variables (launch JSON "session": [id, node]),
+    or a new empty one here for the session's first entry."""
+    where = _launch().get("session")
+    return Ref._handle(*where) if where else Ref({})
+
+
+def session_vars(variables: dict) -> dict:
+    return {name: value for name, value in variables.items() if value is not UNBOUND}
+
+
+def session_result(session: Ref, value, variables: dict) -> dict:
+    """What a console entry returns: where its session is, the names of its variables, and
+    its value as JSON text."""
+    return {"session": [session.id, session.hint], "names": sorted(variables),
+            "value": None if value is None else to_json(value)}
+
+
 def spawn_(task, fn=None, args=None, *extra) -> Future:
     if not isinstance(fn, FunctionType):
         raise SkywritingError(f"spawn() of {_kind(fn)}, not a function")
@@ -190,14 +209,22 @@ def run_executor(executor: str, args: dict, inputs: list):
 
 def _stdinout(args: dict, inputs: list):
     """Run command_line with the inputs on standard input (a Ref's bytes as they are, any
-    other value as JSON text); output 0 is standard output, parsed as JSON (else text)."""
+    other value as JSON text); output 0 is standard output, parsed as JSON (else text). The
+    command runs in a thread of the node (run_in_thread): the node goes on serving, and the
+    task waits parked."""
     import subprocess
+
+    from swarm import runtime
 
     command = [text(c) for c in args.get("command_line", [])]
     if not command:
         raise SkywritingError("stdinout: command_line is empty")
     data = b"".join(v if isinstance(v, bytes) else text(v).encode() for v in inputs)
-    proc = subprocess.run(command, input=data, capture_output=True)
+    try:
+        proc = runtime.node().run_in_thread(subprocess.run, command, input=data,
+                                            capture_output=True)
+    except OSError as e:
+        raise SkywritingError(f"stdinout: cannot run {command[0]}: {e.strerror}") from None
     if proc.returncode != 0:
         raise SkywritingError(f"stdinout: {' '.join(command)} exited with {proc.returncode}: "
                               f"{proc.stderr.decode(errors='replace').strip()}")

@@ -152,9 +152,10 @@ def _names_used(body, includes) -> set[str]:
 
 
 class Translator:
-    def __init__(self, filename: str, includes) -> None:
+    def __init__(self, filename: str, includes, session: list[str] | None = None) -> None:
         self.filename = filename
         self.includes = includes  # include Node -> its statements (parsed)
+        self.session = session  # the console's variables (console.py), else None
         self.ids = itertools.count(1)
         self.hoisted: list[ast.stmt] = []  # function expressions of the current statement
 
@@ -180,6 +181,11 @@ class Translator:
     # ---- functions ---------------------------------------------------------------------------
     def main(self, body: list[Node]) -> ast.Module:
         scope = Scope(None, [], body, self.includes)
+        if self.session is not None:  # a console entry: its top level goes on the session's
+            scope.assigned |= set(self.session)
+            last = body[-1] if body else None
+            if last is not None and last.kind == "expr" and not _is_print(last.a):
+                body = body[:-1] + [Node("return", last.line, last.col, last.a)]
         fn = self.function("_sk_main", [], body, scope, Node("script", 1, 1))
         module = ast.parse(PRELUDE, self.filename)
         for node in ast.walk(module):
@@ -196,11 +202,13 @@ class Translator:
                               n not in scope.assigned and scope.function_outside(n)))
         local = sorted(scope.assigned - set(scope.params) - set(captured))
         stmts: list[ast.stmt] = []
-        if local:
+        if self.session is not None and scope.parent is None:
+            stmts += self.session_start(local, node)
+        elif local:
             targets = [ast.Name(var(n), ast.Store()) for n in local]
             stmts.append(self.at(ast.Assign(targets, ast.Name("_sk_U", ast.Load())), node))
         stmts += self.block(body, scope)
-        stmts.append(self.at(ast.Return(ast.Constant(None)), node))
+        stmts += self.return_(ast.Constant(None), scope, node)
         args = ast.arguments(
             posonlyargs=[], args=[ast.arg(var(p)) for p in params],
             vararg=ast.arg("_sk_extra"),
@@ -214,6 +222,33 @@ class Translator:
                node: Node) -> ast.FunctionDef:
         scope = Scope(parent, params, body, self.includes)
         return self.function(pyname, params, body, scope, node)
+
+    # ---- the console's session (console.py) -------------------------------------------------
+    def session_start(self, names: list[str], node: Node) -> list[ast.stmt]:
+        """_sk_R = _sk.session_ref(); _sk_S = _sk_R.get(); v_x = _sk_S.get("x", _sk_U) ...
+        (the get() in compiled code: reading the session may migrate to it)"""
+        stmts = [ast.Assign([ast.Name("_sk_R", ast.Store())], self.rt("session_ref", [], node)),
+                 ast.Assign([ast.Name("_sk_S", ast.Store())], _method("_sk_R", "get", []))]
+        for n in names:
+            stmts.append(ast.Assign([ast.Name(var(n), ast.Store())], _method(
+                "_sk_S", "get", [ast.Constant(n), ast.Name("_sk_U", ast.Load())])))
+        stmts.append(ast.Assign([ast.Name("_sk_S", ast.Store())], ast.Constant(None)))
+        return [self.at(s, node) for s in stmts]
+
+    def return_(self, value: ast.expr, scope: Scope, node: Node) -> list[ast.stmt]:
+        """`return value`; at a console entry's top level, saving its variables first."""
+        if self.session is None or scope.parent is not None:
+            return [self.at(ast.Return(value), node)]
+        names = sorted(scope.assigned)
+        variables = ast.Dict([ast.Constant(n) for n in names],
+                             [ast.Name(var(n), ast.Load()) for n in names])
+        stmts = [ast.Assign([ast.Name("_sk_V", ast.Store())], value),
+                 ast.Assign([ast.Name("_sk_S", ast.Store())],
+                            self.rt("session_vars", [variables], node)),
+                 ast.Expr(_method("_sk_R", "set", [ast.Name("_sk_S", ast.Load())])),
+                 ast.Return(self.rt("session_result", [ast.Name(n, ast.Load()) for n in
+                                                       ("_sk_R", "_sk_V", "_sk_S")], node))]
+        return [self.at(s, node) for s in stmts]
 
     # ---- statements --------------------------------------------------------------------------
     def block(self, body: list[Node], scope: Scope) -> list[ast.stmt]:
@@ -268,7 +303,8 @@ class Translator:
                             self.rt("iterate", [self.expr(node.b, scope)], node),
                             self.block(node.c, scope), [])]
         if k == "return":
-            return [ast.Return(self.expr(node.a, scope) if node.a else ast.Constant(None))]
+            return self.return_(self.expr(node.a, scope) if node.a else ast.Constant(None),
+                                scope, node)
         if k == "break":
             return [ast.Break()]
         if k == "continue":
@@ -348,6 +384,17 @@ class Translator:
         return call
 
 
-def translate(body: list[Node], filename: str, includes) -> ast.Module:
-    module = Translator(filename, includes).main(body)
+def _method(obj: str, name: str, args: list[ast.expr]) -> ast.Call:
+    return ast.Call(ast.Attribute(ast.Name(obj, ast.Load()), name, ast.Load()), args, [])
+
+
+def _is_print(expr: Node) -> bool:
+    return expr.kind == "call" and expr.a.kind == "name" and expr.a.a == "print"
+
+
+def translate(body: list[Node], filename: str, includes,
+              session: list[str] | None = None) -> ast.Module:
+    """The module of a script; `session`: it is a console entry (console.py), and these
+    are the names of the variables the session has so far."""
+    module = Translator(filename, includes, session).main(body)
     return ast.fix_missing_locations(module)
