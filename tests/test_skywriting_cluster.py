@@ -49,7 +49,7 @@ def test_a_task_whose_input_future_lives_on_n2_runs_on_n2(cluster, tmp_path):
     assert len(spawns) == 12
     inputs, dependents = spawns[0::2], spawns[1::2]
     assert {hop["to"] for hop in inputs} - {"n1"}, "every input stayed on n1: nothing proved"
-    for a, b in zip(inputs, dependents):
+    for a, b in zip(inputs, dependents, strict=True):
         assert b["to"] == a["to"], (a, b)
         # it started where its input was, so waiting for it took no hop
         assert [h["why"] for h in hops[b["program"]]] == [b["why"]]

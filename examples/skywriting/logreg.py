@@ -40,13 +40,13 @@ def update(w: list, *gradients) -> list:
     """One step down the mean gradient of all partitions (summed in partition order)."""
     total, count = [0.0, 0.0, 0.0], 0
     for g, n in gradients:
-        total = [t + gi for t, gi in zip(total, g)]
+        total = [t + gi for t, gi in zip(total, g, strict=True)]
         count += n
-    return [wi - RATE * t / count for wi, t in zip(w, total)]
+    return [wi - RATE * t / count for wi, t in zip(w, total, strict=True)]
 
 
 def converged(w_old: list, w_new: list) -> bool:
-    return max(abs(a - b) for a, b in zip(w_old, w_new)) < TOLERANCE
+    return max(abs(a - b) for a, b in zip(w_old, w_new, strict=True)) < TOLERANCE
 
 
 def reference(parts: int, size: int) -> tuple[list, int]:

@@ -166,16 +166,31 @@ def spawn_(task, fn=None, args=None, *extra) -> Future:
 
 
 def spawn_exec_(runner, executor=None, args=None, n=1, *extra) -> list:
-    """spawn_exec(executor, args, n): a task running the executor; a list of n futures (one
-    output: n must be 1)."""
+    """spawn_exec(executor, args, n): a task running the executor; a list of n futures. The
+    python executor's function returns a list of n values when n > 1 (output i is item i:
+    a small task beside the executor's result picks it out); stdinout has one output."""
     if executor not in EXECUTORS:
         raise SkywritingError(f"unknown executor {text(executor)!r} (have: "
                               f"{', '.join(sorted(EXECUTORS))})")
     if not isinstance(args, dict):
         raise SkywritingError("executor arguments must be a dict")
-    if n != 1:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise SkywritingError(f"spawn_exec: n must be a positive number, not {text(n)}")
+    if n != 1 and executor != "python":
         raise SkywritingError(f"the {executor} executor has one output; n must be 1, not {n}")
-    return [spawn(runner, executor, args)]
+    result = spawn(runner, executor, args)
+    if n == 1:
+        return [result]
+    return [spawn(output, result, i, n) for i in range(n)]
+
+
+def output(result: Future, i: int, n: int):
+    """Output i of an executor with n outputs (placed beside `result`, so waiting is local)."""
+    values = result.get()
+    if not isinstance(values, (list, tuple)) or len(values) != n:
+        raise SkywritingError(f"the python executor's function must return a list of {n} "
+                              f"outputs, not {text(values)}")
+    return values[i]
 
 
 exec_ = spawn_exec_
