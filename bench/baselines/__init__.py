@@ -2,9 +2,11 @@
 
 - `zmq_rtt`: raw pyzmq DEALER -> ROUTER echo between two OS processes on loopback;
 - `ray_pingpong`: the same ping-pong between two Ray actors;
-- `ray_fib`, `dask_fib`: fib(n) with a task per call (Ray remote tasks, Dask futures).
+- `ray_fib`, `dask_fib`: fib(n) with a task per call (Ray remote tasks, Dask futures);
+- `metis`: the partition METIS finds for an access graph (pymetis), to compare the placer's
+  cut against.
 
-Ray and Dask are benchmark-only, never runtime dependencies of swarm. This module uses only the
+Ray, Dask and pymetis are benchmark-only, never runtime dependencies of swarm. This module uses only the
 standard library, so the baselines run in an interpreter that has Ray or Dask but not swarm's
 dependencies (`run_in`).
 """
