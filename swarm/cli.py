@@ -12,6 +12,9 @@
                                      exists, else 3 temporary local nodes
     swarm sw [--cluster FILE | --dir D | --nodes N]
                                      an interactive Skywriting console (cluster as for run)
+    swarm place [--dry-run] [--plot FILE.png] [--cluster FILE | --dir D]
+                                     run the placer: arrange the Refs by their access graph
+                                     so programs hop less; prints the moves and the hops saved
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
@@ -140,6 +143,32 @@ def _sw(args) -> int:
             cluster.shutdown()
 
 
+def _place(args) -> int:
+    from cluster.apply import place
+    from cluster.placer import describe
+    from swarm.client import ClusterTimeout
+
+    path = _cluster_path(args)
+    if path is None or (cluster := _connect(path)) is None:
+        if path is None:
+            print("swarm place: no running cluster (give --cluster FILE or --dir D)",
+                  file=sys.stderr)
+        return 1
+    try:
+        plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot)
+    except ClusterTimeout as e:
+        print(f"swarm place: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    print(describe(plan))
+    if args.dry_run:
+        print("(dry run: nothing moved)")
+    if args.plot:
+        print(f"plot: {args.plot}")
+    return 0
+
+
 def _pairs(items, option: str) -> dict:
     out = {}
     for item in items or ():
@@ -260,6 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
     p.set_defaults(func=_sw)
+    p = sub.add_parser("place", help="arrange the Refs so programs hop less")
+    _where(p)
+    p.add_argument("--dry-run", action="store_true", help="print the plan, move nothing")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw the access graph coloured by node, before and after")
+    p.add_argument("--balance", type=float, default=1.1,
+                   help="most bytes a node may hold, over the mean (default 1.1)")
+    p.set_defaults(func=_place)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
     p.set_defaults(func=_status)

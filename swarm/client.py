@@ -133,7 +133,7 @@ class Cluster:
                  policy: str = "migrate", strict: bool = False,
                  trace: bool = False, env: dict | None = None,
                  packages: dict | None = None, source: str | None = None,
-                 session: list | None = None) -> RunOutcome:
+                 session: list | None = None, record_access: bool = True) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes).
@@ -147,7 +147,8 @@ class Cluster:
         includes) raises SkywritingError here, before anything runs.
 
         `source`: the script's text (`path` then only names it); `session`: where a console
-        session's variables are (console.py)."""
+        session's variables are (console.py); `record_access=False`: its Ref accesses are
+        not counted for the placer (the placer's own moves)."""
         entry, sources, modules = program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
@@ -161,7 +162,8 @@ class Cluster:
         self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
                                     "modules": modules, "argv": [path] + argv,
                                     "hop_checkpoints": hop_checkpoints,
-                                    "policy": policy, "strict": strict, "trace": trace})
+                                    "policy": policy, "strict": strict, "trace": trace,
+                                    "record_access": record_access})
         pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.
         next_seq: dict[str, int] = {program: 0}  # program or task -> next chunk to print
         printed: list[str] = []
@@ -208,6 +210,22 @@ class Cluster:
             if msg and msg[0] == "status":
                 rows[msg[2]["node"]] = msg[2]
         return [rows[n] for n in self.config.names if n in rows]
+
+    def stats(self) -> list[dict]:
+        """Every node's report for the placer (swarm/node/access.py); raises ClusterTimeout
+        if a node does not answer."""
+        for name in self.config.names:
+            self.send(name, "stats?", {})
+        rows: dict[str, dict] = {}
+        deadline = time.monotonic() + 10
+        while len(rows) < len(self.config.names):
+            if time.monotonic() > deadline:
+                missing = sorted(set(self.config.names) - set(rows))
+                raise ClusterTimeout(f"nodes {missing} sent no statistics")
+            msg = self.receive(0.2)
+            if msg and msg[0] == "stats":
+                rows[msg[2]["node"]] = msg[2]
+        return [rows[n] for n in self.config.names]
 
     def stop(self) -> None:
         for name in self.config.names:

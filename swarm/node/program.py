@@ -41,6 +41,9 @@ class Program:
     made: int = 0  # ids made by next_id() since it arrived
     again: bool = False  # may be running its hop a second time (after a restart or a
     # resend): the hops it sends say so, and their receivers look for them among those taken
+    record_access: bool = True  # count its Ref accesses for the placer (access.py)
+    last_ref: str | None = None  # the Ref it touched last (access.py)
+    hop_bytes: int = 0  # the size of the continuation it arrived in
     out: io.StringIO = field(default_factory=io.StringIO)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
 
@@ -81,14 +84,17 @@ class Program:
         return {"program": self.id, "client": self.client, "modules": self.modules,
                 "argv": self.argv, "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
                 "route": self.route, "policy": self.policy, "strict": self.strict,
-                "task": self.task, "trace": self.trace}
+                "task": self.task, "trace": self.trace, "last_ref": self.last_ref,
+                "record_access": self.record_access}
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None, again: bool = False) -> Program:
         return cls(meta["program"], meta["client"], meta["modules"], meta["argv"],
                    meta["hop_checkpoints"], meta.get("policy", "migrate"),
                    meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id,
-                   meta.get("task"), meta.get("trace", False), again=again)
+                   meta.get("task"), meta.get("trace", False), again=again,
+                   record_access=meta.get("record_access", True),
+                   last_ref=meta.get("last_ref"))
 
 
 class ProgramOutput(io.TextIOBase):

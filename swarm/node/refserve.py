@@ -24,6 +24,7 @@ class RefService:
     def create_ref(self, value) -> str:
         ref_id = f"{self.name}.{self.boot}.{next(self.ids)}"
         self.data.write(ref_id, value)
+        self.access.record(self.kernel.current_context(), ref_id)
         return ref_id
 
     def locate(self, ref) -> str:
@@ -52,6 +53,7 @@ class RefService:
     def remote_action(self, ref, action: str, arg):
         """Do a Ref operation on the Ref's node without moving: the program's greenlet parks
         until the answer comes (other programs run meanwhile)."""
+        self.access.record(self.kernel.current_context(), ref.id)
         while True:
             self.stats["fetches"] += 1
             reply = self._ask(ref.hint, action, ref.id, arg)
@@ -67,7 +69,9 @@ class RefService:
             return reply.get("value")
 
     def remote_create(self, value, at: str) -> str:
-        return self._ask(at, "create", None, value)["value"]
+        ref_id = self._ask(at, "create", None, value)["value"]
+        self.access.record(self.kernel.current_context(), ref_id)
+        return ref_id
 
     def on_fetch(self, identity: bytes, env) -> None:
         # served in a greenlet of its own: a relocation or a future may make it wait
@@ -107,6 +111,8 @@ class RefService:
         self.kernel.wake(p["key"], p)
 
     def ref_action(self, ref, action: str, arg):
+        if action in ("get", "set", "delete"):  # by a program here (fetches: remote_action)
+            self.access.record(self.kernel.current_context(), ref.id)
         if action == "get":
             try:
                 return self.data.read(ref.id)

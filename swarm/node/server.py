@@ -33,6 +33,7 @@ from swarm.continuation.primitives import Checkpoint, set_policy
 from swarm.continuation.resume import resume
 from swarm.futures import TASK_SOURCE
 from swarm.node import program as programs
+from swarm.node.access import AccessStats
 from swarm.node.config import ClusterConfig
 from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
@@ -77,6 +78,7 @@ class Node(RefService, TaskService):
         self.ledger = HopLedger(self.store)
         self.modules = ProgramModules(self)
         self.data = RefData(self.store)
+        self.access = AccessStats()
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         self.threads: list = []  # (thread, key, box) of run_in_thread, while they run
         self.peer_load: dict[str, tuple] = {}  # peer -> (runnable programs, when we heard)
@@ -213,13 +215,19 @@ class Node(RefService, TaskService):
             "fetches": self.stats["fetches"], "fallbacks": self.stats["fallbacks"],
             "refused": self.stats["refused"]})
 
+    def on_stats_q(self, identity: bytes, env) -> None:
+        """The placer's report: this node's Refs and their sizes, and the access edges."""
+        self.send_client(identity.decode(), "stats",
+                         self.access.report(self.name, self.store.ref_sizes()))
+
     def on_submit(self, identity: bytes, env) -> None:
         p = decode.payload(env)
         self.add_sources(p["sources"])
         prog = programs.Program(p["program"], identity.decode(), p["modules"],
                                 p.get("argv", []), p.get("hop_checkpoints", False),
                                 p.get("policy", "migrate"), p.get("strict", False),
-                                trace=p.get("trace", False))
+                                trace=p.get("trace", False),
+                                record_access=p.get("record_access", True))
         entry = p["entry"]
 
         def start():
@@ -264,6 +272,7 @@ class Node(RefService, TaskService):
 
     def _resume(self, meta: dict, data: bytes, hop_id: str, again: bool = False) -> None:
         prog = programs.Program.from_meta(meta, hop_id, again)
+        prog.hop_bytes = len(data)
         missing = [h for h in meta.get("needs", ()) if h not in self.sources]
 
         def start():

@@ -112,6 +112,11 @@ class Store:
     def pending_moves(self) -> list[tuple[str, str]]:
         return self.db.execute("SELECT id, node FROM moves").fetchall()
 
+    def ref_sizes(self) -> dict[str, int]:
+        """Every Ref here (not futures' results) -> the size of its stored value."""
+        return {ref_id: size for ref_id, size in
+                self.db.execute("SELECT id, size FROM refs") if "." in ref_id}
+
     def stats(self) -> tuple[int, int]:
         count, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM refs"
                                       ).fetchone()

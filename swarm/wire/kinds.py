@@ -25,11 +25,14 @@ Refs (node <-> node, for the fetch policy and relocation):
 
 Control:
     ping / pong, status? / status, stop
+    stats?   client -> node   {}
+    stats    node -> client   {node, refs: {id: bytes}, edges: [[ref, ref, weight]]}
+                              (the placer's report: swarm/node/access.py, cluster/graph.py)
 """
 
 KINDS = frozenset({
     "submit", "output", "result", "trace", "hello", "source?", "source",
     "hop", "ack",
     "fetch", "fetched", "store", "stored",
-    "ping", "pong", "status?", "status", "stop",
+    "ping", "pong", "status?", "status", "stop", "stats?", "stats",
 })

@@ -1,0 +1,57 @@
+"""Access statistics: which Ref programs touched after which, as the placer (cluster/) reads
+them.
+
+Each program carries the id of the last Ref it touched (Program.last_ref, in its hop meta);
+when it touches another one, on whichever node, that node adds to the edge between the two:
+
+    weight += 1 + hop_bytes / HOP_BYTES
+
+- 1 for the transition (a hop, if the two Refs live on different nodes), plus the size of
+the program's last continuation in units of HOP_BYTES (a big program is dearer to move). Reads,
+writes, creations and fetches all count; a program run with record_access=False (the placer's
+own moves) counts nothing.
+
+Memory stays bounded however long a node runs: at most MAX_EDGES edges (past that, the
+lighter half is dropped), and every weight is halved each HALF_LIFE seconds (an edge below
+0.01 is dropped), so old patterns fade and make room. Recording is a dict update: well under 1% of a hop.
+"""
+
+from __future__ import annotations
+
+import time
+
+MAX_EDGES = 50_000
+HALF_LIFE = 600.0  # seconds
+HOP_BYTES = 64 * 1024
+
+
+class AccessStats:
+    def __init__(self) -> None:
+        self.edges: dict[tuple[str, str], float] = {}
+        self.decayed_at = time.monotonic()
+
+    def record(self, prog, ref_id: str) -> None:
+        """`prog` touches `ref_id` (on this node, or fetching it from here)."""
+        if prog is None or not prog.record_access:
+            return
+        last, prog.last_ref = prog.last_ref, ref_id
+        if last is None or last == ref_id:
+            return
+        key = (last, ref_id) if last < ref_id else (ref_id, last)
+        self.edges[key] = self.edges.get(key, 0.0) + 1.0 + prog.hop_bytes / HOP_BYTES
+        if len(self.edges) > MAX_EDGES:
+            self._prune(MAX_EDGES // 2)
+
+    def report(self, node: str, sizes: dict[str, int]) -> dict:
+        """This node's report for the placer (format: cluster/graph.py)."""
+        now = time.monotonic()
+        while now - self.decayed_at >= HALF_LIFE:
+            self.edges = {k: w / 2 for k, w in self.edges.items() if w >= 0.02}
+            self.decayed_at += HALF_LIFE
+        return {"node": node, "refs": sizes,
+                "edges": [[a, b, w] for (a, b), w in self.edges.items()]}
+
+    def _prune(self, keep: int) -> None:
+        """Keep the `keep` heaviest edges."""
+        heaviest = sorted(self.edges.items(), key=lambda kv: kv[1], reverse=True)[:keep]
+        self.edges = dict(heaviest)

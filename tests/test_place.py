@@ -1,0 +1,120 @@
+"""Placement on real nodes: the access statistics every node keeps, and `swarm place`
+moving Refs so that the same workload hops less, with every value kept."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import swarm
+from swarm.node import access
+from swarm.node.access import AccessStats
+from swarm.node.program import Program
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SETUP = """
+from swarm import Ref
+# three pairs of Refs, each pair split over two nodes (as hash placement would do)
+at = [("n1", "n2"), ("n2", "n3"), ("n3", "n1")]
+RESULT = [[[r.id, r.hint] for r in (Ref(0, at=a), Ref(0, at=b))] for a, b in at]
+"""
+
+WORKLOAD = """
+import json, sys
+from swarm.refs import Ref
+pairs = [[Ref._handle(*h) for h in pair] for pair in json.loads(sys.argv[1])]
+for _ in range(int(sys.argv[2])):
+    for pair in pairs:             # each pair is used together, many times over
+        for _ in range(3):
+            for r in pair:
+                r.set(r.get() + 1)
+RESULT = [[r.get() for r in pair] for pair in pairs]
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with swarm.local_cluster(3) as c:
+        yield c
+
+
+def run(cluster, tmp_path, name, text, *argv, **kw):
+    path = tmp_path / name
+    path.write_text(text)
+    out = cluster.run_file(str(path), argv=[str(a) for a in argv], timeout=120, **kw)
+    assert out.error is None, out.traceback or out.error
+    return out
+
+
+def place_cli(cluster, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "swarm.cli", "place", "--cluster",
+                           cluster.config.path, *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_swarm_place_groups_refs_used_together_and_loses_nothing(cluster, tmp_path):
+    pairs = run(cluster, tmp_path, "setup.py", SETUP).value
+    before = run(cluster, tmp_path, "work.py", WORKLOAD, json.dumps(pairs), 4, trace=True)
+    assert before.value == [[12, 12]] * 3
+
+    edges: dict = {}
+    for report in cluster.stats():  # a -> b is counted where b is, b -> a where a is
+        for a, b, weight in report["edges"]:
+            edges[a, b] = edges.get((a, b), 0) + weight
+    for (a, _), (b, _) in pairs:  # the pair's transitions were counted
+        assert edges.get(tuple(sorted((a, b))), 0) >= 4 * 5  # a->b 3 times a round, b->a 2
+
+    dry = place_cli(cluster, "--dry-run")
+    assert "(dry run: nothing moved)" in dry.stdout
+    assert {r["node"]: len(r["refs"]) for r in cluster.stats()} == {"n1": 2, "n2": 2,
+                                                                     "n3": 2}
+    done = place_cli(cluster)
+    assert "3 moves" in done.stdout, done.stdout
+    homes = {ref: r["node"] for r in cluster.stats() for ref in r["refs"]}
+    for (a, _), (b, _) in pairs:
+        assert homes[a] == homes[b]  # each pair on one node
+    assert sorted(homes.values()) == ["n1", "n1", "n2", "n2", "n3", "n3"]  # balanced
+
+    after = run(cluster, tmp_path, "work.py", WORKLOAD, json.dumps(pairs), 4, trace=True)
+    assert after.value == [[24, 24]] * 3  # every write kept, through stale hints too
+    assert len(after.trace) * 3 < len(before.trace), (len(before.trace), len(after.trace))
+
+
+def test_the_placer_s_own_moves_are_not_counted(cluster, tmp_path):
+    text = "from swarm import Ref\na, b = Ref(1, at='n2'), Ref(2, at='n3')\n" \
+           "RESULT = a.get() + b.get()\n"
+    before = {tuple(e[:2]) for r in cluster.stats() for e in r["edges"]}
+    run(cluster, tmp_path, "quiet.py", text, record_access=False)
+    assert {tuple(e[:2]) for r in cluster.stats() for e in r["edges"]} == before
+    run(cluster, tmp_path, "counted.py", text)
+    assert len({tuple(e[:2]) for r in cluster.stats() for e in r["edges"]}) > len(before)
+
+
+def program() -> Program:
+    return Program("p", "client", {})
+
+
+def test_statistics_stay_bounded_and_keep_the_heaviest_edges(monkeypatch):
+    monkeypatch.setattr(access, "MAX_EDGES", 100)
+    stats, prog = AccessStats(), program()
+    for _ in range(50):  # a heavy edge first
+        stats.record(prog, "hot-a")
+        stats.record(prog, "hot-b")
+    for i in range(1000):  # then a long tail of edges seen once each
+        stats.record(prog, f"cold-{i}")
+    assert len(stats.edges) <= 100
+    assert ("hot-a", "hot-b") in stats.edges
+
+
+def test_statistics_fade_with_time():
+    stats, prog = AccessStats(), program()
+    stats.record(prog, "a")
+    stats.record(prog, "b")
+    stats.decayed_at -= access.HALF_LIFE * 2  # two half-lives ago
+    assert stats.report("n1", {})["edges"] == [["a", "b", 0.25]]
