@@ -13,7 +13,8 @@ own moves) counts nothing.
 
 Memory stays bounded however long a node runs: at most MAX_EDGES edges (past that, the
 lighter half is dropped), and every weight is halved each HALF_LIFE seconds (an edge below
-0.01 is dropped), so old patterns fade and make room. Recording is a dict update: well under 1% of a hop.
+0.01 is dropped), so old patterns fade and make room. Recording is a dict update: about
+0.23 us, 0.1% of a hop (docs/placement.md).
 """
 
 from __future__ import annotations
