@@ -87,7 +87,7 @@ def run_pass(cluster, handles, reqs) -> tuple[float, list]:
     return hops / len(reqs), timelines
 
 
-def measure() -> dict:
+def measure(plot: str | None = None) -> dict:
     import tempfile
 
     import swarm
@@ -116,7 +116,7 @@ def measure() -> dict:
         ref_user = {h[0]: u for u, h in enumerate(handles)}
         planted = {r: NODES[g.nodes[ref_user[r]]["block"]] if r in ref_user else home
                    for r, home in homes(graph).items()}
-        plan = place(cluster)
+        plan = place(cluster, plot=plot)
         res.update(moves=len(plan.moves), balance_before=plan.balance_before,
                    balance_after=plan.balance_after, plan_cut_before=plan.cut_before,
                    plan_cut_after=plan.cut_after)
@@ -193,9 +193,10 @@ def print_table(res: dict) -> None:
             print(f"target cut: clustered within 10% of {name}: not measured")
 
 
-def main() -> dict:
+def main(plot: str | None = None) -> dict:
+    """`python -m bench.placement [--plot FILE.png]` (the plot needs matplotlib)."""
     t0 = time.perf_counter()
-    res = measure()
+    res = measure(plot)
     res["total_s"] = round(time.perf_counter() - t0, 1)
     print_table(res)
     print(f"total {res['total_s']} s (cluster start-up included)")
@@ -203,4 +204,6 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[sys.argv.index("--plot") + 1] if "--plot" in sys.argv else None)

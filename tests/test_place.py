@@ -86,6 +86,13 @@ def test_swarm_place_groups_refs_used_together_and_loses_nothing(cluster, tmp_pa
     assert len(after.trace) * 3 < len(before.trace), (len(before.trace), len(after.trace))
 
 
+def test_place_plot_draws_the_graph_before_and_after(cluster, tmp_path):
+    png = tmp_path / "placement.png"
+    done = place_cli(cluster, "--dry-run", "--plot", str(png))
+    assert f"plot: {png}" in done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
 def test_the_placer_s_own_moves_are_not_counted(cluster, tmp_path):
     text = "from swarm import Ref\na, b = Ref(1, at='n2'), Ref(2, at='n3')\n" \
            "RESULT = a.get() + b.get()\n"
