@@ -1,6 +1,6 @@
 """`swarm sw`: an interactive Skywriting console against a cluster.
 
-    sw> function fib(n) { if (n < 2) return n; return *spawn(fib, [n - 1]) + *spawn(fib, [n - 2]); }
+    sw> function fib(n) { if (n < 2) { return n; } return *spawn(fib, [n - 1]) + *spawn(fib, [n - 2]); }
     sw> f = spawn(fib, [10]);
     sw> *f
     55
