@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -67,6 +69,22 @@ def print_sizes(res: dict) -> None:
     for size, r in res["sizes"].items():
         print(f"  {size_label(int(size)):>7}: median {r['median_us']:8.1f} us   "
               f"p90 {r['p90_us']:8.1f} us")
+
+
+def time_fib(call, n: int, runs: int) -> dict:
+    """Time `call()` (returning fib(n) and the task count) `runs` times after one warm-up;
+    the fields every fib baseline reports."""
+    value, tasks = call()  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        v, t = call()
+        times.append(time.perf_counter() - t0)
+        if (v, t) != (value, tasks):
+            raise RuntimeError(f"fib({n}) gave {(v, t)}, then {(value, tasks)}")
+    total = statistics.median(times)
+    return {"n": n, "value": value, "tasks": tasks, "runs_s": [round(x, 3) for x in times],
+            "total_s": round(total, 3), "tasks_per_s": round(tasks / total, 1)}
 
 
 def fib_cli(measure, label: str, argv: list[str], default_n: int) -> dict:

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 
-from bench.baselines import fib_cli
+from bench.baselines import fib_cli, time_fib
 
 N = 15
 
@@ -55,25 +53,14 @@ def measure(n: int = N, runs: int = 3) -> dict:
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.ERROR,
         ) as cluster, distributed.Client(cluster) as client:
-            value, tasks = client.submit(fib, n, pure=False).result()  # warm-up
-            times = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                v, t = client.submit(fib, n, pure=False).result()
-                times.append(time.perf_counter() - t0)
-                if (v, t) != (value, tasks):
-                    raise RuntimeError(f"fib({n}) gave {(v, t)}, then {(value, tasks)}")
-        total = statistics.median(times)
+            timed = time_fib(lambda: client.submit(fib, n, pure=False).result(), n, runs)
         return {
             "available": True,
             "what": f"fib({n}), one Dask task per call, each submits and gathers its two "
             "children in worker_client()",
             "dask": distributed.__version__,
             "cluster": "LocalCluster: 2 worker processes x 1 thread",
-            "n": n, "value": value, "tasks": tasks,
-            "runs_s": [round(x, 3) for x in times],
-            "total_s": round(total, 3),
-            "tasks_per_s": round(tasks / total, 1),
+            **timed,
         }
     except Exception as exc:
         return {"available": False, "why": f"dask {dask.__version__}: {type(exc).__name__}: {exc}"}

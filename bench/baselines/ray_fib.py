@@ -15,16 +15,12 @@ timed runs; reported: median total seconds and tasks/s = tasks / median seconds.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 
-from bench.baselines import fib_cli
-from bench.baselines.ray_pingpong import _ENV, _restore
+from bench.baselines import fib_cli, time_fib
+from bench.baselines.ray_pingpong import _restore, ray_environment
 
 N = 15
 
@@ -44,9 +40,7 @@ def _make_fib(ray):
 
 def measure(n: int = N, runs: int = 3) -> dict:
     """Median total seconds and tasks/s of fib(n) as Ray tasks, or why Ray is absent."""
-    saved = {k: os.environ.get(k) for k in (*_ENV, "RAY_AUTH_TOKEN")}
-    os.environ.update(_ENV)
-    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    saved = ray_environment()
     try:
         import ray
     except ImportError as exc:
@@ -57,24 +51,12 @@ def measure(n: int = N, runs: int = 3) -> dict:
         ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
                  _temp_dir=temp_dir, log_to_driver=False, logging_level="ERROR")
         fib = _make_fib(ray)
-        value, tasks = ray.get(fib.remote(n))  # warm-up
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            v, t = ray.get(fib.remote(n))
-            times.append(time.perf_counter() - t0)
-            if (v, t) != (value, tasks):
-                raise RuntimeError(f"fib({n}) gave {(v, t)}, then {(value, tasks)}")
-        total = statistics.median(times)
         return {
             "available": True,
             "what": f"fib({n}), one Ray task per call, each ray.get()s its two children",
             "ray": ray.__version__,
             "num_cpus": 2,
-            "n": n, "value": value, "tasks": tasks,
-            "runs_s": [round(x, 3) for x in times],
-            "total_s": round(total, 3),
-            "tasks_per_s": round(tasks / total, 1),
+            **time_fib(lambda: ray.get(fib.remote(n)), n, runs),
         }
     except Exception as exc:
         return {"available": False, "why": f"ray {ray.__version__}: {type(exc).__name__}: {exc}"}

@@ -83,9 +83,7 @@ def measure(sizes=SIZES, rounds: int = 2000, budget_s: float = 45.0) -> dict:
     """Median and p90 actor-to-actor call time (us) per payload size, or why Ray is absent."""
     # Ray reads these when it is imported (ray_constants, the C++ config): set them first.
     preloaded = "ray" in sys.modules
-    saved = {k: os.environ.get(k) for k in (*_ENV, "RAY_AUTH_TOKEN")}
-    os.environ.update(_ENV)
-    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    saved = ray_environment()
     try:
         import ray
     except ImportError as exc:
@@ -157,6 +155,15 @@ def measure(sizes=SIZES, rounds: int = 2000, budget_s: float = 45.0) -> dict:
             pass
         shutil.rmtree(temp_dir, ignore_errors=True)
         _restore(saved)
+
+
+def ray_environment() -> dict:
+    """Set what Ray reads when it is imported (ray_constants, the C++ config) and a fresh auth
+    token; returns the previous values, for `_restore`."""
+    saved = {k: os.environ.get(k) for k in (*_ENV, "RAY_AUTH_TOKEN")}
+    os.environ.update(_ENV)
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    return saved
 
 
 def _restore(saved: dict) -> None:

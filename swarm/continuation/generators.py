@@ -90,16 +90,19 @@ def abandon(generators) -> None:
 
     Discussion: garbage collection would close them with GeneratorExit, and the `finally`
     blocks would run in the process the program left (closing files, printing). A Capture
-    thrown in is what the compiled guards skip `finally` and `__exit__` for."""
+    thrown in is what the compiled guards skip `finally` and `__exit__` for. The generator
+    type's own `throw` is called, so nothing but a generator object can be thrown into here
+    (a greenlet raises TypeError): only the kernel switches greenlets or throws into them."""
     from swarm.continuation.capture import Capture
 
     for gen in generators:
-        if type(gen) is not GeneratorType:  # never a greenlet: the kernel alone switches them
-            raise TypeError(f"abandon() takes generators, not {type(gen).__name__}")
         try:
-            gen.throw(Capture(None, None))
+            _generator_throw(gen, Capture(None, None))
         except (Capture, StopIteration, RuntimeError):
             pass
+
+
+_generator_throw = GeneratorType.throw  # TypeError for anything but a generator object
 
 
 def reduce_generator(gen, captured: dict, parked: list | None = None):
