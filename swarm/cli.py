@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -81,39 +82,52 @@ def _connect(path: str):
         return None
 
 
-def _run(args) -> int:
+@contextlib.contextmanager
+def _cluster_for(args):
+    """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
+    cluster named or found), stopped at the end; else the running cluster of --cluster, --dir
+    or ./.swarm; None (after saying why) if that one is not running."""
     from swarm.client import local_cluster
-    from swarm.skywriting import SkywritingError
-    from swarm.skywriting.runtime import to_json
 
     path = None if args.nodes else _cluster_path(args)
     if path is None:
         cluster = local_cluster(args.nodes or 3)
     elif (cluster := _connect(path)) is None:
-        return 1
-    skywriting = args.file.endswith(".sw")
+        yield None
+        return
     try:
-        outcome = cluster.run_file(args.file, echo=True, argv=args.args,
-                                   hop_checkpoints=args.hop_checkpoints, policy=args.policy,
-                                   strict=args.strict, trace=args.trace,
-                                   env=_pairs(args.env, "--env"),
-                                   packages=_pairs(args.package, "--package"))
-    except SkywritingError as e:
-        print(e, file=sys.stderr)
-        return 1
+        yield cluster
     finally:
         if path:
             cluster.close()
         else:
             cluster.shutdown()
+
+
+def _run(args) -> int:
+    from swarm.skywriting import SkywritingError, error_text
+    from swarm.skywriting.runtime import to_json
+
+    skywriting = args.file.endswith(".sw")
+    with _cluster_for(args) as cluster:
+        if cluster is None:
+            return 1
+        try:
+            outcome = cluster.run_file(args.file, echo=True, argv=args.args,
+                                       hop_checkpoints=args.hop_checkpoints,
+                                       policy=args.policy, strict=args.strict,
+                                       trace=args.trace, env=_pairs(args.env, "--env"),
+                                       packages=_pairs(args.package, "--package"))
+        except SkywritingError as e:
+            print(e, file=sys.stderr)
+            return 1
     if args.show_node:
         print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
     if args.trace:
         print_trace(outcome.trace, sys.stderr)
     if skywriting:  # the error, located in the script; else the result as JSON
         if outcome.error:
-            print(outcome.error.removeprefix("SkywritingError: ")
-                  .removeprefix("CompileError: "), file=sys.stderr)
+            print(error_text(outcome.error), file=sys.stderr)
             return 1
         print(to_json(outcome.value))
         return 0
@@ -124,23 +138,15 @@ def _run(args) -> int:
 
 
 def _sw(args) -> int:
-    from swarm.client import local_cluster
     from swarm.skywriting.console import Console, interact
 
-    path = None if args.nodes else _cluster_path(args)
-    if path is None:
-        cluster = local_cluster(args.nodes or 3)
-    elif (cluster := _connect(path)) is None:
-        return 1
-    try:
-        return interact(Console(cluster))
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if path:
-            cluster.close()
-        else:
-            cluster.shutdown()
+    with _cluster_for(args) as cluster:
+        if cluster is None:
+            return 1
+        try:
+            return interact(Console(cluster))
+        except KeyboardInterrupt:
+            return 130
 
 
 def _place(args) -> int:

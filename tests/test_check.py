@@ -1,10 +1,7 @@
 """`swarm check` run as a user runs it: a real process, exit codes, file:line:col."""
 
-import os
-import subprocess
-import sys
 
-from helpers import ROOT, write
+from helpers import swarm_cli, write
 
 PROBLEMS = """
 import functools
@@ -32,9 +29,7 @@ class Config:
 
 
 def swarm_check(path):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-m", "swarm.cli", "check", path], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return swarm_cli("check", path, timeout=60)
 
 
 def test_check_lists_every_problem_with_file_line_col(tmp_path):

@@ -7,9 +7,8 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 
-from helpers import ROOT
+from helpers import ROOT, swarm_cli
 
 EXAMPLES = os.path.join(ROOT, "examples")
 BIG_DATA = os.path.join(EXAMPLES, "big_data.py")
@@ -17,9 +16,7 @@ TIMING = re.compile(r"get \+ sum: \d+\.\d ms")
 
 
 def run_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", *args], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = swarm_cli("run", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return done
 

@@ -2,11 +2,9 @@
 
 import glob
 import os
-import subprocess
-import sys
 
 import pytest
-from helpers import ROOT, write
+from helpers import ROOT, swarm_cli, write
 
 import swarm
 from swarm.driver import run_native
@@ -19,10 +17,7 @@ def cluster():
 
 
 def test_hello_through_the_cli(tmp_path):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run",
-                           os.path.join(ROOT, "examples", "hello.py")], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = swarm_cli("run", os.path.join(ROOT, "examples", "hello.py"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("bumble bee read on n1\nhoney bee read on n2\n"
                            "stingless bee read on n3\n")
@@ -154,9 +149,7 @@ def test_programs_on_a_node_do_not_share_their_modules(cluster, tmp_path):
 
 def test_program_arguments_follow_a_double_dash_anywhere(tmp_path):
     script = write(tmp_path, "argv.py", "import sys\nprint(sys.argv[1:])\n")
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", script, "--nodes", "1",
-                           "--", "8", "--trace"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = swarm_cli("run", script, "--nodes", "1", "--", "8", "--trace", cwd=tmp_path,
+                     timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "['8', '--trace']\n"

@@ -4,9 +4,9 @@ moving Refs so that the same workload hops less, with every value kept."""
 import json
 import os
 import subprocess
-import sys
 
 import pytest
+from helpers import swarm_cli
 
 import swarm
 from swarm.node import access
@@ -50,10 +50,7 @@ def run(cluster, tmp_path, name, text, *argv, **kw):
 
 
 def place_cli(cluster, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "swarm.cli", "place", "--cluster",
-                           cluster.config.path, *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = swarm_cli("place", "--cluster", cluster.config.path, *args)
     assert done.returncode == 0, done.stderr
     return done
 

@@ -4,13 +4,12 @@ Every program asserts where it runs after each operation (here()), so a test fai
 program runs on the wrong node, not only if it computes the wrong value."""
 
 import threading
-import time
 
 import pytest
-from helpers import write
+from helpers import status_while_running, write
 
 import swarm
-from swarm.client import Cluster, connect
+from swarm.client import connect
 
 
 @pytest.fixture(scope="module")
@@ -225,20 +224,8 @@ print("done", f.get(), here())
 
 
 def test_a_program_waiting_for_a_future_holds_nothing_where_it_was(cluster, tmp_path):
-    box = {}
     path = write(tmp_path, "parked.py", PARKED.format(seconds=2.0))
-    worker = threading.Thread(
-        target=lambda: box.update(out=cluster.run_file(path, timeout=60, trace=True)))
-    worker.start()
-    time.sleep(1.0)
-    # a connection of its own (sockets are per thread), not waiting for n2, which is busy
-    probe = Cluster(cluster.config)
-    try:
-        status = {row["node"]: row for row in probe.status()}
-    finally:
-        probe.close()
-    worker.join()
-    out = box["out"]
+    out, status = status_while_running(cluster, path, trace=True)  # n2, busy, will not answer
     assert out.error is None, out.traceback
     assert out.stdout.endswith("for n2\ndone n2 n2\n")
     assert ("n2", "n2", "spawn slow") in [(h["from"], h["to"], h["why"]) for h in out.trace]

@@ -1,14 +1,13 @@
 """Skywriting on a three-node cluster: where spawn puts a task, where `*` parks, and what the
 node a script left still holds (DESIGN.md §6; the language itself: the conformance suite)."""
 
-import threading
 import time
 from collections import defaultdict
 
 import pytest
+from helpers import status_while_running, write
 
 import swarm
-from swarm.client import Cluster
 from swarm.node.tasks import LOAD_SECONDS
 
 
@@ -16,12 +15,6 @@ from swarm.node.tasks import LOAD_SECONDS
 def cluster():
     with swarm.local_cluster(3) as c:
         yield c
-
-
-def write(tmp_path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
 
 
 DEPENDENT = """
@@ -67,19 +60,8 @@ return x;
 
 def test_a_parked_script_holds_nothing_on_the_node_it_left(cluster, tmp_path):
     time.sleep(LOAD_SECONDS)  # n1 forgets the loads the previous test's hops told it
-    box = {}
     path = write(tmp_path, "parked.sw", PARKED)
-    worker = threading.Thread(
-        target=lambda: box.update(out=cluster.run_file(path, trace=True, timeout=60)))
-    worker.start()
-    time.sleep(1.0)
-    probe = Cluster(cluster.config)  # sockets are per thread
-    try:
-        status = {row["node"]: row for row in probe.status()}
-    finally:
-        probe.close()
-    worker.join()
-    out = box["out"]
+    out, status = status_while_running(cluster, path, trace=True)
     assert out.error is None, out.error
     assert out.stdout == "waiting\ngot 42\n" and out.value == 42
     (spawned,) = [h for h in out.trace if h["why"].startswith("spawn")]

@@ -3,9 +3,9 @@ its standard input, against a running three-node cluster."""
 
 import os
 import subprocess
-import sys
 
 import pytest
+from helpers import swarm_cli
 
 import swarm
 
@@ -37,10 +37,7 @@ def cluster():
 
 
 def console(cluster, tmp_path, text: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-m", "swarm.cli", "sw", "--cluster",
-                           cluster.config.path], input=text, env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    return swarm_cli("sw", "--cluster", cluster.config.path, input=text, cwd=tmp_path)
 
 
 def test_a_console_session_keeps_variables_functions_and_futures(cluster, tmp_path):

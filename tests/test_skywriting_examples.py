@@ -3,11 +3,10 @@ own three nodes. The expected results are computed here in plain Python, not wri
 
 import json
 import os
-import subprocess
 import sys
 from collections import Counter
 
-from helpers import ROOT
+from helpers import ROOT, swarm_cli
 
 EXAMPLES = os.path.join(ROOT, "examples", "skywriting")
 sys.path.insert(0, EXAMPLES)
@@ -18,10 +17,7 @@ import wordcount  # noqa: E402
 
 def swarm_run(tmp_path, script: str, *args: str) -> tuple[list[str], str]:
     """(the lines printed on stdout, stderr) of `swarm run examples/skywriting/SCRIPT`."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run",
-                           os.path.join(EXAMPLES, script), *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = swarm_cli("run", os.path.join(EXAMPLES, script), *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines(), done.stderr
 

@@ -6,8 +6,8 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 
+import helpers
 import pytest
 from helpers import ROOT, write
 
@@ -20,9 +20,7 @@ def swarm_cli(tmp_path):
     (the nodes are detached: nothing else would stop them if a test fails midway)."""
 
     def run(*args: str, check: int | None = 0) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "swarm.cli", *args], cwd=tmp_path,
-                              env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True,
-                              text=True, timeout=120)
+        done = helpers.swarm_cli(*args, cwd=tmp_path)
         if check is not None:
             assert done.returncode == check, done.stdout + done.stderr
         return done

@@ -25,7 +25,13 @@ STANDARD = ("mapreduce", "stdinout", "sync", "grab")
 _MAGIC = "//sw-bundle 1\n"
 SESSION = "//sw-session "  # the last line of a console entry: the session's variable names
 
-__all__ = ["SkywritingError", "bundle", "to_python"]
+__all__ = ["SkywritingError", "bundle", "error_text", "to_python"]
+
+
+def error_text(error: str) -> str:
+    """A script's error as a program outcome carries it, shown as `file:line:col: message`
+    (without the exception's class name)."""
+    return error.removeprefix("SkywritingError: ").removeprefix("CompileError: ")
 
 
 def _include_path(name: str, including: str) -> str:

@@ -22,7 +22,7 @@ import json
 import os
 import sys
 
-from swarm.skywriting import SESSION, SkywritingError
+from swarm.skywriting import SESSION, SkywritingError, error_text
 from swarm.skywriting.syntax import parse
 
 PROMPT, MORE = "sw> ", "... "
@@ -65,8 +65,7 @@ class Console:
         except SkywritingError as e:
             return None, _shorter(str(e)), ""
         if out.error:
-            return None, _shorter(out.error.removeprefix("SkywritingError: ")
-                                  .removeprefix("CompileError: ")), out.stdout
+            return None, _shorter(error_text(out.error)), out.stdout
         result = out.value
         self.session = result["session"]
         self.names = sorted(set(self.names) | set(result["names"]))
