@@ -26,16 +26,17 @@ RESULT = len(MOVES)
 
 
 def place(cluster, dry_run: bool = False, policy=clustered, balance: float = 1.1,
-          plot: str | None = None) -> Plan:
-    """Plan the cluster's placement with `policy` and, unless `dry_run`, move the Refs. With
-    `plot`, draw the access graph before and after into that PNG file."""
+          plot: str | None = None, min_gain: float = 0.0) -> Plan:
+    """Plan the cluster's placement with `policy` and, unless `dry_run` or the plan is not
+    worth it (`Plan.worth(min_gain)`), move the Refs. With `plot`, draw the access graph
+    before and after into that PNG file."""
     g = access_graph(cluster.stats())
     result = plan(g, cluster.config.names, policy=policy, balance=balance)
     if plot:
         from cluster.plot import draw
 
         draw(g, result, plot)
-    if not dry_run and result.moves:
+    if not dry_run and result.worth(min_gain):
         moves = [(m.ref, m.src, m.dst) for m in result.moves]
         with tempfile.TemporaryDirectory(prefix="swarm-place-") as tmp:
             out = cluster.run_file(os.path.join(tmp, "swarm_place.py"),

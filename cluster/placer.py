@@ -50,6 +50,14 @@ class Plan:
         """Cut weight before minus after: hops the recorded accesses would not have made."""
         return self.cut_before - self.cut_after
 
+    def worth(self, min_gain: float) -> bool:
+        """Should the moves be made? Yes if there are any and, with a positive `min_gain`, they
+        save at least that share of the current cut weight (hops)."""
+        if not self.moves:
+            return False
+        return min_gain <= 0 or self.expected_hops_saved >= max(min_gain * self.cut_before,
+                                                                1e-9)
+
 
 def plan(g: nx.Graph, nodes: Sequence[str], policy: Policy = clustered,
          balance: float = 1.1) -> Plan:

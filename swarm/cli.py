@@ -161,7 +161,8 @@ def _place(args) -> int:
                   file=sys.stderr)
         return 1
     try:
-        plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot)
+        plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot,
+                     min_gain=args.min_gain)
     except ClusterTimeout as e:
         print(f"swarm place: {e}", file=sys.stderr)
         return 1
@@ -170,6 +171,8 @@ def _place(args) -> int:
     print(describe(plan))
     if args.dry_run:
         print("(dry run: nothing moved)")
+    elif plan.moves and not plan.worth(args.min_gain):
+        print(f"(saves less than {args.min_gain:g} of the cut weight: nothing moved)")
     if args.plot:
         print(f"plot: {args.plot}")
     return 0
@@ -225,8 +228,11 @@ def _status(args) -> int:
 def _up(args) -> int:
     from swarm.localcluster import UpError, cluster_file, up
 
+    if args.auto_place is not None and args.auto_place < 0:
+        print("swarm up: --auto-place takes a number of seconds >= 0", file=sys.stderr)
+        return 2
     try:
-        config, started = up(args.dir, args.nodes)
+        config, started = up(args.dir, args.nodes, auto_place=args.auto_place)
     except UpError as e:
         print(f"swarm up: {e}", file=sys.stderr)
         return 1
@@ -238,6 +244,9 @@ def _up(args) -> int:
         print(f"{', '.join(kept)}: already running, left alone")
     path = cluster_file(args.dir)
     print(f"cluster file: {path}")
+    if config.auto_place:
+        print(f"{config.names[0]} runs swarm place every {config.auto_place:g} s "
+              f"(its log says what moved)")
     print(f"run a program: swarm run FILE.py --cluster {path}; stop: swarm down --dir "
           f"{args.dir}")
     return 0
@@ -302,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="draw the access graph coloured by node, before and after")
     p.add_argument("--balance", type=float, default=1.1,
                    help="most bytes a node may hold, over the mean (default 1.1)")
+    p.add_argument("--min-gain", type=float, default=0.0, metavar="SHARE",
+                   help="move only if the plan saves at least this share of the hops "
+                        "recorded (default 0: any saving)")
     p.set_defaults(func=_place)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
@@ -310,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nodes", type=int, help="how many nodes (default 3; an existing cluster "
                                              "keeps its own)")
     p.add_argument("--dir", default=".swarm", help="its directory (default ./.swarm)")
+    p.add_argument("--auto-place", type=float, metavar="SECONDS",
+                   help="the first node runs `swarm place` every SECONDS (kept in the "
+                        "cluster file; 0 turns it off)")
     p.set_defaults(func=_up)
     p = sub.add_parser("down", help="stop a cluster started by swarm up")
     _where(p)

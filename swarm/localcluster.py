@@ -33,10 +33,11 @@ def cluster_file(directory: str) -> str:
     return os.path.join(directory, CLUSTER_FILE)
 
 
-def up(directory: str, n: int | None = None,
-       timeout: float = 30.0) -> tuple[ClusterConfig, list[str]]:
+def up(directory: str, n: int | None = None, timeout: float = 30.0,
+       auto_place: float | None = None) -> tuple[ClusterConfig, list[str]]:
     """Start the cluster of `directory` (creating it with n nodes, default 3, if it has no
-    cluster file); return its config and the nodes started. Returns once they all answer."""
+    cluster file); return its config and the nodes started. Returns once they all answer.
+    `auto_place`: write that period into the cluster file (0 turns it off)."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.abspath(cluster_file(directory))
     if os.path.exists(path):
@@ -52,8 +53,11 @@ def up(directory: str, n: int | None = None,
         names = [name for name in config.names if name not in running]
     else:
         config = local_config(n or 3, directory)
-        config.save(path)
         names = config.names
+    if auto_place is not None:
+        config.auto_place = auto_place
+    if auto_place is not None or not os.path.exists(path):
+        config.save(path)
     procs = start_nodes(config, names, detached=True)
     for name, proc in procs.items():
         with open(_pid_file(config, name), "w") as f:

@@ -4,6 +4,7 @@ moving Refs so that the same workload hops less, with every value kept."""
 import json
 import os
 import subprocess
+import time
 
 import pytest
 from helpers import swarm_cli
@@ -122,3 +123,29 @@ def test_statistics_fade_with_time():
     stats.record(prog, "b")
     stats.decayed_at -= access.HALF_LIFE * 2  # two half-lives ago
     assert stats.report("n1", {})["edges"] == [["a", "b", 0.25]]
+
+
+def test_auto_place_moves_refs_used_together_on_its_own(tmp_path):
+    """`auto_place` in the cluster file: the first node runs `swarm place --min-gain` every
+    second; the pairs end up together with nobody asking, and a settled cluster stays put."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), auto_place=1.0) as c:
+        pairs = run(c, tmp_path, "setup.py", SETUP).value
+        before = run(c, tmp_path, "work.py", WORKLOAD, json.dumps(pairs), 4, trace=True)
+
+        def together() -> bool:
+            homes = {ref: r["node"] for r in c.stats() for ref in r["refs"]}
+            return all(homes[a] == homes[b] for (a, _), (b, _) in pairs)
+
+        deadline = time.monotonic() + 60
+        while not together() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert together(), (tmp_path / "c" / "n1.log").read_text()
+        after = run(c, tmp_path, "work.py", WORKLOAD, json.dumps(pairs), 4, trace=True)
+        assert after.value == [[24, 24]] * 3
+        assert len(after.trace) * 3 < len(before.trace)
+        time.sleep(2.5)  # rounds on a settled cluster
+    logs = {name: (tmp_path / "c" / f"{name}.log").read_text() for name in ("n1", "n2", "n3")}
+    rounds = [line for line in logs["n1"].splitlines() if "auto-place:" in line]
+    assert any("3 moves" in line for line in rounds), rounds
+    assert "nothing moved" in rounds[-1] or "0 moves" in rounds[-1], rounds
+    assert "auto-place" not in logs["n2"] + logs["n3"]  # one placer per cluster

@@ -333,6 +333,17 @@ def test_plan_lists_exactly_the_refs_that_move():
     assert plan(g, nodes, policy=keep).moves == ()
 
 
+def test_a_plan_is_worth_its_moves_only_above_the_minimum_gain():
+    k = cliques(6, 6, bridge=0.1)
+    nodes = NODES[:2]
+    g = access_graph(reports_for(k, hashed(k, nodes), size=lambda ref: 1000, nodes=nodes))
+    p = plan(g, nodes)
+    share = p.expected_hops_saved / p.cut_before
+    assert 0 < share < 1
+    assert p.worth(0) and p.worth(share * 0.99) and not p.worth(share * 1.01)
+    assert not plan(g, nodes, policy=keep).worth(0)  # nothing to move
+
+
 def test_plan_rejects_a_policy_that_places_refs_off_the_nodes():
     g = access_graph([{"node": "n0", "refs": {"a": 1}, "edges": []}])
     with pytest.raises(ValueError, match="unknown nodes"):

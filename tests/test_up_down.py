@@ -80,7 +80,9 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
     assert path.exists() and (d / "n2" / "store.sqlite").exists()
     assert swarm_cli("status", "--dir", str(d), check=1).stdout.count("down") == 3
 
-    swarm_cli("up", "--dir", str(d))  # same file: same secret, endpoints and stores
+    out = swarm_cli("up", "--dir", str(d), "--auto-place", "3600").stdout  # same file:
+    assert "n1 runs swarm place every 3600 s" in out  # same secret, endpoints and stores
+    assert "auto_place = 3600" in path.read_text()
     done = swarm_cli("run", write(tmp_path, "read.py", READ), ref_id, "--cluster", str(path))
     assert done.stdout == "kept across restarts on n2\n"
     swarm_cli("down", "--dir", str(d))

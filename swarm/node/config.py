@@ -3,6 +3,7 @@
     secret = "5f2c...e1"            # hex; HMAC-SHA256 key of every message
     max_message_bytes = 268435456   # larger messages are refused unread
     hop_timeout = 60.0              # a hop unacknowledged this long fails its program
+    auto_place = 0.0                # > 0: the first node runs `swarm place` this often (s)
     [nodes.n1]
     endpoint = "tcp://127.0.0.1:5701"
     dir = "/var/lib/swarm/n1"       # where the node keeps its SQLite file
@@ -33,6 +34,7 @@ class ClusterConfig:
     max_message_bytes: int = 256 * 1024 * 1024
     hop_timeout: float = 60.0  # seconds a hop may stay unacknowledged before the program fails
     path: str | None = None
+    auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
 
     @property
     def names(self) -> list[str]:
@@ -48,12 +50,13 @@ class ClusterConfig:
                  for name, spec in raw.get("nodes", {}).items()}
         return cls(bytes.fromhex(raw["secret"]), nodes,
                    int(raw.get("max_message_bytes", 256 * 1024 * 1024)),
-                   float(raw.get("hop_timeout", 60.0)), path)
+                   float(raw.get("hop_timeout", 60.0)), path,
+                   float(raw.get("auto_place", 0.0)))
 
     def save(self, path: str) -> None:
         lines = [f'secret = "{self.secret.hex()}"',
                  f"max_message_bytes = {self.max_message_bytes}",
-                 f"hop_timeout = {self.hop_timeout}", ""]
+                 f"hop_timeout = {self.hop_timeout}", f"auto_place = {self.auto_place}", ""]
         for n in self.nodes.values():
             lines += [f"[nodes.{n.name}]", f'endpoint = "{n.endpoint}"', f'dir = "{n.dir}"', ""]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret

@@ -32,6 +32,7 @@ from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint, set_policy
 from swarm.continuation.resume import resume
 from swarm.futures import TASK_SOURCE
+from swarm.node import autoplace
 from swarm.node import program as programs
 from swarm.node.access import AccessStats
 from swarm.node.config import ClusterConfig
@@ -472,10 +473,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
     parser.add_argument("--config", required=True, help="the cluster file (cluster.toml)")
     parser.add_argument("--name", required=True, help="this node's name in the cluster file")
+    parser.add_argument("--auto-place", type=float, metavar="SECONDS",
+                        help="run `swarm place` every SECONDS from this node (default: the "
+                             "cluster file's auto_place, which only its first node acts on)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
-    node = Node(ClusterConfig.load(args.config), args.name)
+    config = ClusterConfig.load(args.config)
+    node = Node(config, args.name)
+    seconds = args.auto_place if args.auto_place is not None else \
+        config.auto_place if args.name == config.names[0] else 0
+    if seconds < 0:
+        parser.error(f"--auto-place takes a number of seconds >= 0, not {seconds:g}")
+    if seconds:
+        autoplace.log.setLevel(logging.INFO)
+        autoplace.start(config.path, seconds)
     node.serve()
     return 0
 
