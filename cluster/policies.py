@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import networkx as nx
 
+from cluster.graph import balance as balance_of
+from cluster.graph import cut_weight
 from cluster.mapping import parts_to_nodes, place_loose, settle
 from cluster.partition import allowance, partition
 
@@ -55,14 +57,20 @@ def clustered(g: nx.Graph, nodes: Sequence[str], *, balance: float = 1.1,
     the mean bytes of all Refs (a Ref bigger than that raises the allowance to its own size:
     see `cluster.partition`), with a small cut weight; put each part on the node that already
     holds most of its bytes; leave the Refs without edges home if there is room; let any Ref
-    stay home when leaving would not lower the cut (`cluster.mapping`).
+    stay home when leaving would not lower the cut (`cluster.mapping`). A target that lowers
+    neither the cut nor the imbalance of the current homes is dropped for them.
     Deterministic for a given graph and seed."""
     _check_nodes(nodes)
     nodes = list(nodes)
     cap = allowance((size for _, size in g.nodes(data="size")), len(nodes), balance)
     linked = g.subgraph(ref for ref, tie in g.degree(weight="weight") if tie > 0)
     target = parts_to_nodes(g, partition(linked, len(nodes), cap, seed=seed), nodes)
-    return settle(g, place_loose(g, target, nodes, cap), nodes, cap)
+    target = settle(g, place_loose(g, target, nodes, cap), nodes, cap)
+    now = dict(g.nodes(data="home"))
+    if set(now.values()) <= set(nodes) and cut_weight(g, target) >= cut_weight(g, now) \
+            and balance_of(g, target, nodes) >= balance_of(g, now, nodes):
+        return now  # no better on either count (a cluster too small to balance, say): stay
+    return target
 
 
 def _check_nodes(nodes: Sequence[str]) -> None:

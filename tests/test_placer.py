@@ -333,6 +333,18 @@ def test_plan_lists_exactly_the_refs_that_move():
     assert plan(g, nodes, policy=keep).moves == ()
 
 
+def test_a_cluster_too_small_to_balance_is_left_where_it_is():
+    """Four equal Refs used in a ring on three nodes: no placement balances them (one node
+    holds two), so a target no better on cut or balance than the current homes is dropped.
+    (Seen on a real cluster: without the check, the plan moved two Refs and raised the cut.)"""
+    ring = nx.cycle_graph(4)
+    home = {"r000": "n0", "r001": "n1", "r002": "n1", "r003": "n2"}
+    g = access_graph(reports_for(ring, home, size=lambda ref: 5))
+    p = plan(g, NODES)
+    assert p.cut_after <= p.cut_before and p.balance_after <= p.balance_before
+    assert p.moves == () or p.cut_after < p.cut_before or p.balance_after < p.balance_before
+
+
 def test_a_plan_is_worth_its_moves_only_above_the_minimum_gain():
     k = cliques(6, 6, bridge=0.1)
     nodes = NODES[:2]
