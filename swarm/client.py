@@ -39,6 +39,10 @@ class RunOutcome:
     trace: list[dict] = field(default_factory=list)  # hops, with run_file(trace=True)
 
 
+RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
+COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept
+
+
 class ClusterTimeout(Exception):
     pass
 
@@ -86,6 +90,7 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
+        self.submitted: dict[str, dict] = {}  # program -> its submission, until it ends
 
     def close(self) -> None:
         self.ctx.destroy(linger=0)  # closes every socket made from it
@@ -157,29 +162,55 @@ class Cluster:
             if session:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
-        program = f"{self.id}-{self.ids + 1}"
-        first = self.config.names[0]
-        self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
-                                    "modules": modules, "argv": [path] + argv,
-                                    "hop_checkpoints": hop_checkpoints,
-                                    "policy": policy, "strict": strict, "trace": trace,
-                                    "record_access": record_access})
+        program = self.submit_program({
+            "sources": sources, "entry": entry, "modules": modules, "argv": [path] + argv,
+            "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
+            "trace": trace, "record_access": record_access})
+        return self.wait(program, timeout, echo)
+
+    def submit_program(self, submission: dict, program: str | None = None) -> str:
+        """Send a submission (run_file's fields) to the first node; return the program id.
+        `wait` sends it again until the node confirms it."""
+        program = program or f"{self.id}-{self.ids + 1}"
+        self.submitted[program] = dict(submission, program=program)
+        self.send(self.config.names[0], "submit", self.submitted[program])
+        return program
+
+    def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:
+        """What `program` printed and returned (see run_file), once it ended.
+
+        Until the node confirms the submission (`accepted`: it is written), it is sent
+        again every RESUBMIT_SECONDS; the node takes it once. When nothing comes for
+        COLLECT_SECONDS, every node is asked for what it kept for the program (`collect?`):
+        output or a result lost with a crash, or sent while this client was gone, comes
+        again. Chunks are told apart by sequence number, so none is printed twice."""
         pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.
         next_seq: dict[str, int] = {program: 0}  # program or task -> next chunk to print
         printed: list[str] = []
         hops: list[dict] = []
         result = None
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline, heard, asked = now + timeout, now, now
+        unconfirmed = program in self.submitted
         while True:
             msg = self.receive(0.2)
+            now = time.monotonic()
             if msg is None:
-                if time.monotonic() > deadline:
+                if now > deadline:
                     raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
+                if unconfirmed and now - asked > RESUBMIT_SECONDS:
+                    self.send(self.config.names[0], "submit", self.submitted[program])
+                    asked = now
+                elif not unconfirmed and now - max(heard, asked) > COLLECT_SECONDS:
+                    for name in self.config.names:
+                        self.send(name, "collect?", {"program": program})
+                    asked = now
                 continue
             kind, _, p = msg
             who = p.get("program", "")
             if who != program and not who.startswith(program + "/"):
                 continue
+            heard, unconfirmed = now, False
             chunks = pending.setdefault(who, {})
             if kind == "output":
                 chunks[p["seq"]] = p["text"]
@@ -196,6 +227,7 @@ class Cluster:
                 next_seq[who] += 1
             if result is not None and next_seq[program] >= result["seq"]:
                 break
+        self.submitted.pop(program, None)
         return RunOutcome("".join(printed), result.get("value"), result["error"],
                           result["traceback"], result["route"],
                           sorted(hops, key=lambda h: h["at"]))

@@ -1,6 +1,10 @@
 """The Refs that live on this node: their values, relocations in flight, futures awaited.
 
-Values are kept in the node's SQLite store (pickled by the codec). A value that cannot change
+Values are kept in the node's SQLite store (pickled by the codec). A write is staged in
+memory (`staged`: ref id -> pickled value, or None for a deletion), seen at once by every
+reader on this node, and committed with the hop ledger's next write (ledger.py): in the same
+transaction as the hop that brought the program and the hop it sends on, so that a crash
+keeps both or neither. Until then nothing leaves the node (Node.commit). A value that cannot change
 - numbers, strings, bytes, and tuples or frozensets of them - is also kept decoded in memory
 (least recently used first out, bounded by `cache_bytes`): a program that moved to a 100 MiB
 tuple reads it without unpickling a byte. Any other value is unpickled on every read, so
@@ -37,6 +41,7 @@ class RefData:
         self.cache: OrderedDict[str, tuple[object, int]] = OrderedDict()
         self.cache_bytes = cache_bytes
         self.cached = 0
+        self.staged: dict[str, bytes | None] = {}  # written, not yet committed
         # ref id -> callbacks run when its relocation finished (accesses wait meanwhile)
         self.moving: dict[str, list] = {}
         # future id -> callbacks run when its result is stored
@@ -44,6 +49,8 @@ class RefData:
 
     # values ---------------------------------------------------------------------------------
     def has(self, ref_id: str) -> bool:
+        if ref_id in self.staged:
+            return self.staged[ref_id] is not None
         return ref_id in self.cache or self.store.has_ref(ref_id)
 
     def read(self, ref_id: str):
@@ -51,7 +58,7 @@ class RefData:
         if hit is not None:
             self.cache.move_to_end(ref_id)
             return hit[0]
-        blob = self.store.get_ref(ref_id)
+        blob = self.blob(ref_id)
         if blob is None:
             raise KeyError(ref_id)
         value = codec.loads(blob)
@@ -59,28 +66,42 @@ class RefData:
         return value
 
     def blob(self, ref_id: str) -> bytes | None:
+        if ref_id in self.staged:
+            return self.staged[ref_id]
         return self.store.get_ref(ref_id)
 
     def size(self, ref_id: str) -> int:
         hit = self.cache.get(ref_id)
-        return hit[1] if hit is not None else self.store.ref_size(ref_id)
+        if hit is not None:
+            return hit[1]
+        if ref_id in self.staged:
+            if self.staged[ref_id] is None:
+                raise KeyError(ref_id)
+            return len(self.staged[ref_id])
+        return self.store.ref_size(ref_id)
 
     def write(self, ref_id: str, value, blob: bytes | None = None) -> None:
-        """Store a value (acknowledged once this returns: the write is committed)."""
+        """Stage a value (committed with the ledger's next write; see the module's doc)."""
         blob = codec.dumps(value) if blob is None else blob
-        self.store.put_ref(ref_id, blob)
+        self.staged[ref_id] = blob
         self._forget(ref_id)
         self._remember(ref_id, value, len(blob))
 
     def write_blob(self, ref_id: str, blob: bytes) -> None:
-        self.store.put_ref(ref_id, blob)
+        self.staged[ref_id] = blob
         self._forget(ref_id)
 
     def delete(self, ref_id: str) -> None:
-        self.store.delete_ref(ref_id)
+        self.staged[ref_id] = None
         self._forget(ref_id)
 
+    def take_staged(self) -> dict[str, bytes | None]:
+        """The writes since the last call, for the ledger's transaction."""
+        staged, self.staged = self.staged, {}
+        return staged
+
     def moved_out(self, ref_id: str, node: str) -> None:
+        """The Ref is on `node` now (the caller committed every staged write first)."""
         self.store.move_out(ref_id, node)
         self._forget(ref_id)
 

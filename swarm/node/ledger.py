@@ -10,6 +10,11 @@ holds:
     outgoing    hops sent, not yet written to the outbox
     acked       our hops that their receivers acknowledged
     unwritten   peer -> its hops taken here; owed an ack once written
+    kept        (program, seq, kind, payload): programs' output and results, kept for a
+                client that asks again
+    confirm     (client, program): submissions to confirm once written
+    (data)      the Ref writes programs made here (RefData.staged), written in the same
+                transaction: a hop's segment takes effect with its hops, or not at all
     owed        peer -> its hops written here: acknowledged with the next hop to that peer,
                 or on their own once they have waited ACK_DELAY
 
@@ -17,8 +22,9 @@ Discussion: why sending first loses nothing. If the node dies after sending hop 
 continues hop A) but before writing, A was never acknowledged: its sender resends it, A runs
 again and sends B again under the same id - hop ids are derived from the hop a program
 resumed from (Program.next_id) - so B's receiver, which has B in its `done` table, takes it
-once. What the re-run repeats is what any at-least-once segment repeats (documented in
-docs/nodes.md). Everything in one write is one SQLite transaction (store.commit_hops).
+once. A segment that wrote a Ref is the exception: its hop waits for the write (Node.commit),
+since B's receiver must not act on a write a crash could still undo. Everything in one write
+is one SQLite transaction (store.commit_hops).
 """
 
 from __future__ import annotations
@@ -33,14 +39,17 @@ ACK_DELAY = 0.01  # seconds a written hop's ack waits for a hop to ride on
 
 
 class HopLedger:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, data) -> None:
+        self.store, self.data = store, data
         self.accepting: dict[str, tuple] = {}  # hop id -> (program, meta bytes, data)
         self.finished: list[str] = []
         self.outgoing: list[tuple] = []  # (hop id, node, meta bytes, data)
         self.acked: list[str] = []
         self.unwritten: dict[str, list[str]] = defaultdict(list)
         self.owed: dict[str, list[str]] = {}
+        self.kept: list[tuple] = []
+        self.confirm: list[tuple[str, str]] = []
+        self.confirmed: list[tuple[str, str]] = []
         self.owed_since = 0.0
         self.pending_since: float | None = None
 
@@ -56,7 +65,7 @@ class HopLedger:
 
     def pending(self) -> bool:
         return bool(self.accepting or self.finished or self.outgoing or self.acked
-                    or self.unwritten)
+                    or self.unwritten or self.data.staged or self.kept or self.confirm)
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one
@@ -71,15 +80,25 @@ class HopLedger:
     def write(self) -> None:
         """One transaction; then the hops it wrote may be acknowledged."""
         self.pending_since = None
-        if self.accepting or self.finished or self.outgoing or self.acked:
-            self.store.commit_hops(self.accepting, self.finished, self.outgoing, self.acked)
+        if self.accepting or self.finished or self.outgoing or self.acked or self.kept \
+                or self.data.staged:
+            self.store.commit_hops(self.accepting, self.finished, self.outgoing, self.acked,
+                                   self.data.take_staged(), self.kept)
             self.accepting, self.finished, self.outgoing, self.acked = {}, [], [], []
+            self.kept = []
+        self.confirmed.extend(self.confirm)
+        self.confirm = []
         if self.unwritten:
             if not self.owed:
                 self.owed_since = time.monotonic()
             for peer, hop_ids in self.unwritten.items():
                 self.owed.setdefault(peer, []).extend(hop_ids)
             self.unwritten.clear()
+
+    def take_confirmed(self) -> list[tuple[str, str]]:
+        """Submissions written (or seen before) since the last call: (client, program)."""
+        confirmed, self.confirmed = self.confirmed, []
+        return confirmed
 
     def acks_for(self, peer: str) -> list[str] | None:
         """The acks that ride on a hop about to go to `peer`."""

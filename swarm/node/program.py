@@ -97,6 +97,12 @@ class Program:
                    last_ref=meta.get("last_ref"))
 
 
+def submit_id(program: str) -> str:
+    """The id of the "hop" a client's submission is: the program's first segment (the ids it
+    makes derive from this, so a segment run again after a crash makes the same ones)."""
+    return hashlib.blake2b(f"{program}/submit".encode(), digest_size=10).hexdigest()
+
+
 class ProgramOutput(io.TextIOBase):
     """sys.stdout on a node: each program's prints go to its own buffer (then to its client);
     anything printed outside a program goes to the node's log."""

@@ -51,6 +51,7 @@ log = logging.getLogger("swarm.node")
 
 RESEND_SECONDS = 1.0
 CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
+KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept (collect?)
 
 
 class Node(RefService, TaskService):
@@ -76,9 +77,10 @@ class Node(RefService, TaskService):
         self.ids = itertools.count(1)
         self.running = True
         self.stats = defaultdict(int)
-        self.ledger = HopLedger(self.store)
-        self.modules = ProgramModules(self)
         self.data = RefData(self.store)
+        self.ledger = HopLedger(self.store, self.data)
+        self.held: list[tuple] = []  # (peer or None, client or None, frames): see commit()
+        self.modules = ProgramModules(self)
         self.access = AccessStats()
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         self.threads: list = []  # (thread, key, box) of run_in_thread, while they run
@@ -97,24 +99,29 @@ class Node(RefService, TaskService):
     def serve(self) -> None:
         self.modules.install()
         sys.stdout = programs.ProgramOutput(self.kernel, sys.__stdout__)
+        self.store.forget_kept(time.time() - KEPT_SECONDS)
         for hop_id, _program, meta, data in self.store.pending_hops():  # after a crash
-            self._resume(pickle.loads(meta), data, hop_id, again=True)
+            meta = pickle.loads(meta)  # our own bytes, from our own store
+            if meta.get("submit"):
+                self._start_submitted(meta, hop_id, again=True)
+            else:
+                self._resume(meta, data, hop_id, again=True)
         self.finish_moves()
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         ledger = self.ledger
         while self.running:
-            timeout = 0 if self.kernel.ready else 1 if ledger.pending_since or ledger.owed \
-                else 2 if self.threads else 100
+            timeout = 0 if self.kernel.ready or self.held else 1 if ledger.pending_since \
+                or ledger.owed else 2 if self.threads else 100
             if poller.poll(timeout):
                 self.receive_all()
             if self.threads:
                 self.wake_finished_threads()
             self.kernel.run_ready()
             now = time.monotonic()
-            if ledger.due(now):  # after the hops of the round were sent
-                ledger.write()
+            if self.held or ledger.due(now):  # after the hops of the round were sent
+                self.commit()
             if ledger.overdue(now):
                 self.send_acks()
             if self.client_backlog:
@@ -125,7 +132,7 @@ class Node(RefService, TaskService):
         self.close()
 
     def close(self) -> None:
-        self.ledger.write()
+        self.commit()
         self.send_acks()
         for s in self.peers.values():
             s.close(0)
@@ -163,17 +170,47 @@ class Node(RefService, TaskService):
     def _frames(self, kind: str, body: bytes) -> list[bytes]:
         return pack(self.config.secret, kind, self.name, next(self.ids), body)
 
+    def commit(self) -> None:
+        """Write the ledger (the hops and the Ref writes since the last write, in one
+        transaction), then send what waited for it. While a Ref write is not committed,
+        nothing leaves the node - a hop, a reply, a result may show that write - so a crash
+        loses the write and everything that could have shown it, or nothing: a program
+        segment that runs again after a crash (its hop was not acknowledged) takes effect
+        once."""
+        self.ledger.write()
+        held, self.held = self.held, []
+        for node, client, frames in held:
+            if node is not None:
+                self._send_peer(node, frames)
+            else:
+                self._to_client(client, frames)
+        for client, program in self.ledger.take_confirmed():
+            self.send_client(client, "accepted", {"program": program})
+
     def send_node(self, node: str, kind: str, body: bytes) -> None:
+        frames = self._frames(kind, body)
+        if self.data.staged or self.held:
+            self.held.append((node, None, frames))
+        else:
+            self._send_peer(node, frames)
+
+    def _send_peer(self, node: str, frames: list[bytes]) -> None:
         sock = self.peers.get(node)
         if sock is None:
             sock = self.peers[node] = self.ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.IDENTITY, self.name.encode())
             sock.setsockopt(zmq.LINGER, 1000)
             sock.connect(self.config.nodes[node].endpoint)
-        sock.send_multipart(self._frames(kind, body))
+        sock.send_multipart(frames)
 
     def send_client(self, client: str, kind: str, payload: dict) -> None:
         frames = [client.encode()] + self._frames(kind, pickle.dumps(payload, protocol=5))
+        if self.data.staged or self.held:
+            self.held.append((None, client, frames))
+        else:
+            self._to_client(client, frames)
+
+    def _to_client(self, client: str, frames: list[bytes]) -> None:
         if self.client_backlog.get(client) or not self._try_send(frames):
             # not connected (yet, or any more: a node that just restarted, a client that is
             # reconnecting): keep it, in order, and retry with the hop resends
@@ -222,14 +259,32 @@ class Node(RefService, TaskService):
                          self.access.report(self.name, self.store.ref_sizes()))
 
     def on_submit(self, identity: bytes, env) -> None:
+        """A client's program. Taken like a hop whose id the program id gives: written with
+        the ledger's next write, then confirmed to the client ("accepted"), which sends it
+        again until then; a submission seen before is only confirmed again."""
         p = decode.payload(env)
+        client = identity.decode()
+        hop_id = programs.submit_id(p["program"])
+        if self.ledger.seen(hop_id, again=True):
+            self.ledger.confirm.append((client, p["program"]))
+            return
         self.add_sources(p["sources"])
-        prog = programs.Program(p["program"], identity.decode(), p["modules"],
-                                p.get("argv", []), p.get("hop_checkpoints", False),
-                                p.get("policy", "migrate"), p.get("strict", False),
-                                trace=p.get("trace", False),
-                                record_access=p.get("record_access", True))
-        entry = p["entry"]
+        meta = {"submit": True, "program": p["program"], "client": client,
+                "entry": p["entry"], "modules": p["modules"], "argv": p.get("argv", []),
+                "hop_checkpoints": p.get("hop_checkpoints", False),
+                "policy": p.get("policy", "migrate"), "strict": p.get("strict", False),
+                "trace": p.get("trace", False),
+                "record_access": p.get("record_access", True)}
+        self.ledger.accepting[hop_id] = (p["program"], pickle.dumps(meta, protocol=5), b"")
+        self.ledger.confirm.append((client, p["program"]))
+        self._start_submitted(meta, hop_id)
+
+    def _start_submitted(self, meta: dict, hop_id: str, again: bool = False) -> None:
+        prog = programs.Program(meta["program"], meta["client"], meta["modules"],
+                                meta["argv"], meta["hop_checkpoints"], meta["policy"],
+                                meta["strict"], hop_id=hop_id, trace=meta["trace"],
+                                again=again, record_access=meta["record_access"])
+        entry = meta["entry"]
 
         def start():
             module = registry.new_module_instance("__main__", entry)
@@ -238,6 +293,13 @@ class Node(RefService, TaskService):
             return module
 
         self.kernel.spawn(programs.run, self, prog, start, context=prog)
+
+    def on_collect_q(self, identity: bytes, env) -> None:
+        """A client asks for what a program (and its tasks) printed and returned here: the
+        messages kept for it (`kept`), sent again."""
+        client = identity.decode()
+        for kind, payload in self.store.kept_for(decode.payload(env)["program"]):
+            self.send_client(client, kind, pickle.loads(payload))  # our own bytes
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
@@ -365,9 +427,21 @@ class Node(RefService, TaskService):
         if text:
             prog.out.seek(0)
             prog.out.truncate()
-            self.send_client(prog.client, "output", {"program": prog.id, "seq": prog.seq,
-                                                     "text": text})
+            self.to_client(prog, "output", {"program": prog.id, "seq": prog.seq,
+                                            "text": text})
             prog.seq += 1
+
+    def to_client(self, prog: programs.Program, kind: str, payload: dict) -> None:
+        """Send a program's output to its client, and keep it (see keep)."""
+        self.keep(kind, payload)
+        self.send_client(prog.client, kind, payload)
+
+    def keep(self, kind: str, payload: dict) -> None:
+        """Keep a program's output or result (written with the ledger's next write) for a
+        client that asks again (`collect?`): one that was gone meanwhile, or whose message
+        was lost with a crash."""
+        self.ledger.kept.append((payload["program"], payload["seq"], kind,
+                                 pickle.dumps(payload, protocol=5)))
 
     def finish(self, prog: programs.Program, value=None, error: str | None = None,
                tb: str = "") -> None:
@@ -380,7 +454,9 @@ class Node(RefService, TaskService):
             payload["value"] = repr(value)
         if prog.hop_id:
             self.ledger.finished.append(prog.hop_id)
-        self.ledger.write()  # before the result leaves: it must not be sent twice
+        if not prog.task:
+            self.keep("result", payload)
+        self.commit()  # before the result leaves: it must not be sent twice
         if not prog.task:  # a task's result goes to its future (futures.TASK_SOURCE)
             self.send_client(prog.client, "result", payload)
         elif error is not None:  # failed outside TASK_SOURCE's own try: nobody will know
@@ -456,7 +532,7 @@ class Node(RefService, TaskService):
     def resend_unacked(self) -> None:
         """Resend every unacknowledged hop; fail the program of one that waited too long."""
         now = time.time()
-        self.ledger.write()
+        self.commit()
         for hop_id, dest, meta_bytes, data, sent_at in self.store.unacked():
             if now - sent_at < RESEND_SECONDS:
                 continue  # its ack may be on its way (acks wait for a hop to ride on)

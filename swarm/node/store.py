@@ -10,6 +10,9 @@ Tables:
     outbox(hop_id, node, meta, data, sent_at)   hops sent and not yet acknowledged; resent
                                     until acked, or until the hop timeout fails the program
     done(hop_id)                    hops already taken, so a resent one is resumed once
+                                    (a client's submission is one too: server.on_submit)
+    kept(program, seq, kind, payload, at)   programs' output and results sent to clients
+                                    from here, sent again on `collect?`; a week at most
     counters(name, value)           id allocation
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
@@ -33,6 +36,8 @@ CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB
 CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload BLOB,
+                                 at REAL, PRIMARY KEY (program, kind, seq));
 CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
 """
 
@@ -69,12 +74,6 @@ class Store:
         return value
 
     # refs -----------------------------------------------------------------------------------
-    def put_ref(self, ref_id: str, blob: bytes) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
-                            (ref_id, blob, len(blob)))
-            self.db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
-
     def get_ref(self, ref_id: str) -> bytes | None:
         row = self.db.execute("SELECT value FROM refs WHERE id = ?", (ref_id,)).fetchone()
         return row[0] if row else None
@@ -88,10 +87,6 @@ class Store:
     def has_ref(self, ref_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM refs WHERE id = ?", (ref_id,)).fetchone() \
             is not None
-
-    def delete_ref(self, ref_id: str) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
 
     def forward(self, ref_id: str) -> str | None:
         row = self.db.execute("SELECT node FROM forwards WHERE id = ?", (ref_id,)).fetchone()
@@ -138,7 +133,8 @@ class Store:
             is not None
 
     def commit_hops(self, accepted: dict, finished: list[str] = (),
-                    outgoing: list[tuple] = (), acked: list[str] = ()) -> None:
+                    outgoing: list[tuple] = (), acked: list[str] = (),
+                    writes: dict | None = None, kept: list[tuple] = ()) -> None:
         """One transaction for what the node did with hops since its last write (see
         ledger.py):
 
@@ -147,6 +143,8 @@ class Store:
         finished   hops a program ended here (shipped on, or finished): off the inbox
         outgoing   [(hop_id, node, meta, data)]: hops sent, into the outbox
         acked      outbox hops the receiver acknowledged
+        writes     {ref id: pickled value, or None: deleted}: the Ref writes made meanwhile
+        kept       [(program, seq, kind, payload)]: output and results for clients
 
         Discussion: a hop that is shipped on (or finishes) before the write never enters the
         inbox: its successor in the outbox stands for it, written in the same transaction as
@@ -167,6 +165,26 @@ class Store:
             if acked:
                 self.db.executemany("DELETE FROM outbox WHERE hop_id = ?",
                                     [(h,) for h in acked])
+            if kept:
+                self.db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
+                                    [(*k, now) for k in kept])
+            for ref_id, blob in (writes or {}).items():
+                if blob is None:
+                    self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+                else:
+                    self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
+                                    (ref_id, blob, len(blob)))
+                    self.db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
+
+    def kept_for(self, program: str) -> list[tuple[str, bytes]]:
+        """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
+        return self.db.execute("SELECT kind, payload FROM kept WHERE program = ? OR "
+                               "substr(program, 1, ?) = ? ORDER BY seq",
+                               (program, len(program) + 1, program + "/")).fetchall()
+
+    def forget_kept(self, before: float) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM kept WHERE at < ?", (before,))
 
     def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
         return self.db.execute("SELECT hop_id, program, meta, data FROM inbox").fetchall()
