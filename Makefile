@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test faults demo bench lint clean
 
 install: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): setup.cfg pyproject.toml
 
 test: install
 	$(BIN)/python -m pytest
+
+# the fault-injection suites, long versions (the fast ones run in make test)
+faults: install
+	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults
 
 demo: install
 	$(BIN)/python -m swarm.demo

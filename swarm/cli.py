@@ -105,22 +105,59 @@ def _cluster_for(args):
 
 
 def _run(args) -> int:
-    from swarm.skywriting import SkywritingError, error_text
-    from swarm.skywriting.runtime import to_json
+    from swarm.skywriting import SkywritingError
 
     skywriting = args.file.endswith(".sw")
+    if args.detach and not _cluster_path(args):
+        print("swarm run --detach: the program needs a cluster that keeps running (give "
+              "--cluster FILE or --dir D, or start one with swarm up)", file=sys.stderr)
+        return 1
     with _cluster_for(args) as cluster:
         if cluster is None:
             return 1
+        options = dict(argv=args.args, hop_checkpoints=args.hop_checkpoints,
+                       policy=args.policy, strict=args.strict, trace=args.trace,
+                       env=_pairs(args.env, "--env"),
+                       packages=_pairs(args.package, "--package"))
         try:
-            outcome = cluster.run_file(args.file, echo=True, argv=args.args,
-                                       hop_checkpoints=args.hop_checkpoints,
-                                       policy=args.policy, strict=args.strict,
-                                       trace=args.trace, env=_pairs(args.env, "--env"),
-                                       packages=_pairs(args.package, "--package"))
+            if args.detach:
+                program = cluster.submit(args.file, **options)
+                print(program)
+                print(f"its output: swarm result {program} --cluster "
+                      f"{cluster.config.path}", file=sys.stderr)
+                return 0
+            outcome = cluster.run_file(args.file, echo=True, **options)
         except SkywritingError as e:
             print(e, file=sys.stderr)
             return 1
+    return _report(args, outcome, skywriting)
+
+
+def _result(args) -> int:
+    from swarm.client import ClusterTimeout
+
+    path = _cluster_path(args)
+    if path is None or (cluster := _connect(path)) is None:
+        if path is None:
+            print("swarm result: no running cluster (give --cluster FILE or --dir D)",
+                  file=sys.stderr)
+        return 1
+    try:
+        outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
+    except ClusterTimeout as e:
+        print(f"swarm result: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    args.show_node = args.trace = False
+    return _report(args, outcome, False)
+
+
+def _report(args, outcome, skywriting: bool) -> int:
+    """After the output: the route, the trace, the error or (Skywriting) the result."""
+    from swarm.skywriting import error_text
+    from swarm.skywriting.runtime import to_json
+
     if args.show_node:
         print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
     if args.trace:
@@ -296,7 +333,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="a program that cannot migrate fails instead of fetching")
     p.add_argument("--hop-checkpoints", action="store_true",
                    help="every checkpoint() moves the program to the next node (testing)")
+    p.add_argument("--detach", action="store_true",
+                   help="print the program's id once the cluster has it, and exit; "
+                        "`swarm result ID` prints its output later")
     p.set_defaults(func=_run)
+    p = sub.add_parser("result", help="wait for a program run with --detach; print its "
+                                      "output")
+    p.add_argument("program", help="the id `swarm run --detach` printed")
+    _where(p)
+    p.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds to wait for the program's end (default 600)")
+    p.set_defaults(func=_result)
     p = sub.add_parser("sw", help="an interactive Skywriting console on a cluster")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--nodes", type=int, help="local nodes to start for the session "

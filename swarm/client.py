@@ -154,6 +154,16 @@ class Cluster:
         `source`: the script's text (`path` then only names it); `session`: where a console
         session's variables are (console.py); `record_access=False`: its Ref accesses are
         not counted for the placer (the placer's own moves)."""
+        return self.wait(self.submit_program(self.submission(
+            path, argv, hop_checkpoints, policy, strict, trace, env, packages, source,
+            session, record_access)), timeout, echo)
+
+    def submission(self, path: str, argv: list[str] | None = None,
+                   hop_checkpoints: bool = False, policy: str = "migrate",
+                   strict: bool = False, trace: bool = False, env: dict | None = None,
+                   packages: dict | None = None, source: str | None = None,
+                   session: list | None = None, record_access: bool = True) -> dict:
+        """What is sent to run a script (run_file's arguments)."""
         entry, sources, modules = program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
@@ -162,11 +172,9 @@ class Cluster:
             if session:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
-        program = self.submit_program({
-            "sources": sources, "entry": entry, "modules": modules, "argv": [path] + argv,
-            "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
-            "trace": trace, "record_access": record_access})
-        return self.wait(program, timeout, echo)
+        return {"sources": sources, "entry": entry, "modules": modules, "argv": [path] + argv,
+                "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
+                "trace": trace, "record_access": record_access}
 
     def submit_program(self, submission: dict, program: str | None = None) -> str:
         """Send a submission (run_file's fields) to the first node; return the program id.
@@ -175,6 +183,21 @@ class Cluster:
         self.submitted[program] = dict(submission, program=program)
         self.send(self.config.names[0], "submit", self.submitted[program])
         return program
+
+    def submit(self, path: str, timeout: float = 30.0, **kw) -> str:
+        """Submit a script (run_file's keyword arguments) and return its program id once the
+        node has written it: it runs to its end whatever becomes of this client, and `wait`
+        (from any client) gets what it printed and returned."""
+        program = self.submit_program(self.submission(path, **kw))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.receive(RESUBMIT_SECONDS)
+            if msg and msg[0] == "accepted" and msg[2].get("program") == program:
+                return program
+            if msg is None:
+                self.send(self.config.names[0], "submit", self.submitted[program])
+        raise ClusterTimeout(f"{self.config.names[0]} did not accept the program in "
+                             f"{timeout}s")
 
     def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:
         """What `program` printed and returned (see run_file), once it ended.
@@ -190,8 +213,9 @@ class Cluster:
         hops: list[dict] = []
         result = None
         now = time.monotonic()
-        deadline, heard, asked = now + timeout, now, now
         unconfirmed = program in self.submitted
+        deadline, heard = now + timeout, now if unconfirmed else now - COLLECT_SECONDS
+        asked = heard  # another client's program: what the nodes kept is asked for at once
         while True:
             msg = self.receive(0.2)
             now = time.monotonic()

@@ -4,9 +4,13 @@ a b"hop" body is an encoded continuation (swarm.continuation.codec).
 Programs (client <-> node):
     submit   client -> node   {program, sources: {hash: (name, filename, source)}, entry,
                                argv, policy, client}
+    accepted node -> client   {program}             (the submission is written: it will run
+                                                     once, whatever becomes of the client)
     output   node -> client   {program, seq, text}
     result   node -> client   {program, seq, ok, value | error, traceback, nodes}
     trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
+    collect? client -> node   {program}             (send again the output and result kept
+                                                     here for the program and its tasks)
     hello    client -> node   {}                    (lets the node route to this client)
     source?  node -> node     {key, hash}           (a node missing a program's source asks
                                                      the node the hop came from)
@@ -31,7 +35,8 @@ Control:
 """
 
 KINDS = frozenset({
-    "submit", "output", "result", "trace", "hello", "source?", "source",
+    "submit", "accepted", "output", "result", "trace", "collect?", "hello", "source?",
+    "source",
     "hop", "ack",
     "fetch", "fetched", "store", "stored",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",

@@ -1,0 +1,104 @@
+"""A node that stays down, and a client that disappears.
+
+- Programs that need a node that does not come back fail, after the cluster's hop timeout,
+  with an error naming that node; the programs that do not need it finish.
+- A client SIGKILLed while its program runs: the program finishes, and what it printed and
+  returned is kept, so another client (`swarm result ID`) gets all of it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from helpers import ROOT, swarm_cli, write
+
+import swarm
+from swarm.client import Cluster
+
+SETUP = """
+from swarm import Ref
+RESULT = {n: [Ref(100, at=n).id, n] for n in ("n1", "n2", "n3")}
+"""
+
+MOVE = """
+import sys
+from swarm.refs import Ref
+a, b = Ref._handle(sys.argv[1], sys.argv[2]), Ref._handle(sys.argv[3], sys.argv[4])
+a.set(a.get() - 1)
+b.set(b.get() + 1)
+RESULT = "moved"
+"""
+
+
+def test_programs_needing_a_node_that_stays_down_fail_clearly_and_the_rest_finish(tmp_path):
+    with swarm.local_cluster(3, hop_timeout=3.0) as cluster:
+        refs = cluster.run_file(write(tmp_path, "setup.py", SETUP), timeout=60).value
+        cluster.kill("n3")  # for good
+        pairs = [("n1", "n2"), ("n2", "n1"), ("n1", "n3"), ("n3", "n2"), ("n2", "n3")] * 2
+        path = write(tmp_path, "move.py", MOVE)
+        outcomes: dict[int, object] = {}
+
+        def run(i: int, a: str, b: str) -> None:
+            c = Cluster(cluster.config)
+            try:
+                outcomes[i] = c.run_file(path, argv=[*refs[a], *refs[b]], timeout=60)
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=run, args=(i, a, b)) for i, (a, b) in
+                   enumerate(pairs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, (a, b) in enumerate(pairs):
+            out = outcomes[i]
+            if "n3" in (a, b):
+                assert out.error is not None and out.error.startswith("HopTimeout"), out.error
+                assert "node n3 did not accept the program within 3 s" in out.error
+            else:
+                assert out.error is None and out.value == "moved", out.traceback
+
+
+DETACHED = """
+from swarm import move_to, here
+import time
+for i in range(8):
+    move_to(("n2", "n3")[i % 2])
+    print("step", i, "on", here())
+    t = time.time()
+    while time.time() - t < 0.2:   # long enough for its client to be gone
+        pass
+RESULT = {"steps": 8}
+"""
+
+CLIENT = """
+import sys, time
+from swarm.client import connect
+c = connect(sys.argv[1])
+print(c.submit(sys.argv[2]), flush=True)
+time.sleep(600)   # killed meanwhile
+"""
+
+
+def test_a_client_that_disappears_gets_its_output_later(tmp_path):
+    with swarm.local_cluster(3) as cluster:
+        client = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, cluster.config.path,
+             write(tmp_path, "detached.py", DETACHED)],
+            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=ROOT))
+        program = client.stdout.readline().strip()  # written on n1 once this is printed
+        os.kill(client.pid, signal.SIGKILL)
+        client.wait()
+        client.stdout.close()
+
+        out = cluster.wait(program, timeout=60)  # another client, which never submitted it
+        assert out.error is None and out.value == {"steps": 8}
+        assert out.stdout == "".join(f"step {i} on {('n2', 'n3')[i % 2]}\n" for i in range(8))
+
+        done = swarm_cli("result", program, "--cluster", cluster.config.path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == out.stdout  # kept, so anyone may ask again
+

@@ -1,0 +1,141 @@
+"""Money moves between accounts on different nodes while nodes are SIGKILLed and restarted.
+
+Each transfer is a program: it debits one account (hopping to its node) and credits another
+(hopping to that one), and each account keeps the history of the transfers that touched it.
+Clients submit the transfers from several threads at once while a killer thread SIGKILLs a
+random node at random moments and starts it again. Afterwards every program has completed
+exactly once (its result came, and its id is in each of its two accounts' histories exactly
+once), the total is conserved, and no acknowledged write is missing (every completed
+transfer's debit and credit are there).
+
+Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more transfers and kills.
+"""
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+from conftest import LONG
+from helpers import write
+
+import swarm
+from swarm.client import Cluster
+
+NODES = ["n1", "n2", "n3"]
+ACCOUNTS_PER_NODE, START = 8, 1000
+TRANSFERS = 2000 if LONG else 500
+CLIENTS = 8
+KILL_EVERY = (0.1, 0.6)  # seconds between a restart and the next kill (uniform)
+DOWN_FOR = (0.05, 1.0)  # seconds a killed node stays down
+
+SETUP = """
+import json, sys
+from swarm import Ref
+RESULT = [[r.id, r.hint] for r in (Ref([int(sys.argv[2]), []], at=at)
+                                   for at in json.loads(sys.argv[1]))]
+"""
+
+TRANSFER = """
+import sys
+from swarm.refs import Ref
+src, dst = Ref._handle(sys.argv[1], sys.argv[2]), Ref._handle(sys.argv[3], sys.argv[4])
+tid, amount = sys.argv[5], int(sys.argv[6])
+balance, history = src.get()              # on the debited account's node
+src.set([balance - amount, history + ["-" + tid]])
+balance, history = dst.get()              # on the credited account's node
+dst.set([balance + amount, history + ["+" + tid]])
+RESULT = tid
+"""
+
+READ_ALL = """
+import json, sys
+from swarm.refs import Ref
+RESULT = [Ref._handle(*h).get() for h in json.loads(sys.argv[1])]
+"""
+
+
+def transfers(handles: list, n: int, seed: int) -> list[tuple]:
+    """n transfers between accounts on different nodes: (tid, src, dst, amount)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        src, dst = rng.sample(range(len(handles)), 2)
+        while handles[src][1] == handles[dst][1]:
+            dst = rng.randrange(len(handles))
+        out.append((f"t{i}", src, dst, rng.randint(1, 50)))
+    return out
+
+
+def killer(cluster, stop: threading.Event, kills: list, seed: int) -> None:
+    rng = random.Random(seed)
+    while not stop.wait(rng.uniform(*KILL_EVERY)):
+        name = rng.choice(NODES)
+        cluster.kill(name)
+        kills.append(name)
+        time.sleep(rng.uniform(*DOWN_FOR))
+        cluster.restart(name)
+
+
+def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
+    setup, transfer = write(tmp_path, "setup.py", SETUP), write(tmp_path, "t.py", TRANSFER)
+    homes = [n for n in NODES for _ in range(ACCOUNTS_PER_NODE)]
+    with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
+        out = cluster.run_file(setup, argv=[json.dumps(homes), str(START)], timeout=60)
+        assert out.error is None, out.traceback
+        handles = out.value
+        work = transfers(handles, TRANSFERS, seed=5)
+        results: dict[str, object] = {}
+        errors: list[str] = []
+
+        def client(share: list[tuple]) -> None:
+            c = Cluster(cluster.config)  # a connection per thread
+            try:
+                for tid, src, dst, amount in share:
+                    o = c.run_file(transfer, argv=[*handles[src], *handles[dst], tid,
+                                                   str(amount)], timeout=300)
+                    if o.error:
+                        errors.append(f"{tid}: {o.error}")
+                    results[tid] = o.value
+            except Exception as e:  # reported below, with the others
+                errors.append(f"client: {type(e).__name__}: {e}")
+            finally:
+                c.close()
+
+        stop, kills = threading.Event(), []
+        chaos = threading.Thread(target=killer, args=(cluster, stop, kills, 9))
+        clients = [threading.Thread(target=client, args=(work[i::CLIENTS],))
+                   for i in range(CLIENTS)]
+        chaos.start()
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        stop.set()
+        chaos.join()
+        cluster.wait_ready()
+
+        assert errors == []
+        assert kills, "the killer never struck: the test proved nothing"
+        assert results == {tid: tid for tid, *_ in work}  # every program completed
+        accounts = cluster.run_file(write(tmp_path, "read.py", READ_ALL),
+                                    argv=[json.dumps(handles)], timeout=60).value
+
+    total = sum(balance for balance, _ in accounts)
+    seen = Counter(entry for _, history in accounts for entry in history)
+    expected = Counter([f"-{tid}" for tid, *_ in work] + [f"+{tid}" for tid, *_ in work])
+    print(f"{len(work)} transfers, {len(kills)} nodes killed ({Counter(kills)})")
+    assert total == START * len(homes)  # conserved
+    assert +(seen - expected) == Counter()  # no duplicate effect
+    assert +(expected - seen) == Counter()  # no acknowledged write missing
+    for i, (balance, history) in enumerate(accounts):  # each balance agrees with its history
+        amounts = {tid: amount for tid, *_, amount in work}
+        assert balance == START + sum(amounts[e[1:]] * (1 if e[0] == "+" else -1)
+                                      for e in history), i
+
+
+@pytest.mark.skipif(not LONG, reason="the long version runs in make faults")
+def test_long_version_is_on():
+    assert TRANSFERS >= 2000
