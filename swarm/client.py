@@ -184,6 +184,11 @@ class Cluster:
         self.send(self.config.names[0], "submit", self.submitted[program])
         return program
 
+    def _resubmit(self, program: str) -> None:
+        """Send a submission again, marked so: it may have run before a crash of its node,
+        and the hops it makes must be looked for among those taken (HopLedger.seen)."""
+        self.send(self.config.names[0], "submit", dict(self.submitted[program], again=True))
+
     def submit(self, path: str, timeout: float = 30.0, **kw) -> str:
         """Submit a script (run_file's keyword arguments) and return its program id once the
         node has written it: it runs to its end whatever becomes of this client, and `wait`
@@ -195,7 +200,7 @@ class Cluster:
             if msg and msg[0] == "accepted" and msg[2].get("program") == program:
                 return program
             if msg is None:
-                self.send(self.config.names[0], "submit", self.submitted[program])
+                self._resubmit(program)
         raise ClusterTimeout(f"{self.config.names[0]} did not accept the program in "
                              f"{timeout}s")
 
@@ -223,7 +228,7 @@ class Cluster:
                 if now > deadline:
                     raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
                 if unconfirmed and now - asked > RESUBMIT_SECONDS:
-                    self.send(self.config.names[0], "submit", self.submitted[program])
+                    self._resubmit(program)
                     asked = now
                 elif not unconfirmed and now - max(heard, asked) > COLLECT_SECONDS:
                     for name in self.config.names:

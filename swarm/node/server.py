@@ -277,7 +277,8 @@ class Node(RefService, TaskService):
                 "record_access": p.get("record_access", True)}
         self.ledger.accepting[hop_id] = (p["program"], pickle.dumps(meta, protocol=5), b"")
         self.ledger.confirm.append((client, p["program"]))
-        self._start_submitted(meta, hop_id)
+        # a submission sent again may have run here before a crash: its hops say so
+        self._start_submitted(meta, hop_id, again=bool(p.get("again")))
 
     def _start_submitted(self, meta: dict, hop_id: str, again: bool = False) -> None:
         prog = programs.Program(meta["program"], meta["client"], meta["modules"],
