@@ -133,7 +133,8 @@ class Cluster:
                  policy: str = "migrate", strict: bool = False,
                  trace: bool = False, env: dict | None = None,
                  packages: dict | None = None, source: str | None = None,
-                 session: list | None = None, record_access: bool = True) -> RunOutcome:
+                 session: list | None = None, record_access: bool = True,
+                 node: str | None = None, prepared: tuple | None = None) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes).
@@ -148,8 +149,10 @@ class Cluster:
 
         `source`: the script's text (`path` then only names it); `session`: where a console
         session's variables are (console.py); `record_access=False`: its Ref accesses are
-        not counted for the placer (the placer's own moves)."""
-        entry, sources, modules = program_sources(path, source)
+        not counted for the placer (the placer's own moves). `node`: the node it starts on
+        (default: the first); `prepared`: what program_sources(path, source) returned, for
+        a program submitted again and again (a web request: swarm/web.py)."""
+        entry, sources, modules = prepared or program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
             launch = {"env": dict(env or {}),
@@ -158,7 +161,9 @@ class Cluster:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
-        first = self.config.names[0]
+        first = node or self.config.names[0]
+        if first not in self.socks:
+            raise ValueError(f"unknown node {first!r}; the cluster has {self.config.names}")
         self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
                                     "modules": modules, "argv": [path] + argv,
                                     "hop_checkpoints": hop_checkpoints,
