@@ -50,7 +50,7 @@ ENTRY_NAME = "__swarm_request__.py"  # the request program's name, beside the ap
 
 #: the program every request runs (compiled with the app's modules on the node)
 ENTRY = '''\
-"""One web request as a Swarm program (swarm/web.py)."""
+"""One web request to {app} as a Swarm program (swarm/web.py)."""
 import sys
 from swarm.web import HTTPError, Request, response_of
 import {module} as _app
@@ -187,7 +187,8 @@ class App:
                              f"{router!r}")
         self.cluster_file, self.timeout = cluster_file, timeout
         self.entry = os.path.join(os.path.dirname(app_file), ENTRY_NAME)
-        self.prepared = program_sources(self.entry, ENTRY.format(module=module, router=router))
+        self.prepared = program_sources(self.entry, ENTRY.format(
+            app=app_file, module=module, router=router))
         self.local = threading.local()
         self.clients: list = []
         self.turn = itertools.count()
@@ -243,6 +244,9 @@ def request_of(environ) -> Request:
     except ValueError:
         raise HTTPError(400, "bad Content-Length") from None
     if length > MAX_BODY:
+        if length <= 16 * MAX_BODY:  # read it (unread, the client may not see the answer)
+            for at in range(0, length, 1 << 16):
+                environ["wsgi.input"].read(min(1 << 16, length - at))
         raise HTTPError(413, f"a request body is at most {MAX_BODY} bytes")
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
@@ -262,6 +266,8 @@ class _QuietHandler(WSGIRequestHandler):
 class Server(WSGIServer):
     """wsgiref's HTTP server on 127.0.0.1, handing requests to a fixed pool of `workers`
     threads (each keeps its cluster client)."""
+
+    request_queue_size = 1024  # connections waiting to be accepted (socketserver: 5)
 
     def __init__(self, app, port: int = 8000, workers: int = 16) -> None:
         super().__init__(("127.0.0.1", port), _QuietHandler)
