@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install test demo bench lint clean
+.PHONY: install chromium test demo web bench lint clean
 
 install: $(STAMP)
 
@@ -14,11 +14,24 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-test: install
-	$(BIN)/python -m pytest
+# headless Chromium renders the web example's page in the tests (Debian's package; quick when
+# it is installed already)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make: install chromium (the web tests render a page with it)"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
+	SWARM_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest
 
 demo: install
 	$(BIN)/python -m swarm.demo
+
+# the Twitter example on 3 local nodes (data kept in .swarm-web): http://127.0.0.1:8000/
+web: install
+	$(BIN)/python -m swarm.web examples/twitter/app.py --nodes 3 --data .swarm-web \
+	  --setup examples/twitter/seed.py --port 8000
 
 bench: install
 	$(BIN)/python -m bench
@@ -27,4 +40,4 @@ lint: install
 	$(BIN)/ruff check swarm cluster tests bench examples
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis .swarm-web

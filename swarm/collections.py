@@ -335,6 +335,7 @@ def _drive(p: Pending, can_move) -> CollOp:
 
 
 def _ask(node, where: str, op: CollOp) -> CollOp:
+    node.stats["fetches"] += 1  # (swarm status: answers brought to a program that stays)
     reply = node._ask(where, "coll", None, op)
     if reply.get("error"):
         raise RuntimeError(f"a swarm collection step failed on {where}: {reply['error']}")

@@ -147,12 +147,7 @@ class Router:
             raise ValueError(f"a route's pattern starts with /: {pattern!r}")
         regex = re.sub(r"<([A-Za-z_]\w*)>", r"(?P<\1>[^/]+)",
                        re.escape(pattern).replace(r"\<", "<").replace(r"\>", ">"))
-
-        def register(handler):
-            self.routes.append((method.upper(), re.compile(regex + "$"), handler))
-            return handler
-
-        return register
+        return _Register(self, method.upper(), re.compile(regex + "$"))
 
     def match(self, method: str, path: str):
         """(handler, parameters) for a request; HTTPError 404 or 405 if there is none."""
@@ -166,6 +161,18 @@ class Router:
         if allowed:
             raise HTTPError(405, f"{method} is not allowed on {path}")
         raise HTTPError(404, f"nothing at {path}")
+
+
+class _Register:
+    """What Router.route returns: the decorator that registers a handler. (An object, not a
+    closure: the app module may keep it in its globals, which travel with every hop.)"""
+
+    def __init__(self, router: Router, method: str, regex: re.Pattern) -> None:
+        self.router, self.method, self.regex = router, method, regex
+
+    def __call__(self, handler):
+        self.router.routes.append((self.method, self.regex, handler))
+        return handler
 
 
 # ---- the front end ------------------------------------------------------------------------

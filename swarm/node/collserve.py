@@ -252,6 +252,8 @@ def serve(node, action: str, op):
                 return op
         if op.needs_program or (op.moves and not op.fetch_all):
             op.dest = node.name  # the program comes here for this step
+            if op.target is not None and MEMO.hint(op.target) != node.name:
+                op.learn("hint", op.target, node.name)  # (the asker may not know)
             return op
         step(node, op)
     return op
