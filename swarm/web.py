@@ -230,8 +230,8 @@ class App:
             if out.stdout:
                 log.info("%s %s printed: %s", request.method, request.path, out.stdout.rstrip())
             if out.error:
-                log.error("%s %s failed:\n%s", request.method, request.path,
-                          out.traceback or out.error)
+                log.error("%s %s failed (it ran on %s):\n%s", request.method, request.path,
+                          " -> ".join(out.route), out.traceback or out.error)
                 status, headers, body = response_of(HTTPError(500, out.error).response())
             else:
                 status, headers, body = out.value
@@ -383,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interrupt(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (a second one must not cut the stop)
     raise KeyboardInterrupt
 
 
