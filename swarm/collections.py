@@ -455,7 +455,8 @@ def _advanced_by_a_for_loop(it: _Iterator, frame) -> bool:
         return False
     if code.co_code[frame.f_lasti] != _FOR_ITER:
         return False
-    for names in (frame.f_locals, frame.f_globals):  # (a module's resumer: its globals)
-        if any(value is it for name, value in names.items() if name.startswith("_sw_it")):
-            return True
-    return False
+    scopes = [frame.f_locals]
+    if frame.f_globals is not scopes[0]:
+        scopes.append(frame.f_globals)  # a module's loop, resumed: its holder is a global
+    return any(value is it for names in scopes for name, value in names.items()
+               if name.startswith("_sw_it"))
