@@ -11,7 +11,7 @@ spread over the nodes.
     "ada" in users, len(users)          # implicit calls bring the answer here instead
     users["ada"], users["bob"] = ...    # (so do d[k], d[k] = v, del d[k])
 
-Where the data is (swarm/node/collserve.py): a Dict's values are one Ref each, created on the
+Where the data is (swarm/node/colldata.py): a Dict's values are one Ref each, created on the
 node of their key's shard; the key index is split into shards (8 by default) kept round the
 nodes; a Set's members live in its shards; a List's values in chunks of 64. `swarm place`
 moves these Refs like any other, and operations follow them.
@@ -38,7 +38,7 @@ from swarm.continuation.capture import TRAMPOLINES, Capture
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import Operation
 from swarm.node import collserve
-from swarm.node.collserve import MAX_PARAM, CollOp, check_name
+from swarm.node.colldata import MAX_PARAM, MEMO, CollOp, check_name, key_bytes
 
 _REQUIRED = object()  # pop() without a default: a missing key raises KeyError
 _ERRORS = {"KeyError": KeyError, "IndexError": IndexError, "TypeError": TypeError,
@@ -76,7 +76,7 @@ class _Collection:
         op = CollOp(self.kind, self.name, self.param, action,
                     None if key is _REQUIRED else key, blob)
         if key is not _REQUIRED and self.kind != "list":
-            op.kb = collserve.key_bytes(key)  # (a bad key fails here, before anything runs)
+            op.kb = key_bytes(key)  # (a bad key fails here, before anything runs)
         op.names(node.config.names)
         return op
 
@@ -346,7 +346,7 @@ def _settle(node, op: CollOp) -> None:
     """Memo what the op learned (and keep the last facts, for the next nodes); count the
     Refs it touched for the placer."""
     if op.learned:  # (kept: the nodes the program goes on to learn them too)
-        collserve.MEMO.learn(op.learned)
+        MEMO.learn(op.learned)
         del op.learned[:-16]
     if op.touched:
         prog = node.kernel.current_context()

@@ -1,4 +1,4 @@
-"""Swarm collections (swarm/collections.py, swarm/node/collserve.py) on three real nodes.
+"""Swarm collections (swarm/collections.py, swarm/node/colldata.py) on three real nodes.
 
 Programs check where they run after operations: `holds()` (below) looks in the store of the
 node the program is on for the Ref of a Dict's value, so a test fails if the program runs
@@ -28,11 +28,11 @@ def run(cluster, tmp_path, source, **kw):
 PRELUDE = """
 from swarm import Dict, List, Set, Ref, here, nodes, move_to
 from swarm import runtime
-from swarm.node import collserve   # (a module travels by name: its MEMO is this node's)
+from swarm.node import colldata   # (a module travels by name: its MEMO is this node's)
 
 def eid_of(d, key):
     # the Ref id of d's value for key, as this node's memo knows it
-    return collserve.MEMO.index[(collserve.root_id(d.name, nodes()), collserve.key_bytes(key))]
+    return colldata.MEMO.index[(colldata.root_id(d.name, nodes()), colldata.key_bytes(key))]
 
 def holds(d, key):
     # is d's value for key in the store of the node the program is on?
@@ -40,8 +40,8 @@ def holds(d, key):
 
 def holds_member(s, m):
     # is the shard holding member m of s in the store of the node the program is on?
-    j = collserve.stable_hash(collserve.key_bytes(m)) % s.param
-    return runtime.node().data.has(collserve.shard_id(s.name, nodes(), j))
+    j = colldata.stable_hash(colldata.key_bytes(m)) % s.param
+    return runtime.node().data.has(colldata.shard_id(s.name, nodes(), j))
 """
 
 
@@ -387,8 +387,8 @@ for i in range(12):
     log.append(i)
 d.increment("visits", 41)
 # the placer may move any of these Refs: move the root and the shards of the Dict away
-moved = [collserve.root_id("p.users", nodes())] + [
-    collserve.shard_id("p.users", nodes(), j) for j in range(8)]
+moved = [colldata.root_id("p.users", nodes())] + [
+    colldata.shard_id("p.users", nodes(), j) for j in range(8)]
 for rid in moved:
     home = rid.split(".")[0]
     move_to(home)

@@ -5,6 +5,7 @@
     program.py  one program on this node: its context, its output, capture -> hop
     server.py   the I/O shell: ZeroMQ sockets, timers, message dispatch
     refserve.py where Refs are, accesses, fetches, relocation (a mixin of the server)
-    collserve.py  the steps of collection operations, run where their Refs are; the memo
+    colldata.py   what collections are made of: derived Ref ids, keys, the memo, an op
+    collserve.py  the steps of collection operations, run where their Refs are
     config.py   the cluster file (cluster.toml)
 """
