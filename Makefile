@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install test faults demo bench lint clean
+.PHONY: install chromium test faults demo web bench lint clean
 
 install: $(STAMP)
 
@@ -14,8 +14,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-test: install
-	$(BIN)/python -m pytest
+# headless Chromium renders the web example's page in the tests (Debian's package; quick when
+# it is installed already)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make: install chromium (the web tests render a page with it)"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
+	SWARM_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest
 
 # the fault-injection suites, long versions (the fast ones run in make test)
 faults: install
@@ -24,6 +32,11 @@ faults: install
 demo: install
 	$(BIN)/python -m swarm.demo
 
+# the Twitter example on 3 local nodes (data kept in .swarm-web): http://127.0.0.1:8000/
+web: install
+	$(BIN)/python -m swarm.web examples/twitter/app.py --nodes 3 --data .swarm-web \
+	  --setup examples/twitter/seed.py --port 8000
+
 bench: install
 	$(BIN)/python -m bench
 
@@ -31,4 +44,4 @@ lint: install
 	$(BIN)/ruff check swarm cluster tests bench examples
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis .swarm-web

@@ -1,10 +1,12 @@
 """Swarm: move a running Python program to its data.
 
 The public API is small and re-exported here: Ref, here(), nodes(), move_to(), spawn() and
-Future for programs; local_cluster() and connect() to run them; checkpoint() to test that a
-program migrates (see README.md).
+Future for programs; the collections Dict, List and Set (named, persistent, spread over the
+nodes); local_cluster() and connect() to run them; checkpoint() to test that a program
+migrates (see README.md).
 """
 
+from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
 from swarm.futures import Future, TaskFailed, spawn
@@ -26,6 +28,6 @@ def connect(path: str):
     return open_cluster(path)
 
 
-__all__ = ["Future", "NotMigratable", "Ref", "TaskFailed", "checkpoint", "connect", "here",
-           "local_cluster", "move_to", "nodes", "spawn"]
+__all__ = ["Dict", "Future", "List", "NotMigratable", "Ref", "Set", "TaskFailed", "checkpoint",
+           "connect", "here", "local_cluster", "move_to", "nodes", "spawn"]
 __version__ = "0.1.0"

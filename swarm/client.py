@@ -90,7 +90,7 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
-        self.submitted: dict[str, dict] = {}  # program -> its submission, until it ends
+        self.submitted: dict[str, tuple] = {}  # program -> (node, submission), until it ends
 
     def close(self) -> None:
         self.ctx.destroy(linger=0)  # closes every socket made from it
@@ -138,7 +138,8 @@ class Cluster:
                  policy: str = "migrate", strict: bool = False,
                  trace: bool = False, env: dict | None = None,
                  packages: dict | None = None, source: str | None = None,
-                 session: list | None = None, record_access: bool = True) -> RunOutcome:
+                 session: list | None = None, record_access: bool = True,
+                 node: str | None = None, prepared: tuple | None = None) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
         global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
         the next node in cluster order (a test of migration across real processes).
@@ -153,18 +154,21 @@ class Cluster:
 
         `source`: the script's text (`path` then only names it); `session`: where a console
         session's variables are (console.py); `record_access=False`: its Ref accesses are
-        not counted for the placer (the placer's own moves)."""
+        not counted for the placer (the placer's own moves). `node`: the node it starts on
+        (default: the first); `prepared`: what program_sources(path, source) returned, for
+        a program submitted again and again (a web request: swarm/web.py)."""
         return self.wait(self.submit_program(self.submission(
             path, argv, hop_checkpoints, policy, strict, trace, env, packages, source,
-            session, record_access)), timeout, echo)
+            session, record_access, prepared), node), timeout, echo)
 
     def submission(self, path: str, argv: list[str] | None = None,
                    hop_checkpoints: bool = False, policy: str = "migrate",
                    strict: bool = False, trace: bool = False, env: dict | None = None,
                    packages: dict | None = None, source: str | None = None,
-                   session: list | None = None, record_access: bool = True) -> dict:
+                   session: list | None = None, record_access: bool = True,
+                   prepared: tuple | None = None) -> dict:
         """What is sent to run a script (run_file's arguments)."""
-        entry, sources, modules = program_sources(path, source)
+        entry, sources, modules = prepared or program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
             launch = {"env": dict(env or {}),
@@ -176,18 +180,23 @@ class Cluster:
                 "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
                 "trace": trace, "record_access": record_access}
 
-    def submit_program(self, submission: dict, program: str | None = None) -> str:
-        """Send a submission (run_file's fields) to the first node; return the program id.
-        `wait` sends it again until the node confirms it."""
-        program = program or f"{self.id}-{self.ids + 1}"
-        self.submitted[program] = dict(submission, program=program)
-        self.send(self.config.names[0], "submit", self.submitted[program])
+    def submit_program(self, submission: dict, node: str | None = None) -> str:
+        """Send a submission (run_file's fields) to `node` (default: the first); return the
+        program id. `wait` sends it again, to the same node, until that node confirms it."""
+        program = f"{self.id}-{self.ids + 1}"
+        node = node or self.config.names[0]
+        if node not in self.socks:
+            raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
+        self.submitted[program] = (node, dict(submission, program=program))
+        self.send(node, "submit", self.submitted[program][1])
         return program
 
     def _resubmit(self, program: str) -> None:
         """Send a submission again, marked so: it may have run before a crash of its node,
-        and the hops it makes must be looked for among those taken (HopLedger.seen)."""
-        self.send(self.config.names[0], "submit", dict(self.submitted[program], again=True))
+        and the hops it makes must be looked for among those taken (HopLedger.seen). Only
+        the node that may have it can tell, so it goes to that node, never another."""
+        node, submission = self.submitted[program]
+        self.send(node, "submit", dict(submission, again=True))
 
     def submit(self, path: str, timeout: float = 30.0, **kw) -> str:
         """Submit a script (run_file's keyword arguments) and return its program id once the
@@ -201,7 +210,7 @@ class Cluster:
                 return program
             if msg is None:
                 self._resubmit(program)
-        raise ClusterTimeout(f"{self.config.names[0]} did not accept the program in "
+        raise ClusterTimeout(f"{self.submitted[program][0]} did not accept the program in "
                              f"{timeout}s")
 
     def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:

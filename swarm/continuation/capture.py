@@ -212,18 +212,34 @@ def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, g
     if c.callee_frame is frame:  # a call in this frame's loop body captured: already recorded
         return
     code = getattr(gen, "gi_code", None)
-    if code is None or code is not c.callee_code or not code.co_flags & inspect.CO_GENERATOR \
-            or not _called_from(c, frame):
-        _check_direct_call(c, None, module, point, frame)  # raises the right NotMigratable
+    if code is None and _iterator_suspended(c, gen):
+        pass  # a native iterator suspended itself: advancing it again repeats that step
+    else:
+        if code is None or code is not c.callee_code \
+                or not code.co_flags & inspect.CO_GENERATOR or not _called_from(c, frame):
+            _check_direct_call(c, None, module, point, frame)  # raises the right NotMigratable
+        c.generators[id(gen)] = (gen, c.frames[::-1], c.op)
     from swarm.continuation.generators import GenNext
 
-    c.generators[id(gen)] = (gen, c.frames[::-1], c.op)
     c.frames = []
     c.op = GenNext(gen)
     c.primitive = None
     c.callee_code = None
     c.callee_caller = None
     on_capture(module, point, frame_locals, RESUMED)
+
+
+def _iterator_suspended(c: Capture, it) -> bool:
+    """Did the capture come straight out of `it.__next__` (no compiled frame between), raised
+    with an operation that names `it` as its iterator?
+
+    Discussion: a native iterator may suspend in `__next__` (the iterators of Swarm
+    collections move the program to the next shard or value: swarm/collections.py) provided
+    its state changes only once a step has run: resumed by advancing it again (GenNext), it
+    repeats the step where the program arrived. The operation must name the very iterator
+    the `for` loop advances, so that a capture out of another iterator advanced through C
+    code in the loop is still refused."""
+    return c.callee_code is None and it is not None and getattr(c.op, "iterator", None) is it
 
 
 def check_root(c: Capture, cont: Continuation) -> None:

@@ -16,13 +16,18 @@ from __future__ import annotations
 import pickle
 
 from swarm.futures import TaskFailed
+from swarm.node import collserve
 from swarm.refs import Ref
 from swarm.wire import decode
 
 
 class RefService:
+    def new_ref_id(self) -> str:
+        """An id for a Ref created here (its first part names this node, its home)."""
+        return f"{self.name}.{self.boot}.{next(self.ids)}"
+
     def create_ref(self, value) -> str:
-        ref_id = f"{self.name}.{self.boot}.{next(self.ids)}"
+        ref_id = self.new_ref_id()
         self.data.write(ref_id, value)
         self.access.record(self.kernel.current_context(), ref_id)
         return ref_id
@@ -84,6 +89,8 @@ class RefService:
                 reply["value"] = self.create_ref(p["arg"])
             elif p["action"] == "adopt":  # a Ref relocated here
                 self.data.write_blob(p["ref"], p["arg"])
+            elif p["action"].startswith("coll"):  # a collection's steps (collserve.py)
+                reply["value"] = collserve.serve(self, p["action"], p["arg"])
             elif p["action"] == "wait":
                 try:
                     reply["value"] = self.await_future(p["ref"])
@@ -104,7 +111,8 @@ class RefService:
                     reply["value"] = self.ref_action(ref, p["action"], p["arg"])
         except Exception as e:
             reply["error"] = f"{type(e).__name__}: {e}"
-        self.send_node(sender, "fetched", pickle.dumps(reply, protocol=5))
+        if p["key"] is not None:  # (None: the sender asked for nothing back)
+            self.send_node(sender, "fetched", pickle.dumps(reply, protocol=5))
 
     def on_fetched(self, identity: bytes, env) -> None:
         p = decode.payload(env)

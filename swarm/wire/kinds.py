@@ -25,6 +25,8 @@ Hops (node <-> node):
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {ref, reply_to}   ->  fetched {ref, found, value | moved_to}
+             (action "coll": run a collection's steps here, answer the op; "coll-learn":
+             memo facts, key None: no answer - swarm/node/collserve.py)
     store    {ref, value}      ->  stored  {ref}
 
 Control:

@@ -1,0 +1,391 @@
+"""Web apps on Swarm: a WSGI application in which each request runs as a program on the cluster.
+
+    # app.py - a module of handlers (the modules beside it travel with it, as for swarm run)
+    from swarm import Dict
+    from swarm.web import HTTPError, Router
+
+    app = Router()
+    visits = Dict("visits")
+
+    @app.route("GET", "/hello/<name>")
+    def hello(request, name):
+        return {"name": name, "visits": visits.increment(name)}   # JSON
+
+    $ python -m swarm.web app.py --nodes 3          # http://127.0.0.1:8000/hello/ada
+
+Each request becomes a program (`ENTRY`, compiled with the app's modules): it starts on a node
+of the cluster, matches the route, calls the handler - which moves to the data it touches like
+any program - and its result (status, headers, body) comes back to the front end from wherever
+it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads; each
+worker has its own cluster client (a ZeroMQ socket is not thread-safe) and submits its
+requests to its own node (workers go round the nodes), so concurrent requests run
+concurrently, as programs on the nodes. Servers listen on 127.0.0.1 only.
+
+A handler takes the `Request` and the route's parameters and returns a str (HTML), a dict or
+list (JSON), bytes, None (204) or a `Response`; `raise HTTPError(404, "why")` answers with an
+error. An uncaught exception answers 500 and is logged by the front end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import logging
+import os
+import queue
+import re
+import signal
+import sys
+import threading
+from http import HTTPStatus
+from urllib.parse import parse_qs, unquote
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+log = logging.getLogger("swarm.web")
+
+MAX_BODY = 1 << 20  # bytes of a request body
+ENTRY_NAME = "__swarm_request__.py"  # the request program's name, beside the app
+
+#: the program every request runs (compiled with the app's modules on the node)
+ENTRY = '''\
+"""One web request to {app} as a Swarm program (swarm/web.py)."""
+import sys
+from swarm.web import HTTPError, Request, response_of
+import {module} as _app
+
+_request = Request.from_wire(sys.argv[1])
+try:
+    _handler, _params = _app.{router}.match(_request.method, _request.path)
+    _answer = _handler(_request, **_params)
+except HTTPError as _error:
+    _answer = _error.response()
+RESULT = response_of(_answer)
+'''
+
+
+# ---- what handlers see ----------------------------------------------------------------------
+
+class HTTPError(Exception):
+    """Raise in a handler to answer with an error status and a JSON {"error": message}."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message or HTTPStatus(status).phrase)
+        self.status = status
+
+    def response(self) -> Response:
+        return Response({"error": str(self)}, self.status)
+
+
+class Request:
+    """An HTTP request: method, path, query (first value of each parameter), headers
+    (lower-case names), body (bytes)."""
+
+    def __init__(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> None:
+        self.method, self.path, self.query = method, path, query
+        self.headers, self.body = headers, body
+
+    def json(self):
+        """The body, parsed as JSON (HTTPError 400 if it is not)."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError as e:
+            raise HTTPError(400, f"the body is not JSON: {e}") from None
+
+    def form(self) -> dict:
+        """The body, parsed as a URL-encoded form (first value of each field)."""
+        return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8", "replace")).items()}
+
+    def to_wire(self) -> str:
+        return json.dumps([self.method, self.path, self.query, self.headers,
+                           self.body.decode("latin-1")])
+
+    @classmethod
+    def from_wire(cls, text: str) -> Request:
+        method, path, query, headers, body = json.loads(text)
+        return cls(method, path, query, headers, body.encode("latin-1"))
+
+
+class Response:
+    """What a handler may return: a body (str: text/html, dict or list: JSON, bytes), a status
+    and headers."""
+
+    def __init__(self, body=b"", status: int = 200, headers: dict | None = None,
+                 content_type: str | None = None) -> None:
+        self.body, self.status, self.headers = body, status, dict(headers or {})
+        self.content_type = content_type
+
+
+def response_of(answer) -> tuple[int, list, bytes]:
+    """A handler's answer as (status, headers, body bytes)."""
+    if not isinstance(answer, Response):
+        answer = Response(b"" if answer is None else answer, 204 if answer is None else 200)
+    body, kind = answer.body, answer.content_type
+    if isinstance(body, (dict, list)):
+        body, kind = json.dumps(body).encode(), kind or "application/json"
+    elif isinstance(body, str):
+        body, kind = body.encode(), kind or "text/html; charset=utf-8"
+    elif not isinstance(body, bytes):
+        raise TypeError(f"a handler returns a str, dict, list, bytes, None or Response, not "
+                        f"{type(body).__name__}")
+    headers = [("Content-Type", kind or "application/octet-stream"),
+               ("Content-Length", str(len(body)))]
+    headers += [(k, str(v)) for k, v in answer.headers.items()]
+    return answer.status, headers, body
+
+
+class Router:
+    """Routes: `@router.route("GET", "/users/<name>")` registers a handler, called as
+    handler(request, name=...) (a `<...>` part matches one path segment, URL-decoded)."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern, object]] = []
+
+    def route(self, method: str, pattern: str):
+        if not pattern.startswith("/"):
+            raise ValueError(f"a route's pattern starts with /: {pattern!r}")
+        regex = re.sub(r"<([A-Za-z_]\w*)>", r"(?P<\1>[^/]+)",
+                       re.escape(pattern).replace(r"\<", "<").replace(r"\>", ">"))
+        return _Register(self, method.upper(), re.compile(regex + "$"))
+
+    def match(self, method: str, path: str):
+        """(handler, parameters) for a request; HTTPError 404 or 405 if there is none."""
+        allowed = False
+        for route_method, regex, handler in self.routes:
+            m = regex.match(path)
+            if m:
+                if route_method == method:
+                    return handler, {k: unquote(v) for k, v in m.groupdict().items()}
+                allowed = True
+        if allowed:
+            raise HTTPError(405, f"{method} is not allowed on {path}")
+        raise HTTPError(404, f"nothing at {path}")
+
+
+class _Register:
+    """What Router.route returns: the decorator that registers a handler. (An object, not a
+    closure: the app module may keep it in its globals, which travel with every hop.)"""
+
+    def __init__(self, router: Router, method: str, regex: re.Pattern) -> None:
+        self.router, self.method, self.regex = router, method, regex
+
+    def __call__(self, handler):
+        self.router.routes.append((self.method, self.regex, handler))
+        return handler
+
+
+# ---- the front end ------------------------------------------------------------------------
+
+class App:
+    """The WSGI application: each request runs as a program on the cluster of `cluster_file`.
+    `app_file` defines the Router named `router`."""
+
+    def __init__(self, app_file: str, cluster_file: str, router: str = "app",
+                 timeout: float = 60.0) -> None:
+        from swarm.client import program_sources
+
+        app_file = os.path.abspath(app_file)
+        module = os.path.basename(app_file)[:-3]
+        if not app_file.endswith(".py") or not os.path.isfile(app_file):
+            raise FileNotFoundError(f"no app module {app_file} (a .py file)")
+        if not module.isidentifier() or not router.isidentifier():
+            raise ValueError(f"the app module and router must be Python names: {module!r}, "
+                             f"{router!r}")
+        self.cluster_file, self.timeout = cluster_file, timeout
+        self.entry = os.path.join(os.path.dirname(app_file), ENTRY_NAME)
+        self.prepared = program_sources(self.entry, ENTRY.format(
+            app=app_file, module=module, router=router))
+        self.local = threading.local()
+        self.clients: list = []
+        self.turn = itertools.count()
+        self.lock = threading.Lock()
+
+    def client(self):
+        """This thread's cluster client and the node its requests start on."""
+        mine = getattr(self.local, "client", None)
+        if mine is None:
+            from swarm.client import connect
+
+            cluster = connect(self.cluster_file)
+            names = cluster.config.names
+            mine = self.local.client = (cluster, names[next(self.turn) % len(names)])
+            with self.lock:
+                self.clients.append(cluster)
+        return mine
+
+    def __call__(self, environ, start_response):
+        from swarm.client import ClusterTimeout
+
+        try:
+            request = request_of(environ)
+            cluster, node = self.client()
+            out = cluster.run_file(self.entry, argv=[request.to_wire()], node=node,
+                                   prepared=self.prepared, timeout=self.timeout)
+        except HTTPError as e:
+            status, headers, body = response_of(e.response())
+        except ClusterTimeout as e:
+            status, headers, body = response_of(HTTPError(504, str(e)).response())
+        else:
+            if out.stdout:
+                log.info("%s %s printed: %s", request.method, request.path, out.stdout.rstrip())
+            if out.error:
+                log.error("%s %s failed (it ran on %s):\n%s", request.method, request.path,
+                          " -> ".join(out.route), out.traceback or out.error)
+                status, headers, body = response_of(HTTPError(500, out.error).response())
+            else:
+                status, headers, body = out.value
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def close(self) -> None:
+        with self.lock:
+            for cluster in self.clients:
+                cluster.close()
+            self.clients.clear()
+
+
+def request_of(environ) -> Request:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise HTTPError(400, "bad Content-Length") from None
+    if length > MAX_BODY:
+        if length <= 16 * MAX_BODY:  # read it (unread, the client may not see the answer)
+            for at in range(0, length, 1 << 16):
+                environ["wsgi.input"].read(min(1 << 16, length - at))
+        raise HTTPError(413, f"a request body is at most {MAX_BODY} bytes")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
+               if k.startswith("HTTP_")}
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    return Request(environ["REQUEST_METHOD"].upper(), path, query, headers, body)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+class Server(WSGIServer):
+    """wsgiref's HTTP server on 127.0.0.1, handing requests to a fixed pool of `workers`
+    threads (each keeps its cluster client)."""
+
+    request_queue_size = 1024  # connections waiting to be accepted (socketserver: 5)
+
+    def __init__(self, app, port: int = 8000, workers: int = 16) -> None:
+        super().__init__(("127.0.0.1", port), _QuietHandler)
+        self.set_app(app)
+        self.work: queue.Queue = queue.Queue()
+        self.workers = [threading.Thread(target=self._work, daemon=True, name=f"web-{i}")
+                        for i in range(workers)]
+        for t in self.workers:
+            t.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def process_request(self, request, client_address) -> None:
+        self.work.put((request, client_address))
+
+    def _work(self) -> None:
+        while (item := self.work.get()) is not None:
+            request, client_address = item
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self.workers:
+            self.work.put(None)
+
+
+@contextlib.contextmanager
+def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16):
+    """Serve the app in background threads while the block runs; yields the Server (its
+    `url`). Port 0: any free port."""
+    app = App(app_file, cluster_file)
+    server = Server(app, port, workers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="web-accept")
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        app.close()
+
+
+# ---- python -m swarm.web ------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m swarm.web",
+                                     description="serve a Swarm web app on 127.0.0.1")
+    parser.add_argument("app", help="the app module (a .py file defining `app = Router()`)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
+    where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
+    where.add_argument("--nodes", type=int, default=3,
+                       help="else: start this many local nodes while serving (default 3)")
+    parser.add_argument("--data", help="with --nodes: the nodes' directory, kept between "
+                                       "runs (default: a temporary one)")
+    parser.add_argument("--setup", help="a program to run on the cluster before serving")
+    parser.add_argument("--port", type=int, default=8000, help="default 8000")
+    parser.add_argument("--workers", type=int, default=16, help="front-end threads (16)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(message)s")
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: the local nodes too
+    with contextlib.ExitStack() as stack:
+        if args.cluster or args.dir:
+            from swarm.localcluster import cluster_file
+
+            path = args.cluster or cluster_file(args.dir)
+            if not os.path.exists(path):
+                print(f"swarm.web: no cluster file {path}", file=sys.stderr)
+                return 1
+        else:
+            from swarm.client import local_cluster
+
+            print(f"starting {args.nodes} local nodes" +
+                  (f" in {args.data}" if args.data else ""), flush=True)
+            local = stack.enter_context(local_cluster(args.nodes, args.data))
+            path = local.config.path
+        if args.setup:
+            from swarm.client import connect
+
+            setup = connect(path)
+            out = setup.run_file(args.setup, echo=True)
+            setup.close()
+            if out.error:
+                print(out.traceback or out.error, file=sys.stderr)
+                return 1
+        try:
+            server = stack.enter_context(serving(args.app, path, args.port, args.workers))
+        except OSError as e:
+            print(f"swarm.web: cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)
+            return 1
+        print(f"serving {args.app} at {server.url}/ (Ctrl-C stops)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+    return 0
+
+
+def _interrupt(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (a second one must not cut the stop)
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

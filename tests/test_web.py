@@ -1,0 +1,217 @@
+"""swarm.web and the Twitter example, over real HTTP, on three real nodes.
+
+The example runs as `make web` runs it (`python -m swarm.web ... --setup seed.py`, a process of
+its own) against the module's cluster; its timeline page is rendered by headless Chromium
+(Debian's `chromium`, which `make test` installs)."""
+
+import html.parser
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from helpers import ROOT
+
+import swarm
+from swarm.web import App, serving
+
+TWITTER = os.path.join(ROOT, "examples", "twitter")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with swarm.local_cluster(3) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def twitter(cluster):
+    """The example's URL: served by `python -m swarm.web` in a process of its own."""
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "swarm.web", os.path.join(TWITTER, "app.py"), "--cluster",
+         cluster.config.path, "--setup", os.path.join(TWITTER, "seed.py"), "--port", "0"],
+        env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:  # its first lines: the seed's, then where it serves
+            lines.append(line)
+            if line.startswith("serving "):
+                break
+        log.seek(0)
+        assert lines and lines[-1].startswith("serving "), (lines, log.read())
+        assert lines[0] == "demo data: 5 users, 8 follows, 7 posts\n"
+        yield lines[-1].split(" at ")[1].split()[0].rstrip("/")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def call(url: str, method: str = "GET", body=None, raw: bytes | None = None):
+    """(status, decoded JSON) of one real HTTP request."""
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_follow_post_and_timeline_over_http(twitter):
+    for name in ("tess", "uma", "vic"):
+        assert call(f"{twitter}/api/users", "POST", {"name": name})[0] == 201
+    assert call(f"{twitter}/api/users", "POST", {"name": "tess"}) == (
+        409, {"error": "tess exists already"})
+    assert call(f"{twitter}/api/users", "POST", {"name": "Bad Name"})[0] == 400
+    assert call(f"{twitter}/api/users", "POST", {"who": "x"}) == (
+        400, {"error": "the body is a JSON object with 'name'"})
+    assert call(f"{twitter}/api/users", "POST", raw=b"{nope")[0] == 400
+    assert call(f"{twitter}/api/follow", "POST", {"user": "tess", "follows": "uma"}) == (
+        200, {"user": "tess", "following": ["uma"]})
+    assert call(f"{twitter}/api/follow", "POST", {"user": "tess", "follows": "vic"})[1][
+        "following"] == ["uma", "vic"]
+    assert call(f"{twitter}/api/follow", "POST", {"user": "tess", "follows": "tess"})[0] == 400
+    assert call(f"{twitter}/api/follow", "POST", {"user": "tess", "follows": "nobody"}) == (
+        404, {"error": "no user nobody"})
+    ids = []
+    for name, text in [("uma", "one"), ("vic", "two"), ("tess", "mine"), ("uma", "three #T1")]:
+        status, post = call(f"{twitter}/api/posts", "POST", {"user": name, "text": text})
+        assert status == 201 and (post["user"], post["text"]) == (name, text)
+        ids.append(post["id"])
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert call(f"{twitter}/api/posts", "POST", {"user": "uma", "text": " "})[0] == 400
+    status, feed = call(f"{twitter}/api/timeline/tess")
+    assert status == 200 and [(p["user"], p["text"]) for p in feed["posts"]] == [
+        ("uma", "three #T1"), ("vic", "two"), ("uma", "one")]  # followed only, newest first
+    assert [p["text"] for p in call(f"{twitter}/api/timeline/tess?limit=2")[1]["posts"]] == [
+        "three #T1", "two"]
+    assert call(f"{twitter}/api/timeline/tess?limit=x")[0] == 400
+    assert call(f"{twitter}/api/timeline/nobody") == (404, {"error": "no user nobody"})
+    profile = call(f"{twitter}/api/users/uma")[1]
+    assert (profile["followers"], profile["following"], profile["posts"]) == (["tess"], [], 2)
+    assert [p["id"] for p in call(f"{twitter}/api/recent?limit=4")[1]["posts"]] == ids[::-1]
+    assert "t1" in call(f"{twitter}/api/tags")[1]["tags"]
+    assert call(f"{twitter}/api/tags", "DELETE")[0] == 405
+    assert call(f"{twitter}/nowhere") == (404, {"error": "nothing at /nowhere"})
+
+
+def test_concurrent_posts_all_land(twitter):
+    """20 clients post as one user at once: every post is kept (an atomic update of the
+    user's posts, where they live) and every id is different (an atomic increment)."""
+    assert call(f"{twitter}/api/users", "POST", {"name": "busy"})[0] == 201
+    answers = []
+    start = threading.Barrier(20)
+
+    def post(i):
+        start.wait()
+        answers.append(call(f"{twitter}/api/posts", "POST", {"user": "busy", "text": f"#{i}"}))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _ in answers] == [201] * 20
+    assert len({post["id"] for _, post in answers}) == 20
+    assert call(f"{twitter}/api/users/busy")[1]["posts"] == 20
+
+
+class Posts(html.parser.HTMLParser):
+    """The (author, text) of each <li class="post"> of a page, in order; body attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts: list[list[str]] = []
+        self.body: dict = {}
+        self.field: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "body":
+            self.body = attrs
+        elif tag == "li" and attrs.get("class") == "post":
+            self.posts.append(["", ""])
+        elif self.posts and attrs.get("class") in ("author", "text"):
+            self.field = attrs["class"]
+
+    def handle_endtag(self, tag):
+        self.field = None
+
+    def handle_data(self, data):
+        if self.field:
+            self.posts[-1][0 if self.field == "author" else 1] += data
+
+
+def chromium_dom(url: str) -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("SWARM_REQUIRE_CHROMIUM"):
+            pytest.fail("chromium is not installed (`make test` installs it)")
+        pytest.skip("chromium is not installed (`make test` installs it)")
+    with tempfile.TemporaryDirectory(prefix="swarm-chromium-") as profile:
+        done = subprocess.run(
+            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=30000",
+             "--dump-dom", url], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_chromium_renders_the_timeline_newest_first(twitter):
+    for name in ("wes", "xia", "yan"):
+        call(f"{twitter}/api/users", "POST", {"name": name})
+    for other in ("xia", "yan"):
+        call(f"{twitter}/api/follow", "POST", {"user": "wes", "follows": other})
+    for name, text in [("xia", "first <b>not bold</b>"), ("yan", "second"), ("xia", "third")]:
+        assert call(f"{twitter}/api/posts", "POST", {"user": name, "text": text})[0] == 201
+    page = Posts()
+    page.feed(chromium_dom(f"{twitter}/u/wes"))
+    assert page.body.get("data-loaded") == "3"  # the script fetched the API and rendered it
+    assert page.posts == [["@xia", "third"], ["@yan", "second"], ["@xia", "first <b>not bold</b>"]]
+    home = Posts()
+    home.feed(chromium_dom(f"{twitter}/"))  # rendered on the cluster: the latest posts
+    assert home.posts[:3] == page.posts
+
+
+@pytest.fixture(scope="module")
+def testapp(cluster):
+    with serving(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path,
+                 workers=4) as server:
+        yield server.url
+
+
+def test_concurrent_requests_run_concurrently(testapp):
+    """Each of two requests waits until the other has arrived: served one after the other,
+    the first would never finish."""
+    answers = {}
+    threads = [threading.Thread(target=lambda a, b: answers.update({a: call(
+        f"{testapp}/meet/{a}/{b}")}), args=pair) for pair in (("ann", "bo"), ("bo", "ann"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers["ann"][0] == answers["bo"][0] == 200, answers
+    assert answers["ann"][1]["met"] == "bo" and answers["bo"][1]["met"] == "ann"
+
+
+def test_requests_errors_and_bad_apps(testapp, cluster, tmp_path):
+    status, answer = call(f"{testapp}/fail")
+    assert status == 500 and answer["error"] == "ZeroDivisionError: division by zero"
+    assert call(f"{testapp}/echo?x=1&y=2", "POST", {"a": [1, 2]}) == (
+        200, {"json": {"a": [1, 2]}, "query": {"x": "1", "y": "2"}, "method": "POST"})
+    assert call(f"{testapp}/echo", "POST", raw=b"x" * ((1 << 20) + 1))[0] == 413
+    with pytest.raises(FileNotFoundError):
+        App(str(tmp_path / "missing.py"), cluster.config.path)
+    (tmp_path / "bad-name.py").write_text("")
+    with pytest.raises(ValueError):
+        App(str(tmp_path / "bad-name.py"), cluster.config.path)
