@@ -43,6 +43,48 @@ class ClusterTimeout(Exception):
     pass
 
 
+class _Run:
+    """What came back so far of one submitted program (and its tasks): output chunks are put
+    in order by their sequence numbers, per program or task."""
+
+    def __init__(self, program: str) -> None:
+        self.program = program
+        self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
+        self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
+        self.printed: list[str] = []
+        self.echo, self.echoed = False, 0
+        self.hops: list[dict] = []
+        self.result: dict | None = None
+
+    def take(self, kind: str, who: str, p: dict) -> None:
+        chunks = self.pending.setdefault(who, {})
+        if kind == "output":
+            chunks[p["seq"]] = p["text"]
+        elif kind == "trace":
+            self.hops.append(p)
+        elif kind == "result" and who == self.program:
+            self.result = p
+        while self.next_seq.setdefault(who, 0) in chunks:  # print in program order
+            self.printed.append(chunks.pop(self.next_seq[who]))
+            self.next_seq[who] += 1
+        self.flush_echo()
+
+    def flush_echo(self) -> None:
+        if self.echo and self.echoed < len(self.printed):
+            sys.stdout.write("".join(self.printed[self.echoed:]))
+            sys.stdout.flush()
+            self.echoed = len(self.printed)
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None and self.next_seq[self.program] >= self.result["seq"]
+
+    def outcome(self) -> RunOutcome:
+        r = self.result
+        return RunOutcome("".join(self.printed), r.get("value"), r["error"], r["traceback"],
+                          r["route"], sorted(self.hops, key=lambda h: h["at"]))
+
+
 def program_sources(path: str, text: str | None = None) -> tuple[str, dict, dict]:
     """The script and the modules beside it: (entry hash, sources by hash, modules by name).
     `text`: the script's source, if it is not (or not yet) the file at `path`."""
@@ -86,6 +128,7 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
+        self._runs: dict[str, _Run] = {}  # submitted programs whose outcome is not taken
 
     def close(self) -> None:
         self.ctx.destroy(linger=0)  # closes every socket made from it
@@ -96,15 +139,24 @@ class Cluster:
                                              pickle.dumps(payload, protocol=5)))
 
     def receive(self, timeout: float):
-        """Next verified message (kind, sender, payload), or None after `timeout` seconds."""
-        for sock, _ in self.poller.poll(int(timeout * 1000)):
-            frames = sock.recv_multipart()
-            try:
-                env = unpack(self.config.secret, frames, self.config.max_message_bytes)
-                return env.kind, env.sender, decode.payload(env)
-            except WireError:
-                continue
-        return None
+        """Next verified message (kind, sender, payload), or None after `timeout` seconds.
+        Messages about submitted programs are kept for results(), not returned."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            for sock, _ in self.poller.poll(max(0, int(left * 1000))):
+                msg = self._verify(sock.recv_multipart())
+                if msg is not None and not self._runs_take(msg):
+                    return msg
+            if left <= 0:
+                return None
+
+    def _verify(self, frames: list[bytes]):
+        try:
+            env = unpack(self.config.secret, frames, self.config.max_message_bytes)
+            return env.kind, env.sender, decode.payload(env)
+        except WireError:
+            return None
 
     def ping(self, names=None, timeout: float = 0.5) -> set[str]:
         """The nodes among `names` (default: all) that answer a hello within `timeout` s."""
@@ -129,18 +181,26 @@ class Cluster:
                 raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
 
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
-                 argv: list[str] | None = None, hop_checkpoints: bool = False,
-                 policy: str = "migrate", strict: bool = False,
-                 trace: bool = False, env: dict | None = None,
-                 packages: dict | None = None, source: str | None = None,
-                 session: list | None = None, record_access: bool = True) -> RunOutcome:
+                 argv: list[str] | None = None, **options) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
-        global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
-        the next node in cluster order (a test of migration across real processes).
-        `trace`: the outcome lists every hop (program, from, to, why, bytes, microseconds).
+        global, and its error. Output comes in program order; the output of tasks it spawned
+        is printed as it arrives (each task's in its own order), until the program ends.
+        `echo`: write the output to stdout as it comes. `options`: as for submit()."""
+        program = self.submit(path, argv, **options)
+        return self.results([program], timeout, echo=echo)[program]
 
-        Output comes in program order; the output of tasks it spawned is printed as it
-        arrives (each task's in its own order), until the program ends.
+    def submit(self, path: str, argv: list[str] | None = None, *, node: str | None = None,
+               hop_checkpoints: bool = False, policy: str = "migrate",
+               strict: bool = False, trace: bool = False, env: dict | None = None,
+               packages: dict | None = None, source: str | None = None,
+               session: list | None = None, record_access: bool = True) -> str:
+        """Start the script on `node` (default: the first) and return its program id at once,
+        without waiting for it: results() collects what it prints and returns. Many programs
+        may be in flight at once (tests/test_load.py runs 1,500).
+
+        `hop_checkpoints`: every checkpoint() moves the program on to the next node in
+        cluster order (a test of migration across real processes). `trace`: the outcome
+        lists every hop (program, from, to, why, bytes, microseconds).
 
         A Skywriting script (`.sw`) gets `env` (its `env` dict) and `packages` (key -> path
         of a file, read on the node by `package(key)`); a syntax error in it (or in a file it
@@ -158,47 +218,56 @@ class Cluster:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
-        first = self.config.names[0]
-        self.send(first, "submit", {"program": program, "sources": sources, "entry": entry,
-                                    "modules": modules, "argv": [path] + argv,
-                                    "hop_checkpoints": hop_checkpoints,
-                                    "policy": policy, "strict": strict, "trace": trace,
-                                    "record_access": record_access})
-        pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.
-        next_seq: dict[str, int] = {program: 0}  # program or task -> next chunk to print
-        printed: list[str] = []
-        hops: list[dict] = []
-        result = None
+        self._runs[program] = _Run(program)
+        self.send(node or self.config.names[0], "submit", {
+            "program": program, "sources": sources, "entry": entry, "modules": modules,
+            "argv": [path] + argv, "hop_checkpoints": hop_checkpoints, "policy": policy,
+            "strict": strict, "trace": trace, "record_access": record_access})
+        return program
+
+    def results(self, programs: list[str], timeout: float = 600.0,
+                echo: bool = False) -> dict[str, RunOutcome]:
+        """Wait for submitted programs to end: their outcomes by program id. Raises
+        ClusterTimeout if one has not ended within `timeout` seconds (the others stay
+        collectable). `echo`: write their output to stdout as it comes, each in order."""
+        runs = [self._runs[p] for p in programs]
+        for run in runs:
+            run.echo = echo
+            run.flush_echo()
         deadline = time.monotonic() + timeout
-        while True:
-            msg = self.receive(0.2)
-            if msg is None:
-                if time.monotonic() > deadline:
-                    raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
-                continue
-            kind, _, p = msg
-            who = p.get("program", "")
-            if who != program and not who.startswith(program + "/"):
-                continue
-            chunks = pending.setdefault(who, {})
-            if kind == "output":
-                chunks[p["seq"]] = p["text"]
-            elif kind == "trace":
-                hops.append(p)
-            elif kind == "result" and who == program:
-                result = p
-            while next_seq.setdefault(who, 0) in chunks:  # print in program order
-                text = chunks.pop(next_seq[who])
-                printed.append(text)
-                if echo:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                next_seq[who] += 1
-            if result is not None and next_seq[program] >= result["seq"]:
-                break
-        return RunOutcome("".join(printed), result.get("value"), result["error"],
-                          result["traceback"], result["route"],
-                          sorted(hops, key=lambda h: h["at"]))
+        waiting = [run for run in runs if not run.done]
+        while waiting:
+            self._absorb_incoming(0.2)
+            waiting = [run for run in waiting if not run.done]
+            if waiting and time.monotonic() > deadline:
+                raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
+                                     f"{waiting[0].program}) did not finish in {timeout}s")
+        return {run.program: self._runs.pop(run.program).outcome() for run in runs}
+
+    def _absorb_incoming(self, timeout: float) -> None:
+        """Take in every message waiting (polling up to `timeout` s for the first): output,
+        results and trace of submitted programs go to their runs; the rest is dropped."""
+        for sock, _ in self.poller.poll(int(timeout * 1000)):
+            while True:
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                msg = self._verify(frames)
+                if msg is not None:
+                    self._runs_take(msg)
+
+    def _runs_take(self, msg) -> bool:
+        """Give a message about a submitted program (or its task) to its run."""
+        kind, _, p = msg
+        if kind not in ("output", "result", "trace"):
+            return False
+        who = p.get("program", "")
+        run = self._runs.get(who.split("/", 1)[0])
+        if run is None:
+            return False
+        run.take(kind, who, p)
+        return True
 
     def status(self) -> list[dict]:
         for name in self.config.names:
