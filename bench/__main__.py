@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata",
-            "bench.skyfib", "bench.placement", "bench.kv", "bench.web"]
+            "bench.skyfib", "bench.placement", "bench.kv", "bench.web", "bench.load"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -122,6 +122,7 @@ def _run(args) -> int:
         try:
             if args.detach:
                 program = cluster.submit(args.file, **options)
+                cluster.confirm(program)  # written on its node: it runs whatever happens here
                 print(program)
                 print(f"its output: swarm result {program} --cluster "
                       f"{cluster.config.path}", file=sys.stderr)

@@ -40,11 +40,63 @@ class RunOutcome:
 
 
 RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
-COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept
+COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept (and then
+COLLECT_MAX_SECONDS = 60.0  # twice as long each time nothing new came, up to this)
 
 
 class ClusterTimeout(Exception):
     pass
+
+
+class _Run:
+    """What came back so far of one submitted program (and its tasks): output chunks are put
+    in order by their sequence numbers, per program or task. `node` and `submission`: where
+    and what was submitted (sent again until `confirmed`); None for another client's
+    program, which is only collected."""
+
+    def __init__(self, program: str, node: str | None = None,
+                 submission: dict | None = None) -> None:
+        self.program, self.node, self.submission = program, node, submission
+        self.confirmed = submission is None
+        now = time.monotonic()
+        self.heard = now if submission is not None else now - COLLECT_SECONDS  # the nodes
+        self.asked = self.heard  # are asked at once for what they kept of another's program
+        self.patience = COLLECT_SECONDS
+        self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
+        self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
+        self.printed: list[str] = []
+        self.echo, self.echoed = False, 0
+        self.hops: list[dict] = []
+        self.result: dict | None = None
+
+    def take(self, kind: str, who: str, p: dict) -> None:
+        self.heard, self.confirmed, self.patience = time.monotonic(), True, COLLECT_SECONDS
+        chunks = self.pending.setdefault(who, {})
+        if kind == "output":
+            chunks[p["seq"]] = p["text"]
+        elif kind == "trace":
+            self.hops.append(p)
+        elif kind == "result" and who == self.program:
+            self.result = p
+        while self.next_seq.setdefault(who, 0) in chunks:  # print in program order
+            self.printed.append(chunks.pop(self.next_seq[who]))
+            self.next_seq[who] += 1
+        self.flush_echo()
+
+    def flush_echo(self) -> None:
+        if self.echo and self.echoed < len(self.printed):
+            sys.stdout.write("".join(self.printed[self.echoed:]))
+            sys.stdout.flush()
+            self.echoed = len(self.printed)
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None and self.next_seq[self.program] >= self.result["seq"]
+
+    def outcome(self) -> RunOutcome:
+        r = self.result
+        return RunOutcome("".join(self.printed), r.get("value"), r["error"], r["traceback"],
+                          r["route"], sorted(self.hops, key=lambda h: h["at"]))
 
 
 def program_sources(path: str, text: str | None = None) -> tuple[str, dict, dict]:
@@ -90,7 +142,7 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
-        self.submitted: dict[str, tuple] = {}  # program -> (node, submission), until it ends
+        self._runs: dict[str, _Run] = {}  # submitted programs whose outcome is not taken
 
     def close(self) -> None:
         self.ctx.destroy(linger=0)  # closes every socket made from it
@@ -101,15 +153,24 @@ class Cluster:
                                              pickle.dumps(payload, protocol=5)))
 
     def receive(self, timeout: float):
-        """Next verified message (kind, sender, payload), or None after `timeout` seconds."""
-        for sock, _ in self.poller.poll(int(timeout * 1000)):
-            frames = sock.recv_multipart()
-            try:
-                env = unpack(self.config.secret, frames, self.config.max_message_bytes)
-                return env.kind, env.sender, decode.payload(env)
-            except WireError:
-                continue
-        return None
+        """Next verified message (kind, sender, payload), or None after `timeout` seconds.
+        Messages about submitted programs are kept for results(), not returned."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            for sock, _ in self.poller.poll(max(0, int(left * 1000))):
+                msg = self._verify(sock.recv_multipart())
+                if msg is not None and not self._runs_take(msg):
+                    return msg
+            if left <= 0:
+                return None
+
+    def _verify(self, frames: list[bytes]):
+        try:
+            env = unpack(self.config.secret, frames, self.config.max_message_bytes)
+            return env.kind, env.sender, decode.payload(env)
+        except WireError:
+            return None
 
     def ping(self, names=None, timeout: float = 0.5) -> set[str]:
         """The nodes among `names` (default: all) that answer a hello within `timeout` s."""
@@ -134,19 +195,34 @@ class Cluster:
                 raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
 
     def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
-                 argv: list[str] | None = None, hop_checkpoints: bool = False,
-                 policy: str = "migrate", strict: bool = False,
-                 trace: bool = False, env: dict | None = None,
-                 packages: dict | None = None, source: str | None = None,
-                 session: list | None = None, record_access: bool = True,
-                 node: str | None = None, prepared: tuple | None = None) -> RunOutcome:
+                 argv: list[str] | None = None, **options) -> RunOutcome:
         """Run the script on the cluster's first node; return what it printed, its RESULT
-        global, and its error. `hop_checkpoints`: every checkpoint() moves the program on to
-        the next node in cluster order (a test of migration across real processes).
-        `trace`: the outcome lists every hop (program, from, to, why, bytes, microseconds).
+        global, and its error. Output comes in program order; the output of tasks it spawned
+        is printed as it arrives (each task's in its own order), until the program ends.
+        `echo`: write the output to stdout as it comes. `options`: as for submit()."""
+        program = self.submit(path, argv, **options)
+        return self.results([program], timeout, echo=echo)[program]
 
-        Output comes in program order; the output of tasks it spawned is printed as it
-        arrives (each task's in its own order), until the program ends.
+    def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:
+        """The outcome of one program, submitted by this client or by any other (one that
+        is gone, say: `swarm result ID`)."""
+        return self.results([program], timeout, echo=echo)[program]
+
+    def submit(self, path: str, argv: list[str] | None = None, *, node: str | None = None,
+               hop_checkpoints: bool = False, policy: str = "migrate",
+               strict: bool = False, trace: bool = False, env: dict | None = None,
+               packages: dict | None = None, source: str | None = None,
+               session: list | None = None, record_access: bool = True,
+               prepared: tuple | None = None) -> str:
+        """Start the script on `node` (default: the first) and return its program id at once,
+        without waiting for it: results() collects what it prints and returns. Many programs
+        may be in flight at once (tests/test_load.py runs 1,500). The submission is sent
+        again until the node confirms it has written it (`accepted`); confirm() waits for
+        that, after which the program runs to its end whatever becomes of this client.
+
+        `hop_checkpoints`: every checkpoint() moves the program on to the next node in
+        cluster order (a test of migration across real processes). `trace`: the outcome
+        lists every hop (program, from, to, why, bytes, microseconds).
 
         A Skywriting script (`.sw`) gets `env` (its `env` dict) and `packages` (key -> path
         of a file, read on the node by `package(key)`); a syntax error in it (or in a file it
@@ -154,20 +230,9 @@ class Cluster:
 
         `source`: the script's text (`path` then only names it); `session`: where a console
         session's variables are (console.py); `record_access=False`: its Ref accesses are
-        not counted for the placer (the placer's own moves). `node`: the node it starts on
-        (default: the first); `prepared`: what program_sources(path, source) returned, for
-        a program submitted again and again (a web request: swarm/web.py)."""
-        return self.wait(self.submit_program(self.submission(
-            path, argv, hop_checkpoints, policy, strict, trace, env, packages, source,
-            session, record_access, prepared), node), timeout, echo)
-
-    def submission(self, path: str, argv: list[str] | None = None,
-                   hop_checkpoints: bool = False, policy: str = "migrate",
-                   strict: bool = False, trace: bool = False, env: dict | None = None,
-                   packages: dict | None = None, source: str | None = None,
-                   session: list | None = None, record_access: bool = True,
-                   prepared: tuple | None = None) -> dict:
-        """What is sent to run a script (run_file's arguments)."""
+        not counted for the placer (the placer's own moves); `prepared`: what
+        program_sources(path, source) returned, for a program submitted again and again (a
+        web request: swarm/web.py)."""
         entry, sources, modules = prepared or program_sources(path, source)
         argv = list(argv or [])
         if path.endswith(".sw"):
@@ -176,99 +241,96 @@ class Cluster:
             if session:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
-        return {"sources": sources, "entry": entry, "modules": modules, "argv": [path] + argv,
-                "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
-                "trace": trace, "record_access": record_access}
-
-    def submit_program(self, submission: dict, node: str | None = None) -> str:
-        """Send a submission (run_file's fields) to `node` (default: the first); return the
-        program id. `wait` sends it again, to the same node, until that node confirms it."""
         program = f"{self.id}-{self.ids + 1}"
         node = node or self.config.names[0]
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
-        self.submitted[program] = (node, dict(submission, program=program))
-        self.send(node, "submit", self.submitted[program][1])
+        submission = {"program": program, "sources": sources, "entry": entry,
+                      "modules": modules, "argv": [path] + argv,
+                      "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
+                      "trace": trace, "record_access": record_access}
+        self._runs[program] = _Run(program, node, submission)
+        self.send(node, "submit", submission)
         return program
 
-    def _resubmit(self, program: str) -> None:
-        """Send a submission again, marked so: it may have run before a crash of its node,
-        and the hops it makes must be looked for among those taken (HopLedger.seen). Only
-        the node that may have it can tell, so it goes to that node, never another."""
-        node, submission = self.submitted[program]
-        self.send(node, "submit", dict(submission, again=True))
-
-    def submit(self, path: str, timeout: float = 30.0, **kw) -> str:
-        """Submit a script (run_file's keyword arguments) and return its program id once the
-        node has written it: it runs to its end whatever becomes of this client, and `wait`
-        (from any client) gets what it printed and returned."""
-        program = self.submit_program(self.submission(path, **kw))
+    def confirm(self, program: str, timeout: float = 30.0) -> None:
+        """Wait until the node has written a submission of this client's (ClusterTimeout
+        after `timeout` seconds)."""
+        run = self._runs[program]
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.receive(RESUBMIT_SECONDS)
-            if msg and msg[0] == "accepted" and msg[2].get("program") == program:
-                return program
-            if msg is None:
-                self._resubmit(program)
-        raise ClusterTimeout(f"{self.submitted[program][0]} did not accept the program in "
-                             f"{timeout}s")
+        while not run.confirmed:
+            if time.monotonic() > deadline:
+                raise ClusterTimeout(f"{run.node} did not accept {program} in {timeout}s")
+            self._absorb_incoming(0.2)
+            self._chase([run])
 
-    def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:
-        """What `program` printed and returned (see run_file), once it ended.
-
-        Until the node confirms the submission (`accepted`: it is written), it is sent
-        again every RESUBMIT_SECONDS; the node takes it once. When nothing comes for
-        COLLECT_SECONDS, every node is asked for what it kept for the program (`collect?`):
-        output or a result lost with a crash, or sent while this client was gone, comes
-        again. Chunks are told apart by sequence number, so none is printed twice."""
-        pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by sequence no.
-        next_seq: dict[str, int] = {program: 0}  # program or task -> next chunk to print
-        printed: list[str] = []
-        hops: list[dict] = []
-        result = None
+    def _chase(self, runs: list[_Run]) -> None:
+        """Send again a submission not confirmed for RESUBMIT_SECONDS, marked `again` (it may
+        have run before its node crashed: the hops it makes are then looked for among those
+        taken) and to the same node, the only one that can tell; ask every node for what it
+        kept of a program not heard of for COLLECT_SECONDS (output or a result lost with a
+        crash, or sent to a client that was gone), then twice as long each time, in one
+        message per node for all such programs (parked programs are silent for long)."""
         now = time.monotonic()
-        unconfirmed = program in self.submitted
-        deadline, heard = now + timeout, now if unconfirmed else now - COLLECT_SECONDS
-        asked = heard  # another client's program: what the nodes kept is asked for at once
-        while True:
-            msg = self.receive(0.2)
-            now = time.monotonic()
-            if msg is None:
-                if now > deadline:
-                    raise ClusterTimeout(f"program {program} did not finish in {timeout}s")
-                if unconfirmed and now - asked > RESUBMIT_SECONDS:
-                    self._resubmit(program)
-                    asked = now
-                elif not unconfirmed and now - max(heard, asked) > COLLECT_SECONDS:
-                    for name in self.config.names:
-                        self.send(name, "collect?", {"program": program})
-                    asked = now
-                continue
-            kind, _, p = msg
-            who = p.get("program", "")
-            if who != program and not who.startswith(program + "/"):
-                continue
-            heard, unconfirmed = now, False
-            chunks = pending.setdefault(who, {})
-            if kind == "output":
-                chunks[p["seq"]] = p["text"]
-            elif kind == "trace":
-                hops.append(p)
-            elif kind == "result" and who == program:
-                result = p
-            while next_seq.setdefault(who, 0) in chunks:  # print in program order
-                text = chunks.pop(next_seq[who])
-                printed.append(text)
-                if echo:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                next_seq[who] += 1
-            if result is not None and next_seq[program] >= result["seq"]:
-                break
-        self.submitted.pop(program, None)
-        return RunOutcome("".join(printed), result.get("value"), result["error"],
-                          result["traceback"], result["route"],
-                          sorted(hops, key=lambda h: h["at"]))
+        ask = []
+        for run in runs:
+            if not run.confirmed and now - run.asked > RESUBMIT_SECONDS:
+                self.send(run.node, "submit", dict(run.submission, again=True))
+                run.asked = now
+            elif run.confirmed and now - max(run.heard, run.asked) > run.patience:
+                ask.append(run.program)
+                run.asked, run.patience = now, min(run.patience * 2, COLLECT_MAX_SECONDS)
+        for i in range(0, len(ask), 1000):
+            for name in self.config.names:
+                self.send(name, "collect?", {"programs": ask[i:i + 1000]})
+
+    def results(self, programs: list[str], timeout: float = 600.0,
+                echo: bool = False) -> dict[str, RunOutcome]:
+        """Wait for submitted programs to end: their outcomes by program id. Raises
+        ClusterTimeout if one has not ended within `timeout` seconds (the others stay
+        collectable). `echo`: write their output to stdout as it comes, each in order."""
+        runs = [self._runs.setdefault(p, _Run(p)) for p in programs]
+        for run in runs:
+            run.echo = echo
+            run.flush_echo()
+        deadline = time.monotonic() + timeout
+        waiting = [run for run in runs if not run.done]
+        while waiting:
+            self._absorb_incoming(0.2)
+            waiting = [run for run in waiting if not run.done]
+            self._chase(waiting)
+            if waiting and time.monotonic() > deadline:
+                raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
+                                     f"{waiting[0].program}) did not finish in {timeout}s")
+        return {run.program: self._runs.pop(run.program).outcome() for run in runs}
+
+    def _absorb_incoming(self, timeout: float) -> None:
+        """Take in every message waiting (polling up to `timeout` s for the first): output,
+        results and trace of submitted programs go to their runs; the rest is dropped."""
+        for sock, _ in self.poller.poll(int(timeout * 1000)):
+            while True:
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                msg = self._verify(frames)
+                if msg is not None:
+                    self._runs_take(msg)
+
+    def _runs_take(self, msg) -> bool:
+        """Give a message about a submitted program (or its task) to its run."""
+        kind, _, p = msg
+        if kind not in ("output", "result", "trace", "accepted"):
+            return False
+        who = p.get("program", "")
+        run = self._runs.get(who.split("/", 1)[0])
+        if run is None:
+            return False
+        if kind == "accepted":
+            run.confirmed, run.heard = True, time.monotonic()
+        else:
+            run.take(kind, who, p)
+        return True
 
     def status(self) -> list[dict]:
         for name in self.config.names:

@@ -20,7 +20,7 @@ import secrets
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 import zmq
 
@@ -72,7 +72,9 @@ class Node(RefService, TaskService):
         self.peers: dict[str, zmq.Socket] = {}
         # program code by hash: (name, filename, source); kept in the store too
         self.sources: dict[str, tuple[str, str, str]] = self.store.all_sources()
-        self.client_backlog: dict[str, list] = {}  # client -> [(first try, frames)]
+        self.client_backlog: dict[str, deque] = {}  # client -> [(first try, frames)]
+        self.asking: dict[str, list] = {}  # source hash -> waiters, while it is asked for
+        self.peer_backlog: dict[str, deque] = {}  # peer -> frames its queue did not take yet
         self.boot = secrets.token_hex(4)
         self.ids = itertools.count(1)
         self.running = True
@@ -113,7 +115,8 @@ class Node(RefService, TaskService):
         ledger = self.ledger
         while self.running:
             timeout = 0 if self.kernel.ready or self.held else 1 if ledger.pending_since \
-                or ledger.owed else 2 if self.threads else 100
+                or ledger.owed else 2 if self.threads else 10 if self.peer_backlog \
+                or self.client_backlog else 100
             if poller.poll(timeout):
                 self.receive_all()
             if self.threads:
@@ -124,6 +127,8 @@ class Node(RefService, TaskService):
                 self.commit()
             if ledger.overdue(now):
                 self.send_acks()
+            if self.peer_backlog:
+                self.flush_peers()
             if self.client_backlog:
                 self.retry_clients()
             if now >= next_resend:
@@ -187,21 +192,52 @@ class Node(RefService, TaskService):
         for client, program in self.ledger.take_confirmed():
             self.send_client(client, "accepted", {"program": program})
 
-    def send_node(self, node: str, kind: str, body: bytes) -> None:
+    def send_node(self, node: str, kind: str, body: bytes, resend: bool = False) -> None:
+        """Send to a peer (after the commit of any Ref write not yet written: see commit).
+        `resend`: a hop resent from the outbox (see _send_peer)."""
         frames = self._frames(kind, body)
         if self.data.staged or self.held:
             self.held.append((node, None, frames))
         else:
-            self._send_peer(node, frames)
+            self._send_peer(node, frames, resend)
 
-    def _send_peer(self, node: str, frames: list[bytes]) -> None:
+    def _send_peer(self, node: str, frames: list[bytes], resend: bool = False) -> None:
+        """Send, never waiting: what the peer's queue does not take now waits here, in
+        order, for the next rounds of the loop (flush_peers). `resend`: dropped instead if
+        the peer's queue is full (the next resend is a second away), so a peer that is down
+        costs one copy of each message, not one per resend.
+
+        Discussion: a node must never block on a peer. Two nodes each sending thousands of
+        messages to the other (each spawning tasks placed on the other) would each wait for
+        the other to read, and neither reads while it waits: both hang for ever
+        (tests/test_load.py)."""
         sock = self.peers.get(node)
         if sock is None:
             sock = self.peers[node] = self.ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.IDENTITY, self.name.encode())
             sock.setsockopt(zmq.LINGER, 1000)
             sock.connect(self.config.nodes[node].endpoint)
-        sock.send_multipart(frames)
+        queue = self.peer_backlog.get(node)
+        if queue is None:
+            try:
+                sock.send_multipart(frames, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                queue = self.peer_backlog[node] = deque()
+        if not resend:
+            queue.append(frames)
+
+    def flush_peers(self) -> None:
+        """Send what waits for peers whose queue was full, as far as they take it now."""
+        for node, queue in list(self.peer_backlog.items()):
+            sock = self.peers[node]
+            try:
+                while queue:
+                    sock.send_multipart(queue[0], zmq.NOBLOCK)
+                    queue.popleft()
+            except zmq.Again:
+                continue
+            del self.peer_backlog[node]
 
     def send_client(self, client: str, kind: str, payload: dict) -> None:
         frames = [client.encode()] + self._frames(kind, pickle.dumps(payload, protocol=5))
@@ -213,12 +249,16 @@ class Node(RefService, TaskService):
     def _to_client(self, client: str, frames: list[bytes]) -> None:
         if self.client_backlog.get(client) or not self._try_send(frames):
             # not connected (yet, or any more: a node that just restarted, a client that is
-            # reconnecting): keep it, in order, and retry with the hop resends
-            self.client_backlog.setdefault(client, []).append((time.monotonic(), frames))
+            # reconnecting), or not reading as fast as it is sent to: keep it, in order, and
+            # retry at the next rounds of the loop
+            self.client_backlog.setdefault(client, deque()).append((time.monotonic(), frames))
 
     def _try_send(self, frames: list[bytes]) -> bool:
+        """Discussion: never wait for a client. With ROUTER_MANDATORY, a send to a client whose
+        queue is full blocks until it reads; a client that submitted thousands of programs
+        and does not read yet would stop the node for everyone (tests/test_load.py)."""
         try:
-            self.router.send_multipart(frames)
+            self.router.send_multipart(frames, zmq.NOBLOCK)
             return True
         except zmq.ZMQError:
             return False
@@ -227,10 +267,10 @@ class Node(RefService, TaskService):
         now = time.monotonic()
         for client, queue in list(self.client_backlog.items()):
             while queue and self._try_send(queue[0][1]):
-                queue.pop(0)
+                queue.popleft()
             while queue and now - queue[0][0] > CLIENT_KEEP_SECONDS:
                 log.warning("dropped a message for client %s: unreachable", client)
-                queue.pop(0)
+                queue.popleft()
             if not queue:
                 del self.client_backlog[client]
 
@@ -251,7 +291,9 @@ class Node(RefService, TaskService):
             "running": len(self.kernel.context), "parked": len(self.kernel.parked),
             "hops_in": self.stats["hops_in"], "hops_out": self.stats["hops_out"],
             "fetches": self.stats["fetches"], "fallbacks": self.stats["fallbacks"],
-            "refused": self.stats["refused"]})
+            "refused": self.stats["refused"], "resent": self.stats["resent"],
+            "sources_sent": self.stats["sources_sent"],  # answers to source? (by hash)
+            "awaiting": sum(map(len, self.data.awaiting.values()))})  # futures waited on
 
     def on_stats_q(self, identity: bytes, env) -> None:
         """The placer's report: this node's Refs and their sizes, and the access edges."""
@@ -299,8 +341,9 @@ class Node(RefService, TaskService):
         """A client asks for what a program (and its tasks) printed and returned here: the
         messages kept for it (`kept`), sent again."""
         client = identity.decode()
-        for kind, payload in self.store.kept_for(decode.payload(env)["program"]):
-            self.send_client(client, kind, pickle.loads(payload))  # our own bytes
+        for program in decode.payload(env)["programs"]:
+            for kind, payload in self.store.kept_for(program):
+                self.send_client(client, kind, pickle.loads(payload))  # our own bytes
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
@@ -352,22 +395,30 @@ class Node(RefService, TaskService):
 
     def fetch_sources(self, hashes: list[str], peer: str | None) -> None:
         """Ask the node a hop came from for program sources this node has never seen (by
-        content hash); the program waits for them, and they are kept in the store."""
+        content hash); the program waits for them, and they are kept in the store. A source
+        asked for already is not asked again: the program waits for that answer (10,000
+        tasks that arrive together ask once, not 10,000 times)."""
         for digest in hashes:
-            if digest in self.sources:
-                continue
-            if peer is None or peer not in self.config.nodes:
-                raise LookupError(f"the source {digest[:12]} is not on {self.name}")
-            key = f"source-{next(self.ids)}"
-            self.send_node(peer, "source?", pickle.dumps({"key": key, "hash": digest}))
-            reply = self.kernel.wait(key)
-            entry = reply.get("source")
-            if entry is None or registry.source_hash(entry[2]) != digest:
-                raise LookupError(f"{peer} has no source {digest[:12]} either")
-            self.add_sources({digest: tuple(entry)})
+            while digest not in self.sources:
+                if digest in self.asking:
+                    self.kernel.wait_on(self.asking[digest])
+                    continue
+                if peer is None or peer not in self.config.nodes:
+                    raise LookupError(f"the source {digest[:12]} is not on {self.name}")
+                key = f"source-{next(self.ids)}"
+                self.asking[digest] = []
+                try:
+                    self.send_node(peer, "source?", pickle.dumps({"key": key, "hash": digest}))
+                    entry = self.kernel.wait(key).get("source")
+                    if entry is None or registry.source_hash(entry[2]) != digest:
+                        raise LookupError(f"{peer} has no source {digest[:12]} either")
+                    self.add_sources({digest: tuple(entry)})
+                finally:  # those waiting for it look again (and ask, if it did not come)
+                    self.data.notify(self.asking, digest)
 
     def on_source_q(self, identity: bytes, env) -> None:
         p = decode.payload(env)
+        self.stats["sources_sent"] += 1
         self.send_node(env.sender, "source", pickle.dumps(
             {"key": p["key"], "source": self.sources.get(p["hash"])}))
 
@@ -537,6 +588,8 @@ class Node(RefService, TaskService):
         for hop_id, dest, meta_bytes, data, sent_at in self.store.unacked():
             if now - sent_at < RESEND_SECONDS:
                 continue  # its ack may be on its way (acks wait for a hop to ride on)
+            if dest in self.peer_backlog and now - sent_at <= self.config.hop_timeout:
+                continue  # its queue is full: resend once the peer has read it
             meta = pickle.loads(meta_bytes)  # our own bytes, from our own store
             if now - sent_at > self.config.hop_timeout:
                 self.store.commit_hops({}, acked=[hop_id])  # give it up
@@ -544,7 +597,9 @@ class Node(RefService, TaskService):
                 self.finish(prog, error=f"HopTimeout: node {dest} did not accept the program "
                             f"within {self.config.hop_timeout:g} s (is it down?)")
                 continue
-            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"again": True}, data))
+            self.stats["resent"] += 1
+            self.send_node(dest, "hop", decode.encode_hop(meta_bytes, {"again": True}, data),
+                           resend=True)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")

@@ -9,8 +9,8 @@ Programs (client <-> node):
     output   node -> client   {program, seq, text}
     result   node -> client   {program, seq, ok, value | error, traceback, nodes}
     trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
-    collect? client -> node   {program}             (send again the output and result kept
-                                                     here for the program and its tasks)
+    collect? client -> node   {programs}            (send again the output and result kept
+                                                     here for these programs and their tasks)
     hello    client -> node   {}                    (lets the node route to this client)
     source?  node -> node     {key, hash}           (a node missing a program's source asks
                                                      the node the hop came from)

@@ -78,7 +78,9 @@ CLIENT = """
 import sys, time
 from swarm.client import connect
 c = connect(sys.argv[1])
-print(c.submit(sys.argv[2]), flush=True)
+program = c.submit(sys.argv[2])
+c.confirm(program)   # written on n1
+print(program, flush=True)
 time.sleep(600)   # killed meanwhile
 """
 
