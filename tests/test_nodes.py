@@ -122,6 +122,26 @@ def test_strict_mode_raises_not_migratable(cluster, tmp_path):
     assert out.error.startswith("NotMigratable:") and "'f'" in out.error
 
 
+SORTED_KEY = """
+from swarm import Ref
+a, b = Ref(2, at="n2"), Ref(1, at="n3")
+print(sorted([a, b], key=lambda r: r.get()) == [b, a])
+"""
+
+
+def test_a_capture_through_c_code_fails_clearly_and_fetching_works(cluster, tmp_path):
+    """sorted() calls the key from C: the capture unwinds the script's frame before it can
+    tell, so there is nothing to fall back to - the program fails, naming where (it used to
+    end silently, the lambda's frame resumed as if it were the whole program)."""
+    path = write(tmp_path, "sk.py", SORTED_KEY)
+    out = cluster.run_file(path)
+    assert out.stdout == ""
+    assert out.error.startswith("NotMigratable:") and f"<lambda> in {path}:4" in out.error
+    assert "--policy fetch" in out.error
+    out = cluster.run_file(path, policy="fetch")
+    assert out.error is None and out.stdout == "True\n"
+
+
 HELPER = 'NAME = "{name}"\ncount = 0\n'
 USES_HELPER = """
 import helper

@@ -21,7 +21,7 @@ import sys
 from types import BuiltinMethodType, CodeType, FunctionType, GeneratorType, MethodType, ModuleType
 from typing import Any, NamedTuple
 
-from swarm.continuation.errors import NotMigratable
+from swarm.continuation.errors import NotMigratable, frames_lost
 
 #: passed as the callee by a resumed call site: its callee is `resume_next`, trusted
 RESUMED = object()
@@ -247,5 +247,11 @@ def check_root(c: Capture, cont: Continuation) -> None:
     capture left the program's root through code that was not compiled, frames are missing."""
     root = cont.frames[0] if cont.frames else None
     if root is None or root.locals is not None or c.callee_frame is None:
-        raise NotMigratable("cannot migrate: the suspension was reached through code that was "
-                            "not compiled, at the top level of the script")
+        where = ""
+        if c.callee_code is not None:
+            where = (f" (last compiled frame: {c.callee_code.co_qualname} in "
+                     f"{c.callee_code.co_filename}:{c.callee_code.co_firstlineno})")
+        raise frames_lost("cannot migrate: the suspension was reached through code that was "
+                         f"not compiled, at the top level of the script{where}; C code such "
+                         "as sorted(key=...) or map() calling back cannot be captured - run "
+                         "with --policy fetch, or make the call in a loop of your own")

@@ -160,7 +160,8 @@ def _after_capture(node, program: Program, c: Capture):
         return _resume_here(c.continuation())
     except NotMigratable as e:
         cont = c.continuation()
-        if program.strict or cont.generators or not cont.frames:
+        if program.strict or cont.generators or not cont.frames \
+                or getattr(e, "frames_lost", False):
             node.finish(program, error=f"NotMigratable: {e}", tb="")
             return None
         # Discussion: the fallback. The continuation could not be pickled, but its frames
