@@ -33,10 +33,11 @@ def cluster_file(directory: str) -> str:
     return os.path.join(directory, CLUSTER_FILE)
 
 
-def up(directory: str, n: int | None = None,
-       timeout: float = 30.0) -> tuple[ClusterConfig, list[str]]:
+def up(directory: str, n: int | None = None, timeout: float = 30.0,
+       curve: bool = False) -> tuple[ClusterConfig, list[str]]:
     """Start the cluster of `directory` (creating it with n nodes, default 3, if it has no
-    cluster file); return its config and the nodes started. Returns once they all answer."""
+    cluster file; `curve`: with CURVE keys); return its config and the nodes started.
+    Returns once they all answer."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.abspath(cluster_file(directory))
     if os.path.exists(path):
@@ -44,6 +45,8 @@ def up(directory: str, n: int | None = None,
         if n is not None and n != len(config.nodes):
             raise UpError(f"{path} describes {len(config.nodes)} nodes, not {n}: leave out "
                           f"--nodes to start it, or use another --dir for a new cluster")
+        if curve and not config.curve:
+            raise UpError(f"{path} has no CURVE keys: `swarm keys --dir {directory}` adds them")
         running = running_nodes(config)
         if running == set(config.names):
             raise UpError(f"a cluster is already running in {directory} "
@@ -51,7 +54,7 @@ def up(directory: str, n: int | None = None,
                           f"stops it")
         names = [name for name in config.names if name not in running]
     else:
-        config = local_config(n or 3, directory)
+        config = local_config(n or 3, directory, curve_keys=curve)
         config.save(path)
         names = config.names
     procs = start_nodes(config, names, detached=True)

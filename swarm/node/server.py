@@ -6,6 +6,11 @@ DEALER connected to that peer's ROUTER, with the node's name as identity). Progr
 greenlets of the kernel; this loop polls the socket, handles messages, runs the ready
 greenlets, and resends hops that were not acknowledged.
 
+Every message passes the gate (swarm/wire/gate.py: signature, sender, replay) before a
+handler sees it; refusals are counted and logged (refusals.py). With CURVE keys in the
+cluster file the ROUTER is a CURVE server and the loop answers ZAP requests too
+(swarm/wire/curve.py); without them the node refuses to listen on anything but loopback.
+
 Run one node: `swarm-node --config cluster.toml --name n1`.
 """
 
@@ -23,6 +28,7 @@ import time
 from collections import defaultdict
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from swarm import runtime
 from swarm.compiler import registry
@@ -34,38 +40,57 @@ from swarm.continuation.resume import resume
 from swarm.futures import TASK_SOURCE
 from swarm.node import program as programs
 from swarm.node.access import AccessStats
-from swarm.node.config import ClusterConfig
+from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
 from swarm.node.ledger import HopLedger
 from swarm.node.modules import ProgramModules
 from swarm.node.refserve import RefService
+from swarm.node.refusals import Refusals, handshake_failure
 from swarm.node.store import Store
 from swarm.node.tasks import TASK_HASH, TaskService
 from swarm.refs import CreateRef, RefAccess
-from swarm.wire import decode
-from swarm.wire.envelope import WireError, pack, unpack
+from swarm.wire import curve, decode
+from swarm.wire.envelope import Signer, WireError
+from swarm.wire.gate import Gate, now_ms
 
 log = logging.getLogger("swarm.node")
 
 RESEND_SECONDS = 1.0
 CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
+HANDSHAKE_FAILURES = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 
 
 class Node(RefService, TaskService):
     def __init__(self, config: ClusterConfig, name: str) -> None:
         if name not in config.nodes:
-            raise SystemExit(f"node {name!r} is not in {config.path} ({config.names})")
+            raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
         self.config, self.name = config, name
         spec = config.nodes[name]
+        if not config.curve and not curve.is_loopback(spec.endpoint):
+            raise ConfigError(
+                f"node {name}: refusing to listen on {spec.endpoint} without CURVE keys: "
+                f"anyone who can reach it could read the programs and data it is sent. "
+                f"`swarm keys --cluster {config.path}` adds keys to the cluster file (copy it "
+                f"to every machine again), or give the node a loopback endpoint")
         os.makedirs(spec.dir, exist_ok=True)
         self.store = Store(os.path.join(spec.dir, "store.sqlite"))
+        # before the bind: nothing is received before the gate knows its cutoff
+        self.gate = Gate(config.secret, config.names, config.max_message_bytes,
+                         config.replay_window, self.store.start_replay_guard(now_ms()))
+        self.signer = Signer(config.secret, name)
+        self.refusals = Refusals()
         self.kernel = Kernel()
         self.ctx = zmq.Context()
+        # the ZAP handler is bound before the ROUTER: no handshake goes unchecked
+        self.zap = curve.ZapHandler(self.ctx, config.curve_allowed()) if config.curve else None
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.router.setsockopt(zmq.LINGER, 0)
         self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
+        if config.curve:
+            curve.make_server(self.router, spec.public_key, spec.secret_key)
+        self.monitor = self.router.get_monitor_socket(HANDSHAKE_FAILURES)
         self.router.bind(spec.endpoint)
         self.peers: dict[str, zmq.Socket] = {}
         # program code by hash: (name, filename, source); kept in the store too
@@ -101,13 +126,18 @@ class Node(RefService, TaskService):
         self.finish_moves()
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
-        poller.register(self.router, zmq.POLLIN)
+        for sock in (self.router, self.monitor, self.zap and self.zap.sock):
+            if sock is not None:
+                poller.register(sock, zmq.POLLIN)
         ledger = self.ledger
         while self.running:
             timeout = 0 if self.kernel.ready else 1 if ledger.pending_since or ledger.owed \
                 else 2 if self.threads else 100
-            if poller.poll(timeout):
+            events = poller.poll(timeout)
+            if events:
                 self.receive_all()
+                if len(events) > 1 or events[0][0] is not self.router:
+                    self.check_handshakes()
             if self.threads:
                 self.wake_finished_threads()
             self.kernel.run_ready()
@@ -120,6 +150,7 @@ class Node(RefService, TaskService):
                 self.retry_clients()
             if now >= next_resend:
                 self.resend_unacked()
+                self.refusals.tick()
                 next_resend = time.monotonic() + RESEND_SECONDS
         self.close()
 
@@ -128,8 +159,14 @@ class Node(RefService, TaskService):
         self.send_acks()
         for s in self.peers.values():
             s.close(0)
+        self.router.disable_monitor()
+        self.monitor.close(0)
+        if self.zap is not None:
+            self.zap.close()
         self.router.close(0)
         self.ctx.term()
+        # a clean stop: what the gate took is known; after a restart it refuses all older
+        self.store.stop_replay_guard(max(now_ms(), self.gate.replays.latest_ms))
         self.store.close()
 
     def receive_all(self) -> None:
@@ -143,24 +180,38 @@ class Node(RefService, TaskService):
     def receive(self, frames: list[bytes]) -> None:
         identity, frames = frames[0], frames[1:]
         try:
-            env = unpack(self.config.secret, frames, self.config.max_message_bytes)
-        except WireError as e:
-            self.stats["refused"] += 1
-            log.warning("refused a message from %r: %s", identity[:32], e)
+            env = self.gate.admit(identity, frames)
+        except WireError as e:  # nothing in it was unpickled
+            self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
             return
         handler = getattr(self, "on_" + env.kind.replace("?", "_q"), None)
         if handler is None:
-            log.warning("no handler for %s from %s", env.kind, env.sender)
+            self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
+                               f"no use for it")
             return
         try:
             handler(identity, env)
-        except WireError as e:
-            self.stats["refused"] += 1
-            log.warning("refused %s from %s: %s", env.kind, env.sender, e)
+        except WireError as e:  # a signed payload that is malformed (decode.py)
+            self.refusals.note(e.reason, str(e))
+        except Exception as e:  # one this node could not handle: refused, the node goes on
+            self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
+                               f"{type(e).__name__}: {e}", exc_info=True)
+
+    def check_handshakes(self) -> None:
+        """Answer the ZAP requests of CURVE handshakes; note the handshakes that failed."""
+        if self.zap is not None:
+            for refusal in self.zap.answer_all():
+                self.refusals.note("unknown key", refusal)
+        while True:
+            try:
+                event = recv_monitor_message(self.monitor, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.refusals.note("handshake failed", handshake_failure(event))
 
     # ---- sending ----------------------------------------------------------------------------
     def _frames(self, kind: str, body: bytes) -> list[bytes]:
-        return pack(self.config.secret, kind, self.name, next(self.ids), body)
+        return self.signer.pack(kind, body)
 
     def send_node(self, node: str, kind: str, body: bytes) -> None:
         sock = self.peers.get(node)
@@ -168,6 +219,10 @@ class Node(RefService, TaskService):
             sock = self.peers[node] = self.ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.IDENTITY, self.name.encode())
             sock.setsockopt(zmq.LINGER, 1000)
+            if self.config.curve:
+                me = self.config.nodes[self.name]
+                curve.make_client(sock, me.public_key, me.secret_key,
+                                  self.config.nodes[node].public_key)
             sock.connect(self.config.nodes[node].endpoint)
         sock.send_multipart(self._frames(kind, body))
 
@@ -213,7 +268,7 @@ class Node(RefService, TaskService):
             "running": len(self.kernel.context), "parked": len(self.kernel.parked),
             "hops_in": self.stats["hops_in"], "hops_out": self.stats["hops_out"],
             "fetches": self.stats["fetches"], "fallbacks": self.stats["fallbacks"],
-            "refused": self.stats["refused"]})
+            "refused": self.refusals.total, "refusals": dict(self.refusals.counts)})
 
     def on_stats_q(self, identity: bytes, env) -> None:
         """The placer's report: this node's Refs and their sizes, and the access edges."""
@@ -475,7 +530,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
-    node = Node(ClusterConfig.load(args.config), args.name)
+    try:
+        node = Node(ClusterConfig.load(args.config), args.name)
+    except ConfigError as e:
+        print(f"swarm-node: {e}", file=sys.stderr)
+        return 2
     node.serve()
     return 0
 

@@ -10,7 +10,8 @@ Tables:
     outbox(hop_id, node, meta, data, sent_at)   hops sent and not yet acknowledged; resent
                                     until acked, or until the hop timeout fails the program
     done(hop_id)                    hops already taken, so a resent one is resumed once
-    counters(name, value)           id allocation
+    counters(name, value)           id allocation; `replay_cutoff`: the replay gate's cutoff
+                                    (swarm/wire/gate.py), -1 while the node runs
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
 
@@ -67,6 +68,22 @@ class Store:
             (value,) = self.db.execute("SELECT value FROM counters WHERE name = ?",
                                        (name,)).fetchone()
         return value
+
+    def start_replay_guard(self, now_ms: int) -> int:
+        """The replay gate's cutoff for a node starting now (swarm/wire/gate.py): the newest
+        message it took before it last stopped cleanly; `now_ms` if it did not stop cleanly
+        (its messages taken before the crash are not known); 0 for a new store. The store is
+        marked as running until `stop_replay_guard`."""
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM counters WHERE name = 'replay_cutoff'"
+                                  ).fetchone()
+            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
+        return 0 if row is None else now_ms if row[0] < 0 else row[0]
+
+    def stop_replay_guard(self, cutoff_ms: int) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', ?)",
+                            (cutoff_ms,))
 
     # refs -----------------------------------------------------------------------------------
     def put_ref(self, ref_id: str, blob: bytes) -> None:

@@ -1,0 +1,73 @@
+"""What a node refused, and why: counted per reason, logged without flooding the log.
+
+Every refusal - a message that failed the gate (swarm/wire/gate.py), a signed payload that
+was malformed, a CURVE handshake with an unknown key, a connection that failed ZeroMQ's
+handshake - is counted under its reason (`swarm status` shows the total, the status
+message each reason), and logged with what was wrong. Under an attack the first BURST
+refusals of each reason in a PERIOD are logged one by one, the rest as one line per reason
+at the end of the period.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+
+import zmq
+
+BURST = 20
+PERIOD = 10.0  # seconds
+
+log = logging.getLogger("swarm.node")
+
+
+class Refusals:
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()  # reason -> refusals since the node started
+        self._logged: Counter = Counter()  # reason -> logged in this period
+        self._quiet: Counter = Counter()  # reason -> counted but not logged in this period
+        self._period_end = time.monotonic() + PERIOD
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def note(self, reason: str, what: str, exc_info: bool = False) -> None:
+        self.counts[reason] += 1
+        self.tick()
+        if self._logged[reason] < BURST:
+            self._logged[reason] += 1
+            log.warning("refused %s [%s]", what, reason, exc_info=exc_info)
+        else:
+            self._quiet[reason] += 1
+
+    def tick(self) -> None:
+        """At the end of a period: log what was counted but not logged, start a new one."""
+        if time.monotonic() < self._period_end:
+            return
+        for reason, n in sorted(self._quiet.items()):
+            log.warning("refused %d more messages [%s] in the last %g s (not logged one by one)",
+                        n, reason, PERIOD)
+        self._quiet.clear()
+        self._logged.clear()
+        self._period_end = time.monotonic() + PERIOD
+
+
+_HANDSHAKE = {
+    "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH": "its peer and this node disagree on CURVE (a "
+                                              "client without keys, or keys for a node without)",
+    "PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC": "CURVE decryption failed (the peer does not have "
+                                         "this node's public key)",
+}
+
+
+def handshake_failure(event: dict) -> str:
+    """What a ZeroMQ monitor event about a failed handshake means, in a sentence."""
+    try:
+        detail = zmq.Event(event["value"]).name or str(event["value"])
+    except ValueError:
+        detail = f"{event['value']:#x}"
+    explained = _HANDSHAKE.get(detail, detail.lower().replace("_", " "))
+    endpoint = event["endpoint"].decode("ascii", "replace")
+    return f"a connection to {endpoint} that failed the ZeroMQ handshake: {explained}"
