@@ -11,6 +11,7 @@ at the end of the period.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 
@@ -64,10 +65,14 @@ _HANDSHAKE = {
 
 def handshake_failure(event: dict) -> str:
     """What a ZeroMQ monitor event about a failed handshake means, in a sentence."""
-    try:
-        detail = zmq.Event(event["value"]).name or str(event["value"])
-    except ValueError:
-        detail = f"{event['value']:#x}"
-    explained = _HANDSHAKE.get(detail, detail.lower().replace("_", " "))
+    value = int(event["value"])
+    if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:  # value: a ZMTP protocol error
+        try:
+            detail = zmq.Event(value).name or f"{value:#x}"
+        except ValueError:
+            detail = f"{value:#x}"
+        explained = _HANDSHAKE.get(detail, detail.lower().replace("_", " "))
+    else:  # no detail: value is an errno
+        explained = f"{os.strerror(value)} (the peer went away mid-handshake)"
     endpoint = event["endpoint"].decode("ascii", "replace")
     return f"a connection to {endpoint} that failed the ZeroMQ handshake: {explained}"

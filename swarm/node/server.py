@@ -73,7 +73,7 @@ class Node(RefService, TaskService):
                 f"anyone who can reach it could read the programs and data it is sent. "
                 f"`swarm keys --cluster {config.path}` adds keys to the cluster file (copy it "
                 f"to every machine again), or give the node a loopback endpoint")
-        os.makedirs(spec.dir, exist_ok=True)
+        os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
         self.store = Store(os.path.join(spec.dir, "store.sqlite"))
         # before the bind: nothing is received before the gate knows its cutoff
         self.gate = Gate(config.secret, config.names, config.max_message_bytes,
