@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test faults demo bench lint clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): setup.cfg pyproject.toml
 
 test: install
 	$(BIN)/python -m pytest
+
+# the long fault and fuzz suites (tests/faults, SWARM_LONG=1); atheris is optional
+faults: install
+	$(BIN)/pip install -q -e '.[fuzz]' || echo "atheris did not install: its harness is skipped"
+	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults -q
 
 demo: install
 	$(BIN)/python -m swarm.demo

@@ -45,11 +45,14 @@ class Refusals:
 
     def tick(self) -> None:
         """At the end of a period: log what was counted but not logged, start a new one."""
-        if time.monotonic() < self._period_end:
-            return
+        if time.monotonic() >= self._period_end:
+            self.flush()
+
+    def flush(self) -> None:
+        """Log what was counted but not logged; a new period starts."""
         for reason, n in sorted(self._quiet.items()):
-            log.warning("refused %d more messages [%s] in the last %g s (not logged one by one)",
-                        n, reason, PERIOD)
+            log.warning("refused %d more messages [%s] not logged one by one (%d since the "
+                        "node started)", n, reason, self.counts[reason])
         self._quiet.clear()
         self._logged.clear()
         self._period_end = time.monotonic() + PERIOD

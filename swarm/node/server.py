@@ -155,6 +155,7 @@ class Node(RefService, TaskService):
         self.close()
 
     def close(self) -> None:
+        self.refusals.flush()
         self.ledger.write()
         self.send_acks()
         for s in self.peers.values():

@@ -60,9 +60,10 @@ class ReplayGuard:
                            f" s before this node's last stop or restart (a replay, or queued "
                            f"while the node was down)")
         if abs(now - sent) > self.window_ms:
-            raise Stale(f"{env.kind} from {env.sender}: sent {(now - sent) / 1e3:+.1f} s from "
-                        f"now, outside the replay window of {self.window_ms / 1e3:g} s (are "
-                        f"the clocks in step?)")
+            when = f"{(now - sent) / 1e3:.1f} s ago" if sent < now else \
+                f"{(sent - now) / 1e3:.1f} s ahead of this node's clock"
+            raise Stale(f"{env.kind} from {env.sender}: sent {when}, outside the replay window "
+                        f"of {self.window_ms / 1e3:g} s (are the clocks in step?)")
         key = (env.sender, env.boot)
         last = self.seen.get(key)
         if last is not None and env.seq <= last[0]:
