@@ -126,9 +126,9 @@ class Node(RefService, TaskService):
         self.finish_moves()
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
-        for sock in (self.router, self.monitor, self.zap and self.zap.sock):
-            if sock is not None:
-                poller.register(sock, zmq.POLLIN)
+        poller.register(self.router, zmq.POLLIN)
+        if self.zap is not None:  # a CURVE handshake waits for its answer
+            poller.register(self.zap.sock, zmq.POLLIN)
         ledger = self.ledger
         while self.running:
             timeout = 0 if self.kernel.ready else 1 if ledger.pending_since or ledger.owed \
@@ -137,7 +137,7 @@ class Node(RefService, TaskService):
             if events:
                 self.receive_all()
                 if len(events) > 1 or events[0][0] is not self.router:
-                    self.check_handshakes()
+                    self.answer_zap()
             if self.threads:
                 self.wake_finished_threads()
             self.kernel.run_ready()
@@ -150,11 +150,13 @@ class Node(RefService, TaskService):
                 self.retry_clients()
             if now >= next_resend:
                 self.resend_unacked()
+                self.note_failed_handshakes()  # here, not polled: a hop pays nothing for it
                 self.refusals.tick()
                 next_resend = time.monotonic() + RESEND_SECONDS
         self.close()
 
     def close(self) -> None:
+        self.note_failed_handshakes()
         self.refusals.flush()
         self.ledger.write()
         self.send_acks()
@@ -198,11 +200,14 @@ class Node(RefService, TaskService):
             self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
                                f"{type(e).__name__}: {e}", exc_info=True)
 
-    def check_handshakes(self) -> None:
-        """Answer the ZAP requests of CURVE handshakes; note the handshakes that failed."""
-        if self.zap is not None:
-            for refusal in self.zap.answer_all():
-                self.refusals.note("unknown key", refusal)
+    def answer_zap(self) -> None:
+        """Answer the ZAP requests of CURVE handshakes (the keys it lets in: curve.py)."""
+        for refusal in self.zap.answer_all():
+            self.refusals.note("unknown key", refusal)
+
+    def note_failed_handshakes(self) -> None:
+        """Connections that failed ZeroMQ's handshake (a client without CURVE, a wrong
+        server key, garbage), from the ROUTER's monitor."""
         while True:
             try:
                 event = recv_monitor_message(self.monitor, zmq.NOBLOCK)
