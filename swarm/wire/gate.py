@@ -83,6 +83,9 @@ class ReplayGuard:
 
 
 class Gate:
+    """A node's gate: `admit` returns the Envelope of a message the node may take, or raises
+    the WireError that says why not (see the module's docstring)."""
+
     def __init__(self, secret: bytes, nodes, max_bytes: int = MAX_MESSAGE_BYTES,
                  window: float = REPLAY_WINDOW, cutoff_ms: int = 0) -> None:
         self.secret, self.max_bytes = secret, max_bytes

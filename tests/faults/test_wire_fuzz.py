@@ -303,7 +303,7 @@ def unknown_sender(data, fuzzer, attack):
     how = data.draw(st.sampled_from(["no such node", "not its connection", "client"]))
     kind = data.draw(st.sampled_from(sorted(NODE_KINDS)))
     body = proof_body(attack) + data.draw(st.binary(max_size=64))
-    if how == "no such node":  # n9 on its own connection, or n9 on a stranger's
+    if how == "no such node":  # a stranger naming itself, or n9 (not in the cluster file)
         who = "atk1"
         frames = Signer(fuzzer.secret, "atk1").pack(kind, body) if data.draw(st.booleans()) \
             else pack(fuzzer.secret, kind, "n9", 1, body)
