@@ -168,10 +168,12 @@ def test_curve_nodes_let_in_only_the_cluster_s_keys(tmp_path):
         host, port = n2.endpoint[len("tcp://"):].rsplit(":", 1)
         with socket.create_connection((host, int(port))) as raw:  # not even ZeroMQ
             raw.sendall(os.urandom(4096))
-        reasons = ("neither a node's nor the clients'",  # the stranger's key
-                   "disagree on CURVE",  # the plain socket
-                   "CURVE decryption failed")  # the fooled client
-        assert wait_for(lambda: all(r in node_log(cluster, "n2") for r in reasons))
+        reasons = [("neither a node's nor the clients'",),  # the stranger's key
+                   ("CURVE decryption failed",),  # the fooled client
+                   # the plain socket: libzmq sees the mismatch, or the peer that saw it leave
+                   ("disagree on CURVE", "went away mid-handshake")]
+        assert wait_for(lambda: all(any(r in node_log(cluster, "n2") for r in either)
+                                    for either in reasons))
         counts = refusals(cluster, "n2")
         assert counts["unknown key"] >= 1 and counts["handshake failed"] >= 2
         for sock in socks:

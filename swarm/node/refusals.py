@@ -4,8 +4,9 @@ Every refusal - a message that failed the gate (swarm/wire/gate.py), a signed pa
 was malformed, a CURVE handshake with an unknown key, a connection that failed ZeroMQ's
 handshake - is counted under its reason (`swarm status` shows the total, the status
 message each reason), and logged with what was wrong. Under an attack the first BURST
-refusals of each reason in a PERIOD are logged one by one, the rest as one line per reason
-at the end of the period.
+refusals of each sort in a PERIOD are logged one by one, the rest as one line per sort at the
+end of the period. A sort is a reason, or for failed handshakes the way they failed: a flood
+of one sort does not hide another.
 """
 
 from __future__ import annotations
@@ -26,22 +27,24 @@ log = logging.getLogger("swarm.node")
 class Refusals:
     def __init__(self) -> None:
         self.counts: Counter = Counter()  # reason -> refusals since the node started
-        self._logged: Counter = Counter()  # reason -> logged in this period
-        self._quiet: Counter = Counter()  # reason -> counted but not logged in this period
+        self._logged: Counter = Counter()  # (reason, sort) -> logged in this period
+        self._quiet: Counter = Counter()  # (reason, sort) -> not logged in this period
         self._period_end = time.monotonic() + PERIOD
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def note(self, reason: str, what: str, exc_info: bool = False) -> None:
+    def note(self, reason: str, what: str, sort: str = "", exc_info: bool = False) -> None:
+        """Count a refusal under `reason` and log `what` (unless this sort was logged BURST
+        times in this period)."""
         self.counts[reason] += 1
         self.tick()
-        if self._logged[reason] < BURST:
-            self._logged[reason] += 1
+        if self._logged[reason, sort] < BURST:
+            self._logged[reason, sort] += 1
             log.warning("refused %s [%s]", what, reason, exc_info=exc_info)
         else:
-            self._quiet[reason] += 1
+            self._quiet[reason, sort] += 1
 
     def tick(self) -> None:
         """At the end of a period: log what was counted but not logged, start a new one."""
@@ -50,9 +53,10 @@ class Refusals:
 
     def flush(self) -> None:
         """Log what was counted but not logged; a new period starts."""
-        for reason, n in sorted(self._quiet.items()):
-            log.warning("refused %d more messages [%s] not logged one by one (%d since the "
-                        "node started)", n, reason, self.counts[reason])
+        for (reason, sort), n in sorted(self._quiet.items()):
+            log.warning("refused %d more [%s]%s, not logged one by one (%d [%s] since the node "
+                        "started)", n, reason, f" ({sort})" if sort else "",
+                        self.counts[reason], reason)
         self._quiet.clear()
         self._logged.clear()
         self._period_end = time.monotonic() + PERIOD
@@ -66,8 +70,8 @@ _HANDSHAKE = {
 }
 
 
-def handshake_failure(event: dict) -> str:
-    """What a ZeroMQ monitor event about a failed handshake means, in a sentence."""
+def handshake_failure(event: dict) -> tuple[str, str]:
+    """What a ZeroMQ monitor event about a failed handshake means: (its sort, a sentence)."""
     value = int(event["value"])
     if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:  # value: a ZMTP protocol error
         try:
@@ -78,4 +82,4 @@ def handshake_failure(event: dict) -> str:
     else:  # no detail: value is an errno
         explained = f"{os.strerror(value)} (the peer went away mid-handshake)"
     endpoint = event["endpoint"].decode("ascii", "replace")
-    return f"a connection to {endpoint} that failed the ZeroMQ handshake: {explained}"
+    return explained, f"a connection to {endpoint} that failed the ZeroMQ handshake: {explained}"

@@ -213,7 +213,8 @@ class Node(RefService, TaskService):
                 event = recv_monitor_message(self.monitor, zmq.NOBLOCK)
             except zmq.Again:
                 return
-            self.refusals.note("handshake failed", handshake_failure(event))
+            sort, what = handshake_failure(event)
+            self.refusals.note("handshake failed", what, sort)
 
     # ---- sending ----------------------------------------------------------------------------
     def _frames(self, kind: str, body: bytes) -> list[bytes]:
