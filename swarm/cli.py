@@ -1,8 +1,13 @@
 """The `swarm` command.
 
-    swarm up [--nodes N] [--dir D]   start a local cluster that keeps running (default 3 nodes
+    swarm up [--nodes N] [--dir D] [--curve]
+                                     start a local cluster that keeps running (default 3 nodes
                                      in ./.swarm): writes D/cluster.toml, a log and a pid
                                      file per node; restarts the nodes of an existing D
+    swarm keys [--cluster FILE | --dir D] [--rotate]
+                                     add CURVE keys to a cluster file (a keypair per node,
+                                     one for the clients; a secret if it has none);
+                                     --rotate: new keys and a new secret
     swarm down [--dir D | --cluster FILE]
                                      stop it; the cluster file and the stores are kept
     swarm run FILE.py [args] [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict]
@@ -263,6 +268,25 @@ def _status(args) -> int:
     return 0 if len(rows) == len(config.names) else 1
 
 
+def _keys(args) -> int:
+    from swarm.node.config import ClusterConfig
+
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm keys: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
+              f"FILE or --dir D", file=sys.stderr)
+        return 1
+    config = ClusterConfig.load(path, need_secret=False)
+    had_secret = config.secret is not None
+    owners = config.add_keys(replace=args.rotate)
+    config.save(path)
+    print(f"{path}: new CURVE keys for {', '.join(owners)}"
+          + ("" if had_secret and not args.rotate else ", and a new secret"))
+    print("Nodes use them from their next start: restart them (swarm down / swarm up), after "
+          "copying the file (mode 600) to every machine that runs a node or a client.")
+    return 0
+
+
 def _up(args) -> int:
     from swarm.localcluster import UpError, cluster_file, up
 
@@ -270,7 +294,8 @@ def _up(args) -> int:
         print("swarm up: --auto-place takes a number of seconds >= 0", file=sys.stderr)
         return 2
     try:
-        config, started = up(args.dir, args.nodes, auto_place=args.auto_place)
+        config, started = up(args.dir, args.nodes, auto_place=args.auto_place,
+                             curve=args.curve)
     except UpError as e:
         print(f"swarm up: {e}", file=sys.stderr)
         return 1
@@ -373,7 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--auto-place", type=float, metavar="SECONDS",
                    help="the first node runs `swarm place` every SECONDS (kept in the "
                         "cluster file; 0 turns it off)")
+    p.add_argument("--curve", action="store_true", help="a new cluster gets CURVE keys (every "
+                                                        "link encrypted and authenticated)")
     p.set_defaults(func=_up)
+    p = sub.add_parser("keys", help="add CURVE keys to a cluster file")
+    _where(p)
+    p.add_argument("--rotate", action="store_true",
+                   help="replace the keys and the secret (every node must be restarted)")
+    p.set_defaults(func=_keys)
     p = sub.add_parser("down", help="stop a cluster started by swarm up")
     _where(p)
     p.set_defaults(func=_down)
@@ -395,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "run":
             parser.error("arguments after -- are for `swarm run` programs")
         args.args += rest
-    return args.func(args)
+    from swarm.node.config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as e:  # an unusable cluster file: say why, no traceback
+        print(f"swarm: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

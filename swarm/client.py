@@ -25,8 +25,8 @@ import zmq
 
 from swarm.compiler.registry import source_hash
 from swarm.node.config import ClusterConfig, local_config
-from swarm.wire import decode
-from swarm.wire.envelope import WireError, pack, unpack
+from swarm.wire import curve, decode
+from swarm.wire.envelope import Signer, WireError, unpack
 
 
 @dataclass
@@ -130,12 +130,16 @@ class Cluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.id = f"c{os.getpid()}-{secrets.token_hex(4)}"
+        self.signer = Signer(config.secret, self.id)
         self.ctx = zmq.Context()
         self.socks: dict[str, zmq.Socket] = {}
         for name, spec in config.nodes.items():
             s = self.ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.IDENTITY, self.id.encode())
             s.setsockopt(zmq.LINGER, 0)
+            if config.curve:  # talk to nobody but the holder of the node's secret key
+                curve.make_client(s, config.client_public_key, config.client_secret_key,
+                                  spec.public_key)
             s.connect(spec.endpoint)
             self.socks[name] = s
         self.poller = zmq.Poller()
@@ -149,8 +153,8 @@ class Cluster:
 
     def send(self, node: str, kind: str, payload: dict) -> None:
         self.ids += 1
-        self.socks[node].send_multipart(pack(self.config.secret, kind, self.id, self.ids,
-                                             pickle.dumps(payload, protocol=5)))
+        self.socks[node].send_multipart(self.signer.pack(kind, pickle.dumps(payload,
+                                                                            protocol=5)))
 
     def receive(self, timeout: float):
         """Next verified message (kind, sender, payload), or None after `timeout` seconds.
@@ -398,14 +402,16 @@ def start_nodes(config: ClusterConfig, names=None,
 
 
 class LocalCluster(Cluster):
-    """n node processes on loopback in a directory of their own, stopped on exit."""
+    """n node processes on loopback in a directory of their own, stopped on exit.
+    `curve`: with CURVE keys (every link encrypted and authenticated, as between machines)."""
 
-    def __init__(self, n: int = 3, directory: str | None = None, **settings) -> None:
+    def __init__(self, n: int = 3, directory: str | None = None, curve: bool = False,
+                 **settings) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="swarm-")
         self.directory = directory or self._tmp.name
         os.makedirs(self.directory, exist_ok=True)
-        config = local_config(n, self.directory)
-        for key, value in settings.items():  # max_message_bytes, hop_timeout
+        config = local_config(n, self.directory, curve_keys=curve)
+        for key, value in settings.items():  # max_message_bytes, hop_timeout, replay_window
             setattr(config, key, value)
         config.save(os.path.join(self.directory, "cluster.toml"))
         self.procs = start_nodes(config)
@@ -444,5 +450,6 @@ class LocalCluster(Cluster):
         self.shutdown()
 
 
-def local_cluster(n: int = 3, directory: str | None = None, **settings) -> LocalCluster:
-    return LocalCluster(n, directory, **settings)
+def local_cluster(n: int = 3, directory: str | None = None, curve: bool = False,
+                  **settings) -> LocalCluster:
+    return LocalCluster(n, directory, curve, **settings)

@@ -34,10 +34,12 @@ def cluster_file(directory: str) -> str:
 
 
 def up(directory: str, n: int | None = None, timeout: float = 30.0,
-       auto_place: float | None = None) -> tuple[ClusterConfig, list[str]]:
+       auto_place: float | None = None,
+       curve: bool = False) -> tuple[ClusterConfig, list[str]]:
     """Start the cluster of `directory` (creating it with n nodes, default 3, if it has no
-    cluster file); return its config and the nodes started. Returns once they all answer.
-    `auto_place`: write that period into the cluster file (0 turns it off)."""
+    cluster file; `curve`: with CURVE keys); return its config and the nodes started.
+    Returns once they all answer. `auto_place`: write that period into the cluster file (0
+    turns it off)."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.abspath(cluster_file(directory))
     if os.path.exists(path):
@@ -45,6 +47,8 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         if n is not None and n != len(config.nodes):
             raise UpError(f"{path} describes {len(config.nodes)} nodes, not {n}: leave out "
                           f"--nodes to start it, or use another --dir for a new cluster")
+        if curve and not config.curve:
+            raise UpError(f"{path} has no CURVE keys: `swarm keys --dir {directory}` adds them")
         running = running_nodes(config)
         if running == set(config.names):
             raise UpError(f"a cluster is already running in {directory} "
@@ -52,7 +56,7 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
                           f"stops it")
         names = [name for name in config.names if name not in running]
     else:
-        config = local_config(n or 3, directory)
+        config = local_config(n or 3, directory, curve_keys=curve)
         names = config.names
     if auto_place is not None:
         config.auto_place = auto_place

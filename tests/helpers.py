@@ -40,3 +40,37 @@ def status_while_running(cluster, path: str, after: float = 1.0, **run_kw):
         probe.close()
     worker.join()
     return box["out"], status
+
+
+class UnpickleProof:
+    """Unpickling this runs a shell command that appends a line to `path`: the number of
+    lines is the number of times a payload carrying it was unpickled."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.system, (f"echo unpickled >> '{self.path}'",))
+
+
+def times_unpickled(path) -> int:
+    try:
+        with open(path) as f:
+            return len(f.read().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def node_log(cluster, name: str) -> str:
+    with open(os.path.join(os.path.dirname(cluster.config.path), f"{name}.log")) as f:
+        return f.read()

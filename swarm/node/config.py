@@ -1,14 +1,23 @@
-"""The cluster file (TOML): node names, endpoints, the secret.
+"""The cluster file (TOML): node names, endpoints, the secret, and CURVE keys.
 
     secret = "5f2c...e1"            # hex; HMAC-SHA256 key of every message
     max_message_bytes = 268435456   # larger messages are refused unread
     hop_timeout = 60.0              # a hop unacknowledged this long fails its program
+    replay_window = 300.0           # a message sent longer ago (or ahead) is refused
+    [client]                        # CURVE keypair of the clients (swarm keys)
+    public_key = "..."
+    secret_key = "..."
     auto_place = 0.0                # > 0: the first node runs `swarm place` this often (s)
     [nodes.n1]
     endpoint = "tcp://127.0.0.1:5701"
     dir = "/var/lib/swarm/n1"       # where the node keeps its SQLite file
+    public_key = "..."              # CURVE keypair of the node (swarm keys)
+    secret_key = "..."
 
-Nodes are listed in cluster order; `swarm.nodes()` returns that order.
+Nodes are listed in cluster order; `swarm.nodes()` returns that order. The file holds the
+cluster's secrets: it must be readable by its owner only (load refuses it otherwise), and
+whoever holds it can run code on every node (docs/security.md). Keys are all there or not
+at all: with them every link is CURVE; without them nodes listen on loopback only.
 """
 
 from __future__ import annotations
@@ -16,8 +25,16 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import stat
 import tomllib
 from dataclasses import dataclass, field
+
+from swarm.wire import curve
+from swarm.wire.gate import REPLAY_WINDOW
+
+
+class ConfigError(Exception):
+    """The cluster file cannot be used; the message says why and what to do."""
 
 
 @dataclass
@@ -25,44 +42,135 @@ class NodeConfig:
     name: str
     endpoint: str
     dir: str
+    public_key: str | None = None  # CURVE, Z85
+    secret_key: str | None = None
 
 
 @dataclass
 class ClusterConfig:
-    secret: bytes
+    secret: bytes | None
     nodes: dict[str, NodeConfig] = field(default_factory=dict)
     max_message_bytes: int = 256 * 1024 * 1024
     hop_timeout: float = 60.0  # seconds a hop may stay unacknowledged before the program fails
     path: str | None = None
+    replay_window: float = REPLAY_WINDOW
+    client_public_key: str | None = None  # CURVE keypair of the clients
+    client_secret_key: str | None = None
     auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
 
     @property
     def names(self) -> list[str]:
         return list(self.nodes)
 
+    @property
+    def curve(self) -> bool:
+        """Whether links use CURVE (every node and the clients have keys)."""
+        return self.client_public_key is not None
+
+    def curve_allowed(self) -> dict[str, str]:
+        """The public keys a node lets in: its peers' and the clients'."""
+        allowed = {n.public_key: n.name for n in self.nodes.values()}
+        allowed[self.client_public_key] = "client"
+        return allowed
+
     @classmethod
-    def load(cls, path: str) -> ClusterConfig:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
+    def load(cls, path: str, need_secret: bool = True) -> ClusterConfig:
+        """Read and check a cluster file. Raises ConfigError, naming the file and the fix."""
+        try:
+            with open(path, "rb") as f:
+                _check_private(path, os.fstat(f.fileno()))
+                raw = tomllib.load(f)
+        except OSError as e:
+            raise ConfigError(f"cannot read the cluster file {path}: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path} is not valid TOML: {e}") from None
         base = os.path.dirname(os.path.abspath(path))
-        nodes = {name: NodeConfig(name, spec["endpoint"],
-                                  os.path.join(base, spec.get("dir", name)))
-                 for name, spec in raw.get("nodes", {}).items()}
-        return cls(bytes.fromhex(raw["secret"]), nodes,
-                   int(raw.get("max_message_bytes", 256 * 1024 * 1024)),
-                   float(raw.get("hop_timeout", 60.0)), path,
-                   float(raw.get("auto_place", 0.0)))
+        try:
+            nodes = {name: NodeConfig(name, spec["endpoint"],
+                                      os.path.join(base, spec.get("dir", name)),
+                                      spec.get("public_key"), spec.get("secret_key"))
+                     for name, spec in raw.get("nodes", {}).items()}
+            client = raw.get("client", {})
+            config = cls(bytes.fromhex(raw["secret"]) if "secret" in raw else None, nodes,
+                         int(raw.get("max_message_bytes", 256 * 1024 * 1024)),
+                         float(raw.get("hop_timeout", 60.0)), path,
+                         float(raw.get("replay_window", REPLAY_WINDOW)),
+                         client.get("public_key"), client.get("secret_key"),
+                         auto_place=float(raw.get("auto_place", 0.0)))
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
+                              ) from None
+        if need_secret and not config.secret:
+            raise ConfigError(f"{path} has no secret: `swarm keys --cluster {path}` makes one")
+        config.check_keys()
+        return config
+
+    def check_keys(self) -> None:
+        """Keys are all there (each node's and the clients'), valid, or not at all."""
+        pairs = {f"node {n.name}": (n.public_key, n.secret_key) for n in self.nodes.values()}
+        pairs["[client]"] = (self.client_public_key, self.client_secret_key)
+        present = [who for who, (public, _) in pairs.items() if public]
+        if not present:
+            return
+        missing = [who for who, (public, secret) in pairs.items() if not (public and secret)]
+        if missing:
+            raise ConfigError(f"{self.path}: CURVE keys for {', '.join(present)} but not for "
+                              f"{', '.join(missing)}: `swarm keys --rotate --cluster "
+                              f"{self.path}` makes a complete set")
+        for who, (public, secret) in pairs.items():
+            try:
+                matches = curve.public_of(secret) == public
+            except Exception:  # not Z85 of 32 bytes
+                matches = False
+            if not matches:
+                raise ConfigError(f"{self.path}: the CURVE keys of {who} are not a keypair")
+
+    def add_keys(self, replace: bool = False) -> list[str]:
+        """Give every node and the clients a new CURVE keypair (and the cluster a secret if it
+        has none; `replace`: new keys and a new secret even if there are some). Returns what
+        got keys."""
+        if self.curve and not replace:
+            raise ConfigError(f"{self.path} has CURVE keys already (--rotate replaces them, "
+                              f"and the secret)")
+        if replace or not self.secret:
+            self.secret = secrets.token_bytes(32)
+        for node in self.nodes.values():
+            node.public_key, node.secret_key = curve.keypair()
+        self.client_public_key, self.client_secret_key = curve.keypair()
+        return [*self.names, "client"]
 
     def save(self, path: str) -> None:
         lines = [f'secret = "{self.secret.hex()}"',
                  f"max_message_bytes = {self.max_message_bytes}",
-                 f"hop_timeout = {self.hop_timeout}", f"auto_place = {self.auto_place}", ""]
+                 f"hop_timeout = {self.hop_timeout}",
+                 f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}", ""]
+        if self.curve:
+            lines += ["[client]", f'public_key = "{self.client_public_key}"',
+                      f'secret_key = "{self.client_secret_key}"', ""]
         for n in self.nodes.values():
-            lines += [f"[nodes.{n.name}]", f'endpoint = "{n.endpoint}"', f'dir = "{n.dir}"', ""]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the secret
+            lines += [f"[nodes.{n.name}]", f'endpoint = "{n.endpoint}"', f'dir = "{n.dir}"']
+            if n.public_key:
+                lines += [f'public_key = "{n.public_key}"', f'secret_key = "{n.secret_key}"']
+            lines.append("")
+        # holds the secrets: written as a new file readable by its owner only, then renamed
+        tmp = f"{path}.tmp{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(lines))
+        os.replace(tmp, path)
         self.path = path
+
+
+def _check_private(path: str, st: os.stat_result) -> None:
+    """The file holds the secret: refuse it if others may read or change it (as ssh does)."""
+    if st.st_mode & 0o077:
+        raise ConfigError(f"{path} is readable or writable by others (mode "
+                          f"{stat.filemode(st.st_mode)}), and it holds the cluster's secret: "
+                          f"`chmod 600 {path}`, and make a new secret if others may have "
+                          f"read it (`swarm keys --rotate --cluster {path}`)")
+    if st.st_uid not in (os.getuid(), 0):
+        raise ConfigError(f"{path} belongs to another user (uid {st.st_uid}), who could change "
+                          f"the cluster's secret and keys: it must be yours")
 
 
 def free_port() -> int:
@@ -71,12 +179,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def local_config(n: int, directory: str) -> ClusterConfig:
-    """A cluster of n nodes named n1..nN on loopback, with a fresh secret."""
+def local_config(n: int, directory: str, curve_keys: bool = False) -> ClusterConfig:
+    """A cluster of n nodes named n1..nN on loopback, with a fresh secret (and CURVE keys)."""
     directory = os.path.abspath(directory)  # the file may be read from anywhere
     nodes = {}
     for i in range(1, n + 1):
         name = f"n{i}"
         nodes[name] = NodeConfig(name, f"tcp://127.0.0.1:{free_port()}",
                                  os.path.join(directory, name))
-    return ClusterConfig(secrets.token_bytes(32), nodes)
+    config = ClusterConfig(secrets.token_bytes(32), nodes)
+    if curve_keys:
+        config.add_keys()
+    return config

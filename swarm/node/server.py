@@ -6,6 +6,11 @@ DEALER connected to that peer's ROUTER, with the node's name as identity). Progr
 greenlets of the kernel; this loop polls the socket, handles messages, runs the ready
 greenlets, and resends hops that were not acknowledged.
 
+Every message passes the gate (swarm/wire/gate.py: signature, sender, replay) before a
+handler sees it; refusals are counted and logged (refusals.py). With CURVE keys in the
+cluster file the ROUTER is a CURVE server and the loop answers ZAP requests too
+(swarm/wire/curve.py); without them the node refuses to listen on anything but loopback.
+
 Run one node: `swarm-node --config cluster.toml --name n1`.
 """
 
@@ -23,6 +28,7 @@ import time
 from collections import defaultdict, deque
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from swarm import runtime
 from swarm.compiler import registry
@@ -35,39 +41,58 @@ from swarm.futures import TASK_SOURCE
 from swarm.node import autoplace
 from swarm.node import program as programs
 from swarm.node.access import AccessStats
-from swarm.node.config import ClusterConfig
+from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.data import RefData
 from swarm.node.kernel import Kernel
 from swarm.node.ledger import HopLedger
 from swarm.node.modules import ProgramModules
 from swarm.node.refserve import RefService
+from swarm.node.refusals import Refusals, handshake_failure
 from swarm.node.store import Store
 from swarm.node.tasks import TASK_HASH, TaskService
 from swarm.refs import CreateRef, RefAccess
-from swarm.wire import decode
-from swarm.wire.envelope import WireError, pack, unpack
+from swarm.wire import curve, decode
+from swarm.wire.envelope import Signer, WireError
+from swarm.wire.gate import Gate, now_ms
 
 log = logging.getLogger("swarm.node")
 
 RESEND_SECONDS = 1.0
 CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
 KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept (collect?)
+HANDSHAKE_FAILURES = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 
 
 class Node(RefService, TaskService):
     def __init__(self, config: ClusterConfig, name: str) -> None:
         if name not in config.nodes:
-            raise SystemExit(f"node {name!r} is not in {config.path} ({config.names})")
+            raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
         self.config, self.name = config, name
         spec = config.nodes[name]
-        os.makedirs(spec.dir, exist_ok=True)
+        if not config.curve and not curve.is_loopback(spec.endpoint):
+            raise ConfigError(
+                f"node {name}: refusing to listen on {spec.endpoint} without CURVE keys: "
+                f"anyone who can reach it could read the programs and data it is sent. "
+                f"`swarm keys --cluster {config.path}` adds keys to the cluster file (copy it "
+                f"to every machine again), or give the node a loopback endpoint")
+        os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
         self.store = Store(os.path.join(spec.dir, "store.sqlite"))
+        # before the bind: nothing is received before the gate knows its cutoff
+        self.gate = Gate(config.secret, config.names, config.max_message_bytes,
+                         config.replay_window, self.store.start_replay_guard(now_ms()))
+        self.signer = Signer(config.secret, name)
+        self.refusals = Refusals()
         self.kernel = Kernel()
         self.ctx = zmq.Context()
+        # the ZAP handler is bound before the ROUTER: no handshake goes unchecked
+        self.zap = curve.ZapHandler(self.ctx, config.curve_allowed()) if config.curve else None
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.router.setsockopt(zmq.LINGER, 0)
         self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
+        if config.curve:
+            curve.make_server(self.router, spec.public_key, spec.secret_key)
+        self.monitor = self.router.get_monitor_socket(HANDSHAKE_FAILURES)
         self.router.bind(spec.endpoint)
         self.peers: dict[str, zmq.Socket] = {}
         # program code by hash: (name, filename, source); kept in the store too
@@ -112,13 +137,18 @@ class Node(RefService, TaskService):
         next_resend = time.monotonic() + RESEND_SECONDS
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
+        if self.zap is not None:  # a CURVE handshake waits for its answer
+            poller.register(self.zap.sock, zmq.POLLIN)
         ledger = self.ledger
         while self.running:
             timeout = 0 if self.kernel.ready or self.held else 1 if ledger.pending_since \
                 or ledger.owed else 2 if self.threads else 10 if self.peer_backlog \
                 or self.client_backlog else 100
-            if poller.poll(timeout):
+            events = poller.poll(timeout)
+            if events:
                 self.receive_all()
+                if len(events) > 1 or events[0][0] is not self.router:
+                    self.answer_zap()
             if self.threads:
                 self.wake_finished_threads()
             self.kernel.run_ready()
@@ -133,16 +163,26 @@ class Node(RefService, TaskService):
                 self.retry_clients()
             if now >= next_resend:
                 self.resend_unacked()
+                self.note_failed_handshakes()  # here, not polled: a hop pays nothing for it
+                self.refusals.tick()
                 next_resend = time.monotonic() + RESEND_SECONDS
         self.close()
 
     def close(self) -> None:
+        self.note_failed_handshakes()
+        self.refusals.flush()
         self.commit()
         self.send_acks()
         for s in self.peers.values():
             s.close(0)
+        self.router.disable_monitor()
+        self.monitor.close(0)
+        if self.zap is not None:
+            self.zap.close()
         self.router.close(0)
         self.ctx.term()
+        # a clean stop: what the gate took is known; after a restart it refuses all older
+        self.store.stop_replay_guard(max(now_ms(), self.gate.replays.latest_ms))
         self.store.close()
 
     def receive_all(self) -> None:
@@ -156,24 +196,42 @@ class Node(RefService, TaskService):
     def receive(self, frames: list[bytes]) -> None:
         identity, frames = frames[0], frames[1:]
         try:
-            env = unpack(self.config.secret, frames, self.config.max_message_bytes)
-        except WireError as e:
-            self.stats["refused"] += 1
-            log.warning("refused a message from %r: %s", identity[:32], e)
+            env = self.gate.admit(identity, frames)
+        except WireError as e:  # nothing in it was unpickled
+            self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
             return
         handler = getattr(self, "on_" + env.kind.replace("?", "_q"), None)
         if handler is None:
-            log.warning("no handler for %s from %s", env.kind, env.sender)
+            self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
+                               f"no use for it")
             return
         try:
             handler(identity, env)
-        except WireError as e:
-            self.stats["refused"] += 1
-            log.warning("refused %s from %s: %s", env.kind, env.sender, e)
+        except WireError as e:  # a signed payload that is malformed (decode.py)
+            self.refusals.note(e.reason, str(e))
+        except Exception as e:  # one this node could not handle: refused, the node goes on
+            self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
+                               f"{type(e).__name__}: {e}", exc_info=True)
+
+    def answer_zap(self) -> None:
+        """Answer the ZAP requests of CURVE handshakes (the keys it lets in: curve.py)."""
+        for refusal in self.zap.answer_all():
+            self.refusals.note("unknown key", refusal)
+
+    def note_failed_handshakes(self) -> None:
+        """Connections that failed ZeroMQ's handshake (a client without CURVE, a wrong
+        server key, garbage), from the ROUTER's monitor."""
+        while True:
+            try:
+                event = recv_monitor_message(self.monitor, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            sort, what = handshake_failure(event)
+            self.refusals.note("handshake failed", what, sort)
 
     # ---- sending ----------------------------------------------------------------------------
     def _frames(self, kind: str, body: bytes) -> list[bytes]:
-        return pack(self.config.secret, kind, self.name, next(self.ids), body)
+        return self.signer.pack(kind, body)
 
     def commit(self) -> None:
         """Write the ledger (the hops and the Ref writes since the last write, in one
@@ -216,6 +274,10 @@ class Node(RefService, TaskService):
             sock = self.peers[node] = self.ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.IDENTITY, self.name.encode())
             sock.setsockopt(zmq.LINGER, 1000)
+            if self.config.curve:
+                me = self.config.nodes[self.name]
+                curve.make_client(sock, me.public_key, me.secret_key,
+                                  self.config.nodes[node].public_key)
             sock.connect(self.config.nodes[node].endpoint)
         queue = self.peer_backlog.get(node)
         if queue is None:
@@ -291,7 +353,8 @@ class Node(RefService, TaskService):
             "running": len(self.kernel.context), "parked": len(self.kernel.parked),
             "hops_in": self.stats["hops_in"], "hops_out": self.stats["hops_out"],
             "fetches": self.stats["fetches"], "fallbacks": self.stats["fallbacks"],
-            "refused": self.stats["refused"], "resent": self.stats["resent"],
+            "refused": self.refusals.total, "refusals": dict(self.refusals.counts),
+            "resent": self.stats["resent"],
             "sources_sent": self.stats["sources_sent"],  # answers to source? (by hash)
             "awaiting": sum(map(len, self.data.awaiting.values()))})  # futures waited on
 
@@ -611,8 +674,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
-    config = ClusterConfig.load(args.config)
-    node = Node(config, args.name)
+    try:
+        config = ClusterConfig.load(args.config)
+        node = Node(config, args.name)
+    except ConfigError as e:
+        print(f"swarm-node: {e}", file=sys.stderr)
+        return 2
     seconds = args.auto_place if args.auto_place is not None else \
         config.auto_place if args.name == config.names[0] else 0
     if seconds < 0:

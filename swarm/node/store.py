@@ -13,7 +13,8 @@ Tables:
                                     (a client's submission is one too: server.on_submit)
     kept(program, seq, kind, payload, at)   programs' output and results sent to clients
                                     from here, sent again on `collect?`; a week at most
-    counters(name, value)           id allocation
+    counters(name, value)           id allocation; `replay_cutoff`: the replay gate's cutoff
+                                    (swarm/wire/gate.py), -1 while the node runs
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
 
@@ -72,6 +73,22 @@ class Store:
             (value,) = self.db.execute("SELECT value FROM counters WHERE name = ?",
                                        (name,)).fetchone()
         return value
+
+    def start_replay_guard(self, now_ms: int) -> int:
+        """The replay gate's cutoff for a node starting now (swarm/wire/gate.py): the newest
+        message it took before it last stopped cleanly; `now_ms` if it did not stop cleanly
+        (its messages taken before the crash are not known); 0 for a new store. The store is
+        marked as running until `stop_replay_guard`."""
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM counters WHERE name = 'replay_cutoff'"
+                                  ).fetchone()
+            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
+        return 0 if row is None else now_ms if row[0] < 0 else row[0]
+
+    def stop_replay_guard(self, cutoff_ms: int) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', ?)",
+                            (cutoff_ms,))
 
     # refs -----------------------------------------------------------------------------------
     def get_ref(self, ref_id: str) -> bytes | None:

@@ -1,5 +1,7 @@
 """The only module that turns network bytes into objects - after the envelope's signature was
-checked (see envelope.unpack). Anything that fails here is answered as a typed error."""
+checked (envelope.unpack) and, on a node, after the gate let it in (gate.py: its sender may
+send it, it is not a replay). Anything that fails here is refused as Malformed, naming what
+was wrong; the node logs it and keeps serving."""
 
 from __future__ import annotations
 
@@ -7,16 +9,18 @@ import pickle
 
 from swarm.continuation import codec
 from swarm.wire.envelope import Envelope, Malformed
+from swarm.wire.kinds import HOP_EXTRA, HOP_META, PAYLOADS, problem
 
 
 def payload(env: Envelope) -> dict:
-    """The pickled dict body of a verified envelope."""
+    """The pickled dict body of a verified envelope, checked against its kind's fields."""
     try:
         value = pickle.loads(env.body)
     except Exception as e:  # a signed but malformed body: refuse it, keep serving
         raise Malformed(f"{env.kind} from {env.sender}: undecodable body ({e})") from None
-    if not isinstance(value, dict):
-        raise Malformed(f"{env.kind} from {env.sender}: body is not a dict")
+    wrong = problem(value, PAYLOADS.get(env.kind, ({}, {})))
+    if wrong:
+        raise Malformed(f"{env.kind} from {env.sender}: {wrong}")
     return value
 
 
@@ -32,12 +36,15 @@ def hop_payload(env: Envelope) -> tuple[dict, bytes, dict, bytes]:
         meta_bytes = bytes(body[4:4 + meta_len])
         at = 4 + meta_len
         extra_len = int.from_bytes(body[at:at + 4], "big")
+        if len(body) < 8 or at + 4 + extra_len > len(body):
+            raise ValueError(f"lengths {meta_len} and {extra_len} overrun {len(body)} bytes")
         meta = pickle.loads(meta_bytes)
         extra = pickle.loads(body[at + 4:at + 4 + extra_len]) if extra_len else {}
-        if not isinstance(meta, dict) or not isinstance(extra, dict):
-            raise TypeError("meta and extras must be dicts")
     except Exception as e:
         raise Malformed(f"hop from {env.sender}: undecodable meta ({e})") from None
+    wrong = problem(meta, HOP_META) or problem(extra, HOP_EXTRA)
+    if wrong:
+        raise Malformed(f"hop from {env.sender}: {wrong}")
     return meta, meta_bytes, extra, bytes(body[at + 4 + extra_len:])
 
 

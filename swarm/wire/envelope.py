@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import secrets
 import struct
+import time
 from dataclasses import dataclass
 
 from swarm.wire import PROTOCOL
@@ -14,32 +16,58 @@ from swarm.wire.kinds import KINDS
 #: default cap on one message (all frames); nodes take it from the cluster file
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
+_IDS = struct.Struct(">QQQ")  # boot, seq, sent (ms)
+_MIN_HEAD = len(PROTOCOL) + 2 + _IDS.size + 32
+
 
 class WireError(Exception):
-    """A message refused before anything in it was unpickled; the node keeps serving."""
+    """A message refused before anything in it was unpickled; the node keeps serving.
+    `reason` names the family of refusal (counted per family in `swarm status`)."""
+
+    reason = "refused"
 
 
 class BadVersion(WireError):
-    pass
+    reason = "bad version"
 
 
 class Malformed(WireError):
-    pass
+    reason = "malformed"
 
 
 class TooLarge(WireError):
-    pass
+    reason = "too large"
 
 
 class BadSignature(WireError):
-    pass
+    reason = "bad signature"
+
+
+class Replayed(WireError):
+    """Signed, but taken before (or maybe taken before this node restarted)."""
+
+    reason = "replayed"
+
+
+class Stale(WireError):
+    """Signed, but sent further in the past (or future) than the replay window."""
+
+    reason = "stale"
+
+
+class UnknownSender(WireError):
+    """Signed, but its sender may not send it (not a node, or not the connection's peer)."""
+
+    reason = "unknown sender"
 
 
 @dataclass(frozen=True)
 class Envelope:
     kind: str
     sender: str
-    msg_id: int
+    boot: int  # the sender's incarnation: random, chosen when it started
+    seq: int  # its message counter in that incarnation, strictly increasing
+    sent_ms: int  # its wall clock when it sent the message, ms since the epoch
     body: bytes
 
 
@@ -56,17 +84,45 @@ def _mac(secret: bytes, head: bytes, body: bytes) -> bytes:
     return mac.digest()
 
 
-def pack(secret: bytes, kind: str, sender: str, msg_id: int, body: bytes) -> list[bytes]:
+def _prefix(kind: str, sender: str) -> bytes:
     k, s = kind.encode("ascii"), sender.encode()
     if len(k) > 255 or len(s) > 255:
         raise ValueError("a kind or sender name longer than 255 bytes")
-    head = b"".join((PROTOCOL, bytes((len(k),)), k, bytes((len(s),)), s,
-                     struct.pack(">Q", msg_id)))
+    return b"".join((PROTOCOL, bytes((len(k),)), k, bytes((len(s),)), s))
+
+
+def pack(secret: bytes, kind: str, sender: str, seq: int, body: bytes, boot: int = 0,
+         sent_ms: int | None = None) -> list[bytes]:
+    """The two frames of one message. A sender that talks more than once uses a Signer,
+    which keeps `boot` and `seq` for it."""
+    if sent_ms is None:
+        sent_ms = time.time_ns() // 1_000_000
+    head = _prefix(kind, sender) + _IDS.pack(boot, seq, sent_ms)
     return [head + _mac(secret, head, body), body]
 
 
+class Signer:
+    """One sender's messages: its name, a random boot id for this incarnation, a counter
+    (receivers refuse a (sender, boot, seq) they took already), and the clock."""
+
+    def __init__(self, secret: bytes, sender: str) -> None:
+        self.secret, self.sender = secret, sender
+        self.boot = secrets.randbits(64)
+        self.seq = 0
+        self._prefixes: dict[str, bytes] = {}
+
+    def pack(self, kind: str, body: bytes) -> list[bytes]:
+        prefix = self._prefixes.get(kind)
+        if prefix is None:
+            prefix = self._prefixes[kind] = _prefix(kind, self.sender)
+        self.seq += 1
+        head = prefix + _IDS.pack(self.boot, self.seq, time.time_ns() // 1_000_000)
+        return [head + _mac(self.secret, head, body), body]
+
+
 def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
-    """Check a received message (identity frame already removed). Raises WireError."""
+    """Check a received message (identity frame already removed): size, protocol, framing,
+    then the signature; only a signed head is parsed. Raises WireError."""
     size = sum(len(f) for f in frames)
     if size > max_bytes:
         raise TooLarge(f"message of {size} bytes exceeds {max_bytes}")
@@ -75,7 +131,7 @@ def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTE
     if len(frames) != 2:
         raise Malformed(f"expected 2 frames, got {len(frames)}")
     head, body = frames
-    if len(head) < len(PROTOCOL) + 2 + 8 + 32:
+    if len(head) < _MIN_HEAD:
         raise Malformed(f"head of {len(head)} bytes is too short")
     head, signature = head[:-32], head[-32:]
     if not hmac.compare_digest(_mac(secret, head, body), signature):
@@ -86,9 +142,9 @@ def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTE
         at += 1 + head[at]
         sender = head[at + 1:at + 1 + head[at]].decode()
         at += 1 + head[at]
-        (msg_id,) = struct.unpack(">Q", head[at:])
+        boot, seq, sent_ms = _IDS.unpack(head[at:])
     except (UnicodeDecodeError, struct.error, IndexError) as e:
         raise Malformed(f"bad head: {e}") from None
     if kind not in KINDS:
         raise Malformed(f"unknown message kind {kind!r}")
-    return Envelope(kind, sender, msg_id, body)
+    return Envelope(kind, sender, boot, seq, sent_ms, body)
