@@ -17,7 +17,6 @@ import threading
 import time
 from collections import Counter
 
-import pytest
 from conftest import LONG
 from helpers import write
 
@@ -139,7 +138,3 @@ def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
         assert balance == START + sum(amounts[e[1:]] * (1 if e[0] == "+" else -1)
                                       for e in history), i
 
-
-@pytest.mark.skipif(not LONG, reason="the long version runs in make faults")
-def test_long_version_is_on():
-    assert TRANSFERS >= 2000

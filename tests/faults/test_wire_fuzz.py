@@ -191,14 +191,14 @@ values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats()
 GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ("m", "m.py", "x = 1\n")},
         "entry": "h", "modules": {}, "argv": [], "hop_checkpoints": False, "seq": 0,
         "route": [], "hop_id": "h1", "hop_ids": [], "key": "k", "hash": "h", "source": None,
-        "ref": None, "action": "get", "arg": 1}
+        "ref": None, "action": "get", "arg": 1, "programs": ["p"]}
 WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "sources": [{"h": ("m", "m.py")}, {"h": (1, 2, 3)}, [], 3],
          "modules": [{"swarm": "h"}, {"zmq.sugar": "h"}, {"m": 1}, ["m"]],
          "argv": [(), "x", None], "hop_checkpoints": [1, "yes", None], "seq": ["1", None, 1.5],
          "route": [(), "r"], "hop_id": [1, None], "hop_ids": [[1], "a", None],
-         "key": [1, None], "hash": [1, b"h"], "source": [("m", "m.py"), 1, "src"],
-         "ref": [1, b"x"], "action": [1, None], "arg": []}
+         "key": [1, b"k"], "hash": [1, b"h"], "source": [("m", "m.py"), 1, "src"],
+         "ref": [1, b"x"], "action": [1, None], "arg": [], "programs": [[1], "p", None]}
 UNDECODABLE = b"\xff"  # no pickle starts with it
 
 
