@@ -14,11 +14,14 @@ stale hint is sent on by the forward; a restart finishes a relocation that had s
 from __future__ import annotations
 
 import pickle
+import time
 
 from swarm.futures import TaskFailed
 from swarm.node import collserve
 from swarm.refs import Ref
 from swarm.wire import decode
+
+NO_ANSWER = object()  # what wakes a program whose question timed out (expire_asks)
 
 
 class RefService:
@@ -116,7 +119,8 @@ class RefService:
 
     def on_fetched(self, identity: bytes, env) -> None:
         p = decode.payload(env)
-        self.kernel.wake(p["key"], p)
+        if self.asks.pop(p["key"], None) is not None:  # else: too late, or not asked
+            self.kernel.wake(p["key"], p)
 
     def ref_action(self, ref, action: str, arg):
         if action in ("get", "set", "delete"):  # by a program here (fetches: remote_action)
@@ -154,10 +158,24 @@ class RefService:
             self.data.notify(self.data.moving, ref_id)
 
     def _ask(self, node: str, action: str, ref_id: str | None, arg) -> dict:
+        """Ask `node` to do `action` and park until it answers. No answer within the
+        cluster's hop_timeout (the node is down, or the request was lost with a crash)
+        raises TimeoutError in the program, which fails with it like a hop that timed out."""
         key = f"fetch-{next(self.ids)}"
         self.send_node(node, "fetch", pickle.dumps(
             {"key": key, "ref": ref_id, "action": action, "arg": arg}, protocol=5))
-        return self.kernel.wait(key)
+        self.asks[key] = time.monotonic() + self.config.hop_timeout
+        reply = self.kernel.wait(key)
+        if reply is NO_ANSWER:
+            raise TimeoutError(f"node {node} did not answer ({action} {ref_id or ''}) within "
+                               f"{self.config.hop_timeout:g} s (is it down?)")
+        return reply
+
+    def expire_asks(self, now: float) -> None:
+        """Wake the programs whose question has waited longer than hop_timeout."""
+        for key in [k for k, deadline in self.asks.items() if deadline < now]:
+            del self.asks[key]
+            self.kernel.wake(key, NO_ANSWER)
 
     def finish_moves(self) -> None:
         """After a restart: relocations that had started are done again (adopting twice is

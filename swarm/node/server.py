@@ -99,6 +99,7 @@ class Node(RefService, TaskService):
         self.sources: dict[str, tuple[str, str, str]] = self.store.all_sources()
         self.client_backlog: dict[str, deque] = {}  # client -> [(first try, frames)]
         self.asking: dict[str, list] = {}  # source hash -> waiters, while it is asked for
+        self.asks: dict[str, float] = {}  # fetch key -> when it times out (refserve._ask)
         self.peer_backlog: dict[str, deque] = {}  # peer -> frames its queue did not take yet
         self.boot = secrets.token_hex(4)
         self.ids = itertools.count(1)
@@ -163,6 +164,7 @@ class Node(RefService, TaskService):
                 self.retry_clients()
             if now >= next_resend:
                 self.resend_unacked()
+                self.expire_asks(now)
                 self.note_failed_handshakes()  # here, not polled: a hop pays nothing for it
                 self.refusals.tick()
                 next_resend = time.monotonic() + RESEND_SECONDS

@@ -62,6 +62,28 @@ def test_programs_needing_a_node_that_stays_down_fail_clearly_and_the_rest_finis
                 assert out.error is None and out.value == "moved", out.traceback
 
 
+READ_N3 = """
+import sys
+from swarm.refs import Ref
+RESULT = Ref._handle(sys.argv[1], "n3").get()
+"""
+
+
+def test_a_fetch_from_a_node_that_stays_down_fails_after_the_timeout(tmp_path):
+    """Under the fetch policy the program asks n3 for the value: with n3 gone for good, the
+    question times out like a hop (it used to wait for ever)."""
+    with swarm.local_cluster(3, hop_timeout=2.0) as cluster:
+        refs = cluster.run_file(write(tmp_path, "setup.py", SETUP), timeout=60).value
+        path = write(tmp_path, "read.py", READ_N3)
+        out = cluster.run_file(path, argv=[refs["n3"][0]], policy="fetch", timeout=60)
+        assert out.error is None and out.value == 100
+        cluster.kill("n3")
+        out = cluster.run_file(path, argv=[refs["n3"][0]], policy="fetch", timeout=60)
+        assert out.error is not None and out.error.startswith("TimeoutError: node n3 did "
+                                                              "not answer"), out.error
+        assert "within 2 s" in out.error
+
+
 DETACHED = """
 from swarm import move_to, here
 import time
