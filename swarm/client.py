@@ -40,8 +40,8 @@ class RunOutcome:
 
 
 RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
-COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept (and then
-COLLECT_MAX_SECONDS = 60.0  # twice as long each time nothing new came, up to this)
+COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept ...
+COLLECT_MAX_SECONDS = 60.0  # ... then twice as long each time nothing new came, up to this
 
 
 class ClusterTimeout(Exception):
@@ -58,9 +58,10 @@ class _Run:
                  submission: dict | None = None) -> None:
         self.program, self.node, self.submission = program, node, submission
         self.confirmed = submission is None
+        # another client's program: the nodes are asked at once for what they kept of it
         now = time.monotonic()
-        self.heard = now if submission is not None else now - COLLECT_SECONDS  # the nodes
-        self.asked = self.heard  # are asked at once for what they kept of another's program
+        self.heard = now if submission is not None else now - COLLECT_SECONDS
+        self.asked = self.heard
         self.patience = COLLECT_SECONDS
         self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
         self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
