@@ -87,6 +87,17 @@ def _connect(path: str):
         return None
 
 
+def _running_cluster(args, command: str):
+    """A client of the running cluster that `swarm COMMAND` names, or None after saying why
+    there is none."""
+    path = _cluster_path(args)
+    if path is None:
+        print(f"swarm {command}: no running cluster (give --cluster FILE or --dir D)",
+              file=sys.stderr)
+        return None
+    return _connect(path)
+
+
 @contextlib.contextmanager
 def _cluster_for(args):
     """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
@@ -142,11 +153,7 @@ def _run(args) -> int:
 def _result(args) -> int:
     from swarm.client import ClusterTimeout
 
-    path = _cluster_path(args)
-    if path is None or (cluster := _connect(path)) is None:
-        if path is None:
-            print("swarm result: no running cluster (give --cluster FILE or --dir D)",
-                  file=sys.stderr)
+    if (cluster := _running_cluster(args, "result")) is None:
         return 1
     try:
         outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
@@ -197,11 +204,7 @@ def _place(args) -> int:
     from cluster.placer import describe
     from swarm.client import ClusterTimeout
 
-    path = _cluster_path(args)
-    if path is None or (cluster := _connect(path)) is None:
-        if path is None:
-            print("swarm place: no running cluster (give --cluster FILE or --dir D)",
-                  file=sys.stderr)
+    if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
         plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot,

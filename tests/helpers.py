@@ -23,6 +23,40 @@ def swarm_cli(*args: str, cwd=None, input: str | None = None,
                           text=True, timeout=timeout)
 
 
+def run_at_once(cluster, runs: list, timeout: float = 180.0) -> list:
+    """Run programs at the same moment, each from a client of its own (sockets are per
+    thread): `runs` is [(path, argv)]; their outcomes in that order (an exception where a
+    client failed)."""
+    from swarm.client import Cluster
+
+    outcomes: list = [None] * len(runs)
+    start = threading.Barrier(len(runs))
+
+    def client(i: int, path: str, argv: list) -> None:
+        c = Cluster(cluster.config)
+        try:
+            start.wait()
+            outcomes[i] = c.run_file(path, argv=argv, timeout=timeout)
+        except Exception as e:  # the caller sees it among the outcomes
+            outcomes[i] = e
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=client, args=(i, path, argv))
+               for i, (path, argv) in enumerate(runs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def failures(outcomes: list) -> list[str]:
+    """What went wrong in run_at_once's outcomes: errors, tracebacks, client exceptions."""
+    return [repr(o) if isinstance(o, Exception) else o.traceback or o.error
+            for o in outcomes if isinstance(o, Exception) or o.error]
+
+
 def status_while_running(cluster, path: str, after: float = 1.0, **run_kw):
     """Run the program at `path` in a thread and take every node's status `after` seconds
     in: (its outcome, status rows by node). A node too busy to answer within 5 s is missing."""

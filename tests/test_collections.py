@@ -4,13 +4,11 @@ Programs check where they run after operations: `holds()` (below) looks in the s
 node the program is on for the Ref of a Dict's value, so a test fails if the program runs
 somewhere other than where the data is."""
 
-import threading
 
 import pytest
-from helpers import write
+from helpers import failures, run_at_once, write
 
 import swarm
-from swarm.client import connect
 
 
 @pytest.fixture(scope="module")
@@ -275,24 +273,7 @@ def test_fifty_concurrent_programs_lose_no_increment(cluster, tmp_path):
     """50 programs from 50 clients increment one value 4 times each, and append to one list
     value 4 times each (a read-modify-write by update): every one lands."""
     path = write(tmp_path, "inc.py", INCREMENTS)
-    errors = []
-    start = threading.Barrier(50)
-
-    def submit():
-        c = connect(cluster.config.path)
-        try:
-            start.wait()
-            out = c.run_file(path, timeout=180)
-            if out.error:
-                errors.append(out.traceback or out.error)
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = failures(run_at_once(cluster, [(path, [])] * 50))
     assert not errors, errors[0]
     out = run(cluster, tmp_path, "c = Dict('t.counts')\nRESULT = c.get('hits'), "
                                  "len(c.get('list'))\n")
@@ -332,22 +313,7 @@ def test_increments_land_while_the_value_is_relocated(cluster, tmp_path):
     inc = write(tmp_path, "inc.py", "from swarm import Dict\nc = Dict('t.moving')\n"
                                     "for _ in range(20):\n    c.increment('n')\n")
     mover = write(tmp_path, "mover.py", MOVER.format(route=["n2", "n3", "n1"] * 4, eid=eid))
-    errors = []
-
-    def submit(path):
-        c = connect(cluster.config.path)
-        try:
-            out = c.run_file(path, timeout=180)
-            if out.error:
-                errors.append(out.traceback or out.error)
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=submit, args=(p,)) for p in [mover] + [inc] * 10]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = failures(run_at_once(cluster, [(mover, [])] + [(inc, [])] * 10))
     assert not errors, errors[0]
     assert run(cluster, tmp_path, "RESULT = Dict('t.moving').get('n')").value == 200
 

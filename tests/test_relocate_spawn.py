@@ -3,13 +3,11 @@
 Every program asserts where it runs after each operation (here()), so a test fails if a
 program runs on the wrong node, not only if it computes the wrong value."""
 
-import threading
 
 import pytest
-from helpers import status_while_running, write
+from helpers import failures, run_at_once, status_while_running, write
 
 import swarm
-from swarm.client import connect
 
 
 @pytest.fixture(scope="module")
@@ -90,22 +88,7 @@ def test_no_update_is_lost_while_a_ref_is_relocated(cluster, tmp_path):
     inc = write(tmp_path, "inc.py", INCREMENT.format(ref_id=ref_id, times=20))
     mover = write(tmp_path, "mover.py", MOVER.format(ref_id=ref_id,
                                                      route=["n3", "n1", "n2"] * 5))
-    errors = []
-
-    def submit(path):
-        c = connect(cluster.config.path)
-        try:
-            out = c.run_file(path, timeout=120)
-            if out.error:
-                errors.append(out.traceback or out.error)
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=submit, args=(p,)) for p in [mover] + [inc] * 10]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = failures(run_at_once(cluster, [(mover, [])] + [(inc, [])] * 10, timeout=120))
     assert not errors, errors[0]
     out = run(cluster, tmp_path, f'from swarm import Ref\nRESULT = Ref._handle({ref_id!r}, '
                                  '"n1").get()\n')

@@ -304,7 +304,11 @@ class Node(RefService, TaskService):
             del self.peer_backlog[node]
 
     def send_client(self, client: str, kind: str, payload: dict) -> None:
-        frames = [client.encode()] + self._frames(kind, pickle.dumps(payload, protocol=5))
+        self.send_client_body(client, kind, pickle.dumps(payload, protocol=5))
+
+    def send_client_body(self, client: str, kind: str, body: bytes) -> None:
+        """send_client with the payload pickled already (kept output is sent as stored)."""
+        frames = [client.encode()] + self._frames(kind, body)
         if self.data.staged or self.held:
             self.held.append((None, client, frames))
         else:
@@ -368,11 +372,12 @@ class Node(RefService, TaskService):
     def on_submit(self, identity: bytes, env) -> None:
         """A client's program. Taken like a hop whose id the program id gives: written with
         the ledger's next write, then confirmed to the client ("accepted"), which sends it
-        again until then; a submission seen before is only confirmed again."""
+        again, marked `again`, until then; a submission seen before is only confirmed again
+        (looked for in the store only when marked: the first sending costs no lookup)."""
         p = decode.payload(env)
         client = identity.decode()
         hop_id = programs.submit_id(p["program"])
-        if self.ledger.seen(hop_id, again=True):
+        if self.ledger.seen(hop_id, again=bool(p.get("again"))):
             self.ledger.confirm.append((client, p["program"]))
             return
         self.add_sources(p["sources"])
@@ -407,8 +412,8 @@ class Node(RefService, TaskService):
         messages kept for it (`kept`), sent again."""
         client = identity.decode()
         for program in decode.payload(env)["programs"]:
-            for kind, payload in self.store.kept_for(program):
-                self.send_client(client, kind, pickle.loads(payload))  # our own bytes
+            for kind, body in self.store.kept_for(program):
+                self.send_client_body(client, kind, body)
 
     def on_hop(self, identity: bytes, env) -> None:
         meta, meta_bytes, extra, data = decode.hop_payload(env)
@@ -544,38 +549,34 @@ class Node(RefService, TaskService):
         if text:
             prog.out.seek(0)
             prog.out.truncate()
-            self.to_client(prog, "output", {"program": prog.id, "seq": prog.seq,
-                                            "text": text})
+            body = self.keep(prog, "output", {"program": prog.id, "seq": prog.seq,
+                                              "text": text})
+            self.send_client_body(prog.client, "output", body)
             prog.seq += 1
 
-    def to_client(self, prog: programs.Program, kind: str, payload: dict) -> None:
-        """Send a program's output to its client, and keep it (see keep)."""
-        self.keep(kind, payload)
-        self.send_client(prog.client, kind, payload)
-
-    def keep(self, kind: str, payload: dict) -> None:
+    def keep(self, prog: programs.Program, kind: str, payload: dict) -> bytes:
         """Keep a program's output or result (written with the ledger's next write) for a
         client that asks again (`collect?`): one that was gone meanwhile, or whose message
-        was lost with a crash."""
-        self.ledger.kept.append((payload["program"], payload["seq"], kind,
-                                 pickle.dumps(payload, protocol=5)))
+        was lost with a crash. Returns the payload pickled, as it is sent."""
+        body = pickle.dumps(payload, protocol=5)
+        self.ledger.kept.append((prog.id, prog.seq, kind, body))
+        return body
 
     def finish(self, prog: programs.Program, value=None, error: str | None = None,
                tb: str = "") -> None:
-        payload = {"program": prog.id, "seq": prog.seq, "ok": error is None, "error": error,
-                   "traceback": tb, "route": prog.route}
-        try:
-            pickle.dumps(value)
-            payload["value"] = value
-        except Exception:
-            payload["value"] = repr(value)
         if prog.hop_id:
             self.ledger.finished.append(prog.hop_id)
-        if not prog.task:
-            self.keep("result", payload)
-        self.commit()  # before the result leaves: it must not be sent twice
+        body = None
         if not prog.task:  # a task's result goes to its future (futures.TASK_SOURCE)
-            self.send_client(prog.client, "result", payload)
+            payload = {"program": prog.id, "seq": prog.seq, "ok": error is None,
+                       "error": error, "traceback": tb, "route": prog.route, "value": value}
+            try:
+                body = self.keep(prog, "result", payload)
+            except Exception:  # a value that does not pickle goes as its repr
+                body = self.keep(prog, "result", payload | {"value": repr(value)})
+        self.commit()  # before the result leaves: it must not be sent twice
+        if body is not None:
+            self.send_client_body(prog.client, "result", body)
         elif error is not None:  # failed outside TASK_SOURCE's own try: nobody will know
             log.warning("task %s failed: %s", prog.id, error)
 

@@ -195,9 +195,11 @@ class Store:
 
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
+        # ids `program/...` sort between `program/` and `program0` ('0' follows '/'): a range
+        # of the primary key, not a scan of the table
         return self.db.execute("SELECT kind, payload FROM kept WHERE program = ? OR "
-                               "substr(program, 1, ?) = ? ORDER BY seq",
-                               (program, len(program) + 1, program + "/")).fetchall()
+                               "(program > ? AND program < ?) ORDER BY seq",
+                               (program, program + "/", program + "0")).fetchall()
 
     def forget_kept(self, before: float) -> None:
         with self.transaction():

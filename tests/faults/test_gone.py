@@ -10,12 +10,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 
-from helpers import ROOT, swarm_cli, write
+from helpers import ROOT, run_at_once, swarm_cli, write
 
 import swarm
-from swarm.client import Cluster
 
 SETUP = """
 from swarm import Ref
@@ -38,21 +36,8 @@ def test_programs_needing_a_node_that_stays_down_fail_clearly_and_the_rest_finis
         cluster.kill("n3")  # for good
         pairs = [("n1", "n2"), ("n2", "n1"), ("n1", "n3"), ("n3", "n2"), ("n2", "n3")] * 2
         path = write(tmp_path, "move.py", MOVE)
-        outcomes: dict[int, object] = {}
-
-        def run(i: int, a: str, b: str) -> None:
-            c = Cluster(cluster.config)
-            try:
-                outcomes[i] = c.run_file(path, argv=[*refs[a], *refs[b]], timeout=60)
-            finally:
-                c.close()
-
-        threads = [threading.Thread(target=run, args=(i, a, b)) for i, (a, b) in
-                   enumerate(pairs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        outcomes = run_at_once(cluster, [(path, [*refs[a], *refs[b]]) for a, b in pairs],
+                               timeout=60)
         for i, (a, b) in enumerate(pairs):
             out = outcomes[i]
             if "n3" in (a, b):
