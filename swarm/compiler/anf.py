@@ -366,7 +366,12 @@ class Linearizer:
         s.iter = name(holder)
         s.sw_iter = holder
         s.sw_next_point = self.new_point(s) if wants_next else None
-        return pre + [located(assign(holder, make_iter), s), s]
+        out = pre + [located(assign(holder, make_iter), s), s]
+        if self.fn.is_module:  # the holder is a global: let go of the iterator once the loop
+            # is left (a `break` leaves it half used; it must not travel with later hops, and
+            # a dict's iterator does not even pickle once the dict changed size)
+            out.append(located(assign(holder, ast.Constant(None)), s))
+        return out
 
     def _wants_next(self, it: ast.expr) -> bool:
         """Could a `for` over `it` be advancing a user generator (a point at its `next`)?"""
