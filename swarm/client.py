@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import secrets
 import subprocess
 import sys
@@ -96,7 +95,13 @@ class _Run:
 
     def outcome(self) -> RunOutcome:
         r = self.result
-        return RunOutcome("".join(self.printed), r.get("value"), r["error"], r["traceback"],
+        value = r.get("value")
+        if value is not None:
+            try:
+                value = decode.value(value)
+            except Exception as e:  # (a class the client cannot import, say)
+                value = f"<a value the client cannot unpickle: {type(e).__name__}: {e}>"
+        return RunOutcome("".join(self.printed), value, r["error"], r["traceback"],
                           r["route"], sorted(self.hops, key=lambda h: h["at"]))
 
 
@@ -154,8 +159,7 @@ class Cluster:
 
     def send(self, node: str, kind: str, payload: dict) -> None:
         self.ids += 1
-        self.socks[node].send_multipart(self.signer.pack(kind, pickle.dumps(payload,
-                                                                            protocol=5)))
+        self.socks[node].send_multipart(self.signer.pack(kind, decode.encode(payload)))
 
     def receive(self, timeout: float):
         """Next verified message (kind, sender, payload), or None after `timeout` seconds.
@@ -396,7 +400,7 @@ def start_nodes(config: ClusterConfig, names=None,
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "swarm.node.server", "--config", config.path, "--name",
+                [sys.executable, "-m", "swarm.node.shell", "--config", config.path, "--name",
                  name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs

@@ -31,14 +31,12 @@ from __future__ import annotations
 import dis
 import sys
 
-from swarm import runtime
 from swarm.compiler.registry import is_compiled_code
 from swarm.continuation import codec
-from swarm.continuation.capture import TRAMPOLINES, Capture
-from swarm.continuation.errors import NotMigratable
+from swarm.continuation.capture import TRAMPOLINES
 from swarm.continuation.primitives import Operation
-from swarm.node import collserve
-from swarm.node.colldata import MAX_PARAM, MEMO, CollOp, check_name, key_bytes
+from swarm.node import traps
+from swarm.node.colldata import MAX_PARAM, CollOp, check_name, key_bytes
 
 _REQUIRED = object()  # pop() without a default: a missing key raises KeyError
 _ERRORS = {"KeyError": KeyError, "IndexError": IndexError, "TypeError": TypeError,
@@ -71,13 +69,12 @@ class _Collection:
         return hash((self.kind, self.name))
 
     def _op(self, action: str, key=_REQUIRED, value=_REQUIRED) -> CollOp:
-        node = runtime.node()
         blob = None if value is _REQUIRED else codec.dumps(value)
         op = CollOp(self.kind, self.name, self.param, action,
                     None if key is _REQUIRED else key, blob)
         if key is not _REQUIRED and self.kind != "list":
             op.kb = key_bytes(key)  # (a bad key fails here, before anything runs)
-        op.names(node.config.names)
+        op.names(traps.names())
         return op
 
     def __len__(self) -> int:
@@ -279,7 +276,7 @@ class Pending(Operation):
     def run(self, can_move):
         """Run the op to its end (or to the next item, iterating); `can_move`: whether the
         program may be captured here (a bool, or a function that tells)."""
-        return self.finish(self, _drive(self, can_move))
+        return self.finish(self, traps.collection_drive(self, can_move))
 
     def perform(self):  # where the program arrived
         return self.run(True)
@@ -287,72 +284,6 @@ class Pending(Operation):
     def __reduce__(self):
         return (Pending, (self.op, self.primitive, self.finish, self.arg, self.fn,
                           self.iterator))
-
-
-def _drive(p: Pending, can_move) -> CollOp:
-    """Run the op's steps: here when their Ref is here; else move the program there (a step
-    that touches data, when the program can move) or ask that node to run them."""
-    node = runtime.node()
-    if collserve.updating():
-        raise RuntimeError("the function given to update() must not use collections: it "
-                           "runs where the element lives, atomically")
-    op = p.op
-    prog = node.kernel.current_context()
-    if can_move is False or (prog is not None and prog.policy == "fetch"):
-        op.fetch_all = True  # asked nodes run every step they can
-    while not op.done and not op.ready:
-        where = node.name if op.target is None else collserve.locate(node, op.target)
-        if op.came_from is not None:  # just moved here: did a stale hint send us?
-            if where != node.name:
-                collserve.tell(node, op.came_from, [("hint", op.target, where)])
-            op.came_from = None
-        if where == node.name:
-            collserve.step(node, op, p.fn)
-            _settle(node, op)
-            continue
-        if op.moves:
-            if callable(can_move):
-                can_move = can_move()
-            if op.needs_program:  # update's function: only the program can run it
-                if not can_move:
-                    raise TypeError("update()'s function runs where the value lives: the "
-                                    "program must be able to move there")
-                if prog is not None and prog.fetch_once:  # it just failed to move
-                    raise NotMigratable("update(key, fn) runs fn where the value lives, "
-                                        "but this program cannot move (a local of it "
-                                        "cannot travel)")
-                op.dest, op.came_from = where, node.name
-                raise Capture(p, p.primitive)
-            if can_move and not node.should_fetch():
-                op.dest, op.came_from = where, node.name
-                raise Capture(p, p.primitive)
-            op.fetch_all = True
-        p.op = op = _ask(node, where, op)
-        if p.iterator is not None:
-            p.iterator.op = op
-        _settle(node, op)
-    return op
-
-
-def _ask(node, where: str, op: CollOp) -> CollOp:
-    node.stats["fetches"] += 1  # (swarm status: answers brought to a program that stays)
-    reply = node._ask(where, "coll", None, op)
-    if reply.get("error"):
-        raise RuntimeError(f"a swarm collection step failed on {where}: {reply['error']}")
-    return reply["value"]
-
-
-def _settle(node, op: CollOp) -> None:
-    """Memo what the op learned (and keep the last facts, for the next nodes); count the
-    Refs it touched for the placer."""
-    if op.learned:  # (kept: the nodes the program goes on to learn them too)
-        MEMO.learn(op.learned)
-        del op.learned[:-16]
-    if op.touched:
-        prog = node.kernel.current_context()
-        for ref_id in op.touched:
-            node.access.record(prog, ref_id)
-        op.touched = []
 
 
 def _caller_compiled() -> bool:

@@ -14,18 +14,10 @@ if the task ended elsewhere (it moves home to leave it there). A task that raise
 
 from __future__ import annotations
 
-from swarm import runtime
-from swarm.continuation.capture import Capture
-from swarm.continuation.primitives import Operation
-from swarm.refs import Handle
+from swarm.handles import Handle, TaskFailed
+from swarm.node import traps
 
-
-class TaskFailed(Exception):
-    """The task behind a future raised; str() is its error, .traceback its traceback."""
-
-    def __init__(self, message: str, traceback: str = "") -> None:
-        super().__init__(message)
-        self.traceback = traceback
+__all__ = ["Future", "TaskFailed", "spawn", "finish_task"]
 
 
 class Future(Handle):
@@ -33,6 +25,7 @@ class Future(Handle):
     hint is that node, and never changes)."""
 
     __slots__ = ()
+    kind = "future"
 
     def __init__(self, future_id: str, home: str) -> None:
         self.id, self.hint = future_id, home
@@ -45,76 +38,16 @@ class Future(Handle):
         """The task's result. Moves the program to the future's home node and waits there
         (holding nothing where it was) until the task has finished; raises TaskFailed if
         the task raised."""
-        node = runtime.node()
-        if self.home == node.name:
-            return node.await_future(self.id)
-        if node.should_fetch():
-            return node.remote_action(self, "wait", None)
-        raise Capture(AwaitFuture(self), Future.get)
+        return traps.future_get(self, Future.get)
 
 
 def spawn(fn, *args, **kwargs) -> Future:
     """Run fn(*args, **kwargs) as a task of its own; return its Future at once. The task is
     placed on the node holding most of the Refs (and Futures) among its arguments; without
     any, on the least loaded node."""
-    return runtime.node().spawn_task(fn, args, kwargs)
-
-
-class AwaitFuture(Operation):
-    __slots__ = ("future",)
-    primitive = Future.get
-    why = "Future.get"
-
-    def __init__(self, future: Future) -> None:
-        self.future = future
-
-    @property
-    def destination(self) -> str:
-        return self.future.home
-
-    def perform(self):
-        return self.future.get()
-
-    def __reduce__(self):
-        return (AwaitFuture, (self.future,))
-
-
-class Resolve(Operation):
-    """A finished task going home to leave its result."""
-
-    __slots__ = ("future", "value", "error")
-    why = "task result"
-
-    def __init__(self, future: Future, value, error) -> None:
-        self.future, self.value, self.error = future, value, error
-
-    @property
-    def destination(self) -> str:
-        return self.future.home
-
-    def perform(self):
-        return finish_task(self.future, self.value, self.error)
-
-    def __reduce__(self):
-        return (Resolve, (self.future, self.value, self.error))
+    return traps.spawn(fn, args, kwargs, Future)
 
 
 def finish_task(future: Future, value, error) -> None:
-    node = runtime.node()
-    if future.home != node.name:
-        raise Capture(Resolve(future, value, error), finish_task)
-    node.resolve_future(future.id, value, error)
-
-
-Resolve.primitive = finish_task
-
-#: the top level of every task (a compiled module, so that a task migrates like a script)
-TASK_SOURCE = """\
-from swarm.futures import finish_task
-try:
-    _value = TASK(*ARGS, **KWARGS)
-except Exception as _error:
-    finish_task(FUTURE, None, _error)
-else:
-    finish_task(FUTURE, _value, None)
-"""
+    """A task's last step (the task module, swarm/node/tasks.py): leave its result home."""
+    traps.resolve_future(future, value, error, finish_task)

@@ -25,7 +25,7 @@ def run(cluster, tmp_path, source, **kw):
 
 PRELUDE = """
 from swarm import Dict, List, Set, Ref, here, nodes, move_to
-from swarm import runtime
+from swarm.node import traps
 from swarm.node import colldata   # (a module travels by name: its MEMO is this node's)
 
 def eid_of(d, key):
@@ -34,12 +34,12 @@ def eid_of(d, key):
 
 def holds(d, key):
     # is d's value for key in the store of the node the program is on?
-    return runtime.node().data.has(eid_of(d, key))
+    return traps.node().machine.data.has(eid_of(d, key))
 
 def holds_member(s, m):
     # is the shard holding member m of s in the store of the node the program is on?
     j = colldata.stable_hash(colldata.key_bytes(m)) % s.param
-    return runtime.node().data.has(colldata.shard_id(s.name, nodes(), j))
+    return traps.node().machine.data.has(colldata.shard_id(s.name, nodes(), j))
 """
 
 
@@ -358,7 +358,7 @@ moved = [colldata.root_id("p.users", nodes())] + [
 for rid in moved:
     home = rid.split(".")[0]
     move_to(home)
-    if runtime.node().data.has(rid):            # (a shard no key went to does not exist)
+    if traps.node().machine.data.has(rid):            # (a shard no key went to does not exist)
         Ref._handle(rid, home).relocate(nodes()[(nodes().index(home) + 1) % 3])
 RESULT = len(d), len(s), len(log)
 """

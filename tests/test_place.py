@@ -10,8 +10,8 @@ import pytest
 from helpers import swarm_cli
 
 import swarm
-from swarm.node import access
-from swarm.node.access import AccessStats
+from swarm.node.machine import access
+from swarm.node.machine.access import AccessStats
 from swarm.node.program import Program
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,8 +121,7 @@ def test_statistics_fade_with_time():
     stats, prog = AccessStats(), program()
     stats.record(prog, "a")
     stats.record(prog, "b")
-    stats.decayed_at -= access.HALF_LIFE * 2  # two half-lives ago
-    assert stats.report("n1", {})["edges"] == [["a", "b", 0.25]]
+    assert stats.report("n1", {}, now=access.HALF_LIFE * 2)["edges"] == [["a", "b", 0.25]]
 
 
 def test_auto_place_moves_refs_used_together_on_its_own(tmp_path):

@@ -12,8 +12,6 @@ makes `update` and `increment` atomic where the element lives.
 
 from __future__ import annotations
 
-import pickle
-
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture
 from swarm.node.colldata import (
@@ -24,7 +22,9 @@ from swarm.node.colldata import (
     home,
     shard_id,
 )
-from swarm.refs import Ref
+from swarm.continuation.errors import NotMigratable
+from swarm.node.asking import ask
+from swarm.node.asking import tell as _tell
 
 READY_CAP = 256  # items an asked node collects for an iteration before answering
 
@@ -34,9 +34,12 @@ READY_CAP = 256  # items an asked node collects for an iteration before answerin
 def locate(node, ref_id: str) -> str:
     """The node holding `ref_id` as far as this node knows (here: after any relocation of it
     in flight has finished)."""
-    ref = Ref._handle(ref_id, MEMO.hint(ref_id))
-    while (where := node.locate(ref)) == node.name and node.wait_while_moving(ref_id):
-        pass
+    hint = MEMO.hint(ref_id)
+    while (where := node.machine.locate(ref_id, hint)) == node.name:
+        waiters = node.machine.data.moving.get(ref_id)
+        if waiters is None:
+            break
+        node.kernel.wait_on(waiters)
     return where
 
 
@@ -75,12 +78,11 @@ def serve(node, action: str, op):
 def tell(node, peer: str | None, facts: list) -> None:
     """Send facts to a peer's memo, asking for nothing (a stale entry of its own, found)."""
     if peer and peer != node.name and peer in node.config.nodes and facts:
-        node.send_node(peer, "fetch", pickle.dumps(
-            {"key": None, "ref": None, "action": "coll-learn", "arg": facts}, protocol=5))
+        _tell(node, peer, "coll-learn", facts)
 
 
 def _read(node, ref_id: str, empty):
-    blob = node.data.blob(ref_id)
+    blob = node.machine.data.blob(ref_id)
     return empty if blob is None else codec.loads(blob)
 
 
@@ -116,7 +118,7 @@ def _root(node, op: CollOp, fn) -> None:
         meta = {"kind": op.kind, "param": op.param or default}
         if op.kind == "list":
             meta["tail"] = 0
-        node.data.write(op.root, meta)
+        node.machine.data.write(op.root, meta)
     op.learn("meta", op.root, (meta["kind"], meta["param"]))
     if "tail" in meta:
         op.learn("tail", op.root, meta["tail"])
@@ -193,9 +195,9 @@ def _insert(node, op: CollOp, fn) -> None:
             return
         blob = codec.dumps(out)
     eid = node.new_ref_id()
-    node.data.write_blob(eid, blob)
+    node.machine.data.write_blob(eid, blob)
     index[op.kb] = (op.key, eid)
-    node.data.write(op.target, index)
+    node.machine.data.write(op.target, index)
     op.touched.append(eid)
     op.learn("index", op.root, op.kb, eid)
     op.finish(out)
@@ -204,7 +206,7 @@ def _insert(node, op: CollOp, fn) -> None:
 def _element_gone(node, op: CollOp) -> bool:
     """The element is not here (deleted: a pop finished, or is finishing). A memo entry that
     led here is stale: forget it here and where it came from, and look in the index."""
-    if node.data.has(op.eid):
+    if node.machine.data.has(op.eid):
         return False
     if op.memo_node is not None:
         fact = ("forget", op.root, op.kb)
@@ -225,30 +227,30 @@ def _element_gone(node, op: CollOp) -> bool:
 def _elem_get(node, op: CollOp, fn) -> None:
     if not _element_gone(node, op):
         op.touched.append(op.eid)
-        op.finish(node.data.blob(op.eid))
+        op.finish(node.machine.data.blob(op.eid))
 
 
 def _elem_set(node, op: CollOp, fn) -> None:
     if not _element_gone(node, op):
-        node.data.write_blob(op.eid, op.blob)
+        node.machine.data.write_blob(op.eid, op.blob)
         op.touched.append(op.eid)
         op.finish()
 
 
 def _elem_update(node, op: CollOp, fn) -> None:
     if not _element_gone(node, op):
-        ok, new = _apply(op, fn or op.fn, node.data.read(op.eid))
+        ok, new = _apply(op, fn or op.fn, node.machine.data.read(op.eid))
         if not ok:
             return
-        node.data.write(op.eid, new)
+        node.machine.data.write(op.eid, new)
         op.touched.append(op.eid)
         op.finish(new)
 
 
 def _elem_pop(node, op: CollOp, fn) -> None:
     if not _element_gone(node, op):
-        out = node.data.blob(op.eid)
-        node.data.delete(op.eid)
+        out = node.machine.data.blob(op.eid)
+        node.machine.data.delete(op.eid)
         op.touched.append(op.eid)
         op.acc = out
         op.go("unlink", op.shard(op.kb))
@@ -261,7 +263,7 @@ def _unlink(node, op: CollOp, fn) -> None:
     entry = index.get(op.kb)
     if entry is not None and entry[1] == op.eid:
         del index[op.kb]
-        node.data.write(op.target, index)
+        node.machine.data.write(op.target, index)
     op.learn("forget", op.root, op.kb)
     op.finish(op.acc)
 
@@ -310,7 +312,7 @@ def _member(node, op: CollOp, fn) -> None:
         return op.fail("KeyError", op.key)
     else:
         return op.finish()
-    node.data.write(op.target, members)
+    node.machine.data.write(op.target, members)
     op.finish()
 
 
@@ -366,7 +368,7 @@ def _emit(node, op: CollOp, fn) -> None:
 def _elem_emit(node, op: CollOp, fn) -> None:
     key, eid = op.batch[op.pos]
     op.pos += 1
-    blob = node.data.blob(eid)
+    blob = node.machine.data.blob(eid)
     if blob is not None:  # (else popped since the scan)
         op.touched.append(eid)
         op.ready.append((key, blob))
@@ -408,7 +410,7 @@ def _append(node, op: CollOp, fn) -> None:
         op.i = c
         return op.go("advance", op.root)
     values.append(op.blob)
-    node.data.write(op.target, values)
+    node.machine.data.write(op.target, values)
     op.touched.append(op.target)
     op.finish(c * op.param + len(values) - 1)
 
@@ -416,7 +418,7 @@ def _append(node, op: CollOp, fn) -> None:
 def _advance(node, op: CollOp, fn) -> None:
     meta = _read(node, op.root, {})
     meta["tail"] = max(meta.get("tail", 0), op.i + 1)
-    node.data.write(op.root, meta)
+    node.machine.data.write(op.root, meta)
     op.learn("tail", op.root, meta["tail"])
     op.go("append", op.chunk(meta["tail"]), moves=True)
 
@@ -430,7 +432,7 @@ def _item(node, op: CollOp, fn) -> None:
     if op.action == "get":
         return op.finish(values[at])
     values[at] = op.blob
-    node.data.write(op.target, values)
+    node.machine.data.write(op.target, values)
     op.finish()
 
 
@@ -453,3 +455,70 @@ STAGES = {
     "elem_emit": _elem_emit, "tail": _tail, "length": _length, "append": _append,
     "advance": _advance, "item": _item, "collect": _collect,
 }
+
+
+# ---- a program's operation ------------------------------------------------------------------
+
+def drive(node, p, can_move) -> CollOp:
+    """Run the op's steps: here when their Ref is here; else move the program there (a step
+    that touches data, when the program can move) or ask that node to run them."""
+    if updating():
+        raise RuntimeError("the function given to update() must not use collections: it "
+                           "runs where the element lives, atomically")
+    op = p.op
+    prog = node.kernel.current_context()
+    if can_move is False or (prog is not None and prog.policy == "fetch"):
+        op.fetch_all = True  # asked nodes run every step they can
+    while not op.done and not op.ready:
+        where = node.name if op.target is None else locate(node, op.target)
+        if op.came_from is not None:  # just moved here: did a stale hint send us?
+            if where != node.name:
+                tell(node, op.came_from, [("hint", op.target, where)])
+            op.came_from = None
+        if where == node.name:
+            step(node, op, p.fn)
+            _settle(node, op)
+            continue
+        if op.moves:
+            if callable(can_move):
+                can_move = can_move()
+            if op.needs_program:  # update's function: only the program can run it
+                if not can_move:
+                    raise TypeError("update()'s function runs where the value lives: the "
+                                    "program must be able to move there")
+                if prog is not None and prog.fetch_once:  # it just failed to move
+                    raise NotMigratable("update(key, fn) runs fn where the value lives, "
+                                        "but this program cannot move (a local of it "
+                                        "cannot travel)")
+                op.dest, op.came_from = where, node.name
+                raise Capture(p, p.primitive)
+            if can_move and not (prog is not None and prog.should_fetch()):
+                op.dest, op.came_from = where, node.name
+                raise Capture(p, p.primitive)
+            op.fetch_all = True
+        p.op = op = _ask(node, where, op)
+        if p.iterator is not None:
+            p.iterator.op = op
+        _settle(node, op)
+    return op
+
+
+def _ask(node, where: str, op: CollOp) -> CollOp:
+    node.machine.count("fetches")  # (swarm status: answers brought to a program that stays)
+    reply, value = ask(node, where, "coll", None, op)
+    if reply.get("error"):
+        raise RuntimeError(f"a swarm collection step failed on {where}: {reply['error']}")
+    return value
+
+
+def _settle(node, op: CollOp) -> None:
+    """Memo what the op learned (and keep the last facts, for the next nodes); count the
+    Refs it touched for the placer."""
+    if op.learned:  # (kept: the nodes the program goes on to learn them too)
+        MEMO.learn(op.learned)
+        del op.learned[:-16]
+    if op.touched:
+        prog = node.kernel.current_context()
+        for ref_id in op.touched:
+            node.machine.access.record(prog, ref_id)
+        op.touched = []

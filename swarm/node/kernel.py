@@ -1,18 +1,29 @@
-"""The kernel: the greenlet hub, and the only code that switches greenlets.
+"""The kernel: the greenlet hub, the node's loop, and the only code that switches greenlets.
 
-One greenlet per running program. The I/O shell (server.py) runs in the hub greenlet and calls
-`run_ready()` after each round of socket events. Everything else asks through three traps:
+One greenlet per running program (and per service answering a peer). The loop runs in the hub
+greenlet, in phases:
 
-    spawn(fn, *args)   start fn in a new greenlet (it runs at the next run_ready)
-    wait(key)          from inside a program: park until wake(key, value); returns value
-    wake(key, value)   make the greenlet parked on `key` ready again
-    wait_on(waiters)   park until a callback added to the list `waiters` is called
+    1. poll    wait for messages (or a thread's wake-up) as long as nothing is ready or due,
+               and hand every message to the shell (which turns it into an event)
+    2. threads wake the programs whose thread work (run_in_thread) has finished
+    3. run     run every ready greenlet until it finishes or parks
+    4. tick    the shell's timers: writes, acks, resends, timeouts that are due
+
+Everything else asks through the traps of this class:
+
+    spawn(fn, *args)       start fn in a new greenlet (it runs in the next round)
+    wait(key)              from inside a program: park until wake(key, value); returns value
+    wake(key, value)       make the greenlet parked on `key` ready again
+    wait_after(key, fn)    park on `key` after calling fn (which may wake it at once)
+    wait_on(waiters)       park until a callback added to the list `waiters` is called
+    run_in_thread(fn, ...) park until fn has run in a thread of its own
 
 A greenlet's context (the program it runs) is told when it is switched in and out
-(`context.enter()` / `context.leave()`): the program swaps its own modules into sys.modules.
+(`context.enter()` / `context.leave()`): a program swaps its own process state in - its
+modules in sys.modules, its sys.argv - and out again.
 
 Mechanism only: what a program does when it is captured, where it goes, whether to fetch or
-migrate - that is policy, in program.py and the node logic.
+migrate - that is policy, in program.py, traps.py and the node's machine.
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import os
+import threading
 from collections import deque
 
 from greenlet import getcurrent, greenlet
@@ -35,7 +48,14 @@ class Kernel:
         self.current: greenlet | None = None
         self.context: dict = {}  # greenlet -> the program it runs (set by the spawner)
         self._waiter_ids = itertools.count()
+        self.running = True
+        # threads: their work is done when a byte arrives on the pipe (poll sees it)
+        self.wakeup_fd, self._wakeup_w = os.pipe()
+        os.set_blocking(self.wakeup_fd, False)
+        self._finished_threads: deque = deque()
+        self.threads = 0
 
+    # ---- traps -----------------------------------------------------------------------------------
     def spawn(self, fn, *args, context=None) -> greenlet:
         g = greenlet(lambda: fn(*args), parent=self.hub)
         if context is not None:
@@ -51,6 +71,21 @@ class Kernel:
         self.parked[key] = me
         return self.hub.switch()
 
+    def wait_after(self, key, fn, *args):
+        """Trap: park the current program on `key`, after calling fn(*args) - which may wake
+        `key` at once (an answer already known): the program then goes on in the next round,
+        with that value."""
+        me = getcurrent()
+        if me is self.hub:
+            raise RuntimeError("the hub cannot wait")
+        self.parked[key] = me
+        try:
+            fn(*args)
+        except BaseException:
+            self.parked.pop(key, None)
+            raise
+        return self.hub.switch()
+
     def wait_on(self, waiters: list):
         """Trap: park the current program until the callback it adds to `waiters` is called
         (whoever owns the list calls them all when what they wait for has happened)."""
@@ -64,6 +99,51 @@ class Kernel:
             return False
         self.ready.append((g, value))
         return True
+
+    def run_in_thread(self, fn, *args, **kwargs):
+        """Trap: run fn(*args, **kwargs) in a thread of its own and park until it returns
+        (its value) or raises (the same exception), while the node serves everything else.
+        For blocking work that runs no program code - a subprocess, a file read - since a
+        program's modules are swapped in and out of sys.modules as greenlets switch."""
+        key = ("thread", next(self._waiter_ids))
+        box: dict = {}
+
+        def work() -> None:
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as e:  # handed to the program, which raises it
+                box["error"] = e
+            self._finished_threads.append(key)
+            os.write(self._wakeup_w, b"!")
+
+        self.threads += 1
+        threading.Thread(target=work, name=f"swarm-{key[1]}", daemon=True).start()
+        try:
+            self.wait(key)
+        finally:
+            self.threads -= 1
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def loop(self, poll, tick, idle_ms) -> None:
+        """Run until `running` is False: poll(timeout ms) receives and handles messages,
+        tick() runs the timers; idle_ms() says how long to wait when nothing is ready."""
+        while self.running:
+            poll(0 if self.ready else idle_ms())  # 1. poll
+            if self._finished_threads:  # 2. threads
+                self.wake_threads()
+            self.run_ready()  # 3. run
+            tick()  # 4. tick
+
+    def wake_threads(self) -> None:
+        try:
+            os.read(self.wakeup_fd, 4096)
+        except BlockingIOError:
+            pass
+        while self._finished_threads:
+            self.wake(self._finished_threads.popleft())
 
     def run_ready(self) -> None:
         """Run every ready greenlet until it finishes or parks."""
@@ -90,3 +170,7 @@ class Kernel:
 
     def current_context(self):
         return self.context.get(getcurrent())
+
+    def close(self) -> None:
+        os.close(self.wakeup_fd)
+        os.close(self._wakeup_w)

@@ -18,14 +18,14 @@ from swarm.compiler.registry import new_module_instance
 
 
 class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def __init__(self, node) -> None:
-        self.node = node
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
 
     def install(self) -> None:
         sys.meta_path.insert(0, self)
 
     def find_spec(self, fullname, path, target=None):
-        prog = self.node.kernel.current_context()
+        prog = self.kernel.current_context()
         if prog is None or fullname not in prog.modules or fullname == "__main__":
             return None
         spec = importlib.machinery.ModuleSpec(fullname, self, origin=prog.modules[fullname])

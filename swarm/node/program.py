@@ -8,15 +8,22 @@ creation elsewhere - then its continuation is shipped to the operation's node.
 
 from __future__ import annotations
 
-import hashlib
 import io
+import pickle
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 
-from swarm.continuation.capture import Capture
+from swarm.continuation import codec
+from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
+from swarm.continuation.generators import abandon
+from swarm.continuation.primitives import Checkpoint
+from swarm.continuation.resume import resume
+from swarm.node.asking import ask
+from swarm.node.machine.events import HopSent, ProgramFinished, ProgramPrinted
+from swarm.node.machine.ids import derived_id
 
 ROUTE_HEAD, ROUTE_TAIL = 8, 55  # stops of a long route that are kept
 ROUTE_KEEP = ROUTE_HEAD + 1 + ROUTE_TAIL
@@ -48,9 +55,11 @@ class Program:
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
 
     def enter(self) -> None:
-        """The kernel switches to this program: its own modules become sys.modules' entries
-        (two programs on a node may import different modules of one name, or the same one:
-        each has its own module objects, as in a process of its own)."""
+        """The kernel switches to this program: its own process state comes in - its
+        sys.argv, and its modules as sys.modules' entries (two programs on a node may import
+        different modules of one name, or the same one: each has its own module objects, as
+        in a process of its own)."""
+        sys.argv = self.argv
         for name in self.modules:
             module = self.imported.get(name)
             if module is None:
@@ -64,13 +73,20 @@ class Program:
             if module is not None:
                 self.imported[name] = module
 
+    def should_fetch(self) -> bool:
+        """Does its next remote access fetch (the fetch policy, or once after a capture
+        that could not move it)?"""
+        if self.fetch_once:
+            self.fetch_once = False
+            return True
+        return self.policy == "fetch"
+
     def next_id(self) -> str:
         """An id for a hop (or future) this program makes, derived from the hop it resumed
         from: run again from the same hop (after a crash, see ledger.py), it makes the same
         ids, so what it sends again is taken once."""
         made, self.made = self.made, self.made + 1
-        return hashlib.blake2b(f"{self.hop_id or self.id}/{made}".encode(),
-                               digest_size=10).hexdigest()
+        return derived_id(self.hop_id or self.id, made)
 
     def arrived(self, node: str) -> None:
         """Note the node in the route. A program may hop millions of times: the route keeps
@@ -82,7 +98,7 @@ class Program:
 
     def meta(self) -> dict:
         return {"program": self.id, "client": self.client, "modules": self.modules,
-                "argv": self.argv, "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
+                "argv": list(self.argv), "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
                 "route": self.route, "policy": self.policy, "strict": self.strict,
                 "task": self.task, "trace": self.trace, "last_ref": self.last_ref,
                 "record_access": self.record_access}
@@ -95,12 +111,6 @@ class Program:
                    meta.get("task"), meta.get("trace", False), again=again,
                    record_access=meta.get("record_access", True),
                    last_ref=meta.get("last_ref"))
-
-
-def submit_id(program: str) -> str:
-    """The id of the "hop" a client's submission is: the program's first segment (the ids it
-    makes derive from this, so a segment run again after a crash makes the same ones)."""
-    return hashlib.blake2b(f"{program}/submit".encode(), digest_size=10).hexdigest()
 
 
 class ProgramOutput(io.TextIOBase):
@@ -122,38 +132,100 @@ class ProgramOutput(io.TextIOBase):
 
 
 def run(node, program: Program, start) -> None:
-    """The body of a program's greenlet: run until finished, failed or captured."""
+    """The body of a program's greenlet: run until finished, failed or captured. `node`: the
+    shell (what a program needs of its node: emit, kernel, machine, config)."""
     program.arrived(node.name)
-    sys.argv = list(program.argv)
     while True:
         try:
             result_module = start()
         except Capture as c:
             program.captured_at = time.time()
-            node.flush_output(program)
+            flush_output(node, program)
             start = _after_capture(node, program, c)
             if start is None:
                 return
             continue
         except BaseException as e:  # the program's own error, reported to its client
-            node.flush_output(program)
+            flush_output(node, program)
             tb = "".join(traceback.format_exception(e))
-            node.finish(program, error=f"{type(e).__name__}: {e}", tb=tb)
+            finish(node, program, error=f"{type(e).__name__}: {e}", tb=tb)
             return
-        node.flush_output(program)
+        flush_output(node, program)
         value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None
-        node.finish(program, value=value)
+        finish(node, program, value=value)
         return
+
+
+def flush_output(node, prog: Program) -> None:
+    text = prog.out.getvalue()
+    if text:
+        prog.out.seek(0)
+        prog.out.truncate()
+        node.emit(ProgramPrinted(prog.id, prog.client, prog.seq, text))
+        prog.seq += 1
+
+
+def finish(node, prog: Program, value=None, error: str | None = None, tb: str = "") -> None:
+    """The program ended here: its result (kept, then sent once its end is written), or for
+    a task nothing (its result went to its future)."""
+    result = None
+    if not prog.task:
+        try:
+            blob = pickle.dumps(value, protocol=5)
+        except Exception:  # a value that does not pickle goes as its repr
+            blob = pickle.dumps(repr(value), protocol=5)
+        result = {"program": prog.id, "seq": prog.seq, "ok": error is None, "error": error,
+                  "traceback": tb, "route": prog.route, "value": blob}
+    node.emit(ProgramFinished(prog.id, prog.client, prog.hop_id, result, error))
 
 
 class FetchInstead(Exception):
     """The auto policy chose to fetch: the program goes on here."""
 
 
+def ship(node, prog: Program, c: Capture) -> None:
+    """Send a captured program to the node of its pending operation."""
+    cont = c.continuation()
+    check_root(c, cont)
+    dest = getattr(c.leaf, "destination", None)
+    names = node.config.names
+    if dest is None and isinstance(c.leaf, Checkpoint):  # hop_checkpoints: the next node
+        dest = names[(names.index(node.name) + 1) % len(names)]
+    if dest not in node.config.nodes:
+        raise ValueError(f"the program wants node {dest!r}, not in the cluster")
+    parked: list = []
+    carried: dict[str, str] = {}
+    data = codec.encode(cont, parked, carried)
+    if prog.policy == "auto" and not cont.generators and _fetch_is_smaller(node, c.leaf,
+                                                                           len(data)):
+        node.machine.count("auto_fetches")
+        raise FetchInstead()
+    abandon(parked)
+    meta = prog.meta() | {"hop_id": prog.next_id(), "from": node.name,
+                          "needs": [*carried, *prog.modules.values()]}
+    if prog.trace:
+        meta["why"] = [c.leaf.why, node.name, len(data), prog.captured_at]
+    node.emit(HopSent(dest, meta, data, prog.hop_id, prog.again, node.load() - 1))
+
+
+def _fetch_is_smaller(node, op, continuation_bytes: int) -> bool:
+    """The auto policy: would fetching move fewer bytes than the continuation? A write (or a
+    creation elsewhere) carries its value in the continuation too, so it always fetches; a
+    read asks the Ref's node for the value's size."""
+    auto = getattr(op, "auto", "migrate")
+    if auto != "size":
+        return auto == "fetch"
+    reply, size = ask(node, op.ref.hint, "size", op.ref.id)
+    if reply.get("moved_to"):
+        op.ref.hint = reply["moved_to"]
+        return False  # it moved meanwhile: follow it
+    return size is not None and size < continuation_bytes
+
+
 def _after_capture(node, program: Program, c: Capture):
     """Ship the captured program; None when it left (or failed), else how to go on here."""
     try:
-        node.ship(program, c)
+        ship(node, program, c)
         return None
     except FetchInstead:
         program.fetch_once = True
@@ -162,24 +234,22 @@ def _after_capture(node, program: Program, c: Capture):
         cont = c.continuation()
         if program.strict or cont.generators or not cont.frames \
                 or getattr(e, "frames_lost", False):
-            node.finish(program, error=f"NotMigratable: {e}", tb="")
+            finish(node, program, error=f"NotMigratable: {e}", tb="")
             return None
         # Discussion: the fallback. The continuation could not be pickled, but its frames
         # are intact in memory: resume it right here, and let the pending access fetch the
-        # value instead of moving the program. Counted in the node's `fetches`.
-        node.stats["fallbacks"] += 1
+        # value instead of moving the program. Counted in the node's `fallbacks`.
+        node.machine.count("fallbacks")
         program.fetch_once = True
         return _resume_here(cont)
     except Exception as e:  # a bug of ours or a bad destination: the program fails, the
         # node goes on serving
-        node.finish(program, error=f"{type(e).__name__}: {e}",
-                    tb="".join(traceback.format_exception(e)))
+        finish(node, program, error=f"{type(e).__name__}: {e}",
+               tb="".join(traceback.format_exception(e)))
         return None
 
 
 def _resume_here(cont):
-    from swarm.continuation.resume import resume
-
     def start():
         module = cont.frames[0].module
         resume(cont)

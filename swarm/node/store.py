@@ -109,18 +109,6 @@ class Store:
         row = self.db.execute("SELECT node FROM forwards WHERE id = ?", (ref_id,)).fetchone()
         return row[0] if row else None
 
-    def move_out(self, ref_id: str, node: str) -> None:
-        """The Ref is safely on `node`: forget it here, and point there."""
-        with self.transaction():
-            self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
-            self.db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
-            self.db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
-
-    def start_move(self, ref_id: str, node: str) -> None:
-        """Remember a relocation until it is done (a restart finishes it)."""
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
-
     def pending_moves(self) -> list[tuple[str, str]]:
         return self.db.execute("SELECT id, node FROM moves").fetchall()
 
@@ -135,11 +123,6 @@ class Store:
         return count, size
 
     # code -----------------------------------------------------------------------------------
-    def add_sources(self, sources: dict) -> None:
-        with self.transaction():
-            self.db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
-                                [(h, *v) for h, v in sources.items()])
-
     def all_sources(self) -> dict:
         return {h: (n, f, s) for h, n, f, s in
                 self.db.execute("SELECT hash, name, filename, source FROM sources")}
@@ -149,49 +132,59 @@ class Store:
         return self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone() \
             is not None
 
-    def commit_hops(self, accepted: dict, finished: list[str] = (),
-                    outgoing: list[tuple] = (), acked: list[str] = (),
-                    writes: dict | None = None, kept: list[tuple] = ()) -> None:
-        """One transaction for what the node did with hops since its last write (see
-        ledger.py):
+    def commit(self, txn) -> None:
+        """One transaction for what the node did since its last write (a ledger Txn, see
+        swarm/node/machine/ledger.py):
 
         accepted   {hop_id: (program, meta, data)} hops received and resumed but not yet
                    written; each goes to `done`, and to the inbox unless it is finished
         finished   hops a program ended here (shipped on, or finished): off the inbox
         outgoing   [(hop_id, node, meta, data)]: hops sent, into the outbox
         acked      outbox hops the receiver acknowledged
-        writes     {ref id: pickled value, or None: deleted}: the Ref writes made meanwhile
+        writes     RefData's staged writes: values (None: deleted), forwards, moves
         kept       [(program, seq, kind, payload)]: output and results for clients
+        sources    program code received
 
         Discussion: a hop that is shipped on (or finishes) before the write never enters the
         inbox: its successor in the outbox stands for it, written in the same transaction as
         its `done` mark, before it is acknowledged."""
         now = time.time()
+        db = self.db
+        finished = set(txn.finished)
         with self.transaction():
-            for hop_id, (program, meta, data) in accepted.items():
-                self.db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
+            for hop_id, (program, meta, data) in txn.accepted.items():
+                db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
                 if hop_id not in finished:
-                    self.db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
-                                    (hop_id, program, meta, data))
-            for hop_id in finished:
-                if hop_id not in accepted:
-                    self.db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
-            for hop in outgoing:
-                self.db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)",
-                                (*hop, now))
-            if acked:
-                self.db.executemany("DELETE FROM outbox WHERE hop_id = ?",
-                                    [(h,) for h in acked])
-            if kept:
-                self.db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
-                                    [(*k, now) for k in kept])
-            for ref_id, blob in (writes or {}).items():
-                if blob is None:
-                    self.db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
-                else:
-                    self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
-                                    (ref_id, blob, len(blob)))
-                    self.db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
+                    db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
+                               (hop_id, program, meta, data))
+            for hop_id in txn.finished:
+                if hop_id not in txn.accepted:
+                    db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
+            for hop in txn.outgoing:
+                db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)", (*hop, now))
+            if txn.acked:
+                db.executemany("DELETE FROM outbox WHERE hop_id = ?", [(h,) for h in txn.acked])
+            if txn.kept:
+                db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
+                               [(*k, now) for k in txn.kept])
+            if txn.sources:
+                db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
+                               [(h, *v) for h, v in txn.sources.items()])
+            writes = txn.writes
+            if writes:
+                for ref_id, blob in writes.values.items():
+                    if blob is None:
+                        db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+                    else:
+                        db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
+                                   (ref_id, blob, len(blob)))
+                        db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
+                for ref_id, node in writes.forwards.items():
+                    db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
+                for ref_id, node in writes.moves.items():
+                    db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
+                for ref_id in writes.moved:
+                    db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
 
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
@@ -210,3 +203,6 @@ class Store:
 
     def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
         return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()
+
+    def done_ids(self) -> list[str]:
+        return [hop_id for (hop_id,) in self.db.execute("SELECT hop_id FROM done")]

@@ -229,14 +229,14 @@ def _stdinout(args: dict, inputs: list):
     task waits parked."""
     import subprocess
 
-    from swarm import runtime
+    from swarm.node import traps
 
     command = [text(c) for c in args.get("command_line", [])]
     if not command:
         raise SkywritingError("stdinout: command_line is empty")
     data = b"".join(v if isinstance(v, bytes) else text(v).encode() for v in inputs)
     try:
-        proc = runtime.node().run_in_thread(subprocess.run, command, input=data,
+        proc = traps.run_in_thread(subprocess.run, command, input=data,
                                             capture_output=True)
     except OSError as e:
         raise SkywritingError(f"stdinout: cannot run {command[0]}: {e.strerror}") from None

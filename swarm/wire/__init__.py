@@ -23,4 +23,4 @@ envelope that passed. `kinds.py` lists the message families and their payloads' 
 `curve.py` configures CURVE encryption and answers ZAP. docs/security.md: the trust model.
 """
 
-PROTOCOL = b"SWARM/3"
+PROTOCOL = b"SWARM/4"

@@ -15,8 +15,10 @@ from swarm.wire.kinds import KINDS
 
 #: default cap on one message (all frames); nodes take it from the cluster file
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_FRAMES = 16  # head, control and at most 14 blobs
 
 _IDS = struct.Struct(">QQQ")  # boot, seq, sent (ms)
+_COUNT = struct.Struct(">Q")
 _MIN_HEAD = len(PROTOCOL) + 2 + _IDS.size + 32
 
 
@@ -68,7 +70,8 @@ class Envelope:
     boot: int  # the sender's incarnation: random, chosen when it started
     seq: int  # its message counter in that incarnation, strictly increasing
     sent_ms: int  # its wall clock when it sent the message, ms since the epoch
-    body: bytes
+    control: bytes  # the msgpack payload (kinds.py says its fields)
+    blobs: tuple = ()  # the frames after it: continuations, pickled values (kinds.py)
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,10 +80,15 @@ def _keyed(secret: bytes):
     return hmac.new(secret, digestmod=hashlib.sha256)
 
 
-def _mac(secret: bytes, head: bytes, body: bytes) -> bytes:
+def _mac(secret: bytes, head: bytes, frames) -> bytes:
+    """HMAC-SHA256 of the head, then of each frame after it preceded by its length (so no two
+    ways to cut the same bytes into frames sign alike)."""
     mac = _keyed(secret).copy()
-    mac.update(head)  # the head's fields carry their lengths; the body is the rest
-    mac.update(body)
+    mac.update(head)
+    mac.update(_COUNT.pack(len(frames)))
+    for frame in frames:
+        mac.update(_COUNT.pack(len(frame)))
+        mac.update(frame)
     return mac.digest()
 
 
@@ -91,14 +99,14 @@ def _prefix(kind: str, sender: str) -> bytes:
     return b"".join((PROTOCOL, bytes((len(k),)), k, bytes((len(s),)), s))
 
 
-def pack(secret: bytes, kind: str, sender: str, seq: int, body: bytes, boot: int = 0,
-         sent_ms: int | None = None) -> list[bytes]:
-    """The two frames of one message. A sender that talks more than once uses a Signer,
-    which keeps `boot` and `seq` for it."""
+def pack(secret: bytes, kind: str, sender: str, seq: int, control: bytes, blobs=(),
+         boot: int = 0, sent_ms: int | None = None) -> list:
+    """The frames of one message: head, control, blobs. A sender that talks more than once
+    uses a Signer, which keeps `boot` and `seq` for it."""
     if sent_ms is None:
         sent_ms = time.time_ns() // 1_000_000
     head = _prefix(kind, sender) + _IDS.pack(boot, seq, sent_ms)
-    return [head + _mac(secret, head, body), body]
+    return [head + _mac(secret, head, (control, *blobs)), control, *blobs]
 
 
 class Signer:
@@ -111,13 +119,15 @@ class Signer:
         self.seq = 0
         self._prefixes: dict[str, bytes] = {}
 
-    def pack(self, kind: str, body: bytes) -> list[bytes]:
+    def pack(self, kind: str, control: bytes, blobs=()) -> list:
+        """The frames of a message: [head, control, *blobs] (blobs: bytes-like frames sent
+        as they are, never copied here)."""
         prefix = self._prefixes.get(kind)
         if prefix is None:
             prefix = self._prefixes[kind] = _prefix(kind, self.sender)
         self.seq += 1
         head = prefix + _IDS.pack(self.boot, self.seq, time.time_ns() // 1_000_000)
-        return [head + _mac(self.secret, head, body), body]
+        return [head + _mac(self.secret, head, (control, *blobs)), control, *blobs]
 
 
 def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
@@ -128,13 +138,13 @@ def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTE
         raise TooLarge(f"message of {size} bytes exceeds {max_bytes}")
     if not frames or frames[0][:len(PROTOCOL)] != PROTOCOL:
         raise BadVersion(f"protocol {frames[0][:16] if frames else b''!r}, expected {PROTOCOL!r}")
-    if len(frames) != 2:
-        raise Malformed(f"expected 2 frames, got {len(frames)}")
-    head, body = frames
+    if not 2 <= len(frames) <= MAX_FRAMES:
+        raise Malformed(f"expected 2 to {MAX_FRAMES} frames, got {len(frames)}")
+    head = frames[0]
     if len(head) < _MIN_HEAD:
         raise Malformed(f"head of {len(head)} bytes is too short")
     head, signature = head[:-32], head[-32:]
-    if not hmac.compare_digest(_mac(secret, head, body), signature):
+    if not hmac.compare_digest(_mac(secret, head, frames[1:]), signature):
         raise BadSignature("signature does not match the cluster secret")
     try:
         at = len(PROTOCOL)
@@ -147,4 +157,4 @@ def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTE
         raise Malformed(f"bad head: {e}") from None
     if kind not in KINDS:
         raise Malformed(f"unknown message kind {kind!r}")
-    return Envelope(kind, sender, boot, seq, sent_ms, body)
+    return Envelope(kind, sender, boot, seq, sent_ms, frames[1], tuple(frames[2:]))

@@ -1,40 +1,48 @@
-"""Message kinds, by family, and what their payloads must hold.
+"""Message kinds, by family, and what their payloads must hold: the wire's written contract.
 
-Payloads are pickled dicts of plain values (body of the envelope); a b"hop" body is meta +
-extras + an encoded continuation (swarm.continuation.codec). decode.py checks every payload
-against PAYLOADS (and a hop's meta against HOP_META) before a handler sees it: a signed
-message with a missing or mistyped field is refused as malformed, with the field named.
+A message is [head, control, *blobs] (envelope.py). The control frame is msgpack: a map of
+plain values (str, int, float, bool, None, bytes, lists and maps of them) - never executable,
+decoded without running anything. Blobs are frames of their own for what is pickled - a
+continuation, a Ref's value, an argument - so that a large value is neither copied into the
+control frame nor decoded unless a handler asks for it (decode.value, decode.continuation:
+the only functions that unpickle network bytes). decode.py checks every control map against
+PAYLOADS (and a hop's meta against HOP_META) before a handler sees it: a signed message with
+a missing or mistyped field, or the wrong number of blobs, is refused as malformed, with the
+field named.
 
 Programs (client <-> node):
-    submit   client -> node   {program, sources: {hash: (name, filename, source)}, entry,
+    submit   client -> node   {program, sources: {hash: [name, filename, source]}, entry,
                                modules: {name: hash}, argv, policy, hop_checkpoints, strict,
                                trace, record_access, again}
     accepted node -> client   {program}             (the submission is written: it will run
                                                      once, whatever becomes of the client)
     output   node -> client   {program, seq, text}
-    result   node -> client   {program, seq, ok, value | error, traceback, nodes}
+    result   node -> client   {program, seq, ok, error, traceback, route, value: pickled
+                               bytes or None}
     trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
     collect? client -> node   {programs}            (send again the output and result kept
                                                      here for these programs and their tasks)
     hello    client -> node   {}                    (lets the node route to this client)
     source?  node -> node     {key, hash}           (a node missing a program's source asks
                                                      the node the hop came from)
-    source   reply            {key, source: (name, filename, text) | None}
+    source   reply            {key, source: [name, filename, text] | None}
 
 Hops (node <-> node):
-    hop      meta {program, hop_id, from, needs: source hashes, ...}, extra {acks},
-             continuation bytes: the program moves here (acks: hops of the other direction
-             this node persisted)
+    hop      control {acks, again, load}, blobs [meta (msgpack, HOP_META), continuation]:
+             the program moves here (acks: hops of the other direction this node persisted;
+             the meta frame is stored as it came)
     ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
              (sent at the end of a round unless a hop to that node carried them first)
 
 Refs (node <-> node, for the fetch policy and relocation):
-    fetch    {key, ref, action, arg}   ->  fetched {key, value | blob | moved_to | error}
+    fetch    {key, ref, action}, blobs [arg, pickled]
+             -> fetched {key, moved_to?, failed?: [message, traceback], error?}, blobs
+                [value, pickled] when there is one
              (action "coll": run a collection's steps here, answer the op; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
 
 Control:
-    ping / pong, status? / status, stop
+    ping / pong {node}, status? / status, stop
     stats?   client -> node   {}
     stats    node -> client   {node, refs: {id: bytes}, edges: [[ref, ref, weight]]}
                               (the placer's report: swarm/node/access.py, cluster/graph.py)
@@ -57,7 +65,7 @@ NODE_KINDS = frozenset({"hop", "ack", "source?", "source", "fetch", "fetched"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
-RUNTIME_PACKAGES = frozenset({"swarm", "cluster", "zmq", "greenlet", "dill"})
+RUNTIME_PACKAGES = frozenset({"swarm", "cluster", "zmq", "greenlet", "dill", "msgpack"})
 
 
 def _str_list(v) -> bool:
@@ -74,58 +82,78 @@ def _modules(v) -> bool:
 
 
 def _source(v) -> bool:
-    """(name, filename, source text)"""
-    return isinstance(v, (tuple, list)) and len(v) == 3 and all(isinstance(x, str) for x in v)
+    """[name, filename, source text]"""
+    return isinstance(v, list) and len(v) == 3 and all(isinstance(x, str) for x in v)
 
 
 def _source_or_none(v) -> bool:
-    """(name, filename, source text) or None"""
+    """[name, filename, source text] or None"""
     return v is None or _source(v)
 
 
 def _sources(v) -> bool:
-    """{hash: (name, filename, source text)}"""
+    """{hash: [name, filename, source text]}"""
     return isinstance(v, dict) and all(isinstance(k, str) and _source(s) for k, s in v.items())
 
 
 def _why(v) -> bool:
-    """(why, from, bytes, when): a traced hop"""
-    return (isinstance(v, tuple) and len(v) == 4 and isinstance(v[0], str)
+    """[why, from, bytes, when]: a traced hop"""
+    return (isinstance(v, list) and len(v) == 4 and isinstance(v[0], str)
             and isinstance(v[1], str) and isinstance(v[2], int)
             and isinstance(v[3], (int, float)))
 
 
+def _failed(v) -> bool:
+    """[message, traceback]"""
+    return isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
+
+
 _NONE = type(None)
 
-# kind -> (required fields, optional fields); a field's check is a type, a tuple of types,
-# or a predicate. Fields not listed are allowed (and ignored).
-PAYLOADS: dict[str, tuple[dict, dict]] = {
+# kind -> (required fields, optional fields, blobs); a field's check is a type, a tuple of
+# types, or a predicate; blobs: (the least, the most) frames after the control frame. Fields
+# not listed are allowed (and ignored).
+PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "submit": ({"program": str, "sources": _sources, "entry": str, "modules": _modules},
-               {"argv": list, "hop_checkpoints": bool, "policy": str, "strict": bool,
-                "trace": bool, "record_access": bool, "again": bool}),
-    "collect?": ({"programs": _str_list}, {}),
-    "ack": ({"hop_ids": _str_list}, {}),
-    "source?": ({"key": str, "hash": str}, {}),
-    "source": ({"key": str, "source": _source_or_none}, {}),
-    "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str, "arg": object}, {}),
-    "fetched": ({"key": str}, {}),
+               {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
+                "trace": bool, "record_access": bool, "again": bool}, (0, 0)),
+    "collect?": ({"programs": _str_list}, {}, (0, 0)),
+    "hello": ({}, {}, (0, 0)),
+    "ping": ({}, {}, (0, 0)),
+    "status?": ({}, {}, (0, 0)),
+    "stats?": ({}, {}, (0, 0)),
+    "stop": ({}, {}, (0, 0)),
+    "ack": ({"hop_ids": _str_list}, {}, (0, 0)),
+    "source?": ({"key": str, "hash": str}, {}, (0, 0)),
+    "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),
+    "hop": ({}, {"acks": _str_list, "again": bool, "load": int}, (2, 2)),
+    "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {}, (1, 1)),
+    "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str}, (0, 1)),
+    # what clients take (checked there too)
+    "accepted": ({"program": str}, {}, (0, 0)),
+    "output": ({"program": str, "seq": int, "text": str}, {}, (0, 0)),
+    "result": ({"program": str, "seq": int, "ok": bool}, {
+        "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE)},
+        (0, 0)),
+    "trace": ({"program": str}, {}, (0, 0)),
+    "pong": ({"node": str}, {}, (0, 0)),
+    "status": ({"node": str}, {}, (0, 0)),
+    "stats": ({"node": str, "refs": dict, "edges": list}, {}, (0, 0)),
 }
 
 HOP_META: tuple[dict, dict] = (
-    {"program": str, "client": str, "modules": _modules, "argv": list,
-     "hop_checkpoints": bool, "seq": int, "route": list, "hop_id": str},
+    {"program": str, "client": str, "modules": _modules, "argv": _str_list,
+     "hop_checkpoints": bool, "seq": int, "route": _str_list, "hop_id": str},
     {"from": str, "needs": _str_list, "policy": str, "strict": bool, "task": (str, _NONE),
      "trace": bool, "last_ref": (str, _NONE), "record_access": bool, "start": bool,
      "why": _why})
 
-HOP_EXTRA: tuple[dict, dict] = ({}, {"acks": _str_list, "again": bool, "load": int})
 
-
-def problem(value, spec: tuple[dict, dict]) -> str | None:
+def problem(value, spec: tuple) -> str | None:
     """What is wrong with a payload, or None: the first field missing or of the wrong type."""
     if not isinstance(value, dict):
-        return f"payload is a {type(value).__name__}, not a dict"
-    required, optional = spec
+        return f"payload is a {type(value).__name__}, not a map"
+    required, optional = spec[0], spec[1]
     for fields, needed in ((required, True), (optional, False)):
         for name, check in fields.items():
             if name not in value:
@@ -134,7 +162,7 @@ def problem(value, spec: tuple[dict, dict]) -> str | None:
                 continue
             v = value[name]
             if isinstance(check, (type, tuple)):
-                if not isinstance(v, check):
+                if not isinstance(v, check) or (check is int and isinstance(v, bool)):
                     expected = " or ".join(t.__name__ for t in (
                         check if isinstance(check, tuple) else (check,)))
                     return f"field {name!r} is a {type(v).__name__}, not {expected}"

@@ -19,17 +19,15 @@ lighter half is dropped), and every weight is halved each HALF_LIFE seconds (an 
 
 from __future__ import annotations
 
-import time
-
 MAX_EDGES = 50_000
 HALF_LIFE = 600.0  # seconds
 HOP_BYTES = 64 * 1024
 
 
 class AccessStats:
-    def __init__(self) -> None:
+    def __init__(self, now: float = 0.0) -> None:
         self.edges: dict[tuple[str, str], float] = {}
-        self.decayed_at = time.monotonic()
+        self.decayed_at = now
 
     def record(self, prog, ref_id: str) -> None:
         """`prog` touches `ref_id` (on this node, or fetching it from here)."""
@@ -43,9 +41,9 @@ class AccessStats:
         if len(self.edges) > MAX_EDGES:
             self._prune(MAX_EDGES // 2)
 
-    def report(self, node: str, sizes: dict[str, int]) -> dict:
-        """This node's report for the placer (format: cluster/graph.py)."""
-        now = time.monotonic()
+    def report(self, node: str, sizes: dict[str, int], now: float) -> dict:
+        """This node's report for the placer (format: cluster/graph.py); `now`: the clock
+        (seconds) on which HALF_LIFE is counted."""
         while now - self.decayed_at >= HALF_LIFE:
             self.edges = {k: w / 2 for k, w in self.edges.items() if w >= 0.02}
             self.decayed_at += HALF_LIFE

@@ -1,0 +1,54 @@
+"""Questions a node's programs ask other nodes: a Ref operation done where the Ref lives (the
+fetch policy), a value adopted (relocation), a collection's steps, a program's source.
+
+The program's greenlet parks until the answer comes (the machine sends the question, and
+wakes the program with the answer or, after the cluster's hop_timeout, with NO_ANSWER).
+"""
+
+from __future__ import annotations
+
+import time
+
+from swarm.continuation import codec
+from swarm.node.machine import NO_ANSWER, Asked, SourceWanted
+from swarm.wire import decode
+
+
+def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
+        blob: bytes | None = None) -> tuple[dict, object]:
+    """Ask `dest` to do `action` with `arg` (or with `blob`: arg pickled already) and park
+    until it answers: (reply, value). No answer within the cluster's hop_timeout (the node is
+    down, or the question was lost with a crash) raises TimeoutError in the program, which
+    fails with it."""
+    key = node.machine.next_key("fetch")
+    blob = codec.dumps(arg) if blob is None else blob
+    event = Asked(key, dest, action, ref_id, blob, time.time())
+    reply = node.kernel.wait_after(key, node.emit, event)
+    if reply is NO_ANSWER:
+        raise TimeoutError(f"node {dest} did not answer ({action} {ref_id or ''}) within "
+                           f"{node.config.hop_timeout:g} s (is it down?)")
+    value = decode.value(reply["value"]) if reply.get("value") is not None else None
+    return reply, value
+
+
+def tell(node, dest: str, action: str, arg) -> None:
+    """Send `dest` something that wants no answer."""
+    node.emit(Asked(None, dest, action, None, codec.dumps(arg), time.time()))
+
+
+def fetch_sources(node, hashes: list[str], peer: str | None) -> None:
+    """Ask the node a hop came from for program sources this node has never seen (by
+    content hash); the program waits for them (the machine asks once however many programs
+    wait for one source), and they are kept in the store."""
+    sources = node.machine.sources
+    for digest in hashes:
+        if digest in sources:
+            continue
+        if peer is None or peer not in node.config.nodes:
+            raise LookupError(f"the source {digest[:12]} is not on {node.name}")
+        key = node.machine.next_key("source-wait")
+        source = node.kernel.wait_after(key, node.emit,
+                                        SourceWanted(key, peer, digest, time.time()))
+        if source is None:
+            raise LookupError(f"{peer} has no source {digest[:12]} either (or did not "
+                              f"answer within {node.config.hop_timeout:g} s)")

@@ -1,0 +1,168 @@
+"""A node's sockets: the ROUTER it listens on, a DEALER per peer, and what waits for a peer
+or a client that does not read yet.
+
+One ROUTER socket, bound to the node's endpoint, receives everything: from clients (their
+DEALER identity is their client id) and from peers (each node sends to a peer through its own
+DEALER connected to that peer's ROUTER, with the node's name as identity). With CURVE keys
+in the cluster file the ROUTER is a CURVE server and the ZAP handler answers its handshakes
+(swarm/wire/curve.py); failed handshakes are read from the ROUTER's monitor.
+
+Discussion: a node must never block on a peer or a client. Two nodes each sending thousands
+of messages to the other (each spawning tasks placed on the other) would each wait for the
+other to read, and neither reads while it waits: both hang for ever; a client that submitted
+thousands of programs and does not read yet would stop the node for everyone
+(tests/test_load.py). Every send is non-blocking; what a queue does not take waits here, in
+order, and goes in later rounds of the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from swarm.node.refusals import handshake_failure
+from swarm.wire import curve
+
+log = logging.getLogger("swarm.node")
+
+CLIENT_KEEP_SECONDS = 300.0  # how long output waits for a client that is not connected
+HANDSHAKE_FAILURES = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+
+
+class Links:
+    def __init__(self, config, name: str, wakeup_fd: int) -> None:
+        self.config, self.name = config, name
+        spec = config.nodes[name]
+        self.ctx = zmq.Context()
+        # the ZAP handler is bound before the ROUTER: no handshake goes unchecked
+        self.zap = curve.ZapHandler(self.ctx, config.curve_allowed()) if config.curve else None
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
+        if config.curve:
+            curve.make_server(self.router, spec.public_key, spec.secret_key)
+        self.monitor = self.router.get_monitor_socket(HANDSHAKE_FAILURES)
+        self.router.bind(spec.endpoint)
+        self.peers: dict[str, zmq.Socket] = {}
+        self.peer_backlog: dict[str, deque] = {}  # peer -> frames its queue did not take yet
+        self.client_backlog: dict[str, deque] = {}  # client -> [(first try, frames)]
+        self.poller = zmq.Poller()
+        self.poller.register(self.router, zmq.POLLIN)
+        self.poller.register(wakeup_fd, zmq.POLLIN)  # threads' work done (kernel.py)
+        if self.zap is not None:  # a CURVE handshake waits for its answer
+            self.poller.register(self.zap.sock, zmq.POLLIN)
+
+    def poll(self, timeout_ms: int) -> bool:
+        """Wait up to timeout_ms for anything; whether the ZAP socket has requests."""
+        events = self.poller.poll(timeout_ms)
+        return self.zap is not None and any(s is self.zap.sock for s, _ in events)
+
+    def receive(self):
+        """The messages waiting on the ROUTER: (identity, frames) each."""
+        router = self.router
+        while True:
+            try:
+                frames = router.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            yield frames[0], frames[1:]
+
+    # ---- peers -----------------------------------------------------------------------------------
+    def send_peer(self, node: str, frames: list, resend: bool = False) -> None:
+        """Send, never waiting (see the module's Discussion). `resend`: dropped instead if the
+        peer's queue is full (the next resend is a second away), so a peer that is down costs
+        one copy of each message, not one per resend."""
+        sock = self.peers.get(node)
+        if sock is None:
+            sock = self.peers[node] = self._connect(node)
+        queue = self.peer_backlog.get(node)
+        if queue is None:
+            try:
+                sock.send_multipart(frames, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                queue = self.peer_backlog[node] = deque()
+        if not resend:
+            queue.append(frames)
+
+    def _connect(self, node: str) -> zmq.Socket:
+        sock = self.ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.IDENTITY, self.name.encode())
+        sock.setsockopt(zmq.LINGER, 1000)
+        if self.config.curve:
+            me = self.config.nodes[self.name]
+            curve.make_client(sock, me.public_key, me.secret_key,
+                              self.config.nodes[node].public_key)
+        sock.connect(self.config.nodes[node].endpoint)
+        return sock
+
+    # ---- clients ---------------------------------------------------------------------------------
+    def send_client(self, client: str, frames: list) -> None:
+        frames = [client.encode(), *frames]
+        if self.client_backlog.get(client) or not self._try_send(frames):
+            # not connected (yet, or any more: a node that just restarted, a client that is
+            # reconnecting), or not reading as fast as it is sent to: keep it, in order, and
+            # retry at the next rounds of the loop
+            self.client_backlog.setdefault(client, deque()).append((time.monotonic(), frames))
+
+    def _try_send(self, frames: list) -> bool:
+        """(With ROUTER_MANDATORY, a send to a client whose queue is full would block.)"""
+        try:
+            self.router.send_multipart(frames, zmq.NOBLOCK)
+            return True
+        except zmq.ZMQError:
+            return False
+
+    # ---- later rounds ----------------------------------------------------------------------------
+    def waiting(self) -> bool:
+        return bool(self.peer_backlog or self.client_backlog)
+
+    def flush(self) -> None:
+        """Send what waits for peers and clients, as far as their queues take it now."""
+        for node, queue in list(self.peer_backlog.items()):
+            sock = self.peers[node]
+            try:
+                while queue:
+                    sock.send_multipart(queue[0], zmq.NOBLOCK)
+                    queue.popleft()
+            except zmq.Again:
+                continue
+            del self.peer_backlog[node]
+        now = time.monotonic()
+        for client, queue in list(self.client_backlog.items()):
+            while queue and self._try_send(queue[0][1]):
+                queue.popleft()
+            while queue and now - queue[0][0] > CLIENT_KEEP_SECONDS:
+                log.warning("dropped a message for client %s: unreachable", client)
+                queue.popleft()
+            if not queue:
+                del self.client_backlog[client]
+
+    def answer_zap(self) -> list[str]:
+        """Answer the ZAP requests of CURVE handshakes; the refusals."""
+        return self.zap.answer_all()
+
+    def failed_handshakes(self):
+        """(sort, what) of connections that failed ZeroMQ's handshake (a client without
+        CURVE, a wrong server key, garbage), from the ROUTER's monitor."""
+        while True:
+            try:
+                event = recv_monitor_message(self.monitor, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            yield handshake_failure(event)
+
+    def close(self) -> None:
+        for s in self.peers.values():
+            s.close(0)
+        self.router.disable_monitor()
+        self.monitor.close(0)
+        if self.zap is not None:
+            self.zap.close()
+        self.router.close(0)
+        self.ctx.term()

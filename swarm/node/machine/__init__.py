@@ -1,0 +1,57 @@
+"""A node's logic as a pure state machine: NodeState.handle(event) -> [instruction].
+
+No sockets, no SQLite, no greenlets, no clock here (tests/test_machine.py walks the imports):
+the shell (swarm/node/shell.py) runs it in a node process, the simulator (tests/sim/) runs
+many of them in one process under one seed. docs/architecture.md has the tables of events
+and instructions.
+"""
+
+from swarm.node.machine.data import RefData
+from swarm.node.machine.events import (
+    AckReceived,
+    Asked,
+    Booted,
+    ClientRequest,
+    CollectRequested,
+    Committed,
+    CommitFailed,
+    FetchAnswered,
+    FetchRequested,
+    HopReceived,
+    HopSent,
+    ProgramFinished,
+    ProgramPrinted,
+    Served,
+    SourceReceived,
+    SourceRequested,
+    SourceWanted,
+    Stopping,
+    SubmitReceived,
+    Tick,
+)
+from swarm.node.machine.instructions import (
+    AnswerStats,
+    AnswerStatus,
+    Log,
+    Persist,
+    Relocate,
+    Reply,
+    Resume,
+    Send,
+    SendKept,
+    Serve,
+    Start,
+    Stop,
+    Wake,
+)
+from swarm.node.machine.state import NO_ANSWER, NodeState
+
+__all__ = [
+    "AckReceived", "Asked", "Booted", "ClientRequest", "CollectRequested", "Committed",
+    "CommitFailed", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent",
+    "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
+    "SourceWanted", "Stopping", "SubmitReceived", "Tick",
+    "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
+    "SendKept", "Serve", "Start", "Stop", "Wake",
+    "NO_ANSWER", "NodeState", "RefData",
+]

@@ -1,0 +1,187 @@
+"""What happens to a node: the events its state machine (state.py) takes.
+
+Each event is a small record. The shell (swarm/node/shell.py) makes them from messages that
+passed the gate and were decoded (swarm/wire/decode.py), from the kernel (a program that was
+captured, printed, finished, or asks a question) and from the clock (Tick). Each carries the
+ids of what caused it - a program id, a hop id, a question's key - and the machine logs by
+them, so one program's story can be read across nodes.
+
+Time enters only here: `now` (seconds, the shell's monotonic clock) on the events that need
+it. The machine never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# ---- from the store, once ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Booted:
+    """The node starts: what its store holds that the protocol must go on with."""
+    now: float
+    inbox: list  # [(hop_id, program, meta bytes, data)] hops taken and not finished here
+    outbox: list  # [(hop_id, node, meta bytes, data, sent_at)] hops sent and not acked
+    moves: list = field(default_factory=list)  # [(ref id, node)] relocations under way
+    done: list = field(default_factory=list)  # hop ids taken here (dedupe of resends)
+
+
+# ---- from the network (after the gate and decode.py) --------------------------------------
+
+
+@dataclass(slots=True)
+class SubmitReceived:
+    client: str
+    p: dict  # the checked `submit` payload
+
+
+@dataclass(slots=True)
+class HopReceived:
+    sender: str
+    meta: dict
+    meta_bytes: bytes
+    extra: dict  # acks, again, load
+    data: bytes
+    now: float
+
+
+@dataclass(slots=True)
+class AckReceived:
+    sender: str
+    hop_ids: list
+
+
+@dataclass(slots=True)
+class FetchRequested:
+    """A peer asks this node to do something with a Ref (or a collection step)."""
+    sender: str
+    key: str | None
+    action: str
+    ref: str | None
+    arg: bytes  # pickled; decoded by whoever serves it
+
+
+@dataclass(slots=True)
+class FetchAnswered:
+    sender: str
+    key: str
+    reply: dict  # moved_to, failed, error; "value": pickled bytes when there is one
+
+
+@dataclass(slots=True)
+class SourceRequested:
+    sender: str
+    key: str
+    digest: str
+
+
+@dataclass(slots=True)
+class SourceReceived:
+    sender: str
+    key: str
+    source: list | None
+
+
+@dataclass(slots=True)
+class CollectRequested:
+    client: str
+    programs: list
+
+
+@dataclass(slots=True)
+class ClientRequest:
+    """hello, ping, status?, stats?, stop: answered from the node's state."""
+    client: str
+    kind: str
+
+
+# ---- from programs (through the kernel and traps) ----------------------------------------
+
+
+@dataclass(slots=True)
+class HopSent:
+    """A program moves on (captured; or a task spawned): send `data` to `dest`."""
+    dest: str
+    meta: dict
+    data: bytes
+    finished: str | None  # the hop whose program this continues (None: a spawned task)
+    again: bool  # it may have been sent before (see Program.again)
+    load: int = 0  # the sender's runnable programs, for the receiver's least_loaded()
+
+
+@dataclass(slots=True)
+class ProgramPrinted:
+    program: str
+    client: str
+    seq: int
+    text: str
+
+
+@dataclass(slots=True)
+class ProgramFinished:
+    """A program ended here: `result` is the client's result payload (None for a task,
+    whose result went to its future)."""
+    program: str
+    client: str
+    hop_id: str | None
+    result: dict | None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Asked:
+    """A program (or a service greenlet) asks `node` something and parks on `key` (None:
+    it wants no answer)."""
+    key: str | None
+    node: str
+    action: str
+    ref: str | None
+    arg: bytes
+    now: float
+
+
+@dataclass(slots=True)
+class SourceWanted:
+    """A program needs a source this node lacks; it parks on `key`."""
+    key: str
+    node: str
+    digest: str
+    now: float
+
+
+@dataclass(slots=True)
+class Served:
+    """A FetchRequested was served here: the answer goes back (key None: nobody waits)."""
+    sender: str
+    key: str | None
+    reply: dict
+    value: bytes | None = None
+
+
+# ---- from the shell --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Tick:
+    """The loop went round: time for writes, acks, resends and timeouts that are due."""
+    now: float
+
+
+@dataclass(slots=True)
+class Committed:
+    """The last Persist is on disk."""
+    now: float
+
+
+@dataclass(slots=True)
+class CommitFailed:
+    """The last Persist could not be written (disk full, I/O error, a value too large)."""
+    error: str
+    now: float
+
+
+@dataclass(slots=True)
+class Stopping:
+    """The node stops cleanly: write what is pending, send the acks owed."""
+    now: float

@@ -1,0 +1,105 @@
+"""What a node's state machine asks its shell to do: the instructions NodeState.handle
+returns. The shell (swarm/node/shell.py) carries each out; the simulator (tests/sim/) carries
+them out on simulated sockets, disks and programs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Send:
+    """A message to a peer: control fields (kinds.py) and blobs."""
+    node: str
+    kind: str
+    fields: dict
+    blobs: tuple = ()
+    resend: bool = False  # from the outbox: dropped if the peer's queue is full
+
+
+@dataclass(slots=True)
+class Reply:
+    """A message to a client (`body`: the fields encoded already, as kept)."""
+    client: str
+    kind: str
+    fields: dict
+    body: bytes | None = None
+
+
+@dataclass(slots=True)
+class Persist:
+    """Write one transaction (see HopLedger.write); answer with Committed or CommitFailed."""
+    txn: object
+
+
+@dataclass(slots=True)
+class Start:
+    """Run a submitted program from its entry module."""
+    meta: dict
+    hop_id: str
+    again: bool
+
+
+@dataclass(slots=True)
+class Resume:
+    """Resume a program that hopped here (or start a task: meta["start"])."""
+    meta: dict
+    hop_id: str
+    data: bytes
+    again: bool
+
+
+@dataclass(slots=True)
+class Serve:
+    """Serve a peer's FetchRequested in a greenlet of its own (it may wait)."""
+    sender: str
+    key: str | None
+    action: str
+    ref: str | None
+    arg: bytes
+
+
+@dataclass(slots=True)
+class Relocate:
+    """Go on with a relocation found in the store after a restart."""
+    ref: str
+    node: str
+
+
+@dataclass(slots=True)
+class Wake:
+    """Make the program parked on `key` ready again, with `value`."""
+    key: str
+    value: object = None
+
+
+@dataclass(slots=True)
+class SendKept:
+    """Send a client again what the store kept for these programs (collect?)."""
+    client: str
+    programs: list
+
+
+@dataclass(slots=True)
+class AnswerStatus:
+    """Answer status? (the machine's fields, and the shell's own: sockets, refusals)."""
+    client: str
+    fields: dict
+
+
+@dataclass(slots=True)
+class AnswerStats:
+    """Answer stats? (the placer's report)."""
+    client: str
+
+
+@dataclass(slots=True)
+class Stop:
+    pass
+
+
+@dataclass(slots=True)
+class Log:
+    level: str  # "warning", "info", ...
+    text: str

@@ -1,0 +1,184 @@
+"""The hop ledger: what happened to hops on this node since its last write, the hops it
+sent and that are not acknowledged (the outbox), the hops it took (so a resend is taken
+once), and the acks it owes. Pure bookkeeping: the store writes what `write` returns.
+
+A hop is sent before it is written (the write is off the path of the program that moves on)
+and acknowledged only after the hop that brought it is written. Between two writes the ledger
+holds:
+
+    accepting   hops received and resumed here, not yet written
+    finished    hops whose program moved on (or ended) here
+    outgoing    hops sent, not yet written to the outbox
+    acked       our hops that their receivers acknowledged
+    unwritten   peer -> its hops taken here; owed an ack once written
+    kept        (program, seq, kind, payload): programs' output and results, kept for a
+                client that asks again
+    confirm     (client, program): submissions to confirm once written
+    sources     program code received, to keep
+    (writes)    the Ref writes programs made here (RefData.staged), written in the same
+                transaction: a hop's segment takes effect with its hops, or not at all
+    owed        peer -> its hops written here: acknowledged with the next hop to that peer,
+                or on their own once they have waited ACK_DELAY
+
+Discussion: why sending first loses nothing. If the node dies after sending hop B (which
+continues hop A) but before writing, A was never acknowledged: its sender resends it, A runs
+again and sends B again under the same id - hop ids are derived from the hop a program
+resumed from (Program.next_id) - so B's receiver, which has B among the hops it took, takes
+it once. A segment that wrote a Ref is the exception: its hop waits for the write (the
+machine holds every message while a write is not on disk), since B's receiver must not act
+on a write a crash could still undo. Everything in one write is one transaction
+(store.commit).
+
+Discussion: a write that fails (the disk is full). Its transaction stays here, whole, and is
+tried again (`retry`); nothing it stood for is acknowledged, confirmed or sent meanwhile - the
+hops it took are not acked, so their senders keep them - and what happens next joins it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WRITE_DELAY = 0.002  # seconds between writes while hops keep coming (a group commit)
+ACK_DELAY = 0.01  # seconds a written hop's ack waits for a hop to ride on
+
+
+@dataclass
+class Txn:
+    """One write of the ledger (store.commit executes it)."""
+    accepted: dict = field(default_factory=dict)  # hop id -> (program, meta bytes, data)
+    finished: list = field(default_factory=list)
+    outgoing: list = field(default_factory=list)  # (hop id, node, meta bytes, data)
+    acked: list = field(default_factory=list)
+    kept: list = field(default_factory=list)  # (program, seq, kind, payload)
+    sources: dict = field(default_factory=dict)
+    writes: object = None  # RefData.take_staged()
+    # bookkeeping for after the write (not written)
+    number: int = 0  # writes are numbered from 1 (HopLedger.started)
+    unwritten: dict = field(default_factory=dict)
+    confirm: list = field(default_factory=list)
+
+    def merge(self, later: Txn) -> None:
+        """`later` happened after this one: one transaction of the two."""
+        self.accepted.update(later.accepted)
+        self.finished += later.finished
+        self.outgoing += later.outgoing
+        self.acked += later.acked
+        self.kept += later.kept
+        self.sources.update(later.sources)
+        if later.writes is not None:
+            if self.writes is None:
+                self.writes = later.writes
+            else:
+                self.writes.merge(later.writes)
+        for peer, hop_ids in later.unwritten.items():
+            self.unwritten.setdefault(peer, []).extend(hop_ids)
+        self.confirm += later.confirm
+
+
+class HopLedger:
+    def __init__(self, data) -> None:
+        self.data = data
+        self.next = Txn()
+        self.failed: Txn | None = None  # a write that failed, tried again (see Discussion)
+        self.writing: Txn | None = None  # handed to the store, not yet answered
+        self.outbox: dict[str, list] = {}  # hop id -> [node, meta bytes, data, sent at]
+        self.done: set[str] = set()  # hops taken here
+        self.owed: dict[str, list[str]] = {}
+        self.owed_since = 0.0
+        self.pending_since: float | None = None
+        self.started = 0  # the number of the last write handed to the store
+        self.committed = 0  # ... and of the last one on disk
+
+    # ---- hops --------------------------------------------------------------------------------
+    def seen(self, hop_id: str) -> bool:
+        """Was this hop taken here already (written, or waiting for the next write)?"""
+        return hop_id in self.done
+
+    def take(self, peer: str | None, hop_id: str, program: str, meta_bytes: bytes,
+             data: bytes) -> None:
+        self.done.add(hop_id)
+        self.next.accepted[hop_id] = (program, meta_bytes, data)
+        if peer is not None:
+            self.next.unwritten.setdefault(peer, []).append(hop_id)
+
+    def finish(self, hop_id: str) -> None:
+        self.next.finished.append(hop_id)
+
+    def sent(self, hop_id: str, node: str, meta_bytes: bytes, data: bytes, now: float) -> None:
+        self.outbox[hop_id] = [node, meta_bytes, data, now]
+        self.next.outgoing.append((hop_id, node, meta_bytes, data))
+
+    def acknowledged(self, hop_ids) -> None:
+        for hop_id in hop_ids:
+            if self.outbox.pop(hop_id, None) is not None:
+                self.next.acked.append(hop_id)
+
+    def keep(self, program: str, seq: int, kind: str, payload: bytes) -> None:
+        self.next.kept.append((program, seq, kind, payload))
+
+    def confirm(self, client: str, program: str) -> None:
+        self.next.confirm.append((client, program))
+
+    def add_sources(self, sources: dict) -> None:
+        self.next.sources.update(sources)
+
+    # ---- writing -----------------------------------------------------------------------------
+    def pending(self) -> bool:
+        n = self.next
+        return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
+                    or n.sources or n.unwritten or self.data.dirty())
+
+    def due(self, now: float) -> bool:
+        """Time for a write? Hops that arrive within WRITE_DELAY of each other share one
+        transaction: a program ping-ponging between two nodes costs each of them one
+        write per few hops, not one per hop."""
+        if self.writing is not None or self.failed is not None or not self.pending():
+            return False
+        if self.pending_since is None:
+            self.pending_since = now
+        return now - self.pending_since >= WRITE_DELAY - 1e-9
+
+    def write(self) -> Txn:
+        """The transaction to write now (answer with written() or write_failed())."""
+        self.pending_since = None
+        txn, self.next = self.next, Txn()
+        txn.writes = self.data.take_staged()
+        if self.failed is not None:  # what failed first, then what came since
+            self.failed.merge(txn)
+            txn, self.failed = self.failed, None
+        self.started += 1
+        txn.number = self.started
+        self.writing = txn
+        return txn
+
+    def written(self, now: float) -> Txn:
+        """The write is on disk: its hops may be acknowledged; returns it."""
+        txn, self.writing = self.writing, None
+        self.committed = txn.number
+        if txn.unwritten:
+            if not self.owed:
+                self.owed_since = now
+            for peer, hop_ids in txn.unwritten.items():
+                self.owed.setdefault(peer, []).extend(hop_ids)
+        return txn
+
+    def write_failed(self) -> None:
+        """Keep the transaction, whole, for the next try (see the module's Discussion)."""
+        self.failed, self.writing = self.writing, None
+
+    def retry(self) -> bool:
+        """Is there a failed write to try again?"""
+        return self.failed is not None and self.writing is None
+
+    # ---- acks ----------------------------------------------------------------------------------
+    def acks_for(self, peer: str) -> list[str] | None:
+        """The acks that ride on a hop about to go to `peer`."""
+        return self.owed.pop(peer, None)
+
+    def overdue(self, now: float) -> bool:
+        return bool(self.owed) and now - self.owed_since >= ACK_DELAY - 1e-9
+
+    def take_owed(self) -> dict[str, list[str]]:
+        owed, self.owed = self.owed, {}
+        return owed
+

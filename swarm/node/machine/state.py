@@ -1,0 +1,444 @@
+"""NodeState: a node's logic as a pure state machine - events in, instructions out.
+
+    instructions = state.handle(event)
+
+Events (events.py) come from the network (after the gate), from programs (through the kernel
+and traps) and from the clock; instructions (instructions.py) are carried out by the shell
+(swarm/node/shell.py: sockets, SQLite, greenlets) or by the simulator (tests/sim/). Nothing
+here touches a socket, a file, a greenlet or a clock: the same code runs in a node process and
+in a simulated cluster of thousands of seeded runs, where every interleaving of messages,
+crashes and full disks that the seed picks is checked against the protocol's invariants.
+
+What the machine decides:
+- hops: take each hop once (a resend, or the hop of a segment run again after a crash, is
+  recognised by its id), write it before acknowledging it, resend what was not acknowledged,
+  and hold every message while a Ref write it could show is not on disk (ledger.py);
+- submissions: taken like hops, confirmed to their client once written;
+- programs' output and results: kept with the ledger's write, sent to their client, sent
+  again on collect?; a result leaves only once the end of its program is written;
+- questions to other nodes (fetch, source?): sent, answered or timed out;
+- the answers to clients' hello, ping, status?, stats?, stop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from swarm.node.machine import events as ev
+from swarm.node.machine.access import AccessStats
+from swarm.node.machine.ids import source_hash, submit_id
+from swarm.node.machine.instructions import (
+    AnswerStats,
+    AnswerStatus,
+    Log,
+    Persist,
+    Relocate,
+    Reply,
+    Resume,
+    Send,
+    SendKept,
+    Serve,
+    Start,
+    Stop,
+    Wake,
+)
+from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
+from swarm.wire.decode import encode, stored_meta
+
+RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
+RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
+NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
+
+
+class NodeState:
+    def __init__(self, name: str, names: list[str], data, sources: dict, *,
+                 hop_timeout: float = 30.0, now: float = 0.0) -> None:
+        self.name, self.names = name, list(names)
+        self.hop_timeout = hop_timeout
+        self.data = data
+        self.ledger = HopLedger(data)
+        self.access = AccessStats(now)
+        self.sources: dict[str, tuple] = sources  # hash -> (name, filename, source)
+        self.asks: dict[str, float] = {}  # key -> when it times out
+        self.source_asks: dict[str, tuple[str, float]] = {}  # key -> (hash, deadline)
+        self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
+        self.held: deque = deque()  # (write number, message) waiting for it (see _send)
+        self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
+        self.stats: dict[str, int] = {}
+        self.write_failed_since: float | None = None
+        self.write_error = ""
+        self.now = now
+        self.next_resend = now + RESEND_SECONDS
+        self.next_retry = now
+        self._ids = 0
+        self.out: list = []
+        self._handlers = {
+            ev.Booted: self._booted, ev.SubmitReceived: self._submit,
+            ev.HopReceived: self._hop, ev.AckReceived: self._ack,
+            ev.FetchRequested: self._fetch, ev.FetchAnswered: self._fetched,
+            ev.SourceRequested: self._source_q, ev.SourceReceived: self._source,
+            ev.CollectRequested: self._collect, ev.ClientRequest: self._client_request,
+            ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
+            ev.ProgramFinished: self._finished, ev.Asked: self._asked,
+            ev.SourceWanted: self._source_wanted, ev.Served: self._served,
+            ev.Tick: self._tick, ev.Committed: self._committed,
+            ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
+        }
+
+    def handle(self, event) -> list:
+        """Take one event; the instructions it leads to, in order."""
+        self.out = out = []
+        self._handlers[type(event)](event)
+        return out
+
+    def count(self, stat: str, n: int = 1) -> None:
+        self.stats[stat] = self.stats.get(stat, 0) + n
+
+    def next_key(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}-{self._ids}"
+
+    # ---- sending: nothing leaves while a write it could show is not on disk ---------------
+    def _send(self, instruction, hold: bool = False) -> None:
+        """Send now, or once the Ref writes made so far are on disk (in order: once one
+        message waits, the later ones wait behind it). `hold`: wait for the next write
+        whatever it holds (a result: see _finished).
+
+        Discussion: a message may show a Ref write - a hop carries a program that read it,
+        an answer carries its value, output may print it. Sent before the write is on disk,
+        a crash could undo the write after someone acted on it. Writes are numbered; a
+        message waits for the number that will hold what was written before it."""
+        ledger = self.ledger
+        if hold or self.data.dirty() or ledger.failed is not None and ledger.failed.writes:
+            need = ledger.started + 1
+        elif ledger.writing is not None and ledger.writing.writes:
+            need = ledger.started
+        else:
+            need = 0
+        held = self.held
+        if held and held[-1][0] > need:
+            need = held[-1][0]
+        if need > ledger.committed:
+            held.append((need, instruction))
+        else:
+            self.out.append(instruction)
+
+    def _release(self) -> None:
+        """Send the held messages whose write is on disk."""
+        held, committed = self.held, self.ledger.committed
+        while held and held[0][0] <= committed:
+            self.out.append(held.popleft()[1])
+
+    def _write_now(self) -> None:
+        if self.ledger.writing is None and self.ledger.failed is None:
+            self.out.append(Persist(self.ledger.write()))
+        elif self.ledger.pending_since is None:  # as soon as the write under way is done
+            self.ledger.pending_since = -1e18
+
+    # ---- start ---------------------------------------------------------------------------------
+    def _booted(self, e: ev.Booted) -> None:
+        """Go on from what the store holds: hops taken and not finished run again (the ids
+        they make are the same: their receivers take them once), the outbox is resent."""
+        self.now = e.now
+        self.next_resend = e.now
+        ledger = self.ledger
+        ledger.done.update(e.done)
+        for hop_id, node, meta_bytes, data, sent_at in e.outbox:
+            ledger.outbox[hop_id] = [node, meta_bytes, data, sent_at]
+        for hop_id, _program, meta_bytes, data in e.inbox:
+            meta = stored_meta(meta_bytes)  # our own bytes, from our own store
+            if meta.get("submit"):
+                self.out.append(Start(meta, hop_id, True))
+            else:
+                self.out.append(Resume(meta, hop_id, data, True))
+        for ref_id, node in e.moves:
+            self.data.moving.setdefault(ref_id, [])
+            self.out.append(Relocate(ref_id, node))
+
+    # ---- programs arriving -------------------------------------------------------------------
+    def _submit(self, e: ev.SubmitReceived) -> None:
+        """A client's program. Taken like a hop whose id the program id gives: written with
+        the ledger's next write, then confirmed to the client ("accepted"), which sends it
+        again, marked `again`, until then; a submission seen before is only confirmed
+        again."""
+        p, ledger = e.p, self.ledger
+        program = p["program"]
+        hop_id = submit_id(program)
+        ledger.confirm(e.client, program)
+        if ledger.seen(hop_id):
+            return
+        new = {h: tuple(v) for h, v in p["sources"].items() if h not in self.sources}
+        if new:
+            self.sources.update(new)
+            ledger.add_sources(new)
+        meta = {"submit": True, "program": program, "client": e.client,
+                "entry": p["entry"], "modules": p["modules"], "argv": p.get("argv", []),
+                "hop_checkpoints": p.get("hop_checkpoints", False),
+                "policy": p.get("policy", "migrate"), "strict": p.get("strict", False),
+                "trace": p.get("trace", False),
+                "record_access": p.get("record_access", True)}
+        ledger.take(None, hop_id, program, encode(meta), b"")
+        # a submission sent again may have run here before a crash: its hops say so
+        self.out.append(Start(meta, hop_id, bool(p.get("again"))))
+
+    def _hop(self, e: ev.HopReceived) -> None:
+        extra, ledger = e.extra, self.ledger
+        if "acks" in extra:
+            ledger.acknowledged(extra["acks"])
+        if "load" in extra:
+            self.peer_load[e.sender] = (extra["load"], e.now)
+        hop_id = e.meta["hop_id"]
+        if ledger.seen(hop_id):  # a resend of a hop taken already: acknowledged again
+            ledger.next.unwritten.setdefault(e.sender, []).append(hop_id)
+            return
+        ledger.take(e.sender, hop_id, e.meta["program"], e.meta_bytes, e.data)
+        self._resume(e.meta, hop_id, e.data, bool(extra.get("again")), e.now)
+
+    def _resume(self, meta: dict, hop_id: str, data: bytes, again: bool, now: float) -> None:
+        self.count("hops_in")
+        if meta.get("trace") and meta.get("why"):
+            why, source, size, t0 = meta["why"]
+            self._send(Reply(meta["client"], "trace", {
+                "program": meta["program"], "from": source, "to": self.name, "why": why,
+                "bytes": size, "us": round((now - t0) * 1e6), "at": t0}))
+        self.out.append(Resume(meta, hop_id, data, again))
+
+    def _ack(self, e: ev.AckReceived) -> None:
+        self.ledger.acknowledged(e.hop_ids)
+
+    # ---- programs leaving, printing, ending ------------------------------------------------
+    def _hop_sent(self, e: ev.HopSent) -> None:
+        """Send a hop, with the acks `dest` is owed; it is written to the outbox by the
+        ledger's next write (ledger.py says why sending first loses nothing). A hop to this
+        node (a task placed here) is taken at once."""
+        ledger, meta = self.ledger, e.meta
+        if e.finished:
+            ledger.finish(e.finished)
+        meta_bytes = encode(meta)
+        hop_id = meta["hop_id"]
+        if e.dest == self.name:
+            if not ledger.seen(hop_id):
+                ledger.take(None, hop_id, meta["program"], meta_bytes, e.data)
+                self._resume(meta, hop_id, e.data, e.again, self.now)
+            return
+        extra: dict = {"again": True} if e.again else {}
+        if e.load > 0:  # for the receiver's least_loaded()
+            extra["load"] = e.load
+        acks = ledger.acks_for(e.dest)
+        if acks:
+            extra["acks"] = acks
+        self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
+        ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now)
+        self.count("hops_out")
+
+    def _printed(self, e: ev.ProgramPrinted) -> None:
+        """A program's output: kept (for collect?) and sent."""
+        fields = {"program": e.program, "seq": e.seq, "text": e.text}
+        body = encode(fields)
+        self.ledger.keep(e.program, e.seq, "output", body)
+        self._send(Reply(e.client, "output", fields, body))
+
+    def _finished(self, e: ev.ProgramFinished) -> None:
+        """A program ended here. Its result is kept and leaves only once its end is written:
+        sent before, a crash would run its last segment again and send a second result."""
+        if e.hop_id:
+            self.ledger.finish(e.hop_id)
+        if e.result is not None:
+            body = encode(e.result)
+            self.ledger.keep(e.program, e.result["seq"], "result", body)
+            self._send(Reply(e.client, "result", e.result, body), hold=True)
+        elif e.error is not None:  # a task that failed outside its future: say so
+            self.out.append(Log("warning", f"task {e.program} failed: {e.error}"))
+        self._write_now()
+
+    # ---- questions to other nodes -------------------------------------------------------------
+    def _asked(self, e: ev.Asked) -> None:
+        if e.key is not None:  # (None: a message that wants no answer)
+            self.asks[e.key] = e.now + self.hop_timeout
+        self._send(Send(e.node, "fetch", {"key": e.key, "ref": e.ref, "action": e.action},
+                        (e.arg,)))
+
+    def _fetched(self, e: ev.FetchAnswered) -> None:
+        if self.asks.pop(e.key, None) is not None:  # else: too late, or not asked
+            self.out.append(Wake(e.key, e.reply))
+
+    def _source_wanted(self, e: ev.SourceWanted) -> None:
+        """A program needs a source: asked of the node its hop came from, once however many
+        programs wait for it (10,000 tasks arriving together ask once)."""
+        if e.digest in self.sources:
+            self.out.append(Wake(e.key, self.sources[e.digest]))
+            return
+        waiting = self.asking.get(e.digest)
+        if waiting is not None:
+            waiting.append(e.key)
+            return
+        self.asking[e.digest] = [e.key]
+        key = self.next_key("source")
+        self.source_asks[key] = (e.digest, e.now + self.hop_timeout)
+        self._send(Send(e.node, "source?", {"key": key, "hash": e.digest}))
+
+    def _source(self, e: ev.SourceReceived) -> None:
+        asked = self.source_asks.pop(e.key, None)
+        if asked is None:
+            return
+        digest = asked[0]
+        source = e.source
+        if source is not None and source_hash(source[2]) == digest:
+            source = tuple(source)
+            self.sources[digest] = source
+            self.ledger.add_sources({digest: source})
+        else:
+            source = None
+        for key in self.asking.pop(digest, ()):
+            self.out.append(Wake(key, source))
+
+    # ---- questions from other nodes --------------------------------------------------------
+    def _fetch(self, e: ev.FetchRequested) -> None:
+        # served in a greenlet of its own: a relocation or a future may make it wait
+        self.out.append(Serve(e.sender, e.key, e.action, e.ref, e.arg))
+
+    def _served(self, e: ev.Served) -> None:
+        if e.key is not None:  # (None: the sender asked for nothing back)
+            blobs = (e.value,) if e.value is not None else ()
+            self._send(Send(e.sender, "fetched", dict(e.reply, key=e.key), blobs))
+
+    def _source_q(self, e: ev.SourceRequested) -> None:
+        self.count("sources_sent")
+        source = self.sources.get(e.digest)
+        self._send(Send(e.sender, "source", {
+            "key": e.key, "source": list(source) if source else None}))
+
+    # ---- clients ---------------------------------------------------------------------------------
+    def _collect(self, e: ev.CollectRequested) -> None:
+        self.out.append(SendKept(e.client, e.programs))
+
+    def _client_request(self, e: ev.ClientRequest) -> None:
+        kind = e.kind
+        if kind in ("hello", "ping"):
+            self.out.append(Reply(e.client, "pong", {"node": self.name}))
+        elif kind == "status?":
+            s = self.stats
+            self.out.append(AnswerStatus(e.client, {
+                "node": self.name, "hops_in": s.get("hops_in", 0),
+                "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
+                "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
+                "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
+                "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
+                "unacked": len(self.ledger.outbox),
+                "write_failing": self.write_error if self.write_failed_since is not None
+                else ""}))
+        elif kind == "stats?":
+            self.out.append(AnswerStats(e.client))
+        elif kind == "stop":
+            self.out.append(Stop())
+
+    # ---- the disk ----------------------------------------------------------------------------------
+    def _committed(self, e: ev.Committed) -> None:
+        txn = self.ledger.written(e.now)
+        if self.write_failed_since is not None:
+            self.out.append(Log("warning", f"the store takes writes again (it failed for "
+                                           f"{e.now - self.write_failed_since:.1f} s: "
+                                           f"{self.write_error})"))
+            self.write_failed_since = None
+        for client, program in txn.confirm:
+            self.out.append(Reply(client, "accepted", {"program": program}))
+        if self.held:
+            self._release()
+
+    def _commit_failed(self, e: ev.CommitFailed) -> None:
+        self.ledger.write_failed()
+        self.count("writes_failed")
+        if self.write_failed_since is None:
+            self.write_failed_since = e.now
+            self.write_error = e.error
+            self.out.append(Log("error", f"the store refused a write: {e.error}; nothing it "
+                                         f"holds is acknowledged or sent until it is written "
+                                         f"(tried again every {RETRY_WRITE_SECONDS:g} s)"))
+        self.next_retry = e.now + RETRY_WRITE_SECONDS
+
+    # ---- the clock -------------------------------------------------------------------------------
+    def _tick(self, e: ev.Tick) -> None:
+        now = self.now = e.now
+        ledger = self.ledger
+        if ledger.retry():
+            if now >= self.next_retry:
+                self.out.append(Persist(ledger.write()))
+        elif ledger.due(now):
+            self.out.append(Persist(ledger.write()))
+        if ledger.overdue(now):  # the acks no hop took along
+            for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
+                self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+        if now >= self.next_resend:
+            self.next_resend = now + RESEND_SECONDS
+            self._resend(now)
+            self._expire(now)
+
+    def _stopping(self, e: ev.Stopping) -> None:
+        if self.ledger.pending() or self.ledger.retry():
+            self._write_now()
+        for peer, hop_ids in self.ledger.take_owed().items():
+            self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+
+    def _resend(self, now: float) -> None:
+        """Resend every hop not acknowledged within RESEND_SECONDS; fail the program of one
+        that waited longer than hop_timeout."""
+        ledger = self.ledger
+        for hop_id, (dest, meta_bytes, data, sent_at) in list(ledger.outbox.items()):
+            if now - sent_at < RESEND_SECONDS:
+                continue  # its ack may be on its way (acks wait for a hop to ride on)
+            if now - sent_at > self.hop_timeout:
+                self._give_up(hop_id, dest, meta_bytes)
+                continue
+            self.count("resent")
+            self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data), resend=True))
+
+    def _give_up(self, hop_id: str, dest: str, meta_bytes: bytes) -> None:
+        self.ledger.acknowledged([hop_id])  # off the outbox
+        meta = stored_meta(meta_bytes)
+        if meta.get("task"):
+            self.out.append(Log("warning", f"task {meta['program']}: node {dest} did not "
+                                           f"accept it within {self.hop_timeout:g} s"))
+        else:
+            self._finished(ev.ProgramFinished(
+                meta["program"], meta["client"], None,
+                {"program": meta["program"], "seq": meta["seq"], "ok": False,
+                 "error": f"HopTimeout: node {dest} did not accept the program within "
+                          f"{self.hop_timeout:g} s (is it down?)",
+                 "traceback": "", "route": meta["route"], "value": None}))
+
+    def _expire(self, now: float) -> None:
+        """Wake the programs whose question has waited longer than hop_timeout."""
+        for key in [k for k, deadline in self.asks.items() if deadline < now]:
+            del self.asks[key]
+            self.out.append(Wake(key, NO_ANSWER))
+        for key in [k for k, (_, deadline) in self.source_asks.items() if deadline < now]:
+            digest, _ = self.source_asks.pop(key)
+            for waiter in self.asking.pop(digest, ()):
+                self.out.append(Wake(waiter, None))
+
+    def wakeup_at(self) -> float | None:
+        """When the machine next needs a Tick (None: not until something happens) - the
+        shell's poll timeout, the simulator's next clock event."""
+        ledger, times = self.ledger, []
+        if ledger.retry():
+            times.append(self.next_retry)
+        elif ledger.writing is None and ledger.pending():
+            since = ledger.pending_since
+            times.append(self.now if since is None else since + WRITE_DELAY)
+        if ledger.owed:
+            times.append(ledger.owed_since + ACK_DELAY)
+        if ledger.outbox or self.asks or self.source_asks:
+            times.append(self.next_resend)
+        return min(times) if times else None
+
+    # ---- what programs may read -------------------------------------------------------------
+    def load_of(self, peer: str, now: float, believed: float) -> int:
+        load, heard = self.peer_load.get(peer, (0, 0.0))
+        return load if now - heard < believed else 0
+
+    def locate(self, ref_id: str, hint: str) -> str:
+        """The node holding a Ref, as far as this node knows."""
+        data = self.data
+        if data.has(ref_id) or ref_id in data.moving:
+            return self.name
+        return data.forward(ref_id) or (hint if hint != self.name else ref_id.split(".")[0])

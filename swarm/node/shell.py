@@ -1,0 +1,315 @@
+"""The node's I/O shell: turns messages into events for the node's state machine and carries
+out the instructions it returns - sockets (links.py), the SQLite store (store.py), programs'
+greenlets (kernel.py, program.py).
+
+    message --gate--> decode --> event --> NodeState.handle --> [instruction] --> here
+
+Every message passes the gate (swarm/wire/gate.py: signature, sender, replay) before it is
+decoded (swarm/wire/decode.py); refusals are counted and logged (refusals.py). Without CURVE
+keys the node refuses to listen on anything but loopback (docs/security.md).
+
+Run one node: `swarm-node --config cluster.toml --name n1`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import os
+import secrets
+import sqlite3
+import sys
+import time
+
+from swarm.compiler import registry
+from swarm.continuation.primitives import set_policy
+from swarm.node import asking, autoplace, program, refserve, tasks, traps
+from swarm.node import machine as m
+from swarm.node.config import ClusterConfig, ConfigError
+from swarm.node.kernel import Kernel
+from swarm.node.links import Links
+from swarm.node.modules import ProgramModules
+from swarm.node.refusals import Refusals
+from swarm.node.store import Store
+from swarm.wire import curve, decode
+from swarm.wire.envelope import Signer, WireError
+from swarm.wire.gate import Gate, now_ms
+
+log = logging.getLogger("swarm.node")
+
+KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept (collect?)
+
+
+def _client(kind):
+    return lambda env, identity: m.ClientRequest(identity.decode(), kind)
+
+
+def _fetched(env, identity):
+    p = decode.payload(env)
+    if env.blobs:
+        p["value"] = env.blobs[0]
+    return m.FetchAnswered(env.sender, p["key"], p)
+
+
+#: message kind -> the event it is (after the gate; decode.py checks the fields)
+EVENTS = {
+    "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
+    "hop": lambda env, identity: m.HopReceived(env.sender, *decode.hop(env), time.time()),
+    "ack": lambda env, identity: m.AckReceived(env.sender, decode.payload(env)["hop_ids"]),
+    "fetch": lambda env, identity: m.FetchRequested(
+        env.sender, *(lambda p: (p["key"], p["action"], p["ref"]))(decode.payload(env)),
+        env.blobs[0]),
+    "fetched": _fetched,
+    "source?": lambda env, identity: m.SourceRequested(
+        env.sender, *(lambda p: (p["key"], p["hash"]))(decode.payload(env))),
+    "source": lambda env, identity: m.SourceReceived(
+        env.sender, *(lambda p: (p["key"], p["source"]))(decode.payload(env))),
+    "collect?": lambda env, identity: m.CollectRequested(
+        identity.decode(), decode.payload(env)["programs"]),
+    **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
+}
+
+
+class Shell:
+    def __init__(self, config: ClusterConfig, name: str) -> None:
+        if name not in config.nodes:
+            raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
+        self.config, self.name = config, name
+        spec = config.nodes[name]
+        if not config.curve and not curve.is_loopback(spec.endpoint):
+            raise ConfigError(
+                f"node {name}: refusing to listen on {spec.endpoint} without CURVE keys: "
+                f"anyone who can reach it could read the programs and data it is sent. "
+                f"`swarm keys --cluster {config.path}` adds keys to the cluster file (copy it "
+                f"to every machine again), or give the node a loopback endpoint")
+        os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
+        self.store = Store(os.path.join(spec.dir, "store.sqlite"))
+        # before the bind: nothing is received before the gate knows its cutoff
+        self.gate = Gate(config.secret, config.names, config.max_message_bytes,
+                         config.replay_window, self.store.start_replay_guard(now_ms()))
+        self.signer = Signer(config.secret, name)
+        self.refusals = Refusals()
+        self.kernel = Kernel()
+        self.links = Links(config, name, self.kernel.wakeup_fd)
+        self.boot = secrets.token_hex(4)
+        self.ids = itertools.count(1)
+        self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
+        sources = self.store.all_sources()
+        sources[tasks.TASK_HASH] = ("__swarm_task__", "<swarm task>", tasks.TASK_SOURCE)
+        self.machine = m.NodeState(name, config.names, m.RefData(self.store), sources,
+                                   hop_timeout=config.hop_timeout, now=time.time())
+        self.modules = ProgramModules(self.kernel)
+        self.next_second = 0.0
+        self._do = {
+            m.Send: self._send, m.Reply: self._reply, m.Persist: self._persist,
+            m.Start: self._start, m.Resume: self._resume, m.Wake: self._wake,
+            m.Serve: lambda i: self.kernel.spawn(refserve.serve, self, i),
+            m.Relocate: lambda i: self.kernel.spawn(refserve.relocate, self, i.ref, i.node),
+            m.SendKept: self._send_kept, m.AnswerStatus: self._status,
+            m.AnswerStats: self._stats, m.Stop: self._stop,
+            m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
+        }
+        traps.install(self)
+        registry.source_provider = self.source_of
+        set_policy(self._checkpoint_policy)
+
+    # ---- events in, instructions out -------------------------------------------------------------
+    def emit(self, event) -> None:
+        """Hand an event to the machine and carry out what it says."""
+        do = self._do
+        for instruction in self.machine.handle(event):
+            do[type(instruction)](instruction)
+
+    def serve(self) -> None:
+        self.modules.install()
+        sys.stdout = program.ProgramOutput(self.kernel, sys.__stdout__)
+        self.store.forget_kept(time.time() - KEPT_SECONDS)
+        store = self.store
+        self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
+                           store.pending_moves(), store.done_ids()))
+        self.kernel.loop(self._poll, self._tick, self._idle_ms)
+        self.close()
+
+    def _poll(self, timeout_ms: int) -> None:
+        zap = self.links.poll(timeout_ms)
+        for identity, frames in self.links.receive():
+            self.receive(identity, frames)
+        if zap:
+            for refusal in self.links.answer_zap():
+                self.refusals.note("unknown key", refusal)
+
+    def receive(self, identity: bytes, frames: list) -> None:
+        try:
+            env = self.gate.admit(identity, frames)
+        except WireError as e:  # nothing in it was unpickled
+            self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
+            return
+        make = EVENTS.get(env.kind)
+        if make is None:
+            self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
+                                                f"no use for it")
+            return
+        try:
+            self.emit(make(env, identity))
+        except WireError as e:  # a signed message that is malformed (decode.py)
+            self.refusals.note(e.reason, str(e))
+        except Exception as e:  # one this node could not handle: refused, the node goes on
+            self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
+                                                f"{type(e).__name__}: {e}", exc_info=True)
+
+    def _tick(self) -> None:
+        now = time.time()
+        self.emit(m.Tick(now))
+        if self.links.waiting():
+            self.links.flush()
+        if now >= self.next_second:  # failed handshakes: read here, not polled
+            self.next_second = now + 1.0
+            for sort, what in self.links.failed_handshakes():
+                self.refusals.note("handshake failed", what, sort)
+            self.refusals.tick()
+
+    def _idle_ms(self) -> int:
+        ledger = self.machine.ledger
+        return 1 if ledger.pending_since is not None or ledger.owed else \
+            10 if self.links.waiting() else 100
+
+    # ---- carrying out instructions ---------------------------------------------------------------
+    def _send(self, i: m.Send) -> None:
+        frames = self.signer.pack(i.kind, decode.encode(i.fields), i.blobs)
+        self.links.send_peer(i.node, frames, i.resend)
+
+    def _reply(self, i: m.Reply) -> None:
+        body = i.body if i.body is not None else decode.encode(i.fields)
+        self.links.send_client(i.client, self.signer.pack(i.kind, body))
+
+    def _persist(self, i: m.Persist) -> None:
+        try:
+            self.store.commit(i.txn)
+        except (sqlite3.Error, OSError, MemoryError) as e:
+            self.emit(m.CommitFailed(f"{type(e).__name__}: {e}", time.time()))
+        else:
+            self.emit(m.Committed(time.time()))
+
+    def _start(self, i: m.Start) -> None:
+        """A submitted program: its entry module runs in a greenlet of its own."""
+        meta = i.meta
+        prog = program.Program(meta["program"], meta["client"], meta["modules"], meta["argv"],
+                               meta["hop_checkpoints"], meta["policy"], meta["strict"],
+                               hop_id=i.hop_id, trace=meta["trace"], again=i.again,
+                               record_access=meta["record_access"])
+        entry = meta["entry"]
+        filename = self.machine.sources[entry][1]
+
+        def start():
+            module = registry.new_module_instance("__main__", entry)
+            module.__dict__["__file__"] = filename
+            exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
+            return module
+
+        self.kernel.spawn(program.run, self, prog, start, context=prog)
+
+    def _resume(self, i: m.Resume) -> None:
+        """A program that hopped here (or a task's first hop: meta["start"])."""
+        meta, data = i.meta, i.data
+        prog = program.Program.from_meta(meta, i.hop_id, i.again)
+        prog.hop_bytes = len(data)
+        missing = [h for h in meta.get("needs", ()) if h not in self.machine.sources]
+
+        def start():
+            if missing:
+                asking.fetch_sources(self, missing, meta.get("from"))
+            if meta.get("start"):  # (function, args, kwargs, future)
+                return tasks.start_task(self, data)
+            cont = decode.continuation(data)
+            module = cont.frames[0].module
+            program.resume(cont)
+            return module
+
+        self.kernel.spawn(program.run, self, prog, start, context=prog)
+
+    def _wake(self, i: m.Wake) -> None:
+        self.kernel.wake(i.key, i.value)
+
+    def _send_kept(self, i: m.SendKept) -> None:
+        """collect?: what a program (and its tasks) printed and returned here, again."""
+        for prog in i.programs:
+            for kind, body in self.store.kept_for(prog):
+                self.links.send_client(i.client, self.signer.pack(kind, body))
+
+    def _status(self, i: m.AnswerStatus) -> None:
+        refs, size = self.store.stats()
+        self._reply(m.Reply(i.client, "status", i.fields | {
+            "refs": refs, "bytes": size, "running": len(self.kernel.context),
+            "parked": len(self.kernel.parked), "refused": self.refusals.total,
+            "refusals": dict(self.refusals.counts)}))
+
+    def _stats(self, i: m.AnswerStats) -> None:
+        """The placer's report: this node's Refs and their sizes, and the access edges."""
+        report = self.machine.access.report(self.name, self.store.ref_sizes(), time.time())
+        self._reply(m.Reply(i.client, "stats", report))
+
+    def _stop(self, i: m.Stop) -> None:
+        self.kernel.running = False
+
+    # ---- what programs need (traps.py, refserve.py, tasks.py) --------------------------------------
+    def new_ref_id(self) -> str:
+        """An id for a Ref created here (its first part names this node, its home)."""
+        return f"{self.name}.{self.boot}.{next(self.ids)}"
+
+    def load(self) -> int:
+        """Programs running or ready here, and those waiting for a thread's work."""
+        return self.kernel.runnable() + self.kernel.threads
+
+    def source_of(self, name: str, digest: str) -> tuple[str, str]:
+        if digest not in self.machine.sources:
+            raise LookupError(f"source of module {name} ({digest[:12]}) is not on {self.name}")
+        _, filename, source = self.machine.sources[digest]
+        return filename, source
+
+    def _checkpoint_policy(self, op) -> bool:
+        """checkpoint() captures only programs submitted with hop_checkpoints."""
+        prog = self.kernel.current_context()
+        return prog is not None and prog.hop_checkpoints and len(self.config.names) > 1
+
+    def close(self) -> None:
+        for sort, what in self.links.failed_handshakes():
+            self.refusals.note("handshake failed", what, sort)
+        self.refusals.flush()
+        self.emit(m.Stopping(time.time()))
+        self.links.close()
+        self.kernel.close()
+        # a clean stop: what the gate took is known; after a restart it refuses all older
+        self.store.stop_replay_guard(max(now_ms(), self.gate.replays.latest_ms))
+        self.store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
+    parser.add_argument("--config", required=True, help="the cluster file (cluster.toml)")
+    parser.add_argument("--name", required=True, help="this node's name in the cluster file")
+    parser.add_argument("--auto-place", type=float, metavar="SECONDS",
+                        help="run `swarm place` every SECONDS from this node (default: the "
+                             "cluster file's auto_place, which only its first node acts on)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
+    try:
+        config = ClusterConfig.load(args.config)
+        node = Shell(config, args.name)
+    except ConfigError as e:
+        print(f"swarm-node: {e}", file=sys.stderr)
+        return 2
+    seconds = args.auto_place if args.auto_place is not None else \
+        config.auto_place if args.name == config.names[0] else 0
+    if seconds < 0:
+        parser.error(f"--auto-place takes a number of seconds >= 0, not {seconds:g}")
+    if seconds:
+        autoplace.log.setLevel(logging.INFO)
+        autoplace.start(config.path, seconds)
+    node.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

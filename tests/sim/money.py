@@ -1,0 +1,95 @@
+"""The money workload in the simulator: transfers between accounts on different nodes, and
+the invariants a run must keep (as tests/faults/test_money.py checks on real processes).
+
+An account is a Ref holding (balance, history); a transfer of x from A to B debits A where A
+lives (appending (tid, -x) to A's history), hops to B's node and credits B (appending
+(tid, +x)), then ends with "ok". Its client is told the outcome.
+"""
+
+from __future__ import annotations
+
+from swarm.continuation import codec
+from tests.sim.world import SimClient, World
+
+START = 100
+
+
+def account(node: str, i: int) -> str:
+    return f"{node}.acct.{i}"
+
+
+class Transfer:
+    def __init__(self, tid: str, src: str, dst: str, amount: int) -> None:
+        self.tid, self.src, self.dst, self.amount = tid, src, dst, amount
+
+    def run(self, node, prog, state) -> None:
+        data = node.state.data
+        step = state or "debit"
+        if step == "debit":
+            balance, history = data.read(self.src)
+            data.write(self.src, (balance - self.amount, history + ((self.tid, -self.amount),)))
+            node.print(prog, f"debit {self.tid}\n")
+            home = self.dst.split(".")[0]
+            if home != node.name:
+                node.hop(prog, home, "credit")
+                return
+        balance, history = data.read(self.dst)
+        data.write(self.dst, (balance + self.amount, history + ((self.tid, self.amount),)))
+        node.print(prog, f"credit {self.tid}\n")
+        node.finish(prog)
+
+
+def setup(world: World, accounts: int = 2, transfers: int | None = None) -> list[Transfer]:
+    """Accounts on every node, and transfers between accounts of different nodes, submitted
+    by one client at random moments of the first second."""
+    rng = world.rng
+    ids = [account(n, i) for n in world.names for i in range(accounts)]
+    for ref_id in ids:
+        world.nodes[ref_id.split(".")[0]].store.refs[ref_id] = codec.dumps((START, ()))
+    client = SimClient(world)
+    made = []
+    for k in range(transfers if transfers is not None else rng.randint(1, 6)):
+        src, dst = rng.sample(ids, 2)
+        t = Transfer(f"t{k}", src, dst, rng.randint(1, 20))
+        pid = f"{client.name}-{k}"
+        world.programs[pid] = t
+        world.at(world.now + rng.uniform(0, 1.0), client.submit, pid, src.split(".")[0])
+        made.append((pid, t))
+    world.money = (ids, made, client)
+    return made
+
+
+def check(world: World) -> None:
+    """After the run: exactly once, and what each client was told is what happened."""
+    ids, made, client = world.money
+    histories = {}
+    for ref_id in ids:
+        balance, history = codec.loads(world.nodes[ref_id.split(".")[0]].store.refs[ref_id])
+        if balance != START + sum(x for _, x in history):
+            world.violate(f"{ref_id}: balance {balance} is not what its history says")
+        histories[ref_id] = [tid for tid, _ in history]
+        for tid in set(histories[ref_id]):
+            if histories[ref_id].count(tid) > 1:
+                world.violate(f"{tid} applied {histories[ref_id].count(tid)} times to {ref_id}")
+    for pid, t in made:
+        reports = client.runs[pid].reports if pid in client.runs else None
+        if not reports:
+            continue  # (World.run reported it)
+        ok, error = reports[0]
+        debited = t.tid in histories[t.src]
+        credited = t.tid in histories[t.dst]
+        if ok and not (debited and credited):
+            world.violate(f"{pid} ({t.tid}) was told ok, but debited={debited} "
+                          f"credited={credited}: an acknowledged write was lost")
+        if not ok and credited:
+            world.violate(f"{pid} ({t.tid}) was told it failed ({error}), but it went on and "
+                          f"credited {t.dst}")
+
+
+def run_seed(seed: int, **kw) -> World:
+    world = World(seed, **kw)
+    setup(world)
+    world.run()
+    if not world.violations:
+        check(world)
+    return world

@@ -1,0 +1,83 @@
+"""A node's disk in the simulator: what swarm/node/store.py keeps in SQLite, in dicts.
+
+A transaction is applied whole or not at all, as SQLite's is; a crash of the process keeps
+every committed transaction (the node's WAL with synchronous=NORMAL survives SIGKILL). The
+disk can be made full: a commit then fails, as SQLite's does ('database or disk is full').
+"""
+
+from __future__ import annotations
+
+
+class DiskFull(Exception):
+    pass
+
+
+class SimStore:
+    def __init__(self) -> None:
+        self.refs: dict[str, bytes] = {}
+        self.forwards: dict[str, str] = {}
+        self.moves: dict[str, str] = {}
+        self.inbox: dict[str, tuple] = {}  # hop id -> (program, meta, data)
+        self.outbox: dict[str, tuple] = {}  # hop id -> (node, meta, data, sent at)
+        self.done: set[str] = set()
+        self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
+        self.sources: dict[str, tuple] = {}
+        self.full = False
+        self.commits = 0
+
+    # ---- what the machine reads (machine/data.py: Reader) ----------------------------------------
+    def get_ref(self, ref_id: str) -> bytes | None:
+        return self.refs.get(ref_id)
+
+    def has_ref(self, ref_id: str) -> bool:
+        return ref_id in self.refs
+
+    def ref_size(self, ref_id: str) -> int:
+        return len(self.refs[ref_id])
+
+    def forward(self, ref_id: str) -> str | None:
+        return self.forwards.get(ref_id)
+
+    # ---- the shell's side ------------------------------------------------------------------------
+    def commit(self, txn, now: float) -> None:
+        """Apply a ledger Txn as Store.commit does, all or nothing."""
+        if self.full:
+            raise DiskFull("database or disk is full")
+        finished = set(txn.finished)
+        for hop_id, (program, meta, data) in txn.accepted.items():
+            self.done.add(hop_id)
+            if hop_id not in finished:
+                self.inbox.setdefault(hop_id, (program, meta, data))
+        for hop_id in txn.finished:
+            if hop_id not in txn.accepted:
+                self.inbox.pop(hop_id, None)
+        for hop_id, node, meta, data in txn.outgoing:
+            self.outbox[hop_id] = (node, meta, data, now)
+        for hop_id in txn.acked:
+            self.outbox.pop(hop_id, None)
+        for program, seq, kind, payload in txn.kept:
+            self.kept[(program, kind, seq)] = payload
+        self.sources.update(txn.sources)
+        writes = txn.writes
+        if writes:
+            for ref_id, blob in writes.values.items():
+                if blob is None:
+                    self.refs.pop(ref_id, None)
+                else:
+                    self.refs[ref_id] = blob
+                    self.forwards.pop(ref_id, None)
+            self.forwards.update(writes.forwards)
+            self.moves.update(writes.moves)
+            for ref_id in writes.moved:
+                self.moves.pop(ref_id, None)
+        self.commits += 1
+
+    def kept_for(self, program: str) -> list[tuple[str, bytes]]:
+        rows = [(seq, kind, payload) for (p, kind, seq), payload in self.kept.items()
+                if p == program or p.startswith(program + "/")]
+        return [(kind, payload) for seq, kind, payload in sorted(rows, key=lambda r: r[0])]
+
+    def boot_state(self) -> dict:
+        return {"inbox": [(h, *v) for h, v in self.inbox.items()],
+                "outbox": [(h, *v) for h, v in self.outbox.items()],
+                "moves": list(self.moves.items()), "done": list(self.done)}
