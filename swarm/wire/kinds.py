@@ -41,6 +41,14 @@ Refs (node <-> node, for the fetch policy and relocation):
              (action "coll": run a collection's steps here, answer the op; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
 
+Programs in flight (finality: docs/nodes.md):
+    waiting   node -> client  {program, node, since}  (its hop to `node` has not been
+                                                      acknowledged for hop_timeout)
+    programs? client -> node  {programs: [id] | None}  -> programs {node, programs:
+                              {id: [state, since, node]}, finished: [id]}  (swarm ps, and a
+                              client looking for its programs after a fence)
+    fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
+
 Control:
     ping / pong {node}, status? / status, stop
     stats?   client -> node   {}
@@ -59,6 +67,7 @@ KINDS = frozenset({
     "hop", "ack",
     "fetch", "fetched",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
+    "waiting", "programs?", "programs", "fence", "fenced",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "source?", "source", "fetch", "fetched"})
@@ -139,6 +148,11 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "pong": ({"node": str}, {}, (0, 0)),
     "status": ({"node": str}, {}, (0, 0)),
     "stats": ({"node": str, "refs": dict, "edges": list}, {}, (0, 0)),
+    "waiting": ({"program": str, "node": str, "since": (int, float)}, {}, (0, 0)),
+    "programs?": ({"programs": (list, _NONE)}, {}, (0, 0)),
+    "programs": ({"node": str, "programs": dict, "finished": _str_list}, {}, (0, 0)),
+    "fence": ({"node": str, "phase": int}, {}, (0, 0)),
+    "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
 }
 
 HOP_META: tuple[dict, dict] = (

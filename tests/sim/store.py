@@ -22,6 +22,7 @@ class SimStore:
         self.done: set[str] = set()
         self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
         self.sources: dict[str, tuple] = {}
+        self.fenced: set[str] = set()
         self.full = False
         self.commits = 0
 
@@ -58,6 +59,7 @@ class SimStore:
         for program, seq, kind, payload in txn.kept:
             self.kept[(program, kind, seq)] = payload
         self.sources.update(txn.sources)
+        self.fenced.update(txn.fences)
         writes = txn.writes
         if writes:
             for ref_id, blob in writes.values.items():
@@ -80,4 +82,5 @@ class SimStore:
     def boot_state(self) -> dict:
         return {"inbox": [(h, *v) for h, v in self.inbox.items()],
                 "outbox": [(h, *v) for h, v in self.outbox.items()],
-                "moves": list(self.moves.items()), "done": list(self.done)}
+                "moves": list(self.moves.items()), "done": list(self.done),
+                "fenced": list(self.fenced)}

@@ -47,6 +47,9 @@ class Faults:
     crashes: list = field(default_factory=list)  # (node, at, down for)
     partitions: list = field(default_factory=list)  # (a, b, at, for): link cut both ways
     full_disks: list = field(default_factory=list)  # (node, at, for)
+    # (node, at, fenced after, back after or None): a node lost for good at `at`, declared
+    # gone by the operator later; a zombie if it comes back (with its disk) after that
+    gone: list = field(default_factory=list)
 
     @classmethod
     def pick(cls, rng: random.Random, names: list[str], span: float,
@@ -63,6 +66,9 @@ class Faults:
         for _ in range(rng.choice((0, 0, 0, 1))):
             f.full_disks.append((rng.choice(names), rng.uniform(0, span),
                                  rng.choice((0.5, 4.0))))
+        if rng.random() < 0.15:
+            f.gone.append((rng.choice(names), rng.uniform(0, span), rng.uniform(0.5, 10),
+                           rng.choice((None, None, 1.0, 30.0))))
         return f
 
 
@@ -82,6 +88,7 @@ class World:
         self.steps = 0
         self.nodes = {name: SimNode(self, name) for name in self.names}
         self.clients: dict[str, SimClient] = {}
+        self.operators: dict[str, Operator] = {}
         self.cut: set[tuple[str, str]] = set()
         self.last_delivery: dict[tuple[str, str], float] = {}
         self.programs: dict[str, object] = {}  # program id -> its behaviour (money.py)
@@ -99,16 +106,23 @@ class World:
         for name, at, span_ in self.faults.full_disks:
             self.at(self.now + at, self._full, name, True)
             self.at(self.now + at + span_, self._full, name, False)
+        self.fenced: set[str] = set()  # declared gone (what clients know)
+        for name, at, fence_after, back in self.faults.gone:
+            self.nodes[name].lost = True
+            self.at(self.now + at, self.nodes[name].crash)
+            Operator(self, name, self.now + at + fence_after)
+            if back is not None:  # a zombie: it comes back after it was declared gone
+                self.at(self.now + at + fence_after + back, self.nodes[name].boot, True)
 
     # ---- the clock ---------------------------------------------------------------------------------
     def at(self, when: float, fn, *args) -> None:
         self.seq += 1
         heapq.heappush(self.queue, (when, self.seq, fn, args))
 
-    def run(self, limit: float = 200.0, max_steps: int = 200_000) -> None:
+    def run(self, limit: float = 200.0, max_steps: int = 200_000, drain: float = 0.0) -> None:
         """Run until nothing is left to happen, every program has an outcome and every fault
         is over - or until `limit` simulated seconds (a program still without an outcome then
-        is a liveness violation)."""
+        is a liveness violation). `drain`: then go on for that long (acks, resends)."""
         end = self.start + limit
         while self.queue and self.steps < max_steps:
             when, _, fn, args = heapq.heappop(self.queue)
@@ -121,8 +135,8 @@ class World:
                 check(self)
             if self.violations:
                 return
-            if self._settled():
-                break
+            if drain is not None and self._settled():
+                end, drain = self.now + drain, None
         for client in self.clients.values():
             for pid, run in client.runs.items():
                 if not run.reports:
@@ -135,7 +149,8 @@ class World:
         return all(run.reports for c in self.clients.values() for run in c.runs.values())
 
     def _faults_end(self) -> float:
-        ends = [at + d for _, at, d in self.faults.crashes]
+        ends = [at + d for _, at, d, _ in self.faults.gone]
+        ends += [at + d for _, at, d in self.faults.crashes]
         ends += [at + d for *_, at, d in self.faults.partitions]
         ends += [at + d for _, at, d in self.faults.full_disks]
         return max(ends, default=0.0)
@@ -183,9 +198,16 @@ class World:
             self.violate(f"{kind} {src}->{dst}: {problem(fields, spec)}")
             return
         if dst in self.clients:
+            if src in self.fenced:  # the cluster file says so: its messages are refused
+                return
             self.clients[dst].receive(src, kind, fields)
+        elif dst in self.operators:
+            self.operators[dst].receive(src, kind, fields)
         else:
-            self.nodes[dst].receive(src, kind, fields, blobs)
+            node = self.nodes[dst]
+            if node.up and src in node.state.fenced:  # the gate refuses it
+                return
+            node.receive(src, kind, fields, blobs)
 
 
 class SimProgram:
@@ -208,13 +230,14 @@ class SimNode:
         self.world, self.name = world, name
         self.store = SimStore()
         self.up = False
+        self.lost = False  # gone for good (Faults.gone)
         self.state: m.NodeState | None = None
         self.epoch = 0
         self.tick_at: float | None = None
 
     # ---- life -------------------------------------------------------------------------------------
-    def boot(self) -> None:
-        if self.up:
+    def boot(self, zombie: bool = False) -> None:
+        if self.up or (self.lost and not zombie):
             return
         w = self.world
         self.epoch += 1
@@ -272,6 +295,11 @@ class SimNode:
             w.at(w.now + w.rng.uniform(0.0001, 0.002), self._written, self.epoch, i.txn)
         elif kind is m.Start or kind is m.Resume:
             w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._run, self.epoch, i)
+        elif kind is m.AnswerPrograms:
+            finished = [p for p in (i.asked or ()) if any(
+                k == "result" for k, _ in self.store.kept_for(p))]
+            w.send(self.name, i.client, "programs", {"node": self.name, "programs": i.known,
+                                                     "finished": finished})
         elif kind is m.SendKept:
             for program in i.programs:
                 for k, payload in self.store.kept_for(program):
@@ -304,6 +332,10 @@ class SimNode:
             self.handle(m.SubmitReceived(src, fields))
         elif kind == "collect?":
             self.handle(m.CollectRequested(src, fields["programs"]))
+        elif kind == "fence":
+            self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
+        elif kind == "programs?":
+            self.handle(m.ProgramsRequested(src, fields["programs"]))
         else:
             self.world.violate(f"{self.name} got a {kind} it has no use for in the simulation")
 
@@ -336,6 +368,52 @@ class SimNode:
             "route": prog.route, "value": None}))
 
 
+class Operator:
+    """`swarm node gone NAME`: fence the node on every other node (phase 1), and once all
+    have written it, let them fail what waits for it (phase 2); then the cluster file says
+    so (what clients know)."""
+
+    def __init__(self, world: World, node: str, at: float) -> None:
+        self.world, self.node = world, node
+        self.name = f"op-{node}"
+        self.phase = 0
+        self.confirmed: set[str] = set()
+        world.operators[self.name] = self
+        world.at(at, self._next_phase)
+
+    def _next_phase(self) -> None:
+        self.phase += 1
+        self.confirmed = set()
+        if self.phase == 3:
+            self.world.fenced.add(self.node)
+            self.world.note(f"{self.node} declared gone")
+            for client in self.world.clients.values():
+                client.fence_known()
+            return
+        self._ask()
+
+    def _ask(self) -> None:
+        w = self.world
+        others = [n for n in w.names if n != self.node and n not in w.fenced]
+        missing = [n for n in others if n not in self.confirmed]
+        if not missing:
+            return self._next_phase()
+        for n in missing:
+            w.send(self.name, n, "fence", {"node": self.node, "phase": self.phase})
+        w.at(w.now + 1.0, self._retry, self.phase)
+
+    def _retry(self, phase: int) -> None:
+        if phase == self.phase:
+            self._ask()
+
+    def receive(self, src: str, kind: str, fields: dict) -> None:
+        if kind == "fenced" and fields["phase"] == self.phase:
+            self.confirmed.add(src)
+            others = [n for n in self.world.names if n != self.node]
+            if all(n in self.confirmed for n in others):
+                self._next_phase()
+
+
 class Run:
     def __init__(self, pid: str, node: str, submission: dict, now: float) -> None:
         self.pid, self.node, self.submission = pid, node, submission
@@ -343,6 +421,7 @@ class Run:
         self.asked = self.heard = now
         self.patience = COLLECT
         self.reports: list[tuple] = []  # (ok, error), as told
+        self.unseen = 0  # search rounds after a fence in which no live node knew it
 
 
 class SimClient:
@@ -352,6 +431,9 @@ class SimClient:
     def __init__(self, world: World, name: str = "c1") -> None:
         self.world, self.name = world, name
         self.runs: dict[str, Run] = {}
+        self.answers: dict[str, dict] = {}
+        self.asked_nodes: list[str] = []
+        self.searching = False
         world.clients[name] = self
         world.at(world.now + 0.5, self._chase)
 
@@ -361,7 +443,75 @@ class SimClient:
         self.runs[pid] = Run(pid, node, submission, self.world.now)
         self.world.send(self.name, node, "submit", submission)
 
+    def fence_known(self) -> None:
+        """The cluster file now says a node is gone: look for the programs without an
+        outcome, in rounds for as long as some are left (swarm/client.py does the same)."""
+        if not self.searching:
+            self.searching = True
+            self.world.at(self.world.now, self._search)
+
+    def _search(self) -> None:
+        w = self.world
+        pending = [pid for pid, run in self.runs.items() if not run.reports]
+        if not pending:
+            if len(self.runs) < len(w.programs):  # more to come
+                w.at(w.now + 1.0, self._search)
+            else:
+                self.searching = False
+            return
+        self.answers = {}
+        self.asked_nodes = [n for n in w.names if n not in w.fenced]
+        for n in self.asked_nodes:
+            w.send(self.name, n, "programs?", {"programs": pending})
+        w.at(w.now + 1.0, self._searched, pending)
+
+    def _searched(self, pending: list) -> None:
+        """A round of answers: a program no live node has, nor handed to a live node, in two
+        rounds running, was lost with a node declared gone."""
+        w = self.world
+        if len(self.answers) < len(self.asked_nodes):  # some did not answer: ask again
+            return self._search()
+        for pid in pending:
+            run = self.runs[pid]
+            if run.reports:
+                continue
+            seen = [a["programs"].get(pid) for a in self.answers.values()]
+            finished = any(pid in a["finished"] for a in self.answers.values())
+            alive = finished or any(s is not None and (s[0] != "handed" or s[2] not in w.fenced)
+                                    for s in seen)
+            run.unseen = 0 if alive else run.unseen + 1
+            if finished:  # its result is kept there: ask for it
+                run.confirmed = True
+                for node, a in self.answers.items():
+                    if pid in a["finished"]:
+                        w.send(self.name, node, "collect?", {"programs": [pid]})
+            if run.unseen >= 2:
+                gone = sorted(w.fenced)
+                self._report(run, src="client", outcome=(
+                    False, f"NodeGone: the program was last on a node declared gone "
+                           f"({', '.join(gone)}); its outcome is unknown"))
+        self._search()
+
+    def _report(self, run: Run, src: str, outcome: tuple) -> None:
+        """Outcomes are final: two definite ones (ok, or the program's own error) never
+        differ, and none comes from a live node after the client gave a program up as lost
+        (NodeGone: its outcome unknown, which a definite outcome the gone node gave before
+        does not contradict)."""
+        unknown = outcome[1] is not None and outcome[1].startswith("NodeGone")
+        for earlier in run.reports:
+            was_unknown = earlier[1] is not None and earlier[1].startswith("NodeGone")
+            if not unknown and not was_unknown and earlier != outcome:
+                self.world.violate(f"program {run.pid}: told {earlier}, then {outcome} "
+                                   f"(by {src})")
+            if was_unknown and not unknown and src not in self.world.fenced:
+                self.world.violate(f"program {run.pid}: given up as lost ({earlier[1]}), then "
+                                   f"{outcome} by {src}")
+        run.reports.append(outcome)
+
     def receive(self, src: str, kind: str, fields: dict) -> None:
+        if kind == "programs":
+            self.answers[src] = fields
+            return
         run = self.runs.get(fields.get("program", "").split("/")[0])
         if run is None:
             return
@@ -370,11 +520,7 @@ class SimClient:
             run.confirmed = True
         elif kind == "result":
             run.confirmed = True
-            outcome = (fields["ok"], fields.get("error"))
-            if run.reports and run.reports[0] != outcome:
-                self.world.violate(f"program {run.pid}: told {run.reports[0]}, then {outcome} "
-                                   f"(by {src})")
-            run.reports.append(outcome)
+            self._report(run, src, (fields["ok"], fields.get("error")))
 
     def _chase(self) -> None:
         w = self.world
@@ -382,7 +528,7 @@ class SimClient:
         for run in self.runs.values():
             if run.reports:
                 continue
-            if not run.confirmed and w.now - run.asked > RESUBMIT:
+            if not run.confirmed and w.now - run.asked > RESUBMIT and run.node not in w.fenced:
                 w.send(self.name, run.node, "submit", dict(run.submission, again=True))
                 run.asked = w.now
             elif run.confirmed and w.now - max(run.heard, run.asked) > run.patience:

@@ -16,11 +16,13 @@ from swarm.node.machine.events import (
     Committed,
     CommitFailed,
     FetchAnswered,
+    FenceRequested,
     FetchRequested,
     HopReceived,
     HopSent,
     ProgramFinished,
     ProgramPrinted,
+    ProgramsRequested,
     Served,
     SourceReceived,
     SourceRequested,
@@ -30,6 +32,7 @@ from swarm.node.machine.events import (
     Tick,
 )
 from swarm.node.machine.instructions import (
+    AnswerPrograms,
     AnswerStats,
     AnswerStatus,
     Log,
@@ -44,14 +47,14 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.state import NO_ANSWER, NodeState
+from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
 
 __all__ = [
     "AckReceived", "Asked", "Booted", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent",
+    "CommitFailed", "FenceRequested", "ProgramsRequested", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
     "SendKept", "Serve", "Start", "Stop", "Wake",
-    "NO_ANSWER", "NodeState", "RefData",
+    "NO_ANSWER", "NODE_GONE", "NodeState", "RefData",
 ]

@@ -25,6 +25,7 @@ class Booted:
     outbox: list  # [(hop_id, node, meta bytes, data, sent_at)] hops sent and not acked
     moves: list = field(default_factory=list)  # [(ref id, node)] relocations under way
     done: list = field(default_factory=list)  # hop ids taken here (dedupe of resends)
+    fenced: list = field(default_factory=list)  # nodes declared gone
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -87,6 +88,24 @@ class SourceReceived:
 class CollectRequested:
     client: str
     programs: list
+
+
+@dataclass(slots=True)
+class FenceRequested:
+    """An operator declares `node` gone for good (`swarm node gone`), in two phases: 1, this
+    node writes the fence and refuses the node from then on; 2 (once every live node has
+    done 1), the programs waiting for the node fail."""
+    client: str
+    node: str
+    phase: int
+
+
+@dataclass(slots=True)
+class ProgramsRequested:
+    """Where are these programs (None: every program here)? (swarm ps, and a client
+    looking for a program after a fence)"""
+    client: str
+    programs: list | None
 
 
 @dataclass(slots=True)

@@ -89,6 +89,16 @@ class AnswerStatus:
 
 
 @dataclass(slots=True)
+class AnswerPrograms:
+    """Answer programs? with what the machine knows ({program: [state, since, node]}: here,
+    sent, waiting, handed); the shell adds what its kernel knows (running or parked) and
+    the results its store kept (finished)."""
+    client: str
+    asked: list | None
+    known: dict
+
+
+@dataclass(slots=True)
 class AnswerStats:
     """Answer stats? (the placer's report)."""
     client: str

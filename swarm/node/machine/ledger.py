@@ -51,6 +51,7 @@ class Txn:
     acked: list = field(default_factory=list)
     kept: list = field(default_factory=list)  # (program, seq, kind, payload)
     sources: dict = field(default_factory=dict)
+    fences: list = field(default_factory=list)  # nodes declared gone
     writes: object = None  # RefData.take_staged()
     # bookkeeping for after the write (not written)
     number: int = 0  # writes are numbered from 1 (HopLedger.started)
@@ -65,6 +66,7 @@ class Txn:
         self.acked += later.acked
         self.kept += later.kept
         self.sources.update(later.sources)
+        self.fences += later.fences
         if later.writes is not None:
             if self.writes is None:
                 self.writes = later.writes
@@ -81,7 +83,8 @@ class HopLedger:
         self.next = Txn()
         self.failed: Txn | None = None  # a write that failed, tried again (see Discussion)
         self.writing: Txn | None = None  # handed to the store, not yet answered
-        self.outbox: dict[str, list] = {}  # hop id -> [node, meta bytes, data, sent at]
+        # hop id -> [node, meta bytes, data, first sent at, program]
+        self.outbox: dict[str, list] = {}
         self.done: set[str] = set()  # hops taken here
         self.owed: dict[str, list[str]] = {}
         self.owed_since = 0.0
@@ -104,8 +107,9 @@ class HopLedger:
     def finish(self, hop_id: str) -> None:
         self.next.finished.append(hop_id)
 
-    def sent(self, hop_id: str, node: str, meta_bytes: bytes, data: bytes, now: float) -> None:
-        self.outbox[hop_id] = [node, meta_bytes, data, now]
+    def sent(self, hop_id: str, node: str, meta_bytes: bytes, data: bytes, now: float,
+             program: str) -> None:
+        self.outbox[hop_id] = [node, meta_bytes, data, now, program]
         self.next.outgoing.append((hop_id, node, meta_bytes, data))
 
     def acknowledged(self, hop_ids) -> None:
@@ -126,7 +130,7 @@ class HopLedger:
     def pending(self) -> bool:
         n = self.next
         return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
-                    or n.sources or n.unwritten or self.data.dirty())
+                    or n.sources or n.fences or n.unwritten or self.data.dirty())
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one

@@ -28,6 +28,7 @@ from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.ids import source_hash, submit_id
 from swarm.node.machine.instructions import (
+    AnswerPrograms,
     AnswerStats,
     AnswerStatus,
     Log,
@@ -47,7 +48,9 @@ from swarm.wire.decode import encode, stored_meta
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
+HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
+NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
 
 class NodeState:
@@ -59,11 +62,17 @@ class NodeState:
         self.ledger = HopLedger(data)
         self.access = AccessStats(now)
         self.sources: dict[str, tuple] = sources  # hash -> (name, filename, source)
-        self.asks: dict[str, float] = {}  # key -> when it times out
+        self.asks: dict[str, tuple[float, str]] = {}  # key -> (when it times out, node)
         self.source_asks: dict[str, tuple[str, float]] = {}  # key -> (hash, deadline)
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
         self.held: deque = deque()  # (write number, message) waiting for it (see _send)
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
+        # program -> [state, since, node, hop id]: here (taken here), sent (its hop to node
+        # is not acknowledged), waiting (... for longer than hop_timeout), handed (node
+        # acknowledged it; remembered HANDED_SECONDS) - for programs? (swarm ps, and a
+        # client looking for a program after a fence)
+        self.present: dict[str, list] = {}
+        self.fenced: set[str] = set()
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
         self.write_error = ""
@@ -83,6 +92,7 @@ class NodeState:
             ev.SourceWanted: self._source_wanted, ev.Served: self._served,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
+            ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
         }
 
     def handle(self, event) -> list:
@@ -143,10 +153,14 @@ class NodeState:
         self.next_resend = e.now
         ledger = self.ledger
         ledger.done.update(e.done)
+        self.fenced.update(e.fenced)
         for hop_id, node, meta_bytes, data, sent_at in e.outbox:
-            ledger.outbox[hop_id] = [node, meta_bytes, data, sent_at]
-        for hop_id, _program, meta_bytes, data in e.inbox:
-            meta = stored_meta(meta_bytes)  # our own bytes, from our own store
+            program = stored_meta(meta_bytes)["program"]  # our own bytes, from our store
+            ledger.outbox[hop_id] = [node, meta_bytes, data, sent_at, program]
+            self.present[program] = ["sent", sent_at, node, hop_id]
+        for hop_id, program, meta_bytes, data in e.inbox:
+            self.present[program] = ["here", e.now, self.name, hop_id]
+            meta = stored_meta(meta_bytes)
             if meta.get("submit"):
                 self.out.append(Start(meta, hop_id, True))
             else:
@@ -178,13 +192,16 @@ class NodeState:
                 "trace": p.get("trace", False),
                 "record_access": p.get("record_access", True)}
         ledger.take(None, hop_id, program, encode(meta), b"")
+        self.present[program] = ["here", self.now, self.name, hop_id]
         # a submission sent again may have run here before a crash: its hops say so
         self.out.append(Start(meta, hop_id, bool(p.get("again"))))
 
     def _hop(self, e: ev.HopReceived) -> None:
+        if e.sender in self.fenced:  # (the shell's gate refuses it first)
+            return
         extra, ledger = e.extra, self.ledger
         if "acks" in extra:
-            ledger.acknowledged(extra["acks"])
+            self._acknowledged(extra["acks"])
         if "load" in extra:
             self.peer_load[e.sender] = (extra["load"], e.now)
         hop_id = e.meta["hop_id"]
@@ -196,6 +213,7 @@ class NodeState:
 
     def _resume(self, meta: dict, hop_id: str, data: bytes, again: bool, now: float) -> None:
         self.count("hops_in")
+        self.present[meta["program"]] = ["here", now, self.name, hop_id]
         if meta.get("trace") and meta.get("why"):
             why, source, size, t0 = meta["why"]
             self._send(Reply(meta["client"], "trace", {
@@ -204,7 +222,20 @@ class NodeState:
         self.out.append(Resume(meta, hop_id, data, again))
 
     def _ack(self, e: ev.AckReceived) -> None:
-        self.ledger.acknowledged(e.hop_ids)
+        if e.sender not in self.fenced:
+            self._acknowledged(e.hop_ids)
+
+    def _acknowledged(self, hop_ids) -> None:
+        """Hops their receivers wrote: off the outbox (with the next write)."""
+        outbox, present, now = self.ledger.outbox, self.present, self.now
+        for hop_id in hop_ids:
+            entry = outbox.get(hop_id)
+            if entry is None:
+                continue
+            where = present.get(entry[4])
+            if where is not None and where[3] == hop_id:  # (not back here meanwhile)
+                present[entry[4]] = ["handed", now, entry[0], hop_id]
+        self.ledger.acknowledged(hop_ids)
 
     # ---- programs leaving, printing, ending ------------------------------------------------
     def _hop_sent(self, e: ev.HopSent) -> None:
@@ -221,6 +252,11 @@ class NodeState:
                 ledger.take(None, hop_id, meta["program"], meta_bytes, e.data)
                 self._resume(meta, hop_id, e.data, e.again, self.now)
             return
+        if e.dest in self.fenced:  # never taken: the program is lost with that node
+            self.present[meta["program"]] = ["handed", self.now, e.dest, hop_id]
+            self.out.append(Log("warning", f"program {meta['program']} wants {e.dest}, which "
+                                           f"was declared gone"))
+            return
         extra: dict = {"again": True} if e.again else {}
         if e.load > 0:  # for the receiver's least_loaded()
             extra["load"] = e.load
@@ -228,7 +264,8 @@ class NodeState:
         if acks:
             extra["acks"] = acks
         self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
-        ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now)
+        ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
+        self.present[meta["program"]] = ["sent", self.now, e.dest, hop_id]
         self.count("hops_out")
 
     def _printed(self, e: ev.ProgramPrinted) -> None:
@@ -243,6 +280,7 @@ class NodeState:
         sent before, a crash would run its last segment again and send a second result."""
         if e.hop_id:
             self.ledger.finish(e.hop_id)
+        self.present.pop(e.program, None)
         if e.result is not None:
             body = encode(e.result)
             self.ledger.keep(e.program, e.result["seq"], "result", body)
@@ -253,8 +291,12 @@ class NodeState:
 
     # ---- questions to other nodes -------------------------------------------------------------
     def _asked(self, e: ev.Asked) -> None:
+        if e.node in self.fenced:
+            if e.key is not None:
+                self.out.append(Wake(e.key, NODE_GONE))
+            return
         if e.key is not None:  # (None: a message that wants no answer)
-            self.asks[e.key] = e.now + self.hop_timeout
+            self.asks[e.key] = (e.now + self.hop_timeout, e.node)
         self._send(Send(e.node, "fetch", {"key": e.key, "ref": e.ref, "action": e.action},
                         (e.arg,)))
 
@@ -267,6 +309,9 @@ class NodeState:
         programs wait for it (10,000 tasks arriving together ask once)."""
         if e.digest in self.sources:
             self.out.append(Wake(e.key, self.sources[e.digest]))
+            return
+        if e.node in self.fenced:
+            self.out.append(Wake(e.key, None))
             return
         waiting = self.asking.get(e.digest)
         if waiting is not None:
@@ -332,6 +377,58 @@ class NodeState:
         elif kind == "stop":
             self.out.append(Stop())
 
+    def _programs(self, e: ev.ProgramsRequested) -> None:
+        present = self.present
+        if e.programs is None:
+            known = {p: list(w[:3]) for p, w in present.items()}
+        else:
+            known = {p: list(present[p][:3]) for p in e.programs if p in present}
+        self.out.append(AnswerPrograms(e.client, e.programs, known))
+
+    # ---- nodes declared gone -------------------------------------------------------------------
+    def _fence(self, e: ev.FenceRequested) -> None:
+        """An operator declares e.node gone for good (see _resend's Discussion). Phase 1:
+        written, and from then on nothing from it is taken (the shell's gate refuses it too).
+        Phase 2, once every live node has done phase 1 (the operator's command waits for
+        that): hops to it are given up (_fail_waiting_for). Each phase is answered
+        ("fenced") once written."""
+        node = e.node
+        if node == self.name or node not in self.names:
+            self.out.append(Log("warning", f"fence of {node!r} from {e.client} ignored"))
+            return
+        if e.phase == 1:
+            if node not in self.fenced:
+                self.fenced.add(node)
+                self.ledger.next.fences.append(node)
+                self.out.append(Log("warning", f"node {node} is declared gone: refused "
+                                               f"from now on"))
+        else:
+            self._fail_waiting_for(node)
+        self._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)
+        self._write_now()
+
+    def _fail_waiting_for(self, node: str) -> None:
+        """Phase 2: hops waiting for the gone node can never be taken - off the outbox. Their
+        programs are not reported failed here: the gone node may have run them, in part or
+        to the end, or sent them on to a live node before it went. Each stays known as
+        handed to the gone node, so that its client, looking for it (programs?), finds it on
+        no live node and tells its user that its outcome is unknown (swarm/client.py).
+        Questions asked of the gone node end with NodeGone in the programs that asked."""
+        present = self.present
+        gone = [(hop_id, entry[4]) for hop_id, entry in self.ledger.outbox.items()
+                if entry[0] == node]
+        for hop_id, program in gone:
+            self.ledger.acknowledged([hop_id])
+            where = present.get(program)
+            if where is not None and where[3] == hop_id:
+                present[program] = ["handed", self.now, node, hop_id]
+        if gone:
+            self.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
+                                           f"not be sent again"))
+        for key in [k for k, (_, asked) in self.asks.items() if asked == node]:
+            del self.asks[key]
+            self.out.append(Wake(key, NODE_GONE))
+
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
         txn = self.ledger.written(e.now)
@@ -380,35 +477,36 @@ class NodeState:
             self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
 
     def _resend(self, now: float) -> None:
-        """Resend every hop not acknowledged within RESEND_SECONDS; fail the program of one
-        that waited longer than hop_timeout."""
-        ledger = self.ledger
-        for hop_id, (dest, meta_bytes, data, sent_at) in list(ledger.outbox.items()):
+        """Resend every hop not acknowledged within RESEND_SECONDS, for as long as it takes.
+
+        Discussion: a hop's acceptance by its receiver is the point of no return. Until the
+        sender has the acknowledgement, the receiver may have taken the hop (and its ack be
+        lost, or the receiver paused, or cut off): the program may be running there. So the
+        sender never gives up on its own - the program is *waiting* (its client is told, once
+        the hop has waited hop_timeout), never failed - until an operator declares the
+        receiver gone (`swarm node gone`, _fence), after which nothing it does counts."""
+        present = self.present
+        for hop_id, (dest, meta_bytes, data, sent_at, program) in self.ledger.outbox.items():
             if now - sent_at < RESEND_SECONDS:
                 continue  # its ack may be on its way (acks wait for a hop to ride on)
-            if now - sent_at > self.hop_timeout:
-                self._give_up(hop_id, dest, meta_bytes)
-                continue
             self.count("resent")
             self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data), resend=True))
-
-    def _give_up(self, hop_id: str, dest: str, meta_bytes: bytes) -> None:
-        self.ledger.acknowledged([hop_id])  # off the outbox
-        meta = stored_meta(meta_bytes)
-        if meta.get("task"):
-            self.out.append(Log("warning", f"task {meta['program']}: node {dest} did not "
-                                           f"accept it within {self.hop_timeout:g} s"))
-        else:
-            self._finished(ev.ProgramFinished(
-                meta["program"], meta["client"], None,
-                {"program": meta["program"], "seq": meta["seq"], "ok": False,
-                 "error": f"HopTimeout: node {dest} did not accept the program within "
-                          f"{self.hop_timeout:g} s (is it down?)",
-                 "traceback": "", "route": meta["route"], "value": None}))
+            where = present.get(program)
+            if now - sent_at > self.hop_timeout and where is not None and where[0] == "sent" \
+                    and where[3] == hop_id:
+                where[0] = "waiting"
+                meta = stored_meta(meta_bytes)
+                self.out.append(Reply(meta["client"], "waiting", {
+                    "program": program, "node": dest, "since": sent_at}))
+                self.out.append(Log("warning", f"program {program}: {dest} has not "
+                                               f"acknowledged hop {hop_id} since {sent_at:.3f}"))
+        for program in [p for p, w in present.items()
+                        if w[0] == "handed" and now - w[1] > HANDED_SECONDS]:
+            del present[program]
 
     def _expire(self, now: float) -> None:
         """Wake the programs whose question has waited longer than hop_timeout."""
-        for key in [k for k, deadline in self.asks.items() if deadline < now]:
+        for key in [k for k, (deadline, _) in self.asks.items() if deadline < now]:
             del self.asks[key]
             self.out.append(Wake(key, NO_ANSWER))
         for key in [k for k, (_, deadline) in self.source_asks.items() if deadline < now]:

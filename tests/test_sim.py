@@ -1,0 +1,162 @@
+"""The node's protocol in the deterministic simulator (tests/sim/): thousands of seeded runs of
+the money workload over NodeStates - the node's real logic - with lost, duplicated and delayed
+messages, partitions, crashes, full disks and nodes declared gone, every invariant checked
+after every step and at the end of each run. A failing seed replays: `python -m tests.sim SEED`.
+
+Then the known defects, put back on purpose: the simulator must find each of them."""
+
+import multiprocessing
+import os
+
+import pytest
+
+from swarm.node.machine import ledger as ledger_module
+from swarm.node.machine import state as state_module
+from swarm.node.machine.state import NodeState
+from tests.sim import money
+from tests.sim.world import Faults, SimClient, World
+
+SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
+                           else 10_000))
+
+
+def _first_violations(seeds: range, stop: bool = False) -> list[str]:
+    """The first violation of each failing seed (`stop`: of the first failing seed only)."""
+    found = []
+    for seed in seeds:
+        world = money.run_seed(seed)
+        if world.violations:
+            found.append(world.violations[0])
+            if stop:
+                break
+    return found
+
+
+def search(seeds: int, start: int = 0, processes: int = 2) -> list[str]:
+    """Run seeds start..start+seeds in `processes` processes: the violations found."""
+    chunks = [range(start + i, start + seeds, processes) for i in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return [v for part in pool.map(_first_violations, chunks) for v in part]
+
+
+def test_every_seed_keeps_every_invariant():
+    found = search(SEEDS)
+    assert not found, f"{len(found)} of {SEEDS} seeds fail; first: {found[:5]}"
+
+
+# ---- the hop protocol, case by case (as tests/test_node_faults.py on real processes) ----------
+
+def run_case(faults: Faults, transfers: int = 4, seed: int = 7, **kw) -> World:
+    world = World(seed, faults=faults, **kw)
+    money.setup(world, transfers=transfers)
+    world.run(drain=5.0)
+    if not world.violations:
+        money.check(world)
+    return world
+
+
+def all_told_ok(world: World) -> bool:
+    return all(run.reports and run.reports[0] == (True, None)
+               for c in world.clients.values() for run in c.runs.values())
+
+
+def outboxes_empty(world: World) -> bool:
+    return all(not n.state.ledger.outbox and not n.store.outbox
+               for n in world.nodes.values() if n.up)
+
+
+def test_acknowledged_writes_survive_crashes():
+    for seed in range(50):
+        world = run_case(Faults(crashes=[("n1", 0.3, 0.05), ("n2", 0.5, 0.2),
+                                         ("n3", 0.7, 0.01)]), seed=seed)
+        assert not world.violations, world.violations
+        assert all_told_ok(world)
+
+
+def test_a_hop_to_a_node_that_is_down_is_taken_when_it_returns():
+    for seed in range(30):  # down for twice hop_timeout: the programs wait, then go on
+        world = run_case(Faults(crashes=[("n2", 0.0, 10.0)]), seed=seed)
+        assert not world.violations, world.violations
+        assert all_told_ok(world)
+
+
+def test_acks_no_hop_takes_along_are_sent_on_their_own():
+    world = run_case(Faults(), transfers=6)
+    assert all_told_ok(world) and outboxes_empty(world)
+    assert sum(n.store.commits for n in world.nodes.values()) > 0
+
+
+def test_a_partition_longer_than_hop_timeout_fails_nothing():
+    for seed in range(30):
+        world = run_case(Faults(partitions=[("n1", "n2", 0.0, 12.0), ("n2", "n3", 0.0, 12.0),
+                                            ("n1", "n3", 0.0, 12.0)]), seed=seed)
+        assert not world.violations, world.violations
+        assert all_told_ok(world) and outboxes_empty(world)
+
+
+def test_a_full_disk_acknowledges_nothing_and_recovers():
+    for seed in range(30):
+        world = run_case(Faults(full_disks=[("n1", 0.0, 3.0), ("n2", 0.2, 2.0)]), seed=seed)
+        assert not world.violations, world.violations
+        assert all_told_ok(world) and outboxes_empty(world)
+
+
+def test_programs_of_a_node_declared_gone_are_lost_and_nothing_else():
+    """n2 is lost at once and declared gone after 3 s: programs it held are reported lost
+    (NodeGone); every other one completes; a zombie n2 that comes back later changes
+    nothing (its messages are refused)."""
+    told = {"lost": 0, "ok": 0}
+    for seed in range(40):
+        world = run_case(Faults(gone=[("n2", 0.3, 3.0, 2.0 if seed % 2 else None)]),
+                         seed=seed, transfers=6)
+        assert not world.violations, world.violations
+        for run in world.clients["c1"].runs.values():
+            ok, error = run.reports[0]
+            told["ok" if ok else "lost"] += 1
+            assert ok or error.startswith("NodeGone")
+    assert told["lost"] and told["ok"]
+
+
+# ---- the known defects, put back: the simulator finds each ------------------------------------
+
+def test_it_finds_an_outcome_reported_and_then_changed(monkeypatch):
+    """The old rule: a hop not acknowledged within hop_timeout failed its program - which the
+    receiver may have been running all along."""
+    resend = NodeState._resend
+
+    def give_up(self, now):
+        for hop_id, (dest, meta_bytes, _, sent_at, program) in list(
+                self.ledger.outbox.items()):
+            if now - sent_at > self.hop_timeout:
+                self.ledger.acknowledged([hop_id])
+                meta = state_module.stored_meta(meta_bytes)
+                self._finished(state_module.ev.ProgramFinished(program, meta["client"], None, {
+                    "program": program, "seq": meta["seq"], "ok": False,
+                    "error": f"HopTimeout: node {dest} did not accept the program",
+                    "traceback": "", "route": meta["route"], "value": None}))
+        resend(self, now)
+
+    monkeypatch.setattr(NodeState, "_resend", give_up)
+    found = _first_violations(range(3000), stop=True)
+    assert any("HopTimeout" in v for v in found), found[:3]
+
+
+def test_it_finds_a_write_acknowledged_and_lost(monkeypatch):
+    """Send everything at once, before the Ref writes it could show are on disk."""
+    monkeypatch.setattr(NodeState, "_send", lambda self, i, hold=False: self.out.append(i))
+    found = _first_violations(range(3000), stop=True)
+    assert any("acknowledged write was lost" in v for v in found), found[:3]
+
+
+def test_it_finds_a_hop_taken_twice(monkeypatch):
+    """Forget which hops were taken: a resent hop runs again."""
+    monkeypatch.setattr(ledger_module.HopLedger, "seen", lambda self, hop_id: False)
+    found = _first_violations(range(3000), stop=True)
+    assert any("applied 2 times" in v for v in found), found[:3]
+
+
+@pytest.mark.parametrize("seed", [3, 17, 42])
+def test_a_seed_replays_the_same_run(seed):
+    a, b = money.run_seed(seed), money.run_seed(seed)
+    assert a.log == b.log and a.steps == b.steps and a.violations == b.violations
+    assert a.steps > 0 and isinstance(a.clients["c1"], SimClient)
