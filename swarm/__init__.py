@@ -9,7 +9,8 @@ migrates (see README.md).
 from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
-from swarm.futures import Future, TaskFailed, spawn
+from swarm.errors import NodeGone, TaskFailed
+from swarm.futures import Future, spawn
 from swarm.refs import Ref, here, move_to, nodes
 
 
@@ -28,6 +29,7 @@ def connect(path: str):
     return open_cluster(path)
 
 
-__all__ = ["Dict", "Future", "List", "NotMigratable", "Ref", "Set", "TaskFailed", "checkpoint",
+__all__ = ["Dict", "Future", "List", "NodeGone", "NotMigratable", "Ref", "Set", "TaskFailed",
+           "checkpoint",
            "connect", "here", "local_cluster", "move_to", "nodes", "spawn"]
 __version__ = "0.1.0"

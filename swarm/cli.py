@@ -23,6 +23,9 @@
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
+    swarm node gone NAME [--cluster FILE | --dir D]
+                                     declare a node gone for good (fence it): the others
+                                     refuse it, programs waiting for it end (NodeGone)
     swarm check FILE.py              list every place where the program could not migrate
     swarm migrate FILE.py [-p]       run FILE.py with a capture + pickle + resume at every
                                      suspension point (-p: every resume in another process)
@@ -271,6 +274,29 @@ def _status(args) -> int:
     return 0 if len(rows) == len(config.names) else 1
 
 
+def _node(args) -> int:
+    """swarm node gone NAME: declare a node gone for good (fence it)."""
+    from swarm.client import Cluster, ClusterTimeout
+    from swarm.node.config import ClusterConfig
+
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm node: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
+              f"FILE or --dir D", file=sys.stderr)
+        return 1
+    cluster = Cluster(ClusterConfig.load(path))
+    try:
+        cluster.fence(args.name)
+    except (ClusterTimeout, ValueError) as e:
+        print(f"swarm node gone: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    print(f"{args.name} is declared gone: every other node refuses it; programs it held are "
+          f"reported lost (NodeGone) to their clients; {path} lists it under `fenced`")
+    return 0
+
+
 def _keys(args) -> int:
     from swarm.node.config import ClusterConfig
 
@@ -394,6 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
     p.set_defaults(func=_status)
+    p = sub.add_parser("node", help="manage the nodes of a running cluster")
+    nsub = p.add_subparsers(dest="action", required=True)
+    g = nsub.add_parser("gone", help="declare a node gone for good: the others refuse it, "
+                                     "and the programs waiting for it end")
+    g.add_argument("name")
+    _where(g)
+    g.set_defaults(func=_node)
     p = sub.add_parser("up", help="start a local cluster that keeps running")
     p.add_argument("--nodes", type=int, help="how many nodes (default 3; an existing cluster "
                                              "keeps its own)")

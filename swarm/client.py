@@ -41,6 +41,7 @@ class RunOutcome:
 RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
 COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept ...
 COLLECT_MAX_SECONDS = 60.0  # ... then twice as long each time nothing new came, up to this
+SEARCH_SECONDS = 2.0  # after a fence: how often programs without an outcome are looked for
 
 
 class ClusterTimeout(Exception):
@@ -68,12 +69,24 @@ class _Run:
         self.echo, self.echoed = False, 0
         self.hops: list[dict] = []
         self.result: dict | None = None
+        self.waiting: tuple[str, float] | None = None  # (node, since): see take()
+        self.unseen = 0  # search rounds after a fence in which no live node knew it
 
     def take(self, kind: str, who: str, p: dict) -> None:
         self.heard, self.confirmed, self.patience = time.monotonic(), True, COLLECT_SECONDS
         chunks = self.pending.setdefault(who, {})
         if kind == "output":
             chunks[p["seq"]] = p["text"]
+        elif kind == "waiting" and who == self.program:
+            # Discussion: a hop its receiver has not acknowledged is never given up (the
+            # receiver may be running it): the program waits, and says so once, until the
+            # node answers or an operator declares it gone (`swarm node gone NODE`)
+            if self.waiting is None and self.echo:
+                when = time.strftime("%H:%M:%S", time.localtime(p["since"]))
+                print(f"[swarm] {self.program} is waiting for {p['node']}: it has not "
+                      f"acknowledged the program since {when} (if {p['node']} is gone for "
+                      f"good: swarm node gone {p['node']})", file=sys.stderr, flush=True)
+            self.waiting = (p["node"], p["since"])
         elif kind == "trace":
             self.hops.append(p)
         elif kind == "result" and who == self.program:
@@ -177,6 +190,8 @@ class Cluster:
     def _verify(self, frames: list[bytes]):
         try:
             env = unpack(self.config.secret, frames, self.config.max_message_bytes)
+            if env.sender in self.config.fenced:  # declared gone: nothing of it counts
+                return None
             return env.kind, env.sender, decode.payload(env)
         except WireError:
             return None
@@ -195,8 +210,9 @@ class Cluster:
         return answered & pending
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        """Ping every node until all answer (they may still be starting)."""
-        pending = set(self.config.names)
+        """Ping every node until all answer (they may still be starting); nodes declared
+        gone are not waited for."""
+        pending = set(self.config.names) - set(self.config.fenced)
         deadline = time.monotonic() + timeout
         while pending:
             pending -= self.ping(pending)
@@ -304,14 +320,104 @@ class Cluster:
             run.flush_echo()
         deadline = time.monotonic() + timeout
         waiting = [run for run in runs if not run.done]
+        next_search = time.monotonic() + SEARCH_SECONDS
         while waiting:
             self._absorb_incoming(0.2)
             waiting = [run for run in waiting if not run.done]
             self._chase(waiting)
+            if waiting and time.monotonic() >= next_search:
+                self._search(waiting)
+                next_search = time.monotonic() + SEARCH_SECONDS
             if waiting and time.monotonic() > deadline:
                 raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
                                      f"{waiting[0].program}) did not finish in {timeout}s")
         return {run.program: self._runs.pop(run.program).outcome() for run in runs}
+
+    def _search(self, runs: list[_Run]) -> None:
+        """After an operator declared a node gone (the cluster file's `fenced`): look for the
+        programs without an outcome on every live node. A program that no live node holds,
+        nor handed to a live node, in two rounds running, was lost with a node declared gone:
+        its outcome is unknown (it may have run there, in part or to its end), and it ends
+        with NodeGone. One whose result a node kept is collected from it."""
+        self._reload_fences()
+        fenced = set(self.config.fenced)
+        if not fenced:
+            return
+        runs = [run for run in runs if now_silent(run)]
+        if not runs:
+            return
+        answers = self.programs([run.program for run in runs], timeout=5.0)
+        live = [n for n in self.config.names if n not in fenced]
+        if any(n not in answers for n in live):
+            return  # a live node did not answer: look again later
+        for run in runs:
+            seen = [a["programs"].get(run.program) for a in answers.values()]
+            finished = [n for n, a in answers.items() if run.program in a["finished"]]
+            if finished:
+                run.confirmed = True
+                self.send(finished[0], "collect?", {"programs": [run.program]})
+            alive = finished or any(w is not None and (w[0] != "handed" or w[2] not in fenced)
+                                    for w in seen)
+            run.unseen = 0 if alive else run.unseen + 1
+            if run.unseen >= 2:
+                gone = ", ".join(sorted(fenced))
+                run.result = {"program": run.program, "seq": run.next_seq[run.program],
+                              "ok": False, "route": [], "value": None, "traceback": "",
+                              "error": f"NodeGone: {run.program} was last on a node declared "
+                                       f"gone ({gone}); its outcome is unknown (it may have "
+                                       f"run there, in part or to its end)"}
+
+    def _reload_fences(self) -> None:
+        """The operator may have declared nodes gone since this client started."""
+        try:
+            self.config.fenced = ClusterConfig.load(self.config.path).fenced
+        except Exception:  # (a temporary cluster file of a local cluster, being rewritten)
+            pass
+
+    def programs(self, programs: list[str] | None = None, timeout: float = 5.0) -> dict:
+        """Where programs are, as each live node says: {node: {"programs": {id: [state,
+        since, node]}, "finished": [id]}} (state: running, parked, sent, waiting, handed)."""
+        live = [n for n in self.config.names if n not in self.config.fenced]
+        for name in live:
+            self.send(name, "programs?", {"programs": programs})
+        answers: dict[str, dict] = {}
+        deadline = time.monotonic() + timeout
+        while len(answers) < len(live) and time.monotonic() < deadline:
+            msg = self.receive(0.1)
+            if msg and msg[0] == "programs":
+                answers[msg[2]["node"]] = msg[2]
+        return answers
+
+    def fence(self, node: str, timeout: float = 60.0) -> None:
+        """Declare `node` gone for good (`swarm node gone NODE`): every other node writes it
+        and refuses the node from then on (phase 1); once all have, they give up the hops
+        waiting for it (phase 2); then the cluster file says so, and clients looking for
+        their programs find those it held lost (NodeGone). Raises ClusterTimeout if a live
+        node does not confirm a phase - the fence is only safe once all have."""
+        if node not in self.config.nodes:
+            raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
+        others = [n for n in self.config.names if n != node and n not in self.config.fenced]
+        for phase in (1, 2):
+            confirmed: set[str] = set()
+            deadline = time.monotonic() + timeout
+            while confirmed != set(others):
+                if time.monotonic() > deadline:
+                    missing = sorted(set(others) - confirmed)
+                    raise ClusterTimeout(f"nodes {missing} did not confirm the fence of {node} "
+                                         f"(phase {phase}) in {timeout:g}s; run it again")
+                for name in set(others) - confirmed:
+                    self.send(name, "fence", {"node": node, "phase": phase})
+                until = time.monotonic() + 1.0
+                while time.monotonic() < until and confirmed != set(others):
+                    msg = self.receive(0.1)
+                    if msg and msg[0] == "fenced" and msg[2]["node"] == node \
+                            and msg[2]["phase"] == phase:
+                        confirmed.add(msg[1])
+        config = ClusterConfig.load(self.config.path)
+        if node not in config.fenced:
+            config.fenced.append(node)
+            config.save(self.config.path)
+        self.config.fenced = config.fenced
 
     def _absorb_incoming(self, timeout: float) -> None:
         """Take in every message waiting (polling up to `timeout` s for the first): output,
@@ -329,7 +435,7 @@ class Cluster:
     def _runs_take(self, msg) -> bool:
         """Give a message about a submitted program (or its task) to its run."""
         kind, _, p = msg
-        if kind not in ("output", "result", "trace", "accepted"):
+        if kind not in ("output", "result", "trace", "accepted", "waiting"):
             return False
         who = p.get("program", "")
         run = self._runs.get(who.split("/", 1)[0])
@@ -371,6 +477,11 @@ class Cluster:
     def stop(self) -> None:
         for name in self.config.names:
             self.send(name, "stop", {})
+
+
+def now_silent(run: _Run) -> bool:
+    """Not heard of for a while (a program that prints or hops now is plainly alive)."""
+    return time.monotonic() - run.heard > SEARCH_SECONDS
 
 
 def connect(path: str, timeout: float = 30.0) -> Cluster:

@@ -14,7 +14,8 @@ if the task ended elsewhere (it moves home to leave it there). A task that raise
 
 from __future__ import annotations
 
-from swarm.handles import Handle, TaskFailed
+from swarm.errors import TaskFailed
+from swarm.handles import Handle
 from swarm.node import traps
 
 __all__ = ["Future", "TaskFailed", "spawn", "finish_task"]

@@ -1,6 +1,5 @@
 """What a program holds of data that lives on nodes: a Handle (a Ref, a Future) is an id and
-where to look for it, and pickles as those two strings, never as the data. Also the error a
-future's failed task raises.
+where to look for it, and pickles as those two strings, never as the data.
 
 The node's code works with handles by their `kind` and fields (it never imports the API
 modules refs.py and futures.py, which sit above it)."""
@@ -32,10 +31,3 @@ class Handle:
     def __hash__(self) -> int:
         return hash(self.id)
 
-
-class TaskFailed(Exception):
-    """The task behind a future raised; str() is its error, .traceback its traceback."""
-
-    def __init__(self, message: str, traceback: str = "") -> None:
-        super().__init__(message)
-        self.traceback = traceback

@@ -11,7 +11,9 @@ import zmq
 from helpers import write
 
 import swarm
-from swarm.wire import PROTOCOL
+import swarm.client
+import swarm.node.config
+from swarm.wire import PROTOCOL, decode
 from swarm.wire.envelope import pack
 
 
@@ -42,22 +44,26 @@ def raw_socket(cluster, node: str) -> zmq.Socket:
 
 def test_strangers_messages_are_refused_unread_and_the_node_keeps_serving(tmp_path):
     marker = str(tmp_path / "unpickled")
-    evil = pickle.dumps({"program": "x", "sources": Evil(marker)})
+    evil = pickle.dumps(Evil(marker))  # a Ref's value to create, as a blob
+    control = decode.encode({"key": "k", "ref": None, "action": "create"})
     with swarm.local_cluster(3, max_message_bytes=1 << 20) as cluster:
         secret = cluster.config.secret
         sock = raw_socket(cluster, "n2")
-        good = pack(secret, "submit", "stranger", 1, evil)
+        good = pack(secret, "fetch", "stranger", 1, control, (evil,))
         attacks = {
-            "unsigned": [good[0][:-32] + b"\0" * 32, good[1]],
-            "tampered": [good[0], evil + b"x"],
-            "wrong secret": pack(b"not the cluster secret", "submit", "stranger", 2, evil),
-            "old protocol": [b"SWARM/1", b"submit", b"stranger", bytes(8), evil, good[0][-32:]],
+            "unsigned": [good[0][:-32] + b"\0" * 32, *good[1:]],
+            "tampered": [good[0], good[1], evil + b"x"],
+            "wrong secret": pack(b"not the cluster secret", "fetch", "stranger", 2, control,
+                                 (evil,)),
+            "old protocol": [b"SWARM/3", b"fetch", b"stranger", bytes(8), evil, good[0][-32:]],
             "garbage": [os.urandom(64)],
             "truncated": [good[0][:20]],
             "head only": [good[0]],
+            "not a node": good,  # signed, but a stranger may not ask what nodes ask
             "signed malformed hop": pack(secret, "hop", "stranger", 4, b"\xff" * 40),
             # last: ZeroMQ's own size limit (MAXMSGSIZE) drops the connection that sends it
-            "oversized": pack(secret, "submit", "stranger", 3, evil + b"\0" * (2 << 20)),
+            "oversized": pack(secret, "fetch", "stranger", 3, control,
+                              (evil + b"\0" * (2 << 20),)),
         }
         for frames in attacks.values():
             sock.send_multipart(frames)
@@ -68,7 +74,7 @@ def test_strangers_messages_are_refused_unread_and_the_node_keeps_serving(tmp_pa
         assert out.stdout == "alpha n2 beta n3\n" and out.error is None
         status = {row["node"]: row for row in cluster.status()}
         assert status["n2"]["refused"] >= len(attacks) - 1  # all but the oversized one, which
-        assert PROTOCOL == b"SWARM/3"                       # ZeroMQ may drop unread first
+        assert PROTOCOL == b"SWARM/4"                       # ZeroMQ may drop unread first
 
 
 WRITE = """
@@ -192,15 +198,29 @@ def test_hop_to_a_node_that_is_down_is_delivered_when_it_returns(tmp_path):
         assert box["out"].error is None and box["out"].value == "n3"
 
 
-def test_hop_to_a_node_that_stays_down_fails_after_the_timeout(tmp_path):
-    src = "from swarm import move_to\nprint('leaving')\nmove_to('n3')\nprint('never')\n"
+def test_a_program_waits_for_a_node_that_stays_down_until_it_is_declared_gone(tmp_path):
+    """A hop is never failed on a timeout (its receiver may be running it): the program
+    waits, and its client is told so; it ends - NodeGone, its outcome unknown - only once an
+    operator declares the node gone, and then the node may not come back."""
+    src = "from swarm import move_to\nprint('leaving')\nmove_to('n3')\nprint('arrived')\n"
     with swarm.local_cluster(3, hop_timeout=1.5) as cluster:
         cluster.kill("n3")
-        t = time.monotonic()
-        out = cluster.run_file(write(tmp_path, "p.py", src), timeout=30)
+        program = cluster.submit(write(tmp_path, "p.py", src))
+        with pytest.raises(swarm.client.ClusterTimeout):
+            cluster.results([program], timeout=6)  # waiting, not failed
+        run = cluster._runs[program]
+        assert run.waiting is not None and run.waiting[0] == "n3", run.waiting
+        assert "".join(run.printed) == "leaving\n" and run.result is None
+        cluster.fence("n3")
+        out = cluster.results([program], timeout=30)[program]
         assert out.stdout == "leaving\n"
-        assert out.error.startswith("HopTimeout: node n3 did not accept")
-        assert time.monotonic() - t < 10
+        assert out.error.startswith(f"NodeGone: {program} was last on a node declared gone "
+                                    f"(n3); its outcome is unknown"), out.error
+        assert swarm.node.config.ClusterConfig.load(cluster.config.path).fenced == ["n3"]
+        cluster.restart("n3")  # a node declared gone may not come back
+        assert cluster.procs["n3"].wait(30) == 2
+        log = open(os.path.join(os.path.dirname(cluster.config.path), "n3.log")).read()
+        assert "node n3 was declared gone" in log
 
 
 def test_kernel_is_the_only_code_switching_greenlets():

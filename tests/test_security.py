@@ -56,7 +56,7 @@ def receive(sock, secret: bytes, until, timeout: float = 20.0) -> list:
 def sync(sock, signer: Signer, secret: bytes) -> list:
     """Ping on the same connection: when the pong comes, the node has handled everything
     sent before it. Returns what came meanwhile (the pong last)."""
-    sock.send_multipart(signer.pack("ping", pickle.dumps({})))
+    sock.send_multipart(signer.pack("ping", decode.encode({})))
     return receive(sock, secret, lambda kind, p: kind == "pong")
 
 
@@ -65,11 +65,17 @@ def refusals(cluster, node: str) -> dict:
 
 
 def submission(tmp_path, proof, program: str) -> bytes:
-    """A submit payload of a program that prints "ran", carrying an UnpickleProof."""
-    script = write(tmp_path, "ran.py", "print('ran')\n")
+    """A submit payload (msgpack: nothing in it is ever unpickled) of a program that prints
+    "ran" and leaves a line in `proof` each time it runs."""
+    script = write(tmp_path, "ran.py", f"with open({str(proof)!r}, 'a') as f:\n"
+                                       f"    f.write('ran\\n')\nprint('ran')\n")
     entry, sources, modules = program_sources(script)
-    return pickle.dumps({"program": program, "sources": sources, "entry": entry,
-                         "modules": modules, "argv": [script], "proof": UnpickleProof(proof)})
+    return decode.encode({"program": program, "sources": sources, "entry": entry,
+                          "modules": modules, "argv": [script]})
+
+
+def times_run(proof) -> int:
+    return proof.read_text().count("ran") if proof.exists() else 0
 
 
 def test_a_replayed_submission_runs_once_and_is_refused_unread(tmp_path):
@@ -82,12 +88,12 @@ def test_a_replayed_submission_runs_once_and_is_refused_unread(tmp_path):
         sock.send_multipart(submit)
         got = receive(sock, secret, lambda kind, p: kind == "result")
         assert ("output", {"program": "replayer-1", "seq": 0, "text": "ran\n"}) in got
-        assert times_unpickled(proof) == 1  # the submission itself was taken
+        assert times_run(proof) == 1  # the submission itself was taken
         for _ in range(3):
             sock.send_multipart(submit)  # the same frames, signed and all
         meanwhile = sync(sock, signer, secret)
         assert [kind for kind, _ in meanwhile] == ["pong"]  # it did not run again
-        assert times_unpickled(proof) == 1  # nor was it unpickled again
+        assert times_run(proof) == 1
         assert refusals(cluster, "n1").get("replayed", 0) >= 3
         assert "was taken already" in node_log(cluster, "n1")
 
@@ -103,7 +109,7 @@ def test_replays_across_a_clean_stop_and_a_crash_are_refused_unread(tmp_path):
         submit = signer.pack("submit", submission(tmp_path, proof, "operator-1"))
         sock.send_multipart(submit)
         receive(sock, secret, lambda kind, p: kind == "result")
-        stop = signer.pack("stop", pickle.dumps({}))
+        stop = signer.pack("stop", decode.encode({}))
         sock.send_multipart(stop)
         assert cluster.procs["n2"].wait(timeout=20) == 0  # stopped cleanly
         for restart in (cluster.restart, lambda name: (cluster.kill(name), cluster.restart(name))):
@@ -113,7 +119,7 @@ def test_replays_across_a_clean_stop_and_a_crash_are_refused_unread(tmp_path):
             sock.send_multipart(submit)
             assert [kind for kind, _ in sync(sock, signer, secret)] == ["pong"]
             assert cluster.procs["n2"].poll() is None  # the replayed stop did not stop it
-            assert times_unpickled(proof) == 1
+            assert times_run(proof) == 1
             assert refusals(cluster, "n2").get("replayed", 0) >= 2
         assert "before this node's last stop or restart" in node_log(cluster, "n2")
 
@@ -122,17 +128,18 @@ def test_signed_messages_from_the_wrong_sender_or_malformed_are_refused(tmp_path
     proof = tmp_path / "unpickled"
     with swarm.local_cluster(3) as cluster:
         secret = cluster.config.secret
-        meta = pickle.dumps({"program": "p", "proof": UnpickleProof(proof)})
-        hop = decode.encode_hop(meta, {}, b"")
+        meta = decode.encode({"program": "p"})
+        blobs = (meta, pickle.dumps(UnpickleProof(proof)))  # the continuation: a proof
         stranger = attacker(cluster, "n2", identity="n9")
-        stranger.send_multipart(Signer(secret, "n9").pack("hop", hop))  # a node it does not know
+        stranger.send_multipart(Signer(secret, "n9").pack("hop", decode.encode({}), blobs))
         posing = attacker(cluster, "n2", identity="c-posing")
-        posing.send_multipart(Signer(secret, "n1").pack("hop", hop))  # n1, but not n1's socket
+        # n1, but not on n1's socket
+        posing.send_multipart(Signer(secret, "n1").pack("hop", decode.encode({}), blobs))
         client = Signer(secret, "c-posing")
-        posing.send_multipart(client.pack("ack", pickle.dumps({"hop_ids": []})))  # not a node
-        posing.send_multipart(client.pack("submit", pickle.dumps({"program": 1})))
-        posing.send_multipart(client.pack("submit", b"\x80\x05not a pickle"))
-        posing.send_multipart(client.pack("submit", pickle.dumps(
+        posing.send_multipart(client.pack("ack", decode.encode({"hop_ids": []})))  # not a node
+        posing.send_multipart(client.pack("submit", decode.encode({"program": 1})))
+        posing.send_multipart(client.pack("submit", b"\x80\x05a pickle, not msgpack"))
+        posing.send_multipart(client.pack("submit", decode.encode(
             {"program": "p", "sources": {}, "entry": "e", "modules": {"zmq": "h"}})))
         sync(posing, client, secret)
         assert times_unpickled(proof) == 0
@@ -142,7 +149,7 @@ def test_signed_messages_from_the_wrong_sender_or_malformed_are_refused(tmp_path
         assert out.stdout == "alpha n2 beta n3\n" and out.error is None
         log = node_log(cluster, "n2")
         for reason in ("which is not a node of this cluster", "came on the connection of",
-                       "field 'program' is a int, not str", "undecodable body",
+                       "field 'program' is a int, not str", "undecodable",
                        "field 'modules' is malformed"):
             assert reason in log
 

@@ -49,7 +49,7 @@ def gate(**kw) -> Gate:
 
 
 def body(value=None) -> bytes:
-    return pickle.dumps(value if value is not None else {"hop_ids": []})
+    return decode.encode(value if value is not None else {"hop_ids": []})
 
 
 def test_messages_are_taken_once_in_order(no_unpickling):
@@ -152,27 +152,38 @@ def admitted(kind: str, payload: bytes, sender: str = "c1"):
 
 
 @pytest.mark.parametrize("payload, complaint", [
-    (b"not a pickle", "undecodable body"),
-    (pickle.dumps([1, 2]), "payload is a list, not a dict"),
-    (pickle.dumps({"program": "p"}), "field 'sources' is missing"),
-    (pickle.dumps({"program": "p", "sources": 3, "entry": "e", "modules": {}}),
+    (b"\xc1 never msgpack", "undecodable"),
+    (pickle.dumps({"program": "p"}), "undecodable"),  # a pickle is not a control frame
+    (decode.encode([1, 2]), "payload is a list, not a map"),
+    (decode.encode({"program": "p"}), "field 'sources' is missing"),
+    (decode.encode({"program": "p", "sources": 3, "entry": "e", "modules": {}}),
      "field 'sources' is malformed"),
-    (pickle.dumps({"program": "p", "sources": {}, "entry": "e", "modules": {"swarm": "h"}}),
+    (decode.encode({"program": "p", "sources": {}, "entry": "e", "modules": {"swarm": "h"}}),
      "field 'modules' is malformed"),
-    (pickle.dumps({"program": 7, "sources": {}, "entry": "e", "modules": {}}),
+    (decode.encode({"program": 7, "sources": {}, "entry": "e", "modules": {}}),
      "field 'program' is a int, not str"),
 ])
-def test_a_signed_malformed_submit_is_refused_naming_the_problem(payload, complaint):
+def test_a_signed_malformed_submit_is_refused_naming_the_problem(no_unpickling, payload,
+                                                                 complaint):
     with pytest.raises(Malformed, match=complaint):
         decode.payload(admitted("submit", payload))
 
 
-def test_a_signed_hop_with_bad_lengths_or_meta_is_refused():
-    meta = pickle.dumps({"program": "p"})
-    for body_ in (b"\xff" * 40, len(meta).to_bytes(4, "big") + meta + b"\0\0\0\x09",
-                  decode.encode_hop(meta, {}, b"cont")):
+def test_a_signed_hop_with_bad_frames_or_meta_is_refused(no_unpickling):
+    good = {"program": "p", "client": "c", "modules": {}, "argv": [], "hop_checkpoints": False,
+            "seq": 0, "route": [], "hop_id": "h"}
+    signer = Signer(SECRET, "n1")
+    cases = [signer.pack("hop", decode.encode({})),  # no blobs
+             signer.pack("hop", decode.encode({}), (decode.encode(good),)),  # one
+             signer.pack("hop", decode.encode({}), (b"\xc1", b"cont")),  # meta not msgpack
+             signer.pack("hop", decode.encode({}), (decode.encode({"program": "p"}), b"c")),
+             signer.pack("hop", decode.encode({"acks": [1]}), (decode.encode(good), b"c"))]
+    for frames in cases:
         with pytest.raises(Malformed):
-            decode.hop_payload(admitted("hop", body_, sender="n1"))
+            decode.hop(gate().admit(b"n1", frames))
+    meta, _, extra, data = decode.hop(gate().admit(b"n1", signer.pack(
+        "hop", decode.encode({"acks": ["x"]}), (decode.encode(good), b"cont"))))
+    assert meta == good and extra == {"acks": ["x"]} and data == b"cont"  # nothing unpickled
 
 
 def test_protocol_is_the_current_one():

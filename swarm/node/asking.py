@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 
 from swarm.continuation import codec
-from swarm.node.machine import NO_ANSWER, Asked, SourceWanted
+from swarm.errors import NodeGone
+from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted
 from swarm.wire import decode
 
 
@@ -24,7 +25,10 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     blob = codec.dumps(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
     reply = node.kernel.wait_after(key, node.emit, event)
-    if reply is NO_ANSWER:
+    if reply == NODE_GONE:
+        raise NodeGone(f"node {dest} was declared gone: {action} {ref_id or ''} has no "
+                       f"answer")
+    if reply == NO_ANSWER:
         raise TimeoutError(f"node {dest} did not answer ({action} {ref_id or ''}) within "
                            f"{node.config.hop_timeout:g} s (is it down?)")
     value = decode.value(reply["value"]) if reply.get("value") is not None else None

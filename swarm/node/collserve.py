@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture
+from swarm.continuation.errors import NotMigratable
+from swarm.node.asking import ask
+from swarm.node.asking import tell as _tell
 from swarm.node.colldata import (
     DEFAULT_CHUNK,
     DEFAULT_SHARDS,
@@ -22,9 +25,6 @@ from swarm.node.colldata import (
     home,
     shard_id,
 )
-from swarm.continuation.errors import NotMigratable
-from swarm.node.asking import ask
-from swarm.node.asking import tell as _tell
 
 READY_CAP = 256  # items an asked node collects for an iteration before answering
 

@@ -2,7 +2,9 @@
 
     secret = "5f2c...e1"            # hex; HMAC-SHA256 key of every message
     max_message_bytes = 268435456   # larger messages are refused unread
-    hop_timeout = 60.0              # a hop unacknowledged this long fails its program
+    hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
+                                    # program waits; a question unanswered this long fails
+    fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
     replay_window = 300.0           # a message sent longer ago (or ahead) is refused
     [client]                        # CURVE keypair of the clients (swarm keys)
     public_key = "..."
@@ -51,12 +53,13 @@ class ClusterConfig:
     secret: bytes | None
     nodes: dict[str, NodeConfig] = field(default_factory=dict)
     max_message_bytes: int = 256 * 1024 * 1024
-    hop_timeout: float = 60.0  # seconds a hop may stay unacknowledged before the program fails
+    hop_timeout: float = 60.0  # seconds before a program waiting for a node says so
     path: str | None = None
     replay_window: float = REPLAY_WINDOW
     client_public_key: str | None = None  # CURVE keypair of the clients
     client_secret_key: str | None = None
     auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
+    fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
 
     @property
     def names(self) -> list[str]:
@@ -96,7 +99,8 @@ class ClusterConfig:
                          float(raw.get("hop_timeout", 60.0)), path,
                          float(raw.get("replay_window", REPLAY_WINDOW)),
                          client.get("public_key"), client.get("secret_key"),
-                         auto_place=float(raw.get("auto_place", 0.0)))
+                         auto_place=float(raw.get("auto_place", 0.0)),
+                         fenced=[str(n) for n in raw.get("fenced", [])])
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
@@ -143,7 +147,10 @@ class ClusterConfig:
         lines = [f'secret = "{self.secret.hex()}"',
                  f"max_message_bytes = {self.max_message_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
-                 f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}", ""]
+                 f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}"]
+        if self.fenced:
+            lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
+        lines.append("")
         if self.curve:
             lines += ["[client]", f'public_key = "{self.client_public_key}"',
                       f'secret_key = "{self.client_secret_key}"', ""]

@@ -16,7 +16,7 @@ is sent on by the forward; a restart finishes a relocation that had started.
 from __future__ import annotations
 
 from swarm.continuation import codec
-from swarm.handles import TaskFailed
+from swarm.errors import TaskFailed
 from swarm.node import collserve, tasks
 from swarm.node.asking import ask
 from swarm.node.machine import Served

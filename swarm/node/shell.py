@@ -23,6 +23,7 @@ import sys
 import time
 
 from swarm.compiler import registry
+from swarm.continuation import codec
 from swarm.continuation.primitives import set_policy
 from swarm.node import asking, autoplace, program, refserve, tasks, traps
 from swarm.node import machine as m
@@ -42,7 +43,10 @@ KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept
 
 
 def _client(kind):
-    return lambda env, identity: m.ClientRequest(identity.decode(), kind)
+    def make(env, identity):
+        decode.payload(env)  # (checked like any other, though it carries nothing)
+        return m.ClientRequest(identity.decode(), kind)
+    return make
 
 
 def _fetched(env, identity):
@@ -67,6 +71,10 @@ EVENTS = {
         env.sender, *(lambda p: (p["key"], p["source"]))(decode.payload(env))),
     "collect?": lambda env, identity: m.CollectRequested(
         identity.decode(), decode.payload(env)["programs"]),
+    "programs?": lambda env, identity: m.ProgramsRequested(
+        identity.decode(), decode.payload(env)["programs"]),
+    "fence": lambda env, identity: m.FenceRequested(
+        identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
 }
 
@@ -75,6 +83,10 @@ class Shell:
     def __init__(self, config: ClusterConfig, name: str) -> None:
         if name not in config.nodes:
             raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
+        if name in config.fenced:
+            raise ConfigError(f"node {name} was declared gone (`fenced` in {config.path}): "
+                              f"the other nodes refuse it; its store is kept at "
+                              f"{config.nodes[name].dir}")
         self.config, self.name = config, name
         spec = config.nodes[name]
         if not config.curve and not curve.is_loopback(spec.endpoint):
@@ -97,7 +109,8 @@ class Shell:
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         sources = self.store.all_sources()
         sources[tasks.TASK_HASH] = ("__swarm_task__", "<swarm task>", tasks.TASK_SOURCE)
-        self.machine = m.NodeState(name, config.names, m.RefData(self.store), sources,
+        data = m.RefData(self.store, codec.dumps, codec.loads)
+        self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time())
         self.modules = ProgramModules(self.kernel)
         self.next_second = 0.0
@@ -107,6 +120,7 @@ class Shell:
             m.Serve: lambda i: self.kernel.spawn(refserve.serve, self, i),
             m.Relocate: lambda i: self.kernel.spawn(refserve.relocate, self, i.ref, i.node),
             m.SendKept: self._send_kept, m.AnswerStatus: self._status,
+            m.AnswerPrograms: self._programs,
             m.AnswerStats: self._stats, m.Stop: self._stop,
             m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
         }
@@ -127,7 +141,7 @@ class Shell:
         self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
-                           store.pending_moves(), store.done_ids()))
+                           store.pending_moves(), store.done_ids(), store.fenced()))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         self.close()
 
@@ -144,6 +158,10 @@ class Shell:
             env = self.gate.admit(identity, frames)
         except WireError as e:  # nothing in it was unpickled
             self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
+            return
+        if env.sender in self.machine.fenced:
+            self.refusals.note("declared gone", f"{env.kind} from {env.sender}, which was "
+                                                f"declared gone (swarm node gone)")
             return
         make = EVENTS.get(env.kind)
         if make is None:
@@ -199,11 +217,10 @@ class Shell:
                                hop_id=i.hop_id, trace=meta["trace"], again=i.again,
                                record_access=meta["record_access"])
         entry = meta["entry"]
-        filename = self.machine.sources[entry][1]
 
         def start():
             module = registry.new_module_instance("__main__", entry)
-            module.__dict__["__file__"] = filename
+            module.__dict__["__file__"] = self.machine.sources[entry][1]
             exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
             return module
 
@@ -236,6 +253,20 @@ class Shell:
         for prog in i.programs:
             for kind, body in self.store.kept_for(prog):
                 self.links.send_client(i.client, self.signer.pack(kind, body))
+
+    def _programs(self, i: m.AnswerPrograms) -> None:
+        """programs?: where the machine says they are; `here` made `running` or `parked`
+        by the kernel; those whose result this node kept, finished."""
+        known = i.known
+        waiting = set(self.kernel.parked.values())
+        parked = {ctx.id for g, ctx in self.kernel.context.items() if g in waiting}
+        for prog_id, where in known.items():
+            if where[0] == "here":
+                where[0] = "parked" if prog_id in parked else "running"
+        finished = [p for p in (i.asked or ()) if p not in known and any(
+            kind == "result" for kind, _ in self.store.kept_for(p))]
+        self._reply(m.Reply(i.client, "programs", {"node": self.name, "programs": known,
+                                                  "finished": finished}))
 
     def _status(self, i: m.AnswerStatus) -> None:
         refs, size = self.store.stats()

@@ -17,6 +17,7 @@ Tables:
                                     (swarm/wire/gate.py), -1 while the node runs
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
+    fenced(node, at)                nodes declared gone: refused for ever (swarm node gone)
 
 Discussion: WAL with synchronous=NORMAL survives a process crash (SIGKILL) - every committed
 transaction is in the log - though not a power cut; an acknowledged write is a committed one.
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload BLOB,
                                  at REAL, PRIMARY KEY (program, kind, seq));
 CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
+CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
 """
 
 
@@ -167,6 +169,9 @@ class Store:
             if txn.kept:
                 db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
                                [(*k, now) for k in txn.kept])
+            if txn.fences:
+                db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
+                               [(n, now) for n in txn.fences])
             if txn.sources:
                 db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
                                [(h, *v) for h, v in txn.sources.items()])
@@ -203,6 +208,9 @@ class Store:
 
     def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
         return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()
+
+    def fenced(self) -> list[str]:
+        return [node for (node,) in self.db.execute("SELECT node FROM fenced")]
 
     def done_ids(self) -> list[str]:
         return [hop_id for (hop_id,) in self.db.execute("SELECT hop_id FROM done")]

@@ -15,7 +15,8 @@ from collections import defaultdict
 
 from swarm.compiler import registry
 from swarm.continuation import codec
-from swarm.handles import Handle, TaskFailed
+from swarm.errors import TaskFailed
+from swarm.handles import Handle
 from swarm.node.machine import HopSent
 from swarm.wire import decode
 

@@ -11,23 +11,19 @@ keeps serving. `encode` is the other direction, for every sender (nodes and clie
 
 from __future__ import annotations
 
-import msgpack
-
 from swarm.continuation import codec
+from swarm.wire.control import decode as _control
+from swarm.wire.control import encode
 from swarm.wire.envelope import Envelope, Malformed
-from swarm.wire.kinds import HOP_META, PAYLOADS, problem
+from swarm.wire.kinds import HOP_META, PAYLOADS, problem, submit_problem
 
+__all__ = ["encode", "payload", "hop", "stored_meta", "continuation", "value", "task"]
 _NO_SPEC = ({}, {}, (0, 0))
-
-
-def encode(fields: dict) -> bytes:
-    """A control frame (or a hop's meta frame): msgpack of plain values."""
-    return msgpack.packb(fields, use_bin_type=True)
 
 
 def _unpack(data, what: str):
     try:
-        return msgpack.unpackb(data, raw=False)
+        return _control(data)
     except Exception as e:  # a signed but malformed frame: refuse it, keep serving
         raise Malformed(f"{what}: undecodable ({type(e).__name__}: {e})") from None
 
@@ -38,6 +34,8 @@ def payload(env: Envelope) -> dict:
     spec = PAYLOADS.get(env.kind, _NO_SPEC)
     value = _unpack(env.control, f"{env.kind} from {env.sender}")
     wrong = problem(value, spec)
+    if wrong is None and env.kind == "submit":
+        wrong = submit_problem(value)
     least, most = spec[2]
     if wrong is None and not least <= len(env.blobs) <= most:
         wrong = f"{len(env.blobs)} blobs, expected {least} to {most}"
@@ -63,7 +61,7 @@ def hop(env: Envelope) -> tuple[dict, bytes, dict, bytes]:
 
 def stored_meta(meta_bytes: bytes) -> dict:
     """A hop's meta as the node's own store kept it (msgpack: data, never code)."""
-    return msgpack.unpackb(meta_bytes, raw=False)
+    return _control(meta_bytes)
 
 
 def continuation(data: bytes):

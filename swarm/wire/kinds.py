@@ -82,6 +82,11 @@ def _str_list(v) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
+def _str_list_or_none(v) -> bool:
+    """a list of str, or None"""
+    return v is None or _str_list(v)
+
+
 def _modules(v) -> bool:
     """{module name: source hash}, no name a package of the runtime"""
     return isinstance(v, dict) and all(
@@ -103,6 +108,13 @@ def _source_or_none(v) -> bool:
 def _sources(v) -> bool:
     """{hash: [name, filename, source text]}"""
     return isinstance(v, dict) and all(isinstance(k, str) and _source(s) for k, s in v.items())
+
+
+def submit_problem(p: dict) -> str | None:
+    """What the fields of a submit cannot say alone: its entry must be one of its sources."""
+    if p["entry"] not in p["sources"]:
+        return f"entry {p['entry'][:16]!r} is not among the sources sent"
+    return None
 
 
 def _why(v) -> bool:
@@ -149,7 +161,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "status": ({"node": str}, {}, (0, 0)),
     "stats": ({"node": str, "refs": dict, "edges": list}, {}, (0, 0)),
     "waiting": ({"program": str, "node": str, "since": (int, float)}, {}, (0, 0)),
-    "programs?": ({"programs": (list, _NONE)}, {}, (0, 0)),
+    "programs?": ({"programs": _str_list_or_none}, {}, (0, 0)),
     "programs": ({"node": str, "programs": dict, "finished": _str_list}, {}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),

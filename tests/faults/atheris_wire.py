@@ -7,13 +7,14 @@ runs on it, in one process (no sockets: millions of inputs):
 
     0  raw frames and an identity, as a stranger sends them        -> Gate.admit
     1  a signed message, then changed (bytes flipped, cut, frames)  -> Gate.admit
-    2  a signed message of any kind whose payload is built from the -> Gate.admit, then
-       input (fields of any type, a hop's lengths and meta)            decode.payload/hop_payload
+    2  a signed message of any kind whose control frame and blobs   -> Gate.admit, then
+       are built from the input (fields of any type, a hop's meta)     decode.payload/hop
 
 Pass: Gate.admit either returns an Envelope or raises a WireError; decode refuses with
 Malformed or returns a payload that satisfies its kind's fields. Anything else - another
-exception, or any unpickling while the gate decides (pickle and dill are booby-trapped
-until an envelope is admitted) - is a crash, and atheris stops with the input.
+exception, or any unpickling while the gate or decode decides (pickle and dill are
+booby-trapped: control frames are msgpack, and blobs are unpickled only later, by the
+handler that needs one) - is a crash, and atheris stops with the input.
 """
 
 import pickle
@@ -27,7 +28,7 @@ with atheris.instrument_imports():
     from swarm.wire import decode
     from swarm.wire.envelope import Signer, WireError
     from swarm.wire.gate import Gate
-    from swarm.wire.kinds import HOP_EXTRA, HOP_META, KINDS, NODE_KINDS, PAYLOADS, problem
+    from swarm.wire.kinds import HOP_META, KINDS, NODE_KINDS, PAYLOADS, problem
 
 SECRET = b"s" * 32
 NODES = ["n1", "n2"]
@@ -60,7 +61,7 @@ def value(fdp, depth: int = 0):
     if what == 1:
         return fdp.ConsumeBool()
     if what == 2:
-        return fdp.ConsumeInt(8)
+        return fdp.ConsumeIntInRange(-2**63, 2**63 - 1)
     if what == 3:
         return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 16))
     if what == 4:
@@ -71,7 +72,7 @@ def value(fdp, depth: int = 0):
     if what == 6:
         return [value(fdp, depth + 1) for _ in range(n)]
     if what == 7:
-        return tuple(value(fdp, depth + 1) for _ in range(n))
+        return [value(fdp, depth + 1) for _ in range(n)]
     return {fdp.ConsumeUnicodeNoSurrogates(6): value(fdp, depth + 1) for _ in range(n)}
 
 
@@ -98,16 +99,21 @@ def admit(gate: Gate, identity: bytes, frames: list[bytes]):
 
 
 def check_decoded(env) -> None:
-    """After the gate: decode refuses (Malformed, a WireError) or the payload fits."""
+    """After the gate: decode refuses (Malformed, a WireError) or the payload fits - and
+    nothing is unpickled meanwhile."""
+    global armed
+    armed = True
     try:
         if env.kind == "hop":
-            meta, _, extra, _ = decode.hop_payload(env)
-            assert problem(meta, HOP_META) is None and problem(extra, HOP_EXTRA) is None
+            meta, _, extra, _ = decode.hop(env)
+            assert problem(meta, HOP_META) is None and problem(extra, PAYLOADS["hop"]) is None
         else:
             p = decode.payload(env)
-            assert problem(p, PAYLOADS.get(env.kind, ({}, {}))) is None
+            assert problem(p, PAYLOADS.get(env.kind, ({}, {}, (0, 0)))) is None
     except WireError:
         pass
+    finally:
+        armed = False
 
 
 def test_one_input(data: bytes) -> None:
@@ -124,8 +130,9 @@ def test_one_input(data: bytes) -> None:
     sender = "n1" if kind in NODE_KINDS else "c1"
     signer = Signer(SECRET, sender)
     if mode == 1:
-        frames = signer.pack(kind, fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 64)))
-        which = fdp.ConsumeIntInRange(0, 1)
+        frames = signer.pack(kind, fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 64)),
+                             [fdp.ConsumeBytes(8) for _ in range(fdp.ConsumeIntInRange(0, 2))])
+        which = fdp.ConsumeIntInRange(0, len(frames) - 1)
         raw = bytearray(frames[which])
         change = fdp.ConsumeIntInRange(0, 3)
         if change == 0 and raw:
@@ -140,16 +147,18 @@ def test_one_input(data: bytes) -> None:
         frames[which] = bytes(raw)
         assert admit(gate, sender.encode(), frames) is None, "a changed message was admitted"
         return
+    spec = HOP_META if kind == "hop" else PAYLOADS.get(kind, ({}, {}, (0, 0)))
     if kind == "hop":
-        meta = pickle.dumps(payload_for(fdp, HOP_META))
-        extra = payload_for(fdp, HOP_EXTRA)
-        body = decode.encode_hop(meta, extra, fdp.ConsumeBytes(32))
-        if fdp.ConsumeBool():  # lengths of the input's choosing
-            body = fdp.ConsumeBytes(4) + body[4:] if fdp.ConsumeBool() else \
-                body[:4 + len(meta)] + fdp.ConsumeBytes(4) + body[8 + len(meta):]
+        control = decode.encode(payload_for(fdp, PAYLOADS["hop"]))
+        blobs = [decode.encode(payload_for(fdp, spec)) if fdp.ConsumeBool()
+                 else fdp.ConsumeBytes(16), fdp.ConsumeBytes(32)]
     else:
-        body = pickle.dumps(payload_for(fdp, PAYLOADS.get(kind, ({}, {}))))
-    env = admit(gate, sender.encode(), signer.pack(kind, body))
+        control = decode.encode(payload_for(fdp, spec)) if fdp.ConsumeIntInRange(0, 7) \
+            else fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 64))
+        blobs = [fdp.ConsumeBytes(16)]
+    blobs = blobs[:fdp.ConsumeIntInRange(0, len(blobs) + 1)] + \
+        [fdp.ConsumeBytes(4)] * fdp.ConsumeIntInRange(0, 1)
+    env = admit(gate, sender.encode(), signer.pack(kind, control, blobs))
     assert env is not None and env.kind == kind, "a signed message was not admitted"
     check_decoded(env)
 

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 
 import msgpack
 
+from swarm.continuation import codec
 from swarm.node import machine as m
 from swarm.node.machine.ids import derived_id
-from swarm.wire.decode import encode
+from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
 from tests.sim.store import DiskFull, SimStore
 
@@ -243,7 +244,8 @@ class SimNode:
         self.epoch += 1
         self.up = True
         self.tick_at = None
-        self.state = m.NodeState(self.name, w.names, m.RefData(self.store),
+        self.state = m.NodeState(self.name, w.names, m.RefData(self.store, codec.dumps,
+                                                               codec.loads),
                                  dict(self.store.sources), hop_timeout=w.hop_timeout,
                                  now=w.now)
         w.note(f"{self.name} boots")

@@ -22,9 +22,7 @@ cannot change are shared.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Protocol
-
-from swarm.continuation import codec
+from typing import Callable, Protocol
 
 _ATOMIC = frozenset({int, float, complex, str, bytes, bool, type(None), range})
 
@@ -76,8 +74,11 @@ class Writes:
 
 
 class RefData:
-    def __init__(self, reader: Reader, cache_bytes: int = 1 << 30) -> None:
-        self.reader = reader
+    def __init__(self, reader: Reader, dumps: Callable, loads: Callable,
+                 cache_bytes: int = 1 << 30) -> None:
+        """`dumps`/`loads`: how values become bytes and back (the shell gives the codec's:
+        swarm/continuation/codec.py)."""
+        self.reader, self.dumps, self.loads = reader, dumps, loads
         self.cache: OrderedDict[str, tuple[object, int]] = OrderedDict()
         self.cache_bytes = cache_bytes
         self.cached = 0
@@ -111,7 +112,7 @@ class RefData:
         blob = self.blob(ref_id)
         if blob is None:
             raise KeyError(ref_id)
-        value = codec.loads(blob)
+        value = self.loads(blob)
         self._remember(ref_id, value, len(blob))
         return value
 
@@ -142,7 +143,7 @@ class RefData:
 
     def write(self, ref_id: str, value, blob: bytes | None = None) -> None:
         """Stage a value (committed with the ledger's next write; see the module's doc)."""
-        blob = codec.dumps(value) if blob is None else blob
+        blob = self.dumps(value) if blob is None else blob
         self.staged[ref_id] = blob
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)

@@ -44,7 +44,8 @@ from swarm.node.machine.instructions import (
     Wake,
 )
 from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
-from swarm.wire.decode import encode, stored_meta
+from swarm.wire.control import decode as stored_meta
+from swarm.wire.control import encode
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
@@ -375,6 +376,7 @@ class NodeState:
         elif kind == "stats?":
             self.out.append(AnswerStats(e.client))
         elif kind == "stop":
+            self.out.append(Log("warning", f"stopping: asked by {e.client}"))
             self.out.append(Stop())
 
     def _programs(self, e: ev.ProgramsRequested) -> None:

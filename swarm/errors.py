@@ -1,0 +1,16 @@
+"""The errors a program on a cluster meets that plain Python has no name for."""
+
+from __future__ import annotations
+
+
+class TaskFailed(Exception):
+    """The task behind a future raised; str() is its error, .traceback its traceback."""
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+class NodeGone(Exception):
+    """The node a program needed was declared gone for good (`swarm node gone`): a question
+    asked of it has no answer, or the program was on it and its outcome is unknown."""
