@@ -17,9 +17,10 @@
                                      exists, else 3 temporary local nodes
     swarm sw [--cluster FILE | --dir D | --nodes N]
                                      an interactive Skywriting console (cluster as for run)
-    swarm place [--dry-run] [--plot FILE.png] [--cluster FILE | --dir D]
+    swarm place [--dry-run] [--plot FILE.png [--apply]] [--cluster FILE | --dir D]
                                      run the placer: arrange the Refs by their access graph
-                                     so programs hop less; prints the moves and the hops saved
+                                     so programs hop less; prints the moves and the hops saved;
+                                     --plot draws the plan and moves nothing without --apply
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
@@ -204,11 +205,17 @@ def _place(args) -> int:
     from cluster.placer import describe
     from swarm.client import ClusterTimeout
 
+    if args.apply and args.dry_run:
+        print("swarm place: --apply and --dry-run contradict each other", file=sys.stderr)
+        return 2
+    # Discussion: --plot is for looking; it carries out the plan only with --apply, so that
+    # asking for a picture never moves data by surprise
+    plot_only = bool(args.plot) and not args.apply
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
-        plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot,
-                     min_gain=args.min_gain)
+        plan = place(cluster, dry_run=args.dry_run or plot_only, balance=args.balance,
+                     plot=args.plot, min_gain=args.min_gain)
     except ClusterTimeout as e:
         print(f"swarm place: {e}", file=sys.stderr)
         return 1
@@ -217,6 +224,8 @@ def _place(args) -> int:
     print(describe(plan))
     if args.dry_run:
         print("(dry run: nothing moved)")
+    elif plot_only and plan.moves:
+        print("(plot only: nothing moved; add --apply to carry out the plan)")
     elif plan.moves and not plan.worth(args.min_gain):
         print(f"(saves less than {args.min_gain:g} of the cut weight: nothing moved)")
     if args.plot:
@@ -384,7 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     _where(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, move nothing")
     p.add_argument("--plot", metavar="FILE.png",
-                   help="draw the access graph coloured by node, before and after")
+                   help="draw the access graph coloured by node, before and after; moves "
+                        "nothing unless --apply is given too")
+    p.add_argument("--apply", action="store_true",
+                   help="with --plot: carry out the plan as well (without --plot, carrying "
+                        "it out is the default)")
     p.add_argument("--balance", type=float, default=1.1,
                    help="most bytes a node may hold, over the mean (default 1.1)")
     p.add_argument("--min-gain", type=float, default=0.0, metavar="SHARE",

@@ -1,0 +1,1 @@
+"""The live dashboard of a cluster (`swarm dashboard`): docs/dashboard.md."""
