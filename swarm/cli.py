@@ -21,6 +21,9 @@
                                      run the placer: arrange the Refs by their access graph
                                      so programs hop less; prints the moves and the hops saved;
                                      --plot draws the plan and moves nothing without --apply
+    swarm dashboard [--cluster FILE | --dir D] [--port P] [--host H]
+                                     a live web page of the cluster: nodes, hop rates, the
+                                     access graph (http://127.0.0.1:8700/ by default)
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
@@ -233,6 +236,25 @@ def _place(args) -> int:
     return 0
 
 
+def _dashboard(args) -> int:
+    from swarm.dashboard import serve
+
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm dashboard: no cluster file {path or '.swarm/cluster.toml'}: give "
+              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+        return 1
+    try:
+        serve(path, host=args.host, port=args.port, token=args.token, interval=args.interval)
+    except OSError as e:  # the port is taken, the address is not this machine's
+        print(f"swarm dashboard: cannot listen on {args.host}:{args.port}: {e.strerror}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
 def _pairs(items, option: str) -> dict:
     out = {}
     for item in items or ():
@@ -404,6 +426,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="move only if the plan saves at least this share of the hops "
                         "recorded (default 0: any saving)")
     p.set_defaults(func=_place)
+    p = sub.add_parser("dashboard", help="a live web page of a running cluster")
+    _where(p)
+    p.add_argument("--port", type=int, default=8700, help="default 8700 (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1; any other needs the "
+                        "token printed at the start)")
+    p.add_argument("--token", help="the token for a non-loopback address (default: random)")
+    p.add_argument("--interval", type=float, default=1.0,
+                   help="seconds between two questions to the nodes (default 1)")
+    p.set_defaults(func=_dashboard)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
     p.set_defaults(func=_status)
