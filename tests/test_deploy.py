@@ -15,7 +15,7 @@ import sys
 
 import pytest
 from helpers import ROOT
-from test_multihost import Hosts
+from test_multihost import hosts  # noqa: F401 - the fixture: three namespaces
 
 from swarm.client import connect
 
@@ -52,17 +52,7 @@ def shims(directory) -> dict:
     return dict(os.environ, PATH=f"{directory}:{os.environ['PATH']}", PYTHONPATH=ROOT)
 
 
-@pytest.fixture
-def hosts():
-    net = Hosts()
-    try:
-        net.create()
-        yield net
-    finally:
-        net.destroy()
-
-
-def test_the_deployment_page_runs_as_written_on_three_machines(hosts, tmp_path):
+def test_the_deployment_page_runs_as_written_on_three_machines(hosts, tmp_path):  # noqa: F811
     page = blocks()
     env = shims(tmp_path / "bin")
     var = str(tmp_path / "var")
