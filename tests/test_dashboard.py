@@ -13,7 +13,7 @@ import sys
 
 import pytest
 from cdp import Browser, chromium
-from helpers import ROOT, wait_for, write
+from helpers import ROOT, swarm_cli, wait_for, write
 
 import swarm
 
@@ -119,6 +119,13 @@ def test_the_page_draws_the_cluster_and_follows_it_without_a_reload(cluster, tmp
             page.wait_for(f"{n3_refs} >= {refs_before + 5}")
             page.wait_for(f"window.swarmDashboard.cy.nodes().length >= {drawn_before + 5}")
             assert page.evaluate("window.swarmDashboard.updates") > updates
+            # swarm place: the graph shows the Refs where they went, and fewer hops cut
+            cut = "window.swarmDashboard.snapshot.graph.cut_now"
+            page.wait_for(f"{cut} > 0")
+            before = page.evaluate(cut)
+            placed = swarm_cli("place", "--cluster", cluster.config.path)
+            assert placed.returncode == 0 and "moves" in placed.stdout, placed.stderr
+            page.wait_for(f"{cut} < {before}", timeout=30)
             assert page.evaluate("window.__same_page") == 42  # no reload happened
             shot = os.environ.get("SWARM_DASHBOARD_SCREENSHOT") or str(tmp_path / "page.png")
             page.screenshot(shot)
