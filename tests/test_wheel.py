@@ -50,6 +50,11 @@ def test_the_package_comes_from_the_wheel(venv):
                "print(cluster.__file__)", cwd=elsewhere)
     for line in done.stdout.split():
         assert line.startswith(str(env)), f"imported from outside the venv: {line}"
+    package = os.path.dirname(done.stdout.split()[0])
+    for data in ("skywriting/lib/mapreduce.sw", "dashboard/static/index.html",
+                 "dashboard/static/app.js", "dashboard/static/vendor/cytoscape.min.js",
+                 "dashboard/static/vendor/uPlot.iife.min.js"):
+        assert os.path.isfile(os.path.join(package, data)), f"{data} is not in the wheel"
 
 
 def test_the_demo_runs_from_another_directory(venv):
