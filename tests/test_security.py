@@ -229,7 +229,7 @@ def test_without_keys_a_node_listens_on_loopback_only(tmp_path):
                                      "from swarm import here\nprint(here())\n"), timeout=30)
         assert out.stdout == "n1\n"
     finally:
-        cluster.stop()
+        cluster.shutdown()  # stops the nodes (close() alone would not)
         cluster.close()
         procs["n1"].wait(timeout=20)
 
