@@ -173,7 +173,7 @@ def _up(args) -> int:
     if config.auto_place:
         print(f"{config.names[0]} runs swarm place every {config.auto_place:g} s "
               f"(its log says what moved)")
-    print(f"run a program: swarm run FILE.py --cluster {path}; stop: swarm down --dir "
+    print(f"run a program: swarm run --cluster {path} FILE.py; stop: swarm down --dir "
           f"{args.dir}")
     return 0
 

@@ -157,7 +157,9 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
 def _cancel_note(cluster, program: str, shared: bool) -> str:
     from swarm.client import ClusterTimeout, UnknownProgram
 
-    if not shared:
+    if not shared:  # the nodes are ours, and go: at once, as Ctrl-C ends a process
+        for name in list(getattr(cluster, "procs", ())):
+            cluster.kill(name)
         return f"program {program} stopped with its temporary nodes"
     try:
         state = cluster.cancel(program, timeout=2.0)
