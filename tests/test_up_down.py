@@ -60,7 +60,7 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
     d = tmp_path / "cluster"
     out = swarm_cli("up", "--nodes", "3", "--dir", str(d)).stdout
     path = d / "cluster.toml"
-    assert str(path) in out and f"swarm run FILE.py --cluster {path}" in out
+    assert str(path) in out and f"swarm run --cluster {path} FILE.py" in out
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # it holds the secret
     pids = node_pids(d)
     assert len(pids) == 3 and all(map(is_running, pids))
