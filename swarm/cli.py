@@ -42,6 +42,7 @@ import os
 import sys
 
 from swarm import cli_programs
+from swarm.cli_common import cluster_file_named
 from swarm.cli_common import cluster_for as _cluster_for
 from swarm.cli_common import cluster_path as _cluster_path
 from swarm.cli_common import running_cluster as _running_cluster
@@ -111,10 +112,7 @@ def _status(args) -> int:
     from swarm.client import Cluster
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm: no cluster file {path or '.swarm/cluster.toml'}: give --cluster FILE "
-              f"or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+    if (path := cluster_file_named(args, "status")) is None:
         return 1
     config = ClusterConfig.load(path)
     cluster = Cluster(config)
@@ -134,10 +132,7 @@ def _status(args) -> int:
 def _keys(args) -> int:
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm keys: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
-              f"FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "keys")) is None:
         return 1
     config = ClusterConfig.load(path, need_secret=False)
     had_secret = config.secret is not None

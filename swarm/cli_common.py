@@ -23,6 +23,16 @@ def cluster_path(args) -> str | None:
     return default if os.path.exists(default) else None
 
 
+def cluster_file_named(args, command: str) -> str | None:
+    """The cluster file the command names, if it exists; else None, after saying so."""
+    path = cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm {command}: no cluster file {path or '.swarm/cluster.toml'}: give "
+              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+        return None
+    return path
+
+
 def connect_to(path: str):
     """A client of a running cluster, or None after saying why there is none."""
     from swarm.client import ClusterTimeout, connect

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from swarm.cli_common import cluster_for, cluster_path, running_cluster
+from swarm.cli_common import cluster_file_named, cluster_for, cluster_path, running_cluster
 
 TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
 INTERRUPTED_STATUS = 130  # Ctrl-C
@@ -169,15 +169,23 @@ def _cancel_note(cluster, program: str, shared: bool) -> str:
     return f"program {program} {'cancelled' if state == 'cancelled' else 'had ended'}"
 
 
-def result(args) -> int:
-    from swarm.client import ClusterTimeout, UnknownProgram, check_program_id
+def _client_for_program(args, command: str):
+    """A client of the running cluster, for `swarm COMMAND ID`; None after saying why not
+    (an id that cannot be one is said at once, before any node is asked)."""
+    from swarm.client import UnknownProgram, check_program_id
 
     try:
         check_program_id(args.program)
     except UnknownProgram as e:
-        print(f"swarm result: {e}", file=sys.stderr)
-        return 1
-    if (cluster := running_cluster(args, "result")) is None:
+        print(f"swarm {command}: {e}", file=sys.stderr)
+        return None
+    return running_cluster(args, command)
+
+
+def result(args) -> int:
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    if (cluster := _client_for_program(args, "result")) is None:
         return 1
     try:
         outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
@@ -271,14 +279,9 @@ def _age(seconds: float) -> str:
 
 
 def cancel(args) -> int:
-    from swarm.client import ClusterTimeout, UnknownProgram, check_program_id
+    from swarm.client import ClusterTimeout, UnknownProgram
 
-    try:
-        check_program_id(args.program)
-    except UnknownProgram as e:
-        print(f"swarm cancel: {e}", file=sys.stderr)
-        return 1
-    if (cluster := running_cluster(args, "cancel")) is None:
+    if (cluster := _client_for_program(args, "cancel")) is None:
         return 1
     try:
         state = cluster.cancel(args.program, timeout=args.timeout)
@@ -295,10 +298,7 @@ def logs(args) -> int:
     from swarm import logs as node_logs
     from swarm.node.config import ClusterConfig
 
-    path = cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm logs: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
-              f"FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "logs")) is None:
         return 1
     config = ClusterConfig.load(path, need_secret=False)
     try:
