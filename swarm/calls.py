@@ -38,6 +38,7 @@ import inspect
 import io
 import os
 import pickle
+import re
 import sys
 import sysconfig
 import textwrap
@@ -46,6 +47,7 @@ import types
 from dataclasses import dataclass
 
 ENTRY_NAME = "__swarm_call__.py"
+_ENTRY_FRAME = re.compile(r'  File ".*[/\\]__swarm_call__\.py", line \d+, in <module>$')
 
 
 class CallError(TypeError):
@@ -330,10 +332,27 @@ class ProgramFailed(Exception):
         self.traceback = traceback
 
 
+def _call_traceback(text: str) -> str:
+    """The user's frames of a call's traceback: swarm's own dropped (exits.py), and the
+    frame of the call's script at its top level (the functions of __main__ it holds are the
+    user's and stay)."""
+    from swarm.exits import user_traceback
+
+    out, skipping = [], False
+    for line in user_traceback(text).splitlines(keepends=True):
+        if line.startswith('  File "'):
+            skipping = bool(_ENTRY_FRAME.match(line))
+        elif not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
 def returned(outcome):
     """The value of a call's outcome, or raise its exception (with the remote traceback as a
     note); ProgramFailed if the program itself failed (it could not start, say)."""
-    from swarm.exits import user_traceback
+    user_traceback = _call_traceback
 
     if outcome.error or not isinstance(outcome.value, bytes):
         raise ProgramFailed(outcome.error or f"the call left no result ({outcome.value!r})",
@@ -346,5 +365,8 @@ def returned(outcome):
     if error is None:
         raise ProgramFailed(shown.strip().splitlines()[-1] if shown.strip() else "failed", shown)
     if not isinstance(error, SystemExit):
+        last = "".join(traceback.format_exception_only(error))
+        if shown.endswith(last):  # Python prints the error line itself, before the notes
+            shown = shown[:-len(last)]
         error.add_note(f"[swarm] raised on the cluster:\n{shown.rstrip()}")
     raise error

@@ -122,3 +122,12 @@ def test_ctrl_c_with_temporary_nodes_stops_them_and_exits_130(tmp_path):
     assert run.returncode == 130
     assert err.startswith("\nKeyboardInterrupt: program c") and "stopped with its temporary " \
                                                                   "nodes" in err
+
+
+def test_a_detached_program_ends_with_its_own_status_in_swarm_result(cluster, tmp_path):
+    script = write(tmp_path, "leave.py", "import sys\nprint('leaving')\nsys.exit(3)\n")
+    detached = swarm_cli("run", "--detach", "--cluster", cluster.config.path, script)
+    assert detached.returncode == 0, detached.stderr
+    program = detached.stdout.strip()
+    done = swarm_cli("result", program, "--cluster", cluster.config.path, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "leaving\n", "")
