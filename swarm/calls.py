@@ -31,7 +31,6 @@ gets instances of its own classes back.
 
 from __future__ import annotations
 
-import ast
 import base64
 import builtins
 import inspect
@@ -237,25 +236,15 @@ def _sources_of(wanted: dict, namespace: dict, done: set, imports: list[str],
 
 
 def _names_used(obj, source: str) -> set[str]:
-    """The global names a definition may read. A function: the names its code (and nested
-    code) looks up, and those of its decorators and defaults (evaluated where it is
-    defined) - not its locals, which may share a global's name. A class: every name read
-    in its source."""
-    tree = ast.parse(source).body[0]
-    if isinstance(obj, types.FunctionType):
-        names: set[str] = set()
-        codes = [obj.__code__]
-        while codes:
-            code = codes.pop()
-            names.update(code.co_names)
-            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        outside = [*tree.decorator_list, *tree.args.defaults,
-                   *(d for d in tree.args.kw_defaults if d is not None)]
-    else:
-        names, outside = set(), [tree]
-    for part in outside:
-        names.update(node.id for node in ast.walk(part)
-                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+    """The global names a definition may read: the names its code looks up (in its body,
+    decorators, defaults, bases, and the code nested in them) - not its locals, which may
+    share a global's name. From the bytecode (program_files.compiled says why not the AST)."""
+    names: set[str] = set()
+    codes = [compile(source, "<definition>", "exec", dont_inherit=True)]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     return names
 
 

@@ -24,13 +24,14 @@ that does not decode raises SourceError with Python's own message.
 from __future__ import annotations
 
 import _imp
-import ast
+import dis
 import io
 import os
 import re
 import sys
 import tokenize
 from dataclasses import dataclass
+from types import CodeType
 
 from swarm.compiler.registry import source_hash
 from swarm.wire.kinds import RUNTIME_PACKAGES  # the node's own: such files are not shipped
@@ -92,11 +93,19 @@ def _declares_encoding(data: bytes) -> bool:
                for line in data.splitlines()[:2])
 
 
-def parse(text: str, path: str) -> ast.Module:
-    """The file's syntax tree; a SyntaxError becomes SourceError with Python's own lines
-    (`File "...", line N`, the source line, the caret, the message)."""
+def compiled(text: str, path: str) -> CodeType:
+    """The file compiled by CPython (to bytecode: the imports are read from it); a
+    SyntaxError becomes SourceError with Python's own lines (`File "...", line N`, the
+    source line, the caret, the message).
+
+    Discussion: why bytecode and not `ast.parse`. CPython 3.11 counts the depth of the AST
+    objects it builds in one counter per interpreter, not per thread: two threads parsing at
+    once (a client in a thread of a program that parses too - hypothesis does) may fail
+    with "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905).
+    `compile()` to bytecode builds no AST objects. It also rejects what Python rejects when
+    it runs a file (`return` outside a function), which `ast.parse` lets through."""
     try:
-        return ast.parse(text, path)
+        return compile(text, path, "exec", dont_inherit=True)
     except SyntaxError as e:
         import traceback
 
@@ -133,29 +142,35 @@ class _Finder:
         return module if os.path.isfile(module) else None
 
 
-def imported_names(tree: ast.Module, module: str, is_package: bool) -> list[str]:
-    """Every module name an import statement in the tree may load, in source order: for
-    `import a.b` a and a.b; for `from a import b` a and a.b (b may be a submodule);
-    relative imports resolved against `module` (the importing module's name)."""
+def imported_names(code: CodeType, module: str, is_package: bool) -> list[str]:
+    """Every module name an import statement in the code (and the code nested in it) may
+    load, in order: for `import a.b` a and a.b; for `from a import b` a and a.b (b may be a
+    submodule); relative imports resolved against `module` (the importing module's name).
+    Read from the bytecode: each IMPORT_NAME follows the loads of its level and from-list."""
     names: list[str] = []
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                names.extend(_prefixes(alias.name))
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
+    codes = [code]
+    while codes:
+        current = codes.pop(0)
+        codes.extend(c for c in current.co_consts if isinstance(c, CodeType))
+        recent: list = []
+        for ins in dis.get_instructions(current):
+            if ins.opname != "IMPORT_NAME":
+                recent = (recent + [ins.argval])[-2:]
+                continue
+            level, fromlist = recent if len(recent) == 2 else (0, None)
+            target = ins.argval
+            if isinstance(level, int) and level > 0:
                 parts = package.split(".") if package else []
-                if node.level - 1 > len(parts) or not package:
+                if level - 1 > len(parts) or not package:
                     continue  # beyond the top package: Python raises ImportError there
-                base = ".".join(parts[:len(parts) - (node.level - 1)])
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+                base = ".".join(parts[:len(parts) - (level - 1)])
+                target = f"{base}.{target}" if target else base
             if not target:
                 continue
             names.extend(_prefixes(target))
-            names.extend(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+            if isinstance(fromlist, tuple):
+                names.extend(f"{target}.{n}" for n in fromlist if n != "*")
     return names
 
 
@@ -182,8 +197,8 @@ def program_files(path: str, text: str | None = None, roots: list[str] | None = 
     todo = [entry]
     while todo:
         current = todo.pop(0)
-        tree = parse(current.text, current.path)
-        for imported in imported_names(tree, current.name, current.is_package):
+        code = compiled(current.text, current.path)
+        for imported in imported_names(code, current.name, current.is_package):
             if imported in found or imported == name:
                 continue
             for finder in finders:
