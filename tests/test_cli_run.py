@@ -142,6 +142,8 @@ def test_a_syntax_error_is_reported_as_python_does_before_any_node_starts(tmp_pa
     assert "^" in ours.stderr and "line 2" in ours.stderr
     indent = write(tmp_path, "indent.py", "def f():\n    return 1\n  return 2\n")
     same(swarm_cli("run", "--nodes", "1", indent), python(indent))
+    outside = write(tmp_path, "outside.py", "print('never')\nreturn 3\n")  # parses; compiles not
+    same(swarm_cli("run", "--nodes", "1", outside), python(outside))
 
 
 def test_a_syntax_error_in_an_imported_module_is_found_before_the_run(tmp_path):
