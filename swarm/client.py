@@ -238,10 +238,14 @@ class Cluster:
         node = node or self.config.names[0]
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
+        # `cwd` and `submitted` are for the nodes of phase 2 of issue 16 (relative paths
+        # resolved against the directory the program was started from; `swarm ps`'s age);
+        # nodes of this version ignore them
         submission = {"program": program, "sources": sources, "entry": entry,
                       "modules": modules, "argv": [path] + argv,
                       "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
-                      "trace": trace, "record_access": record_access}
+                      "trace": trace, "record_access": record_access, "cwd": os.getcwd(),
+                      "submitted": time.time()}
         self._runs[program] = Run(program, node, submission)
         self.send(node, "submit", submission)
         return program
