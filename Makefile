@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install chromium test faults demo web bench lint clean
+.PHONY: install chromium test faults demo web bench lint docs clean
 
 install: $(STAMP)
 
@@ -22,8 +22,18 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium
+test: install chromium docs
 	SWARM_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest
+
+# the documentation site (site/): the user guide in docs/ and the API reference generated
+# from the docstrings (mkdocs + mkdocstrings); --strict fails on a docstring or page it
+# cannot render. Takes a few seconds, so `make test` (and CI) builds it too.
+docs: $(VENV)/.docs-installed
+	$(BIN)/mkdocs build --strict --quiet
+
+$(VENV)/.docs-installed: $(STAMP)
+	$(BIN)/pip install -q -e '.[docs]'
+	touch $@
 
 # the long fault and fuzz suites (tests/faults, SWARM_LONG=1); atheris is optional
 faults: install
@@ -45,4 +55,4 @@ lint: install
 	$(BIN)/ruff check swarm cluster tests bench examples
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis .swarm-web
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis .swarm-web site

@@ -29,18 +29,19 @@ def place(cluster, dry_run: bool = False, policy=clustered, balance: float = 1.1
           plot: str | None = None, min_gain: float = 0.0) -> Plan:
     """Plan the cluster's placement with `policy` and, unless `dry_run` or the plan is not
     worth it (`Plan.worth(min_gain)`), move the Refs. With `plot`, draw the access graph
-    before and after into that PNG file."""
+    before and after into that PNG file (its title says whether the moves were made)."""
     g = access_graph(cluster.stats())
     result = plan(g, cluster.config.names, policy=policy, balance=balance)
-    if plot:
-        from cluster.plot import draw
-
-        draw(g, result, plot)
-    if not dry_run and result.worth(min_gain):
+    moving = not dry_run and result.worth(min_gain)
+    if moving:
         moves = [(m.ref, m.src, m.dst) for m in result.moves]
         with tempfile.TemporaryDirectory(prefix="swarm-place-") as tmp:
             out = cluster.run_file(os.path.join(tmp, "swarm_place.py"),
                                    source=RELOCATE.format(moves=moves), record_access=False)
         if out.error:
             raise RuntimeError(f"the moves failed: {out.error}\n{out.traceback}")
+    if plot:  # after the moves, so that its title can say they were made
+        from cluster.plot import draw
+
+        draw(g, result, plot, applied=moving)
     return result

@@ -1,6 +1,6 @@
 """A 100 MiB Ref processed where it lives: the program goes to the data, not the reverse.
 
-    $ swarm run examples/big_data.py            # or: swarm run examples/big_data.py -- 8 (MiB)
+    $ swarm run examples/big_data.py            # or: swarm run examples/big_data.py 8 (MiB)
     made 100 MiB of floats (13107200 values) on n2
     sum 85899339366400 computed on n2
     get + sum: 41.3 ms

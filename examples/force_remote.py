@@ -9,13 +9,13 @@
 With `--policy fetch` the program never moves: the value is sent to n3 to be stored
 there, and each read brings the value to the program instead.
 
-    $ swarm run examples/force_remote.py --policy fetch
+    $ swarm run --policy fetch examples/force_remote.py
     started on n1
     created both notes, now on n1
     a note kept here read on n1
     a note kept on n3 read on n1
 
-`swarm run examples/force_remote.py --show-node --trace` lists the hops: n1 -> n3 to create
+`swarm run --show-node --trace examples/force_remote.py` lists the hops: n1 -> n3 to create
 the remote note, n3 -> n1 and n1 -> n3 for the two reads.
 """
 from swarm import Ref, here

@@ -10,16 +10,27 @@
                                      --rotate: new keys and a new secret
     swarm down [--dir D | --cluster FILE]
                                      stop it; the cluster file and the stores are kept
-    swarm run FILE.py [args] [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict]
-                  [--show-node] [--trace]
+    swarm run [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict] [--show-node]
+              [--trace] [--timeout S] [--detach] FILE [args...]
                                      run a program on a cluster: FILE, D/cluster.toml, N
                                      temporary local nodes, else ./.swarm/cluster.toml if it
-                                     exists, else 3 temporary local nodes
+                                     exists, else 3 temporary local nodes; everything after
+                                     FILE is the program's (as for python); exits as python
+                                     would (SystemExit's code, 1 on an error, 130 on Ctrl-C)
+    swarm result ID [--timeout S]    the output and end of a program run with --detach
+    swarm ps                         the programs on a running cluster: id, node, age, state
+    swarm cancel ID                  stop a program, as Ctrl-C stops a script
+    swarm logs [NODE] [-f] [-n N]    the nodes' logs (-f: and what they log next)
+    swarm --version
     swarm sw [--cluster FILE | --dir D | --nodes N]
                                      an interactive Skywriting console (cluster as for run)
-    swarm place [--dry-run] [--plot FILE.png] [--cluster FILE | --dir D]
+    swarm place [--dry-run] [--plot FILE.png [--apply]] [--cluster FILE | --dir D]
                                      run the placer: arrange the Refs by their access graph
-                                     so programs hop less; prints the moves and the hops saved
+                                     so programs hop less; prints the moves and the hops saved;
+                                     --plot draws the plan and moves nothing without --apply
+    swarm dashboard [--cluster FILE | --dir D] [--port P] [--host H]
+                                     a live web page of the cluster: nodes, hop rates, the
+                                     access graph (http://127.0.0.1:8700/ by default)
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
@@ -34,9 +45,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
+
+from swarm import cli_programs
+from swarm.cli_common import cluster_file_named
+from swarm.cli_common import cluster_for as _cluster_for
+from swarm.cli_common import cluster_path as _cluster_path
+from swarm.cli_common import running_cluster as _running_cluster
 
 
 def _check(args) -> int:
@@ -62,134 +78,6 @@ def _migrate(args) -> int:
     return 0
 
 
-def _cluster_path(args) -> str | None:
-    """The cluster file the command names: --cluster FILE, --dir D, or ./.swarm's if any."""
-    from swarm.localcluster import DEFAULT_DIR, cluster_file
-
-    if args.cluster:
-        return args.cluster
-    if args.dir:
-        return cluster_file(args.dir)
-    default = cluster_file(DEFAULT_DIR)
-    return default if os.path.exists(default) else None
-
-
-def _connect(path: str):
-    """A client of a running cluster, or None after saying why there is none."""
-    from swarm.client import ClusterTimeout, connect
-
-    if not os.path.exists(path):
-        print(f"swarm: no cluster file {path} (`swarm up` starts a local cluster)",
-              file=sys.stderr)
-        return None
-    try:
-        return connect(path, timeout=10.0)
-    except ClusterTimeout as e:
-        print(f"swarm: the cluster of {path} is not running: {e} (`swarm up --dir "
-              f"{os.path.dirname(path) or '.'}` starts it)", file=sys.stderr)
-        return None
-
-
-def _running_cluster(args, command: str):
-    """A client of the running cluster that `swarm COMMAND` names, or None after saying why
-    there is none."""
-    path = _cluster_path(args)
-    if path is None:
-        print(f"swarm {command}: no running cluster (give --cluster FILE or --dir D)",
-              file=sys.stderr)
-        return None
-    return _connect(path)
-
-
-@contextlib.contextmanager
-def _cluster_for(args):
-    """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
-    cluster named or found), stopped at the end; else the running cluster of --cluster, --dir
-    or ./.swarm; None (after saying why) if that one is not running."""
-    from swarm.client import local_cluster
-
-    path = None if args.nodes else _cluster_path(args)
-    if path is None:
-        cluster = local_cluster(args.nodes or 3)
-    elif (cluster := _connect(path)) is None:
-        yield None
-        return
-    try:
-        yield cluster
-    finally:
-        if path:
-            cluster.close()
-        else:
-            cluster.shutdown()
-
-
-def _run(args) -> int:
-    from swarm.skywriting import SkywritingError
-
-    skywriting = args.file.endswith(".sw")
-    if args.detach and not _cluster_path(args):
-        print("swarm run --detach: the program needs a cluster that keeps running (give "
-              "--cluster FILE or --dir D, or start one with swarm up)", file=sys.stderr)
-        return 1
-    with _cluster_for(args) as cluster:
-        if cluster is None:
-            return 1
-        options = dict(argv=args.args, hop_checkpoints=args.hop_checkpoints,
-                       policy=args.policy, strict=args.strict, trace=args.trace,
-                       env=_pairs(args.env, "--env"),
-                       packages=_pairs(args.package, "--package"))
-        try:
-            if args.detach:
-                program = cluster.submit(args.file, **options)
-                cluster.confirm(program)  # written on its node: it runs whatever happens here
-                print(program)
-                print(f"its output: swarm result {program} --cluster "
-                      f"{cluster.config.path}", file=sys.stderr)
-                return 0
-            outcome = cluster.run_file(args.file, echo=True, **options)
-        except SkywritingError as e:
-            print(e, file=sys.stderr)
-            return 1
-    return _report(args, outcome, skywriting)
-
-
-def _result(args) -> int:
-    from swarm.client import ClusterTimeout
-
-    if (cluster := _running_cluster(args, "result")) is None:
-        return 1
-    try:
-        outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
-    except ClusterTimeout as e:
-        print(f"swarm result: {e}", file=sys.stderr)
-        return 1
-    finally:
-        cluster.close()
-    args.show_node = args.trace = False
-    return _report(args, outcome, False)
-
-
-def _report(args, outcome, skywriting: bool) -> int:
-    """After the output: the route, the trace, the error or (Skywriting) the result."""
-    from swarm.skywriting import error_text
-    from swarm.skywriting.runtime import to_json
-
-    if args.show_node:
-        print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
-    if args.trace:
-        print_trace(outcome.trace, sys.stderr)
-    if skywriting:  # the error, located in the script; else the result as JSON
-        if outcome.error:
-            print(error_text(outcome.error), file=sys.stderr)
-            return 1
-        print(to_json(outcome.value))
-        return 0
-    if outcome.error:
-        sys.stderr.write(outcome.traceback or outcome.error + "\n")
-        return 1
-    return 0
-
-
 def _sw(args) -> int:
     from swarm.skywriting.console import Console, interact
 
@@ -207,11 +95,17 @@ def _place(args) -> int:
     from cluster.placer import describe
     from swarm.client import ClusterTimeout
 
+    if args.apply and args.dry_run:
+        print("swarm place: --apply and --dry-run contradict each other", file=sys.stderr)
+        return 2
+    # Discussion: --plot is for looking; it carries out the plan only with --apply, so that
+    # asking for a picture never moves data by surprise
+    plot_only = bool(args.plot) and not args.apply
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
-        plan = place(cluster, dry_run=args.dry_run, balance=args.balance, plot=args.plot,
-                     min_gain=args.min_gain)
+        plan = place(cluster, dry_run=args.dry_run or plot_only, balance=args.balance,
+                     plot=args.plot, min_gain=args.min_gain)
     except ClusterTimeout as e:
         print(f"swarm place: {e}", file=sys.stderr)
         return 1
@@ -220,6 +114,8 @@ def _place(args) -> int:
     print(describe(plan))
     if args.dry_run:
         print("(dry run: nothing moved)")
+    elif plot_only and plan.moves:
+        print("(plot only: nothing moved; add --apply to carry out the plan)")
     elif plan.moves and not plan.worth(args.min_gain):
         print(f"(saves less than {args.min_gain:g} of the cut weight: nothing moved)")
     if args.plot:
@@ -227,37 +123,30 @@ def _place(args) -> int:
     return 0
 
 
-def _pairs(items, option: str) -> dict:
-    out = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"swarm run: {option} takes KEY=VALUE, not {item!r}")
-        out[key] = value
-    return out
+def _dashboard(args) -> int:
+    from swarm.dashboard import serve
 
-
-def print_trace(hops: list[dict], out) -> None:
-    """The hop timeline: one line per hop, in the order they left."""
-    print(f"[swarm] {len(hops)} hops", file=out)
-    if not hops:
-        return
-    t0 = hops[0]["at"]
-    print(f"{'ms':>9}  {'program':<28} {'from':>5} -> {'to':<5} {'bytes':>9} {'us':>8}  why",
-          file=out)
-    for h in hops:
-        print(f"{(h['at'] - t0) * 1e3:9.2f}  {h['program'][-28:]:<28} {h['from']:>5} -> "
-              f"{h['to']:<5} {h['bytes']:>9} {h['us']:>8}  {h['why']}", file=out)
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm dashboard: no cluster file {path or '.swarm/cluster.toml'}: give "
+              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+        return 1
+    try:
+        serve(path, host=args.host, port=args.port, token=args.token, interval=args.interval)
+    except OSError as e:  # the port is taken, the address is not this machine's
+        print(f"swarm dashboard: cannot listen on {args.host}:{args.port}: {e.strerror}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
 
 
 def _status(args) -> int:
     from swarm.client import Cluster
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm: no cluster file {path or '.swarm/cluster.toml'}: give --cluster FILE "
-              f"or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+    if (path := cluster_file_named(args, "status")) is None:
         return 1
     config = ClusterConfig.load(path)
     cluster = Cluster(config)
@@ -300,10 +189,7 @@ def _node(args) -> int:
 def _keys(args) -> int:
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm keys: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
-              f"FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "keys")) is None:
         return 1
     config = ClusterConfig.load(path, need_secret=False)
     had_secret = config.secret is not None
@@ -339,7 +225,7 @@ def _up(args) -> int:
     if config.auto_place:
         print(f"{config.names[0]} runs swarm place every {config.auto_place:g} s "
               f"(its log says what moved)")
-    print(f"run a program: swarm run FILE.py --cluster {path}; stop: swarm down --dir "
+    print(f"run a program: swarm run --cluster {path} FILE.py; stop: swarm down --dir "
           f"{args.dir}")
     return 0
 
@@ -363,12 +249,18 @@ def _where(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="swarm", description=__doc__.splitlines()[0])
+    from swarm import __version__
+
+    parser = argparse.ArgumentParser(prog="swarm", description=__doc__.splitlines()[0],
+                                     allow_abbrev=False)
+    parser.add_argument("--version", action="version",
+                        version=f"swarm {__version__} (Python {sys.version.split()[0]})")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="run FILE.py on a cluster")
-    p.add_argument("file")
-    p.add_argument("args", nargs="*", help="the program's arguments (after -- if they start "
-                                           "with a dash)")
+    run = p = sub.add_parser(
+        "run", help="run FILE.py (or FILE.sw) on a cluster",
+        usage="swarm run [options] FILE [args...]   (options after FILE are the program's)")
+    p.add_argument("file", help="the script: FILE.py, FILE.sw, or a directory with "
+                                "__main__.py; everything after it is the program's sys.argv[1:]")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--nodes", type=int, help="local nodes to start for this run (default "
                                                  "3, unless ./.swarm holds a cluster)")
@@ -391,14 +283,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--detach", action="store_true",
                    help="print the program's id once the cluster has it, and exit; "
                         "`swarm result ID` prints its output later")
-    p.set_defaults(func=_run)
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="give up waiting after S seconds (exit status 124; default: wait as "
+                        "long as the program runs)")
+    p.set_defaults(func=cli_programs.run)
     p = sub.add_parser("result", help="wait for a program run with --detach; print its "
                                       "output")
     p.add_argument("program", help="the id `swarm run --detach` printed")
     _where(p)
-    p.add_argument("--timeout", type=float, default=600.0,
-                   help="seconds to wait for the program's end (default 600)")
-    p.set_defaults(func=_result)
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="give up waiting after S seconds (default: wait as long as it runs)")
+    p.set_defaults(func=cli_programs.result)
+    p = sub.add_parser("ps", help="the programs on a running cluster: id, node, age, state")
+    _where(p)
+    p.set_defaults(func=cli_programs.ps)
+    p = sub.add_parser("cancel", help="stop a program (as Ctrl-C stops a script)")
+    p.add_argument("program", help="its id (swarm ps, swarm run --detach)")
+    _where(p)
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                   help="seconds to wait for the nodes' answer (default 5)")
+    p.set_defaults(func=cli_programs.cancel)
+    p = sub.add_parser("logs", help="the nodes' logs (of a cluster on this machine)")
+    p.add_argument("node", nargs="?", help="one node (default: all, each under a head)")
+    _where(p)
+    p.add_argument("-f", "--follow", action="store_true",
+                   help="then print what they log as it comes, until Ctrl-C")
+    p.add_argument("-n", "--lines", type=int, metavar="N",
+                   help="only the last N lines of each log")
+    p.set_defaults(func=cli_programs.logs)
     p = sub.add_parser("sw", help="an interactive Skywriting console on a cluster")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--nodes", type=int, help="local nodes to start for the session "
@@ -410,13 +322,27 @@ def main(argv: list[str] | None = None) -> int:
     _where(p)
     p.add_argument("--dry-run", action="store_true", help="print the plan, move nothing")
     p.add_argument("--plot", metavar="FILE.png",
-                   help="draw the access graph coloured by node, before and after")
+                   help="draw the access graph coloured by node, before and after; moves "
+                        "nothing unless --apply is given too")
+    p.add_argument("--apply", action="store_true",
+                   help="with --plot: carry out the plan as well (without --plot, carrying "
+                        "it out is the default)")
     p.add_argument("--balance", type=float, default=1.1,
                    help="most bytes a node may hold, over the mean (default 1.1)")
     p.add_argument("--min-gain", type=float, default=0.0, metavar="SHARE",
                    help="move only if the plan saves at least this share of the hops "
                         "recorded (default 0: any saving)")
     p.set_defaults(func=_place)
+    p = sub.add_parser("dashboard", help="a live web page of a running cluster")
+    _where(p)
+    p.add_argument("--port", type=int, default=8700, help="default 8700 (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1; any other needs the "
+                        "token printed at the start)")
+    p.add_argument("--token", help="the token for a non-loopback address (default: random)")
+    p.add_argument("--interval", type=float, default=1.0,
+                   help="seconds between two questions to the nodes (default 1)")
+    p.set_defaults(func=_dashboard)
     p = sub.add_parser("status", help="per-node statistics of a running cluster")
     _where(p)
     p.set_defaults(func=_status)
@@ -453,16 +379,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-p", "--processes", action="store_true",
                    help="resume in another OS process at every suspension point")
     p.set_defaults(func=_migrate)
+    for p in sub.choices.values():  # no abbreviations of swarm's options, anywhere
+        p.allow_abbrev = False
     argv = sys.argv[1:] if argv is None else list(argv)
-    rest: list[str] = []
-    if "--" in argv:  # what follows `--` is the program's, wherever the options are
-        cut = argv.index("--")
-        argv, rest = argv[:cut], argv[cut + 1:]
+    program_args: list[str] = []
+    if argv[:1] == ["run"]:  # like python: swarm's options, the script, then the program's
+        own, program_args = cli_programs.split_run_argv(run, argv[1:])
+        argv = ["run", *own]
     args = parser.parse_args(argv)
-    if rest:
-        if args.command != "run":
-            parser.error("arguments after -- are for `swarm run` programs")
-        args.args += rest
+    args.args = program_args
     from swarm.node.config import ConfigError
 
     try:

@@ -4,8 +4,9 @@
         outcome = cluster.run_file("examples/hello.py")
     cluster = swarm.connect("cluster.toml")      # a running cluster (swarm up / swarm-node)
 
-Output comes back in program order wherever the program runs: every `output` message carries
-the program's sequence number, and the client prints them in that order.
+Output comes back in program order wherever the program runs (swarm/runs.py). What a
+program ships - its script and the modules it imports - is found by swarm/program_files.py;
+a function call as a program is swarm/calls.py.
 """
 
 from __future__ import annotations
@@ -18,134 +19,38 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 
 import zmq
 
-from swarm.compiler.registry import source_hash
 from swarm.node.config import ClusterConfig, local_config
+from swarm.program_files import program_sources
+from swarm.runs import (
+    COLLECT_MAX_SECONDS,
+    RESUBMIT_SECONDS,
+    ProgramInfo,
+    Run,
+    RunOutcome,
+    UnknownProgram,
+    check_program_id,
+)
 from swarm.wire import curve, decode
 from swarm.wire.envelope import Signer, WireError, unpack
 
 
-@dataclass
-class RunOutcome:
-    stdout: str
-    value: object
-    error: str | None
-    traceback: str = ""
-    route: list[str] = field(default_factory=list)
-    trace: list[dict] = field(default_factory=list)  # hops, with run_file(trace=True)
+class ClusterTimeout(Exception):
+    """The cluster (or a node) did not answer, or a program did not end, in the time given."""
 
 
-RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
-COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept ...
-COLLECT_MAX_SECONDS = 60.0  # ... then twice as long each time nothing new came, up to this
 SEARCH_SECONDS = 2.0  # after a fence: how often programs without an outcome are looked for
 
 
-class ClusterTimeout(Exception):
-    pass
-
-
-class _Run:
-    """What came back so far of one submitted program (and its tasks): output chunks are put
-    in order by their sequence numbers, per program or task. `node` and `submission`: where
-    and what was submitted (sent again until `confirmed`); None for another client's
-    program, which is only collected."""
-
-    def __init__(self, program: str, node: str | None = None,
-                 submission: dict | None = None) -> None:
-        self.program, self.node, self.submission = program, node, submission
-        self.confirmed = submission is None
-        # another client's program: the nodes are asked at once for what they kept of it
-        now = time.monotonic()
-        self.heard = now if submission is not None else now - COLLECT_SECONDS
-        self.asked = self.heard
-        self.patience = COLLECT_SECONDS
-        self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
-        self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
-        self.printed: list[str] = []
-        self.echo, self.echoed = False, 0
-        self.hops: list[dict] = []
-        self.result: dict | None = None
-        self.waiting: tuple[str, float] | None = None  # (node, since): see take()
-        self.unseen = 0  # search rounds after a fence in which no live node knew it
-
-    def take(self, kind: str, who: str, p: dict) -> None:
-        self.heard, self.confirmed, self.patience = time.monotonic(), True, COLLECT_SECONDS
-        chunks = self.pending.setdefault(who, {})
-        if kind == "output":
-            chunks[p["seq"]] = p["text"]
-        elif kind == "waiting" and who == self.program:
-            # Discussion: a hop its receiver has not acknowledged is never given up (the
-            # receiver may be running it): the program waits, and says so once, until the
-            # node answers or an operator declares it gone (`swarm node gone NODE`)
-            if self.waiting is None and self.echo:
-                when = time.strftime("%H:%M:%S", time.localtime(p["since"]))
-                print(f"[swarm] {self.program} is waiting for {p['node']}: it has not "
-                      f"acknowledged the program since {when} (if {p['node']} is gone for "
-                      f"good: swarm node gone {p['node']})", file=sys.stderr, flush=True)
-            self.waiting = (p["node"], p["since"])
-        elif kind == "trace":
-            self.hops.append(p)
-        elif kind == "result" and who == self.program:
-            self.result = p
-        while self.next_seq.setdefault(who, 0) in chunks:  # print in program order
-            self.printed.append(chunks.pop(self.next_seq[who]))
-            self.next_seq[who] += 1
-        self.flush_echo()
-
-    def flush_echo(self) -> None:
-        if self.echo and self.echoed < len(self.printed):
-            sys.stdout.write("".join(self.printed[self.echoed:]))
-            sys.stdout.flush()
-            self.echoed = len(self.printed)
-
-    @property
-    def done(self) -> bool:
-        return self.result is not None and self.next_seq[self.program] >= self.result["seq"]
-
-    def outcome(self) -> RunOutcome:
-        r = self.result
-        value = r.get("value")
-        if value is not None:
-            try:
-                value = decode.value(value)
-            except Exception as e:  # (a class the client cannot import, say)
-                value = f"<a value the client cannot unpickle: {type(e).__name__}: {e}>"
-        return RunOutcome("".join(self.printed), value, r["error"], r["traceback"],
-                          r["route"], sorted(self.hops, key=lambda h: h["at"]))
-
-
-def program_sources(path: str, text: str | None = None) -> tuple[str, dict, dict]:
-    """The script and the modules beside it: (entry hash, sources by hash, modules by name).
-    `text`: the script's source, if it is not (or not yet) the file at `path`."""
-    path = os.path.abspath(path)
-    sources, modules = {}, {}
-    directory = os.path.dirname(path)
-    for name in sorted(os.listdir(directory)):
-        full = os.path.join(directory, name)
-        if not name.endswith(".py") or full == path or not os.path.isfile(full):
-            continue
-        with open(full, encoding="utf-8") as f:
-            module_text = f.read()
-        digest = source_hash(module_text)
-        sources[digest] = (name[:-3], full, module_text)
-        modules[name[:-3]] = digest
-    if path.endswith(".sw"):  # a Skywriting script travels with what it includes
-        from swarm.skywriting import bundle
-
-        text = bundle(path, text)
-    elif text is None:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    entry = source_hash(text)
-    sources[entry] = ("__main__", path, text)
-    return entry, sources, modules
-
-
 class Cluster:
+    """A client of a cluster: submits programs and calls, collects what they print and
+    return, and asks the nodes (status, programs, cancel). `swarm.connect(path)` makes one
+    for a running cluster, `swarm.local_cluster(n)` one with nodes of its own. A context
+    manager: leaving the block disconnects (`close`); only `shutdown()` stops the nodes.
+    One thread at a time (ZeroMQ sockets are not thread-safe): a client per thread."""
+
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.id = f"c{os.getpid()}-{secrets.token_hex(4)}"
@@ -165,10 +70,25 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
-        self._runs: dict[str, _Run] = {}  # submitted programs whose outcome is not taken
+        self._runs: dict[str, Run] = {}  # submitted programs whose outcome is not taken
 
     def close(self) -> None:
+        """Disconnect. The nodes, and the programs submitted, go on (a program's outcome
+        can be collected later by any client: `wait(id)`, `swarm result ID`)."""
         self.ctx.destroy(linger=0)  # closes every socket made from it
+
+    def shutdown(self) -> None:
+        """Stop every node of the cluster (for everyone: its programs stop with them; the
+        stores are kept), then disconnect."""
+        with contextlib.suppress(Exception):
+            self._stop_nodes()
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def send(self, node: str, kind: str, payload: dict) -> None:
         self.ids += 1
@@ -219,19 +139,71 @@ class Cluster:
             if pending and time.monotonic() > deadline:
                 raise ClusterTimeout(f"nodes {sorted(pending)} did not answer in {timeout}s")
 
-    def run_file(self, path: str, echo: bool = False, timeout: float = 600.0,
-                 argv: list[str] | None = None, **options) -> RunOutcome:
-        """Run the script on the cluster's first node; return what it printed, its RESULT
-        global, and its error. Output comes in program order; the output of tasks it spawned
-        is printed as it arrives (each task's in its own order), until the program ends.
-        `echo`: write the output to stdout as it comes. `options`: as for submit()."""
+    def run_file(self, path: str, argv: list[str] | None = None, *, echo: bool = False,
+                 timeout: float | None = None, **options) -> RunOutcome:
+        """Run the script on the cluster (its first node, or `node=`) and wait for its end;
+        return what it printed, its RESULT global, and its error. Output comes in program
+        order; the output of tasks it spawned is printed as it arrives (each task's in its
+        own order), until the program ends. `echo`: write the output to stdout as it comes.
+        `timeout`: ClusterTimeout after that many seconds (default: wait as long as it
+        runs). Interrupted (Ctrl-C, KeyboardInterrupt), it asks the cluster to cancel the
+        program. Other options: as for submit(), which takes the same arguments."""
         program = self.submit(path, argv, **options)
+        return self._wait_own(program, timeout, echo)[program]
+
+    def _wait_own(self, program: str, timeout: float | None, echo: bool = False) -> dict:
+        """results() of a program submitted here, cancelling it if the wait is interrupted."""
+        try:
+            return self.results([program], timeout, echo=echo)
+        except KeyboardInterrupt:
+            with contextlib.suppress(Exception):
+                self.cancel(program, timeout=1.0)
+            raise
+
+    def run(self, fn, /, *args, **kwargs):
+        """Call fn(*args, **kwargs) on the cluster, as a program of its own, and return its
+        value, or raise the exception it raised (its traceback on the cluster added as a
+        note). `fn`: a function (or class, or static/class method) of a module - yours,
+        shipped with the modules it imports, or an installed one - or of `__main__` (a
+        script, a notebook cell, a REPL that keeps sources): see swarm/calls.py. Its print
+        output comes to stdout as it runs. Waits as long as it runs; Ctrl-C cancels it."""
+        return self.result(self.submit_call(fn, *args, **kwargs), echo=True)
+
+    def submit_call(self, fn, /, *args, **kwargs) -> str:
+        """Start fn(*args, **kwargs) on the cluster (as run() does) and return its program
+        id at once; result(id) waits for its value."""
+        from swarm.calls import call_program
+
+        call = call_program(fn, args, kwargs)
+        prepared = program_sources(call.path, call.text, call.roots)
+        return self.submit(call.path, call.argv, prepared=prepared)
+
+    def result(self, program: str, timeout: float | None = None, echo: bool = False):
+        """The value of a call started by submit_call(), or its exception raised here."""
+        from swarm.calls import returned
+
+        return returned(self._wait_own(program, timeout, echo)[program])
+
+    def wait(self, program: str, timeout: float | None = None,
+             echo: bool = False) -> RunOutcome:
+        """The outcome of one program, submitted by this client or by any other (one that
+        is gone, say: `swarm result ID`). UnknownProgram at once for an id that cannot be
+        one, and as soon as every node says it knows nothing of it (nodes that answer
+        `unknown`)."""
+        if program not in self._runs:
+            check_program_id(program)
         return self.results([program], timeout, echo=echo)[program]
 
-    def wait(self, program: str, timeout: float = 600.0, echo: bool = False) -> RunOutcome:
-        """The outcome of one program, submitted by this client or by any other (one that
-        is gone, say: `swarm result ID`)."""
-        return self.results([program], timeout, echo=echo)[program]
+    def done(self, program: str) -> bool:
+        """Whether a program submitted here has ended (its outcome is here: results() or
+        wait() returns at once); takes in what arrived meanwhile, without waiting."""
+        run = self._runs.get(program)
+        if run is None:
+            raise UnknownProgram(f"{program} was not submitted by this client, or its "
+                                 f"outcome was taken already")
+        self._absorb_incoming(0)
+        self._chase([run])
+        return run.done
 
     def submit(self, path: str, argv: list[str] | None = None, *, node: str | None = None,
                hop_checkpoints: bool = False, policy: str = "migrate",
@@ -270,11 +242,15 @@ class Cluster:
         node = node or self.config.names[0]
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
+        # `cwd` and `submitted` are for the nodes of phase 2 of issue 16 (relative paths
+        # resolved against the directory the program was started from; `swarm ps`'s age);
+        # nodes of this version ignore them
         submission = {"program": program, "sources": sources, "entry": entry,
                       "modules": modules, "argv": [path] + argv,
                       "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
-                      "trace": trace, "record_access": record_access}
-        self._runs[program] = _Run(program, node, submission)
+                      "trace": trace, "record_access": record_access, "cwd": os.getcwd(),
+                      "submitted": time.time()}
+        self._runs[program] = Run(program, node, submission)
         self.send(node, "submit", submission)
         return program
 
@@ -289,7 +265,7 @@ class Cluster:
             self._absorb_incoming(0.2)
             self._chase([run])
 
-    def _chase(self, runs: list[_Run]) -> None:
+    def _chase(self, runs: list[Run]) -> None:
         """Send again a submission not confirmed for RESUBMIT_SECONDS, marked `again` (it may
         have run before its node crashed: the hops it makes are then looked for among those
         taken) and to the same node, the only one that can tell; ask every node for what it
@@ -309,31 +285,39 @@ class Cluster:
             for name in self.config.names:
                 self.send(name, "collect?", {"programs": ask[i:i + 1000]})
 
-    def results(self, programs: list[str], timeout: float = 600.0,
+    def results(self, programs: list[str], timeout: float | None = None,
                 echo: bool = False) -> dict[str, RunOutcome]:
         """Wait for submitted programs to end: their outcomes by program id. Raises
-        ClusterTimeout if one has not ended within `timeout` seconds (the others stay
-        collectable). `echo`: write their output to stdout as it comes, each in order."""
-        runs = [self._runs.setdefault(p, _Run(p)) for p in programs]
+        ClusterTimeout if one has not ended within `timeout` seconds (default: no limit;
+        the others stay collectable), UnknownProgram for one every node says it does not
+        know. `echo`: write their output to stdout as it comes, each in order."""
+        runs = [self._runs.setdefault(p, Run(p)) for p in programs]
         for run in runs:
             run.echo = echo
             run.flush_echo()
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         waiting = [run for run in runs if not run.done]
         next_search = time.monotonic() + SEARCH_SECONDS
         while waiting:
             self._absorb_incoming(0.2)
+            unknown = [run for run in waiting if run.unknown_to >= set(self.config.names)]
+            if unknown:
+                for run in unknown:
+                    self._runs.pop(run.program, None)
+                raise UnknownProgram(f"no node of the cluster knows program "
+                                     f"{unknown[0].program} (not submitted to it, or its "
+                                     f"outcome is no longer kept)")
             waiting = [run for run in waiting if not run.done]
             self._chase(waiting)
             if waiting and time.monotonic() >= next_search:
                 self._search(waiting)
                 next_search = time.monotonic() + SEARCH_SECONDS
-            if waiting and time.monotonic() > deadline:
+            if waiting and deadline is not None and time.monotonic() > deadline:
                 raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
-                                     f"{waiting[0].program}) did not finish in {timeout}s")
+                                     f"{waiting[0].program}) did not finish in {timeout:g} s")
         return {run.program: self._runs.pop(run.program).outcome() for run in runs}
 
-    def _search(self, runs: list[_Run]) -> None:
+    def _search(self, runs: list[Run]) -> None:
         """After an operator declared a node gone (the cluster file's `fenced`): look for the
         programs without an outcome on every live node. A program that no live node holds,
         nor handed to a live node, in two rounds running, was lost with a node declared gone:
@@ -343,21 +327,22 @@ class Cluster:
         fenced = set(self.config.fenced)
         if not fenced:
             return
-        runs = [run for run in runs if now_silent(run)]
+        runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS]
         if not runs:
             return
-        answers = self.programs([run.program for run in runs], timeout=5.0)
+        answers = self._where([run.program for run in runs])
         live = [n for n in self.config.names if n not in fenced]
         if any(n not in answers for n in live):
             return  # a live node did not answer: look again later
         for run in runs:
-            seen = [a["programs"].get(run.program) for a in answers.values()]
-            finished = [n for n, a in answers.items() if run.program in a["finished"]]
+            rows = [row for a in answers.values() for row in a.get("programs", ())
+                    if row.get("program") == run.program]
+            finished = [n for n, a in answers.items() if run.program in a.get("finished", ())]
             if finished:
                 run.confirmed = True
                 self.send(finished[0], "collect?", {"programs": [run.program]})
-            alive = finished or any(w is not None and (w[0] != "handed" or w[2] not in fenced)
-                                    for w in seen)
+            alive = finished or any(row.get("state") != "handed" or row.get("to") not in fenced
+                                    for row in rows)
             run.unseen = 0 if alive else run.unseen + 1
             if run.unseen >= 2:
                 gone = ", ".join(sorted(fenced))
@@ -374,9 +359,8 @@ class Cluster:
         except Exception:  # (a temporary cluster file of a local cluster, being rewritten)
             pass
 
-    def programs(self, programs: list[str] | None = None, timeout: float = 5.0) -> dict:
-        """Where programs are, as each live node says: {node: {"programs": {id: [state,
-        since, node]}, "finished": [id]}} (state: running, parked, sent, waiting, handed)."""
+    def _where(self, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:
+        """What each live node says of these programs: {node: its `programs` answer}."""
         live = [n for n in self.config.names if n not in self.config.fenced]
         for name in live:
             self.send(name, "programs?", {"programs": programs})
@@ -385,7 +369,7 @@ class Cluster:
         while len(answers) < len(live) and time.monotonic() < deadline:
             msg = self.receive(0.1)
             if msg and msg[0] == "programs":
-                answers[msg[2]["node"]] = msg[2]
+                answers[msg[1]] = msg[2]
         return answers
 
     def fence(self, node: str, timeout: float = 60.0) -> None:
@@ -434,7 +418,12 @@ class Cluster:
 
     def _runs_take(self, msg) -> bool:
         """Give a message about a submitted program (or its task) to its run."""
-        kind, _, p = msg
+        kind, sender, p = msg
+        if kind == "unknown":  # phase 2 of issue 16: a node knows nothing of these
+            for program in p.get("programs", ()):
+                if (run := self._runs.get(program)) is not None and run.submission is None:
+                    run.unknown_to.add(sender)
+            return True
         if kind not in ("output", "result", "trace", "accepted", "waiting"):
             return False
         who = p.get("program", "")
@@ -458,6 +447,65 @@ class Cluster:
                 rows[msg[2]["node"]] = msg[2]
         return [rows[n] for n in self.config.names if n in rows]
 
+    def programs(self, timeout: float = 5.0) -> tuple[list[ProgramInfo], list[str]]:
+        """The programs on the cluster now - running, parked, sent, waiting - one row per
+        program (or task) and node that holds it, oldest first; and the nodes that did not
+        answer within `timeout` seconds. ClusterTimeout if none did."""
+        for name in self.config.names:
+            self.send(name, "programs?", {"programs": None})
+        rows: list[ProgramInfo] = []
+        answered: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while answered != set(self.config.names) and time.monotonic() < deadline:
+            msg = self.receive(0.1)
+            if msg and msg[0] == "programs" and msg[1] not in answered:
+                answered.add(msg[1])
+                rows.extend(ProgramInfo.of(msg[1], row) for row in msg[2].get("programs", ())
+                            if row.get("state") != "handed")  # (no longer here)
+        silent = [name for name in self.config.names if name not in answered]
+        if not answered:
+            raise ClusterTimeout(f"no node answered `programs?` within {timeout:g} s (nodes "
+                                 f"{', '.join(silent)}: running, but not listing programs?)")
+        return sorted(rows, key=lambda r: (r.since, r.program)), silent
+
+    def cancel(self, program: str, timeout: float = 5.0) -> str:
+        """Ask every node to cancel a program (and its tasks): the node holding it ends it
+        as Ctrl-C ends a script (KeyboardInterrupt in it; `finally` blocks run), and its
+        client gets that as its outcome. Returns "cancelled", or "finished" if it had
+        ended already. UnknownProgram if every node says it knows nothing of it (or the id
+        cannot be one); ClusterTimeout if no node answers within `timeout` seconds."""
+        check_program_id(program)
+        for name in self.config.names:
+            self.send(name, "cancel", {"program": program})
+        states: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while len(states) < len(self.config.names) and time.monotonic() < deadline:
+            msg = self.receive(0.1)
+            if msg and msg[0] == "cancelled" and msg[2].get("program") == program:
+                states[msg[1]] = msg[2].get("state", "unknown")
+                if states[msg[1]] in ("cancelled", "finished"):
+                    return states[msg[1]]
+        if not states:
+            raise ClusterTimeout(f"no node answered `cancel` within {timeout:g} s (nodes "
+                                 f"{', '.join(self.config.names)}: running, but not "
+                                 f"cancelling programs?)")
+        if len(states) == len(self.config.names):
+            raise UnknownProgram(f"no node of the cluster knows program {program}")
+        silent = sorted(set(self.config.names) - set(states))
+        raise ClusterTimeout(f"{program} was not found on {', '.join(sorted(states))}; "
+                             f"{', '.join(silent)} did not answer within {timeout:g} s")
+
+    def log(self, node: str | None = None, lines: int | None = None) -> str:
+        """A node's log (default: every node's, each under a head), or its last `lines`
+        lines; for nodes whose log is on this machine (swarm/logs.py)."""
+        import io
+
+        from swarm import logs
+
+        out = io.StringIO()
+        logs.show(self.config, [node] if node else None, out, lines)
+        return out.getvalue()
+
     def stats(self) -> list[dict]:
         """Every node's report for the placer (swarm/node/access.py); raises ClusterTimeout
         if a node does not answer."""
@@ -474,14 +522,9 @@ class Cluster:
                 rows[msg[2]["node"]] = msg[2]
         return [rows[n] for n in self.config.names]
 
-    def stop(self) -> None:
+    def _stop_nodes(self) -> None:
         for name in self.config.names:
             self.send(name, "stop", {})
-
-
-def now_silent(run: _Run) -> bool:
-    """Not heard of for a while (a program that prints or hops now is plainly alive)."""
-    return time.monotonic() - run.heard > SEARCH_SECONDS
 
 
 def connect(path: str, timeout: float = 30.0) -> Cluster:
@@ -511,7 +554,7 @@ def start_nodes(config: ClusterConfig, names=None,
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "swarm.node.shell", "--config", config.path, "--name",
+                [sys.executable, "-m", "swarm.node.server", "--config", config.path, "--name",
                  name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs
@@ -547,8 +590,9 @@ class LocalCluster(Cluster):
         self.procs.update(start_nodes(self.config, [name]))
 
     def shutdown(self) -> None:
+        """Stop the nodes (waiting for them to exit), then remove the temporary directory."""
         with contextlib.suppress(Exception):
-            self.stop()
+            self._stop_nodes()
         for p in self.procs.values():
             try:
                 p.wait(timeout=5)

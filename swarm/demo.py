@@ -12,13 +12,21 @@ import sys
 
 from swarm.client import local_cluster
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "examples")
+# the checkout's examples/, or (installed from a wheel) the copy setup.cfg puts in
+# <prefix>/share/swarm/examples
+EXAMPLES = next((d for d in (
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"),
+    os.path.join(sys.prefix, "share", "swarm", "examples")) if os.path.isdir(d)), "examples")
+
+
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def main() -> int:
     hello = os.path.join(EXAMPLES, "hello.py")
-    print(f"demo: {os.path.relpath(hello)} on 3 local nodes (n1, n2, n3)\n")
+    print(f"demo: {_shown(hello)} on 3 local nodes (n1, n2, n3)\n")
     with local_cluster(3) as cluster:
         outcome = cluster.run_file(hello, echo=True, trace=True)
     if outcome.error:
@@ -28,8 +36,9 @@ def main() -> int:
     for h in outcome.trace:
         print(f"  hop {h['from']} -> {h['to']}: {h['why']}, {h['bytes']} bytes, "
               f"{h['us'] / 1000:.1f} ms")
-    print("\nmore: swarm run examples/spawn_futures.py (or relocate.py, explicit_move.py, "
-          "force_remote.py, big_data.py) --show-node --trace")
+    more = _shown(os.path.join(EXAMPLES, "spawn_futures.py"))
+    print(f"\nmore: swarm run {more} (or relocate.py, explicit_move.py, "
+          "force_remote.py, big_data.py beside it) --show-node --trace")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Web apps on Swarm: a WSGI application in which each request runs as a program on the cluster.
 
-    # app.py - a module of handlers (the modules beside it travel with it, as for swarm run)
+    # app.py - a module of handlers (the modules it imports travel with it, as for swarm run)
     from swarm import Dict
     from swarm.web import HTTPError, Router
 

@@ -26,14 +26,17 @@ def swarm_run(tmp_path, *args: str) -> str:
 
 
 def documented_runs(path: str) -> list[tuple[list[str], list[str]]]:
-    """Each `$ swarm run examples/X.py ARGS` in the example's docstring: (ARGS, the lines of
-    the indented block under it)."""
+    """Each `$ swarm run [OPTIONS] examples/X.py [ARGS]` in the example's docstring: (what
+    follows `swarm run`, the file as FILE, and the lines of the indented block under it).
+    Options come before the file, as `swarm run` takes them (all after it is the
+    program's)."""
     lines = open(path).read().split('"""')[1].splitlines()
     runs = []
     for i, line in enumerate(lines):
         if not line.strip().startswith("$ swarm run"):
             continue
-        args = shlex.split(line.strip(), comments=True)[4:]  # after `$ swarm run FILE`
+        args = ["FILE" if a.startswith("examples/") else a
+                for a in shlex.split(line.strip(), comments=True)[3:]]  # after `$ swarm run`
         block = []
         for ln in lines[i + 1:]:
             if not ln.startswith("    "):
@@ -53,7 +56,8 @@ def run_as_documented(tmp_path, name: str, run: int = 0, extra: tuple = ()) -> l
     prints the documented lines; return what it wrote to stderr, line by line."""
     path = os.path.join(EXAMPLES, name)
     args, documented = documented_runs(path)[run]
-    done = run_cli(tmp_path, path, *args, *extra)  # (extra: e.g. --show-node, to stderr)
+    args = [path if a == "FILE" else a for a in args]
+    done = run_cli(tmp_path, *extra, *args)  # (extra: swarm's options, e.g. --show-node)
     assert done.stdout.splitlines() == documented
     return done.stderr.splitlines()
 
@@ -67,7 +71,7 @@ def test_force_remote_as_documented(tmp_path):
 def test_force_remote_with_the_fetch_policy_as_documented(tmp_path):
     stderr = run_as_documented(tmp_path, "force_remote.py", 1, ("--show-node",))
     assert documented_runs(os.path.join(EXAMPLES, "force_remote.py"))[1][0] == \
-        ["--policy", "fetch"]
+        ["--policy", "fetch", "FILE"]
     assert stderr[-1] == "[swarm] ran on n1"  # the values came to the program
 
 
@@ -96,12 +100,12 @@ def test_big_data_as_documented_at_100_mib(tmp_path):
 
 def test_big_data_takes_its_size_in_mib(tmp_path):
     count = 8 * 2**20 // 8
-    *lines, timing = swarm_run(tmp_path, BIG_DATA, "--", "8").splitlines()
+    *lines, timing = swarm_run(tmp_path, BIG_DATA, "8").splitlines()
     assert lines == [f"made 8 MiB of floats ({count} values) on n2",
                      f"sum {count * (count - 1) // 2} computed on n2"]
     assert TIMING.fullmatch(timing), timing
 
 
 def test_big_data_fetched_is_summed_on_n1(tmp_path):
-    out = swarm_run(tmp_path, BIG_DATA, "2", "--policy", "fetch").splitlines()
+    out = swarm_run(tmp_path, "--policy", "fetch", BIG_DATA, "2").splitlines()
     assert out[1] == f"sum {2**18 * (2**18 - 1) // 2} computed on n1"

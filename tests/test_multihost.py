@@ -180,7 +180,7 @@ def test_a_program_runs_across_three_hosts_over_curve(hosts, tmp_path):
     finally:
         if sniffer.is_alive():
             sniffer.stop()
-        cluster.stop()
+        cluster.shutdown()
         cluster.close()
         for proc in hosts.procs[1:]:
             proc.wait(timeout=30)

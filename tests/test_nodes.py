@@ -167,9 +167,9 @@ def test_programs_on_a_node_do_not_share_their_modules(cluster, tmp_path):
     assert outputs == ["a 1 True n2\n", "b 1 True n2\n"] * 2
 
 
-def test_program_arguments_follow_a_double_dash_anywhere(tmp_path):
+def test_program_arguments_are_all_that_follows_the_script(tmp_path):
     script = write(tmp_path, "argv.py", "import sys\nprint(sys.argv[1:])\n")
-    done = swarm_cli("run", script, "--nodes", "1", "--", "8", "--trace", cwd=tmp_path,
+    done = swarm_cli("run", "--nodes", "1", script, "8", "--trace", cwd=tmp_path,
                      timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "['8', '--trace']\n"

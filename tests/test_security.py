@@ -236,7 +236,7 @@ def test_without_keys_a_node_listens_on_loopback_only(tmp_path):
                                      "from swarm import here\nprint(here())\n"), timeout=30)
         assert out.stdout == "n1\n"
     finally:
-        cluster.stop()
+        cluster.shutdown()  # stops the nodes (close() alone would not)
         cluster.close()
         procs["n1"].wait(timeout=20)
 
@@ -263,7 +263,7 @@ def test_swarm_keys_turns_a_cluster_to_curve(cli_in, tmp_path):
     text = path.read_text()
     assert text.count("public_key") == 4 and "[client]" in text  # three nodes, the clients
     assert os.stat(path).st_mode & 0o777 == 0o600
-    done = cli_in("run", hello, "--dir", "c")
+    done = cli_in("run", "--dir", "c", hello)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[2] == "stingless bee read on n3"
     done = cli_in("keys", "--dir", "c")

@@ -15,9 +15,10 @@ import logreg  # noqa: E402 - the examples' own Python steps
 import wordcount  # noqa: E402
 
 
-def swarm_run(tmp_path, script: str, *args: str) -> tuple[list[str], str]:
-    """(the lines printed on stdout, stderr) of `swarm run examples/skywriting/SCRIPT`."""
-    done = swarm_cli("run", os.path.join(EXAMPLES, script), *args, cwd=tmp_path)
+def swarm_run(tmp_path, script: str, *args: str, options=()) -> tuple[list[str], str]:
+    """(the lines printed on stdout, stderr) of `swarm run [OPTIONS] examples/skywriting/SCRIPT
+    ARGS`."""
+    done = swarm_cli("run", *options, os.path.join(EXAMPLES, script), *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines(), done.stderr
 
@@ -31,7 +32,7 @@ def test_fib_with_a_spawn_per_call(tmp_path):
     def fib(n):
         return n if n < 2 else fib(n - 1) + fib(n - 2)
 
-    lines, stderr = swarm_run(tmp_path, "fib.sw", "12", "--trace")
+    lines, stderr = swarm_run(tmp_path, "fib.sw", "12", options=["--trace"])
     assert lines == [str(fib(12))]
     spawned_to = {line.split()[4] for line in stderr.splitlines() if line.endswith(
         "spawn _sk_task")}
@@ -48,7 +49,7 @@ def test_wordcount_with_the_mapreduce_library(tmp_path):
 
 
 def test_logistic_regression_converges_to_the_plain_python_weights(tmp_path):
-    lines, stderr = swarm_run(tmp_path, "logreg.sw", "3", "600", "--trace")
+    lines, stderr = swarm_run(tmp_path, "logreg.sw", "3", "600", options=["--trace"])
     weights, iterations = logreg.reference(3, 600)
     assert lines[0] == f"converged after {iterations} iterations"
     assert json.loads(lines[1]) == weights  # the same arithmetic in the same order

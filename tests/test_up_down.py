@@ -60,7 +60,7 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
     d = tmp_path / "cluster"
     out = swarm_cli("up", "--nodes", "3", "--dir", str(d)).stdout
     path = d / "cluster.toml"
-    assert str(path) in out and f"swarm run FILE.py --cluster {path}" in out
+    assert str(path) in out and f"swarm run --cluster {path} FILE.py" in out
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # it holds the secret
     pids = node_pids(d)
     assert len(pids) == 3 and all(map(is_running, pids))
@@ -68,11 +68,11 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
     rows = swarm_cli("status", "--dir", str(d)).stdout.splitlines()[1:]
     assert [r.split()[0] for r in rows] == ["n1", "n2", "n3"]
 
-    done = swarm_cli("run", HELLO, "--cluster", str(path), "--show-node")
+    done = swarm_cli("run", "--cluster", str(path), "--show-node", HELLO)
     assert done.stdout == ("bumble bee read on n1\nhoney bee read on n2\n"
                            "stingless bee read on n3\n")
     assert "ran on n1 -> n2 -> n3" in done.stderr
-    ref_id = swarm_cli("run", write(tmp_path, "make.py", MAKE), "--dir", str(d)).stdout.strip()
+    ref_id = swarm_cli("run", "--dir", str(d), write(tmp_path, "make.py", MAKE)).stdout.strip()
 
     out = swarm_cli("down", "--dir", str(d)).stdout
     assert "n1: stopped" in out and "kept" in out
@@ -83,7 +83,7 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
     out = swarm_cli("up", "--dir", str(d), "--auto-place", "3600").stdout  # same file:
     assert "n1 runs swarm place every 3600 s" in out  # same secret, endpoints and stores
     assert "auto_place = 3600" in path.read_text()
-    done = swarm_cli("run", write(tmp_path, "read.py", READ), ref_id, "--cluster", str(path))
+    done = swarm_cli("run", "--cluster", str(path), write(tmp_path, "read.py", READ), ref_id)
     assert done.stdout == "kept across restarts on n2\n"
     swarm_cli("down", "--dir", str(d))
     assert node_pids(d) == []

@@ -1,7 +1,7 @@
 """Demo data for the Twitter example: five users who follow one another, and a few posts.
 `make web` runs it before serving; it leaves a cluster that has users already alone.
 
-    $ swarm run examples/twitter/seed.py --dir .swarm
+    $ swarm run --dir .swarm examples/twitter/seed.py
 """
 import app
 

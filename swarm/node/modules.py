@@ -1,7 +1,9 @@
 """Importing a program's own modules on a node that never had its files.
 
-The client sends the source of the script and of the modules beside it; a program's `import
-helper` is served from those sources (by content hash), compiled like the script.
+The client sends the source of the script and of the modules of the user's it imports
+(swarm/program_files.py); a program's `import helper` is served from those sources (by
+content hash), compiled like the script. A package (its `__init__.py`) is made a package
+here, so that `import pkg.sub` and relative imports inside it work.
 
 Each program has its own module objects: the kernel swaps a program's modules into
 sys.modules while it runs (Program.enter/leave), so two programs that import `helper` - the
@@ -28,7 +30,11 @@ class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         prog = self.kernel.current_context()
         if prog is None or fullname not in prog.modules or fullname == "__main__":
             return None
-        spec = importlib.machinery.ModuleSpec(fullname, self, origin=prog.modules[fullname])
+        digest = prog.modules[fullname]
+        spec = importlib.machinery.ModuleSpec(fullname, self, origin=digest)
+        source = self.node.sources.get(digest)
+        if source is not None and source[1].endswith("__init__.py"):
+            spec.submodule_search_locations = []  # a package: `import pkg.sub` may follow
         return spec
 
     def create_module(self, spec):

@@ -51,6 +51,8 @@ class Program:
     record_access: bool = True  # count its Ref accesses for the placer (access.py)
     last_ref: str | None = None  # the Ref it touched last (access.py)
     hop_bytes: int = 0  # the size of the continuation it arrived in
+    submitted: float = 0.0  # when its client submitted it (seconds since the epoch)
+    cwd: str = ""  # the directory it was started from (its client's)
     out: io.StringIO = field(default_factory=io.StringIO)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
 
@@ -101,7 +103,8 @@ class Program:
                 "argv": list(self.argv), "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
                 "route": self.route, "policy": self.policy, "strict": self.strict,
                 "task": self.task, "trace": self.trace, "last_ref": self.last_ref,
-                "record_access": self.record_access}
+                "record_access": self.record_access, "submitted": self.submitted,
+                "cwd": self.cwd}
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None, again: bool = False) -> Program:
@@ -110,7 +113,8 @@ class Program:
                    meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id,
                    meta.get("task"), meta.get("trace", False), again=again,
                    record_access=meta.get("record_access", True),
-                   last_ref=meta.get("last_ref"))
+                   last_ref=meta.get("last_ref"), submitted=meta.get("submitted", 0.0),
+                   cwd=meta.get("cwd", ""))
 
 
 class ProgramOutput(io.TextIOBase):

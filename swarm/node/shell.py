@@ -72,7 +72,7 @@ EVENTS = {
     "collect?": lambda env, identity: m.CollectRequested(
         identity.decode(), decode.payload(env)["programs"]),
     "programs?": lambda env, identity: m.ProgramsRequested(
-        identity.decode(), decode.payload(env)["programs"]),
+        identity.decode(), decode.payload(env).get("programs")),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
@@ -215,7 +215,8 @@ class Shell:
         prog = program.Program(meta["program"], meta["client"], meta["modules"], meta["argv"],
                                meta["hop_checkpoints"], meta["policy"], meta["strict"],
                                hop_id=i.hop_id, trace=meta["trace"], again=i.again,
-                               record_access=meta["record_access"])
+                               record_access=meta["record_access"],
+                               submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""))
         entry = meta["entry"]
 
         def start():
@@ -256,16 +257,16 @@ class Shell:
 
     def _programs(self, i: m.AnswerPrograms) -> None:
         """programs?: where the machine says they are; `here` made `running` or `parked`
-        by the kernel; those whose result this node kept, finished."""
-        known = i.known
+        by the kernel; the asked ones whose result this node kept, finished."""
         waiting = set(self.kernel.parked.values())
         parked = {ctx.id for g, ctx in self.kernel.context.items() if g in waiting}
-        for prog_id, where in known.items():
-            if where[0] == "here":
-                where[0] = "parked" if prog_id in parked else "running"
-        finished = [p for p in (i.asked or ()) if p not in known and any(
+        for row in i.rows:
+            if row["state"] == "here":
+                row["state"] = "parked" if row["program"] in parked else "running"
+        listed = {row["program"] for row in i.rows}
+        finished = [p for p in (i.asked or ()) if p not in listed and any(
             kind == "result" for kind, _ in self.store.kept_for(p))]
-        self._reply(m.Reply(i.client, "programs", {"node": self.name, "programs": known,
+        self._reply(m.Reply(i.client, "programs", {"node": self.name, "programs": i.rows,
                                                   "finished": finished}))
 
     def _status(self, i: m.AnswerStatus) -> None:

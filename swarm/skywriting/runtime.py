@@ -52,18 +52,41 @@ def _json(x) -> str:
         return "false"
     if isinstance(x, (int, float, str)):
         return json.dumps(x)
-    if isinstance(x, list):
+    if isinstance(x, (list, tuple)):
         return "[" + ", ".join(_json(v) for v in x) + "]"
     if isinstance(x, dict):
         return "{" + ", ".join(f"{_json(text(k))}: {_json(v)}" for k, v in x.items()) + "}"
-    if isinstance(x, Future):
-        return "<future>"
+    if isinstance(x, Future):  # the original's encoding of a future reference
+        return _json({"__ref__": ["f2", x.id]})
     if isinstance(x, Ref):
-        return "<reference>"
-    if isinstance(x, FunctionType):
+        return _json({"__ref__": ["ref", x.id, x.hint]})
+    if isinstance(x, FunctionType):  # no JSON form: print/str and the console only
         name = x.__name__
         return f"<function {name[2:] if name.startswith('v_') else 'anonymous'}>"
-    return "<value>"
+    return f"<{type(x).__name__}>"
+
+
+def not_json(x) -> str | None:
+    """What in `x` has no JSON form (a function, a host object), or None if it all has."""
+    if x is None or isinstance(x, (bool, int, float, str, Future, Ref)):
+        return None
+    if isinstance(x, (list, tuple)):
+        return next((found for v in x if (found := not_json(v))), None)
+    if isinstance(x, dict):
+        return next((found for v in x.values() if (found := not_json(v))), None)
+    if isinstance(x, FunctionType):
+        return _json(x)
+    return f"a value of the host type {type(x).__name__}"
+
+
+def result(x):
+    """A script's result (its top-level `return`): JSON, so a function in it is an error
+    (as in the original, whose result was JSON-encoded); futures and references in it are
+    {"__ref__": [...]} objects."""
+    found = not_json(x)
+    if found:
+        raise SkywritingError(f"the script's result must be JSON, and it holds {found}")
+    return x
 
 
 def to_json(x):
@@ -101,11 +124,36 @@ def len_(x, *extra) -> int:
 
 
 def has_key_(d, k, *extra) -> bool:
-    return k in _dict(d)
+    """`k in d`, as the original: a dict's key, a list's element, a string's substring."""
+    if isinstance(d, dict):
+        return _hashable(k, "has_key") in d
+    if isinstance(d, list):
+        return k in d
+    if isinstance(d, str):
+        if not isinstance(k, str):
+            raise SkywritingError(f"has_key(string, k): k must be a string, not {_kind(k)}")
+        return k in d
+    raise SkywritingError(f"has_key() of {_kind(d)}: takes a dict, a list or a string")
 
 
 def get_key_(d, k, default=None, *extra):
-    return _dict(d).get(k, default)
+    """`d[k] if k in d else default`, as the original. On a list that is membership, then
+    indexing: get_key([0, 5, 2], 2, x) is item 2 (2), get_key([5], 1, x) is x; a key that is
+    an element but not an index is an error (the original failed there too)."""
+    if isinstance(d, dict):
+        return d.get(_hashable(k, "get_key"), default)
+    if not has_key_(d, k):
+        return default
+    if isinstance(d, list) and isinstance(k, int) and -len(d) <= k < len(d):
+        return d[k]
+    raise SkywritingError(f"get_key: {_json(k)} is in the {_kind(d)[2:]}, but is not an "
+                          f"index of it (get_key on a list tests membership, then indexes)")
+
+
+def _hashable(k, name: str):
+    if isinstance(k, (list, dict)):
+        raise SkywritingError(f"{name}: a dict's key cannot be {_kind(k)}")
+    return k
 
 
 def env_dict() -> dict:
@@ -224,7 +272,8 @@ def run_executor(executor: str, args: dict, inputs: list):
 
 def _stdinout(args: dict, inputs: list):
     """Run command_line with the inputs on standard input (a Ref's bytes as they are, any
-    other value as JSON text); output 0 is standard output, parsed as JSON (else text). The
+    other value as its JSON text - a string with its quotes, as the original stored a
+    task's result); output 0 is standard output, parsed as JSON (else text). The
     command runs in a thread of the node (run_in_thread): the node goes on serving, and the
     task waits parked."""
     import subprocess
@@ -234,7 +283,7 @@ def _stdinout(args: dict, inputs: list):
     command = [text(c) for c in args.get("command_line", [])]
     if not command:
         raise SkywritingError("stdinout: command_line is empty")
-    data = b"".join(v if isinstance(v, bytes) else text(v).encode() for v in inputs)
+    data = b"".join(v if isinstance(v, bytes) else _json(v).encode() for v in inputs)
     try:
         proc = traps.run_in_thread(subprocess.run, command, input=data,
                                             capture_output=True)
@@ -292,27 +341,46 @@ def _dict(d) -> dict:
     return d
 
 
+def _number(x) -> bool:
+    """Numbers, and the booleans with them: as in the original (Python), true is 1 and
+    false is 0 in arithmetic and comparisons (`true + 1` is 2)."""
+    return isinstance(x, (int, float))
+
+
 def add(a, b):
-    if isinstance(a, bool) or isinstance(b, bool) or type(a) is not type(b) and not (
-            isinstance(a, (int, float)) and isinstance(b, (int, float))):
-        raise SkywritingError(f"cannot apply + to {_kind(a)} and {_kind(b)}")
-    try:
+    if _number(a) and _number(b):
         return a + b
-    except TypeError:
-        raise SkywritingError(f"cannot apply + to {_kind(a)} and {_kind(b)}") from None
+    if type(a) is type(b) and isinstance(a, (str, list)):
+        return a + b
+    raise SkywritingError(f"cannot apply + to {_kind(a)} and {_kind(b)}")
 
 
 def sub(a, b):
-    if isinstance(a, bool) or isinstance(b, bool) or not (
-            isinstance(a, (int, float)) and isinstance(b, (int, float))):
+    if not (_number(a) and _number(b)):
         raise SkywritingError(f"cannot apply - to {_kind(a)} and {_kind(b)}")
     return a - b
 
 
 def neg(a):
-    if isinstance(a, bool) or not isinstance(a, (int, float)):
+    if not _number(a):
         raise SkywritingError(f"cannot negate {_kind(a)}")
     return -a
+
+
+_ORDER = {"<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
+          ">=": lambda a, b: a >= b}
+
+
+def compare(op: str, a, b) -> bool:
+    """a < b (and >, <=, >=): numbers (booleans among them) with numbers, strings with
+    strings, lists with lists (item by item). The original (Python 2) also ordered values of
+    different kinds, by an arbitrary rule; here that is an error."""
+    if (_number(a) and _number(b)) or (type(a) is type(b) and isinstance(a, (str, list))):
+        try:
+            return _ORDER[op](a, b)
+        except TypeError:
+            pass  # lists whose items cannot be ordered
+    raise SkywritingError(f"cannot compare {_kind(a)} and {_kind(b)} with {op}")
 
 
 def iadd(x, v):
@@ -325,12 +393,12 @@ def iadd(x, v):
 
 def getitem(obj, key):
     if isinstance(obj, dict):
-        if key not in obj:
+        if _hashable(key, "index") not in obj:
             raise SkywritingError(f"no key {text(key) if isinstance(key, str) else _json(key)}"
                                   " in the dict")
         return obj[key]
     if isinstance(obj, (list, str)):
-        if isinstance(key, bool) or not isinstance(key, int):
+        if not isinstance(key, int):  # a boolean indexes as 0 or 1, as in the original
             raise SkywritingError(f"index of {_kind(obj)} must be a number, not {_kind(key)}")
         if not -len(obj) <= key < len(obj):
             raise SkywritingError(f"index {key} out of range (length {len(obj)})")
@@ -340,10 +408,10 @@ def getitem(obj, key):
 
 def setitem(obj, key, value) -> None:
     if isinstance(obj, dict):
-        obj[key] = value
+        obj[_hashable(key, "assignment")] = value
         return
     if isinstance(obj, list):
-        if isinstance(key, bool) or not isinstance(key, int):
+        if not isinstance(key, int):
             raise SkywritingError(f"index of a list must be a number, not {_kind(key)}")
         if key >= len(obj):
             obj.extend([None] * (key + 1 - len(obj)))

@@ -237,8 +237,10 @@ class Translator:
 
     def return_(self, value: ast.expr, scope: Scope, node: Node) -> list[ast.stmt]:
         """`return value`; at a console entry's top level, saving its variables first."""
-        if self.session is None or scope.parent is not None:
+        if scope.parent is not None:
             return [self.at(ast.Return(value), node)]
+        if self.session is None:  # the script's result: JSON, checked where it is returned
+            return [self.at(ast.Return(self.rt("result", [value], node)), node)]
         names = sorted(scope.assigned)
         variables = ast.Dict([ast.Constant(n) for n in names],
                              [ast.Name(var(n), ast.Load()) for n in names])
@@ -334,8 +336,10 @@ class Translator:
             op, left, right = node.a, self.expr(node.b, scope), self.expr(node.c, scope)
             if op in ("&&", "||"):
                 return ast.BoolOp(ast.And() if op == "&&" else ast.Or(), [left, right])
-            if op in _COMPARE:
+            if op in ("==", "!="):  # deep equality, as Python's (and the original's)
                 return ast.Compare(left, [_COMPARE[op]()], [right])
+            if op in _COMPARE:
+                return self.rt("compare", [ast.Constant(op), left, right], node)
             return self.rt("add" if op == "+" else "sub", [left, right], node)
         if k == "unary":
             operand = self.expr(node.b, scope)

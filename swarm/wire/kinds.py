@@ -44,9 +44,9 @@ Refs (node <-> node, for the fetch policy and relocation):
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since}  (its hop to `node` has not been
                                                       acknowledged for hop_timeout)
-    programs? client -> node  {programs: [id] | None}  -> programs {node, programs:
-                              {id: [state, since, node]}, finished: [id]}  (swarm ps, and a
-                              client looking for its programs after a fence)
+    programs? client -> node  {programs: [id] | None}  -> programs {node, programs: [{program,
+                              state, since, at, to, client, task}], finished: [id]}  (swarm
+                              ps, and a client looking for its programs after a fence)
     fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
 
 Control:
@@ -137,7 +137,8 @@ _NONE = type(None)
 PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "submit": ({"program": str, "sources": _sources, "entry": str, "modules": _modules},
                {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
-                "trace": bool, "record_access": bool, "again": bool}, (0, 0)),
+                "trace": bool, "record_access": bool, "again": bool, "cwd": str,
+                "submitted": (int, float)}, (0, 0)),
     "collect?": ({"programs": _str_list}, {}, (0, 0)),
     "hello": ({}, {}, (0, 0)),
     "ping": ({}, {}, (0, 0)),
@@ -161,8 +162,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "status": ({"node": str}, {}, (0, 0)),
     "stats": ({"node": str, "refs": dict, "edges": list}, {}, (0, 0)),
     "waiting": ({"program": str, "node": str, "since": (int, float)}, {}, (0, 0)),
-    "programs?": ({"programs": _str_list_or_none}, {}, (0, 0)),
-    "programs": ({"node": str, "programs": dict, "finished": _str_list}, {}, (0, 0)),
+    "programs?": ({}, {"programs": _str_list_or_none}, (0, 0)),
+    "programs": ({"node": str, "programs": list, "finished": _str_list}, {}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
 }
@@ -172,7 +173,7 @@ HOP_META: tuple[dict, dict] = (
      "hop_checkpoints": bool, "seq": int, "route": _str_list, "hop_id": str},
     {"from": str, "needs": _str_list, "policy": str, "strict": bool, "task": (str, _NONE),
      "trace": bool, "last_ref": (str, _NONE), "record_access": bool, "start": bool,
-     "why": _why})
+     "why": _why, "submitted": (int, float), "cwd": str})
 
 
 def problem(value, spec: tuple) -> str | None:

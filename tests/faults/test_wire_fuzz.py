@@ -170,7 +170,7 @@ def attack(tmp_path_factory):
         work.join(120)
         fuzzer.close()
     finally:
-        client.stop()
+        client.shutdown()
         for p in procs.values():
             try:
                 p.wait(timeout=20)

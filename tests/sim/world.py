@@ -300,7 +300,7 @@ class SimNode:
         elif kind is m.AnswerPrograms:
             finished = [p for p in (i.asked or ()) if any(
                 k == "result" for k, _ in self.store.kept_for(p))]
-            w.send(self.name, i.client, "programs", {"node": self.name, "programs": i.known,
+            w.send(self.name, i.client, "programs", {"node": self.name, "programs": i.rows,
                                                      "finished": finished})
         elif kind is m.SendKept:
             for program in i.programs:
@@ -477,10 +477,11 @@ class SimClient:
             run = self.runs[pid]
             if run.reports:
                 continue
-            seen = [a["programs"].get(pid) for a in self.answers.values()]
+            rows = [row for a in self.answers.values() for row in a["programs"]
+                    if row["program"] == pid]
             finished = any(pid in a["finished"] for a in self.answers.values())
-            alive = finished or any(s is not None and (s[0] != "handed" or s[2] not in w.fenced)
-                                    for s in seen)
+            alive = finished or any(row["state"] != "handed" or row["to"] not in w.fenced
+                                    for row in rows)
             run.unseen = 0 if alive else run.unseen + 1
             if finished:  # its result is kept there: ask for it
                 run.confirmed = True

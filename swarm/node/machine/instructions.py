@@ -90,12 +90,13 @@ class AnswerStatus:
 
 @dataclass(slots=True)
 class AnswerPrograms:
-    """Answer programs? with what the machine knows ({program: [state, since, node]}: here,
-    sent, waiting, handed); the shell adds what its kernel knows (running or parked) and
-    the results its store kept (finished)."""
+    """Answer programs? with what the machine knows: a row per program ({program, state:
+    here|sent|waiting|handed, since, at, to, client, task}); the shell makes `here` running
+    or parked (its kernel knows) and lists the asked ones whose result its store kept
+    (finished)."""
     client: str
     asked: list | None
-    known: dict
+    rows: list
 
 
 @dataclass(slots=True)

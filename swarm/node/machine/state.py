@@ -68,10 +68,10 @@ class NodeState:
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
         self.held: deque = deque()  # (write number, message) waiting for it (see _send)
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
-        # program -> [state, since, node, hop id]: here (taken here), sent (its hop to node
-        # is not acknowledged), waiting (... for longer than hop_timeout), handed (node
-        # acknowledged it; remembered HANDED_SECONDS) - for programs? (swarm ps, and a
-        # client looking for a program after a fence)
+        # program -> [state, when, node, hop id, client, task, submitted]: here (taken
+        # here), sent (its hop to node is not acknowledged), waiting (... for longer than
+        # hop_timeout), handed (node acknowledged it; remembered HANDED_SECONDS) - for
+        # programs? (swarm ps, and a client looking for a program after a fence)
         self.present: dict[str, list] = {}
         self.fenced: set[str] = set()
         self.stats: dict[str, int] = {}
@@ -158,10 +158,10 @@ class NodeState:
         for hop_id, node, meta_bytes, data, sent_at in e.outbox:
             program = stored_meta(meta_bytes)["program"]  # our own bytes, from our store
             ledger.outbox[hop_id] = [node, meta_bytes, data, sent_at, program]
-            self.present[program] = ["sent", sent_at, node, hop_id]
+            self._place(program, "sent", node, hop_id, stored_meta(meta_bytes), sent_at)
         for hop_id, program, meta_bytes, data in e.inbox:
-            self.present[program] = ["here", e.now, self.name, hop_id]
             meta = stored_meta(meta_bytes)
+            self._place(program, "here", self.name, hop_id, meta)
             if meta.get("submit"):
                 self.out.append(Start(meta, hop_id, True))
             else:
@@ -191,9 +191,10 @@ class NodeState:
                 "hop_checkpoints": p.get("hop_checkpoints", False),
                 "policy": p.get("policy", "migrate"), "strict": p.get("strict", False),
                 "trace": p.get("trace", False),
-                "record_access": p.get("record_access", True)}
+                "record_access": p.get("record_access", True),
+                "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", "")}
         ledger.take(None, hop_id, program, encode(meta), b"")
-        self.present[program] = ["here", self.now, self.name, hop_id]
+        self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
         self.out.append(Start(meta, hop_id, bool(p.get("again"))))
 
@@ -214,7 +215,7 @@ class NodeState:
 
     def _resume(self, meta: dict, hop_id: str, data: bytes, again: bool, now: float) -> None:
         self.count("hops_in")
-        self.present[meta["program"]] = ["here", now, self.name, hop_id]
+        self._place(meta["program"], "here", self.name, hop_id, meta, now)
         if meta.get("trace") and meta.get("why"):
             why, source, size, t0 = meta["why"]
             self._send(Reply(meta["client"], "trace", {
@@ -235,7 +236,7 @@ class NodeState:
                 continue
             where = present.get(entry[4])
             if where is not None and where[3] == hop_id:  # (not back here meanwhile)
-                present[entry[4]] = ["handed", now, entry[0], hop_id]
+                where[:3] = ["handed", now, entry[0]]
         self.ledger.acknowledged(hop_ids)
 
     # ---- programs leaving, printing, ending ------------------------------------------------
@@ -254,7 +255,7 @@ class NodeState:
                 self._resume(meta, hop_id, e.data, e.again, self.now)
             return
         if e.dest in self.fenced:  # never taken: the program is lost with that node
-            self.present[meta["program"]] = ["handed", self.now, e.dest, hop_id]
+            self._place(meta["program"], "handed", e.dest, hop_id, meta)
             self.out.append(Log("warning", f"program {meta['program']} wants {e.dest}, which "
                                            f"was declared gone"))
             return
@@ -266,7 +267,7 @@ class NodeState:
             extra["acks"] = acks
         self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
         ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
-        self.present[meta["program"]] = ["sent", self.now, e.dest, hop_id]
+        self._place(meta["program"], "sent", e.dest, hop_id, meta)
         self.count("hops_out")
 
     def _printed(self, e: ev.ProgramPrinted) -> None:
@@ -379,13 +380,23 @@ class NodeState:
             self.out.append(Log("warning", f"stopping: asked by {e.client}"))
             self.out.append(Stop())
 
+    def _place(self, program: str, state: str, node: str, hop_id: str, meta: dict,
+               when: float | None = None) -> None:
+        """Where a program is, as far as this node knows (see `present`)."""
+        self.present[program] = [state, self.now if when is None else when, node, hop_id,
+                                 meta.get("client", ""), meta.get("task"),
+                                 meta.get("submitted", 0.0)]
+
     def _programs(self, e: ev.ProgramsRequested) -> None:
+        """Rows of the programs asked for (None: all) that are here or were lately."""
         present = self.present
-        if e.programs is None:
-            known = {p: list(w[:3]) for p, w in present.items()}
-        else:
-            known = {p: list(present[p][:3]) for p in e.programs if p in present}
-        self.out.append(AnswerPrograms(e.client, e.programs, known))
+        ids = present if e.programs is None else [p for p in e.programs if p in present]
+        rows = []
+        for program in ids:
+            state, when, node, _, client, task, submitted = present[program]
+            rows.append({"program": program, "state": state, "since": submitted or when,
+                         "at": when, "to": node, "client": client, "task": task})
+        self.out.append(AnswerPrograms(e.client, e.programs, rows))
 
     # ---- nodes declared gone -------------------------------------------------------------------
     def _fence(self, e: ev.FenceRequested) -> None:
@@ -423,7 +434,7 @@ class NodeState:
             self.ledger.acknowledged([hop_id])
             where = present.get(program)
             if where is not None and where[3] == hop_id:
-                present[program] = ["handed", self.now, node, hop_id]
+                where[:3] = ["handed", self.now, node]
         if gone:
             self.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
                                            f"not be sent again"))

@@ -1,0 +1,82 @@
+"""What the `swarm` commands share: finding the cluster a command names, and connecting.
+
+`--cluster FILE` names a cluster file, `--dir D` the directory of one (D/cluster.toml);
+without either, ./.swarm/cluster.toml if it exists (swarm up's default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+
+def cluster_path(args) -> str | None:
+    """The cluster file the command names: --cluster FILE, --dir D, or ./.swarm's if any."""
+    from swarm.localcluster import DEFAULT_DIR, cluster_file
+
+    if args.cluster:
+        return args.cluster
+    if args.dir:
+        return cluster_file(args.dir)
+    default = cluster_file(DEFAULT_DIR)
+    return default if os.path.exists(default) else None
+
+
+def cluster_file_named(args, command: str) -> str | None:
+    """The cluster file the command names, if it exists; else None, after saying so."""
+    path = cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm {command}: no cluster file {path or '.swarm/cluster.toml'}: give "
+              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+        return None
+    return path
+
+
+def connect_to(path: str):
+    """A client of a running cluster, or None after saying why there is none."""
+    from swarm.client import ClusterTimeout, connect
+
+    if not os.path.exists(path):
+        print(f"swarm: no cluster file {path} (`swarm up` starts a local cluster)",
+              file=sys.stderr)
+        return None
+    try:
+        return connect(path, timeout=10.0)
+    except ClusterTimeout as e:
+        print(f"swarm: the cluster of {path} is not running: {e} (`swarm up --dir "
+              f"{os.path.dirname(path) or '.'}` starts it)", file=sys.stderr)
+        return None
+
+
+def running_cluster(args, command: str):
+    """A client of the running cluster that `swarm COMMAND` names, or None after saying why
+    there is none."""
+    path = cluster_path(args)
+    if path is None:
+        print(f"swarm {command}: no running cluster (give --cluster FILE or --dir D)",
+              file=sys.stderr)
+        return None
+    return connect_to(path)
+
+
+@contextlib.contextmanager
+def cluster_for(args):
+    """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
+    cluster named or found), stopped at the end; else the running cluster of --cluster, --dir
+    or ./.swarm; None (after saying why) if that one is not running."""
+    from swarm.client import local_cluster
+
+    path = None if args.nodes else cluster_path(args)
+    if path is None:
+        cluster = local_cluster(args.nodes or 3)
+    elif (cluster := connect_to(path)) is None:
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        if path:
+            cluster.close()
+        else:
+            cluster.shutdown()

@@ -1,0 +1,312 @@
+"""The `swarm` commands about programs: run, result, ps, cancel, logs.
+
+`swarm run [OPTIONS] FILE [ARGS...]` reads like `python [OPTIONS] FILE [ARGS...]`: swarm's
+options come before the script, and everything after it is the program's `sys.argv[1:]`,
+options included (`swarm run p.py --n 5` gives the program `--n 5`; no abbreviation of
+swarm's own options is accepted anywhere). The script is read, decoded and compiled here,
+with the modules it imports, before any node starts: a missing file, a directory without
+`__main__.py`, an undecodable file or a syntax error is one message, as `python` prints it.
+The exit status is the program's, as under `python`: 0, SystemExit's code, 1 after an
+uncaught exception (its traceback shows the user's frames), 130 after Ctrl-C (which asks
+the cluster to cancel the program), 124 after `--timeout`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from swarm.cli_common import cluster_file_named, cluster_for, cluster_path, running_cluster
+
+TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
+INTERRUPTED_STATUS = 130  # Ctrl-C
+
+
+def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
+    """`swarm run`'s own arguments (up to and including the script) and the program's (all
+    after it). The script is the first argument that is not an option or an option's value;
+    `--` before it ends swarm's options."""
+    takes_value = {s for a in parser._actions if a.option_strings and a.nargs != 0
+                   for s in a.option_strings}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return argv[:i + 2], argv[i + 2:]
+        if not arg.startswith("-") or arg == "-":
+            return argv[:i + 1], argv[i + 1:]
+        i += 2 if arg in takes_value else 1
+    return argv, []
+
+
+class ClientMistake(Exception):
+    """What is wrong with the command line or the script, found before any node starts; its
+    text is what to print (one message, or Python's own lines for a syntax error), `status`
+    the exit status (python's: 2 for a file it cannot open, else 1)."""
+
+    def __init__(self, text: str, status: int = 1) -> None:
+        super().__init__(text)
+        self.status = status
+
+
+def script_of(path: str) -> str:
+    """The file to run for `path`: itself, or a directory's __main__.py (as `python DIR`).
+    ClientMistake with Python's message if there is none."""
+    if os.path.isdir(path):
+        main = os.path.join(path, "__main__.py")
+        if os.path.isfile(main):
+            return main
+        raise ClientMistake(f"swarm run: can't find '__main__' module in {path!r} (a "
+                            f"directory runs its __main__.py)")
+    if not os.path.exists(path):
+        raise ClientMistake(f"swarm run: can't open file {os.path.abspath(path)!r}: [Errno 2] "
+                            f"No such file or directory", status=2)
+    return path
+
+
+def prepare(path: str) -> tuple:
+    """Read, decode, parse and compile the script and the modules it imports (what
+    Cluster.submit ships); ClientMistake with what Python would print if one cannot be."""
+    from swarm.compiler import CompileError, compile_source
+    from swarm.program_files import SourceError, program_sources
+    from swarm.skywriting import SkywritingError
+
+    try:
+        prepared = program_sources(path)
+    except SourceError as e:
+        raise ClientMistake(e.lines.rstrip("\n")) from None
+    except SkywritingError as e:
+        raise ClientMistake(str(e)) from None
+    except OSError as e:
+        raise ClientMistake(f"swarm run: can't open file {e.filename!r}: [Errno {e.errno}] "
+                            f"{e.strerror}", status=2) from None
+    if path.endswith(".sw"):
+        return prepared
+    _, sources, _ = prepared
+    for name, filename, text in sources.values():
+        try:
+            compile_source(text, filename, name)
+        except CompileError as e:
+            raise ClientMistake(_located(e, text)) from None
+    return prepared
+
+
+def _located(e, text: str) -> str:
+    """file:line:col: message, then the line and a caret under the column."""
+    lines = text.splitlines()
+    shown = f"{e.filename}:{e.line}:{e.col}: {e.message}"
+    if 0 < e.line <= len(lines):
+        line = lines[e.line - 1]
+        stripped = line.lstrip()
+        caret = max(e.col - 1 - (len(line) - len(stripped)), 0)
+        shown += f"\n    {stripped}\n    {' ' * caret}^"
+    return shown
+
+
+def run(args) -> int:
+    skywriting = args.file.endswith(".sw")
+    if args.detach and not cluster_path(args):
+        print("swarm run --detach: the program needs a cluster that keeps running (give "
+              "--cluster FILE or --dir D, or start one with swarm up)", file=sys.stderr)
+        return 1
+    if args.timeout is not None and args.timeout <= 0:
+        print("swarm run: --timeout takes a number of seconds > 0", file=sys.stderr)
+        return 2
+    try:
+        script = script_of(args.file)
+        prepared = prepare(script)
+        options = dict(hop_checkpoints=args.hop_checkpoints, policy=args.policy,
+                       strict=args.strict, trace=args.trace, env=_pairs(args.env, "--env"),
+                       packages=_pairs(args.package, "--package"), prepared=prepared)
+    except ClientMistake as e:
+        print(e, file=sys.stderr)
+        return e.status
+    with cluster_for(args) as cluster:
+        if cluster is None:
+            return 1
+        program = cluster.submit(args.file, args.args, **options)  # argv[0]: as given
+        if args.detach:
+            cluster.confirm(program)  # written on its node: it runs whatever happens here
+            print(program)
+            print(f"its output: swarm result {program} --cluster {cluster.config.path}",
+                  file=sys.stderr)
+            return 0
+        return _wait(args, cluster, program, skywriting)
+
+
+def _wait(args, cluster, program: str, skywriting: bool) -> int:
+    """Wait for the program, printing its output; Ctrl-C cancels it, --timeout gives up."""
+    from swarm.client import ClusterTimeout
+
+    shared = cluster_path(args) is not None and not args.nodes
+    try:
+        outcome = cluster.results([program], args.timeout, echo=True)[program]
+    except KeyboardInterrupt:
+        print(f"\nKeyboardInterrupt: {_cancel_note(cluster, program, shared)}", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except ClusterTimeout:
+        note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
+                f"cancel {program} stops it") if shared else "its nodes are stopped"
+        print(f"swarm run: the program did not end within --timeout {args.timeout:g} s; "
+              f"{note}", file=sys.stderr)
+        return TIMEOUT_STATUS
+    return report(args, outcome, skywriting)
+
+
+def _cancel_note(cluster, program: str, shared: bool) -> str:
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    if not shared:  # the nodes are ours, and go: at once, as Ctrl-C ends a process
+        for name in list(getattr(cluster, "procs", ())):
+            cluster.kill(name)
+        return f"program {program} stopped with its temporary nodes"
+    try:
+        state = cluster.cancel(program, timeout=2.0)
+    except (ClusterTimeout, UnknownProgram) as e:
+        return (f"asked the cluster to cancel program {program}, which did not confirm it "
+                f"({e}); it may go on: swarm cancel {program} --cluster {cluster.config.path}")
+    return f"program {program} {'cancelled' if state == 'cancelled' else 'had ended'}"
+
+
+def _client_for_program(args, command: str):
+    """A client of the running cluster, for `swarm COMMAND ID`; None after saying why not
+    (an id that cannot be one is said at once, before any node is asked)."""
+    from swarm.client import UnknownProgram, check_program_id
+
+    try:
+        check_program_id(args.program)
+    except UnknownProgram as e:
+        print(f"swarm {command}: {e}", file=sys.stderr)
+        return None
+    return running_cluster(args, command)
+
+
+def result(args) -> int:
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    if (cluster := _client_for_program(args, "result")) is None:
+        return 1
+    try:
+        outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
+    except (ClusterTimeout, UnknownProgram) as e:
+        print(f"swarm result: {e}", file=sys.stderr)
+        return TIMEOUT_STATUS if isinstance(e, ClusterTimeout) else 1
+    except KeyboardInterrupt:  # stops watching; the program goes on
+        return INTERRUPTED_STATUS
+    finally:
+        cluster.close()
+    args.show_node = args.trace = False
+    return report(args, outcome, False)
+
+
+def report(args, outcome, skywriting: bool) -> int:
+    """After the output: the route, the trace, then the end as `python` would show it (the
+    error or, for Skywriting, the result as JSON); returns the exit status."""
+    from swarm.skywriting import error_text
+    from swarm.skywriting.runtime import to_json
+
+    if args.show_node:
+        print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)
+    if args.trace:
+        print_trace(outcome.trace, sys.stderr)
+    if skywriting:  # the error, located in the script; else the result as JSON
+        if outcome.error:
+            print(error_text(outcome.error), file=sys.stderr)
+            return 1
+        print(to_json(outcome.value))
+        return 0
+    status, text = outcome.exit_status()
+    sys.stdout.flush()
+    sys.stderr.write(text)
+    return status
+
+
+def _pairs(items, option: str) -> dict:
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ClientMistake(f"swarm run: {option} takes KEY=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+def print_trace(hops: list[dict], out) -> None:
+    """The hop timeline: one line per hop, in the order they left."""
+    print(f"[swarm] {len(hops)} hops", file=out)
+    if not hops:
+        return
+    t0 = hops[0]["at"]
+    print(f"{'ms':>9}  {'program':<28} {'from':>5} -> {'to':<5} {'bytes':>9} {'us':>8}  why",
+          file=out)
+    for h in hops:
+        print(f"{(h['at'] - t0) * 1e3:9.2f}  {h['program'][-28:]:<28} {h['from']:>5} -> "
+              f"{h['to']:<5} {h['bytes']:>9} {h['us']:>8}  {h['why']}", file=out)
+
+
+def ps(args) -> int:
+    from swarm.client import ClusterTimeout
+
+    if (cluster := running_cluster(args, "ps")) is None:
+        return 1
+    try:
+        rows, silent = cluster.programs()
+    except ClusterTimeout as e:
+        print(f"swarm ps: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    now = time.time()
+    print(f"{'PROGRAM':<28} {'NODE':<6} {'AGE':>8}  STATE")
+    for row in rows:
+        name = row.program + (f"/{row.task}" if row.task else "")
+        print(f"{name:<28} {row.node:<6} {_age(now - row.since):>8}  {row.state}")
+    for name in silent:
+        print(f"({name} did not answer)", file=sys.stderr)
+    return 1 if silent else 0
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def cancel(args) -> int:
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    if (cluster := _client_for_program(args, "cancel")) is None:
+        return 1
+    try:
+        state = cluster.cancel(args.program, timeout=args.timeout)
+    except (ClusterTimeout, UnknownProgram) as e:
+        print(f"swarm cancel: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    print(f"{args.program}: {'cancelled' if state == 'cancelled' else 'had ended already'}")
+    return 0
+
+
+def logs(args) -> int:
+    from swarm import logs as node_logs
+    from swarm.node.config import ClusterConfig
+
+    if (path := cluster_file_named(args, "logs")) is None:
+        return 1
+    config = ClusterConfig.load(path, need_secret=False)
+    try:
+        node_logs.show(config, [args.node] if args.node else None, sys.stdout, args.lines,
+                       follow=args.follow)
+    except node_logs.NoLog as e:
+        print(f"swarm logs: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the way to end -f
+        return 0
+    return 0

@@ -1,0 +1,269 @@
+// swarm dashboard: the live page of a cluster (docs/dashboard.md).
+// Preact + htm (no build step), uPlot for the hop rates, Cytoscape.js for the access graph;
+// all three vendored in static/vendor (VENDORED.md). Snapshots arrive by server-sent events
+// (/api/events), or by polling /api/snapshot where EventSource fails; the page never reloads.
+"use strict";
+const { html, render, useState, useEffect, useRef } = htmPreact;
+
+// the same colours as `swarm place --plot` (cluster/plot.py)
+const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf"];
+// what tests and the curious can look at from the console
+window.swarmDashboard = { updates: 0, snapshot: null, cy: null, chart: null };
+
+function colourOf(names, node) {
+  const i = names.indexOf(node);
+  return i < 0 ? "#999999" : COLOURS[i % COLOURS.length];
+}
+
+function bytes(n) {
+  if (n === null || n === undefined) return "";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return i === 0 ? `${n} B` : `${n.toPrecision(3)} ${units[i]}`;
+}
+
+function rate(x) { return x === null || x === undefined ? "" : x.toFixed(1); }
+
+// ---- the stream of snapshots ------------------------------------------------------------
+function useSnapshots() {
+  const [snapshot, setSnapshot] = useState(null);
+  const [live, setLive] = useState("connecting");
+  useEffect(() => {
+    let source = null, timer = null, failures = 0;
+    const take = (s) => {
+      if (!s) return;
+      window.swarmDashboard.updates += 1;
+      window.swarmDashboard.snapshot = s;
+      setSnapshot(s);
+      setLive("live");
+    };
+    const poll = async () => {  // the fallback: EventSource blocked by a proxy, say
+      try {
+        const answer = await fetch("/api/snapshot", { cache: "no-store" });
+        take(await answer.json());
+      } catch (e) { setLive("disconnected"); }
+      timer = setTimeout(poll, 2000);
+    };
+    source = new EventSource("/api/events");
+    source.onmessage = (e) => { failures = 0; take(JSON.parse(e.data)); };
+    source.onerror = () => {
+      failures += 1;
+      setLive("reconnecting");
+      if (failures >= 3 && timer === null) { source.close(); poll(); }
+    };
+    return () => { if (source) source.close(); if (timer) clearTimeout(timer); };
+  }, []);
+  return [snapshot, live];
+}
+
+// ---- nodes ------------------------------------------------------------------------------
+function NodesTable({ nodes, names }) {
+  return html`<table id="nodes">
+    <thead><tr><th>node</th><th>state</th><th>Refs</th><th>bytes</th><th>running</th>
+      <th>parked</th><th>awaiting</th><th>hops in/s</th><th>hops out/s</th><th>fetches</th>
+      <th>fallbacks</th><th>refused</th></tr></thead>
+    <tbody>${nodes.map((n) => html`<tr data-node=${n.name} data-state=${n.state}>
+      <td><span class="swatch" style=${`background:${colourOf(names, n.name)}`}></span>
+        <span title=${n.endpoint}>${n.name}</span></td>
+      <td><span class=${`state ${n.state}`}>${n.state}</span></td>
+      <td class="refs">${n.refs ?? ""}</td><td>${bytes(n.bytes)}</td>
+      <td class="running">${n.running ?? ""}</td><td class="parked">${n.parked ?? ""}</td>
+      <td>${n.awaiting ?? ""}</td>
+      <td class="hops-in">${rate(n.hops_in_per_s)}</td><td>${rate(n.hops_out_per_s)}</td>
+      <td>${n.fetches ?? ""}</td><td>${n.fallbacks ?? ""}</td>
+      <td title=${Object.entries(n.refusals || {}).map(([k, v]) => `${k}: ${v}`).join("\n")}>
+        ${n.refused ?? ""}</td>
+    </tr>`)}</tbody>
+  </table>
+  <p class="note">Counters since each node started; rates over the last sample. Hover a node's
+    name for its endpoint, its refusals for their reasons.</p>`;
+}
+
+// ---- hop rates over time (uPlot) --------------------------------------------------------
+function HopsChart({ history, names }) {
+  const box = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    const series = [{}];
+    for (const n of names) {
+      series.push({ label: `${n} in`, stroke: colourOf(names, n), width: 2, spanGaps: false });
+      series.push({ label: `${n} out`, stroke: colourOf(names, n), width: 1, dash: [5, 4] });
+    }
+    chart.current = new uPlot({
+      width: box.current.clientWidth || 500, height: 220, series,
+      axes: [{}, { label: "hops / s" }], scales: { x: { time: true } },
+    }, [[]].concat(series.slice(1).map(() => [])), box.current);
+    window.swarmDashboard.chart = chart.current;
+    const resize = new ResizeObserver(() =>
+      chart.current.setSize({ width: box.current.clientWidth, height: 220 }));
+    resize.observe(box.current);
+    return () => { resize.disconnect(); chart.current.destroy(); };
+  }, [names.join(",")]);
+  useEffect(() => {
+    const data = [history.t];
+    for (const n of names) {
+      const h = history.nodes[n] || { in: [], out: [] };
+      data.push(h.in, h.out);
+    }
+    chart.current.setData(data);
+  }, [history]);
+  return html`<div id="hops" ref=${box}></div>`;
+}
+
+// ---- the access graph (Cytoscape.js) ----------------------------------------------------
+const GRAPH_STYLE = [
+  { selector: "node", style: { "background-color": "data(colour)", width: "data(diam)",
+                               height: "data(diam)", "border-width": 1,
+                               "border-color": "#ffffff" } },
+  { selector: "edge", style: { width: "data(width)", "line-color": "data(line)",
+                               "curve-style": "haystack", opacity: 0.8 } },
+  { selector: "node:selected", style: { "border-width": 3, "border-color": "#1d2330" } },
+];
+
+function AccessGraph({ graph, names }) {
+  const box = useRef(null);
+  const tip = useRef(null);
+  const cy = useRef(null);
+  const [colourBy, setColourBy] = useState("home");
+  useEffect(() => {
+    cy.current = cytoscape({ container: box.current, style: GRAPH_STYLE,
+                             wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 5 });
+    window.swarmDashboard.cy = cy.current;
+    const show = (e, text) => {
+      tip.current.textContent = text;
+      tip.current.style.left = `${e.renderedPosition.x + 12}px`;
+      tip.current.style.top = `${e.renderedPosition.y + 12}px`;
+      tip.current.style.display = "block";
+    };
+    cy.current.on("mouseover", "node", (e) => {
+      const d = e.target.data();
+      show(e, `Ref ${d.id}\non ${d.home}${d.planned !== d.home ? `, the plan: ${d.planned}` : ""}` +
+              `\n${bytes(d.size)}, traffic ${d.traffic.toFixed(1)}`);
+    });
+    cy.current.on("mouseover", "edge", (e) => {
+      const d = e.target.data();
+      show(e, `${d.source} - ${d.target}\nweight ${d.weight.toFixed(1)}` +
+              (d.crossing ? " (a hop between nodes)" : " (on one node)"));
+    });
+    cy.current.on("mouseout", () => { tip.current.style.display = "none"; });
+    return () => cy.current.destroy();
+  }, []);
+  useEffect(() => {
+    const c = cy.current;
+    const where = (r) => (colourBy === "plan" ? r[4] : r[1]);
+    const home = new Map(graph.refs.map((r) => [r[0], where(r)]));
+    const biggest = Math.max(1, ...graph.refs.map((r) => r[2]));
+    const heaviest = Math.max(1e-9, ...graph.edges.map((e) => e[2]));
+    const wanted = new Set(graph.refs.map((r) => r[0]));
+    const wantedEdges = new Set(graph.edges.map((e) => `${e[0]}|${e[1]}`));
+    const wasEmpty = c.nodes().length === 0;
+    let changed = false;
+    c.batch(() => {
+      c.edges().forEach((e) => { if (!wantedEdges.has(e.id())) { e.remove(); changed = true; } });
+      c.nodes().forEach((n) => { if (!wanted.has(n.id())) { n.remove(); changed = true; } });
+      const extent = c.extent();
+      for (const r of graph.refs) {
+        const data = { id: r[0], home: r[1], size: r[2], traffic: r[3], planned: r[4],
+                       colour: colourOf(names, where(r)),
+                       diam: 8 + 22 * Math.sqrt(r[2] / biggest) };
+        const el = c.getElementById(r[0]);
+        if (el.nonempty()) { el.data(data); continue; }
+        c.add({ group: "nodes", data, position: {
+          x: extent.x1 + Math.random() * (extent.w || 400),
+          y: extent.y1 + Math.random() * (extent.h || 400) } });
+        changed = true;
+      }
+      for (const [a, b, w] of graph.edges) {
+        const crossing = home.get(a) !== home.get(b);
+        const data = { id: `${a}|${b}`, source: a, target: b, weight: w, crossing,
+                       width: 0.5 + 5 * (w / heaviest), line: crossing ? "#333333" : "#c4c9d2" };
+        const el = c.getElementById(data.id);
+        if (el.nonempty()) { el.data(data); } else { c.add({ group: "edges", data }); changed = true; }
+      }
+    });
+    if (changed) {
+      c.layout({ name: "cose", animate: false, randomize: wasEmpty, fit: true, padding: 20,
+                 nodeRepulsion: () => 9000, idealEdgeLength: () => 50 }).run();
+    }
+  }, [graph.at, colourBy, graph.refs.length]);
+  const plan = graph.cut_plan === null || graph.cut_plan === undefined ? "" :
+    ` The placer's plan: cut weight ${graph.cut_plan.toFixed(1)}, ${graph.moves} Refs ` +
+    `(${bytes(graph.bytes_moved)}) would move (swarm place).`;
+  const summary = `${graph.refs.length} of ${graph.total_refs} Refs and ` +
+    `${graph.edges.length} of ${graph.total_edges} edges shown (the heaviest); cut weight ` +
+    `(hops between nodes) now ${graph.cut_now === null ? "?" : graph.cut_now.toFixed(1)}.` +
+    `${plan} Dark edges cross nodes; width is weight; hover for labels.`;
+  return html`<div class="controls">
+      <span>colour by</span>
+      <button class=${colourBy === "home" ? "on" : ""} onClick=${() => setColourBy("home")}>
+        where the Refs are</button>
+      <button class=${colourBy === "plan" ? "on" : ""} onClick=${() => setColourBy("plan")}>
+        the placer's plan</button>
+    </div>
+    <div id="graph" ref=${box}><div id="tooltip" ref=${tip}></div></div>
+    <p class="note" id="graph-summary">${summary}</p>
+    ${graph.error ? html`<p class="note warn">${graph.error}</p>` : ""}`;
+}
+
+// ---- programs in flight, the hop timeline (phase 2 slots) ------------------------------
+function Programs({ snapshot }) {
+  const total = (k) => snapshot.nodes.reduce((s, n) => s + (n[k] || 0), 0);
+  const cancel = async (id) => {
+    const answer = await fetch("/api/cancel", { method: "POST", body: JSON.stringify({ id }) });
+    alert((await answer.json()).error || "cancelled");
+  };
+  return html`<p id="in-flight">${`Now: ${total("running")} running, ${total("parked")} ` +
+      `parked, ${total("awaiting")} waiting on futures, over the cluster.`}</p>
+    <table id="program-list"><thead><tr><th>program</th><th>node</th><th>state</th>
+      <th>route so far</th><th>age</th><th></th></tr></thead>
+    <tbody>${(snapshot.programs || []).map((p) => html`<tr>
+      <td>${p.id}</td><td>${p.node}</td><td>${p.state}</td><td>${(p.route || []).join(" → ")}</td>
+      <td>${p.age.toFixed(1)} s</td><td><button onClick=${() => cancel(p.id)}>cancel</button></td>
+    </tr>`)}</tbody></table>
+    ${snapshot.programs === null ? html`<p class="note slot">The list of programs (id, node,
+      state, route, age) and their cancel buttons need the nodes' <code>programs?</code> answer
+      and a cancel message: phase 2 of issue 21.</p>` : ""}`;
+}
+
+function Timeline({ snapshot }) {
+  return html`<table id="hop-list"><thead><tr><th>at</th><th>program</th><th>from</th>
+      <th>to</th><th>why</th><th>bytes</th></tr></thead>
+    <tbody>${(snapshot.hops || []).map((h) => html`<tr>
+      <td>${new Date(h.at * 1000).toLocaleTimeString()}</td><td>${h.program}</td>
+      <td>${h.from}</td><td>${h.to}</td><td>${h.why}</td><td>${h.bytes}</td></tr>`)}</tbody>
+    </table>
+    ${snapshot.hops === null ? html`<p class="note slot">The hop timeline needs each node's
+      recent hops (from, to, program, why, bytes, when): phase 2 of issue 21. The hop rates
+      above come from the nodes' counters.</p>` : ""}`;
+}
+
+// ---- the page ---------------------------------------------------------------------------
+function App() {
+  const [snapshot, live] = useSnapshots();
+  if (!snapshot) {
+    return html`<header><h1>swarm dashboard</h1><span class="live">${live}</span></header>
+      <main><section class="wide"><p class="note">Waiting for the first answers of the
+      nodes...</p></section></main>`;
+  }
+  const names = snapshot.nodes.map((n) => n.name);
+  const up = snapshot.nodes.filter((n) => n.state === "up").length;
+  return html`<header><h1>swarm dashboard</h1>
+      <span class=${`live ${live === "live" ? "on" : ""}`} id="live">${live}</span>
+      <span class="meta">${`${snapshot.cluster} · ${up} of ${names.length} nodes up · ` +
+        `updated ${new Date(snapshot.at * 1000).toLocaleTimeString()}`}</span></header>
+    <main>
+      <section class="wide"><h2>Nodes</h2><${NodesTable} nodes=${snapshot.nodes} names=${names} /></section>
+      <section><h2>Hops per second (solid: in, dashed: out)</h2>
+        <${HopsChart} history=${snapshot.history} names=${names} /></section>
+      <section id="programs"><h2>Programs in flight</h2><${Programs} snapshot=${snapshot} /></section>
+      <section class="wide"><h2>Access graph, as the placer sees it</h2>
+        <${AccessGraph} graph=${snapshot.graph} names=${names} /></section>
+      <section class="wide" id="timeline"><h2>Hop timeline</h2><${Timeline} snapshot=${snapshot} /></section>
+    </main>`;
+}
+
+const root = document.getElementById("app");
+root.textContent = "";  // the "loading" line
+render(html`<${App} />`, root);

@@ -1,0 +1,149 @@
+"""What comes back of programs submitted to a cluster, and how a client keeps it.
+
+Output comes back in program order wherever the program runs: every `output` message carries
+the program's sequence number, and `Run` puts them in that order (per program and per task)
+before they are printed. A program's end is a `RunOutcome`; `swarm ps` rows are ProgramInfo.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+
+from swarm.exits import exit_of
+from swarm.wire import decode
+
+
+@dataclass
+class RunOutcome:
+    """How a program ended: what it printed, its `RESULT` global, its error line and
+    traceback (None and "" if it succeeded), the nodes it ran on, and its hops (with
+    trace=True). `ended` holds the result's other fields a node sent (`exit`: the
+    SystemExit code, once nodes send it)."""
+
+    stdout: str
+    value: object
+    error: str | None
+    traceback: str = ""
+    route: list[str] = field(default_factory=list)
+    trace: list[dict] = field(default_factory=list)  # hops, with run_file(trace=True)
+    ended: dict = field(default_factory=dict)
+
+    def exit_status(self) -> tuple[int, str]:
+        """What `python` would end with for this program: (exit status, text for stderr) -
+        0 and "" for success, SystemExit's code without a traceback, else 1 (130 for
+        KeyboardInterrupt) and the traceback of the user's frames (swarm/exits.py)."""
+        return exit_of(self.error, self.traceback, self.ended)
+
+
+RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
+COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept ...
+COLLECT_MAX_SECONDS = 60.0  # ... then twice as long each time nothing new came, up to this
+
+
+class UnknownProgram(LookupError):
+    """No node of the cluster knows this program id (never submitted, or its outcome is no
+    longer kept), or the id is not of the form program ids have."""
+
+
+#: a program id: the submitting client's id (c<pid>-<8 hex>) and its count there
+PROGRAM_ID = re.compile(r"c\d+-[0-9a-f]{8}-\d+")
+
+
+def check_program_id(program: str) -> str:
+    """The id, or UnknownProgram if it cannot be one (a typo), before asking any node."""
+    if not PROGRAM_ID.fullmatch(program):
+        raise UnknownProgram(f"{program!r} is not a program id (ids look like "
+                             f"c12345-1a2b3c4d-1, as `swarm run --detach` prints them)")
+    return program
+
+
+@dataclass
+class ProgramInfo:
+    """A program (or task) as a node reports it to `programs?` (swarm ps)."""
+
+    program: str
+    node: str
+    state: str  # running | parked | waiting
+    since: float  # when it was submitted (seconds since the epoch)
+    client: str = ""
+    task: str | None = None
+
+    @classmethod
+    def of(cls, node: str, row: dict) -> ProgramInfo:
+        return cls(row.get("program", "?"), node, row.get("state", "?"),
+                   float(row.get("since", 0.0)), row.get("client", ""), row.get("task"))
+
+
+class Run:
+    """What came back so far of one submitted program (and its tasks): output chunks are put
+    in order by their sequence numbers, per program or task. `node` and `submission`: where
+    and what was submitted (sent again until `confirmed`); None for another client's
+    program, which is only collected."""
+
+    def __init__(self, program: str, node: str | None = None,
+                 submission: dict | None = None) -> None:
+        self.program, self.node, self.submission = program, node, submission
+        self.confirmed = submission is None
+        # another client's program: the nodes are asked at once for what they kept of it
+        now = time.monotonic()
+        self.heard = now if submission is not None else now - COLLECT_SECONDS
+        self.asked = self.heard
+        self.patience = COLLECT_SECONDS
+        self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
+        self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
+        self.printed: list[str] = []
+        self.echo, self.echoed = False, 0
+        self.hops: list[dict] = []
+        self.result: dict | None = None
+        self.unknown_to: set[str] = set()  # nodes that answered `unknown` for it
+        self.waiting: tuple[str, float] | None = None  # (node, since): see take()
+        self.unseen = 0  # search rounds after a fence in which no live node knew it
+
+    def take(self, kind: str, who: str, p: dict) -> None:
+        self.heard, self.confirmed, self.patience = time.monotonic(), True, COLLECT_SECONDS
+        chunks = self.pending.setdefault(who, {})
+        if kind == "output":
+            chunks[p["seq"]] = p["text"]
+        elif kind == "waiting" and who == self.program:
+            # Discussion: a hop its receiver has not acknowledged is never given up (the
+            # receiver may be running it): the program waits, and says so once, until the
+            # node answers or an operator declares it gone (`swarm node gone NODE`)
+            if self.waiting is None and self.echo:
+                when = time.strftime("%H:%M:%S", time.localtime(p["since"]))
+                print(f"[swarm] {self.program} is waiting for {p['node']}: it has not "
+                      f"acknowledged the program since {when} (if {p['node']} is gone for "
+                      f"good: swarm node gone {p['node']})", file=sys.stderr, flush=True)
+            self.waiting = (p["node"], p["since"])
+        elif kind == "trace":
+            self.hops.append(p)
+        elif kind == "result" and who == self.program:
+            self.result = p
+        while self.next_seq.setdefault(who, 0) in chunks:  # print in program order
+            self.printed.append(chunks.pop(self.next_seq[who]))
+            self.next_seq[who] += 1
+        self.flush_echo()
+
+    def flush_echo(self) -> None:
+        if self.echo and self.echoed < len(self.printed):
+            sys.stdout.write("".join(self.printed[self.echoed:]))
+            sys.stdout.flush()
+            self.echoed = len(self.printed)
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None and self.next_seq[self.program] >= self.result["seq"]
+
+    def outcome(self) -> RunOutcome:
+        r = self.result
+        value = r.get("value")
+        if value is not None:
+            try:
+                value = decode.value(value)
+            except Exception as e:  # (a class the client cannot import, say)
+                value = f"<a value the client cannot unpickle: {type(e).__name__}: {e}>"
+        return RunOutcome("".join(self.printed), value, r["error"], r["traceback"],
+                          r["route"], sorted(self.hops, key=lambda h: h["at"]),
+                          {k: r[k] for k in ("exit",) if k in r})

@@ -1,0 +1,133 @@
+"""`swarm logs`, `swarm ps`, `swarm cancel` and Ctrl-C of `swarm run`, run as a user runs them.
+
+`ps` and `cancel` need the nodes' answers (`programs`, `cancelled`: docs/programs.md), which
+come with phase 2 of issue 16; until then these tests check what the client does with the
+nodes there are: it asks them (the nodes log the question they cannot take), and says in
+one line, within its timeout, that no node answered.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import ROOT, swarm_cli, wait_for, write
+
+from swarm.client import local_cluster
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    with local_cluster(2, directory=str(tmp_path / "c")) as c:
+        yield c
+
+
+def swarm_process(*args: str, cwd=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "swarm.cli", *args], cwd=cwd,
+                            env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_logs_of_one_node_all_nodes_and_the_last_lines(cluster):
+    path = cluster.config.path
+    for name in ("n1", "n2"):
+        with open(os.path.join(os.path.dirname(path), f"{name}.log"), "a") as f:
+            f.write(f"first line of {name}\nlast line of {name}\n")
+    one = swarm_cli("logs", "n2", "--cluster", path)
+    assert one.returncode == 0 and one.stdout.endswith("first line of n2\nlast line of n2\n")
+    assert "n1" not in one.stdout
+    last = swarm_cli("logs", "-n", "1", "--cluster", path)
+    log_dir = os.path.dirname(path)
+    assert last.stdout == (f"==> {log_dir}/n1.log <==\nlast line of n1\n\n"
+                           f"==> {log_dir}/n2.log <==\nlast line of n2\n")
+    unknown = swarm_cli("logs", "n9", "--cluster", path)
+    assert unknown.returncode == 1
+    assert unknown.stderr == f"swarm logs: no node 'n9' in {path} (its nodes: n1, n2)\n"
+
+
+def test_logs_follow_shows_what_a_node_logs_next(cluster):
+    follower = swarm_process("logs", "n1", "-f", "--cluster", cluster.config.path)
+    try:
+        time.sleep(0.5)  # it has printed the log so far; what n1 logs next must follow
+        asked = swarm_cli("ps", "--cluster", cluster.config.path, timeout=60)
+        assert asked.returncode == 1
+        # n1 logs the question it cannot take yet (phase 2): the follower prints it
+        lines: list[str] = []
+        assert wait_for(lambda: lines.append(follower.stdout.readline()) or
+                        "programs?" in lines[-1], timeout=20), lines
+    finally:
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(timeout=20) == 0
+
+
+def test_ps_and_cancel_say_when_no_node_answers(cluster):
+    path = cluster.config.path
+    done = swarm_cli("ps", "--cluster", path, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("swarm ps: no node answered `programs?` within 5 s")
+    done = swarm_cli("cancel", "c1-0123abcd-1", "--cluster", path, "--timeout", "1",
+                     timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("swarm cancel: no node answered `cancel` within 1 s")
+    done = swarm_cli("cancel", "nonsense", "--cluster", path, timeout=60)
+    assert done.returncode == 1 and "'nonsense' is not a program id" in done.stderr
+
+
+LOOP = """\
+import sys
+import time
+
+open(sys.argv[1], "w").close()   # started: the test may interrupt now
+for _ in range(50):              # 5 s (the node takes messages again after it)
+    time.sleep(0.1)
+print("not interrupted")
+"""
+
+
+def test_ctrl_c_on_a_running_cluster_asks_it_to_cancel_and_exits_130(cluster, tmp_path):
+    started = tmp_path / "started"
+    script = write(tmp_path, "loop.py", LOOP)
+    run = swarm_process("run", "--cluster", cluster.config.path, script, str(started))
+    try:
+        assert wait_for(started.exists, timeout=30)
+        run.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130
+    assert out == ""
+    assert err.startswith("\nKeyboardInterrupt: asked the cluster to cancel program c")
+    program = err.split("cancel program ")[1].split(",")[0]
+    # the client sent `cancel` to every node (which take it from phase 2 on; n1 logs it once
+    # the program, which keeps it busy in time.sleep, has ended)
+    for name in ("n1", "n2"):
+        assert wait_for(lambda name=name: "'cancel'" in open(
+            os.path.join(os.path.dirname(cluster.config.path), f"{name}.log")).read(),
+            timeout=40)
+    assert f"swarm cancel {program} --cluster {cluster.config.path}" in err
+
+
+def test_ctrl_c_with_temporary_nodes_stops_them_and_exits_130(tmp_path):
+    started = tmp_path / "started"
+    script = write(tmp_path, "loop.py", LOOP)
+    run = swarm_process("run", "--nodes", "1", script, str(started))
+    try:
+        assert wait_for(started.exists, timeout=30)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130
+    assert err.startswith("\nKeyboardInterrupt: program c") and "stopped with its temporary " \
+                                                                  "nodes" in err
+
+
+def test_a_detached_program_ends_with_its_own_status_in_swarm_result(cluster, tmp_path):
+    script = write(tmp_path, "leave.py", "import sys\nprint('leaving')\nsys.exit(3)\n")
+    detached = swarm_cli("run", "--detach", "--cluster", cluster.config.path, script)
+    assert detached.returncode == 0, detached.stderr
+    program = detached.stdout.strip()
+    done = swarm_cli("result", program, "--cluster", cluster.config.path, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "leaving\n", "")
