@@ -17,7 +17,7 @@ return {"future": f, "forced": *f, "list": [f, 2], "ref": words};
 def test_a_result_holding_futures_and_references_is_json(tmp_path):
     path = write(tmp_path, "result.sw", SCRIPT)
     data = write(tmp_path, "words.txt", "three little words\n")
-    done = swarm_cli("run", path, "--package", f"words={data}", cwd=tmp_path)
+    done = swarm_cli("run", "--package", f"words={data}", path, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])  # raises if it is not JSON
     tag, future_id = result["future"]["__ref__"]
