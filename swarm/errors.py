@@ -14,3 +14,8 @@ class TaskFailed(Exception):
 class NodeGone(Exception):
     """The node a program needed was declared gone for good (`swarm node gone`): a question
     asked of it has no answer, or the program was on it and its outcome is unknown."""
+
+
+class NotOnANode(RuntimeError):
+    """A Ref, a task or a collection was used outside a program on a node (plain `python`:
+    run the program with `swarm run FILE.py`, or `Cluster.run`)."""

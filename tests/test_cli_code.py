@@ -31,7 +31,7 @@ def make_project(root) -> str:
 
         def weigh(stock):
             from swarm import Ref
-            from swarm.runtime import NotOnANode
+            from swarm.errors import NotOnANode
             try:
                 r = Ref(stock, at="n2")          # the program hops to n2 here
             except NotOnANode:                   # plain python: no cluster

@@ -1,9 +1,8 @@
 """`swarm logs`, `swarm ps`, `swarm cancel` and Ctrl-C of `swarm run`, run as a user runs them.
 
-`ps` and `cancel` need the nodes' answers (`programs`, `cancelled`: docs/programs.md), which
-come with phase 2 of issue 16; until then these tests check what the client does with the
-nodes there are: it asks them (the nodes log the question they cannot take), and says in
-one line, within its timeout, that no node answered.
+`cancel` needs the nodes' answer (`cancelled`: docs/programs.md); until they give it, the
+test checks what the client does: it asks them, and says in one line, within its timeout,
+that no node answered.
 """
 
 import os
@@ -51,22 +50,44 @@ def test_logs_follow_shows_what_a_node_logs_next(cluster):
     follower = swarm_process("logs", "n1", "-f", "--cluster", cluster.config.path)
     try:
         time.sleep(0.5)  # it has printed the log so far; what n1 logs next must follow
-        asked = swarm_cli("ps", "--cluster", cluster.config.path, timeout=60)
-        assert asked.returncode == 1
-        # n1 logs the question it cannot take yet (phase 2): the follower prints it
+        # a submission that names no source it sent: n1 refuses it, and logs why
+        cluster.send("n1", "submit", {"program": "p", "sources": {}, "entry": "nowhere",
+                                      "modules": {}})
         lines: list[str] = []
         assert wait_for(lambda: lines.append(follower.stdout.readline()) or
-                        "programs?" in lines[-1], timeout=20), lines
+                        "'nowhere' is not among the sources" in lines[-1], timeout=20), lines
     finally:
         follower.send_signal(signal.SIGINT)
         assert follower.wait(timeout=20) == 0
 
 
-def test_ps_and_cancel_say_when_no_node_answers(cluster):
+PARKED = """\
+import time
+from swarm import spawn
+
+def slow():
+    time.sleep(8)
+    return 1
+
+print(spawn(slow).get())
+"""
+
+
+def test_ps_lists_the_programs_on_the_cluster(cluster, tmp_path):
     path = cluster.config.path
     done = swarm_cli("ps", "--cluster", path, timeout=60)
-    assert done.returncode == 1
-    assert done.stderr.startswith("swarm ps: no node answered `programs?` within 5 s")
+    assert done.returncode == 0 and done.stdout.split() == ["PROGRAM", "NODE", "AGE", "STATE"]
+    program = cluster.submit(write(tmp_path, "parked.py", PARKED))
+    assert wait_for(lambda: program in swarm_cli("ps", "--cluster", path, timeout=60).stdout,
+                    timeout=30)
+    rows = [line.split() for line in swarm_cli("ps", "--cluster", path).stdout.splitlines()]
+    mine = [row for row in rows if row[0].startswith(program)]
+    assert any(row[0] == program and row[1] in ("n1", "n2") for row in mine), rows
+    assert cluster.results([program], timeout=60)[program].stdout == "1\n"
+
+
+def test_cancel_says_when_no_node_answers(cluster):
+    path = cluster.config.path
     done = swarm_cli("cancel", "c1-0123abcd-1", "--cluster", path, "--timeout", "1",
                      timeout=60)
     assert done.returncode == 1

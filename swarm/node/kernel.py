@@ -22,6 +22,24 @@ A greenlet's context (the program it runs) is told when it is switched in and ou
 (`context.enter()` / `context.leave()`): a program swaps its own process state in - its
 modules in sys.modules, its sys.argv - and out again.
 
+Preemption. A program that computes for long - a loop that touches no Ref, a sleep - must not
+make its node deaf (no acks, no hops, no answers) nor starve the other programs. A watchdog
+thread notices a program that has run for longer than SLICE and sends the main thread a
+signal; Python runs the handler between two bytecodes of the program, and the handler
+switches to the hub, putting the program back on the ready queue: the loop polls, ticks and
+runs the others, then the program goes on where it was. The program notices nothing.
+
+Discussion: why a signal, and not a check the compiler puts at every loop back-edge: the
+check would cost every loop of every program (the issue's overhead budget is 5%), and would
+miss library code and C calls that call back into Python (sorted(key=...)); the signal costs
+nothing until a program has run for SLICE. A program is not switched out while it runs the
+node's own code, the import system or the stdlib's locking code (_preemptible) - the node's
+state is never seen half-changed by another greenlet - and code that holds the GIL (a long
+numpy call) runs to its end before the handler can. The residual risk: a program switched out
+while it holds a lock of its own that another program on the node then waits for; locks
+shared between programs of one node are not what programs do (each is a process of its
+own, as far as it knows).
+
 Mechanism only: what a program does when it is captured, where it goes, whether to fetch or
 migrate - that is policy, in program.py, traps.py and the node's machine.
 """
@@ -32,12 +50,39 @@ import functools
 import itertools
 import logging
 import os
+import signal
 import threading
+import time
 from collections import deque
 
 from greenlet import getcurrent, greenlet
 
 log = logging.getLogger("swarm.kernel")
+
+SLICE = 0.02  # seconds a program runs before the loop has a turn (preemption)
+PREEMPT_SIGNAL = signal.SIGUSR2
+# a program running code of these modules (anywhere on its stack) is not switched out there
+_NOT_PREEMPTIBLE = ("swarm.", "cluster.", "importlib", "threading", "queue", "logging",
+                    "concurrent", "multiprocessing", "asyncio", "zmq", "greenlet", "sqlite3",
+                    "msgpack", "dill", "pickle", "copyreg", "encodings", "codecs", "_weakrefset",
+                    "weakref", "selectors", "subprocess")
+
+
+def _preemptible(frame) -> bool:
+    """Is the program at a place where another greenlet may run (see the module's doc)? Not
+    if node code (or the import system, or locking code) is on its stack above the program's
+    own frames - in the middle of the stack, walking down from the frame running now: the
+    node code at the bottom of every program's stack (its greenlet's start) does not
+    count."""
+    below_denied = False
+    while frame is not None:
+        name = frame.f_globals.get("__name__") or ""
+        if name.startswith(_NOT_PREEMPTIBLE) or name == "swarm":
+            below_denied = True
+        elif below_denied:  # the program's code called the node's (or the code above did)
+            return False
+        frame = frame.f_back
+    return True
 
 
 class Kernel:
@@ -54,6 +99,34 @@ class Kernel:
         os.set_blocking(self.wakeup_fd, False)
         self._finished_threads: deque = deque()
         self.threads = 0
+        self.switched_in = 0.0  # when the program running now was switched in (0: none)
+        self.preemptions = 0
+
+    def start_preemption(self) -> None:
+        """Switch out programs that run longer than SLICE (from the main thread, once)."""
+        signal.signal(PREEMPT_SIGNAL, self._preempt)
+        main = threading.main_thread().ident
+        threading.Thread(target=self._watch, args=(main,), name="swarm-watchdog",
+                         daemon=True).start()
+
+    def _watch(self, main: int) -> None:
+        """The watchdog thread: signal the main thread while a program is over its slice
+        (again every half slice, should the handler have found it in node code)."""
+        while True:
+            time.sleep(SLICE / 2)
+            since = self.switched_in
+            if since and time.monotonic() - since > SLICE:
+                signal.pthread_kill(main, PREEMPT_SIGNAL)
+
+    def _preempt(self, signum, frame) -> None:
+        """The signal handler (the main thread, between two bytecodes of whatever runs)."""
+        g = getcurrent()
+        if g is self.hub or g is not self.current or not self.switched_in \
+                or not _preemptible(frame):
+            return
+        self.preemptions += 1
+        self.ready.append((g, None))  # it goes on in the next round
+        self.hub.switch()
 
     # ---- traps -----------------------------------------------------------------------------------
     def spawn(self, fn, *args, context=None) -> greenlet:
@@ -146,18 +219,22 @@ class Kernel:
             self.wake(self._finished_threads.popleft())
 
     def run_ready(self) -> None:
-        """Run every ready greenlet until it finishes or parks."""
-        while self.ready:
-            g, value = self.ready.popleft()
+        """Run each greenlet that is ready now until it finishes, parks or is switched out
+        (one woken or switched out meanwhile runs in the next round, after a poll)."""
+        ready, clock = self.ready, time.monotonic
+        for _ in range(len(ready)):
+            g, value = ready.popleft()
             self.current = g
             context = self.context.get(g)
             if context is not None:
                 context.enter()
+            self.switched_in = clock()
             try:
                 g.switch(value) if g else g.switch()
             except Exception:  # a greenlet's exception reaches its parent, the hub
                 log.exception("a program greenlet failed")
             finally:
+                self.switched_in = 0.0
                 if context is not None:
                     context.leave()
                 self.current = None
@@ -172,5 +249,7 @@ class Kernel:
         return self.context.get(getcurrent())
 
     def close(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(PREEMPT_SIGNAL, signal.SIG_IGN)
         os.close(self.wakeup_fd)
         os.close(self._wakeup_w)

@@ -20,8 +20,9 @@ from swarm.compiler.registry import new_module_instance
 
 
 class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def __init__(self, kernel) -> None:
-        self.kernel = kernel
+    def __init__(self, kernel, sources: dict) -> None:
+        """`sources`: the node's program code by hash (name, filename, source)."""
+        self.kernel, self.sources = kernel, sources
 
     def install(self) -> None:
         sys.meta_path.insert(0, self)
@@ -32,7 +33,7 @@ class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         digest = prog.modules[fullname]
         spec = importlib.machinery.ModuleSpec(fullname, self, origin=digest)
-        source = self.node.sources.get(digest)
+        source = self.sources.get(digest)
         if source is not None and source[1].endswith("__init__.py"):
             spec.submodule_search_locations = []  # a package: `import pkg.sub` may follow
         return spec

@@ -112,7 +112,7 @@ class Shell:
         data = m.RefData(self.store, codec.dumps, codec.loads)
         self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time())
-        self.modules = ProgramModules(self.kernel)
+        self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         self._do = {
             m.Send: self._send, m.Reply: self._reply, m.Persist: self._persist,
@@ -137,6 +137,7 @@ class Shell:
 
     def serve(self) -> None:
         self.modules.install()
+        self.kernel.start_preemption()
         sys.stdout = program.ProgramOutput(self.kernel, sys.__stdout__)
         self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 from swarm.continuation.capture import Capture
 from swarm.continuation.primitives import Operation
+from swarm.errors import NotOnANode
 from swarm.node import collserve, refserve, tasks
 
 _node = None
-
-
-class NotOnANode(RuntimeError):
-    pass
 
 
 def install(shell) -> None:

@@ -54,10 +54,16 @@ def test_programs_needing_a_node_that_stays_down_wait_until_it_is_declared_gone(
                 assert done[ids[i]].error is None and done[ids[i]].value == "moved"
             else:
                 assert ids[i] not in done  # waiting for n3, not failed
-        time.sleep(3)  # hop_timeout: they are told they wait
         waiting = [ids[i] for i, (a, b) in enumerate(pairs) if "n3" in (a, b)]
-        assert all(cluster._runs[p].waiting and cluster._runs[p].waiting[0] == "n3"
-                   for p in waiting)
+
+        def told_they_wait() -> bool:  # after hop_timeout
+            cluster._absorb_incoming(0.2)
+            return all(cluster._runs[p].waiting and cluster._runs[p].waiting[0] == "n3"
+                       for p in waiting)
+
+        deadline = time.monotonic() + 30
+        while not told_they_wait():
+            assert time.monotonic() < deadline, {p: cluster._runs[p].waiting for p in waiting}
         cluster.fence("n3")
         ended = cluster.results(waiting, timeout=60)
         for p in waiting:
