@@ -166,7 +166,8 @@ def _cancel_note(cluster, program: str, shared: bool) -> str:
     except (ClusterTimeout, UnknownProgram) as e:
         return (f"asked the cluster to cancel program {program}, which did not confirm it "
                 f"({e}); it may go on: swarm cancel {program} --cluster {cluster.config.path}")
-    return f"program {program} {'cancelled' if state == 'cancelled' else 'had ended'}"
+    return f"program {program} " + {"cancelled": "cancelled", "finished": "had ended",
+                                     "forwarded": "cancelled on its way"}[state]
 
 
 def _client_for_program(args, command: str):
@@ -290,7 +291,9 @@ def cancel(args) -> int:
         return 1
     finally:
         cluster.close()
-    print(f"{args.program}: {'cancelled' if state == 'cancelled' else 'had ended already'}")
+    print(f"{args.program}: " + {"cancelled": "cancelled", "finished": "had ended already",
+                                 "forwarded": "cancelled (the cancel follows it to the node it "
+                                              "was on its way to)"}[state])
     return 0
 
 

@@ -470,10 +470,14 @@ class Cluster:
 
     def cancel(self, program: str, timeout: float = 5.0) -> str:
         """Ask every node to cancel a program (and its tasks): the node holding it ends it
-        as Ctrl-C ends a script (KeyboardInterrupt in it; `finally` blocks run), and its
-        client gets that as its outcome. Returns "cancelled", or "finished" if it had
-        ended already. UnknownProgram if every node says it knows nothing of it (or the id
-        cannot be one); ClusterTimeout if no node answers within `timeout` seconds."""
+        as Ctrl-C ends a script (KeyboardInterrupt in it; `finally` blocks run), a node it
+        was sent from passes the cancel on, and every node keeps it, so that the program
+        never runs again anywhere (not after a restart, nor when a hop of it arrives late).
+        Its client gets "KeyboardInterrupt: cancelled" as its outcome. Returns "cancelled"
+        (a node held it), "forwarded" (it was on its way: passed on), or "finished" (it had
+        ended). UnknownProgram if every node says it knows nothing of it (or the id cannot
+        be one); ClusterTimeout if it was not found and a node did not answer within
+        `timeout` seconds."""
         check_program_id(program)
         for name in self.config.names:
             self.send(name, "cancel", {"program": program})
@@ -485,15 +489,17 @@ class Cluster:
                 states[msg[1]] = msg[2].get("state", "unknown")
                 if states[msg[1]] in ("cancelled", "finished"):
                     return states[msg[1]]
+        if "forwarded" in states.values():
+            return "forwarded"
         if not states:
             raise ClusterTimeout(f"no node answered `cancel` within {timeout:g} s (nodes "
-                                 f"{', '.join(self.config.names)}: running, but not "
-                                 f"cancelling programs?)")
+                                 f"{', '.join(self.config.names)})")
         if len(states) == len(self.config.names):
             raise UnknownProgram(f"no node of the cluster knows program {program}")
         silent = sorted(set(self.config.names) - set(states))
         raise ClusterTimeout(f"{program} was not found on {', '.join(sorted(states))}; "
-                             f"{', '.join(silent)} did not answer within {timeout:g} s")
+                             f"{', '.join(silent)} did not answer within {timeout:g} s (it "
+                             f"stays cancelled on the others)")
 
     def log(self, node: str | None = None, lines: int | None = None) -> str:
         """A node's log (default: every node's, each under a head), or its last `lines`
@@ -554,7 +560,7 @@ def start_nodes(config: ClusterConfig, names=None,
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "swarm.node.shell", "--config", config.path, "--name",
+                [sys.executable, "-m", "swarm.node", "--config", config.path, "--name",
                  name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs

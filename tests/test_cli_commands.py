@@ -86,12 +86,12 @@ def test_ps_lists_the_programs_on_the_cluster(cluster, tmp_path):
     assert cluster.results([program], timeout=60)[program].stdout == "1\n"
 
 
-def test_cancel_says_when_no_node_answers(cluster):
+def test_cancel_of_a_program_no_node_knows_says_so(cluster):
     path = cluster.config.path
-    done = swarm_cli("cancel", "c1-0123abcd-1", "--cluster", path, "--timeout", "1",
+    done = swarm_cli("cancel", "c1-0123abcd-1", "--cluster", path, "--timeout", "5",
                      timeout=60)
     assert done.returncode == 1
-    assert done.stderr.startswith("swarm cancel: no node answered `cancel` within 1 s")
+    assert "no node of the cluster knows program c1-0123abcd-1" in done.stderr
     done = swarm_cli("cancel", "nonsense", "--cluster", path, timeout=60)
     assert done.returncode == 1 and "'nonsense' is not a program id" in done.stderr
 
@@ -101,7 +101,7 @@ import sys
 import time
 
 open(sys.argv[1], "w").close()   # started: the test may interrupt now
-for _ in range(50):              # 5 s (the node takes messages again after it)
+for _ in range(50):              # 5 s
     time.sleep(0.1)
 print("not interrupted")
 """
@@ -119,15 +119,12 @@ def test_ctrl_c_on_a_running_cluster_asks_it_to_cancel_and_exits_130(cluster, tm
         run.kill()
     assert run.returncode == 130
     assert out == ""
-    assert err.startswith("\nKeyboardInterrupt: asked the cluster to cancel program c")
-    program = err.split("cancel program ")[1].split(",")[0]
-    # the client sent `cancel` to every node (which take it from phase 2 on; n1 logs it once
-    # the program, which keeps it busy in time.sleep, has ended)
-    for name in ("n1", "n2"):
-        assert wait_for(lambda name=name: "'cancel'" in open(
-            os.path.join(os.path.dirname(cluster.config.path), f"{name}.log")).read(),
-            timeout=40)
-    assert f"swarm cancel {program} --cluster {cluster.config.path}" in err
+    assert err.startswith("\nKeyboardInterrupt: program c") and err.rstrip().endswith(
+        "cancelled"), err
+    program = err.split("program ")[1].split()[0]
+    # it was stopped where it ran (in time.sleep): it did not print, and it is reported so
+    done = swarm_cli("result", program, "--cluster", cluster.config.path, timeout=60)
+    assert done.returncode == 130 and "not interrupted" not in done.stdout, done
 
 
 def test_ctrl_c_with_temporary_nodes_stops_them_and_exits_130(tmp_path):

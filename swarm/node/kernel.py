@@ -46,11 +46,14 @@ migrate - that is policy, in program.py, traps.py and the node's machine.
 
 from __future__ import annotations
 
+import dis
 import functools
 import itertools
 import logging
+import mmap
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -60,12 +63,38 @@ from greenlet import getcurrent, greenlet
 log = logging.getLogger("swarm.kernel")
 
 SLICE = 0.02  # seconds a program runs before the loop has a turn (preemption)
+ABANDON_SECONDS = 1.0  # a cancelled program that goes on this long is stopped for good
+MARK_BYTES = 256  # the running program's id, in a file: see mark_running
 PREEMPT_SIGNAL = signal.SIGUSR2
 # a program running code of these modules (anywhere on its stack) is not switched out there
 _NOT_PREEMPTIBLE = ("swarm.", "cluster.", "importlib", "threading", "queue", "logging",
                     "concurrent", "multiprocessing", "asyncio", "zmq", "greenlet", "sqlite3",
                     "msgpack", "dill", "pickle", "copyreg", "encodings", "codecs", "_weakrefset",
                     "weakref", "selectors", "subprocess")
+
+
+_CALLS = frozenset(dis.opmap[op] for op in ("CALL", "CALL_FUNCTION_EX", "PRECALL"))
+
+
+def _raise_at_next_line(frame, exc: BaseException) -> None:
+    """Raise `exc` in `frame` when it starts its next line.
+
+    Discussion: CPython 3.11 checks for signals after a loop's backward jump has been taken,
+    and an exception raised there is looked up as if raised by the instruction before the
+    loop's head - outside a `try` whose body starts with the loop (as compiled code's often
+    does: `try: while True: ...`), so its `finally` and handlers would be skipped. Raised at
+    the start of a line instead, it is where the program is. (Interrupted inside a call -
+    time.sleep, a stat - the exception is raised at once: that call site is inside.)"""
+    def tracer(f, event, arg):
+        if f is frame and event in ("line", "return", "exception"):
+            sys.settrace(None)
+            frame.f_trace = None
+            raise exc
+        return tracer
+
+    frame.f_trace = tracer
+    frame.f_trace_lines = True
+    sys.settrace(tracer)
 
 
 def _preemptible(frame) -> bool:
@@ -77,7 +106,8 @@ def _preemptible(frame) -> bool:
     below_denied = False
     while frame is not None:
         name = frame.f_globals.get("__name__") or ""
-        if name.startswith(_NOT_PREEMPTIBLE) or name == "swarm":
+        if (name.startswith(_NOT_PREEMPTIBLE) or name == "swarm") \
+                and not name.startswith("swarm.continuation."):  # (the program's runtime)
             below_denied = True
         elif below_denied:  # the program's code called the node's (or the code above did)
             return False
@@ -101,6 +131,10 @@ class Kernel:
         self.threads = 0
         self.switched_in = 0.0  # when the program running now was switched in (0: none)
         self.preemptions = 0
+        self.throws: dict = {}  # greenlet -> (exception, since): cancelled, see cancel()
+        self.zombies: list = []  # cancelled greenlets that would not end (never run again)
+        self.on_abandon = None  # called with the context of each such greenlet
+        self._mark: mmap.mmap | None = None
 
     def start_preemption(self) -> None:
         """Switch out programs that run longer than SLICE (from the main thread, once)."""
@@ -126,7 +160,13 @@ class Kernel:
             return
         self.preemptions += 1
         self.ready.append((g, None))  # it goes on in the next round
-        self.hub.switch()
+        try:
+            self.hub.switch()
+        except KeyboardInterrupt as e:  # cancel(): raised where the program is
+            if frame.f_lasti < 0 or frame.f_code.co_code[frame.f_lasti] not in _CALLS:
+                _raise_at_next_line(frame, e)
+                return
+            raise
 
     # ---- traps -----------------------------------------------------------------------------------
     def spawn(self, fn, *args, context=None) -> greenlet:
@@ -199,6 +239,46 @@ class Kernel:
             raise box["error"]
         return box["value"]
 
+    def cancel(self, matches) -> int:
+        """Stop the programs whose context `matches`: KeyboardInterrupt is raised in each,
+        once, where it is - a parked one is woken with it, a ready or switched-out one gets
+        it at its next turn - as Ctrl-C stops a script (its `finally` blocks run); one that
+        still runs ABANDON_SECONDS later (it caught it), or never started, is dropped
+        (on_abandon tells). Returns how many."""
+        now, n = time.monotonic(), 0
+        for g, ctx in list(self.context.items()):
+            if not matches(ctx) or g in self.throws:
+                continue
+            n += 1
+            self.throws[g] = [KeyboardInterrupt("cancelled"), now]
+            for key in [k for k, parked in self.parked.items() if parked is g]:
+                del self.parked[key]
+                self.ready.append((g, None))
+        return n
+
+    def _abandon(self, g) -> None:
+        self.throws.pop(g, None)
+        self.zombies.append(g)  # (a reference kept: freed, it would run its code again)
+        ctx = self.context.pop(g, None)
+        self.ready = deque(item for item in self.ready if item[0] is not g)
+        if ctx is not None and self.on_abandon is not None:
+            self.on_abandon(ctx)
+
+    def mark_running(self, path: str) -> str | None:
+        """Keep the id of the program running now at the start of the file `path`; returns
+        the id found there from before - the program this node was running when it died
+        (quarantine), None after a clean stop."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < MARK_BYTES:
+                os.ftruncate(fd, MARK_BYTES)
+            self._mark = mmap.mmap(fd, MARK_BYTES)
+        finally:
+            os.close(fd)
+        found = bytes(self._mark).rstrip(b"\0").decode("utf-8", "replace") or None
+        self._mark[:] = bytes(MARK_BYTES)
+        return found
+
     # ---- the loop ----------------------------------------------------------------------------------
     def loop(self, poll, tick, idle_ms) -> None:
         """Run until `running` is False: poll(timeout ms) receives and handles messages,
@@ -221,25 +301,38 @@ class Kernel:
     def run_ready(self) -> None:
         """Run each greenlet that is ready now until it finishes, parks or is switched out
         (one woken or switched out meanwhile runs in the next round, after a poll)."""
-        ready, clock = self.ready, time.monotonic
-        for _ in range(len(ready)):
-            g, value = ready.popleft()
+        clock, mark = time.monotonic, self._mark
+        for _ in range(len(self.ready)):
+            g, value = self.ready.popleft()
+            thrown = self.throws.get(g)
+            if thrown is not None and (not g or clock() - thrown[1] > ABANDON_SECONDS):
+                self._abandon(g)  # never started, or will not end
+                continue
             self.current = g
             context = self.context.get(g)
             if context is not None:
                 context.enter()
+                if mark is not None:
+                    mark[:len(context.mark)] = context.mark
             self.switched_in = clock()
             try:
-                g.switch(value) if g else g.switch()
-            except Exception:  # a greenlet's exception reaches its parent, the hub
+                if thrown is not None and thrown[0] is not None:
+                    exc, thrown[0] = thrown[0], None  # (once)
+                    g.throw(exc)
+                else:
+                    g.switch(value) if g else g.switch()
+            except BaseException:  # a greenlet's exception reaches its parent, the hub
                 log.exception("a program greenlet failed")
             finally:
                 self.switched_in = 0.0
                 if context is not None:
+                    if mark is not None:
+                        mark[:len(context.mark)] = bytes(len(context.mark))
                     context.leave()
                 self.current = None
                 if g.dead:
                     self.context.pop(g, None)
+                    self.throws.pop(g, None)
 
     def runnable(self) -> int:
         """How many programs are here and not parked (running, ready or just spawned)."""
@@ -249,6 +342,9 @@ class Kernel:
         return self.context.get(getcurrent())
 
     def close(self) -> None:
+        if self._mark is not None:
+            self._mark[:] = bytes(MARK_BYTES)  # a clean stop: no program to blame
+            self._mark.close()
         if threading.current_thread() is threading.main_thread():
             signal.signal(PREEMPT_SIGNAL, signal.SIG_IGN)
         os.close(self.wakeup_fd)

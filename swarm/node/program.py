@@ -54,6 +54,7 @@ class Program:
     submitted: float = 0.0  # when its client submitted it (seconds since the epoch)
     cwd: str = ""  # the directory it was started from (its client's)
     out: io.StringIO = field(default_factory=io.StringIO)
+    mark: bytes = b""  # its id as the kernel marks it running (quarantine)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
 
     def enter(self) -> None:
@@ -74,6 +75,9 @@ class Program:
             module = sys.modules.pop(name, None)
             if module is not None:
                 self.imported[name] = module
+
+    def __post_init__(self) -> None:
+        self.mark = self.id.split("/", 1)[0].encode()[:240]
 
     def should_fetch(self) -> bool:
         """Does its next remote access fetch (the fetch policy, or once after a capture

@@ -73,6 +73,8 @@ EVENTS = {
         identity.decode(), decode.payload(env)["programs"]),
     "programs?": lambda env, identity: m.ProgramsRequested(
         identity.decode(), decode.payload(env).get("programs")),
+    "cancel": lambda env, identity: m.CancelRequested(
+        identity.decode(), decode.payload(env)["program"]),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
@@ -120,7 +122,8 @@ class Shell:
             m.Serve: lambda i: self.kernel.spawn(refserve.serve, self, i),
             m.Relocate: lambda i: self.kernel.spawn(refserve.relocate, self, i.ref, i.node),
             m.SendKept: self._send_kept, m.AnswerStatus: self._status,
-            m.AnswerPrograms: self._programs,
+            m.AnswerPrograms: self._programs, m.Cancel: self._cancel,
+            m.AnswerCancel: self._answer_cancel,
             m.AnswerStats: self._stats, m.Stop: self._stop,
             m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
         }
@@ -138,11 +141,15 @@ class Shell:
     def serve(self) -> None:
         self.modules.install()
         self.kernel.start_preemption()
+        self.kernel.on_abandon = self._abandoned
+        died_running = self.kernel.mark_running(
+            os.path.join(self.config.nodes[self.name].dir, "running"))
         sys.stdout = program.ProgramOutput(self.kernel, sys.__stdout__)
         self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
-                           store.pending_moves(), store.done_ids(), store.fenced()))
+                           store.pending_moves(), store.done_ids(), store.fenced(),
+                           store.cancelled(), store.deaths(), died_running))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         self.close()
 
@@ -251,10 +258,36 @@ class Shell:
         self.kernel.wake(i.key, i.value)
 
     def _send_kept(self, i: m.SendKept) -> None:
-        """collect?: what a program (and its tasks) printed and returned here, again."""
+        """collect?: what a program (and its tasks) printed and returned here, again; and
+        which of them this node knows nothing of (`unknown`: not here, not sent from here,
+        nothing kept)."""
+        unknown = []
         for prog in i.programs:
-            for kind, body in self.store.kept_for(prog):
+            kept = self.store.kept_for(prog)
+            for kind, body in kept:
                 self.links.send_client(i.client, self.signer.pack(kind, body))
+            if not kept and prog not in self.machine.present:
+                unknown.append(prog)
+        if unknown:
+            self._reply(m.Reply(i.client, "unknown", {"programs": unknown}))
+
+    def _cancel(self, i: m.Cancel) -> None:
+        prefix = i.program + "/"
+        self.kernel.cancel(lambda ctx: ctx.id == i.program or ctx.id.startswith(prefix))
+
+    def _answer_cancel(self, i: m.AnswerCancel) -> None:
+        state = i.state
+        if state != "cancelled" and any(kind == "result"
+                                        for kind, _ in self.store.kept_for(i.program)):
+            state = "finished"
+        self._reply(m.Reply(i.client, "cancelled", {"program": i.program, "node": self.name,
+                                                   "state": state}))
+
+    def _abandoned(self, prog: program.Program) -> None:
+        """A cancelled program that would not end (it caught the interrupt, or never
+        started): it ends here, as cancelled."""
+        program.flush_output(self, prog)
+        program.finish(self, prog, error="KeyboardInterrupt: cancelled")
 
     def _programs(self, i: m.AnswerPrograms) -> None:
         """programs?: where the machine says they are; `here` made `running` or `parked`
@@ -343,6 +376,3 @@ def main(argv: list[str] | None = None) -> int:
     node.serve()
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

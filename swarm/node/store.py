@@ -18,6 +18,8 @@ Tables:
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
     fenced(node, at)                nodes declared gone: refused for ever (swarm node gone)
+    cancelled(program, at)          programs cancelled (swarm cancel): never run again here
+    deaths(program, count)          how often the node died while a program ran (quarantine)
 
 Discussion: WAL with synchronous=NORMAL survives a process crash (SIGKILL) - every committed
 transaction is in the log - though not a power cut; an acknowledged write is a committed one.
@@ -42,6 +44,8 @@ CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload B
                                  at REAL, PRIMARY KEY (program, kind, seq));
 CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
 CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
+CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
+CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 """
 
 
@@ -169,6 +173,12 @@ class Store:
             if txn.kept:
                 db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
                                [(*k, now) for k in txn.kept])
+            if txn.cancelled:
+                db.executemany("INSERT OR IGNORE INTO cancelled VALUES (?, ?)",
+                               [(p, now) for p in txn.cancelled])
+            if txn.deaths:
+                db.executemany("INSERT OR REPLACE INTO deaths VALUES (?, ?)",
+                               list(txn.deaths.items()))
             if txn.fences:
                 db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
                                [(n, now) for n in txn.fences])
@@ -208,6 +218,12 @@ class Store:
 
     def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
         return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()
+
+    def cancelled(self) -> list[str]:
+        return [p for (p,) in self.db.execute("SELECT program FROM cancelled")]
+
+    def deaths(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT program, count FROM deaths"))
 
     def fenced(self) -> list[str]:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]

@@ -48,6 +48,10 @@ Programs in flight (finality: docs/nodes.md):
                               state, since, at, to, client, task}], finished: [id]}  (swarm
                               ps, and a client looking for its programs after a fence)
     fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
+    cancel    client -> node  {program}  -> cancelled {program, node, state: cancelled |
+                              finished | unknown}  (swarm cancel, Ctrl-C of swarm run)
+    unknown   node -> client  {programs}  (answer to collect?: this node knows nothing of
+                              them - neither running, nor sent, nor kept)
 
 Control:
     ping / pong {node}, status? / status, stop
@@ -67,7 +71,7 @@ KINDS = frozenset({
     "hop", "ack",
     "fetch", "fetched",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
-    "waiting", "programs?", "programs", "fence", "fenced",
+    "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "source?", "source", "fetch", "fetched"})
@@ -165,6 +169,9 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "programs?": ({}, {"programs": _str_list_or_none}, (0, 0)),
     "programs": ({"node": str, "programs": list, "finished": _str_list}, {}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),
+    "cancel": ({"program": str}, {}, (0, 0)),
+    "cancelled": ({"program": str, "node": str, "state": str}, {}, (0, 0)),
+    "unknown": ({"programs": _str_list}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
 }
 

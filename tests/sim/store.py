@@ -23,6 +23,8 @@ class SimStore:
         self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
         self.sources: dict[str, tuple] = {}
         self.fenced: set[str] = set()
+        self.cancelled: set[str] = set()
+        self.deaths: dict[str, int] = {}
         self.full = False
         self.commits = 0
 
@@ -60,6 +62,8 @@ class SimStore:
             self.kept[(program, kind, seq)] = payload
         self.sources.update(txn.sources)
         self.fenced.update(txn.fences)
+        self.cancelled.update(txn.cancelled)
+        self.deaths.update(txn.deaths)
         writes = txn.writes
         if writes:
             for ref_id, blob in writes.values.items():
@@ -83,4 +87,5 @@ class SimStore:
         return {"inbox": [(h, *v) for h, v in self.inbox.items()],
                 "outbox": [(h, *v) for h, v in self.outbox.items()],
                 "moves": list(self.moves.items()), "done": list(self.done),
-                "fenced": list(self.fenced)}
+                "fenced": list(self.fenced), "cancelled": list(self.cancelled),
+                "deaths": dict(self.deaths)}

@@ -11,6 +11,7 @@ from swarm.node.machine.events import (
     AckReceived,
     Asked,
     Booted,
+    CancelRequested,
     ClientRequest,
     CollectRequested,
     CommitFailed,
@@ -32,9 +33,11 @@ from swarm.node.machine.events import (
     Tick,
 )
 from swarm.node.machine.instructions import (
+    AnswerCancel,
     AnswerPrograms,
     AnswerStats,
     AnswerStatus,
+    Cancel,
     Log,
     Persist,
     Relocate,
@@ -50,7 +53,7 @@ from swarm.node.machine.instructions import (
 from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
 
 __all__ = [
-    "AckReceived", "Asked", "Booted", "ClientRequest", "CollectRequested", "Committed",
+    "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",

@@ -26,6 +26,9 @@ class Booted:
     moves: list = field(default_factory=list)  # [(ref id, node)] relocations under way
     done: list = field(default_factory=list)  # hop ids taken here (dedupe of resends)
     fenced: list = field(default_factory=list)  # nodes declared gone
+    cancelled: list = field(default_factory=list)  # programs cancelled
+    deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
+    died_running: str | None = None  # the program running when the node last died
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -98,6 +101,15 @@ class FenceRequested:
     client: str
     node: str
     phase: int
+
+
+@dataclass(slots=True)
+class CancelRequested:
+    """A client cancels a program (and its tasks) wherever it is: `swarm cancel`, Ctrl-C;
+    or a node passes a cancel on to where the program went (`client` is then that node's
+    name, and it gets no answer)."""
+    client: str
+    program: str
 
 
 @dataclass(slots=True)

@@ -68,6 +68,21 @@ class Relocate:
 
 
 @dataclass(slots=True)
+class Cancel:
+    """Stop the program (and its tasks) running or parked here: KeyboardInterrupt in it."""
+    program: str
+
+
+@dataclass(slots=True)
+class AnswerCancel:
+    """Answer cancel: `state` cancelled (it was here), or else finished if the store kept
+    its result, else unknown (the shell knows the store)."""
+    client: str
+    program: str
+    state: str
+
+
+@dataclass(slots=True)
 class Wake:
     """Make the program parked on `key` ready again, with `value`."""
     key: str

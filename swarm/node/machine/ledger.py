@@ -52,6 +52,8 @@ class Txn:
     kept: list = field(default_factory=list)  # (program, seq, kind, payload)
     sources: dict = field(default_factory=dict)
     fences: list = field(default_factory=list)  # nodes declared gone
+    cancelled: list = field(default_factory=list)  # programs cancelled
+    deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
     writes: object = None  # RefData.take_staged()
     # bookkeeping for after the write (not written)
     number: int = 0  # writes are numbered from 1 (HopLedger.started)
@@ -67,6 +69,8 @@ class Txn:
         self.kept += later.kept
         self.sources.update(later.sources)
         self.fences += later.fences
+        self.cancelled += later.cancelled
+        self.deaths.update(later.deaths)
         if later.writes is not None:
             if self.writes is None:
                 self.writes = later.writes
@@ -130,7 +134,8 @@ class HopLedger:
     def pending(self) -> bool:
         n = self.next
         return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
-                    or n.sources or n.fences or n.unwritten or self.data.dirty())
+                    or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
+                    or self.data.dirty())
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one

@@ -28,9 +28,11 @@ from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.ids import source_hash, submit_id
 from swarm.node.machine.instructions import (
+    AnswerCancel,
     AnswerPrograms,
     AnswerStats,
     AnswerStatus,
+    Cancel,
     Log,
     Persist,
     Relocate,
@@ -49,6 +51,7 @@ from swarm.wire.control import encode
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
+QUARANTINE_DEATHS = 2  # a program that was running when its node died this often is not run
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
 NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
@@ -74,6 +77,8 @@ class NodeState:
         # programs? (swarm ps, and a client looking for a program after a fence)
         self.present: dict[str, list] = {}
         self.fenced: set[str] = set()
+        self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
+        self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
         self.write_error = ""
@@ -94,6 +99,7 @@ class NodeState:
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
             ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
+            ev.CancelRequested: self._cancel,
         }
 
     def handle(self, event) -> list:
@@ -155,6 +161,13 @@ class NodeState:
         ledger = self.ledger
         ledger.done.update(e.done)
         self.fenced.update(e.fenced)
+        self.cancelled.update(e.cancelled)
+        self.deaths.update(e.deaths)
+        if e.died_running:  # the process died while that program ran: count it
+            dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
+            ledger.next.deaths[e.died_running] = dead
+            self.out.append(Log("warning", f"this node died while program {e.died_running} "
+                                           f"ran ({dead} time{'s' if dead > 1 else ''})"))
         for hop_id, node, meta_bytes, data, sent_at in e.outbox:
             program = stored_meta(meta_bytes)["program"]  # our own bytes, from our store
             ledger.outbox[hop_id] = [node, meta_bytes, data, sent_at, program]
@@ -162,10 +175,7 @@ class NodeState:
         for hop_id, program, meta_bytes, data in e.inbox:
             meta = stored_meta(meta_bytes)
             self._place(program, "here", self.name, hop_id, meta)
-            if meta.get("submit"):
-                self.out.append(Start(meta, hop_id, True))
-            else:
-                self.out.append(Resume(meta, hop_id, data, True))
+            self._run(meta, hop_id, data, True)
         for ref_id, node in e.moves:
             self.data.moving.setdefault(ref_id, [])
             self.out.append(Relocate(ref_id, node))
@@ -196,7 +206,7 @@ class NodeState:
         ledger.take(None, hop_id, program, encode(meta), b"")
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
-        self.out.append(Start(meta, hop_id, bool(p.get("again"))))
+        self._run(meta, hop_id, b"", bool(p.get("again")))
 
     def _hop(self, e: ev.HopReceived) -> None:
         if e.sender in self.fenced:  # (the shell's gate refuses it first)
@@ -221,7 +231,30 @@ class NodeState:
             self._send(Reply(meta["client"], "trace", {
                 "program": meta["program"], "from": source, "to": self.name, "why": why,
                 "bytes": size, "us": round((now - t0) * 1e6), "at": t0}))
-        self.out.append(Resume(meta, hop_id, data, again))
+        self._run(meta, hop_id, data, again)
+
+    def _run(self, meta: dict, hop_id: str, data: bytes, again: bool) -> None:
+        """Start or resume a program here - unless it was cancelled, or has killed nodes
+        running it (quarantine): then it ends here, saying why."""
+        program = meta["program"]
+        root = program.split("/", 1)[0]
+        error = None
+        if root in self.cancelled:
+            error = "KeyboardInterrupt: cancelled"
+        elif self.deaths.get(root, 0) >= QUARANTINE_DEATHS:
+            error = (f"Quarantined: program {root} was running when node {self.name} died "
+                     f"{self.deaths[root]} times (os._exit, a crash of C code, memory?); it "
+                     f"is not run again")
+        if error is None:
+            self.out.append(Start(meta, hop_id, again) if meta.get("submit")
+                            else Resume(meta, hop_id, data, again))
+            return
+        self.out.append(Log("warning", f"program {program} (hop {hop_id}) not run: {error}"))
+        result = None if meta.get("task") else {
+            "program": program, "seq": meta.get("seq", 0), "ok": False, "error": error,
+            "traceback": "", "route": list(meta.get("route", [])) + [self.name],
+            "value": None}
+        self._finished(ev.ProgramFinished(program, meta["client"], hop_id, result, error))
 
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
@@ -398,6 +431,29 @@ class NodeState:
                          "at": when, "to": node, "client": client, "task": task})
         self.out.append(AnswerPrograms(e.client, e.programs, rows))
 
+    def _cancel(self, e: ev.CancelRequested) -> None:
+        """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
+        it that arrives later, or runs again after a restart, ends at once (_run); stopped
+        if it is here. Every node is asked: the one it is on answers `cancelled`."""
+        program = e.program.split("/", 1)[0]
+        first = program not in self.cancelled
+        if first:
+            self.cancelled.add(program)
+            self.ledger.next.cancelled.append(program)
+        mine = [(p, w) for p, w in self.present.items()
+                if p == program or p.startswith(program + "/")]
+        if any(w[0] == "here" for _, w in mine):
+            self.out.append(Cancel(program))
+        if first:  # passed on to where it went (that node passes it on in turn)
+            for node in {w[2] for _, w in mine if w[0] != "here" and w[2] != self.name
+                         and w[2] not in self.fenced}:
+                self.out.append(Send(node, "cancel", {"program": program}))
+        if e.client not in self.names:  # (a node passing it on wants no answer)
+            state = "cancelled" if any(w[0] == "here" for _, w in mine) else \
+                "forwarded" if any(w[0] in ("sent", "waiting") for _, w in mine) else "unknown"
+            self.out.append(AnswerCancel(e.client, program, state))
+        self._write_now()
+
     # ---- nodes declared gone -------------------------------------------------------------------
     def _fence(self, e: ev.FenceRequested) -> None:
         """An operator declares e.node gone for good (see _resend's Discussion). Phase 1:
@@ -503,6 +559,8 @@ class NodeState:
             if now - sent_at < RESEND_SECONDS:
                 continue  # its ack may be on its way (acks wait for a hop to ride on)
             self.count("resent")
+            if program.split("/", 1)[0] in self.cancelled:  # (it may not have heard)
+                self.out.append(Send(dest, "cancel", {"program": program}))
             self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data), resend=True))
             where = present.get(program)
             if now - sent_at > self.hop_timeout and where is not None and where[0] == "sent" \
