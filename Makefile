@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install chromium test faults demo web bench lint clean
+.PHONY: install chromium test faults conformance demo web bench lint clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ test: install chromium
 faults: install
 	$(BIN)/pip install -q -e '.[fuzz]' || echo "atheris did not install: its harness is skipped"
 	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults -q
+
+# the pure-Python pyperformance benchmarks, natively and under swarm migrate -p (a table)
+conformance: install
+	$(BIN)/pip install -q -e '.[conformance]'
+	$(BIN)/python -m tests.conformance
 
 demo: install
 	$(BIN)/python -m swarm.demo
