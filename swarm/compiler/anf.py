@@ -537,9 +537,15 @@ class Linearizer:
         last = max((i for i, (p, _) in enumerate(results) if p), default=-1)
         pre: list[ast.stmt] = []
         out = []
+        # Discussion: a plain local is "stable" - unless a later operand's prelude rebinds it
+        # (`f(x, (x := g()))`: the walrus now runs before the call reads x, so x is hoisted)
+        rebound: set[str] = set()
+        for p, _ in results[1:last + 1]:
+            rebound |= _stored_names(p)
         for i, (p, e) in enumerate(results):
             pre += p
-            if i < last and e is not None and not self._stable_deep(e):
+            if i < last and e is not None and (not self._stable_deep(e) or (
+                    isinstance(e, ast.Name) and e.id in rebound)):
                 t = self.temp("t")
                 if isinstance(e, ast.Starred):
                     pre.append(located(assign(t, e.value), e))
@@ -845,3 +851,9 @@ def _contains_point(stmts) -> bool:
 
 
 __all__ = ["Linearizer", "Point", "CompileError"]
+
+
+def _stored_names(stmts) -> set[str]:
+    """Names a prelude assigns (a walrus's target, hoisted into an assignment)."""
+    return {n.id for n in _walk_no_scopes(stmts)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -177,7 +177,7 @@ def run_one(program: Program, work: Path, timeout: float = 600, first: int = 100
         detail = "passes, but is listed as refused" if expected else ""
         return Outcome(program, status, "ok", "ok", detail, migrations, seconds)
     last = _last_line(err)
-    if code != 0 and re.match(r"(CompileError|NotMigratable)", last):
+    if code != 0 and re.match(r"(swarm\.\S*\.)?(CompileError|NotMigratable)", last):
         ok = expected is not None and expected in last
         return Outcome(program, "refused" if ok else "FAILED", "ok", "refused", last,
                        migrations, seconds)
