@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import CodeType, ModuleType
 from typing import Callable
 
+from swarm.continuation import loader
+
 
 @dataclass(frozen=True)
 class PointInfo:
@@ -40,8 +42,11 @@ class CompiledModule:
 
     def __post_init__(self) -> None:
         self._index(self.code, "m")
+        _root_code_ids.add(id(self.code))
         for point, code in self.resumers.items():
             self._index(code, f"r{point}")
+            if self.points[point].function == "<module>":
+                _root_code_ids.add(id(code))
 
     def _index(self, code: CodeType, key: str) -> None:
         self._by_key[key] = code
@@ -73,6 +78,7 @@ class CompiledModule:
 
 
 _compiled_code_ids: set[int] = set()
+_root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root
 _keepalive: list[CodeType] = []
 _by_hash: dict[str, CompiledModule] = {}
 
@@ -87,6 +93,10 @@ def source_hash(source: str) -> str:
 
 def is_compiled_code(code: CodeType) -> bool:
     return id(code) in _compiled_code_ids
+
+
+def is_root_code(code: CodeType) -> bool:
+    return id(code) in _root_code_ids
 
 
 def register(compiled: CompiledModule) -> CompiledModule:
@@ -124,3 +134,6 @@ def new_module_instance(name: str, digest: str, execute: bool = False) -> Module
     if execute:
         exec(compiled.code, module.__dict__)
     return module
+
+
+loader.install(new_module_instance, is_compiled_code, is_root_code)

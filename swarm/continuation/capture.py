@@ -58,19 +58,26 @@ class Capture(BaseException):
         self.generators: dict[int, tuple[Any, list[Frame], Any]] = {}
 
     def continuation(self) -> Continuation:
-        return Continuation(self.frames[::-1], self.op, self.generators)
+        """The captured program, with the process state it changed (process_state.py): call
+        it in the program's own greenlet, once the capture reached the root."""
+        from swarm.continuation import process_state
+
+        return Continuation(self.frames[::-1], self.op, self.generators, process_state.save())
 
 
 class Continuation:
-    """A captured program: frames outermost first, the pending operation at the leaf, and the
-    state of generators that were suspended in the middle of a call."""
+    """A captured program: frames outermost first, the pending operation at the leaf, the
+    state of generators that were suspended in the middle of a call, and the process state
+    the program changed (random, decimal: process_state.py)."""
 
-    __slots__ = ("frames", "op", "generators")
+    __slots__ = ("frames", "op", "generators", "state")
 
-    def __init__(self, frames: list[Frame], op, generators: dict | None = None) -> None:
+    def __init__(self, frames: list[Frame], op, generators: dict | None = None,
+                 state: dict | None = None) -> None:
         self.frames = frames
         self.op = op
         self.generators = generators or {}
+        self.state = state or {}
 
     def modules(self) -> list[ModuleType]:
         seen: dict[int, ModuleType] = {}

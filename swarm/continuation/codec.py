@@ -11,8 +11,8 @@ continuation must never resume with a silently different object.
 
 Byte layout of an encoded continuation:
 
-    | 4 bytes  | magic: b"SWC2" (C pickle) or b"SWD2" (dill)   |
-    | rest     | the pickle of (frames, op)                    |
+    | 4 bytes  | magic: b"SWC3" (C pickle) or b"SWD3" (dill)   |
+    | rest     | the pickle of (frames, op, process state)     |
 
 The compiled modules it carries are named inside the pickle (name, source hash); `encode`
 also returns them, for the hop's metadata, so a receiver can fetch missing sources first.
@@ -39,7 +39,7 @@ from swarm.continuation import generators as gens
 from swarm.continuation.capture import Continuation, Frame, describe_point
 from swarm.continuation.errors import NotMigratable
 
-MAGIC = {"pickle": b"SWC2", "dill": b"SWD2"}
+MAGIC = {"pickle": b"SWC3", "dill": b"SWD3"}
 PROTOCOL = 5
 
 _REFUSED = (io.IOBase, _thread.LockType, _thread.RLock, socket.socket, threading.Condition,
@@ -316,7 +316,7 @@ def encode(cont: Continuation, parked: list | None = None,
     generators.abandon(). `modules` is filled with the compiled modules it carries (source
     hash -> name: two programs' `__main__` can travel together, as in console sessions)."""
     modules = {} if modules is None else modules
-    payload = (cont.frames, cont.op)
+    payload = (cont.frames, cont.op, cont.state)
     engine = "pickle"
     try:
         body = _dump(_Pickler, payload, cont.generators, modules, parked)
@@ -358,12 +358,12 @@ def decode(data: bytes) -> Continuation:
     """Bytes from `encode` back to a Continuation (the modules' sources must be available)."""
     magic, body = data[:4], memoryview(data)[4:]
     if magic == MAGIC["pickle"]:
-        frames, op = pickle.loads(body)
+        frames, op, state = pickle.loads(body)
     elif magic == MAGIC["dill"]:
-        frames, op = dill.loads(body)
+        frames, op, state = dill.loads(body)
     else:
         raise ValueError("not an encoded continuation")
-    return Continuation(frames, op)
+    return Continuation(frames, op, None, state)
 
 
 def _explain(cont: Continuation, error: Exception, first: Exception | None = None):

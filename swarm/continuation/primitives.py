@@ -7,6 +7,8 @@ records as the exception unwinds them. When the continuation is resumed, the ope
 
 from __future__ import annotations
 
+import sys
+
 from swarm.continuation.capture import Capture
 
 
@@ -55,10 +57,13 @@ def get_policy():
 
 def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
-    shipped elsewhere and resumed, and this call then returns None there."""
+    shipped elsewhere and resumed, and this call then returns None there. Reached through
+    code that cannot be captured (C code calling back, a property), it stays (fallback.py)."""
+    from swarm.continuation.fallback import capturable
+
     if _policy is not None:
         op = Checkpoint()
-        if _policy(op):
+        if _policy(op) and capturable(sys._getframe(1)):
             raise Capture(op, checkpoint)
     return None
 
