@@ -96,7 +96,8 @@ class _Reductions:
             if compiled is None or getattr(self, "shallow", False):
                 return (_import_module, (obj.__name__,))
             self.modules_seen[compiled.source_hash] = obj.__name__
-            state = {k: v for k, v in obj.__dict__.items() if k not in _MODULE_RUNTIME_KEYS}
+            state = {k: _globals_marker(v) for k, v in obj.__dict__.items()
+                     if k not in _MODULE_RUNTIME_KEYS}
             return (_new_module, (obj.__name__, compiled.source_hash), state, None, None,
                     _fill_module)
         if t is types.CellType:
@@ -110,6 +111,8 @@ class _Reductions:
             if rv is None:
                 raise _Refused(obj)
             return rv
+        if kind is _NDARRAY:
+            return _reduce_ndarray(obj)
         if kind is _CLASS:
             return _reduce_class(obj)
         if kind is _EXCEPTION:
@@ -117,8 +120,48 @@ class _Reductions:
         raise _Refused(obj)
 
 
+class _GlobalsOf:
+    """Stands for a compiled module's globals dict (a variable holding `globals()`) while
+    pickling: the dict pickles as a reference to its module, so that after the hop the
+    variable is the new module's dict again, and writes through it are not lost."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def __reduce__(self):
+        return (_module_dict, (self.module,))
+
+
+def _module_dict(module: ModuleType) -> dict:
+    return module.__dict__
+
+
+def _globals_marker(value):
+    """Discussion: the C pickler does not call reducer_override for exact dicts, so a
+    module's dict held by a variable is swapped for a marker before pickling (frame locals
+    and module globals: where `g = globals()` puts it)."""
+    if type(value) is dict:
+        module = value.get("__swarm_module__")
+        if module is not None and module.__dict__ is value:
+            return _GlobalsOf(module)
+    return value
+
+
+def _payload_frames(frames: list[Frame]) -> list[Frame]:
+    out = []
+    for fr in frames:
+        if fr.locals is not None and any(type(v) is dict and "__swarm_module__" in v
+                                         for v in fr.locals.values()):
+            fr = fr._replace(locals={k: _globals_marker(v) for k, v in fr.locals.items()})
+        out.append(fr)
+    return out
+
+
 # what reducer_override does with instances of a type, decided once per type
 _PLAIN, _SPECIAL, _CLASS, _EXCEPTION, _REFUSE = "plain", "special", "class", "exception", "refuse"
+_NDARRAY = "ndarray"
 _KINDS: dict[type, str] = {}
 
 
@@ -131,6 +174,8 @@ def _kind_of(t: type) -> str:
         kind = _EXCEPTION
     elif issubclass(t, _REFUSED):
         kind = _REFUSE
+    elif t.__name__ == "ndarray" and t.__module__ == "numpy":
+        kind = _NDARRAY
     else:
         kind = _PLAIN
     if len(_KINDS) > 10_000:  # user classes are rebuilt on every arrival: stay bounded
@@ -188,6 +233,42 @@ def _reduce_exception(exc: BaseException):
     func, args, *rest = exc.__reduce_ex__(PROTOCOL)
     state = rest[0] if rest else None
     return (func, args, (state, chain), None, None, _fill_exception)
+
+
+def _reduce_ndarray(array):
+    """A numpy view pickles as (its base array, offset, shape, strides, dtype): after the hop
+    it shares memory with its base as before (numpy alone would copy it). The base array
+    (the first that is no view of another array) pickles as numpy does."""
+    ndarray = type(array)
+    root = _array_base(array, ndarray)
+    if root is None:
+        return NotImplemented
+    while True:
+        up = _array_base(root, ndarray)
+        if up is None:
+            break
+        root = up
+    if not isinstance(root, ndarray) or not (root.flags.c_contiguous
+                                             or root.flags.f_contiguous):
+        return NotImplemented  # numpy copies it
+    # (root may itself sit on a buffer - bytes, as numpy unpickles it: it pickles whole)
+    offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return (_ndarray_view, (root, offset, array.shape, array.strides, array.dtype,
+                            bool(array.flags.writeable)))
+
+
+def _array_base(array, ndarray):
+    """The array `array` is a view of (through a memoryview, as views rebuilt here are)."""
+    base = array.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return base if isinstance(base, ndarray) else None
+
+
+def _ndarray_view(root, offset, shape, strides, dtype, writeable):
+    view = type(root)(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
+    view.flags.writeable = writeable and bool(root.flags.writeable)
+    return view
 
 
 def _reduce_class(cls):
@@ -316,7 +397,7 @@ def encode(cont: Continuation, parked: list | None = None,
     generators.abandon(). `modules` is filled with the compiled modules it carries (source
     hash -> name: two programs' `__main__` can travel together, as in console sessions)."""
     modules = {} if modules is None else modules
-    payload = (cont.frames, cont.op, cont.state)
+    payload = (_payload_frames(cont.frames), cont.op, cont.state)
     engine = "pickle"
     try:
         body = _dump(_Pickler, payload, cont.generators, modules, parked)
