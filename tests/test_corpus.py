@@ -59,3 +59,35 @@ def test_migrating_matches_native(path):
 @pytest.mark.parametrize("path", SUBPROCESS_PROGRAMS, ids=[p.name for p in SUBPROCESS_PROGRAMS])
 def test_migrating_in_subprocesses_matches_native(path):
     _check(path, subprocess=True)
+
+
+HASH_ORDER = """
+from swarm import checkpoint
+words = {"bee", "wasp", "ant", "moth", "fly", "gnat", "midge", "aphid"}
+print(list(words), hash("bee"))
+for i in range(3):
+    checkpoint()
+    print(list(words), hash("bee"))
+"""
+
+
+def test_every_process_of_a_migrating_run_shares_one_hash_seed(tmp_path):
+    """Defect class 5: sets of str iterate in hash order; every process a program runs in must
+    use one hash seed - given (PYTHONHASHSEED), or one the driver draws for its workers."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "prog.py"
+    path.write_text(HASH_ORDER)
+    env = dict(os.environ, PYTHONHASHSEED="7")
+
+    def run(*cmd, env):
+        return subprocess.run([sys.executable, *cmd], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, check=True).stdout
+
+    native = run(str(path), env=env)
+    assert run("-m", "swarm.cli", "migrate", "-p", str(path), env=env) == native
+    env.pop("PYTHONHASHSEED")
+    lines = run("-m", "swarm.cli", "migrate", "-p", str(path), env=env).splitlines()
+    assert len(lines) == 4 and len(set(lines)) == 1, lines
