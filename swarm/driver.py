@@ -111,6 +111,7 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
                         fallback.fall_back(str(e).removeprefix("cannot migrate "))
                     except NotMigratable as strict:
                         return out.getvalue(), None, None, _error_text(strict), None
+                    cont.state = process_state.save()  # with the reason it was just told
                     run = _resume_in_memory(cont)
                     continue
                 abandon(parked)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, rt
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -67,7 +67,7 @@ class Desugar:
                 if isinstance(item, ast.FunctionDef):
                     item.sw_method_of = stmt.name
             stmt.body = self.body(stmt.body, in_class=True)
-            return [stmt]
+            return [stmt, _own_class(stmt)]
         expr_lifter = _Lifter(self, lifted)
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
@@ -113,6 +113,16 @@ class Desugar:
         self.at_module = saved
         lifted.append(fn)
         return fname
+
+
+def _own_class(cls: ast.ClassDef) -> ast.stmt:
+    """`__swarm_rt__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
+    the class is this module's (pickled with it by value, C pickler), even when none of its
+    attributes is a compiled function."""
+    call = ast.Call(func=rt("own_class"), args=[name(cls.name), name("__swarm_module__")],
+                    keywords=[])
+    call.sw_safe = True
+    return located(ast.Expr(value=call), cls)
 
 
 def _walk_same_function(fn: ast.FunctionDef):

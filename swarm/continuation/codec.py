@@ -30,14 +30,15 @@ import socket
 import sys
 import threading
 import types
-import weakref
 from types import FunctionType, GeneratorType, ModuleType
 
 import dill
 
 from swarm.continuation import generators as gens
+from swarm.continuation import library
 from swarm.continuation.capture import Continuation, Frame, describe_point
 from swarm.continuation.errors import NotMigratable
+from swarm.continuation.rt import CLASS_MODULES
 
 MAGIC = {"pickle": b"SWC3", "dill": b"SWD3"}
 PROTOCOL = 5
@@ -82,11 +83,11 @@ class _Reductions:
         if t is FunctionType:
             g = obj.__globals__
             module = g.get("__swarm_module__")
-            if module is None or g.get("__swarm_compiled__") is None:
-                return NotImplemented
-            key = g["__swarm_compiled__"].code_key(obj.__code__)
+            key = None
+            if module is not None and g.get("__swarm_compiled__") is not None:
+                key = g["__swarm_compiled__"].code_key(obj.__code__)
             if key is None:
-                return NotImplemented
+                return library.reduce_foreign_function(obj)
             state = (obj.__name__, obj.__qualname__, obj.__defaults__, obj.__kwdefaults__,
                      obj.__dict__ or None, obj.__doc__)
             return (_new_function, (module, key, obj.__closure__), state, None, None,
@@ -105,14 +106,21 @@ class _Reductions:
                 contents = obj.cell_contents
             except ValueError:
                 contents = _EMPTY
-            return (types.CellType, (), contents, None, None, _fill_cell)
+            return (_new_cell, (), contents, None, None, _fill_cell)
         if t is GeneratorType:
             rv = gens.reduce_generator(obj, self.captured_generators, self.parked)
             if rv is None:
                 raise _Refused(obj)
             return rv
         if kind is _NDARRAY:
-            return _reduce_ndarray(obj)
+            return library.reduce_ndarray(obj)
+        if kind is _WRAPPER:
+            return library.reduce_wrapper(obj)
+        if kind is _TYPEVAR:
+            return (library.new_typevar, (t, obj.__name__, obj.__constraints__, obj.__bound__,
+                                   obj.__covariant__, obj.__contravariant__))
+        if kind is _ENUM_MEMBER:
+            return (library.new_enum_member, (t, t._member_type_, obj._value_), obj.__dict__)
         if kind is _CLASS:
             return _reduce_class(obj)
         if kind is _EXCEPTION:
@@ -161,7 +169,7 @@ def _payload_frames(frames: list[Frame]) -> list[Frame]:
 
 # what reducer_override does with instances of a type, decided once per type
 _PLAIN, _SPECIAL, _CLASS, _EXCEPTION, _REFUSE = "plain", "special", "class", "exception", "refuse"
-_NDARRAY = "ndarray"
+_NDARRAY, _ENUM_MEMBER, _TYPEVAR, _WRAPPER = "ndarray", "enum member", "typevar", "wrapper"
 _KINDS: dict[type, str] = {}
 
 
@@ -176,6 +184,12 @@ def _kind_of(t: type) -> str:
         kind = _REFUSE
     elif t.__name__ == "ndarray" and t.__module__ == "numpy":
         kind = _NDARRAY
+    elif t.__name__ == "TypeVar" and t.__module__ == "typing":
+        kind = _TYPEVAR  # pickled by name by typing: the program's module is not importable
+    elif t in (classmethod, staticmethod, property, types.MappingProxyType):
+        kind = _WRAPPER
+    elif library.is_enum(t) and _user_module_of_class(t) is not None:
+        kind = _ENUM_MEMBER
     else:
         kind = _PLAIN
     if len(_KINDS) > 10_000:  # user classes are rebuilt on every arrival: stay bounded
@@ -203,7 +217,7 @@ def _user_module_of_class(cls):
     return module
 
 
-_CLASS_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CLASS_MODULES = CLASS_MODULES  # filled by own_class after each compiled `class` statement
 
 
 def _find_user_module(cls):
@@ -219,7 +233,7 @@ def _find_user_module(cls):
     return None
 
 
-_CLASS_SKIP = frozenset({"__dict__", "__weakref__"})
+_CLASS_SKIP = frozenset({"__dict__", "__weakref__", "_abc_impl"})
 
 
 def _reduce_exception(exc: BaseException):
@@ -233,42 +247,6 @@ def _reduce_exception(exc: BaseException):
     func, args, *rest = exc.__reduce_ex__(PROTOCOL)
     state = rest[0] if rest else None
     return (func, args, (state, chain), None, None, _fill_exception)
-
-
-def _reduce_ndarray(array):
-    """A numpy view pickles as (its base array, offset, shape, strides, dtype): after the hop
-    it shares memory with its base as before (numpy alone would copy it). The base array
-    (the first that is no view of another array) pickles as numpy does."""
-    ndarray = type(array)
-    root = _array_base(array, ndarray)
-    if root is None:
-        return NotImplemented
-    while True:
-        up = _array_base(root, ndarray)
-        if up is None:
-            break
-        root = up
-    if not isinstance(root, ndarray) or not (root.flags.c_contiguous
-                                             or root.flags.f_contiguous):
-        return NotImplemented  # numpy copies it
-    # (root may itself sit on a buffer - bytes, as numpy unpickles it: it pickles whole)
-    offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    return (_ndarray_view, (root, offset, array.shape, array.strides, array.dtype,
-                            bool(array.flags.writeable)))
-
-
-def _array_base(array, ndarray):
-    """The array `array` is a view of (through a memoryview, as views rebuilt here are)."""
-    base = array.base
-    if isinstance(base, memoryview):
-        base = base.obj
-    return base if isinstance(base, ndarray) else None
-
-
-def _ndarray_view(root, offset, shape, strides, dtype, writeable):
-    view = type(root)(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
-    view.flags.writeable = writeable and bool(root.flags.writeable)
-    return view
 
 
 def _reduce_class(cls):
@@ -342,23 +320,54 @@ def _fill_function(fn, state) -> None:
         fn.__dict__.update(fdict)
 
 
+def _new_cell():
+    return types.CellType()  # (pickle cannot name types.CellType itself: builtins.cell)
+
+
 def _fill_cell(cell, contents) -> None:
     if contents is not _EMPTY:
         cell.cell_contents = contents
 
 
+class _Plain:
+    """The stand-in base a class is made with before it gets its own (_new_class)."""
+
+
 def _new_class(meta, name, bases, qualname, module, slots):
+    """Rebuild a class of the program without creating it again: no metaclass __new__ or
+    __init__, no __init_subclass__ of its bases, no __set_name__ of its attributes.
+
+    Discussion: those hooks ran when the program created the class, and what they made is in
+    the class's namespace, which travels with it. Running them again on every hop - on a
+    class whose namespace is not filled yet - crashed (a hook reading an attribute, a
+    zero-argument super() whose __class__ cell is still empty) or repeated side effects (a
+    subclass registry growing). So the class is made by type.__new__ with a plain base and
+    given its real bases after; where the layout forbids that (__slots__, builtin bases)
+    type.__new__ makes it with its bases, which runs __init_subclass__ alone."""
     ns = {"__module__": module.__name__, "__qualname__": qualname}
     if slots:
         ns["__slots__"] = slots
-    return meta(name, bases, ns)
+    cls = None
+    if bases != (object,) and not slots:
+        try:
+            cls = type.__new__(meta, name, (_Plain,), dict(ns))
+            cls.__bases__ = bases
+        except TypeError:
+            cls = None
+    if cls is None:
+        cls = type.__new__(meta, name, bases, ns)
+    CLASS_MODULES[cls] = module
+    return cls
 
 
 def _fill_class(cls, namespace: dict) -> None:
     for key, value in namespace.items():
         if key in ("__module__", "__qualname__", "__slots__", "__doc__"):
             continue
-        setattr(cls, key, value)
+        type.__setattr__(cls, key, value)  # not a metaclass's __setattr__ (Enum refuses)
+    abc = sys.modules.get("abc")
+    if abc is not None and isinstance(cls, abc.ABCMeta):
+        abc._abc_init(cls)  # its registry does not travel: made again from the namespace
     if namespace.get("__doc__") is not None:
         try:
             cls.__doc__ = namespace["__doc__"]

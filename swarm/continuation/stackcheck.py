@@ -59,7 +59,7 @@ def accepted_offsets(code: CodeType) -> frozenset[int]:
         if kind is None:
             continue
         body = [ins for ins in order if entry.start <= ins.offset < entry.end]
-        calls = [ins for ins in body if ins.opname == "CALL"]
+        calls = [ins for ins in body if ins.opname in ("CALL", "CALL_FUNCTION_EX")]
         chosen = [ins for ins in body if ins.opname == "FOR_ITER"] if kind == "on_capture_next" \
             else []
         if calls and not chosen:
