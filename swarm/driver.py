@@ -24,7 +24,7 @@ import subprocess as sp
 import sys
 from dataclasses import dataclass
 
-from swarm.compiler import CompileError, compile_source, registry
+from swarm.compiler import compile_source, registry
 from swarm.compiler.hook import user_modules
 from swarm.continuation import codec, fallback, process_state
 from swarm.continuation.capture import Capture, check_root
@@ -284,7 +284,7 @@ def _worker_main() -> None:
                 text, data, result, error, _ = _step(run)
         except NotMigratable as e:
             text, data, result, error = "", None, None, _error_text(e)
-        except CompileError as e:
+        except Exception as e:  # a CompileError, or a bug of ours: told, not a dead pipe
             text, data, result, error = "", None, None, _error_text(e)
         try:
             pickle.dumps(result)

@@ -257,8 +257,51 @@ def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
 
 def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
     check_supported(tree, filename)
+    hoist_globals(tree)
     tree.body = Desugar(facts, filename).body(tree.body)
     return tree
+
+
+class _GlobalHoister(ast.NodeTransformer):
+    """Discussion: `global x` holds for the whole function wherever it is written, but a
+    resumer re-enters the body in the middle, after statements that use x: a `global` left
+    inside a loop body would come after those uses (a SyntaxError). So each function's
+    `global` names are declared once, first; at module level the statement means nothing
+    and goes."""
+
+    def __init__(self) -> None:
+        self.found: list[set[str]] = [set()]
+
+    def visit_Global(self, node):
+        self.found[-1].update(node.names)
+        return None
+
+    def _scope(self, node):
+        self.found.append(set())
+        self.generic_visit(node)
+        names = self.found.pop()
+        if names:
+            at = 1 if (node.body and isinstance(node.body[0], ast.Expr)
+                       and isinstance(node.body[0].value, ast.Constant)
+                       and isinstance(node.body[0].value.value, str)) else 0
+            node.body.insert(at, located(ast.Global(names=sorted(names)), node.body[0]))
+        return node
+
+    visit_FunctionDef = visit_ClassDef = _scope
+
+    def generic_visit(self, node):
+        lists = [(node, f) for f in ("body", "orelse", "finalbody")
+                 if getattr(node, f, None)] + [(h, "body") for h in getattr(node, "handlers", ())]
+        lists += [(c, "body") for c in getattr(node, "cases", ())]
+        super().generic_visit(node)
+        for owner, field in lists:  # a block that held only `global` still needs a statement
+            if not getattr(owner, field) and field != "orelse":
+                setattr(owner, field, [located(ast.Pass(), node)])
+        return node
+
+
+def hoist_globals(tree: ast.Module) -> None:
+    _GlobalHoister().visit(tree)
 
 
 __all__ = ["desugar_module", "DISPLAY_NAMES", "copy"]
