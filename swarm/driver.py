@@ -65,8 +65,9 @@ def _script_dir_on_path(path: str, compile_modules: bool = False):
         sys.path.remove(d)
         for name in set(sys.modules) - before:  # forget the script's own modules
             mod = sys.modules.get(name)
-            if getattr(mod, "__file__", None) and os.path.dirname(
-                    os.path.abspath(mod.__file__)) == d:
+            where = getattr(mod, "__file__", None) or next(iter(getattr(mod, "__path__", [])),
+                                                           None)
+            if where and os.path.abspath(where).startswith(d + os.sep):
                 del sys.modules[name]
 
 

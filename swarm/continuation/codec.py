@@ -180,8 +180,8 @@ def _kind_of(t: type) -> str:
         kind = _CLASS
     elif issubclass(t, BaseException):
         kind = _EXCEPTION
-    elif issubclass(t, _REFUSED):
-        kind = _REFUSE
+    elif issubclass(t, _REFUSED) and not issubclass(t, (io.StringIO, io.BytesIO)):
+        kind = _REFUSE  # (in-memory files are values: they pickle with their position)
     elif t.__name__ == "ndarray" and t.__module__ == "numpy":
         kind = _NDARRAY
     elif t.__name__ == "TypeVar" and t.__module__ == "typing":
