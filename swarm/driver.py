@@ -132,6 +132,8 @@ def _resume_in_memory(cont):
 
 
 def _start(path: str):
+    if path.endswith(".sw"):
+        import swarm.skywriting  # noqa: F401 - registers the `.sw` translator
     compiled = compile_source(_read(path), os.path.abspath(path), "__main__")
     module = registry.new_module_instance("__main__", compiled.source_hash)
 

@@ -22,6 +22,7 @@ import re
 import sys
 from types import CodeType, ModuleType
 
+from swarm.compiler import registry
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
@@ -43,8 +44,6 @@ __all__ = ["CompileError", "CompiledModule", "compile_source", "compile_file", "
 
 def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     """Compile one module's source. Cached by source hash: the same source compiles once."""
-    from swarm.compiler import registry
-
     digest = source_hash(source)
     cached = registry._by_hash.get(digest)
     if cached is not None and cached.filename == filename:
@@ -96,14 +95,11 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
 
 
 def _parse(source: str, filename: str) -> ast.Module:
-    """Python source, or a Skywriting script (a `.sw` file) translated to a Python tree."""
-    if filename.endswith(".sw"):
-        from swarm.skywriting import SkywritingError, to_python
-
-        try:
-            return to_python(source, filename)
-        except SkywritingError as e:
-            raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
+    """Python source, or a script of another language translated to a Python tree by the
+    translator registered for its file name's suffix (Skywriting registers `.sw`)."""
+    for suffix, translate in registry.translators.items():
+        if filename.endswith(suffix):
+            return translate(source, filename)
     return ast.parse(source, filename)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 
 from swarm.compiler.analysis import ModuleFacts, assign, located, name, rt
-from swarm.compiler.anf import Point, _contains_point
+from swarm.compiler.points import Point, contains_point
 
 
 def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
@@ -41,7 +41,7 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> li
                 setattr(s, field, guard_trys(value, facts, is_module))
         for h in getattr(s, "handlers", ()):
             h.body = guard_trys(h.body, facts, is_module)
-        if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and _contains_point(
+        if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and contains_point(
                 s.body + s.orelse + [b for h in s.handlers for b in h.body]):
             out.extend(_guard(s, facts, is_module))
         else:
@@ -51,7 +51,7 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> li
 
 def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     for h in s.handlers:
-        if not _contains_point(h.body):
+        if not contains_point(h.body):
             continue
         if is_module:
             # Discussion: CPython deletes an `except ... as e` name when the handler is left,

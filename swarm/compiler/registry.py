@@ -82,6 +82,10 @@ _root_code_ids: set[int] = set()  # module code and module-level resumers: a pro
 _keepalive: list[CodeType] = []
 _by_hash: dict[str, CompiledModule] = {}
 
+#: file name suffix -> translate(source, filename) -> ast.Module, for scripts of other languages
+#: (swarm.skywriting registers ".sw" when it is imported; it raises CompileError)
+translators: dict[str, Callable[[str, str], object]] = {}
+
 #: asked for (name, source_hash) -> (filename, source) when a continuation names a module this
 #: process has not compiled; set by drivers and nodes
 source_provider: Callable[[str, str], tuple[str, str]] | None = None

@@ -20,8 +20,8 @@ from __future__ import annotations
 import ast
 
 from swarm.compiler.analysis import assign, located, name, rt
-from swarm.compiler.anf import FunctionState, Point, _walk_no_scopes
 from swarm.compiler.errors import InternalCompilerError
+from swarm.compiler.points import FunctionState, Point, walk_no_scopes
 
 
 class ResumerBuilder:
@@ -37,7 +37,7 @@ class ResumerBuilder:
         found = self._points_in.get(key)
         if found is None:
             ids = set()
-            for node in _walk_no_scopes([s]):
+            for node in walk_no_scopes([s]):
                 if isinstance(node, Point):
                     ids.add(node.point)
                 p = getattr(node, "sw_next_point", None)
@@ -205,7 +205,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
     declared = _declared_globals(fn)
-    for node in _walk_no_scopes(fn.body):
+    for node in walk_no_scopes(fn.body):
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 names.add(node.id)
@@ -226,7 +226,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
 
 def _declared_globals(fn) -> set[str]:
     out: set[str] = set()
-    for node in _walk_no_scopes(fn.body):
+    for node in walk_no_scopes(fn.body):
         if isinstance(node, ast.Global):
             out |= set(node.names)
     return out
@@ -234,7 +234,7 @@ def _declared_globals(fn) -> set[str]:
 
 def module_globals(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in _walk_no_scopes(tree.body):
+    for node in walk_no_scopes(tree.body):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):

@@ -35,7 +35,7 @@ from types import FunctionType, GeneratorType, ModuleType
 import dill
 
 from swarm.continuation import generators as gens
-from swarm.continuation import library
+from swarm.continuation import library, loader
 from swarm.continuation.capture import Continuation, Frame, describe_point
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.rt import CLASS_MODULES
@@ -275,9 +275,7 @@ def _import_module(name: str) -> ModuleType:
 
 
 def _new_module(name: str, source_hash: str) -> ModuleType:
-    from swarm.compiler.registry import new_module_instance
-
-    return new_module_instance(name, source_hash)
+    return loader.new_module_instance(name, source_hash)
 
 
 def _fill_module(module: ModuleType, state: dict) -> None:

@@ -189,7 +189,7 @@ def run_one(program: Program, work: Path, timeout: float = 600, first: int = 100
 
 def _first_difference(expected: str, got: str) -> str:
     a, b = expected.splitlines(), got.splitlines()
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return f"line {i + 1}: native {x[:120]!r}, migrated {y[:120]!r}"
     return f"native printed {len(a)} lines, migrated {len(b)}"
@@ -201,7 +201,7 @@ def table(outcomes: list[Outcome]) -> str:
         rows.append((o.program.name, o.status, o.native, o.migrated, str(o.migrations),
                      f"{o.seconds:.0f}", o.detail))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:6], widths)) + "  " + r[6] for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:6], widths, strict=True)) + "  " + r[6] for r in rows]
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
