@@ -94,3 +94,48 @@ def test_every_process_of_a_migrating_run_shares_one_hash_seed(tmp_path):
     env.pop("PYTHONHASHSEED")
     lines = run("-m", "swarm.cli", "migrate", "-p", str(path), env=env).splitlines()
     assert len(lines) == 4 and len(set(lines)) == 1, lines
+
+
+DEAD_RESULTS = """
+from swarm import checkpoint
+
+def get(i):
+    checkpoint()
+    return bytes(1 << 20)
+
+def main():
+    total = 0
+    for i in range(4):
+        n = len(get(i))
+        total += n
+    return total
+
+RESULT = main()
+for i in range(3):
+    size = len(get(i))
+"""
+
+
+def test_dead_call_results_do_not_travel(tmp_path):
+    """Defect class 15: `n = len(r.get())` in a loop - the previous value, about to be
+    replaced, must not ride along with the next hop (1 MiB each time, in a function and at
+    the top level)."""
+    from swarm.compiler.hook import user_modules
+    from swarm.continuation.primitives import set_policy
+    from swarm.driver import _always, _resume_bytes, _start, _step
+
+    path = tmp_path / "prog.py"
+    path.write_text(DEAD_RESULTS)
+    set_policy(_always)
+    sizes = []
+    try:
+        with user_modules([str(tmp_path)]):
+            _, run = _start(str(path))
+            _, data, result, error, _ = _step(run)
+            while data is not None:
+                sizes.append(len(data))
+                _, data, result, error, _ = _step(_resume_bytes(data))
+    finally:
+        set_policy(None)
+    assert error is None and result == 4 << 20
+    assert len(sizes) == 7 and max(sizes) < 64 * 1024, sizes

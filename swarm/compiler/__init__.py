@@ -71,7 +71,11 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
         for p in state.points:
             fn = builder.build(p)
             read = frozenset().union(*(_temps_read(st, temp_reads) for st in fn.body))
-            live_temps[p] = read - {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
+            # Discussion: the point's own target is assigned before anything reads it when
+            # the program resumes there: the value it holds now (from the loop's previous
+            # iteration, say `n = len(r.get())`) is dead and must not ride along
+            dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
+            live_temps[p] = read - dead
             resumer_defs.append((p, fn, state, _display(node, state)))
     for node, state in lin.functions:
         node.body = lower_points(node.body, state.is_module, facts)

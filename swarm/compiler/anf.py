@@ -45,6 +45,7 @@ class Linearizer(CompoundStatements, Expressions):
         self.temp_names = temp_names
         self.counter = counter
         self.fn: FunctionState | None = None
+        self.point_targets: dict[int, str] = {}  # point -> the name its call's value goes to
         self.functions: list[tuple[ast.AST, FunctionState]] = []
 
     # ---- bookkeeping ---------------------------------------------------------------------
@@ -68,6 +69,9 @@ class Linearizer(CompoundStatements, Expressions):
         node.kind = kind
         node.callee = callee
         node.gen = gen
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            self.point_targets[node.point] = stmt.targets[0].id
         return located(node, like)
 
     def stable(self, e: ast.expr) -> bool:
