@@ -61,7 +61,8 @@ def _migrate(args) -> int:
     sys.stdout.write(outcome.stdout)
     sys.stdout.flush()
     fell_back = f", {outcome.fallbacks} times not migrating" if outcome.fallbacks else ""
-    print(f"[swarm] {outcome.suspensions} migrations{fell_back}", file=sys.stderr)
+    print(f"[swarm] {outcome.suspensions} migrations{fell_back}, {outcome.bytes_sent} bytes",
+          file=sys.stderr)
     if outcome.error:
         print(outcome.error, file=sys.stderr)
         return 1

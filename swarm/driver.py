@@ -41,6 +41,7 @@ class Outcome:
     error: str | None
     suspensions: int = 0
     fallbacks: int = 0  # times the program went on where it was instead of migrating
+    bytes_sent: int = 0  # the encoded continuations, all hops together
 
 
 def _error_text(e: BaseException) -> str:
@@ -90,10 +91,17 @@ def _always(op) -> bool:
     return True
 
 
+#: large values this process holds, by content hash (contentaddr.py): what it encoded or
+#: received; and what the process that resumes next holds (set by the driver per hop)
+_store: dict = {}
+_peer_has: set = set()
+
+
 def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
     """Run until the program ends or suspends. Returns (stdout, encoded continuation or None,
     RESULT, error, module). A continuation that does not pickle is resumed right here
-    instead (the fallback, told on stderr; an error under --strict)."""
+    instead (the fallback, told on stderr; an error under --strict). Large values the next
+    process holds go by hash (contentaddr.py)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         while True:
@@ -104,7 +112,8 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
                 try:
                     check_root(c, cont)
                     parked: list = []
-                    data = codec.encode(cont, parked)
+                    data = codec.encode(cont, parked, receiver_has=_peer_has.__contains__,
+                                        keep=_store)
                 except NotMigratable as e:
                     if cont.generators or getattr(e, "frames_lost", False):
                         return out.getvalue(), None, None, _error_text(e), None
@@ -147,7 +156,7 @@ def _start(path: str):
 
 def _resume_bytes(data: bytes):
     def run():
-        cont = codec.decode(data)
+        cont = codec.decode(data, keep=_store)
         module = cont.frames[0].module
         resume(cont)
         return module
@@ -166,6 +175,9 @@ def run_migrating(path: str, subprocess: bool = False, strict: bool = False) -> 
     stdout: list[str] = []
     hops = 0
     extra_fallbacks = 0
+    sent = 0
+    _store.clear()
+    _peer_has.clear()
     try:
         with _script_dir_on_path(path, compile_modules=True):
             workers = _Workers(path, strict) if subprocess else None
@@ -174,13 +186,16 @@ def run_migrating(path: str, subprocess: bool = False, strict: bool = False) -> 
                     text, data, result, error = workers.start()
                 else:
                     _, run = _start(path)
+                    _peer_has.update(_store)  # in-process: the "next process" is this one
                     text, data, result, error, _ = _step(run)
                 stdout.append(text)
                 while data is not None:
                     hops += 1
+                    sent += len(data)
                     if workers is not None:
                         text, data, result, error = workers.resume(data)
                     else:
+                        _peer_has.update(_store)
                         text, data, result, error, _ = _step(_resume_bytes(data))
                     stdout.append(text)
             finally:
@@ -193,7 +208,7 @@ def run_migrating(path: str, subprocess: bool = False, strict: bool = False) -> 
         set_policy(None)
         fallback.set_strict(lambda: False)
     fallbacks = fallback.counts["fallbacks"] - before + extra_fallbacks
-    return Outcome("".join(stdout), result, error, hops, fallbacks)
+    return Outcome("".join(stdout), result, error, hops, fallbacks, sent)
 
 
 # --- cross-process resumes ------------------------------------------------------------------
@@ -228,6 +243,7 @@ class _Workers:
         self.strict = strict
         self.sources = {h: (c.name, c.filename, c.source) for h, c in registry._by_hash.items()}
         self.fallbacks = 0
+        self.holds: list[set] = [set(), set()]  # what each worker holds, by content hash
         env = _worker_env()
         self.procs = [sp.Popen([sys.executable, "-m", "swarm.driver", "--worker"],
                                stdin=sp.PIPE, stdout=sp.PIPE, env=env)
@@ -235,12 +251,17 @@ class _Workers:
         self.turn = 0
 
     def _ask(self, what, data):
-        proc = self.procs[self.turn]
-        self.turn ^= 1
-        _send(proc.stdin, (what, self.root, self.sources, self.strict, data))
-        text, data, result, error, compiled, fallbacks = _recv(proc.stdout)
+        me, other = self.turn, self.turn ^ 1
+        proc = self.procs[me]
+        self.turn = other
+        _send(proc.stdin, (what, self.root, self.sources, self.strict, data,
+                           self.holds[other]))
+        text, data, result, error, compiled, fallbacks, holds = _recv(proc.stdout)
         self.sources.update(compiled)
         self.fallbacks += fallbacks
+        self.holds[me] = holds
+        if data is not None:  # the other one keeps what travels inside
+            self.holds[other] |= codec.carried_hashes(data)
         return text, data, result, error
 
     def start(self):
@@ -273,9 +294,11 @@ def _worker_main() -> None:
     set_policy(_always)
     while True:
         try:
-            what, root, new_sources, strict, data = _recv(stdin)
+            what, root, new_sources, strict, data, peer_has = _recv(stdin)
         except EOFError:
             return
+        _peer_has.clear()
+        _peer_has.update(peer_has)
         sources.update(new_sources)
         fallback.set_strict(lambda strict=strict: strict)
         before = fallback.counts["fallbacks"]
@@ -297,7 +320,7 @@ def _worker_main() -> None:
                     if h not in sources}
         sources.update(compiled)
         _send(stdout, (text, data, result, error, compiled,
-                       fallback.counts["fallbacks"] - before))
+                       fallback.counts["fallbacks"] - before, set(_store)))
 
 
 if __name__ == "__main__" and "--worker" in sys.argv:

@@ -139,3 +139,57 @@ def test_dead_call_results_do_not_travel(tmp_path):
         set_policy(None)
     assert error is None and result == 4 << 20
     assert len(sizes) == 7 and max(sizes) < 64 * 1024, sizes
+
+
+def test_a_large_global_crosses_to_each_process_once(tmp_path):
+    """Defect class 16: a 16 MiB global moving 12 times between two worker processes sends
+    it to each once - under 64 MiB in all, not 12 x 16 MiB."""
+    path = tmp_path / "prog.py"
+    path.write_text("from swarm import checkpoint\n"
+                    "BLOB = bytes(range(256)) * (1 << 16)\n"
+                    "total = 0\n"
+                    "for i in range(12):\n"
+                    "    checkpoint()\n"
+                    "    total += BLOB[i]\n"
+                    "RESULT = total\n")
+    out = run_migrating(str(path), subprocess=True)
+    assert out.error is None and out.result == sum(range(12)) and out.suspensions == 12
+    assert len(bytes(range(256)) * (1 << 16)) == 16 << 20
+    assert out.bytes_sent < 64 << 20, out.bytes_sent
+
+
+def test_a_value_the_receiver_lacks_is_asked_of_the_resolver(tmp_path):
+    """contentaddr's decode side: a hash neither sent along nor kept is asked for."""
+    from swarm.compiler.hook import user_modules
+    from swarm.continuation import codec
+    from swarm.continuation.capture import Capture
+    from swarm.continuation.primitives import set_policy
+    from swarm.continuation.resume import resume
+    from swarm.driver import _always, _start
+
+    path = tmp_path / "prog.py"
+    path.write_text("from swarm import checkpoint\nBIG = list(range(100_000))\n"
+                    "checkpoint()\nRESULT = sum(BIG)\n")
+    set_policy(_always)
+    try:
+        with user_modules([str(tmp_path)]):
+            _, run = _start(str(path))
+            try:
+                run()
+            except Capture as c:
+                cont = c.continuation()
+        mine: dict = {}
+        data = codec.encode(cont, [], receiver_has=lambda h: True, keep=mine)
+        assert len(data) < 4096 and len(mine) == 1 and not codec.carried_hashes(data)
+        asked = []
+
+        def resolver(h):
+            asked.append(h)
+            return mine[h]
+
+        back = codec.decode(data, keep={}, resolver=resolver)
+        set_policy(None)
+        resume(back)
+        assert back.frames[0].module.RESULT == sum(range(100_000)) and asked == list(mine)
+    finally:
+        set_policy(None)

@@ -14,6 +14,8 @@ Byte layout of an encoded continuation:
     | 4 bytes  | magic: b"SWC3" (C pickle) or b"SWD3" (dill)   |
     | rest     | the pickle of (frames, op, process state)     |
 
+(or b"SWH3" when large values go by their content hash: contentaddr.py)
+
 The compiled modules it carries are named inside the pickle (name, source hash); `encode`
 also returns them, for the hop's metadata, so a receiver can fetch missing sources first.
 
@@ -34,9 +36,9 @@ from types import FunctionType, GeneratorType, ModuleType
 
 import dill
 
+from swarm.continuation import contentaddr, library, loader
 from swarm.continuation import generators as gens
-from swarm.continuation import library, loader
-from swarm.continuation.capture import Continuation, Frame, describe_point
+from swarm.continuation.capture import Continuation, Frame
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.rt import CLASS_MODULES
 
@@ -391,6 +393,51 @@ class _ShallowPickler(_Pickler):
     shallow = True
 
 
+class _TouchedProgram(Exception):
+    """Internal: a large value refers to the program's own code (it cannot go by hash)."""
+
+
+class _BlobPickler(_Pickler):
+    """Pickles one large value alone (contentaddr.py); refuses values that refer to a
+    compiled module (they travel with the continuation)."""
+
+    def reducer_override(self, obj):
+        if type(obj) is ModuleType and _compiled_of(obj) is not None:
+            raise _TouchedProgram()
+        return _Pickler.reducer_override(self, obj)
+
+
+class _HashRefPickler(_Pickler):
+    """The continuation's pickler when large values go by hash: they become persistent ids."""
+
+    def __init__(self, file, generators, modules, parked, by_id: dict) -> None:
+        _Pickler.__init__(self, file, generators, modules, parked)
+        self.by_id = by_id
+
+    def persistent_id(self, obj):
+        return self.by_id.get(id(obj))
+
+
+class _HashRefUnpickler(pickle.Unpickler):
+    def __init__(self, file, sent: dict, keep, resolver) -> None:
+        super().__init__(file)
+        self.sent, self.keep, self.resolver, self.made = sent, keep, resolver, {}
+
+    def persistent_load(self, h):
+        value = self.made.get(h)
+        if value is None:
+            blob = self.sent.get(h)
+            if blob is None and self.keep is not None:
+                blob = self.keep.get(h)
+            if blob is None:
+                if self.resolver is None:
+                    raise LookupError(f"a value of the continuation (hash {h.hex()}) is not "
+                                      "held here and there is no resolver to ask")
+                blob = self.resolver(h)
+            value = self.made[h] = pickle.loads(blob)
+        return value
+
+
 def _dump(pickler_cls, payload, generators, modules, parked=None) -> bytes:
     buf = io.BytesIO()
     pickler_cls(buf, generators, modules, parked).dump(payload)
@@ -398,18 +445,33 @@ def _dump(pickler_cls, payload, generators, modules, parked=None) -> bytes:
 
 
 def encode(cont: Continuation, parked: list | None = None,
-           modules: dict[str, str] | None = None) -> bytes:
+           modules: dict[str, str] | None = None, receiver_has=None,
+           keep: dict | None = None) -> bytes:
     """Pickle a continuation. Raises NotMigratable naming what cannot travel. Generators it
     pickled are appended to `parked`: once the bytes are safely elsewhere, pass them to
     generators.abandon(). `modules` is filled with the compiled modules it carries (source
-    hash -> name: two programs' `__main__` can travel together, as in console sessions)."""
+    hash -> name: two programs' `__main__` can travel together, as in console sessions).
+    With `receiver_has` (a predicate on content hashes), large module globals and locals
+    the receiver holds go by hash, the others are sent along once (contentaddr.py); each
+    is put in `keep`."""
     modules = {} if modules is None else modules
     payload = (_payload_frames(cont.frames), cont.op, cont.state)
+    if receiver_has is not None:
+        by_id, sent = _by_hash(cont, receiver_has, keep)
+        if by_id:
+            try:
+                buf = io.BytesIO()
+                _HashRefPickler(buf, cont.generators, modules, parked, by_id).dump(payload)
+                inner = MAGIC["pickle"] + buf.getvalue()
+                return contentaddr.MAGIC + pickle.dumps((sent, inner), protocol=PROTOCOL)
+            except Exception:  # anything pickle refuses: the plain way below says what
+                if parked is not None:
+                    parked.clear()
     engine = "pickle"
     try:
         body = _dump(_Pickler, payload, cont.generators, modules, parked)
     except _Refused as refused:
-        raise _explain(cont, refused) from None
+        raise _explained(cont, refused) from None
     except Exception as first:  # pickle refused something: try dill for it
         if parked is not None:
             parked.clear()
@@ -417,10 +479,44 @@ def encode(cont: Continuation, parked: list | None = None,
             body = _dump(_DillPickler, payload, cont.generators, modules, parked)
             engine = "dill"
         except _Refused as refused:
-            raise _explain(cont, refused) from None
+            raise _explained(cont, refused) from None
         except Exception as second:
-            raise _explain(cont, second, first) from None
+            raise _explained(cont, second, first) from None
     return MAGIC[engine] + body
+
+
+def _by_hash(cont: Continuation, receiver_has, keep) -> tuple[dict, dict]:
+    """({id(value): hash} of the large values, {hash: bytes} of those the receiver lacks)."""
+    by_id: dict[int, bytes] = {}
+    sent: dict[bytes, bytes] = {}
+    for key, value in contentaddr.candidates(cont.frames).items():
+        try:
+            blob = _dump(_BlobPickler, value, {}, {})
+        except Exception:  # refers to the program's code, or does not pickle alone
+            continue
+        if len(blob) < contentaddr.THRESHOLD:
+            continue
+        h = contentaddr.digest(blob)
+        by_id[key] = h
+        if keep is not None:
+            keep[h] = blob
+        if not receiver_has(h):
+            sent[h] = blob
+    return by_id, sent
+
+
+def _explained(cont, error, first=None) -> NotMigratable:
+    from swarm.continuation.explain import explain  # (it pickles with this module's picklers)
+
+    return explain(cont, error, first)
+
+
+def carried_hashes(data: bytes) -> set[bytes]:
+    """The hashes of the large values sent along inside encoded `data` (contentaddr.py)."""
+    if data[:4] != contentaddr.MAGIC:
+        return set()
+    sent, _ = pickle.loads(memoryview(data)[4:])
+    return set(sent)
 
 
 def dumps(value, modules: dict[str, str] | None = None) -> bytes:
@@ -442,9 +538,18 @@ def loads(data: bytes):
     return pickle.loads(data)
 
 
-def decode(data: bytes) -> Continuation:
-    """Bytes from `encode` back to a Continuation (the modules' sources must be available)."""
+def decode(data: bytes, keep: dict | None = None, resolver=None) -> Continuation:
+    """Bytes from `encode` back to a Continuation (the modules' sources must be available).
+    Large values sent along by hash are put in `keep`; those not sent are taken from `keep`,
+    else asked of `resolver(hash) -> bytes` (contentaddr.py)."""
     magic, body = data[:4], memoryview(data)[4:]
+    if magic == contentaddr.MAGIC:
+        sent, inner = pickle.loads(body)
+        if keep is not None:
+            keep.update(sent)
+        unpickler = _HashRefUnpickler(io.BytesIO(memoryview(inner)[4:]), sent, keep, resolver)
+        frames, op, state = unpickler.load()
+        return Continuation(frames, op, None, state)
     if magic == MAGIC["pickle"]:
         frames, op, state = pickle.loads(body)
     elif magic == MAGIC["dill"]:
@@ -452,45 +557,6 @@ def decode(data: bytes) -> Continuation:
     else:
         raise ValueError("not an encoded continuation")
     return Continuation(frames, op, None, state)
-
-
-def _explain(cont: Continuation, error: Exception, first: Exception | None = None):
-    """Find which local (or module global) could not be pickled, and say so."""
-    for fr in cont.frames:
-        where = describe_point(fr.module, fr.point)
-        compiled = _compiled_of(fr.module)
-        items = (fr.locals or {}).items() if fr.locals is not None else ()
-        kind = "local variable"
-        if fr.locals is None:
-            items = [(k, v) for k, v in fr.module.__dict__.items()
-                     if k not in _MODULE_RUNTIME_KEYS]
-            kind = "module global"
-        for name, value in items:
-            problem = _probe(value, cont.generators)
-            if problem is not None:
-                label = compiled.describe_name(name) if compiled else repr(name)
-                return NotMigratable(
-                    f"cannot migrate at {where}: {kind} {label} holds {problem}")
-    reason = first or error
-    return NotMigratable(f"cannot migrate: the continuation does not pickle: {reason!r}")
-
-
-def _probe(value, generators) -> str | None:
-    """Why `value` alone cannot be pickled (None if it can). Modules are pickled by name here,
-    so a function is not blamed for what another global of its module holds."""
-    try:
-        _dump(_ShallowPickler, value, generators, {})
-        return None
-    except _Refused as refused:
-        return f"a {refused} (open files, locks and sockets cannot migrate)"
-    except Exception:
-        try:
-            _dump(_DillPickler, value, generators, {})
-            return None
-        except _Refused as refused:
-            return f"a {refused} (open files, locks and sockets cannot migrate)"
-        except Exception as e:
-            return f"a {type(value).__qualname__} that cannot be pickled ({e})"
 
 
 __all__ = ["encode", "decode", "Frame"]
