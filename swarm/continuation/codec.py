@@ -40,6 +40,7 @@ from swarm.continuation import contentaddr, library, loader
 from swarm.continuation import generators as gens
 from swarm.continuation.capture import Continuation, Frame
 from swarm.continuation.errors import NotMigratable
+from swarm.continuation.primitives import no_capture
 from swarm.continuation.rt import CLASS_MODULES
 
 MAGIC = {"pickle": b"SWC3", "dill": b"SWD3"}
@@ -454,6 +455,11 @@ def encode(cont: Continuation, parked: list | None = None,
     With `receiver_has` (a predicate on content hashes), large module globals and locals
     the receiver holds go by hash, the others are sent along once (contentaddr.py); each
     is put in `keep`."""
+    with no_capture():  # the program's __getstate__ may call checkpoint(): no place to move
+        return _encode(cont, parked, modules, receiver_has, keep)
+
+
+def _encode(cont, parked, modules, receiver_has, keep) -> bytes:
     modules = {} if modules is None else modules
     payload = (_payload_frames(cont.frames), cont.op, cont.state)
     if receiver_has is not None:

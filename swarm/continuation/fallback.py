@@ -31,19 +31,20 @@ def set_strict(predicate: Callable[[], bool]) -> None:
     _strict = predicate
 
 
-def capturable(frame) -> bool:
+def capturable(frame, strict: bool | None = None) -> bool:
     """Can the program be captured from `frame` (the primitive's caller)? If not, report it
-    (or raise NotMigratable under --strict) and return False: the primitive goes on here."""
+    (or raise NotMigratable under --strict) and return False: the primitive goes on here.
+    `strict` overrides the predicate of set_strict (a node knows its program's)."""
     reason = why_not_capturable(frame, loader.is_compiled_code, loader.is_root_code)
     if reason is None:
         return True
-    fall_back(reason)
+    fall_back(reason, strict)
     return False
 
 
-def fall_back(reason: str) -> None:
+def fall_back(reason: str, strict: bool | None = None) -> None:
     """The program goes on here instead of migrating, for `reason`: count it, tell it once."""
-    if _strict():
+    if _strict() if strict is None else strict:
         raise NotMigratable(f"cannot migrate: {reason}")
     counts["fallbacks"] += 1
     if reason in process_state.warned:

@@ -55,6 +55,19 @@ def get_policy():
     return _policy
 
 
+class no_capture:
+    """`with no_capture():` - primitives do not suspend meanwhile (the codec pickling a
+    continuation runs the program's __getstate__/__reduce__: a checkpoint there is no
+    place to migrate from)."""
+
+    def __enter__(self):
+        self.saved = get_policy()
+        set_policy(None)
+
+    def __exit__(self, *exc) -> None:
+        set_policy(self.saved)
+
+
 def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
     shipped elsewhere and resumed, and this call then returns None there. Reached through

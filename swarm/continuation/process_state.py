@@ -5,7 +5,10 @@ silently computes something else: the `random` module's global generator (a seed
 simulation draws other numbers) and the `decimal` context of its thread (precision,
 rounding, traps, flags). Its continuation carries them (`Continuation.state`), and resuming
 restores them. Also carried: which fallback reasons the program was already told about
-(fallback.py), so a warning is printed once per program, not once per node.
+(fallback.py), so a warning is printed once per program, not once per node; and the
+program's own compiled modules in `sys.modules` (a module imported in a function and no
+longer referenced still counts as imported: without it, the next `import` ran its top level
+again in the new process).
 
 API (for drivers and for a node's kernel, which switches programs in one process):
 
@@ -86,6 +89,10 @@ def save() -> dict:
             out[name] = value
     if warned:
         out["warned"] = frozenset(warned)
+    modules = {name: m for name, m in list(sys.modules.items())
+               if name != "__main__" and getattr(m, "__dict__", {}).get("__swarm_compiled__")}
+    if modules:
+        out["modules"] = modules
     return out
 
 
@@ -104,3 +111,5 @@ def restore(state: dict | None) -> None:
             _baseline[name] = key(value)
     warned.clear()
     warned.update(state.get("warned", ()))
+    for name, module in state.get("modules", {}).items():
+        sys.modules[name] = module

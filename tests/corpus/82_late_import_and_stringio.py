@@ -13,7 +13,7 @@ checkpoint()
 
 
 def work():
-    import corpus_helpers.late as late
+    import late_helper as late
 
     checkpoint()
     out = late.triple(7)
