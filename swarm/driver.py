@@ -22,6 +22,7 @@ import random
 import struct
 import subprocess as sp
 import sys
+import types
 from dataclasses import dataclass
 
 from swarm.compiler import compile_source, registry
@@ -75,11 +76,15 @@ def _script_dir_on_path(path: str, compile_modules: bool = False):
 def run_native(path: str) -> Outcome:
     """Run the script with plain CPython (no compilation), capturing what it prints."""
     source = _read(path)
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": path, "__builtins__": __builtins__})
+    namespace = main.__dict__
     out = io.StringIO()
     error = None
     set_policy(None)
-    with _script_dir_on_path(path), contextlib.redirect_stdout(out):
+    with _script_dir_on_path(path), contextlib.redirect_stdout(out), \
+            _restored_main(sys.modules.get("__main__")):
+        _as_main(main)  # as when CPython runs a script: pickle finds its functions
         try:
             exec(compile(source, path, "exec"), namespace)
         except Exception as e:
@@ -103,7 +108,8 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
     instead (the fallback, told on stderr; an error under --strict). Large values the next
     process holds go by hash (contentaddr.py)."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    main = sys.modules.get("__main__")
+    with contextlib.redirect_stdout(out), _restored_main(main):
         while True:
             try:
                 module = run()
@@ -131,6 +137,22 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
             return out.getvalue(), None, module.__dict__.get("RESULT"), None, module
 
 
+@contextlib.contextmanager
+def _restored_main(main):
+    """Discussion: while the program runs, its own module is `__main__` in sys.modules, as
+    when CPython runs a script: pickle finds its functions by name (a multiprocessing
+    Pool sends `__main__.f` to its children, which inherit sys.modules by fork)."""
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _as_main(module) -> None:
+    sys.modules["__main__"] = module
+
+
 def _resume_in_memory(cont):
     def run():
         module = cont.frames[0].module
@@ -148,6 +170,7 @@ def _start(path: str):
 
     def run():
         process_state.restore(None)
+        _as_main(module)
         exec(compiled.code, module.__dict__)
         return module
 
@@ -158,6 +181,7 @@ def _resume_bytes(data: bytes):
     def run():
         cont = codec.decode(data, keep=_store)
         module = cont.frames[0].module
+        _as_main(module)
         resume(cont)
         return module
 

@@ -103,6 +103,10 @@ def _code_of(callee) -> CodeType | None:
         return callee.__code__
     if isinstance(callee, MethodType):
         return _code_of(callee.__func__)
+    if callee is not None and not isinstance(callee, type):
+        call = getattr(type(callee), "__call__", None)  # an instance called: its __call__
+        if isinstance(call, FunctionType):
+            return call.__code__
     return None
 
 

@@ -115,8 +115,15 @@ class _Reductions:
             if rv is None:
                 raise _Refused(obj)
             return rv
+        if kind is _LOCK:
+            if _held(obj):
+                raise _Refused(obj)
+            # a lock nobody holds: a new one, unlocked, is the same
+            return (threading.Lock if t is _thread.LockType else threading.RLock, ())
         if kind is _NDARRAY:
             return library.reduce_ndarray(obj)
+        if kind is _LOGGER:
+            return library.reduce_logger(obj)
         if kind is _WRAPPER:
             return library.reduce_wrapper(obj)
         if kind is _TYPEVAR:
@@ -173,6 +180,17 @@ def _payload_frames(frames: list[Frame]) -> list[Frame]:
 # what reducer_override does with instances of a type, decided once per type
 _PLAIN, _SPECIAL, _CLASS, _EXCEPTION, _REFUSE = "plain", "special", "class", "exception", "refuse"
 _NDARRAY, _ENUM_MEMBER, _TYPEVAR, _WRAPPER = "ndarray", "enum member", "typevar", "wrapper"
+_LOCK, _LOGGER = "lock", "logger"
+
+
+def _held(lock) -> bool:
+    """Is the lock held (by anyone)? An RLock is asked without blocking."""
+    if isinstance(lock, _thread.LockType):
+        return lock.locked()
+    if lock.acquire(blocking=False):
+        lock.release()
+        return lock._is_owned()  # ours now means ours before too (reentrant)
+    return True
 _KINDS: dict[type, str] = {}
 
 
@@ -183,6 +201,10 @@ def _kind_of(t: type) -> str:
         kind = _CLASS
     elif issubclass(t, BaseException):
         kind = _EXCEPTION
+    elif t.__module__ == "logging" and t.__name__ in ("Logger", "RootLogger"):
+        kind = _LOGGER
+    elif t in (_thread.LockType, _thread.RLock):
+        kind = _LOCK  # (dill would fake a held one: refused while held)
     elif issubclass(t, _REFUSED) and not issubclass(t, (io.StringIO, io.BytesIO)):
         kind = _REFUSE  # (in-memory files are values: they pickle with their position)
     elif t.__name__ == "ndarray" and t.__module__ == "numpy":
@@ -548,6 +570,11 @@ def decode(data: bytes, keep: dict | None = None, resolver=None) -> Continuation
     """Bytes from `encode` back to a Continuation (the modules' sources must be available).
     Large values sent along by hash are put in `keep`; those not sent are taken from `keep`,
     else asked of `resolver(hash) -> bytes` (contentaddr.py)."""
+    with no_capture():  # a __setstate__ that checkpoints is no place to move either
+        return _decode(data, keep, resolver)
+
+
+def _decode(data: bytes, keep, resolver) -> Continuation:
     magic, body = data[:4], memoryview(data)[4:]
     if magic == contentaddr.MAGIC:
         sent, inner = pickle.loads(body)

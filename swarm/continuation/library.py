@@ -8,6 +8,7 @@ handles what programs commonly hold:
   the importable one);
 - members of the program's Enum classes: made without calling the class (its namespace is
   not filled yet when they are unpickled);
+- loggers: with the handlers, level and filters the program gave them;
 - classmethod, staticmethod, property and mappingproxy objects (the C pickler refuses
   them);
 - functions of library code that are not importable by name (a local function of
@@ -80,6 +81,25 @@ def _ndarray_view(root, offset, shape, strides, dtype, writeable):
     return view
 
 
+def reduce_logger(logger):
+    """A logging.Logger: the process it arrives in has a logger of that name, but not the
+    handlers, level and filters the program gave it - they travel with it."""
+    name = None if logger is logger.root else logger.name
+    return (_restore_logger, (name, logger.level, logger.propagate, logger.disabled,
+                              list(logger.handlers), list(logger.filters)))
+
+
+def _restore_logger(name, level, propagate, disabled, handlers, filters):
+    import logging
+
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    logger.propagate, logger.disabled = propagate, disabled
+    logger.handlers[:] = handlers
+    logger.filters[:] = filters
+    return logger
+
+
 def reduce_wrapper(obj):
     """classmethod / staticmethod / property / mappingproxy (a dataclass field's metadata)."""
     if type(obj) is types.MappingProxyType:
@@ -103,6 +123,9 @@ def _importable(fn: FunctionType) -> bool:
     except KeyError:
         pass
     found = sys.modules.get(fn.__module__ or "")
+    if "__swarm_compiled__" in getattr(found, "__dict__", {}):
+        _IMPORTABLE[fn] = False  # the program's module (its __main__): not importable there
+        return False
     for part in fn.__qualname__.split("."):
         found = getattr(found, part, None)
     ok = found is fn
@@ -112,11 +135,16 @@ def _importable(fn: FunctionType) -> bool:
 
 def reduce_foreign_function(fn: FunctionType):
     """A function of library code pickle cannot find by name: by value (code by marshal)."""
-    if _importable(fn):
-        return NotImplemented
     g = fn.__globals__
-    module = sys.modules.get(g.get("__name__") or "")  # (functools.wraps changes __module__)
-    where = module.__name__ if module is not None and module.__dict__ is g else dict(g)
+    program = g.get("__swarm_module__")
+    if program is not None and program.__dict__ is g:
+        where = program  # made by library code in the program's globals (dataclasses)
+    elif _importable(fn):
+        return NotImplemented
+    else:
+        module = sys.modules.get(g.get("__name__") or "")  # (functools.wraps changes
+        where = module.__name__ if module is not None and module.__dict__ is g \
+            else dict(g)  # __module__, not __globals__)
     if isinstance(where, dict):
         where.pop("__builtins__", None)
     return (_new_foreign_function, (sys.version_info[:2], marshal.dumps(fn.__code__), where,
@@ -132,7 +160,9 @@ def _new_foreign_function(version, code_bytes, where, name, closure):
                            f"{sys.version_info[1]}: every process of a cluster must run one "
                            "Python version")
     code = marshal.loads(code_bytes)
-    if isinstance(where, str):
+    if isinstance(where, types.ModuleType):
+        g = where.__dict__
+    elif isinstance(where, str):
         import importlib
 
         g = importlib.import_module(where).__dict__
