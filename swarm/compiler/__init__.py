@@ -94,7 +94,8 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
         resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
-                              temp_names=temp_names, live_temps=live_temps)
+                              temp_names=temp_names, live_temps=live_temps,
+                              callees=lin.point_callees)
     return register(compiled)
 
 

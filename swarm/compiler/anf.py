@@ -46,6 +46,7 @@ class Linearizer(CompoundStatements, Expressions):
         self.counter = counter
         self.fn: FunctionState | None = None
         self.point_targets: dict[int, str] = {}  # point -> the name its call's value goes to
+        self.point_callees: dict[int, tuple] = {}  # point -> what it calls ("self", "m")
         self.functions: list[tuple[ast.AST, FunctionState]] = []
 
     # ---- bookkeeping ---------------------------------------------------------------------
@@ -72,6 +73,9 @@ class Linearizer(CompoundStatements, Expressions):
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)):
             self.point_targets[node.point] = stmt.targets[0].id
+        path = _dotted(callee) if kind == "call" else None
+        if path:
+            self.point_callees[node.point] = path
         return located(node, like)
 
     def stable(self, e: ast.expr) -> bool:
@@ -314,6 +318,18 @@ class Linearizer(CompoundStatements, Expressions):
         s.body = self.block(s.body)
         s.orelse = self.block(s.orelse)
         return pre + [s]
+
+
+def _dotted(e) -> tuple[str, ...] | None:
+    """("self", "table", "sort") for `self.table.sort`; None for anything else."""
+    parts = []
+    while isinstance(e, ast.Attribute):
+        parts.append(e.attr)
+        e = e.value
+    if not isinstance(e, ast.Name):
+        return None
+    parts.append(e.id)
+    return tuple(reversed(parts))
 
 
 __all__ = ["Linearizer", "Point", "FunctionState", "CompileError"]

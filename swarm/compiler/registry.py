@@ -37,6 +37,7 @@ class CompiledModule:
     points: dict[int, PointInfo]
     temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
     live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
+    callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
     _by_key: dict[str, CodeType] = field(default_factory=dict)
     _key_of: dict[int, str] = field(default_factory=dict)
 

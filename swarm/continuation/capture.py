@@ -104,7 +104,9 @@ def _code_of(callee) -> CodeType | None:
     if isinstance(callee, MethodType):
         return _code_of(callee.__func__)
     if callee is not None and not isinstance(callee, type):
-        call = getattr(type(callee), "__call__", None)  # an instance called: its __call__
+        call = type(callee).__dict__.get("__call__") or next(  # an instance called: its
+            (c.__dict__["__call__"] for c in type(callee).__mro__  # __call__
+             if "__call__" in c.__dict__), None)
         if isinstance(call, FunctionType):
             return call.__code__
     return None

@@ -22,30 +22,39 @@ once per code object.
 from __future__ import annotations
 
 import dis
-from types import CodeType
+from types import CodeType, GeneratorType
 
 from swarm.continuation.capture import TRAMPOLINES
 
 _HANDLERS = frozenset({"on_capture", "on_capture_next"})
-_accepted: dict[int, frozenset[int]] = {}  # id(code) -> f_lasti values of its point calls
+RESUMED_CALL = -1  # the point of a resumer's call of the next record's resumer
+_accepted: dict[int, dict[int, int | None]] = {}  # id(code) -> {f_lasti of a point's call:
+#  its point id (None: a loop or next() advancing a generator)}
 _keep: list[CodeType] = []  # the code objects of _accepted (their ids must stay theirs)
 
 
-def _handler_kind(order: list, index: dict, target: int) -> str | None:
-    """'on_capture' / 'on_capture_next' if the handler at `target` is a point's handler."""
+def _handler_kind(order: list, index: dict, target: int) -> tuple[str | None, int | None]:
+    """('on_capture' or 'on_capture_next', the point id) if the handler at `target` is a
+    point's handler (it calls on_capture(__swarm_module__, <point>, ...)), else (None, None)."""
     i = index.get(target)
     if i is None:
-        return None
-    for ins in order[i:i + 12]:
+        return None, None
+    for j, ins in enumerate(order[i:i + 12]):
         if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in _HANDLERS:
-            return ins.argval
+            point = next((x.argval for x in order[i + j + 1:i + j + 4]
+                          if x.opname == "LOAD_CONST" and isinstance(x.argval, int)), None)
+            if any(x.opname == "LOAD_ATTR" and x.argval == "RESUMED"
+                   for x in order[i + j + 1:i + j + 12]):
+                point = RESUMED_CALL  # a resumer's own point: it calls _sw_f(_sw_k, _sw_a)
+            return ins.argval, point
         if ins.opname in ("RERAISE", "RAISE_VARARGS", "RETURN_VALUE"):
-            return None
-    return None
+            return None, None
+    return None, None
 
 
-def accepted_offsets(code: CodeType) -> frozenset[int]:
-    """The `f_lasti` values at which a frame of `code` is stopped at a suspension point."""
+def accepted_offsets(code: CodeType) -> dict[int, int | None]:
+    """The `f_lasti` values at which a frame of `code` is stopped at a suspension point's
+    call, with the point (None where it advances a generator)."""
     found = _accepted.get(id(code))
     if found is not None:
         return found
@@ -53,9 +62,9 @@ def accepted_offsets(code: CodeType) -> frozenset[int]:
     ends = {ins.offset: (order[i + 1].offset if i + 1 < len(order) else ins.offset + 2)
             for i, ins in enumerate(order)}
     index = {ins.offset: i for i, ins in enumerate(order)}
-    offsets: set[int] = set()
+    offsets: dict[int, int | None] = {}
     for entry in dis._parse_exception_table(code):
-        kind = _handler_kind(order, index, entry.target)
+        kind, point = _handler_kind(order, index, entry.target)
         if kind is None:
             continue
         body = [ins for ins in order if entry.start <= ins.offset < entry.end]
@@ -66,8 +75,9 @@ def accepted_offsets(code: CodeType) -> frozenset[int]:
             chosen = [calls[-1]]
         for ins in chosen:
             # a frame calling Python code reports the CALL's last inline cache entry
-            offsets.update(range(ins.offset, ends[ins.offset], 2))
-    result = frozenset(offsets)
+            for offset in range(ins.offset, ends[ins.offset], 2):
+                offsets[offset] = point if kind == "on_capture" else None
+    result = offsets
     _accepted[id(code)] = result
     _keep.append(code)
     return result
@@ -80,9 +90,11 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
     `is_compiled(code)` and `is_root(code)` (a module's top level, or its resumer) come from
     the compiler's registry."""
     callee = None
+    below = None  # the frame this one called (C frames do not appear in between)
     while frame is not None:
         code = frame.f_code
         if code in TRAMPOLINES:
+            below = None  # the runtime's own steps: what they call is theirs to know
             frame = frame.f_back
             continue
         where = f"{code.co_filename}:{frame.f_lineno}"
@@ -90,15 +102,56 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
             return (f"at {where}: {code.co_qualname} is library code, not compiled, and it "
                     "called back into the program (keep suspending calls out of library "
                     "callbacks)")
-        if frame.f_lasti not in accepted_offsets(code):
-            into = "" if callee is None else \
-                f" ({callee.co_qualname}, {callee.co_filename}:{callee.co_firstlineno})"
+        accepted = accepted_offsets(code)
+        into = "" if callee is None else \
+            f" ({callee.co_qualname}, {callee.co_filename}:{callee.co_firstlineno})"
+        if frame.f_lasti not in accepted:
             return f"at {where} in {code.co_qualname}: {_describe(frame, into)}"
+        point = accepted[frame.f_lasti]
+        if below is not None and point is not None and not _calls(frame, point, below):
+            return (f"at {where} in {code.co_qualname}: the call there is C code that called "
+                    f"back into the program{into}, which then suspended - such as "
+                    "list.sort(key=...) or a builtin method (write the loop yourself)")
         if is_root(code):
             return None
         callee = code
+        below = frame
         frame = frame.f_back
     return "the suspension was reached outside a compiled program"
+
+
+def _calls(frame, point: int, below) -> bool:
+    """Does the call of `point` in `frame` call the code `below` runs? Its callee (a name
+    or attribute chain the compiler recorded) is evaluated again, as the capture handler
+    would; a callee that is C code (a builtin method such as list.sort) is not `below`."""
+    compiled = frame.f_globals.get("__swarm_compiled__")
+    path = ("_sw_f",) if point == RESUMED_CALL else getattr(compiled, "callees", {}).get(point)
+    if not path:
+        return True  # nothing recorded: the check during unwinding decides
+    try:
+        head = path[0]
+        if head in frame.f_locals:
+            obj = frame.f_locals[head]
+        elif head in frame.f_globals:
+            obj = frame.f_globals[head]
+        else:
+            obj = frame.f_builtins[head]
+        for attr in path[1:]:
+            obj = getattr(obj, attr)
+    except Exception:
+        return True
+    from swarm.continuation.capture import _code_of
+
+    if isinstance(obj, type):  # Cls(...): type.__call__ runs __init__
+        init = getattr(obj, "__init__", None)
+        return _code_of(init) is below.f_code or _code_of(init) is None
+    code = _code_of(obj)
+    if code is None:  # C code called (list.sort, functools.partial...) - unless it advances
+        # a generator (gen.send(v), gen.__next__()), which the capture handles
+        owner = getattr(obj, "__self__", None)
+        return type(owner) is GeneratorType and getattr(obj, "__name__", "") in (
+            "send", "__next__", "throw")
+    return code is below.f_code or code in TRAMPOLINES
 
 
 def _describe(frame, into: str) -> str:
