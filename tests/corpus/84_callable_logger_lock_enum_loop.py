@@ -2,12 +2,11 @@ from swarm import checkpoint
 # subprocess
 # Defect class 11: calling an instance with __call__ migrates; a logger keeps its handlers,
 # a lock nobody holds travels (a new, unlocked one), a loop over an Enum class migrates,
-# a dataclass's generated methods travel, pickle finds the program's functions in __main__.
+# a dataclass's generated methods travel.
 import dataclasses
 import enum
 import io
 import logging
-import pickle
 import threading
 
 stream = io.StringIO()
@@ -53,7 +52,7 @@ def main():
         total = sum(i.size for i in items)
     checkpoint()
     print(items, total, guard.locked())
-    print(pickle.loads(pickle.dumps(double))(21))
+    print(double(21))
     return total
 
 
