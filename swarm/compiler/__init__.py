@@ -77,14 +77,15 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
             dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
             live_temps[p] = read - dead
             resumer_defs.append((p, fn, state, _display(node, state)))
+    lowered: dict = {}
     for node, state in lin.functions:
-        node.body = lower_points(node.body, state.is_module, facts)
+        node.body = lower_points(node.body, state.is_module, facts, lowered)
     for _, fn, state, _ in resumer_defs:
-        fn.body = lower_points(fn.body, state.is_module, facts)
+        fn.body = lower_points(fn.body, state.is_module, facts, lowered)
 
     res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
     for t in (tree, res_module):
-        ast.fix_missing_locations(t)
+        _fix_missing_locations(t)
     code = _fix_names(_compile(tree, filename), None)
     rcode = _compile(res_module, filename)
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
@@ -106,6 +107,38 @@ def _parse(source: str, filename: str) -> ast.Module:
         if filename.endswith(suffix):
             return translate(source, filename)
     return ast.parse(source, filename)
+
+
+def _fix_missing_locations(tree: ast.AST) -> None:
+    """ast.fix_missing_locations, but each node once: resumers share most of their
+    statements with their function and with each other, and the standard walk went through
+    every shared subtree again for each resumer holding it."""
+    seen: set[int] = set()
+    todo = [(tree, 1, 0, 1, 0)]
+    while todo:
+        node, line, col, end_line, end_col = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if "lineno" in node._attributes:
+            if not hasattr(node, "lineno"):
+                node.lineno = line
+            else:
+                line = node.lineno
+            if getattr(node, "end_lineno", None) is None:
+                node.end_lineno = end_line
+            else:
+                end_line = node.end_lineno
+            if not hasattr(node, "col_offset"):
+                node.col_offset = col
+            else:
+                col = node.col_offset
+            if getattr(node, "end_col_offset", None) is None:
+                node.end_col_offset = end_col
+            else:
+                end_col = node.end_col_offset
+        for child in ast.iter_child_nodes(node):
+            todo.append((child, line, col, end_line, end_col))
 
 
 def _display(node, state) -> tuple[str, str]:

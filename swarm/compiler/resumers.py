@@ -30,6 +30,7 @@ class ResumerBuilder:
         self.state = state
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
+        self._names: tuple | None = None  # (globals declared, locals): the same for each point
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
@@ -142,15 +143,20 @@ class ResumerBuilder:
                                                          else None)
         path = self.block(self.fn.body, p)
         head: list[ast.stmt] = []
+        if self._names is None:  # computed once per function, not once per point
+            if self.state.is_module:
+                self._names = (sorted(module_globals(self.fn)), set())
+            else:
+                self._names = (sorted(_declared_globals(self.fn)), function_locals(self.fn))
         if self.state.is_module:
-            names = sorted(module_globals(self.fn))
+            names = self._names[0]
             if names:
                 head.append(ast.Global(names=names))
         else:
-            declared = sorted(_declared_globals(self.fn))
+            declared = self._names[0]
             if declared:
                 head.append(ast.Global(names=declared))
-            names = function_locals(self.fn)
+            names = set(self._names[1])
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
