@@ -44,6 +44,7 @@ web: install
 	  --setup examples/twitter/seed.py --port 8000
 
 bench: install
+	$(BIN)/pip install -q -e '.[conformance]'
 	$(BIN)/python -m bench
 
 lint: install
