@@ -121,12 +121,17 @@ def _step(run) -> tuple[str, bytes | None, object, str | None, object]:
                     data = codec.encode(cont, parked, receiver_has=_peer_has.__contains__,
                                         keep=_store)
                 except NotMigratable as e:
-                    if cont.generators or getattr(e, "frames_lost", False):
+                    if getattr(e, "frames_lost", False):
                         return out.getvalue(), None, None, _error_text(e), None
                     try:
                         fallback.fall_back(str(e).removeprefix("cannot migrate "))
                     except NotMigratable as strict:
                         return out.getvalue(), None, None, _error_text(strict), None
+                    if cont.generators:  # unwound generators are rebuilt from their records
+                        try:
+                            cont = codec.rebuilt_here(cont)
+                        except Exception:
+                            return out.getvalue(), None, None, _error_text(e), None
                     cont.state = process_state.save()  # with the reason it was just told
                     run = _resume_in_memory(cont)
                     continue

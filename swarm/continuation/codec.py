@@ -124,6 +124,8 @@ class _Reductions:
             return library.reduce_ndarray(obj)
         if kind is _LOGGER:
             return library.reduce_logger(obj)
+        if kind is _STRUCT:
+            return (type(obj), (obj.format,))
         if kind is _WRAPPER:
             return library.reduce_wrapper(obj)
         if kind is _TYPEVAR:
@@ -180,7 +182,7 @@ def _payload_frames(frames: list[Frame]) -> list[Frame]:
 # what reducer_override does with instances of a type, decided once per type
 _PLAIN, _SPECIAL, _CLASS, _EXCEPTION, _REFUSE = "plain", "special", "class", "exception", "refuse"
 _NDARRAY, _ENUM_MEMBER, _TYPEVAR, _WRAPPER = "ndarray", "enum member", "typevar", "wrapper"
-_LOCK, _LOGGER = "lock", "logger"
+_LOCK, _LOGGER, _STRUCT = "lock", "logger", "struct"
 
 
 def _held(lock) -> bool:
@@ -201,6 +203,8 @@ def _kind_of(t: type) -> str:
         kind = _CLASS
     elif issubclass(t, BaseException):
         kind = _EXCEPTION
+    elif t.__name__ == "Struct" and t.__module__ in ("_struct", "struct"):
+        kind = _STRUCT  # (a struct.Struct does not pickle; its format is all it is)
     elif t.__module__ == "logging" and t.__name__ in ("Logger", "RootLogger"):
         kind = _LOGGER
     elif t in (_thread.LockType, _thread.RLock):
@@ -235,6 +239,13 @@ def _user_module_of_class(cls):
     except (KeyError, TypeError):
         pass
     module = _find_user_module(cls)
+    if module is None:
+        # made by library code in the program's namespace (collections.namedtuple, Enum's
+        # functional API): its module is the program's, which is __main__ while it runs
+        owner = sys.modules.get(cls.__module__)
+        if owner is not None and "__swarm_compiled__" in owner.__dict__ and \
+                owner.__dict__.get(cls.__qualname__) is cls:
+            module = owner.__dict__["__swarm_module__"]
     try:
         _CLASS_MODULES[cls] = module
     except TypeError:
@@ -537,6 +548,45 @@ def _explained(cont, error, first=None) -> NotMigratable:
     from swarm.continuation.explain import explain  # (it pickles with this module's picklers)
 
     return explain(cont, error, first)
+
+
+class _KeepingPickler(_Pickler):
+    """For rebuilt_here: what must not travel is kept by reference, not refused."""
+
+    def __init__(self, file, generators, kept: list) -> None:
+        _Pickler.__init__(self, file, generators, {}, None)
+        self.kept = kept
+
+    def persistent_id(self, obj):
+        t = type(obj)
+        kind = _KINDS.get(t) or _kind_of(t)
+        if kind is _REFUSE or (kind is _LOCK and _held(obj)):
+            self.kept.append(obj)
+            return len(self.kept) - 1
+        return None
+
+
+class _KeptUnpickler(pickle.Unpickler):
+    def __init__(self, file, kept: list) -> None:
+        super().__init__(file)
+        self.kept = kept
+
+    def persistent_load(self, index):
+        return self.kept[index]
+
+
+def rebuilt_here(cont: Continuation) -> Continuation:
+    """The continuation made ready to resume in this process when it could not be encoded
+    (the fallback): a generator the capture unwound is rebuilt from its records, as decode
+    would, while open files, locks and the like stay the very same objects."""
+    kept: list = []
+    buf = io.BytesIO()
+    with no_capture():
+        _KeepingPickler(buf, cont.generators, kept).dump(
+            (_payload_frames(cont.frames), cont.op, cont.state))
+        buf.seek(0)
+        frames, op, state = _KeptUnpickler(buf, kept).load()
+    return Continuation(frames, op, None, state)
 
 
 def carried_hashes(data: bytes) -> set[bytes]:
