@@ -121,22 +121,13 @@ def _fix_missing_locations(tree: ast.AST) -> None:
             continue
         seen.add(id(node))
         if "lineno" in node._attributes:
-            if not hasattr(node, "lineno"):
-                node.lineno = line
-            else:
-                line = node.lineno
-            if getattr(node, "end_lineno", None) is None:
-                node.end_lineno = end_line
-            else:
-                end_line = node.end_lineno
-            if not hasattr(node, "col_offset"):
-                node.col_offset = col
-            else:
-                col = node.col_offset
-            if getattr(node, "end_col_offset", None) is None:
-                node.end_col_offset = end_col
-            else:
-                end_col = node.end_col_offset
+            inherited = [line, col, end_line, end_col]
+            for i, attr in enumerate(("lineno", "col_offset", "end_lineno", "end_col_offset")):
+                if getattr(node, attr, None) is None:
+                    setattr(node, attr, inherited[i])
+                else:
+                    inherited[i] = getattr(node, attr)
+            line, col, end_line, end_col = inherited
         for child in ast.iter_child_nodes(node):
             todo.append((child, line, col, end_line, end_col))
 

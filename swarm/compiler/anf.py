@@ -5,15 +5,9 @@ The result of a call that may suspend goes to a temporary (`_sw_t12 = f(x)`), wr
 into temporaries first, so evaluation order (and every side effect) stays where it was.
 Short-circuit operators, conditional expressions and chained comparisons become `if`s.
 
-This pass also desugars the statements whose hidden control flow would hide a point:
-- `with` whose body may suspend -> explicit `__enter__`, a try whose `finally` calls
-  `__exit__` unless a Capture is unwinding (Discussion: a capture is not an exit - the
-  program continues elsewhere, so the resource must stay entered);
-- `try ... finally` whose finally block may suspend -> the finally block is copied into an
-  `except BaseException: F; raise` handler and an `else: F` branch, so that resuming inside
-  it knows whether an exception is pending;
-- `for` loops keep their iterator in a named local (`_sw_it3`), which pickles at its position;
-- `while` loops whose condition may suspend test it inside the loop.
+Compound statements whose hidden control flow would hide a point (`with`, `try ... finally`,
+`for`, `while`) are desugared in anf_compound.py; expressions and assignment targets are in
+anf_exprs.py.
 """
 
 from __future__ import annotations

@@ -57,10 +57,11 @@ def contains_point(stmts) -> bool:
     return False
 
 
-def assigned_locals(fn: ast.FunctionDef) -> set[str]:
+def bound_names(stmts) -> tuple[set[str], set[str]]:
+    """(names the statements bind in their scope, names they declare global/nonlocal)."""
     names: set[str] = set()
     declared: set[str] = set()
-    for node in walk_no_scopes(fn.body):
+    for node in walk_no_scopes(stmts):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -68,9 +69,14 @@ def assigned_locals(fn: ast.FunctionDef) -> set[str]:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             declared |= set(node.names)
+    return names, declared
+
+
+def assigned_locals(fn: ast.FunctionDef) -> set[str]:
+    names, declared = bound_names(fn.body)
     return names - declared
 
 

@@ -21,7 +21,7 @@ import ast
 
 from swarm.compiler.analysis import assign, located, name, rt
 from swarm.compiler.errors import InternalCompilerError
-from swarm.compiler.points import FunctionState, Point, walk_no_scopes
+from swarm.compiler.points import FunctionState, Point, bound_names, walk_no_scopes
 
 
 class ResumerBuilder:
@@ -239,14 +239,4 @@ def _declared_globals(fn) -> set[str]:
 
 
 def module_globals(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in walk_no_scopes(tree.body):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(x.asname or x.name).split(".")[0] for x in node.names if x.name != "*"}
-    return names
+    return bound_names(tree.body)[0]
