@@ -56,9 +56,8 @@ class CompoundStatements:
             s.iter = it
             return pre + [s]
         holder = self.temp("it", f"the iterator of the `for` loop at line {s.lineno}")
-        # the runtime's iter: an Enum class's own iterator is a generator of the enum module
-        # (it cannot travel), so a loop over one iterates a list of its members instead
-        make_iter = ast.Call(func=rt("loop_iter"), args=[it], keywords=[])
+        make_iter = ast.Call(func=name("iter") if self.facts.is_builtin("iter") else rt("iter"),
+                             args=[it], keywords=[])
         make_iter.sw_safe = True
         s.iter = name(holder)
         s.sw_iter = holder

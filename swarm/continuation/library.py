@@ -8,6 +8,7 @@ handles what programs commonly hold:
   the importable one);
 - members of the program's Enum classes: made without calling the class (its namespace is
   not filled yet when they are unpickled);
+- the iterator of an Enum class (a generator of enum.py): the rest of its member names;
 - loggers: with the handlers, level and filters the program gave them;
 - classmethod, staticmethod, property and mappingproxy objects (the C pickler refuses
   them);
@@ -79,6 +80,34 @@ def _ndarray_view(root, offset, shape, strides, dtype, writeable):
     view = type(root)(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
     view.flags.writeable = writeable and bool(root.flags.writeable)
     return view
+
+
+def reduce_library_generator(gen):
+    """A generator of library code that can be rebuilt: the iterator of an Enum class
+    (`for kind in Color:`), a generator of enum.py over its member names. None otherwise."""
+    enum = sys.modules.get("enum")
+    code = gen.gi_code
+    if enum is None or code not in _enum_iter_codes(enum):
+        return None
+    frame = gen.gi_frame
+    if frame is None:  # exhausted
+        return (iter, ((),))
+    f_locals = frame.f_locals
+    return (_enum_members, (f_locals["cls"], f_locals[".0"]))
+
+
+def _enum_iter_codes(enum) -> tuple:
+    return tuple(c for c in enum.EnumType.__iter__.__code__.co_consts
+                 if isinstance(c, types.CodeType)) + (_enum_members_code,)
+
+
+def _enum_members(cls, names):
+    """The rest of an Enum class's iteration (its remaining member names' iterator)."""
+    return (cls._member_map_[name] for name in names)
+
+
+_enum_members_code = next(c for c in _enum_members.__code__.co_consts
+                          if isinstance(c, types.CodeType))
 
 
 def reduce_logger(logger):

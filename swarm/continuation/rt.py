@@ -5,7 +5,6 @@ Kept to the names the compiler emits, so the generated code reads plainly:
 (a resumed call site), `Box` (a variable shared with a closure), `PRIMED` (priming yield).
 """
 
-import sys
 import weakref
 
 from swarm.continuation.capture import RESUMED, Capture, on_capture, on_capture_next
@@ -68,25 +67,10 @@ def own_class(cls, module) -> None:
             pass
 
 
-def loop_iter(iterable):
-    """The iterator a compiled `for` loop that may be captured keeps (`_sw_it3`). Natively
-    iter(iterable); for an Enum class (whose iterator is a generator of library code that
-    cannot travel) an iterator over the list of its members, which pickles at its position."""
-    if isinstance(iterable, type) and _is_enum_class(iterable):
-        return _builtin_iter(list(iterable))
-    return _builtin_iter(iterable)
-
-
-def _is_enum_class(obj) -> bool:
-    enum = sys.modules.get("enum")
-    return enum is not None and isinstance(obj, enum.EnumType)
-
-
-_builtin_iter = iter
 ONCE = (None,)
 iter = iter  # for modules that rebind the builtin names the compiler emits
 next = next
 locals = locals
 
 __all__ = ["Box", "CLASS_MODULES", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture",
-           "on_capture_next", "own_class", "loop_iter", "resume_next", "user_locals"]
+           "on_capture_next", "own_class", "resume_next", "user_locals"]
