@@ -99,6 +99,9 @@ def can_move(depth: int) -> bool:
     then it stays, told once on its stderr and counted in the node's fallbacks
     (swarm/continuation/stackcheck.py), and the access fetches - never a lost frame."""
     node = runtime.node()
+    collserve = sys.modules.get("swarm.node.collserve")
+    if getattr(collserve, "_updating", False):
+        return True  # inside a collection's update(fn): its own check refuses the capture
     prog = node.kernel.current_context()
     if capturable(sys._getframe(depth + 1), strict=prog is not None and prog.strict):
         return True
