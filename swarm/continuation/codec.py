@@ -76,6 +76,7 @@ class _Reductions:
     def _setup(self, generators: dict, modules: dict, parked: list | None = None) -> None:
         self.captured_generators = generators
         self.modules_seen = modules
+        self.module_objects: dict = {}  # name -> the compiled modules met so far
         self.parked = parked
 
     def reducer_override(self, obj):  # noqa: C901 - one dispatch on type, flat
@@ -100,6 +101,7 @@ class _Reductions:
             if compiled is None or getattr(self, "shallow", False):
                 return (_import_module, (obj.__name__,))
             self.modules_seen[compiled.source_hash] = obj.__name__
+            self.module_objects[obj.__name__] = obj
             state = {k: _globals_marker(v) for k, v in obj.__dict__.items()
                      if k not in _MODULE_RUNTIME_KEYS}
             return (_new_module, (obj.__name__, compiled.source_hash), state, None, None,
@@ -134,7 +136,7 @@ class _Reductions:
         if kind is _ENUM_MEMBER:
             return (library.new_enum_member, (t, t._member_type_, obj._value_), obj.__dict__)
         if kind is _CLASS:
-            return _reduce_class(obj)
+            return _reduce_class(obj, self.module_objects)
         if kind is _EXCEPTION:
             return _reduce_exception(obj)
         raise _Refused(obj)
@@ -231,7 +233,7 @@ _MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__s
                                   "__builtins__", "__loader__", "__spec__", "__cached__"})
 
 
-def _user_module_of_class(cls):
+def _user_module_of_class(cls, known: dict | None = None):
     """The compiled module a class was defined in (None: a class of installed code, which
     pickles by reference). Cached per class: it walks the class's namespace."""
     try:
@@ -241,11 +243,14 @@ def _user_module_of_class(cls):
     module = _find_user_module(cls)
     if module is None:
         # made by library code in the program's namespace (collections.namedtuple, Enum's
-        # functional API): its module is the program's, which is __main__ while it runs
-        owner = sys.modules.get(cls.__module__)
+        # functional API): its module is the program's - among the modules this pickle met
+        # already (the frames' modules come first), or __main__ while the program runs
+        owner = (known or {}).get(cls.__module__) or sys.modules.get(cls.__module__)
         if owner is not None and "__swarm_compiled__" in owner.__dict__ and \
                 owner.__dict__.get(cls.__qualname__) is cls:
             module = owner.__dict__["__swarm_module__"]
+        elif owner is None or "__swarm_compiled__" in owner.__dict__:
+            return None  # not known yet (another pickle may meet its module): not cached
     try:
         _CLASS_MODULES[cls] = module
     except TypeError:
@@ -285,8 +290,8 @@ def _reduce_exception(exc: BaseException):
     return (func, args, (state, chain), None, None, _fill_exception)
 
 
-def _reduce_class(cls):
-    module = _user_module_of_class(cls)
+def _reduce_class(cls, known: dict | None = None):
+    module = _user_module_of_class(cls, known)
     if module is None:
         return NotImplemented
     namespace = {k: v for k, v in cls.__dict__.items() if k not in _CLASS_SKIP}
