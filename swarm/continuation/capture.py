@@ -200,9 +200,12 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     # dead temporaries (and a resumer's own _sw_k, ...) do not travel
     live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
     if frame_locals is not None:
-        for key in [k for k in frame_locals if k.startswith("_sw_")]:
-            if key not in live and not key.startswith(("_sw_box_", "_sw_y")):
-                del frame_locals[key]
+        # Discussion: a copy. locals() hands back the frame's own snapshot dict, and the
+        # next locals() in this frame (another handler's, while the capture unwinds through
+        # an `except ... as e` that deletes e) would update the record with it
+        frame_locals = {k: v for k, v in frame_locals.items()
+                        if not k.startswith("_sw_") or k in live
+                        or k.startswith(("_sw_box_", "_sw_y"))}
     else:
         # at a module's top level they are globals; only dead call results are dropped
         # there (`n = len(r.get())` must not carry the list on every later hop)
