@@ -17,7 +17,7 @@ from __future__ import annotations
 from swarm import runtime
 from swarm.continuation.capture import Capture
 from swarm.continuation.primitives import Operation
-from swarm.refs import Handle
+from swarm.refs import Handle, can_move
 
 
 class TaskFailed(Exception):
@@ -48,7 +48,7 @@ class Future(Handle):
         node = runtime.node()
         if self.home == node.name:
             return node.await_future(self.id)
-        if node.should_fetch():
+        if node.should_fetch() or not can_move(1):
             return node.remote_action(self, "wait", None)
         raise Capture(AwaitFuture(self), Future.get)
 

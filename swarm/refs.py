@@ -9,8 +9,11 @@ as its value.
 
 from __future__ import annotations
 
+import sys
+
 from swarm import runtime
 from swarm.continuation.capture import Capture
+from swarm.continuation.fallback import capturable
 from swarm.continuation.primitives import Operation
 
 
@@ -48,7 +51,7 @@ class Ref(Handle):
     def __init__(self, value=None, at: str | None = None) -> None:
         node = runtime.node()
         if at is not None and at != node.name:
-            if node.should_fetch():
+            if node.should_fetch() or not can_move(1):
                 self.id, self.hint = node.remote_create(value, at), at
                 return
             raise Capture(CreateRef(value, at), Ref)
@@ -85,9 +88,25 @@ def _access(ref: Ref, action: str, arg, primitive):
             return node.ref_action(ref, action, arg)
         where = node.locate(ref)
     ref.hint = where
-    if node.should_fetch():  # the fetch policy, or the fallback of a program that cannot move
+    if node.should_fetch() or not can_move(2):  # the fetch policy, or the fallback
         return node.remote_action(ref, action, arg)
     raise Capture(RefAccess(ref, action, arg, primitive), primitive)
+
+
+def can_move(depth: int) -> bool:
+    """Can the program be captured from the frame `depth` levels above the caller? Not if C
+    code or an implicit call sits between it and the access (sorted(key=lambda r: r.get())):
+    then it stays, told once on its stderr and counted in the node's fallbacks
+    (swarm/continuation/stackcheck.py), and the access fetches - never a lost frame."""
+    node = runtime.node()
+    collserve = sys.modules.get("swarm.node.collserve")
+    if getattr(collserve, "_updating", False):
+        return True  # inside a collection's update(fn): its own check refuses the capture
+    prog = node.kernel.current_context()
+    if capturable(sys._getframe(depth + 1), strict=prog is not None and prog.strict):
+        return True
+    node.stats["fallbacks"] += 1
+    return False
 
 
 class RefAccess(Operation):
@@ -166,7 +185,7 @@ def move_to(node: str) -> None:
     current = runtime.node()
     if node not in current.config.names:
         raise ValueError(f"unknown node {node!r}; the cluster has {current.config.names}")
-    if node != current.name:
+    if node != current.name and can_move(1):
         raise Capture(MoveTo(node), move_to)
 
 

@@ -30,6 +30,7 @@ from collections import defaultdict, deque
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+import swarm.skywriting  # noqa: F401 - registers the `.sw` translator with the compiler
 from swarm import runtime
 from swarm.compiler import registry
 from swarm.continuation import codec
