@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install chromium test faults demo web bench lint docs clean
+.PHONY: install chromium test faults conformance demo web bench lint docs clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ faults: install
 	$(BIN)/pip install -q -e '.[fuzz]' || echo "atheris did not install: its harness is skipped"
 	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults -q
 
+# the pure-Python pyperformance benchmarks, natively and under swarm migrate -p (a table)
+conformance: install
+	$(BIN)/pip install -q -e '.[conformance]'
+	$(BIN)/python -m tests.conformance
+
 demo: install
 	$(BIN)/python -m swarm.demo
 
@@ -49,6 +54,7 @@ web: install
 	  --setup examples/twitter/seed.py --port 8000
 
 bench: install
+	$(BIN)/pip install -q -e '.[conformance]'
 	$(BIN)/python -m bench
 
 lint: install

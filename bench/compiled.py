@@ -2,7 +2,8 @@
 
 Each workload in bench/programs/ is loaded twice in this process: natively (plain importlib)
 and through `swarm.compiler.load_module`. Both `run()` results must agree; then the two are timed
-alternately, best of REPEATS, after one warm-up call each.
+alternately, best of REPEATS, after one warm-up call each. Then the same ratio over the whole
+pyperformance suite, with compile time and code size (bench/suite_overhead.py).
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def main() -> dict:
         worst = max(ratios, key=ratios.get)
         summary.update(geomean_ratio=geomean, max_ratio=ratios[worst], max_workload=worst)
         print(f"geometric mean {geomean:.2f}x   max {ratios[worst]:.2f}x ({worst})")
+    try:  # the whole pyperformance suite (pip install -e '.[conformance]')
+        from bench import suite_overhead
+
+        summary["pyperformance"] = suite_overhead.main()
+    except ImportError as exc:
+        print(f"pyperformance suite skipped: {exc}")
     return summary
 
 

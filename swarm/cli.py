@@ -38,8 +38,10 @@
                                      declare a node gone for good (fence it): the others
                                      refuse it, programs waiting for it end (NodeGone)
     swarm check FILE.py              list every place where the program could not migrate
-    swarm migrate FILE.py [-p]       run FILE.py with a capture + pickle + resume at every
-                                     suspension point (-p: every resume in another process)
+    swarm migrate FILE.py [-p] [--strict]
+                                     run FILE.py with a capture + pickle + resume at every
+                                     suspension point (-p: every resume in another process;
+                                     --strict: a place that cannot migrate is an error)
 """
 
 from __future__ import annotations
@@ -67,11 +69,19 @@ def _check(args) -> int:
 
 
 def _migrate(args) -> int:
+    from swarm.compiler import CompileError
     from swarm.driver import run_migrating
 
-    outcome = run_migrating(args.file, subprocess=args.processes)
+    try:
+        outcome = run_migrating(args.file, subprocess=args.processes, strict=args.strict)
+    except CompileError as e:
+        print(f"CompileError: {e}", file=sys.stderr)
+        return 1
     sys.stdout.write(outcome.stdout)
-    print(f"[swarm] {outcome.suspensions} migrations", file=sys.stderr)
+    sys.stdout.flush()
+    fell_back = f", {outcome.fallbacks} times not migrating" if outcome.fallbacks else ""
+    print(f"[swarm] {outcome.suspensions} migrations{fell_back}, {outcome.bytes_sent} bytes",
+          file=sys.stderr)
     if outcome.error:
         print(outcome.error, file=sys.stderr)
         return 1
@@ -378,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("-p", "--processes", action="store_true",
                    help="resume in another OS process at every suspension point")
+    p.add_argument("--strict", action="store_true",
+                   help="a place where the program cannot migrate is an error (NotMigratable) "
+                        "instead of a warning after which it goes on without moving")
     p.set_defaults(func=_migrate)
     for p in sub.choices.values():  # no abbreviations of swarm's options, anywhere
         p.allow_abbrev = False

@@ -560,7 +560,7 @@ def start_nodes(config: ClusterConfig, names=None,
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "swarm.node", "--config", config.path, "--name",
+                [sys.executable, "-m", "swarm.node_main", "--config", config.path, "--name",
                  name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs

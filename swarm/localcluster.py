@@ -136,7 +136,7 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
 
     Discussion: a pid file can outlive its process (a reboot, a SIGKILL), and the pid may
     since belong to an unrelated process, which `down` must never kill. So where /proc exists
-    the process's command line must be `swarm.node ... --name <name>` (or swarm-node); that also
+    the process's command line must be `swarm.node_main ... --name <name>` (or swarm-node); that also
     tells a zombie (empty command line: exited, not reaped by its new parent) from a node.
     """
     try:
@@ -160,7 +160,7 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
             argv = f.read().split(b"\0")
     except OSError:
         return None
-    node = b"swarm.node" in argv or any(a.endswith(b"swarm-node") for a in argv)
+    node = b"swarm.node_main" in argv or any(a.endswith(b"swarm-node") for a in argv)
     return pid if node and name.encode() in argv else None
 
 

@@ -45,7 +45,7 @@ def shims(directory) -> dict:
     """`swarm` and `swarm-node` on the PATH, as installed entry points would be, running
     this checkout."""
     directory.mkdir()
-    for name, module in (("swarm", "swarm.cli"), ("swarm-node", "swarm.node")):
+    for name, module in (("swarm", "swarm.cli"), ("swarm-node", "swarm.node_main")):
         path = directory / name
         path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {module} "$@"\n')
         path.chmod(0o755)

@@ -71,7 +71,7 @@ class Hosts:
     def start(self, i: int, config: str, name: str, log) -> subprocess.Popen:
         """swarm-node in host i's namespace."""
         proc = subprocess.Popen(["ip", "netns", "exec", self.names[i - 1], sys.executable, "-m",
-                                 "swarm.node", "--config", config, "--name", name],
+                                 "swarm.node_main", "--config", config, "--name", name],
                                 env=dict(os.environ, PYTHONPATH=ROOT), stdout=log, stderr=log)
         self.procs.append(proc)  # `ip netns exec` execs: this is the node's own pid
         return proc

@@ -197,7 +197,7 @@ def test_curve_nodes_let_in_only_the_cluster_s_keys(tmp_path):
 
 def node_alone(path, name: str = "n1") -> subprocess.CompletedProcess:
     """`swarm-node` in a process, expected to exit at start."""
-    return subprocess.run([sys.executable, "-m", "swarm.node", "--config", str(path),
+    return subprocess.run([sys.executable, "-m", "swarm.node_main", "--config", str(path),
                            "--name", name], env=dict(os.environ, PYTHONPATH=ROOT),
                           capture_output=True, text=True, timeout=60)
 

@@ -22,6 +22,7 @@ import re
 import sys
 from types import CodeType, ModuleType
 
+from swarm.compiler import registry
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
@@ -43,8 +44,6 @@ __all__ = ["CompileError", "CompiledModule", "compile_source", "compile_file", "
 
 def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     """Compile one module's source. Cached by source hash: the same source compiles once."""
-    from swarm.compiler import registry
-
     digest = source_hash(source)
     cached = registry._by_hash.get(digest)
     if cached is not None and cached.filename == filename:
@@ -72,16 +71,21 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
         for p in state.points:
             fn = builder.build(p)
             read = frozenset().union(*(_temps_read(st, temp_reads) for st in fn.body))
-            live_temps[p] = read - {"_sw_k", "_sw_L", "_sw_f", "_sw_a"}
+            # Discussion: the point's own target is assigned before anything reads it when
+            # the program resumes there: the value it holds now (from the loop's previous
+            # iteration, say `n = len(r.get())`) is dead and must not ride along
+            dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
+            live_temps[p] = read - dead
             resumer_defs.append((p, fn, state, _display(node, state)))
+    lowered: dict = {}
     for node, state in lin.functions:
-        node.body = lower_points(node.body, state.is_module, facts)
+        node.body = lower_points(node.body, state.is_module, facts, lowered)
     for _, fn, state, _ in resumer_defs:
-        fn.body = lower_points(fn.body, state.is_module, facts)
+        fn.body = lower_points(fn.body, state.is_module, facts, lowered)
 
     res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
     for t in (tree, res_module):
-        ast.fix_missing_locations(t)
+        _fix_missing_locations(t)
     code = _fix_names(_compile(tree, filename), None)
     rcode = _compile(res_module, filename)
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
@@ -91,20 +95,41 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
         resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
-                              temp_names=temp_names, live_temps=live_temps)
+                              temp_names=temp_names, live_temps=live_temps,
+                              callees=lin.point_callees)
     return register(compiled)
 
 
 def _parse(source: str, filename: str) -> ast.Module:
-    """Python source, or a Skywriting script (a `.sw` file) translated to a Python tree."""
-    if filename.endswith(".sw"):
-        from swarm.skywriting import SkywritingError, to_python
-
-        try:
-            return to_python(source, filename)
-        except SkywritingError as e:
-            raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
+    """Python source, or a script of another language translated to a Python tree by the
+    translator registered for its file name's suffix (Skywriting registers `.sw`)."""
+    for suffix, translate in registry.translators.items():
+        if filename.endswith(suffix):
+            return translate(source, filename)
     return ast.parse(source, filename)
+
+
+def _fix_missing_locations(tree: ast.AST) -> None:
+    """ast.fix_missing_locations, but each node once: resumers share most of their
+    statements with their function and with each other, and the standard walk went through
+    every shared subtree again for each resumer holding it."""
+    seen: set[int] = set()
+    todo = [(tree, 1, 0, 1, 0)]
+    while todo:
+        node, line, col, end_line, end_col = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if "lineno" in node._attributes:
+            inherited = [line, col, end_line, end_col]
+            for i, attr in enumerate(("lineno", "col_offset", "end_lineno", "end_col_offset")):
+                if getattr(node, attr, None) is None:
+                    setattr(node, attr, inherited[i])
+                else:
+                    inherited[i] = getattr(node, attr)
+            line, col, end_line, end_col = inherited
+        for child in ast.iter_child_nodes(node):
+            todo.append((child, line, col, end_line, end_col))
 
 
 def _display(node, state) -> tuple[str, str]:

@@ -9,9 +9,11 @@ What it reports (file:line:col and the reason):
 - locals that hold values that never pickle: open files, locks, sockets, threads;
 - calls inside class bodies (a class body is not compiled; a suspension there cannot migrate).
 
-A report is a warning about what *may* stop a migration: at run time such a place makes the
-capture raise NotMigratable (or, on a node, fall back to fetching the data) - never a wrong
-continuation.
+Each is reported only where a suspension can happen (suspends.py): a key function that never
+suspends, a file opened in a helper that touches no remote data, a library call in a class
+body are fine. A report is a warning about what *may* stop a migration: at run time such a
+place makes the program go on without moving (told on its stderr; NotMigratable under
+--strict) - never a wrong continuation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from swarm.compiler import compile_source
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.errors import CompileError
+from swarm.compiler.suspends import Suspensions
 
 CALLBACK_BUILTINS = {"sorted": "key", "min": "key", "max": "key"}
 FUNCTION_TAKERS = {"map", "filter"}
@@ -50,7 +53,8 @@ def check_source(source: str, filename: str) -> list[Finding]:
     except CompileError as e:
         return [Finding(filename, e.line, e.col, e.message)]
     tree = ast.parse(source, filename)
-    return sorted(set(_Checker(filename, ModuleFacts(tree)).run(tree)))
+    facts = ModuleFacts(tree)
+    return sorted(set(_Checker(filename, facts, Suspensions(tree, facts)).run(tree)))
 
 
 def check_file(path: str) -> list[Finding]:
@@ -68,9 +72,11 @@ def _is_function_value(node: ast.expr, facts: ModuleFacts) -> bool:
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, filename: str, facts: ModuleFacts) -> None:
+    def __init__(self, filename: str, facts: ModuleFacts, suspends: Suspensions) -> None:
         self.filename = filename
         self.facts = facts
+        self.suspends = suspends
+        self.scope_suspends = [False]  # may the scope being visited suspend?
         self.found: list[Finding] = []
         self.library_names: set[str] = set()  # names imported from library modules
 
@@ -106,17 +112,19 @@ class _Checker(ast.NodeVisitor):
         for kw in node.keywords:
             if kw.arg == "key" and (key or (isinstance(func, ast.Attribute)
                                             and func.attr == "sort")) \
-                    and _is_function_value(kw.value, self.facts):
+                    and _is_function_value(kw.value, self.facts) \
+                    and self.suspends.function_value(kw.value):
                 what = fname or "list.sort"
                 self.report(node, f"{what}(key=...) calls back into user code from C: a "
                                   "suspension inside the key function cannot migrate")
-        if fname in FUNCTION_TAKERS and node.args and _is_function_value(node.args[0],
-                                                                         self.facts):
+        if fname in FUNCTION_TAKERS and node.args and _is_function_value(
+                node.args[0], self.facts) and self.suspends.function_value(node.args[0]):
             self.report(node, f"{fname}() calls back into user code from C: a suspension "
                               f"inside the function cannot migrate (use a loop or a "
                               "comprehension)")
         lib = self._library_callee(func)
-        if lib and any(_is_function_value(a, self.facts) for a in node.args):
+        if lib and any(_is_function_value(a, self.facts) and self.suspends.function_value(a)
+                       for a in node.args):
             self.report(node, f"{lib}(...) is library code calling a user function: a "
                               "suspension inside it cannot migrate")
         self.generic_visit(node)
@@ -125,12 +133,19 @@ class _Checker(ast.NodeVisitor):
         for d in node.decorator_list:
             target = d.func if isinstance(d, ast.Call) else d
             lib = self._library_callee(target)
-            if lib:
+            if lib and isinstance(node, ast.FunctionDef) and node.name in \
+                    self.suspends.suspending:
                 self.report(d, f"decorator {lib} wraps {node.name} in library code: a "
                                f"suspension inside {node.name} cannot migrate")
 
     def visit_FunctionDef(self, node):
         self._decorators(node)
+        self.scope_suspends.append(node.name in self.suspends.suspending)
+        self.generic_visit(node)
+        self.scope_suspends.pop()
+
+    def visit_Module(self, node):
+        self.scope_suspends = [self.suspends.block(node.body)]
         self.generic_visit(node)
 
     def visit_ClassDef(self, node):
@@ -140,7 +155,8 @@ class _Checker(ast.NodeVisitor):
                 self.visit(stmt)
                 continue
             for sub in ast.walk(stmt):
-                if isinstance(sub, ast.Call) and self.facts.may_suspend(sub):
+                if isinstance(sub, ast.Call) and self.facts.may_suspend(sub) \
+                        and self.suspends.call(sub):
                     self.report(sub, f"a call in the body of class {node.name} runs "
                                      "uncompiled: a suspension there cannot migrate")
             self.visit(stmt)
@@ -156,7 +172,7 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Assign(self, node):
         what = self._unpicklable(node.value)
-        if what:
+        if what and self.scope_suspends[-1]:  # alive where the program may move
             for t in node.targets:
                 if isinstance(t, ast.Name):
                     self.report(node, f"variable {t.id!r} holds {what}: the program cannot "
@@ -167,7 +183,7 @@ class _Checker(ast.NodeVisitor):
     def visit_With(self, node):
         for item in node.items:
             what = self._unpicklable(item.context_expr)
-            if what:
+            if what and self.suspends.block(node.body):
                 held = item.optional_vars
                 label = f"variable {held.id!r}" if isinstance(held, ast.Name) else "this with"
                 self.report(item.context_expr, f"{label} holds {what} for the `with` block: "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, rt
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -67,7 +67,7 @@ class Desugar:
                 if isinstance(item, ast.FunctionDef):
                     item.sw_method_of = stmt.name
             stmt.body = self.body(stmt.body, in_class=True)
-            return [stmt]
+            return [stmt, _own_class(stmt)]
         expr_lifter = _Lifter(self, lifted)
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
@@ -113,6 +113,16 @@ class Desugar:
         self.at_module = saved
         lifted.append(fn)
         return fname
+
+
+def _own_class(cls: ast.ClassDef) -> ast.stmt:
+    """`__swarm_rt__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
+    the class is this module's (pickled with it by value, C pickler), even when none of its
+    attributes is a compiled function."""
+    call = ast.Call(func=rt("own_class"), args=[name(cls.name), name("__swarm_module__")],
+                    keywords=[])
+    call.sw_safe = True
+    return located(ast.Expr(value=call), cls)
 
 
 def _walk_same_function(fn: ast.FunctionDef):
@@ -247,8 +257,51 @@ def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
 
 def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
     check_supported(tree, filename)
+    hoist_globals(tree)
     tree.body = Desugar(facts, filename).body(tree.body)
     return tree
+
+
+class _GlobalHoister(ast.NodeTransformer):
+    """Discussion: `global x` holds for the whole function wherever it is written, but a
+    resumer re-enters the body in the middle, after statements that use x: a `global` left
+    inside a loop body would come after those uses (a SyntaxError). So each function's
+    `global` names are declared once, first; at module level the statement means nothing
+    and goes."""
+
+    def __init__(self) -> None:
+        self.found: list[set[str]] = [set()]
+
+    def visit_Global(self, node):
+        self.found[-1].update(node.names)
+        return None
+
+    def _scope(self, node):
+        self.found.append(set())
+        self.generic_visit(node)
+        names = self.found.pop()
+        if names:
+            at = 1 if (node.body and isinstance(node.body[0], ast.Expr)
+                       and isinstance(node.body[0].value, ast.Constant)
+                       and isinstance(node.body[0].value.value, str)) else 0
+            node.body.insert(at, located(ast.Global(names=sorted(names)), node.body[0]))
+        return node
+
+    visit_FunctionDef = visit_ClassDef = _scope
+
+    def generic_visit(self, node):
+        lists = [(node, f) for f in ("body", "orelse", "finalbody")
+                 if getattr(node, f, None)] + [(h, "body") for h in getattr(node, "handlers", ())]
+        lists += [(c, "body") for c in getattr(node, "cases", ())]
+        super().generic_visit(node)
+        for owner, field in lists:  # a block that held only `global` still needs a statement
+            if not getattr(owner, field) and field != "orelse":
+                setattr(owner, field, [located(ast.Pass(), node)])
+        return node
+
+
+def hoist_globals(tree: ast.Module) -> None:
+    _GlobalHoister().visit(tree)
 
 
 __all__ = ["desugar_module", "DISPLAY_NAMES", "copy"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 
 from swarm.compiler.analysis import ModuleFacts, assign, located, name, rt
-from swarm.compiler.anf import Point, _contains_point
+from swarm.compiler.points import Point, contains_point
 
 
 def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
@@ -41,7 +41,7 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> li
                 setattr(s, field, guard_trys(value, facts, is_module))
         for h in getattr(s, "handlers", ()):
             h.body = guard_trys(h.body, facts, is_module)
-        if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and _contains_point(
+        if isinstance(s, ast.Try) and not getattr(s, "sw_guarded", False) and contains_point(
                 s.body + s.orelse + [b for h in s.handlers for b in h.body]):
             out.extend(_guard(s, facts, is_module))
         else:
@@ -51,7 +51,7 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> li
 
 def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     for h in s.handlers:
-        if not _contains_point(h.body):
+        if not contains_point(h.body):
             continue
         if is_module:
             # Discussion: CPython deletes an `except ... as e` name when the handler is left,
@@ -102,8 +102,23 @@ def capture_handler(point: int, locals_expr: ast.expr, how: str, arg: ast.expr) 
 class PointLowering(ast.NodeTransformer):
     """Replace Point markers (and mark `for` loops) with their capture handlers."""
 
-    def __init__(self, locals_expr_factory) -> None:
+    def __init__(self, locals_expr_factory, done: dict | None = None) -> None:
         self.locals_expr = locals_expr_factory
+        # Discussion: a function and its resumers share most statements; a statement whose
+        # subtree was lowered already (in place) is not walked again - only a Point, or a
+        # loop to wrap, met in another statement list is replaced there too
+        self.done = {} if done is None else done  # id -> node (kept alive: ids stay unique)
+
+    def visit(self, node):
+        if isinstance(node, Point):
+            return self.visit_Point(node)
+        if id(node) in self.done:
+            if isinstance(node, ast.For) and getattr(node, "sw_next_point", None) is not None:
+                return self._wrap_for(node)
+            return node
+        result = super().visit(node)
+        self.done[id(node)] = node
+        return result
 
     def visit_FunctionDef(self, node):  # nested functions are lowered on their own
         return node
@@ -123,9 +138,12 @@ class PointLowering(ast.NodeTransformer):
 
     def visit_For(self, node: ast.For):
         self.generic_visit(node)
-        point = getattr(node, "sw_next_point", None)
-        if point is None:
+        if getattr(node, "sw_next_point", None) is None:
             return node
+        return self._wrap_for(node)
+
+    def _wrap_for(self, node: ast.For):
+        point = node.sw_next_point
         handler = capture_handler(point, self.locals_expr(), "on_capture_next",
                                   name(node.sw_iter))
         wrapper = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
@@ -141,7 +159,10 @@ class PointLowering(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts) -> list[ast.stmt]:
+def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts,
+                 done: dict | None = None) -> list[ast.stmt]:
+    """Lower the Points of `stmts`; `done` (shared by a function and its resumers) holds
+    the statements lowered already."""
     def locals_expr():
         if is_module:
             return ast.Constant(None)
@@ -149,5 +170,7 @@ def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts) -> 
         return ast.Call(func=func, args=[], keywords=[])
 
     holder = ast.Module(body=stmts, type_ignores=[])
-    PointLowering(locals_expr).visit(holder)
+    PointLowering(locals_expr, done).visit(holder)
+    if done is not None:
+        done.pop(id(holder), None)  # (the holder is new each time)
     return holder.body

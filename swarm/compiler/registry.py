@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import CodeType, ModuleType
 from typing import Callable
 
+from swarm.continuation import loader
+
 
 @dataclass(frozen=True)
 class PointInfo:
@@ -35,13 +37,17 @@ class CompiledModule:
     points: dict[int, PointInfo]
     temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
     live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
+    callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
     _by_key: dict[str, CodeType] = field(default_factory=dict)
     _key_of: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._index(self.code, "m")
+        _root_code_ids.add(id(self.code))
         for point, code in self.resumers.items():
             self._index(code, f"r{point}")
+            if self.points[point].function == "<module>":
+                _root_code_ids.add(id(code))
 
     def _index(self, code: CodeType, key: str) -> None:
         self._by_key[key] = code
@@ -73,8 +79,13 @@ class CompiledModule:
 
 
 _compiled_code_ids: set[int] = set()
+_root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root
 _keepalive: list[CodeType] = []
 _by_hash: dict[str, CompiledModule] = {}
+
+#: file name suffix -> translate(source, filename) -> ast.Module, for scripts of other languages
+#: (swarm.skywriting registers ".sw" when it is imported; it raises CompileError)
+translators: dict[str, Callable[[str, str], object]] = {}
 
 #: asked for (name, source_hash) -> (filename, source) when a continuation names a module this
 #: process has not compiled; set by drivers and nodes
@@ -87,6 +98,10 @@ def source_hash(source: str) -> str:
 
 def is_compiled_code(code: CodeType) -> bool:
     return id(code) in _compiled_code_ids
+
+
+def is_root_code(code: CodeType) -> bool:
+    return id(code) in _root_code_ids
 
 
 def register(compiled: CompiledModule) -> CompiledModule:
@@ -124,3 +139,6 @@ def new_module_instance(name: str, digest: str, execute: bool = False) -> Module
     if execute:
         exec(compiled.code, module.__dict__)
     return module
+
+
+loader.install(new_module_instance, is_compiled_code, is_root_code)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import ast
 
 from swarm.compiler.analysis import assign, located, name, rt
-from swarm.compiler.anf import FunctionState, Point, _walk_no_scopes
 from swarm.compiler.errors import InternalCompilerError
+from swarm.compiler.points import FunctionState, Point, bound_names, walk_no_scopes
 
 
 class ResumerBuilder:
@@ -30,6 +30,7 @@ class ResumerBuilder:
         self.state = state
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
+        self._names: tuple | None = None  # (globals declared, locals): the same for each point
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
@@ -37,7 +38,7 @@ class ResumerBuilder:
         found = self._points_in.get(key)
         if found is None:
             ids = set()
-            for node in _walk_no_scopes([s]):
+            for node in walk_no_scopes([s]):
                 if isinstance(node, Point):
                     ids.add(node.point)
                 p = getattr(node, "sw_next_point", None)
@@ -142,15 +143,20 @@ class ResumerBuilder:
                                                          else None)
         path = self.block(self.fn.body, p)
         head: list[ast.stmt] = []
+        if self._names is None:  # computed once per function, not once per point
+            if self.state.is_module:
+                self._names = (sorted(module_globals(self.fn)), set())
+            else:
+                self._names = (sorted(_declared_globals(self.fn)), function_locals(self.fn))
         if self.state.is_module:
-            names = sorted(module_globals(self.fn))
+            names = self._names[0]
             if names:
                 head.append(ast.Global(names=names))
         else:
-            declared = sorted(_declared_globals(self.fn))
+            declared = self._names[0]
             if declared:
                 head.append(ast.Global(names=declared))
-            names = function_locals(self.fn)
+            names = set(self._names[1])
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
@@ -205,7 +211,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
     declared = _declared_globals(fn)
-    for node in _walk_no_scopes(fn.body):
+    for node in walk_no_scopes(fn.body):
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 names.add(node.id)
@@ -226,21 +232,11 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
 
 def _declared_globals(fn) -> set[str]:
     out: set[str] = set()
-    for node in _walk_no_scopes(fn.body):
+    for node in walk_no_scopes(fn.body):
         if isinstance(node, ast.Global):
             out |= set(node.names)
     return out
 
 
 def module_globals(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in _walk_no_scopes(tree.body):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(x.asname or x.name).split(".")[0] for x in node.names if x.name != "*"}
-    return names
+    return bound_names(tree.body)[0]

@@ -58,19 +58,26 @@ class Capture(BaseException):
         self.generators: dict[int, tuple[Any, list[Frame], Any]] = {}
 
     def continuation(self) -> Continuation:
-        return Continuation(self.frames[::-1], self.op, self.generators)
+        """The captured program, with the process state it changed (process_state.py): call
+        it in the program's own greenlet, once the capture reached the root."""
+        from swarm.continuation import process_state
+
+        return Continuation(self.frames[::-1], self.op, self.generators, process_state.save())
 
 
 class Continuation:
-    """A captured program: frames outermost first, the pending operation at the leaf, and the
-    state of generators that were suspended in the middle of a call."""
+    """A captured program: frames outermost first, the pending operation at the leaf, the
+    state of generators that were suspended in the middle of a call, and the process state
+    the program changed (random, decimal: process_state.py)."""
 
-    __slots__ = ("frames", "op", "generators")
+    __slots__ = ("frames", "op", "generators", "state")
 
-    def __init__(self, frames: list[Frame], op, generators: dict | None = None) -> None:
+    def __init__(self, frames: list[Frame], op, generators: dict | None = None,
+                 state: dict | None = None) -> None:
         self.frames = frames
         self.op = op
         self.generators = generators or {}
+        self.state = state or {}
 
     def modules(self) -> list[ModuleType]:
         seen: dict[int, ModuleType] = {}
@@ -96,6 +103,12 @@ def _code_of(callee) -> CodeType | None:
         return callee.__code__
     if isinstance(callee, MethodType):
         return _code_of(callee.__func__)
+    if callee is not None and not isinstance(callee, type):
+        call = type(callee).__dict__.get("__call__") or next(  # an instance called: its
+            (c.__dict__["__call__"] for c in type(callee).__mro__  # __call__
+             if "__call__" in c.__dict__), None)
+        if isinstance(call, FunctionType):
+            return call.__code__
     return None
 
 
@@ -187,9 +200,12 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     # dead temporaries (and a resumer's own _sw_k, ...) do not travel
     live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
     if frame_locals is not None:
-        for key in [k for k in frame_locals if k.startswith("_sw_")]:
-            if key not in live and not key.startswith(("_sw_box_", "_sw_y")):
-                del frame_locals[key]
+        # Discussion: a copy. locals() hands back the frame's own snapshot dict, and the
+        # next locals() in this frame (another handler's, while the capture unwinds through
+        # an `except ... as e` that deletes e) would update the record with it
+        frame_locals = {k: v for k, v in frame_locals.items()
+                        if not k.startswith("_sw_") or k in live
+                        or k.startswith(("_sw_box_", "_sw_y"))}
     else:
         # at a module's top level they are globals; only dead call results are dropped
         # there (`n = len(r.get())` must not carry the list on every later hop)

@@ -116,8 +116,10 @@ def reduce_generator(gen, captured: dict, parked: list | None = None):
     if frame is None:  # exhausted or closed: no state left, whoever compiled it
         return (finished_generator, ())
     module = frame.f_globals.get("__swarm_module__")
-    if module is None:
-        return None
+    if module is None:  # library code: a few generators can be rebuilt (an Enum's iterator)
+        from swarm.continuation.library import reduce_library_generator
+
+        return reduce_library_generator(gen)
     status = inspect.getgeneratorstate(gen)
     if status == inspect.GEN_RUNNING:
         return None

@@ -7,6 +7,8 @@ records as the exception unwinds them. When the continuation is resumed, the ope
 
 from __future__ import annotations
 
+import sys
+
 from swarm.continuation.capture import Capture
 
 
@@ -53,12 +55,28 @@ def get_policy():
     return _policy
 
 
+class no_capture:
+    """`with no_capture():` - primitives do not suspend meanwhile (the codec pickling a
+    continuation runs the program's __getstate__/__reduce__: a checkpoint there is no
+    place to migrate from)."""
+
+    def __enter__(self):
+        self.saved = get_policy()
+        set_policy(None)
+
+    def __exit__(self, *exc) -> None:
+        set_policy(self.saved)
+
+
 def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
-    shipped elsewhere and resumed, and this call then returns None there."""
+    shipped elsewhere and resumed, and this call then returns None there. Reached through
+    code that cannot be captured (C code calling back, a property), it stays (fallback.py)."""
+    from swarm.continuation.fallback import capturable
+
     if _policy is not None:
         op = Checkpoint()
-        if _policy(op):
+        if _policy(op) and capturable(sys._getframe(1)):
             raise Capture(op, checkpoint)
     return None
 

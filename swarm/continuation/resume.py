@@ -88,5 +88,8 @@ def resume_next(k: Cursor):
 
 def resume(cont: Continuation):
     """Run a continuation to its end (or to its next capture) and return the outermost
-    frame's result."""
+    frame's result. The process state it carries is restored first."""
+    from swarm.continuation import process_state
+
+    process_state.restore(cont.state)
     return resume_next(Cursor(cont.frames, cont.op))

@@ -5,6 +5,8 @@ Kept to the names the compiler emits, so the generated code reads plainly:
 (a resumed call site), `Box` (a variable shared with a closure), `PRIMED` (priming yield).
 """
 
+import weakref
+
 from swarm.continuation.capture import RESUMED, Capture, on_capture, on_capture_next
 from swarm.continuation.generators import PRIMED
 from swarm.continuation.resume import resume_next
@@ -52,10 +54,23 @@ def user_locals(frame_locals: dict) -> dict:
     return out
 
 
+#: class -> the compiled module whose code defined it (own_class; the codec reads it)
+CLASS_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def own_class(cls, module) -> None:
+    """Called after each `class` statement of a compiled module."""
+    if isinstance(cls, type):
+        try:
+            CLASS_MODULES[cls] = module
+        except TypeError:  # pragma: no cover - a class that refuses weak references
+            pass
+
+
 ONCE = (None,)
 iter = iter  # for modules that rebind the builtin names the compiler emits
 next = next
 locals = locals
 
-__all__ = ["Box", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture", "on_capture_next",
-           "resume_next", "user_locals"]
+__all__ = ["Box", "CLASS_MODULES", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture",
+           "on_capture_next", "own_class", "resume_next", "user_locals"]

@@ -15,7 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from swarm.continuation import codec
+from swarm.continuation import codec, fallback
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
@@ -240,13 +240,20 @@ def _after_capture(node, program: Program, c: Capture):
         return _resume_here(c.continuation())
     except NotMigratable as e:
         cont = c.continuation()
-        if program.strict or cont.generators or not cont.frames \
-                or getattr(e, "frames_lost", False):
+        if program.strict or not cont.frames or getattr(e, "frames_lost", False):
             finish(node, program, error=f"NotMigratable: {e}", tb="")
             return None
+        if cont.generators:  # generators the capture unwound: rebuilt here from their records
+            try:
+                cont = codec.rebuilt_here(cont)
+            except Exception:
+                finish(node, program, error=f"NotMigratable: {e}", tb="")
+                return None
         # Discussion: the fallback. The continuation could not be pickled, but its frames
         # are intact in memory: resume it right here, and let the pending access fetch the
-        # value instead of moving the program. Counted in the node's `fallbacks`.
+        # value instead of moving the program. Counted in the node's `fallbacks`, told once
+        # on the program's stderr.
+        fallback.fall_back(str(e).removeprefix("cannot migrate "), strict=False)
         node.machine.count("fallbacks")
         program.fetch_once = True
         return _resume_here(cont)

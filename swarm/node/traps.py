@@ -12,7 +12,10 @@ Resolve) are here too: what they do on arrival is to call these traps again.
 
 from __future__ import annotations
 
+import sys
+
 from swarm.continuation.capture import Capture
+from swarm.continuation.fallback import capturable
 from swarm.continuation.primitives import Operation
 from swarm.errors import NotOnANode
 from swarm.node import collserve, refserve, tasks
@@ -63,6 +66,21 @@ def count(stat: str) -> None:
     node().machine.count(stat)
 
 
+def can_move(frame) -> bool:
+    """Can the program be captured from `frame` (the caller of the API method)? Not if C
+    code or an implicit call sits between it and the access (sorted(key=lambda r:
+    r.get())): then it stays, told once on its stderr and counted in the node's fallbacks
+    (swarm/continuation/stackcheck.py), and the access fetches - never a lost frame."""
+    if collserve.updating():
+        return True  # inside a collection's update(fn): its own check refuses the capture
+    n = node()
+    prog = n.kernel.current_context()
+    if capturable(frame, strict=prog is not None and prog.strict):
+        return True
+    n.machine.count("fallbacks")
+    return False
+
+
 def run_in_thread(fn, *args, **kwargs):
     """Run blocking work (a subprocess, a file read) in a thread; the program parks until it
     returns, while the node serves everything else."""
@@ -76,7 +94,7 @@ def ref_create(value, at: str | None, primitive) -> tuple[str, str]:
 
     n = node()
     if at is not None and at != n.name:
-        if refserve.should_fetch(n):
+        if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
             return refserve.remote_create(n, value, at), at
         raise Capture(CreateRef(value, at, primitive), primitive)
     return refserve.create_ref(n, value), n.name
@@ -96,7 +114,8 @@ def ref_access(ref, action: str, arg, primitive):
             return result
         where = refserve.locate(n, ref.id, ref.hint)
     ref.hint = where
-    if refserve.should_fetch(n):  # the fetch policy, or the fallback of one that cannot move
+    # the fetch policy, or the fallback of one that cannot move
+    if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
         result = refserve.remote_action(n, ref, action, arg)
         if action == "relocate":
             ref.hint = arg
@@ -107,7 +126,7 @@ def ref_access(ref, action: str, arg, primitive):
 def move_to(name: str, primitive) -> None:
 
     check_node(name)
-    if name != node().name:
+    if name != node().name and can_move(sys._getframe(2)):
         raise Capture(MoveTo(name, primitive), primitive)
 
 
@@ -125,7 +144,7 @@ def future_get(future, primitive):
     n = node()
     if future.hint == n.name:
         return tasks.await_future(n, future.id)
-    if refserve.should_fetch(n):
+    if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
         return refserve.remote_action(n, future, "wait", None)
     raise Capture(AwaitFuture(future, primitive), primitive)
 

@@ -117,3 +117,23 @@ def to_python(source: str, filename: str) -> ast.Module:
     last = files[main_name].rstrip("\n").rpartition("\n")[2]
     session = json.loads(last[len(SESSION):]) if last.startswith(SESSION) else None
     return translate(parsed_file(main_name), main_name, includes, session)
+
+
+def _translate_for_compiler(source: str, filename: str) -> ast.Module:
+    """The `.sw` translator the continuation compiler calls (registered below): Skywriting
+    calls the compiler, never the reverse."""
+    from swarm.compiler.errors import CompileError
+
+    try:
+        return to_python(source, filename)
+    except SkywritingError as e:
+        raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
+
+
+def _register() -> None:
+    from swarm.compiler import registry
+
+    registry.translators[".sw"] = _translate_for_compiler
+
+
+_register()

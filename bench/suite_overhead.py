@@ -1,0 +1,221 @@
+"""The compiled/plain ratio over the pyperformance suite, and what compiling costs.
+
+For every benchmark the conformance suite runs (tests/conformance/suite.py: the pure-Python
+ones, not async, not the refused ones), at pyperformance's own sizes:
+
+- run time: the benchmark runs in a process of its own, plain (`python run_benchmark.py`) and
+  compiled by swarm (`python -m bench.suite_overhead --compiled run_benchmark.py`: every
+  function and the top level compiled, no checkpoints, never captured). A stand-in for pyperf
+  times each benchmark call with the real clock (loops calibrated on the plain run to about
+  0.2 s). Plain and compiled runs alternate, REPEATS times; the least time of each is kept.
+- compile time: swarm's compile_source of the benchmark's source against CPython's compile()
+  of the same source (best of 3 each, no cache);
+- code size: the marshalled size of everything compiled (module code and resumers) against
+  the module code CPython makes.
+
+Noise: the machine is shared; the least of several runs is the figure least disturbed by
+other load (the ratio of two minima). `python -m bench.suite_overhead [names]` runs it alone.
+"""
+
+from __future__ import annotations
+
+import marshal
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = 3
+TARGET_S = 0.2
+
+SHIM = '''"""pyperf stand-in for bench/suite_overhead.py: times each benchmark call, real clock."""
+import argparse
+import os
+import time
+
+perf_counter = time.perf_counter
+LOOPS = int(os.environ.get("SWARM_BENCH_LOOPS", "1"))
+ARGV = []
+
+
+def python_implementation():
+    return "cpython"
+
+
+def _record(name, seconds):
+    print(f"TIME {name} {seconds!r}", flush=True)
+
+
+class Runner:
+    def __init__(self, *args, add_cmdline_args=None, **kwargs):
+        self.metadata = {}
+        self.argparser = argparse.ArgumentParser()
+        self.args = None
+
+    def parse_args(self, args=None):
+        self.args = self.argparser.parse_args(ARGV)
+        return self.args
+
+    def bench_func(self, name, func, *args, inner_loops=None, metadata=None):
+        start = time.perf_counter()
+        for _ in range(LOOPS):
+            func(*args)
+        _record(name, time.perf_counter() - start)
+
+    def bench_time_func(self, name, func, *args, inner_loops=None, metadata=None):
+        _record(name, func(LOOPS, *args))
+
+    def bench_async_func(self, *args, **kwargs):
+        raise SystemExit("async")
+
+    def bench_command(self, *args, **kwargs):
+        raise SystemExit("command")
+'''
+
+
+def _programs(names=None):
+    from tests.conformance.suite import NOT_RUN, REFUSED, discover
+
+    out = []
+    for p in discover():
+        if p.base in REFUSED or p.name in REFUSED or p.base in NOT_RUN or p.name in NOT_RUN:
+            continue
+        if names and p.name not in names and p.base not in names:
+            continue
+        out.append(p)
+    return out
+
+
+def _prepare(program, work: Path) -> Path:
+    target = work / program.name
+    shutil.copytree(program.directory, target, ignore=shutil.ignore_patterns("*.toml"))
+    (target / "pyperf.py").write_text(SHIM.replace("ARGV = []", f"ARGV = {program.argv!r}"))
+    return target / "run_benchmark.py"
+
+
+def _run(cmd, cwd: Path, loops: int, timeout: float = 300) -> float | None:
+    env = dict(os.environ, SWARM_BENCH_LOOPS=str(loops), PYTHONHASHSEED="0")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    times = [float(x) for x in re.findall(r"^TIME \S+ (\S+)$", p.stdout, re.M)]
+    if p.returncode != 0 or not times:
+        return None
+    return sum(times)
+
+
+def run_time_ratio(program, work: Path) -> dict:
+    script = _prepare(program, work)
+    plain_cmd = [sys.executable, script.name]
+    compiled_cmd = [sys.executable, "-m", "bench.suite_overhead", "--compiled", script.name]
+    once = _run(plain_cmd, script.parent, 1)
+    if once is None:
+        return {"error": "the plain run failed"}
+    loops = max(1, min(100_000, math.ceil(TARGET_S / max(once, 1e-6))))
+    plain, compiled = [], []
+    for _ in range(REPEATS):
+        plain.append(_run(plain_cmd, script.parent, loops))
+        compiled.append(_run(compiled_cmd, script.parent, loops))
+    if None in plain or None in compiled:
+        return {"error": "a compiled run failed" if None in compiled else "a plain run failed"}
+    return {"loops": loops, "plain_s": min(plain), "compiled_s": min(compiled),
+            "ratio": min(compiled) / min(plain)}
+
+
+def compile_costs(program) -> dict:
+    from swarm.compiler import compile_source
+
+    source = (program.directory / "run_benchmark.py").read_text()
+    filename = str(program.directory / "run_benchmark.py")
+    cpython = min(_timed(lambda: compile(source, filename, "exec")) for _ in range(3))
+    swarm_times = []
+    compiled = None
+    for i in range(3):  # a comment makes a new source hash: the compiler's cache is bypassed
+        text = source + f"\n# bench {i} {time.time_ns()}\n"
+        start = time.perf_counter()
+        compiled = compile_source(text, filename, f"bench_{program.name}_{i}")
+        swarm_times.append(time.perf_counter() - start)
+    plain_size = len(marshal.dumps(compile(source, filename, "exec")))
+    swarm_size = len(marshal.dumps(compiled.code)) + sum(
+        len(marshal.dumps(c)) for c in compiled.resumers.values())
+    return {"compile_ratio": min(swarm_times) / cpython, "size_ratio": swarm_size / plain_size,
+            "compile_s": min(swarm_times), "cpython_compile_s": cpython}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _geomean(values) -> float:
+    values = list(values)
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def main(names=None) -> dict:
+    print(f"pyperformance suite, compiled vs plain (least of {REPEATS} runs each, "
+          "alternating, own process each)")
+    print(f"{'benchmark':<30}{'plain s':>9}{'compiled s':>11}{'ratio':>8}{'compile':>9}"
+          f"{'size':>7}")
+    rows: dict = {}
+    with tempfile.TemporaryDirectory(prefix="swarm-suite-bench-") as tmp:
+        for program in _programs(names):
+            row = run_time_ratio(program, Path(tmp))
+            row.update(compile_costs(program))
+            rows[program.name] = row
+            if "error" in row:
+                print(f"{program.name:<30}  {row['error']}")
+                continue
+            print(f"{program.name:<30}{row['plain_s']:>9.3f}{row['compiled_s']:>11.3f}"
+                  f"{row['ratio']:>7.2f}x{row['compile_ratio']:>8.1f}x{row['size_ratio']:>6.1f}x",
+                  flush=True)
+    timed = {n: r["ratio"] for n, r in rows.items() if "ratio" in r}
+    summary = {"benchmarks": rows,
+               "geomean_ratio": _geomean(timed.values()),
+               "max_ratio": max(timed.values(), default=float("nan")),
+               "max_benchmark": max(timed, key=timed.get) if timed else None,
+               "geomean_compile_ratio": _geomean(r["compile_ratio"] for r in rows.values()),
+               "max_compile_ratio": max(r["compile_ratio"] for r in rows.values()),
+               "geomean_size_ratio": _geomean(r["size_ratio"] for r in rows.values()),
+               "max_size_ratio": max(r["size_ratio"] for r in rows.values())}
+    print(f"run time: geometric mean {summary['geomean_ratio']:.3f}x, max "
+          f"{summary['max_ratio']:.2f}x ({summary['max_benchmark']}); compile time: geometric "
+          f"mean {summary['geomean_compile_ratio']:.1f}x, max {summary['max_compile_ratio']:.1f}x;"
+          f" code size: geometric mean {summary['geomean_size_ratio']:.1f}x, max "
+          f"{summary['max_size_ratio']:.1f}x")
+    return summary
+
+
+def run_compiled(path: str) -> None:
+    """The compiled run: the script compiled by swarm and executed as __main__ (its
+    neighbours, like the pyperf stand-in, compiled by the import hook)."""
+    from swarm.compiler import compile_file
+    from swarm.compiler.hook import user_modules
+    from swarm.compiler.registry import new_module_instance
+
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    sys.path.insert(0, directory)
+    sys.argv = [path]
+    with user_modules([directory]):
+        compiled = compile_file(path, "__main__")
+        module = new_module_instance("__main__", compiled.source_hash)
+        sys.modules["__main__"] = module
+        exec(compiled.code, module.__dict__)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--compiled":
+        run_compiled(sys.argv[2])
+    else:
+        main(sys.argv[1:] or None)

@@ -1,0 +1,275 @@
+"""A-normal form of expressions and assignment targets (a mixin of Linearizer).
+
+An operand evaluated before a call that may suspend is hoisted into a temporary when a later
+operand has a prelude (statements that now run first); short-circuit operators, conditional
+expressions and chained comparisons become `if`s; `yield from` is spelled out as PEP 380 does.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from swarm.compiler.analysis import assign, located, name, rt
+from swarm.compiler.errors import error_at
+from swarm.compiler.points import clone_ref, reevaluable, stored_names
+
+
+class Expressions:
+    # ---- assignment targets --------------------------------------------------------------
+    def target(self, t: ast.expr):
+        if isinstance(t, ast.Name):
+            return [], t
+        if isinstance(t, ast.Attribute):
+            pre, (v,) = self.children([t.value])
+            t.value = v
+            return pre, t
+        if isinstance(t, ast.Subscript):
+            pre, (v, sl) = self.children([t.value, t.slice])
+            t.value, t.slice = v, sl
+            return pre, t
+        if isinstance(t, (ast.Tuple, ast.List)):
+            pre: list[ast.stmt] = []
+            elts = []
+            for e in t.elts:
+                p, e2 = self.target(e)
+                pre += p
+                elts.append(e2)
+            t.elts = elts
+            return pre, t
+        if isinstance(t, ast.Starred):
+            pre, v = self.target(t.value)
+            t.value = v
+            return pre, t
+        raise error_at(t, f"unsupported assignment target {type(t).__name__}", self.filename)
+
+    # ---- expressions ---------------------------------------------------------------------
+    def children(self, exprs: list):
+        """Linearize operands evaluated left to right; hoist an operand into a temp when a
+        later operand has a prelude (it runs first now) and the operand is not stable."""
+        results = [self.expr(e) if e is not None else ([], None) for e in exprs]
+        last = max((i for i, (p, _) in enumerate(results) if p), default=-1)
+        pre: list[ast.stmt] = []
+        out = []
+        # Discussion: a plain local is "stable" - unless a later operand's prelude rebinds it
+        # (`f(x, (x := g()))`: the walrus now runs before the call reads x, so x is hoisted)
+        rebound: set[str] = set()
+        for p, _ in results[1:last + 1]:
+            rebound |= stored_names(p)
+        for i, (p, e) in enumerate(results):
+            pre += p
+            if i < last and e is not None and (not self._stable_deep(e) or (
+                    isinstance(e, ast.Name) and e.id in rebound)):
+                t = self.temp("t")
+                if isinstance(e, ast.Starred):
+                    pre.append(located(assign(t, e.value), e))
+                    e = located(ast.Starred(value=name(t), ctx=ast.Load()), e)
+                else:
+                    pre.append(located(assign(t, e), e))
+                    e = located(name(t), e)
+            out.append(e)
+        return pre, out
+
+    def _stable_deep(self, e) -> bool:
+        if isinstance(e, ast.Starred):
+            return False
+        return self.stable(e)
+
+    def expr(self, e: ast.expr):
+        method = getattr(self, "expr_" + type(e).__name__, None)
+        if method is None:
+            return self.expr_generic(e)
+        return method(e)
+
+    def expr_generic(self, e):
+        fields = [(f, v) for f, v in ast.iter_fields(e)
+                  if isinstance(v, ast.expr) or (isinstance(v, list) and v
+                                                 and isinstance(v[0], ast.expr))]
+        flat = []
+        shape = []
+        for f, v in fields:
+            if isinstance(v, list):
+                shape.append((f, len(v)))
+                flat.extend(v)
+            else:
+                shape.append((f, None))
+                flat.append(v)
+        pre, new = self.children(flat)
+        i = 0
+        for f, n in shape:
+            if n is None:
+                setattr(e, f, new[i])
+                i += 1
+            else:
+                setattr(e, f, new[i:i + n])
+                i += n
+        return pre, e
+
+    def _leaf(self, e):
+        return [], e
+
+    expr_Constant = expr_Name = expr_Lambda = _leaf
+    expr_ListComp = expr_SetComp = expr_DictComp = expr_GeneratorExp = _leaf
+
+    def expr_Dict(self, e):
+        flat = []
+        for k, v in zip(e.keys, e.values, strict=True):
+            flat += [k, v]
+        pre, new = self.children(flat)
+        e.keys, e.values = new[0::2], new[1::2]
+        return pre, e
+
+    def expr_Call(self, e):
+        if not self.facts.may_suspend(e):
+            return self.expr_generic_call(e)
+        t = self.temp("t")
+        pre, stmt = self.call_stmt(e, lambda call: ast.Assign(targets=[name(t, ast.Store())],
+                                                              value=call))
+        return pre + [stmt], located(name(t), e)
+
+    def expr_generic_call(self, e):
+        if (isinstance(e.func, ast.Name) and e.func.id in ("locals", "vars") and not e.args
+                and not e.keywords and self.facts.is_builtin(e.func.id)):
+            # the user's locals(): without the compiler's temporaries, boxes unwrapped
+            wrapped = ast.Call(func=rt("user_locals"), args=[e], keywords=[])
+            wrapped.sw_safe = True
+            return [], located(wrapped, e)
+        flat = [e.func] + list(e.args) + [k.value for k in e.keywords]
+        pre, new = self.children(flat)
+        e.func = new[0]
+        e.args = new[1:1 + len(e.args)]
+        for k, v in zip(e.keywords, new[1 + len(e.args):], strict=True):
+            k.value = v
+        return pre, e
+
+    def call_stmt(self, e: ast.Call, make):
+        """Linearize a call that may suspend and wrap `make(call)` as its Point."""
+        pre, func = self.expr(e.func)
+        if not reevaluable(func):
+            f = self.temp("f")
+            pre.append(located(assign(f, func), e))
+            func = located(name(f), e)
+        e.func = func
+        # func first, then the arguments; children() hoists func into a temp when a later
+        # argument has a prelude, so it is still evaluated before them
+        apre, e = self.expr_generic_call(e)
+        pre += apre
+        if self.facts.is_next(e):
+            gen = e.args[0]
+            if not isinstance(gen, ast.Name):
+                g = self.temp("gen")
+                pre.append(located(assign(g, gen), e))
+                e.args[0] = gen = located(name(g), e)
+            return pre, self.point(make(e), e, "next", gen=clone_ref(gen))
+        return pre, self.point(make(e), e, "call", callee=clone_ref(e.func))
+
+    def expr_Yield(self, e):
+        pre, value = self.expr(e.value) if e.value is not None else ([], None)
+        t = self.temp("t")
+        stmt = ast.Assign(targets=[name(t, ast.Store())], value=ast.Yield(value=value))
+        return pre + [self.point(stmt, e, "yield")], located(name(t), e)
+
+    def expr_BoolOp(self, e):
+        results = [self.expr(v) for v in e.values]
+        if not any(p for p, _ in results[1:]):
+            return results[0][0], located(ast.BoolOp(op=e.op, values=[x for _, x in results]),
+                                          e)
+        t = self.temp("t")
+        pre, first = results[0]
+        out = pre + [located(assign(t, first), e)]
+        tail: list[ast.stmt] = []
+        for p, x in reversed(results[1:]):
+            body = p + [located(assign(t, x), e)] + tail
+            test = name(t) if isinstance(e.op, ast.And) else ast.UnaryOp(op=ast.Not(),
+                                                                         operand=name(t))
+            tail = [located(ast.If(test=test, body=body, orelse=[]), e)]
+        return out + tail, located(name(t), e)
+
+    def expr_Compare(self, e):
+        results = [self.expr(x) for x in [e.left] + e.comparators]
+        if not any(p for p, _ in results[1:]):
+            return results[0][0], located(ast.Compare(left=results[0][1], ops=e.ops,
+                                                      comparators=[x for _, x in results[1:]]), e)
+        t = self.temp("t")
+        pre, left = results[0]
+        lt = self.temp("t")
+        out = pre + [located(assign(lt, left), e)]
+
+        def step(i: int, left_name: str) -> list[ast.stmt]:
+            p, x = results[i]
+            rt_ = self.temp("t")
+            body = p + [located(assign(rt_, x), e), located(assign(t, ast.Compare(
+                left=name(left_name), ops=[e.ops[i - 1]], comparators=[name(rt_)])), e)]
+            if i + 1 < len(results):
+                body.append(located(ast.If(test=name(t), body=step(i + 1, rt_), orelse=[]), e))
+            return body
+
+        return out + step(1, lt), located(name(t), e)
+
+    def expr_IfExp(self, e):
+        pt, test = self.expr(e.test)
+        pb, body = self.expr(e.body)
+        po, orelse = self.expr(e.orelse)
+        if not pb and not po:
+            return pt, located(ast.IfExp(test=test, body=body, orelse=orelse), e)
+        t = self.temp("t")
+        stmt = ast.If(test=test, body=pb + [located(assign(t, body), e)],
+                      orelse=po + [located(assign(t, orelse), e)])
+        return pt + [located(stmt, e)], located(name(t), e)
+
+    def expr_NamedExpr(self, e):
+        pre, value = self.expr(e.value)
+        if not pre:
+            e.value = value
+            return [], e
+        t = self.temp("t")
+        return pre + [located(assign(t, value), e),
+                      located(ast.Assign(targets=[name(e.target.id, ast.Store())],
+                                         value=name(t)), e)], located(name(t), e)
+
+    def expr_YieldFrom(self, e):
+        """`yield from it` as PEP 380 spells it out (next/send delegation and the return
+        value; throw() and close() are not forwarded to the inner iterator):
+
+            _i = iter(it)
+            try: _y = next(_i)
+            except StopIteration as _x: _r = _x.value
+            else:
+                while True:
+                    _s = yield _y
+                    try: _y = next(_i) if _s is None else _i.send(_s)
+                    except StopIteration as _x: _r = _x.value; break
+        """
+        pre, it = self.expr(e.value)
+        i, y, sent, r, x = (self.temp(h) for h in ("yfi", "yfy", "yfs", "yfr", "yfx"))
+
+        def call(func, *args):
+            return ast.Call(func=func, args=list(args), keywords=[])
+
+        def next_of():
+            return assign(y, call(name("next") if "next" not in self.facts.bound
+                                  else rt("next"), name(i)))
+
+        def on_stop(extra):
+            return [ast.ExceptHandler(type=name("StopIteration"), name=x,
+                                      body=[assign(r, ast.Attribute(value=name(x), attr="value",
+                                                                    ctx=ast.Load()))] + extra)]
+
+        make_iter = call(name("iter") if self.facts.is_builtin("iter") else rt("iter"), it)
+        make_iter.sw_safe = True
+        advance = ast.If(test=ast.Compare(left=name(sent), ops=[ast.Is()],
+                                          comparators=[ast.Constant(None)]),
+                         body=[next_of()],
+                         orelse=[assign(y, call(ast.Attribute(value=name(i), attr="send",
+                                                              ctx=ast.Load()), name(sent)))])
+        loop = ast.While(test=ast.Constant(True), body=[
+            assign(sent, ast.Yield(value=name(y))),
+            ast.Try(body=[advance], handlers=on_stop([ast.Break()]), orelse=[], finalbody=[])],
+            orelse=[])
+        stmts = [assign(i, make_iter),
+                 ast.Try(body=[next_of()], handlers=on_stop([]), orelse=[loop], finalbody=[])]
+        for st in stmts:
+            located(st, e)
+        return pre + self.block(stmts), located(name(r), e)
+
+    def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
+        raise error_at(e, "await is not supported", self.filename)

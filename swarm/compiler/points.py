@@ -1,0 +1,104 @@
+"""The markers and walks the A-normal form pass and the passes after it share.
+
+`Point` marks a statement that is a suspension point; `FunctionState` is what the pass
+learns about one function; the walks visit one scope (nested defs, classes and lambdas are
+seen but not entered).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from swarm.compiler.analysis import located
+
+#: iterables that are never user generators: no point for their `next`
+BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
+                           "dict", "set", "frozenset", "str", "map", "filter", "iter", "bytes"})
+
+
+class Point(ast.stmt):
+    """Marker: `stmt` (an Assign or Expr whose value is a call or a yield) is point `point`.
+
+    kind: "call" (a call that may suspend), "next" (`next(gen)`: `gen` is the generator
+    expression), "yield". `callee` is an expression that re-evaluates the called object at
+    capture time, for the direct-call check.
+    """
+
+    _fields = ("stmt",)
+
+
+class FunctionState:
+    def __init__(self, qualname: str, is_module: bool, is_generator: bool) -> None:
+        self.qualname = qualname
+        self.is_module = is_module
+        self.is_generator = is_generator
+        self.points: list[int] = []
+        self.locals: set[str] = set()
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def walk_no_scopes(stmts):
+    """Every node of `stmts` in this scope: nested defs, classes and lambdas are yielded
+    themselves (they bind a name here) but not entered."""
+    todo = list(stmts)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def contains_point(stmts) -> bool:
+    for node in walk_no_scopes(stmts):
+        if isinstance(node, Point) or getattr(node, "sw_next_point", None):
+            return True
+    return False
+
+
+def bound_names(stmts) -> tuple[set[str], set[str]]:
+    """(names the statements bind in their scope, names they declare global/nonlocal)."""
+    names: set[str] = set()
+    declared: set[str] = set()
+    for node in walk_no_scopes(stmts):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared |= set(node.names)
+    return names, declared
+
+
+def assigned_locals(fn: ast.FunctionDef) -> set[str]:
+    names, declared = bound_names(fn.body)
+    return names - declared
+
+
+def is_generator(fn: ast.FunctionDef) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_no_scopes(fn.body))
+
+
+def stored_names(stmts) -> set[str]:
+    """Names a prelude assigns (a walrus's target, hoisted into an assignment)."""
+    return {n.id for n in walk_no_scopes(stmts)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def clone_ref(e):
+    """A fresh copy of a name or attribute chain (to evaluate it again in a handler)."""
+    if isinstance(e, ast.Attribute):
+        return located(ast.Attribute(value=clone_ref(e.value), attr=e.attr, ctx=ast.Load()), e)
+    return located(ast.Name(id=e.id, ctx=ast.Load()), e)
+
+
+def reevaluable(e) -> bool:
+    """Names and attribute chains on a name can be evaluated again in the capture handler."""
+    while isinstance(e, ast.Attribute):
+        e = e.value
+    return isinstance(e, ast.Name)

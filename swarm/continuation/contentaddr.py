@@ -1,0 +1,74 @@
+"""Content-addressed transfer: large unchanged values cross to each receiver once.
+
+A program's module globals and big locals travel with every hop: a script with a 16 MB table
+would send 16 MB per hop. With content addressing, `codec.encode` replaces each large value
+the receiver already holds by its content hash, and sends the others once, beside the
+continuation, for the receiver to keep:
+
+    data = codec.encode(cont, parked, receiver_has=peer_has, keep=my_store)
+        receiver_has(h) -> bool   does the receiving process hold the value of hash h?
+        keep                      a dict: every large value encoded is put here (h -> bytes),
+                                  so this process can resolve h when the program comes back
+    cont = codec.decode(data, keep=my_store, resolver=ask_peer)
+        keep                      values sent along are put here (h -> bytes)
+        resolver(h) -> bytes      asked for a hash neither the data nor `keep` holds
+    codec.carried_hashes(data) -> set of the hashes whose values travel inside `data`
+
+What is large: a module global or a frame's local whose pickle (alone, with the codec's
+reductions) is at least THRESHOLD bytes and refers to no compiled module (a value holding the
+program's functions or classes travels with the continuation as before). The hash is BLAKE2b
+(16 bytes) of that pickle, so equal content has one hash in every process.
+
+Byte layout (magic b"SWH3"): the pickle of (values sent along: {hash: bytes}, the inner
+encoding - b"SWC3" + the pickle of the continuation, in which each replaced value is a
+persistent id, its hash). Within one decode a hash resolves to one object, so two variables
+holding the same table still hold one table after the hop.
+
+Who keeps the per-peer record of what each process holds is the caller: the driver
+(`swarm migrate -p`) for its two workers; a node, for its peers (the lead wires it in).
+Discussion: a value is hashed by pickling it on every hop (the CPU cost stays; the network
+cost goes), since a mutable value cannot be known unchanged without looking at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from types import ModuleType
+
+THRESHOLD = 64 * 1024
+MAGIC = b"SWH3"
+_CHEAP = (bytes, bytearray, str)
+
+
+def digest(blob: bytes) -> bytes:
+    return hashlib.blake2b(blob, digest_size=16).digest()
+
+
+def _may_be_large(value) -> bool:
+    """A cheap first look (no pickling) at whether a value could pickle to THRESHOLD bytes."""
+    if isinstance(value, _CHEAP):
+        return len(value) >= THRESHOLD
+    nbytes = getattr(value, "nbytes", None)  # numpy arrays
+    if isinstance(nbytes, int):
+        return nbytes >= THRESHOLD
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return sys.getsizeof(value) >= THRESHOLD // 16
+    return False
+
+
+def candidates(frames) -> dict[int, object]:
+    """The values that may be worth sending by hash: module globals and frame locals."""
+    found: dict[int, object] = {}
+    seen_modules: set[int] = set()
+    for fr in frames:
+        module: ModuleType = fr.module
+        if id(module) not in seen_modules:
+            seen_modules.add(id(module))
+            for key, value in module.__dict__.items():
+                if not key.startswith("__") and _may_be_large(value):
+                    found[id(value)] = value
+        for value in (fr.locals or {}).values():
+            if _may_be_large(value):
+                found[id(value)] = value
+    return found

@@ -1,0 +1,58 @@
+"""Why a continuation does not pickle: the local or module global to blame, in words.
+
+Called by the codec when pickling failed (with the C pickler, then with dill): each value is
+tried alone, modules by name, so a function is not blamed for what another global of its
+module holds.
+"""
+
+from __future__ import annotations
+
+from swarm.continuation.capture import Continuation, describe_point
+from swarm.continuation.codec import (
+    _MODULE_RUNTIME_KEYS,
+    _compiled_of,
+    _DillPickler,
+    _dump,
+    _Refused,
+    _ShallowPickler,
+)
+from swarm.continuation.errors import NotMigratable
+
+
+def explain(cont: Continuation, error: Exception, first: Exception | None = None):
+    """Find which local (or module global) could not be pickled, and say so."""
+    for fr in cont.frames:
+        where = describe_point(fr.module, fr.point)
+        compiled = _compiled_of(fr.module)
+        items = (fr.locals or {}).items() if fr.locals is not None else ()
+        kind = "local variable"
+        if fr.locals is None:
+            items = [(k, v) for k, v in fr.module.__dict__.items()
+                     if k not in _MODULE_RUNTIME_KEYS]
+            kind = "module global"
+        for name, value in items:
+            problem = probe(value, cont.generators)
+            if problem is not None:
+                label = compiled.describe_name(name) if compiled else repr(name)
+                return NotMigratable(
+                    f"cannot migrate at {where}: {kind} {label} holds {problem}")
+    reason = first or error
+    return NotMigratable(f"cannot migrate: the continuation does not pickle: {reason!r}")
+
+
+def probe(value, generators) -> str | None:
+    """Why `value` alone cannot be pickled (None if it can). Modules are pickled by name here,
+    so a function is not blamed for what another global of its module holds."""
+    try:
+        _dump(_ShallowPickler, value, generators, {})
+        return None
+    except _Refused as refused:
+        return f"a {refused} (open files, locks and sockets cannot migrate)"
+    except Exception:
+        try:
+            _dump(_DillPickler, value, generators, {})
+            return None
+        except _Refused as refused:
+            return f"a {refused} (open files, locks and sockets cannot migrate)"
+        except Exception as e:
+            return f"a {type(value).__qualname__} that cannot be pickled ({e})"

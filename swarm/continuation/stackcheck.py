@@ -1,0 +1,178 @@
+"""Before unwinding: can the running program be captured from here?
+
+A capture records one frame per compiled call site it unwinds through. If C code or an
+uncompiled frame sits between the suspension and the program's root - `sorted(key=f)`
+calling `f`, a property getter run by an attribute access, `list(gen())` over a generator
+that suspends - those frames would be lost, and once unwound the program could neither
+migrate nor go on where it is. So a suspending primitive first walks the stack
+(`why_not_capturable`): every frame from its caller up to the root must be compiled code
+stopped at a suspension point's own call (or at the `for` loop advancing a generator). If
+one is not, the primitive does not raise `Capture`: the program goes on where it is (a Ref
+access fetches instead) and the reason is reported once (`fallback.py`).
+
+Discussion: which instruction is "a point's call" is read from the bytecode, not from the
+compiler: a point is a `try` body whose handler calls `__swarm_rt__.on_capture`; its call is
+the body's last CALL (the point's own call: its arguments were evaluated before it). A frame
+stopped anywhere else - a builtin's CALL, a LOAD_ATTR running a property, a BINARY_OP
+running `__add__` - reached the suspension through something the capture cannot record.
+The check during unwinding (capture.py) stays as the backstop. The offsets are computed
+once per code object.
+"""
+
+from __future__ import annotations
+
+import dis
+from types import CodeType, GeneratorType
+
+from swarm.continuation.capture import TRAMPOLINES
+
+_HANDLERS = frozenset({"on_capture", "on_capture_next"})
+RESUMED_CALL = -1  # the point of a resumer's call of the next record's resumer
+_accepted: dict[int, dict[int, int | None]] = {}  # id(code) -> {f_lasti of a point's call:
+#  its point id (None: a loop or next() advancing a generator)}
+_keep: list[CodeType] = []  # the code objects of _accepted (their ids must stay theirs)
+
+
+def _handler_kind(order: list, index: dict, target: int) -> tuple[str | None, int | None]:
+    """('on_capture' or 'on_capture_next', the point id) if the handler at `target` is a
+    point's handler (it calls on_capture(__swarm_module__, <point>, ...)), else (None, None)."""
+    i = index.get(target)
+    if i is None:
+        return None, None
+    for j, ins in enumerate(order[i:i + 12]):
+        if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in _HANDLERS:
+            point = next((x.argval for x in order[i + j + 1:i + j + 4]
+                          if x.opname == "LOAD_CONST" and isinstance(x.argval, int)), None)
+            if any(x.opname == "LOAD_ATTR" and x.argval == "RESUMED"
+                   for x in order[i + j + 1:i + j + 12]):
+                point = RESUMED_CALL  # a resumer's own point: it calls _sw_f(_sw_k, _sw_a)
+            return ins.argval, point
+        if ins.opname in ("RERAISE", "RAISE_VARARGS", "RETURN_VALUE"):
+            return None, None
+    return None, None
+
+
+def accepted_offsets(code: CodeType) -> dict[int, int | None]:
+    """The `f_lasti` values at which a frame of `code` is stopped at a suspension point's
+    call, with the point (None where it advances a generator)."""
+    found = _accepted.get(id(code))
+    if found is not None:
+        return found
+    order = list(dis.get_instructions(code))
+    ends = {ins.offset: (order[i + 1].offset if i + 1 < len(order) else ins.offset + 2)
+            for i, ins in enumerate(order)}
+    index = {ins.offset: i for i, ins in enumerate(order)}
+    offsets: dict[int, int | None] = {}
+    for entry in dis._parse_exception_table(code):
+        kind, point = _handler_kind(order, index, entry.target)
+        if kind is None:
+            continue
+        body = [ins for ins in order if entry.start <= ins.offset < entry.end]
+        calls = [ins for ins in body if ins.opname in ("CALL", "CALL_FUNCTION_EX")]
+        chosen = [ins for ins in body if ins.opname == "FOR_ITER"] if kind == "on_capture_next" \
+            else []
+        if calls and not chosen:
+            chosen = [calls[-1]]
+        for ins in chosen:
+            # a frame calling Python code reports the CALL's last inline cache entry
+            for offset in range(ins.offset, ends[ins.offset], 2):
+                offsets[offset] = point if kind == "on_capture" else None
+    result = offsets
+    _accepted[id(code)] = result
+    _keep.append(code)
+    return result
+
+
+def why_not_capturable(frame, is_compiled, is_root) -> str | None:
+    """None if every frame from `frame` (the primitive's caller) up to the program's root is
+    stopped at a suspension point of compiled code; else why not, naming file:line.
+
+    `is_compiled(code)` and `is_root(code)` (a module's top level, or its resumer) come from
+    the compiler's registry."""
+    callee = None
+    below = None  # the frame this one called (C frames do not appear in between)
+    while frame is not None:
+        code = frame.f_code
+        if code in TRAMPOLINES:
+            below = None  # the runtime's own steps: what they call is theirs to know
+            frame = frame.f_back
+            continue
+        where = f"{code.co_filename}:{frame.f_lineno}"
+        if not is_compiled(code):
+            return (f"at {where}: {code.co_qualname} is library code, not compiled, and it "
+                    "called back into the program (keep suspending calls out of library "
+                    "callbacks)")
+        accepted = accepted_offsets(code)
+        into = "" if callee is None else \
+            f" ({callee.co_qualname}, {callee.co_filename}:{callee.co_firstlineno})"
+        if frame.f_lasti not in accepted:
+            return f"at {where} in {code.co_qualname}: {_describe(frame, into)}"
+        point = accepted[frame.f_lasti]
+        if below is not None and point is not None and not _calls(frame, point, below):
+            return (f"at {where} in {code.co_qualname}: the call there is C code that called "
+                    f"back into the program{into}, which then suspended - such as "
+                    "list.sort(key=...) or a builtin method (write the loop yourself)")
+        if is_root(code):
+            return None
+        callee = code
+        below = frame
+        frame = frame.f_back
+    return "the suspension was reached outside a compiled program"
+
+
+def _calls(frame, point: int, below) -> bool:
+    """Does the call of `point` in `frame` call the code `below` runs? Its callee (a name
+    or attribute chain the compiler recorded) is evaluated again, as the capture handler
+    would; a callee that is C code (a builtin method such as list.sort) is not `below`."""
+    compiled = frame.f_globals.get("__swarm_compiled__")
+    path = ("_sw_f",) if point == RESUMED_CALL else getattr(compiled, "callees", {}).get(point)
+    if not path:
+        return True  # nothing recorded: the check during unwinding decides
+    try:
+        head = path[0]
+        if head in frame.f_locals:
+            obj = frame.f_locals[head]
+        elif head in frame.f_globals:
+            obj = frame.f_globals[head]
+        else:
+            obj = frame.f_builtins[head]
+        for attr in path[1:]:
+            obj = getattr(obj, attr)
+    except Exception:
+        return True
+    from swarm.continuation.capture import _code_of
+
+    if isinstance(obj, type):  # Cls(...): type.__call__ runs __init__
+        init = getattr(obj, "__init__", None)
+        return _code_of(init) is below.f_code or _code_of(init) is None
+    code = _code_of(obj)
+    if code is None:  # C code called (list.sort, functools.partial...) - unless it advances
+        # a generator (gen.send(v), gen.__next__()), which the capture handles
+        owner = getattr(obj, "__self__", None)
+        return type(owner) is GeneratorType and getattr(obj, "__name__", "") in (
+            "send", "__next__", "throw")
+    return code is below.f_code or code in TRAMPOLINES
+
+
+def _describe(frame, into: str) -> str:
+    """What the frame was doing at f_lasti, and what to change, in words."""
+    last = None
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset > frame.f_lasti:
+            break
+        last = ins
+    op = last.opname if last is not None else ""
+    if op in ("CALL", "PRECALL"):
+        return (f"C code called back into the program{into}, which then suspended - "
+                "sorted(key=...), "
+                "max(key=...), map(), list() over a generator that suspends (write the loop "
+                "yourself)")
+    if op in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR"):
+        return (f"reading the attribute {last.argval!r} ran a property or __getattr__{into} "
+                "that suspends (call a method instead)")
+    if op in ("BINARY_OP", "COMPARE_OP", "BINARY_SUBSCR", "STORE_SUBSCR", "CONTAINS_OP"):
+        return (f"an operator ({last.argrepr or op}) ran a method{into} that suspends (call "
+                "the method explicitly)")
+    if op in ("FOR_ITER", "GET_ITER"):
+        return "iterating ran __iter__/__next__ of a class, which suspended (use a generator)"
+    return f"an implicit call ({op or 'unknown'}) suspended"

@@ -1,0 +1,1 @@
+"""The pyperformance conformance suite: every pure-Python benchmark natively and migrated."""
