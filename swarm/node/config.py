@@ -181,9 +181,35 @@ def _check_private(path: str, st: os.stat_result) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port free now, for a node that binds it a moment later.
+
+    Discussion: not one the system hands out (bind to port 0): those come from the ephemeral
+    range, the same ports every outgoing connection's local end takes - between this check
+    and the node's bind, a client or peer connecting anywhere may take it. A random port
+    below that range (or above 1024 where the range starts low) is taken only by another
+    listener that chose it too."""
+    low, high = _ephemeral_range()
+    lo, hi = (10000, low - 1) if low > 12000 else (max(high + 1, 1025), 65535)
+    for _ in range(200):
+        port = secrets.randbelow(hi - lo) + lo
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # (a crowded machine: let the system choose)
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def local_config(n: int, directory: str, curve_keys: bool = False) -> ClusterConfig:
