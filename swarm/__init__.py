@@ -10,7 +10,7 @@ checkpoint() to test that a program migrates (see README.md and docs/api.md).
 from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
-from swarm.errors import NodeGone, NotOnANode, TaskFailed
+from swarm.errors import NodeGone, NotOnANode, StorageFull, TaskFailed
 from swarm.futures import Future, spawn
 from swarm.refs import Ref, here, move_to, nodes
 
@@ -49,7 +49,7 @@ def __getattr__(name: str):
 
 
 __all__ = ["CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
-           "NotMigratable", "NotOnANode",
+           "NotMigratable", "NotOnANode", "StorageFull",
            "ProgramFailed", "Ref", "RunOutcome", "Set", "TaskFailed", "UnknownProgram",
            "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn"]
 __version__ = "0.1.0"

@@ -19,3 +19,9 @@ class NodeGone(Exception):
 class NotOnANode(RuntimeError):
     """A Ref, a task or a collection was used outside a program on a node (plain `python`:
     run the program with `swarm run FILE.py`, or `Cluster.run`)."""
+
+
+class StorageFull(Exception):
+    """A node's store cannot write now (its disk is full, an I/O error): the write was
+    refused and nothing of it was kept. Writes made before were kept in memory and are
+    written - and acknowledged - once the store takes writes again."""

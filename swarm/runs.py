@@ -103,7 +103,9 @@ class Run:
         self.unseen = 0  # search rounds after a fence in which no live node knew it
 
     def take(self, kind: str, who: str, p: dict) -> None:
-        self.heard, self.confirmed, self.patience = time.monotonic(), True, COLLECT_SECONDS
+        self.heard, self.patience = time.monotonic(), COLLECT_SECONDS
+        if kind != "waiting":  # (a submission a node could not take is not confirmed)
+            self.confirmed = True
         chunks = self.pending.setdefault(who, {})
         if kind == "output":
             chunks[p["seq"]] = p["text"]
@@ -113,10 +115,12 @@ class Run:
             # node answers or an operator declares it gone (`swarm node gone NODE`)
             if self.waiting is None and self.echo:
                 when = time.strftime("%H:%M:%S", time.localtime(p["since"]))
-                print(f"[swarm] {self.program} is waiting for {p['node']}: it has not "
-                      f"acknowledged the program since {when} (if {p['node']} is gone for "
-                      f"good: swarm node gone {p['node']})", file=sys.stderr, flush=True)
-            self.waiting = (p["node"], p["since"])
+                why = p.get("reason") or (f"it has not acknowledged the program since {when} "
+                                          f"(if {p['node']} is gone for good: swarm node "
+                                          f"gone {p['node']})")
+                print(f"[swarm] {self.program} is waiting for {p['node']}: {why}",
+                      file=sys.stderr, flush=True)
+            self.waiting = (p["node"], p["since"], p.get("reason", ""))
         elif kind == "trace":
             self.hops.append(p)
         elif kind == "result" and who == self.program:

@@ -46,9 +46,9 @@ def test_every_seed_keeps_every_invariant():
 
 # ---- the hop protocol, case by case (as tests/test_node_faults.py on real processes) ----------
 
-def run_case(faults: Faults, transfers: int = 4, seed: int = 7, **kw) -> World:
+def run_case(faults: Faults, transfers: int = 4, seed: int = 7, pairs=None, **kw) -> World:
     world = World(seed, faults=faults, **kw)
-    money.setup(world, transfers=transfers)
+    money.setup(world, transfers=transfers, pairs=pairs)
     world.run(drain=5.0)
     if not world.violations:
         money.check(world)
@@ -97,6 +97,19 @@ def test_a_partition_longer_than_hop_timeout_fails_nothing():
 def test_a_full_disk_acknowledges_nothing_and_recovers():
     for seed in range(30):
         world = run_case(Faults(full_disks=[("n1", 0.0, 3.0), ("n2", 0.2, 2.0)]), seed=seed)
+        assert not world.violations, world.violations
+        assert all_told_ok(world) and outboxes_empty(world)
+
+
+def test_reads_while_a_write_fails_see_that_write():
+    """A node's disk is full while transfers between its own two accounts keep coming: each
+    reads what the one before wrote (in memory, its write waiting for the disk), so none is
+    lost when the disk has room again."""
+    pairs = [(money.account("n1", 0), money.account("n1", 1)),
+             (money.account("n1", 1), money.account("n1", 0))]
+    for seed in range(30):
+        world = run_case(Faults(full_disks=[("n1", 0.0, 2.5)]), seed=seed, transfers=8,
+                         pairs=pairs)
         assert not world.violations, world.violations
         assert all_told_ok(world) and outboxes_empty(world)
 

@@ -98,12 +98,14 @@ def _raise_at_next_line(frame, exc: BaseException) -> None:
 
 
 def _preemptible(frame) -> bool:
-    """Is the program at a place where another greenlet may run (see the module's doc)? Not
-    if node code (or the import system, or locking code) is on its stack above the program's
-    own frames - in the middle of the stack, walking down from the frame running now: the
-    node code at the bottom of every program's stack (its greenlet's start) does not
-    count."""
-    below_denied = False
+    """Is the program at a place where another greenlet may run (see the module's doc)? Only
+    if it runs its own code (or a library's) now: walking down from the frame running now,
+    the program's frames come first, then the node's code its greenlet started in (the
+    start of every program's stack); node code (or the import system, or locking code)
+    above any program frame - the program called into its node, or the node runs on the
+    program's greenlet (a commit, the machine) - says no, and so does a stack that is the
+    node's alone (a greenlet serving a peer)."""
+    seen_program = below_denied = False
     while frame is not None:
         name = frame.f_globals.get("__name__") or ""
         if (name.startswith(_NOT_PREEMPTIBLE) or name == "swarm") \
@@ -111,8 +113,10 @@ def _preemptible(frame) -> bool:
             below_denied = True
         elif below_denied:  # the program's code called the node's (or the code above did)
             return False
+        else:
+            seen_program = True
         frame = frame.f_back
-    return True
+    return seen_program
 
 
 class Kernel:
@@ -156,7 +160,7 @@ class Kernel:
         """The signal handler (the main thread, between two bytecodes of whatever runs)."""
         g = getcurrent()
         if g is self.hub or g is not self.current or not self.switched_in \
-                or not _preemptible(frame):
+                or g not in self.context or not _preemptible(frame):
             return
         self.preemptions += 1
         self.ready.append((g, None))  # it goes on in the next round

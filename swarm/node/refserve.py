@@ -16,14 +16,27 @@ is sent on by the forward; a restart finishes a relocation that had started.
 from __future__ import annotations
 
 from swarm.continuation import codec
-from swarm.errors import TaskFailed
+from swarm.errors import StorageFull, TaskFailed
 from swarm.node import collserve, tasks
 from swarm.node.asking import ask
 from swarm.node.machine import Served
 from swarm.wire import decode
 
 
+def refuse_if_failing(node, what: str) -> None:
+    """While the store refuses writes (a full disk), new Ref writes are refused at once,
+    naming the cause; reads go on. (Writes made before wait in memory, and are written
+    when the store takes writes again - machine/ledger.py.)"""
+    machine = node.machine
+    if machine.write_failed_since is not None:
+        raise StorageFull(f"node {node.name} cannot write {what} now: its store refuses "
+                          f"writes ({machine.write_error}) since {machine.write_failed_since:.0f}"
+                          f"; nothing of this write was kept (free space on its disk: the "
+                          f"node takes writes again by itself)")
+
+
 def create_ref(node, value) -> str:
+    refuse_if_failing(node, "a new Ref")
     ref_id = node.new_ref_id()
     node.machine.data.write(ref_id, value)
     node.machine.access.record(node.kernel.current_context(), ref_id)
@@ -75,7 +88,7 @@ def serve(node, request) -> None:
     """A peer's question (a Serve instruction), in a greenlet of its own: a relocation or a
     future may make it wait."""
     reply: dict = {}
-    value = blob = None
+    value = blob = read = None
     try:
         action = request.action
         if action == "adopt":  # a Ref relocated here
@@ -102,6 +115,7 @@ def serve(node, request) -> None:
                     blob = node.machine.data.blob(ref_id)
                     if blob is None:
                         raise KeyError(f"Ref({ref_id!r}) was deleted")
+                    read = ref_id
                 else:
                     value = ref_action(node, ref_id, action, arg)
         if blob is None and "failed" not in reply and "moved_to" not in reply:
@@ -109,7 +123,7 @@ def serve(node, request) -> None:
     except Exception as e:
         reply = {"error": f"{type(e).__name__}: {e}"}
         blob = None
-    node.emit(Served(request.sender, request.key, reply, blob))
+    node.emit(Served(request.sender, request.key, reply, blob, read))
 
 
 def ref_action(node, ref_id: str, action: str, arg):
@@ -122,6 +136,7 @@ def ref_action(node, ref_id: str, action: str, arg):
         except KeyError:
             raise KeyError(f"Ref({ref_id!r}) was deleted") from None
     if action == "set":
+        refuse_if_failing(node, f"Ref({ref_id!r})")
         data.write(ref_id, arg)
         return None
     if action == "delete":

@@ -61,6 +61,8 @@ EVENTS = {
     "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
     "hop": lambda env, identity: m.HopReceived(env.sender, *decode.hop(env), time.time()),
     "ack": lambda env, identity: m.AckReceived(env.sender, decode.payload(env)["hop_ids"]),
+    "refused": lambda env, identity: m.RefusedReceived(
+        env.sender, *(lambda p: (p["hop_ids"], p["reason"]))(decode.payload(env))),
     "fetch": lambda env, identity: m.FetchRequested(
         env.sender, *(lambda p: (p["key"], p["action"], p["ref"]))(decode.payload(env)),
         env.blobs[0]),

@@ -54,7 +54,12 @@ class Store:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.executescript(SCHEMA)
+        except sqlite3.OperationalError:
+            # a full disk: the tables are there already (a store that ever ran), or the
+            # error is real and the next statement says so
+            self.db.execute("SELECT 1 FROM refs LIMIT 1")
 
     def close(self) -> None:
         self.db.close()
@@ -84,17 +89,24 @@ class Store:
         """The replay gate's cutoff for a node starting now (swarm/wire/gate.py): the newest
         message it took before it last stopped cleanly; `now_ms` if it did not stop cleanly
         (its messages taken before the crash are not known); 0 for a new store. The store is
-        marked as running until `stop_replay_guard`."""
-        with self.transaction():
-            row = self.db.execute("SELECT value FROM counters WHERE name = 'replay_cutoff'"
-                                  ).fetchone()
-            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
+        marked as running until `stop_replay_guard`. A store that cannot write now (a full
+        disk) starts with `now_ms` - as after a crash: nothing older is taken."""
+        row = self.db.execute("SELECT value FROM counters WHERE name = 'replay_cutoff'"
+                              ).fetchone()
+        try:
+            with self.transaction():
+                self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
+        except sqlite3.Error:
+            return now_ms
         return 0 if row is None else now_ms if row[0] < 0 else row[0]
 
     def stop_replay_guard(self, cutoff_ms: int) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', ?)",
-                            (cutoff_ms,))
+        try:
+            with self.transaction():
+                self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', ?)",
+                                (cutoff_ms,))
+        except sqlite3.Error:  # (a full disk: the next start takes nothing older, as after
+            pass  # a crash)
 
     # refs -----------------------------------------------------------------------------------
     def get_ref(self, ref_id: str) -> bytes | None:
@@ -210,8 +222,11 @@ class Store:
                                (program, program + "/", program + "0")).fetchall()
 
     def forget_kept(self, before: float) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM kept WHERE at < ?", (before,))
+        try:
+            with self.transaction():
+                self.db.execute("DELETE FROM kept WHERE at < ?", (before,))
+        except sqlite3.Error:  # (a full disk: kept a while longer)
+            pass
 
     def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
         return self.db.execute("SELECT hop_id, program, meta, data FROM inbox").fetchall()

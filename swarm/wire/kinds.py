@@ -33,6 +33,8 @@ Hops (node <-> node):
              the meta frame is stored as it came)
     ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
              (sent at the end of a round unless a hop to that node carried them first)
+    refused  {hop_ids, reason} the receiver did not take these hops (its store cannot write
+             now): they stay in the sender's outbox, resent; their programs wait
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {key, ref, action}, blobs [arg, pickled]
@@ -42,8 +44,9 @@ Refs (node <-> node, for the fetch policy and relocation):
              memo facts, key None: no answer - swarm/node/collserve.py)
 
 Programs in flight (finality: docs/nodes.md):
-    waiting   node -> client  {program, node, since}  (its hop to `node` has not been
-                                                      acknowledged for hop_timeout)
+    waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
+                              been acknowledged for hop_timeout, or was refused for `reason`;
+                              a submission the node could not take)
     programs? client -> node  {programs: [id] | None}  -> programs {node, programs: [{program,
                               state, since, at, to, client, task}], finished: [id]}  (swarm
                               ps, and a client looking for its programs after a fence)
@@ -68,13 +71,13 @@ from __future__ import annotations
 KINDS = frozenset({
     "submit", "accepted", "output", "result", "trace", "collect?", "hello", "source?",
     "source",
-    "hop", "ack",
+    "hop", "ack", "refused",
     "fetch", "fetched",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
 })
 
-NODE_KINDS = frozenset({"hop", "ack", "source?", "source", "fetch", "fetched"})
+NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
@@ -150,6 +153,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "stats?": ({}, {}, (0, 0)),
     "stop": ({}, {}, (0, 0)),
     "ack": ({"hop_ids": _str_list}, {}, (0, 0)),
+    "refused": ({"hop_ids": _str_list, "reason": str}, {}, (0, 0)),
     "source?": ({"key": str, "hash": str}, {}, (0, 0)),
     "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int}, (2, 2)),
@@ -165,7 +169,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "pong": ({"node": str}, {}, (0, 0)),
     "status": ({"node": str}, {}, (0, 0)),
     "stats": ({"node": str, "refs": dict, "edges": list}, {}, (0, 0)),
-    "waiting": ({"program": str, "node": str, "since": (int, float)}, {}, (0, 0)),
+    "waiting": ({"program": str, "node": str, "since": (int, float)}, {"reason": str},
+                (0, 0)),
     "programs?": ({}, {"programs": _str_list_or_none}, (0, 0)),
     "programs": ({"node": str, "programs": list, "finished": _str_list}, {}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),

@@ -1,7 +1,7 @@
 """The money workload in the simulator: transfers between accounts on different nodes, and
 the invariants a run must keep (as tests/faults/test_money.py checks on real processes).
 
-An account is a Ref holding (balance, history); a transfer of x from A to B debits A where A
+An account is a Ref holding (balance, history: a list); a transfer of x from A to B debits A where A
 lives (appending (tid, -x) to A's history), hops to B's node and credits B (appending
 (tid, +x)), then ends with "ok". Its client is told the outcome.
 """
@@ -27,29 +27,32 @@ class Transfer:
         step = state or "debit"
         if step == "debit":
             balance, history = data.read(self.src)
-            data.write(self.src, (balance - self.amount, history + ((self.tid, -self.amount),)))
+            data.write(self.src, (balance - self.amount, history + [(self.tid, -self.amount)]))
             node.print(prog, f"debit {self.tid}\n")
             home = self.dst.split(".")[0]
             if home != node.name:
                 node.hop(prog, home, "credit")
                 return
         balance, history = data.read(self.dst)
-        data.write(self.dst, (balance + self.amount, history + ((self.tid, self.amount),)))
+        data.write(self.dst, (balance + self.amount, history + [(self.tid, self.amount)]))
         node.print(prog, f"credit {self.tid}\n")
         node.finish(prog)
 
 
-def setup(world: World, accounts: int = 2, transfers: int | None = None) -> list[Transfer]:
-    """Accounts on every node, and transfers between accounts of different nodes, submitted
-    by one client at random moments of the first second."""
+def setup(world: World, accounts: int = 2, transfers: int | None = None,
+          pairs: list | None = None) -> list[Transfer]:
+    """Accounts on every node, and transfers between random accounts (or between the
+    `pairs` of account ids given, in turn), submitted by one client at random moments of
+    the first second."""
     rng = world.rng
     ids = [account(n, i) for n in world.names for i in range(accounts)]
     for ref_id in ids:
-        world.nodes[ref_id.split(".")[0]].store.refs[ref_id] = codec.dumps((START, ()))
+        # (a list: a value that can change, so the node keeps it in its store, not its cache)
+        world.nodes[ref_id.split(".")[0]].store.refs[ref_id] = codec.dumps((START, []))
     client = SimClient(world)
     made = []
     for k in range(transfers if transfers is not None else rng.randint(1, 6)):
-        src, dst = rng.sample(ids, 2)
+        src, dst = pairs[k % len(pairs)] if pairs else rng.sample(ids, 2)
         t = Transfer(f"t{k}", src, dst, rng.randint(1, 20))
         pid = f"{client.name}-{k}"
         world.programs[pid] = t

@@ -330,6 +330,8 @@ class SimNode:
                                       fields, data, now))
         elif kind == "ack":
             self.handle(m.AckReceived(src, fields["hop_ids"]))
+        elif kind == "refused":
+            self.handle(m.RefusedReceived(src, fields["hop_ids"], fields["reason"]))
         elif kind == "submit":
             self.handle(m.SubmitReceived(src, fields))
         elif kind == "collect?":

@@ -83,6 +83,9 @@ class RefData:
         self.cache_bytes = cache_bytes
         self.cached = 0
         self.staged: dict[str, bytes | None] = {}  # written, not yet committed
+        # writes handed to the store and not yet on disk (a write under way, or one that
+        # failed and waits to be tried again): still what readers here must see
+        self.pending: list[Writes] = []
         self.staged_forwards: dict[str, str] = {}
         self.staged_moves: dict[str, str] = {}
         self.staged_moved: list[str] = []
@@ -92,16 +95,35 @@ class RefData:
         self.awaiting: dict[str, list] = {}
 
     def dirty(self) -> bool:
-        """Is a write staged (not yet handed to the store)?"""
+        """Is a write staged (not yet handed to the store)? (`pending`: handed, not yet on
+        disk - the ledger tracks those.)"""
         return bool(self.staged or self.staged_forwards or self.staged_moves
                     or self.staged_moved)
 
     # values ---------------------------------------------------------------------------------
+    def _in_flight(self, ref_id: str):
+        """(found, blob or None, forward or None) from the writes not yet on disk."""
+        for writes in reversed(self.pending):
+            if ref_id in writes.values:
+                return True, writes.values[ref_id], None
+            if ref_id in writes.forwards:
+                return True, None, writes.forwards[ref_id]
+        return False, None, None
+
+    def settled(self, ref_id: str) -> bool:
+        """Is what a read of the Ref sees on disk (no write of it staged or in flight)?"""
+        return not (ref_id in self.staged or ref_id in self.staged_forwards
+                    or self.pending and self._in_flight(ref_id)[0])
+
     def has(self, ref_id: str) -> bool:
         if ref_id in self.staged:
             return self.staged[ref_id] is not None
         if ref_id in self.staged_forwards:
             return False
+        if self.pending:
+            found, blob, _ = self._in_flight(ref_id)
+            if found:
+                return blob is not None
         return ref_id in self.cache or self.reader.has_ref(ref_id)
 
     def read(self, ref_id: str):
@@ -121,17 +143,25 @@ class RefData:
             return self.staged[ref_id]
         if ref_id in self.staged_forwards:
             return None
+        if self.pending:
+            found, blob, _ = self._in_flight(ref_id)
+            if found:
+                return blob
         return self.reader.get_ref(ref_id)
 
     def size(self, ref_id: str) -> int:
         hit = self.cache.get(ref_id)
         if hit is not None:
             return hit[1]
-        if ref_id in self.staged:
-            if self.staged[ref_id] is None:
-                raise KeyError(ref_id)
-            return len(self.staged[ref_id])
-        return self.reader.ref_size(ref_id)
+        if ref_id in self.staged or ref_id in self.staged_forwards:
+            blob = self.staged.get(ref_id)
+        elif self.pending and self._in_flight(ref_id)[0]:
+            blob = self._in_flight(ref_id)[1]
+        else:
+            return self.reader.ref_size(ref_id)
+        if blob is None:
+            raise KeyError(ref_id)
+        return len(blob)
 
     def forward(self, ref_id: str) -> str | None:
         """Where a Ref that moved away went (None: it did not, as far as this node knows)."""
@@ -139,6 +169,10 @@ class RefData:
             return self.staged_forwards[ref_id]
         if ref_id in self.staged:
             return None
+        if self.pending:
+            found, _, forward = self._in_flight(ref_id)
+            if found:
+                return forward
         return self.reader.forward(ref_id)
 
     def write(self, ref_id: str, value, blob: bytes | None = None) -> None:
@@ -178,7 +212,17 @@ class RefData:
                         self.staged_moved)
         self.staged, self.staged_forwards, self.staged_moves = {}, {}, {}
         self.staged_moved = []
+        self.pending.append(writes)
         return writes
+
+    def merged(self, later: Writes) -> None:
+        """`later` was merged into an earlier pending write (a retry after a failure)."""
+        self.pending = [w for w in self.pending if w is not later]
+
+    def on_disk(self, writes: Writes | None) -> None:
+        """These writes are committed: readers find them in the store now."""
+        if writes is not None:
+            self.pending = [w for w in self.pending if w is not writes]
 
     def _remember(self, ref_id: str, value, size: int) -> None:
         if size > self.cache_bytes // 2 or not shareable(value):

@@ -57,6 +57,15 @@ class AckReceived:
 
 
 @dataclass(slots=True)
+class RefusedReceived:
+    """A peer refused hops of ours without taking them (its store cannot write now): they
+    stay in the outbox and are sent again; their programs wait, and say why."""
+    sender: str
+    hop_ids: list
+    reason: str
+
+
+@dataclass(slots=True)
 class FetchRequested:
     """A peer asks this node to do something with a Ref (or a collection step)."""
     sender: str
@@ -188,6 +197,7 @@ class Served:
     key: str | None
     reply: dict
     value: bytes | None = None
+    ref: str | None = None  # the Ref whose stored value the answer carries (a read)
 
 
 # ---- from the shell --------------------------------------------------------------------------

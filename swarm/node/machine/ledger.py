@@ -153,7 +153,10 @@ class HopLedger:
         txn, self.next = self.next, Txn()
         txn.writes = self.data.take_staged()
         if self.failed is not None:  # what failed first, then what came since
+            later = txn.writes
             self.failed.merge(txn)
+            if later is not None and self.failed.writes is not later:
+                self.data.merged(later)
             txn, self.failed = self.failed, None
         self.started += 1
         txn.number = self.started
@@ -164,6 +167,7 @@ class HopLedger:
         """The write is on disk: its hops may be acknowledged; returns it."""
         txn, self.writing = self.writing, None
         self.committed = txn.number
+        self.data.on_disk(txn.writes)
         if txn.unwritten:
             if not self.owed:
                 self.owed_since = now

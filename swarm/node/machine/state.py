@@ -99,7 +99,7 @@ class NodeState:
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
             ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
-            ev.CancelRequested: self._cancel,
+            ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
         }
 
     def handle(self, event) -> list:
@@ -189,6 +189,12 @@ class NodeState:
         p, ledger = e.p, self.ledger
         program = p["program"]
         hop_id = submit_id(program)
+        if self.write_failed_since is not None and not ledger.seen(hop_id):
+            # not taken: it could not be written (the client sends it again)
+            self.out.append(Reply(e.client, "waiting", {
+                "program": program, "node": self.name, "since": self.write_failed_since,
+                "reason": f"its store refuses writes ({self.write_error})"}))
+            return
         ledger.confirm(e.client, program)
         if ledger.seen(hop_id):
             return
@@ -219,6 +225,14 @@ class NodeState:
         hop_id = e.meta["hop_id"]
         if ledger.seen(hop_id):  # a resend of a hop taken already: acknowledged again
             ledger.next.unwritten.setdefault(e.sender, []).append(hop_id)
+            return
+        if self.write_failed_since is not None:
+            # Discussion: a hop is taken only if it can be written: its program would run
+            # here, and nothing it did could be acknowledged or reported until the store
+            # writes again. Refused instead, it waits in its sender's outbox (resent every
+            # second), where its program is told why.
+            self.out.append(Send(e.sender, "refused", {
+                "hop_ids": [hop_id], "reason": f"its store refuses writes ({self.write_error})"}))
             return
         ledger.take(e.sender, hop_id, e.meta["program"], e.meta_bytes, e.data)
         self._resume(e.meta, hop_id, e.data, bool(extra.get("again")), e.now)
@@ -255,6 +269,21 @@ class NodeState:
             "traceback": "", "route": list(meta.get("route", [])) + [self.name],
             "value": None}
         self._finished(ev.ProgramFinished(program, meta["client"], hop_id, result, error))
+
+    def _refused(self, e: ev.RefusedReceived) -> None:
+        """Hops of ours a peer would not take yet: they wait, and their clients are told."""
+        for hop_id in e.hop_ids:
+            entry = self.ledger.outbox.get(hop_id)
+            if entry is None or entry[0] != e.sender:
+                continue
+            where = self.present.get(entry[4])
+            if where is None or where[3] != hop_id or where[0] == "waiting":
+                continue
+            where[0] = "waiting"
+            meta = stored_meta(entry[1])
+            self.out.append(Reply(meta["client"], "waiting", {
+                "program": entry[4], "node": e.sender, "since": entry[3],
+                "reason": e.reason}))
 
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
@@ -380,7 +409,14 @@ class NodeState:
     def _served(self, e: ev.Served) -> None:
         if e.key is not None:  # (None: the sender asked for nothing back)
             blobs = (e.value,) if e.value is not None else ()
-            self._send(Send(e.sender, "fetched", dict(e.reply, key=e.key), blobs))
+            send = Send(e.sender, "fetched", dict(e.reply, key=e.key), blobs)
+            if e.ref is not None and self.data.settled(e.ref):
+                # A value already on disk shows no write that is not (later ones are not
+                # in it; earlier ones are on disk before it): it goes at once, also while
+                # the store refuses writes.
+                self.out.append(send)
+            else:
+                self._send(send)
 
     def _source_q(self, e: ev.SourceRequested) -> None:
         self.count("sources_sent")

@@ -1,0 +1,134 @@
+"""A node whose disk fills up, on real processes: its store on a small tmpfs (CI runs as
+root; elsewhere this is skipped). No write a program was told is done is lost, the node keeps
+answering and serving reads meanwhile, new writes are refused with a clear error naming the
+cause, and it takes writes again by itself once there is room - also after a restart with the
+disk still full."""
+
+import os
+import subprocess
+import time
+
+import pytest
+from helpers import write
+
+import swarm
+from swarm.client import start_nodes
+from swarm.node.config import local_config
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs (needs root)")
+
+WRITER = """
+import sys
+from swarm import Ref
+r = Ref(bytes([int(sys.argv[1]) % 256]) * 65536, at="n2")
+RESULT = r.id
+"""
+
+READER = """
+import sys
+from swarm.refs import Ref
+RESULT = [Ref._handle(i, "n2").get()[:1] for i in sys.argv[1:]]
+"""
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def grow(mount, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(mount)], check=True)
+
+
+def fill(path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_disk):
+    directory = tmp_path / "c"
+    directory.mkdir()
+    config = local_config(3, str(directory))
+    config.nodes["n2"].dir = str(small_disk / "n2")
+    config.save(str(directory / "cluster.toml"))
+    procs = start_nodes(config)
+    client = swarm.client.Cluster(config)
+    try:
+        client.wait_ready()
+        writer = write(tmp_path, "writer.py", WRITER)
+        ids = {client.submit(writer, [str(i)]): i % 256 for i in range(80)}  # 64 KiB each
+        deadline = time.monotonic() + 60
+        said = set()  # what status? said of n2's store meanwhile
+        while time.monotonic() < deadline:  # the 3 MiB disk fills after a few dozen
+            client._absorb_incoming(0.3)
+            said.add({row["node"]: row for row in client.status()}["n2"]["write_failing"])
+            runs = [client._runs[p] for p in ids]
+            if all(r.done or r.waiting for r in runs) and any(r.waiting for r in runs):
+                break
+        # A retry may still succeed now and then (SQLite reuses its log's space), so the
+        # disk is filled to the last byte until the test makes room.
+        fill(small_disk / "filler")
+        assert any("database or disk is full" in s for s in said), said
+        done = {p for p in ids if client._runs[p].done}
+        waiting = {p: client._runs[p].waiting for p in ids if not client._runs[p].done}
+        assert done and waiting, (len(done), len(waiting))
+        assert all("its store refuses writes (OperationalError: database or disk is full)"
+                   in w[2] for w in waiting.values() if w), waiting
+        assert client.ping(["n2"], timeout=5) == {"n2"}  # it keeps answering
+        kept, refused = {}, []
+
+        def take(outcomes):
+            for program, out in outcomes.items():
+                if out.error is not None:  # it made its Ref on n2 while the disk was full
+                    assert out.error.startswith("StorageFull: node n2 cannot write a new "
+                                                "Ref now: its store refuses writes"), out.error
+                    assert "nothing of this write was kept" in out.error
+                    refused.append(program)
+                else:
+                    kept[out.value] = ids[program]
+
+        take(client.results(sorted(done), timeout=60))
+        # reads go on meanwhile: the node answers fetches
+        reader = write(tmp_path, "reader.py", READER)
+        sample = list(kept)[:3]
+        assert client.run_file(reader, sample, timeout=60, policy="fetch").value == [
+            bytes([kept[r]]) for r in sample]  # (a hop there would wait: taking it is a write)
+        # room again: the node takes writes by itself, the programs that waited end, and
+        # every write it acknowledged is there
+        (small_disk / "filler").unlink()
+        grow(small_disk, "64m")
+        take(client.results(sorted(waiting), timeout=120))
+        assert len(kept) == len(ids) - len(refused) and len(kept) > len(done)
+        values = client.run_file(reader, list(kept), timeout=120).value
+        assert values == [bytes([v]) for v in kept.values()]
+        # a restart with the disk full again: the node starts, serves reads, refuses writes
+        filler = small_disk / "filler"
+        fill(filler)
+        procs["n2"].kill()
+        procs["n2"].wait()
+        procs.update(start_nodes(config, ["n2"]))
+        client.wait_ready(60)
+        assert client.run_file(reader, sample, timeout=60, policy="fetch").value == [
+            bytes([kept[r]]) for r in sample]  # (a hop there would wait: taking it is a write)
+        filler.unlink()
+        out = client.run_file(writer, ["9"], timeout=120)
+        assert out.error is None, out.error
+    finally:
+        client.shutdown()
+        for p in procs.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -1,0 +1,65 @@
+"""The kernel in-process: which stacks a program may be switched out at (preemption), and
+cancellation of a parked greenlet - no node, no sockets."""
+
+import sys
+
+from greenlet import greenlet
+
+from swarm.node.kernel import Kernel, _preemptible
+
+
+def stack(*modules: str):
+    """The frame at the top of a greenlet's stack made of one frame of each of these modules,
+    the first at the bottom (a program's greenlet starts in the node's code, as the kernel's
+    does), nothing else in between."""
+    scope = {"__name__": modules[-1], "sys": sys}
+    exec("def call():\n    return sys._getframe()\n", scope)
+    nxt = scope["call"]
+    for module in reversed(modules[:-1]):
+        scope = {"__name__": module, "nxt": nxt}
+        exec("def call():\n    return nxt()\n", scope)
+        nxt = scope["call"]
+    return greenlet(nxt).switch()
+
+
+def test_a_program_is_switched_out_only_in_its_own_code():
+    base = ("swarm.node.kernel", "swarm.node.program", "swarm.node.shell")
+    assert _preemptible(stack(*base, "__main__"))  # the program's loop
+    assert _preemptible(stack(*base, "__main__", "helper", "json.decoder"))  # a library's
+    assert _preemptible(stack(*base, "__main__", "swarm.continuation.resume", "__main__"))
+    assert not _preemptible(stack(*base, "__main__", "swarm.node.traps"))  # in its node
+    assert not _preemptible(stack(*base, "__main__", "swarm.node.collserve", "__main__"))
+    assert not _preemptible(stack(*base, "__main__", "importlib._bootstrap", "mod"))
+    assert not _preemptible(stack(*base, "__main__", "logging", "__main__"))
+    assert not _preemptible(stack(*base, "swarm.node.machine.state"))  # node code alone
+    assert not _preemptible(stack("swarm.node.kernel", "swarm.node.refserve"))
+
+
+def test_a_parked_greenlet_is_cancelled_where_it_waits():
+    kernel = Kernel()
+    seen = []
+
+    class Context:
+        id = "p1"
+        mark = b"p1"
+
+        def enter(self):
+            pass
+
+        def leave(self):
+            pass
+
+    def program():
+        try:
+            kernel.wait("never")
+        except KeyboardInterrupt as e:
+            seen.append(str(e))
+            raise
+
+    kernel.spawn(program, context=Context())
+    kernel.run_ready()  # it parks
+    assert "never" in kernel.parked
+    assert kernel.cancel(lambda ctx: ctx.id == "p1") == 1
+    kernel.run_ready()
+    assert seen == ["cancelled"] and not kernel.parked and not kernel.context
+    kernel.close()
