@@ -15,12 +15,11 @@ is sent on by the forward; a restart finishes a relocation that had started.
 
 from __future__ import annotations
 
-from swarm.continuation import codec
 from swarm.errors import TaskFailed
 from swarm.node import collserve, tasks
 from swarm.node.asking import ask
 from swarm.node.machine import Served
-from swarm.wire import decode
+from swarm.wire import decode, values
 
 
 def create_ref(node, value) -> str:
@@ -105,7 +104,11 @@ def serve(node, request) -> None:
                 else:
                     value = ref_action(node, ref_id, action, arg)
         if blob is None and "failed" not in reply and "moved_to" not in reply:
-            blob = codec.dumps(value)
+            blob = node.encode_value(value, "the answer")
+        elif blob is not None and values.nbytes(blob) > node.config.max_value_bytes:
+            raise values.ValueTooLarge(values.limit_error(
+                f"the value of Ref({request.ref!r})", values.nbytes(blob),
+                node.config.max_value_bytes))
     except Exception as e:
         reply = {"error": f"{type(e).__name__}: {e}"}
         blob = None
