@@ -29,6 +29,16 @@ def create_ref(node, value) -> str:
     return ref_id
 
 
+def check_value(node, value) -> None:
+    """Refuse at once (ValueTooLarge, in the program, at its `Ref(...)` or `set`) a value
+    whose buffer alone is over the cluster's max_value_bytes, before the program carries
+    it to another node; other values are measured as they are encoded (values.encode)."""
+    size = values.quick_size(value)
+    if size is not None and size > node.config.max_value_bytes:
+        raise values.ValueTooLarge(values.limit_error("the value", size,
+                                                      node.config.max_value_bytes))
+
+
 def locate(node, ref_id: str, hint: str) -> str:
     return node.machine.locate(ref_id, hint)
 

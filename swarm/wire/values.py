@@ -64,6 +64,17 @@ def human(n: int) -> str:
     return f"{n} B"
 
 
+def quick_size(value) -> int | None:
+    """The size of a value's buffer, known without encoding it (bytes, bytearray,
+    memoryview, numpy arrays); None for other values."""
+    t = type(value)
+    if t in (bytes, bytearray):
+        return len(value)
+    nbytes = getattr(value, "nbytes", None) if t is memoryview or \
+        t.__name__ == "ndarray" else None
+    return nbytes if isinstance(nbytes, int) else None
+
+
 class Packed:
     """An encoded value: `parts`, bytes-like pieces whose concatenation is the flat layout
     (never joined here: each goes to a frame or a file as it is)."""
@@ -201,14 +212,24 @@ def is_plain(blob) -> bool:
     return unpack(blob)[0] < 0
 
 
+def _is_view(value) -> bool:
+    t = type(value)
+    return t is memoryview or (t.__name__ == "ndarray" and t.__module__ == "numpy")
+
+
 def decode(blob):
-    """An encoded value back to a value. Arrays and memoryviews come back on the encoded
-    memory (read-only: see the module's Discussion); a bytearray is a fresh copy."""
+    """An encoded value back to a value. An array or a memoryview comes back on the encoded
+    memory (read-only: see the module's Discussion); arrays inside another value, and a
+    bytearray, are fresh copies the reader may change."""
     kind, head, buffers = unpack(blob)
     if kind < 0:
         return codec.loads(head)
     if kind == PICKLED:
-        return codec.loads(head, buffers=buffers)
+        value = codec.loads(head, buffers=buffers)
+        if _is_view(value):
+            return value
+        # arrays inside a list, a dict, an object: the reader's own (writable) copies
+        return codec.loads(head, buffers=[bytearray(b) for b in buffers])
     (buf,) = buffers
     if kind == BYTES:
         return buf.obj if type(buf.obj) is bytes and len(buf.obj) == buf.nbytes \
@@ -221,11 +242,8 @@ def decode(blob):
 
 def private_copy(blob):
     """What a reader gets of a value that is not shared: decoded again from its encoded form
-    (the pickle; buffers copied, so that arrays inside a list or dict it changes are its
-    own)."""
+    (buffers copied, so that arrays inside a list or dict it changes are its own)."""
     kind, head, buffers = unpack(blob)
-    if kind < 0:
-        return codec.loads(head)
     if kind == PICKLED:
         return codec.loads(head, buffers=[bytearray(b) for b in buffers])
     return decode(blob)
