@@ -1,166 +1,264 @@
-"""Summing a 100 MiB Ref that lives on another node: migrating to it against fetching it.
+"""Values as programs use them: a numpy array on another node, values of gigabytes, and the
+memory of many small values.
 
-`python -m bench.bigdata [MiB] [runs]` (default 100 MiB, 5 runs of each policy). On one
-`swarm.local_cluster(2)`:
+`python -m bench.bigdata [--runs N] [--sizes MiB,MiB] [--small N]` (defaults: 5 runs,
+1024,4096 MiB - or SWARM_BENCH_BIG=MiB,MiB - and 100,000 small values). Three parts, each on
+its own `swarm.local_cluster(2)`:
 
-1. a setup program makes the value on n2 itself (it moves there, creates the Ref - a tuple of
-   MiB * 2**20 / 8 floats - and comes back with the handle only), once;
-2. another program, run on n1 with each policy in turn (migrate, fetch, auto, migrate, ...
-   after one untimed warm-up of each), times `ref.get()` and the sum of what it returns itself
-   and returns the times as its RESULT.
-
-What each figure includes:
-- program ms: from just before `ref.get()` on n1 to the end of the sum (get ms: to the
-  return of `get()`, the rest is the sum itself). Migrate: capture,
-  encode, one SQLite commit, the hop to n2, decode, resume, a read of the value n2 already
-  holds decoded in memory (data.RefData), the sum on n2. Fetch: the request, n2 pickling the
-  value into its reply, signing, sending, n1 checking the signature, unpickling 13 million
-  floats, the sum on n1. Auto: it asks n2 the value's size (one small round trip), then
-  migrates. (Both ends read time.perf_counter, CLOCK_MONOTONIC: one clock for every process
-  on one machine.)
-- client ms: run_file from submission to the result, as a user waits for it (adds starting
-  the program on n1 and sending its result; the same for every policy).
-- bytes: the continuation of each hop (run_file(trace=True), a separate untimed run), and
-  for a fetch the reply, which carries the value as pickled (its size in the n2 store,
-  `swarm status` column `bytes`). Hops and fetches per run are counted from the nodes'
-  status rows over the timed runs.
-
-Target (nodes issue): migrating at least 8x faster than fetching (program ms, medians).
+1. **100 MiB of float64 on n2, summed from n1.** A setup program moves to n2 and makes the
+   Ref there (`Ref(np.arange(...))`), so the value never crosses the wire. A program on n1
+   then times `ref.get()` and `.sum()` of what it returns, by migrating (it hops to n2, where
+   the array is a read-only view of memory n2 holds) and by fetching (n2 sends the array's
+   buffer out of band, in chunks; n1 makes the array on the received memory), alternating,
+   after one untimed run of each. Medians. For scale, the same sum by numpy in this process
+   (the least any system can take) - Ray's figures, for the ratio the issue names, come
+   from the peers' bench.
+2. **1 GiB and 4 GiB.** Create (a program on n2 makes `np.arange` and the Ref - the Ref
+   copies the array once - timed around `Ref(...)`, and until its write is on disk:
+   client time of the program), read by migrating and by fetching (get + a check of every
+   element by slices), then SIGKILL n2 and restart it: time until it answers, then the
+   first read by migrating (the value is mapped from its store file).
+3. **Many small values.** One program creates N Refs on n2 (ints, short strings, small
+   dicts, in turn); n2's resident memory (/proc/PID/status VmRSS) before and after, per
+   value; and after reading them all once (the cache fills).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
 import tempfile
 import time
 
-SETUP = """
+MAKE = """
+import sys, time
+import numpy as np
+from swarm import Ref, move_to
+n = int(sys.argv[1]) * 2**20 // 8
+move_to("n2")
+a = np.arange(n, dtype=np.float64)
+t = time.perf_counter()
+r = Ref(a)
+made = time.perf_counter() - t
+del a
+move_to("n1")
+RESULT = (r.id, r.hint, made)
+"""
+
+SUM = """
+import sys, time
+from swarm import Ref, here
+r = Ref._handle(sys.argv[1], sys.argv[2])
+t = time.perf_counter()
+v = r.get()
+got = time.perf_counter()
+total = float(v.sum())
+RESULT = (got - t, time.perf_counter() - t, total, here())
+"""
+
+CHECK = """
+import sys, time
+import numpy as np
+from swarm import Ref, here
+n = int(sys.argv[3]) * 2**20 // 8
+r = Ref._handle(sys.argv[1], sys.argv[2])
+t = time.perf_counter()
+v = r.get()
+got = time.perf_counter() - t
+step = 1 << 24
+same = v.shape == (n,) and all((v[i:i + step] == np.arange(i, min(i + step, n))).all()
+                               for i in range(0, n, step))
+RESULT = (got, time.perf_counter() - t, same, here())
+"""
+
+SMALL = """
 import sys
 from swarm import Ref, move_to
-count = int(sys.argv[1])
+n = int(sys.argv[1])
 move_to("n2")
-data = Ref(tuple(map(float, range(count))))  # made on n2: the value never travels
+kinds = (lambda i: i, lambda i: f"value {i}", lambda i: {"id": i, "name": f"n{i}"})
+refs = [Ref(kinds[i % 3](i)) for i in range(n)]
 move_to("n1")
-RESULT = (data.id, data.hint)
+RESULT = [(r.id, r.hint) for r in refs]
 """
 
-# Ref._handle: the benchmark names the Ref made by SETUP (a program would keep the Ref)
-SUM = """
+READ_ALL = """
 import sys
-import time
-from swarm import Ref, here
-data = Ref._handle(sys.argv[1], sys.argv[2])
-start = time.perf_counter()
-values = data.get()
-got = time.perf_counter()
-total = sum(values)
-RESULT = (got - start, time.perf_counter() - start, total, here())
+from swarm import Ref
+ids = sys.argv[1:]
+total = 0
+for i in range(0, len(ids), 2):
+    v = Ref._handle(ids[i], ids[i + 1]).get()
+    total += 1
+RESULT = total
 """
 
-POLICIES = ("migrate", "fetch", "auto")
-TARGET = 8.0
+
+def _rss(cluster, node: str) -> int:
+    with open(f"/proc/{cluster.procs[node].pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
-def _counters(cluster) -> dict:
-    return {row["node"]: row for row in cluster.status()}
+def _run(cluster, path: str, argv: list, **kw):
+    t = time.perf_counter()
+    out = cluster.run_file(path, argv=[str(a) for a in argv], timeout=1800, **kw)
+    if out.error:
+        raise RuntimeError(f"{os.path.basename(path)}: {out.traceback or out.error}")
+    return out.value, time.perf_counter() - t
 
 
-def measure(mib: int = 100, runs: int = 5) -> dict:
+def _write(tmp: str, name: str, text: str) -> str:
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def numpy_sum(tmp: str, runs: int) -> dict:
+    import numpy as np
+
     import swarm
 
-    count = mib * 2**20 // 8
-    expected = float(count * (count - 1) // 2)
-    out: dict = {"mib": mib, "floats": count, "runs": runs, "policies": {}}
-    # the fetch reply carries the whole value: allow it (and more) on the wire
-    limit = max(256 * 2**20, 4 * mib * 2**20)
-    with tempfile.TemporaryDirectory() as tmp, \
-            swarm.local_cluster(2, max_message_bytes=limit) as cluster:
-        setup, program = os.path.join(tmp, "setup.py"), os.path.join(tmp, "sum.py")
-        with open(setup, "w") as f:
-            f.write(SETUP)
-        with open(program, "w") as f:
-            f.write(SUM)
-        before = _counters(cluster)["n2"]["bytes"]
-        t0 = time.perf_counter()
-        made = cluster.run_file(setup, argv=[str(count)], timeout=600)
-        if made.error:
-            raise RuntimeError(f"setup failed: {made.traceback or made.error}")
-        out["setup_s"] = round(time.perf_counter() - t0, 2)
-        ref_id, hint = made.value
-        out["value_bytes"] = _counters(cluster)["n2"]["bytes"] - before  # pickled, in the store
-        argv = [ref_id, hint]
+    mib, out = 100, {}
+    n = mib * 2**20 // 8
+    local = np.arange(n, dtype=np.float64)
+    times = []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        local.sum()
+        times.append(time.perf_counter() - t)
+    out["numpy_local_ms"] = round(statistics.median(times[1:]) * 1e3, 2)
+    expected = float(local.sum())
+    del local
+    make, summing = _write(tmp, "make.py", MAKE), _write(tmp, "sum.py", SUM)
+    with swarm.local_cluster(2) as cluster:
+        (ref_id, hint, _), _ = _run(cluster, make, [mib])
+        for policy in ("migrate", "fetch"):
+            res = out[policy] = {"get_ms": [], "get_sum_ms": [], "client_ms": []}
+            for i in range(runs + 1):
+                (got, took, total, where), client = _run(cluster, summing, [ref_id, hint],
+                                                         policy=policy)
+                if total != expected:
+                    raise RuntimeError(f"{policy}: sum {total}, expected {expected}")
+                if i:
+                    res["get_ms"].append(got * 1e3)
+                    res["get_sum_ms"].append(took * 1e3)
+                    res["client_ms"].append(client * 1e3)
+                res["summed_on"] = where
+            for key in ("get_ms", "get_sum_ms", "client_ms"):
+                res[key] = round(statistics.median(res[key]), 2)
+    out["fetch_over_migrate"] = round(out["fetch"]["get_sum_ms"] / out["migrate"]["get_sum_ms"],
+                                      1)
+    out["migrate_over_numpy"] = round(out["migrate"]["get_sum_ms"] / out["numpy_local_ms"], 2)
+    return out
 
-        def once(policy: str, trace: bool = False):
-            t = time.perf_counter()
-            res = cluster.run_file(program, argv=argv, policy=policy, trace=trace, timeout=600)
-            client = time.perf_counter() - t
-            if res.error:
-                raise RuntimeError(f"{policy}: {res.traceback or res.error}")
-            got, took, total, where = res.value
-            if total != expected:
-                raise RuntimeError(f"{policy}: sum {total}, expected {expected}")
-            return got, took, client, where, res
 
-        for policy in POLICIES:  # warm-up: sources reach n2, modules compiled, caches filled
-            _, _, _, where, traced = once(policy, trace=True)
-            out["policies"][policy] = {
-                "summed_on": where,
-                "hops": [(h["from"], h["to"], h["bytes"], h["why"]) for h in traced.trace],
-                "continuation_bytes": sum(h["bytes"] for h in traced.trace),
-                "get_ms": [], "program_ms": [], "client_ms": []}
-        start_counts = _counters(cluster)
-        for _ in range(runs):
-            for policy in POLICIES:
-                got, took, client, _, _ = once(policy)
-                out["policies"][policy]["get_ms"].append(round(got * 1e3, 2))
-                out["policies"][policy]["program_ms"].append(round(took * 1e3, 2))
-                out["policies"][policy]["client_ms"].append(round(client * 1e3, 2))
-        end_counts = _counters(cluster)
-    for name in ("n1", "n2"):  # over all timed runs of the three policies
-        out[f"{name}_timed"] = {k: end_counts[name][k] - start_counts[name][k]
-                                for k in ("hops_in", "hops_out", "fetches")}
-    for res in out["policies"].values():
-        res["get_median_ms"] = round(statistics.median(res["get_ms"]), 1)
-        res["program_median_ms"] = round(statistics.median(res["program_ms"]), 1)
-        res["client_median_ms"] = round(statistics.median(res["client_ms"]), 1)
-    pol = out["policies"]
-    out["fetch_reply_bytes"] = out["value_bytes"]  # plus a few bytes of framing
-    out["ratio"] = round(pol["fetch"]["program_median_ms"] / pol["migrate"]["program_median_ms"],
-                         1)
-    out["client_ratio"] = round(pol["fetch"]["client_median_ms"]
-                                / pol["migrate"]["client_median_ms"], 1)
-    out["target"] = TARGET
-    out["target_met"] = out["ratio"] >= TARGET
+def big(tmp: str, mib: int) -> dict:
+    import swarm
+
+    make, check = _write(tmp, "make.py", MAKE), _write(tmp, "check.py", CHECK)
+    out: dict = {"mib": mib}
+    with swarm.local_cluster(2) as cluster:
+        (ref_id, hint, made), client = _run(cluster, make, [mib])
+        out["create_ref_s"], out["create_program_s"] = round(made, 2), round(client, 2)
+        out["n2_rss_after_create_mib"] = _rss(cluster, "n2") >> 20
+        argv = [ref_id, hint, mib]
+        for policy in ("migrate", "fetch"):
+            (got, took, same, where), client = _run(cluster, check, argv, policy=policy)
+            if not same:
+                raise RuntimeError(f"{mib} MiB, {policy}: the value read back differs")
+            out[policy] = {"get_s": round(got, 3), "get_check_s": round(took, 2),
+                           "client_s": round(client, 2), "on": where}
+        out["n1_rss_after_fetch_mib"] = _rss(cluster, "n1") >> 20
+        cluster.kill("n2")
+        t = time.perf_counter()
+        cluster.restart("n2")
+        cluster.wait_ready(timeout=600)
+        out["restart_s"] = round(time.perf_counter() - t, 2)
+        (got, took, same, where), client = _run(cluster, check, argv, policy="migrate")
+        if not same:
+            raise RuntimeError(f"{mib} MiB after a restart: the value read back differs")
+        out["after_restart"] = {"get_s": round(got, 3), "get_check_s": round(took, 2),
+                                "client_s": round(client, 2)}
+    return out
+
+
+def small(tmp: str, n: int) -> dict:
+    import swarm
+
+    make, read = _write(tmp, "small.py", SMALL), _write(tmp, "read.py", READ_ALL)
+    with swarm.local_cluster(2) as cluster:
+        _run(cluster, _write(tmp, "warm.py", "from swarm import Ref, move_to\n"
+                                             "move_to('n2')\nRef(1)\n"), [])
+        before = _rss(cluster, "n2")
+        handles, client = _run(cluster, make, [n])
+        time.sleep(0.5)
+        made = _rss(cluster, "n2")
+        flat = [x for h in handles[:min(n, 20_000)] for x in h]
+        _run(cluster, read, flat)
+        after = _rss(cluster, "n2")
+        refs = {row["node"]: row for row in cluster.status()}["n2"]
+    return {"values": n, "create_s": round(client, 2),
+            "rss_per_value_bytes": round((made - before) / n),
+            "read": min(n, 20_000), "rss_per_value_after_reads": round((after - before) / n),
+            "stored_bytes_per_value": round(refs["bytes"] / max(refs["refs"], 1))}
+
+
+def measure(runs: int = 5, sizes=(1024, 4096), n_small: int = 100_000) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {"numpy_100mib": numpy_sum(tmp, runs),
+               "big": [big(tmp, mib) for mib in sizes],
+               "small": small(tmp, n_small) if n_small else None}
     return out
 
 
 def print_table(r: dict) -> None:
-    pol = r["policies"]
-    print(f"\nsumming a {r['mib']} MiB Ref ({r['floats']} floats, {r['value_bytes']} bytes "
-          f"pickled) on n2 from a program on n1; median of {r['runs']} runs each, alternating")
-    print("| policy | summed on | get ms | get + sum ms | client ms (run_file) | moved |")
-    print("|---|---|---:|---:|---:|---|")
-    for name in POLICIES:
-        p = pol[name]
-        moved = " + ".join(f"{a}->{b} hop {n} B" for a, b, n, _ in p["hops"]) or \
-            f"fetch reply {r['fetch_reply_bytes']} B"
-        print(f"| {name} | {p['summed_on']} | {p['get_median_ms']:.1f} | "
-              f"{p['program_median_ms']:.1f} | "
-              f"{p['client_median_ms']:.1f} | {moved} |")
-    print(f"fetch / migrate: {r['ratio']}x (program), {r['client_ratio']}x (client); target "
-          f"{r['target']:g}x: {'met' if r['target_met'] else 'NOT met'}")
-    print(f"making the value on n2 (setup program): {r['setup_s']} s; counted over the timed "
-          f"runs: n1 {r['n1_timed']}, n2 {r['n2_timed']}")
+    a = r["numpy_100mib"]
+    print("\n100 MiB float64 numpy array on n2, get + sum from a program on n1 (medians)")
+    print("| how | summed on | get ms | get + sum ms | client ms |")
+    print("|---|---|---:|---:|---:|")
+    for policy in ("migrate", "fetch"):
+        p = a[policy]
+        print(f"| {policy} | {p['summed_on']} | {p['get_ms']:.2f} | {p['get_sum_ms']:.2f} | "
+              f"{p['client_ms']:.1f} |")
+    print(f"| numpy's own sum, in one process | - | - | {a['numpy_local_ms']:.2f} | - |")
+    print(f"fetch / migrate {a['fetch_over_migrate']}x; migrate / numpy alone "
+          f"{a['migrate_over_numpy']}x")
+    if r["big"]:
+        print("\nlarge values (s): create = Ref(array) on n2 (program: until written); read = "
+              "get (+ check every element)")
+        print("| size | create | create (program) | migrate get (+check) | fetch get (+check) | "
+              "restart | migrate after restart |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for b in r["big"]:
+            print(f"| {b['mib']} MiB | {b['create_ref_s']} | {b['create_program_s']} | "
+                  f"{b['migrate']['get_s']} ({b['migrate']['get_check_s']}) | "
+                  f"{b['fetch']['get_s']} ({b['fetch']['get_check_s']}) | {b['restart_s']} | "
+                  f"{b['after_restart']['get_s']} ({b['after_restart']['get_check_s']}) |")
+    s = r["small"]
+    if s:
+        print(f"\n{s['values']} small values on n2: {s['rss_per_value_bytes']} B of RSS each "
+              f"({s['rss_per_value_after_reads']} B after reading {s['read']} of them), "
+              f"{s['stored_bytes_per_value']} B stored each; made in {s['create_s']} s")
 
 
-def main(mib: int = 100, runs: int = 5) -> dict:
-    result = measure(mib, runs)
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench.bigdata")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default=os.environ.get("SWARM_BENCH_BIG", "1024,4096"),
+                        help="MiB of the large values, comma-separated ('' for none)")
+    parser.add_argument("--small", type=int, default=100_000)
+    args = parser.parse_args(argv if argv is not None else [])
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    result = measure(args.runs, sizes, args.small)
     print_table(result)
     return result
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    main(*args)
+    main(sys.argv[1:])

@@ -92,7 +92,12 @@ class Cluster:
 
     def send(self, node: str, kind: str, payload: dict) -> None:
         self.ids += 1
-        self.socks[node].send_multipart(self.signer.pack(kind, decode.encode(payload)))
+        frames = self.signer.pack(kind, decode.encode(payload))
+        size = sum(map(len, frames))
+        if size > self.config.max_message_bytes:  # a node would drop it unread
+            raise ValueError(f"a {kind} of {size} bytes is over the cluster's "
+                             f"max_message_bytes ({self.config.max_message_bytes})")
+        self.socks[node].send_multipart(frames)
 
     def receive(self, timeout: float):
         """Next verified message (kind, sender, payload), or None after `timeout` seconds.

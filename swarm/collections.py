@@ -37,6 +37,7 @@ from swarm.continuation.capture import TRAMPOLINES
 from swarm.continuation.primitives import Operation
 from swarm.node import traps
 from swarm.node.colldata import MAX_PARAM, CollOp, check_name, key_bytes
+from swarm.wire import values
 
 _REQUIRED = object()  # pop() without a default: a missing key raises KeyError
 _ERRORS = {"KeyError": KeyError, "IndexError": IndexError, "TypeError": TypeError,
@@ -311,7 +312,7 @@ def _value(p: Pending, op: CollOp):
         if p.arg is _REQUIRED:
             raise KeyError(op.key)
         return p.arg
-    return codec.loads(op.out)
+    return values.decode(op.out)
 
 
 def _values(p: Pending, op: CollOp):
@@ -319,7 +320,7 @@ def _values(p: Pending, op: CollOp):
     if not op.out:
         return []
     lo, _, out, n = op.acc
-    return [codec.loads(out[i - lo]) for i in range(*op.key.indices(n)) if i - lo < len(out)]
+    return [values.decode(out[i - lo]) for i in range(*op.key.indices(n)) if i - lo < len(out)]
 
 
 def _next_item(p: Pending, op: CollOp):
@@ -328,12 +329,12 @@ def _next_item(p: Pending, op: CollOp):
         raise StopIteration
     item = op.ready.pop(0)
     if op.kind == "list":
-        return codec.loads(item)
+        return values.decode(item)
     if op.kind == "set" or op.mode == "keys":
         return item
     if op.mode == "values":
-        return codec.loads(item[1])
-    return item[0], codec.loads(item[1])
+        return values.decode(item[1])
+    return item[0], values.decode(item[1])
 
 
 # ---- iterating --------------------------------------------------------------------------------

@@ -417,14 +417,15 @@ def _fill_class(cls, namespace: dict) -> None:
 # --- picklers --------------------------------------------------------------------------------
 
 class _Pickler(_Reductions, pickle.Pickler):
-    def __init__(self, file, generators, modules, parked=None) -> None:
-        pickle.Pickler.__init__(self, file, protocol=PROTOCOL)
+    def __init__(self, file, generators, modules, parked=None, buffer_callback=None) -> None:
+        pickle.Pickler.__init__(self, file, protocol=PROTOCOL, buffer_callback=buffer_callback)
         self._setup(generators, modules, parked)
 
 
 class _DillPickler(_Reductions, dill.Pickler):
-    def __init__(self, file, generators, modules, parked=None) -> None:
-        dill.Pickler.__init__(self, file, protocol=PROTOCOL, recurse=True)
+    def __init__(self, file, generators, modules, parked=None, buffer_callback=None) -> None:
+        dill.Pickler.__init__(self, file, protocol=PROTOCOL, recurse=True,
+                              buffer_callback=buffer_callback)
         self._setup(generators, modules, parked)
 
 
@@ -477,9 +478,9 @@ class _HashRefUnpickler(pickle.Unpickler):
         return value
 
 
-def _dump(pickler_cls, payload, generators, modules, parked=None) -> bytes:
+def _dump(pickler_cls, payload, generators, modules, parked=None, **buffers) -> bytes:
     buf = io.BytesIO()
-    pickler_cls(buf, generators, modules, parked).dump(payload)
+    pickler_cls(buf, generators, modules, parked, **buffers).dump(payload)
     return buf.getvalue()
 
 
@@ -602,23 +603,25 @@ def carried_hashes(data: bytes) -> set[bytes]:
     return set(sent)
 
 
-def dumps(value, modules: dict[str, str] | None = None) -> bytes:
+def dumps(value, modules: dict[str, str] | None = None, buffer_callback=None) -> bytes:
     """A Ref's value (or a task) to bytes, with the same reductions as continuations (dill
-    fallback). `modules` is filled with the compiled modules it carries (hash -> name)."""
+    fallback). `modules` is filled with the compiled modules it carries (hash -> name).
+    `buffer_callback`: pickle protocol 5's, for buffers kept out of band (the node's
+    swarm/node/values.py); `loads` then takes them back as `buffers`."""
     modules = {} if modules is None else modules
     try:
-        return _dump(_Pickler, value, {}, modules)
+        return _dump(_Pickler, value, {}, modules, buffer_callback=buffer_callback)
     except _Refused as refused:
         raise NotMigratable(f"a {refused} cannot be stored in a Ref") from None
     except Exception:
-        return b"D" + _dump(_DillPickler, value, {}, modules)
+        return b"D" + _dump(_DillPickler, value, {}, modules, buffer_callback=buffer_callback)
 
 
-def loads(data: bytes):
+def loads(data: bytes, buffers=None):
     """Bytes from `dumps` (read from the node's own store) back to a value."""
     if data[:1] == b"D":
-        return dill.loads(data[1:])
-    return pickle.loads(data)
+        return dill.loads(memoryview(data)[1:], buffers=buffers)
+    return pickle.loads(data, buffers=buffers)
 
 
 def decode(data: bytes, keep: dict | None = None, resolver=None) -> Continuation:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from swarm.continuation import codec
 from swarm.errors import NodeGone
 from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted
 from swarm.wire import decode
@@ -22,7 +21,7 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     down, or the question was lost with a crash) raises TimeoutError in the program, which
     fails with it."""
     key = node.machine.next_key("fetch")
-    blob = codec.dumps(arg) if blob is None else blob
+    blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
     reply = node.kernel.wait_after(key, node.emit, event)
     if reply == NODE_GONE:
@@ -37,7 +36,7 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
 
 def tell(node, dest: str, action: str, arg) -> None:
     """Send `dest` something that wants no answer."""
-    node.emit(Asked(None, dest, action, None, codec.dumps(arg), time.time()))
+    node.emit(Asked(None, dest, action, None, node.encode_value(arg), time.time()))
 
 
 def fetch_sources(node, hashes: list[str], peer: str | None) -> None:

@@ -25,6 +25,7 @@ from swarm.node.colldata import (
     home,
     shard_id,
 )
+from swarm.wire import values
 
 READY_CAP = 256  # items an asked node collects for an iteration before answering
 
@@ -83,7 +84,7 @@ def tell(node, peer: str | None, facts: list) -> None:
 
 def _read(node, ref_id: str, empty):
     blob = node.machine.data.blob(ref_id)
-    return empty if blob is None else codec.loads(blob)
+    return empty if blob is None else values.decode(blob)
 
 
 # ---- the stages ---------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def _insert(node, op: CollOp, fn) -> None:
     if op.action == "set":
         blob, out = op.blob, None
     else:
-        ok, out = _apply(op, fn or op.fn, codec.loads(op.blob))  # fn(default)
+        ok, out = _apply(op, fn or op.fn, values.decode(op.blob))  # fn(default)
         if not ok:
             return
         blob = codec.dumps(out)

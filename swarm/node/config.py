@@ -1,7 +1,11 @@
 """The cluster file (TOML): node names, endpoints, the secret, and CURVE keys.
 
     secret = "5f2c...e1"            # hex; HMAC-SHA256 key of every message
-    max_message_bytes = 268435456   # larger messages are refused unread
+    max_message_bytes = 268435456   # larger messages are refused unread (nodes send larger
+                                    # ones in chunks, docs/nodes.md)
+    max_value_bytes = 8589934592    # a Ref's value (encoded) or a hop larger than this is
+                                    # refused where it is made, with ValueTooLarge
+    value_cache_bytes = 1073741824  # values kept decoded in a node's memory (real size)
     hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
                                     # program waits; a question unanswered this long fails
     fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
@@ -60,6 +64,8 @@ class ClusterConfig:
     client_secret_key: str | None = None
     auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
     fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
+    max_value_bytes: int = 8 * 1024 ** 3  # the largest Ref value or hop (ValueTooLarge)
+    value_cache_bytes: int = 1 << 30  # a node's decoded values in memory (data.py)
 
     @property
     def names(self) -> list[str]:
@@ -100,7 +106,9 @@ class ClusterConfig:
                          float(raw.get("replay_window", REPLAY_WINDOW)),
                          client.get("public_key"), client.get("secret_key"),
                          auto_place=float(raw.get("auto_place", 0.0)),
-                         fenced=[str(n) for n in raw.get("fenced", [])])
+                         fenced=[str(n) for n in raw.get("fenced", [])],
+                         max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
+                         value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)))
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
@@ -146,6 +154,8 @@ class ClusterConfig:
     def save(self, path: str) -> None:
         lines = [f'secret = "{self.secret.hex()}"',
                  f"max_message_bytes = {self.max_message_bytes}",
+                 f"max_value_bytes = {self.max_value_bytes}",
+                 f"value_cache_bytes = {self.value_cache_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
                  f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}"]
         if self.fenced:

@@ -24,9 +24,11 @@ from swarm.continuation.resume import resume
 from swarm.node.asking import ask
 from swarm.node.machine.events import HopSent, ProgramFinished, ProgramPrinted
 from swarm.node.machine.ids import derived_id
+from swarm.wire.values import ValueTooLarge, limit_error
 
 ROUTE_HEAD, ROUTE_TAIL = 8, 55  # stops of a long route that are kept
 ROUTE_KEEP = ROUTE_HEAD + 1 + ROUTE_TAIL
+RESULT_ROOM = 64 * 1024  # what a result or output message holds beside the value or text
 
 
 @dataclass
@@ -169,6 +171,10 @@ def flush_output(node, prog: Program) -> None:
     if text:
         prog.out.seek(0)
         prog.out.truncate()
+        room = (node.config.max_message_bytes - RESULT_ROOM) // 4  # (UTF-8: 4 bytes a char)
+        if len(text) > room:  # its client would drop it unread: say so instead
+            text = text[:room] + (f"\n[swarm: {len(text) - room} characters of output not "
+                                  f"sent: over the cluster's max_message_bytes]\n")
         node.emit(ProgramPrinted(prog.id, prog.client, prog.seq, text))
         prog.seq += 1
 
@@ -182,6 +188,12 @@ def finish(node, prog: Program, value=None, error: str | None = None, tb: str = 
             blob = pickle.dumps(value, protocol=5)
         except Exception:  # a value that does not pickle goes as its repr
             blob = pickle.dumps(repr(value), protocol=5)
+        room = node.config.max_message_bytes - RESULT_ROOM
+        if len(blob) > room and error is None:  # its client would drop it unread
+            error = "ValueTooLarge: " + limit_error(
+                "the program's result", len(blob), room, "max_message_bytes") + \
+                ": return it in a Ref"
+            blob = pickle.dumps(None, protocol=5)
         result = {"program": prog.id, "seq": prog.seq, "ok": error is None, "error": error,
                   "traceback": tb, "route": prog.route, "value": blob}
     node.emit(ProgramFinished(prog.id, prog.client, prog.hop_id, result, error))
@@ -204,6 +216,10 @@ def ship(node, prog: Program, c: Capture) -> None:
     parked: list = []
     carried: dict[str, str] = {}
     data = codec.encode(cont, parked, carried)
+    if len(data) > node.config.max_value_bytes:
+        raise ValueTooLarge(limit_error(
+            f"the program's continuation at `{c.leaf.why}` (its locals and globals)",
+            len(data), node.config.max_value_bytes) + ": keep large values in Refs")
     if prog.policy == "auto" and not cont.generators and _fetch_is_smaller(node, c.leaf,
                                                                            len(data)):
         node.machine.count("auto_fetches")
@@ -257,6 +273,9 @@ def _after_capture(node, program: Program, c: Capture):
         node.machine.count("fallbacks")
         program.fetch_once = True
         return _resume_here(cont)
+    except ValueTooLarge as e:  # (the program's own frames are gone: no traceback of ours)
+        finish(node, program, error=f"ValueTooLarge: {e}", tb="")
+        return None
     except Exception as e:  # a bug of ours or a bad destination: the program fails, the
         # node goes on serving
         finish(node, program, error=f"{type(e).__name__}: {e}",

@@ -15,12 +15,11 @@ is sent on by the forward; a restart finishes a relocation that had started.
 
 from __future__ import annotations
 
-from swarm.continuation import codec
 from swarm.errors import StorageFull, TaskFailed
 from swarm.node import collserve, tasks
 from swarm.node.asking import ask
 from swarm.node.machine import Served
-from swarm.wire import decode
+from swarm.wire import decode, values
 
 
 def refuse_if_failing(node, what: str) -> None:
@@ -41,6 +40,16 @@ def create_ref(node, value) -> str:
     node.machine.data.write(ref_id, value)
     node.machine.access.record(node.kernel.current_context(), ref_id)
     return ref_id
+
+
+def check_value(node, value) -> None:
+    """Refuse at once (ValueTooLarge, in the program, at its `Ref(...)` or `set`) a value
+    whose buffer alone is over the cluster's max_value_bytes, before the program carries
+    it to another node; other values are measured as they are encoded (values.encode)."""
+    size = values.quick_size(value)
+    if size is not None and size > node.config.max_value_bytes:
+        raise values.ValueTooLarge(values.limit_error("the value", size,
+                                                      node.config.max_value_bytes))
 
 
 def locate(node, ref_id: str, hint: str) -> str:
@@ -119,7 +128,11 @@ def serve(node, request) -> None:
                 else:
                     value = ref_action(node, ref_id, action, arg)
         if blob is None and "failed" not in reply and "moved_to" not in reply:
-            blob = codec.dumps(value)
+            blob = node.encode_value(value, "the answer")
+        elif blob is not None and values.nbytes(blob) > node.config.max_value_bytes:
+            raise values.ValueTooLarge(values.limit_error(
+                f"the value of Ref({request.ref!r})", values.nbytes(blob),
+                node.config.max_value_bytes))
     except Exception as e:
         reply = {"error": f"{type(e).__name__}: {e}"}
         blob = None

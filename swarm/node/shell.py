@@ -23,7 +23,6 @@ import sys
 import time
 
 from swarm.compiler import registry
-from swarm.continuation import codec
 from swarm.continuation.primitives import set_policy
 from swarm.node import asking, autoplace, program, refserve, tasks, traps
 from swarm.node import machine as m
@@ -33,7 +32,7 @@ from swarm.node.links import Links
 from swarm.node.modules import ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
-from swarm.wire import curve, decode
+from swarm.wire import chunks, curve, decode, values
 from swarm.wire.envelope import Signer, WireError
 from swarm.wire.gate import Gate, now_ms
 
@@ -113,7 +112,10 @@ class Shell:
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         sources = self.store.all_sources()
         sources[tasks.TASK_HASH] = ("__swarm_task__", "<swarm task>", tasks.TASK_SOURCE)
-        data = m.RefData(self.store, codec.dumps, codec.loads)
+        self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
+        self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
+        data = m.RefData(self.store, self.encode_value, values.decode,
+                         config.value_cache_bytes, values.private_copy, values.nbytes)
         self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time())
         self.modules = ProgramModules(self.kernel, self.machine.sources)
@@ -173,6 +175,14 @@ class Shell:
             self.refusals.note("declared gone", f"{env.kind} from {env.sender}, which was "
                                                 f"declared gone (swarm node gone)")
             return
+        if env.kind == "chunk":  # a slice of a larger message (swarm/wire/chunks.py)
+            try:
+                env = self.chunks.add(env, decode.payload(env))
+            except WireError as e:
+                self.refusals.note(e.reason, str(e))
+                return
+            if env is None:
+                return
         make = EVENTS.get(env.kind)
         if make is None:
             self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
@@ -204,8 +214,16 @@ class Shell:
 
     # ---- carrying out instructions ---------------------------------------------------------------
     def _send(self, i: m.Send) -> None:
-        frames = self.signer.pack(i.kind, decode.encode(i.fields), i.blobs)
-        self.links.send_peer(i.node, frames, i.resend)
+        """A message to a peer, in chunks if it is large (never one over max_message_bytes:
+        swarm/wire/chunks.py)."""
+        control = decode.encode(i.fields)
+        size = chunks.size_of(control, i.blobs)
+        if size > self.chunks.max_bytes:  # (what makes one refuses it first: values.py)
+            log.error("not sent: %s", values.limit_error(
+                f"a {i.kind} to {i.node}", size, self.chunks.max_bytes, "max_value_bytes"))
+            return
+        self.links.send_peers(i.node, chunks.split(self.signer, i.kind, control, i.blobs,
+                                                   self.chunk_bytes), i.resend)
 
     def _reply(self, i: m.Reply) -> None:
         body = i.body if i.body is not None else decode.encode(i.fields)
@@ -321,6 +339,11 @@ class Shell:
         self.kernel.running = False
 
     # ---- what programs need (traps.py, refserve.py, tasks.py) --------------------------------------
+    def encode_value(self, value, what: str = "the value"):
+        """A value as it is stored and sent (swarm/wire/values.py); ValueTooLarge past the
+        cluster's max_value_bytes."""
+        return values.encode(value, self.config.max_value_bytes, what)
+
     def new_ref_id(self) -> str:
         """An id for a Ref created here (its first part names this node, its home)."""
         return f"{self.name}.{self.boot}.{next(self.ids)}"

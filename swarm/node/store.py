@@ -1,13 +1,15 @@
 """The node's durable state, in one SQLite file (WAL mode).
 
 Tables:
-    refs(id, value, size)           the Refs that live here (values pickled by the codec)
+    refs(id, value, size, file)     the Refs that live here: their values encoded
+                                    (swarm/wire/values.py), in the row, or from
+                                    bulkfiles.FILE_MIN bytes on in the file it names
     forwards(id, node)              Refs that moved away: where to look next
     moves(id, node)                 relocations started and not yet confirmed by the new node
-    inbox(hop_id, program, meta, data)   hops accepted (persisted before the ack) and not yet
+    inbox(hop_id, program, meta, data, file)   hops accepted (persisted before the ack) and not yet
                                     finished here; resumed again after a crash (a hop that
                                     moves on in the round it came is never written here)
-    outbox(hop_id, node, meta, data, sent_at)   hops sent and not yet acknowledged; resent
+    outbox(hop_id, node, meta, data, sent_at, file)   hops sent and not yet acknowledged; resent
                                     until acked, or until the hop timeout fails the program
     done(hop_id)                    hops already taken, so a resent one is resumed once
                                     (a client's submission is one too: server.on_submit)
@@ -21,6 +23,9 @@ Tables:
     cancelled(program, at)          programs cancelled (swarm cancel): never run again here
     deaths(program, count)          how often the node died while a program ran (quarantine)
 
+A large continuation (`data`) is kept in a file like a large value (`file`; `data` is then
+empty). Files: swarm/node/bulkfiles.py, in `values/` beside the database.
+
 Discussion: WAL with synchronous=NORMAL survives a process crash (SIGKILL) - every committed
 transaction is in the log - though not a power cut; an acknowledged write is a committed one.
 """
@@ -28,15 +33,21 @@ transaction is in the log - though not a power cut; an acknowledged write is a c
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 
+from swarm.node.bulkfiles import FILE_MIN, BulkFiles
+from swarm.wire.values import nbytes, parts_of
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS refs (id TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER);
+CREATE TABLE IF NOT EXISTS refs (id TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER,
+                                 file TEXT);
 CREATE TABLE IF NOT EXISTS forwards (id TEXT PRIMARY KEY, node TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BLOB, data BLOB,
+                                  file TEXT);
 CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB,
-                                   sent_at REAL);
+                                   sent_at REAL, file TEXT);
 CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
@@ -47,6 +58,10 @@ CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 """
+
+
+_FILE_TABLES = ("refs", "inbox", "outbox")
+_KEYS = {"refs": "id", "inbox": "hop_id", "outbox": "hop_id"}
 
 
 class Store:
@@ -60,6 +75,19 @@ class Store:
             # a full disk: the tables are there already (a store that ever ran), or the
             # error is real and the next statement says so
             self.db.execute("SELECT 1 FROM refs LIMIT 1")
+        for table in _FILE_TABLES:  # a store made before values had files
+            columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if "file" not in columns:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN file TEXT")
+        self.files = BulkFiles(os.path.join(os.path.dirname(os.path.abspath(path)), "values"))
+        # (table, key) -> the file of that row: few rows have one, and a row's file must be
+        # removed when the row goes without a query per deleted row
+        self.file_of: dict[tuple[str, str], str] = {}
+        for table in _FILE_TABLES:
+            for key, name in self.db.execute(
+                    f"SELECT {_KEYS[table]}, file FROM {table} WHERE file IS NOT NULL"):
+                self.file_of[table, key] = name
+        self.files.sweep(set(self.file_of.values()))
 
     def close(self) -> None:
         self.db.close()
@@ -109,9 +137,12 @@ class Store:
             pass  # a crash)
 
     # refs -----------------------------------------------------------------------------------
-    def get_ref(self, ref_id: str) -> bytes | None:
-        row = self.db.execute("SELECT value FROM refs WHERE id = ?", (ref_id,)).fetchone()
-        return row[0] if row else None
+    def get_ref(self, ref_id: str):
+        """The encoded value (bytes, or a read-only map of its file), None if not here."""
+        row = self.db.execute("SELECT value, file FROM refs WHERE id = ?", (ref_id,)).fetchone()
+        if row is None:
+            return None
+        return self.files.read(row[1]) if row[1] else row[0]
 
     def ref_size(self, ref_id: str) -> int:
         row = self.db.execute("SELECT size FROM refs WHERE id = ?", (ref_id,)).fetchone()
@@ -169,49 +200,91 @@ class Store:
         now = time.time()
         db = self.db
         finished = set(txn.finished)
-        with self.transaction():
-            for hop_id, (program, meta, data) in txn.accepted.items():
-                db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
-                if hop_id not in finished:
-                    db.execute("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?)",
-                               (hop_id, program, meta, data))
-            for hop_id in txn.finished:
-                if hop_id not in txn.accepted:
-                    db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
-            for hop in txn.outgoing:
-                db.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)", (*hop, now))
-            if txn.acked:
-                db.executemany("DELETE FROM outbox WHERE hop_id = ?", [(h,) for h in txn.acked])
-            if txn.kept:
-                db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
-                               [(*k, now) for k in txn.kept])
-            if txn.cancelled:
-                db.executemany("INSERT OR IGNORE INTO cancelled VALUES (?, ?)",
-                               [(p, now) for p in txn.cancelled])
-            if txn.deaths:
-                db.executemany("INSERT OR REPLACE INTO deaths VALUES (?, ?)",
-                               list(txn.deaths.items()))
-            if txn.fences:
-                db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
-                               [(n, now) for n in txn.fences])
-            if txn.sources:
-                db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
-                               [(h, *v) for h, v in txn.sources.items()])
-            writes = txn.writes
-            if writes:
-                for ref_id, blob in writes.values.items():
-                    if blob is None:
-                        db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
-                    else:
-                        db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?)",
-                                   (ref_id, blob, len(blob)))
-                        db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
-                for ref_id, node in writes.forwards.items():
-                    db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
-                for ref_id, node in writes.moves.items():
-                    db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
-                for ref_id in writes.moved:
-                    db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
+        # what happened to rows that have or get a file, in order: (table, key, new file
+        # or None when the row went), replayed on file_of once committed
+        log: list[tuple[str, str, str | None]] = []
+
+        def put(table: str, key: str, blob) -> tuple:
+            """(the row's value, its file): a large one is written to a file first."""
+            if nbytes(blob) < FILE_MIN:
+                if (table, key) in self.file_of:
+                    log.append((table, key, None))
+                return (blob.flat() if hasattr(blob, "flat") else blob), None
+            name = self.files.write(parts_of(blob))
+            log.append((table, key, name))
+            return b"", name
+
+        def dropped(table: str, key: str) -> None:
+            log.append((table, key, None))
+
+        try:
+            with self.transaction():
+                self._commit(txn, db, now, finished, put, dropped)
+        except BaseException:
+            self.files.remove(name for _, _, name in log if name)  # nothing names them
+            raise
+        file_of, gone = self.file_of, []
+        for table, key, name in log:
+            old = file_of.pop((table, key), None)
+            if old is not None:
+                gone.append(old)
+            if name is not None:
+                file_of[table, key] = name
+        self.files.remove(gone)
+
+    @staticmethod
+    def _commit(txn, db, now, finished, put, dropped) -> None:
+        """The statements of one commit (see commit)."""
+        for hop_id, (program, meta, data) in txn.accepted.items():
+            db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
+            if hop_id not in finished:
+                db.execute("INSERT OR REPLACE INTO inbox (hop_id, program, meta, data, file) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           (hop_id, program, meta, *put("inbox", hop_id, data)))
+        for hop_id in txn.finished:
+            if hop_id not in txn.accepted:
+                db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
+                dropped("inbox", hop_id)
+        for hop_id, node, meta, data in txn.outgoing:
+            value, name = put("outbox", hop_id, data)
+            db.execute("INSERT OR REPLACE INTO outbox (hop_id, node, meta, data, sent_at, "
+                       "file) VALUES (?, ?, ?, ?, ?, ?)", (hop_id, node, meta, value, now, name))
+        if txn.acked:
+            db.executemany("DELETE FROM outbox WHERE hop_id = ?", [(h,) for h in txn.acked])
+            for hop_id in txn.acked:
+                dropped("outbox", hop_id)
+        if txn.kept:
+            db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
+                           [(*k, now) for k in txn.kept])
+        if txn.cancelled:
+            db.executemany("INSERT OR IGNORE INTO cancelled VALUES (?, ?)",
+                           [(p, now) for p in txn.cancelled])
+        if txn.deaths:
+            db.executemany("INSERT OR REPLACE INTO deaths VALUES (?, ?)",
+                           list(txn.deaths.items()))
+        if txn.fences:
+            db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
+                           [(n, now) for n in txn.fences])
+        if txn.sources:
+            db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
+                           [(h, *v) for h, v in txn.sources.items()])
+        writes = txn.writes
+        if writes:
+            for ref_id, blob in writes.values.items():
+                if blob is None:
+                    db.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+                    dropped("refs", ref_id)
+                else:
+                    value, name = put("refs", ref_id, blob)
+                    db.execute("INSERT OR REPLACE INTO refs (id, value, size, file) "
+                               "VALUES (?, ?, ?, ?)", (ref_id, value, nbytes(blob), name))
+                    db.execute("DELETE FROM forwards WHERE id = ?", (ref_id,))
+            for ref_id, node in writes.forwards.items():
+                db.execute("INSERT OR REPLACE INTO forwards VALUES (?, ?)", (ref_id, node))
+            for ref_id, node in writes.moves.items():
+                db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
+            for ref_id in writes.moved:
+                db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
 
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
@@ -229,10 +302,13 @@ class Store:
             pass
 
     def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
-        return self.db.execute("SELECT hop_id, program, meta, data FROM inbox").fetchall()
+        return [(h, p, meta, self.files.read(name) if name else data) for h, p, meta, data, name
+                in self.db.execute("SELECT hop_id, program, meta, data, file FROM inbox")]
 
     def unacked(self) -> list[tuple[str, str, bytes, bytes, float]]:
-        return self.db.execute("SELECT hop_id, node, meta, data, sent_at FROM outbox").fetchall()
+        return [(h, n, meta, self.files.read(name) if name else data, at)
+                for h, n, meta, data, at, name in self.db.execute(
+                    "SELECT hop_id, node, meta, data, sent_at, file FROM outbox")]
 
     def cancelled(self) -> list[str]:
         return [p for (p,) in self.db.execute("SELECT program FROM cancelled")]

@@ -94,6 +94,7 @@ def ref_create(value, at: str | None, primitive) -> tuple[str, str]:
 
     n = node()
     if at is not None and at != n.name:
+        refserve.check_value(n, value)  # (a value over the limit is refused here, not there)
         if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
             return refserve.remote_create(n, value, at), at
         raise Capture(CreateRef(value, at, primitive), primitive)
@@ -105,6 +106,8 @@ def ref_access(ref, action: str, arg, primitive):
     fetching (the fetch policy, or a program that cannot move)."""
 
     n = node()
+    if action == "set":
+        refserve.check_value(n, arg)
     where = refserve.locate(n, ref.id, ref.hint)
     while where == n.name:
         if not refserve.wait_while_moving(n, ref.id):  # a relocation in flight: wait

@@ -12,6 +12,7 @@ keeps serving. `encode` is the other direction, for every sender (nodes and clie
 from __future__ import annotations
 
 from swarm.continuation import codec
+from swarm.wire import values
 from swarm.wire.control import decode as _control
 from swarm.wire.control import encode
 from swarm.wire.envelope import Envelope, Malformed
@@ -70,9 +71,10 @@ def continuation(data: bytes):
 
 
 def value(blob: bytes):
-    """A value pickled by a node (codec.dumps): a Ref's stored bytes, an argument, an answer,
-    from a verified message (or a node's own store)."""
-    return codec.loads(blob)
+    """A value encoded by a node (values.encode; or codec.dumps, which it reads too): a Ref's
+    stored value, an argument, an answer, from a verified message (or a node's own store).
+    Arrays in it are made on the message's own memory (read-only)."""
+    return values.decode(blob)
 
 
 def task(data: bytes):

@@ -1,14 +1,27 @@
-"""Framing and signing. Nothing here unpickles: a refused message is refused as bytes."""
+"""Framing and signing. Nothing here unpickles: a refused message is refused as bytes.
+
+The signature is a keyed BLAKE3 (a MAC: BLAKE3's keyed mode, under a key derived from the
+cluster secret) of the head's fields and every frame after it, each preceded by its length.
+It runs at about 1.5 GB/s on one core here - faster than a copy of the same bytes - so a
+message carrying a numpy array of gigabytes costs its sender and receiver less to sign and
+check than to copy (docs/security.md says why it is as unforgeable as HMAC-SHA256 was).
+
+A frame given to `Signer.pack` may be made of pieces (an object with `parts`: an encoded
+value, swarm/wire/values.py): it is signed piece by piece, as the frame their concatenation
+is; sent whole, the pieces are joined (small messages), cut into chunks they are not
+(chunks.py: larger ones).
+"""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import secrets
 import struct
 import time
 from dataclasses import dataclass
+
+import blake3
 
 from swarm.wire import PROTOCOL
 from swarm.wire.kinds import KINDS
@@ -74,22 +87,49 @@ class Envelope:
     blobs: tuple = ()  # the frames after it: continuations, pickled values (kinds.py)
 
 
+MAC_CONTEXT = "swarm 2026-12 message authentication (keyed BLAKE3)"
+_THREADED = 4 * 1024 * 1024  # pieces from this size on are hashed on every core
+
+
 @functools.lru_cache(maxsize=8)
-def _keyed(secret: bytes):
-    """HMAC state after the key (copied per message: the key schedule is done once)."""
-    return hmac.new(secret, digestmod=hashlib.sha256)
+def _key(secret: bytes) -> bytes:
+    """The MAC key: BLAKE3's key derivation from the cluster secret (32 bytes whatever the
+    secret's length, and used for nothing else)."""
+    return blake3.blake3(secret, derive_key_context=MAC_CONTEXT).digest()
+
+
+def pieces(frame) -> tuple:
+    """The pieces a frame is made of (itself, or an encoded value's parts)."""
+    parts = getattr(frame, "parts", None)
+    return (frame,) if parts is None else parts
+
+
+def frame_size(frame) -> int:
+    nbytes = getattr(frame, "nbytes", None)
+    return nbytes if isinstance(nbytes, int) else len(frame)
 
 
 def _mac(secret: bytes, head: bytes, frames) -> bytes:
-    """HMAC-SHA256 of the head, then of each frame after it preceded by its length (so no two
-    ways to cut the same bytes into frames sign alike)."""
-    mac = _keyed(secret).copy()
+    """Keyed BLAKE3 of the head, then of each frame after it preceded by its length (so no
+    two ways to cut the same bytes into frames sign alike)."""
+    sizes = [frame_size(f) for f in frames]
+    threads = blake3.blake3.AUTO if sizes and max(sizes) >= _THREADED else 1
+    mac = blake3.blake3(key=_key(secret), max_threads=threads)
     mac.update(head)
     mac.update(_COUNT.pack(len(frames)))
-    for frame in frames:
-        mac.update(_COUNT.pack(len(frame)))
-        mac.update(frame)
+    for frame, size in zip(frames, sizes, strict=True):
+        mac.update(_COUNT.pack(size))
+        for piece in pieces(frame):
+            mac.update(piece)
     return mac.digest()
+
+
+def joined(frame):
+    """A frame as one bytes-like object (an encoded value's pieces joined: small ones)."""
+    parts = getattr(frame, "parts", None)
+    if parts is None:
+        return frame
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _prefix(kind: str, sender: str) -> bytes:
@@ -106,7 +146,7 @@ def pack(secret: bytes, kind: str, sender: str, seq: int, control: bytes, blobs=
     if sent_ms is None:
         sent_ms = time.time_ns() // 1_000_000
     head = _prefix(kind, sender) + _IDS.pack(boot, seq, sent_ms)
-    return [head + _mac(secret, head, (control, *blobs)), control, *blobs]
+    return [head + _mac(secret, head, (control, *blobs)), control, *map(joined, blobs)]
 
 
 class Signer:
@@ -117,7 +157,12 @@ class Signer:
         self.secret, self.sender = secret, sender
         self.boot = secrets.randbits(64)
         self.seq = 0
+        self.streams = 0  # messages sent in chunks (chunks.py)
         self._prefixes: dict[str, bytes] = {}
+
+    def next_stream(self) -> int:
+        self.streams += 1
+        return self.streams
 
     def pack(self, kind: str, control: bytes, blobs=()) -> list:
         """The frames of a message: [head, control, *blobs] (blobs: bytes-like frames sent
@@ -127,13 +172,14 @@ class Signer:
             prefix = self._prefixes[kind] = _prefix(kind, self.sender)
         self.seq += 1
         head = prefix + _IDS.pack(self.boot, self.seq, time.time_ns() // 1_000_000)
-        return [head + _mac(self.secret, head, (control, *blobs)), control, *blobs]
+        return [head + _mac(self.secret, head, (control, *blobs)), control,
+                *map(joined, blobs)]
 
 
 def unpack(secret: bytes, frames: list[bytes], max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
     """Check a received message (identity frame already removed): size, protocol, framing,
     then the signature; only a signed head is parsed. Raises WireError."""
-    size = sum(len(f) for f in frames)
+    size = sum(map(frame_size, frames))
     if size > max_bytes:
         raise TooLarge(f"message of {size} bytes exceeds {max_bytes}")
     if not frames or frames[0][:len(PROTOCOL)] != PROTOCOL:

@@ -56,6 +56,12 @@ Programs in flight (finality: docs/nodes.md):
     unknown   node -> client  {programs}  (answer to collect?: this node knows nothing of
                               them - neither running, nor sent, nor kept)
 
+Messages larger than a frame limit (chunks.py):
+    chunk    control {stream, index, count?, kind?, control?, sizes?}, blobs: a slice of
+             the message's blobs, laid end to end (the first chunk carries the message's
+             kind, control frame and blob sizes); put together, the message is handled as
+             if it had come whole
+
 Control:
     ping / pong {node}, status? / status, stop
     stats?   client -> node   {}
@@ -72,12 +78,13 @@ KINDS = frozenset({
     "submit", "accepted", "output", "result", "trace", "collect?", "hello", "source?",
     "source",
     "hop", "ack", "refused",
-    "fetch", "fetched",
+    "fetch", "fetched", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
 })
 
-NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched"})
+NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
+                        "chunk"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
@@ -159,6 +166,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int}, (2, 2)),
     "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {}, (1, 1)),
     "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str}, (0, 1)),
+    "chunk": ({"stream": int, "index": int}, {"count": int, "kind": str, "control": bytes,
+                                               "sizes": list}, (1, 14)),
     # what clients take (checked there too)
     "accepted": ({"program": str}, {}, (0, 0)),
     "output": ({"program": str, "seq": int, "text": str}, {}, (0, 0)),

@@ -218,7 +218,8 @@ values = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1)
 GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ["m", "m.py", "x = 1\n"]},
         "entry": "h", "modules": {}, "argv": [], "hop_checkpoints": False, "seq": 0,
         "route": [], "hop_id": "h1", "hop_ids": [], "key": "k", "hash": "h", "source": None,
-        "ref": None, "action": "get", "programs": ["p"], "node": "n1", "phase": 1}
+        "ref": None, "action": "get", "programs": ["p"], "node": "n1", "phase": 1,
+        "stream": 1, "index": 1}
 WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "sources": [{"h": ["m", "m.py"]}, {"h": [1, 2, 3]}, [], 3],
          "modules": [{"swarm": "h"}, {"zmq.sugar": "h"}, {"m": 1}, ["m"]],
@@ -226,7 +227,8 @@ WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "seq": ["1", None, 1.5], "route": ["r", [1]], "hop_id": [1, None],
          "hop_ids": [[1], "a", None], "key": [1, b"k"], "hash": [1, b"h"],
          "source": [["m", "m.py"], 1, "src"], "ref": [1, b"x"], "action": [1, None],
-         "programs": [[1], "p"], "node": [1, None], "phase": ["1", None]}
+         "programs": [[1], "p"], "node": [1, None], "phase": ["1", None],
+         "stream": ["1", None], "index": [1.5, None]}
 GOOD_META = {name: GOOD[name] for name in HOP_META[0]}
 UNDECODABLE = b"\xc1"  # never used by msgpack
 
@@ -297,7 +299,7 @@ def oversized(data, fuzzer, attack):
             {"key": "k", "ref": None, "action": "create"}), (blob,))
     else:
         who = "atk0"
-        frames = [b"SWARM/4" + b"\0" * (CAP // 2), b"\x80",
+        frames = [b"SWARM/5" + b"\0" * (CAP // 2), b"\x80",
                   proof_blob(attack) + b"\0" * (CAP // 2 + data.draw(st.integers(1, 4096)))]
     fuzzer.send(who, frames, "oversized")
     fuzzer.sync(who)

@@ -1,30 +1,43 @@
 """The Refs that live on this node: their values, relocations in flight, futures awaited.
 
-Values are kept in the node's store (pickled by the codec); the machine reads the store
-through `reader` (the shell's SQLite store, or the simulator's disk). A write is staged in
-memory (`staged`: ref id -> pickled value, or None for a deletion), seen at once by every
-reader on this node, and committed with the hop ledger's next write (ledger.py): in the same
-transaction as the hop that brought the program and the hop it sends on, so that a crash
-keeps both or neither. Until then nothing leaves the node (NodeState holds every message). A
-relocation's marks - started, done (the value gone, a forward left) - are staged the same
-way.
+Values are kept in the node's store, encoded (swarm/wire/values.py: a pickle, with bytes and
+numpy arrays beside it, out of band); the machine reads the store through `reader` (the
+shell's SQLite store, or the simulator's disk). A write is staged in memory (`staged`: ref
+id -> encoded value, or None for a deletion), seen at once by every reader on this node, and
+committed with the hop ledger's next write (ledger.py): in the same transaction as the hop
+that brought the program and the hop it sends on, so that a crash keeps both or neither.
+Until then nothing leaves the node (NodeState holds every message). A relocation's marks -
+started, done (the value gone, a forward left) - are staged the same way.
 
-A value that cannot change - numbers, strings, bytes, and tuples or frozensets of them - is
-also kept decoded in memory (least recently used first out, bounded by `cache_bytes`): a
-program that moved to a 100 MiB tuple reads it without unpickling a byte. Any other value is
-unpickled on every read, so that each `get()` returns a private copy, as on any other node.
+The values read and written lately are also kept in memory (`cache`, least recently used
+first out), bounded by `cache_bytes` of their real size in memory - not their encoded size:
+a tuple of floats takes about 4x its pickle, a dict of small strings 10-20x (`real_size`).
+What a reader gets:
+- a value that cannot change (numbers, strings, bytes, tuples and frozensets of them) is
+  shared: every `get()` returns the one decoded object;
+- a numpy array or a memoryview is shared too, as a new read-only view of read-only memory
+  (the encoded value's own buffer, a received frame, a map of the store's file): no copy,
+  and nothing a program does to it reaches the Ref - writing to it raises, as for Ray's
+  arrays; `array.copy()` gives a writable one;
+- any other value (a list, a dict, an object, a bytearray) is decoded again from its encoded
+  form, kept in memory, on every `get()`: each reader gets a private copy (buffers inside it
+  copied, so arrays in a list are the reader's own), as on any other node.
+Values larger than half the cache are not kept in it; a read decodes them from the store
+(a numpy array in a store file is mapped, not read).
 
 Discussion: sharing a mutable object between the programs of one node would make a change
 without `set()` visible here but lost elsewhere (and at the next restart); only values that
-cannot change are shared.
+cannot change, or that refuse to, are shared.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Callable, Protocol
 
 _ATOMIC = frozenset({int, float, complex, str, bytes, bool, type(None), range})
+_UNSHARED = object()  # a cache entry whose readers each get a private copy
 
 
 class Reader(Protocol):
@@ -50,13 +63,66 @@ def shareable(value, depth: int = 0) -> bool:
     return False
 
 
+def is_buffer_view(value) -> bool:
+    """A numpy array or a memoryview: shared by readers as read-only views."""
+    t = type(value)
+    return t is memoryview or (t.__name__ == "ndarray" and t.__module__ == "numpy")
+
+
+def reader_view(value):
+    """What one reader gets of a shared value: the value itself, or for an array a new
+    view (its shape or dtype set by one reader must not change another's)."""
+    if type(value).__name__ == "ndarray":
+        return value.view()
+    return value
+
+
+_SAMPLE = 64  # elements of a large container actually measured (the rest: extrapolated)
+
+
+def real_size(value, depth: int = 0) -> int:
+    """About the bytes a decoded value takes in memory: sys.getsizeof of it and of what it
+    holds, measured on a sample of each large container and extrapolated (a tuple of ten
+    million floats is not walked). Shared objects count once per reference: an
+    overestimate, which keeps the cache within its bound."""
+    size = sys.getsizeof(value, 64)
+    if depth > 8:
+        return size
+    t = type(value)
+    if t in _ATOMIC:
+        return size
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):  # an array or a memoryview: its buffer
+        return size + nbytes if getattr(value, "base", None) is not None or t is memoryview \
+            else size
+    if t is dict:
+        items = value.items()
+    elif t in (list, tuple, set, frozenset):
+        items = value
+    else:
+        inner = getattr(value, "__dict__", None)
+        return size if inner is None else size + real_size(inner, depth + 1)
+    n = len(value)
+    if n == 0:
+        return size
+    total = 0
+    for i, item in enumerate(items):
+        if i == _SAMPLE:
+            break
+        if t is dict:
+            total += real_size(item[0], depth + 1) + real_size(item[1], depth + 1)
+        else:
+            total += real_size(item, depth + 1)
+    return size + total * n // min(n, _SAMPLE)
+
+
 class Writes:
     """Ref writes staged since the last transaction (RefData.take_staged)."""
 
     __slots__ = ("values", "forwards", "moves", "moved")
 
     def __init__(self, values, forwards, moves, moved) -> None:
-        self.values: dict[str, bytes | None] = values  # ref id -> pickled value, None: gone
+        self.values: dict = values  # ref id -> encoded value, None: gone
         self.forwards: dict[str, str] = forwards  # ref id -> node it moved to
         self.moves: dict[str, str] = moves  # relocations started: ref id -> node
         self.moved: list[str] = moved  # relocations done (their `moves` mark goes)
@@ -75,14 +141,20 @@ class Writes:
 
 class RefData:
     def __init__(self, reader: Reader, dumps: Callable, loads: Callable,
-                 cache_bytes: int = 1 << 30) -> None:
-        """`dumps`/`loads`: how values become bytes and back (the shell gives the codec's:
-        swarm/continuation/codec.py)."""
+                 cache_bytes: int = 1 << 30, private: Callable | None = None,
+                 nbytes: Callable = len) -> None:
+        """`dumps`/`loads`: how values become their stored form and back (the shell gives
+        swarm/wire/values.py's encode and decode; the simulator the codec's dumps and
+        loads). `private(blob)`: a reader's own copy of a value that is not shared
+        (default: loads). `nbytes(blob)`: an encoded value's size."""
         self.reader, self.dumps, self.loads = reader, dumps, loads
-        self.cache: OrderedDict[str, tuple[object, int]] = OrderedDict()
+        self.private = private or loads
+        self.nbytes = nbytes
+        # ref id -> [shared value or _UNSHARED, encoded value, bytes counted]
+        self.cache: OrderedDict[str, list] = OrderedDict()
         self.cache_bytes = cache_bytes
         self.cached = 0
-        self.staged: dict[str, bytes | None] = {}  # written, not yet committed
+        self.staged: dict = {}  # ref id -> encoded value (None: deleted), not yet committed
         # writes handed to the store and not yet on disk (a write under way, or one that
         # failed and waits to be tried again): still what readers here must see
         self.pending: list[Writes] = []
@@ -127,18 +199,28 @@ class RefData:
         return ref_id in self.cache or self.reader.has_ref(ref_id)
 
     def read(self, ref_id: str):
+        """The value, as a reader may have it (see the module's doc: shared, or a copy)."""
+        hit = self.cache.get(ref_id)
+        if hit is None:
+            blob = self.blob(ref_id)
+            if blob is None:
+                raise KeyError(ref_id)
+            value = self.loads(blob)
+            shared = value if shareable(value) or is_buffer_view(value) else _UNSHARED
+            hit = self._remember(ref_id, shared, blob, value)
+            if shared is _UNSHARED:
+                return value  # decoded for this reader alone
+        else:
+            self.cache.move_to_end(ref_id)
+        if hit[0] is _UNSHARED:
+            return self.private(hit[1])
+        return reader_view(hit[0])
+
+    def blob(self, ref_id: str):
+        """The encoded value (None: not here)."""
         hit = self.cache.get(ref_id)
         if hit is not None:
-            self.cache.move_to_end(ref_id)
-            return hit[0]
-        blob = self.blob(ref_id)
-        if blob is None:
-            raise KeyError(ref_id)
-        value = self.loads(blob)
-        self._remember(ref_id, value, len(blob))
-        return value
-
-    def blob(self, ref_id: str) -> bytes | None:
+            return hit[1]
         if ref_id in self.staged:
             return self.staged[ref_id]
         if ref_id in self.staged_forwards:
@@ -150,9 +232,10 @@ class RefData:
         return self.reader.get_ref(ref_id)
 
     def size(self, ref_id: str) -> int:
+        """The encoded value's size (what fetching it moves)."""
         hit = self.cache.get(ref_id)
         if hit is not None:
-            return hit[1]
+            return self.nbytes(hit[1])
         if ref_id in self.staged or ref_id in self.staged_forwards:
             blob = self.staged.get(ref_id)
         elif self.pending and self._in_flight(ref_id)[0]:
@@ -161,7 +244,7 @@ class RefData:
             return self.reader.ref_size(ref_id)
         if blob is None:
             raise KeyError(ref_id)
-        return len(blob)
+        return self.nbytes(blob)
 
     def forward(self, ref_id: str) -> str | None:
         """Where a Ref that moved away went (None: it did not, as far as this node knows)."""
@@ -175,15 +258,20 @@ class RefData:
                 return forward
         return self.reader.forward(ref_id)
 
-    def write(self, ref_id: str, value, blob: bytes | None = None) -> None:
-        """Stage a value (committed with the ledger's next write; see the module's doc)."""
+    def write(self, ref_id: str, value, blob=None) -> None:
+        """Stage a value (committed with the ledger's next write; see the module's doc).
+        Encoding it may raise (a value over the cluster's limit, one that cannot be
+        stored): then nothing is staged, and the program's `Ref(...)` or `set` raises."""
         blob = self.dumps(value) if blob is None else blob
         self.staged[ref_id] = blob
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
-        self._remember(ref_id, value, len(blob))
+        if is_buffer_view(value):  # shared as views of the encoded copy, not of the
+            self._remember(ref_id, self.loads(blob), blob)  # program's own memory
+        else:
+            self._remember(ref_id, value if shareable(value) else _UNSHARED, blob, value)
 
-    def write_blob(self, ref_id: str, blob: bytes) -> None:
+    def write_blob(self, ref_id: str, blob) -> None:
         self.staged[ref_id] = blob
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
@@ -224,19 +312,29 @@ class RefData:
         if writes is not None:
             self.pending = [w for w in self.pending if w is not writes]
 
-    def _remember(self, ref_id: str, value, size: int) -> None:
-        if size > self.cache_bytes // 2 or not shareable(value):
-            return
-        self.cache[ref_id] = (value, size)
-        self.cached += size
+    def _remember(self, ref_id: str, shared, blob, value=None) -> list:
+        """Keep a value in the cache, counted at its real size (see the module's doc)."""
+        size = self.nbytes(blob)
+        if shared is _UNSHARED:
+            cost = size  # only the encoded value is kept
+        elif is_buffer_view(shared):
+            cost = size  # the views sit on the encoded value's memory
+        else:
+            cost = size + real_size(shared)
+        entry = [shared, blob, cost]
+        if cost > self.cache_bytes // 2:
+            return entry
+        self.cache[ref_id] = entry
+        self.cached += cost
         while self.cached > self.cache_bytes:
-            _, (_, old) = self.cache.popitem(last=False)
-            self.cached -= old
+            _, old = self.cache.popitem(last=False)
+            self.cached -= old[2]
+        return entry
 
     def _forget(self, ref_id: str) -> None:
         hit = self.cache.pop(ref_id, None)
         if hit is not None:
-            self.cached -= hit[1]
+            self.cached -= hit[2]
 
     # waiting --------------------------------------------------------------------------------
     @staticmethod
