@@ -23,9 +23,9 @@ import sys
 import time
 
 from swarm.compiler import registry
-from swarm.continuation import codec
+from swarm.continuation import codec, process_state
 from swarm.continuation.primitives import set_policy
-from swarm.node import asking, autoplace, program, refserve, tasks, traps
+from swarm.node import asking, autoplace, process, program, programio, refserve, tasks, traps
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
@@ -73,6 +73,9 @@ EVENTS = {
         identity.decode(), decode.payload(env)["programs"]),
     "programs?": lambda env, identity: m.ProgramsRequested(
         identity.decode(), decode.payload(env).get("programs")),
+    "input": lambda env, identity: m.InputReceived(
+        identity.decode(), *(lambda p: (p["program"], p["n"], p["text"], p["eof"]))(
+            decode.payload(env))),
     "cancel": lambda env, identity: m.CancelRequested(
         identity.decode(), decode.payload(env)["program"]),
     "fence": lambda env, identity: m.FenceRequested(
@@ -144,7 +147,10 @@ class Shell:
         self.kernel.on_abandon = self._abandoned
         died_running = self.kernel.mark_running(
             os.path.join(self.config.nodes[self.name].dir, "running"))
-        sys.stdout = program.ProgramOutput(self.kernel, sys.__stdout__)
+        process.install(self.kernel)
+        sys.stdout = programio.ProgramOutput(self.kernel, "out", sys.stdout)
+        sys.stderr = programio.ProgramOutput(self.kernel, "err", sys.stderr)
+        sys.stdin = programio.ProgramInput(self.kernel, sys.stdin)
         self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
@@ -224,12 +230,15 @@ class Shell:
                                meta["hop_checkpoints"], meta["policy"], meta["strict"],
                                hop_id=i.hop_id, trace=meta["trace"], again=i.again,
                                record_access=meta["record_access"],
-                               submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""))
+                               submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""),
+                               stdin_mode=meta.get("stdin", "none"))
         entry = meta["entry"]
 
         def start():
+            process_state.restore(None)  # (what the program changes from here on travels)
             module = registry.new_module_instance("__main__", entry)
             module.__dict__["__file__"] = self.machine.sources[entry][1]
+            prog.process.main = sys.modules["__main__"] = module  # pickle finds its functions
             exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
             return module
 
@@ -249,6 +258,8 @@ class Shell:
                 return tasks.start_task(self, data)
             cont = decode.continuation(data)
             module = cont.frames[0].module
+            if getattr(module, "__name__", None) == "__main__":  # (a task's is its own)
+                prog.process.main = sys.modules["__main__"] = module
             program.resume(cont)
             return module
 
@@ -286,7 +297,7 @@ class Shell:
     def _abandoned(self, prog: program.Program) -> None:
         """A cancelled program that would not end (it caught the interrupt, or never
         started): it ends here, as cancelled."""
-        program.flush_output(self, prog)
+        programio.flush(prog)
         program.finish(self, prog, error="KeyboardInterrupt: cancelled")
 
     def _programs(self, i: m.AnswerPrograms) -> None:
@@ -360,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
+    for name in ("swarm", "cluster"):  # the node's own: not through a program's root logger
+        own = logging.getLogger(name)
+        own.handlers, own.propagate = list(logging.root.handlers), False
+        own.setLevel(logging.WARNING)
     try:
         config = ClusterConfig.load(args.config)
         node = Shell(config, args.name)
