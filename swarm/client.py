@@ -591,6 +591,8 @@ def start_nodes(config: ClusterConfig, names=None,
     its terminal (swarm up)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = _root() + os.pathsep + env.get("PYTHONPATH", "")
+    if config.hash_seed is not None:  # one str hash seed for the cluster (process.py)
+        env["PYTHONHASHSEED"] = str(config.hash_seed)
     procs = {}
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:

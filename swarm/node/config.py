@@ -60,6 +60,8 @@ class ClusterConfig:
     client_secret_key: str | None = None
     auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
     fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
+    # every node's PYTHONHASHSEED: str hashes, and so set order, agree across a hop
+    hash_seed: int | None = None
 
     @property
     def names(self) -> list[str]:
@@ -100,7 +102,8 @@ class ClusterConfig:
                          float(raw.get("replay_window", REPLAY_WINDOW)),
                          client.get("public_key"), client.get("secret_key"),
                          auto_place=float(raw.get("auto_place", 0.0)),
-                         fenced=[str(n) for n in raw.get("fenced", [])])
+                         fenced=[str(n) for n in raw.get("fenced", [])],
+                         hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
@@ -148,6 +151,8 @@ class ClusterConfig:
                  f"max_message_bytes = {self.max_message_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
                  f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}"]
+        if self.hash_seed is not None:
+            lines.append(f"hash_seed = {self.hash_seed}")
         if self.fenced:
             lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
         lines.append("")
@@ -220,7 +225,8 @@ def local_config(n: int, directory: str, curve_keys: bool = False) -> ClusterCon
         name = f"n{i}"
         nodes[name] = NodeConfig(name, f"tcp://127.0.0.1:{free_port()}",
                                  os.path.join(directory, name))
-    config = ClusterConfig(secrets.token_bytes(32), nodes)
+    config = ClusterConfig(secrets.token_bytes(32), nodes,
+                           hash_seed=secrets.randbelow(4294967296))
     if curve_keys:
         config.add_keys()
     return config

@@ -98,6 +98,15 @@ def read_more(prog) -> bool:
     return bool(text) or not eof
 
 
+def _running(kernel):
+    """The program running now, or None (also while the interpreter shuts down, when
+    greenlet can no longer tell)."""
+    try:
+        return kernel.current_context()
+    except RuntimeError:
+        return None
+
+
 class ProgramOutput(io.TextIOBase):
     """sys.stdout or sys.stderr on a node: the running program's stream, else the node's."""
 
@@ -105,7 +114,7 @@ class ProgramOutput(io.TextIOBase):
         self.kernel, self.stream, self.fallback = kernel, stream, fallback
 
     def write(self, s: str) -> int:
-        prog = self.kernel.current_context()
+        prog = _running(self.kernel)
         if prog is None:
             return self.fallback.write(s)
         if not isinstance(s, str):
@@ -113,7 +122,7 @@ class ProgramOutput(io.TextIOBase):
         return write(prog, self.stream, s)
 
     def flush(self) -> None:
-        prog = self.kernel.current_context()
+        prog = _running(self.kernel)
         if prog is None:
             self.fallback.flush()
         else:
@@ -134,7 +143,7 @@ class ProgramOutput(io.TextIOBase):
         return True
 
     def fileno(self) -> int:
-        if self.kernel.current_context() is None:
+        if _running(self.kernel) is None:
             return self.fallback.fileno()
         raise io.UnsupportedOperation(f"a program's std{self.stream} on a node has no file "
                                       f"descriptor (its text goes to its client)")
@@ -147,7 +156,7 @@ class ProgramInput(io.TextIOBase):
         self.kernel, self.fallback = kernel, fallback
 
     def _prog(self):
-        prog = self.kernel.current_context()
+        prog = _running(self.kernel)
         if prog is None:
             raise io.UnsupportedOperation("the node's own stdin is not read")
         return prog

@@ -119,6 +119,7 @@ class Shell:
                                    hop_timeout=config.hop_timeout, now=time.time())
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
+        self.hash_seed_problem = _hash_seed_problem(config)
         self._do = {
             m.Send: self._send, m.Reply: self._reply, m.Persist: self._persist,
             m.Start: self._start, m.Resume: self._resume, m.Wake: self._wake,
@@ -145,9 +146,12 @@ class Shell:
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
+        if self.hash_seed_problem:
+            log.warning("%s", self.hash_seed_problem)
         died_running = self.kernel.mark_running(
             os.path.join(self.config.nodes[self.name].dir, "running"))
         process.install(self.kernel)
+        streams = sys.stdout, sys.stderr, sys.stdin
         sys.stdout = programio.ProgramOutput(self.kernel, "out", sys.stdout)
         sys.stderr = programio.ProgramOutput(self.kernel, "err", sys.stderr)
         sys.stdin = programio.ProgramInput(self.kernel, sys.stdin)
@@ -157,6 +161,7 @@ class Shell:
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
+        sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
 
     def _poll(self, timeout_ms: int) -> None:
@@ -319,6 +324,7 @@ class Shell:
         self._reply(m.Reply(i.client, "status", i.fields | {
             "refs": refs, "bytes": size, "running": len(self.kernel.context),
             "parked": len(self.kernel.parked), "refused": self.refusals.total,
+            "hash_seed_problem": self.hash_seed_problem,
             "refusals": dict(self.refusals.counts)}))
 
     def _stats(self, i: m.AnswerStats) -> None:
@@ -361,6 +367,19 @@ class Shell:
         self.store.close()
 
 
+def _hash_seed_problem(config: ClusterConfig) -> str:
+    """What is wrong with this process's str hash seed for the cluster ("" if nothing): the
+    nodes of a cluster share one (the cluster file's hash_seed, given to the nodes it starts
+    as PYTHONHASHSEED), or a set's order and hash() change when a program hops."""
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    if config.hash_seed is None or seed == str(config.hash_seed):
+        return ""
+    return (f"this node was started with PYTHONHASHSEED={seed or '(unset: random)'}, not the "
+            f"cluster's hash_seed {config.hash_seed} ({config.path}): programs that hop here "
+            f"see other str hashes and set orders; start it with "
+            f"PYTHONHASHSEED={config.hash_seed}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
     parser.add_argument("--config", required=True, help="the cluster file (cluster.toml)")
@@ -377,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         own.setLevel(logging.WARNING)
     try:
         config = ClusterConfig.load(args.config)
+        if config.hash_seed is not None and not os.environ.get("PYTHONHASHSEED"):
+            # started by hand (systemd, a container): again, with the cluster's hash seed
+            os.environ["PYTHONHASHSEED"] = str(config.hash_seed)
+            os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main",
+                                      *(sys.argv[1:] if argv is None else argv)])
         node = Shell(config, args.name)
     except ConfigError as e:
         print(f"swarm-node: {e}", file=sys.stderr)
