@@ -12,8 +12,8 @@ the way it would under `python`:
 | sys.modules["__main__"] | its script's module (pickle, multiprocessing find `__main__` functions) | (its module is in the continuation) |
 | random's global generator | a generator of its own, seeded as in a fresh interpreter | its state, once used (continuation/process_state.py) |
 | decimal's context | its own (a greenlet has its own contextvars) | once changed (process_state.py) |
-| the root logger (handlers, level, filters), logging.disable | its own: basicConfig works | no: configured again by the code that runs |
-| warnings filters, showwarning | its own, the interpreter's defaults at first | no |
+| the root logger (handlers, level), logging.disable | its own: basicConfig works | once configured: its level, and its handlers that write to stdout, stderr or a file, with their formatters (process_state's `logging` component) |
+| warnings filters, showwarning | its own, the interpreter's defaults at first | the filters, once changed (`warnings`) |
 
 Switching is a few dozen attribute assignments: the kernel does it at every switch (every
 hop, every park, every 20 ms slice of a program that computes), so nothing here walks a
@@ -63,8 +63,12 @@ class Environ(os._Environ):
 
 def install(kernel) -> None:
     """Take the node's own state (what each program starts from, and what the node has
-    between programs); make os.environ note programs' changes. Once, when the node starts."""
+    between programs); make os.environ note programs' changes; have continuations carry a
+    program's logging and warnings setup. Once, when the node starts."""
     global _RANDOM_NAMES
+    process_state.COMPONENTS.setdefault("logging", (_logging_get, _logging_set, lambda v: v))
+    process_state.COMPONENTS.setdefault("warnings", (_warnings_get, _warnings_set,
+                                                     lambda v: v))
     old = os.environ
     env = Environ(old._data, old.encodekey, old.decodekey, old.encodevalue, old.decodevalue)
     env.kernel = kernel
@@ -228,3 +232,54 @@ def _swap_log(log: tuple) -> None:
     root.manager.disable = disable
     if relevel:
         root.manager._clear_cache()
+
+
+# ---- what travels of logging and warnings (process_state components) --------------------------
+
+def _logging_get():
+    """The program's root logger as plain data: (level, disable, handlers), each handler
+    (kind, where, level, fmt, datefmt, style) - a stream (stdout, stderr) or a file. Other
+    handlers (sockets, queues...) are the program's own objects on this node only."""
+    root = logging.root
+    handlers = []
+    for h in root.handlers:
+        if isinstance(h, logging.FileHandler):
+            where = ("file", h.baseFilename, h.encoding)
+        elif type(h) is logging.StreamHandler and getattr(h.stream, "stream", None) in (
+                "out", "err"):
+            where = ("stream", h.stream.stream, None)
+        else:
+            continue
+        f = h.formatter
+        style = next((k for k, (cls, _) in logging._STYLES.items()
+                      if f is not None and type(f._style) is cls), "%")
+        handlers.append((*where, h.level, f._fmt if f else None, f.datefmt if f else None,
+                         style))
+    return (root.level, root.manager.disable, tuple(handlers))
+
+
+def _logging_set(value) -> None:
+    level, disable, handlers = value
+    made = []
+    for kind, where, encoding, hlevel, fmt, datefmt, style in handlers:
+        if kind == "file":
+            h = logging.FileHandler(where, "a", encoding=encoding)
+        else:
+            h = logging.StreamHandler(sys.stderr if where == "err" else sys.stdout)
+        h.setLevel(hlevel)
+        if fmt is not None or datefmt is not None:
+            h.setFormatter(logging.Formatter(fmt, datefmt, style))
+        made.append(h)
+    root = logging.root
+    root.handlers[:] = made
+    root.level, root.manager.disable = level, disable
+    root.manager._clear_cache()
+
+
+def _warnings_get():
+    return tuple(warnings.filters)
+
+
+def _warnings_set(value) -> None:
+    warnings.filters[:] = list(value)
+    warnings._filters_mutated()
