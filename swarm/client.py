@@ -240,7 +240,10 @@ class Cluster:
         it asks (this client must be waiting for it: run_file, results, wait); otherwise
         they read end-of-file, and the program is told so once on its stderr
         (`stdin="detached"`: the note says it was started with --detach)."""
-        entry, sources, modules = prepared or program_sources(path, source)
+        prepared = prepared or program_sources(path, source)
+        entry, sources, modules = prepared
+        files = getattr(prepared, "files", None) or {
+            name: sources[digest][1] for name, digest in modules.items()}
         if stdin is True and self.stdin is None:
             self.stdin = StdinForwarder()
         argv = list(argv or [])
@@ -261,7 +264,8 @@ class Cluster:
                       "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
                       "trace": trace, "record_access": record_access, "cwd": os.getcwd(),
                       "submitted": time.time(),
-                      "stdin": "forward" if stdin is True else stdin or "none"}
+                      "stdin": "forward" if stdin is True else stdin or "none",
+                      "files": files}
         self._runs[program] = Run(program, node, submission)
         self.send(node, "submit", submission)
         return program

@@ -268,3 +268,22 @@ def test_futures_done_wait_as_completed_and_get_with_a_timeout(tmp_path):
     # 2,008 tasks spawned (each a hop); gathering them in order moves the program a few
     # times at most (it was a hop per future: quadratic in bytes)
     assert hops < 2008 + 20, hops
+
+
+def test_a_module_of_the_same_text_as_one_run_before_keeps_its_own_file(tmp_path):
+    """The compiled-module registry caches by source hash; a module (or script) whose text
+    equals one compiled earlier from another path still shows its own path, in __file__
+    and in tracebacks."""
+    text = "def where():\n    return __file__\n\n\ndef fail():\n    raise ValueError('here')\n"
+    main = "import same\nfrom swarm import move_to\nmove_to('n2')\nprint(__file__)\n" \
+           "print(same.where())\nsame.fail()\n"
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        write(tmp_path / d, "same.py", text)
+        write(tmp_path / d, "main.py", main)
+    with swarm.local_cluster(2) as cluster:
+        for d in ("a", "b"):
+            outcome = cluster.run_file(str(tmp_path / d / "main.py"), timeout=60)
+            folder = tmp_path / d
+            assert outcome.stdout == f"{folder / 'main.py'}\n{folder / 'same.py'}\n"
+            assert f'File "{folder / "same.py"}", line 6, in fail [n2]' in outcome.traceback

@@ -15,6 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from swarm.compiler import registry
 from swarm.continuation import codec, fallback
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
@@ -69,6 +70,7 @@ class Program:
     path_head: list = field(default_factory=list)  # its sys.path additions (at arrival)
     path_tail: list = field(default_factory=list)
     process: ProgramProcess | None = None  # its own process state (process.py)
+    files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
 
     def enter(self) -> None:
         """The kernel switches to this program: its own process state comes in - its
@@ -82,6 +84,7 @@ class Program:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+        registry.program_files = self.files
         process.enter(self.process, self._note)
 
     def leave(self) -> None:
@@ -89,6 +92,7 @@ class Program:
         if self.chunks:
             programio.flush(self)
         process.leave(self.process)
+        registry.program_files = {}
         for name in self.modules:
             module = sys.modules.pop(name, None)
             if module is not None:
@@ -135,6 +139,8 @@ class Program:
                 "strict": self.strict, "task": self.task, "trace": self.trace,
                 "last_ref": self.last_ref, "record_access": self.record_access,
                 "submitted": self.submitted, "stdin_mode": self.stdin_mode}
+        if self.files:
+            meta["files"] = self.files
         meta.update(self.process.meta())  # cwd, environ, path_head, path_tail
         if self.stdin:
             meta["stdin"] = self.stdin
@@ -157,7 +163,7 @@ class Program:
                    stdin_eof=meta.get("stdin_eof", False),
                    stdin_asked=meta.get("stdin_asked", 0),
                    environ=meta.get("environ", {}), path_head=meta.get("path_head", []),
-                   path_tail=meta.get("path_tail", []))
+                   path_tail=meta.get("path_tail", []), files=meta.get("files", {}))
 
 
 def run(node, program: Program, start) -> None:

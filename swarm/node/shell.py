@@ -236,13 +236,15 @@ class Shell:
                                hop_id=i.hop_id, trace=meta["trace"], again=i.again,
                                record_access=meta["record_access"],
                                submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""),
-                               stdin_mode=meta.get("stdin", "none"))
+                               stdin_mode=meta.get("stdin", "none"),
+                               files=meta.get("files", {}))
         entry = meta["entry"]
 
         def start():
             process_state.restore(None)  # (what the program changes from here on travels)
             module = registry.new_module_instance("__main__", entry)
-            module.__dict__["__file__"] = self.machine.sources[entry][1]
+            module.__dict__["__file__"] = prog.files.get("__main__") or \
+                self.machine.sources[entry][1]
             prog.process.main = sys.modules["__main__"] = module  # pickle finds its functions
             exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
             return module

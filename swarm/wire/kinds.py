@@ -13,7 +13,8 @@ field named.
 Programs (client <-> node):
     submit   client -> node   {program, sources: {hash: [name, filename, source]}, entry,
                                modules: {name: hash}, argv, policy, hop_checkpoints, strict,
-                               trace, record_access, again}
+                               trace, record_access, again, cwd, submitted, stdin:
+                               forward | detached | none, files: {module name: file name}}
     accepted node -> client   {program}             (the submission is written: it will run
                                                      once, whatever becomes of the client)
     output   node -> client   {program, seq, text, stream?: "err"}   (stdout unless stream
@@ -106,6 +107,12 @@ def _modules(v) -> bool:
         for name, digest in v.items())
 
 
+def _files(v) -> bool:
+    """{module name: file name}"""
+    return isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                       for k, x in v.items())
+
+
 def _environ(v) -> bool:
     """{name: value or None (unset)}"""
     return isinstance(v, dict) and all(isinstance(k, str) and (x is None or isinstance(x, str))
@@ -155,7 +162,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "submit": ({"program": str, "sources": _sources, "entry": str, "modules": _modules},
                {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
                 "trace": bool, "record_access": bool, "again": bool, "cwd": str,
-                "submitted": (int, float), "stdin": str}, (0, 0)),
+                "submitted": (int, float), "stdin": str, "files": _files}, (0, 0)),
     "collect?": ({"programs": _str_list}, {}, (0, 0)),
     "hello": ({}, {}, (0, 0)),
     "ping": ({}, {}, (0, 0)),
@@ -198,7 +205,7 @@ HOP_META: tuple[dict, dict] = (
      "why": _why, "submitted": (int, float), "cwd": str,
      # the program's process state (swarm/node/process.py) and unread input (programio.py)
      "environ": _environ, "path_head": _str_list, "path_tail": _str_list, "stdin": str,
-     "stdin_mode": str, "stdin_eof": bool, "stdin_asked": int})
+     "stdin_mode": str, "stdin_eof": bool, "stdin_asked": int, "files": _files})
 
 
 def problem(value, spec: tuple) -> str | None:

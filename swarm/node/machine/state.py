@@ -206,7 +206,7 @@ class NodeState:
                 "trace": p.get("trace", False),
                 "record_access": p.get("record_access", True),
                 "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", ""),
-                "stdin": p.get("stdin", "none")}
+                "stdin": p.get("stdin", "none"), "files": p.get("files", {})}
         ledger.take(None, hop_id, program, encode(meta), b"")
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
