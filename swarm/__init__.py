@@ -1,7 +1,7 @@
 """Swarm: move a running Python program to its data.
 
-The public API is small and re-exported here: Ref, here(), nodes(), move_to(), spawn() and
-Future for programs; the collections Dict, List and Set (named, persistent, spread over the
+The public API is small and re-exported here: Ref, here(), nodes(), move_to(), spawn(),
+Future, wait() and as_completed() for programs; the collections Dict, List and Set (named, persistent, spread over the
 nodes); local_cluster() and connect() to run programs and function calls on a cluster (a
 `Cluster`: run(fn, *args), run_file(path, argv), submit...), and the errors they raise;
 checkpoint() to test that a program migrates (see README.md and docs/api.md).
@@ -11,7 +11,15 @@ from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
 from swarm.errors import NodeGone, NotOnANode, StorageFull, TaskFailed
-from swarm.futures import Future, spawn
+from swarm.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    Future,
+    as_completed,
+    spawn,
+    wait,
+)
 from swarm.refs import Ref, here, move_to, nodes
 
 
@@ -48,8 +56,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'swarm' has no attribute {name!r}")
 
 
-__all__ = ["CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
+__all__ = ["ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
            "NotMigratable", "NotOnANode", "StorageFull",
            "ProgramFailed", "Ref", "RunOutcome", "Set", "TaskFailed", "UnknownProgram",
-           "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn"]
+           "as_completed", "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn", "wait"]
 __version__ = "0.1.0"

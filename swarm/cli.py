@@ -170,6 +170,9 @@ def _status(args) -> int:
     for name in config.names:
         row = rows.get(name, {"node": name, "refs": "down"})  # did not answer within 5 s
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
+    for name, row in rows.items():
+        if row.get("hash_seed_problem"):
+            print(f"{name}: {row['hash_seed_problem']}", file=sys.stderr)
     return 0 if len(rows) == len(config.names) else 1
 
 

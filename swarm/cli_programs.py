@@ -125,7 +125,9 @@ def run(args) -> int:
     with cluster_for(args) as cluster:
         if cluster is None:
             return 1
-        program = cluster.submit(args.file, args.args, **options)  # argv[0]: as given
+        # stdin: forwarded to the program as it reads it; a detached one reads end-of-file
+        program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
+                                 else not skywriting, **options)  # argv[0]: as given
         if args.detach:
             cluster.confirm(program)  # written on its node: it runs whatever happens here
             print(program)
@@ -219,6 +221,8 @@ def report(args, outcome, skywriting: bool) -> int:
         return 0
     status, text = outcome.exit_status()
     sys.stdout.flush()
+    if outcome.ended.get("note"):
+        sys.stderr.write(f"[swarm] {outcome.ended['note']}\n")
     sys.stderr.write(text)
     return status
 

@@ -22,6 +22,7 @@ import time
 
 import zmq
 
+from swarm.clientio import StdinForwarder
 from swarm.node.config import ClusterConfig, local_config
 from swarm.program_files import program_sources
 from swarm.runs import (
@@ -71,6 +72,7 @@ class Cluster:
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
         self._runs: dict[str, Run] = {}  # submitted programs whose outcome is not taken
+        self.stdin: StdinForwarder | None = None  # answers programs' `input?` (clientio.py)
 
     def close(self) -> None:
         """Disconnect. The nodes, and the programs submitted, go on (a program's outcome
@@ -106,6 +108,9 @@ class Cluster:
         while True:
             left = deadline - time.monotonic()
             for sock, _ in self.poller.poll(max(0, int(left * 1000))):
+                if not isinstance(sock, zmq.Socket):  # stdin has text for a program
+                    self._stdin_readable()
+                    continue
                 msg = self._verify(sock.recv_multipart())
                 if msg is not None and not self._runs_take(msg):
                     return msg
@@ -215,7 +220,7 @@ class Cluster:
                strict: bool = False, trace: bool = False, env: dict | None = None,
                packages: dict | None = None, source: str | None = None,
                session: list | None = None, record_access: bool = True,
-               prepared: tuple | None = None) -> str:
+               prepared: tuple | None = None, stdin: bool | str = False) -> str:
         """Start the script on `node` (default: the first) and return its program id at once,
         without waiting for it: results() collects what it prints and returns. Many programs
         may be in flight at once (tests/test_load.py runs 1,500). The submission is sent
@@ -234,8 +239,18 @@ class Cluster:
         session's variables are (console.py); `record_access=False`: its Ref accesses are
         not counted for the placer (the placer's own moves); `prepared`: what
         program_sources(path, source) returned, for a program submitted again and again (a
-        web request: swarm/web.py)."""
-        entry, sources, modules = prepared or program_sources(path, source)
+        web request: swarm/web.py).
+
+        `stdin=True`: the program's `input()` and `sys.stdin` read this process's stdin, as
+        it asks (this client must be waiting for it: run_file, results, wait); otherwise
+        they read end-of-file, and the program is told so once on its stderr
+        (`stdin="detached"`: the note says it was started with --detach)."""
+        prepared = prepared or program_sources(path, source)
+        entry, sources, modules = prepared
+        files = getattr(prepared, "files", None) or {
+            name: sources[digest][1] for name, digest in modules.items()}
+        if stdin is True and self.stdin is None:
+            self.stdin = StdinForwarder()
         argv = list(argv or [])
         if path.endswith(".sw"):
             launch = {"env": dict(env or {}),
@@ -247,14 +262,15 @@ class Cluster:
         node = node or self.config.names[0]
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
-        # `cwd` and `submitted` are for the nodes of phase 2 of issue 16 (relative paths
-        # resolved against the directory the program was started from; `swarm ps`'s age);
-        # nodes of this version ignore them
+        # `cwd`: the program's relative paths resolve against it on every node;
+        # `submitted`: `swarm ps`'s age
         submission = {"program": program, "sources": sources, "entry": entry,
                       "modules": modules, "argv": [path] + argv,
                       "hop_checkpoints": hop_checkpoints, "policy": policy, "strict": strict,
                       "trace": trace, "record_access": record_access, "cwd": os.getcwd(),
-                      "submitted": time.time()}
+                      "submitted": time.time(),
+                      "stdin": "forward" if stdin is True else stdin or "none",
+                      "files": files}
         self._runs[program] = Run(program, node, submission)
         self.send(node, "submit", submission)
         return program
@@ -412,6 +428,9 @@ class Cluster:
         """Take in every message waiting (polling up to `timeout` s for the first): output,
         results and trace of submitted programs go to their runs; the rest is dropped."""
         for sock, _ in self.poller.poll(int(timeout * 1000)):
+            if not isinstance(sock, zmq.Socket):  # stdin has text for a program
+                self._stdin_readable()
+                continue
             while True:
                 try:
                     frames = sock.recv_multipart(zmq.NOBLOCK)
@@ -421,9 +440,29 @@ class Cluster:
                 if msg is not None:
                     self._runs_take(msg)
 
+    def _stdin_readable(self) -> None:
+        self.stdin.readable(self.send)
+        if not self.stdin.waiting():
+            self.poller.unregister(self.stdin.fd)
+
+    def _input_wanted(self, node: str, p: dict) -> None:
+        """A program reads stdin (`input?`): answered from this client's stdin if it forwards
+        it, else end-of-file."""
+        if self.stdin is None:
+            self.send(node, "input", {"program": p["program"], "n": p["n"], "text": "",
+                                      "eof": True})
+            return
+        was_waiting = self.stdin.waiting()
+        self.stdin.wanted(node, p["program"], p["n"], self.send)
+        if self.stdin.waiting() and not was_waiting:
+            self.poller.register(self.stdin.fd, zmq.POLLIN)
+
     def _runs_take(self, msg) -> bool:
         """Give a message about a submitted program (or its task) to its run."""
         kind, sender, p = msg
+        if kind == "input?":
+            self._input_wanted(sender, p)
+            return True
         if kind == "unknown":  # phase 2 of issue 16: a node knows nothing of these
             for program in p.get("programs", ()):
                 if (run := self._runs.get(program)) is not None and run.submission is None:
@@ -561,6 +600,8 @@ def start_nodes(config: ClusterConfig, names=None,
     its terminal (swarm up)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = _root() + os.pathsep + env.get("PYTHONPATH", "")
+    if config.hash_seed is not None:  # one str hash seed for the cluster (process.py)
+        env["PYTHONHASHSEED"] = str(config.hash_seed)
     procs = {}
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:

@@ -210,6 +210,14 @@ def program_files(path: str, text: str | None = None, roots: list[str] | None = 
     return [entry, *found.values()]
 
 
+class Prepared(tuple):
+    """What program_sources returns: (entry hash, sources by hash, modules by name), and
+    `files`: each module's file by module name ("__main__": the script) - two files of one
+    text share a hash, not a file name."""
+
+    files: dict
+
+
 def program_sources(path: str, text: str | None = None,
                     roots: list[str] | None = None) -> tuple[str, dict, dict]:
     """The script and the modules of the user's it imports : (entry
@@ -239,4 +247,6 @@ def program_sources(path: str, text: str | None = None,
             sources[digest] = (f.name, f.path, f.text)
         if f.name != "__main__":
             modules[f.name] = digest
-    return source_hash(files[0].text), sources, modules
+    prepared = Prepared((source_hash(files[0].text), sources, modules))
+    prepared.files = {f.name: f.path for f in files}
+    return prepared

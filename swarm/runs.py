@@ -18,10 +18,13 @@ from swarm.wire import decode
 
 @dataclass
 class RunOutcome:
-    """How a program ended: what it printed, its `RESULT` global, its error line and
-    traceback (None and "" if it succeeded), the nodes it ran on, and its hops (with
-    trace=True). `ended` holds the result's other fields a node sent (`exit`: the
-    SystemExit code, once nodes send it)."""
+    """How a program ended: what it printed (`stdout`, and `stderr`: what it wrote there,
+    its logging and warnings included), its `RESULT` global, its error line and traceback
+    (None and "" if it succeeded; the traceback's frames name the node they were on), the
+    nodes it ran on, and its hops (with trace=True). `ended` holds the result's other
+    fields: `exit` (SystemExit's code, when it ended so), `node` (where it ended), `note`
+    (something the user should know: a RESULT that could not be pickled was sent as its
+    repr)."""
 
     stdout: str
     value: object
@@ -30,6 +33,7 @@ class RunOutcome:
     route: list[str] = field(default_factory=list)
     trace: list[dict] = field(default_factory=list)  # hops, with run_file(trace=True)
     ended: dict = field(default_factory=dict)
+    stderr: str = ""
 
     def exit_status(self) -> tuple[int, str]:
         """What `python` would end with for this program: (exit status, text for stderr) -
@@ -94,7 +98,9 @@ class Run:
         self.patience = COLLECT_SECONDS
         self.pending: dict[str, dict[int, str]] = {}  # program or task -> chunks by seq
         self.next_seq: dict[str, int] = {program: 0}  # program or task -> next to print
-        self.printed: list[str] = []
+        self.printed: list[str] = []  # stdout, in program order
+        self.errors: list[str] = []  # stderr
+        self.shown: list[tuple[bool, str]] = []  # (is stderr, text): both, in program order
         self.echo, self.echoed = False, 0
         self.hops: list[dict] = []
         self.result: dict | None = None
@@ -108,7 +114,7 @@ class Run:
             self.confirmed = True
         chunks = self.pending.setdefault(who, {})
         if kind == "output":
-            chunks[p["seq"]] = p["text"]
+            chunks[p["seq"]] = (p.get("stream") == "err", p["text"])
         elif kind == "waiting" and who == self.program:
             # Discussion: a hop its receiver has not acknowledged is never given up (the
             # receiver may be running it): the program waits, and says so once, until the
@@ -126,15 +132,22 @@ class Run:
         elif kind == "result" and who == self.program:
             self.result = p
         while self.next_seq.setdefault(who, 0) in chunks:  # print in program order
-            self.printed.append(chunks.pop(self.next_seq[who]))
+            err, text = chunks.pop(self.next_seq[who])
+            (self.errors if err else self.printed).append(text)
+            self.shown.append((err, text))
             self.next_seq[who] += 1
         self.flush_echo()
 
     def flush_echo(self) -> None:
-        if self.echo and self.echoed < len(self.printed):
-            sys.stdout.write("".join(self.printed[self.echoed:]))
-            sys.stdout.flush()
-            self.echoed = len(self.printed)
+        """Write what came since the last call: stdout's text to stdout, stderr's to stderr,
+        in program order (each flushed before the other is written)."""
+        if not self.echo or self.echoed >= len(self.shown):
+            return
+        for err, text in self.shown[self.echoed:]:
+            out = sys.stderr if err else sys.stdout
+            out.write(text)
+            out.flush()
+        self.echoed = len(self.shown)
 
     @property
     def done(self) -> bool:
@@ -150,4 +163,5 @@ class Run:
                 value = f"<a value the client cannot unpickle: {type(e).__name__}: {e}>"
         return RunOutcome("".join(self.printed), value, r["error"], r["traceback"],
                           r["route"], sorted(self.hops, key=lambda h: h["at"]),
-                          {k: r[k] for k in ("exit",) if k in r})
+                          {k: r[k] for k in ("exit", "node", "note") if k in r},
+                          "".join(self.errors))

@@ -2,6 +2,7 @@
 client mistakes. Each test runs `swarm run` as a process, the way a user does, and compares
 what it prints and its exit status with `python SCRIPT` where Python can run the script."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,8 +15,16 @@ def python(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           timeout=60)
 
 
+def unlabelled(text: str) -> str:
+    """A traceback of swarm's without its node labels (` [n2]` after a frame, the line
+    `(raised on n2)` after the error): what python prints for the same error."""
+    text = re.sub(r'^(  File "[^"]*", line \d+, in .*) \[n\d+\]$', r"\1", text, flags=re.M)
+    return re.sub(r"^\(raised on n\d+\)\n", "", text, flags=re.M)
+
+
 def same(a: subprocess.CompletedProcess, b: subprocess.CompletedProcess) -> None:
-    assert (a.returncode, a.stdout, a.stderr) == (b.returncode, b.stdout, b.stderr)
+    """The same exit status, stdout and stderr (swarm's traceback without its node labels)."""
+    assert (a.returncode, a.stdout, unlabelled(a.stderr)) == (b.returncode, b.stdout, b.stderr)
 
 
 ARGV = "import sys\nfrom swarm import nodes\nprint(sys.argv[1:], len(nodes()))\n"
@@ -112,13 +121,14 @@ def test_a_traceback_after_hops_names_the_users_frames(tmp_path):
     assert done.returncode == 1 and done.stdout == "3\n"
     assert done.stderr == textwrap.dedent(f'''\
         Traceback (most recent call last):
-          File "{script}", line 10, in <module>
+          File "{script}", line 10, in <module> [n2]
             print(lookup(stock, "wax"))
                   ^^^^^^^^^^^^^^^^^^^^
-          File "{script}", line 5, in lookup
+          File "{script}", line 5, in lookup [n2]
             return r.get()[key]
                    ~~~~~~~^^^^^
         KeyError: 'wax'
+        (raised on n2)
         ''')
 
 
@@ -128,8 +138,9 @@ def test_an_error_of_the_node_while_moving_is_shown_at_the_users_line(tmp_path):
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     assert lines[:3] == ["Traceback (most recent call last):",
-                         f'  File "{script}", line 3, in <module>', "    r = Ref(1, at='n7')"]
-    assert lines[-1] == "ValueError: the program wants node 'n7', not in the cluster"
+                         f'  File "{script}", line 3, in <module> [n1]', "    r = Ref(1, at='n7')"]
+    assert lines[-2:] == ["ValueError: the program wants node 'n7', not in the cluster",
+                          "(raised on n1)"]
     assert "Capture" not in done.stderr
 
 

@@ -113,10 +113,12 @@ def test_get_returns_a_private_copy_of_a_mutable_value(cluster, tmp_path):
 
 
 SPAWN = """
+import time
 from swarm import Ref, here, move_to, spawn
 
 def where(r, k):
     print("task ran on", here())
+    time.sleep(0.5)                  # still running when get() is called: get() moves
     return (r.get() * k, here())
 
 def first(refs, k):

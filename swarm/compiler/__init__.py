@@ -45,8 +45,8 @@ __all__ = ["CompileError", "CompiledModule", "compile_source", "compile_file", "
 def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     """Compile one module's source. Cached by source hash: the same source compiles once."""
     digest = source_hash(source)
-    cached = registry._by_hash.get(digest)
-    if cached is not None and cached.filename == filename:
+    cached = registry.compiled_for(digest, filename)
+    if cached is not None:
         return cached
     try:
         tree = _parse(source, filename)
@@ -226,7 +226,7 @@ def compile_file(path: str, name: str) -> CompiledModule:
 def load_module(path: str, name: str, register_in_sys: bool = True) -> ModuleType:
     """Compile the file at `path` and execute it as module `name`."""
     compiled = compile_file(path, name)
-    module = new_module_instance(name, compiled.source_hash)
+    module = new_module_instance(name, compiled.source_hash, filename=path)
     if register_in_sys:
         sys.modules[name] = module
     exec(compiled.code, module.__dict__)

@@ -35,7 +35,7 @@ class UserModuleFinder(importlib.abc.MetaPathFinder):
 class CompilingLoader(importlib.abc.Loader):
     def create_module(self, spec):
         compiled = compile_file(spec.origin, spec.name)
-        return new_module_instance(spec.name, compiled.source_hash)
+        return new_module_instance(spec.name, compiled.source_hash, filename=spec.origin)
 
     def exec_module(self, module) -> None:
         exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)

@@ -81,7 +81,13 @@ class CompiledModule:
 _compiled_code_ids: set[int] = set()
 _root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root
 _keepalive: list[CodeType] = []
-_by_hash: dict[str, CompiledModule] = {}
+_by_hash: dict[str, CompiledModule] = {}  # the first compiled of each source
+_by_file: dict[tuple[str, str], CompiledModule] = {}  # (hash, file name) -> compiled
+
+#: module name -> file name, for the program running now (a node sets it as it switches
+#: programs): a module is made with its own file name, even when another file of the same
+#: text was compiled first (two empty __init__.py, a copied module)
+program_files: dict[str, str] = {}
 
 #: file name suffix -> translate(source, filename) -> ast.Module, for scripts of other languages
 #: (swarm.skywriting registers ".sw" when it is imported; it raises CompileError)
@@ -105,29 +111,45 @@ def is_root_code(code: CodeType) -> bool:
 
 
 def register(compiled: CompiledModule) -> CompiledModule:
-    return _by_hash.setdefault(compiled.source_hash, compiled)
+    _by_hash.setdefault(compiled.source_hash, compiled)
+    return _by_file.setdefault((compiled.source_hash, compiled.filename), compiled)
 
 
-def lookup(name: str, digest: str) -> CompiledModule:
+def compiled_for(digest: str, filename: str) -> CompiledModule | None:
+    """The module compiled from this source under this file name, if it was."""
+    return _by_file.get((digest, filename))
+
+
+def lookup(name: str, digest: str, filename: str | None = None) -> CompiledModule:
+    """The compiled module of source `digest` - compiled under `filename` (default: the
+    running program's file for `name`, else whichever was compiled first)."""
+    filename = filename or program_files.get(name)
+    if filename is not None and (hit := _by_file.get((digest, filename))) is not None:
+        return hit
     compiled = _by_hash.get(digest)
+    if compiled is not None and filename is not None and compiled.filename != filename:
+        from swarm.compiler import compile_source
+
+        return compile_source(compiled.source, filename, name)  # its own co_filename
     if compiled is None:
         if source_provider is None:
             raise LookupError(f"module {name} (source {digest[:12]}) is not available here")
-        filename, source = source_provider(name, digest)
+        provided, source = source_provider(name, digest)
         if source_hash(source) != digest:
             raise LookupError(f"module {name}: the source supplied does not match its hash")
         from swarm.compiler import compile_source
 
-        compiled = compile_source(source, filename, name)
+        compiled = compile_source(source, filename or provided, name)
     return compiled
 
 
-def new_module_instance(name: str, digest: str, execute: bool = False) -> ModuleType:
+def new_module_instance(name: str, digest: str, execute: bool = False,
+                        filename: str | None = None) -> ModuleType:
     """A fresh, empty module object for compiled module `name` (its globals are filled by the
-    caller: by running its code, or from a continuation)."""
+    caller: by running its code, or from a continuation); `filename`: see lookup()."""
     from swarm.continuation import rt
 
-    compiled = lookup(name, digest)
+    compiled = lookup(name, digest, filename)
     module = ModuleType(name)
     module.__dict__.update({
         "__file__": compiled.filename,

@@ -66,6 +66,8 @@ class ClusterConfig:
     fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
     max_value_bytes: int = 8 * 1024 ** 3  # the largest Ref value or hop (ValueTooLarge)
     value_cache_bytes: int = 1 << 30  # a node's decoded values in memory (data.py)
+    # every node's PYTHONHASHSEED: str hashes, and so set order, agree across a hop
+    hash_seed: int | None = None
 
     @property
     def names(self) -> list[str]:
@@ -108,7 +110,8 @@ class ClusterConfig:
                          auto_place=float(raw.get("auto_place", 0.0)),
                          fenced=[str(n) for n in raw.get("fenced", [])],
                          max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
-                         value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)))
+                         value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
+                         hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
@@ -158,6 +161,8 @@ class ClusterConfig:
                  f"value_cache_bytes = {self.value_cache_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
                  f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}"]
+        if self.hash_seed is not None:
+            lines.append(f"hash_seed = {self.hash_seed}")
         if self.fenced:
             lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
         lines.append("")
@@ -230,7 +235,8 @@ def local_config(n: int, directory: str, curve_keys: bool = False) -> ClusterCon
         name = f"n{i}"
         nodes[name] = NodeConfig(name, f"tcp://127.0.0.1:{free_port()}",
                                  os.path.join(directory, name))
-    config = ClusterConfig(secrets.token_bytes(32), nodes)
+    config = ClusterConfig(secrets.token_bytes(32), nodes,
+                           hash_seed=secrets.randbelow(4294967296))
     if curve_keys:
         config.add_keys()
     return config

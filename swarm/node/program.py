@@ -8,24 +8,28 @@ creation elsewhere - then its continuation is shipped to the operation's node.
 
 from __future__ import annotations
 
-import io
 import pickle
+import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 
+from swarm.compiler import registry
 from swarm.continuation import codec, fallback
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint
 from swarm.continuation.resume import resume
+from swarm.node import process, programio
 from swarm.node.asking import ask
-from swarm.node.machine.events import HopSent, ProgramFinished, ProgramPrinted
+from swarm.node.machine.events import HopSent, ProgramFinished
 from swarm.node.machine.ids import derived_id
+from swarm.node.process import ProgramProcess
 from swarm.wire.values import ValueTooLarge, limit_error
 
+_NO_EXIT = object()  # finish(): the program did not end with SystemExit
 ROUTE_HEAD, ROUTE_TAIL = 8, 55  # stops of a long route that are kept
 ROUTE_KEEP = ROUTE_HEAD + 1 + ROUTE_TAIL
 RESULT_ROOM = 64 * 1024  # what a result or output message holds beside the value or text
@@ -54,32 +58,55 @@ class Program:
     last_ref: str | None = None  # the Ref it touched last (access.py)
     hop_bytes: int = 0  # the size of the continuation it arrived in
     submitted: float = 0.0  # when its client submitted it (seconds since the epoch)
-    cwd: str = ""  # the directory it was started from (its client's)
-    out: io.StringIO = field(default_factory=io.StringIO)
+    cwd: str = ""  # the directory it was started from (its client's), or its chdir's
     mark: bytes = b""  # its id as the kernel marks it running (quarantine)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
+    node: object = None  # the shell of the node it runs on (what output is sent through)
+    chunks: list = field(default_factory=list)  # output not sent yet: [stream, text]
+    flushed_at: float = 0.0  # when output was last sent (programio.py)
+    stdin: str = ""  # input its client sent that it has not read
+    stdin_mode: str = "none"  # forward (ask its client) | detached | none: see programio
+    stdin_eof: bool = False
+    stdin_asked: int = 0  # questions (`input?`) asked of its client so far
+    environ: dict = field(default_factory=dict)  # its changes to os.environ (at arrival)
+    path_head: list = field(default_factory=list)  # its sys.path additions (at arrival)
+    path_tail: list = field(default_factory=list)
+    process: ProgramProcess | None = None  # its own process state (process.py)
+    files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
 
     def enter(self) -> None:
         """The kernel switches to this program: its own process state comes in - its
-        sys.argv, and its modules as sys.modules' entries (two programs on a node may import
-        different modules of one name, or the same one: each has its own module objects, as
-        in a process of its own)."""
-        sys.argv = self.argv
+        sys.argv, environment, directory, sys.path, __main__, random generator, logging and
+        warnings setup (process.py), and its modules as sys.modules' entries (two programs
+        on a node may import different modules of one name, or the same one: each has its
+        own module objects, as in a process of its own)."""
         for name in self.modules:
             module = self.imported.get(name)
             if module is None:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+        registry.program_files = self.files
+        process.enter(self.process, self._note)
 
     def leave(self) -> None:
+        """Switched out: what it printed is sent (programio.py), its process state kept."""
+        if self.chunks:
+            programio.flush(self)
+        process.leave(self.process)
+        registry.program_files = {}
         for name in self.modules:
             module = sys.modules.pop(name, None)
             if module is not None:
                 self.imported[name] = module
 
+    def _note(self, text: str) -> None:
+        programio.write(self, "err", text)
+
     def __post_init__(self) -> None:
         self.mark = self.id.split("/", 1)[0].encode()[:240]
+        self.process = ProgramProcess(self.argv, self.cwd, self.environ, self.path_head,
+                                      self.path_tail)
 
     def should_fetch(self) -> bool:
         """Does its next remote access fetch (the fetch policy, or once after a capture
@@ -105,12 +132,25 @@ class Program:
                 self.route[ROUTE_HEAD:-ROUTE_TAIL] = ["..."]
 
     def meta(self) -> dict:
-        return {"program": self.id, "client": self.client, "modules": self.modules,
-                "argv": list(self.argv), "hop_checkpoints": self.hop_checkpoints, "seq": self.seq,
-                "route": self.route, "policy": self.policy, "strict": self.strict,
-                "task": self.task, "trace": self.trace, "last_ref": self.last_ref,
-                "record_access": self.record_access, "submitted": self.submitted,
-                "cwd": self.cwd}
+        """What travels with the program (a hop's meta, HOP_META in swarm/wire/kinds.py)."""
+        if self.node is not None and self.node.kernel.current_context() is self:
+            process.sync(self.process)  # it runs: its directory and sys.path as they are now
+        meta = {"program": self.id, "client": self.client, "modules": self.modules,
+                "argv": list(self.argv), "hop_checkpoints": self.hop_checkpoints,
+                "seq": self.seq, "route": self.route, "policy": self.policy,
+                "strict": self.strict, "task": self.task, "trace": self.trace,
+                "last_ref": self.last_ref, "record_access": self.record_access,
+                "submitted": self.submitted, "stdin_mode": self.stdin_mode}
+        if self.files:
+            meta["files"] = self.files
+        meta.update(self.process.meta())  # cwd, environ, path_head, path_tail
+        if self.stdin:
+            meta["stdin"] = self.stdin
+        if self.stdin_eof:
+            meta["stdin_eof"] = True
+        if self.stdin_asked:
+            meta["stdin_asked"] = self.stdin_asked
+        return meta
 
     @classmethod
     def from_meta(cls, meta: dict, hop_id: str | None, again: bool = False) -> Program:
@@ -120,74 +160,91 @@ class Program:
                    meta.get("task"), meta.get("trace", False), again=again,
                    record_access=meta.get("record_access", True),
                    last_ref=meta.get("last_ref"), submitted=meta.get("submitted", 0.0),
-                   cwd=meta.get("cwd", ""))
-
-
-class ProgramOutput(io.TextIOBase):
-    """sys.stdout on a node: each program's prints go to its own buffer (then to its client);
-    anything printed outside a program goes to the node's log."""
-
-    def __init__(self, kernel, fallback) -> None:
-        self.kernel = kernel
-        self.fallback = fallback
-
-    def write(self, s: str) -> int:
-        program = self.kernel.current_context()
-        if program is None:
-            return self.fallback.write(s)
-        return program.out.write(s)
-
-    def flush(self) -> None:
-        self.fallback.flush()
+                   cwd=meta.get("cwd", ""), stdin=meta.get("stdin", ""),
+                   stdin_mode=meta.get("stdin_mode", "none"),
+                   stdin_eof=meta.get("stdin_eof", False),
+                   stdin_asked=meta.get("stdin_asked", 0),
+                   environ=meta.get("environ", {}), path_head=meta.get("path_head", []),
+                   path_tail=meta.get("path_tail", []), files=meta.get("files", {}))
 
 
 def run(node, program: Program, start) -> None:
     """The body of a program's greenlet: run until finished, failed or captured. `node`: the
     shell (what a program needs of its node: emit, kernel, machine, config)."""
     program.arrived(node.name)
+    program.node = node
     while True:
         try:
             result_module = start()
         except Capture as c:
             program.captured_at = time.time()
-            flush_output(node, program)
+            programio.flush(program)
             start = _after_capture(node, program, c)
             if start is None:
                 return
             continue
+        except SystemExit as e:  # sys.exit(): its code, as a process would end with it
+            programio.flush(program)
+            finish(node, program, error=f"SystemExit: {e.code}" if e.code is not None
+                   else "SystemExit", exit=_exit_code(e.code))
+            return
         except BaseException as e:  # the program's own error, reported to its client
-            flush_output(node, program)
-            tb = "".join(traceback.format_exception(e))
+            programio.flush(program)
+            tb = labelled(traceback.format_exception(e), node.name)
             finish(node, program, error=f"{type(e).__name__}: {e}", tb=tb)
             return
-        flush_output(node, program)
+        programio.flush(program)
         value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None
         finish(node, program, value=value)
         return
 
 
-def flush_output(node, prog: Program) -> None:
-    text = prog.out.getvalue()
-    if text:
-        prog.out.seek(0)
-        prog.out.truncate()
-        room = (node.config.max_message_bytes - RESULT_ROOM) // 4  # (UTF-8: 4 bytes a char)
-        if len(text) > room:  # its client would drop it unread: say so instead
-            text = text[:room] + (f"\n[swarm: {len(text) - room} characters of output not "
-                                  f"sent: over the cluster's max_message_bytes]\n")
-        node.emit(ProgramPrinted(prog.id, prog.client, prog.seq, text))
-        prog.seq += 1
+def _exit_code(code):
+    """SystemExit's code as the wire carries it: None, an int (bool: 0 or 1), or else its
+    str - what `python` prints for it."""
+    if code is None or isinstance(code, str):
+        return code
+    if isinstance(code, int):
+        return int(code)
+    return str(code)
 
 
-def finish(node, prog: Program, value=None, error: str | None = None, tb: str = "") -> None:
+_FRAME_LINE = re.compile(r'^  File "[^"]*", line \d+, in .*$')
+
+
+def labelled(lines: list[str], node: str) -> str:
+    """A formatted traceback whose frame lines end with the node they were on when the
+    error happened (` [n2]`), and whose last line names the node it was raised on.
+
+    Discussion: every frame of a running program is on one node at a time (a hop moves all
+    of them), so within one traceback they share a node; a chained exception's traceback
+    raised on another node before a hop does not survive the hop (tracebacks do not
+    pickle), and shows no frames."""
+    out = []
+    for chunk in lines:
+        for line in chunk.splitlines(keepends=True):
+            if _FRAME_LINE.match(line):
+                line = f"{line.rstrip(chr(10))} [{node}]\n"
+            out.append(line)
+    text = "".join(out)
+    if not text.endswith("\n"):
+        text += "\n"
+    return f"{text}(raised on {node})\n"
+
+
+def finish(node, prog: Program, value=None, error: str | None = None, tb: str = "",
+           exit=_NO_EXIT) -> None:
     """The program ended here: its result (kept, then sent once its end is written), or for
-    a task nothing (its result went to its future)."""
+    a task nothing (its result went to its future). `exit`: SystemExit's code."""
     result = None
     if not prog.task:
+        note = None
         try:
             blob = pickle.dumps(value, protocol=5)
-        except Exception:  # a value that does not pickle goes as its repr
+        except Exception as e:  # a value that does not pickle goes as its repr - said so
             blob = pickle.dumps(repr(value), protocol=5)
+            note = (f"RESULT (a {type(value).__name__}) cannot be pickled ({type(e).__name__}: "
+                    f"{e}): its repr is sent instead")
         room = node.config.max_message_bytes - RESULT_ROOM
         if len(blob) > room and error is None:  # its client would drop it unread
             error = "ValueTooLarge: " + limit_error(
@@ -195,7 +252,11 @@ def finish(node, prog: Program, value=None, error: str | None = None, tb: str = 
                 ": return it in a Ref"
             blob = pickle.dumps(None, protocol=5)
         result = {"program": prog.id, "seq": prog.seq, "ok": error is None, "error": error,
-                  "traceback": tb, "route": prog.route, "value": blob}
+                  "traceback": tb, "route": prog.route, "value": blob, "node": node.name}
+        if exit is not _NO_EXIT:
+            result["exit"] = exit
+        if note:
+            result["note"] = note
     node.emit(ProgramFinished(prog.id, prog.client, prog.hop_id, result, error))
 
 
@@ -279,7 +340,7 @@ def _after_capture(node, program: Program, c: Capture):
     except Exception as e:  # a bug of ours or a bad destination: the program fails, the
         # node goes on serving
         finish(node, program, error=f"{type(e).__name__}: {e}",
-               tb="".join(traceback.format_exception(e)))
+               tb=labelled(traceback.format_exception(e), node.name))
         return None
 
 

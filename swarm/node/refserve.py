@@ -16,7 +16,7 @@ is sent on by the forward; a restart finishes a relocation that had started.
 from __future__ import annotations
 
 from swarm.errors import StorageFull, TaskFailed
-from swarm.node import collserve, tasks
+from swarm.node import collserve, futurewait, tasks
 from swarm.node.asking import ask
 from swarm.node.machine import Served
 from swarm.wire import decode, values
@@ -82,6 +82,8 @@ def remote_action(node, ref, action: str, arg):
             continue
         if reply.get("failed"):
             raise TaskFailed(*reply["failed"])
+        if reply.get("timeout"):  # Future.get(timeout=) under the fetch policy
+            raise TimeoutError(reply["timeout"])
         if reply.get("error"):
             raise KeyError(reply["error"])
         return value
@@ -108,11 +110,16 @@ def serve(node, request) -> None:
                 value = create_ref(node, arg)
             elif action.startswith("coll"):  # a collection's steps (collserve.py)
                 value = collserve.serve(node, action, arg)
-            elif action == "wait":
+            elif action in futurewait.ACTIONS:  # which futures are done (futurewait.py)
+                value = futurewait.serve(node, action, arg)
+            elif action == "wait":  # arg: None, or a timeout in seconds
                 try:
-                    value = tasks.await_future(node, request.ref)
+                    value = tasks.await_future(node, request.ref) if arg is None else \
+                        futurewait.get(node, request.ref, arg)
                 except TaskFailed as e:
                     reply["failed"] = [str(e), e.traceback]
+                except TimeoutError as e:
+                    reply["timeout"] = str(e)
             else:
                 ref_id = request.ref
                 while (where := locate(node, ref_id, node.name)) == node.name and \

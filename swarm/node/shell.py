@@ -23,8 +23,9 @@ import sys
 import time
 
 from swarm.compiler import registry
+from swarm.continuation import process_state
 from swarm.continuation.primitives import set_policy
-from swarm.node import asking, autoplace, program, refserve, tasks, traps
+from swarm.node import asking, autoplace, process, program, programio, refserve, tasks, traps
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
@@ -74,6 +75,9 @@ EVENTS = {
         identity.decode(), decode.payload(env)["programs"]),
     "programs?": lambda env, identity: m.ProgramsRequested(
         identity.decode(), decode.payload(env).get("programs")),
+    "input": lambda env, identity: m.InputReceived(
+        identity.decode(), *(lambda p: (p["program"], p["n"], p["text"], p["eof"]))(
+            decode.payload(env))),
     "cancel": lambda env, identity: m.CancelRequested(
         identity.decode(), decode.payload(env)["program"]),
     "fence": lambda env, identity: m.FenceRequested(
@@ -120,6 +124,7 @@ class Shell:
                                    hop_timeout=config.hop_timeout, now=time.time())
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
+        self.hash_seed_problem = _hash_seed_problem(config)
         self._do = {
             m.Send: self._send, m.Reply: self._reply, m.Persist: self._persist,
             m.Start: self._start, m.Resume: self._resume, m.Wake: self._wake,
@@ -146,15 +151,22 @@ class Shell:
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
+        if self.hash_seed_problem:
+            log.warning("%s", self.hash_seed_problem)
         died_running = self.kernel.mark_running(
             os.path.join(self.config.nodes[self.name].dir, "running"))
-        sys.stdout = program.ProgramOutput(self.kernel, sys.__stdout__)
+        process.install(self.kernel)
+        streams = sys.stdout, sys.stderr, sys.stdin
+        sys.stdout = programio.ProgramOutput(self.kernel, "out", sys.stdout)
+        sys.stderr = programio.ProgramOutput(self.kernel, "err", sys.stderr)
+        sys.stdin = programio.ProgramInput(self.kernel, sys.stdin)
         self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
+        sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
 
     def _poll(self, timeout_ms: int) -> None:
@@ -244,12 +256,17 @@ class Shell:
                                meta["hop_checkpoints"], meta["policy"], meta["strict"],
                                hop_id=i.hop_id, trace=meta["trace"], again=i.again,
                                record_access=meta["record_access"],
-                               submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""))
+                               submitted=meta.get("submitted", 0.0), cwd=meta.get("cwd", ""),
+                               stdin_mode=meta.get("stdin", "none"),
+                               files=meta.get("files", {}))
         entry = meta["entry"]
 
         def start():
+            process_state.restore(None)  # (what the program changes from here on travels)
             module = registry.new_module_instance("__main__", entry)
-            module.__dict__["__file__"] = self.machine.sources[entry][1]
+            module.__dict__["__file__"] = prog.files.get("__main__") or \
+                self.machine.sources[entry][1]
+            prog.process.main = sys.modules["__main__"] = module  # pickle finds its functions
             exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
             return module
 
@@ -269,6 +286,8 @@ class Shell:
                 return tasks.start_task(self, data)
             cont = decode.continuation(data)
             module = cont.frames[0].module
+            if getattr(module, "__name__", None) == "__main__":  # (a task's is its own)
+                prog.process.main = sys.modules["__main__"] = module
             program.resume(cont)
             return module
 
@@ -306,7 +325,7 @@ class Shell:
     def _abandoned(self, prog: program.Program) -> None:
         """A cancelled program that would not end (it caught the interrupt, or never
         started): it ends here, as cancelled."""
-        program.flush_output(self, prog)
+        programio.flush(prog)
         program.finish(self, prog, error="KeyboardInterrupt: cancelled")
 
     def _programs(self, i: m.AnswerPrograms) -> None:
@@ -328,6 +347,7 @@ class Shell:
         self._reply(m.Reply(i.client, "status", i.fields | {
             "refs": refs, "bytes": size, "running": len(self.kernel.context),
             "parked": len(self.kernel.parked), "refused": self.refusals.total,
+            "hash_seed_problem": self.hash_seed_problem,
             "refusals": dict(self.refusals.counts)}))
 
     def _stats(self, i: m.AnswerStats) -> None:
@@ -375,6 +395,19 @@ class Shell:
         self.store.close()
 
 
+def _hash_seed_problem(config: ClusterConfig) -> str:
+    """What is wrong with this process's str hash seed for the cluster ("" if nothing): the
+    nodes of a cluster share one (the cluster file's hash_seed, given to the nodes it starts
+    as PYTHONHASHSEED), or a set's order and hash() change when a program hops."""
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    if config.hash_seed is None or seed == str(config.hash_seed):
+        return ""
+    return (f"this node was started with PYTHONHASHSEED={seed or '(unset: random)'}, not the "
+            f"cluster's hash_seed {config.hash_seed} ({config.path}): programs that hop here "
+            f"see other str hashes and set orders; start it with "
+            f"PYTHONHASHSEED={config.hash_seed}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="swarm-node", description="run one swarm node")
     parser.add_argument("--config", required=True, help="the cluster file (cluster.toml)")
@@ -385,8 +418,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
+    for name in ("swarm", "cluster"):  # the node's own: not through a program's root logger
+        own = logging.getLogger(name)
+        own.handlers, own.propagate = list(logging.root.handlers), False
+        own.setLevel(logging.WARNING)
     try:
         config = ClusterConfig.load(args.config)
+        if config.hash_seed is not None and not os.environ.get("PYTHONHASHSEED"):
+            # started by hand (systemd, a container): again, with the cluster's hash seed
+            os.environ["PYTHONHASHSEED"] = str(config.hash_seed)
+            os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main",
+                                      *(sys.argv[1:] if argv is None else argv)])
         node = Shell(config, args.name)
     except ConfigError as e:
         print(f"swarm-node: {e}", file=sys.stderr)

@@ -18,7 +18,7 @@ from swarm.continuation.capture import Capture
 from swarm.continuation.fallback import capturable
 from swarm.continuation.primitives import Operation
 from swarm.errors import NotOnANode
-from swarm.node import collserve, refserve, tasks
+from swarm.node import collserve, futurewait, refserve, tasks
 
 _node = None
 
@@ -141,15 +141,31 @@ def spawn(fn, args: tuple, kwargs: dict, make_future):
     return tasks.spawn_task(node(), fn, args, kwargs, make_future)
 
 
-def future_get(future, primitive):
-    """The task's result: waiting where it will appear (moving there, or asking)."""
+def future_get(future, primitive, timeout: float | None = None):
+    """The task's result: waiting where it will appear (moving there, or asking); at most
+    `timeout` seconds once there (TimeoutError)."""
 
     n = node()
     if future.hint == n.name:
+        if timeout is not None:
+            return futurewait.get(n, future.id, timeout)
         return tasks.await_future(n, future.id)
     if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
-        return refserve.remote_action(n, future, "wait", None)
-    raise Capture(AwaitFuture(future, primitive), primitive)
+        return refserve.remote_action(n, future, "wait", timeout)
+    value = futurewait.fetch_if_done(n, future)  # finished and small: no need to move
+    if value is not futurewait.NOT_READY:
+        return value
+    raise Capture(AwaitFuture(future, primitive, timeout), primitive)
+
+
+def future_done(future) -> bool:
+    """Has the task finished? Asked of its home node; the program does not move."""
+    return future.id in futurewait.which_done(node(), [future])
+
+
+def futures_wait(futures, timeout: float | None, return_when: str) -> tuple[set, set]:
+    """concurrent.futures.wait for futures: (done, not_done); the program does not move."""
+    return futurewait.wait(node(), futures, timeout, return_when)
 
 
 def resolve_future(future, value, error, primitive) -> None:
@@ -232,21 +248,22 @@ class MoveTo(Operation):
 
 
 class AwaitFuture(Operation):
-    __slots__ = ("future", "primitive")
+    __slots__ = ("future", "primitive", "timeout")
     why = "Future.get"
 
-    def __init__(self, future, primitive) -> None:
-        self.future, self.primitive = future, primitive
+    def __init__(self, future, primitive, timeout: float | None = None) -> None:
+        self.future, self.primitive, self.timeout = future, primitive, timeout
 
     @property
     def destination(self) -> str:
         return self.future.hint
 
     def perform(self):
-        return future_get(self.future, self.primitive)
+        # (the timeout counts from the arrival on the home node)
+        return future_get(self.future, self.primitive, self.timeout)
 
     def __reduce__(self):
-        return (AwaitFuture, (self.future, self.primitive))
+        return (AwaitFuture, (self.future, self.primitive, self.timeout))
 
 
 class Resolve(Operation):

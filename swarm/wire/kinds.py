@@ -13,12 +13,19 @@ field named.
 Programs (client <-> node):
     submit   client -> node   {program, sources: {hash: [name, filename, source]}, entry,
                                modules: {name: hash}, argv, policy, hop_checkpoints, strict,
-                               trace, record_access, again}
+                               trace, record_access, again, cwd, submitted, stdin:
+                               forward | detached | none, files: {module name: file name}}
     accepted node -> client   {program}             (the submission is written: it will run
                                                      once, whatever becomes of the client)
-    output   node -> client   {program, seq, text}
+    output   node -> client   {program, seq, text, stream?: "err"}   (stdout unless stream
+                                                     says stderr; seq is shared by both)
     result   node -> client   {program, seq, ok, error, traceback, route, value: pickled
-                               bytes or None}
+                               bytes or None, exit?: SystemExit's code (None, int, str),
+                               note?: str (e.g. a RESULT that did not pickle), node?: where
+                               it ended}
+    input?   node -> client   {program, n}          (the program reads stdin and has nothing
+                                                     left: its n-th question)
+    input    client -> node   {program, n, text, eof}   (what the client's stdin gave)
     trace    node -> client   {program, from, to, why, bytes, us, at}   (swarm run --trace)
     collect? client -> node   {programs}            (send again the output and result kept
                                                      here for these programs and their tasks)
@@ -81,6 +88,7 @@ KINDS = frozenset({
     "fetch", "fetched", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
+    "input?", "input",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
@@ -107,6 +115,18 @@ def _modules(v) -> bool:
         isinstance(name, str) and isinstance(digest, str)
         and name.split(".")[0] not in RUNTIME_PACKAGES
         for name, digest in v.items())
+
+
+def _files(v) -> bool:
+    """{module name: file name}"""
+    return isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                       for k, x in v.items())
+
+
+def _environ(v) -> bool:
+    """{name: value or None (unset)}"""
+    return isinstance(v, dict) and all(isinstance(k, str) and (x is None or isinstance(x, str))
+                                       for k, x in v.items())
 
 
 def _source(v) -> bool:
@@ -152,7 +172,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "submit": ({"program": str, "sources": _sources, "entry": str, "modules": _modules},
                {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
                 "trace": bool, "record_access": bool, "again": bool, "cwd": str,
-                "submitted": (int, float)}, (0, 0)),
+                "submitted": (int, float), "stdin": str, "files": _files}, (0, 0)),
     "collect?": ({"programs": _str_list}, {}, (0, 0)),
     "hello": ({}, {}, (0, 0)),
     "ping": ({}, {}, (0, 0)),
@@ -170,10 +190,12 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
                                                "sizes": list}, (1, 14)),
     # what clients take (checked there too)
     "accepted": ({"program": str}, {}, (0, 0)),
-    "output": ({"program": str, "seq": int, "text": str}, {}, (0, 0)),
+    "output": ({"program": str, "seq": int, "text": str}, {"stream": str}, (0, 0)),
     "result": ({"program": str, "seq": int, "ok": bool}, {
-        "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE)},
-        (0, 0)),
+        "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE),
+        "exit": (int, str, _NONE), "note": str, "node": str}, (0, 0)),
+    "input?": ({"program": str, "n": int}, {}, (0, 0)),
+    "input": ({"program": str, "n": int, "text": str, "eof": bool}, {}, (0, 0)),
     "trace": ({"program": str}, {}, (0, 0)),
     "pong": ({"node": str}, {}, (0, 0)),
     "status": ({"node": str}, {}, (0, 0)),
@@ -194,7 +216,10 @@ HOP_META: tuple[dict, dict] = (
      "hop_checkpoints": bool, "seq": int, "route": _str_list, "hop_id": str},
     {"from": str, "needs": _str_list, "policy": str, "strict": bool, "task": (str, _NONE),
      "trace": bool, "last_ref": (str, _NONE), "record_access": bool, "start": bool,
-     "why": _why, "submitted": (int, float), "cwd": str})
+     "why": _why, "submitted": (int, float), "cwd": str,
+     # the program's process state (swarm/node/process.py) and unread input (programio.py)
+     "environ": _environ, "path_head": _str_list, "path_tail": _str_list, "stdin": str,
+     "stdin_mode": str, "stdin_eof": bool, "stdin_asked": int, "files": _files})
 
 
 def problem(value, spec: tuple) -> str | None:

@@ -130,6 +130,16 @@ class ProgramsRequested:
 
 
 @dataclass(slots=True)
+class InputReceived:
+    """A client's answer to `input?`: the text its stdin gave (eof: it ended)."""
+    client: str
+    program: str
+    n: int
+    text: str
+    eof: bool
+
+
+@dataclass(slots=True)
 class ClientRequest:
     """hello, ping, status?, stats?, stop: answered from the node's state."""
     client: str
@@ -156,6 +166,17 @@ class ProgramPrinted:
     client: str
     seq: int
     text: str
+    stream: str = "out"  # "out" or "err" (stdout, stderr: swarm/node/programio.py)
+
+
+@dataclass(slots=True)
+class InputWanted:
+    """A program reads its stdin and has nothing left: its client is asked (`input?`, the
+    program's n-th question), and the program parks on `key` until the answer."""
+    program: str
+    client: str
+    n: int
+    key: str
 
 
 @dataclass(slots=True)

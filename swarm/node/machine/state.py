@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import deque
 
 from swarm.node.machine import events as ev
+from swarm.node.machine import io
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.ids import source_hash, submit_id
 from swarm.node.machine.instructions import (
@@ -100,7 +101,9 @@ class NodeState:
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
             ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
+            **io.handlers(self),
         }
+        self.input_waits: dict[str, tuple[int, str]] = {}  # program -> (question, key): io.py
 
     def handle(self, event) -> list:
         """Take one event; the instructions it leads to, in order."""
@@ -208,7 +211,8 @@ class NodeState:
                 "policy": p.get("policy", "migrate"), "strict": p.get("strict", False),
                 "trace": p.get("trace", False),
                 "record_access": p.get("record_access", True),
-                "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", "")}
+                "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", ""),
+                "stdin": p.get("stdin", "none"), "files": p.get("files", {})}
         ledger.take(None, hop_id, program, encode(meta), b"")
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
@@ -335,6 +339,8 @@ class NodeState:
     def _printed(self, e: ev.ProgramPrinted) -> None:
         """A program's output: kept (for collect?) and sent."""
         fields = {"program": e.program, "seq": e.seq, "text": e.text}
+        if e.stream != "out":
+            fields["stream"] = e.stream  # "err": the client prints it on its stderr
         body = encode(fields)
         self.ledger.keep(e.program, e.seq, "output", body)
         self._send(Reply(e.client, "output", fields, body))
