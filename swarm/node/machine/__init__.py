@@ -21,6 +21,7 @@ from swarm.node.machine.events import (
     FetchRequested,
     HopReceived,
     HopSent,
+    HopsRequested,
     ProgramFinished,
     ProgramPrinted,
     ProgramsRequested,
@@ -54,7 +55,7 @@ from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
 
 __all__ = [
     "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FenceRequested", "ProgramsRequested", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent",
+    "CommitFailed", "FenceRequested", "ProgramsRequested", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent", "HopsRequested",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",

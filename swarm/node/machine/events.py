@@ -121,6 +121,14 @@ class ProgramsRequested:
 
 
 @dataclass(slots=True)
+class HopsRequested:
+    """The hops this node took lately, those numbered above `after` (history.py; the
+    dashboard's timeline)."""
+    client: str
+    after: int
+
+
+@dataclass(slots=True)
 class ClientRequest:
     """hello, ping, status?, stats?, stop: answered from the node's state."""
     client: str
