@@ -302,3 +302,50 @@ def test_off_loopback_the_page_needs_its_token_and_node_states_show(tmp_path):
             assert outcome.error.startswith("NodeGone"), outcome.error
         finally:
             stop(proc)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MiB file system of its own (tmpfs; mounting needs root), unmounted after."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    where = tmp_path / "disk"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)],
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def test_a_store_refusing_writes_shows_with_its_cause_until_it_takes_them(tmp_path, small_disk):
+    """A real full disk under a node's store: the node says its store refuses writes, the
+    page shows why; once there is room again, the write is taken and the program ends."""
+    with swarm.local_cluster(2, directory=str(small_disk / "cluster")) as small:
+        proc, url = start_dashboard(small.config.path)
+        try:
+            def n1():
+                return snapshot(url)["nodes"][0]
+
+            assert wait_for(lambda: n1()["state"] == "up")
+            filler = small_disk / "filler"
+            with open(filler, "wb", buffering=0) as f:  # the disk, full
+                with contextlib.suppress(OSError):
+                    for _ in range(16 * 16 + 1):
+                        f.write(b"\0" * 65536)
+            program = small.submit(write(tmp_path, "big.py", (
+                "from swarm import Ref\nr = Ref(b'x' * 2_000_000)\nprint(len(r.get()))\n")))
+            assert wait_for(lambda: n1()["state"] == "store-failing", timeout=30), n1()
+            shown = n1()
+            assert shown["detail"] == ("its store refuses writes: OperationalError: database "
+                                       "or disk is full"), shown
+            assert shown["write_failing"] and snapshot(url)["nodes"][1]["state"] == "up"
+            filler.unlink()  # room again: the write is taken, the program goes on
+            assert wait_for(lambda: n1()["state"] == "up", timeout=30), n1()
+            outcome = small.results([program], timeout=60)[program]
+            assert outcome.error is None and outcome.stdout == "2000000\n", outcome.error
+        finally:
+            stop(proc)
