@@ -42,7 +42,7 @@ RESULT = len(more)
 
 PARKED = """
 // parks on the future of a command that takes a while (stdinout runs it in a thread)
-out = exec("stdinout", {"inputs": [], "command_line": ["sleep", "20"]}, 1);
+out = exec("stdinout", {"inputs": [], "command_line": ["sleep", "60"]}, 1);
 return *out[0];
 """
 

@@ -77,7 +77,8 @@ function reasons(counts) {
 function NodesTable({ nodes, names }) {
   const notes = nodes.filter((n) => n.detail);
   return html`<table id="nodes">
-    <thead><tr><th>node</th><th>state</th><th>Refs</th><th>bytes</th><th>running</th>
+    <thead><tr><th>node</th><th>state</th><th>Refs</th><th>bytes</th>
+      <th title="programs and tasks on the node, running or parked">programs</th>
       <th>parked</th><th>awaiting</th><th>hops in/s</th><th>hops out/s</th><th>unacked</th>
       <th>fetches</th><th>fallbacks</th><th>refused</th></tr></thead>
     <tbody>${nodes.map((n) => html`<tr data-node=${n.name} data-state=${n.state}>
@@ -330,7 +331,7 @@ function TimelineChart({ hops, names, now }) {
       axes: [{}, { label: "latency (ms)" }],
       // time goes on to now, whether hops come or not
       scales: { x: { time: true, range: (u, min, max) => [
-        Math.min(min ?? latest.current - 60, latest.current - 60), latest.current] } },
+        Math.min(min ?? latest.current - 30, latest.current - 30), latest.current] } },
       hooks: { setCursor: [(u) => {
         const i = u.cursor.idx;
         setPointed(i === null || i === undefined ? null : shown.current[i]);
