@@ -126,25 +126,34 @@ function Fallbacks({ nodes }) {
 }
 
 // ---- hop rates over time (uPlot) --------------------------------------------------------
-function HopsChart({ history, names }) {
-  const box = useRef(null);
+// A uPlot chart in a box as wide as its section, made again when the nodes change;
+// options(): its height, series, axes... (`name`: where window.swarmDashboard keeps it)
+function useChart(box, name, names, options) {
   const chart = useRef(null);
   useEffect(() => {
+    const made = options();
+    chart.current = new uPlot({ width: box.current.clientWidth || 600, ...made },
+                              made.series.map(() => []), box.current);
+    window.swarmDashboard[name] = chart.current;
+    const resize = new ResizeObserver(() =>
+      chart.current.setSize({ width: box.current.clientWidth, height: made.height }));
+    resize.observe(box.current);
+    return () => { resize.disconnect(); chart.current.destroy(); };
+  }, [names.join(",")]);
+  return chart;
+}
+
+function HopsChart({ history, names }) {
+  const box = useRef(null);
+  const chart = useChart(box, "chart", names, () => {
     const series = [{}];
     for (const n of names) {
       series.push({ label: `${n} in`, stroke: colourOf(names, n), width: 2, spanGaps: false });
       series.push({ label: `${n} out`, stroke: colourOf(names, n), width: 1, dash: [5, 4] });
     }
-    chart.current = new uPlot({
-      width: box.current.clientWidth || 500, height: 220, series,
-      axes: [{}, { label: "hops / s" }], scales: { x: { time: true } },
-    }, [[]].concat(series.slice(1).map(() => [])), box.current);
-    window.swarmDashboard.chart = chart.current;
-    const resize = new ResizeObserver(() =>
-      chart.current.setSize({ width: box.current.clientWidth, height: 220 }));
-    resize.observe(box.current);
-    return () => { resize.disconnect(); chart.current.destroy(); };
-  }, [names.join(",")]);
+    return { height: 220, series, axes: [{}, { label: "hops / s" }],
+             scales: { x: { time: true } } };
+  });
   useEffect(() => {
     const data = [history.t];
     for (const n of names) {
@@ -316,19 +325,17 @@ function Programs({ snapshot }) {
 // ---- the hop timeline: recent hops over time (uPlot), the newest in a table -------------
 function TimelineChart({ hops, names, now }) {
   const box = useRef(null);
-  const chart = useRef(null);
   const [pointed, setPointed] = useState(null);
   const shown = useRef([]);
   const latest = useRef(now);
-  useEffect(() => {
+  const chart = useChart(box, "timeline", names, () => {
     const series = [{}];
     for (const n of names) {
       series.push({ label: `to ${n}`, stroke: colourOf(names, n), paths: () => null,
                     points: { show: true, size: 7, fill: colourOf(names, n) } });
     }
-    chart.current = new uPlot({
-      width: box.current.clientWidth || 800, height: 200, series,
-      axes: [{}, { label: "latency (ms)" }],
+    return {
+      height: 200, series, axes: [{}, { label: "latency (ms)" }],
       // time goes on to now, whether hops come or not
       scales: { x: { time: true, range: (u, min, max) => [
         Math.min(min ?? latest.current - 30, latest.current - 30), latest.current] } },
@@ -336,13 +343,8 @@ function TimelineChart({ hops, names, now }) {
         const i = u.cursor.idx;
         setPointed(i === null || i === undefined ? null : shown.current[i]);
       }] },
-    }, [[]].concat(names.map(() => [])), box.current);
-    window.swarmDashboard.timeline = chart.current;
-    const resize = new ResizeObserver(() =>
-      chart.current.setSize({ width: box.current.clientWidth, height: 200 }));
-    resize.observe(box.current);
-    return () => { resize.disconnect(); chart.current.destroy(); };
-  }, [names.join(",")]);
+    };
+  });
   useEffect(() => {
     shown.current = hops;
     latest.current = now;
