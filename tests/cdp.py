@@ -51,6 +51,7 @@ class Browser:
         self.buffer = b""
         self.next_id = 0
         self.session = None
+        self.errors: list[str] = []  # uncaught exceptions of the page's scripts
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target,
                                  flatten=True)["sessionId"]
@@ -86,7 +87,12 @@ class Browser:
                     raise ConnectionError("chromium closed the pipe")
                 self.buffer += chunk
         message, _, self.buffer = self.buffer.partition(b"\0")
-        return json.loads(message)
+        message = json.loads(message)
+        if message.get("method") == "Runtime.exceptionThrown":  # an error in the page
+            details = message["params"]["exceptionDetails"]
+            self.errors.append(details.get("exception", {}).get("description")
+                               or details.get("text", "?"))
+        return message
 
     # ---- the page -------------------------------------------------------------------------
     def open(self, url: str) -> None:

@@ -35,11 +35,16 @@ def capturable(frame, strict: bool | None = None) -> bool:
     """Can the program be captured from `frame` (the primitive's caller)? If not, report it
     (or raise NotMigratable under --strict) and return False: the primitive goes on here.
     `strict` overrides the predicate of set_strict (a node knows its program's)."""
+    return staying_because(frame, strict) is None
+
+
+def staying_because(frame, strict: bool | None = None) -> str | None:
+    """capturable(), saying why not: None if the program can be captured from `frame`, else
+    the reason it goes on here (reported like capturable's; a node counts it by reason)."""
     reason = why_not_capturable(frame, loader.is_compiled_code, loader.is_root_code)
-    if reason is None:
-        return True
-    fall_back(reason, strict)
-    return False
+    if reason is not None:
+        fall_back(reason, strict)
+    return reason
 
 
 def fall_back(reason: str, strict: bool | None = None) -> None:

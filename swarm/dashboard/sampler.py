@@ -1,23 +1,29 @@
-"""What the dashboard shows, gathered from the nodes: a thread that asks every node `status?`
-each interval (and `stats?`, the placer's reports, every few intervals) and publishes one
+"""What the dashboard shows, gathered from the nodes: a thread that asks every node
+`status?`, `programs?` and `hops?` each interval (one round, answered within 5 s or the node
+is down) and `stats?`, the placer's reports, every few intervals, and publishes one
 JSON-ready *snapshot* at a time.
 
 A snapshot::
 
     {"cluster": PATH, "at": UNIX_TIME, "interval": SECONDS, "version": N,
-     "nodes": [{"name", "endpoint", "state": "up" | "down", "refs", "bytes", "running",
-                "parked", "awaiting", "hops_in", "hops_out", "hops_in_per_s",
-                "hops_out_per_s", "fetches", "fallbacks", "refused", "refusals": {why: n},
-                "resent"}],
+     "nodes": [{"name", "endpoint", "state": "up" | "down" | "fenced" | "waiting" |
+                "store-failing", "detail", "refs", "bytes", "running", "parked",
+                "awaiting", "hops_in", "hops_out", "hops_in_per_s", "hops_out_per_s",
+                "fetches", "fallbacks", "fallback_reasons": {why: n}, "refused",
+                "refusals": {why: n}, "resent", "unacked", "write_failing",
+                "waiting_on": [node]}],
      "history": {"t": [...], "nodes": {NAME: {"in": [...], "out": [...]}}},
      "graph": {"refs": [[id, home, size, traffic, planned_home]], "edges": [[a, b, weight]],
                "total_refs", "total_edges", "cut_now", "cut_plan", "moves", "bytes_moved",
                "at", "error"},
-     "programs": None, "hops": None}
+     "programs": {"rows": [{"id", "node", "state": "running" | "parked" | "sent" |
+                            "waiting", "to", "route", "since", "client", "task"}],
+                  "total", "states": {state: n}, "error"},
+     "hops": {"recent": [{"n", "at", "program", "hop", "from", "to", "why", "bytes",
+                          "us"}], "seen", "missed"}}
 
 Counters are the nodes' own (since each started); rates are the difference between two
-samples. `programs` and `hops` are None until the nodes answer `programs?` and keep recent
-hops (phase 2 of issue 21): the page has their panels ready.
+samples. inflight.py makes the programs' rows, the timeline and the nodes' states.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ import time
 from collections import deque
 
 from swarm.client import Cluster, ClusterTimeout
-from swarm.node.config import ClusterConfig
+from swarm.dashboard.inflight import Timeline, node_state, programs_in_flight
+from swarm.node.config import ClusterConfig, ConfigError
 
 COUNTERS = ("refs", "bytes", "running", "parked", "awaiting", "hops_in", "hops_out",
-            "fetches", "fallbacks", "refused", "resent")
+            "fetches", "fallbacks", "refused", "resent", "unacked", "write_failing")
+ANSWER_SECONDS = 5.0  # a node that has not answered status? within this is down
 
 
 class Sampler(threading.Thread):
@@ -50,6 +58,9 @@ class Sampler(threading.Thread):
         self.graph: dict = {"refs": [], "edges": [], "total_refs": 0, "total_edges": 0,
                             "cut_now": None, "cut_plan": None, "moves": 0, "bytes_moved": 0,
                             "at": None, "error": "not gathered yet"}
+        self.timeline = Timeline()
+        self.programs: dict = {"rows": [], "total": 0, "states": {}, "error": None}
+        self.fenced: list[str] = list(self.config.fenced)
         self.snapshot: dict | None = None
         self.version = 0
         self.changed = threading.Condition()
@@ -85,21 +96,64 @@ class Sampler(threading.Thread):
             return self.snapshot if self.version > version else None
 
     # ---- one sample -----------------------------------------------------------------------
+    def ask_nodes(self, cluster: Cluster) -> tuple[dict, dict]:
+        """One round: status?, programs? and hops? to every node; their answers within
+        ANSWER_SECONDS - {node: status row}, {node: programs rows}. Hops go to the
+        timeline as they come (a late answer of an earlier round too)."""
+        names = self.config.names
+        for name in names:
+            cluster.send(name, "status?", {})
+            cluster.send(name, "programs?", {"programs": None})
+            cluster.send(name, "hops?", {"after": self.timeline.after(name)})
+        status: dict[str, dict] = {}
+        programs: dict[str, list] = {}
+        heard: set[str] = set()  # nodes whose hops answer came
+        deadline = time.monotonic() + ANSWER_SECONDS
+        while (len(status) < len(names) or len(programs) < len(names)
+               or len(heard) < len(names)) and time.monotonic() < deadline:
+            msg = cluster.receive(0.1)
+            if msg is None:
+                continue
+            kind, sender, p = msg
+            if kind == "status" and p.get("node") in self.rates:
+                status[p["node"]] = p
+            elif kind == "programs" and sender in self.rates:
+                programs[sender] = list(p.get("programs", ()))
+            elif kind == "hops" and sender in self.rates:
+                heard.add(sender)
+                self.timeline.take(p)
+        return status, programs
+
     def sample_nodes(self, cluster: Cluster) -> list[dict]:
-        """Every node's row: its status answer (down if it gave none within 5 s) and its
-        hop rates since the previous sample."""
-        rows = {r["node"]: r for r in cluster.status()}
+        """Every node's row: its status answer (down if it gave none within 5 s), its state
+        (inflight.node_state) and its hop rates since the previous sample; and the
+        programs in flight."""
+        rows, answers = self.ask_nodes(cluster)
+        try:
+            self.fenced = ClusterConfig.load(self.path).fenced  # (swarm node gone adds one)
+        except ConfigError:
+            pass  # being rewritten: the list read last time
+        self.programs = programs_in_flight(answers)
+        self.programs["error"] = None if answers else "no node answered programs?"
+        waiting_on: dict[str, list[str]] = {}
+        for program in self.programs["rows"]:
+            if program["state"] == "waiting" and program["to"] not in \
+                    waiting_on.setdefault(program["node"], []):
+                waiting_on[program["node"]].append(program["to"])
         now = time.time()
         self.times.append(now)
         nodes = []
         for name in self.config.names:
             row = rows.get(name)
+            state, detail = node_state(row, name in self.fenced, waiting_on.get(name, []))
             node = {"name": name, "endpoint": self.config.nodes[name].endpoint,
-                    "state": "up" if row else "down", "refusals": {},
+                    "state": state, "detail": detail, "refusals": {}, "fallback_reasons": {},
+                    "waiting_on": waiting_on.get(name, []),
                     "hops_in_per_s": None, "hops_out_per_s": None}
             if row:
                 node.update({k: row.get(k) for k in COUNTERS})
                 node["refusals"] = dict(row.get("refusals", {}))
+                node["fallback_reasons"] = dict(row.get("fallback_reasons", {}))
                 before = self.previous.get(name)
                 if before and now > before[0] and row["hops_in"] >= before[1] \
                         and row["hops_out"] >= before[2]:  # else the node restarted
@@ -121,8 +175,9 @@ class Sampler(threading.Thread):
         from cluster.graph import access_graph
         from cluster.placer import plan
 
-        if any(n["state"] == "down" for n in nodes):
-            self.graph["error"] = "a node is down: the graph is the last one gathered"
+        if any(n["state"] in ("down", "fenced") for n in nodes):
+            self.graph["error"] = ("a node is down or declared gone: the graph is the last "
+                                   "one gathered")
             return
         try:
             g = access_graph(cluster.stats())
@@ -157,8 +212,8 @@ class Sampler(threading.Thread):
             "history": {"t": list(self.times), "nodes": {
                 n: {"in": list(i), "out": list(o)} for n, (i, o) in self.rates.items()}},
             "graph": self.graph,
-            "programs": None,  # phase 2: the nodes' `programs?` answer
-            "hops": None,  # phase 2: each node's recent hops
+            "programs": self.programs,
+            "hops": self.timeline.recent(),
         }
         with self.changed:
             self.version += 1

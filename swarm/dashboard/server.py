@@ -4,7 +4,9 @@
     GET /static/NAME       the page's files
     GET /api/snapshot      the latest snapshot (sampler.py), JSON
     GET /api/events        server-sent events: one `data: SNAPSHOT` per sample, as it comes
-    POST /api/cancel       phase 2 (the nodes cannot cancel a program yet): 501
+    POST /api/cancel       {"program": ID} (JSON): cancel a program wherever it is
+                           (Cluster.cancel) -> {"program", "outcome": cancelled |
+                           forwarded | finished}; 404 unknown program, 504 no answer
 
 Access. On 127.0.0.1 (the default) the page is for whoever can log in to this machine; the
 Host header must name this machine (so that another web site cannot reach the page through
@@ -12,6 +14,10 @@ a rebound DNS name). Bound to any other address it needs a token: the URL printe
 start carries it once (`/?token=...`), the server answers with a cookie and sends the browser
 to `/`, so the token does not stay in the address bar; every other request needs the cookie
 (or the token). Plain HTTP: across a network, use an SSH tunnel or a TLS proxy in front.
+
+Cancelling is the page's one action. Its request must be JSON (a form of another web site
+cannot send that without the browser asking this server first, which it does not answer)
+and, if the browser says where it comes from (Origin), from this page.
 """
 
 from __future__ import annotations
@@ -25,7 +31,10 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from swarm.client import Cluster, ClusterTimeout
 from swarm.dashboard.sampler import Sampler
+from swarm.node.config import ClusterConfig, ConfigError
+from swarm.runs import UnknownProgram
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -117,11 +126,28 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         if not self.allowed():
             return self.refuse()
-        if urlsplit(self.path).path == "/api/cancel":
-            body = json.dumps({"error": "cancelling a program needs the nodes' cancel "
-                                        "message (issue 21, phase 2)"}).encode()
-            return self.send(501, body, "application/json")
-        self.send(404, b"not found\n", "text/plain; charset=utf-8")
+        if urlsplit(self.path).path != "/api/cancel":
+            return self.send(404, b"not found\n", "text/plain; charset=utf-8")
+        # Discussion: on loopback no cookie protects this, and the Host check does not stop
+        # another site's page in the user's browser from posting here. A request with a JSON
+        # body is not one a page may send to another origin without a preflight (which
+        # this server does not answer); and a browser names the page it comes from.
+        origin = self.headers.get("Origin")
+        if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json" \
+                or origin is not None and origin != f"http://{self.headers.get('Host', '')}":
+            return self.answer(403, {"error": "a cancel comes from the dashboard's page "
+                                              "(JSON, same origin)"})
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            program = json.loads(self.rfile.read(min(length, 4096)))["program"]
+            if not isinstance(program, str):
+                raise TypeError(program)
+        except (ValueError, KeyError, TypeError):
+            return self.answer(400, {"error": 'the body must be {"program": ID}'})
+        self.answer(*cancel(self.server.sampler.path, program))
+
+    def answer(self, status: int, fields: dict) -> None:
+        self.send(status, json.dumps(fields).encode(), "application/json")
 
     def file(self, path: str) -> None:
         with open(path, "rb") as f:
@@ -153,6 +179,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
         pass  # quiet: the terminal shows the URL and errors only
+
+
+def cancel(path: str, program: str) -> tuple[int, dict]:
+    """Cancel a program of the cluster of `path` (Cluster.cancel, with a client of its own:
+    sockets belong to one thread): an HTTP status and the answer for the page."""
+    try:
+        with Cluster(ClusterConfig.load(path)) as cluster:
+            outcome = cluster.cancel(program)
+    except UnknownProgram as e:
+        return 404, {"program": program, "error": str(e)}
+    except ClusterTimeout as e:
+        return 504, {"program": program, "error": str(e)}
+    except ConfigError as e:
+        return 500, {"program": program, "error": str(e)}
+    return 200, {"program": program, "outcome": outcome}
 
 
 def serve(path: str, host: str = "127.0.0.1", port: int = 8700, token: str | None = None,

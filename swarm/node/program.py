@@ -286,10 +286,11 @@ def ship(node, prog: Program, c: Capture) -> None:
         node.machine.count("auto_fetches")
         raise FetchInstead()
     abandon(parked)
+    # why: for the trace (swarm run --trace) and the receiver's record of recent hops
+    # (machine/history.py, the dashboard's timeline): about 40 bytes
     meta = prog.meta() | {"hop_id": prog.next_id(), "from": node.name,
-                          "needs": [*carried, *prog.modules.values()]}
-    if prog.trace:
-        meta["why"] = [c.leaf.why, node.name, len(data), prog.captured_at]
+                          "needs": [*carried, *prog.modules.values()],
+                          "why": [c.leaf.why, node.name, len(data), prog.captured_at]}
     node.emit(HopSent(dest, meta, data, prog.hop_id, prog.again, node.load() - 1))
 
 
@@ -330,8 +331,10 @@ def _after_capture(node, program: Program, c: Capture):
         # are intact in memory: resume it right here, and let the pending access fetch the
         # value instead of moving the program. Counted in the node's `fallbacks`, told once
         # on the program's stderr.
-        fallback.fall_back(str(e).removeprefix("cannot migrate "), strict=False)
+        reason = str(e).removeprefix("cannot migrate ")
+        fallback.fall_back(reason, strict=False)
         node.machine.count("fallbacks")
+        node.machine.fallbacks.note(reason)
         program.fetch_once = True
         return _resume_here(cont)
     except ValueTooLarge as e:  # (the program's own frames are gone: no traceback of ours)

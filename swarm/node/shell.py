@@ -80,6 +80,8 @@ EVENTS = {
             decode.payload(env))),
     "cancel": lambda env, identity: m.CancelRequested(
         identity.decode(), decode.payload(env)["program"]),
+    "hops?": lambda env, identity: m.HopsRequested(
+        identity.decode(), decode.payload(env).get("after", 0)),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},

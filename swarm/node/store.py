@@ -99,10 +99,13 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # (a full disk: SQLite has rolled it back itself, and a ROLLBACK would raise
+            # "no transaction is active" in place of the cause)
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     # ids ------------------------------------------------------------------------------------
     def next_id(self, name: str) -> int:

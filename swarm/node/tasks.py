@@ -46,10 +46,9 @@ def spawn_task(node, fn, args: tuple, kwargs: dict, make_future):
     meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
                           "task": future.id, "start": True,
                           "seq": 0, "route": [], "from": node.name,
-                          "needs": [*carried, *prog.modules.values(), TASK_HASH]}
-    if prog.trace:
-        meta["why"] = [f"spawn {getattr(fn, '__qualname__', fn)}", node.name, len(data),
-                       time.time()]
+                          "needs": [*carried, *prog.modules.values(), TASK_HASH],
+                          "why": [f"spawn {getattr(fn, '__qualname__', fn)}", node.name,
+                                  len(data), time.time()]}  # (trace, history.py)
     node.emit(HopSent(dest, meta, data, None, prog.again, node.load()))
     node.machine.count("spawned")
     return future

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from swarm.continuation.capture import Capture
-from swarm.continuation.fallback import capturable
+from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
 from swarm.errors import NotOnANode
 from swarm.node import collserve, futurewait, refserve, tasks
@@ -75,9 +75,11 @@ def can_move(frame) -> bool:
         return True  # inside a collection's update(fn): its own check refuses the capture
     n = node()
     prog = n.kernel.current_context()
-    if capturable(frame, strict=prog is not None and prog.strict):
+    reason = staying_because(frame, strict=prog is not None and prog.strict)
+    if reason is None:
         return True
     n.machine.count("fallbacks")
+    n.machine.fallbacks.note(reason)  # (status?: the dashboard shows them by reason)
     return False
 
 

@@ -55,13 +55,19 @@ Programs in flight (finality: docs/nodes.md):
                               been acknowledged for hop_timeout, or was refused for `reason`;
                               a submission the node could not take)
     programs? client -> node  {programs: [id] | None}  -> programs {node, programs: [{program,
-                              state, since, at, to, client, task}], finished: [id]}  (swarm
-                              ps, and a client looking for its programs after a fence)
+                              state, since, at, to, client, task, route}], finished:
+                              [id]}  (swarm ps, swarm dashboard, and a client looking for its
+                              programs after a fence; route: the nodes it ran on, ending
+                              with `to`)
     fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
     cancel    client -> node  {program}  -> cancelled {program, node, state: cancelled |
                               finished | unknown}  (swarm cancel, Ctrl-C of swarm run)
     unknown   node -> client  {programs}  (answer to collect?: this node knows nothing of
                               them - neither running, nor sent, nor kept)
+    hops?     client -> node  {after}  -> hops {node, epoch, last, missed, hops: [{n, at,
+                              program, hop, from, to, why, bytes, us}]}  (the hops it took
+                              lately, numbered: swarm/node/machine/history.py; swarm
+                              dashboard's timeline)
 
 Messages larger than a frame limit (chunks.py):
     chunk    control {stream, index, count?, kind?, control?, sizes?}, blobs: a slice of
@@ -89,6 +95,7 @@ KINDS = frozenset({
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
     "input?", "input",
+    "hops?", "hops",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
@@ -209,6 +216,9 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "cancelled": ({"program": str, "node": str, "state": str}, {}, (0, 0)),
     "unknown": ({"programs": _str_list}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
+    "hops?": ({}, {"after": int}, (0, 0)),
+    "hops": ({"node": str, "epoch": (int, float), "last": int, "missed": int, "hops": list},
+             {}, (0, 0)),
 }
 
 HOP_META: tuple[dict, dict] = (

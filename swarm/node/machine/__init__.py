@@ -21,6 +21,7 @@ from swarm.node.machine.events import (
     FetchRequested,
     HopReceived,
     HopSent,
+    HopsRequested,
     InputReceived,
     InputWanted,
     ProgramFinished,
@@ -57,7 +58,7 @@ from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
 
 __all__ = [
     "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent", "InputReceived", "InputWanted",
+    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",

@@ -140,6 +140,14 @@ class InputReceived:
 
 
 @dataclass(slots=True)
+class HopsRequested:
+    """The hops this node took lately, those numbered above `after` (history.py; the
+    dashboard's timeline)."""
+    client: str
+    after: int
+
+
+@dataclass(slots=True)
 class ClientRequest:
     """hello, ping, status?, stats?, stop: answered from the node's state."""
     client: str

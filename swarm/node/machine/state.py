@@ -27,6 +27,7 @@ from collections import deque
 from swarm.node.machine import events as ev
 from swarm.node.machine import io
 from swarm.node.machine.access import AccessStats
+from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import source_hash, submit_id
 from swarm.node.machine.instructions import (
     AnswerCancel,
@@ -66,13 +67,15 @@ class NodeState:
         self.data = data
         self.ledger = HopLedger(data)
         self.access = AccessStats(now)
+        self.history = HopHistory(now)  # the last hops taken here (hops?: the dashboard)
+        self.fallbacks = FallbackReasons()  # programs that did not migrate, by reason
         self.sources: dict[str, tuple] = sources  # hash -> (name, filename, source)
         self.asks: dict[str, tuple[float, str]] = {}  # key -> (when it times out, node)
         self.source_asks: dict[str, tuple[str, float]] = {}  # key -> (hash, deadline)
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
         self.held: deque = deque()  # (write number, message) waiting for it (see _send)
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
-        # program -> [state, when, node, hop id, client, task, submitted]: here (taken
+        # program -> [state, when, node, hop id, client, task, submitted, route]: here (taken
         # here), sent (its hop to node is not acknowledged), waiting (... for longer than
         # hop_timeout), handed (node acknowledged it; remembered HANDED_SECONDS) - for
         # programs? (swarm ps, and a client looking for a program after a fence)
@@ -102,6 +105,8 @@ class NodeState:
             ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
             **io.handlers(self),
+            ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
+                Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
         self.input_waits: dict[str, tuple[int, str]] = {}  # program -> (question, key): io.py
 
@@ -243,6 +248,7 @@ class NodeState:
 
     def _resume(self, meta: dict, hop_id: str, data: bytes, again: bool, now: float) -> None:
         self.count("hops_in")
+        self.history.arrived(meta, self.name, now)
         self._place(meta["program"], "here", self.name, hop_id, meta, now)
         if meta.get("trace") and meta.get("why"):
             why, source, size, t0 = meta["why"]
@@ -447,6 +453,7 @@ class NodeState:
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
+                "fallback_reasons": dict(self.fallbacks.counts),
                 "write_failing": self.write_error if self.write_failed_since is not None
                 else ""}))
         elif kind == "stats?":
@@ -460,7 +467,7 @@ class NodeState:
         """Where a program is, as far as this node knows (see `present`)."""
         self.present[program] = [state, self.now if when is None else when, node, hop_id,
                                  meta.get("client", ""), meta.get("task"),
-                                 meta.get("submitted", 0.0)]
+                                 meta.get("submitted", 0.0), meta.get("route", [])]
 
     def _programs(self, e: ev.ProgramsRequested) -> None:
         """Rows of the programs asked for (None: all) that are here or were lately."""
@@ -468,9 +475,10 @@ class NodeState:
         ids = present if e.programs is None else [p for p in e.programs if p in present]
         rows = []
         for program in ids:
-            state, when, node, _, client, task, submitted = present[program]
+            state, when, node, _, client, task, submitted, route = present[program]
             rows.append({"program": program, "state": state, "since": submitted or when,
-                         "at": when, "to": node, "client": client, "task": task})
+                         "at": when, "to": node, "client": client, "task": task,
+                         "route": route if route[-1:] == [node] else [*route, node]})
         self.out.append(AnswerPrograms(e.client, e.programs, rows))
 
     def _cancel(self, e: ev.CancelRequested) -> None:
