@@ -96,7 +96,7 @@ def test_the_packages_import_each_other_without_cycles():
 
 def test_the_layers_point_one_way():
     """cli -> client / node -> compiler -> continuation: nothing below imports above (the
-    compiler targets the continuation runtime - compiled code calls `__swarm_rt__` - and
+    compiler targets the continuation runtime - compiled code calls `__swarm_support__` - and
     the runtime gets the compiler's module loader injected: swarm/continuation/loader.py)."""
     g = graph()
     below = {"swarm.compiler": ("swarm.node", "swarm.client", "swarm.cli", "swarm.skywriting"),

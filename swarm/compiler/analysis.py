@@ -97,9 +97,10 @@ def name(id_: str, ctx=None) -> ast.Name:
     return ast.Name(id=id_, ctx=ctx or ast.Load())
 
 
-def rt(attr: str) -> ast.Attribute:
-    """`__swarm_rt__.<attr>`"""
-    return ast.Attribute(value=name("__swarm_rt__"), attr=attr, ctx=ast.Load())
+def support(attr: str) -> ast.Attribute:
+    """`__swarm_support__.<attr>`: a name of swarm.continuation.support, which compiled code
+    calls (bound as that global in every compiled module)."""
+    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=ast.Load())
 
 
 def assign(target: str, value: ast.expr) -> ast.Assign:

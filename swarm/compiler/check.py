@@ -21,9 +21,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from swarm.compiler import compile_source
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.errors import CompileError
+from swarm.compiler.registry import compile_source
 from swarm.compiler.suspends import Suspensions
 
 CALLBACK_BUILTINS = {"sorted": "key", "min": "key", "max": "key"}

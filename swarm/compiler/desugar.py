@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, rt
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, support
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -116,10 +116,10 @@ class Desugar:
 
 
 def _own_class(cls: ast.ClassDef) -> ast.stmt:
-    """`__swarm_rt__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
+    """`__swarm_support__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
     the class is this module's (pickled with it by value, C pickler), even when none of its
     attributes is a compiled function."""
-    call = ast.Call(func=rt("own_class"), args=[name(cls.name), name("__swarm_module__")],
+    call = ast.Call(func=support("own_class"), args=[name(cls.name), name("__swarm_module__")],
                     keywords=[])
     call.sw_safe = True
     return located(ast.Expr(value=call), cls)

@@ -13,8 +13,7 @@ import importlib.machinery
 import os
 import sys
 
-from swarm.compiler import compile_file
-from swarm.compiler.registry import new_module_instance
+from swarm.compiler.registry import compile_file, new_module_instance
 
 
 class UserModuleFinder(importlib.abc.MetaPathFinder):

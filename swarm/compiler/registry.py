@@ -1,114 +1,58 @@
-"""Compiled modules, their code objects by stable key, and program-private module instances.
+"""Where compiled modules come from: compiled here once per source, or from a source another
+process sends; and the fresh module objects programs run in.
 
-A `CompiledModule` is what compiling one source file produces: the module code, one resumer
-code object per suspension point, a table describing each point (function, file, line), and a
-stable key for every code object so functions travel as (module, key) instead of bytecode.
 Compiled modules are cached process-wide by the SHA-256 of their source; a continuation names
-them by that hash, and a process that lacks one asks `source_provider` for the source.
+them by that hash, and a process that lacks one asks `source_provider` for the source. A
+compiled module is instantiated per program (`new_module_instance`): two programs running the
+same script in one node do not share globals. This module installs the continuation runtime's
+loader (swarm/continuation/loader.py), so that decoding a continuation can do the same.
 """
 
 from __future__ import annotations
 
 import builtins
-import hashlib
-from dataclasses import dataclass, field
-from types import CodeType, ModuleType
+import sys
+from types import ModuleType
 from typing import Callable
 
-from swarm.continuation import loader
+from swarm.compiler.compiled import CompiledModule, is_compiled_code, is_root_code, source_hash
+from swarm.compiler.pipeline import compile_module
+from swarm.continuation import loader, support
 
-
-@dataclass(frozen=True)
-class PointInfo:
-    function: str  # qualname of the function holding the point ("<module>" at top level)
-    filename: str
-    line: int
-    col: int
-
-
-@dataclass
-class CompiledModule:
-    name: str
-    filename: str
-    source: str
-    source_hash: str
-    code: CodeType
-    resumers: dict[int, CodeType]
-    points: dict[int, PointInfo]
-    temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
-    live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
-    callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
-    _by_key: dict[str, CodeType] = field(default_factory=dict)
-    _key_of: dict[int, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._index(self.code, "m")
-        _root_code_ids.add(id(self.code))
-        for point, code in self.resumers.items():
-            self._index(code, f"r{point}")
-            if self.points[point].function == "<module>":
-                _root_code_ids.add(id(code))
-
-    def _index(self, code: CodeType, key: str) -> None:
-        self._by_key[key] = code
-        self._key_of[id(code)] = key
-        _compiled_code_ids.add(id(code))
-        _keepalive.append(code)
-        n = 0
-        for const in code.co_consts:
-            if isinstance(const, CodeType):
-                self._index(const, f"{key}/{n}")
-                n += 1
-
-    def code_key(self, code: CodeType) -> str | None:
-        return self._key_of.get(id(code))
-
-    def code_by_key(self, key: str) -> CodeType:
-        return self._by_key[key]
-
-    def resumer_code(self, point: int) -> CodeType:
-        return self.resumers[point]
-
-    def describe_name(self, name: str) -> str:
-        what = self.temp_names.get(name)
-        if what is None and name.startswith("_sw_box_"):
-            return f"'{name[len('_sw_box_'):]}'"
-        if what is None and name.startswith("_sw_"):
-            return "an intermediate value of that expression"
-        return what or f"'{name}'"
-
-
-_compiled_code_ids: set[int] = set()
-_root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root
-_keepalive: list[CodeType] = []
 _by_hash: dict[str, CompiledModule] = {}
-
-#: file name suffix -> translate(source, filename) -> ast.Module, for scripts of other languages
-#: (swarm.skywriting registers ".sw" when it is imported; it raises CompileError)
-translators: dict[str, Callable[[str, str], object]] = {}
 
 #: asked for (name, source_hash) -> (filename, source) when a continuation names a module this
 #: process has not compiled; set by drivers and nodes
 source_provider: Callable[[str, str], tuple[str, str]] | None = None
 
 
-def source_hash(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()
-
-
-def is_compiled_code(code: CodeType) -> bool:
-    return id(code) in _compiled_code_ids
-
-
-def is_root_code(code: CodeType) -> bool:
-    return id(code) in _root_code_ids
-
-
-def register(compiled: CompiledModule) -> CompiledModule:
+def compile_source(source: str, filename: str, name: str) -> CompiledModule:
+    """Compile one module's source. Cached by source hash: the same source compiles once."""
+    cached = _by_hash.get(source_hash(source))
+    if cached is not None and cached.filename == filename:
+        return cached
+    compiled = compile_module(source, filename, name)
     return _by_hash.setdefault(compiled.source_hash, compiled)
 
 
+def compile_file(path: str, name: str) -> CompiledModule:
+    with open(path, encoding="utf-8") as f:
+        return compile_source(f.read(), path, name)
+
+
+def load_module(path: str, name: str, register_in_sys: bool = True) -> ModuleType:
+    """Compile the file at `path` and execute it as module `name`."""
+    compiled = compile_file(path, name)
+    module = new_module_instance(name, compiled.source_hash)
+    if register_in_sys:
+        sys.modules[name] = module
+    exec(compiled.code, module.__dict__)
+    return module
+
+
 def lookup(name: str, digest: str) -> CompiledModule:
+    """The compiled module of this source hash: compiled here already, else compiled from the
+    source `source_provider` supplies (checked against the hash)."""
     compiled = _by_hash.get(digest)
     if compiled is None:
         if source_provider is None:
@@ -116,8 +60,6 @@ def lookup(name: str, digest: str) -> CompiledModule:
         filename, source = source_provider(name, digest)
         if source_hash(source) != digest:
             raise LookupError(f"module {name}: the source supplied does not match its hash")
-        from swarm.compiler import compile_source
-
         compiled = compile_source(source, filename, name)
     return compiled
 
@@ -125,8 +67,6 @@ def lookup(name: str, digest: str) -> CompiledModule:
 def new_module_instance(name: str, digest: str, execute: bool = False) -> ModuleType:
     """A fresh, empty module object for compiled module `name` (its globals are filled by the
     caller: by running its code, or from a continuation)."""
-    from swarm.continuation import rt
-
     compiled = lookup(name, digest)
     module = ModuleType(name)
     module.__dict__.update({
@@ -134,7 +74,7 @@ def new_module_instance(name: str, digest: str, execute: bool = False) -> Module
         "__builtins__": builtins,
         "__swarm_compiled__": compiled,
         "__swarm_module__": module,
-        "__swarm_rt__": rt,
+        "__swarm_support__": support,
     })
     if execute:
         exec(compiled.code, module.__dict__)

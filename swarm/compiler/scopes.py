@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import located, name, rt
+from swarm.compiler.analysis import located, name, support
 from swarm.compiler.errors import error_at
 
 FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
@@ -192,7 +192,7 @@ def _init_boxes(scope: Scope) -> None:
     inits = []
     for ident in sorted(scope.boxed):
         args = [ast.Constant(ident)] + ([name(ident)] if ident in scope.params else [])
-        box = ast.Call(func=rt("Box"), args=args, keywords=[])
+        box = ast.Call(func=support("Box"), args=args, keywords=[])
         box.sw_safe = True
         inits.append(located(ast.Assign(targets=[name("_sw_box_" + ident, ast.Store())],
                                         value=box), fn))

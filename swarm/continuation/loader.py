@@ -1,6 +1,6 @@
 """What the continuation runtime needs from the compiler, injected by it.
 
-The compiler depends on the runtime (compiled code calls `__swarm_rt__`); the runtime must not
+The compiler depends on the runtime (compiled code calls `__swarm_support__`); the runtime must not
 import the compiler back. `swarm.compiler.registry` installs these when it is imported:
 
     new_module_instance(name, source_hash) -> module   a fresh compiled module object

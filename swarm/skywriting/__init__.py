@@ -16,6 +16,7 @@ import ast
 import json
 import os
 
+from swarm.compiler import CompileError, register_translator
 from swarm.skywriting.errors import SkywritingError
 from swarm.skywriting.syntax import Node, parse
 from swarm.skywriting.translate import translate
@@ -122,18 +123,10 @@ def to_python(source: str, filename: str) -> ast.Module:
 def _translate_for_compiler(source: str, filename: str) -> ast.Module:
     """The `.sw` translator the continuation compiler calls (registered below): Skywriting
     calls the compiler, never the reverse."""
-    from swarm.compiler.errors import CompileError
-
     try:
         return to_python(source, filename)
     except SkywritingError as e:
         raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
 
 
-def _register() -> None:
-    from swarm.compiler import registry
-
-    registry.translators[".sw"] = _translate_for_compiler
-
-
-_register()
+register_translator(".sw", _translate_for_compiler)
