@@ -2,28 +2,15 @@
 are refused by name, never unpickled against moved classes."""
 
 import pytest
+from helpers import captured, write
 
-from swarm.compiler.hook import user_modules
 from swarm.continuation import codec, contentaddr
-from swarm.continuation.capture import Capture
-from swarm.continuation.primitives import set_policy
 from swarm.continuation.resume import resume
-from swarm.driver import _always, _start
 
 
 def _captured(tmp_path):
-    path = tmp_path / "prog.py"
-    path.write_text("from swarm import checkpoint\nclass P:\n    pass\nx = P()\nx.n = 41\n"
-                    "checkpoint()\nRESULT = x.n + 1\n")
-    set_policy(_always)
-    try:
-        with user_modules([str(tmp_path)]):
-            _, run = _start(str(path))
-            with pytest.raises(Capture) as caught:
-                run()
-        return caught.value.continuation()
-    finally:
-        set_policy(None)
+    return captured(write(tmp_path, "prog.py", "from swarm import checkpoint\nclass P:\n"
+                          "    pass\nx = P()\nx.n = 41\ncheckpoint()\nRESULT = x.n + 1\n"))
 
 
 def test_this_versions_bytes_decode_and_resume(tmp_path):
