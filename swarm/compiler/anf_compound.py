@@ -21,6 +21,9 @@ from swarm.compiler.points import BUILTIN_ITERS, contains_point, walk_no_scopes
 
 
 class CompoundStatements:
+    """The Linearizer's rules for compound statements (while, for, if, try, with...): the
+    calls that may suspend in their tests and headers become points of their own."""
+
     def stmt_While(self, s):
         pre, test = self.expr(s.test)
         body = self.block(s.body)

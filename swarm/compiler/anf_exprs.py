@@ -15,6 +15,9 @@ from swarm.compiler.points import clone_ref, reevaluable, stored_names
 
 
 class Expressions:
+    """The Linearizer's rules for expressions: each call that may suspend is hoisted into a
+    point statement, the operands before it into temporaries (evaluation order kept)."""
+
     # ---- assignment targets --------------------------------------------------------------
     def target(self, t: ast.expr):
         if isinstance(t, ast.Name):

@@ -30,6 +30,8 @@ from swarm.compiler.points import Point, contains_point
 
 
 def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
+    """Every `try` that holds a point, at any depth, guarded (_guard) so that a capture
+    passes through the user's handlers untouched."""
     out: list[ast.stmt] = []
     for s in stmts:
         if isinstance(s, (ast.FunctionDef, ast.ClassDef)):  # guarded on their own
@@ -93,6 +95,8 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
 
 
 def capture_handler(point: int, locals_expr: ast.expr, how: str, arg: ast.expr) -> ast.ExceptHandler:
+    """`except __swarm_support__.Capture: __swarm_support__.<how>(__swarm_module__, point,
+    locals, arg); raise` - the handler around a point's call."""
     call = ast.Call(func=support(how), args=[name("__swarm_module__"), ast.Constant(point),
                                         locals_expr, arg], keywords=[])
     return ast.ExceptHandler(type=support("Capture"), name=None,

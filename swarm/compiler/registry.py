@@ -36,6 +36,7 @@ def compile_source(source: str, filename: str, name: str) -> CompiledModule:
 
 
 def compile_file(path: str, name: str) -> CompiledModule:
+    """compile_source of the file at `path` (UTF-8)."""
     with open(path, encoding="utf-8") as f:
         return compile_source(f.read(), path, name)
 

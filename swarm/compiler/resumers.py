@@ -25,6 +25,9 @@ from swarm.compiler.points import FunctionState, Point, bound_names, walk_no_sco
 
 
 class ResumerBuilder:
+    """Builds the resumer of each point of one function: its locals restored, its body
+    specialised to re-enter that point (docs/continuations.md, Resume)."""
+
     def __init__(self, fn_node, state: FunctionState, facts) -> None:
         self.fn = fn_node
         self.state = state
@@ -207,6 +210,8 @@ def _call_next() -> ast.Call:
 
 
 def function_locals(fn: ast.FunctionDef) -> set[str]:
+    """The local names of a function: its parameters and what it binds, less its
+    globals."""
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
@@ -239,4 +244,5 @@ def _declared_globals(fn) -> set[str]:
 
 
 def module_globals(tree: ast.Module) -> set[str]:
+    """The names a module's top level binds."""
     return bound_names(tree.body)[0]

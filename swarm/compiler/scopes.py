@@ -20,6 +20,9 @@ COMP_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class Scope:
+    """One scope of the module (module, function, lambda, comprehension, class): what it
+    binds and what it reads from outside."""
+
     def __init__(self, node, kind: str, parent: Scope | None) -> None:
         self.node = node
         self.kind = kind  # module | function | lambda | comp | class
@@ -159,6 +162,8 @@ class _Collector(ast.NodeVisitor):
 
 
 def box_cells(tree: ast.Module, filename: str) -> None:
+    """Move each variable a nested scope shares into a Box (in place), so that resumers
+    and pickling keep the sharing."""
     collector = _Collector()
     collector.visit(tree)
     # which (owner, name) pairs are used from another scope?

@@ -116,6 +116,7 @@ def code_of(callee) -> CodeType | None:
 
 
 def not_migratable_at(module, point, why: str) -> NotMigratable:
+    """NotMigratable naming the suspension point (function, file:line) and why."""
     return NotMigratable(f"cannot migrate at {describe_point(module, point)}: {why}")
 
 

@@ -42,6 +42,7 @@ _CHEAP = (bytes, bytearray, str)
 
 
 def digest(blob: bytes) -> bytes:
+    """The content hash of a pickled value (BLAKE2b, 16 bytes)."""
     return hashlib.blake2b(blob, digest_size=16).digest()
 
 

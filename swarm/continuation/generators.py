@@ -79,6 +79,7 @@ def _finished():
 
 
 def finished_generator():
+    """A generator that is done (what an exhausted or closed generator rebuilds as)."""
     gen = _finished()
     gen.close()
     return gen

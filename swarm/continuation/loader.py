@@ -25,5 +25,6 @@ is_root_code: Callable[[CodeType], bool] = lambda code: False  # noqa: E731
 
 def install(new_module: Callable[[str, str], ModuleType], is_compiled: Callable[[CodeType], bool],
             is_root: Callable[[CodeType], bool]) -> None:
+    """Install the compiler's functions (called once, by swarm.compiler.registry)."""
     global new_module_instance, is_compiled_code, is_root_code
     new_module_instance, is_compiled_code, is_root_code = new_module, is_compiled, is_root

@@ -48,11 +48,13 @@ _policy = None
 
 
 def set_policy(policy) -> None:
+    """Install who decides whether a primitive suspends (None: never)."""
     global _policy
     _policy = policy
 
 
 def get_policy():
+    """The policy installed (None: primitives never suspend)."""
     return _policy
 
 

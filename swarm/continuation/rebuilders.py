@@ -22,10 +22,12 @@ EMPTY_CELL = object()
 
 
 def module_dict(module: ModuleType) -> dict:
+    """A variable that held a compiled module's globals dict holds the new module's."""
     return module.__dict__
 
 
 def import_module(name: str) -> ModuleType:
+    """A module of installed code, by name."""
     module = sys.modules.get(name)
     if module is not None:
         return module
@@ -33,10 +35,12 @@ def import_module(name: str) -> ModuleType:
 
 
 def new_module(name: str, source_hash: str) -> ModuleType:
+    """A fresh instance of a compiled module (the compiler's loader: loader.py)."""
     return loader.new_module_instance(name, source_hash)
 
 
 def fill_module(module: ModuleType, state: dict) -> None:
+    """Its globals; it becomes the module later `import` statements find."""
     module.__dict__.update(state)
     if module.__name__ != "__main__":
         # the program's own copy is the one its later `import` statements must find
@@ -44,12 +48,14 @@ def fill_module(module: ModuleType, state: dict) -> None:
 
 
 def new_exception(cls, args):
+    """An exception of the program's own class, made without calling its __init__."""
     exc = cls.__new__(cls, *args)
     exc.args = args
     return exc
 
 
 def fill_exception(exc, state) -> None:
+    """Its state and its chain (__cause__, __context__, __suppress_context__)."""
     own, (cause, context, suppress) = state
     if own:
         if hasattr(exc, "__setstate__"):
@@ -61,11 +67,13 @@ def fill_exception(exc, state) -> None:
 
 
 def new_function(module: ModuleType, key: str, closure):
+    """A compiled function, from its module and code key."""
     code = module.__dict__["__swarm_compiled__"].code_by_key(key)
     return FunctionType(code, module.__dict__, code.co_name, None, closure)
 
 
 def fill_function(fn, state) -> None:
+    """Its names, defaults, attributes and docstring."""
     name, qualname, defaults, kwdefaults, fdict, doc = state
     fn.__name__ = name
     fn.__qualname__ = qualname
@@ -77,10 +85,12 @@ def fill_function(fn, state) -> None:
 
 
 def new_cell():
+    """An empty closure cell."""
     return types.CellType()  # (pickle cannot name types.CellType itself: builtins.cell)
 
 
 def fill_cell(cell, contents) -> None:
+    """Its contents (none if it was empty)."""
     if contents is not EMPTY_CELL:
         cell.cell_contents = contents
 
@@ -117,6 +127,8 @@ def new_class(meta, name, bases, qualname, module, slots):
 
 
 def fill_class(cls, namespace: dict) -> None:
+    """Its namespace, set without the metaclass's __setattr__; an ABC's registry made
+    again."""
     for key, value in namespace.items():
         if key in ("__module__", "__qualname__", "__slots__", "__doc__"):
             continue

@@ -23,11 +23,13 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))  # plain recursion o
 
 
 def print_(x=None, *extra) -> bool:
+    """print(x): its text (a string as it is, anything else as JSON)."""
     print(text(x))
     return True
 
 
 def int_(x, *extra) -> int:
+    """int(x): a number or a string of digits as an integer."""
     try:
         return int(x)
     except (TypeError, ValueError):
@@ -35,16 +37,19 @@ def int_(x, *extra) -> int:
 
 
 def str_(x, *extra) -> str:
+    """str(x): its text."""
     return text(x)
 
 
 def range_(*args) -> list:
+    """range(n), range(a, b), range(a, b, step): a list."""
     if not 1 <= len(args) <= 3 or not all(isinstance(a, int) for a in args):
         raise SkywritingError("range() takes 1 to 3 integers")
     return list(range(*args))
 
 
 def len_(x, *extra) -> int:
+    """len(x) of a list, a string or a dict."""
     if not isinstance(x, (list, str, dict)):
         raise SkywritingError(f"len() of {kind(x)}")
     return len(x)
@@ -80,10 +85,12 @@ def get_key_(d, k, default=None, *extra):
 
 
 def env_dict() -> dict:
+    """`env`: the variables given as `swarm run --env K=V`."""
     return dict(_launch().get("env", {}))
 
 
 def argv_list() -> list:
+    """`argv`: the script's arguments."""
     return list(sys.argv[2:])
 
 
@@ -119,6 +126,7 @@ def session_ref() -> Ref:
 
 
 def session_vars(variables: dict) -> dict:
+    """The console entry's variables that have a value."""
     return {name: value for name, value in variables.items() if value is not UNBOUND}
 
 
@@ -130,6 +138,8 @@ def session_result(session: Ref, value, variables: dict) -> dict:
 
 
 def spawn_(task, fn=None, args=None, *extra) -> Future:
+    """spawn(f, args): a task calling f(*args) (through the prelude's `task` runner); its
+    future."""
     if not isinstance(fn, FunctionType):
         raise SkywritingError(f"spawn() of {kind(fn)}, not a function")
     if not isinstance(args, list):
@@ -187,10 +197,12 @@ def executor_inputs(executor: str, args: dict) -> list:
 
 
 def is_waitable(x) -> bool:
+    """Is it a future or a reference (a value the executor waits for first)?"""
     return isinstance(x, (Future, Ref))
 
 
 def run_executor(executor: str, args: dict, inputs: list):
+    """Run an executor with the values of its inputs."""
     return EXECUTORS[executor](args, inputs)
 
 

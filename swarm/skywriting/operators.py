@@ -14,6 +14,7 @@ from swarm.skywriting.values import hashable_key, is_number, json_text, kind, te
 
 
 def add(a, b):
+    """a + b: numbers add, strings and lists concatenate; other pairs are an error."""
     if is_number(a) and is_number(b):
         return a + b
     if type(a) is type(b) and isinstance(a, (str, list)):
@@ -22,12 +23,14 @@ def add(a, b):
 
 
 def sub(a, b):
+    """a - b, numbers only."""
     if not (is_number(a) and is_number(b)):
         raise SkywritingError(f"cannot apply - to {kind(a)} and {kind(b)}")
     return a - b
 
 
 def neg(a):
+    """-a, a number only."""
     if not is_number(a):
         raise SkywritingError(f"cannot negate {kind(a)}")
     return -a
@@ -58,6 +61,7 @@ def iadd(x, v):
 
 
 def getitem(obj, key):
+    """obj[key]: a dict's value, a list's or string's item (negative from the end)."""
     if isinstance(obj, dict):
         if hashable_key(key, "index") not in obj:
             raise SkywritingError(f"no key {text(key) if isinstance(key, str) else json_text(key)}"
@@ -73,6 +77,7 @@ def getitem(obj, key):
 
 
 def setitem(obj, key, value) -> None:
+    """obj[key] = value: a list grows with nulls to an index past its end."""
     if isinstance(obj, dict):
         obj[hashable_key(key, "assignment")] = value
         return
@@ -89,10 +94,13 @@ def setitem(obj, key, value) -> None:
 
 
 def iadd_item(obj, key, v) -> None:
+    """obj[key] += v"""
     setitem(obj, key, iadd(getitem(obj, key), v))
 
 
 def iterate(x) -> list:
+    """What `for (x in e)` visits: a list's items, a string's characters, a dict's keys
+    (a copy: what the loop appends is not visited)."""
     if isinstance(x, (list, str)):
         return list(x)
     if isinstance(x, dict):
@@ -101,6 +109,7 @@ def iterate(x) -> list:
 
 
 def callable(f):  # noqa: A001 - the check before a call
+    """f, checked to be a function before it is called."""
     if not isinstance(f, FunctionType):
         raise SkywritingError(f"{kind(f)} is not a function")
     return f

@@ -54,6 +54,8 @@ _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r"
 
 
 class Token(NamedTuple):
+    """One token, with its value (a number's int, a string's text) and its position."""
+
     kind: str  # num, name, kw, str, op, eof
     text: str
     value: object
@@ -62,6 +64,7 @@ class Token(NamedTuple):
 
 
 def tokenize(source: str, filename: str) -> list[Token]:
+    """The tokens of a file, ending with an `eof` token (SkywritingError at a bad one)."""
     tokens: list[Token] = []
     pos, line, line_start = 0, 1, 0
     while pos < len(source):

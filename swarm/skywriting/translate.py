@@ -69,6 +69,7 @@ except Exception as _sk_error:
 
 
 def var(name: str) -> str:
+    """The Python local of Skywriting variable `name` (`v_name`)."""
     return "v_" + name
 
 
