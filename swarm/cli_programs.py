@@ -207,7 +207,7 @@ def report(args, outcome, skywriting: bool) -> int:
     """After the output: the route, the trace, then the end as `python` would show it (the
     error or, for Skywriting, the result as JSON); returns the exit status."""
     from swarm.skywriting import error_text
-    from swarm.skywriting.runtime import to_json
+    from swarm.skywriting.values import to_json
 
     if args.show_node:
         print(f"[swarm] ran on {' -> '.join(outcome.route)}", file=sys.stderr)

@@ -15,6 +15,27 @@ def write(tmp_path, name: str, source: str) -> str:
     return str(path)
 
 
+def captured(path: str):
+    """The continuation of the script at `path` at its first suspension, captured in this
+    process (compiled as the driver compiles it; the capture policy is reset after)."""
+    from swarm.compiler.hook import user_modules
+    from swarm.continuation.capture import Capture
+    from swarm.continuation.primitives import set_policy
+    from swarm.driver import _always, _start
+
+    set_policy(_always)
+    try:
+        with user_modules([os.path.dirname(path)]):
+            _, run = _start(path)
+            try:
+                run()
+            except Capture as c:
+                return c.continuation()
+        raise AssertionError(f"{path} finished without suspending")
+    finally:
+        set_policy(None)
+
+
 def swarm_cli(*args: str, cwd=None, input: str | None = None,
               timeout: float = 120) -> subprocess.CompletedProcess:
     """`swarm ARGS...` as a user runs it: a process of its own, this checkout on its path."""

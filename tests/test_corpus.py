@@ -160,36 +160,22 @@ def test_a_large_global_crosses_to_each_process_once(tmp_path):
 
 def test_a_value_the_receiver_lacks_is_asked_of_the_resolver(tmp_path):
     """contentaddr's decode side: a hash neither sent along nor kept is asked for."""
-    from swarm.compiler.hook import user_modules
+    from helpers import captured, write
+
     from swarm.continuation import codec
-    from swarm.continuation.capture import Capture
-    from swarm.continuation.primitives import set_policy
     from swarm.continuation.resume import resume
-    from swarm.driver import _always, _start
 
-    path = tmp_path / "prog.py"
-    path.write_text("from swarm import checkpoint\nBIG = list(range(100_000))\n"
-                    "checkpoint()\nRESULT = sum(BIG)\n")
-    set_policy(_always)
-    try:
-        with user_modules([str(tmp_path)]):
-            _, run = _start(str(path))
-            try:
-                run()
-            except Capture as c:
-                cont = c.continuation()
-        mine: dict = {}
-        data = codec.encode(cont, [], receiver_has=lambda h: True, keep=mine)
-        assert len(data) < 4096 and len(mine) == 1 and not codec.carried_hashes(data)
-        asked = []
+    cont = captured(write(tmp_path, "prog.py", "from swarm import checkpoint\n"
+                          "BIG = list(range(100_000))\ncheckpoint()\nRESULT = sum(BIG)\n"))
+    mine: dict = {}
+    data = codec.encode(cont, [], receiver_has=lambda h: True, keep=mine)
+    assert len(data) < 4096 and len(mine) == 1 and not codec.carried_hashes(data)
+    asked = []
 
-        def resolver(h):
-            asked.append(h)
-            return mine[h]
+    def resolver(h):
+        asked.append(h)
+        return mine[h]
 
-        back = codec.decode(data, keep={}, resolver=resolver)
-        set_policy(None)
-        resume(back)
-        assert back.frames[0].module.RESULT == sum(range(100_000)) and asked == list(mine)
-    finally:
-        set_policy(None)
+    back = codec.decode(data, keep={}, resolver=resolver)
+    resume(back)
+    assert back.frames[0].module.RESULT == sum(range(100_000)) and asked == list(mine)

@@ -8,7 +8,7 @@ import pytest
 
 import swarm
 from swarm.skywriting import SkywritingError
-from swarm.skywriting.runtime import to_json
+from swarm.skywriting.values import to_json
 
 CASES = os.path.join(os.path.dirname(__file__), "skywriting", "cases")
 NAMES = sorted(f[:-3] for f in os.listdir(CASES) if f.endswith(".sw"))

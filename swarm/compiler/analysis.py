@@ -16,6 +16,9 @@ TEMP_PREFIX = "_sw_"
 
 
 class ModuleFacts:
+    """Facts about one module the passes share: the names it binds anywhere, and fresh
+    temporary names (`temp`)."""
+
     def __init__(self, tree: ast.Module) -> None:
         self.bound = bound_anywhere(tree)
         self._ids = itertools.count(1)
@@ -94,13 +97,16 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
 
 
 def name(id_: str, ctx=None) -> ast.Name:
+    """`id_` as an ast.Name (read, unless `ctx` says otherwise)."""
     return ast.Name(id=id_, ctx=ctx or ast.Load())
 
 
-def rt(attr: str) -> ast.Attribute:
-    """`__swarm_rt__.<attr>`"""
-    return ast.Attribute(value=name("__swarm_rt__"), attr=attr, ctx=ast.Load())
+def support(attr: str) -> ast.Attribute:
+    """`__swarm_support__.<attr>`: a name of swarm.continuation.support, which compiled code
+    calls (bound as that global in every compiled module)."""
+    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=ast.Load())
 
 
 def assign(target: str, value: ast.expr) -> ast.Assign:
+    """`target = value`"""
     return ast.Assign(targets=[name(target, ast.Store())], value=value)

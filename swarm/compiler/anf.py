@@ -17,6 +17,7 @@ import ast
 from swarm.compiler.analysis import ModuleFacts, assign, located, name
 from swarm.compiler.anf_compound import CompoundStatements
 from swarm.compiler.anf_exprs import Expressions
+from swarm.compiler.compiled import PointInfo
 from swarm.compiler.errors import CompileError, error_at
 from swarm.compiler.points import (
     FunctionState,
@@ -24,7 +25,6 @@ from swarm.compiler.points import (
     assigned_locals,
     is_generator,
 )
-from swarm.compiler.registry import PointInfo
 
 
 class Linearizer(CompoundStatements, Expressions):

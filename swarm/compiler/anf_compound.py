@@ -15,12 +15,15 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import assign, located, name, rt
+from swarm.compiler.analysis import assign, located, name, support
 from swarm.compiler.errors import error_at
 from swarm.compiler.points import BUILTIN_ITERS, contains_point, walk_no_scopes
 
 
 class CompoundStatements:
+    """The Linearizer's rules for compound statements (while, for, if, try, with...): the
+    calls that may suspend in their tests and headers become points of their own."""
+
     def stmt_While(self, s):
         pre, test = self.expr(s.test)
         body = self.block(s.body)
@@ -56,7 +59,7 @@ class CompoundStatements:
             s.iter = it
             return pre + [s]
         holder = self.temp("it", f"the iterator of the `for` loop at line {s.lineno}")
-        make_iter = ast.Call(func=name("iter") if self.facts.is_builtin("iter") else rt("iter"),
+        make_iter = ast.Call(func=name("iter") if self.facts.is_builtin("iter") else support("iter"),
                              args=[it], keywords=[])
         make_iter.sw_safe = True
         s.iter = name(holder)
@@ -121,7 +124,7 @@ class CompoundStatements:
             inner = [located(ast.Try(body=s.body, handlers=s.handlers, orelse=s.orelse,
                                      finalbody=[]), s)]
         if kinds:
-            inner = [located(ast.For(target=name("_sw_once", ast.Store()), iter=rt("ONCE"),
+            inner = [located(ast.For(target=name("_sw_once", ast.Store()), iter=support("ONCE"),
                                      body=inner, orelse=[], type_comment=None), s)]
         exc = self.temp("fexc")
         handler = ast.ExceptHandler(type=name("BaseException"), name=exc,
@@ -173,7 +176,7 @@ class CompoundStatements:
             body=[ast.Raise()], orelse=[])]
         try_ = ast.Try(
             body=self.block(body),
-            handlers=[ast.ExceptHandler(type=rt("Capture"), name=None,
+            handlers=[ast.ExceptHandler(type=support("Capture"), name=None,
                                         body=[copy.copy(set_flag), ast.Raise()]),
                       ast.ExceptHandler(type=name("BaseException"), name=exc, body=on_exc)],
             orelse=[],

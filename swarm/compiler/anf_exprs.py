@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import assign, located, name, rt
+from swarm.compiler.analysis import assign, located, name, support
 from swarm.compiler.errors import error_at
 from swarm.compiler.points import clone_ref, reevaluable, stored_names
 
 
 class Expressions:
+    """The Linearizer's rules for expressions: each call that may suspend is hoisted into a
+    point statement, the operands before it into temporaries (evaluation order kept)."""
+
     # ---- assignment targets --------------------------------------------------------------
     def target(self, t: ast.expr):
         if isinstance(t, ast.Name):
@@ -130,7 +133,7 @@ class Expressions:
         if (isinstance(e.func, ast.Name) and e.func.id in ("locals", "vars") and not e.args
                 and not e.keywords and self.facts.is_builtin(e.func.id)):
             # the user's locals(): without the compiler's temporaries, boxes unwrapped
-            wrapped = ast.Call(func=rt("user_locals"), args=[e], keywords=[])
+            wrapped = ast.Call(func=support("user_locals"), args=[e], keywords=[])
             wrapped.sw_safe = True
             return [], located(wrapped, e)
         flat = [e.func] + list(e.args) + [k.value for k in e.keywords]
@@ -247,14 +250,14 @@ class Expressions:
 
         def next_of():
             return assign(y, call(name("next") if "next" not in self.facts.bound
-                                  else rt("next"), name(i)))
+                                  else support("next"), name(i)))
 
         def on_stop(extra):
             return [ast.ExceptHandler(type=name("StopIteration"), name=x,
                                       body=[assign(r, ast.Attribute(value=name(x), attr="value",
                                                                     ctx=ast.Load()))] + extra)]
 
-        make_iter = call(name("iter") if self.facts.is_builtin("iter") else rt("iter"), it)
+        make_iter = call(name("iter") if self.facts.is_builtin("iter") else support("iter"), it)
         make_iter.sw_safe = True
         advance = ast.If(test=ast.Compare(left=name(sent), ops=[ast.Is()],
                                           comparators=[ast.Constant(None)]),

@@ -21,9 +21,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from swarm.compiler import compile_source
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.errors import CompileError
+from swarm.compiler.registry import compile_source
 from swarm.compiler.suspends import Suspensions
 
 CALLBACK_BUILTINS = {"sorted": "key", "min": "key", "max": "key"}
@@ -38,6 +38,8 @@ UNPICKLABLE_FACTORIES = {
 
 @dataclass(frozen=True, order=True)
 class Finding:
+    """One place `swarm check` reports: file:line:col and why."""
+
     filename: str
     line: int
     col: int
@@ -48,6 +50,8 @@ class Finding:
 
 
 def check_source(source: str, filename: str) -> list[Finding]:
+    """Every place where the program in `source` could not migrate (the module's
+    docstring), or why it does not compile; sorted by position."""
     try:
         compile_source(source, filename, "__check__")
     except CompileError as e:
@@ -58,6 +62,7 @@ def check_source(source: str, filename: str) -> list[Finding]:
 
 
 def check_file(path: str) -> list[Finding]:
+    """check_source of the file at `path`."""
     with open(path, encoding="utf-8") as f:
         return check_source(f.read(), path)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, rt
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, support
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -26,6 +26,8 @@ DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<se
 
 
 def check_supported(tree: ast.Module, filename: str) -> None:
+    """Raise CompileError at the first construct that cannot be compiled for migration
+    (async code, except*, names the compiler reserves...)."""
     for node in ast.walk(tree):
         bad = None
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
@@ -39,6 +41,9 @@ def check_supported(tree: ast.Module, filename: str) -> None:
 
 
 class Desugar:
+    """The desugaring pass: lambdas and comprehensions holding calls lifted into defs,
+    zero-argument super() made explicit, classes marked as the program's own."""
+
     def __init__(self, facts: ModuleFacts, filename: str) -> None:
         self.facts = facts
         self.filename = filename
@@ -116,10 +121,10 @@ class Desugar:
 
 
 def _own_class(cls: ast.ClassDef) -> ast.stmt:
-    """`__swarm_rt__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
+    """`__swarm_support__.own_class(C, __swarm_module__)` after `class C`: the codec then knows
     the class is this module's (pickled with it by value, C pickler), even when none of its
     attributes is a compiled function."""
-    call = ast.Call(func=rt("own_class"), args=[name(cls.name), name("__swarm_module__")],
+    call = ast.Call(func=support("own_class"), args=[name(cls.name), name("__swarm_module__")],
                     keywords=[])
     call.sw_safe = True
     return located(ast.Expr(value=call), cls)
@@ -256,6 +261,7 @@ def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
 
 
 def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
+    """Run the desugaring pass over a module (in place; returned for convenience)."""
     check_supported(tree, filename)
     hoist_globals(tree)
     tree.body = Desugar(facts, filename).body(tree.body)
@@ -301,6 +307,8 @@ class _GlobalHoister(ast.NodeTransformer):
 
 
 def hoist_globals(tree: ast.Module) -> None:
+    """Move `global` statements to the top of their function or class, drop them at module
+    level (in place): see _GlobalHoister."""
     _GlobalHoister().visit(tree)
 
 

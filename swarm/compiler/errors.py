@@ -19,5 +19,6 @@ class InternalCompilerError(AssertionError):
 
 
 def error_at(node, message: str, filename: str) -> CompileError:
+    """A CompileError located at an AST node (1-based column)."""
     return CompileError(message, filename, getattr(node, "lineno", 0),
                         getattr(node, "col_offset", -1) + 1)

@@ -13,11 +13,13 @@ import importlib.machinery
 import os
 import sys
 
-from swarm.compiler import compile_file
-from swarm.compiler.registry import new_module_instance
+from swarm.compiler.registry import compile_file, new_module_instance
 
 
 class UserModuleFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules under the user's roots, for CompilingLoader; any other module is
+    left to the usual finders."""
+
     def __init__(self, roots: list[str]) -> None:
         self.roots = [os.path.abspath(r) + os.sep for r in roots]
 
@@ -33,6 +35,8 @@ class UserModuleFinder(importlib.abc.MetaPathFinder):
 
 
 class CompilingLoader(importlib.abc.Loader):
+    """Loads a user module compiled, as a fresh module instance (registry.py)."""
+
     def create_module(self, spec):
         compiled = compile_file(spec.origin, spec.name)
         return new_module_instance(spec.name, compiled.source_hash, filename=spec.origin)

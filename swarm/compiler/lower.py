@@ -14,8 +14,8 @@ lower_points (on the function and on every resumer): each Point becomes
 
     try:
         _sw_t3 = f(x)
-    except __swarm_rt__.Capture:
-        __swarm_rt__.on_capture(__swarm_module__, 3, locals(), f)
+    except __swarm_support__.Capture:
+        __swarm_support__.on_capture(__swarm_module__, 3, locals(), f)
         raise
 
 and each `for` with a `next` point is wrapped the same way around the whole loop.
@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import ModuleFacts, assign, located, name, rt
+from swarm.compiler.analysis import ModuleFacts, assign, located, name, support
 from swarm.compiler.points import Point, contains_point
 
 
 def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
+    """Every `try` that holds a point, at any depth, guarded (_guard) so that a capture
+    passes through the user's handlers untouched."""
     out: list[ast.stmt] = []
     for s in stmts:
         if isinstance(s, (ast.FunctionDef, ast.ClassDef)):  # guarded on their own
@@ -68,7 +70,7 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
                 h.name = facts.temp("exc")
             h.sw_exc_name = h.name
     if s.handlers:
-        passthrough = located(ast.ExceptHandler(type=rt("Capture"), name=None,
+        passthrough = located(ast.ExceptHandler(type=support("Capture"), name=None,
                                                 body=[ast.Raise()]), s)
         s.handlers.insert(0, passthrough)
     s.sw_guarded = True
@@ -82,7 +84,7 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
         inner[0].sw_guarded = True
     outer = ast.Try(
         body=inner,
-        handlers=[ast.ExceptHandler(type=rt("Capture"), name=None,
+        handlers=[ast.ExceptHandler(type=support("Capture"), name=None,
                                     body=[assign(flag, ast.Constant(True)), ast.Raise()])],
         orelse=[],
         finalbody=[ast.If(test=ast.UnaryOp(op=ast.Not(), operand=name(flag)),
@@ -93,9 +95,11 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
 
 
 def capture_handler(point: int, locals_expr: ast.expr, how: str, arg: ast.expr) -> ast.ExceptHandler:
-    call = ast.Call(func=rt(how), args=[name("__swarm_module__"), ast.Constant(point),
+    """`except __swarm_support__.Capture: __swarm_support__.<how>(__swarm_module__, point,
+    locals, arg); raise` - the handler around a point's call."""
+    call = ast.Call(func=support(how), args=[name("__swarm_module__"), ast.Constant(point),
                                         locals_expr, arg], keywords=[])
-    return ast.ExceptHandler(type=rt("Capture"), name=None,
+    return ast.ExceptHandler(type=support("Capture"), name=None,
                              body=[ast.Expr(value=call), ast.Raise()])
 
 
@@ -166,7 +170,7 @@ def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts,
     def locals_expr():
         if is_module:
             return ast.Constant(None)
-        func = name("locals") if facts.is_builtin("locals") else rt("locals")
+        func = name("locals") if facts.is_builtin("locals") else support("locals")
         return ast.Call(func=func, args=[], keywords=[])
 
     holder = ast.Module(body=stmts, type_ignores=[])

@@ -60,4 +60,5 @@ class _Mangler(ast.NodeVisitor):
 
 
 def mangle_private_names(tree: ast.Module) -> None:
+    """Mangle `__private` names inside classes as CPython would (in place; idempotent)."""
     _Mangler().visit(tree)

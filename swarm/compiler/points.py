@@ -28,6 +28,9 @@ class Point(ast.stmt):
 
 
 class FunctionState:
+    """What the Linearizer learns about one function (or the module's top level): its
+    points and locals."""
+
     def __init__(self, qualname: str, is_module: bool, is_generator: bool) -> None:
         self.qualname = qualname
         self.is_module = is_module
@@ -51,6 +54,7 @@ def walk_no_scopes(stmts):
 
 
 def contains_point(stmts) -> bool:
+    """Does any of these statements (not counting nested scopes) hold a point?"""
     for node in walk_no_scopes(stmts):
         if isinstance(node, Point) or getattr(node, "sw_next_point", None):
             return True
@@ -76,11 +80,13 @@ def bound_names(stmts) -> tuple[set[str], set[str]]:
 
 
 def assigned_locals(fn: ast.FunctionDef) -> set[str]:
+    """The names a function assigns, less those it declares global or nonlocal."""
     names, declared = bound_names(fn.body)
     return names - declared
 
 
 def is_generator(fn: ast.FunctionDef) -> bool:
+    """Does the function's own body (not a nested scope) yield?"""
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_no_scopes(fn.body))
 
 

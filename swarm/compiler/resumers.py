@@ -9,7 +9,7 @@ p and those after it remain, and each compound statement on the way is re-entere
   saved iterator;
 - `try`: the same handlers around the resumed body; inside a handler, the saved exception is
   raised again and caught by a handler that holds the resumed handler body;
-- the point itself: `x = __swarm_rt__.resume_next(_sw_k)` (a yield point of a generator:
+- the point itself: `x = __swarm_support__.resume_next(_sw_k)` (a yield point of a generator:
   `x = yield PRIMED`, where the rebuilt generator is primed and waits).
 Resumers are module-level functions (no closures): a nested function's free variables are
 boxes, restored like any local; `__class__` is restored for `super(__class__, self)`.
@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import assign, located, name, rt
+from swarm.compiler.analysis import assign, located, name, support
 from swarm.compiler.errors import InternalCompilerError
 from swarm.compiler.points import FunctionState, Point, bound_names, walk_no_scopes
 
 
 class ResumerBuilder:
+    """Builds the resumer of each point of one function: its locals restored, its body
+    specialised to re-enter that point (docs/continuations.md, Resume)."""
+
     def __init__(self, fn_node, state: FunctionState, facts) -> None:
         self.fn = fn_node
         self.state = state
@@ -93,14 +96,14 @@ class ResumerBuilder:
 
     def once(self, body: list[ast.stmt], then: list[ast.stmt], like) -> ast.For:
         """for _ in ONCE: <rest of the interrupted iteration>  else: <the loop, continued>"""
-        return located(ast.For(target=name("_sw_once", ast.Store()), iter=rt("ONCE"),
+        return located(ast.For(target=name("_sw_once", ast.Store()), iter=support("ONCE"),
                                body=body, orelse=then, type_comment=None), like)
 
     def resumed_point(self, pt: Point) -> list[ast.stmt]:
         stmt = pt.stmt
         fetch = []
         if pt.kind == "yield":
-            value = ast.Yield(value=rt("PRIMED"))
+            value = ast.Yield(value=support("PRIMED"))
         else:
             fetch = [located(_next_of_cursor(), stmt)]
             value = _call_next()
@@ -113,7 +116,7 @@ class ResumerBuilder:
             return [new]
         resumed = Point(stmt=new)
         resumed.point, resumed.kind, resumed.gen = pt.point, pt.kind, pt.gen
-        resumed.callee = rt("RESUMED")
+        resumed.callee = support("RESUMED")
         return fetch + [located(resumed, pt)]
 
     def resumed_for_next(self, s: ast.For) -> list[ast.stmt]:
@@ -207,6 +210,8 @@ def _call_next() -> ast.Call:
 
 
 def function_locals(fn: ast.FunctionDef) -> set[str]:
+    """The local names of a function: its parameters and what it binds, less its
+    globals."""
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
@@ -239,4 +244,5 @@ def _declared_globals(fn) -> set[str]:
 
 
 def module_globals(tree: ast.Module) -> set[str]:
+    """The names a module's top level binds."""
     return bound_names(tree.body)[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import located, name, rt
+from swarm.compiler.analysis import located, name, support
 from swarm.compiler.errors import error_at
 
 FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
@@ -20,6 +20,9 @@ COMP_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class Scope:
+    """One scope of the module (module, function, lambda, comprehension, class): what it
+    binds and what it reads from outside."""
+
     def __init__(self, node, kind: str, parent: Scope | None) -> None:
         self.node = node
         self.kind = kind  # module | function | lambda | comp | class
@@ -159,6 +162,8 @@ class _Collector(ast.NodeVisitor):
 
 
 def box_cells(tree: ast.Module, filename: str) -> None:
+    """Move each variable a nested scope shares into a Box (in place), so that resumers
+    and pickling keep the sharing."""
     collector = _Collector()
     collector.visit(tree)
     # which (owner, name) pairs are used from another scope?
@@ -192,7 +197,7 @@ def _init_boxes(scope: Scope) -> None:
     inits = []
     for ident in sorted(scope.boxed):
         args = [ast.Constant(ident)] + ([name(ident)] if ident in scope.params else [])
-        box = ast.Call(func=rt("Box"), args=args, keywords=[])
+        box = ast.Call(func=support("Box"), args=args, keywords=[])
         box.sw_safe = True
         inits.append(located(ast.Assign(targets=[name("_sw_box_" + ident, ast.Store())],
                                         value=box), fn))

@@ -29,6 +29,8 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 
 
 class Suspensions:
+    """Which calls of a module may suspend (for `swarm check`)."""
+
     def __init__(self, tree: ast.Module, facts: ModuleFacts) -> None:
         self.facts = facts
         self.stdlib_names: set[str] = set()  # names bound by imports from the stdlib

@@ -19,8 +19,8 @@ reductions) is at least THRESHOLD bytes and refers to no compiled module (a valu
 program's functions or classes travels with the continuation as before). The hash is BLAKE2b
 (16 bytes) of that pickle, so equal content has one hash in every process.
 
-Byte layout (magic b"SWH3"): the pickle of (values sent along: {hash: bytes}, the inner
-encoding - b"SWC3" + the pickle of the continuation, in which each replaced value is a
+Byte layout (magic b"SWH4"): the pickle of (values sent along: {hash: bytes}, the inner
+encoding - b"SWC4" + the pickle of the continuation, in which each replaced value is a
 persistent id, its hash). Within one decode a hash resolves to one object, so two variables
 holding the same table still hold one table after the hop.
 
@@ -37,11 +37,12 @@ import sys
 from types import ModuleType
 
 THRESHOLD = 64 * 1024
-MAGIC = b"SWH3"
+MAGIC = b"SWH4"
 _CHEAP = (bytes, bytearray, str)
 
 
 def digest(blob: bytes) -> bytes:
+    """The content hash of a pickled value (BLAKE2b, 16 bytes)."""
     return hashlib.blake2b(blob, digest_size=16).digest()
 
 

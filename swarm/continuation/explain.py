@@ -8,27 +8,27 @@ module holds.
 from __future__ import annotations
 
 from swarm.continuation.capture import Continuation, describe_point
-from swarm.continuation.codec import (
-    _MODULE_RUNTIME_KEYS,
-    _compiled_of,
-    _DillPickler,
-    _dump,
-    _Refused,
-    _ShallowPickler,
-)
 from swarm.continuation.errors import NotMigratable
+from swarm.continuation.reductions import (
+    MODULE_RUNTIME_KEYS,
+    DillPickler,
+    Refused,
+    ShallowPickler,
+    compiled_of,
+    dump,
+)
 
 
 def explain(cont: Continuation, error: Exception, first: Exception | None = None):
     """Find which local (or module global) could not be pickled, and say so."""
     for fr in cont.frames:
         where = describe_point(fr.module, fr.point)
-        compiled = _compiled_of(fr.module)
+        compiled = compiled_of(fr.module)
         items = (fr.locals or {}).items() if fr.locals is not None else ()
         kind = "local variable"
         if fr.locals is None:
             items = [(k, v) for k, v in fr.module.__dict__.items()
-                     if k not in _MODULE_RUNTIME_KEYS]
+                     if k not in MODULE_RUNTIME_KEYS]
             kind = "module global"
         for name, value in items:
             problem = probe(value, cont.generators)
@@ -44,15 +44,15 @@ def probe(value, generators) -> str | None:
     """Why `value` alone cannot be pickled (None if it can). Modules are pickled by name here,
     so a function is not blamed for what another global of its module holds."""
     try:
-        _dump(_ShallowPickler, value, generators, {})
+        dump(ShallowPickler, value, generators, {})
         return None
-    except _Refused as refused:
+    except Refused as refused:
         return f"a {refused} (open files, locks and sockets cannot migrate)"
     except Exception:
         try:
-            _dump(_DillPickler, value, generators, {})
+            dump(DillPickler, value, generators, {})
             return None
-        except _Refused as refused:
+        except Refused as refused:
             return f"a {refused} (open files, locks and sockets cannot migrate)"
         except Exception as e:
             return f"a {type(value).__qualname__} that cannot be pickled ({e})"

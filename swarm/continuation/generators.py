@@ -15,7 +15,7 @@ import inspect
 import types
 from types import GeneratorType, ModuleType
 
-from swarm.continuation.capture import _TRANSIENT, TRAMPOLINES
+from swarm.continuation.capture import TRAMPOLINES, TRANSIENT, Capture
 from swarm.continuation.primitives import Operation
 from swarm.continuation.resume import Cursor, resumer_for
 
@@ -79,6 +79,7 @@ def _finished():
 
 
 def finished_generator():
+    """A generator that is done (what an exhausted or closed generator rebuilds as)."""
     gen = _finished()
     gen.close()
     return gen
@@ -93,8 +94,6 @@ def abandon(generators) -> None:
     thrown in is what the compiled guards skip `finally` and `__exit__` for. The generator
     type's own `throw` is called, so nothing but a generator object can be thrown into here
     (a greenlet raises TypeError): only the kernel switches greenlets or throws into them."""
-    from swarm.continuation.capture import Capture
-
     for gen in generators:
         try:
             _generator_throw(gen, Capture(None, None))
@@ -130,7 +129,7 @@ def reduce_generator(gen, captured: dict, parked: list | None = None):
         if parked is not None:
             parked.append(gen)
         return (fresh_generator, (module, key, dict(frame.f_locals)))
-    f_locals = {k: v for k, v in frame.f_locals.items() if k not in _TRANSIENT}
+    f_locals = {k: v for k, v in frame.f_locals.items() if k not in TRANSIENT}
     point = f_locals.get("_sw_y")
     if point is None:
         return None

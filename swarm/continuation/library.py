@@ -29,11 +29,13 @@ from types import FunctionType
 
 
 def is_enum(t: type) -> bool:
+    """Is `t` an Enum class (without importing enum)?"""
     enum = sys.modules.get("enum")
     return enum is not None and issubclass(t, enum.Enum)
 
 
 def new_typevar(cls, name, constraints, bound, covariant, contravariant):
+    """A TypeVar made again by value."""
     return cls(name, *constraints, bound=bound, covariant=covariant,
                contravariant=contravariant)
 

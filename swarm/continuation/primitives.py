@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from swarm.continuation.capture import Capture
+from swarm.continuation.fallback import capturable
 
 
 class Operation:
@@ -47,11 +48,13 @@ _policy = None
 
 
 def set_policy(policy) -> None:
+    """Install who decides whether a primitive suspends (None: never)."""
     global _policy
     _policy = policy
 
 
 def get_policy():
+    """The policy installed (None: primitives never suspend)."""
     return _policy
 
 
@@ -72,8 +75,6 @@ def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
     shipped elsewhere and resumed, and this call then returns None there. Reached through
     code that cannot be captured (C code calling back, a property), it stays (fallback.py)."""
-    from swarm.continuation.fallback import capturable
-
     if _policy is not None:
         op = Checkpoint()
         if _policy(op) and capturable(sys._getframe(1)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import weakref
 from types import FunctionType, ModuleType
 
+from swarm.continuation import process_state
 from swarm.continuation.capture import TRAMPOLINES, Continuation, Frame
 
 
@@ -89,7 +90,5 @@ def resume_next(k: Cursor):
 def resume(cont: Continuation):
     """Run a continuation to its end (or to its next capture) and return the outermost
     frame's result. The process state it carries is restored first."""
-    from swarm.continuation import process_state
-
     process_state.restore(cont.state)
     return resume_next(Cursor(cont.frames, cont.op))

@@ -11,7 +11,7 @@ one is not, the primitive does not raise `Capture`: the program goes on where it
 access fetches instead) and the reason is reported once (`fallback.py`).
 
 Discussion: which instruction is "a point's call" is read from the bytecode, not from the
-compiler: a point is a `try` body whose handler calls `__swarm_rt__.on_capture`; its call is
+compiler: a point is a `try` body whose handler calls `__swarm_support__.on_capture`; its call is
 the body's last CALL (the point's own call: its arguments were evaluated before it). A frame
 stopped anywhere else - a builtin's CALL, a LOAD_ATTR running a property, a BINARY_OP
 running `__add__` - reached the suspension through something the capture cannot record.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import dis
 from types import CodeType, GeneratorType
 
-from swarm.continuation.capture import TRAMPOLINES
+from swarm.continuation.capture import TRAMPOLINES, code_of
 
 _HANDLERS = frozenset({"on_capture", "on_capture_next"})
 RESUMED_CALL = -1  # the point of a resumer's call of the next record's resumer
@@ -140,12 +140,10 @@ def _calls(frame, point: int, below) -> bool:
             obj = getattr(obj, attr)
     except Exception:
         return True
-    from swarm.continuation.capture import _code_of
-
     if isinstance(obj, type):  # Cls(...): type.__call__ runs __init__
         init = getattr(obj, "__init__", None)
-        return _code_of(init) is below.f_code or _code_of(init) is None
-    code = _code_of(obj)
+        return code_of(init) is below.f_code or code_of(init) is None
+    code = code_of(obj)
     if code is None:  # C code called (list.sort, functools.partial...) - unless it advances
         # a generator (gen.send(v), gen.__next__()), which the capture handles
         owner = getattr(obj, "__self__", None)

@@ -1,8 +1,12 @@
 """Skywriting, the scripting language of CIEL, compiled onto the migrate-on-access core.
 
     syntax.py      lexer and recursive descent parser (errors carry file:line:col)
+    tree.py        the syntax tree: a dataclass per kind of node (While(test, body), ...)
     translate.py   syntax tree -> Python `ast` (scopes, by-value captures, located nodes)
-    runtime.py     builtins, operators, futures, executors, located errors
+    builtins.py    the built-in functions (print, spawn, spawn_exec...) and executors
+    operators.py   + - < x[i] += for-in *f with Skywriting's semantics
+    values.py      kinds of values, their text (JSON), the unbound sentinel, the result
+    errors.py      SkywritingError; a Python error located at the script's line
     lib/*.sw       the standard library for `include` (mapreduce, stdinout, sync, grab)
 
 A script and every file it includes travel as one *bundle* (the program's source, hashed like
@@ -16,9 +20,11 @@ import ast
 import json
 import os
 
+from swarm.compiler import CompileError, register_translator
 from swarm.skywriting.errors import SkywritingError
-from swarm.skywriting.syntax import Node, parse
+from swarm.skywriting.syntax import parse
 from swarm.skywriting.translate import translate
+from swarm.skywriting.tree import Include, Node, Statement, children
 
 LIBRARY = os.path.join(os.path.dirname(__file__), "lib")
 STANDARD = ("mapreduce", "stdinout", "sync", "grab")
@@ -57,21 +63,21 @@ def bundle(path: str, text: str | None = None) -> str:
                 raise SkywritingError(f"cannot read {current}: {e.strerror}") from None
         files[current] = known
         for node in _includes(parse(known, current)):
-            todo.append((_include_path(node.a, current), None))
+            todo.append((_include_path(node.library, current), None))
     parts = [_MAGIC]
     for name, body in files.items():
         parts.append(f"//sw-file {len(body)} {name}\n{body}\n")
     return "".join(parts)
 
 
-def _includes(body):
-    for node in body:
-        if isinstance(node, Node):
-            if node.kind == "include":
-                yield node
-            for field in (node.a, node.b, node.c):
-                if isinstance(field, list):
-                    yield from _includes(field)
+def _includes(body: list[Statement]):
+    """The include statements anywhere in these statements (in nested functions too)."""
+    todo: list[Node] = list(body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, Include):
+            yield node
+        todo[:0] = children(node)
 
 
 def _unbundle(source: str, filename: str) -> dict[str, str]:
@@ -91,22 +97,22 @@ def to_python(source: str, filename: str) -> ast.Module:
     """A script (or bundle) -> the Python module the continuation compiler takes."""
     files = _unbundle(source, filename)
     main_name = next(iter(files))
-    parsed: dict[str, list[Node]] = {}
+    parsed: dict[str, list[Statement]] = {}
 
-    def parsed_file(name: str) -> list[Node]:
+    def parsed_file(name: str) -> list[Statement]:
         if name not in parsed:
             parsed[name] = parse(files[name], name)
         return parsed[name]
 
-    def includes(node: Node) -> list[Node]:
+    def includes(node: Include) -> list[Statement]:
         origin = node_origin.get(id(node), main_name)
-        name = _include_path(node.a, origin)
+        name = _include_path(node.library, origin)
         if name not in files:
-            if node.a in STANDARD:  # not bundled (a script compiled straight from its file)
+            if node.library in STANDARD:  # not bundled (a script compiled straight from its file)
                 with open(name, encoding="utf-8") as f:
                     files[name] = f.read()
             else:
-                raise SkywritingError(f"cannot include {node.a!r}: {name} was not found",
+                raise SkywritingError(f"cannot include {node.library!r}: {name} was not found",
                                       origin, node.line, node.col)
         body = parsed_file(name)
         for n in _includes(body):
@@ -122,18 +128,10 @@ def to_python(source: str, filename: str) -> ast.Module:
 def _translate_for_compiler(source: str, filename: str) -> ast.Module:
     """The `.sw` translator the continuation compiler calls (registered below): Skywriting
     calls the compiler, never the reverse."""
-    from swarm.compiler.errors import CompileError
-
     try:
         return to_python(source, filename)
     except SkywritingError as e:
         raise CompileError(e.message, e.filename or filename, e.line, e.col) from None
 
 
-def _register() -> None:
-    from swarm.compiler import registry
-
-    registry.translators[".sw"] = _translate_for_compiler
-
-
-_register()
+register_translator(".sw", _translate_for_compiler)

@@ -29,6 +29,9 @@ PROMPT, MORE = "sw> ", "... "
 
 
 class Console:
+    """The `swarm sw` console: each entry a program on the cluster, the session's variables
+    in one Ref."""
+
     def __init__(self, cluster, echo: bool = True) -> None:
         self.cluster = cluster
         self.echo = echo  # print what entries print as it arrives (else: in outcome.stdout)

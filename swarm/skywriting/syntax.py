@@ -1,8 +1,8 @@
-"""Skywriting source -> a syntax tree: the lexer and a recursive descent parser.
+"""Skywriting source -> a syntax tree (tree.py): the lexer and a recursive descent parser.
 
-The grammar is SKYWRITING.md's (docs/skywriting.md for users). Every node carries the line and
-column (1-based) of its first token; a syntax error is a SkywritingError naming file:line:col.
-Nodes are plain tuples of kind and fields (`Node`), read by translate.py.
+The grammar is SKYWRITING.md's (docs/skywriting.md for users); each parsing method says in its
+comments or docstring the rule it reads. Every node carries the line and column (1-based) of
+its first token; a syntax error is a SkywritingError naming file:line:col.
 """
 
 from __future__ import annotations
@@ -11,6 +11,32 @@ import re
 from typing import NamedTuple
 
 from swarm.skywriting.errors import SkywritingError
+from swarm.skywriting.tree import (
+    Assign,
+    AugAssign,
+    BinOp,
+    Block,
+    Break,
+    Call,
+    Constant,
+    Continue,
+    DictLiteral,
+    DoWhile,
+    Expr,
+    ExprStatement,
+    For,
+    Function,
+    FunctionDef,
+    If,
+    Include,
+    Index,
+    ListLiteral,
+    Name,
+    Return,
+    Statement,
+    Unary,
+    While,
+)
 
 KEYWORDS = frozenset("function if else for in while do return break continue true false "
                      "lambda include".split())
@@ -28,6 +54,8 @@ _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r"
 
 
 class Token(NamedTuple):
+    """One token, with its value (a number's int, a string's text) and its position."""
+
     kind: str  # num, name, kw, str, op, eof
     text: str
     value: object
@@ -35,16 +63,8 @@ class Token(NamedTuple):
     col: int
 
 
-class Node(NamedTuple):
-    kind: str
-    line: int
-    col: int
-    a: object = None
-    b: object = None
-    c: object = None
-
-
 def tokenize(source: str, filename: str) -> list[Token]:
+    """The tokens of a file, ending with an `eof` token (SkywritingError at a bad one)."""
     tokens: list[Token] = []
     pos, line, line_start = 0, 1, 0
     while pos < len(source):
@@ -101,6 +121,8 @@ _LEVELS = [("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-")]
 
 
 class Parser:
+    """One file's tokens -> its statements (`program`); one method per rule of the grammar."""
+
     def __init__(self, source: str, filename: str) -> None:
         self.filename = filename
         self.tokens = tokenize(source, filename)
@@ -138,13 +160,13 @@ class Parser:
         return "end of file" if t.kind == "eof" else f"'{t.text}'"
 
     # ---- statements --------------------------------------------------------------------------
-    def program(self) -> list[Node]:
+    def program(self) -> list[Statement]:
         body = []
         while self.tok.kind != "eof":
             body.append(self.statement())
         return body
 
-    def block(self) -> list[Node]:
+    def block(self) -> list[Statement]:
         self.take("{")
         body = []
         while not self.at("}"):
@@ -154,85 +176,88 @@ class Parser:
         self.take("}")
         return body
 
-    def statement(self) -> Node:
+    def statement(self) -> Statement:
         t = self.tok
-        here = (t.line, t.col)
+        at = {"line": t.line, "col": t.col}
         if t.kind == "kw":
             kw = t.text
             if kw == "function" and self.tokens[self.i + 1].kind == "name":
+                # function name(params) { body }
                 self.i += 1
                 name = self.name().text
                 params = self.params()
-                return Node("def", *here, name, params, self.block())
+                return FunctionDef(name, params, self.block(), **at)
             if kw == "if":
                 return self.if_statement()
-            if kw == "while":
+            if kw == "while":  # while (test) { body }
                 self.i += 1
-                self.take("(")
-                test = self.expr()
-                self.take(")")
-                return Node("while", *here, test, self.block())
-            if kw == "do":
+                test = self.parenthesized()
+                return While(test, self.block(), **at)
+            if kw == "do":  # do { body } while (test);
                 self.i += 1
                 body = self.block()
                 self.take("while")
-                self.take("(")
-                test = self.expr()
-                self.take(")")
+                test = self.parenthesized()
                 self.take(";")
-                return Node("dowhile", *here, body, test)
-            if kw == "for":
+                return DoWhile(body, test, **at)
+            if kw == "for":  # for (var in iterable) { body }
                 self.i += 1
                 self.take("(")
-                var = self.name()
+                var = self.name().text
                 self.take("in")
                 iterable = self.expr()
                 self.take(")")
-                return Node("for", *here, (var.text, var.line, var.col), iterable, self.block())
-            if kw == "return":
+                return For(var, iterable, self.block(), **at)
+            if kw == "return":  # return; | return value;
                 self.i += 1
                 value = None if self.at(";") else self.expr()
                 self.take(";")
-                return Node("return", *here, value)
-            if kw in ("break", "continue"):
+                return Return(value, **at)
+            if kw in ("break", "continue"):  # break; | continue;
                 self.i += 1
                 self.take(";")
-                return Node(kw, *here)
-            if kw == "include":
+                return Break(**at) if kw == "break" else Continue(**at)
+            if kw == "include":  # include "library";
                 self.i += 1
                 if self.tok.kind != "str":
                     raise self.error(f"expected a library name in quotes, found "
                                      f"{self._show(self.tok)}")
-                name = self.tok.value
+                library = self.tok.value
                 self.i += 1
                 self.take(";")
-                return Node("include", *here, name)
-        if self.at("{"):
-            return Node("block", *here, self.block())
+                return Include(library, **at)
+        if self.at("{"):  # { body }
+            return Block(self.block(), **at)
         target = self.expr()
-        if self.at("=") or self.at("+="):
+        if self.at("=") or self.at("+="):  # target = value; | target += value;
             op = self.tok.text
-            if target.kind not in ("name", "index"):
+            if not isinstance(target, (Name, Index)):
                 raise self.error(f"cannot assign to this expression ({op})",
                                  Token("", "", None, target.line, target.col))
             self.i += 1
             value = self.expr()
             self.take(";")
-            return Node("assign" if op == "=" else "augassign", *here, target, value)
-        self.take(";")
-        return Node("expr", *here, target)
+            return (Assign if op == "=" else AugAssign)(target, value, **at)
+        self.take(";")  # value;
+        return ExprStatement(target, **at)
 
-    def if_statement(self) -> Node:
-        t = self.take("if")
+    def parenthesized(self) -> Expr:
+        """`( e )`"""
         self.take("(")
         test = self.expr()
         self.take(")")
+        return test
+
+    def if_statement(self) -> If:
+        """if (test) { body } [else { orelse } | else if ...]"""
+        t = self.take("if")
+        test = self.parenthesized()
         body = self.block()
-        orelse: list[Node] = []
+        orelse: list[Statement] = []
         if self.at("else"):
             self.i += 1
             orelse = [self.if_statement()] if self.at("if") else self.block()
-        return Node("if", t.line, t.col, test, body, orelse)
+        return If(test, body, orelse, line=t.line, col=t.col)
 
     def params(self) -> list[str]:
         self.take("(")
@@ -245,7 +270,8 @@ class Parser:
         return names
 
     # ---- expressions -------------------------------------------------------------------------
-    def expr(self, level: int = 0) -> Node:
+    def expr(self, level: int = 0) -> Expr:
+        """left op right ..., at precedence `level` and above (_LEVELS)"""
         if level == len(_LEVELS):
             return self.unary()
         left = self.expr(level + 1)
@@ -253,19 +279,21 @@ class Parser:
             op = self.tok.text
             self.i += 1
             right = self.expr(level + 1)
-            left = Node("binop", left.line, left.col, op, left, right)
+            left = BinOp(op, left, right, line=left.line, col=left.col)
         return left
 
-    def unary(self) -> Node:
+    def unary(self) -> Expr:
+        """*e | -e | !e | a postfix expression"""
         t = self.tok
         if t.kind == "op" and t.text in ("*", "-", "!"):
             self.i += 1
-            return Node("unary", t.line, t.col, t.text, self.unary())
+            return Unary(t.text, self.unary(), line=t.line, col=t.col)
         return self.postfix(self.primary())
 
-    def postfix(self, e: Node) -> Node:
+    def postfix(self, e: Expr) -> Expr:
+        """e(args) | e[key] | e.name, repeated"""
         while True:
-            t = self.tok
+            at = {"line": e.line, "col": e.col}
             if self.at("("):
                 self.i += 1
                 args = []
@@ -274,36 +302,35 @@ class Parser:
                     if not self.at(")"):
                         self.take(",")
                 self.take(")")
-                e = Node("call", e.line, e.col, e, args, (t.line, t.col))
+                e = Call(e, args, **at)
             elif self.at("["):
                 self.i += 1
-                index = self.expr()
+                key = self.expr()
                 self.take("]")
-                e = Node("index", e.line, e.col, e, index)
+                e = Index(e, key, **at)
             elif self.at("."):
                 self.i += 1
-                key = self.name()
-                e = Node("index", e.line, e.col, e, Node("const", key.line, key.col, key.text))
+                name = self.name()
+                e = Index(e, Constant(name.text, line=name.line, col=name.col), **at)
             else:
                 return e
 
-    def primary(self) -> Node:
+    def primary(self) -> Expr:
+        """a literal, a name, ( e ), [items], {pairs}, function (params) { body },
+        lambda params: e"""
         t = self.tok
-        here = (t.line, t.col)
+        at = {"line": t.line, "col": t.col}
         if t.kind in ("num", "str"):
             self.i += 1
-            return Node("const", *here, t.value)
+            return Constant(t.value, **at)
         if t.kind == "name":
             self.i += 1
-            return Node("name", *here, t.text)
+            return Name(t.text, **at)
         if t.kind == "kw" and t.text in ("true", "false"):
             self.i += 1
-            return Node("const", *here, t.text == "true")
+            return Constant(t.text == "true", **at)
         if self.at("("):
-            self.i += 1
-            e = self.expr()
-            self.take(")")
-            return e
+            return self.parenthesized()
         if self.at("["):
             self.i += 1
             items = []
@@ -312,7 +339,7 @@ class Parser:
                 if not self.at("]"):
                     self.take(",")
             self.take("]")
-            return Node("list", *here, items)
+            return ListLiteral(items, **at)
         if self.at("{"):
             self.i += 1
             pairs = []
@@ -323,11 +350,11 @@ class Parser:
                 if not self.at("}"):
                     self.take(",")
             self.take("}")
-            return Node("dict", *here, pairs)
+            return DictLiteral(pairs, **at)
         if self.at("function"):
             self.i += 1
             params = self.params()
-            return Node("function", *here, params, self.block())
+            return Function(params, self.block(), **at)
         if self.at("lambda"):
             self.i += 1
             params = []
@@ -337,9 +364,10 @@ class Parser:
                     self.take(",")
             self.take(":")
             body = self.expr()
-            return Node("function", *here, params, [Node("return", body.line, body.col, body)])
+            return Function(params, [Return(body, line=body.line, col=body.col)], **at)
         raise self.error(f"unexpected {self._show(t)}")
 
 
-def parse(source: str, filename: str) -> list[Node]:
+def parse(source: str, filename: str) -> list[Statement]:
+    """A file's statements (raises SkywritingError at the first syntax error)."""
     return Parser(source, filename).program()

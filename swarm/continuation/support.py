@@ -1,4 +1,5 @@
-"""What compiled code calls: bound as the global `__swarm_rt__` in every compiled module.
+"""Support for compiled code: the names it calls, bound as the global `__swarm_support__` in
+every compiled module.
 
 Kept to the names the compiler emits, so the generated code reads plainly:
 `Capture` (handlers), `on_capture`/`on_capture_next` (a frame's record), `resume_next`
@@ -7,9 +8,10 @@ Kept to the names the compiler emits, so the generated code reads plainly:
 
 import weakref
 
-from swarm.continuation.capture import RESUMED, Capture, on_capture, on_capture_next
+from swarm.continuation.capture import RESUMED, Capture
 from swarm.continuation.generators import PRIMED
 from swarm.continuation.resume import resume_next
+from swarm.continuation.unwind import on_capture, on_capture_next
 
 
 class Box:

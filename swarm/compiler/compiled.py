@@ -1,0 +1,98 @@
+"""Compiled modules: what compiling one source file produces, and the process-wide index of
+the code objects the compiler made.
+
+A `CompiledModule` holds the module code, one resumer code object per suspension point, a
+table describing each point (function, file, line), and a stable key for every code object so
+functions travel as (module, key) instead of bytecode. `is_compiled_code` and `is_root_code`
+answer for any code object (the continuation runtime asks them through its loader).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from types import CodeType
+
+
+@dataclass(frozen=True)
+class PointInfo:
+    """Where a suspension point is, for messages: its function, file, line and column."""
+
+    function: str  # qualname of the function holding the point ("<module>" at top level)
+    filename: str
+    line: int
+    col: int
+
+
+@dataclass
+class CompiledModule:
+    """One compiled source file (see the module's docstring)."""
+
+    name: str
+    filename: str
+    source: str
+    source_hash: str
+    code: CodeType
+    resumers: dict[int, CodeType]
+    points: dict[int, PointInfo]
+    temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
+    live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
+    callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
+    _by_key: dict[str, CodeType] = field(default_factory=dict)
+    _key_of: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index(self.code, "m")
+        _root_code_ids.add(id(self.code))
+        for point, code in self.resumers.items():
+            self._index(code, f"r{point}")
+            if self.points[point].function == "<module>":
+                _root_code_ids.add(id(code))
+
+    def _index(self, code: CodeType, key: str) -> None:
+        self._by_key[key] = code
+        self._key_of[id(code)] = key
+        _compiled_code_ids.add(id(code))
+        _keepalive.append(code)
+        n = 0
+        for const in code.co_consts:
+            if isinstance(const, CodeType):
+                self._index(const, f"{key}/{n}")
+                n += 1
+
+    def code_key(self, code: CodeType) -> str | None:
+        return self._key_of.get(id(code))
+
+    def code_by_key(self, key: str) -> CodeType:
+        return self._by_key[key]
+
+    def resumer_code(self, point: int) -> CodeType:
+        return self.resumers[point]
+
+    def describe_name(self, name: str) -> str:
+        what = self.temp_names.get(name)
+        if what is None and name.startswith("_sw_box_"):
+            return f"'{name[len('_sw_box_'):]}'"
+        if what is None and name.startswith("_sw_"):
+            return "an intermediate value of that expression"
+        return what or f"'{name}'"
+
+
+_compiled_code_ids: set[int] = set()
+_root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root
+_keepalive: list[CodeType] = []
+
+
+def source_hash(source: str) -> str:
+    """The SHA-256 of a source text: the name a compiled module goes by between processes."""
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def is_compiled_code(code: CodeType) -> bool:
+    """Did the compiler make this code object (a module, function or resumer of it)?"""
+    return id(code) in _compiled_code_ids
+
+
+def is_root_code(code: CodeType) -> bool:
+    """Is it a program's root: a compiled module's top level, or one of its resumers?"""
+    return id(code) in _root_code_ids

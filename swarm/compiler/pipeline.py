@@ -1,0 +1,216 @@
+"""The compiler's passes, in order: Python source -> a CompiledModule.
+
+    mangle     private names mangled as CPython would (so method resumers agree)
+    desugar    reject what cannot migrate; lift suspending lambdas/comprehensions into defs;
+               zero-argument super()
+    scopes     variables shared with closures move into boxes
+    anf        every call that may suspend becomes a numbered Point statement; with/finally/
+               for/while desugared where a point hides inside them
+    lower      try statements guarded against captures; Points -> capture handlers
+    resumers   one resumer function per point
+
+A script of another language is first translated to a Python tree by the translator
+registered for its file name's suffix (`register_translator`; Skywriting registers `.sw`).
+Pure: no I/O, no cache (registry.py keeps compiled modules by source hash).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+from types import CodeType
+from typing import Callable
+
+from swarm.compiler.analysis import ModuleFacts
+from swarm.compiler.anf import Linearizer
+from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
+from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
+from swarm.compiler.errors import CompileError, InternalCompilerError
+from swarm.compiler.lower import guard_trys, lower_points
+from swarm.compiler.mangle import mangle_private_names
+from swarm.compiler.resumers import ResumerBuilder
+from swarm.compiler.scopes import box_cells
+
+#: file name suffix -> translate(source, filename) -> ast.Module, for scripts of other languages
+translators: dict[str, Callable[[str, str], ast.Module]] = {}
+
+
+def register_translator(suffix: str, translate: Callable[[str, str], ast.Module]) -> None:
+    """Compile files ending in `suffix` by translating them to a Python tree first:
+    `translate(source, filename)` raises CompileError for the script's own errors. The
+    compiler knows no other language: a language registers itself (swarm.skywriting)."""
+    translators[suffix] = translate
+
+
+def compile_module(source: str, filename: str, name: str) -> CompiledModule:
+    """Compile one module's source, every pass (uncached: registry.compile_source caches)."""
+    digest = source_hash(source)
+    try:
+        tree = _parse(source, filename)
+    except SyntaxError as e:
+        raise CompileError(e.msg, filename, e.lineno or 0, e.offset or 0) from None
+    facts = ModuleFacts(tree)
+    mangle_private_names(tree)
+    desugar_module(tree, facts, filename)
+    box_cells(tree, filename)
+    points: dict[int, PointInfo] = {}
+    temp_names: dict[str, str] = {}
+    counter = itertools.count(1)
+    lin = Linearizer(facts, filename, points, temp_names, counter)
+    lin.module(tree)
+
+    resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
+    live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
+    temp_reads: dict[int, frozenset[str]] = {}  # per statement (resumers share statements)
+    for node, state in lin.functions:
+        node.body = guard_trys(node.body, facts, state.is_module)
+        builder = ResumerBuilder(node, state, facts)
+        for p in state.points:
+            fn = builder.build(p)
+            read = frozenset().union(*(_temps_read(st, temp_reads) for st in fn.body))
+            # Discussion: the point's own target is assigned before anything reads it when
+            # the program resumes there: the value it holds now (from the loop's previous
+            # iteration, say `n = len(r.get())`) is dead and must not ride along
+            dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
+            live_temps[p] = read - dead
+            resumer_defs.append((p, fn, state, _display(node, state)))
+    lowered: dict = {}
+    for node, state in lin.functions:
+        node.body = lower_points(node.body, state.is_module, facts, lowered)
+    for _, fn, state, _ in resumer_defs:
+        fn.body = lower_points(fn.body, state.is_module, facts, lowered)
+
+    res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
+    for t in (tree, res_module):
+        _fix_missing_locations(t)
+    code = _fix_names(_compile(tree, filename), None)
+    rcode = _compile(res_module, filename)
+    by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
+    resumers = {}
+    for p, _, _, (co_name, qualname) in resumer_defs:
+        raw = by_name[f"_sw_resume_{p}"]
+        resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
+    compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
+                              code=code, resumers=resumers, points=points,
+                              temp_names=temp_names, live_temps=live_temps,
+                              callees=lin.point_callees)
+    return compiled
+
+
+def _parse(source: str, filename: str) -> ast.Module:
+    """Python source, or a script of another language translated to a Python tree by the
+    translator registered for its file name's suffix (Skywriting registers `.sw`)."""
+    for suffix, translate in translators.items():
+        if filename.endswith(suffix):
+            return translate(source, filename)
+    return ast.parse(source, filename)
+
+
+def _fix_missing_locations(tree: ast.AST) -> None:
+    """ast.fix_missing_locations, but each node once: resumers share most of their
+    statements with their function and with each other, and the standard walk went through
+    every shared subtree again for each resumer holding it."""
+    seen: set[int] = set()
+    todo = [(tree, 1, 0, 1, 0)]
+    while todo:
+        node, line, col, end_line, end_col = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if "lineno" in node._attributes:
+            inherited = [line, col, end_line, end_col]
+            for i, attr in enumerate(("lineno", "col_offset", "end_lineno", "end_col_offset")):
+                if getattr(node, attr, None) is None:
+                    setattr(node, attr, inherited[i])
+                else:
+                    inherited[i] = getattr(node, attr)
+            line, col, end_line, end_col = inherited
+        for child in ast.iter_child_nodes(node):
+            todo.append((child, line, col, end_line, end_col))
+
+
+def _display(node, state) -> tuple[str, str]:
+    if state.is_module:
+        return "<module>", "<module>"
+    return node.name, node.sw_qualname
+
+
+_LIFTED = re.compile(r"_sw_(lambda|listcomp|setcomp|dictcomp|genexpr|any|all)_\d+")
+
+
+def _fix_names(code: CodeType, resumer: tuple[str, str, str] | None) -> CodeType:
+    """Give resumers their function's name and qualname (and nested code the matching
+    prefix), and lifted lambdas/comprehensions their usual display names."""
+    consts = list(code.co_consts)
+    changed = False
+    for i, c in enumerate(consts):
+        if isinstance(c, CodeType):
+            consts[i] = _fix_names(c, resumer)
+            changed = changed or consts[i] is not c
+    replace = {}
+    qualname = code.co_qualname
+    if resumer is not None:
+        raw, co_name, new_qualname = resumer
+        if code.co_name == raw:
+            replace["co_name"] = co_name
+            qualname = new_qualname
+        elif qualname.startswith(raw + "."):
+            prefix = "" if new_qualname == "<module>" else new_qualname + "."
+            old = qualname
+            qualname = prefix + qualname[len(raw) + 1:]
+            if prefix == "":
+                qualname = qualname.removeprefix("<locals>.")
+            # a class body stores its __qualname__ as a constant string
+            consts = [qualname if (c == old) else c for c in consts]
+            changed = True
+    m = _LIFTED.search(code.co_name)
+    if m:
+        replace["co_name"] = DISPLAY_NAMES[m.group(1)]
+    qualname = _LIFTED.sub(lambda m: DISPLAY_NAMES[m.group(1)], qualname)
+    if qualname != code.co_qualname:
+        replace["co_qualname"] = qualname
+    if changed:
+        replace["co_consts"] = tuple(consts)
+    return code.replace(**replace) if replace else code
+
+
+def _compile(tree: ast.Module, filename: str) -> CodeType:
+    """compile(), with the postcondition of lowering checked: CPython refuses any node it does
+    not know, so a Point marker left behind fails here (without another walk of the tree)."""
+    try:
+        return compile(tree, filename, "exec")
+    except TypeError as e:
+        raise InternalCompilerError(f"lowering left a node CPython cannot compile: {e}") from e
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
+    """The parts of a def, lambda or class evaluated in the enclosing scope when it runs."""
+    parts = list(getattr(scope, "decorator_list", ()))
+    args = getattr(scope, "args", None)
+    if args is not None:
+        parts += list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+    return parts + list(getattr(scope, "bases", ())) + list(getattr(scope, "keywords", ()))
+
+
+def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[str]:
+    """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements are cached,
+    since a function and all its resumers share most of theirs."""
+    if isinstance(node, ast.stmt):
+        found = cache.get(id(node))
+        if found is not None:
+            return found
+    if isinstance(node, ast.Name):
+        found = frozenset((node.id,)) if (isinstance(node.ctx, ast.Load)
+                                          and node.id.startswith("_sw_")
+                                          and not node.id.startswith("_sw_box_")) else frozenset()
+    elif isinstance(node, _SCOPES):  # another scope, but these parts run in this one
+        found = frozenset().union(*(_temps_read(c, cache) for c in _evaluated_outside(node)))
+    else:
+        found = frozenset().union(*(_temps_read(c, cache) for c in ast.iter_child_nodes(node)))
+    if isinstance(node, ast.stmt):
+        cache[id(node)] = found
+    return found

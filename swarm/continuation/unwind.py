@@ -1,0 +1,167 @@
+"""Unwinding: what each compiled frame does as a Capture passes through it.
+
+Every compiled frame wraps each call that may suspend in a handler that calls `on_capture`
+(`on_capture_next` where it was advancing a generator) and re-raises: the frame's record is
+appended to the Capture (capture.py).
+
+Discussion: a capture must never produce a wrong continuation. The danger is a frame that was
+not compiled sitting between two compiled ones: C code such as ``sorted(key=f)`` calling a
+compiled key function, or a library decorator's wrapper. Such a frame records nothing, so its
+caller would resume with the callee's result as if it had called it directly. Each handler
+therefore checks that the frame that pushed the previous record is the one its own call site
+called (`_check_direct_call`); if not, the capture becomes `NotMigratable`. The check costs
+nothing on the normal path: it runs only while a capture unwinds. (stackcheck.py refuses most
+such captures before anything unwinds; this is the backstop.)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from types import BuiltinMethodType, GeneratorType, ModuleType
+
+from swarm.continuation.capture import (
+    RESUMED,
+    TRAMPOLINES,
+    Capture,
+    Frame,
+    code_of,
+    not_migratable_at,
+)
+from swarm.continuation.generators import GenNext
+
+
+def _called_from(c: Capture, frame) -> bool:
+    """Was the frame that pushed the last record called by `frame`? C frames do not appear
+    in f_back, but a Python frame that recorded nothing (it called on through C code or
+    an uncompiled statement) does - and then frames are missing."""
+    if c.callee_frame is None:
+        return False
+    caller = c.callee_caller
+    while caller is not None and caller is not frame and caller.f_code in TRAMPOLINES:
+        caller = caller.f_back  # the runtime's own resume steps (GenNext.perform, ...)
+    return caller is frame
+
+
+def _check_direct_call(c: Capture, callee, module, point, frame) -> None:
+    """Raise NotMigratable unless frames[-1] was pushed by the function this call site called.
+
+    Two facts must agree: the pushing frame runs the code of the callee this call site
+    evaluates (so no C code sat in between, as in `list.sort(key=f)`), and that frame was
+    called from this one (so no Python frame was skipped, as when a frame reached `f` through
+    `min(key=f)` in a statement that is no suspension point)."""
+    if c.callee_code is None:  # the leaf: the primitive itself must be the callee
+        if callee is c.primitive or getattr(callee, "__func__", None) is c.primitive:
+            return
+        raise not_migratable_at(
+            module, point,
+            f"the suspension ({getattr(c.primitive, '__name__', c.primitive)}) was reached "
+            f"through {_name(callee)}, which is not compiled (C or library code calling back)")
+    if code_of(callee) is c.callee_code and _called_from(c, frame):
+        return
+    if isinstance(callee, type):  # Cls(...): type.__call__ ran __init__ for us
+        init = code_of(getattr(callee, "__init__", None))
+        if init is c.callee_code and c.frames and _called_from(c, frame):
+            first = init.co_varnames[0] if init.co_argcount else None
+            c.frames[-1] = c.frames[-1]._replace(returns=first)
+            return
+    what = "an implicit call (operator, property, iteration)" if callee is None \
+        else f"the call of {_name(callee)}"
+    raise not_migratable_at(
+        module, point,
+        f"{what} reached the suspension through a frame that was not "
+        f"compiled (last compiled frame: {c.callee_code.co_qualname} in "
+        f"{c.callee_code.co_filename}:{c.callee_code.co_firstlineno}); C or library code "
+        "such as sorted(key=...), map() or a library decorator cannot be captured")
+
+
+def _name(obj) -> str:
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+
+
+_CALL_RESULT = re.compile(r"_sw_t\d+")  # the temporary holding a call's result
+
+
+def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
+    """Called by a compiled call site's handler while a Capture unwinds through it."""
+    c = sys.exception()
+    frame = c.__traceback__.tb_frame
+    if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
+            and callee.__name__ in ("send", "__next__", "throw"):
+        # send(v), throw(e) or __next__() on a generator: what they carried was delivered before
+        # the capture; resuming advances the rebuilt generator again
+        return on_capture_next(module, point, frame_locals, callee.__self__)
+    if callee is not RESUMED:
+        _check_direct_call(c, callee, module, point, frame)
+    elif c.frames:
+        own = frame_locals if frame_locals is not None else frame.f_locals
+        resumed_call = own.get("_sw_f")
+        returns = getattr(resumed_call, "sw_returns", None)
+        if returns is not None:  # it was resuming an __init__ called through Cls(...)
+            c.frames[-1] = c.frames[-1]._replace(returns=returns)
+        elif getattr(resumed_call, "sw_performs", False):
+            gen = getattr(own["_sw_k"].op, "gen", None)
+            if gen is not None:  # it was advancing a rebuilt generator (GenNext) again
+                return on_capture_next(module, point, frame_locals, gen)
+        if c.callee_code is not None and not _called_from(c, frame):
+            raise not_migratable_at(module, point, "the resumed call reached the suspension "
+                                  "through a frame that was not compiled (C or library code "
+                                  f"calling {c.callee_code.co_qualname} back)")
+    # dead temporaries (and a resumer's own _sw_k, ...) do not travel
+    live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
+    if frame_locals is not None:
+        # Discussion: a copy. locals() hands back the frame's own snapshot dict, and the
+        # next locals() in this frame (another handler's, while the capture unwinds through
+        # an `except ... as e` that deletes e) would update the record with it
+        frame_locals = {k: v for k, v in frame_locals.items()
+                        if not k.startswith("_sw_") or k in live
+                        or k.startswith(("_sw_box_", "_sw_y"))}
+    else:
+        # at a module's top level they are globals; only dead call results are dropped
+        # there (`n = len(r.get())` must not carry the list on every later hop)
+        names = module.__dict__
+        for key in [k for k in names if k.startswith("_sw_t") and k not in live]:
+            if _CALL_RESULT.fullmatch(key):
+                del names[key]
+    c.frames.append(Frame(module, point, frame_locals))
+    c.callee_code = frame.f_code
+    c.callee_frame = frame
+    c.callee_caller = frame.f_back  # read now: a finished generator's frame forgets it
+
+
+def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:
+    """A capture came out of a generator that this frame was advancing (a `for` loop over it, or
+    `next(gen)`): the generator's frames become its saved state, and this frame will resume by
+    advancing the rebuilt generator."""
+    c = sys.exception()
+    frame = c.__traceback__.tb_frame
+    if c.callee_frame is frame:  # a call in this frame's loop body captured: already recorded
+        return
+    code = getattr(gen, "gi_code", None)
+    if code is None and _iterator_suspended(c, gen):
+        pass  # a native iterator suspended itself: advancing it again repeats that step
+    else:
+        if code is None or code is not c.callee_code \
+                or not code.co_flags & inspect.CO_GENERATOR or not _called_from(c, frame):
+            _check_direct_call(c, None, module, point, frame)  # raises the right NotMigratable
+        c.generators[id(gen)] = (gen, c.frames[::-1], c.op)
+    c.frames = []
+    c.op = GenNext(gen)
+    c.primitive = None
+    c.callee_code = None
+    c.callee_caller = None
+    on_capture(module, point, frame_locals, RESUMED)
+
+
+def _iterator_suspended(c: Capture, it) -> bool:
+    """Did the capture come straight out of `it.__next__` (no compiled frame between), raised
+    with an operation that names `it` as its iterator?
+
+    Discussion: a native iterator may suspend in `__next__` (the iterators of Swarm
+    collections move the program to the next shard or value: swarm/collections.py) provided
+    its state changes only once a step has run: resumed by advancing it again (GenNext), it
+    repeats the step where the program arrived. The operation must name the very iterator
+    the `for` loop advances, so that a capture out of another iterator advanced through C
+    code in the loop is still refused."""
+    return c.callee_code is None and it is not None and getattr(c.op, "iterator", None) is it
