@@ -36,6 +36,7 @@ from swarm.runs import (
 )
 from swarm.wire import curve, decode
 from swarm.wire.envelope import Signer, WireError, unpack
+from swarm.wire.liveness import keep_alive
 
 
 class ClusterTimeout(Exception):
@@ -59,7 +60,7 @@ class Cluster:
         self.ctx = zmq.Context()
         self.socks: dict[str, zmq.Socket] = {}
         for name, spec in config.nodes.items():
-            s = self.ctx.socket(zmq.DEALER)
+            s = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
             s.setsockopt(zmq.IDENTITY, self.id.encode())
             s.setsockopt(zmq.LINGER, 0)
             if config.curve:  # talk to nobody but the holder of the node's secret key
