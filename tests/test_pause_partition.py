@@ -97,6 +97,15 @@ def test_a_paused_node_delays_programs_and_fails_none(tmp_path):
                        lambda: os.kill(n2, signal.SIGCONT))
         with connect(str(tmp_path / "cluster.toml")) as again:
             same_answers(again, found["outcomes"])
+        # a read by question (the fetch policy) waits for the paused node too, and is
+        # answered once it is back (it is asked again: machine/questions.py)
+        counters = [o.value[0] for o in found["outcomes"].values()]
+        os.kill(n2, signal.SIGSTOP)
+        reader = client.submit(write(tmp_path, "read.py", READ), counters[:3], policy="fetch")
+        time.sleep(3 * HOP_TIMEOUT)
+        os.kill(n2, signal.SIGCONT)
+        out = client.results([reader], timeout=60)[reader]
+        assert out.error is None and out.value == [1, 1, 1], out.error
     finally:
         os.kill(procs["n2"].pid, signal.SIGCONT)
         client.shutdown()
