@@ -16,7 +16,7 @@ the way it would under `python`:
 | warnings filters, showwarning | its own, the interpreter's defaults at first | the filters, once changed (`warnings`) |
 
 Switching is a few dozen attribute assignments: the kernel does it at every switch (every
-hop, every park, every 20 ms slice of a program that computes), so nothing here walks a
+hop, every park, every 10 ms slice of a program that computes), so nothing here walks a
 large structure - the environment is reverted key by key for the keys a program changed,
 the random generator is swapped by its bound methods, the logging root by its fields.
 
