@@ -37,8 +37,8 @@ def main() -> int:
         print(f"  hop {h['from']} -> {h['to']}: {h['why']}, {h['bytes']} bytes, "
               f"{h['us'] / 1000:.1f} ms")
     more = _shown(os.path.join(EXAMPLES, "spawn_futures.py"))
-    print(f"\nmore: swarm run {more} (or relocate.py, explicit_move.py, "
-          "force_remote.py, big_data.py beside it) --show-node --trace")
+    print(f"\nmore: swarm run --show-node --trace {more} (or relocate.py, "
+          "explicit_move.py, force_remote.py, big_data.py beside it)")
     return 0
 
 

@@ -9,6 +9,9 @@ class TaskFailed(Exception):
     def __init__(self, message: str, traceback: str = "") -> None:
         super().__init__(message)
         self.traceback = traceback
+        if traceback:  # shown under the error when it is not caught: where the task failed
+            self.add_note("the task's traceback:\n" + "\n".join(
+                "    " + line for line in traceback.rstrip("\n").splitlines()))
 
 
 class NodeGone(Exception):
