@@ -2,7 +2,8 @@
 
 - Programs that need a node that does not come back wait for it (their clients are told),
   and the programs that do not need it finish; once the operator declares it gone, those
-  that were waiting end with NodeGone, naming it.
+  that were waiting end with NodeGone, naming it. So do reads asked of it (the fetch
+  policy); a write asked of it fails after hop_timeout, saying it may have been done.
 - A client SIGKILLed while its program runs: the program finishes, and what it printed and
   returned is kept, so another client (`swarm result ID`) gets all of it.
 """
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from helpers import ROOT, swarm_cli, write
 
 import swarm
@@ -77,20 +79,34 @@ from swarm.refs import Ref
 RESULT = Ref._handle(sys.argv[1], "n3").get()
 """
 
+WRITE_N3 = """
+import sys
+from swarm.refs import Ref
+Ref._handle(sys.argv[1], "n3").set(7)
+"""
 
-def test_a_fetch_from_a_node_that_stays_down_fails_after_the_timeout(tmp_path):
-    """Under the fetch policy the program asks n3 for the value: with n3 gone for good, the
-    question times out like a hop (it used to wait for ever)."""
+
+def test_a_fetch_from_a_node_that_stays_down_waits_until_it_is_declared_gone(tmp_path):
+    """Under the fetch policy the program asks n3. A read is asked again until n3 answers,
+    for as long as it takes (like a hop), and ends with NodeGone once n3 is declared gone; a
+    write is asked once and fails after hop_timeout, saying it may have been done."""
     with swarm.local_cluster(3, hop_timeout=2.0) as cluster:
         refs = cluster.run_file(write(tmp_path, "setup.py", SETUP), timeout=60).value
         path = write(tmp_path, "read.py", READ_N3)
         out = cluster.run_file(path, argv=[refs["n3"][0]], policy="fetch", timeout=60)
         assert out.error is None and out.value == 100
         cluster.kill("n3")
-        out = cluster.run_file(path, argv=[refs["n3"][0]], policy="fetch", timeout=60)
-        assert out.error is not None and out.error.startswith("TimeoutError: node n3 did "
-                                                              "not answer"), out.error
-        assert "within 2 s" in out.error
+        writer = cluster.run_file(write(tmp_path, "write.py", WRITE_N3), [refs["n3"][0]],
+                                  policy="fetch", timeout=60)
+        assert writer.error.startswith("TimeoutError: node n3 did not answer (set "), \
+            writer.error
+        assert "within 2 s" in writer.error and "may or may not have done it" in writer.error
+        reader = cluster.submit(path, argv=[refs["n3"][0]], policy="fetch")
+        with pytest.raises(swarm.client.ClusterTimeout):
+            cluster.results([reader], timeout=3 * 2.0)  # longer than hop_timeout: it waits
+        cluster.fence("n3")
+        out = cluster.results([reader], timeout=60)[reader]
+        assert out.error.startswith("NodeGone: node n3 was declared gone: get"), out.error
 
 
 DETACHED = """
