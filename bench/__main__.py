@@ -11,7 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata",
+SECTIONS = ["bench.versus", "bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata",
             "bench.skyfib", "bench.placement", "bench.kv", "bench.web", "bench.load"]
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -23,11 +23,13 @@ every run's figures are kept in the JSON. `--quick` uses tiny sizes (the harness
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from bench import peers
 from bench.baselines import run_in, zmq_rtt
@@ -232,24 +234,25 @@ def main(argv: list[str] | None = None) -> dict:
                         help="skip a peer whose venv is absent instead of making it")
     parser.add_argument("--peers", default=",".join(PEERS),
                         help="the peers to run, comma-separated (default: all)")
+    parser.add_argument("--out", help="write the figures there as JSON as well")
     args = parser.parse_args(argv if argv is not None else [])
     only = tuple(p for p in args.peers.split(",") if p)
     result = measure(args.quick, args.repeat, not args.no_make, only)
     print_table(result["table"], len(result["runs"]))
     for name, why in result["missing"].items():
         print(f"{name}: not measured: {why}")
+    if args.out:
+        from bench.__main__ import machine_facts
+
+        with open(args.out, "w") as f:
+            json.dump({"machine": machine_facts(), **result}, f, indent=2, default=repr)
+        print(f"wrote {args.out}")
     return result
 
 
 if __name__ == "__main__":
-    import json
-    from pathlib import Path
-
-    from bench.__main__ import RESULTS, machine_facts
-
-    facts = machine_facts()
-    res = main(sys.argv[1:])
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "versus.json"
-    out.write_text(json.dumps({"machine": facts, **res}, indent=2, default=repr) + "\n")
-    print(f"wrote {Path(out)}")
+    cli = sys.argv[1:]
+    if "--out" not in cli:  # run alone, it keeps its figures as `make bench` does
+        (Path(__file__).resolve().parent / "results").mkdir(exist_ok=True)
+        cli += ["--out", str(Path(__file__).resolve().parent / "results" / "versus.json")]
+    main(cli)
