@@ -219,6 +219,9 @@ def measure(quick: bool = False, repeat: int = 1, make: bool = True,
         print(f"  run {i + 1} of {repeat}: peers (load {_load()})", flush=True)
         run.update(peer_side(size, make, only))
         runs.append(run)
+        line = ", ".join(f"{row['work'].split(':')[0]} {row['work'].split('/')[-1].strip()} "
+                         f"{row['ratio']}x" for row in table([run]) if row["ratio"] is not None)
+        print(f"  run {i + 1}: Swarm / peer: {line}", flush=True)
     rows = table(runs)
     missing = {k: v.get("why") for k, v in runs[-1].items()
                if isinstance(v, dict) and v.get("available") is False}
