@@ -9,10 +9,9 @@ phase, times the node's wall time, over the round trips made meanwhile, is that 
 microseconds per round trip on that node. Idle samples (the node's poll waiting) are the
 time a node waits for the other, for the wire and for the OS scheduler.
 
-A separate figure: the same ping-pong with every node's SQLite writes made durable
-(`PRAGMA synchronous=FULL`, an fsync per commit) against the default (WAL, synchronous=NORMAL:
-no fsync on commit) is not measured here - the nodes do not offer that switch; see
-BENCHMARKS.md for how fsync's share was measured (strace -c on a node).
+fsync's share is not a phase here: the nodes' SQLite runs in WAL mode with synchronous=NORMAL,
+which syncs only at checkpoints, never on a commit; BENCHMARKS.md counts the node's fsync and
+fdatasync calls during the same ping-pong (strace -c -f).
 """
 
 from __future__ import annotations
@@ -30,22 +29,30 @@ import time
 from bench.hops import PING_PONG
 
 #: (phase, substrings of a frame "function (file:line)" that put a sample in it), first match
-#: wins, frames looked at from the innermost out
+#: wins, frames looked at from the innermost out (a frame's text: "function (file:line)")
 PHASES = [
     ("spawn (tasks.py)", ("swarm/node/tasks.py", "traps.py:spawn", "spawn (swarm/node/traps")),
     ("futures (get, wait)", ("futurewait", "future_get", "resolve_future")),
-    ("wait (poll idle)", ("poll (zmq/sugar/poll.py", "Poller.poll", "zmq_poll")),
-    ("send (zmq)", ("send_multipart", "Socket.send", "send_peers", "send_client")),
-    ("receive (zmq)", ("recv_multipart", "Socket.recv", "links.py:receive", "receive (swarm/node/links")),
-    ("sign / check (MAC)", ("signer", "Signer.", "gate.py", "envelope.py", "blake3", "hmac")),
-    ("persist (SQLite)", ("store.py", "sqlite", "ledger.py")),
-    ("capture", ("capture", "unwind", "Suspend")),
-    ("encode", ("dumps", "encode", "Pickler")),
-    ("decode", ("loads", "decode", "Unpickler")),
-    ("resume", ("resume", "greenlet", "switch")),
-    ("machine (state, bookkeeping)", ("swarm/node/machine",)),
-    ("kernel, shell, other node code", ("swarm/node", "swarm/")),
+    ("wait (poll: idle, or waiting for the CPU)", ("Poller.poll", "zmq_poll")),
+    ("send (zmq send: wakes its I/O thread)", ("Socket.send", "send_peer", "send_client")),
+    ("receive (zmq recv)", ("Socket.recv", "Links.receive")),
+    ("sign / check (MAC, gate)", ("Signer.", "_mac", "gate.py", "envelope.py")),
+    ("persist (SQLite transaction, group commit)", ("store.py", "sqlite")),
+    ("process state saved per hop (scans sys.modules)", ("process_state.py",)),
+    ("process state switched (cwd, sys.path)", ("swarm/node/process.py",)),
+    ("capture (unwind frames)", ("swarm/continuation/capture.py", "unwind.py")),
+    ("encode continuation (pickle)", ("codec.py:1", "reductions.py", "codec.py:9",
+                                      "encode (swarm/continuation/codec")),
+    ("decode continuation (unpickle)", ("_decode (swarm/continuation/codec", "decode")),
+    ("resume (re-enter frames)", ("resume.py", "resume")),
+    ("control messages (msgpack, fields)", ("swarm/wire/",)),
+    ("machine (state, ledger, ids)", ("swarm/node/machine",)),
+    ("kernel, shell, other node code", ("swarm/",)),
 ]
+
+#: stacks of other threads than the main one (the main one runs the node and its programs,
+#: in greenlets), left out: the watchdog sleeps, zmq's I/O threads are not Python
+OTHER_THREADS = ("Thread._bootstrap",)
 
 
 def _phase(stack: list[str]) -> str:
@@ -61,7 +68,8 @@ def _read_raw(path: str) -> collections.Counter:
     with open(path) as f:
         for line in f:
             stack, _, count = line.rstrip("\n").rpartition(" ")
-            if not stack or not count.isdigit():
+            if not stack.strip() or not count.isdigit() or \
+                    any(mark in stack for mark in OTHER_THREADS):
                 continue
             frames = stack.split(";")[1:]  # the first is the process/thread name
             phases[_phase(frames)] += int(count)
@@ -71,7 +79,7 @@ def _read_raw(path: str) -> collections.Counter:
 def _spy(py_spy: str, pid: int, raw: str, seconds: float, rate: int) -> subprocess.Popen:
     return subprocess.Popen(
         [py_spy, "record", "--format", "raw", "--idle", "--nonblocking", "--rate", str(rate),
-         "--duration", str(seconds), "--pid", str(pid), "--output", raw],
+         "--duration", str(int(seconds)), "--pid", str(pid), "--output", raw],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -166,7 +174,7 @@ def print_table(res: dict) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.hopprofile")
     parser.add_argument("--work", choices=("pingpong", "fanout"), default="pingpong")
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--keep", help="copy the raw py-spy stacks to this directory")
     args = parser.parse_args(argv if argv is not None else [])
