@@ -27,8 +27,14 @@ hash() differ after a hop (the driver's workers get the driver's; nodes get the 
 from __future__ import annotations
 
 import sys
+import weakref
 
 _MISSING = object()
+#: the compiled module instances made in this process (swarm.compiler.registry adds each one
+#: it makes): save() looks for the program's modules among these, not in all of sys.modules.
+#: Discussion: scanning sys.modules (400-odd entries in a node) cost 60-380 us on every hop,
+#: more than the hop's encoding; these are a handful.
+instances: weakref.WeakSet = weakref.WeakSet()
 _baseline: dict = {}
 _arrived: frozenset = frozenset()
 warned: set = set()  # the fallback reasons this program was told about (fallback.py)
@@ -89,8 +95,8 @@ def save() -> dict:
             out[name] = value
     if warned:
         out["warned"] = frozenset(warned)
-    modules = {name: m for name, m in list(sys.modules.items())
-               if name != "__main__" and getattr(m, "__dict__", {}).get("__swarm_compiled__")}
+    modules = {m.__name__: m for m in list(instances)
+               if m.__name__ != "__main__" and sys.modules.get(m.__name__) is m}
     if modules:
         out["modules"] = modules
     return out
