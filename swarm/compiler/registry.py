@@ -101,7 +101,7 @@ def new_module_instance(name: str, digest: str, execute: bool = False,
         "__swarm_module__": module,
         "__swarm_support__": support,
     })
-    process_state.instances.add(module)  # (what save() carries when it is in sys.modules)
+    process_state.names.add(name)  # (save() carries it while sys.modules holds it)
     if execute:
         exec(compiled.code, module.__dict__)
     return module

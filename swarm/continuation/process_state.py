@@ -27,14 +27,13 @@ hash() differ after a hop (the driver's workers get the driver's; nodes get the 
 from __future__ import annotations
 
 import sys
-import weakref
 
 _MISSING = object()
-#: the compiled module instances made in this process (swarm.compiler.registry adds each one
-#: it makes): save() looks for the program's modules among these, not in all of sys.modules.
-#: Discussion: scanning sys.modules (400-odd entries in a node) cost 60-380 us on every hop,
-#: more than the hop's encoding; these are a handful.
-instances: weakref.WeakSet = weakref.WeakSet()
+#: the names of the compiled modules made in this process (swarm.compiler.registry adds each):
+#: save() looks up these in sys.modules rather than scanning all of it. Discussion: the scan
+#: (400-odd entries in a node) cost 60-380 us on every hop, more than the hop's encoding;
+#: the names are a handful however many programs (and module instances) a node holds.
+names: set = set()
 _baseline: dict = {}
 _arrived: frozenset = frozenset()
 warned: set = set()  # the fallback reasons this program was told about (fallback.py)
@@ -95,8 +94,12 @@ def save() -> dict:
             out[name] = value
     if warned:
         out["warned"] = frozenset(warned)
-    modules = {m.__name__: m for m in list(instances)
-               if m.__name__ != "__main__" and sys.modules.get(m.__name__) is m}
+    modules = {}
+    for name in names:
+        module = sys.modules.get(name)
+        if name != "__main__" and module is not None and \
+                getattr(module, "__dict__", {}).get("__swarm_compiled__"):
+            modules[name] = module
     if modules:
         out["modules"] = modules
     return out
