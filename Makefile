@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install chromium test faults conformance demo web bench lint docs clean
+.PHONY: install chromium test faults conformance demo web bench bench-peers lint docs clean
 
 install: $(STAMP)
 
@@ -56,6 +56,13 @@ web: install
 bench: install
 	$(BIN)/pip install -q -e '.[conformance]'
 	$(BIN)/python -m bench
+
+# only Swarm against its peers (Ray, Dask, Flask on gunicorn, Redis, raw ZeroMQ), side by side:
+# the peers' venvs are made the first time (bench/peers.py); REPEAT=3 for medians of 3 runs
+REPEAT ?= 1
+bench-peers: install
+	$(BIN)/pip install -q -e '.[conformance]'
+	$(BIN)/python -m bench.versus --repeat $(REPEAT)
 
 lint: install
 	$(BIN)/ruff check swarm cluster tests bench examples

@@ -119,12 +119,12 @@ def _write(tmp: str, name: str, text: str) -> str:
     return path
 
 
-def numpy_sum(tmp: str, runs: int) -> dict:
+def numpy_sum(tmp: str, runs: int, mib: int = 100) -> dict:
     import numpy as np
 
     import swarm
 
-    mib, out = 100, {}
+    out: dict = {}
     n = mib * 2**20 // 8
     local = np.arange(n, dtype=np.float64)
     times = []

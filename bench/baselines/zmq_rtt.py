@@ -25,15 +25,21 @@ STOP = b"\x00stop"  # a frame no measured payload uses (all payloads are b"x" * 
 TIMEOUT_MS = 10_000
 
 
-def _echo_server(conn) -> None:
-    """Process B: ROUTER on an ephemeral loopback port; echo every message until STOP."""
+def _echo_server(conn, rep: bool = False) -> None:
+    """Process B: ROUTER (REP if `rep`) on an ephemeral loopback port; echo every message
+    until STOP."""
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.ROUTER)
+    sock = ctx.socket(zmq.REP if rep else zmq.ROUTER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind("tcp://127.0.0.1:*")
     conn.send(sock.getsockopt_string(zmq.LAST_ENDPOINT))
     conn.close()
     try:
+        while rep:
+            payload = sock.recv(copy=False)
+            sock.send(b"ok" if payload.bytes == STOP else payload, copy=False)
+            if payload.bytes == STOP:
+                return
         while True:
             ident, payload = sock.recv_multipart(copy=False)
             if payload.bytes == STOP:
@@ -58,11 +64,12 @@ def _round_trips(sock, payload: bytes, n: int) -> list[int]:
     return out
 
 
-def measure(sizes=SIZES, rounds: int = 2000) -> dict:
-    """Median and p90 round-trip time (us) per message size, DEALER <-> ROUTER over loopback."""
+def measure(sizes=SIZES, rounds: int = 2000, rep: bool = False) -> dict:
+    """Median and p90 round-trip time (us) per message size, DEALER <-> ROUTER over loopback
+    (REQ <-> REP if `rep`: the textbook request-reply pair)."""
     mpctx = mp.get_context("spawn")
     parent, child = mpctx.Pipe(duplex=False)
-    proc = mpctx.Process(target=_echo_server, args=(child,), daemon=True)
+    proc = mpctx.Process(target=_echo_server, args=(child, rep), daemon=True)
     t_start = time.perf_counter()
     proc.start()
     child.close()
@@ -71,7 +78,7 @@ def measure(sizes=SIZES, rounds: int = 2000) -> dict:
         raise RuntimeError("echo process did not report its endpoint within 30 s")
     endpoint = parent.recv()
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
+    sock = ctx.socket(zmq.REQ if rep else zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
     sock.setsockopt(zmq.SNDTIMEO, TIMEOUT_MS)
@@ -93,7 +100,8 @@ def measure(sizes=SIZES, rounds: int = 2000) -> dict:
             proc.join()
     return {
         "available": True,
-        "what": "pyzmq DEALER->ROUTER echo, two processes, tcp loopback",
+        "what": f"pyzmq {'REQ->REP' if rep else 'DEALER->ROUTER'} echo, two processes, tcp "
+                "loopback",
         "pyzmq": zmq.__version__,
         "libzmq": zmq.zmq_version(),
         "endpoint": endpoint,

@@ -17,7 +17,7 @@ from typing import Callable
 
 from swarm.compiler.compiled import CompiledModule, is_compiled_code, is_root_code, source_hash
 from swarm.compiler.pipeline import compile_module
-from swarm.continuation import loader, support
+from swarm.continuation import loader, process_state, support
 
 _by_hash: dict[str, CompiledModule] = {}  # the first compiled of each source
 _by_file: dict[tuple[str, str], CompiledModule] = {}  # (hash, file name) -> compiled
@@ -101,6 +101,7 @@ def new_module_instance(name: str, digest: str, execute: bool = False,
         "__swarm_module__": module,
         "__swarm_support__": support,
     })
+    process_state.names.add(name)  # (save() carries it while sys.modules holds it)
     if execute:
         exec(compiled.code, module.__dict__)
     return module

@@ -29,6 +29,11 @@ from __future__ import annotations
 import sys
 
 _MISSING = object()
+#: the names of the compiled modules made in this process (swarm.compiler.registry adds each):
+#: save() looks up these in sys.modules rather than scanning all of it. Discussion: the scan
+#: (400-odd entries in a node) cost 60-380 us on every hop, more than the hop's encoding;
+#: the names are a handful however many programs (and module instances) a node holds.
+names: set = set()
 _baseline: dict = {}
 _arrived: frozenset = frozenset()
 warned: set = set()  # the fallback reasons this program was told about (fallback.py)
@@ -89,8 +94,12 @@ def save() -> dict:
             out[name] = value
     if warned:
         out["warned"] = frozenset(warned)
-    modules = {name: m for name, m in list(sys.modules.items())
-               if name != "__main__" and getattr(m, "__dict__", {}).get("__swarm_compiled__")}
+    modules = {}
+    for name in names:
+        module = sys.modules.get(name)
+        if name != "__main__" and module is not None and \
+                getattr(module, "__dict__", {}).get("__swarm_compiled__"):
+            modules[name] = module
     if modules:
         out["modules"] = modules
     return out

@@ -1,0 +1,48 @@
+"""The side-by-side bench's harness runs (bench/versus.py): tiny sizes, no figure judged.
+
+`python -m bench.versus --quick --no-make --peers web` as a user would run it: Swarm's four
+works on real local clusters (each checks its own results: the fan-out's order, fib's value,
+the array's sum), raw ZeroMQ, and the web peers (Flask on gunicorn, Redis) when their venv
+was made already (`python -m bench.peers`); Ray and Dask are left to `make bench` (starting
+them costs tens of seconds). Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import peers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_versus_quick_runs_and_writes_its_table(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bench.versus", "--quick", "--no-make",
+                           "--peers", "web", "--out", str(tmp_path / "versus.json")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "| round trip 64 B: two hops / raw ZeroMQ REQ/REP |" in out, out
+    report = json.loads((tmp_path / "versus.json").read_text())
+    run = report["runs"][0]
+    swarm = run["swarm"]
+    assert swarm["two_hops_us"] > 0 and swarm["fanout"]["tasks"] == 20
+    assert swarm["fib"]["tasks"] == 15  # fib(5): 15 calls, each a task
+    assert swarm["array"]["migrate"]["summed_on"] == "n2"
+    assert swarm["array"]["fetch"]["summed_on"] == "n1"
+    assert run["zmq"]["us"] > 0
+    assert run["ray"] == {"available": False, "why": "not asked"}
+    rows = {row["work"]: row for row in report["table"]}
+    assert rows["fan-out gathered in order / Ray"]["ratio"] is None  # Ray not asked: no row
+    web_python, _ = peers.peer_python("web", make=False)
+    if web_python is None:
+        assert run["web"]["available"] is False and "not made" in run["web"]["why"]
+        return
+    assert run["web"]["available"], run["web"]
+    assert run["web"]["flask_get"]["us"] > 0
+    assert rows["round trip 64 B: two hops / Flask keep-alive GET"]["ratio"] > 0
+    if peers.redis_server(install=False)[0]:
+        assert rows["round trip 64 B: two hops / Redis GET"]["ratio"] > 0
