@@ -30,6 +30,7 @@ from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
 from swarm.node.links import Links
+from swarm.node.memory import reclaimer
 from swarm.node.modules import ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
@@ -220,6 +221,7 @@ class Shell:
             for sort, what in self.links.failed_handshakes():
                 self.refusals.note("handshake failed", what, sort)
             self.refusals.tick()
+            reclaimer.tick()  # (memory.py)
 
     def _idle_ms(self) -> int:
         ledger = self.machine.ledger
