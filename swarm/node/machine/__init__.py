@@ -54,10 +54,10 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
+from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState, forget_after
 
 __all__ = [
-    "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
+    "AckReceived", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",

@@ -36,6 +36,7 @@ hops it took are not acked, so their senders keep them - and what happens next j
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 WRITE_DELAY = 0.002  # seconds between writes while hops keep coming (a group commit)
@@ -54,11 +55,14 @@ class Txn:
     fences: list = field(default_factory=list)  # nodes declared gone
     cancelled: list = field(default_factory=list)  # programs cancelled
     deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
+    forgetting: list = field(default_factory=list)  # (hop id, when it goes from `done`)
+    forgotten: list = field(default_factory=list)  # hop ids off `done`
     writes: object = None  # RefData.take_staged()
     # bookkeeping for after the write (not written)
     number: int = 0  # writes are numbered from 1 (HopLedger.started)
     unwritten: dict = field(default_factory=dict)
     confirm: list = field(default_factory=list)
+    acked_to: dict = field(default_factory=dict)  # peer -> its acks off our outbox here
 
     def merge(self, later: Txn) -> None:
         """`later` happened after this one: one transaction of the two."""
@@ -71,6 +75,8 @@ class Txn:
         self.fences += later.fences
         self.cancelled += later.cancelled
         self.deaths.update(later.deaths)
+        self.forgetting += later.forgetting
+        self.forgotten += later.forgotten
         if later.writes is not None:
             if self.writes is None:
                 self.writes = later.writes
@@ -79,6 +85,8 @@ class Txn:
         for peer, hop_ids in later.unwritten.items():
             self.unwritten.setdefault(peer, []).extend(hop_ids)
         self.confirm += later.confirm
+        for peer, hop_ids in later.acked_to.items():
+            self.acked_to.setdefault(peer, []).extend(hop_ids)
 
 
 class HopLedger:
@@ -92,6 +100,9 @@ class HopLedger:
         self.done: set[str] = set()  # hops taken here
         self.owed: dict[str, list[str]] = {}
         self.owed_since = 0.0
+        # peer -> hops of ours it acknowledged, off our outbox on disk: it may forget them
+        self.forgets: dict[str, list[str]] = {}
+        self.expiring: list = []  # a heap of (when, hop ids) to go from `done` (forget())
         self.pending_since: float | None = None
         self.started = 0  # the number of the last write handed to the store
         self.committed = 0  # ... and of the last one on disk
@@ -102,11 +113,16 @@ class HopLedger:
         return hop_id in self.done
 
     def take(self, peer: str | None, hop_id: str, program: str, meta_bytes: bytes,
-             data: bytes) -> None:
+             data: bytes, forget_at: float | None = None) -> None:
+        """A hop taken here; `forget_at`: when it leaves `done` (a submission: no sender
+        tells us when to forget it)."""
         self.done.add(hop_id)
         self.next.accepted[hop_id] = (program, meta_bytes, data)
         if peer is not None:
             self.next.unwritten.setdefault(peer, []).append(hop_id)
+        if forget_at is not None:
+            heapq.heappush(self.expiring, (forget_at, [hop_id]))
+            self.next.forgetting.append((hop_id, forget_at))
 
     def finish(self, hop_id: str) -> None:
         self.next.finished.append(hop_id)
@@ -118,8 +134,26 @@ class HopLedger:
 
     def acknowledged(self, hop_ids) -> None:
         for hop_id in hop_ids:
-            if self.outbox.pop(hop_id, None) is not None:
+            entry = self.outbox.pop(hop_id, None)
+            if entry is not None:
                 self.next.acked.append(hop_id)
+                self.next.acked_to.setdefault(entry[0], []).append(hop_id)
+
+    def forget(self, hop_ids, when: float) -> None:
+        """The sender of these hops has them off its outbox, on disk: they go from `done` at
+        `when` (now + twice the replay window; the Discussion on `done` says why)."""
+        hop_ids = [h for h in hop_ids if h in self.done]
+        if hop_ids:
+            heapq.heappush(self.expiring, (when, hop_ids))
+            self.next.forgetting += [(h, when) for h in hop_ids]
+
+    def expire(self, now: float) -> None:
+        """Drop from `done` the hops whose time came (forget)."""
+        expiring, done = self.expiring, self.done
+        while expiring and expiring[0][0] <= now:
+            _, hop_ids = heapq.heappop(expiring)
+            done.difference_update(hop_ids)
+            self.next.forgotten += hop_ids
 
     def keep(self, program: str, seq: int, kind: str, payload: bytes) -> None:
         self.next.kept.append((program, seq, kind, payload))
@@ -135,7 +169,7 @@ class HopLedger:
         n = self.next
         return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
                     or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
-                    or self.data.dirty())
+                    or n.forgetting or n.forgotten or self.data.dirty())
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one
@@ -173,6 +207,8 @@ class HopLedger:
                 self.owed_since = now
             for peer, hop_ids in txn.unwritten.items():
                 self.owed.setdefault(peer, []).extend(hop_ids)
+        for peer, hop_ids in txn.acked_to.items():
+            self.forgets.setdefault(peer, []).extend(hop_ids)
         return txn
 
     def write_failed(self) -> None:
@@ -194,4 +230,12 @@ class HopLedger:
     def take_owed(self) -> dict[str, list[str]]:
         owed, self.owed = self.owed, {}
         return owed
+
+    def forgets_for(self, peer: str) -> list[str] | None:
+        """The hops of ours `peer` may forget, to ride on a hop or an ack to it."""
+        return self.forgets.pop(peer, None)
+
+    def take_forgets(self) -> dict[str, list[str]]:
+        forgets, self.forgets = self.forgets, {}
+        return forgets
 

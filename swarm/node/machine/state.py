@@ -22,6 +22,7 @@ What the machine decides:
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 from swarm.node.machine import events as ev
@@ -50,20 +51,34 @@ from swarm.node.machine.instructions import (
 from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
 from swarm.wire.control import decode as stored_meta
 from swarm.wire.control import encode
+from swarm.wire.gate import REPLAY_WINDOW
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
 QUARANTINE_DEATHS = 2  # a program that was running when its node died this often is not run
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
+HANDED_KEPT = 10000  # ... and how many such programs at most (the newest)
+SUBMIT_KEPT = 7 * 24 * 3600.0  # a submission stays in `done` (older ones are refused)
+
+
+def forget_after(replay_window: float) -> float:
+    """How long a hop its sender forgot stays in `done` (ledger.py): twice the replay window
+    (and a second, the gate's rounding and more)."""
+    return 2 * replay_window + 1.0
+
+
+FORGET_AFTER = forget_after(REPLAY_WINDOW)
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
 NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
 
 class NodeState:
     def __init__(self, name: str, names: list[str], data, sources: dict, *,
-                 hop_timeout: float = 30.0, now: float = 0.0) -> None:
+                 hop_timeout: float = 30.0, now: float = 0.0,
+                 forget_after: float = FORGET_AFTER) -> None:
         self.name, self.names = name, list(names)
         self.hop_timeout = hop_timeout
+        self.forget_after = forget_after  # (ledger.py: pruning `done`)
         self.data = data
         self.ledger = HopLedger(data)
         self.access = AccessStats(now)
@@ -168,6 +183,9 @@ class NodeState:
         self.next_resend = e.now
         ledger = self.ledger
         ledger.done.update(e.done)
+        ledger.done.update(hop_id for hop_id, _ in e.forgetting)
+        ledger.expiring.extend((when, [hop_id]) for hop_id, when in e.forgetting)
+        heapq.heapify(ledger.expiring)
         self.fenced.update(e.fenced)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
@@ -203,6 +221,13 @@ class NodeState:
                 "program": program, "node": self.name, "since": self.write_failed_since,
                 "reason": f"its store refuses writes ({self.write_error})"}))
             return
+        if not ledger.seen(hop_id) and p.get("submitted", self.now) < self.now - SUBMIT_KEPT:
+            self.out.append(Reply(e.client, "result", {  # (not taken: `done` forgot it)
+                "program": program, "seq": 0, "ok": False, "route": [], "traceback": "",
+                "error": f"SubmissionTooOld: submitted {self.now - p['submitted']:.0f} s ago, "
+                         f"more than the {SUBMIT_KEPT:.0f} s a node remembers submissions it "
+                         f"took; submit it again as a new program"}))
+            return
         ledger.confirm(e.client, program)
         if ledger.seen(hop_id):
             return
@@ -218,7 +243,8 @@ class NodeState:
                 "record_access": p.get("record_access", True),
                 "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", ""),
                 "stdin": p.get("stdin", "none"), "files": p.get("files", {})}
-        ledger.take(None, hop_id, program, encode(meta), b"")
+        ledger.take(None, hop_id, program, encode(meta), b"",
+                    forget_at=max(self.now, meta["submitted"]) + SUBMIT_KEPT)
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
         self._run(meta, hop_id, b"", bool(p.get("again")))
@@ -229,6 +255,8 @@ class NodeState:
         extra, ledger = e.extra, self.ledger
         if "acks" in extra:
             self._acknowledged(extra["acks"])
+        if "forget" in extra:
+            ledger.forget(extra["forget"], e.now + self.forget_after)
         if "load" in extra:
             self.peer_load[e.sender] = (extra["load"], e.now)
         hop_id = e.meta["hop_id"]
@@ -298,6 +326,8 @@ class NodeState:
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
             self._acknowledged(e.hop_ids)
+            if e.forget:
+                self.ledger.forget(e.forget, self.now + self.forget_after)
 
     def _acknowledged(self, hop_ids) -> None:
         """Hops their receivers wrote: off the outbox (with the next write)."""
@@ -337,6 +367,9 @@ class NodeState:
         acks = ledger.acks_for(e.dest)
         if acks:
             extra["acks"] = acks
+        forgets = ledger.forgets_for(e.dest)
+        if forgets:
+            extra["forget"] = forgets
         self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
         ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
         self._place(meta["program"], "sent", e.dest, hop_id, meta)
@@ -586,6 +619,8 @@ class NodeState:
                 self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
+            ledger.expire(now)
+            self._send_forgets()
             self._resend(now)
             self._expire(now)
 
@@ -594,6 +629,13 @@ class NodeState:
             self._write_now()
         for peer, hop_ids in self.ledger.take_owed().items():
             self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+        self._send_forgets()
+
+    def _send_forgets(self) -> None:
+        """What no hop took along of the hops our peers may forget (ledger.forget)."""
+        for peer, hop_ids in self.ledger.take_forgets().items():
+            if peer not in self.fenced:
+                self.out.append(Send(peer, "ack", {"hop_ids": [], "forget": hop_ids}))
 
     def _resend(self, now: float) -> None:
         """Resend every hop not acknowledged within RESEND_SECONDS, for as long as it takes.
@@ -621,8 +663,11 @@ class NodeState:
                     "program": program, "node": dest, "since": sent_at}))
                 self.out.append(Log("warning", f"program {program}: {dest} has not "
                                                f"acknowledged hop {hop_id} since {sent_at:.3f}"))
-        for program in [p for p, w in present.items()
-                        if w[0] == "handed" and now - w[1] > HANDED_SECONDS]:
+        handed = sorted((w[1], p) for p, w in present.items() if w[0] == "handed")
+        over = len(handed) - HANDED_KEPT  # (the oldest go first)
+        for i, (when, program) in enumerate(handed):
+            if i >= over and now - when <= HANDED_SECONDS:
+                break
             del present[program]
 
     def _expire(self, now: float) -> None:
