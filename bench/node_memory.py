@@ -109,7 +109,8 @@ def programs_report(cluster, directory: str, n: int, steps: int = 5) -> dict:
 
 
 def big_report(cluster, directory: str, runs: int) -> dict:
-    """The BIG program run 2 times (warm-up), then `runs` times: n2's RSS after each."""
+    """The BIG program run 2 times (warm-up), then `runs` times: n2's RSS a second after
+    each."""
     path = os.path.join(directory, "big.py")
     with open(path, "w") as f:
         f.write(BIG)
@@ -118,6 +119,7 @@ def big_report(cluster, directory: str, runs: int) -> dict:
     readings = [rss_kb(pid)]
     for i in range(runs):
         run_programs(cluster, path, i, 1, width=1)
+        time.sleep(1.0)  # (n2 may still be collecting: its hop reached n1 before that)
         readings.append(rss_kb(pid))
     return {"runs": runs, "warm_kb": readings[0], "readings_kb": readings,
             "growth_kb_per_run": (readings[-1] - readings[0]) / runs}

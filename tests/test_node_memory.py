@@ -10,8 +10,14 @@ import pytest
 
 import swarm
 from bench.node_memory import big_report, programs_report, rss_kb, table_rows
+from swarm.node.machine import ledger
+from swarm.wire import gate
 
 REPLAY_WINDOW = 5.0  # seconds: hops forgotten by their senders leave `done` 11 s later
+
+
+def test_the_machine_forgets_after_twice_the_gates_window_by_default():
+    assert ledger.FORGET_AFTER == ledger.forget_after(gate.REPLAY_WINDOW) > 2 * 300
 
 
 @pytest.fixture(scope="module")

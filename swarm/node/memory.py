@@ -95,11 +95,15 @@ class Reclaimer:
         self.last = time.monotonic()
         self.retrim = True
 
-    def tick(self) -> None:
+    def tick(self, idle: bool) -> None:
         """Once a second (the node's timers): after a collection, trim once more - what the
         program's last hop held (its continuation, until acknowledged and written) is freed
-        only after it left. The base only goes down here: another program may be running
-        with its own large data now, and a base taken then would hide the garbage it leaves."""
+        only after it left; and when no program is on the node (`idle`), collect what the
+        last ones left if it is enough.
+
+        Discussion: the base goes down here, never up, and the idle collection waits for no
+        program to be here: a program running now may hold large data of its own, and a base
+        taken then would hide the garbage it leaves when it ends."""
         if self.retrim:
             self.retrim = False
             if self.trim is not None:
@@ -107,7 +111,7 @@ class Reclaimer:
             now = resident_bytes()
             if now:
                 self.base = min(self.base, now)
-        else:  # (what the last programs before a pause left)
+        elif idle:
             self.program_ended()
 
 

@@ -221,7 +221,7 @@ class Shell:
             for sort, what in self.links.failed_handshakes():
                 self.refusals.note("handshake failed", what, sort)
             self.refusals.tick()
-            reclaimer.tick()  # (memory.py)
+            reclaimer.tick(idle=not self.kernel.context)  # (memory.py)
 
     def _idle_ms(self) -> int:
         ledger = self.machine.ledger

@@ -54,7 +54,8 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState, forget_after
+from swarm.node.machine.ledger import forget_after
+from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
 
 __all__ = [
     "AckReceived", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",

@@ -19,6 +19,9 @@ holds:
                 transaction: a hop's segment takes effect with its hops, or not at all
     owed        peer -> its hops written here: acknowledged with the next hop to that peer,
                 or on their own once they have waited ACK_DELAY
+    forgets     peer -> our hops it acknowledged, off our outbox on disk: it may forget
+                them (see `done` below), told with the next hop or ack to it
+    expiring    (when, hop ids): hops taken here whose sender said it is done with them
 
 Discussion: why sending first loses nothing. If the node dies after sending hop B (which
 continues hop A) but before writing, A was never acknowledged: its sender resends it, A runs
@@ -28,6 +31,31 @@ it once. A segment that wrote a Ref is the exception: its hop waits for the writ
 machine holds every message while a write is not on disk), since B's receiver must not act
 on a write a crash could still undo. Everything in one write is one transaction
 (store.commit).
+
+Discussion: how long a hop stays in `done` (the hops taken here, so that one that comes again
+is taken once). A hop H from node S can come again only
+  (a) as a message S sent already, still on its way or queued here - the replay gate refuses
+      one sent more than `replay_window` (w) ago by this node's clock, and one from before
+      this node's last stop or restart (swarm/wire/gate.py);
+  (b) as a resend from S's outbox, for as long as H is in it - and S resends for ever until
+      it has H's acknowledgement (a partition, a pause: any length of time);
+  (c) made again by S running the segment before H again (S died before writing it): only
+      while the hop A that brought that segment is in S's inbox - but A is off the inbox in
+      the same transaction that puts H in the outbox (HopSent: `finish` and `sent` together),
+      so once H is off S's outbox on disk, A cannot run again from S's inbox; nor can it come
+      to S again from A's sender, since A stays in S's `done` by this same rule.
+So H may go from `done` only once S has H off its outbox *on disk* (after (b) and (c)), and
+the messages S sent before are stale (after (a)). S says when: the write that takes H off
+its outbox puts H in `forgets`, which ride on S's next hop or ack to us (`forget`, or alone
+every second). A message with H was sent by S before that `forget`, at S's time s <= f (f:
+when S sent the forget); we took the forget at our time r_f with |r_f - f| <= w, and take a
+message at our time r only if r - s <= w; so r <= f + w <= r_f + 2w. Hence H is dropped at
+r_f + 2w + 1 s (`forget`, `expire`; state.forget_after), written as `forget_at` in the store
+so that a restart drops it too. A forget that is lost (S died after its write and before
+sending it) leaves its hop in `done` for good: safe, and rare. A submission has no sender to
+say so (its client resends it until `accepted`, for as long as that takes): it stays a week
+(state.SUBMIT_KEPT), and a submission older than that is refused, not taken - a client that
+resends it after the week cannot run its program twice.
 
 Discussion: a write that fails (the disk is full). Its transaction stays here, whole, and is
 tried again (`retry`); nothing it stood for is acknowledged, confirmed or sent meanwhile - the
@@ -41,6 +69,16 @@ from dataclasses import dataclass, field
 
 WRITE_DELAY = 0.002  # seconds between writes while hops keep coming (a group commit)
 ACK_DELAY = 0.01  # seconds a written hop's ack waits for a hop to ride on
+
+
+def forget_after(replay_window: float) -> float:
+    """How long a hop its sender forgot stays in `done`: twice the replay window (and a
+    second: the gate's rounding; see the Discussion on `done`)."""
+    return 2 * replay_window + 1.0
+
+
+FORGET_AFTER = forget_after(300.0)  # (the gate's REPLAY_WINDOW: the machine imports no gate,
+# which reads the clock; the node gives its own: shell.py)
 
 
 @dataclass
@@ -106,6 +144,13 @@ class HopLedger:
         self.pending_since: float | None = None
         self.started = 0  # the number of the last write handed to the store
         self.committed = 0  # ... and of the last one on disk
+
+    def restore(self, done, forgetting) -> None:
+        """At start: the hops taken (the store's `done`), and those going at a time."""
+        self.done.update(done)
+        self.done.update(hop_id for hop_id, _ in forgetting)
+        self.expiring.extend((when, [hop_id]) for hop_id, when in forgetting)
+        heapq.heapify(self.expiring)
 
     # ---- hops --------------------------------------------------------------------------------
     def seen(self, hop_id: str) -> bool:

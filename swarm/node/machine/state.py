@@ -22,7 +22,6 @@ What the machine decides:
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 
 from swarm.node.machine import events as ev
@@ -48,10 +47,9 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
+from swarm.node.machine.ledger import ACK_DELAY, FORGET_AFTER, WRITE_DELAY, HopLedger
 from swarm.wire.control import decode as stored_meta
 from swarm.wire.control import encode
-from swarm.wire.gate import REPLAY_WINDOW
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
@@ -59,15 +57,6 @@ QUARANTINE_DEATHS = 2  # a program that was running when its node died this ofte
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
 HANDED_KEPT = 10000  # ... and how many such programs at most (the newest)
 SUBMIT_KEPT = 7 * 24 * 3600.0  # a submission stays in `done` (older ones are refused)
-
-
-def forget_after(replay_window: float) -> float:
-    """How long a hop its sender forgot stays in `done` (ledger.py): twice the replay window
-    (and a second, the gate's rounding and more)."""
-    return 2 * replay_window + 1.0
-
-
-FORGET_AFTER = forget_after(REPLAY_WINDOW)
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
 NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
@@ -182,10 +171,7 @@ class NodeState:
         self.now = e.now
         self.next_resend = e.now
         ledger = self.ledger
-        ledger.done.update(e.done)
-        ledger.done.update(hop_id for hop_id, _ in e.forgetting)
-        ledger.expiring.extend((when, [hop_id]) for hop_id, when in e.forgetting)
-        heapq.heapify(ledger.expiring)
+        ledger.restore(e.done, e.forgetting)
         self.fenced.update(e.fenced)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
