@@ -21,6 +21,7 @@ class SimStore:
         self.outbox: dict[str, tuple] = {}  # hop id -> (node, meta, data, sent at)
         self.done: set[str] = set()
         self.forget_at: dict[str, float] = {}  # done's forget_at column
+        self.forgotten = 0  # rows of `done` removed (the tests)
         self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
         self.sources: dict[str, tuple] = {}
         self.fenced: set[str] = set()
@@ -62,6 +63,7 @@ class SimStore:
         for hop_id, at in txn.forgetting:
             if hop_id in self.done:
                 self.forget_at[hop_id] = at
+        self.forgotten += len(txn.forgotten)
         for hop_id in txn.forgotten:
             self.done.discard(hop_id)
             self.forget_at.pop(hop_id, None)
