@@ -40,6 +40,7 @@ from swarm.wire.gate import Gate, now_ms
 
 log = logging.getLogger("swarm.node")
 
+
 def _client(kind):
     def make(env, identity):
         decode.payload(env)  # (checked like any other, though it carries nothing)
