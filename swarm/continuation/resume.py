@@ -9,7 +9,6 @@ resumer is ordinary compiled code running at full speed.
 
 from __future__ import annotations
 
-import weakref
 from types import FunctionType, ModuleType
 
 from swarm.continuation import process_state
@@ -65,19 +64,24 @@ def _returning(fn, local_name: str):
 TRAMPOLINES.add(_returning(None, "").__code__)
 
 
-_resumers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+RESUMERS = "__swarm_resumers__"  # a module instance's global: its resumers made so far
 
 
 def resumer_for(module: ModuleType, point: int) -> FunctionType:
-    """The resumer of `point` bound to this module instance's globals (cached per module)."""
-    table = _resumers.get(module)
+    """The resumer of `point` bound to this module instance's globals (cached in them).
+
+    Discussion: the cache lives in the module's own globals, so it goes with the module.
+    It was a WeakKeyDictionary keyed by the module, whose values - functions whose
+    __globals__ hold `__swarm_module__`, the module itself - kept every key alive: each
+    program resumed on a node stayed in memory with all its globals, for ever."""
+    namespace = module.__dict__
+    table = namespace.get(RESUMERS)
     if table is None:
-        table = _resumers[module] = {}
+        table = namespace[RESUMERS] = {}
     fn = table.get(point)
     if fn is None:
-        compiled = module.__dict__["__swarm_compiled__"]
-        code = compiled.resumer_code(point)
-        fn = table[point] = FunctionType(code, module.__dict__, code.co_name)
+        code = namespace["__swarm_compiled__"].resumer_code(point)
+        fn = table[point] = FunctionType(code, namespace, code.co_name)
     return fn
 
 

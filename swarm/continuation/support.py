@@ -56,8 +56,35 @@ def user_locals(frame_locals: dict) -> dict:
     return out
 
 
+class ClassModules(weakref.WeakKeyDictionary):
+    """class -> its module (or None), holding neither: a class goes when nothing else holds it,
+    and so does its module.
+
+    Discussion: a plain WeakKeyDictionary holds its values strongly. The module's globals hold
+    the class (a class statement binds it there), so the value kept its own key alive: every
+    program that defined a class stayed in the node's memory, module and globals, for ever."""
+
+    def __setitem__(self, cls, module) -> None:
+        super().__setitem__(cls, None if module is None else weakref.ref(module))
+
+    def __getitem__(self, cls):
+        ref = super().__getitem__(cls)
+        if ref is None:
+            return None
+        module = ref()
+        if module is None:  # (its module went first: forgotten, as if never noted)
+            raise KeyError(cls)
+        return module
+
+    def get(self, cls, default=None):
+        try:
+            return self[cls]
+        except KeyError:
+            return default
+
+
 #: class -> the compiled module whose code defined it (own_class; the codec reads it)
-CLASS_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+CLASS_MODULES = ClassModules()
 
 
 def own_class(cls, module) -> None:

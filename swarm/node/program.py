@@ -22,7 +22,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint
 from swarm.continuation.resume import resume
-from swarm.node import process, programio
+from swarm.node import memory, process, programio
 from swarm.node.asking import ask
 from swarm.node.machine.events import HopSent, ProgramFinished
 from swarm.node.machine.ids import derived_id
@@ -73,6 +73,7 @@ class Program:
     path_tail: list = field(default_factory=list)
     process: ProgramProcess | None = None  # its own process state (process.py)
     files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
+    ended: bool = False  # it finished, failed or left this node (run() returned)
 
     def enter(self) -> None:
         """The kernel switches to this program: its own process state comes in - its
@@ -97,8 +98,12 @@ class Program:
         registry.program_files = {}
         for name in self.modules:
             module = sys.modules.pop(name, None)
-            if module is not None:
+            if module is not None and not self.ended:
                 self.imported[name] = module
+        if self.ended:  # nothing of it stays here (memory.py)
+            self.imported.clear()
+            self.process.main = None
+            memory.reclaimer.program_ended()
 
     def _note(self, text: str) -> None:
         programio.write(self, "err", text)
@@ -173,6 +178,13 @@ def run(node, program: Program, start) -> None:
     shell (what a program needs of its node: emit, kernel, machine, config)."""
     program.arrived(node.name)
     program.node = node
+    try:
+        _run(node, program, start)
+    finally:
+        program.ended = True  # (its switch-out lets go of its modules: Program.leave)
+
+
+def _run(node, program: Program, start) -> None:
     while True:
         try:
             result_module = start()

@@ -30,6 +30,7 @@ from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
 from swarm.node.links import Links
+from swarm.node.memory import reclaimer
 from swarm.node.modules import ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
@@ -38,8 +39,6 @@ from swarm.wire.envelope import Signer, WireError
 from swarm.wire.gate import Gate, now_ms
 
 log = logging.getLogger("swarm.node")
-
-KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept (collect?)
 
 
 def _client(kind):
@@ -60,7 +59,8 @@ def _fetched(env, identity):
 EVENTS = {
     "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
     "hop": lambda env, identity: m.HopReceived(env.sender, *decode.hop(env), time.time()),
-    "ack": lambda env, identity: m.AckReceived(env.sender, decode.payload(env)["hop_ids"]),
+    "ack": lambda env, identity: m.AckReceived(
+        env.sender, *(lambda p: (p["hop_ids"], p.get("forget", [])))(decode.payload(env))),
     "refused": lambda env, identity: m.RefusedReceived(
         env.sender, *(lambda p: (p["hop_ids"], p["reason"]))(decode.payload(env))),
     "fetch": lambda env, identity: m.FetchRequested(
@@ -123,7 +123,8 @@ class Shell:
         data = m.RefData(self.store, self.encode_value, values.decode,
                          config.value_cache_bytes, values.private_copy, values.nbytes)
         self.machine = m.NodeState(name, config.names, data, sources,
-                                   hop_timeout=config.hop_timeout, now=time.time())
+                                   hop_timeout=config.hop_timeout, now=time.time(),
+                                   forget_after=m.forget_after(config.replay_window))
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         self.hash_seed_problem = _hash_seed_problem(config)
@@ -162,11 +163,12 @@ class Shell:
         sys.stdout = programio.ProgramOutput(self.kernel, "out", sys.stdout)
         sys.stderr = programio.ProgramOutput(self.kernel, "err", sys.stderr)
         sys.stdin = programio.ProgramInput(self.kernel, sys.stdin)
-        self.store.forget_kept(time.time() - KEPT_SECONDS)
         store = self.store
+        store.prune(time.time())  # (kept output older than a week, `done` rows forgotten)
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
-                           store.cancelled(), store.deaths(), died_running))
+                           store.cancelled(), store.deaths(), died_running,
+                           store.forgetting()))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
@@ -220,6 +222,7 @@ class Shell:
             for sort, what in self.links.failed_handshakes():
                 self.refusals.note("handshake failed", what, sort)
             self.refusals.tick()
+            reclaimer.tick(idle=not self.kernel.context)  # (memory.py)
 
     def _idle_ms(self) -> int:
         ledger = self.machine.ledger

@@ -11,10 +11,12 @@ Tables:
                                     moves on in the round it came is never written here)
     outbox(hop_id, node, meta, data, sent_at, file)   hops sent and not yet acknowledged; resent
                                     until acked, or until the hop timeout fails the program
-    done(hop_id)                    hops already taken, so a resent one is resumed once
-                                    (a client's submission is one too: server.on_submit)
+    done(hop_id, forget_at)         hops already taken, so a resent one is resumed once
+                                    (a client's submission is one too); `forget_at`: when
+                                    the row goes (machine/ledger.py says when that is safe)
     kept(program, seq, kind, payload, at)   programs' output and results sent to clients
                                     from here, sent again on `collect?`; a week at most
+                                    (KEPT_SECONDS)
     counters(name, value)           id allocation; `replay_cutoff`: the replay gate's cutoff
                                     (swarm/wire/gate.py), -1 while the node runs
     sources(hash, name, filename, source)   program code received (programs resumed after a
@@ -48,7 +50,7 @@ CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BL
                                   file TEXT);
 CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB,
                                    sent_at REAL, file TEXT);
-CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY, forget_at REAL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload BLOB,
@@ -59,6 +61,10 @@ CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 """
 
+
+KEPT_SECONDS = 7 * 24 * 3600.0  # how long programs' output and results are kept (collect?)
+PRUNE_SECONDS = 60.0  # how often a commit also removes the `kept` and `done` rows whose time
+# passed (the machine drops its `done` entries itself, and has them removed as it does)
 
 _FILE_TABLES = ("refs", "inbox", "outbox")
 _KEYS = {"refs": "id", "inbox": "hop_id", "outbox": "hop_id"}
@@ -75,10 +81,12 @@ class Store:
             # a full disk: the tables are there already (a store that ever ran), or the
             # error is real and the next statement says so
             self.db.execute("SELECT 1 FROM refs LIMIT 1")
-        for table in _FILE_TABLES:  # a store made before values had files
+        for table, column in [*((t, "file TEXT") for t in _FILE_TABLES),
+                              ("done", "forget_at REAL")]:  # a store made before them
             columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if "file" not in columns:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN file TEXT")
+            if column.split()[0] not in columns:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        self.next_prune = 0.0
         self.files = BulkFiles(os.path.join(os.path.dirname(os.path.abspath(path)), "values"))
         # (table, key) -> the file of that row: few rows have one, and a row's file must be
         # removed when the row goes without a query per deleted row
@@ -220,12 +228,17 @@ class Store:
         def dropped(table: str, key: str) -> None:
             log.append((table, key, None))
 
+        prune = now >= self.next_prune
         try:
             with self.transaction():
                 self._commit(txn, db, now, finished, put, dropped)
+                if prune:
+                    self._prune(db, now)
         except BaseException:
             self.files.remove(name for _, _, name in log if name)  # nothing names them
             raise
+        if prune:
+            self.next_prune = now + PRUNE_SECONDS
         file_of, gone = self.file_of, []
         for table, key, name in log:
             old = file_of.pop((table, key), None)
@@ -239,7 +252,7 @@ class Store:
     def _commit(txn, db, now, finished, put, dropped) -> None:
         """The statements of one commit (see commit)."""
         for hop_id, (program, meta, data) in txn.accepted.items():
-            db.execute("INSERT OR IGNORE INTO done VALUES (?)", (hop_id,))
+            db.execute("INSERT OR IGNORE INTO done (hop_id) VALUES (?)", (hop_id,))
             if hop_id not in finished:
                 db.execute("INSERT OR REPLACE INTO inbox (hop_id, program, meta, data, file) "
                            "VALUES (?, ?, ?, ?, ?)",
@@ -259,6 +272,11 @@ class Store:
         if txn.kept:
             db.executemany("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?)",
                            [(*k, now) for k in txn.kept])
+        if txn.forgetting:
+            db.executemany("UPDATE done SET forget_at = ? WHERE hop_id = ?",
+                           [(at, h) for h, at in txn.forgetting])
+        if txn.forgotten:
+            db.executemany("DELETE FROM done WHERE hop_id = ?", [(h,) for h in txn.forgotten])
         if txn.cancelled:
             db.executemany("INSERT OR IGNORE INTO cancelled VALUES (?, ?)",
                            [(p, now) for p in txn.cancelled])
@@ -289,6 +307,13 @@ class Store:
             for ref_id in writes.moved:
                 db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
 
+    @staticmethod
+    def _prune(db, now: float) -> None:
+        """Rows whose time passed: output and results older than KEPT_SECONDS, and `done`
+        rows the machine forgot (after a restart it knows only those it loaded)."""
+        db.execute("DELETE FROM kept WHERE at < ?", (now - KEPT_SECONDS,))
+        db.execute("DELETE FROM done WHERE forget_at <= ?", (now,))
+
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
         # ids `program/...` sort between `program/` and `program0` ('0' follows '/'): a range
@@ -297,10 +322,11 @@ class Store:
                                "(program > ? AND program < ?) ORDER BY seq",
                                (program, program + "/", program + "0")).fetchall()
 
-    def forget_kept(self, before: float) -> None:
+    def prune(self, now: float) -> None:
+        """_prune now, in a transaction of its own (at start)."""
         try:
             with self.transaction():
-                self.db.execute("DELETE FROM kept WHERE at < ?", (before,))
+                self._prune(self.db, now)
         except sqlite3.Error:  # (a full disk: kept a while longer)
             pass
 
@@ -323,4 +349,11 @@ class Store:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]
 
     def done_ids(self) -> list[str]:
-        return [hop_id for (hop_id,) in self.db.execute("SELECT hop_id FROM done")]
+        """The hops taken here that stay until a sender says they may go."""
+        return [hop_id for (hop_id,) in self.db.execute(
+            "SELECT hop_id FROM done WHERE forget_at IS NULL")]
+
+    def forgetting(self) -> list[tuple[str, float]]:
+        """(hop id, when it goes) of the other hops taken here."""
+        return self.db.execute("SELECT hop_id, forget_at FROM done WHERE forget_at IS NOT NULL"
+                               ).fetchall()

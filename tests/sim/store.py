@@ -20,6 +20,8 @@ class SimStore:
         self.inbox: dict[str, tuple] = {}  # hop id -> (program, meta, data)
         self.outbox: dict[str, tuple] = {}  # hop id -> (node, meta, data, sent at)
         self.done: set[str] = set()
+        self.forget_at: dict[str, float] = {}  # done's forget_at column
+        self.forgotten = 0  # rows of `done` removed (the tests)
         self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
         self.sources: dict[str, tuple] = {}
         self.fenced: set[str] = set()
@@ -58,6 +60,13 @@ class SimStore:
             self.outbox[hop_id] = (node, meta, data, now)
         for hop_id in txn.acked:
             self.outbox.pop(hop_id, None)
+        for hop_id, at in txn.forgetting:
+            if hop_id in self.done:
+                self.forget_at[hop_id] = at
+        self.forgotten += len(txn.forgotten)
+        for hop_id in txn.forgotten:
+            self.done.discard(hop_id)
+            self.forget_at.pop(hop_id, None)
         for program, seq, kind, payload in txn.kept:
             self.kept[(program, kind, seq)] = payload
         self.sources.update(txn.sources)
@@ -86,6 +95,8 @@ class SimStore:
     def boot_state(self) -> dict:
         return {"inbox": [(h, *v) for h, v in self.inbox.items()],
                 "outbox": [(h, *v) for h, v in self.outbox.items()],
-                "moves": list(self.moves.items()), "done": list(self.done),
+                "moves": list(self.moves.items()),
+                "done": [h for h in self.done if h not in self.forget_at],
+                "forgetting": list(self.forget_at.items()),
                 "fenced": list(self.fenced), "cancelled": list(self.cancelled),
                 "deaths": dict(self.deaths)}

@@ -37,6 +37,10 @@ from swarm.wire.kinds import PAYLOADS, problem
 from tests.sim.store import DiskFull, SimStore
 
 RESUBMIT = 1.0
+# a hop its sender forgot leaves `done` this long after (ledger.py): twice the longest a
+# message is on its way here (the gate's replay window on real nodes) - short, so that runs
+# forget hops, and a hop that came again after its forgetting would be taken twice
+FORGET_AFTER = 1.0
 COLLECT = 3.0
 
 
@@ -247,7 +251,7 @@ class SimNode:
         self.state = m.NodeState(self.name, w.names, m.RefData(self.store, codec.dumps,
                                                                codec.loads),
                                  dict(self.store.sources), hop_timeout=w.hop_timeout,
-                                 now=w.now)
+                                 now=w.now, forget_after=FORGET_AFTER)
         w.note(f"{self.name} boots")
         self.handle(m.Booted(w.now, **self.store.boot_state()))
 

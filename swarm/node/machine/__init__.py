@@ -54,11 +54,12 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
+from swarm.node.machine.ledger import forget_after
 from swarm.node.machine.questions import NO_ANSWER, NODE_GONE
 from swarm.node.machine.state import NodeState
 
 __all__ = [
-    "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
+    "AckReceived", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",

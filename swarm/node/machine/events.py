@@ -29,6 +29,7 @@ class Booted:
     cancelled: list = field(default_factory=list)  # programs cancelled
     deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
     died_running: str | None = None  # the program running when the node last died
+    forgetting: list = field(default_factory=list)  # [(hop id, when)]: off `done` then
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -54,6 +55,7 @@ class HopReceived:
 class AckReceived:
     sender: str
     hop_ids: list
+    forget: list = field(default_factory=list)  # hops of the sender's we may forget
 
 
 @dataclass(slots=True)

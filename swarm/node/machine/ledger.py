@@ -19,6 +19,9 @@ holds:
                 transaction: a hop's segment takes effect with its hops, or not at all
     owed        peer -> its hops written here: acknowledged with the next hop to that peer,
                 or on their own once they have waited ACK_DELAY
+    forgets     peer -> our hops it acknowledged, off our outbox on disk: it may forget
+                them (see `done` below), told with the next hop or ack to it
+    expiring    (when, hop ids): hops taken here whose sender said it is done with them
 
 Discussion: why sending first loses nothing. If the node dies after sending hop B (which
 continues hop A) but before writing, A was never acknowledged: its sender resends it, A runs
@@ -29,6 +32,31 @@ machine holds every message while a write is not on disk), since B's receiver mu
 on a write a crash could still undo. Everything in one write is one transaction
 (store.commit).
 
+Discussion: how long a hop stays in `done` (the hops taken here, so that one that comes again
+is taken once). A hop H from node S can come again only
+  (a) as a message S sent already, still on its way or queued here - the replay gate refuses
+      one sent more than `replay_window` (w) ago by this node's clock, and one from before
+      this node's last stop or restart (swarm/wire/gate.py);
+  (b) as a resend from S's outbox, for as long as H is in it - and S resends for ever until
+      it has H's acknowledgement (a partition, a pause: any length of time);
+  (c) made again by S running the segment before H again (S died before writing it): only
+      while the hop A that brought that segment is in S's inbox - but A is off the inbox in
+      the same transaction that puts H in the outbox (HopSent: `finish` and `sent` together),
+      so once H is off S's outbox on disk, A cannot run again from S's inbox; nor can it come
+      to S again from A's sender, since A stays in S's `done` by this same rule.
+So H may go from `done` only once S has H off its outbox *on disk* (after (b) and (c)), and
+the messages S sent before are stale (after (a)). S says when: the write that takes H off
+its outbox puts H in `forgets`, which ride on S's next hop or ack to us (`forget`, or alone
+every second). A message with H was sent by S before that `forget`, at S's time s <= f (f:
+when S sent the forget); we took the forget at our time r_f with |r_f - f| <= w, and take a
+message at our time r only if r - s <= w; so r <= f + w <= r_f + 2w. Hence H is dropped at
+r_f + 2w + 1 s (`forget`, `expire`; state.forget_after), written as `forget_at` in the store
+so that a restart drops it too. A forget that is lost (S died after its write and before
+sending it) leaves its hop in `done` for good: safe, and rare. A submission has no sender to
+say so (its client resends it until `accepted`, for as long as that takes): it stays a week
+(state.SUBMIT_KEPT), and a submission older than that is refused, not taken - a client that
+resends it after the week cannot run its program twice.
+
 Discussion: a write that fails (the disk is full). Its transaction stays here, whole, and is
 tried again (`retry`); nothing it stood for is acknowledged, confirmed or sent meanwhile - the
 hops it took are not acked, so their senders keep them - and what happens next joins it.
@@ -36,10 +64,21 @@ hops it took are not acked, so their senders keep them - and what happens next j
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 WRITE_DELAY = 0.002  # seconds between writes while hops keep coming (a group commit)
 ACK_DELAY = 0.01  # seconds a written hop's ack waits for a hop to ride on
+
+
+def forget_after(replay_window: float) -> float:
+    """How long a hop its sender forgot stays in `done`: twice the replay window (and a
+    second: the gate's rounding; see the Discussion on `done`)."""
+    return 2 * replay_window + 1.0
+
+
+FORGET_AFTER = forget_after(300.0)  # (the gate's REPLAY_WINDOW: the machine imports no gate,
+# which reads the clock; the node gives its own: shell.py)
 
 
 @dataclass
@@ -54,11 +93,14 @@ class Txn:
     fences: list = field(default_factory=list)  # nodes declared gone
     cancelled: list = field(default_factory=list)  # programs cancelled
     deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
+    forgetting: list = field(default_factory=list)  # (hop id, when it goes from `done`)
+    forgotten: list = field(default_factory=list)  # hop ids off `done`
     writes: object = None  # RefData.take_staged()
     # bookkeeping for after the write (not written)
     number: int = 0  # writes are numbered from 1 (HopLedger.started)
     unwritten: dict = field(default_factory=dict)
     confirm: list = field(default_factory=list)
+    acked_to: dict = field(default_factory=dict)  # peer -> its acks off our outbox here
 
     def merge(self, later: Txn) -> None:
         """`later` happened after this one: one transaction of the two."""
@@ -71,6 +113,8 @@ class Txn:
         self.fences += later.fences
         self.cancelled += later.cancelled
         self.deaths.update(later.deaths)
+        self.forgetting += later.forgetting
+        self.forgotten += later.forgotten
         if later.writes is not None:
             if self.writes is None:
                 self.writes = later.writes
@@ -79,6 +123,8 @@ class Txn:
         for peer, hop_ids in later.unwritten.items():
             self.unwritten.setdefault(peer, []).extend(hop_ids)
         self.confirm += later.confirm
+        for peer, hop_ids in later.acked_to.items():
+            self.acked_to.setdefault(peer, []).extend(hop_ids)
 
 
 class HopLedger:
@@ -92,9 +138,19 @@ class HopLedger:
         self.done: set[str] = set()  # hops taken here
         self.owed: dict[str, list[str]] = {}
         self.owed_since = 0.0
+        # peer -> hops of ours it acknowledged, off our outbox on disk: it may forget them
+        self.forgets: dict[str, list[str]] = {}
+        self.expiring: list = []  # a heap of (when, hop ids) to go from `done` (forget())
         self.pending_since: float | None = None
         self.started = 0  # the number of the last write handed to the store
         self.committed = 0  # ... and of the last one on disk
+
+    def restore(self, done, forgetting) -> None:
+        """At start: the hops taken (the store's `done`), and those going at a time."""
+        self.done.update(done)
+        self.done.update(hop_id for hop_id, _ in forgetting)
+        self.expiring.extend((when, [hop_id]) for hop_id, when in forgetting)
+        heapq.heapify(self.expiring)
 
     # ---- hops --------------------------------------------------------------------------------
     def seen(self, hop_id: str) -> bool:
@@ -102,11 +158,16 @@ class HopLedger:
         return hop_id in self.done
 
     def take(self, peer: str | None, hop_id: str, program: str, meta_bytes: bytes,
-             data: bytes) -> None:
+             data: bytes, forget_at: float | None = None) -> None:
+        """A hop taken here; `forget_at`: when it leaves `done` (a submission: no sender
+        tells us when to forget it)."""
         self.done.add(hop_id)
         self.next.accepted[hop_id] = (program, meta_bytes, data)
         if peer is not None:
             self.next.unwritten.setdefault(peer, []).append(hop_id)
+        if forget_at is not None:
+            heapq.heappush(self.expiring, (forget_at, [hop_id]))
+            self.next.forgetting.append((hop_id, forget_at))
 
     def finish(self, hop_id: str) -> None:
         self.next.finished.append(hop_id)
@@ -118,8 +179,26 @@ class HopLedger:
 
     def acknowledged(self, hop_ids) -> None:
         for hop_id in hop_ids:
-            if self.outbox.pop(hop_id, None) is not None:
+            entry = self.outbox.pop(hop_id, None)
+            if entry is not None:
                 self.next.acked.append(hop_id)
+                self.next.acked_to.setdefault(entry[0], []).append(hop_id)
+
+    def forget(self, hop_ids, when: float) -> None:
+        """The sender of these hops has them off its outbox, on disk: they go from `done` at
+        `when` (now + twice the replay window; the Discussion on `done` says why)."""
+        hop_ids = [h for h in hop_ids if h in self.done]
+        if hop_ids:
+            heapq.heappush(self.expiring, (when, hop_ids))
+            self.next.forgetting += [(h, when) for h in hop_ids]
+
+    def expire(self, now: float) -> None:
+        """Drop from `done` the hops whose time came (forget)."""
+        expiring, done = self.expiring, self.done
+        while expiring and expiring[0][0] <= now:
+            _, hop_ids = heapq.heappop(expiring)
+            done.difference_update(hop_ids)
+            self.next.forgotten += hop_ids
 
     def keep(self, program: str, seq: int, kind: str, payload: bytes) -> None:
         self.next.kept.append((program, seq, kind, payload))
@@ -135,7 +214,7 @@ class HopLedger:
         n = self.next
         return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
                     or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
-                    or self.data.dirty())
+                    or n.forgetting or n.forgotten or self.data.dirty())
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one
@@ -173,6 +252,8 @@ class HopLedger:
                 self.owed_since = now
             for peer, hop_ids in txn.unwritten.items():
                 self.owed.setdefault(peer, []).extend(hop_ids)
+        for peer, hop_ids in txn.acked_to.items():
+            self.forgets.setdefault(peer, []).extend(hop_ids)
         return txn
 
     def write_failed(self) -> None:
@@ -194,4 +275,12 @@ class HopLedger:
     def take_owed(self) -> dict[str, list[str]]:
         owed, self.owed = self.owed, {}
         return owed
+
+    def forgets_for(self, peer: str) -> list[str] | None:
+        """The hops of ours `peer` may forget, to ride on a hop or an ack to it."""
+        return self.forgets.pop(peer, None)
+
+    def take_forgets(self) -> dict[str, list[str]]:
+        forgets, self.forgets = self.forgets, {}
+        return forgets
 

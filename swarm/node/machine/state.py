@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import deque
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import io, questions
+from swarm.node.machine import fences, io, questions
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import submit_id
@@ -46,7 +46,7 @@ from swarm.node.machine.instructions import (
     Start,
     Stop,
 )
-from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
+from swarm.node.machine.ledger import ACK_DELAY, FORGET_AFTER, WRITE_DELAY, HopLedger
 from swarm.wire.control import decode as stored_meta
 from swarm.wire.control import encode
 
@@ -54,13 +54,17 @@ RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
 QUARANTINE_DEATHS = 2  # a program that was running when its node died this often is not run
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
+HANDED_KEPT = 10000  # ... and how many such programs at most (the newest)
+SUBMIT_KEPT = 7 * 24 * 3600.0  # a submission stays in `done` (older ones are refused)
 
 
 class NodeState:
     def __init__(self, name: str, names: list[str], data, sources: dict, *,
-                 hop_timeout: float = 30.0, now: float = 0.0) -> None:
+                 hop_timeout: float = 30.0, now: float = 0.0,
+                 forget_after: float = FORGET_AFTER) -> None:
         self.name, self.names = name, list(names)
         self.hop_timeout = hop_timeout
+        self.forget_after = forget_after  # (ledger.py: pruning `done`)
         self.data = data
         self.ledger = HopLedger(data)
         self.access = AccessStats(now)
@@ -99,9 +103,9 @@ class NodeState:
             ev.Served: self._served,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
-            ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
+            ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
-            **io.handlers(self), **questions.handlers(self),
+            **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -164,7 +168,7 @@ class NodeState:
         self.now = e.now
         self.next_resend = e.now
         ledger = self.ledger
-        ledger.done.update(e.done)
+        ledger.restore(e.done, e.forgetting)
         self.fenced.update(e.fenced)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
@@ -200,6 +204,13 @@ class NodeState:
                 "program": program, "node": self.name, "since": self.write_failed_since,
                 "reason": f"its store refuses writes ({self.write_error})"}))
             return
+        if not ledger.seen(hop_id) and p.get("submitted", self.now) < self.now - SUBMIT_KEPT:
+            self.out.append(Reply(e.client, "result", {  # (not taken: `done` forgot it)
+                "program": program, "seq": 0, "ok": False, "route": [], "traceback": "",
+                "error": f"SubmissionTooOld: submitted {self.now - p['submitted']:.0f} s ago, "
+                         f"more than the {SUBMIT_KEPT:.0f} s a node remembers submissions it "
+                         f"took; submit it again as a new program"}))
+            return
         ledger.confirm(e.client, program)
         if ledger.seen(hop_id):
             return
@@ -215,7 +226,8 @@ class NodeState:
                 "record_access": p.get("record_access", True),
                 "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", ""),
                 "stdin": p.get("stdin", "none"), "files": p.get("files", {})}
-        ledger.take(None, hop_id, program, encode(meta), b"")
+        ledger.take(None, hop_id, program, encode(meta), b"",
+                    forget_at=max(self.now, meta["submitted"]) + SUBMIT_KEPT)
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
         self._run(meta, hop_id, b"", bool(p.get("again")))
@@ -226,6 +238,8 @@ class NodeState:
         extra, ledger = e.extra, self.ledger
         if "acks" in extra:
             self._acknowledged(extra["acks"])
+        if "forget" in extra:
+            ledger.forget(extra["forget"], e.now + self.forget_after)
         if "load" in extra:
             self.peer_load[e.sender] = (extra["load"], e.now)
         hop_id = e.meta["hop_id"]
@@ -295,6 +309,8 @@ class NodeState:
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
             self._acknowledged(e.hop_ids)
+            if e.forget:
+                self.ledger.forget(e.forget, self.now + self.forget_after)
 
     def _acknowledged(self, hop_ids) -> None:
         """Hops their receivers wrote: off the outbox (with the next write)."""
@@ -334,6 +350,9 @@ class NodeState:
         acks = ledger.acks_for(e.dest)
         if acks:
             extra["acks"] = acks
+        forgets = ledger.forgets_for(e.dest)
+        if forgets:
+            extra["forget"] = forgets
         self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
         ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
         self._place(meta["program"], "sent", e.dest, hop_id, meta)
@@ -453,48 +472,6 @@ class NodeState:
             self.out.append(AnswerCancel(e.client, program, state))
         self._write_now()
 
-    # ---- nodes declared gone -------------------------------------------------------------------
-    def _fence(self, e: ev.FenceRequested) -> None:
-        """An operator declares e.node gone for good (see _resend's Discussion). Phase 1:
-        written, and from then on nothing from it is taken (the shell's gate refuses it too).
-        Phase 2, once every live node has done phase 1 (the operator's command waits for
-        that): hops to it are given up (_fail_waiting_for). Each phase is answered
-        ("fenced") once written."""
-        node = e.node
-        if node == self.name or node not in self.names:
-            self.out.append(Log("warning", f"fence of {node!r} from {e.client} ignored"))
-            return
-        if e.phase == 1:
-            if node not in self.fenced:
-                self.fenced.add(node)
-                self.ledger.next.fences.append(node)
-                self.out.append(Log("warning", f"node {node} is declared gone: refused "
-                                               f"from now on"))
-        else:
-            self._fail_waiting_for(node)
-        self._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)
-        self._write_now()
-
-    def _fail_waiting_for(self, node: str) -> None:
-        """Phase 2: hops waiting for the gone node can never be taken - off the outbox. Their
-        programs are not reported failed here: the gone node may have run them, in part or
-        to the end, or sent them on to a live node before it went. Each stays known as
-        handed to the gone node, so that its client, looking for it (programs?), finds it on
-        no live node and tells its user that its outcome is unknown (swarm/client.py).
-        Questions asked of the gone node end with NodeGone in the programs that asked."""
-        present = self.present
-        gone = [(hop_id, entry[4]) for hop_id, entry in self.ledger.outbox.items()
-                if entry[0] == node]
-        for hop_id, program in gone:
-            self.ledger.acknowledged([hop_id])
-            where = present.get(program)
-            if where is not None and where[3] == hop_id:
-                where[:3] = ["handed", self.now, node]
-        if gone:
-            self.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
-                                           f"not be sent again"))
-        questions.node_gone(self, node)
-
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
         txn = self.ledger.written(e.now)
@@ -533,6 +510,8 @@ class NodeState:
                 self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
+            ledger.expire(now)
+            self._send_forgets()
             self._resend(now)
             questions.follow_up(self, now, RESEND_SECONDS)
 
@@ -541,6 +520,13 @@ class NodeState:
             self._write_now()
         for peer, hop_ids in self.ledger.take_owed().items():
             self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+        self._send_forgets()
+
+    def _send_forgets(self) -> None:
+        """What no hop took along of the hops our peers may forget (ledger.forget)."""
+        for peer, hop_ids in self.ledger.take_forgets().items():
+            if peer not in self.fenced:
+                self.out.append(Send(peer, "ack", {"hop_ids": [], "forget": hop_ids}))
 
     def _resend(self, now: float) -> None:
         """Resend every hop not acknowledged within RESEND_SECONDS, for as long as it takes.
@@ -550,7 +536,7 @@ class NodeState:
         lost, or the receiver paused, or cut off): the program may be running there. So the
         sender never gives up on its own - the program is *waiting* (its client is told, once
         the hop has waited hop_timeout), never failed - until an operator declares the
-        receiver gone (`swarm node gone`, _fence), after which nothing it does counts."""
+        receiver gone (`swarm node gone`, fences.py), after which nothing it does counts."""
         present = self.present
         for hop_id, (dest, meta_bytes, data, sent_at, program) in self.ledger.outbox.items():
             if now - sent_at < RESEND_SECONDS:
@@ -568,8 +554,11 @@ class NodeState:
                     "program": program, "node": dest, "since": sent_at}))
                 self.out.append(Log("warning", f"program {program}: {dest} has not "
                                                f"acknowledged hop {hop_id} since {sent_at:.3f}"))
-        for program in [p for p, w in present.items()
-                        if w[0] == "handed" and now - w[1] > HANDED_SECONDS]:
+        handed = sorted((w[1], p) for p, w in present.items() if w[0] == "handed")
+        over = len(handed) - HANDED_KEPT  # (the oldest go first)
+        for i, (when, program) in enumerate(handed):
+            if i >= over and now - when <= HANDED_SECONDS:
+                break
             del present[program]
 
     def wakeup_at(self) -> float | None:

@@ -1,0 +1,57 @@
+"""The machine's part of declaring a node gone for good (`swarm node gone NODE`; the client's
+part is swarm/fencing.py): two phases, each written before it is answered ("fenced").
+"""
+
+from __future__ import annotations
+
+from swarm.node.machine import events as ev
+from swarm.node.machine import questions
+from swarm.node.machine.instructions import Log, Reply
+
+
+def fence(state, e: ev.FenceRequested) -> None:
+    """An operator declares e.node gone for good (see NodeState._resend's Discussion). Phase 1:
+    written, and from then on nothing from it is taken (the shell's gate refuses it too).
+    Phase 2, once every live node has done phase 1 (the operator's command waits for
+    that): hops to it are given up (fail_waiting_for). Each phase is answered
+    ("fenced") once written."""
+    node = e.node
+    if node == state.name or node not in state.names:
+        state.out.append(Log("warning", f"fence of {node!r} from {e.client} ignored"))
+        return
+    if e.phase == 1:
+        if node not in state.fenced:
+            state.fenced.add(node)
+            state.ledger.next.fences.append(node)
+            state.out.append(Log("warning", f"node {node} is declared gone: refused "
+                                           f"from now on"))
+    else:
+        fail_waiting_for(state, node)
+    state._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)
+    state._write_now()
+
+
+def fail_waiting_for(state, node: str) -> None:
+    """Phase 2: hops waiting for the gone node can never be taken - off the outbox. Their
+    programs are not reported failed here: the gone node may have run them, in part or
+    to the end, or sent them on to a live node before it went. Each stays known as
+    handed to the gone node, so that its client, looking for it (programs?), finds it on
+    no live node and tells its user that its outcome is unknown (swarm/client.py).
+    Questions asked of the gone node end with NodeGone in the programs that asked."""
+    present = state.present
+    gone = [(hop_id, entry[4]) for hop_id, entry in state.ledger.outbox.items()
+            if entry[0] == node]
+    for hop_id, program in gone:
+        state.ledger.acknowledged([hop_id])
+        where = present.get(program)
+        if where is not None and where[3] == hop_id:
+            where[:3] = ["handed", state.now, node]
+    if gone:
+        state.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
+                                       f"not be sent again"))
+    questions.node_gone(state, node)
+
+
+def handlers(state) -> dict:
+    """The events of this module, for NodeState's table."""
+    return {ev.FenceRequested: lambda e: fence(state, e)}

@@ -1,0 +1,118 @@
+"""Giving a node's memory back once the programs that used it have ended.
+
+A program's module instances, its globals and every object it made form reference cycles (a
+function's `__globals__` is its module's dict, which holds the function; a module's dict holds
+the module as `__swarm_module__`). Python frees cycles only in a full collection, and starts one
+by itself only after the number of container objects it tracks grew by a quarter - a program
+whose 10 MB global is one list of ints adds one tracked object. So the garbage of ended
+programs stayed: +47 MB of resident memory per run of such a program, for ever in practice.
+And memory that C code (or a program that hit `MemoryError`) freed stays in the process's
+heap unless it is handed back (glibc's `malloc_trim`).
+
+`Reclaimer.program_ended()` is called by the kernel's switch-out of a program that ended or
+left this node (swarm/node/program.py), `tick()` once a second by the node's timers. It
+reads the node's resident size (one read of /proc/self/statm) and, once that has grown since
+the last collection by 2 MB or 4% (whichever is more; at most every 0.25 s) or by 16 MB (at
+once), runs a full collection and `malloc_trim(0)`. A node whose programs leave little
+behind seldom pays for it; one whose programs leave 10 MB each collects after each of them.
+A full collection of a node takes about 12 ms (26,000 objects), so the spacing bounds its
+cost to a few percent of a node that does nothing but make garbage. The figures:
+BENCHMARKS.md, "Node memory".
+
+Discussion: measured by the resident size rather than by counting programs because what a
+program leaves is not known beforehand - 1 KB or 1 GB - and a collection costs in proportion
+to the objects alive (milliseconds on an ordinary node), so it is worth it only when there is
+something to give back. The size a collection leaves becomes the new base, so live data that
+grows (a larger value cache) is not collected for again and again.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import os
+import time
+
+GROWTH_MIN = 2 << 20  # bytes of growth since the last collection that start one...
+GROWTH_SHARE = 0.04  # ... or this share of the size then, whichever is more...
+SPACING = 0.25  # ... once this many seconds have passed since the last one...
+GROWTH_AT_ONCE = 16 << 20  # ... or at once after this much
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident set size (VmRSS), 0 where /proc is missing."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library, or none found)."""
+    try:
+        name = ctypes.util.find_library("c")
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        return None
+    if trim is not None:
+        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+class Reclaimer:
+    """Collects and trims once the node has grown enough since the last time (see the
+    module's docstring)."""
+
+    def __init__(self) -> None:
+        self.trim = _malloc_trim()
+        self.base = resident_bytes()
+        self.last = 0.0  # time.monotonic() of the last collection
+        self.collections = 0
+        self.retrim = False  # trim again at the next tick (see tick)
+
+    def program_ended(self) -> None:
+        """A program ended or left this node: give memory back if it left a lot behind."""
+        now = resident_bytes()
+        if not now:
+            return
+        growth = now - self.base
+        if growth >= GROWTH_AT_ONCE or (growth >= max(GROWTH_MIN, self.base * GROWTH_SHARE)
+                                        and time.monotonic() - self.last >= SPACING):
+            self.collect()
+
+    def collect(self) -> None:
+        """A full collection, then the freed heap handed back to the system."""
+        gc.collect()
+        if self.trim is not None:
+            self.trim(0)
+        self.collections += 1
+        self.base = resident_bytes()
+        self.last = time.monotonic()
+        self.retrim = True
+
+    def tick(self, idle: bool) -> None:
+        """Once a second (the node's timers): after a collection, trim once more - what the
+        program's last hop held (its continuation, until acknowledged and written) is freed
+        only after it left; and when no program is on the node (`idle`), collect what the
+        last ones left if it is enough.
+
+        Discussion: the base goes down here, never up, and the idle collection waits for no
+        program to be here: a program running now may hold large data of its own, and a base
+        taken then would hide the garbage it leaves when it ends."""
+        if self.retrim:
+            self.retrim = False
+            if self.trim is not None:
+                self.trim(0)
+            now = resident_bytes()
+            if now:
+                self.base = min(self.base, now)
+        elif idle:
+            self.program_ended()
+
+
+reclaimer = Reclaimer()
