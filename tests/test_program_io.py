@@ -247,3 +247,53 @@ def test_a_detached_program_reads_end_of_file_with_a_note(tmp_path):
     assert (done.returncode, done.stdout) == (0, "read ''\n? EOFError\n")
     assert done.stderr == "[swarm] stdin: this program was started with --detach; it reads " \
                           "end-of-file\n"
+
+
+BINARY = '''\
+import sys
+from swarm import move_to  # swarm
+sys.stdout.write("text, ")
+sys.stdout.buffer.write(b"bytes\\n")
+sys.stdout.buffer.write("caf\\u00e9 ".encode()[:4])     # a character cut in two ...
+sys.stdout.buffer.write("caf\\u00e9 ".encode()[4:] + b"whole\\n")  # ... whole again
+move_to("n2")  # swarm
+sys.stdout.buffer.flush()
+sys.stderr.buffer.write(b"to stderr\\n")
+print("line", sys.stdin.buffer.readline())
+print("four", sys.stdin.buffer.read(4))              # (the last of them half a character)
+print("rest", sys.stdin.buffer.read())
+try:
+    sys.stdout.buffer.write(b"\\x89PNG\\r\\n")         # not text: an error, never mangled
+except UnicodeDecodeError as e:
+    print("refused:", e.reason.split(":")[0])
+'''
+
+
+def test_the_binary_streams_as_under_python(tmp_path):
+    """sys.stdout.buffer, sys.stderr.buffer and sys.stdin.buffer work (UTF-8), as they do
+    in a terminal under python; bytes that are not UTF-8 are refused with an error, where
+    `python` would write them (the output carries text to the client)."""
+    script = write(tmp_path, "binary.py", BINARY)
+    text = "first line\n\u00e9t\u00e9 and the rest\nmore\n"
+    ours = swarm_cli("run", "--nodes", "2", script, cwd=tmp_path, input=text)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == ("text, bytes\ncaf\u00e9 whole\nline b'first line\\n'\n"
+                           "four b'\\xc3\\xa9t\\xc3'\n"
+                           "rest b'\\xa9 and the rest\\nmore\\n'\n"
+                           "refused: invalid start byte\n")
+    assert ours.stderr == "to stderr\n"
+    theirs = python(plain(tmp_path, "binary.py", BINARY.split("try:")[0]), tmp_path,
+                    input=text)
+    assert (theirs.stdout, theirs.stderr) == (ours.stdout.rsplit("refused", 1)[0],
+                                              ours.stderr)
+
+
+def test_input_that_is_not_text_is_replaced_and_said_so(tmp_path):
+    script = write(tmp_path, "bin_in.py", "import sys\nprint(ascii(sys.stdin.read()))\n")
+    ours = subprocess.run([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                          cwd=tmp_path, env=dict(ENV, PYTHONIOENCODING="utf-8"),
+                          input=b"ok \xff\xfe\n", capture_output=True, timeout=120)
+    assert (ours.returncode, ours.stdout) == (0, b"'ok \\ufffd\\ufffd\\n'\n"), ours.stderr
+    assert ours.stderr == b"[swarm] stdin: bytes that are not utf-8 text were replaced by " \
+                          b"U+FFFD (a program's stdin on the cluster carries text: pass " \
+                          b"binary data in a file or a Ref)\n"
