@@ -145,8 +145,7 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
     try:
         outcome = cluster.results([program], args.timeout, echo=True)[program]
     except KeyboardInterrupt:
-        print(f"\nKeyboardInterrupt: {_cancel_note(cluster, program, shared)}", file=sys.stderr)
-        return INTERRUPTED_STATUS
+        return _interrupted(args, cluster, program, shared, skywriting)
     except ClusterTimeout:
         note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
                 f"cancel {program} stops it") if shared else "its nodes are stopped"
@@ -156,20 +155,44 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
     return report(args, outcome, skywriting)
 
 
-def _cancel_note(cluster, program: str, shared: bool) -> str:
+CANCELLED_SECONDS = 5.0  # after Ctrl-C, how long the cancelled program has to end
+
+
+def _interrupted(args, cluster, program: str, shared: bool, skywriting: bool) -> int:
+    """Ctrl-C: on a running cluster, cancel the program and show its end as `python` shows
+    a script's on Ctrl-C - what its `finally` blocks print, then the traceback ending in
+    KeyboardInterrupt - with its exit status (130, or what a program that catches
+    KeyboardInterrupt exits with); temporary nodes are stopped at once, the program with
+    them.
+
+    Discussion: the cancel throws KeyboardInterrupt into the program where it runs, which
+    may print and end, or catch it and go on: `swarm run` waits CANCELLED_SECONDS for its
+    end (a second Ctrl-C stops waiting), then says it may go on and how to stop it."""
     from swarm.client import ClusterTimeout, UnknownProgram
+
+    def interrupted(note: str) -> int:
+        sys.stdout.flush()
+        print(f"\nKeyboardInterrupt: {note}", file=sys.stderr)
+        return INTERRUPTED_STATUS
 
     if not shared:  # the nodes are ours, and go: at once, as Ctrl-C ends a process
         for name in list(getattr(cluster, "procs", ())):
             cluster.kill(name)
-        return f"program {program} stopped with its temporary nodes"
+        return interrupted(f"program {program} stopped with its temporary nodes")
+    stop = f"swarm cancel {program} --cluster {cluster.config.path}"
     try:
         state = cluster.cancel(program, timeout=2.0)
     except (ClusterTimeout, UnknownProgram) as e:
-        return (f"asked the cluster to cancel program {program}, which did not confirm it "
-                f"({e}); it may go on: swarm cancel {program} --cluster {cluster.config.path}")
-    return f"program {program} " + {"cancelled": "cancelled", "finished": "had ended",
-                                     "forwarded": "cancelled on its way"}[state]
+        return interrupted(f"asked the cluster to cancel program {program}, which did not "
+                           f"confirm it ({e}); it may go on: {stop}")
+    try:
+        outcome = cluster.results([program], CANCELLED_SECONDS, echo=True)[program]
+    except (ClusterTimeout, KeyboardInterrupt):
+        what = {"cancelled": "cancelled", "finished": "had ended",
+                "forwarded": "cancelled on its way"}[state]
+        return interrupted(f"program {program} {what}, and has not ended (it may go on: "
+                           f"{stop})")
+    return report(args, outcome, skywriting)
 
 
 def _client_for_program(args, command: str):

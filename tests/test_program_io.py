@@ -7,6 +7,7 @@ program waits for a file that the test creates only once it has seen the first l
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import textwrap
@@ -297,3 +298,43 @@ def test_input_that_is_not_text_is_replaced_and_said_so(tmp_path):
     assert ours.stderr == b"[swarm] stdin: bytes that are not utf-8 text were replaced by " \
                           b"U+FFFD (a program's stdin on the cluster carries text: pass " \
                           b"binary data in a file or a Ref)\n"
+
+
+CTRL_C = '''\
+import sys, time
+from swarm import move_to  # swarm
+move_to("n2")  # swarm
+try:
+    print("started", flush=True)
+    while True:
+        time.sleep(0.05)
+finally:
+    print("cleanup ran")
+'''
+
+
+def test_ctrl_c_shows_what_the_finally_blocks_print_and_the_traceback(tmp_path):
+    """Ctrl-C on a running cluster, as under python: the program's `finally` blocks run
+    and what they print reaches the terminal, then the traceback ending in
+    KeyboardInterrupt; exit status 130."""
+    script = write(tmp_path, "ctrl_c.py", CTRL_C)
+    cluster_dir = str(tmp_path / "c")
+    up = swarm_cli("up", "--nodes", "2", "--dir", cluster_dir, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "run", "--dir", cluster_dir,
+                                 script], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            read_until(proc, "started\n")
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        swarm_cli("down", "--dir", cluster_dir, cwd=tmp_path)
+    assert (proc.returncode, out) == (130, "cleanup ran\n"), err
+    assert err.startswith("Traceback (most recent call last):\n") and err.endswith(
+        "KeyboardInterrupt: cancelled\n(raised on n2)\n"), err
+    assert f'File "{script}", line 7, in <module> [n2]\n' in err
