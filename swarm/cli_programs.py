@@ -143,9 +143,13 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
 
     shared = cluster_path(args) is not None and not args.nodes
     try:
-        outcome = cluster.results([program], args.timeout, echo=True)[program]
+        outcome = _results(args, cluster, program, shared)
     except KeyboardInterrupt:
         return _interrupted(args, cluster, program, shared, skywriting)
+    except NodeExited as e:
+        sys.stdout.flush()
+        print(f"swarm run: {e}", file=sys.stderr)
+        return e.status
     except ClusterTimeout:
         note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
                 f"cancel {program} stops it") if shared else "its nodes are stopped"
@@ -153,6 +157,45 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
               f"{note}", file=sys.stderr)
         return TIMEOUT_STATUS
     return report(args, outcome, skywriting)
+
+
+WATCH_SECONDS = 1.0  # how often swarm run looks at its temporary nodes' processes
+
+
+class NodeExited(Exception):
+    """A temporary node of `swarm run` exited while the program ran; `status` is what
+    `swarm run` exits with (the node's, as `python` would exit after os._exit(N))."""
+
+    def __init__(self, name: str, code: int) -> None:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        super().__init__(
+            f"node {name} {how} while the program ran: a program that calls os._exit() or "
+            f"crashes the interpreter (a fault in a C extension, say) ends the node it is "
+            f"on, and what it printed since its last output is lost")
+        self.status = 128 - code if code < 0 else code
+
+
+def _results(args, cluster, program: str, shared: bool):
+    """The program's outcome, printing its output as it comes. On temporary nodes, also
+    watch their processes: one that exits (os._exit() in the program, a crash) raises
+    NodeExited, where waiting for a program no node can finish would never end."""
+    from swarm.client import ClusterTimeout
+
+    procs = getattr(cluster, "procs", None)
+    if shared or not procs:
+        return cluster.results([program], args.timeout, echo=True)[program]
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    while True:
+        left = WATCH_SECONDS if deadline is None else deadline - time.monotonic()
+        try:
+            return cluster.results([program], max(0.0, min(left, WATCH_SECONDS)),
+                                   echo=True)[program]
+        except ClusterTimeout:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                raise NodeExited(name, proc.returncode)
 
 
 CANCELLED_SECONDS = 5.0  # after Ctrl-C, how long the cancelled program has to end

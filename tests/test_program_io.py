@@ -338,3 +338,14 @@ def test_ctrl_c_shows_what_the_finally_blocks_print_and_the_traceback(tmp_path):
     assert err.startswith("Traceback (most recent call last):\n") and err.endswith(
         "KeyboardInterrupt: cancelled\n(raised on n2)\n"), err
     assert f'File "{script}", line 7, in <module> [n2]\n' in err
+
+
+def test_a_program_that_ends_its_node_with_os_exit_is_said_so(tmp_path):
+    """os._exit() ends the process it runs in - on the cluster, its node. On temporary nodes
+    `swarm run` says so and exits with that status (as python would), instead of waiting
+    for a program no node can finish."""
+    script = write(tmp_path, "leave.py", "import os\nos._exit(4)\n")
+    done = swarm_cli("run", "--nodes", "1", "--timeout", "60", script, cwd=tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith("swarm run: node n1 exited with status 4 while the program "
+                                  "ran: a program that calls os._exit()"), done.stderr
