@@ -150,6 +150,8 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
         sys.stdout.flush()
         print(f"swarm run: {e}", file=sys.stderr)
         return e.status
+    except BrokenPipeError:
+        return _reader_gone(cluster, program, shared)
     except ClusterTimeout:
         note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
                 f"cancel {program} stops it") if shared else "its nodes are stopped"
@@ -196,6 +198,31 @@ def _results(args, cluster, program: str, shared: bool):
         for name, proc in procs.items():
             if proc.poll() is not None:
                 raise NodeExited(name, proc.returncode)
+
+
+def _reader_gone(cluster, program: str, shared: bool) -> int:
+    """What read `swarm run`'s output went away (`swarm run p.py | head`): the program is
+    cancelled (or stopped with its temporary nodes) and `swarm run` exits 1, saying so in
+    one line - as `python` ends with BrokenPipeError at the print, not a traceback of
+    swarm's own frames and a program that runs on unseen."""
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # (the interpreter flushes stdout at exit)
+    os.close(devnull)
+    if not shared:
+        for name in list(getattr(cluster, "procs", ())):
+            cluster.kill(name)
+        what = "stopped with its temporary nodes"
+    else:
+        try:
+            cluster.cancel(program, timeout=2.0)
+            what = "cancelled"
+        except (ClusterTimeout, UnknownProgram) as e:
+            what = f"not cancelled ({e}): swarm cancel {program}"
+    print(f"swarm run: BrokenPipeError: its output's reader went away; program {program} "
+          f"{what}", file=sys.stderr)
+    return 1
 
 
 CANCELLED_SECONDS = 5.0  # after Ctrl-C, how long the cancelled program has to end

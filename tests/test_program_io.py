@@ -349,3 +349,25 @@ def test_a_program_that_ends_its_node_with_os_exit_is_said_so(tmp_path):
     assert done.returncode == 4, done.stderr
     assert done.stderr.startswith("swarm run: node n1 exited with status 4 while the program "
                                   "ran: a program that calls os._exit()"), done.stderr
+
+
+def test_output_read_by_a_process_that_goes_away(tmp_path):
+    """`swarm run p.py | head -1`: when what reads the output goes away, the program is
+    stopped and swarm run exits 1 with one line, as python ends with BrokenPipeError (not
+    a traceback of swarm's own frames, the program running on unseen)."""
+    script = write(tmp_path, "many.py", "import itertools\nfor i in itertools.count():\n"
+                                        "    print(i)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                            cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "0\n"
+        proc.stdout.close()  # as head does after its line
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 1
+    assert err.startswith("swarm run: BrokenPipeError: its output's reader went away; program "
+                          "c") and err.endswith(" stopped with its temporary nodes\n"), err
