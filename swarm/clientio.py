@@ -38,12 +38,17 @@ class StdinForwarder:
     """Answers `input?` from one file descriptor (the client's stdin)."""
 
     def __init__(self, fd: int | None = None) -> None:
-        self.fd = sys.stdin.fileno() if fd is None else fd
+        self.eof = False
+        if fd is None:
+            try:
+                fd = sys.stdin.fileno()
+            except (AttributeError, OSError, ValueError):  # no stdin (closed: `<&-`)
+                fd, self.eof = -1, True  # the programs read end-of-file, as from /dev/null
+        self.fd = fd
         self.encoding = getattr(sys.stdin, "encoding", None) or "utf-8"
         self.decoder = codecs.getincrementaldecoder(self.encoding)(errors="swarm.stdin")
         self.told = False  # the note about replaced bytes was printed
         self.asked: deque = deque()  # (node, program, n) waiting for text, in order
-        self.eof = False
 
     def wanted(self, node: str, program: str, n: int, send) -> None:
         """A program asks; `send(node, kind, payload)` answers (at once after end-of-file)."""

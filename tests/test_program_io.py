@@ -371,3 +371,14 @@ def test_output_read_by_a_process_that_goes_away(tmp_path):
     assert proc.returncode == 1
     assert err.startswith("swarm run: BrokenPipeError: its output's reader went away; program "
                           "c") and err.endswith(" stopped with its temporary nodes\n"), err
+
+
+def test_swarm_run_without_a_stdin(tmp_path):
+    """`swarm run p.py <&-` (no descriptor 0: some supervisors start commands so): the
+    program runs, and reads end-of-file if it reads."""
+    script = write(tmp_path, "no_stdin.py", 'print("ran")\nprint(repr(__import__("sys")'
+                                            '.stdin.read()))\n')
+    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(0))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n''\n", "")
