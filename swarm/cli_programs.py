@@ -200,6 +200,14 @@ def _results(args, cluster, program: str, shared: bool):
                 raise NodeExited(name, proc.returncode)
 
 
+def _stdout_to_devnull() -> None:
+    """After BrokenPipeError: nothing more reaches stdout (the interpreter flushes it at
+    exit, which would raise again)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _reader_gone(cluster, program: str, shared: bool) -> int:
     """What read `swarm run`'s output went away (`swarm run p.py | head`): the program is
     cancelled (or stopped with its temporary nodes) and `swarm run` exits 1, saying so in
@@ -207,9 +215,7 @@ def _reader_gone(cluster, program: str, shared: bool) -> int:
     swarm's own frames and a program that runs on unseen."""
     from swarm.client import ClusterTimeout, UnknownProgram
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # (the interpreter flushes stdout at exit)
-    os.close(devnull)
+    _stdout_to_devnull()
     if not shared:
         for name in list(getattr(cluster, "procs", ())):
             cluster.kill(name)
@@ -290,6 +296,11 @@ def result(args) -> int:
         return TIMEOUT_STATUS if isinstance(e, ClusterTimeout) else 1
     except KeyboardInterrupt:  # stops watching; the program goes on
         return INTERRUPTED_STATUS
+    except BrokenPipeError:  # (swarm result ID | head): stops watching, as Ctrl-C does
+        _stdout_to_devnull()
+        print(f"swarm result: BrokenPipeError: its output's reader went away (program "
+              f"{args.program} goes on)", file=sys.stderr)
+        return 1
     finally:
         cluster.close()
     args.show_node = args.trace = False

@@ -382,3 +382,29 @@ def test_swarm_run_without_a_stdin(tmp_path):
                           cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
                           preexec_fn=lambda: os.close(0))
     assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n''\n", "")
+
+
+def test_swarm_result_whose_reader_goes_away(tmp_path):
+    script = write(tmp_path, "lines.py", "for i in range(100_000):\n    print(i)\n")
+    cluster_dir = str(tmp_path / "c")
+    up = swarm_cli("up", "--nodes", "1", "--dir", cluster_dir, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    try:
+        started = swarm_cli("run", "--detach", "--dir", cluster_dir, script, cwd=tmp_path)
+        assert started.returncode == 0, started.stderr
+        program = started.stdout.strip()
+        proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "result", program, "--dir",
+                                 cluster_dir], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline() == "0\n"
+            proc.stdout.close()
+            err = proc.stderr.read()
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        swarm_cli("down", "--dir", cluster_dir, cwd=tmp_path)
+    assert (proc.returncode, err) == (1, f"swarm result: BrokenPipeError: its output's reader "
+                                         f"went away (program {program} goes on)\n")
