@@ -287,3 +287,33 @@ def test_a_module_of_the_same_text_as_one_run_before_keeps_its_own_file(tmp_path
             folder = tmp_path / d
             assert outcome.stdout == f"{folder / 'main.py'}\n{folder / 'same.py'}\n"
             assert f'File "{folder / "same.py"}", line 6, in fail [n2]' in outcome.traceback
+
+
+REDIRECTED = '''\
+import contextlib, io
+from swarm import here
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    for i in range(20):
+        print("captured", i)
+        sum(range(300_000))                  # (switched out now and then: a slice is 20 ms)
+print("captured", len(buf.getvalue().splitlines()), "lines on", here())
+'''
+
+PRINTING = '''\
+for i in range(20):
+    print("line", i)
+    sum(range(300_000))
+'''
+
+
+def test_a_programs_redirected_output_is_its_own(tmp_path):
+    """contextlib.redirect_stdout in one program never takes another's output on the same
+    node (sys.stdout is swapped with the program, as its other process state)."""
+    with swarm.local_cluster(1) as cluster:
+        redirected, printing = run_at_once(cluster, [
+            (write(tmp_path, "redirected.py", REDIRECTED), []),
+            (write(tmp_path, "printing.py", PRINTING), [])])
+    assert redirected.error is None and printing.error is None
+    assert redirected.stdout == "captured 20 lines on n1\n"
+    assert printing.stdout == "".join(f"line {i}\n" for i in range(20))
