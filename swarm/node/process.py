@@ -204,7 +204,7 @@ def leave(p: ProgramProcess) -> None:
     node = _state.get("streams")
     if node is not None:
         now = (sys.stdout, sys.stderr, sys.stdin)
-        mine = any(a is not b for a, b in zip(now, node))
+        mine = any(a is not b for a, b in zip(now, node, strict=True))
         p.streams = now if mine else None
         if mine:
             sys.stdout, sys.stderr, sys.stdin = node
