@@ -12,7 +12,8 @@ import traceback
 from pathlib import Path
 
 SECTIONS = ["bench.compiled", "bench.continuation", "bench.hops", "bench.bigdata",
-            "bench.skyfib", "bench.placement", "bench.kv", "bench.web", "bench.load"]
+            "bench.skyfib", "bench.placement", "bench.kv", "bench.web", "bench.load",
+            "bench.trouble"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

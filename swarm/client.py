@@ -22,7 +22,9 @@ import time
 
 import zmq
 
+from swarm import fencing
 from swarm.clientio import StdinForwarder
+from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, local_config
 from swarm.program_files import program_sources
 from swarm.runs import (
@@ -36,13 +38,7 @@ from swarm.runs import (
 )
 from swarm.wire import curve, decode
 from swarm.wire.envelope import Signer, WireError, unpack
-
-
-class ClusterTimeout(Exception):
-    """The cluster (or a node) did not answer, or a program did not end, in the time given."""
-
-
-SEARCH_SECONDS = 2.0  # after a fence: how often programs without an outcome are looked for
+from swarm.wire.liveness import keep_alive
 
 
 class Cluster:
@@ -59,7 +55,7 @@ class Cluster:
         self.ctx = zmq.Context()
         self.socks: dict[str, zmq.Socket] = {}
         for name, spec in config.nodes.items():
-            s = self.ctx.socket(zmq.DEALER)
+            s = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
             s.setsockopt(zmq.IDENTITY, self.id.encode())
             s.setsockopt(zmq.LINGER, 0)
             if config.curve:  # talk to nobody but the holder of the node's secret key
@@ -318,7 +314,7 @@ class Cluster:
             run.flush_echo()
         deadline = None if timeout is None else time.monotonic() + timeout
         waiting = [run for run in runs if not run.done]
-        next_search = time.monotonic() + SEARCH_SECONDS
+        next_search = time.monotonic() + fencing.SEARCH_SECONDS
         while waiting:
             self._absorb_incoming(0.2)
             unknown = [run for run in waiting if run.unknown_to >= set(self.config.names)]
@@ -332,66 +328,14 @@ class Cluster:
             self._chase(waiting)
             if waiting and time.monotonic() >= next_search:
                 self._search(waiting)
-                next_search = time.monotonic() + SEARCH_SECONDS
+                next_search = time.monotonic() + fencing.SEARCH_SECONDS
             if waiting and deadline is not None and time.monotonic() > deadline:
                 raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
                                      f"{waiting[0].program}) did not finish in {timeout:g} s")
         return {run.program: self._runs.pop(run.program).outcome() for run in runs}
 
     def _search(self, runs: list[Run]) -> None:
-        """After an operator declared a node gone (the cluster file's `fenced`): look for the
-        programs without an outcome on every live node. A program that no live node holds,
-        nor handed to a live node, in two rounds running, was lost with a node declared gone:
-        its outcome is unknown (it may have run there, in part or to its end), and it ends
-        with NodeGone. One whose result a node kept is collected from it."""
-        self._reload_fences()
-        fenced = set(self.config.fenced)
-        if not fenced:
-            return
-        runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS]
-        if not runs:
-            return
-        answers = self._where([run.program for run in runs])
-        live = [n for n in self.config.names if n not in fenced]
-        if any(n not in answers for n in live):
-            return  # a live node did not answer: look again later
-        for run in runs:
-            rows = [row for a in answers.values() for row in a.get("programs", ())
-                    if row.get("program") == run.program]
-            finished = [n for n, a in answers.items() if run.program in a.get("finished", ())]
-            if finished:
-                run.confirmed = True
-                self.send(finished[0], "collect?", {"programs": [run.program]})
-            alive = finished or any(row.get("state") != "handed" or row.get("to") not in fenced
-                                    for row in rows)
-            run.unseen = 0 if alive else run.unseen + 1
-            if run.unseen >= 2:
-                gone = ", ".join(sorted(fenced))
-                run.result = {"program": run.program, "seq": run.next_seq[run.program],
-                              "ok": False, "route": [], "value": None, "traceback": "",
-                              "error": f"NodeGone: {run.program} was last on a node declared "
-                                       f"gone ({gone}); its outcome is unknown (it may have "
-                                       f"run there, in part or to its end)"}
-
-    def _reload_fences(self) -> None:
-        """The operator may have declared nodes gone since this client started."""
-        try:
-            self.config.fenced = ClusterConfig.load(self.config.path).fenced
-        except Exception:  # (a temporary cluster file of a local cluster, being rewritten)
-            pass
-
-    def _where(self, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:
-        """What each live node says of these programs: {node: its `programs` answer}."""
-        live = [n for n in self.config.names if n not in self.config.fenced]
-        for name in live:
-            self.send(name, "programs?", {"programs": programs})
-        answers: dict[str, dict] = {}
-        deadline = time.monotonic() + timeout
-        while len(answers) < len(live) and time.monotonic() < deadline:
-            msg = self.receive(0.1)
-            if msg and msg[0] == "programs":
-                answers[msg[1]] = msg[2]
-        return answers
+        fencing.search(self, runs)
 
     def fence(self, node: str, timeout: float = 60.0) -> None:
         """Declare `node` gone for good (`swarm node gone NODE`): every other node writes it
@@ -399,30 +343,7 @@ class Cluster:
         waiting for it (phase 2); then the cluster file says so, and clients looking for
         their programs find those it held lost (NodeGone). Raises ClusterTimeout if a live
         node does not confirm a phase - the fence is only safe once all have."""
-        if node not in self.config.nodes:
-            raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
-        others = [n for n in self.config.names if n != node and n not in self.config.fenced]
-        for phase in (1, 2):
-            confirmed: set[str] = set()
-            deadline = time.monotonic() + timeout
-            while confirmed != set(others):
-                if time.monotonic() > deadline:
-                    missing = sorted(set(others) - confirmed)
-                    raise ClusterTimeout(f"nodes {missing} did not confirm the fence of {node} "
-                                         f"(phase {phase}) in {timeout:g}s; run it again")
-                for name in set(others) - confirmed:
-                    self.send(name, "fence", {"node": node, "phase": phase})
-                until = time.monotonic() + 1.0
-                while time.monotonic() < until and confirmed != set(others):
-                    msg = self.receive(0.1)
-                    if msg and msg[0] == "fenced" and msg[2]["node"] == node \
-                            and msg[2]["phase"] == phase:
-                        confirmed.add(msg[1])
-        config = ClusterConfig.load(self.config.path)
-        if node not in config.fenced:
-            config.fenced.append(node)
-            config.save(self.config.path)
-        self.config.fenced = config.fenced
+        fencing.fence(self, node, timeout)
 
     def _absorb_incoming(self, timeout: float) -> None:
         """Take in every message waiting (polling up to `timeout` s for the first): output,

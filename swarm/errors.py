@@ -25,3 +25,7 @@ class StorageFull(Exception):
     """A node's store cannot write now (its disk is full, an I/O error): the write was
     refused and nothing of it was kept. Writes made before were kept in memory and are
     written - and acknowledged - once the store takes writes again."""
+
+
+class ClusterTimeout(Exception):
+    """The cluster (or a node) did not answer, or a program did not end, in the time given."""

@@ -6,84 +6,20 @@ Made by the test as root (CI runs as root): `ip netns`, veth pairs, a bridge, 10
 removed afterwards whatever happens. Skipped only when not root."""
 
 import os
-import re
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 
 import pytest
 import zmq
-from helpers import ROOT, swarm_cli, wait_for, write
+from helpers import swarm_cli, wait_for, write
+from netns import HOSTS, PORT, Hosts
 
 from swarm.client import connect
 from swarm.node.config import ClusterConfig
+from swarm.wire import PROTOCOL
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
-
-HOSTS = 3
-PORT = 5701
-
-
-def ip(*args: str) -> None:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
-
-
-def free_subnet() -> int:
-    """X of a 10.77.X.0/24 that no interface here uses (0 if it is free)."""
-    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
-    taken = {int(x) for x in re.findall(r"inet 10\.77\.(\d+)\.", used)}
-    return next(x for x in range(256) if x not in taken)
-
-
-class Hosts:
-    """Namespaces <tag>h1..h3, each with a veth whose other end is on the bridge <tag>br;
-    host i is 10.77.X.i, the bridge (this namespace) 10.77.X.254."""
-
-    def __init__(self) -> None:
-        self.tag = f"sw{os.getpid()}"
-        self.net = free_subnet()
-        self.bridge = f"{self.tag}br"
-        self.names = [f"{self.tag}h{i}" for i in range(1, HOSTS + 1)]
-        self.veths = [f"{self.tag}v{i}" for i in range(1, HOSTS + 1)]
-        self.procs: list[subprocess.Popen] = []
-
-    def address(self, i: int) -> str:
-        return f"10.77.{self.net}.{i}"
-
-    def create(self) -> None:
-        ip("link", "add", self.bridge, "type", "bridge")
-        ip("addr", "add", f"{self.address(254)}/24", "dev", self.bridge)
-        ip("link", "set", self.bridge, "up")
-        for i, (ns, veth) in enumerate(zip(self.names, self.veths, strict=True), 1):
-            ip("netns", "add", ns)
-            ip("link", "add", veth, "type", "veth", "peer", "name", f"{veth}p")
-            ip("link", "set", f"{veth}p", "netns", ns)
-            ip("link", "set", veth, "master", self.bridge)
-            ip("link", "set", veth, "up")
-            ip("-n", ns, "addr", "add", f"{self.address(i)}/24", "dev", f"{veth}p")
-            ip("-n", ns, "link", "set", f"{veth}p", "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-
-    def start(self, i: int, config: str, name: str, log) -> subprocess.Popen:
-        """swarm-node in host i's namespace."""
-        proc = subprocess.Popen(["ip", "netns", "exec", self.names[i - 1], sys.executable, "-m",
-                                 "swarm.node_main", "--config", config, "--name", name],
-                                env=dict(os.environ, PYTHONPATH=ROOT), stdout=log, stderr=log)
-        self.procs.append(proc)  # `ip netns exec` execs: this is the node's own pid
-        return proc
-
-    def destroy(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for ns in self.names:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
 
 
 @pytest.fixture
@@ -168,7 +104,7 @@ def test_a_program_runs_across_three_hosts_over_curve(hosts, tmp_path):
         # the links were CURVE: ZeroMQ's greeting names the mechanism in the clear; the
         # programs, the values and even the protocol name of the signed messages are not
         assert len(wire) > 10_000 and b"CURVE" in wire
-        assert words.encode() not in wire and b"SWARM/3" not in wire
+        assert words.encode() not in wire and PROTOCOL not in wire
         # a stranger on the network without keys gets nowhere, and the node says so
         stranger = cluster.ctx.socket(zmq.DEALER)
         stranger.setsockopt(zmq.LINGER, 0)

@@ -17,9 +17,9 @@ from swarm.wire import decode
 def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
         blob: bytes | None = None) -> tuple[dict, object]:
     """Ask `dest` to do `action` with `arg` (or with `blob`: arg pickled already) and park
-    until it answers: (reply, value). No answer within the cluster's hop_timeout (the node is
-    down, or the question was lost with a crash) raises TimeoutError in the program, which
-    fails with it."""
+    until it answers: (reply, value). A read waits for as long as it takes (it is asked again
+    until answered: machine/questions.py); anything else unanswered within the cluster's
+    hop_timeout raises TimeoutError in the program, saying it may have been done."""
     key = node.machine.next_key("fetch")
     blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
@@ -29,7 +29,8 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
                        f"answer")
     if reply == NO_ANSWER:
         raise TimeoutError(f"node {dest} did not answer ({action} {ref_id or ''}) within "
-                           f"{node.config.hop_timeout:g} s (is it down?)")
+                           f"{node.config.hop_timeout:g} s (down, paused or cut off?): it may "
+                           f"or may not have done it - look before doing it again")
     value = decode.value(reply["value"]) if reply.get("value") is not None else None
     return reply, value
 

@@ -62,7 +62,7 @@ from greenlet import getcurrent, greenlet
 
 log = logging.getLogger("swarm.kernel")
 
-SLICE = 0.02  # seconds a program runs before the loop has a turn (preemption)
+SLICE = 0.01  # seconds a program runs before the loop has a turn (preemption)
 ABANDON_SECONDS = 1.0  # a cancelled program that goes on this long is stopped for good
 MARK_BYTES = 256  # the running program's id, in a file: see mark_running
 PREEMPT_SIGNAL = signal.SIGUSR2

@@ -26,6 +26,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from swarm.node.refusals import handshake_failure
 from swarm.wire import PROTOCOL, curve
+from swarm.wire.liveness import keep_alive
 
 log = logging.getLogger("swarm.node")
 
@@ -41,8 +42,11 @@ class Links:
         self.ctx = zmq.Context()
         # the ZAP handler is bound before the ROUTER: no handshake goes unchecked
         self.zap = curve.ZapHandler(self.ctx, config.curve_allowed()) if config.curve else None
-        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router = keep_alive(self.ctx.socket(zmq.ROUTER))
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        # a peer or client that reconnects (its old connection not yet timed out) takes over
+        # its identity, rather than being refused until the old one is closed
+        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.router.setsockopt(zmq.LINGER, 0)
         self.router.setsockopt(zmq.MAXMSGSIZE, config.max_message_bytes)
         if config.curve:
@@ -112,7 +116,7 @@ class Links:
             queue.append(frames)
 
     def _connect(self, node: str) -> zmq.Socket:
-        sock = self.ctx.socket(zmq.DEALER)
+        sock = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
         sock.setsockopt(zmq.IDENTITY, self.name.encode())
         sock.setsockopt(zmq.LINGER, 1000)
         if self.config.curve:

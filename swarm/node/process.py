@@ -17,7 +17,7 @@ the way it would under `python`:
 | sys.stdout, sys.stderr, sys.stdin | the node's (its output to its client: programio.py), until it assigns its own (`contextlib.redirect_stdout`) | no: a stream it assigned stays on the node it was assigned on |
 
 Switching is a few dozen attribute assignments: the kernel does it at every switch (every
-hop, every park, every 20 ms slice of a program that computes), so nothing here walks a
+hop, every park, every 10 ms slice of a program that computes), so nothing here walks a
 large structure - the environment is reverted key by key for the keys a program changed,
 the random generator is swapped by its bound methods, the logging root by its fields.
 

@@ -12,7 +12,7 @@ that the client prints them in program order wherever they were written:
 
 - when the program writes a newline or flushes, if nothing was sent for FLUSH_GAP (line
   buffering, with a bound on the number of messages a printing loop makes);
-- when the kernel switches the program out (it parks, or has used its 20 ms slice: so text
+- when the kernel switches the program out (it parks, or has used its 10 ms slice: so text
   without a newline is at most a slice and a watchdog period late, well under 100 ms);
 - before it hops, and when it ends.
 

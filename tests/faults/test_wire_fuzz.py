@@ -219,7 +219,9 @@ GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ["m", "m.py", "x = 
         "entry": "h", "modules": {}, "argv": [], "hop_checkpoints": False, "seq": 0,
         "route": [], "hop_id": "h1", "hop_ids": [], "key": "k", "hash": "h", "source": None,
         "ref": None, "action": "get", "programs": ["p"], "node": "n1", "phase": 1,
-        "stream": 1, "index": 1}
+        "stream": 1, "index": 1, "reason": "full", "text": "t", "ok": True, "n": 1,
+        "eof": False, "refs": {}, "edges": [], "since": 1.0, "finished": ["p"],
+        "state": "running", "epoch": 1.0, "last": 1, "missed": 0, "hops": []}
 WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "sources": [{"h": ["m", "m.py"]}, {"h": [1, 2, 3]}, [], 3],
          "modules": [{"swarm": "h"}, {"zmq.sugar": "h"}, {"m": 1}, ["m"]],
@@ -228,7 +230,11 @@ WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "hop_ids": [[1], "a", None], "key": [1, b"k"], "hash": [1, b"h"],
          "source": [["m", "m.py"], 1, "src"], "ref": [1, b"x"], "action": [1, None],
          "programs": [[1], "p"], "node": [1, None], "phase": ["1", None],
-         "stream": ["1", None], "index": [1.5, None]}
+         "stream": ["1", None], "index": [1.5, None], "reason": [1, None],
+         "text": [1, None], "ok": ["yes", None], "n": ["1", None], "eof": ["no", None],
+         "refs": [[], None], "edges": [{}, None], "since": ["1", None],
+         "finished": [[1], "p"], "state": [1, None], "epoch": ["1", None],
+         "last": ["1", None], "missed": ["1", None], "hops": [{}, None]}
 GOOD_META = {name: GOOD[name] for name in HOP_META[0]}
 UNDECODABLE = b"\xc1"  # never used by msgpack
 

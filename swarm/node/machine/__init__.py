@@ -54,7 +54,8 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.state import NO_ANSWER, NODE_GONE, NodeState
+from swarm.node.machine.questions import NO_ANSWER, NODE_GONE
+from swarm.node.machine.state import NodeState
 
 __all__ = [
     "AckReceived", "Asked", "Booted", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",

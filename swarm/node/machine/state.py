@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections import deque
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import io
+from swarm.node.machine import io, questions
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
-from swarm.node.machine.ids import source_hash, submit_id
+from swarm.node.machine.ids import submit_id
 from swarm.node.machine.instructions import (
     AnswerCancel,
     AnswerPrograms,
@@ -45,7 +45,6 @@ from swarm.node.machine.instructions import (
     Serve,
     Start,
     Stop,
-    Wake,
 )
 from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, HopLedger
 from swarm.wire.control import decode as stored_meta
@@ -55,8 +54,6 @@ RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
 QUARANTINE_DEATHS = 2  # a program that was running when its node died this often is not run
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
-NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
-NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
 
 class NodeState:
@@ -70,8 +67,8 @@ class NodeState:
         self.history = HopHistory(now)  # the last hops taken here (hops?: the dashboard)
         self.fallbacks = FallbackReasons()  # programs that did not migrate, by reason
         self.sources: dict[str, tuple] = sources  # hash -> (name, filename, source)
-        self.asks: dict[str, tuple[float, str]] = {}  # key -> (when it times out, node)
-        self.source_asks: dict[str, tuple[str, float]] = {}  # key -> (hash, deadline)
+        self.asks: dict[str, questions.Question] = {}  # key -> a question (questions.py)
+        self.source_asks: dict[str, tuple[str, questions.Question]] = {}  # key -> (hash, q)
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
         self.held: deque = deque()  # (write number, message) waiting for it (see _send)
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
@@ -94,17 +91,17 @@ class NodeState:
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
             ev.HopReceived: self._hop, ev.AckReceived: self._ack,
-            ev.FetchRequested: self._fetch, ev.FetchAnswered: self._fetched,
-            ev.SourceRequested: self._source_q, ev.SourceReceived: self._source,
+            ev.FetchRequested: self._fetch,
+            ev.SourceRequested: self._source_q,
             ev.CollectRequested: self._collect, ev.ClientRequest: self._client_request,
             ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
-            ev.ProgramFinished: self._finished, ev.Asked: self._asked,
-            ev.SourceWanted: self._source_wanted, ev.Served: self._served,
+            ev.ProgramFinished: self._finished,
+            ev.Served: self._served,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
             ev.FenceRequested: self._fence, ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
-            **io.handlers(self),
+            **io.handlers(self), **questions.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -365,54 +362,6 @@ class NodeState:
             self.out.append(Log("warning", f"task {e.program} failed: {e.error}"))
         self._write_now()
 
-    # ---- questions to other nodes -------------------------------------------------------------
-    def _asked(self, e: ev.Asked) -> None:
-        if e.node in self.fenced:
-            if e.key is not None:
-                self.out.append(Wake(e.key, NODE_GONE))
-            return
-        if e.key is not None:  # (None: a message that wants no answer)
-            self.asks[e.key] = (e.now + self.hop_timeout, e.node)
-        self._send(Send(e.node, "fetch", {"key": e.key, "ref": e.ref, "action": e.action},
-                        (e.arg,)))
-
-    def _fetched(self, e: ev.FetchAnswered) -> None:
-        if self.asks.pop(e.key, None) is not None:  # else: too late, or not asked
-            self.out.append(Wake(e.key, e.reply))
-
-    def _source_wanted(self, e: ev.SourceWanted) -> None:
-        """A program needs a source: asked of the node its hop came from, once however many
-        programs wait for it (10,000 tasks arriving together ask once)."""
-        if e.digest in self.sources:
-            self.out.append(Wake(e.key, self.sources[e.digest]))
-            return
-        if e.node in self.fenced:
-            self.out.append(Wake(e.key, None))
-            return
-        waiting = self.asking.get(e.digest)
-        if waiting is not None:
-            waiting.append(e.key)
-            return
-        self.asking[e.digest] = [e.key]
-        key = self.next_key("source")
-        self.source_asks[key] = (e.digest, e.now + self.hop_timeout)
-        self._send(Send(e.node, "source?", {"key": key, "hash": e.digest}))
-
-    def _source(self, e: ev.SourceReceived) -> None:
-        asked = self.source_asks.pop(e.key, None)
-        if asked is None:
-            return
-        digest = asked[0]
-        source = e.source
-        if source is not None and source_hash(source[2]) == digest:
-            source = tuple(source)
-            self.sources[digest] = source
-            self.ledger.add_sources({digest: source})
-        else:
-            source = None
-        for key in self.asking.pop(digest, ()):
-            self.out.append(Wake(key, source))
-
     # ---- questions from other nodes --------------------------------------------------------
     def _fetch(self, e: ev.FetchRequested) -> None:
         # served in a greenlet of its own: a relocation or a future may make it wait
@@ -544,9 +493,7 @@ class NodeState:
         if gone:
             self.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
                                            f"not be sent again"))
-        for key in [k for k, (_, asked) in self.asks.items() if asked == node]:
-            del self.asks[key]
-            self.out.append(Wake(key, NODE_GONE))
+        questions.node_gone(self, node)
 
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
@@ -587,7 +534,7 @@ class NodeState:
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             self._resend(now)
-            self._expire(now)
+            questions.follow_up(self, now, RESEND_SECONDS)
 
     def _stopping(self, e: ev.Stopping) -> None:
         if self.ledger.pending() or self.ledger.retry():
@@ -624,16 +571,6 @@ class NodeState:
         for program in [p for p, w in present.items()
                         if w[0] == "handed" and now - w[1] > HANDED_SECONDS]:
             del present[program]
-
-    def _expire(self, now: float) -> None:
-        """Wake the programs whose question has waited longer than hop_timeout."""
-        for key in [k for k, (deadline, _) in self.asks.items() if deadline < now]:
-            del self.asks[key]
-            self.out.append(Wake(key, NO_ANSWER))
-        for key in [k for k, (_, deadline) in self.source_asks.items() if deadline < now]:
-            digest, _ = self.source_asks.pop(key)
-            for waiter in self.asking.pop(digest, ()):
-                self.out.append(Wake(waiter, None))
 
     def wakeup_at(self) -> float | None:
         """When the machine next needs a Tick (None: not until something happens) - the

@@ -1,0 +1,106 @@
+"""Declaring a node gone for good, and what clients do after: a client's side of fencing
+(`swarm node gone NODE`, `Cluster.fence`; docs/nodes.md "Outcomes are final").
+
+Nodes fence in two phases (swarm/node/machine/state.py); the cluster file's `fenced` list
+then says so, and a client looking for its programs without an outcome finds those a fenced
+node held lost (NodeGone: their outcome is unknown).
+"""
+
+from __future__ import annotations
+
+import time
+
+from swarm.errors import ClusterTimeout
+from swarm.node.config import ClusterConfig
+
+SEARCH_SECONDS = 2.0  # after a fence: how often programs without an outcome are looked for
+
+
+def search(cluster, runs: list) -> None:
+    """After an operator declared a node gone (the cluster file's `fenced`): look for the
+    programs without an outcome on every live node. A program that no live node holds,
+    nor handed to a live node, in two rounds running, was lost with a node declared gone:
+    its outcome is unknown (it may have run there, in part or to its end), and it ends
+    with NodeGone. One whose result a node kept is collected from it."""
+    reload_fences(cluster)
+    fenced = set(cluster.config.fenced)
+    if not fenced:
+        return
+    runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS]
+    if not runs:
+        return
+    answers = where(cluster, [run.program for run in runs])
+    live = [n for n in cluster.config.names if n not in fenced]
+    if any(n not in answers for n in live):
+        return  # a live node did not answer: look again later
+    for run in runs:
+        rows = [row for a in answers.values() for row in a.get("programs", ())
+                if row.get("program") == run.program]
+        finished = [n for n, a in answers.items() if run.program in a.get("finished", ())]
+        if finished:
+            run.confirmed = True
+            cluster.send(finished[0], "collect?", {"programs": [run.program]})
+        alive = finished or any(row.get("state") != "handed" or row.get("to") not in fenced
+                                for row in rows)
+        run.unseen = 0 if alive else run.unseen + 1
+        if run.unseen >= 2:
+            gone = ", ".join(sorted(fenced))
+            run.result = {"program": run.program, "seq": run.next_seq[run.program],
+                          "ok": False, "route": [], "value": None, "traceback": "",
+                          "error": f"NodeGone: {run.program} was last on a node declared "
+                                   f"gone ({gone}); its outcome is unknown (it may have "
+                                   f"run there, in part or to its end)"}
+
+
+def reload_fences(cluster) -> None:
+    """The operator may have declared nodes gone since this client started."""
+    try:
+        cluster.config.fenced = ClusterConfig.load(cluster.config.path).fenced
+    except Exception:  # (a temporary cluster file of a local cluster, being rewritten)
+        pass
+
+
+def where(cluster, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:
+    """What each live node says of these programs: {node: its `programs` answer}."""
+    live = [n for n in cluster.config.names if n not in cluster.config.fenced]
+    for name in live:
+        cluster.send(name, "programs?", {"programs": programs})
+    answers: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(answers) < len(live) and time.monotonic() < deadline:
+        msg = cluster.receive(0.1)
+        if msg and msg[0] == "programs":
+            answers[msg[1]] = msg[2]
+    return answers
+
+
+def fence(cluster, node: str, timeout: float = 60.0) -> None:
+    """Declare `node` gone for good (`swarm node gone NODE`): every other node writes it
+    and refuses the node from then on (phase 1); once all have, they give up the hops
+    waiting for it (phase 2); then the cluster file says so, and clients looking for
+    their programs find those it held lost (NodeGone). Raises ClusterTimeout if a live
+    node does not confirm a phase - the fence is only safe once all have."""
+    if node not in cluster.config.nodes:
+        raise ValueError(f"unknown node {node!r}; the cluster has {cluster.config.names}")
+    others = [n for n in cluster.config.names if n != node and n not in cluster.config.fenced]
+    for phase in (1, 2):
+        confirmed: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while confirmed != set(others):
+            if time.monotonic() > deadline:
+                missing = sorted(set(others) - confirmed)
+                raise ClusterTimeout(f"nodes {missing} did not confirm the fence of {node} "
+                                     f"(phase {phase}) in {timeout:g}s; run it again")
+            for name in set(others) - confirmed:
+                cluster.send(name, "fence", {"node": node, "phase": phase})
+            until = time.monotonic() + 1.0
+            while time.monotonic() < until and confirmed != set(others):
+                msg = cluster.receive(0.1)
+                if msg and msg[0] == "fenced" and msg[2]["node"] == node \
+                        and msg[2]["phase"] == phase:
+                    confirmed.add(msg[1])
+    config = ClusterConfig.load(cluster.config.path)
+    if node not in config.fenced:
+        config.fenced.append(node)
+        config.save(cluster.config.path)
+    cluster.config.fenced = config.fenced

@@ -1,0 +1,126 @@
+"""The machine's part of the questions a node's programs ask other nodes (swarm/node/
+asking.py has the rest): a Ref read or write done where the Ref lives, a future's state, a
+collection's step, a relocated value, a program's source.
+
+A program that asks parks under a key; the question goes out as `fetch` {key, ref, action}
+(or `source?` {key, hash}), and the answer wakes the program. Questions are of two kinds:
+
+- **Reads** (READS, and sources): asking twice does no harm, so they are sent again every
+  RESEND_SECONDS until answered, and never time out - like a hop, the program waits for the
+  node for as long as it takes (its path may be cut, the node paused), until an operator
+  declares the node gone (NODE_GONE).
+- **Everything else** (a write, a creation, a collection's step, an adoption) is sent once: a
+  second copy could be done twice. If no answer comes within hop_timeout the program is woken
+  with NO_ANSWER and fails with an error that says the action may or may not have been done.
+
+Discussion: a connection that breaks (a partition, a pause: swarm/wire/liveness.py closes it
+after 1.5 s of silence) loses what it held; a read sent again is answered once the path is
+back; the first answer wins (later ones find no question and are dropped).
+"""
+
+from __future__ import annotations
+
+from swarm.node.machine import events as ev
+from swarm.node.machine.ids import source_hash
+from swarm.node.machine.instructions import Send, Wake
+
+#: actions whose question may be asked twice (they change nothing where they are answered)
+READS = frozenset({"get", "size", "wait", "futures-done", "futures-get", "futures-wait"})
+NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
+NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
+
+
+class Question:
+    __slots__ = ("node", "send", "read", "asked_at", "sent_at")
+
+    def __init__(self, node: str, send: Send, read: bool, now: float) -> None:
+        self.node, self.send, self.read = node, send, read
+        self.asked_at = self.sent_at = now
+
+
+def asked(state, e: ev.Asked) -> None:
+    if e.node in state.fenced:
+        if e.key is not None:
+            state.out.append(Wake(e.key, NODE_GONE))
+        return
+    send = Send(e.node, "fetch", {"key": e.key, "ref": e.ref, "action": e.action}, (e.arg,))
+    if e.key is not None:  # (None: a message that wants no answer)
+        state.asks[e.key] = Question(e.node, send, e.action in READS, e.now)
+    state._send(send)
+
+
+def fetched(state, e: ev.FetchAnswered) -> None:
+    if state.asks.pop(e.key, None) is not None:  # else: too late, asked twice, or not asked
+        state.out.append(Wake(e.key, e.reply))
+
+
+def source_wanted(state, e: ev.SourceWanted) -> None:
+    """A program needs a source: asked of the node its hop came from, once however many
+    programs wait for it (10,000 tasks arriving together ask once)."""
+    if e.digest in state.sources:
+        state.out.append(Wake(e.key, state.sources[e.digest]))
+        return
+    if e.node in state.fenced:
+        state.out.append(Wake(e.key, None))
+        return
+    waiting = state.asking.get(e.digest)
+    if waiting is not None:
+        waiting.append(e.key)
+        return
+    state.asking[e.digest] = [e.key]
+    key = state.next_key("source")
+    send = Send(e.node, "source?", {"key": key, "hash": e.digest})
+    state.source_asks[key] = (e.digest, Question(e.node, send, True, e.now))
+    state._send(send)
+
+
+def source_received(state, e: ev.SourceReceived) -> None:
+    asked_for = state.source_asks.pop(e.key, None)
+    if asked_for is None:
+        return
+    digest = asked_for[0]
+    source = e.source
+    if source is not None and source_hash(source[2]) == digest:
+        source = tuple(source)
+        state.sources[digest] = source
+        state.ledger.add_sources({digest: source})
+    else:
+        source = None
+    for key in state.asking.pop(digest, ()):
+        state.out.append(Wake(key, source))
+
+
+def follow_up(state, now: float, resend_seconds: float) -> None:
+    """Every resend round: reads not answered yet are asked again; other questions
+    unanswered for hop_timeout wake their program with NO_ANSWER."""
+    for key, q in list(state.asks.items()):
+        if q.read:
+            if now - q.sent_at >= resend_seconds:
+                q.sent_at = now
+                state._send(q.send)
+        elif now - q.asked_at > state.hop_timeout:
+            del state.asks[key]
+            state.out.append(Wake(key, NO_ANSWER))
+    for _, q in state.source_asks.values():
+        if now - q.sent_at >= resend_seconds:
+            q.sent_at = now
+            state._send(q.send)
+
+
+def node_gone(state, node: str) -> None:
+    """`node` was declared gone: the programs whose question went there are woken."""
+    for key in [k for k, q in state.asks.items() if q.node == node]:
+        del state.asks[key]
+        state.out.append(Wake(key, NODE_GONE))
+    for key in [k for k, (_, q) in state.source_asks.items() if q.node == node]:
+        digest, _ = state.source_asks.pop(key)
+        for waiter in state.asking.pop(digest, ()):
+            state.out.append(Wake(waiter, None))
+
+
+def handlers(state) -> dict:
+    """The events of this module, for NodeState's table."""
+    return {ev.Asked: lambda e: asked(state, e),
+            ev.FetchAnswered: lambda e: fetched(state, e),
+            ev.SourceWanted: lambda e: source_wanted(state, e),
+            ev.SourceReceived: lambda e: source_received(state, e)}
