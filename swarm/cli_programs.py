@@ -143,10 +143,15 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
 
     shared = cluster_path(args) is not None and not args.nodes
     try:
-        outcome = cluster.results([program], args.timeout, echo=True)[program]
+        outcome = _results(args, cluster, program, shared)
     except KeyboardInterrupt:
-        print(f"\nKeyboardInterrupt: {_cancel_note(cluster, program, shared)}", file=sys.stderr)
-        return INTERRUPTED_STATUS
+        return _interrupted(args, cluster, program, shared, skywriting)
+    except NodeExited as e:
+        sys.stdout.flush()
+        print(f"swarm run: {e}", file=sys.stderr)
+        return e.status
+    except BrokenPipeError:
+        return _reader_gone(cluster, program, shared)
     except ClusterTimeout:
         note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
                 f"cancel {program} stops it") if shared else "its nodes are stopped"
@@ -156,20 +161,114 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
     return report(args, outcome, skywriting)
 
 
-def _cancel_note(cluster, program: str, shared: bool) -> str:
+WATCH_SECONDS = 1.0  # how often swarm run looks at its temporary nodes' processes
+
+
+class NodeExited(Exception):
+    """A temporary node of `swarm run` exited while the program ran; `status` is what
+    `swarm run` exits with (the node's, as `python` would exit after os._exit(N))."""
+
+    def __init__(self, name: str, code: int) -> None:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        super().__init__(
+            f"node {name} {how} while the program ran: a program that calls os._exit() or "
+            f"crashes the interpreter (a fault in a C extension, say) ends the node it is "
+            f"on, and what it printed since its last output is lost")
+        self.status = 128 - code if code < 0 else code
+
+
+def _results(args, cluster, program: str, shared: bool):
+    """The program's outcome, printing its output as it comes. On temporary nodes, also
+    watch their processes: one that exits (os._exit() in the program, a crash) raises
+    NodeExited, where waiting for a program no node can finish would never end."""
+    from swarm.client import ClusterTimeout
+
+    procs = getattr(cluster, "procs", None)
+    if shared or not procs:
+        return cluster.results([program], args.timeout, echo=True)[program]
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    while True:
+        left = WATCH_SECONDS if deadline is None else deadline - time.monotonic()
+        try:
+            return cluster.results([program], max(0.0, min(left, WATCH_SECONDS)),
+                                   echo=True)[program]
+        except ClusterTimeout:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                raise NodeExited(name, proc.returncode)
+
+
+def _stdout_to_devnull() -> None:
+    """After BrokenPipeError: nothing more reaches stdout (the interpreter flushes it at
+    exit, which would raise again)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _reader_gone(cluster, program: str, shared: bool) -> int:
+    """What read `swarm run`'s output went away (`swarm run p.py | head`): the program is
+    cancelled (or stopped with its temporary nodes) and `swarm run` exits 1, saying so in
+    one line - as `python` ends with BrokenPipeError at the print, not a traceback of
+    swarm's own frames and a program that runs on unseen."""
     from swarm.client import ClusterTimeout, UnknownProgram
+
+    _stdout_to_devnull()
+    if not shared:
+        for name in list(getattr(cluster, "procs", ())):
+            cluster.kill(name)
+        what = "stopped with its temporary nodes"
+    else:
+        try:
+            cluster.cancel(program, timeout=2.0)
+            what = "cancelled"
+        except (ClusterTimeout, UnknownProgram) as e:
+            what = f"not cancelled ({e}): swarm cancel {program}"
+    print(f"swarm run: BrokenPipeError: its output's reader went away; program {program} "
+          f"{what}", file=sys.stderr)
+    return 1
+
+
+CANCELLED_SECONDS = 5.0  # after Ctrl-C, how long the cancelled program has to end
+
+
+def _interrupted(args, cluster, program: str, shared: bool, skywriting: bool) -> int:
+    """Ctrl-C: on a running cluster, cancel the program and show its end as `python` shows
+    a script's on Ctrl-C - what its `finally` blocks print, then the traceback ending in
+    KeyboardInterrupt - with its exit status (130, or what a program that catches
+    KeyboardInterrupt exits with); temporary nodes are stopped at once, the program with
+    them.
+
+    Discussion: the cancel throws KeyboardInterrupt into the program where it runs, which
+    may print and end, or catch it and go on: `swarm run` waits CANCELLED_SECONDS for its
+    end (a second Ctrl-C stops waiting), then says it may go on and how to stop it."""
+    from swarm.client import ClusterTimeout, UnknownProgram
+
+    def interrupted(note: str) -> int:
+        sys.stdout.flush()
+        print(f"\nKeyboardInterrupt: {note}", file=sys.stderr)
+        return INTERRUPTED_STATUS
 
     if not shared:  # the nodes are ours, and go: at once, as Ctrl-C ends a process
         for name in list(getattr(cluster, "procs", ())):
             cluster.kill(name)
-        return f"program {program} stopped with its temporary nodes"
+        return interrupted(f"program {program} stopped with its temporary nodes")
+    stop = f"swarm cancel {program} --cluster {cluster.config.path}"
     try:
         state = cluster.cancel(program, timeout=2.0)
     except (ClusterTimeout, UnknownProgram) as e:
-        return (f"asked the cluster to cancel program {program}, which did not confirm it "
-                f"({e}); it may go on: swarm cancel {program} --cluster {cluster.config.path}")
-    return f"program {program} " + {"cancelled": "cancelled", "finished": "had ended",
-                                     "forwarded": "cancelled on its way"}[state]
+        return interrupted(f"asked the cluster to cancel program {program}, which did not "
+                           f"confirm it ({e}); it may go on: {stop}")
+    try:
+        outcome = cluster.results([program], CANCELLED_SECONDS, echo=True)[program]
+    except (ClusterTimeout, KeyboardInterrupt):
+        what = {"cancelled": "cancelled", "finished": "had ended",
+                "forwarded": "cancelled on its way"}[state]
+        return interrupted(f"program {program} {what}, and has not ended (it may go on: "
+                           f"{stop})")
+    return report(args, outcome, skywriting)
 
 
 def _client_for_program(args, command: str):
@@ -197,6 +296,11 @@ def result(args) -> int:
         return TIMEOUT_STATUS if isinstance(e, ClusterTimeout) else 1
     except KeyboardInterrupt:  # stops watching; the program goes on
         return INTERRUPTED_STATUS
+    except BrokenPipeError:  # (swarm result ID | head): stops watching, as Ctrl-C does
+        _stdout_to_devnull()
+        print(f"swarm result: BrokenPipeError: its output's reader went away (program "
+              f"{args.program} goes on)", file=sys.stderr)
+        return 1
     finally:
         cluster.close()
     args.show_node = args.trace = False

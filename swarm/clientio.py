@@ -6,6 +6,10 @@ n}); the client reads what its stdin has - a line from a terminal, a chunk from 
 file, nothing at end-of-file - without blocking anything else it does (the descriptor is
 polled with the cluster's sockets), and answers (`input` {program, n, text, eof}). Programs
 that ask are served in the order they asked, as processes sharing one terminal would be.
+
+The input travels as text: bytes that are not text in this process's stdin encoding (binary
+data piped in) are replaced by U+FFFD, and the client says so once on its stderr - never a
+silent change.
 """
 
 from __future__ import annotations
@@ -16,17 +20,35 @@ import sys
 from collections import deque
 
 READ_BYTES = 65536
+REPLACED_NOTE = ("[swarm] stdin: bytes that are not {encoding} text were replaced by U+FFFD "
+                 "(a program's stdin on the cluster carries text: pass binary data in a file "
+                 "or a Ref)")
+
+
+def _replace_and_count(error: UnicodeDecodeError) -> tuple[str, int]:
+    _replace_and_count.count += 1
+    return "\ufffd", error.end
+
+
+_replace_and_count.count = 0
+codecs.register_error("swarm.stdin", _replace_and_count)
 
 
 class StdinForwarder:
     """Answers `input?` from one file descriptor (the client's stdin)."""
 
     def __init__(self, fd: int | None = None) -> None:
-        self.fd = sys.stdin.fileno() if fd is None else fd
-        encoding = getattr(sys.stdin, "encoding", None) or "utf-8"
-        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        self.asked: deque = deque()  # (node, program, n) waiting for text, in order
         self.eof = False
+        if fd is None:
+            try:
+                fd = sys.stdin.fileno()
+            except (AttributeError, OSError, ValueError):  # no stdin (closed: `<&-`)
+                fd, self.eof = -1, True  # the programs read end-of-file, as from /dev/null
+        self.fd = fd
+        self.encoding = getattr(sys.stdin, "encoding", None) or "utf-8"
+        self.decoder = codecs.getincrementaldecoder(self.encoding)(errors="swarm.stdin")
+        self.told = False  # the note about replaced bytes was printed
+        self.asked: deque = deque()  # (node, program, n) waiting for text, in order
 
     def wanted(self, node: str, program: str, n: int, send) -> None:
         """A program asks; `send(node, kind, payload)` answers (at once after end-of-file)."""
@@ -47,7 +69,11 @@ class StdinForwarder:
             return
         except OSError:  # closed, or not readable: end-of-file for the programs
             data = b""
+        replaced = _replace_and_count.count
         text = self.decoder.decode(data, final=not data)
+        if _replace_and_count.count != replaced and not self.told:
+            self.told = True
+            print(REPLACED_NOTE.format(encoding=self.encoding), file=sys.stderr, flush=True)
         if data and not text:
             return  # part of a character: the rest comes with the next read
         if not data:

@@ -141,13 +141,15 @@ class Run:
     def flush_echo(self) -> None:
         """Write what came since the last call: stdout's text to stdout, stderr's to stderr,
         in program order (each flushed before the other is written)."""
-        if not self.echo or self.echoed >= len(self.shown):
-            return
-        for err, text in self.shown[self.echoed:]:
+        # Discussion: each piece counts as echoed before it is written, so that Ctrl-C
+        # arriving while it is written (swarm run then waits for the program's end, and
+        # echoes what follows) never writes it twice
+        while self.echo and self.echoed < len(self.shown):
+            err, text = self.shown[self.echoed]
+            self.echoed += 1
             out = sys.stderr if err else sys.stdout
             out.write(text)
             out.flush()
-        self.echoed = len(self.shown)
 
     @property
     def done(self) -> bool:

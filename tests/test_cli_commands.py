@@ -117,14 +117,12 @@ def test_ctrl_c_on_a_running_cluster_asks_it_to_cancel_and_exits_130(cluster, tm
         out, err = run.communicate(timeout=60)
     finally:
         run.kill()
-    assert run.returncode == 130
-    assert out == ""
-    assert err.startswith("\nKeyboardInterrupt: program c") and err.rstrip().endswith(
-        "cancelled"), err
-    program = err.split("program ")[1].split()[0]
-    # it was stopped where it ran (in time.sleep): it did not print, and it is reported so
-    done = swarm_cli("result", program, "--cluster", cluster.config.path, timeout=60)
-    assert done.returncode == 130 and "not interrupted" not in done.stdout, done
+    # it was stopped where it ran (in time.sleep): it did not print, and its end is shown
+    # as python shows a script's on Ctrl-C (the traceback naming where it was)
+    assert (run.returncode, out) == (130, "")
+    assert err.startswith("Traceback (most recent call last):\n") and err.endswith(
+        "KeyboardInterrupt: cancelled\n(raised on n1)\n"), err
+    assert "time.sleep(0.1)" in err
 
 
 def test_ctrl_c_with_temporary_nodes_stops_them_and_exits_130(tmp_path):

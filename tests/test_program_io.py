@@ -7,6 +7,7 @@ program waits for a file that the test creates only once it has seen the first l
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import textwrap
@@ -247,3 +248,163 @@ def test_a_detached_program_reads_end_of_file_with_a_note(tmp_path):
     assert (done.returncode, done.stdout) == (0, "read ''\n? EOFError\n")
     assert done.stderr == "[swarm] stdin: this program was started with --detach; it reads " \
                           "end-of-file\n"
+
+
+BINARY = '''\
+import sys
+from swarm import move_to  # swarm
+sys.stdout.write("text, ")
+sys.stdout.buffer.write(b"bytes\\n")
+sys.stdout.buffer.write("caf\\u00e9 ".encode()[:4])     # a character cut in two ...
+sys.stdout.buffer.write("caf\\u00e9 ".encode()[4:] + b"whole\\n")  # ... whole again
+move_to("n2")  # swarm
+sys.stdout.buffer.flush()
+sys.stderr.buffer.write(b"to stderr\\n")
+print("line", sys.stdin.buffer.readline())
+print("four", sys.stdin.buffer.read(4))              # (the last of them half a character)
+print("rest", sys.stdin.buffer.read())
+try:
+    sys.stdout.buffer.write(b"\\x89PNG\\r\\n")         # not text: an error, never mangled
+except UnicodeDecodeError as e:
+    print("refused:", e.reason.split(":")[0])
+'''
+
+
+def test_the_binary_streams_as_under_python(tmp_path):
+    """sys.stdout.buffer, sys.stderr.buffer and sys.stdin.buffer work (UTF-8), as they do
+    in a terminal under python; bytes that are not UTF-8 are refused with an error, where
+    `python` would write them (the output carries text to the client)."""
+    script = write(tmp_path, "binary.py", BINARY)
+    text = "first line\n\u00e9t\u00e9 and the rest\nmore\n"
+    ours = swarm_cli("run", "--nodes", "2", script, cwd=tmp_path, input=text)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == ("text, bytes\ncaf\u00e9 whole\nline b'first line\\n'\n"
+                           "four b'\\xc3\\xa9t\\xc3'\n"
+                           "rest b'\\xa9 and the rest\\nmore\\n'\n"
+                           "refused: invalid start byte\n")
+    assert ours.stderr == "to stderr\n"
+    theirs = python(plain(tmp_path, "binary.py", BINARY.split("try:")[0]), tmp_path,
+                    input=text)
+    assert (theirs.stdout, theirs.stderr) == (ours.stdout.rsplit("refused", 1)[0],
+                                              ours.stderr)
+
+
+def test_input_that_is_not_text_is_replaced_and_said_so(tmp_path):
+    script = write(tmp_path, "bin_in.py", "import sys\nprint(ascii(sys.stdin.read()))\n")
+    ours = subprocess.run([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                          cwd=tmp_path, env=dict(ENV, PYTHONIOENCODING="utf-8"),
+                          input=b"ok \xff\xfe\n", capture_output=True, timeout=120)
+    assert (ours.returncode, ours.stdout) == (0, b"'ok \\ufffd\\ufffd\\n'\n"), ours.stderr
+    assert ours.stderr == b"[swarm] stdin: bytes that are not utf-8 text were replaced by " \
+                          b"U+FFFD (a program's stdin on the cluster carries text: pass " \
+                          b"binary data in a file or a Ref)\n"
+
+
+CTRL_C = '''\
+import sys, time
+from swarm import move_to  # swarm
+move_to("n2")  # swarm
+try:
+    print("started", flush=True)
+    while True:
+        time.sleep(0.05)
+finally:
+    print("cleanup ran")
+'''
+
+
+def test_ctrl_c_shows_what_the_finally_blocks_print_and_the_traceback(tmp_path):
+    """Ctrl-C on a running cluster, as under python: the program's `finally` blocks run
+    and what they print reaches the terminal, then the traceback ending in
+    KeyboardInterrupt; exit status 130."""
+    script = write(tmp_path, "ctrl_c.py", CTRL_C)
+    cluster_dir = str(tmp_path / "c")
+    up = swarm_cli("up", "--nodes", "2", "--dir", cluster_dir, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "run", "--dir", cluster_dir,
+                                 script], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            read_until(proc, "started\n")
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        swarm_cli("down", "--dir", cluster_dir, cwd=tmp_path)
+    assert (proc.returncode, out) == (130, "cleanup ran\n"), err
+    assert err.startswith("Traceback (most recent call last):\n") and err.endswith(
+        "KeyboardInterrupt: cancelled\n(raised on n2)\n"), err
+    assert f'File "{script}", line 7, in <module> [n2]\n' in err
+
+
+def test_a_program_that_ends_its_node_with_os_exit_is_said_so(tmp_path):
+    """os._exit() ends the process it runs in - on the cluster, its node. On temporary nodes
+    `swarm run` says so and exits with that status (as python would), instead of waiting
+    for a program no node can finish."""
+    script = write(tmp_path, "leave.py", "import os\nos._exit(4)\n")
+    done = swarm_cli("run", "--nodes", "1", "--timeout", "60", script, cwd=tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith("swarm run: node n1 exited with status 4 while the program "
+                                  "ran: a program that calls os._exit()"), done.stderr
+
+
+def test_output_read_by_a_process_that_goes_away(tmp_path):
+    """`swarm run p.py | head -1`: when what reads the output goes away, the program is
+    stopped and swarm run exits 1 with one line, as python ends with BrokenPipeError (not
+    a traceback of swarm's own frames, the program running on unseen)."""
+    script = write(tmp_path, "many.py", "import itertools\nfor i in itertools.count():\n"
+                                        "    print(i)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                            cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "0\n"
+        proc.stdout.close()  # as head does after its line
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 1
+    assert err.startswith("swarm run: BrokenPipeError: its output's reader went away; program "
+                          "c") and err.endswith(" stopped with its temporary nodes\n"), err
+
+
+def test_swarm_run_without_a_stdin(tmp_path):
+    """`swarm run p.py <&-` (no descriptor 0: some supervisors start commands so): the
+    program runs, and reads end-of-file if it reads."""
+    script = write(tmp_path, "no_stdin.py", 'print("ran")\nprint(repr(__import__("sys")'
+                                            '.stdin.read()))\n')
+    done = subprocess.run([sys.executable, "-m", "swarm.cli", "run", "--nodes", "1", script],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(0))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n''\n", "")
+
+
+def test_swarm_result_whose_reader_goes_away(tmp_path):
+    script = write(tmp_path, "lines.py", "for i in range(100_000):\n    print(i)\n")
+    cluster_dir = str(tmp_path / "c")
+    up = swarm_cli("up", "--nodes", "1", "--dir", cluster_dir, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    try:
+        started = swarm_cli("run", "--detach", "--dir", cluster_dir, script, cwd=tmp_path)
+        assert started.returncode == 0, started.stderr
+        program = started.stdout.strip()
+        proc = subprocess.Popen([sys.executable, "-m", "swarm.cli", "result", program, "--dir",
+                                 cluster_dir], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline() == "0\n"
+            proc.stdout.close()
+            err = proc.stderr.read()
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        swarm_cli("down", "--dir", cluster_dir, cwd=tmp_path)
+    assert (proc.returncode, err) == (1, f"swarm result: BrokenPipeError: its output's reader "
+                                         f"went away (program {program} goes on)\n")

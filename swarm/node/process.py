@@ -14,6 +14,7 @@ the way it would under `python`:
 | decimal's context | its own (a greenlet has its own contextvars) | once changed (process_state.py) |
 | the root logger (handlers, level), logging.disable | its own: basicConfig works | once configured: its level, and its handlers that write to stdout, stderr or a file, with their formatters (process_state's `logging` component) |
 | warnings filters, showwarning | its own, the interpreter's defaults at first | the filters, once changed (`warnings`) |
+| sys.stdout, sys.stderr, sys.stdin | the node's (its output to its client: programio.py), until it assigns its own (`contextlib.redirect_stdout`) | no: a stream it assigned stays on the node it was assigned on |
 
 Switching is a few dozen attribute assignments: the kernel does it at every switch (every
 hop, every park, every 10 ms slice of a program that computes), so nothing here walks a
@@ -95,7 +96,7 @@ class ProgramProcess:
     """One program's process state on this node (see the module's table)."""
 
     __slots__ = ("argv", "env", "cwd", "cwd_missing", "path", "main", "random", "ps",
-                 "filters", "showwarning", "showwarnmsg", "log")
+                 "filters", "showwarning", "showwarnmsg", "log", "streams")
 
     def __init__(self, argv: list[str], cwd: str = "", environ: dict | None = None,
                  path_head=(), path_tail=()) -> None:
@@ -112,6 +113,7 @@ class ProgramProcess:
         self.showwarning = _state.get("showwarning", warnings.showwarning)
         self.showwarnmsg = _state.get("showwarnmsg", warnings._showwarnmsg_impl)
         self.log = ([], logging.WARNING, [], False, logging.NOTSET)
+        self.streams = None  # (stdout, stderr, stdin) it assigned; None: the node's
 
     def meta(self) -> dict:
         """What travels with the program: its changes to the node's state."""
@@ -159,6 +161,10 @@ def enter(p: ProgramProcess, note) -> None:
     process_state._baseline, process_state._arrived, process_state.warned = p.ps
     _swap_warnings(p.filters, p.showwarning, p.showwarnmsg)
     _swap_log(p.log)
+    if "streams" not in _state:  # the node's dispatchers (programio.py), installed by now
+        _state["streams"] = (sys.stdout, sys.stderr, sys.stdin)
+    if p.streams is not None:
+        sys.stdout, sys.stderr, sys.stdin = p.streams
 
 
 def sync(p: ProgramProcess) -> None:
@@ -192,6 +198,16 @@ def leave(p: ProgramProcess) -> None:
     root = logging.root
     p.log = (root.handlers, root.level, root.filters, root.disabled, root.manager.disable)
     _swap_log(_state["log"])
+    # Discussion: a program that redirects its output (contextlib.redirect_stdout, a
+    # sys.stdout = ... of its own) redirects its own: switched out inside the `with`, the
+    # node's streams come back, so the other programs' output never lands in its buffer
+    node = _state.get("streams")
+    if node is not None:
+        now = (sys.stdout, sys.stderr, sys.stdin)
+        mine = any(a is not b for a, b in zip(now, node, strict=True))
+        p.streams = now if mine else None
+        if mine:
+            sys.stdout, sys.stderr, sys.stdin = node
 
 
 def _apply_env(changes: dict) -> None:

@@ -25,6 +25,12 @@ program) and parks until the answer (`input`: text, or end-of-file) comes; what 
 travels with the program when it hops. A program without a client to ask - started with
 `swarm run --detach`, or submitted from Python without stdin=True - reads end-of-file, and
 is told once on its stderr why.
+
+Bytes. `sys.stdout.buffer`, `sys.stderr.buffer` and `sys.stdin.buffer` are there, as under
+`python`, for UTF-8: a program's streams carry text to its client, so bytes written are
+decoded as UTF-8 (a character cut in two by two writes is joined; bytes that are not UTF-8
+raise UnicodeDecodeError saying so, never reach the terminal changed), and bytes read are
+the input's text encoded as UTF-8.
 """
 
 from __future__ import annotations
@@ -116,6 +122,7 @@ class ProgramOutput(io.TextIOBase):
 
     def __init__(self, kernel, stream: str, fallback) -> None:
         self.kernel, self.stream, self.fallback = kernel, stream, fallback
+        self.buffer = ProgramBinaryOutput(self)
 
     def write(self, s: str) -> int:
         prog = _running(self.kernel)
@@ -153,11 +160,109 @@ class ProgramOutput(io.TextIOBase):
                                       f"descriptor (its text goes to its client)")
 
 
+class ProgramBinaryOutput(io.BufferedIOBase):
+    """sys.stdout.buffer or sys.stderr.buffer on a node: UTF-8 bytes, written to the text
+    stream. The end of a character cut in two waits for the next write (on this node: a
+    hop between the two halves makes the second half an error)."""
+
+    def __init__(self, text: ProgramOutput) -> None:
+        self.text = text
+        self.partial: dict[str, bytes] = {}  # program id -> a character's first bytes
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        data = bytes(b)
+        prog = _running(self.text.kernel)
+        if prog is None:
+            return self.text.fallback.buffer.write(data)
+        whole = self.partial.pop(prog.id, b"") + data
+        try:
+            text = whole.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if e.reason != "unexpected end of data" or len(whole) - e.start > 3:
+                raise UnicodeDecodeError(
+                    e.encoding, e.object, e.start, e.end,
+                    f"{e.reason}: a program's std{self.text.stream} on the cluster carries "
+                    f"UTF-8 text to its client, and these bytes are not (write binary data "
+                    f"to a file, or keep it in a Ref)") from None
+            text = whole[:e.start].decode("utf-8")
+            self.partial[prog.id] = whole[e.start:]
+        self.text.write(text)
+        return len(data)
+
+    def flush(self) -> None:
+        self.text.flush()
+
+    def fileno(self) -> int:
+        return self.text.fileno()
+
+
+class ProgramBinaryInput(io.BufferedIOBase):
+    """sys.stdin.buffer on a node: the program's input as UTF-8 bytes. What a read leaves
+    goes back to the program's input (where it travels with the program) - but for the
+    rest of a character a read cut in two, kept for the next read of bytes on this node."""
+
+    def __init__(self, text: ProgramInput) -> None:
+        self.text = text
+        self.left: dict[str, bytes] = {}  # program id -> the rest of a character cut in two
+
+    def readable(self) -> bool:
+        return True
+
+    def _take(self, enough) -> bytes:
+        prog = self.text._prog()
+        data = self.left.pop(prog.id, b"")
+        while not enough(data):
+            if not prog.stdin and not read_more(prog):
+                break
+            data += prog.stdin.encode("utf-8")
+            prog.stdin = ""
+        return data
+
+    def _give_back(self, data: bytes, cut: int) -> bytes:
+        rest = data[cut:]
+        if rest:
+            prog = self.text._prog()
+            skip = 0  # continuation bytes of a character the read cut in two
+            while skip < len(rest) and rest[skip] & 0xC0 == 0x80:
+                skip += 1
+            if skip:
+                self.left[prog.id] = rest[:skip]
+            prog.stdin = rest[skip:].decode("utf-8") + prog.stdin
+        return data[:cut]
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self._take(lambda data: False)
+        return self._give_back(self._take(lambda data: len(data) >= size), size)
+
+    read1 = read
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = -1 if size is None else size
+        data = self._take(lambda d: b"\n" in d or 0 <= limit <= len(d))
+        end = data.find(b"\n") + 1 or len(data)
+        if 0 <= limit < end:
+            end = limit
+        return self._give_back(data, end)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def fileno(self) -> int:
+        return self.text.fileno()
+
+
 class ProgramInput(io.TextIOBase):
     """sys.stdin on a node: the running program's input, from its client."""
 
     def __init__(self, kernel, fallback) -> None:
         self.kernel, self.fallback = kernel, fallback
+        self.buffer = ProgramBinaryInput(self)
 
     def _prog(self):
         prog = _running(self.kernel)
