@@ -80,7 +80,11 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
         # A retry may still succeed now and then (SQLite reuses its log's space), so the
         # disk is filled to the last byte until the test makes room.
         fill(small_disk / "filler")
-        assert any("database or disk is full" in s for s in said), said
+        deadline = time.monotonic() + 30  # a write now fails for good: status? says so
+        while not any("database or disk is full" in s for s in said):
+            assert time.monotonic() < deadline, said
+            client._absorb_incoming(0.3)
+            said.add({row["node"]: row for row in client.status()}["n2"]["write_failing"])
         done = {p for p in ids if client._runs[p].done}
         waiting = {p: client._runs[p].waiting for p in ids if not client._runs[p].done}
         assert done and waiting, (len(done), len(waiting))
