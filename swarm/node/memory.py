@@ -38,6 +38,7 @@ GROWTH_MIN = 2 << 20  # bytes of growth since the last collection that start one
 GROWTH_SHARE = 0.04  # ... or this share of the size then, whichever is more...
 SPACING = 0.25  # ... once this many seconds have passed since the last one...
 GROWTH_AT_ONCE = 16 << 20  # ... or at once after this much
+LOOK_SPACING = 0.05  # seconds between two reads of the RSS as programs end
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -74,9 +75,16 @@ class Reclaimer:
         self.last = 0.0  # time.monotonic() of the last collection
         self.collections = 0
         self.retrim = False  # trim again at the next tick (see tick)
+        self.looked = 0.0  # time.monotonic() of the last look at the RSS
 
     def program_ended(self) -> None:
-        """A program ended or left this node: give memory back if it left a lot behind."""
+        """A program ended or left this node: give memory back if it left a lot behind. (The
+        RSS is read at most every LOOK_SPACING s: a program leaves a node at every hop, and
+        reading /proc costs more than the rest of a hop's bookkeeping; tick() looks too.)"""
+        clock = time.monotonic()
+        if clock - self.looked < LOOK_SPACING:
+            return
+        self.looked = clock
         now = resident_bytes()
         if not now:
             return

@@ -245,8 +245,8 @@ def _swap_log(log: tuple) -> None:
     handlers, level, filters, disabled, disable = log
     relevel = root.level != level or root.manager.disable != disable
     root.handlers, root.level, root.filters, root.disabled = handlers, level, filters, disabled
-    root.manager.disable = disable
     if relevel:
+        root.manager.disable = disable
         root.manager._clear_cache()
 
 
