@@ -265,7 +265,8 @@ class NodeState:
             why, source, size, t0 = meta["why"]
             self._send(Reply(meta["client"], "trace", {
                 "program": meta["program"], "from": source, "to": self.name, "why": why,
-                "bytes": size, "us": round((now - t0) * 1e6), "at": t0}))
+                "bytes": size, "at": t0,  # (a hop to this node itself: no wire, 0 us)
+                "us": 0 if source == self.name else max(0, round((now - t0) * 1e6))}))
         self._run(meta, hop_id, data, again)
 
     def _run(self, meta: dict, hop_id: str, data: bytes, again: bool) -> None:
