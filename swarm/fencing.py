@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from swarm.errors import ClusterTimeout
-from swarm.node.config import ClusterConfig
+from swarm.node.config import ClusterConfig, ConfigError
 
 SEARCH_SECONDS = 2.0  # after a fence: how often programs without an outcome are looked for
 
@@ -56,8 +56,8 @@ def reload_fences(cluster) -> None:
     """The operator may have declared nodes gone since this client started."""
     try:
         cluster.config.fenced = ClusterConfig.load(cluster.config.path).fenced
-    except Exception:  # (a temporary cluster file of a local cluster, being rewritten)
-        pass
+    except (OSError, ConfigError):  # (a local cluster's file, being rewritten)
+        pass  # the fences read last time hold until the next look, 2 s later
 
 
 def where(cluster, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:

@@ -129,3 +129,16 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
 def node_log(cluster, name: str) -> str:
     with open(os.path.join(os.path.dirname(cluster.config.path), f"{name}.log")) as f:
         return f.read()
+
+
+def stop_cluster(client, procs: dict) -> None:
+    """Stop the nodes of a test's cluster (started with start_nodes) and wait for them, killing
+    any that does not stop within 20 s."""
+    import subprocess
+
+    client.shutdown()
+    for p in procs.values():
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from helpers import write
+from helpers import stop_cluster, write
 
 import swarm
 from swarm.client import start_nodes
@@ -130,9 +130,4 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
         out = client.run_file(writer, ["9"], timeout=120)
         assert out.error is None, out.error
     finally:
-        client.shutdown()
-        for p in procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_cluster(client, procs)

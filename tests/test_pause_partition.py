@@ -11,11 +11,10 @@ about 2 s (swarm/wire/liveness.py)."""
 import os
 import secrets
 import signal
-import subprocess
 import time
 
 import pytest
-from helpers import swarm_cli, write
+from helpers import stop_cluster, swarm_cli, write
 
 import swarm
 from swarm.client import connect, start_nodes
@@ -108,12 +107,7 @@ def test_a_paused_node_delays_programs_and_fails_none(tmp_path):
         assert out.error is None and out.value == [1, 1, 1], out.error
     finally:
         os.kill(procs["n2"].pid, signal.SIGCONT)
-        client.shutdown()
-        for p in procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_cluster(client, procs)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")

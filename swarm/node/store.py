@@ -35,12 +35,15 @@ transaction is in the log - though not a power cut; an acknowledged write is a c
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import time
 
 from swarm.node.bulkfiles import FILE_MIN, BulkFiles
 from swarm.wire.values import nbytes, parts_of
+
+log = logging.getLogger("swarm.node")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS refs (id TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER,
@@ -144,8 +147,9 @@ class Store:
             with self.transaction():
                 self.db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', ?)",
                                 (cutoff_ms,))
-        except sqlite3.Error:  # (a full disk: the next start takes nothing older, as after
-            pass  # a crash)
+        except sqlite3.Error as e:  # (a full disk: the next start takes nothing older, as
+            log.warning("the replay cutoff was not written (%s): the next start takes "
+                        "nothing older than it would after a crash", e)
 
     # refs -----------------------------------------------------------------------------------
     def get_ref(self, ref_id: str):
@@ -327,8 +331,8 @@ class Store:
         try:
             with self.transaction():
                 self._prune(self.db, now)
-        except sqlite3.Error:  # (a full disk: kept a while longer)
-            pass
+        except sqlite3.Error as e:  # (a full disk: kept a while longer)
+            log.warning("old hops and results were not pruned (%s): tried again later", e)
 
     def pending_hops(self) -> list[tuple[str, str, bytes, bytes]]:
         return [(h, p, meta, self.files.read(name) if name else data) for h, p, meta, data, name

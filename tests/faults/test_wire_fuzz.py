@@ -38,7 +38,16 @@ import time
 
 import pytest
 import zmq
-from helpers import ROOT, UnpickleProof, node_log, swarm_cli, times_unpickled, wait_for, write
+from helpers import (
+    ROOT,
+    UnpickleProof,
+    node_log,
+    stop_cluster,
+    swarm_cli,
+    times_unpickled,
+    wait_for,
+    write,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -170,12 +179,7 @@ def attack(tmp_path_factory):
         work.join(120)
         fuzzer.close()
     finally:
-        client.shutdown()
-        for p in procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_cluster(client, procs)
         client.close()
 
 
