@@ -1,9 +1,10 @@
 """Compiled modules: what compiling one source file produces, and the process-wide index of
 the code objects the compiler made.
 
-A `CompiledModule` holds the module code, one resumer code object per suspension point, a
-table describing each point (function, file, line), and a stable key for every code object so
-functions travel as (module, key) instead of bytecode. `is_compiled_code` and `is_root_code`
+A `CompiledModule` holds the module code, the resumer code object of each suspension point
+(one per function, shared by its points), a table describing each point (function, file,
+line), and a stable key for every code object so functions travel as (module, key) instead
+of bytecode. `is_compiled_code` and `is_root_code`
 answer for any code object (the continuation runtime asks them through its loader).
 """
 
@@ -45,6 +46,8 @@ class CompiledModule:
         self._index(self.code, "m")
         _root_code_ids.add(id(self.code))
         for point, code in self.resumers.items():
+            if id(code) in self._key_of:  # a function's points share its one resumer
+                continue
             self._index(code, f"r{point}")
             if self.points[point].function == "<module>":
                 _root_code_ids.add(id(code))

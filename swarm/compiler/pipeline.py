@@ -7,7 +7,7 @@
     anf        every call that may suspend becomes a numbered Point statement; with/finally/
                for/while desugared where a point hides inside them
     lower      try statements guarded against captures; Points -> capture handlers
-    resumers   one resumer function per point
+    resumers   one resumer function per function, entered through guards
 
 A script of another language is first translated to a Python tree by the translator
 registered for its file name's suffix (`register_translator`; Skywriting registers `.sw`).
@@ -60,21 +60,25 @@ def compile_module(source: str, filename: str, name: str) -> CompiledModule:
     lin = Linearizer(facts, filename, points, temp_names, counter)
     lin.module(tree)
 
-    resumer_defs: list[tuple[int, ast.FunctionDef, object, str]] = []
+    resumer_defs: list[tuple[list[int], ast.FunctionDef, object, tuple]] = []
     live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
-    temp_reads: dict[int, frozenset[str]] = {}  # per statement (resumers share statements)
+    temp_reads: dict[int, frozenset[str]] = {}  # per statement (the resumer shares them)
+
+    def reads(node):
+        return _temps_read(node, temp_reads)
+
     for node, state in lin.functions:
         node.body = guard_trys(node.body, facts, state.is_module)
+        if not state.points:
+            continue
         builder = ResumerBuilder(node, state, facts)
+        resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
         for p in state.points:
-            fn = builder.build(p)
-            read = frozenset().union(*(_temps_read(st, temp_reads) for st in fn.body))
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
             # iteration, say `n = len(r.get())`) is dead and must not ride along
             dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
-            live_temps[p] = read - dead
-            resumer_defs.append((p, fn, state, _display(node, state)))
+            live_temps[p] = builder.live_reads(p, reads) - dead
     lowered: dict = {}
     for node, state in lin.functions:
         node.body = lower_points(node.body, state.is_module, facts, lowered)
@@ -88,9 +92,11 @@ def compile_module(source: str, filename: str, name: str) -> CompiledModule:
     rcode = _compile(res_module, filename)
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
     resumers = {}
-    for p, _, _, (co_name, qualname) in resumer_defs:
-        raw = by_name[f"_sw_resume_{p}"]
-        resumers[p] = _fix_names(raw, (raw.co_name, co_name, qualname))
+    for points_of_fn, fn, _, (co_name, qualname) in resumer_defs:
+        raw = by_name[fn.name]
+        fixed = _fix_names(raw, (raw.co_name, co_name, qualname))
+        for p in points_of_fn:  # one code object for all the function's points
+            resumers[p] = fixed
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
                               temp_names=temp_names, live_temps=live_temps,

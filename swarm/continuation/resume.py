@@ -68,7 +68,8 @@ RESUMERS = "__swarm_resumers__"  # a module instance's global: its resumers made
 
 
 def resumer_for(module: ModuleType, point: int) -> FunctionType:
-    """The resumer of `point` bound to this module instance's globals (cached in them).
+    """The resumer of `point` bound to this module instance's globals (cached in them): its
+    function's resumer code with `point` as the default of its last parameter, `_sw_p`.
 
     Discussion: the cache lives in the module's own globals, so it goes with the module.
     It was a WeakKeyDictionary keyed by the module, whose values - functions whose
@@ -81,7 +82,7 @@ def resumer_for(module: ModuleType, point: int) -> FunctionType:
     fn = table.get(point)
     if fn is None:
         code = namespace["__swarm_compiled__"].resumer_code(point)
-        fn = table[point] = FunctionType(code, namespace, code.co_name)
+        fn = table[point] = FunctionType(code, namespace, code.co_name, (point,))
     return fn
 
 
