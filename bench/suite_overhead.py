@@ -199,7 +199,9 @@ def main(names=None) -> dict:
 
 def run_compiled(path: str) -> None:
     """The compiled run: the script compiled by swarm and executed as __main__ (its
-    neighbours, like the pyperf stand-in, compiled by the import hook)."""
+    neighbours, like the pyperf stand-in, compiled by the import hook), in a process set up as
+    a node sets up its own: the runtime's start-up heap frozen (swarm/heap.py)."""
+    from swarm import heap
     from swarm.compiler import compile_file
     from swarm.compiler.hook import user_modules
     from swarm.compiler.registry import new_module_instance
@@ -212,6 +214,7 @@ def run_compiled(path: str) -> None:
         compiled = compile_file(path, "__main__")
         module = new_module_instance("__main__", compiled.source_hash)
         sys.modules["__main__"] = module
+        heap.freeze_startup()
         exec(compiled.code, module.__dict__)
 
 

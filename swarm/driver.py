@@ -25,6 +25,7 @@ import sys
 import types
 from dataclasses import dataclass
 
+from swarm import heap
 from swarm.compiler import compile_source, registry
 from swarm.compiler.hook import user_modules
 from swarm.continuation import codec, fallback, process_state
@@ -321,6 +322,7 @@ def _worker_main() -> None:
     sources: dict = {}
     registry.source_provider = lambda name, digest: sources[digest][1:]
     set_policy(_always)
+    heap.freeze_startup()  # as a node does: the runtime out of the programs' collections
     while True:
         try:
             what, root, new_sources, strict, data, peer_has = _recv(stdin)

@@ -22,6 +22,7 @@ import sqlite3
 import sys
 import time
 
+from swarm import heap
 from swarm.compiler import registry
 from swarm.continuation import process_state
 from swarm.continuation.primitives import set_policy
@@ -159,6 +160,7 @@ class Shell:
         died_running = self.kernel.mark_running(
             os.path.join(self.config.nodes[self.name].dir, "running"))
         process.install(self.kernel)
+        heap.freeze_startup()  # the node's own objects: out of the programs' collections
         streams = sys.stdout, sys.stderr, sys.stdin
         sys.stdout = programio.ProgramOutput(self.kernel, "out", sys.stdout)
         sys.stderr = programio.ProgramOutput(self.kernel, "err", sys.stderr)
