@@ -3,9 +3,13 @@
 For every benchmark the conformance suite runs (tests/conformance/suite.py: the pure-Python
 ones, not async, not the refused ones), at pyperformance's own sizes:
 
-- run time: the benchmark runs in a process of its own, plain (`python run_benchmark.py`) and
-  compiled by swarm (`python -m bench.suite_overhead --compiled run_benchmark.py`: every
-  function and the top level compiled, no checkpoints, never captured). A stand-in for pyperf
+- run time: the benchmark runs in a process of its own, plain (`python -m bench.suite_overhead
+  --plain run_benchmark.py`) and compiled by swarm (`... --compiled run_benchmark.py`: every
+  function and the top level compiled, no checkpoints, never captured). Both freeze the heap
+  they start with before the benchmark's module runs, as a node does (swarm/heap.py): the
+  collections of gc_collect and the like then traverse the benchmark's objects only, in both,
+  and the ratio is that of the compiled code alone (unfrozen, a plain process's own start-up
+  objects made gc_collect's full collections 4x as long as a node's). A stand-in for pyperf
   times each benchmark call with the real clock (loops calibrated on the plain run to about
   0.2 s). Plain and compiled runs alternate, REPEATS times; the least time of each is kept.
 - compile time: swarm's compile_source of the benchmark's source against CPython's compile()
@@ -115,7 +119,7 @@ def _run(cmd, cwd: Path, loops: int, timeout: float = 300) -> float | None:
 
 def run_time_ratio(program, work: Path) -> dict:
     script = _prepare(program, work)
-    plain_cmd = [sys.executable, script.name]
+    plain_cmd = [sys.executable, "-m", "bench.suite_overhead", "--plain", script.name]
     compiled_cmd = [sys.executable, "-m", "bench.suite_overhead", "--compiled", script.name]
     once = _run(plain_cmd, script.parent, 1)
     if once is None:
@@ -218,8 +222,24 @@ def run_compiled(path: str) -> None:
         exec(compiled.code, module.__dict__)
 
 
+def run_plain(path: str) -> None:
+    """The plain run: the script run by CPython as __main__, its start-up heap frozen as the
+    compiled run's is."""
+    import gc
+    import runpy
+
+    path = os.path.abspath(path)
+    sys.path.insert(0, os.path.dirname(path))
+    sys.argv = [path]
+    gc.collect()
+    gc.freeze()
+    runpy.run_path(path, run_name="__main__")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--compiled":
         run_compiled(sys.argv[2])
+    elif len(sys.argv) > 2 and sys.argv[1] == "--plain":
+        run_plain(sys.argv[2])
     else:
         main(sys.argv[1:] or None)

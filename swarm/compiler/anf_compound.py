@@ -169,11 +169,15 @@ class CompoundStatements:
             call.sw_safe = True
             return call
 
+        # Discussion: once the manager has exited, its holder lets go of it (a closed file
+        # kept there would stop every later hop of a loop around the `with`); while a capture
+        # unwinds it stays, entered: the program goes on with it elsewhere
+        let_go = located(assign(mgr, ast.Constant(None)), s)
         set_flag = located(assign(flag, ast.Constant(True)), s)
         on_exc = [set_flag, ast.If(test=ast.UnaryOp(op=ast.Not(), operand=exit_call(
             ast.Attribute(value=name(exc), attr="__class__", ctx=ast.Load()), name(exc),
             ast.Attribute(value=name(exc), attr="__traceback__", ctx=ast.Load()))),
-            body=[ast.Raise()], orelse=[])]
+            body=[ast.Raise()], orelse=[copy.copy(let_go)])]
         try_ = ast.Try(
             body=self.block(body),
             handlers=[ast.ExceptHandler(type=support("Capture"), name=None,
@@ -181,7 +185,8 @@ class CompoundStatements:
                       ast.ExceptHandler(type=name("BaseException"), name=exc, body=on_exc)],
             orelse=[],
             finalbody=[ast.If(test=ast.UnaryOp(op=ast.Not(), operand=name(flag)),
-                              body=[ast.Expr(value=exit_call(*[ast.Constant(None)] * 3))],
+                              body=[ast.Expr(value=exit_call(*[ast.Constant(None)] * 3)),
+                                    let_go],
                               orelse=[])])
         try_.sw_guarded = True
         try_.sw_flag = flag

@@ -2,7 +2,8 @@
 
 An operand evaluated before a call that may suspend is hoisted into a temporary when a later
 operand has a prelude (statements that now run first); short-circuit operators, conditional
-expressions and chained comparisons become `if`s; `yield from` is spelled out as PEP 380 does.
+expressions and chained comparisons become `if`s; `yield from` stays native (a resumer spells it
+out as PEP 380 does).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import ast
 
 from swarm.compiler.analysis import assign, located, name, support
 from swarm.compiler.errors import error_at
-from swarm.compiler.points import clone_ref, reevaluable, stored_names
+from swarm.compiler.points import Delegation, Point, clone_ref, reevaluable, stored_names
 
 
 class Expressions:
@@ -230,17 +231,21 @@ class Expressions:
                                          value=name(t)), e)], located(name(t), e)
 
     def expr_YieldFrom(self, e):
-        """`yield from it` as PEP 380 spells it out (next/send delegation and the return
-        value; throw() and close() are not forwarded to the inner iterator):
+        """`yield from it` runs natively (CPython forwards next, send, throw and close at C
+        speed); only a resumer spells it out as PEP 380 does, from inside its loop:
 
             _i = iter(it)
-            try: _y = next(_i)
-            except StopIteration as _x: _r = _x.value
-            else:
-                while True:
-                    _s = yield _y
-                    try: _y = next(_i) if _s is None else _i.send(_s)
-                    except StopIteration as _x: _r = _x.value; break
+            _sw_y = Y; _r = yield from _i        # the function; a capture here is N's
+          the resumer, entered at Y, N or S:
+            while True:
+                _s = yield _y                    # Y
+                try: _y = next(_i) if _s is None else _i.send(_s)      # N, S
+                except StopIteration as _x: _r = _x.value; break
+
+        A generator parked inside the delegation is rebuilt at Y (its `_sw_y`), its delegate
+        `_i` a local like any other; a capture that came out of the delegate resumes at N,
+        whose `next` the cursor answers. The spelled-out loop does not forward throw() and
+        close() (docs/continuations.md, Known limits).
         """
         pre, it = self.expr(e.value)
         i, y, sent, r, x = (self.temp(h) for h in ("yfi", "yfy", "yfs", "yfr", "yfx"))
@@ -248,31 +253,45 @@ class Expressions:
         def call(func, *args):
             return ast.Call(func=func, args=list(args), keywords=[])
 
-        def next_of():
-            return assign(y, call(name("next") if "next" not in self.facts.bound
-                                  else support("next"), name(i)))
-
-        def on_stop(extra):
-            return [ast.ExceptHandler(type=name("StopIteration"), name=x,
-                                      body=[assign(r, ast.Attribute(value=name(x), attr="value",
-                                                                    ctx=ast.Load()))] + extra)]
-
+        next_fn = name("next") if "next" not in self.facts.bound else support("next")
         make_iter = call(name("iter") if self.facts.is_builtin("iter") else support("iter"), it)
         make_iter.sw_safe = True
+        stop = [ast.ExceptHandler(type=name("StopIteration"), name=x, body=[
+            assign(r, ast.Attribute(value=name(x), attr="value", ctx=ast.Load())),
+            ast.Break()])]
         advance = ast.If(test=ast.Compare(left=name(sent), ops=[ast.Is()],
                                           comparators=[ast.Constant(None)]),
-                         body=[next_of()],
+                         body=[assign(y, call(next_fn, name(i)))],
                          orelse=[assign(y, call(ast.Attribute(value=name(i), attr="send",
                                                               ctx=ast.Load()), name(sent)))])
-        loop = ast.While(test=ast.Constant(True), body=[
+        loop = located(ast.While(test=ast.Constant(True), body=[
             assign(sent, ast.Yield(value=name(y))),
-            ast.Try(body=[advance], handlers=on_stop([ast.Break()]), orelse=[], finalbody=[])],
-            orelse=[])
-        stmts = [assign(i, make_iter),
-                 ast.Try(body=[next_of()], handlers=on_stop([]), orelse=[loop], finalbody=[])]
-        for st in stmts:
-            located(st, e)
-        return pre + self.block(stmts), located(name(r), e)
+            ast.Try(body=[advance], handlers=stop, orelse=[], finalbody=[])], orelse=[]), e)
+        expansion = self.block([loop])
+        parked = resumed_at = None
+        for node in ast.walk(ast.Module(body=expansion, type_ignores=[])):
+            if isinstance(node, Point) and node.kind == "yield":
+                parked = node.point
+            elif isinstance(node, Point) and _advances_by_next(node, y):
+                resumed_at = node.point
+        if parked is None or resumed_at is None:
+            raise error_at(e, "internal: `yield from` spelled out without its points",
+                           self.filename)
+        native = [located(assign("_sw_y", ast.Constant(parked)), e),
+                  located(assign(r, ast.YieldFrom(value=name(i))), e)]
+        marker = located(Delegation(native=native, expansion=expansion), e)
+        marker.point, marker.gen = resumed_at, name(i)
+        return pre + [located(assign(i, make_iter), e), marker], located(name(r), e)
 
     def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
         raise error_at(e, "await is not supported", self.filename)
+
+
+def _advances_by_next(pt, target: str) -> bool:
+    """Is this point `<target> = next(<delegate>)` of a spelled-out `yield from` (not its
+    `.send(s)`)?"""
+    stmt, value = pt.stmt, getattr(pt.stmt, "value", None)
+    return (pt.kind != "yield" and isinstance(stmt, ast.Assign)
+            and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == target
+            and isinstance(value, ast.Call)
+            and not (isinstance(value.func, ast.Attribute) and value.func.attr == "send"))

@@ -18,7 +18,8 @@ lower_points (on the function and on every resumer): each Point becomes
         __swarm_support__.on_capture(__swarm_module__, 3, locals(), f)
         raise
 
-and each `for` with a `next` point is wrapped the same way around the whole loop.
+and each `for` with a `next` point is wrapped the same way around the whole loop (a native
+`yield from` around the delegation, reported at its spelled-out form's `next` point).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import ast
 
 from swarm.compiler.analysis import ModuleFacts, assign, located, name, support
-from swarm.compiler.points import Point, contains_point
+from swarm.compiler.points import Delegation, Point, contains_point
 
 
 def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
@@ -116,6 +117,8 @@ class PointLowering(ast.NodeTransformer):
     def visit(self, node):
         if isinstance(node, Point):
             return self.visit_Point(node)
+        if isinstance(node, Delegation):
+            return self.visit_Delegation(node)
         if id(node) in self.done:
             if isinstance(node, ast.For) and getattr(node, "sw_next_point", None) is not None:
                 return self._wrap_for(node)
@@ -139,6 +142,14 @@ class PointLowering(ast.NodeTransformer):
         else:
             handler = capture_handler(node.point, self.locals_expr(), "on_capture", node.callee)
         return located(ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[]), node)
+
+    def visit_Delegation(self, node: Delegation):
+        """A `yield from`, native: a capture that comes out of the delegate is reported at
+        the `next` point of its spelled-out form, which the resumer re-enters."""
+        parked, delegating = node.native
+        handler = capture_handler(node.point, self.locals_expr(), "on_capture_next", node.gen)
+        return [parked, located(ast.Try(body=[delegating], handlers=[handler], orelse=[],
+                                         finalbody=[]), node)]
 
     def visit_For(self, node: ast.For):
         self.generic_visit(node)

@@ -1,6 +1,7 @@
 """The markers and walks the A-normal form pass and the passes after it share.
 
-`Point` marks a statement that is a suspension point; `FunctionState` is what the pass
+`Point` marks a statement that is a suspension point (`Delegation` a `yield from`, which holds
+points of its own); `FunctionState` is what the pass
 learns about one function; the walks visit one scope (nested defs, classes and lambdas are
 seen but not entered).
 """
@@ -25,6 +26,15 @@ class Point(ast.stmt):
     """
 
     _fields = ("stmt",)
+
+
+class Delegation(ast.stmt):
+    """Marker: a `yield from` (anf_exprs.expr_YieldFrom). The function runs `native` - the
+    delegation itself, at C speed - whose captures are reported at `point` (the `next` point
+    of `expansion`) advancing the delegate `gen`; only a resumer runs `expansion`, the
+    delegation spelled out as PEP 380 does, re-entered at one of its points."""
+
+    _fields = ("native", "expansion")
 
 
 class FunctionState:

@@ -21,6 +21,9 @@ it is reached (points are numbered from 1).
 - `try`: re-entered as itself. Resuming inside a handler raises the saved exception again at
   the top of the body; while resuming, that handler's type is `BaseException` and the others'
   `()` (nothing), so it is caught where it was, and a bare `raise` still works;
+- a `yield from` (native in the function): its loop spelled out as PEP 380 does, entered at
+  its `yield` (a generator parked inside the delegation) or its `next` (a capture that came
+  out of the delegate);
 - the point itself: `_sw_p = 0`, then `x = _sw_f(_sw_k, _sw_a)` with the next frame's resumer
   (a yield point of a generator: `x = yield PRIMED`, where the rebuilt generator is primed and
   waits).
@@ -41,7 +44,7 @@ from typing import Callable
 
 from swarm.compiler.analysis import assign, located, name, support
 from swarm.compiler.errors import InternalCompilerError
-from swarm.compiler.points import FunctionState, Point, bound_names, walk_no_scopes
+from swarm.compiler.points import Delegation, FunctionState, Point, bound_names, walk_no_scopes
 
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
@@ -118,6 +121,9 @@ class ResumerBuilder:
         one of its points."""
         if isinstance(s, Point):
             return self.point(s)
+        if isinstance(s, Delegation):  # resuming: inside its spelled-out loop; else native
+            return [located(ast.If(test=name(P), body=self.block(s.expansion, True),
+                                   orelse=[s]), s)]
         if isinstance(s, ast.If):
             test = _choose(self._in(s.body), self._in(s.orelse), s.test)
             return [located(ast.If(test=test, body=self.block(s.body, True),
@@ -310,6 +316,8 @@ class ResumerBuilder:
         if isinstance(s, Point):
             targets = getattr(s.stmt, "targets", ())
             return frozenset().union(*(reads(t) for t in targets))
+        if isinstance(s, Delegation):
+            return self._after(s.expansion, p, reads)
         if isinstance(s, ast.If):
             return self._after(s.body if p in self._in(s.body) else s.orelse, p, reads)
         if isinstance(s, (ast.While, ast.For)):

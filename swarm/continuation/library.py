@@ -10,6 +10,8 @@ handles what programs commonly hold:
   not filled yet when they are unpickled);
 - the iterator of an Enum class (a generator of enum.py): the rest of its member names;
 - loggers: with the handlers, level and filters the program gave them;
+- closed files (what `with open(...) as f` leaves in `f`): a closed file of the same class,
+  name and mode, which raises as the original would if used;
 - classmethod, staticmethod, property and mappingproxy objects (the C pickler refuses
   them);
 - functions of library code that are not importable by name (a local function of
@@ -21,7 +23,9 @@ handles what programs commonly hold:
 
 from __future__ import annotations
 
+import io
 import marshal
+import os
 import sys
 import types
 import weakref
@@ -110,6 +114,28 @@ def _enum_members(cls, names):
 
 _enum_members_code = next(c for c in _enum_members.__code__.co_consts
                           if isinstance(c, types.CodeType))
+
+
+def reduce_closed_file(f):
+    """A closed file holds no resource: it travels as its class, name and mode."""
+    return (closed_file, (type(f).__name__, getattr(f, "name", None), getattr(f, "mode", None)))
+
+
+def closed_file(kind: str, file_name, mode):
+    """A closed file of class `kind` (one of io's) named `file_name`."""
+    raw = io.FileIO(os.devnull, "r+")  # any buffer may wrap it (a writer flushes on close)
+    if file_name is not None:
+        raw.name = file_name
+    if kind in ("BufferedReader", "BufferedWriter", "BufferedRandom"):
+        f = getattr(io, kind)(raw)
+    elif kind == "TextIOWrapper":
+        f = io.TextIOWrapper(io.BufferedReader(raw))
+        if mode is not None:
+            f.mode = mode
+    else:
+        f = raw
+    f.close()
+    return f
 
 
 def reduce_logger(logger):

@@ -4,7 +4,7 @@
 code never travels as bytecode: a module travels as (name, source hash) plus its globals, a
 function as (module, code key, closure cells, defaults), a class of the program by value, a
 generator as its frame record (generators.py); library objects pickle cannot take go to
-library.py. Values known not to migrate - open files, locks held, sockets - raise `Refused`
+library.py. Values known not to migrate - open files (a closed one travels), locks held, sockets - raise `Refused`
 (the codec turns it into NotMigratable naming the variable).
 
 What each reduction rebuilds is in rebuilders.py; the pickler classes and `dump` are here,
@@ -124,6 +124,8 @@ class _Reductions:
             return _reduce_class(obj, self.module_objects)
         if kind is _EXCEPTION:
             return _reduce_exception(obj)
+        if isinstance(obj, io.IOBase) and obj.closed:  # holds nothing: travels as what it was
+            return library.reduce_closed_file(obj)
         raise Refused(obj)
 
 

@@ -69,8 +69,9 @@ def accepted_offsets(code: CodeType) -> dict[int, int | None]:
             continue
         body = [ins for ins in order if entry.start <= ins.offset < entry.end]
         calls = [ins for ins in body if ins.opname in ("CALL", "CALL_FUNCTION_EX")]
-        chosen = [ins for ins in body if ins.opname == "FOR_ITER"] if kind == "on_capture_next" \
-            else []
+        # a loop advancing a generator stops at FOR_ITER, a native `yield from` at SEND
+        chosen = [ins for ins in body if ins.opname in ("FOR_ITER", "SEND")] \
+            if kind == "on_capture_next" else []
         if calls and not chosen:
             chosen = [calls[-1]]
         for ins in chosen:
