@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import itertools
+import sys
 
 #: builtins that are plain calls, never suspension points, unless the module rebinds the name.
 #: (If user code reached through one of them suspends - a key function, a __str__ - the
@@ -14,13 +15,15 @@ SAFE_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) - {
 
 TEMP_PREFIX = "_sw_"
 
+_STDLIB = frozenset(sys.stdlib_module_names)
+
 
 class ModuleFacts:
     """Facts about one module the passes share: the names it binds anywhere, and fresh
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound = bound_anywhere(tree)
+        self.bound, self.stdlib = bindings(tree)
         self._ids = itertools.count(1)
 
     def temp(self, hint: str) -> str:
@@ -34,13 +37,25 @@ class ModuleFacts:
                 and "next" not in self.bound and 1 <= len(call.args) <= 2 and not call.keywords)
 
     def may_suspend(self, call: ast.Call) -> bool:
+        """Is this call a suspension point? Not a call of a builtin, nor of anything reached
+        from a name the module binds only by importing the standard library (`math.sqrt(x)`,
+        `from random import random`).
+
+        Discussion: library code cannot be captured. If what it calls back suspends (a key
+        function, a __deepcopy__), the capture finds an uncompiled frame on the stack and the
+        program goes on without moving, told on its stderr - whether or not the call site was
+        a point. A point there would only cost a temporary and a handler."""
         if getattr(call, "sw_safe", False):
             return False
         func = call.func
-        return not (isinstance(func, ast.Name) and self.is_builtin(func.id))
+        if isinstance(func, ast.Name):
+            return not (self.is_builtin(func.id) or func.id in self.stdlib)
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        return not (isinstance(func, ast.Name) and func.id in self.stdlib)
 
     def has_suspending_call(self, node: ast.AST) -> bool:
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Call) and self.may_suspend(sub):
                 return True
             if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await)):
@@ -48,21 +63,30 @@ class ModuleFacts:
         return False
 
 
-def bound_anywhere(tree: ast.AST) -> set[str]:
-    """Every name bound anywhere in the module, in any scope (conservative shadowing check)."""
+def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str]]:
+    """(every name bound anywhere in the module, in any scope - a conservative shadowing
+    check; the names it binds only by importing the standard library - `import math`, `from
+    random import random` - and no other way)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    stdlib: set[str] = set()
+    other_imports: set[str] = set()
+    for node in walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            for a in node.names:
+                bound = (a.asname or a.name).split(".")[0]
+                root = (module or a.name).split(".")[0]
+                std = root in _STDLIB and not getattr(node, "level", 0) and a.name != "*"
+                (stdlib if std else other_imports).add(bound)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
-    return names
+    return names | stdlib | other_imports, frozenset(stdlib - other_imports - names)
 
 
 def stmt_lists(node: ast.stmt):
@@ -77,6 +101,36 @@ def stmt_lists(node: ast.stmt):
         yield case.body
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """ast.iter_child_nodes as a list, about three times as fast: the compiler's passes walk
+    every tree several times, and the generators of iter_fields/iter_child_nodes were the
+    largest single cost of compiling."""
+    cls = type(node)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(cls._fields)
+    out: list[ast.AST] = []
+    for f in fields:
+        v = getattr(node, f, None)
+        if isinstance(v, ast.AST):
+            out.append(v)
+        elif type(v) is list:
+            out.extend(x for x in v if isinstance(x, ast.AST))
+    return out
+
+
+def walk(node: ast.AST):
+    """ast.walk over `children`."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        todo.extend(children(n))
+        yield n
+
+
 def located(node: ast.AST, like: ast.AST) -> ast.AST:
     """Copy `like`'s source position onto `node` and the generated children lacking one.
 
@@ -87,7 +141,7 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     ast.copy_location(node, like)
     todo = [node]
     while todo:
-        for child in ast.iter_child_nodes(todo.pop()):
+        for child in children(todo.pop()):
             if "lineno" in child._attributes and not hasattr(child, "lineno"):
                 ast.copy_location(child, like)
                 todo.append(child)

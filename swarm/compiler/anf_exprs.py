@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import assign, located, name, support
+from swarm.compiler.analysis import assign, located, name, support, walk
 from swarm.compiler.errors import error_at
 from swarm.compiler.points import Delegation, Point, clone_ref, reevaluable, stored_names
 
@@ -269,7 +269,7 @@ class Expressions:
             ast.Try(body=[advance], handlers=stop, orelse=[], finalbody=[])], orelse=[]), e)
         expansion = self.block([loop])
         parked = resumed_at = None
-        for node in ast.walk(ast.Module(body=expansion, type_ignores=[])):
+        for node in walk(ast.Module(body=expansion, type_ignores=[])):
             if isinstance(node, Point) and node.kind == "yield":
                 parked = node.point
             elif isinstance(node, Point) and _advances_by_next(node, y):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, located, name, support
+from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, children, located, name, support, walk
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -135,7 +135,7 @@ def _walk_same_function(fn: ast.FunctionDef):
     while todo:
         node = todo.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                       ast.Lambda)):
                 todo.append(child)
@@ -240,7 +240,7 @@ class _Lifter(ast.NodeTransformer):
             body.append(ast.Return(value=ast.Constant(False)))
         elif kind == "all":
             body.append(ast.Return(value=ast.Constant(True)))
-        walrus = sorted({n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)})
+        walrus = sorted({n.target.id for n in walk(node) if isinstance(n, ast.NamedExpr)})
         if walrus:  # a comprehension's walrus binds in the enclosing scope
             decl = ast.Global if self.d.at_module else ast.Nonlocal
             body.insert(0, decl(names=walrus))
@@ -299,7 +299,11 @@ class _GlobalHoister(ast.NodeTransformer):
         lists = [(node, f) for f in ("body", "orelse", "finalbody")
                  if getattr(node, f, None)] + [(h, "body") for h in getattr(node, "handlers", ())]
         lists += [(c, "body") for c in getattr(node, "cases", ())]
-        super().generic_visit(node)
+        for owner, field in lists:  # `global` is a statement: expressions are not walked
+            stmts = getattr(owner, field)
+            if stmts and isinstance(stmts[0], ast.stmt):
+                setattr(owner, field, [r for r in (self.visit(s) for s in stmts)
+                                       if r is not None])
         for owner, field in lists:  # a block that held only `global` still needs a statement
             if not getattr(owner, field) and field != "orelse":
                 setattr(owner, field, [located(ast.Pass(), node)])

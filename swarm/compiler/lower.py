@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import ModuleFacts, assign, located, name, support
+from swarm.compiler.analysis import ModuleFacts, assign, located, name, stmt_lists, support
 from swarm.compiler.points import Delegation, Point, contains_point
 
 
@@ -126,6 +126,20 @@ class PointLowering(ast.NodeTransformer):
         result = super().visit(node)
         self.done[id(node)] = node
         return result
+
+    def generic_visit(self, node):
+        """Points (and loops to wrap) are statements: only statement lists are walked, in
+        place (a function and its resumer share them), not the expressions."""
+        for stmts in stmt_lists(node):
+            out = []
+            for s in stmts:
+                r = self.visit(s)
+                if isinstance(r, list):
+                    out.extend(r)
+                elif r is not None:
+                    out.append(r)
+            stmts[:] = out
+        return node
 
     def visit_FunctionDef(self, node):  # nested functions are lowered on their own
         return node

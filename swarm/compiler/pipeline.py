@@ -22,7 +22,7 @@ import re
 from types import CodeType
 from typing import Callable
 
-from swarm.compiler.analysis import ModuleFacts
+from swarm.compiler.analysis import ModuleFacts, children
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
@@ -132,7 +132,7 @@ def _fix_missing_locations(tree: ast.AST) -> None:
                 else:
                     inherited[i] = getattr(node, attr)
             line, col, end_line, end_col = inherited
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             todo.append((child, line, col, end_line, end_col))
 
 
@@ -216,7 +216,7 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
     elif isinstance(node, _SCOPES):  # another scope, but these parts run in this one
         found = frozenset().union(*(_temps_read(c, cache) for c in _evaluated_outside(node)))
     else:
-        found = frozenset().union(*(_temps_read(c, cache) for c in ast.iter_child_nodes(node)))
+        found = frozenset().union(*(_temps_read(c, cache) for c in children(node)))
     if isinstance(node, ast.stmt):
         cache[id(node)] = found
     return found

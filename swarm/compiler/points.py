@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import located
+from swarm.compiler.analysis import children, located
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -60,7 +60,7 @@ def walk_no_scopes(stmts):
         node = todo.pop()
         yield node
         if not isinstance(node, _SCOPES):
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(children(node))
 
 
 def contains_point(stmts) -> bool:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from swarm.compiler.analysis import assign, located, name, support
+from swarm.compiler.analysis import assign, located, name, support, walk
 from swarm.compiler.errors import InternalCompilerError
 from swarm.compiler.points import Delegation, FunctionState, Point, bound_names, walk_no_scopes
 
@@ -408,7 +408,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names |= {(x.asname or x.name).split(".")[0] for x in node.names if x.name != "*"}
-    for node in ast.walk(fn):  # a nested function's free boxes pass through this frame
+    for node in walk(fn):  # a nested function's free boxes pass through this frame
         if isinstance(node, ast.Name) and node.id.startswith("_sw_box_"):
             names.add(node.id)
     names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import located, name, support
+from swarm.compiler.analysis import located, name, support, walk
 from swarm.compiler.errors import error_at
 
 FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
@@ -186,7 +186,7 @@ def box_cells(tree: ast.Module, filename: str) -> None:
     for scope in collector.scopes:
         if scope.boxed:
             _init_boxes(scope)
-    for node in ast.walk(tree):  # the scope tree must not follow the AST into copies
+    for node in walk(tree):  # the scope tree must not follow the AST into copies
         for attr in ("sw_scope", "sw_bind_scope"):
             if attr in node.__dict__:
                 delattr(node, attr)
