@@ -48,24 +48,43 @@ class Desugar:
         self.facts = facts
         self.filename = filename
         self.at_module = True
+        # the enclosing function's locals that are bound for certain where a statement runs,
+        # and may be handed to a lifted comprehension by value (see _comprehension)
+        self.bound: set[str] = set()
+        self.unsure: set[str] = set()  # deleted, or rebound by a nested scope: never by value
 
     # statements -------------------------------------------------------------------------------
-    def body(self, stmts: list[ast.stmt], in_class: bool = False) -> list[ast.stmt]:
+    def body(self, stmts: list[ast.stmt], in_class: bool = False,
+             binds: set[str] | None = None) -> list[ast.stmt]:
+        """The statements desugared; `binds`: names bound for certain on entering them (a
+        `for` loop's target in its body)."""
         out: list[ast.stmt] = []
+        saved = self.bound
+        self.bound = saved | (binds or set())  # what a block binds stays in it
         for stmt in stmts:
             if in_class and not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
                 out.append(stmt)  # class-body statements run natively
                 continue
             lifted: list[ast.stmt] = []
             out.extend(self.stmt(stmt, lifted))
+            self.bound |= _binds_for_certain(stmt)
+        self.bound = saved
         return out
+
+    def function_body(self, fn: ast.FunctionDef) -> list[ast.stmt]:
+        """A function's body, its parameters bound."""
+        saved = self.at_module, self.bound, self.unsure
+        self.at_module = False
+        self.unsure = _unsure_names(fn)
+        self.bound = set()
+        body = self.body(fn.body, binds=_parameters(fn.args) - self.unsure)
+        self.at_module, self.bound, self.unsure = saved
+        return body
 
     def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
         if isinstance(stmt, ast.FunctionDef):
             self._rewrite_super(stmt)
-            saved, self.at_module = self.at_module, False
-            stmt.body = self.body(stmt.body)
-            self.at_module = saved
+            stmt.body = self.function_body(stmt)
             return [stmt]
         if isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
@@ -76,7 +95,9 @@ class Desugar:
         expr_lifter = _Lifter(self, lifted)
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                setattr(stmt, field, self.body(value))
+                loop_binds = _target_names(stmt.target) - self.unsure \
+                    if isinstance(stmt, ast.For) and field == "body" else None
+                setattr(stmt, field, self.body(value, binds=loop_binds))
             elif isinstance(value, list):
                 new = []
                 for item in value:
@@ -113,9 +134,7 @@ class Desugar:
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
                              type_comment=None)
         located(fn, like)
-        saved, self.at_module = self.at_module, False
-        fn.body = self.body(fn.body)
-        self.at_module = saved
+        fn.body = self.function_body(fn)
         lifted.append(fn)
         return fname
 
@@ -141,9 +160,48 @@ def _walk_same_function(fn: ast.FunctionDef):
                 todo.append(child)
 
 
-def _one_arg(param: str) -> ast.arguments:
-    return ast.arguments(posonlyargs=[], args=[ast.arg(arg=param)], vararg=None,
+def _args(*params: str) -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                          kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(e) for e in target.elts))
+    return set()
+
+
+def _binds_for_certain(stmt: ast.stmt) -> set[str]:
+    """The names a simple statement has bound once it completed."""
+    if isinstance(stmt, ast.Assign):
+        return set().union(*(_target_names(t) for t in stmt.targets))
+    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and stmt.value is not None:
+        return _target_names(stmt.target)
+    if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"}
+    return set()
+
+
+def _parameters(a: ast.arguments) -> set[str]:
+    names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+    return names | {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+
+
+def _unsure_names(fn: ast.FunctionDef) -> set[str]:
+    """Names of `fn` that may be unbound or change behind a comprehension's back: deleted
+    anywhere in it, declared global in it, or nonlocal in a scope nested in it."""
+    out: set[str] = set()
+    for node in walk(fn):
+        if isinstance(node, ast.Delete):
+            for t in node.targets:
+                out |= _target_names(t)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            out |= set(node.names)
+    return out
 
 
 class _Lifter(ast.NodeTransformer):
@@ -246,10 +304,24 @@ class _Lifter(ast.NodeTransformer):
             body.insert(0, decl(names=walrus))
         for stmt in body:
             located(stmt, node)
-        fname = self.d.lift_function(kind, _one_arg(param), body, node, self.lifted)
+        # Discussion: a comprehension runs to its end before the function goes on, so the
+        # locals it reads that are bound for certain (and that no nested scope rebinds) are
+        # handed to it by value. As free variables they would be boxes (scopes.py), and every
+        # use of `self` in the function would pay for it. Not for a generator expression: it
+        # runs later, and must see the variables as they are then.
+        passed = []
+        if not self.d.at_module and kind != "genexpr":
+            own = set(walrus).union(*(_target_names(g.target) for g in gens))
+            parts = [getattr(node, f) for f in ("elt", "key", "value") if hasattr(node, f)]
+            parts += [c for g in gens for c in g.ifs] + [g.iter for g in gens[1:]]
+            reads = {n.id for part in parts for n in walk(part)
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            passed = sorted((reads - own) & (self.d.bound - self.d.unsure))
+        fname = self.d.lift_function(kind, _args(param, *passed), body, node, self.lifted)
         if walrus:
             self.lifted[-1].sw_binds_outer = walrus
-        call = ast.Call(func=name(fname), args=[first_iter], keywords=[])
+        call = ast.Call(func=name(fname), args=[first_iter] + [name(p) for p in passed],
+                        keywords=[])
         return located(call, node)
 
 
