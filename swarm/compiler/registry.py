@@ -1,7 +1,8 @@
 """Where compiled modules come from: compiled here once per source, or from a source another
 process sends; and the fresh module objects programs run in.
 
-Compiled modules are cached process-wide by the SHA-256 of their source; a continuation names
+Compiled modules are cached process-wide by the SHA-256 of their source (and on disk:
+diskcache.py); a continuation names
 them by that hash, and a process that lacks one asks `source_provider` for the source. A
 compiled module is instantiated per program (`new_module_instance`): two programs running the
 same script in one node do not share globals. This module installs the continuation runtime's
@@ -15,6 +16,7 @@ import sys
 from types import ModuleType
 from typing import Callable
 
+from swarm.compiler import diskcache
 from swarm.compiler.compiled import CompiledModule, is_compiled_code, is_root_code, source_hash
 from swarm.compiler.pipeline import compile_module
 from swarm.continuation import loader, process_state, support
@@ -34,11 +36,16 @@ source_provider: Callable[[str, str], tuple[str, str]] | None = None
 
 def compile_source(source: str, filename: str, name: str) -> CompiledModule:
     """Compile one module's source. Cached by (source hash, file name): the same file
-    compiles once."""
-    cached = compiled_for(source_hash(source), filename)
+    compiles once in a process, and once on the machine while it is unchanged (diskcache)."""
+    digest = source_hash(source)
+    cached = compiled_for(digest, filename)
     if cached is not None:
         return cached
-    return register(compile_module(source, filename, name))
+    compiled = diskcache.load(source, digest, filename, name)
+    if compiled is None:
+        compiled = compile_module(source, filename, name)
+        diskcache.save(compiled)
+    return register(compiled)
 
 
 def register(compiled: CompiledModule) -> CompiledModule:

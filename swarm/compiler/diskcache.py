@@ -1,0 +1,108 @@
+"""Compiled modules kept on disk, as CPython keeps bytecode in `__pycache__`.
+
+Compiling costs tens of times what CPython's own compile() does (the passes are Python
+walking the tree; docs/continuations.md, Measured). A module compiled once is saved with
+`marshal` and loaded the next time the same source is compiled under the same file name - by
+the next `swarm run`, by a node that restarts, by the other nodes of a local cluster.
+
+Where: `$SWARM_COMPILE_CACHE`, else `$XDG_CACHE_HOME/swarm/compiled`, else
+`~/.cache/swarm/compiled`; `SWARM_COMPILE_CACHE=off` turns it off. One file per source file,
+as in `__pycache__`: named by the SHA-256 of the file name (it is in the code objects), the
+module name, the compiler's and the continuation runtime's own source and the interpreter's
+version (marshal's format and the bytecode are the interpreter's); it holds the source's hash
+and is used only when that matches, and the next version of the source replaces it. A file is
+written to a temporary name and renamed, so readers never see half of one; one that cannot be
+read or decoded is compiled again, and a directory that cannot be written only costs the
+saving.
+
+Discussion: the files are trusted as the interpreter trusts `__pycache__`: whoever can write
+to the user's cache directory can also change the user's installed code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from swarm.compiler.compiled import CompiledModule, PointInfo
+
+FORMAT = 1
+_PACKAGES = ("compiler", "continuation", "skywriting")
+_version: str | None = None
+
+
+def directory() -> Path | None:
+    """The cache directory, or None when it is turned off."""
+    chosen = os.environ.get("SWARM_COMPILE_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "swarm" / "compiled"
+
+
+def _code_version() -> str:
+    """A digest of the code that decides what compiling produces (read once a process)."""
+    global _version
+    if _version is None:
+        h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
+        root = Path(__file__).resolve().parent.parent
+        for package in _PACKAGES:
+            for path in sorted((root / package).glob("*.py")):
+                h.update(path.name.encode())
+                h.update(path.read_bytes())
+        _version = h.hexdigest()
+    return _version
+
+
+def _path(filename: str, name: str) -> Path | None:
+    where = directory()
+    if where is None:
+        return None
+    key = hashlib.sha256("\0".join((filename, name, _code_version())).encode())
+    return where / f"{key.hexdigest()}.bin"
+
+
+def load(source: str, digest: str, filename: str, name: str) -> CompiledModule | None:
+    """The module compiled from this source before, if it was saved; else None."""
+    path = _path(filename, name)
+    if path is None:
+        return None
+    try:
+        data = marshal.loads(path.read_bytes())
+        saved_digest, code, resumers, points, temp_names, live_temps, callees = data
+        if saved_digest != digest:
+            return None
+        return CompiledModule(
+            name=name, filename=filename, source=source, source_hash=digest, code=code,
+            resumers=resumers, points={p: PointInfo(*info) for p, info in points.items()},
+            temp_names=temp_names, live_temps=live_temps, callees=callees)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def save(compiled: CompiledModule) -> None:
+    """Keep a compiled module for the next time (quietly nothing if it cannot be written)."""
+    path = _path(compiled.filename, compiled.name)
+    if path is None:
+        return
+    points = {p: (i.function, i.filename, i.line, i.col) for p, i in compiled.points.items()}
+    data = marshal.dumps((compiled.source_hash, compiled.code, compiled.resumers, points, compiled.temp_names,
+                          compiled.live_temps, compiled.callees))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass

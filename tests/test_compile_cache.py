@@ -1,0 +1,84 @@
+"""Compiled modules kept on disk (swarm/compiler/diskcache.py): a module compiled once is
+loaded, the same, by the next process; a changed source, a damaged file or a directory that
+cannot be written never gives a wrong module."""
+
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from swarm.compiler import diskcache
+from swarm.compiler.pipeline import compile_module
+from swarm.driver import run_migrating, run_native
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
+
+
+def _same(a, b) -> None:
+    assert marshal.dumps(a.code) == marshal.dumps(b.code)
+    assert {p: marshal.dumps(c) for p, c in a.resumers.items()} == \
+        {p: marshal.dumps(c) for p, c in b.resumers.items()}
+    assert a.points == b.points and a.live_temps == b.live_temps
+    assert a.temp_names == b.temp_names and a.callees == b.callees
+
+
+def test_a_saved_module_loads_as_it_was_compiled(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", str(tmp_path))
+    path = CORPUS / "89_guarded_resumers.py"
+    source = path.read_text()
+    compiled = compile_module(source, str(path), "__main__")
+    diskcache.save(compiled)
+    files = list(tmp_path.glob("*.bin"))
+    assert len(files) == 1
+    loaded = diskcache.load(source, compiled.source_hash, str(path), "__main__")
+    _same(loaded, compiled)
+    # a function's points share one resumer, on disk too
+    assert len({id(c) for c in loaded.resumers.values()}) < len(loaded.resumers)
+    # another version of the file is not taken for this one, and replaces it when saved
+    changed = source + "\nprint('changed')\n"
+    from swarm.compiler.compiled import source_hash
+    assert diskcache.load(changed, source_hash(changed), str(path), "__main__") is None
+    diskcache.save(compile_module(changed, str(path), "__main__"))
+    assert len(list(tmp_path.glob("*.bin"))) == 1
+    assert diskcache.load(source, compiled.source_hash, str(path), "__main__") is None
+
+
+def test_a_damaged_file_or_an_unwritable_directory_is_compiled_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", str(tmp_path))
+    path = CORPUS / "10_for_else.py"
+    source = path.read_text()
+    compiled = compile_module(source, str(path), "m")
+    diskcache.save(compiled)
+    (bin_file,) = tmp_path.glob("*.bin")
+    bin_file.write_bytes(bin_file.read_bytes()[:100])
+    assert diskcache.load(source, compiled.source_hash, str(path), "m") is None
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", str(blocked / "below"))
+    diskcache.save(compiled)  # nothing to write to: nothing happens
+    assert diskcache.load(source, compiled.source_hash, str(path), "m") is None
+
+
+def test_programs_run_the_same_from_the_cache_in_new_processes(tmp_path):
+    """The driver's worker processes load the modules the first run saved."""
+    env = dict(os.environ, SWARM_COMPILE_CACHE=str(tmp_path))
+    program = CORPUS / "61_yield_from.py"
+    script = ("import sys; from swarm.driver import run_migrating; "
+              "o = run_migrating(sys.argv[1], subprocess=True); "
+              "print(repr((o.stdout, o.result, o.error)))")
+    def run():
+        return subprocess.run([sys.executable, "-c", script, str(program)], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+
+    runs = [run()]
+    saved = {f.name: f.stat().st_mtime_ns for f in tmp_path.glob("*.bin")}
+    assert saved, runs[0].stderr
+    runs.append(run())
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    # the second run loaded what the first saved (a module compiled again is saved again)
+    assert {f.name: f.stat().st_mtime_ns for f in tmp_path.glob("*.bin")} == saved
+    native = run_native(str(program))
+    assert runs[0].stdout == runs[1].stdout == repr((native.stdout, native.result, None)) + "\n"
+    assert run_migrating(str(program)).stdout == native.stdout
