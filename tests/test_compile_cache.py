@@ -82,3 +82,16 @@ def test_programs_run_the_same_from_the_cache_in_new_processes(tmp_path):
     native = run_native(str(program))
     assert runs[0].stdout == runs[1].stdout == repr((native.stdout, native.result, None)) + "\n"
     assert run_migrating(str(program)).stdout == native.stdout
+
+
+def test_a_module_whose_set_constants_marshal_reorders_is_not_saved(tmp_path, monkeypatch):
+    """`for n in {5, 3, 9, 1}` iterates 9, 3, 5, 1 as compiled and 1, 3, 5, 9 once through
+    marshal: such a module is compiled again each time, never loaded in another order."""
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", str(tmp_path))
+    source = "out = []\nfor n in {5, 3, 9, 1}:\n    out.append(n)\n"
+    compiled = compile_module(source, "sets.py", "sets")
+    diskcache.save(compiled)
+    assert not list(tmp_path.glob("*.bin"))
+    ordered = compile_module("out = [n for n in (5, 3, 9, 1)]\n", "tuples.py", "tuples")
+    diskcache.save(ordered)
+    assert len(list(tmp_path.glob("*.bin"))) == 1

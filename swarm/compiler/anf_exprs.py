@@ -236,19 +236,30 @@ class Expressions:
 
             _i = iter(it)
             _sw_y = Y; _r = yield from _i        # the function; a capture here is N's
-          the resumer, entered at Y, N or S:
+          the resumer, entered at one of the loop's points (Y, N, S, C, T):
             while True:
-                _s = yield _y                    # Y
-                try: _y = next(_i) if _s is None else _i.send(_s)      # N, S
-                except StopIteration as _x: _r = _x.value; break
+                try:
+                    _s = yield _y                                        # Y
+                except GeneratorExit:
+                    _m = getattr(_i, "close", None)
+                    if _m is not None: _m()                              # C
+                    raise
+                except BaseException as _e:
+                    _m = getattr(_i, "throw", None)
+                    if _m is None: raise
+                    try: _y = _m(_e)                                     # T
+                    except StopIteration as _x: _r = _x.value; break
+                else:
+                    try: _y = next(_i) if _s is None else _i.send(_s)   # N, S
+                    except StopIteration as _x: _r = _x.value; break
 
         A generator parked inside the delegation is rebuilt at Y (its `_sw_y`), its delegate
         `_i` a local like any other; a capture that came out of the delegate resumes at N,
-        whose `next` the cursor answers. The spelled-out loop does not forward throw() and
-        close() (docs/continuations.md, Known limits).
+        whose `next` the cursor answers.
         """
         pre, it = self.expr(e.value)
         i, y, sent, r, x = (self.temp(h) for h in ("yfi", "yfy", "yfs", "yfr", "yfx"))
+        m, exc = self.temp("yfm"), self.temp("yfe")
 
         def call(func, *args):
             return ast.Call(func=func, args=list(args), keywords=[])
@@ -256,17 +267,40 @@ class Expressions:
         next_fn = name("next") if "next" not in self.facts.bound else support("next")
         make_iter = call(name("iter") if self.facts.is_builtin("iter") else support("iter"), it)
         make_iter.sw_safe = True
-        stop = [ast.ExceptHandler(type=name("StopIteration"), name=x, body=[
-            assign(r, ast.Attribute(value=name(x), attr="value", ctx=ast.Load())),
-            ast.Break()])]
-        advance = ast.If(test=ast.Compare(left=name(sent), ops=[ast.Is()],
-                                          comparators=[ast.Constant(None)]),
-                         body=[assign(y, call(next_fn, name(i)))],
+        def stop():
+            return [ast.ExceptHandler(type=name("StopIteration"), name=x, body=[
+                assign(r, ast.Attribute(value=name(x), attr="value", ctx=ast.Load())),
+                ast.Break()])]
+
+        def method_of(attr):  # _m = getattr(_i, attr, None)  (getattr: never a point)
+            get = call(name("getattr") if self.facts.is_builtin("getattr")
+                       else support("getattr"), name(i), ast.Constant(attr),
+                       ast.Constant(None))
+            get.sw_safe = True
+            return assign(m, get)
+
+        def is_none(var):
+            return ast.Compare(left=name(var), ops=[ast.Is()], comparators=[ast.Constant(None)])
+
+        advance = ast.If(test=is_none(sent), body=[assign(y, call(next_fn, name(i)))],
                          orelse=[assign(y, call(ast.Attribute(value=name(i), attr="send",
                                                               ctx=ast.Load()), name(sent)))])
+        closing = ast.ExceptHandler(type=name("GeneratorExit"), name=None, body=[
+            method_of("close"),
+            ast.If(test=ast.UnaryOp(op=ast.Not(), operand=is_none(m)),
+                   body=[ast.Expr(value=call(name(m)))], orelse=[]),
+            ast.Raise()])
+        throwing = ast.ExceptHandler(type=name("BaseException"), name=exc, body=[
+            method_of("throw"),
+            ast.If(test=is_none(m), body=[ast.Raise()], orelse=[]),
+            ast.Try(body=[assign(y, call(name(m), name(exc)))], handlers=stop(), orelse=[],
+                    finalbody=[])])
         loop = located(ast.While(test=ast.Constant(True), body=[
-            assign(sent, ast.Yield(value=name(y))),
-            ast.Try(body=[advance], handlers=stop, orelse=[], finalbody=[])], orelse=[]), e)
+            ast.Try(body=[assign(sent, ast.Yield(value=name(y)))],
+                    handlers=[closing, throwing],
+                    orelse=[ast.Try(body=[advance], handlers=stop(), orelse=[],
+                                    finalbody=[])],
+                    finalbody=[])], orelse=[]), e)
         expansion = self.block([loop])
         parked = resumed_at = None
         for node in walk(ast.Module(body=expansion, type_ignores=[])):
@@ -291,7 +325,8 @@ def _advances_by_next(pt, target: str) -> bool:
     """Is this point `<target> = next(<delegate>)` of a spelled-out `yield from` (not its
     `.send(s)`)?"""
     stmt, value = pt.stmt, getattr(pt.stmt, "value", None)
+    func = getattr(value, "func", None)
     return (pt.kind != "yield" and isinstance(stmt, ast.Assign)
             and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == target
-            and isinstance(value, ast.Call)
-            and not (isinstance(value.func, ast.Attribute) and value.func.attr == "send"))
+            and (isinstance(func, ast.Name) and func.id == "next"
+                 or isinstance(func, ast.Attribute) and func.attr == "next"))

@@ -17,6 +17,11 @@ saving.
 
 Discussion: the files are trusted as the interpreter trusts `__pycache__`: whoever can write
 to the user's cache directory can also change the user's installed code.
+
+Discussion: a module with a frozenset constant whose order marshal does not keep (`for n in
+{5, 3, 9, 1}` iterates 9, 3, 5, 1 compiled and 1, 3, 5, 9 loaded - CPython's own .pyc files
+do the same) is not saved: the program must iterate as it does run natively, and as it did
+in the process it came from.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from types import CodeType
 
 from swarm.compiler.compiled import CompiledModule, PointInfo
 
@@ -68,6 +74,18 @@ def _path(filename: str, name: str) -> Path | None:
     return where / f"{key.hexdigest()}.bin"
 
 
+def _order_kept(value) -> bool:
+    """Do the frozensets among these constants iterate in the same order after marshal?"""
+    if isinstance(value, CodeType):
+        return all(_order_kept(c) for c in value.co_consts)
+    if isinstance(value, tuple):
+        return all(_order_kept(c) for c in value)
+    if isinstance(value, frozenset):
+        return list(marshal.loads(marshal.dumps(value))) == list(value) and all(
+            _order_kept(c) for c in value)
+    return True
+
+
 def load(source: str, digest: str, filename: str, name: str) -> CompiledModule | None:
     """The module compiled from this source before, if it was saved; else None."""
     path = _path(filename, name)
@@ -90,6 +108,9 @@ def save(compiled: CompiledModule) -> None:
     """Keep a compiled module for the next time (quietly nothing if it cannot be written)."""
     path = _path(compiled.filename, compiled.name)
     if path is None:
+        return
+    codes = [compiled.code, *{id(c): c for c in compiled.resumers.values()}.values()]
+    if not all(_order_kept(c) for c in codes):
         return
     points = {p: (i.function, i.filename, i.line, i.col) for p, i in compiled.points.items()}
     data = marshal.dumps((compiled.source_hash, compiled.code, compiled.resumers, points, compiled.temp_names,

@@ -38,6 +38,10 @@ def guard_trys(stmts: list[ast.stmt], facts: ModuleFacts, is_module: bool) -> li
         if isinstance(s, (ast.FunctionDef, ast.ClassDef)):  # guarded on their own
             out.append(s)
             continue
+        if isinstance(s, Delegation):  # the spelled-out `yield from` a resumer runs
+            s.expansion = guard_trys(s.expansion, facts, is_module)
+            out.append(s)
+            continue
         for field in ("body", "orelse", "finalbody"):
             value = getattr(s, field, None)
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):

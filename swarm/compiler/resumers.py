@@ -348,12 +348,18 @@ def _not_resuming() -> ast.expr:
 
 
 def _resuming_into(points) -> ast.expr:
-    """`_sw_p == q`, or `_sw_p in {q, ...}` (a frozenset constant once compiled)."""
+    """`_sw_p == q`, or `_sw_p in (q, ...)`.
+
+    Discussion: a tuple, not a set: CPython would fold a set display into a frozenset
+    constant, and a frozenset's order changes through marshal (diskcache.py keeps no module
+    whose frozensets do). The scan only runs while a resume skips forward: once the point is
+    reached `not _sw_p` decides first."""
     ordered = sorted(points)
     if len(ordered) == 1:
         return ast.Compare(left=name(P), ops=[ast.Eq()], comparators=[ast.Constant(ordered[0])])
     return ast.Compare(left=name(P), ops=[ast.In()],
-                       comparators=[ast.Set(elts=[ast.Constant(q) for q in ordered])])
+                       comparators=[ast.Tuple(elts=[ast.Constant(q) for q in ordered],
+                                              ctx=ast.Load())])
 
 
 def _choose(in_body, in_else, test: ast.expr) -> ast.expr:

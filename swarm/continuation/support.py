@@ -100,6 +100,7 @@ ONCE = (None,)
 iter = iter  # for modules that rebind the builtin names the compiler emits
 next = next
 locals = locals
+getattr = getattr
 
 __all__ = ["Box", "CLASS_MODULES", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture",
            "on_capture_next", "own_class", "resume_next", "user_locals"]
