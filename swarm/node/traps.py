@@ -17,6 +17,7 @@ import sys
 from swarm.continuation.capture import Capture
 from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
+from swarm.continuation.errors import NotMigratable
 from swarm.errors import NotOnANode
 from swarm.node import collserve, futurewait, refserve, tasks
 
@@ -108,11 +109,14 @@ def ref_access(ref, action: str, arg, primitive):
     fetching (the fetch policy, or a program that cannot move)."""
 
     n = node()
+    if collserve.updating():
+        raise RuntimeError(collserve.UPDATE_FN_TOUCHED)
     if action == "set":
         refserve.check_value(n, arg)
     where = refserve.locate(n, ref.id, ref.hint)
     while where == n.name:
-        if not refserve.wait_while_moving(n, ref.id):  # a relocation in flight: wait
+        # (a relocation in flight, or a write to a Ref a block is committing: wait)
+        if not refserve.wait_if_busy(n, ref.id, action in refserve.WRITES):
             result = refserve.ref_action(n, ref.id, action, arg)
             if action == "relocate":
                 ref.hint = arg
@@ -126,6 +130,34 @@ def ref_access(ref, action: str, arg, primitive):
             ref.hint = arg
         return result
     raise Capture(RefAccess(ref, action, arg, primitive), primitive)
+
+
+def ref_update(ref, fn, primitive):
+    """Ref.update(fn): fn(old) -> new where the Ref lives, atomically (refserve.update_here).
+    The program moves there whatever its policy (only it can run fn); one that cannot move
+    fails, naming why."""
+
+    n = node()
+    if collserve.updating():
+        raise RuntimeError(collserve.UPDATE_FN_TOUCHED)
+    where = refserve.locate(n, ref.id, ref.hint)
+    while where == n.name:
+        if not refserve.wait_if_busy(n, ref.id, True):
+            return refserve.update_here(n, ref.id, fn)
+        where = refserve.locate(n, ref.id, ref.hint)
+    ref.hint = where
+    prog = n.kernel.current_context()
+    if prog is not None and prog.fetch_once:  # it was captured here and could not travel
+        prog.fetch_once = False
+        raise NotMigratable(f"Ref.update(fn) runs fn where the value lives ({where}), but "
+                            f"this program cannot move there (a local of it cannot travel: "
+                            f"see the note above)")
+    if not can_move(sys._getframe(2)):
+        raise TypeError(f"Ref.update(fn) runs fn where the value lives ({where}): it must be "
+                        f"called from the program's own code, which can move there (not "
+                        f"through a library or C code); here use get() and set() inside "
+                        f"swarm.atomic()")
+    raise Capture(RefAccess(ref, "update", fn, primitive), primitive)
 
 
 def move_to(name: str, primitive) -> None:
@@ -201,11 +233,16 @@ class RefAccess(Operation):
     @property
     def auto(self) -> str:
         """Under the auto policy: "size" (fetch if the value is smaller than the
-        continuation) for a read; "fetch" for a write, whose value travels either way."""
+        continuation) for a read; "fetch" for a write, whose value travels either way;
+        "migrate" for an update (only the program can run its function)."""
+        if self.action == "update":
+            return "migrate"
         return "size" if self.action == "get" else "fetch"
 
     def perform(self):
         # on arrival: the Ref may have moved on meanwhile (then this captures again)
+        if self.action == "update":
+            return ref_update(self.ref, self.arg, self.primitive)
         return ref_access(self.ref, self.action, self.arg, self.primitive)
 
     def __reduce__(self):
