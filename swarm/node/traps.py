@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 
 from swarm.continuation.capture import Capture
+from swarm.continuation.errors import NotMigratable
 from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
-from swarm.continuation.errors import NotMigratable
 from swarm.errors import NotOnANode
 from swarm.node import collserve, futurewait, refserve, tasks
 
