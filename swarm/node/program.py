@@ -74,6 +74,7 @@ class Program:
     process: ProgramProcess | None = None  # its own process state (process.py)
     files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
     ended: bool = False  # it finished, failed or left this node (run() returned)
+    txn: object = None  # the attempt of an atomic block it is in (txnserve.Txn; never travels)
 
     def enter(self) -> None:
         """The kernel switches to this program: its own process state comes in - its
@@ -323,6 +324,9 @@ def _fetch_is_smaller(node, op, continuation_bytes: int) -> bool:
 def _after_capture(node, program: Program, c: Capture):
     """Ship the captured program; None when it left (or failed), else how to go on here."""
     try:
+        at_capture = getattr(c.leaf, "at_capture", None)
+        if at_capture is not None:  # an atomic block's entry or retry: it stays here
+            return _resume_here(at_capture(c.continuation()))
         ship(node, program, c)
         return None
     except FetchInstead:

@@ -16,7 +16,7 @@ is sent on by the forward; a restart finishes a relocation that had started.
 from __future__ import annotations
 
 from swarm.errors import StorageFull, TaskFailed
-from swarm.node import collserve, futurewait, tasks
+from swarm.node import collserve, futurewait, tasks, txnserve
 from swarm.node.asking import ask
 from swarm.node.machine import Served
 from swarm.wire import decode, values
@@ -110,6 +110,8 @@ def serve(node, request) -> None:
                 value = create_ref(node, arg)
             elif action.startswith("coll"):  # a collection's steps (collserve.py)
                 value = collserve.serve(node, action, arg)
+            elif action.startswith("txn-"):  # an atomic block's read or commit step
+                value = txnserve.serve(node, action, arg)
             elif action in futurewait.ACTIONS:  # which futures are done (futurewait.py)
                 value = futurewait.serve(node, action, arg)
             elif action == "wait":  # arg: None, or a timeout in seconds

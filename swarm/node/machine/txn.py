@@ -1,7 +1,7 @@
 """Atomic blocks, the part of a node that decides: the versions of the Refs that live here,
 commit locks, and whether a block's reads still hold (docs/atomic.md has the protocol).
 
-A block (swarm/atomic.py) runs optimistically: each value it reads comes with its version,
+A block (swarm/blocks.py) runs optimistically: each value it reads comes with its version,
 its writes wait in the block. At its end the block is committed:
 
 - on one node (every Ref it touched lives there): `commit_here` - check every read still has

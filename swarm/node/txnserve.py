@@ -1,0 +1,347 @@
+"""Atomic blocks on a node (swarm/blocks.py is the API, machine/txn.py decides, docs/atomic.md
+tells the protocol): a block's reads, its buffered writes, its commit, its retries.
+
+A block runs on the node where it entered and never moves: a value it reads comes from where
+it lives (read here, or asked of its node: `txn-read`), with its version; its writes, and
+what it prints, wait in its `Txn` (the program's `txn`). At its end the writes are committed:
+in one phase when every Ref it touched is on one node, else prepared on each node, then
+committed (machine/txn.py). A conflict re-runs the block from its start: the `with` form
+from the continuation saved at its entry (`Begin`: the program is captured there once, and
+resumed at once, keeping a copy), the decorator form by calling the function again.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import sys
+import time
+
+from swarm.continuation import codec, loader
+from swarm.continuation.errors import NotMigratable
+from swarm.continuation.primitives import Operation
+from swarm.continuation.stackcheck import why_not_capturable
+from swarm.errors import AtomicConflict
+from swarm.node import programio
+from swarm.node.asking import ask
+
+ATTEMPTS = 100  # a block that conflicts this many times in a row fails (AtomicConflict)
+DELETED = b""  # a write that deletes the Ref
+
+
+class Txn:
+    """One attempt of a block: what it read (ref id -> (version, node, value)), what it
+    writes (ref id -> (node, encoded value, or DELETED)), what it printed."""
+
+    __slots__ = ("id", "attempt", "attempts", "saved", "reads", "writes", "output", "why")
+
+    def __init__(self, prog_id: str, attempt: int, attempts: int, saved: bytes | None) -> None:
+        self.id = f"{prog_id}/{secrets.token_hex(6)}"
+        self.attempt, self.attempts, self.saved = attempt, attempts, saved
+        self.reads: dict[str, tuple] = {}
+        self.writes: dict[str, tuple] = {}
+        self.output: list = []  # [stream, text]: printed when the block commits
+        self.why = ""  # the last conflict (for AtomicConflict)
+
+    def nodes(self) -> dict[str, tuple[dict, dict]]:
+        """node -> (reads there: ref -> version, writes there: ref -> blob)."""
+        out: dict[str, tuple[dict, dict]] = {}
+        for ref_id, (version, where, _) in self.reads.items():
+            out.setdefault(where, ({}, {}))[0][ref_id] = version
+        for ref_id, (where, blob) in self.writes.items():
+            out.setdefault(where, ({}, {}))[1][ref_id] = blob
+        return out
+
+
+class Conflict(BaseException):
+    """An attempt of a decorated block conflicted: the decorator calls its function again (a
+    BaseException: the block's own `except Exception` must not swallow it)."""
+
+
+# ---- inside a block: reads and writes -------------------------------------------------------
+
+def refuse(what: str) -> None:
+    """Operations that cannot be undone, or that would leave the block's node, are refused
+    inside a block."""
+    raise RuntimeError(f"{what} is not allowed inside swarm.atomic(): a block runs on one node, "
+                       f"and may run several times before it commits (see docs/atomic.md)")
+
+
+def read(node, txn: Txn, ref):
+    """The value of `ref` as the block sees it: its own write, what it read already, or the
+    value where it lives now (with its version)."""
+    if ref.id in txn.writes:
+        blob = txn.writes[ref.id][1]
+        if blob == DELETED:
+            raise KeyError(f"Ref({ref.id!r}) was deleted (by this block)")
+        return codec.loads(blob)
+    if ref.id in txn.reads:
+        return codec.loads(txn.reads[ref.id][2])
+    where = node.machine.locate(ref.id, ref.hint)
+    while True:
+        if where == node.name:
+            if _wait_while_moving(node, ref.id):
+                where = node.machine.locate(ref.id, ref.hint)
+                continue
+            version, value = read_here(node, ref.id)
+            break
+        reply, answer = ask(node, where, "txn-read", ref.id, ref.id)
+        if reply.get("error"):
+            raise KeyError(reply["error"])
+        if answer[0] == "moved":
+            where = answer[1]
+            continue
+        _, version, value = answer
+        node.machine.count("fetches")
+        break
+    ref.hint = where
+    txn.reads[ref.id] = (version, where, codec.dumps(value))
+    return value
+
+
+def _wait_while_moving(node, ref_id: str) -> bool:
+    """Park while `ref_id` is being relocated from here (True if it was)."""
+    waiters = node.machine.data.moving.get(ref_id)
+    if waiters is None:
+        return False
+    node.kernel.wait_on(waiters)
+    return True
+
+
+def read_here(node, ref_id: str) -> tuple:
+    data = node.machine.data
+    node.machine.access.record(node.kernel.current_context(), ref_id)
+    try:
+        value = data.read(ref_id)
+    except KeyError:
+        raise KeyError(f"Ref({ref_id!r}) was deleted") from None
+    return data.versions.version(ref_id), value
+
+
+def write(node, txn: Txn, ref, value) -> None:
+    """Buffer a set (a copy of the value as it is now) or, with DELETED, a deletion."""
+    where = node.machine.locate(ref.id, ref.hint)
+    if ref.id in txn.reads:
+        where = txn.reads[ref.id][1]  # (validated there: the commit says if it moved)
+    ref.hint = where
+    txn.writes[ref.id] = (where, DELETED if value is DELETED else codec.dumps(value))
+
+
+# ---- the end of a block ---------------------------------------------------------------------
+
+def commit(node, txn: Txn) -> str | None:
+    """Commit the block's writes if what it read still holds: None, or the conflict."""
+    parts = txn.nodes()
+    if not parts:
+        return None
+    if len(parts) == 1:  # one node: one phase
+        (where, (reads, writes)), = parts.items()
+        if not writes:
+            return _on(node, where, "txn-check", txn.id, reads, writes)
+        return _on(node, where, "txn-commit1", txn.id, reads, writes)
+    prepared = []
+    why = None
+    # writers first (in node order), then the nodes only read from: the block serializes
+    # once every lock is taken; a read node checks nothing changed until then
+    for where in sorted(parts, key=lambda n: (not parts[n][1], n)):
+        reads, writes = parts[where]
+        why = _on(node, where, "txn-prepare" if writes else "txn-check", txn.id, reads, writes)
+        if why is not None:
+            break
+        if writes:
+            prepared.append(where)
+    for where in prepared:
+        _on(node, where, "txn-commit" if why is None else "txn-abort", txn.id, {}, {})
+    return why
+
+
+def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):
+    """A step of the commit on `where` (here, or asked of it): its conflict, or None."""
+    if where == node.name:
+        return act(node, action, txn_id, reads, writes)
+    node.machine.count("txn_asks")
+    reply, why = ask(node, where, action, None, (txn_id, reads, writes))
+    if reply.get("error"):
+        raise RuntimeError(f"an atomic block's {action} failed on {where}: {reply['error']}")
+    return why
+
+
+def act(node, action: str, txn_id: str, reads: dict, writes: dict):
+    """One commit step on this node (machine/txn.py); none of them parks."""
+    data = node.machine.data
+    txns = data.txns
+    if action in ("txn-check", "txn-commit1", "txn-prepare"):
+        for ref_id in (*reads, *writes):  # a Ref that moved away (or is moving) conflicts
+            if node.machine.locate(ref_id, node.name) != node.name or ref_id in data.moving:
+                return f"Ref({ref_id!r}) moved to another node"
+    if action == "txn-check":
+        return txns.conflict(txn_id, reads, ())
+    if action == "txn-commit1":
+        return txns.commit_here(txn_id, reads, writes, lambda r, b: _apply(node, r, b))
+    if action == "txn-prepare":
+        return txns.prepare(txn_id, reads, writes)
+    if action == "txn-commit":
+        if not txns.commit(txn_id, lambda r, b: _apply(node, r, b)):
+            raise RuntimeError(f"block {txn_id} was not prepared on {node.name} (restarted "
+                               f"since?): its writes there are lost")
+        return None
+    if action == "txn-abort":
+        txns.abort(txn_id)
+        return None
+    raise ValueError(action)
+
+
+def _apply(node, ref_id: str, blob: bytes) -> None:
+    if blob == DELETED:
+        node.machine.data.delete(ref_id)
+    else:
+        node.machine.data.write(ref_id, codec.loads(blob))
+
+
+def serve(node, action: str, arg):
+    """A peer's question about a block (refserve.serve): txn-read, or a commit step."""
+    if action == "txn-read":
+        while (where := node.machine.locate(arg, node.name)) == node.name and \
+                _wait_while_moving(node, arg):
+            pass
+        if where != node.name:
+            return ("moved", where)
+        version, value = read_here(node, arg)
+        return ("value", version, value)
+    txn_id, reads, writes = arg
+    return act(node, action, txn_id, reads, writes)
+
+
+def conflicted(node, txn: Txn, why: str) -> None:
+    """Count a conflict; fail the block once it had its attempts; wait a little (more after
+    each conflict, at random: two blocks that keep conflicting drift apart)."""
+    node.machine.count("txn_conflicts")
+    txn.why = why
+    if txn.attempt >= txn.attempts:
+        raise AtomicConflict(f"an atomic block conflicted {txn.attempt} times in a row (last: "
+                             f"{why}); it was not committed")
+    pause = random.uniform(0, min(0.05, 0.0005 * 2 ** txn.attempt))
+    if txn.attempt > 2 and pause > 0.002:
+        node.kernel.run_in_thread(time.sleep, pause)
+
+
+def ended(node, prog, txn: Txn, error) -> str | None:
+    """An attempt ends: None when the block is over - committed, or ended by `error` (which
+    the caller raises on; nothing committed) - else why it must run again. What it printed
+    is printed now if the block is over, dropped if it runs again."""
+    try:
+        if error is not None:
+            if isinstance(error, Exception) and not still_holds(node, txn):
+                prog.txn = None
+                return f"what it read changed while it ran (and it raised {error!r})"
+            why = None
+        else:
+            why = commit(node, txn)
+    except BaseException:
+        prog.txn = None
+        raise
+    prog.txn = None
+    if why is None:
+        for stream, text in txn.output:
+            programio.write(prog, stream, text)
+        node.machine.count("txn_commits")
+    return why
+
+
+def still_holds(node, txn: Txn) -> bool:
+    """Did the block read consistent values (checked where they live)? An attempt that
+    raised is retried if not (its error may come from a torn read)."""
+    for where, (reads, _) in txn.nodes().items():
+        if reads and _on(node, where, "txn-check", txn.id, reads, {}) is not None:
+            return False
+    return True
+
+
+# ---- the `with` form: the program captured at the block's entry ------------------------------
+
+def can_capture(frame) -> bool:
+    """Can the program be captured from `frame` (the caller of __enter__)?"""
+    return why_not_capturable(frame, loader.is_compiled_code, loader.is_root_code) is None
+
+
+class Begin(Operation):
+    """The program at a block's entry. `at_capture` keeps a copy of the continuation (the
+    node calls it instead of shipping the program, and resumes it here); `perform` starts
+    the attempt. A retry resumes a fresh copy of the saved continuation, with the next
+    attempt number."""
+
+    __slots__ = ("attempt", "attempts", "saved")
+    why = "atomic block"
+    stays = True
+
+    def __init__(self, attempt: int, attempts: int, saved: bytes | None = None) -> None:
+        self.attempt, self.attempts, self.saved = attempt, attempts, saved
+
+    def at_capture(self, cont):
+        if self.saved is None and cont.op is self:  # (not in a generator's call: no retry)
+            try:
+                self.saved = codec.encode(cont)
+            except NotMigratable:  # a local that cannot be copied: it runs once
+                pass
+        return cont
+
+    def perform(self):
+        prog = _current()  # (set by watch(), before the block began)
+        prog.txn = Txn(prog.id, self.attempt, self.attempts, self.saved)
+        return None
+
+    def __reduce__(self):
+        return (Begin, (self.attempt, self.attempts, None))
+
+
+class Retry(Operation):
+    """A block that conflicted, going back to its start."""
+
+    __slots__ = ("saved", "attempt", "attempts")
+    why = "atomic block retry"
+    stays = True
+
+    def __init__(self, saved: bytes, attempt: int, attempts: int) -> None:
+        self.saved, self.attempt, self.attempts = saved, attempt, attempts
+
+    def at_capture(self, cont):
+        fresh = codec.decode(self.saved)
+        fresh.op.attempt, fresh.op.saved = self.attempt, self.saved
+        return fresh
+
+    def perform(self):  # (never runs: at_capture put the saved program in its place)
+        return None
+
+
+# ---- effects outside the store ----------------------------------------------------------------
+
+_WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_current = None  # the node's kernel.current_context, once a block has run here
+
+
+def _audit(event: str, args) -> None:
+    """Refuse, inside a block, what cannot be taken back if it runs again: opening a file to
+    write, starting a process. (Reads are fine; prints wait for the commit.)"""
+    if _current is None or event not in ("open", "subprocess.Popen", "os.system", "os.exec",
+                                         "os.posix_spawn", "os.spawn"):
+        return
+    prog = _current()
+    if prog is None or getattr(prog, "txn", None) is None:
+        return
+    if event == "open":
+        mode, flags = args[1], args[2]
+        if isinstance(mode, str) and not any(c in mode for c in "wax+"):
+            return
+        if mode is None and not (flags or 0) & _WRITING:
+            return
+        refuse(f"opening {args[0]!r} to write")
+    refuse(f"starting a process ({event})")
+
+
+def watch(node) -> None:
+    """Install the audit hook (once per process; it stays: Python cannot remove one)."""
+    global _current
+    if _current is None:
+        _current = node.kernel.current_context
+        sys.addaudithook(_audit)
