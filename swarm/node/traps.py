@@ -395,10 +395,11 @@ def atomic_exit(block, error, primitive) -> bool:
     if why is None:
         return False
     txnserve.conflicted(n, txn, why)  # (AtomicConflict after its bound)
-    if txn.saved is None:
-        raise AtomicConflict(f"an atomic block conflicted ({why}) and cannot run again: it was "
-                             f"entered from code that cannot be captured (a library, C code); "
-                             f"nothing of it was committed")
+    if txn.saved is None or txn.saved.startswith(txnserve.NO_COPY):
+        cause = "it was entered from code that cannot be captured (a library, C code)" \
+            if txn.saved is None else txn.saved[len(txnserve.NO_COPY):].decode()
+        raise AtomicConflict(f"an atomic block conflicted ({why}) and cannot run again: "
+                             f"{cause}; nothing of it was committed")
     raise Capture(txnserve.Retry(txn.saved, txn.attempt + 1, txn.attempts), primitive)
 
 

@@ -28,6 +28,7 @@ from swarm.node.asking import ask
 
 ATTEMPTS = 100  # a block that conflicts this many times in a row fails (AtomicConflict)
 DELETED = b""  # a write that deletes the Ref
+NO_COPY = b"no copy: "  # Begin.saved when the program could not be copied (then: why)
 
 
 class Txn:
@@ -279,11 +280,13 @@ class Begin(Operation):
         self.attempt, self.attempts, self.saved = attempt, attempts, saved
 
     def at_capture(self, cont):
-        if self.saved is None and cont.op is self:  # (not in a generator's call: no retry)
+        if self.saved is None and cont.op is not self:
+            self.saved = NO_COPY + b"it was entered inside a generator's call"
+        elif self.saved is None:
             try:
                 self.saved = codec.encode(cont)
-            except NotMigratable:  # a local that cannot be copied: it runs once
-                pass
+            except NotMigratable as e:  # a local that cannot be copied: it runs once
+                self.saved = NO_COPY + str(e).encode()
         return cont
 
     def perform(self):
