@@ -25,6 +25,8 @@ from swarm.continuation.stackcheck import why_not_capturable
 from swarm.errors import AtomicConflict
 from swarm.node import programio
 from swarm.node.asking import ask
+from swarm.node.machine.txn import plan as txn_plan
+from swarm.node.machine.txn import step as txn_step
 
 ATTEMPTS = 100  # a block that conflicts this many times in a row fails (AtomicConflict)
 DELETED = b""  # a write that deletes the Ref
@@ -132,25 +134,15 @@ def write(node, txn: Txn, ref, value) -> None:
 # ---- the end of a block ---------------------------------------------------------------------
 
 def commit(node, txn: Txn) -> str | None:
-    """Commit the block's writes if what it read still holds: None, or the conflict."""
-    parts = txn.nodes()
-    if not parts:
-        return None
-    if len(parts) == 1:  # one node: one phase
-        (where, (reads, writes)), = parts.items()
-        if not writes:
-            return _on(node, where, "txn-check", txn.id, reads, writes)
-        return _on(node, where, "txn-commit1", txn.id, reads, writes)
+    """Commit the block's writes if what it read still holds: None, or the conflict (the
+    steps: machine/txn.py's plan)."""
     prepared = []
     why = None
-    # writers first (in node order), then the nodes only read from: the block serializes
-    # once every lock is taken; a read node checks nothing changed until then
-    for where in sorted(parts, key=lambda n: (not parts[n][1], n)):
-        reads, writes = parts[where]
-        why = _on(node, where, "txn-prepare" if writes else "txn-check", txn.id, reads, writes)
+    for where, action in txn_plan(txn.nodes()):
+        why = _on(node, where, action, txn.id, *txn.nodes()[where])
         if why is not None:
             break
-        if writes:
+        if action == "txn-prepare":
             prepared.append(where)
     for where in prepared:
         _on(node, where, "txn-commit" if why is None else "txn-abort", txn.id, {}, {})
@@ -171,26 +163,16 @@ def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):
 def act(node, action: str, txn_id: str, reads: dict, writes: dict):
     """One commit step on this node (machine/txn.py); none of them parks."""
     data = node.machine.data
-    txns = data.txns
-    if action in ("txn-check", "txn-commit1", "txn-prepare"):
-        for ref_id in (*reads, *writes):  # a Ref that moved away (or is moving) conflicts
-            if node.machine.locate(ref_id, node.name) != node.name or ref_id in data.moving:
-                return f"Ref({ref_id!r}) moved to another node"
-    if action == "txn-check":
-        return txns.conflict(txn_id, reads, ())
-    if action == "txn-commit1":
-        return txns.commit_here(txn_id, reads, writes, lambda r, b: _apply(node, r, b))
-    if action == "txn-prepare":
-        return txns.prepare(txn_id, reads, writes)
-    if action == "txn-commit":
-        if not txns.commit(txn_id, lambda r, b: _apply(node, r, b)):
-            raise RuntimeError(f"block {txn_id} was not prepared on {node.name} (restarted "
-                               f"since?): its writes there are lost")
-        return None
-    if action == "txn-abort":
-        txns.abort(txn_id)
-        return None
-    raise ValueError(action)
+
+    def lives_here(ref_id: str) -> bool:
+        return node.machine.locate(ref_id, node.name) == node.name and \
+            ref_id not in data.moving
+
+    why = txn_step(data.txns, lives_here, action, txn_id, reads, writes,
+                   lambda r, b: _apply(node, r, b))
+    if why is not None and action == "txn-commit":
+        raise RuntimeError(f"{why} ({node.name} restarted since?): its writes there are lost")
+    return why
 
 
 def _apply(node, ref_id: str, blob: bytes) -> None:

@@ -121,3 +121,43 @@ class Txns:
                 del self.locks[ref_id]
             for callback in self.waiting.pop(ref_id, ()):
                 callback()
+
+
+# ---- the protocol's steps (txnserve.py runs them on real nodes, tests/sim/atomic.py in the
+# simulator) -------------------------------------------------------------------------------------
+
+def plan(parts: dict) -> list[tuple[str, str]]:
+    """The first steps of a commit, in order: [(node, action)] for `parts` (node -> (reads
+    there: ref -> version, writes there: ref -> value)). One node: one phase. Several:
+    prepare every node with writes (in name order), then check every node only read from."""
+    if not parts:
+        return []
+    if len(parts) == 1:
+        (where, (_, writes)), = parts.items()
+        return [(where, "txn-commit1" if writes else "txn-check")]
+    order = sorted(parts, key=lambda n: (not parts[n][1], n))
+    return [(n, "txn-prepare" if parts[n][1] else "txn-check") for n in order]
+
+
+def step(txns: Txns, lives_here: Callable[[str], bool], action: str, txn: str, reads: dict,
+         writes: dict, apply: Callable[[str, object], None]) -> str | None:
+    """One step of a commit on one node: its conflict, or None. `lives_here(ref)`: is the Ref
+    here, and not being relocated (a Ref that moved away conflicts)."""
+    if action in ("txn-check", "txn-commit1", "txn-prepare"):
+        for ref_id in (*reads, *writes):
+            if not lives_here(ref_id):
+                return f"Ref({ref_id!r}) moved to another node"
+    if action == "txn-check":
+        return txns.conflict(txn, reads, ())
+    if action == "txn-commit1":
+        return txns.commit_here(txn, reads, writes, apply)
+    if action == "txn-prepare":
+        return txns.prepare(txn, reads, writes)
+    if action == "txn-commit":
+        if not txns.commit(txn, apply):
+            return f"block {txn} was not prepared here"
+        return None
+    if action == "txn-abort":
+        txns.abort(txn)
+        return None
+    raise ValueError(action)
