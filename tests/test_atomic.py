@@ -143,11 +143,13 @@ with swarm.atomic():
         b.set(b.get() + a.get())
     print("inside", a.get(), b.get())             # its own writes
 print("outside", a.get(), b.get())
-for what in ("file", "move", "relocate", "dict"):
+for what in ("file", "mkdir", "move", "relocate", "dict"):
     try:
         with swarm.atomic():
             if what == "file":
                 open(path, "w")
+            elif what == "mkdir":
+                os.mkdir(path)
             elif what == "move":
                 move_to("n2")
             elif what == "relocate":
@@ -181,6 +183,8 @@ def test_what_a_block_does(cluster, tmp_path, policy):
         "inside 2 4",
         "outside 2 4",
         f"RuntimeError opening {str(tmp_path / 'f.txt')!r} to write is not allowed inside "
+        "swarm.atomic()",
+        f"RuntimeError os.mkdir() of {str(tmp_path / 'f.txt')!r} is not allowed inside "
         "swarm.atomic()",
         "RuntimeError move_to() is not allowed inside swarm.atomic()",
         "RuntimeError Ref.relocate() is not allowed inside swarm.atomic()",

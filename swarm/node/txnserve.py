@@ -303,13 +303,20 @@ class Retry(Operation):
 
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _current = None  # the node's kernel.current_context, once a block has run here
+_PROCESSES = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+                        "os.spawn", "os.fork"})
+# (audit events: docs.python.org/3/library/audit_events.html)
+_REFUSED = _PROCESSES | {"open", "os.mkdir", "os.remove", "os.rename", "os.rmdir",
+                         "os.truncate", "os.symlink", "os.link", "os.chmod", "os.chown",
+                         "os.utime", "shutil.rmtree", "shutil.move", "socket.connect",
+                         "socket.sendto"}
 
 
 def _audit(event: str, args) -> None:
     """Refuse, inside a block, what cannot be taken back if it runs again: opening a file to
-    write, starting a process. (Reads are fine; prints wait for the commit.)"""
-    if _current is None or event not in ("open", "subprocess.Popen", "os.system", "os.exec",
-                                         "os.posix_spawn", "os.spawn"):
+    write, changing the file system, starting a process, connecting a socket. (Reading is
+    fine; prints wait for the commit.)"""
+    if _current is None or event not in _REFUSED:
         return
     prog = _current()
     if prog is None or getattr(prog, "txn", None) is None:
@@ -321,7 +328,9 @@ def _audit(event: str, args) -> None:
         if mode is None and not (flags or 0) & _WRITING:
             return
         refuse(f"opening {args[0]!r} to write")
-    refuse(f"starting a process ({event})")
+    if event in _PROCESSES:
+        refuse(f"starting a process ({event})")
+    refuse(f"{event}() of {args[0]!r}" if args else event)
 
 
 def watch(node) -> None:
