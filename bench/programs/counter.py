@@ -3,7 +3,8 @@ counter 10 times, all at once, spread over the nodes; RESULT is the final count 
 update is lost).
 
 argv: MODE TAG - MODE is `ref` (r.set(r.get() + 1)), `dict` (d[k] = d.get(k, 0) + 1),
-`update` (r.update(lambda v: v + 1)) or `atomic` (r.set(r.get() + 1) inside swarm.atomic());
+`update` (r.update(lambda v: v + 1)), `atomic` (r.set(r.get() + 1) inside swarm.atomic())
+or `dict-atomic` (d[k] = d.get(k, 0) + 1 inside swarm.atomic());
 TAG names the Dict (a fresh one per run).
 """
 
@@ -32,6 +33,9 @@ def one(i, r, d):
         elif MODE == "atomic":
             with swarm.atomic():
                 r.set(r.get() + 1)
+        elif MODE == "dict-atomic":
+            with swarm.atomic():
+                d[TAG] = d.get(TAG, 0) + 1
         else:
             raise ValueError(MODE)
 
@@ -41,5 +45,5 @@ d = Dict("counter-" + TAG)
 futures = [spawn(one, i, r, d) for i in range(PROGRAMS)]
 for f in futures:
     f.get()
-RESULT = d.get(TAG) if MODE == "dict" else r.get()
+RESULT = d.get(TAG) if MODE.startswith("dict") else r.get()
 print(MODE, RESULT)

@@ -34,10 +34,13 @@ READY_CAP = 256  # items an asked node collects for an iteration before answerin
 
 def locate(node, ref_id: str) -> str:
     """The node holding `ref_id` as far as this node knows (here: after any relocation of it
-    in flight has finished)."""
+    in flight has finished, and any atomic block committing it across nodes)."""
     hint = MEMO.hint(ref_id)
+    data = node.machine.data
     while (where := node.machine.locate(ref_id, hint)) == node.name:
-        waiters = node.machine.data.moving.get(ref_id)
+        waiters = data.moving.get(ref_id)
+        if waiters is None and data.txns.locked(ref_id):  # an atomic block is committing it
+            waiters = data.txns.waiting.setdefault(ref_id, [])
         if waiters is None:
             break
         node.kernel.wait_on(waiters)

@@ -19,7 +19,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
 from swarm.errors import AtomicConflict, NotOnANode
-from swarm.node import collserve, futurewait, refserve, tasks, txnserve
+from swarm.node import collserve, futurewait, refserve, tasks, txncoll, txnserve
 
 _node = None
 
@@ -350,9 +350,11 @@ class Resolve(Operation):
 def collection_drive(pending, can_move):
     """Run a collection operation's steps (swarm/node/collserve.py)."""
 
-    if _block(node()) is not None:
-        txnserve.refuse("a swarm collection (Dict, List, Set)")
-    return collserve.drive(node(), pending, can_move)
+    n = node()
+    txn = _block(n)
+    if txn is not None:  # inside an atomic block (a Dict's get, set, update...)
+        return txncoll.run(n, txn, pending)
+    return collserve.drive(n, pending, can_move)
 
 
 # ---- atomic blocks (swarm/blocks.py; the node's side: txnserve.py) -----------------------------

@@ -71,36 +71,45 @@ def refuse(what: str) -> None:
                        f"and may run several times before it commits (see docs/atomic.md)")
 
 
-def read(node, txn: Txn, ref):
+def read(node, txn: Txn, ref, missing=KeyError):
     """The value of `ref` as the block sees it: its own write, what it read already, or the
-    value where it lives now (with its version)."""
+    value where it lives now (with its version). A Ref that does not exist (deleted, or a
+    collection's part never written) raises KeyError, or gives `missing` if one is given -
+    and the block's commit checks it still does not."""
     if ref.id in txn.writes:
         blob = txn.writes[ref.id][1]
-        if blob == DELETED:
-            raise KeyError(f"Ref({ref.id!r}) was deleted (by this block)")
+    elif ref.id in txn.reads:
+        blob = txn.reads[ref.id][2]
+    else:
+        blob = _read_where_it_lives(node, txn, ref)
+    if blob != DELETED:
         return codec.loads(blob)
-    if ref.id in txn.reads:
-        return codec.loads(txn.reads[ref.id][2])
+    if missing is KeyError:
+        raise KeyError(f"Ref({ref.id!r}) was deleted")
+    return missing
+
+
+def _read_where_it_lives(node, txn: Txn, ref) -> bytes:
     where = node.machine.locate(ref.id, ref.hint)
     while True:
         if where == node.name:
             if _wait_while_moving(node, ref.id):
                 where = node.machine.locate(ref.id, ref.hint)
                 continue
-            version, value = read_here(node, ref.id)
+            answer = read_here(node, ref.id)
             break
         reply, answer = ask(node, where, "txn-read", ref.id, ref.id)
         if reply.get("error"):
-            raise KeyError(reply["error"])
-        if answer[0] == "moved":
-            where = answer[1]
-            continue
-        _, version, value = answer
+            raise RuntimeError(f"an atomic block's read of Ref({ref.id!r}) failed on {where}: "
+                               f"{reply['error']}")
         node.machine.count("fetches")
-        break
+        if answer[0] != "moved":
+            break
+        where = answer[1]
     ref.hint = where
-    txn.reads[ref.id] = (version, where, codec.dumps(value))
-    return value
+    blob = DELETED if answer[0] == "missing" else codec.dumps(answer[2])
+    txn.reads[ref.id] = (answer[1], where, blob)
+    return blob
 
 
 def _wait_while_moving(node, ref_id: str) -> bool:
@@ -113,13 +122,14 @@ def _wait_while_moving(node, ref_id: str) -> bool:
 
 
 def read_here(node, ref_id: str) -> tuple:
+    """("value", version, value), or ("missing", version) for a Ref that does not exist."""
     data = node.machine.data
     node.machine.access.record(node.kernel.current_context(), ref_id)
     try:
         value = data.read(ref_id)
     except KeyError:
-        raise KeyError(f"Ref({ref_id!r}) was deleted") from None
-    return data.versions.version(ref_id), value
+        return ("missing", data.versions.version(ref_id))
+    return ("value", data.versions.version(ref_id), value)
 
 
 def write(node, txn: Txn, ref, value) -> None:
@@ -190,8 +200,7 @@ def serve(node, action: str, arg):
             pass
         if where != node.name:
             return ("moved", where)
-        version, value = read_here(node, arg)
-        return ("value", version, value)
+        return read_here(node, arg)
     txn_id, reads, writes = arg
     return act(node, action, txn_id, reads, writes)
 
