@@ -12,6 +12,7 @@ resumed at once, keeping a copy), the decorator form by calling the function aga
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import secrets
@@ -28,6 +29,7 @@ from swarm.node.asking import ask
 from swarm.node.machine.txn import plan as txn_plan
 from swarm.node.machine.txn import step as txn_step
 
+log = logging.getLogger("swarm.node")
 ATTEMPTS = 100  # a block that conflicts this many times in a row fails (AtomicConflict)
 DELETED = b""  # a write that deletes the Ref
 NO_COPY = b"no copy: "  # Begin.saved when the program could not be copied (then: why)
@@ -146,17 +148,37 @@ def write(node, txn: Txn, ref, value) -> None:
 def commit(node, txn: Txn) -> str | None:
     """Commit the block's writes if what it read still holds: None, or the conflict (the
     steps: machine/txn.py's plan)."""
-    prepared = []
+    parts = txn.nodes()
+    prepared = []  # (a node is aborted if its prepare was asked: its answer may be lost)
     why = None
-    for where, action in txn_plan(txn.nodes()):
-        why = _on(node, where, action, txn.id, *txn.nodes()[where])
-        if why is not None:
-            break
-        if action == "txn-prepare":
-            prepared.append(where)
+    try:
+        for where, action in txn_plan(parts):
+            if action == "txn-prepare":
+                prepared.append(where)
+            why = _on(node, where, action, txn.id, *parts[where])
+            if why is not None:
+                break
+    except BaseException:  # a node did not answer (or failed): let the others go
+        _abort(node, txn, prepared)
+        raise
+    if why is not None:
+        _abort(node, txn, prepared)
+        return why
     for where in prepared:
-        _on(node, where, "txn-commit" if why is None else "txn-abort", txn.id, {}, {})
-    return why
+        _on(node, where, "txn-commit", txn.id, {}, {})
+    return None
+
+
+def _abort(node, txn: Txn, prepared: list[str]) -> None:
+    """Unlock what the block prepared (as far as the nodes answer: one that does not keeps
+    the locks until it restarts - docs/atomic.md)."""
+    for where in prepared:
+        try:
+            _on(node, where, "txn-abort", txn.id, {}, {})
+        except Exception as e:
+            node.machine.count("txn_abort_failed")
+            log.warning("atomic block %s could not abort on %s (%s): that node keeps its "
+                        "locks until it restarts", txn.id, where, e)
 
 
 def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):

@@ -89,11 +89,11 @@ class Run:
         self.committing.add(txn)
         prepared, why = [], None
         for where, action in plan(parts):
+            if action == "txn-prepare":
+                prepared.append(where)
             why = self._step(where, action, txn, *parts[where])
             if why is not None:
                 break
-            if action == "txn-prepare":
-                prepared.append(where)
             yield
         for where in prepared:
             self._step(where, "txn-commit" if why is None else "txn-abort", txn, {}, {})

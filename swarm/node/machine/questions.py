@@ -25,7 +25,8 @@ from swarm.node.machine.ids import source_hash
 from swarm.node.machine.instructions import Send, Wake
 
 #: actions whose question may be asked twice (they change nothing where they are answered)
-READS = frozenset({"get", "size", "wait", "futures-done", "futures-get", "futures-wait"})
+READS = frozenset({"get", "size", "wait", "futures-done", "futures-get", "futures-wait",
+                   "txn-read"})
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
 NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
