@@ -32,10 +32,11 @@ READY_CAP = 256  # items an asked node collects for an iteration before answerin
 
 # ---- running steps ----------------------------------------------------------------------------
 
-def locate(node, ref_id: str) -> str:
+def locate(node, ref_id: str, hint: str | None = None) -> str:
     """The node holding `ref_id` as far as this node knows (here: after any relocation of it
-    in flight has finished, and any atomic block committing it across nodes)."""
-    hint = MEMO.hint(ref_id)
+    in flight has finished, and any atomic block committing it across nodes). `hint`: where
+    the caller believes it is (default: this node's memo, or the node its id names)."""
+    hint = hint or MEMO.hint(ref_id)
     data = node.machine.data
     while (where := node.machine.locate(ref_id, hint)) == node.name:
         waiters = data.moving.get(ref_id)

@@ -26,6 +26,7 @@ from swarm.continuation.stackcheck import why_not_capturable
 from swarm.errors import AtomicConflict
 from swarm.node import programio
 from swarm.node.asking import ask
+from swarm.node.collserve import locate
 from swarm.node.machine.txn import plan as txn_plan
 from swarm.node.machine.txn import step as txn_step
 
@@ -92,12 +93,10 @@ def read(node, txn: Txn, ref, missing=KeyError):
 
 
 def _read_where_it_lives(node, txn: Txn, ref) -> bytes:
-    where = node.machine.locate(ref.id, ref.hint)
+    # (here: once a relocation, or a block committing it across nodes, has finished)
+    where = locate(node, ref.id, ref.hint)
     while True:
         if where == node.name:
-            if _wait_while_moving(node, ref.id):
-                where = node.machine.locate(ref.id, ref.hint)
-                continue
             answer = read_here(node, ref.id)
             break
         reply, answer = ask(node, where, "txn-read", ref.id, ref.id)
@@ -107,20 +106,11 @@ def _read_where_it_lives(node, txn: Txn, ref) -> bytes:
         node.machine.count("fetches")
         if answer[0] != "moved":
             break
-        where = answer[1]
+        where = locate(node, ref.id, answer[1])
     ref.hint = where
     blob = DELETED if answer[0] == "missing" else codec.dumps(answer[2])
     txn.reads[ref.id] = (answer[1], where, blob)
     return blob
-
-
-def _wait_while_moving(node, ref_id: str) -> bool:
-    """Park while `ref_id` is being relocated from here (True if it was)."""
-    waiters = node.machine.data.moving.get(ref_id)
-    if waiters is None:
-        return False
-    node.kernel.wait_on(waiters)
-    return True
 
 
 def read_here(node, ref_id: str) -> tuple:
@@ -217,9 +207,7 @@ def _apply(node, ref_id: str, blob: bytes) -> None:
 def serve(node, action: str, arg):
     """A peer's question about a block (refserve.serve): txn-read, or a commit step."""
     if action == "txn-read":
-        while (where := node.machine.locate(arg, node.name)) == node.name and \
-                _wait_while_moving(node, arg):
-            pass
+        where = locate(node, arg, node.name)
         if where != node.name:
             return ("moved", where)
         return read_here(node, arg)

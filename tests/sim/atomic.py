@@ -26,35 +26,16 @@ import random
 from swarm.continuation import codec
 from swarm.node.machine.data import RefData
 from swarm.node.machine.txn import plan, step
+from tests.sim.store import SimStore
 
 NODES = ("n1", "n2", "n3")
 START = 100
 
 
-class Disk:
-    """A node's store, as RefData reads it (nothing is committed in this simulation: writes
-    stay staged, where every reader on the node sees them)."""
-
-    def __init__(self) -> None:
-        self.refs: dict = {}
-
-    def get_ref(self, ref_id):
-        return self.refs.get(ref_id)
-
-    def has_ref(self, ref_id):
-        return ref_id in self.refs
-
-    def ref_size(self, ref_id):
-        return len(self.refs[ref_id])
-
-    def forward(self, ref_id):
-        return None
-
-
 class Run:
     def __init__(self, seed: int, accounts: int = 4, blocks: int = 12) -> None:
         self.rng = rng = random.Random(seed)
-        self.data = {n: RefData(Disk(), codec.dumps, codec.loads, version_tag=f"{n}:0")
+        self.data = {n: RefData(SimStore(), codec.dumps, codec.loads, version_tag=f"{n}:0")
                      for n in NODES}
         self.home: dict[str, str] = {}
         self.accounts = []
