@@ -77,8 +77,10 @@ def test_a_conflict_runs_the_block_again_from_its_start(cluster, tmp_path):
     """The block reads r, another program writes r, the block's commit conflicts: it runs
     again from its start (the first attempt's print is dropped) and commits on the new
     value."""
+    before = sum(row["blocks"]["conflicts"] for row in cluster.status())
     out = run(cluster, tmp_path, CONFLICT, argv=[str(tmp_path / "written")])
     assert out.stdout.splitlines() == ["attempt sees 100", "after 101"]
+    assert sum(row["blocks"]["conflicts"] for row in cluster.status()) == before + 1
 
 
 ENDLESS = """
