@@ -252,3 +252,30 @@ def test_dict_entries_in_a_block(cluster, tmp_path):
         "swarm.atomic()",
         "ValueError 't.accounts' was created with 3 shards, not 4",
     ]
+
+
+IN_PLACE = """
+import swarm
+from swarm import Ref, checkpoint, here, move_to
+
+move_to("n1")
+with swarm.atomic():
+    made = Ref(5, at="n3")                        # made by asking n3: the block stays
+    print(here(), made.get())
+try:
+    with swarm.atomic():
+        checkpoint()                              # (hop_checkpoints: it would move)
+except RuntimeError as e:
+    print("RuntimeError", str(e).split(":")[0])
+checkpoint()
+print(here())
+"""
+
+
+def test_a_block_never_moves(cluster, tmp_path):
+    out = run(cluster, tmp_path, IN_PLACE, hop_checkpoints=True)
+    assert out.stdout.splitlines() == [
+        "n1 5",
+        "RuntimeError moving the program (checkpoint) is not allowed inside swarm.atomic()",
+        "n2",
+    ]

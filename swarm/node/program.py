@@ -22,7 +22,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint
 from swarm.continuation.resume import resume
-from swarm.node import memory, process, programio
+from swarm.node import memory, process, programio, txnserve
 from swarm.node.asking import ask
 from swarm.node.machine.events import HopSent, ProgramFinished
 from swarm.node.machine.ids import derived_id
@@ -327,6 +327,8 @@ def _after_capture(node, program: Program, c: Capture):
         at_capture = getattr(c.leaf, "at_capture", None)
         if at_capture is not None:  # an atomic block's entry or retry: it stays here
             return _resume_here(at_capture(c.continuation()))
+        if program.txn is not None:  # inside a block, which does not move: refused there
+            return _resume_here(txnserve.refused_move(c.continuation()))
         ship(node, program, c)
         return None
     except FetchInstead:

@@ -98,7 +98,8 @@ def ref_create(value, at: str | None, primitive) -> tuple[str, str]:
     n = node()
     if at is not None and at != n.name:
         refserve.check_value(n, value)  # (a value over the limit is refused here, not there)
-        if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
+        if refserve.should_fetch(n) or _block(n) is not None or \
+                not can_move(sys._getframe(2)):  # (a block does not move)
             return refserve.remote_create(n, value, at), at
         raise Capture(CreateRef(value, at, primitive), primitive)
     return refserve.create_ref(n, value), n.name

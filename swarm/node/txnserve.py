@@ -318,6 +318,25 @@ class Retry(Operation):
         return None
 
 
+class Refused(Operation):
+    """What a program in a block was captured at (a checkpoint, a library's call that would
+    move it): on resuming, at the same place, it raises instead - a block does not move."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def perform(self):
+        refuse(f"moving the program ({self.why})")
+
+
+def refused_move(cont):
+    """The continuation of a program captured inside a block, resumed here to raise."""
+    cont.op = Refused(getattr(cont.op, "why", type(cont.op).__name__))
+    return cont
+
+
 # ---- effects outside the store ----------------------------------------------------------------
 
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
