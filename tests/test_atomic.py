@@ -279,3 +279,49 @@ def test_a_block_never_moves(cluster, tmp_path):
         "RuntimeError moving the program (checkpoint) is not allowed inside swarm.atomic()",
         "n2",
     ]
+
+
+IN_A_FUNCTION = """
+import os, pathlib, sys, time
+import swarm
+from swarm import Ref, move_to, spawn
+
+flag = sys.argv[1]
+r = Ref(0, at="n2")
+
+def writer(r):
+    while not os.path.exists(flag + ".go"):
+        pass
+    time.sleep(1.0)
+    r.set(r.get() + 100)
+    pathlib.Path(flag).touch()
+
+def work():
+    done = 0
+    try:
+        for i in range(2):
+            with swarm.atomic():
+                v = r.get()
+                print("attempt", i, v)
+                deadline = time.time() + 60
+                while i == 0 and not os.path.exists(flag) and time.time() < deadline:
+                    pass
+                r.set(v + 1)
+            done += 1
+    finally:
+        print("finally", done)
+    return done
+
+move_to("n1")
+task = spawn(writer, r)
+pathlib.Path(flag + ".go").touch()
+print("work", work(), r.get())
+"""
+
+
+def test_a_retry_inside_a_function_unwinds_nothing_of_its_callers(cluster, tmp_path):
+    """The block re-runs from its entry inside a loop in a try: the loop's state is as it
+    was there, and the `finally` around it runs once, at the real end."""
+    out = run(cluster, tmp_path, IN_A_FUNCTION, argv=[str(tmp_path / "written")])
+    assert out.stdout.splitlines() == ["attempt 0 100", "attempt 1 101", "finally 2",
+                                       "work 2 102"]
