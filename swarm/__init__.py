@@ -1,16 +1,17 @@
 """Swarm: move a running Python program to its data.
 
 The public API is small and re-exported here: Ref, here(), nodes(), move_to(), spawn(),
-Future, wait() and as_completed() for programs; the collections Dict, List and Set (named, persistent, spread over the
+Future, wait() and as_completed() for programs; atomic() blocks; the collections Dict, List and Set (named, persistent, spread over the
 nodes); local_cluster() and connect() to run programs and function calls on a cluster (a
 `Cluster`: run(fn, *args), run_file(path, argv), submit...), and the errors they raise;
 checkpoint() to test that a program migrates (see README.md and docs/api.md).
 """
 
+from swarm.blocks import atomic
 from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
-from swarm.errors import NodeGone, NotOnANode, StorageFull, TaskFailed
+from swarm.errors import AtomicConflict, NodeGone, NotOnANode, StorageFull, TaskFailed
 from swarm.futures import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -56,7 +57,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'swarm' has no attribute {name!r}")
 
 
-__all__ = ["ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
+__all__ = ["AtomicConflict", "atomic", "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
            "NotMigratable", "NotOnANode", "StorageFull",
            "ProgramFailed", "Ref", "RunOutcome", "Set", "TaskFailed", "UnknownProgram",
            "as_completed", "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn", "wait"]

@@ -19,6 +19,12 @@ class NodeGone(Exception):
     asked of it has no answer, or the program was on it and its outcome is unknown."""
 
 
+class AtomicConflict(RuntimeError):
+    """An atomic block (swarm.atomic) was not committed: it conflicted with other blocks or
+    writes every time it ran, up to its bound, or it conflicted where it cannot be run
+    again (entered from code that cannot be captured)."""
+
+
 class NotOnANode(RuntimeError):
     """A Ref, a task or a collection was used outside a program on a node (plain `python`:
     run the program with `swarm run FILE.py`, or `Cluster.run`)."""

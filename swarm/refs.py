@@ -31,6 +31,16 @@ class Ref(Handle):
         """Replace the value (where it lives)."""
         return traps.ref_access(self, "set", value, Ref.set)
 
+    def update(self, fn):
+        """Replace the value with fn(value) where it lives, atomically, and return the new
+        value: no other access of this Ref comes between the read and the write, so
+        concurrent updates never lose one another (`r.set(r.get() + 1)` can). The program
+        moves to the Ref's node whatever its policy (only it can run fn); fn must not touch
+        Refs or collections. Inside swarm.atomic() it is a get and a set of the block."""
+        if not callable(fn):
+            raise TypeError(f"update() takes a function of the old value, not {fn!r}")
+        return traps.ref_update(self, fn, Ref.update)
+
     def delete(self) -> None:
         """Remove the Ref and its value."""
         return traps.ref_access(self, "delete", None, Ref.delete)

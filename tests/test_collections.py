@@ -253,7 +253,7 @@ def test_bad_input_gets_a_clear_error(cluster, tmp_path):
         "ValueError 't.errors' was created with 8 shards, not 3",
         "TypeError increment() adds to a number, not to a str",
         "RuntimeError the function given to update() must not touch Refs or collections, "
-        "nor move: it runs where the element lives, atomically",
+        "nor move: it runs where the value lives, atomically",
         "RuntimeError the function given to update() must not use collections: it runs "
         "where the element lives, atomically",
         "text",

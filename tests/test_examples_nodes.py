@@ -109,3 +109,8 @@ def test_big_data_takes_its_size_in_mib(tmp_path):
 def test_big_data_fetched_is_summed_on_n1(tmp_path):
     out = swarm_run(tmp_path, "--policy", "fetch", BIG_DATA, "2").splitlines()
     assert out[1] == f"sum {2**18 * (2**18 - 1) // 2} computed on n1"
+
+
+def test_atomic_transfer_as_documented_under_each_policy(tmp_path):
+    for run in range(len(documented_runs(os.path.join(EXAMPLES, "atomic_transfer.py")))):
+        run_as_documented(tmp_path, "atomic_transfer.py", run)

@@ -32,12 +32,16 @@ READY_CAP = 256  # items an asked node collects for an iteration before answerin
 
 # ---- running steps ----------------------------------------------------------------------------
 
-def locate(node, ref_id: str) -> str:
+def locate(node, ref_id: str, hint: str | None = None) -> str:
     """The node holding `ref_id` as far as this node knows (here: after any relocation of it
-    in flight has finished)."""
-    hint = MEMO.hint(ref_id)
+    in flight has finished, and any atomic block committing it across nodes). `hint`: where
+    the caller believes it is (default: this node's memo, or the node its id names)."""
+    hint = hint or MEMO.hint(ref_id)
+    data = node.machine.data
     while (where := node.machine.locate(ref_id, hint)) == node.name:
-        waiters = node.machine.data.moving.get(ref_id)
+        waiters = data.moving.get(ref_id)
+        if waiters is None and data.txns.locked(ref_id):  # an atomic block is committing it
+            waiters = data.txns.waiting.setdefault(ref_id, [])
         if waiters is None:
             break
         node.kernel.wait_on(waiters)
@@ -273,24 +277,31 @@ def _apply(op: CollOp, fn, old) -> tuple[bool, object]:
     """update's function on the element's node, with nothing else running meanwhile:
     (True, new value), or (False, None) after failing the op (increment of a str...). The
     program's own function raises its errors to the program."""
-    global _updating
-    _updating = True
     try:
-        return True, fn(old)
-    except Capture:
-        raise RuntimeError("the function given to update() must not touch Refs or "
-                           "collections, nor move: it runs where the element lives, "
-                           "atomically") from None
+        return True, call_update_fn(fn, old)
     except Exception as e:
         if op.user_fn:
             raise
         op.fail(type(e).__name__, str(e))
         return False, None
+
+
+def call_update_fn(fn, old):
+    """fn(old) for an update (of a collection's element, or Ref.update): nothing may start
+    another operation meanwhile (the program is not switched out: it runs node code)."""
+    global _updating
+    _updating = True
+    try:
+        return fn(old)
+    except Capture:
+        raise RuntimeError(UPDATE_FN_TOUCHED) from None
     finally:
         _updating = False
 
 
 _updating = False  # an update's function is running (it must not start another operation)
+UPDATE_FN_TOUCHED = ("the function given to update() must not touch Refs or collections, nor "
+                     "move: it runs where the value lives, atomically")
 
 
 def updating() -> bool:

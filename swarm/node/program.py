@@ -22,7 +22,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import Checkpoint
 from swarm.continuation.resume import resume
-from swarm.node import memory, process, programio
+from swarm.node import memory, process, programio, txnserve
 from swarm.node.asking import ask
 from swarm.node.machine.events import HopSent, ProgramFinished
 from swarm.node.machine.ids import derived_id
@@ -74,6 +74,7 @@ class Program:
     process: ProgramProcess | None = None  # its own process state (process.py)
     files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
     ended: bool = False  # it finished, failed or left this node (run() returned)
+    txn: object = None  # the attempt of an atomic block it is in (txnserve.Txn; never travels)
 
     def enter(self) -> None:
         """The kernel switches to this program: its own process state comes in - its
@@ -323,6 +324,11 @@ def _fetch_is_smaller(node, op, continuation_bytes: int) -> bool:
 def _after_capture(node, program: Program, c: Capture):
     """Ship the captured program; None when it left (or failed), else how to go on here."""
     try:
+        at_capture = getattr(c.leaf, "at_capture", None)
+        if at_capture is not None:  # an atomic block's entry or retry: it stays here
+            return _resume_here(at_capture(c.continuation()))
+        if program.txn is not None:  # inside a block, which does not move: refused there
+            return _resume_here(txnserve.refused_move(c.continuation()))
         ship(node, program, c)
         return None
     except FetchInstead:

@@ -51,7 +51,11 @@ NO_STDIN = {
 
 
 def write(prog, stream: str, text: str) -> int:
-    """Buffer `text` written to `stream` ("out" or "err") by the program."""
+    """Buffer `text` written to `stream` ("out" or "err") by the program (inside an atomic
+    block: kept with the block, and written here when it commits - txnserve.ended)."""
+    if prog.txn is not None:
+        prog.txn.output.append((stream, text))
+        return len(text)
     chunks = prog.chunks
     if chunks and chunks[-1][0] == stream:
         chunks[-1][1] += text

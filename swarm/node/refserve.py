@@ -16,7 +16,7 @@ is sent on by the forward; a restart finishes a relocation that had started.
 from __future__ import annotations
 
 from swarm.errors import StorageFull, TaskFailed
-from swarm.node import collserve, futurewait, tasks
+from swarm.node import collserve, futurewait, tasks, txnserve
 from swarm.node.asking import ask
 from swarm.node.machine import Served
 from swarm.wire import decode, values
@@ -110,6 +110,8 @@ def serve(node, request) -> None:
                 value = create_ref(node, arg)
             elif action.startswith("coll"):  # a collection's steps (collserve.py)
                 value = collserve.serve(node, action, arg)
+            elif action.startswith("txn-"):  # an atomic block's read or commit step
+                value = txnserve.serve(node, action, arg)
             elif action in futurewait.ACTIONS:  # which futures are done (futurewait.py)
                 value = futurewait.serve(node, action, arg)
             elif action == "wait":  # arg: None, or a timeout in seconds
@@ -123,7 +125,7 @@ def serve(node, request) -> None:
             else:
                 ref_id = request.ref
                 while (where := locate(node, ref_id, node.name)) == node.name and \
-                        wait_while_moving(node, ref_id):
+                        wait_if_busy(node, ref_id, action in WRITES):
                     pass
                 if where != node.name:
                     reply["moved_to"] = where
@@ -167,6 +169,38 @@ def ref_action(node, ref_id: str, action: str, arg):
     if action == "relocate":
         return relocate(node, ref_id, arg)
     raise ValueError(action)
+
+
+def wait_if_busy(node, ref_id: str, writing: bool) -> bool:
+    """Park the running program once if `ref_id` is being relocated, or - for a write - is
+    locked by an atomic block that spans nodes (between its prepare and its commit:
+    machine/txn.py). True if it waited (the caller looks where the Ref is again)."""
+    if wait_while_moving(node, ref_id):
+        return True
+    txns = node.machine.data.txns
+    if writing and txns.locked(ref_id):
+        node.kernel.wait_on(txns.waiting.setdefault(ref_id, []))
+        return True
+    return False
+
+
+WRITES = ("set", "delete", "update", "relocate")
+
+
+def update_here(node, ref_id: str, fn):
+    """Ref.update(fn) on the Ref's node (not moving, not locked: wait_if_busy): fn(old) and
+    its write in one step - the program is not switched out in between, and nothing parks -
+    so no other access of the Ref comes between them. The new value."""
+    data = node.machine.data
+    refuse_if_failing(node, f"Ref({ref_id!r})")
+    node.machine.access.record(node.kernel.current_context(), ref_id)
+    try:
+        old = data.read(ref_id)
+    except KeyError:
+        raise KeyError(f"Ref({ref_id!r}) was deleted") from None
+    new = collserve.call_update_fn(fn, old)
+    data.write(ref_id, new)
+    return new
 
 
 def relocate(node, ref_id: str, dest: str) -> None:

@@ -122,7 +122,8 @@ class Shell:
         self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
         self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
         data = m.RefData(self.store, self.encode_value, values.decode,
-                         config.value_cache_bytes, values.private_copy, values.nbytes)
+                         config.value_cache_bytes, values.private_copy, values.nbytes,
+                         version_tag=f"{name}:{self.boot}")
         self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time(),
                                    forget_after=m.forget_after(config.replay_window))

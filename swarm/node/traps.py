@@ -15,10 +15,11 @@ from __future__ import annotations
 import sys
 
 from swarm.continuation.capture import Capture
+from swarm.continuation.errors import NotMigratable
 from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
-from swarm.errors import NotOnANode
-from swarm.node import collserve, futurewait, refserve, tasks
+from swarm.errors import AtomicConflict, NotOnANode
+from swarm.node import collserve, futurewait, refserve, tasks, txncoll, txnserve
 
 _node = None
 
@@ -97,7 +98,8 @@ def ref_create(value, at: str | None, primitive) -> tuple[str, str]:
     n = node()
     if at is not None and at != n.name:
         refserve.check_value(n, value)  # (a value over the limit is refused here, not there)
-        if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
+        if refserve.should_fetch(n) or _block(n) is not None or \
+                not can_move(sys._getframe(2)):  # (a block does not move)
             return refserve.remote_create(n, value, at), at
         raise Capture(CreateRef(value, at, primitive), primitive)
     return refserve.create_ref(n, value), n.name
@@ -108,11 +110,23 @@ def ref_access(ref, action: str, arg, primitive):
     fetching (the fetch policy, or a program that cannot move)."""
 
     n = node()
+    if collserve.updating():
+        raise RuntimeError(collserve.UPDATE_FN_TOUCHED)
     if action == "set":
         refserve.check_value(n, arg)
+    txn = _block(n)
+    if txn is not None:  # inside an atomic block: read where it lives, buffer writes
+        if action == "get":
+            return txnserve.read(n, txn, ref)
+        if action == "set":
+            return txnserve.write(n, txn, ref, arg)
+        if action == "delete":
+            return txnserve.write(n, txn, ref, txnserve.DELETED)
+        txnserve.refuse(f"Ref.{action}()")
     where = refserve.locate(n, ref.id, ref.hint)
     while where == n.name:
-        if not refserve.wait_while_moving(n, ref.id):  # a relocation in flight: wait
+        # (a relocation in flight, or a write to a Ref a block is committing: wait)
+        if not refserve.wait_if_busy(n, ref.id, action in refserve.WRITES):
             result = refserve.ref_action(n, ref.id, action, arg)
             if action == "relocate":
                 ref.hint = arg
@@ -128,9 +142,44 @@ def ref_access(ref, action: str, arg, primitive):
     raise Capture(RefAccess(ref, action, arg, primitive), primitive)
 
 
+def ref_update(ref, fn, primitive):
+    """Ref.update(fn): fn(old) -> new where the Ref lives, atomically (refserve.update_here).
+    The program moves there whatever its policy (only it can run fn); one that cannot move
+    fails, naming why."""
+
+    n = node()
+    if collserve.updating():
+        raise RuntimeError(collserve.UPDATE_FN_TOUCHED)
+    txn = _block(n)
+    if txn is not None:  # a get and a set of the block
+        new = collserve.call_update_fn(fn, txnserve.read(n, txn, ref))
+        txnserve.write(n, txn, ref, new)
+        return new
+    where = refserve.locate(n, ref.id, ref.hint)
+    while where == n.name:
+        if not refserve.wait_if_busy(n, ref.id, True):
+            return refserve.update_here(n, ref.id, fn)
+        where = refserve.locate(n, ref.id, ref.hint)
+    ref.hint = where
+    prog = n.kernel.current_context()
+    if prog is not None and prog.fetch_once:  # it was captured here and could not travel
+        prog.fetch_once = False
+        raise NotMigratable(f"Ref.update(fn) runs fn where the value lives ({where}), but "
+                            f"this program cannot move there (a local of it cannot travel: "
+                            f"see the note above)")
+    if not can_move(sys._getframe(2)):
+        raise TypeError(f"Ref.update(fn) runs fn where the value lives ({where}): it must be "
+                        f"called from the program's own code, which can move there (not "
+                        f"through a library or C code); here use get() and set() inside "
+                        f"swarm.atomic()")
+    raise Capture(RefAccess(ref, "update", fn, primitive), primitive)
+
+
 def move_to(name: str, primitive) -> None:
 
     check_node(name)
+    if _block(node()) is not None:
+        txnserve.refuse("move_to()")
     if name != node().name and can_move(sys._getframe(2)):
         raise Capture(MoveTo(name, primitive), primitive)
 
@@ -140,6 +189,8 @@ def move_to(name: str, primitive) -> None:
 def spawn(fn, args: tuple, kwargs: dict, make_future):
     """Start fn(*args, **kwargs) as a task; its Future (made by make_future(id, home))."""
 
+    if _block(node()) is not None:
+        txnserve.refuse("spawn()")
     return tasks.spawn_task(node(), fn, args, kwargs, make_future)
 
 
@@ -148,6 +199,8 @@ def future_get(future, primitive, timeout: float | None = None):
     `timeout` seconds once there (TimeoutError)."""
 
     n = node()
+    if _block(n) is not None:
+        txnserve.refuse("Future.get()")
     if future.hint == n.name:
         if timeout is not None:
             return futurewait.get(n, future.id, timeout)
@@ -201,11 +254,16 @@ class RefAccess(Operation):
     @property
     def auto(self) -> str:
         """Under the auto policy: "size" (fetch if the value is smaller than the
-        continuation) for a read; "fetch" for a write, whose value travels either way."""
+        continuation) for a read; "fetch" for a write, whose value travels either way;
+        "migrate" for an update (only the program can run its function)."""
+        if self.action == "update":
+            return "migrate"
         return "size" if self.action == "get" else "fetch"
 
     def perform(self):
         # on arrival: the Ref may have moved on meanwhile (then this captures again)
+        if self.action == "update":
+            return ref_update(self.ref, self.arg, self.primitive)
         return ref_access(self.ref, self.action, self.arg, self.primitive)
 
     def __reduce__(self):
@@ -293,4 +351,82 @@ class Resolve(Operation):
 def collection_drive(pending, can_move):
     """Run a collection operation's steps (swarm/node/collserve.py)."""
 
-    return collserve.drive(node(), pending, can_move)
+    n = node()
+    txn = _block(n)
+    if txn is not None:  # inside an atomic block (a Dict's get, set, update...)
+        return txncoll.run(n, txn, pending)
+    return collserve.drive(n, pending, can_move)
+
+
+# ---- atomic blocks (swarm/blocks.py; the node's side: txnserve.py) -----------------------------
+
+def _block(n):
+    """The attempt of an atomic block the running program is in, or None."""
+    prog = n.kernel.current_context()
+    return None if prog is None else prog.txn
+
+
+def atomic_enter(block, primitive) -> None:
+    """`with atomic():` begins: the program is captured here once (txnserve.Begin keeps a
+    copy of it, to run the block again from here after a conflict) and goes on at once."""
+    n = node()
+    prog = current_program()
+    if prog is None:
+        raise NotOnANode("swarm.atomic() blocks run in programs on swarm nodes")
+    txnserve.watch(n)
+    if prog.txn is not None:  # a block inside a block: part of the outer one
+        block.nested = True
+        return
+    block.nested = False
+    if txnserve.can_capture(sys._getframe(2)):
+        raise Capture(txnserve.Begin(1, block.attempts), primitive)
+    # called through code that cannot be captured: the block runs once, and a conflict
+    # fails it (AtomicConflict) instead of running it again
+    prog.txn = txnserve.Txn(prog.id, 1, 1, None)
+
+
+def atomic_exit(block, error, primitive) -> bool:
+    """The block's end: commit, or run it again from its start (or fail after its bound).
+    An error raised in the block is raised on (nothing committed), unless what the block read
+    did not hold - then the error may come from that, and the block runs again."""
+    n = node()
+    prog = current_program()
+    if block.nested:
+        return False
+    txn = prog.txn
+    why = txnserve.ended(n, prog, txn, error)
+    if why is None:
+        return False
+    txnserve.conflicted(n, txn, why)  # (AtomicConflict after its bound)
+    if txn.saved is None or txn.saved.startswith(txnserve.NO_COPY):
+        cause = "it was entered from code that cannot be captured (a library, C code)" \
+            if txn.saved is None else txn.saved[len(txnserve.NO_COPY):].decode()
+        raise AtomicConflict(f"an atomic block conflicted ({why}) and cannot run again: "
+                             f"{cause}; nothing of it was committed")
+    raise Capture(txnserve.Retry(txn.saved, txn.attempt + 1, txn.attempts), primitive)
+
+
+def atomic_call(fn, args: tuple, kwargs: dict, attempts: int):
+    """A call of an @atomic function: a block, run again (called again) after a conflict."""
+    n = node()
+    prog = current_program()
+    if prog is None:
+        raise NotOnANode("swarm.atomic() blocks run in programs on swarm nodes")
+    txnserve.watch(n)
+    if prog.txn is not None:
+        return fn(*args, **kwargs)
+    attempt = 1
+    while True:
+        txn = prog.txn = txnserve.Txn(prog.id, attempt, attempts, None)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as e:
+            why = txnserve.ended(n, prog, txn, e)
+            if why is None:
+                raise
+        else:
+            why = txnserve.ended(n, prog, txn, None)
+            if why is None:
+                return result
+        txnserve.conflicted(n, txn, why)
+        attempt += 1

@@ -249,7 +249,8 @@ class SimNode:
         self.up = True
         self.tick_at = None
         self.state = m.NodeState(self.name, w.names, m.RefData(self.store, codec.dumps,
-                                                               codec.loads),
+                                                               codec.loads,
+                                                               version_tag=f"{self.name}:{self.epoch}"),
                                  dict(self.store.sources), hop_timeout=w.hop_timeout,
                                  now=w.now, forget_after=FORGET_AFTER)
         w.note(f"{self.name} boots")

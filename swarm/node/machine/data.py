@@ -36,6 +36,8 @@ import sys
 from collections import OrderedDict
 from typing import Callable, Protocol
 
+from swarm.node.machine.txn import Txns, Versions
+
 _ATOMIC = frozenset({int, float, complex, str, bytes, bool, type(None), range})
 _UNSHARED = object()  # a cache entry whose readers each get a private copy
 
@@ -142,11 +144,12 @@ class Writes:
 class RefData:
     def __init__(self, reader: Reader, dumps: Callable, loads: Callable,
                  cache_bytes: int = 1 << 30, private: Callable | None = None,
-                 nbytes: Callable = len) -> None:
+                 nbytes: Callable = len, version_tag: str = "") -> None:
         """`dumps`/`loads`: how values become their stored form and back (the shell gives
         swarm/wire/values.py's encode and decode; the simulator the codec's dumps and
         loads). `private(blob)`: a reader's own copy of a value that is not shared
-        (default: loads). `nbytes(blob)`: an encoded value's size."""
+        (default: loads). `nbytes(blob)`: an encoded value's size. `version_tag`: this
+        incarnation of the node, in every version of its Refs (txn.py)."""
         self.reader, self.dumps, self.loads = reader, dumps, loads
         self.private = private or loads
         self.nbytes = nbytes
@@ -165,6 +168,9 @@ class RefData:
         self.moving: dict[str, list] = {}
         # future id -> callbacks run when its result is stored
         self.awaiting: dict[str, list] = {}
+        # every change of a Ref here gives it a new version; atomic blocks' commits (txn.py)
+        self.versions = Versions(version_tag)
+        self.txns = Txns(self.versions)
 
     def dirty(self) -> bool:
         """Is a write staged (not yet handed to the store)? (`pending`: handed, not yet on
@@ -266,6 +272,7 @@ class RefData:
         self.staged[ref_id] = blob
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
+        self.versions.bump(ref_id)
         if is_buffer_view(value):  # shared as views of the encoded copy, not of the
             self._remember(ref_id, self.loads(blob), blob)  # program's own memory
         else:
@@ -275,10 +282,12 @@ class RefData:
         self.staged[ref_id] = blob
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
+        self.versions.bump(ref_id)
 
     def delete(self, ref_id: str) -> None:
         self.staged[ref_id] = None
         self._forget(ref_id)
+        self.versions.bump(ref_id)
 
     def start_move(self, ref_id: str, node: str) -> None:
         """A relocation of `ref_id` to `node` begins (a restart goes on with it)."""
@@ -291,6 +300,7 @@ class RefData:
         self.staged_moves.pop(ref_id, None)
         self.staged_moved.append(ref_id)
         self._forget(ref_id)
+        self.versions.bump(ref_id)
 
     def take_staged(self) -> Writes | None:
         """The writes since the last call, for the ledger's transaction."""

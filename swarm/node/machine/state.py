@@ -423,6 +423,9 @@ class NodeState:
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
                 "fallback_reasons": dict(self.fallbacks.counts),
+                # atomic blocks that ended here: committed, and conflicts (each ran again)
+                "blocks": {"committed": s.get("txn_commits", 0),
+                           "conflicts": s.get("txn_conflicts", 0)},
                 "write_failing": self.write_error if self.write_failed_since is not None
                 else ""}))
         elif kind == "stats?":
