@@ -11,7 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-SECTIONS = ["bench.versus", "bench.compiled", "bench.continuation", "bench.hops",
+SECTIONS = ["bench.versus", "bench.compiled", "bench.continuation", "bench.carried", "bench.hops",
             "bench.bigdata", "bench.skyfib", "bench.placement", "bench.kv", "bench.web",
             "bench.load", "bench.trouble", "bench.isolation", "bench.atomic"]
 
