@@ -37,22 +37,20 @@ class ModuleFacts:
                 and "next" not in self.bound and 1 <= len(call.args) <= 2 and not call.keywords)
 
     def may_suspend(self, call: ast.Call) -> bool:
-        """Is this call a suspension point? Not a call of a builtin, nor of anything reached
-        from a name the module binds only by importing the standard library (`math.sqrt(x)`,
-        `from random import random`).
+        """Is this call a suspension point? Not a call of a builtin, nor of a name the module
+        binds only by importing it from the standard library (`from random import random`).
 
         Discussion: library code cannot be captured. If what it calls back suspends (a key
         function, a __deepcopy__), the capture finds an uncompiled frame on the stack and the
         program goes on without moving, told on its stderr - whether or not the call site was
-        a point. A point there would only cost a temporary and a handler."""
+        a point; a point there would only cost a temporary and a handler. An attribute of a
+        library module (`re.compile(s)`) stays a point: a program may have replaced it with a
+        function of its own (pyperformance's regex_compile does), which may suspend."""
         if getattr(call, "sw_safe", False):
             return False
         func = call.func
-        if isinstance(func, ast.Name):
-            return not (self.is_builtin(func.id) or func.id in self.stdlib)
-        while isinstance(func, ast.Attribute):
-            func = func.value
-        return not (isinstance(func, ast.Name) and func.id in self.stdlib)
+        return not (isinstance(func, ast.Name)
+                    and (self.is_builtin(func.id) or func.id in self.stdlib))
 
     def has_suspending_call(self, node: ast.AST) -> bool:
         for sub in walk(node):
