@@ -25,7 +25,17 @@ import time
 from swarm.compiler import registry
 from swarm.continuation import process_state
 from swarm.continuation.primitives import set_policy
-from swarm.node import asking, autoplace, process, program, programio, refserve, tasks, traps
+from swarm.node import (
+    asking,
+    autoplace,
+    bulkmaps,
+    process,
+    program,
+    programio,
+    refserve,
+    tasks,
+    traps,
+)
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
@@ -118,6 +128,10 @@ class Shell:
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         sources = self.store.all_sources()
         sources[tasks.TASK_HASH] = ("__swarm_task__", "<swarm task>", tasks.TASK_SOURCE)
+        # values in store files of other nodes of this host are mapped, not sent (bulkmaps.py)
+        self.bulk_key = bulkmaps.digest_key(config.secret)
+        self.mapper = bulkmaps.Mapper({n: c.dir for n, c in config.nodes.items()},
+                                      self.bulk_key)
         self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
         self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
         data = m.RefData(self.store, self.encode_value, values.decode,

@@ -45,7 +45,9 @@ Hops (node <-> node):
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {key, ref, action}, blobs [arg, pickled]
-             -> fetched {key, moved_to?, failed?: [message, traceback], error?}, blobs
+             -> fetched {key, moved_to?, failed?: [message, traceback], error?, mapped?},
+                blobs (a `get` whose arg is the asker's host, answered by a node of that
+                host: `mapped` names the value's store file, and no blob - bulkmaps.py)
                 [value, pickled] when there is one
              (action "coll": run a collection's steps here, answer the op; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
@@ -170,6 +172,14 @@ def _failed(v) -> bool:
     return isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
 
 
+def _mapped(v) -> bool:
+    """{name, length, ident: [5 ints], digest}: a store file offered to map (bulkmaps.py)"""
+    return (isinstance(v, dict) and isinstance(v.get("name"), str)
+            and isinstance(v.get("length"), int) and isinstance(v.get("digest"), str)
+            and isinstance(v.get("ident"), list) and len(v["ident"]) == 5
+            and all(isinstance(x, int) for x in v["ident"]))
+
+
 _NONE = type(None)
 
 # kind -> (required fields, optional fields, blobs); a field's check is a type, a tuple of
@@ -193,7 +203,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int, "forget": _str_list},
             (2, 2)),
     "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {}, (1, 1)),
-    "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str}, (0, 1)),
+    "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str,
+                             "mapped": _mapped}, (0, 1)),
     "chunk": ({"stream": int, "index": int}, {"count": int, "kind": str, "control": bytes,
                                                "sizes": list}, (1, 14)),
     # what clients take (checked there too)

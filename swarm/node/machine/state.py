@@ -418,6 +418,8 @@ class NodeState:
             self.out.append(AnswerStatus(e.client, {
                 "node": self.name, "hops_in": s.get("hops_in", 0),
                 "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
+                # fetched values mapped from a store file of this host, and maps refused
+                "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
                 "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
