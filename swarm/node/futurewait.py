@@ -61,28 +61,23 @@ def which_done(node, futures) -> dict[str, bool]:
     return out
 
 
-def fetch_if_done(node, future, wait: bool = False):
+def fetch_if_done(node, future):
     """A finished task's result, if it is small (FETCH_BYTES), asked of its home node; else
-    NOT_READY (get() then moves the program there to read a large value). Raises TaskFailed
-    if the task raised. An unfinished task: `wait`, the program waits here until its home
-    says it is done (then reads it, or moves to it if it is large); else NOT_READY (a get()
-    with a timeout moves there to wait).
+    NOT_READY (get() then moves the program there to wait, or to read a large value). Raises
+    TaskFailed if the task raised.
 
     Discussion: get() moves to the result only when that is worth it. A loop gathering
     2,000 results in order would otherwise move the program - the list of futures, the
     results so far - once per future: quadratic in the number of futures. Reading a small
     finished result is a question and an answer (read ahead with others: _ask_ahead);
-    waiting for an unfinished one is a question the home answers when it is done
-    (`futures-wait`, asked again until answered); only a large one is read where it is."""
+    waiting for an unfinished one, or reading a large one, is still done where the result
+    is."""
     prog = node.kernel.current_context()
     outcome = prog.results.pop(future.id, None) if prog is not None else None
-    while outcome is None:
+    if outcome is None:
         outcome = _ask_ahead(node, prog, future)
-        if outcome == "large" or (outcome == "pending" and not wait):
+        if outcome in ("pending", "large"):
             return NOT_READY
-        if outcome == "pending":  # wait here until its home says it is done, ask again
-            _park(node, [(future.hint, [future.id])], None)
-            outcome = prog.results.pop(future.id, None) if prog is not None else None
     if outcome[0] == "error":
         raise TaskFailed(outcome[1], outcome[2])
     return outcome[1]
@@ -116,6 +111,7 @@ def _ask_ahead(node, prog, future):
     if pending is not None:
         pending.pop(future.id, None)
     if len(answer) > 2:  # (done, outcome, {id: outcome} of others done)
+        node.machine.count("read_ahead", len(answer[2]))
         prog.results.update(answer[2])
         for other in answer[2]:
             pending.pop(other, None)

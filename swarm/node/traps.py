@@ -154,8 +154,7 @@ def future_get(future, primitive, timeout: float | None = None):
         return tasks.await_future(n, future.id)
     if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
         return refserve.remote_action(n, future, "wait", timeout)
-    # small: read here (waiting here until it is done); large, or a timeout: moves there
-    value = futurewait.fetch_if_done(n, future, wait=timeout is None)
+    value = futurewait.fetch_if_done(n, future)  # finished and small: no need to move
     if value is not futurewait.NOT_READY:
         return value
     raise Capture(AwaitFuture(future, primitive, timeout), primitive)

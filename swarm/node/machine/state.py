@@ -378,9 +378,14 @@ class NodeState:
             body = encode(e.result)
             self.ledger.keep(e.program, e.result["seq"], "result", body)
             self._send(Reply(e.client, "result", e.result, body), hold=True)
+            self._write_now()
         elif e.error is not None:  # a task that failed outside its future: say so
             self.out.append(Log("warning", f"task {e.program} failed: {e.error}"))
-        self._write_now()
+        # Discussion: a task (no result for a client) is written with the next group commit
+        # (ledger.due: WRITE_DELAY), with the other tasks that end meanwhile - one
+        # transaction for many, not one each. Nothing waits on its write but what
+        # waits on any write: its future's result (a staged Ref write) is read by
+        # another node only once on disk (_send), and its hop stays in the inbox until then.
 
     # ---- questions from other nodes --------------------------------------------------------
     def _fetch(self, e: ev.FetchRequested) -> None:
@@ -420,6 +425,7 @@ class NodeState:
                 "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
                 # fetched values mapped from a store file of this host, and maps refused
                 "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
+                "read_ahead": s.get("read_ahead", 0),  # futures' results (futurewait.py)
                 "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
