@@ -47,12 +47,18 @@ def _files(cluster, name: str) -> set[str]:
     return set(os.listdir(os.path.join(cluster.config.nodes[name].dir, "values")))
 
 
+def _run(cluster, tmp_path, name: str, source: str):
+    """The program, fetching, with an array of N float64s; it must not fail."""
+    out = cluster.run_file(write(tmp_path, name, source), argv=[str(N)], policy="fetch",
+                           timeout=120)
+    assert out.error is None, out.traceback
+    return out
+
+
 def test_a_fetch_on_one_host_maps_the_file_and_a_changed_file_is_refused(tmp_path):
     total = float(np.arange(N, dtype=np.float64).sum())
     with swarm.local_cluster(2) as cluster:
-        out = cluster.run_file(write(tmp_path, "make.py", MAKE), argv=[str(N)],
-                               policy="fetch", timeout=120)
-        assert out.error is None, out.traceback
+        out = _run(cluster, tmp_path, "make.py", MAKE)
         # read on n1, on a map of n2's file: right, read-only, no bytes sent
         assert out.stdout == f"n1 mmap False {total} 12345.0\n"
         assert _status(cluster, "n1")["mapped"] == 1
@@ -99,9 +105,7 @@ print(here(), float(a.sum()), float(copy.get().sum()))
 def test_a_mapped_value_outlives_its_file_is_stored_again_and_travels(tmp_path):
     total = float(np.arange(N, dtype=np.float64).sum())
     with swarm.local_cluster(3) as cluster:
-        out = cluster.run_file(write(tmp_path, "again.py", SET_AGAIN), argv=[str(N)],
-                               policy="fetch", timeout=120)
-        assert out.error is None, out.traceback
+        out = _run(cluster, tmp_path, "again.py", SET_AGAIN)
         assert out.stdout == (f"n1 mmap {total} mmap {float(N)}\n"
                               f"n3 {total} {total}\n")
         assert out.route == ["n1", "n3"]

@@ -70,12 +70,7 @@ for ref in refs:
 
 
 def test_a_program_runs_across_three_hosts_over_curve(hosts, tmp_path):
-    path = str(tmp_path / "cluster.toml")
-    nodes = "".join(f'[nodes.n{i}]\nendpoint = "tcp://{hosts.address(i)}:{PORT}"\n'
-                    f'dir = "n{i}"\n\n' for i in range(1, HOSTS + 1))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f'secret = "{secrets.token_hex(32)}"\n\n{nodes}')
+    path = hosts.cluster_file(str(tmp_path / "cluster.toml"))
     # without keys, a node will not listen on a host's address
     with open(tmp_path / "refused.log", "w") as log:
         assert hosts.start(1, path, "n1", log).wait(timeout=60) == 2
@@ -140,12 +135,7 @@ print(here(), type(obj.obj if isinstance(obj, memoryview) else obj).__name__,
 def test_a_large_value_fetched_across_hosts_comes_as_bytes(hosts, tmp_path):
     """Nodes of other hosts (here: other mount namespaces, as `ip netns exec` makes) never map
     each other's store files (swarm/node/bulkmaps.py): the value is sent, and right."""
-    path = str(tmp_path / "cluster.toml")
-    nodes = "".join(f'[nodes.n{i}]\nendpoint = "tcp://{hosts.address(i)}:{PORT}"\n'
-                    f'dir = "{tmp_path}/n{i}"\n\n' for i in range(1, HOSTS + 1))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f'secret = "{secrets.token_hex(32)}"\n\n{nodes}')
+    path = hosts.cluster_file(str(tmp_path / "cluster.toml"), root=f"{tmp_path}/")
     assert swarm_cli("keys", "--cluster", path).returncode == 0
     logs = [open(tmp_path / f"n{i}.log", "w") for i in range(1, HOSTS + 1)]
     for i in range(1, HOSTS + 1):
