@@ -124,17 +124,17 @@ def serve(node, action: str, arg):
         return done_here(node, arg)
     if action == "futures-get":  # arg: an id, or [id, *others to read ahead]
         wanted, others = (arg, ()) if isinstance(arg, str) else (arg[0], arg[1:])
-        outcome = _small_outcome(node, wanted)
-        if not isinstance(outcome, tuple):
+        outcome, _ = _small_outcome(node, wanted)
+        if isinstance(outcome, str):
             return (outcome,)
         if isinstance(arg, str):
             return ("done", outcome)
-        ahead, size = {}, 0
+        ahead, total = {}, 0
         for other in others:
-            got = _small_outcome(node, other)
-            if isinstance(got, tuple):
-                size += len(node.machine.data.blob(other))
-                if size > AHEAD_BYTES:
+            got, size = _small_outcome(node, other)
+            if not isinstance(got, str):
+                total += size
+                if total > AHEAD_BYTES:
                     break
                 ahead[other] = got
         return ("done", outcome, ahead)
@@ -146,16 +146,17 @@ def serve(node, action: str, arg):
     return done
 
 
-def _small_outcome(node, future_id: str):
-    """A future's outcome stored here, if small enough to send; else "pending" or
-    "large"."""
+def _small_outcome(node, future_id: str) -> tuple:
+    """(a future's outcome stored here, its encoded size) if small enough to send; else
+    ("pending" or "large", size)."""
     data = node.machine.data
-    if not data.has(future_id):
-        return "pending"
-    blob = data.blob(future_id)
-    if blob is not None and len(blob) > FETCH_BYTES:
-        return "large"
-    return data.read(future_id)
+    blob = data.blob(future_id)  # (one look in the store, not three: has, blob, read)
+    if blob is None:
+        return "pending", 0
+    size = data.nbytes(blob)
+    if size > FETCH_BYTES:
+        return "large", size
+    return data.private(blob), size  # decoded for the answer (outcomes never change)
 
 
 def wait(node, futures, timeout: float | None, return_when: str) -> tuple[set, set]:
