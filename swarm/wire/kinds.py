@@ -196,7 +196,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "status?": ({}, {}, (0, 0)),
     "stats?": ({}, {}, (0, 0)),
     "stop": ({}, {}, (0, 0)),
-    "ack": ({"hop_ids": _str_list}, {"forget": _str_list}, (0, 0)),
+    "ack": ({"hop_ids": _str_list}, {"forget": _str_list, "load": int}, (0, 0)),
     "refused": ({"hop_ids": _str_list, "reason": str}, {}, (0, 0)),
     "source?": ({"key": str, "hash": str}, {}, (0, 0)),
     "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),

@@ -309,6 +309,8 @@ class NodeState:
 
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
+            if e.load >= 0:  # (a node receiving many tasks says how many wait, with acks)
+                self.peer_load[e.sender] = (e.load, self.now)
             self._acknowledged(e.hop_ids)
             if e.forget:
                 self.ledger.forget(e.forget, self.now + self.forget_after)
@@ -515,8 +517,9 @@ class NodeState:
         elif ledger.due(now):
             self.out.append(Persist(ledger.write()))
         if ledger.overdue(now):  # the acks no hop took along
+            fields = {"load": e.load} if e.load >= 0 else {}  # (for least_loaded, tasks.py)
             for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
-                self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+                self.out.append(Send(peer, "ack", {"hop_ids": hop_ids, **fields}))
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)
