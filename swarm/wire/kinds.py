@@ -38,8 +38,9 @@ Hops (node <-> node):
     hop      control {acks, again, load}, blobs [meta (msgpack, HOP_META), continuation]:
              the program moves here (acks: hops of the other direction this node persisted;
              the meta frame is stored as it came)
-    ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
-             (sent at the end of a round unless a hop to that node carried them first)
+    ack      {hop_ids, forget?, load?}  the receiver persisted these hops; the sender may
+             forget them (sent at the end of a round unless a hop to that node carried them
+             first); load: the receiver's runnable programs (tasks.least_loaded)
     refused  {hop_ids, reason} the receiver did not take these hops (its store cannot write
              now): they stay in the sender's outbox, resent; their programs wait
 
