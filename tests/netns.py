@@ -5,6 +5,7 @@ no ICMP: its veth leaves the bridge, so frames go nowhere) and healed again."""
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 
@@ -41,6 +42,16 @@ class Hosts:
 
     def address(self, i: int) -> str:
         return f"10.77.{self.net}.{i}"
+
+    def cluster_file(self, path: str, extra: str = "", root: str = "") -> str:
+        """Write a cluster file (owner-only, no keys yet: `swarm keys` adds them) for a node
+        n<i> on each host, its dir `<root>n<i>`; `extra`: more top-level settings."""
+        nodes = "".join(f'[nodes.n{i}]\nendpoint = "tcp://{self.address(i)}:{PORT}"\n'
+                        f'dir = "{root}n{i}"\n\n' for i in range(1, HOSTS + 1))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f'secret = "{secrets.token_hex(32)}"\n{extra}\n{nodes}')
+        return path
 
     def create(self) -> None:
         ip("link", "add", self.bridge, "type", "bridge")

@@ -9,7 +9,6 @@ last program's end is printed (BENCHMARKS.md reports it); links notice a healed 
 about 2 s (swarm/wire/liveness.py)."""
 
 import os
-import secrets
 import signal
 import time
 
@@ -112,15 +111,10 @@ def test_a_paused_node_delays_programs_and_fails_none(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 def test_a_partition_delays_programs_and_fails_none(tmp_path):
-    from netns import HOSTS, PORT, Hosts
+    from netns import HOSTS, Hosts
 
     hosts = Hosts()
-    path = str(tmp_path / "cluster.toml")
-    nodes = "".join(f'[nodes.n{i}]\nendpoint = "tcp://{hosts.address(i)}:{PORT}"\n'
-                    f'dir = "n{i}"\n\n' for i in range(1, HOSTS + 1))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f'secret = "{secrets.token_hex(32)}"\nhop_timeout = {HOP_TIMEOUT}\n\n{nodes}')
+    path = hosts.cluster_file(str(tmp_path / "cluster.toml"), f"hop_timeout = {HOP_TIMEOUT}\n")
     assert swarm_cli("keys", "--cluster", path).returncode == 0  # (CURVE: off loopback)
     logs = [open(tmp_path / f"n{i}.log", "w") for i in range(1, HOSTS + 1)]
     client = None

@@ -139,6 +139,7 @@ class Kernel:
         self.throws: dict = {}  # greenlet -> (exception, since): cancelled, see cancel()
         self.zombies: list = []  # cancelled greenlets that would not end (never run again)
         self.on_abandon = None  # called with the context of each such greenlet
+        self.switched_out = None  # called after each greenlet's turn (the shell's sends)
         self._mark: mmap.mmap | None = None
 
     def start_preemption(self) -> None:
@@ -341,6 +342,8 @@ class Kernel:
                         mark[:len(context.mark)] = bytes(len(context.mark))
                     context.leave()
                 self.current = None
+                if self.switched_out is not None:
+                    self.switched_out()
                 if g.dead:
                     self.context.pop(g, None)
                     self.throws.pop(g, None)

@@ -76,6 +76,7 @@ class Links:
         as views of ZeroMQ's own memory and copied once, into the message they belong to
         (chunks.py)."""
         router = self.router
+        more, RCVMORE = router.get, zmq.RCVMORE  # (`router.rcvmore` costs ~5 us a frame)
         while True:
             try:
                 identity = router.recv(zmq.NOBLOCK)
@@ -83,7 +84,7 @@ class Links:
                 return
             frames = []
             copy = True
-            while router.rcvmore:
+            while more(RCVMORE):
                 if copy:
                     frames.append(router.recv())
                     if len(frames) == 2 and frames[0].startswith(_CHUNK_HEAD):

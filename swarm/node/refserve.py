@@ -15,11 +15,15 @@ is sent on by the forward; a restart finishes a relocation that had started.
 
 from __future__ import annotations
 
+import logging
+
 from swarm.errors import StorageFull, TaskFailed
-from swarm.node import collserve, futurewait, tasks, txnserve
+from swarm.node import bulkmaps, collserve, futurewait, tasks, txnserve
 from swarm.node.asking import ask
 from swarm.node.machine import Served
 from swarm.wire import decode, values
+
+log = logging.getLogger("swarm.node")
 
 
 def refuse_if_failing(node, what: str) -> None:
@@ -74,12 +78,26 @@ def remote_action(node, ref, action: str, arg):
     """Do a Ref operation on the Ref's node without moving: the program's greenlet parks
     until the answer comes (other programs run meanwhile)."""
     node.machine.access.record(node.kernel.current_context(), ref.id)
+    # a read offers to map the value's store file if its node is on this host (bulkmaps.py)
+    may_map = action == "get" and bulkmaps.HOST is not None
     while True:
         node.machine.count("fetches")
-        reply, value = ask(node, ref.hint, action, ref.id, arg)
+        at = ref.hint
+        reply, value = ask(node, at, action, ref.id, bulkmaps.HOST if may_map else arg)
         if reply.get("moved_to"):
             ref.hint = reply["moved_to"]
             continue
+        if reply.get("mapped"):
+            try:
+                view = node.mapper.open(at, reply["mapped"])
+            except bulkmaps.MapRefused as e:
+                node.machine.count("maps_refused")
+                log.warning("Ref(%r): not mapping the file %s offered, fetching the value "
+                            "instead: %s", ref.id, at, e)
+                may_map = False
+                continue
+            node.machine.count("mapped")
+            return decode.value(view)
         if reply.get("failed"):
             raise TaskFailed(*reply["failed"])
         if reply.get("timeout"):  # Future.get(timeout=) under the fetch policy
@@ -130,13 +148,18 @@ def serve(node, request) -> None:
                 if where != node.name:
                     reply["moved_to"] = where
                 elif action == "get":  # the stored bytes, not the value pickled again
-                    blob = node.machine.data.blob(ref_id)
-                    if blob is None:
-                        raise KeyError(f"Ref({ref_id!r}) was deleted")
+                    offer = map_offer(node, ref_id) if arg is not None and \
+                        arg == bulkmaps.HOST else None
+                    if offer is not None:
+                        reply["mapped"] = offer
+                    else:
+                        blob = node.machine.data.blob(ref_id)
+                        if blob is None:
+                            raise KeyError(f"Ref({ref_id!r}) was deleted")
                     read = ref_id
                 else:
                     value = ref_action(node, ref_id, action, arg)
-        if blob is None and "failed" not in reply and "moved_to" not in reply:
+        if blob is None and not reply.keys() & {"failed", "moved_to", "mapped"}:
             blob = node.encode_value(value, "the answer")
         elif blob is not None and values.nbytes(blob) > node.config.max_value_bytes:
             raise values.ValueTooLarge(values.limit_error(
@@ -146,6 +169,22 @@ def serve(node, request) -> None:
         reply = {"error": f"{type(e).__name__}: {e}"}
         blob = None
     node.emit(Served(request.sender, request.key, reply, blob, read))
+
+
+def map_offer(node, ref_id: str) -> dict | None:
+    """For a read by a node of this host: the Ref's store file, sealed (bulkmaps.py) - if
+    its value is in one and on disk (no write of it staged or in flight); else None."""
+    if not node.machine.data.settled(ref_id):
+        return None
+    name = node.store.file_of.get(("refs", ref_id))
+    if name is None:
+        return None
+    try:
+        return bulkmaps.seal(node.store.files, node.bulk_key, name)
+    except bulkmaps.MapRefused as e:
+        log.warning("Ref(%r): its store file is not offered to map (sent instead): %s",
+                    ref_id, e)
+        return None
 
 
 def ref_action(node, ref_id: str, action: str, arg):

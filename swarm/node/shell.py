@@ -26,7 +26,17 @@ from swarm import heap
 from swarm.compiler import registry
 from swarm.continuation import process_state
 from swarm.continuation.primitives import set_policy
-from swarm.node import asking, autoplace, process, program, programio, refserve, tasks, traps
+from swarm.node import (
+    asking,
+    autoplace,
+    bulkmaps,
+    process,
+    program,
+    programio,
+    refserve,
+    tasks,
+    traps,
+)
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
@@ -61,7 +71,8 @@ EVENTS = {
     "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
     "hop": lambda env, identity: m.HopReceived(env.sender, *decode.hop(env), time.time()),
     "ack": lambda env, identity: m.AckReceived(
-        env.sender, *(lambda p: (p["hop_ids"], p.get("forget", [])))(decode.payload(env))),
+        env.sender, *(lambda p: (p["hop_ids"], p.get("forget", []), p.get("load", -1)))(
+            decode.payload(env))),
     "refused": lambda env, identity: m.RefusedReceived(
         env.sender, *(lambda p: (p["hop_ids"], p["reason"]))(decode.payload(env))),
     "fetch": lambda env, identity: m.FetchRequested(
@@ -119,7 +130,12 @@ class Shell:
         self.turn = itertools.count(config.names.index(name) + 1)  # task placement ties
         sources = self.store.all_sources()
         sources[tasks.TASK_HASH] = ("__swarm_task__", "<swarm task>", tasks.TASK_SOURCE)
+        # values in store files of other nodes of this host are mapped, not sent (bulkmaps.py)
+        self.bulk_key = bulkmaps.digest_key(config.secret)
+        self.mapper = bulkmaps.Mapper({n: c.dir for n, c in config.nodes.items()},
+                                      self.bulk_key)
         self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
+        self.corked: list = []  # messages to peers not yet handed to ZeroMQ (_uncork)
         self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
         data = m.RefData(self.store, self.encode_value, values.decode,
                          config.value_cache_bytes, values.private_copy, values.nbytes,
@@ -156,6 +172,7 @@ class Shell:
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
+        self.kernel.switched_out = self._uncork
         if self.hash_seed_problem:
             log.warning("%s", self.hash_seed_problem)
         died_running = self.kernel.mark_running(
@@ -177,9 +194,11 @@ class Shell:
         self.close()
 
     def _poll(self, timeout_ms: int) -> None:
+        self._uncork()  # (what the tick made)
         zap = self.links.poll(timeout_ms)
         for identity, frames in self.links.receive():
             self.receive(identity, frames)
+        self._uncork()
         if zap:
             for refusal in self.links.answer_zap():
                 self.refusals.note("unknown key", refusal)
@@ -217,7 +236,7 @@ class Shell:
 
     def _tick(self) -> None:
         now = time.time()
-        self.emit(m.Tick(now))
+        self.emit(m.Tick(now, self.load()))
         if self.links.waiting():
             self.links.flush()
         if now >= self.next_second:  # failed handshakes: read here, not polled
@@ -242,8 +261,24 @@ class Shell:
             log.error("not sent: %s", values.limit_error(
                 f"a {i.kind} to {i.node}", size, self.chunks.max_bytes, "max_value_bytes"))
             return
-        self.links.send_peers(i.node, chunks.split(self.signer, i.kind, control, i.blobs,
-                                                   self.chunk_bytes), i.resend)
+        self.corked.append((i.node, chunks.split(self.signer, i.kind, control, i.blobs,
+                                                 self.chunk_bytes), i.resend))
+
+    def _uncork(self) -> None:
+        """Hand the messages made so far to ZeroMQ, together: after each greenlet's turn,
+        after the messages a poll brought were handled, and before the loop waits.
+
+        Discussion: a send wakes ZeroMQ's I/O thread when its queue was empty; sends spread
+        over a program's turn (a program spawning tasks between them: 40 in a 10 ms turn)
+        wake it once each, and on a machine with few cores each wake-up takes the CPU from
+        the node. Sent together, they wake it about once. Nothing waits longer than the turn
+        that made it (a question's answer does not wait for the other programs of the
+        round); the order of the messages is kept."""
+        if self.corked:
+            corked, self.corked = self.corked, []
+            send = self.links.send_peers
+            for node, messages, resend in corked:
+                send(node, messages, resend)
 
     def _reply(self, i: m.Reply) -> None:
         body = i.body if i.body is not None else decode.encode(i.fields)
@@ -396,6 +431,7 @@ class Shell:
             self.refusals.note("handshake failed", what, sort)
         self.refusals.flush()
         self.emit(m.Stopping(time.time()))
+        self._uncork()
         self.links.close()
         self.kernel.close()
         # a clean stop: what the gate took is known; after a restart it refuses all older

@@ -51,6 +51,8 @@ def spawn_task(node, fn, args: tuple, kwargs: dict, make_future):
                                   len(data), time.time()]}  # (trace, history.py)
     node.emit(HopSent(dest, meta, data, None, prog.again, node.load()))
     node.machine.count("spawned")
+    if dest != node.name:  # its result may be read ahead with another's (futurewait.py)
+        prog.spawned.setdefault(dest, {})[future.id] = None
     return future
 
 

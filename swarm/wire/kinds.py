@@ -38,14 +38,17 @@ Hops (node <-> node):
     hop      control {acks, again, load}, blobs [meta (msgpack, HOP_META), continuation]:
              the program moves here (acks: hops of the other direction this node persisted;
              the meta frame is stored as it came)
-    ack      {hop_ids}         the receiver persisted these hops; the sender may forget them
-             (sent at the end of a round unless a hop to that node carried them first)
+    ack      {hop_ids, forget?, load?}  the receiver persisted these hops; the sender may
+             forget them (sent at the end of a round unless a hop to that node carried them
+             first); load: the receiver's runnable programs (tasks.least_loaded)
     refused  {hop_ids, reason} the receiver did not take these hops (its store cannot write
              now): they stay in the sender's outbox, resent; their programs wait
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {key, ref, action}, blobs [arg, pickled]
-             -> fetched {key, moved_to?, failed?: [message, traceback], error?}, blobs
+             -> fetched {key, moved_to?, failed?: [message, traceback], error?, mapped?},
+                blobs (a `get` whose arg is the asker's host, answered by a node of that
+                host: `mapped` names the value's store file, and no blob - bulkmaps.py)
                 [value, pickled] when there is one
              (action "coll": run a collection's steps here, answer the op; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
@@ -170,6 +173,14 @@ def _failed(v) -> bool:
     return isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
 
 
+def _mapped(v) -> bool:
+    """{name, length, ident: [5 ints], digest}: a store file offered to map (bulkmaps.py)"""
+    return (isinstance(v, dict) and isinstance(v.get("name"), str)
+            and isinstance(v.get("length"), int) and isinstance(v.get("digest"), str)
+            and isinstance(v.get("ident"), list) and len(v["ident"]) == 5
+            and all(isinstance(x, int) for x in v["ident"]))
+
+
 _NONE = type(None)
 
 # kind -> (required fields, optional fields, blobs); a field's check is a type, a tuple of
@@ -186,14 +197,15 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "status?": ({}, {}, (0, 0)),
     "stats?": ({}, {}, (0, 0)),
     "stop": ({}, {}, (0, 0)),
-    "ack": ({"hop_ids": _str_list}, {"forget": _str_list}, (0, 0)),
+    "ack": ({"hop_ids": _str_list}, {"forget": _str_list, "load": int}, (0, 0)),
     "refused": ({"hop_ids": _str_list, "reason": str}, {}, (0, 0)),
     "source?": ({"key": str, "hash": str}, {}, (0, 0)),
     "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int, "forget": _str_list},
             (2, 2)),
     "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {}, (1, 1)),
-    "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str}, (0, 1)),
+    "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str,
+                             "mapped": _mapped}, (0, 1)),
     "chunk": ({"stream": int, "index": int}, {"count": int, "kind": str, "control": bytes,
                                                "sizes": list}, (1, 14)),
     # what clients take (checked there too)

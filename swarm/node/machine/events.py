@@ -56,6 +56,7 @@ class AckReceived:
     sender: str
     hop_ids: list
     forget: list = field(default_factory=list)  # hops of the sender's we may forget
+    load: int = -1  # the sender's runnable programs (-1: not said)
 
 
 @dataclass(slots=True)
@@ -238,6 +239,7 @@ class Served:
 class Tick:
     """The loop went round: time for writes, acks, resends and timeouts that are due."""
     now: float
+    load: int = -1  # the node's runnable programs, told to peers with acks (-1: unknown)
 
 
 @dataclass(slots=True)

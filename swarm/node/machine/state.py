@@ -309,6 +309,8 @@ class NodeState:
 
     def _ack(self, e: ev.AckReceived) -> None:
         if e.sender not in self.fenced:
+            if e.load >= 0:  # (a node receiving many tasks says how many wait, with acks)
+                self.peer_load[e.sender] = (e.load, self.now)
             self._acknowledged(e.hop_ids)
             if e.forget:
                 self.ledger.forget(e.forget, self.now + self.forget_after)
@@ -378,9 +380,14 @@ class NodeState:
             body = encode(e.result)
             self.ledger.keep(e.program, e.result["seq"], "result", body)
             self._send(Reply(e.client, "result", e.result, body), hold=True)
+            self._write_now()
         elif e.error is not None:  # a task that failed outside its future: say so
             self.out.append(Log("warning", f"task {e.program} failed: {e.error}"))
-        self._write_now()
+        # Discussion: a task (no result for a client) is written with the next group commit
+        # (ledger.due: WRITE_DELAY), with the other tasks that end meanwhile - one
+        # transaction for many, not one each. Nothing waits on its write but what
+        # waits on any write: its future's result (a staged Ref write) is read by
+        # another node only once on disk (_send), and its hop stays in the inbox until then.
 
     # ---- questions from other nodes --------------------------------------------------------
     def _fetch(self, e: ev.FetchRequested) -> None:
@@ -418,6 +425,9 @@ class NodeState:
             self.out.append(AnswerStatus(e.client, {
                 "node": self.name, "hops_in": s.get("hops_in", 0),
                 "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
+                # fetched values mapped from a store file of this host, and maps refused
+                "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
+                "read_ahead": s.get("read_ahead", 0),  # futures' results (futurewait.py)
                 "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
@@ -510,8 +520,9 @@ class NodeState:
         elif ledger.due(now):
             self.out.append(Persist(ledger.write()))
         if ledger.overdue(now):  # the acks no hop took along
+            fields = {"load": e.load} if e.load >= 0 else {}  # (for least_loaded, tasks.py)
             for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
-                self.out.append(Send(peer, "ack", {"hop_ids": hop_ids}))
+                self.out.append(Send(peer, "ack", {"hop_ids": hop_ids, **fields}))
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)
