@@ -96,7 +96,9 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
             client._absorb_incoming(0.3)
         done = {p for p in ids if client._runs[p].done}
         waiting = {p: client._runs[p].waiting for p in ids if not client._runs[p].done}
-        assert done and waiting, (len(done), len(waiting))
+        # (whether some of the first 80 were done before the disk filled depends on how their
+        # writes were grouped: 80 arriving together are one transaction, which fails whole)
+        assert waiting, (len(done), len(waiting))
         assert all("its store refuses writes (OperationalError: database or disk is full)"
                    in w[2] for w in waiting.values() if w), waiting
         assert client.ping(["n2"], timeout=5) == {"n2"}  # it keeps answering

@@ -177,7 +177,8 @@ def test_chunks_out_of_order_tampered_or_too_large_are_refused():
     messages = chunks.split(signer, "fetched", decode.encode({"key": "k"}), (blob,), 65536)
     with pytest.raises(Malformed, match="out of order"):
         _through([messages[0], messages[2]], chunks.Assembler(1 << 30))
-    tampered = [messages[1][0], messages[1][1], b"x" + bytes(messages[1][2])[1:]]
+    body = bytes(messages[1][2])
+    tampered = [messages[1][0], messages[1][1], bytes([body[0] ^ 1]) + body[1:]]  # always changed
     with pytest.raises(BadSignature):
         _through([messages[0], tampered], chunks.Assembler(1 << 30))
     with pytest.raises(envelope.TooLarge, match="exceeds 100000"):
