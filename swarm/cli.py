@@ -199,6 +199,27 @@ def _node(args) -> int:
     return 0
 
 
+def _gc(args) -> int:
+    """swarm gc [--dry-run]: delete the Refs no program, collection or named Ref reaches."""
+    from swarm.client import Cluster
+    from swarm.garbage import CollectionStopped, collect
+    from swarm.node.config import ClusterConfig
+
+    if (path := cluster_file_named(args, "gc")) is None:
+        return 1
+    cluster = Cluster(ClusterConfig.load(path))
+    try:
+        report = collect(cluster, dry_run=args.dry_run,
+                         say=lambda text: print(text, flush=True))
+    except CollectionStopped as e:
+        print(f"swarm gc: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.close()
+    print(report.summary())
+    return 0
+
+
 def _keys(args) -> int:
     from swarm.node.config import ClusterConfig
 
@@ -366,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("name")
     _where(g)
     g.set_defaults(func=_node)
+    p = sub.add_parser("gc", help="delete the Refs that nothing can reach any more")
+    p.add_argument("--dry-run", action="store_true",
+                   help="say what would be deleted, delete nothing")
+    _where(p)
+    p.set_defaults(func=_gc)
     p = sub.add_parser("up", help="start a local cluster that keeps running")
     p.add_argument("--nodes", type=int, help="how many nodes (default 3; an existing cluster "
                                              "keeps its own)")

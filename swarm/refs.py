@@ -45,6 +45,28 @@ class Ref(Handle):
         """Remove the Ref and its value."""
         return traps.ref_access(self, "delete", None, Ref.delete)
 
+    @classmethod
+    def named(cls, name: str) -> Ref:
+        """The Ref named `name`: the same Ref for every program, now and later, kept until
+        deleted (a garbage collection never takes it, nor what its value holds: docs/gc.md).
+        Its home is fixed by its name, as a collection's; `set()` gives it its first value,
+        and `get()` before that raises KeyError."""
+        from swarm.node.colldata import check_name, stable_hash
+
+        check_name(name)
+        names = traps.names()
+        home = names[stable_hash(b"named:" + name.encode()) % len(names)]
+        return cls._handle(f"{home}.named.{name}", home)
+
+    @classmethod
+    def open(cls, ref_id: str) -> Ref:
+        """The Ref whose id is `ref_id` (`r.id`, written down by a program or a client).
+        A Ref that only a written-down id holds is not kept by a garbage collection: keep it
+        in a collection or name it (Ref.named) to keep it."""
+        if not isinstance(ref_id, str) or "." not in ref_id:
+            raise ValueError(f"not a Ref id: {ref_id!r}")
+        return cls._handle(ref_id, ref_id.split(".", 1)[0])
+
     def relocate(self, node: str) -> None:
         """Move the value to `node` (the program stays where it is; the next access goes
         there). Accesses meanwhile wait; programs that arrive at the old node later are

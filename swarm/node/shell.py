@@ -66,6 +66,14 @@ def _fetched(env, identity):
     return m.FetchAnswered(env.sender, p["key"], p)
 
 
+def _gc_request(env, identity):
+    """A step of a garbage collection cycle; a mark carries the Refs this process's
+    programs hold in memory, found now (the machine takes the event in this same step)."""
+    p = decode.payload(env)
+    memory = heap.live_ref_ids() if p["phase"] == "mark" else []
+    return m.GcRequested(identity.decode(), p["cycle"], p["phase"], p.get("ids", []), memory)
+
+
 #: message kind -> the event it is (after the gate; decode.py checks the fields)
 EVENTS = {
     "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
@@ -94,6 +102,7 @@ EVENTS = {
         identity.decode(), decode.payload(env)["program"]),
     "hops?": lambda env, identity: m.HopsRequested(
         identity.decode(), decode.payload(env).get("after", 0)),
+    "gc": lambda env, identity: _gc_request(env, identity),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},

@@ -176,6 +176,24 @@ class Store:
     def pending_moves(self) -> list[tuple[str, str]]:
         return self.db.execute("SELECT id, node FROM moves").fetchall()
 
+    def all_refs(self):
+        """(id, encoded value) of every Ref here, futures' results too (a collection's mark)."""
+        for ref_id, value, name in self.db.execute("SELECT id, value, file FROM refs"):
+            yield ref_id, self.files.read(name) if name else value
+
+    def moves_under_way(self) -> list[str]:
+        return [ref_id for (ref_id,) in self.db.execute("SELECT id FROM moves")]
+
+    def held_blobs(self):
+        """Every hop taken and not finished, sent and not acknowledged, and every kept
+        output and result here: what a collection's mark counts as held by programs."""
+        for table, column in (("inbox", "data"), ("outbox", "data"), ("kept", "payload")):
+            has_file = table in _FILE_TABLES
+            rows = self.db.execute(f"SELECT {column}, file FROM {table}" if has_file else
+                                   f"SELECT {column}, NULL FROM {table}")
+            for blob, name in rows:
+                yield self.files.read(name) if name else blob
+
     def ref_sizes(self) -> dict[str, int]:
         """Every Ref here (not futures' results) -> the size of its stored value."""
         return {ref_id: size for ref_id, size in

@@ -71,6 +71,10 @@ Programs in flight (finality: docs/nodes.md):
                               program, hop, from, to, why, bytes, us}]}  (the hops it took
                               lately, numbered: swarm/node/machine/history.py; swarm
                               dashboard's timeline)
+    gc        client -> node  {cycle, phase: mark | end | sweep, ids?}  -> gc-report {node,
+                              cycle, phase, ...}: mark {refs: {id: size}, edges: {id: [id]},
+                              roots: [id]}; end {lost, touched: [id]}; sweep {lost, deleted,
+                              bytes}  (swarm gc: swarm/gc.py, swarm/node/machine/gc.py)
 
 Messages larger than a frame limit (chunks.py):
     chunk    control {stream, index, count?, kind?, control?, sizes?}, blobs: a slice of
@@ -98,7 +102,7 @@ KINDS = frozenset({
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
     "input?", "input",
-    "hops?", "hops",
+    "hops?", "hops", "gc", "gc-report",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
@@ -230,6 +234,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "unknown": ({"programs": _str_list}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
     "hops?": ({}, {"after": int}, (0, 0)),
+    "gc": ({"cycle": str, "phase": str}, {"ids": _str_list}, (0, 0)),
+    "gc-report": ({"node": str, "cycle": str, "phase": str}, {}, (0, 0)),
     "hops": ({"node": str, "epoch": (int, float), "last": int, "missed": int, "hops": list},
              {}, (0, 0)),
 }

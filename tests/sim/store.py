@@ -43,6 +43,16 @@ class SimStore:
     def forward(self, ref_id: str) -> str | None:
         return self.forwards.get(ref_id)
 
+    def all_refs(self):
+        return list(self.refs.items())
+
+    def moves_under_way(self) -> list[str]:
+        return list(self.moves)
+
+    def held_blobs(self):
+        return [*(row[2] for row in self.inbox.values()),
+                *(row[2] for row in self.outbox.values()), *self.kept.values()]
+
     # ---- the shell's side ------------------------------------------------------------------------
     def commit(self, txn, now: float) -> None:
         """Apply a ledger Txn as Store.commit does, all or nothing."""

@@ -53,6 +53,12 @@ class Reader(Protocol):
 
     def forward(self, ref_id: str) -> str | None: ...
 
+    def all_refs(self): ...  # (id, encoded value) of every Ref (a collection's mark: gc.py)
+
+    def moves_under_way(self) -> list[str]: ...
+
+    def held_blobs(self): ...  # hops in the inbox and outbox, kept results (gc.py)
+
 
 def shareable(value, depth: int = 0) -> bool:
     """Whether a value can never change (so readers may share one object)."""

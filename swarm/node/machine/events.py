@@ -116,6 +116,18 @@ class FenceRequested:
 
 
 @dataclass(slots=True)
+class GcRequested:
+    """A step of a garbage collection cycle (`swarm gc`: gc.py): mark, end or sweep. `ids`:
+    the Refs to delete (sweep); `memory`: the collectable Refs the node's programs hold in
+    memory, found by the shell as it took the message (mark)."""
+    client: str
+    cycle: str
+    phase: str
+    ids: list = field(default_factory=list)
+    memory: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class CancelRequested:
     """A client cancels a program (and its tasks) wherever it is: `swarm cancel`, Ctrl-C;
     or a node passes a cancel on to where the program went (`client` is then that node's

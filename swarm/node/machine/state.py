@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import deque
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import fences, io, questions
+from swarm.node.machine import fences, gc, io, questions
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import submit_id
@@ -110,10 +110,14 @@ class NodeState:
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
         self.input_waits: dict[str, tuple[int, str]] = {}  # program -> (question, key): io.py
+        self.gc = gc.Collector(self.names)  # garbage collection cycles under way (gc.py)
+        self._handlers.update(gc.handlers(self))
 
     def handle(self, event) -> list:
         """Take one event; the instructions it leads to, in order."""
         self.out = out = []
+        if self.gc.cycles:  # (a collection is under way: note the Refs going by)
+            self.gc.saw(self, event)
         self._handlers[type(event)](event)
         return out
 

@@ -1,0 +1,173 @@
+"""Garbage collection of Refs across a cluster: the coordinator (`swarm gc`, Cluster.gc).
+The nodes' part, and why it never takes a Ref a program can still reach, is
+swarm/node/machine/gc.py; what a user gets is docs/gc.md.
+
+    report = collect(cluster)                 # mark, wait, end, sweep
+    report = collect(cluster, dry_run=True)   # the same, deleting nothing
+    print(report.summary())
+
+A cycle asks every live node (the cluster file's nodes, less those declared gone) to mark,
+waits until every message sent before the last mark has arrived (twice the cluster's replay
+window: the replay gate refuses older ones), asks each to end, and sends each the Refs of
+its own that no root of any node reaches and that no node saw go by meanwhile. A node that
+does not answer, or restarted during the cycle, stops it: nothing is collected (run it
+again), and the error says which node and which step.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+ANSWER_SECONDS = 30.0  # how long a node has to answer one step
+SWEEP_BATCH = 20000  # ids per sweep message
+
+
+class CollectionStopped(RuntimeError):
+    """A cycle that could not finish; nothing (or, for a sweep, part) was collected."""
+
+
+@dataclass
+class Report:
+    nodes: list
+    refs: int = 0  # collectable Refs found (made by Ref(...))
+    ref_bytes: int = 0
+    reachable: int = 0
+    garbage: dict = field(default_factory=dict)  # node -> {id: size}
+    deleted: dict = field(default_factory=dict)  # node -> (count, bytes), after a sweep
+    waited: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def garbage_count(self) -> int:
+        return sum(map(len, self.garbage.values()))
+
+    @property
+    def garbage_bytes(self) -> int:
+        return sum(sum(g.values()) for g in self.garbage.values())
+
+    def summary(self) -> str:
+        lines = [f"{len(self.nodes)} nodes: {self.refs:,} Refs made by Ref(...) "
+                 f"({_human(self.ref_bytes)}), {self.reachable:,} reachable, "
+                 f"{self.garbage_count:,} unreachable ({_human(self.garbage_bytes)})",
+                 f"waited {self.waited:.0f} s for messages in flight (twice the replay "
+                 f"window)"]
+        if self.dry_run:
+            lines.append("dry run: nothing deleted. Would delete:")
+            for node, ids in sorted(self.garbage.items()):
+                shown = sorted(ids)[:10]
+                more = f" and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
+                lines.append(f"  {node}: {len(ids):,} ({_human(sum(ids.values()))}): "
+                             f"{', '.join(shown)}{more}")
+        else:
+            count = sum(c for c, _ in self.deleted.values())
+            size = sum(b for _, b in self.deleted.values())
+            per_node = ", ".join(f"{n} {c:,}" for n, (c, _) in sorted(self.deleted.items()))
+            lines.append(f"deleted {count:,} Refs ({_human(size)})"
+                         + (f": {per_node}" if count else ""))
+        return "\n".join(lines)
+
+
+def collect(cluster, dry_run: bool = False, settle: float | None = None,
+            answer_seconds: float = ANSWER_SECONDS, say=None) -> Report:
+    """One collection over the live nodes of `cluster` (a swarm.client.Cluster). `settle`:
+    how long to wait after the marks (default: twice the replay window and a second,
+    which is what makes the cycle safe; a shorter wait is for tests of a cluster whose
+    messages all arrive at once). `say(text)`: progress lines (the command prints them)."""
+    config = cluster.config
+    live = [n for n in config.names if n not in config.fenced]
+    cycle = secrets.token_hex(6)
+    report = Report(live, dry_run=dry_run)
+    marks = _step(cluster, live, cycle, "mark", {}, answer_seconds)
+    marked_at = time.monotonic()
+    wait = 2 * config.replay_window + 1.0 if settle is None else settle
+    if say is not None and wait > 1:
+        say(f"marked {len(live)} nodes; waiting {wait:.0f} s for messages in flight "
+            f"(twice the cluster's replay window)")
+    while (left := marked_at + wait - time.monotonic()) > 0:
+        time.sleep(min(left, 1.0))
+    report.waited = time.monotonic() - marked_at
+    ends = _step(cluster, live, cycle, "end", {}, answer_seconds)
+    lost = sorted(n for n, a in ends.items() if a.get("lost"))
+    if lost:
+        raise CollectionStopped(f"{', '.join(lost)} restarted (or dropped the cycle) between "
+                                f"its mark and its end: nothing was collected; run it again")
+    owner: dict[str, tuple[str, int]] = {}
+    edges: dict[str, list] = {}
+    roots: set = set()
+    for node, answer in marks.items():
+        for ref_id, size in answer.get("refs", {}).items():
+            owner[ref_id] = (node, size)
+        edges.update(answer.get("edges", {}))
+        roots.update(answer.get("roots", ()))
+    for answer in ends.values():
+        roots.update(answer.get("touched", ()))
+    reached = _reach(roots, edges)
+    report.refs = len(owner)
+    report.ref_bytes = sum(size for _, size in owner.values())
+    report.reachable = sum(1 for ref_id in owner if ref_id in reached)
+    for ref_id, (node, size) in owner.items():
+        if ref_id not in reached:
+            report.garbage.setdefault(node, {})[ref_id] = size
+    if dry_run or not report.garbage:
+        return report
+    for node, ids in report.garbage.items():
+        ordered = sorted(ids)
+        batches = [ordered[i:i + SWEEP_BATCH] for i in range(0, len(ordered), SWEEP_BATCH)]
+        count = size = 0
+        for batch in batches:
+            answer = _step(cluster, [node], cycle, "sweep", {"ids": batch},
+                           answer_seconds)[node]
+            if answer.get("lost"):
+                raise CollectionStopped(
+                    f"{node} restarted after its mark: its {len(ordered) - count:,} "
+                    f"unreachable Refs were not deleted (the other nodes' were); run it again")
+            count += answer.get("deleted", 0)
+            size += answer.get("bytes", 0)
+        report.deleted[node] = (count, size)
+    return report
+
+
+def _reach(roots: set, edges: dict) -> set:
+    reached, todo = set(roots), list(roots)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in reached:
+                reached.add(nxt)
+                todo.append(nxt)
+    return reached
+
+
+def _step(cluster, nodes: list, cycle: str, phase: str, fields: dict,
+          answer_seconds: float) -> dict[str, dict]:
+    """Send one step to these nodes; their answers, or CollectionStopped naming who did
+    not answer."""
+    for node in nodes:
+        cluster.send(node, "gc", {"cycle": cycle, "phase": phase, **fields})
+    answers: dict[str, dict] = {}
+    deadline = time.monotonic() + answer_seconds
+    while len(answers) < len(nodes):
+        left = deadline - time.monotonic()
+        msg = cluster.receive(max(0.0, min(left, 0.5))) if left > 0 else None
+        if msg is None:
+            if left <= 0:
+                missing = sorted(set(nodes) - set(answers))
+                raise CollectionStopped(
+                    f"{', '.join(missing)} did not answer the {phase} within "
+                    f"{answer_seconds:g} s: " + ("nothing was collected" if phase != "sweep"
+                                                 else "its Refs were not all deleted"))
+            continue
+        kind, sender, payload = msg
+        if kind == "gc-report" and payload.get("cycle") == cycle and \
+                payload.get("phase") == phase and sender in nodes:
+            answers[sender] = payload
+    return answers
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)

@@ -1,0 +1,168 @@
+"""Garbage collection of Refs: the node's part of a cycle (the coordinator, `swarm gc`, is
+swarm/gc.py; docs/gc.md says what a user gets).
+
+A cycle, numbered by its coordinator, goes over every live node in three steps, each a `gc`
+message answered with `gc`:
+
+  mark    In one step (nothing else runs on the node meanwhile), the node starts noting
+          every collectable Ref id that goes by it (`touched`: in every event it takes -
+          hops in and out, values served and received, programs' writes), and answers what
+          it holds: its collectable Refs (id -> size), the ids each one's value holds
+          (`edges`), and its roots - the ids held by everything that is not a collectable
+          Ref: collections' parts, named Refs and futures' results (their values), hops
+          taken or sent and not finished, programs' kept results, messages held for a
+          write, prepared atomic blocks, and the Refs the node's programs hold in memory
+          (the shell finds those: GcRequested.memory).
+  end     The node answers the ids it saw go by since its mark, and stops noting.
+  sweep   The node deletes the Refs it is told (those still here, not moving), answered
+          once the deletion is written. A node that did not mark and end this cycle in this
+          life (it restarted) deletes nothing.
+
+The coordinator sends `end` only once every message sent before the last mark has arrived
+(or will be refused as stale by the replay gate): it waits twice the replay window after the
+last mark answer. A Ref is collected when it is reachable from no root of any node's mark
+and was seen by no node during the cycle.
+
+Discussion: why nothing reachable is collected. The marks are not one instant: a program may
+carry a Ref from a node not yet marked to one marked already, so that no mark sees it. But
+the Ref then went by in a message sent before its sender's mark and taken after its
+receiver's: taken during the cycle, so noted (`touched`), and taken before `end` - the
+coordinator's wait outlasts any message the gate still takes. A Ref no mark saw and no
+message carried during the cycle is held by nothing: no program can reach it again (a
+program reaches a Ref only from what holds it), so deleting it later is safe. A Ref made
+after a node's mark is in no mark, so it is never a candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from swarm.node.machine import events as ev
+from swarm.node.machine.gcscan import IdFinder
+from swarm.node.machine.instructions import Log, Reply
+
+CYCLE_SECONDS = 3600.0  # a cycle whose coordinator went quiet is dropped after this
+ENDED_KEPT = 16  # cycles ended here whose sweep may still come
+
+
+@dataclass
+class Cycle:
+    touched: set = field(default_factory=set)
+    until: float = 0.0  # dropped after this (the coordinator went away)
+
+
+class Collector:
+    """The cycles under way on one node (NodeState.gc)."""
+
+    def __init__(self, names) -> None:
+        self.finder = IdFinder(names)
+        self.cycles: dict[str, Cycle] = {}  # marked here, not ended
+        self.ended: list[str] = []  # ended here in this life (the newest ENDED_KEPT)
+
+    def saw(self, state, event) -> None:
+        """Note the collectable ids in an event, for every cycle under way."""
+        now = state.now
+        for key in [k for k, c in self.cycles.items() if c.until < now]:
+            del self.cycles[key]
+            state.out.append(Log("warning", f"gc cycle {key} dropped: no word from its "
+                                            f"coordinator for {CYCLE_SECONDS:g} s"))
+        if not self.cycles:
+            return
+        found: set = set()
+        self.finder.scan(event, found)
+        if type(event) is ev.Served and event.value is None and event.ref is not None:
+            self.finder.ids_in(state.data.blob(event.ref), found)  # (a mapped value)
+        if found:
+            for cycle in self.cycles.values():
+                cycle.touched |= found
+
+
+def handle(state, e: ev.GcRequested) -> None:
+    collector = state.gc
+    if e.phase == "mark":
+        collector.cycles[e.cycle] = Cycle(until=state.now + CYCLE_SECONDS)
+        state.out.append(Reply(e.client, "gc-report", {"node": state.name, "cycle": e.cycle,
+                                                 "phase": "mark", **mark(state, e.memory)}))
+    elif e.phase == "end":
+        cycle = collector.cycles.pop(e.cycle, None)
+        if cycle is not None:
+            collector.ended = [*collector.ended, e.cycle][-ENDED_KEPT:]
+        state.out.append(Reply(e.client, "gc-report", {
+            "node": state.name, "cycle": e.cycle, "phase": "end", "lost": cycle is None,
+            "touched": sorted(cycle.touched) if cycle is not None else []}))
+    elif e.phase == "sweep":
+        if e.cycle not in collector.ended:
+            state.out.append(Reply(e.client, "gc-report", {
+                "node": state.name, "cycle": e.cycle, "phase": "sweep", "lost": True,
+                "deleted": 0, "bytes": 0}))
+            return
+        deleted, size = sweep(state, e.ids)
+        if deleted:
+            state.out.append(Log("info", f"gc cycle {e.cycle}: {deleted} Refs deleted "
+                                         f"({size} bytes)"))
+        state._send(Reply(e.client, "gc-report", {
+            "node": state.name, "cycle": e.cycle, "phase": "sweep", "lost": False,
+            "deleted": deleted, "bytes": size}), hold=True)
+        state._write_now()
+    else:
+        state.out.append(Log("warning", f"gc {e.phase!r} from {e.client} ignored"))
+
+
+def mark(state, memory) -> dict:
+    """What this node holds, now: {refs: {id: size}, edges: {id: [ids]}, roots: [ids]}."""
+    finder, data, ledger = state.gc.finder, state.data, state.ledger
+    collectable = finder.collectable
+    refs: dict[str, int] = {}
+    edges: dict[str, list] = {}
+    roots: set = {i for i in memory if collectable(i)}
+    stored = dict(data.reader.all_refs())
+    for writes in [*data.pending, None]:  # what is newer than the store, oldest first
+        staged = data.staged if writes is None else writes.values
+        stored.update(staged)
+        if writes is not None:
+            for ref_id in writes.forwards:
+                stored.pop(ref_id, None)
+    for ref_id in data.staged_forwards:
+        stored.pop(ref_id, None)
+    moving = set(data.moving) | set(data.staged_moves) | set(data.reader.moves_under_way())
+    for ref_id, blob in stored.items():
+        if blob is None:
+            continue  # deleted, not yet written
+        held = finder.ids_in(blob)
+        if collectable(ref_id) and ref_id not in moving:
+            refs[ref_id] = data.nbytes(blob)
+            held.discard(ref_id)
+            if held:
+                edges[ref_id] = sorted(held)
+        else:
+            roots |= held
+            if collectable(ref_id):
+                roots.add(ref_id)  # (being relocated: left alone)
+    for blob in data.reader.held_blobs():  # inbox, outbox and kept rows on disk
+        finder.ids_in(blob, roots)
+    for txn in (ledger.next, ledger.writing, ledger.failed):
+        if txn is not None:
+            finder.scan((txn.accepted, txn.outgoing, txn.kept), roots)
+    finder.scan(ledger.outbox, roots)
+    finder.scan([message for _, message in state.held], roots)
+    finder.scan(data.txns.prepared, roots)
+    return {"refs": refs, "edges": edges, "roots": sorted(roots)}
+
+
+def sweep(state, ids) -> tuple[int, int]:
+    """Delete these Refs where they still are here (written with the ledger's next write)."""
+    data = state.data
+    moving = set(data.moving) | set(data.staged_moves)
+    deleted = size = 0
+    for ref_id in ids:
+        if ref_id in moving or data.txns.locked(ref_id) or not data.has(ref_id):
+            continue
+        size += data.size(ref_id)
+        data.delete(ref_id)
+        deleted += 1
+    return deleted, size
+
+
+def handlers(state) -> dict:
+    """The events of this module, for NodeState's table."""
+    return {ev.GcRequested: lambda e: handle(state, e)}

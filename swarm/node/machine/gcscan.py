@@ -1,0 +1,83 @@
+"""Which Ref ids a stored or sent thing holds, found in its bytes (garbage collection: gc.py).
+
+A Ref pickles as its id and hint (swarm/handles.py): the id is in the pickle as its UTF-8
+bytes, whatever holds it - a Ref's value, a continuation, a program's result, a collection's
+index. So the ids a blob holds are found by looking for them in its bytes, without
+unpickling anything (nothing here runs code from the network or the store):
+
+    finder = IdFinder(["n1", "n2", "n3"])
+    finder.ids_in(blob)      -> {"n2.5f3a09c1.17", ...}
+    finder.collectable(id)   -> is it an id a node made for `Ref(...)`?
+
+Only the ids of Refs made by `Ref(...)` (`<node>.<boot: 8 hex digits>.<n>`, shell.new_ref_id)
+are looked for: those are the Refs a collection may remove. Every other Ref (a collection's
+parts, a named Ref, a future's result) is a root: never collected, and what its value holds
+is reachable.
+
+Discussion: finding too much is safe, too little is not. Bytes that merely look like an id
+(a string a program made) keep that Ref: safe. An id's last digits may run into the byte
+after it in a pickle (an opcode can be an ASCII digit), so every shorter id those digits
+begin is taken as found too: a Ref kept that could have gone, never one lost. An encoded
+value's buffers out of band (bytes, arrays: swarm/wire/values.py) are raw data, not pickles,
+and are not read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from swarm.wire import values
+
+_MAX_DEPTH = 6  # how deep `scan` looks into containers of blobs
+
+
+class IdFinder:
+    def __init__(self, names) -> None:
+        alternatives = b"|".join(re.escape(n.encode()) for n in
+                                 sorted(names, key=len, reverse=True))
+        # every place an id starts (a lookahead: ids found inside others are found too)
+        self._pattern = re.compile(rb"(?=((?:" + alternatives + rb")\.[0-9a-f]{8}\.([0-9]+)))")
+        self._exact = re.compile("(?:" + "|".join(re.escape(n) for n in names)
+                                 + r")\.[0-9a-f]{8}\.[0-9]+")
+
+    def collectable(self, ref_id: str) -> bool:
+        """Is this the id of a Ref made by `Ref(...)` (one a collection may remove)?"""
+        return self._exact.fullmatch(ref_id) is not None
+
+    def ids_in(self, blob, found: set | None = None) -> set:
+        """The collectable ids in an encoded value, a continuation or any bytes."""
+        found = set() if found is None else found
+        if blob is None:
+            return found
+        if isinstance(blob, values.Packed) or (len(blob) >= 4 and bytes(blob[:4]) == values.MAGIC):
+            try:
+                kind, head, _ = values.unpack(blob)
+            except ValueError:  # not the layout after all: every byte is read
+                kind, head = values.PICKLED, blob
+            if kind != values.PICKLED:
+                return found  # bytes, a bytearray, a memoryview: no Ref in it
+            blob = head
+        for match in self._pattern.finditer(blob):
+            token, digits = match.group(1), match.group(2)
+            stem = token[:len(token) - len(digits)]
+            for k in range(1, len(digits) + 1):
+                found.add((stem + digits[:k]).decode())
+        return found
+
+    def scan(self, thing, found: set, depth: int = 0) -> set:
+        """The ids in every blob inside `thing` (bytes, or lists, tuples, sets, dicts and
+        dataclass-like objects of them)."""
+        if isinstance(thing, (bytes, bytearray, memoryview, values.Packed)):
+            return self.ids_in(thing, found)
+        if depth >= _MAX_DEPTH or thing is None or isinstance(thing, (str, int, float)):
+            return found
+        if isinstance(thing, dict):
+            for item in thing.values():
+                self.scan(item, found, depth + 1)
+        elif isinstance(thing, (list, tuple, set, frozenset)):
+            for item in thing:
+                self.scan(item, found, depth + 1)
+        else:
+            for name in getattr(type(thing), "__slots__", ()):
+                self.scan(getattr(thing, name, None), found, depth + 1)
+        return found
