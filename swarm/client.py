@@ -345,6 +345,15 @@ class Cluster:
         node does not confirm a phase - the fence is only safe once all have."""
         fencing.fence(self, node, timeout)
 
+    def gc(self, dry_run: bool = False):
+        """Delete the Refs that nothing can reach any more (`swarm gc`): a Report of what
+        was found and deleted (docs/gc.md; swarm/garbage.py). Takes twice the cluster's
+        replay window and a second. CollectionStopped if a node does not answer or
+        restarts meanwhile (nothing is collected then)."""
+        from swarm.garbage import collect
+
+        return collect(self, dry_run=dry_run)
+
     def _absorb_incoming(self, timeout: float) -> None:
         """Take in every message waiting (polling up to `timeout` s for the first): output,
         results and trace of submitted programs go to their runs; the rest is dropped."""

@@ -26,7 +26,9 @@ def search(cluster, runs: list) -> None:
     fenced = set(cluster.config.fenced)
     if not fenced:
         return
-    runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS]
+    # (a submission not confirmed by a live node is sent to it again until it is: not lost)
+    runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS
+            and (run.confirmed or run.node in fenced)]
     if not runs:
         return
     answers = where(cluster, [run.program for run in runs])
@@ -40,8 +42,9 @@ def search(cluster, runs: list) -> None:
         if finished:
             run.confirmed = True
             cluster.send(finished[0], "collect?", {"programs": [run.program]})
-        alive = finished or any(row.get("state") != "handed" or row.get("to") not in fenced
-                                for row in rows)
+        by_node = {n: [row for row in a.get("programs", ()) if row.get("program") == run.program]
+                   for n, a in answers.items()}
+        alive = bool(finished) or trail_alive(rows, by_node, fenced)
         run.unseen = 0 if alive else run.unseen + 1
         if run.unseen >= 2:
             gone = ", ".join(sorted(fenced))
@@ -50,6 +53,21 @@ def search(cluster, runs: list) -> None:
                           "error": f"NodeGone: {run.program} was last on a node declared "
                                    f"gone ({gone}); its outcome is unknown (it may have "
                                    f"run there, in part or to its end)"}
+
+
+def trail_alive(rows: list, by_node: dict, fenced: set) -> bool:
+    """Is a program perhaps still alive, from what the live nodes say of it (`rows`; and
+    `by_node`: node -> its rows)? Yes if a node holds it (a row not `handed`), or handed it
+    to a live node that says nothing of it (its hop on the way, or forgotten there); no if
+    every trail ends with a hand to a node declared gone (n2 handed it to n1, which handed
+    it to the gone n3: n2's row alone would say it is alive)."""
+    for row in rows:
+        if row.get("state") != "handed":
+            return True
+        to = row.get("to")
+        if to not in fenced and not by_node.get(to):
+            return True
+    return False
 
 
 def reload_fences(cluster) -> None:

@@ -100,6 +100,7 @@ class World:
         self.violations: list[str] = []
         self.log: list[str] = []
         self.checks: list = []  # callables run after every step
+        self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
         for node in self.nodes.values():
             node.boot()
         for name, at, down in self.faults.crashes:
@@ -130,8 +131,9 @@ class World:
         is a liveness violation). `drain`: then go on for that long (acks, resends)."""
         end = self.start + limit
         while self.queue and self.steps < max_steps:
-            when, _, fn, args = heapq.heappop(self.queue)
+            when, seq, fn, args = heapq.heappop(self.queue)
             if when > end:
+                heapq.heappush(self.queue, (when, seq, fn, args))  # (a later run goes on)
                 break
             self.now = max(self.now, when)
             fn(*args)
@@ -149,7 +151,7 @@ class World:
                                  f" s (every fault over)")
 
     def _settled(self) -> bool:
-        if self.now < self.start + self._faults_end():
+        if self.now < self.start + max(self._faults_end(), self.submitting_until):
             return False
         return all(run.reports for c in self.clients.values() for run in c.runs.values())
 
@@ -345,6 +347,9 @@ class SimNode:
             self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
         elif kind == "programs?":
             self.handle(m.ProgramsRequested(src, fields["programs"]))
+        elif kind == "gc":  # (garbage.py; a sim program holds nothing in memory between steps)
+            self.handle(m.GcRequested(src, fields["cycle"], fields["phase"],
+                                      fields.get("ids", []), []))
         else:
             self.world.violate(f"{self.name} got a {kind} it has no use for in the simulation")
 
@@ -423,6 +428,12 @@ class Operator:
                 self._next_phase()
 
 
+def trail_alive(rows: list, by_node: dict, fenced: set) -> bool:
+    """swarm/fencing.py's rule (the same code's twin): is the program perhaps alive?"""
+    from swarm.fencing import trail_alive as rule
+    return rule(rows, by_node, fenced)
+
+
 class Run:
     def __init__(self, pid: str, node: str, submission: dict, now: float) -> None:
         self.pid, self.node, self.submission = pid, node, submission
@@ -461,9 +472,12 @@ class SimClient:
 
     def _search(self) -> None:
         w = self.world
-        pending = [pid for pid, run in self.runs.items() if not run.reports]
+        # (a submission not confirmed by a live node is sent to it again: not lost)
+        pending = [pid for pid, run in self.runs.items() if not run.reports
+                   and (run.confirmed or run.node in w.fenced)]
         if not pending:
-            if len(self.runs) < len(w.programs):  # more to come
+            if len(self.runs) < len(w.programs) or any(  # more to come
+                    not run.reports for run in self.runs.values()):
                 w.at(w.now + 1.0, self._search)
             else:
                 self.searching = False
@@ -487,8 +501,9 @@ class SimClient:
             rows = [row for a in self.answers.values() for row in a["programs"]
                     if row["program"] == pid]
             finished = any(pid in a["finished"] for a in self.answers.values())
-            alive = finished or any(row["state"] != "handed" or row["to"] not in w.fenced
-                                    for row in rows)
+            alive = finished or trail_alive(rows, {n: [r for r in a["programs"]
+                                                     if r["program"] == pid]
+                                                 for n, a in self.answers.items()}, w.fenced)
             run.unseen = 0 if alive else run.unseen + 1
             if finished:  # its result is kept there: ask for it
                 run.confirmed = True

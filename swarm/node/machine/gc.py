@@ -57,7 +57,8 @@ class Collector:
     def __init__(self, names) -> None:
         self.finder = IdFinder(names)
         self.cycles: dict[str, Cycle] = {}  # marked here, not ended
-        self.ended: list[str] = []  # ended here in this life (the newest ENDED_KEPT)
+        # cycle -> the ids noted, for the cycles ended here in this life (the newest ENDED_KEPT)
+        self.ended: dict[str, list] = {}
 
     def saw(self, state, event) -> None:
         """Note the collectable ids in an event, for every cycle under way."""
@@ -78,31 +79,39 @@ class Collector:
 
 
 def handle(state, e: ev.GcRequested) -> None:
+    """A step of a cycle. Each may come again (a coordinator that heard no answer asks
+    again): a mark again answers a new mark but keeps noting from the first; an end again
+    gives the same ids; a sweep again deletes what is left of its list."""
     collector = state.gc
+    answer = {"node": state.name, "cycle": e.cycle, "phase": e.phase}
     if e.phase == "mark":
-        collector.cycles[e.cycle] = Cycle(until=state.now + CYCLE_SECONDS)
-        state.out.append(Reply(e.client, "gc-report", {"node": state.name, "cycle": e.cycle,
-                                                 "phase": "mark", **mark(state, e.memory)}))
+        if e.cycle not in collector.cycles and e.cycle not in collector.ended:
+            collector.cycles[e.cycle] = Cycle(until=state.now + CYCLE_SECONDS)
+        if e.cycle in collector.cycles:
+            answer.update(mark(state, e.memory))
+        else:  # (a late copy of a mark whose cycle ended here)
+            answer["lost"] = True
+        state.out.append(Reply(e.client, "gc-report", answer))
     elif e.phase == "end":
         cycle = collector.cycles.pop(e.cycle, None)
         if cycle is not None:
-            collector.ended = [*collector.ended, e.cycle][-ENDED_KEPT:]
-        state.out.append(Reply(e.client, "gc-report", {
-            "node": state.name, "cycle": e.cycle, "phase": "end", "lost": cycle is None,
-            "touched": sorted(cycle.touched) if cycle is not None else []}))
+            collector.ended[e.cycle] = sorted(cycle.touched)
+            while len(collector.ended) > ENDED_KEPT:
+                del collector.ended[next(iter(collector.ended))]
+        touched = collector.ended.get(e.cycle)
+        state.out.append(Reply(e.client, "gc-report", dict(
+            answer, lost=touched is None, touched=touched or [])))
     elif e.phase == "sweep":
         if e.cycle not in collector.ended:
-            state.out.append(Reply(e.client, "gc-report", {
-                "node": state.name, "cycle": e.cycle, "phase": "sweep", "lost": True,
-                "deleted": 0, "bytes": 0}))
+            state.out.append(Reply(e.client, "gc-report", dict(answer, lost=True, deleted=0,
+                                                               bytes=0)))
             return
         deleted, size = sweep(state, e.ids)
         if deleted:
             state.out.append(Log("info", f"gc cycle {e.cycle}: {deleted} Refs deleted "
                                          f"({size} bytes)"))
-        state._send(Reply(e.client, "gc-report", {
-            "node": state.name, "cycle": e.cycle, "phase": "sweep", "lost": False,
-            "deleted": deleted, "bytes": size}), hold=True)
+        state._send(Reply(e.client, "gc-report", dict(answer, lost=False, deleted=deleted,
+                                                      bytes=size)), hold=True)
         state._write_now()
     else:
         state.out.append(Log("warning", f"gc {e.phase!r} from {e.client} ignored"))

@@ -17,7 +17,9 @@ is reachable.
 Discussion: finding too much is safe, too little is not. Bytes that merely look like an id
 (a string a program made) keep that Ref: safe. An id's last digits may run into the byte
 after it in a pickle (an opcode can be an ASCII digit), so every shorter id those digits
-begin is taken as found too: a Ref kept that could have gone, never one lost. An encoded
+begin is taken as found too: a Ref kept that could have gone, never one lost - except where
+the bytes are a pickled str (SHORT_BINUNICODE, as pickle writes every id), whose length byte
+just before says where it ends. An encoded
 value's buffers out of band (bytes, arrays: swarm/wire/values.py) are raw data, not pickles,
 and are not read.
 """
@@ -28,6 +30,7 @@ import re
 
 from swarm.wire import values
 
+_SHORT_STR = 0x8C  # pickle's SHORT_BINUNICODE: a str of up to 255 bytes, its length before it
 _MAX_DEPTH = 6  # how deep `scan` looks into containers of blobs
 
 
@@ -60,6 +63,11 @@ class IdFinder:
         for match in self._pattern.finditer(blob):
             token, digits = match.group(1), match.group(2)
             stem = token[:len(token) - len(digits)]
+            at = match.start()
+            if at >= 2 and blob[at - 2] == _SHORT_STR and \
+                    len(stem) < blob[at - 1] <= len(token):
+                found.add(token[:blob[at - 1]].decode())  # a pickled str: its length says
+                continue
             for k in range(1, len(digits) + 1):
                 found.add((stem + digits[:k]).decode())
         return found

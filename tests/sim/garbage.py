@@ -1,0 +1,273 @@
+"""Garbage collection in the simulator: collection cycles (swarm/node/machine/gc.py, driven as
+swarm/garbage.py drives them) run again and again while programs make Refs and carry them
+from node to node, with the seed's faults (lost, duplicated and delayed messages, partitions,
+crashes, full disks).
+
+Programs (each submitted by a client at a random moment):
+- a carrier makes a Ref where it starts, carries only its id through one to three other nodes
+  (in its continuation), then goes back and reads it;
+- a stasher makes a Ref and puts its id into a box (a named Ref, a root) on another node; a
+  fetcher later takes every id out of a box (the box no longer holds them), carries them to
+  their homes and reads them;
+- a dropper makes Refs and forgets them: garbage.
+
+The invariant, checked where it matters: a program never finds a Ref it holds deleted (every
+read of a Ref a program holds succeeds). Collections that a fault stops are started again.
+At the end, with every fault over, one more cycle: every Ref a dropper made is gone, and
+every Ref still in a box is there.
+"""
+
+from __future__ import annotations
+
+from swarm.continuation import codec
+from swarm.node import machine as m
+from tests.sim.world import SimClient, World
+
+SETTLE = 0.2  # the coordinator's wait after the marks (messages take ~1 ms here)
+ANSWER = 0.3  # how long it waits for answers before it asks the silent nodes again
+TRIES = 4  # ... and how often it asks before it gives the cycle up
+
+
+def made_id(node: str, prog, k: int) -> str:
+    """A collectable id (`<node>.<8 hex>.<n>`), the same when the segment runs again."""
+    return f"{node}.{prog.next_id()[:8]}.{k}"
+
+
+def box(node: str) -> str:
+    return f"{node}.named.box"
+
+
+class Carrier:
+    def __init__(self, world: World) -> None:
+        self.route = [world.rng.choice(world.names) for _ in range(world.rng.randint(1, 3))]
+
+    def run(self, node, prog, state) -> None:
+        data = node.state.data
+        if state is None:
+            ref = made_id(node.name, prog, 0)
+            data.write(ref, ["carried", ref])
+            state = (ref, list(self.route))
+        ref, route = state
+        if route:
+            node.hop(prog, route[0], (ref, route[1:]))
+            return
+        home = ref.split(".")[0]
+        if node.name != home:
+            node.hop(prog, home, (ref, []))
+            return
+        check_read(node, prog, ref)
+        node.finish(prog)
+
+
+class Stasher:
+    def __init__(self, world: World) -> None:
+        self.box = box(world.rng.choice(world.names))
+
+    def run(self, node, prog, state) -> None:
+        data = node.state.data
+        if state is None:
+            ref = made_id(node.name, prog, 0)
+            data.write(ref, ["stashed", ref])
+            state = ref
+        home = self.box.split(".")[0]
+        if node.name != home:
+            node.hop(prog, home, state)
+            return
+        data.write(self.box, list(data.read(self.box)) + [state])
+        node.finish(prog)
+
+
+class Fetcher:
+    def __init__(self, world: World) -> None:
+        self.box = box(world.rng.choice(world.names))
+
+    def run(self, node, prog, state) -> None:
+        data = node.state.data
+        if state is None:
+            home = self.box.split(".")[0]
+            if node.name != home:
+                node.hop(prog, home, "take")
+                return
+            state = "take"
+        if state == "take":
+            state = list(data.read(self.box))
+            data.write(self.box, [])
+        while state and state[0].split(".")[0] == node.name:
+            check_read(node, prog, state.pop(0))
+        if state:
+            node.hop(prog, state[0].split(".")[0], state)
+            return
+        node.finish(prog)
+
+
+class Dropper:
+    def __init__(self, world: World) -> None:
+        self.count = world.rng.randint(1, 4)
+
+    def run(self, node, prog, state) -> None:
+        for k in range(self.count):
+            ref = made_id(node.name, prog, k)
+            node.state.data.write(ref, ["dropped", ref])
+            node.world.dropped.add(ref)
+        node.finish(prog)
+
+
+def check_read(node, prog, ref: str) -> None:
+    try:
+        node.state.data.read(ref)
+    except KeyError:
+        node.world.violate(f"program {prog.id} holds {ref}, but it was collected")
+
+
+class Coordinator:
+    """`swarm gc` in the simulator: mark every live node, wait, end, sweep (swarm/garbage.py);
+    a cycle a fault stops (no answer, a node that restarted) is given up and started again."""
+
+    def __init__(self, world: World, every: float = 0.3) -> None:
+        self.world, self.name, self.every = world, "gc", every
+        self.cycle = ""
+        self.phase = ""
+        self.answers: dict[str, dict] = {}
+        self.cycles = self.completed = self.deleted = 0
+        self.final = False
+        world.operators[self.name] = self
+        world.at(world.now + world.rng.uniform(0, every), self.start)
+
+    def start(self) -> None:
+        self.cycle = f"c{self.cycles}"
+        self.cycles += 1
+        self.marks: dict[str, dict] = {}
+        self._ask("mark", {})
+
+    def _ask(self, phase: str, fields_by_node) -> None:
+        w = self.world
+        self.phase, self.answers, self.fields = phase, {}, fields_by_node
+        self.asked = [n for n in w.names if n not in w.fenced]
+        self._send(1)
+
+    def _send(self, tries: int) -> None:
+        w = self.world
+        for n in self.asked:
+            if n not in self.answers:
+                fields = self.fields.get(n, {}) if self.phase == "sweep" else {}
+                w.send(self.name, n, "gc", {"cycle": self.cycle, "phase": self.phase,
+                                            **fields})
+        w.at(w.now + ANSWER, self._timeout, self.cycle, self.phase, tries)
+
+    def _timeout(self, cycle: str, phase: str, tries: int) -> None:
+        if cycle == self.cycle and phase == self.phase and len(self.answers) < len(self.asked):
+            if tries < TRIES:
+                self._send(tries + 1)
+            else:
+                self._again()  # a node did not answer: nothing (or part) collected
+
+    def _again(self) -> None:
+        self.phase = ""
+        self.world.at(self.world.now + self.every, self.start)
+
+    def receive(self, src: str, kind: str, fields: dict) -> None:
+        if kind != "gc-report" or fields["cycle"] != self.cycle or \
+                fields["phase"] != self.phase:
+            return
+        self.answers[src] = fields
+        if len(self.answers) < len(self.asked):
+            return
+        w = self.world
+        if self.phase == "mark":
+            if any(a.get("lost") for a in self.answers.values()):
+                return self._again()
+            self.marks = dict(self.answers)
+            self.phase = "settle"
+            w.at(w.now + SETTLE, self._ask, "end", {})
+        elif self.phase == "end":
+            if any(a["lost"] for a in self.answers.values()):
+                return self._again()
+            garbage = self._garbage(self.marks, self.answers)
+            self._ask("sweep", {n: {"ids": ids} for n, ids in garbage.items()})
+        elif self.phase == "sweep":
+            self.completed += 1
+            self.deleted += sum(a["deleted"] for a in self.answers.values())
+            self.phase = ""
+            if not self.final:
+                w.at(w.now + self.every, self.start)
+
+    @staticmethod
+    def _garbage(marks: dict, ends: dict) -> dict[str, list]:
+        owner, edges, roots = {}, {}, set()
+        for node, a in marks.items():
+            for ref_id in a["refs"]:
+                owner[ref_id] = node
+            edges.update(a["edges"])
+            roots.update(a["roots"])
+        for a in ends.values():
+            roots.update(a["touched"])
+        reached, todo = set(roots), list(roots)
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in reached:
+                    reached.add(nxt)
+                    todo.append(nxt)
+        garbage: dict[str, list] = {}
+        for ref_id, node in owner.items():
+            if ref_id not in reached:
+                garbage.setdefault(node, []).append(ref_id)
+        return garbage
+
+
+def setup(world: World, programs: int | None = None) -> Coordinator:
+    rng = world.rng
+    world.dropped = set()
+    world.submitting_until = 1.5
+    for n in world.names:
+        world.nodes[n].store.refs[box(n)] = codec.dumps([])
+    client = SimClient(world)
+    kinds = (Carrier, Carrier, Stasher, Stasher, Fetcher, Dropper)
+    for k in range(programs if programs is not None else rng.randint(4, 14)):
+        pid = f"{client.name}-{k}"
+        world.programs[pid] = rng.choice(kinds)(world)
+        world.at(world.now + rng.uniform(0, 1.5), client.submit, pid, rng.choice(world.names))
+    return Coordinator(world)
+
+
+def run_seed(seed: int, **kw) -> World:
+    world = World(seed, **kw)
+    coordinator = setup(world)
+    world.run(drain=1.0)
+    if world.violations:
+        return world
+    check_final(world, coordinator)
+    return world
+
+
+def check_final(world: World, coordinator: Coordinator) -> None:
+    """Every fault over and every program done: one more cycle (or a few, if one is still
+    under way or a lost message stops one) deletes every dropped Ref, and nothing in a box."""
+    coordinator.final = True
+    for _ in range(5):
+        done = coordinator.completed
+        if coordinator.phase == "":
+            world.at(world.now, coordinator.start)
+        world.run(limit=world.now - world.start + 5.0, drain=None)
+        if world.violations:
+            return
+        if coordinator.completed > done and coordinator.phase == "":
+            # a cycle that started before the last program ended may have kept some
+            left = [r for r in world.dropped if _stored(world, r)]
+            if not left:
+                break
+    left = [r for r in world.dropped if _stored(world, r)]
+    if left:
+        world.violate(f"after every program ended, {len(left)} dropped Refs are still stored "
+                      f"after a collection: {sorted(left)[:3]}")
+    for n in world.names:
+        node = world.nodes[n]
+        if n in world.fenced or not node.up:
+            continue
+        for ref in codec.loads(node.store.refs[box(n)]):
+            if ref.split(".")[0] not in world.fenced and not _stored(world, ref):
+                world.violate(f"{ref}, in the box on {n}, was collected")
+
+
+def _stored(world: World, ref: str) -> bool:
+    node = world.nodes[ref.split(".")[0]]
+    return ref in node.store.refs and ref.split(".")[0] not in world.fenced

@@ -1,0 +1,189 @@
+"""Garbage collection of Refs on real nodes (`swarm gc`, Cluster.gc; docs/gc.md): Refs nothing
+reaches are deleted, and nothing a collection, a named Ref, a kept result or a running,
+hopping or parked program holds is - while programs run.
+
+The clusters here have a replay window of 1 s, so a cycle waits 3 s after its marks (twice
+the window and a second) instead of ten minutes."""
+
+import threading
+import time
+
+import pytest
+
+from helpers import swarm_cli, write
+from swarm.client import LocalCluster
+from swarm.garbage import CollectionStopped
+
+WINDOW = 1.0
+
+MAKE = """
+from swarm import Ref, Dict
+keep = Dict("keep")
+keep["plain"] = Ref("in a dict")
+inner = Ref("inner value")
+keep["nested"] = Ref(["holds", inner])
+box = Ref.named("box")
+box.set([Ref("held by a named Ref"), Ref(("deeper", Ref("two down")))])
+for i in range(N):
+    Ref({"temporary": i})           # dropped at once: garbage
+result_ref = Ref("returned")
+RESULT = result_ref                 # the program's result keeps it (kept for its client)
+print("made")
+"""
+
+CHECK = """
+from swarm import Ref, Dict
+keep = Dict("keep")
+assert keep["plain"].get() == "in a dict"
+label, inner = keep["nested"].get()
+assert (label, inner.get()) == ("holds", "inner value")
+first, second = Ref.named("box").get()
+word, deeper = second.get()
+assert (first.get(), word, deeper.get()) == ("held by a named Ref", "deeper", "two down")
+assert Ref.open(RID).get() == "returned"
+print("all there")
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(3, replay_window=WINDOW) as c:
+        yield c
+
+
+def _stored(cluster) -> tuple[int, int]:
+    rows = cluster.status()
+    assert len(rows) == 3
+    return sum(r["refs"] for r in rows), sum(r["bytes"] for r in rows)
+
+
+def test_unreachable_refs_go_and_reachable_ones_stay(cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "make.py", MAKE.replace("N", "120")))
+    assert out.error is None, out.traceback
+    result_id = out.value.id
+    before = _stored(cluster)
+    dry = cluster.gc(dry_run=True)
+    assert dry.garbage_count == 120, dry.summary()
+    assert dry.reachable == 9, dry.summary()  # 2 Refs in the Dict and its 2 elements, inner,
+    # 3 in the box, the result
+    assert _stored(cluster) == before  # a dry run deletes nothing
+    report = cluster.gc()
+    assert sum(c for c, _ in report.deleted.values()) == 120, report.summary()
+    after = _stored(cluster)
+    assert after[0] == before[0] - 120
+    assert after[1] < before[1]
+    check = cluster.run_file(write(tmp_path, "check.py", CHECK.replace("RID",
+                                                                          repr(result_id))))
+    assert check.error is None, check.traceback
+    assert check.stdout == "all there\n"
+    again = cluster.gc(dry_run=True)
+    assert again.garbage_count == 0, again.summary()
+
+
+CARRY = """
+import sys, time
+from swarm import Ref, move_to, nodes
+me = int(sys.argv[1])
+mine = [Ref(("value", me, k)) for k in range(3)]       # held only in this program's locals
+for step in range(24):
+    move_to(nodes()[(me + step) % 3])                   # hops, carrying them
+    time.sleep(0.05)                                     # (parked: the node runs others)
+    k = step % 3
+    assert mine[k].get() == ("value", me, k), mine[k]   # goes to where it lives, reads it
+print("kept", me)
+"""
+
+
+def test_refs_held_by_running_and_hopping_programs_are_kept(cluster, tmp_path):
+    path = write(tmp_path, "carry.py", CARRY)
+    programs = [cluster.submit(path, argv=[str(i)], node=cluster.config.names[i % 3])
+                for i in range(9)]
+    reports, errors = [], []
+
+    def collect_again_and_again():
+        try:
+            for _ in range(3):
+                reports.append(cluster_gc(cluster))
+        except Exception as e:  # (seen below)
+            errors.append(e)
+
+    collector = threading.Thread(target=collect_again_and_again)
+    collector.start()
+    outcomes = cluster.results(programs, timeout=240)
+    collector.join()
+    assert not errors, errors
+    bad = [(o.error, o.traceback) for o in outcomes.values() if o.error]
+    assert not bad, bad[:2]
+    assert sorted(o.stdout for o in outcomes.values()) == sorted(f"kept {i}\n"
+                                                                 for i in range(9))
+    assert len(reports) == 3
+
+
+def cluster_gc(cluster):
+    """A cycle from a client of its own (sockets are per thread)."""
+    from swarm.client import Cluster
+
+    with Cluster(cluster.config) as c:
+        return c.gc()
+
+
+def test_a_node_restarted_during_a_cycle_stops_it(tmp_path):
+    with LocalCluster(3, directory=str(tmp_path / "c"), replay_window=WINDOW) as c:
+        out = c.run_file(write(tmp_path, "make.py", MAKE.replace("N", "30")))
+        assert out.error is None, out.traceback
+        before = _stored(c)
+        failure = []
+
+        def collect():
+            try:
+                cluster_gc(c)
+            except CollectionStopped as e:
+                failure.append(str(e))
+
+        t = threading.Thread(target=collect)
+        t.start()
+        time.sleep(1.0)  # marked, waiting for messages in flight
+        c.kill("n2")
+        c.restart("n2")
+        t.join()
+        assert failure and "n2" in failure[0] and "nothing was collected" in failure[0], failure
+        c.wait_ready()
+        assert _stored(c) == before
+        assert sum(n for n, _ in c.gc().deleted.values()) == 30
+
+
+def test_named_and_opened_refs(cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "named.py", """
+from swarm import Ref
+r = Ref.named("never set")
+try:
+    r.get()
+except KeyError as e:
+    print("KeyError", "never set" in str(e))
+a = Ref.named("shared")
+a.set(41)
+b = Ref.named("shared")
+print(a == b, b.get(), Ref.open(a.id).get())
+try:
+    Ref.open("no dot")
+except ValueError as e:
+    print("ValueError")
+"""))
+    assert out.error is None, out.traceback
+    assert out.stdout == "KeyError True\nTrue 41 41\nValueError\n"
+
+
+def test_the_command(tmp_path):
+    with LocalCluster(3, directory=str(tmp_path / "c"), replay_window=WINDOW) as c:
+        out = c.run_file(write(tmp_path, "make.py", MAKE.replace("N", "7")))
+        assert out.error is None, out.traceback
+        path = c.config.path
+        dry = swarm_cli("gc", "--dry-run", "--cluster", path)
+        assert dry.returncode == 0, dry.stderr
+        assert "7 unreachable" in dry.stdout and "dry run: nothing deleted" in dry.stdout, \
+            dry.stdout
+        real = swarm_cli("gc", "--cluster", path)
+        assert real.returncode == 0, real.stderr
+        assert "deleted 7 Refs" in real.stdout, real.stdout
+    missing = swarm_cli("gc", "--cluster", str(tmp_path / "nothing.toml"))
+    assert missing.returncode == 1 and "no cluster file" in missing.stderr
