@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-
 from helpers import swarm_cli, write
+
 from swarm.client import LocalCluster
 from swarm.garbage import CollectionStopped
 

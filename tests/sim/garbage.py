@@ -20,7 +20,6 @@ every Ref still in a box is there.
 from __future__ import annotations
 
 from swarm.continuation import codec
-from swarm.node import machine as m
 from tests.sim.world import SimClient, World
 
 SETTLE = 0.2  # the coordinator's wait after the marks (messages take ~1 ms here)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from swarm.wire import values
+from swarm.wire import layout
 
 _SHORT_STR = 0x8C  # pickle's SHORT_BINUNICODE: a str of up to 255 bytes, its length before it
 _MAX_DEPTH = 6  # how deep `scan` looks into containers of blobs
@@ -52,12 +52,12 @@ class IdFinder:
         found = set() if found is None else found
         if blob is None:
             return found
-        if isinstance(blob, values.Packed) or (len(blob) >= 4 and bytes(blob[:4]) == values.MAGIC):
+        if isinstance(blob, layout.Packed) or (len(blob) >= 4 and bytes(blob[:4]) == layout.MAGIC):
             try:
-                kind, head, _ = values.unpack(blob)
+                kind, head, _ = layout.unpack(blob)
             except ValueError:  # not the layout after all: every byte is read
-                kind, head = values.PICKLED, blob
-            if kind != values.PICKLED:
+                kind, head = layout.PICKLED, blob
+            if kind != layout.PICKLED:
                 return found  # bytes, a bytearray, a memoryview: no Ref in it
             blob = head
         for match in self._pattern.finditer(blob):
@@ -75,7 +75,7 @@ class IdFinder:
     def scan(self, thing, found: set, depth: int = 0) -> set:
         """The ids in every blob inside `thing` (bytes, or lists, tuples, sets, dicts and
         dataclass-like objects of them)."""
-        if isinstance(thing, (bytes, bytearray, memoryview, values.Packed)):
+        if isinstance(thing, (bytes, bytearray, memoryview, layout.Packed)):
             return self.ids_in(thing, found)
         if depth >= _MAX_DEPTH or thing is None or isinstance(thing, (str, int, float)):
             return found
