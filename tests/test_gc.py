@@ -187,3 +187,14 @@ def test_the_command(tmp_path):
         assert "deleted 7 Refs" in real.stdout, real.stdout
     missing = swarm_cli("gc", "--cluster", str(tmp_path / "nothing.toml"))
     assert missing.returncode == 1 and "no cluster file" in missing.stderr
+
+
+def test_temporary_refs_of_many_programs_are_collected(tmp_path):
+    """(The long version: tests/faults/test_gc_long.py, 10,000 programs.)"""
+    from bench.gc import report
+
+    with LocalCluster(3, replay_window=WINDOW) as c:
+        r = report(c, str(tmp_path), 1000)
+    assert r["after_programs"]["refs"] == r["start"]["refs"] + 5000, r
+    assert r["deleted"] == 5000, r
+    assert r["after_gc"] == r["start"], r
