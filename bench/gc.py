@@ -17,7 +17,6 @@ import tempfile
 import time
 
 import swarm
-from swarm.client import Cluster
 
 REPLAY_WINDOW = 1.0  # a cycle waits 2 * 1 + 1 s for messages in flight (the default: 601 s)
 

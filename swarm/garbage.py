@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 ANSWER_SECONDS = 30.0  # how long a node has to answer one step
+RESEND_SECONDS = 3.0  # a step not answered is sent again (the gate may refuse a late one)
 SWEEP_BATCH = 20000  # ids per sweep message
 
 
@@ -80,6 +81,8 @@ def collect(cluster, dry_run: bool = False, settle: float | None = None,
     cycle = secrets.token_hex(6)
     report = Report(live, dry_run=dry_run)
     marks = _step(cluster, live, cycle, "mark", {}, answer_seconds)
+    if any(a.get("lost") for a in marks.values()):  # (cannot be: the cycle is new)
+        raise CollectionStopped("a node took the mark as one of a cycle it ended: run it again")
     marked_at = time.monotonic()
     wait = 2 * config.replay_window + 1.0 if settle is None else settle
     if say is not None and wait > 1:
@@ -141,22 +144,27 @@ def _reach(roots: set, edges: dict) -> set:
 
 def _step(cluster, nodes: list, cycle: str, phase: str, fields: dict,
           answer_seconds: float) -> dict[str, dict]:
-    """Send one step to these nodes; their answers, or CollectionStopped naming who did
-    not answer."""
-    for node in nodes:
-        cluster.send(node, "gc", {"cycle": cycle, "phase": phase, **fields})
+    """Send one step to these nodes, and again every RESEND_SECONDS to those that have not
+    answered (a step may come twice: gc.py); their answers, or CollectionStopped naming who
+    did not answer."""
     answers: dict[str, dict] = {}
-    deadline = time.monotonic() + answer_seconds
+    start = time.monotonic()
+    deadline, resend = start + answer_seconds, start
     while len(answers) < len(nodes):
-        left = deadline - time.monotonic()
-        msg = cluster.receive(max(0.0, min(left, 0.5))) if left > 0 else None
+        now = time.monotonic()
+        if now >= deadline:
+            missing = sorted(set(nodes) - set(answers))
+            raise CollectionStopped(
+                f"{', '.join(missing)} did not answer the {phase} within {answer_seconds:g} s: "
+                + ("nothing was collected" if phase != "sweep"
+                   else "its Refs were not all deleted"))
+        if now >= resend:
+            for node in nodes:
+                if node not in answers:
+                    cluster.send(node, "gc", {"cycle": cycle, "phase": phase, **fields})
+            resend = now + RESEND_SECONDS
+        msg = cluster.receive(max(0.0, min(resend, deadline) - now))
         if msg is None:
-            if left <= 0:
-                missing = sorted(set(nodes) - set(answers))
-                raise CollectionStopped(
-                    f"{', '.join(missing)} did not answer the {phase} within "
-                    f"{answer_seconds:g} s: " + ("nothing was collected" if phase != "sweep"
-                                                 else "its Refs were not all deleted"))
             continue
         kind, sender, payload = msg
         if kind == "gc-report" and payload.get("cycle") == cycle and \

@@ -82,41 +82,72 @@ def test_unreachable_refs_go_and_reachable_ones_stay(cluster, tmp_path):
 
 CARRY = """
 import sys, time
-from swarm import Ref, move_to, nodes
-me = int(sys.argv[1])
-mine = [Ref(("value", me, k)) for k in range(3)]       # held only in this program's locals
-for step in range(24):
-    move_to(nodes()[(me + step) % 3])                   # hops, carrying them
-    time.sleep(0.05)                                     # (parked: the node runs others)
-    k = step % 3
-    assert mine[k].get() == ("value", me, k), mine[k]   # goes to where it lives, reads it
-print("kept", me)
+from swarm import Dict, Ref, move_to, nodes, spawn
+
+def made_by_a_task(i):
+    return Ref(("task", i))              # the task's result holds it: a future's result
+
+me, names = int(sys.argv[1]), nodes()
+stop = Ref.named("stop")
+mine = [Ref(("value", me, k), at=names[k % 3]) for k in range(3)]  # held only in locals
+stash = Dict("stash")                    # Refs handed over through a collection
+tasks, steps = [], 0
+while not stop.get():                    # (hops to stop's home, and back)
+    steps += 1
+    move_to(names[(me + steps) % 3])
+    time.sleep(0.1)                      # parked: the node runs others meanwhile
+    k = steps % 3
+    assert mine[k].get() == ("value", me, k), (mine[k], k)
+    if steps % 3 == 0:
+        stash[(me, steps)] = Ref(("stashed", me, steps))
+    if steps % 5 == 0:
+        tasks.append((steps, spawn(made_by_a_task, steps)))
+for s in range(3, steps + 1, 3):
+    assert stash[(me, s)].get() == ("stashed", me, s), s
+for s, f in tasks:
+    assert f.get().get() == ("task", s), s
+print("kept", me, steps > 3)
 """
 
 
-def test_refs_held_by_running_and_hopping_programs_are_kept(cluster, tmp_path):
+@pytest.mark.parametrize("policy", ["migrate", "fetch"])
+def test_refs_held_by_running_and_hopping_programs_are_kept(cluster, tmp_path, policy):
+    """Programs keep hopping - holding Refs in their locals, handing them through a Dict,
+    getting them from tasks - until three collections have run; every Ref is there."""
+    assert cluster.run_file(write(tmp_path, "go.py", "from swarm import Ref\n"
+                                  "Ref.named('stop').set(False)\n")).error is None
     path = write(tmp_path, "carry.py", CARRY)
-    programs = [cluster.submit(path, argv=[str(i)], node=cluster.config.names[i % 3])
-                for i in range(9)]
-    reports, errors = [], []
-
-    def collect_again_and_again():
-        try:
-            for _ in range(3):
-                reports.append(cluster_gc(cluster))
-        except Exception as e:  # (seen below)
-            errors.append(e)
-
-    collector = threading.Thread(target=collect_again_and_again)
-    collector.start()
+    programs = [cluster.submit(path, argv=[str(i)], node=cluster.config.names[i % 3],
+                               policy=policy) for i in range(6)]
+    time.sleep(2)  # (they made their Refs)
+    reports = [cluster_gc(cluster) for _ in range(3)]
+    assert cluster.run_file(write(tmp_path, "stop.py", "from swarm import Ref\n"
+                                  "Ref.named('stop').set(True)\n")).error is None
     outcomes = cluster.results(programs, timeout=240)
-    collector.join()
-    assert not errors, errors
     bad = [(o.error, o.traceback) for o in outcomes.values() if o.error]
     assert not bad, bad[:2]
-    assert sorted(o.stdout for o in outcomes.values()) == sorted(f"kept {i}\n"
-                                                                 for i in range(9))
-    assert len(reports) == 3
+    assert sorted(o.stdout for o in outcomes.values()) == sorted(f"kept {i} True\n"
+                                                                 for i in range(6))
+    assert all(r.reachable >= 18 for r in reports), [r.summary() for r in reports]
+
+
+PARKED = """
+import time
+from swarm import Ref
+r = Ref("made, then held while parked")   # in this program's frame only: no hop carries it
+time.sleep(SECONDS)                        # parked through a whole collection
+print(r.get())
+"""
+
+
+def test_a_ref_held_only_by_a_parked_program_is_kept(cluster, tmp_path):
+    program = cluster.submit(write(tmp_path, "parked.py", PARKED.replace("SECONDS", "9")))
+    time.sleep(1.5)
+    report = cluster.gc()
+    assert report.reachable >= 1, report.summary()
+    out = cluster.results([program], timeout=60)[program]
+    assert out.error is None, out.traceback
+    assert out.stdout == "made, then held while parked\n"
 
 
 def cluster_gc(cluster):
