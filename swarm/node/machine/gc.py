@@ -41,7 +41,7 @@ from swarm.node.machine import events as ev
 from swarm.node.machine.gcscan import IdFinder
 from swarm.node.machine.instructions import Log, Reply
 
-CYCLE_SECONDS = 3600.0  # a cycle whose coordinator went quiet is dropped after this
+CYCLE_SECONDS = 3600.0  # a cycle whose coordinator went quiet is dropped after this (at least)
 ENDED_KEPT = 16  # cycles ended here whose sweep may still come
 
 
@@ -65,8 +65,8 @@ class Collector:
         now = state.now
         for key in [k for k, c in self.cycles.items() if c.until < now]:
             del self.cycles[key]
-            state.out.append(Log("warning", f"gc cycle {key} dropped: no word from its "
-                                            f"coordinator for {CYCLE_SECONDS:g} s"))
+            state.out.append(Log("warning", f"gc cycle {key} dropped: its coordinator did "
+                                            f"not end it"))
         if not self.cycles:
             return
         found: set = set()
@@ -86,7 +86,9 @@ def handle(state, e: ev.GcRequested) -> None:
     answer = {"node": state.name, "cycle": e.cycle, "phase": e.phase}
     if e.phase == "mark":
         if e.cycle not in collector.cycles and e.cycle not in collector.ended:
-            collector.cycles[e.cycle] = Cycle(until=state.now + CYCLE_SECONDS)
+            # (dropped long after its coordinator's wait of twice the replay window)
+            keep = max(CYCLE_SECONDS, 4 * state.forget_after)
+            collector.cycles[e.cycle] = Cycle(until=state.now + keep)
         if e.cycle in collector.cycles:
             answer.update(mark(state, e.memory))
         else:  # (a late copy of a mark whose cycle ended here)
@@ -124,19 +126,15 @@ def mark(state, memory) -> dict:
     refs: dict[str, int] = {}
     edges: dict[str, list] = {}
     roots: set = {i for i in memory if collectable(i)}
-    stored = dict(data.reader.all_refs())
-    for writes in [*data.pending, None]:  # what is newer than the store, oldest first
-        staged = data.staged if writes is None else writes.values
-        stored.update(staged)
-        if writes is not None:
-            for ref_id in writes.forwards:
-                stored.pop(ref_id, None)
-    for ref_id in data.staged_forwards:
-        stored.pop(ref_id, None)
+    newer: dict = {}  # what is newer than the store: writes not yet on disk, oldest first
+    for writes in data.pending:
+        newer.update(writes.values)
+        newer.update(dict.fromkeys(writes.forwards))
+    newer.update(data.staged)
+    newer.update(dict.fromkeys(data.staged_forwards))
     moving = set(data.moving) | set(data.staged_moves) | set(data.reader.moves_under_way())
-    for ref_id, blob in stored.items():
-        if blob is None:
-            continue  # deleted, not yet written
+
+    def take(ref_id: str, blob) -> None:
         held = finder.ids_in(blob)
         if collectable(ref_id) and ref_id not in moving:
             refs[ref_id] = data.nbytes(blob)
@@ -144,9 +142,16 @@ def mark(state, memory) -> dict:
             if held:
                 edges[ref_id] = sorted(held)
         else:
-            roots |= held
+            roots.update(held)
             if collectable(ref_id):
                 roots.add(ref_id)  # (being relocated: left alone)
+
+    for ref_id, blob in data.reader.all_refs():  # (one at a time: a value may be a file's map)
+        if ref_id not in newer:
+            take(ref_id, blob)
+    for ref_id, blob in newer.items():
+        if blob is not None:  # (None: deleted, or moved away)
+            take(ref_id, blob)
     for blob in data.reader.held_blobs():  # inbox, outbox and kept rows on disk
         finder.ids_in(blob, roots)
     for txn in (ledger.next, ledger.writing, ledger.failed):

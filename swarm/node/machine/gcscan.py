@@ -77,7 +77,10 @@ class IdFinder:
         dataclass-like objects of them)."""
         if isinstance(thing, (bytes, bytearray, memoryview, layout.Packed)):
             return self.ids_in(thing, found)
-        if depth >= _MAX_DEPTH or thing is None or isinstance(thing, (str, int, float)):
+        if isinstance(thing, str):  # (ids a message names as text: a collection's memo)
+            return self.ids_in(thing.encode("utf-8", "surrogatepass"), found) \
+                if "." in thing else found
+        if depth >= _MAX_DEPTH or thing is None or isinstance(thing, (int, float)):
             return found
         if isinstance(thing, dict):
             for item in thing.values():
