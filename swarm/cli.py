@@ -239,12 +239,13 @@ def _keys(args) -> int:
 def _up(args) -> int:
     from swarm.localcluster import UpError, cluster_file, up
 
-    if args.auto_place is not None and args.auto_place < 0:
-        print("swarm up: --auto-place takes a number of seconds >= 0", file=sys.stderr)
-        return 2
+    for flag, value in (("--auto-place", args.auto_place), ("--auto-gc", args.auto_gc)):
+        if value is not None and value < 0:
+            print(f"swarm up: {flag} takes a number of seconds >= 0", file=sys.stderr)
+            return 2
     try:
         config, started = up(args.dir, args.nodes, auto_place=args.auto_place,
-                             curve=args.curve)
+                             auto_gc=args.auto_gc, curve=args.curve)
     except UpError as e:
         print(f"swarm up: {e}", file=sys.stderr)
         return 1
@@ -259,6 +260,9 @@ def _up(args) -> int:
     if config.auto_place:
         print(f"{config.names[0]} runs swarm place every {config.auto_place:g} s "
               f"(its log says what moved)")
+    if config.auto_gc:
+        print(f"{config.names[0]} runs swarm gc every {config.auto_gc:g} s (its log says what "
+              f"was deleted)")
     print(f"run a program: swarm run --cluster {path} FILE.py; stop: swarm down --dir "
           f"{args.dir}")
     return 0
@@ -399,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--auto-place", type=float, metavar="SECONDS",
                    help="the first node runs `swarm place` every SECONDS (kept in the "
                         "cluster file; 0 turns it off)")
+    p.add_argument("--auto-gc", type=float, metavar="SECONDS",
+                   help="the first node runs `swarm gc` every SECONDS (kept in the cluster "
+                        "file; 0 turns it off)")
     p.add_argument("--curve", action="store_true", help="a new cluster gets CURVE keys (every "
                                                         "link encrypted and authenticated)")
     p.set_defaults(func=_up)

@@ -34,12 +34,12 @@ def cluster_file(directory: str) -> str:
 
 
 def up(directory: str, n: int | None = None, timeout: float = 30.0,
-       auto_place: float | None = None,
+       auto_place: float | None = None, auto_gc: float | None = None,
        curve: bool = False) -> tuple[ClusterConfig, list[str]]:
     """Start the cluster of `directory` (creating it with n nodes, default 3, if it has no
     cluster file; `curve`: with CURVE keys); return its config and the nodes started.
-    Returns once they all answer. `auto_place`: write that period into the cluster file (0
-    turns it off)."""
+    Returns once they all answer. `auto_place`, `auto_gc`: write that period into the cluster
+    file (0 turns it off)."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.abspath(cluster_file(directory))
     if os.path.exists(path):
@@ -60,7 +60,9 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         names = config.names
     if auto_place is not None:
         config.auto_place = auto_place
-    if auto_place is not None or not os.path.exists(path):
+    if auto_gc is not None:
+        config.auto_gc = auto_gc
+    if auto_place is not None or auto_gc is not None or not os.path.exists(path):
         config.save(path)
     procs = start_nodes(config, names, detached=True)
     for name, proc in procs.items():

@@ -5,6 +5,7 @@ hopping or parked program holds is - while programs run.
 The clusters here have a replay window of 1 s, so a cycle waits 3 s after its marks (twice
 the window and a second) instead of ten minutes."""
 
+import os
 import threading
 import time
 
@@ -229,3 +230,20 @@ def test_temporary_refs_of_many_programs_are_collected(tmp_path):
     assert r["after_programs"]["refs"] == r["start"]["refs"] + 5000, r
     assert r["deleted"] == 5000, r
     assert r["after_gc"] == r["start"], r
+
+
+def test_the_first_node_collects_on_its_own(tmp_path):
+    """`auto_gc = SECONDS` in the cluster file (`swarm up --auto-gc`): the first node runs
+    `swarm gc` that often, and its log says what went."""
+    with LocalCluster(3, directory=str(tmp_path / "c"), replay_window=WINDOW,
+                      auto_gc=1.0) as c:
+        out = c.run_file(write(tmp_path, "make.py", MAKE.replace("N", "40")))
+        assert out.error is None, out.traceback
+        made = _stored(c)[0]  # (or fewer: a round may have run already)
+        deadline = time.monotonic() + 60
+        while _stored(c)[0] > made - 40 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        log = open(os.path.join(c.directory, "n1.log")).read()
+        assert "auto-gc: " in log and "deleted 40 Refs" in log, log[-2000:]
+        check = c.run_file(write(tmp_path, "check.py", CHECK.replace("RID", repr(out.value.id))))
+        assert check.error is None, check.traceback

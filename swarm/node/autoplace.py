@@ -1,5 +1,6 @@
 """Placement run by a node on its own, every few seconds (`swarm-node --auto-place SECONDS`, or
-`auto_place = SECONDS` in the cluster file, which the first node of the file acts on).
+`auto_place = SECONDS` in the cluster file, which the first node of the file acts on); and
+garbage collection the same way (`auto_gc = SECONDS` in the cluster file: `swarm gc`).
 
 Each round runs ``swarm place --min-gain`` as a child process, exactly as an operator would:
 the placer gathers every node's statistics over the wire and moves Refs with a program, so
@@ -20,39 +21,44 @@ import threading
 log = logging.getLogger("swarm.autoplace")
 
 MIN_GAIN = 0.05  # a round moves Refs only if it saves this share of the hops recorded
-ROUND_TIMEOUT = 600.0
+ROUND_TIMEOUT = 3600.0  # (a collection waits twice the replay window: 601 s by default)
 
 
-def start(cluster_file: str, seconds: float) -> threading.Thread:
-    """Start the rounds in a daemon thread (which only waits on child processes)."""
+COMMANDS = {"place": ["place", "--min-gain", str(MIN_GAIN)], "gc": ["gc"]}
+
+
+def start(cluster_file: str, seconds: float, what: str = "place") -> threading.Thread:
+    """Start the rounds of `swarm place` (or `swarm gc`: what="gc") in a daemon thread
+    (which only waits on child processes)."""
     if seconds <= 0:
-        raise ValueError(f"--auto-place needs a positive number of seconds, not {seconds:g}")
-    thread = threading.Thread(target=_rounds, args=(cluster_file, seconds),
-                              name="swarm-autoplace", daemon=True)
+        raise ValueError(f"--auto-{what} needs a positive number of seconds, not {seconds:g}")
+    thread = threading.Thread(target=_rounds, args=(cluster_file, seconds, what),
+                              name=f"swarm-auto{what}", daemon=True)
     thread.start()
     return thread
 
 
-def _rounds(cluster_file: str, seconds: float) -> None:
+def _rounds(cluster_file: str, seconds: float, what: str) -> None:
     stop = threading.Event()
     while not stop.wait(seconds):
-        run_round(cluster_file)
+        run_round(cluster_file, what)
 
 
-def run_round(cluster_file: str) -> subprocess.CompletedProcess | None:
-    """One `swarm place --min-gain MIN_GAIN`; its report goes to the node's log."""
+def run_round(cluster_file: str, what: str = "place") -> subprocess.CompletedProcess | None:
+    """One `swarm place --min-gain MIN_GAIN` (or `swarm gc`); its report goes to the node's
+    log. (A collection's round lasts its wait too: twice the replay window.)"""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        done = subprocess.run([sys.executable, "-m", "swarm.cli", "place", "--cluster",
-                               cluster_file, "--min-gain", str(MIN_GAIN)],
+        done = subprocess.run([sys.executable, "-m", "swarm.cli", *COMMANDS[what][:1],
+                               "--cluster", cluster_file, *COMMANDS[what][1:]],
                               capture_output=True, text=True, env=env, timeout=ROUND_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as e:
-        log.warning("auto-place: the round failed: %s", e)
+        log.warning("auto-%s: the round failed: %s", what, e)
         return None
     report = (done.stdout + done.stderr).strip().replace("\n", "; ")
     if done.returncode:
-        log.warning("auto-place: swarm place exited %d: %s", done.returncode, report)
+        log.warning("auto-%s: swarm %s exited %d: %s", what, what, done.returncode, report)
     else:
-        log.info("auto-place: %s", report)
+        log.info("auto-%s: %s", what, report)
     return done

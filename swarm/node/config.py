@@ -14,6 +14,7 @@
     public_key = "..."
     secret_key = "..."
     auto_place = 0.0                # > 0: the first node runs `swarm place` this often (s)
+    auto_gc = 0.0                   # > 0: the first node runs `swarm gc` this often (s)
     [nodes.n1]
     endpoint = "tcp://127.0.0.1:5701"
     dir = "/var/lib/swarm/n1"       # where the node keeps its SQLite file
@@ -63,6 +64,7 @@ class ClusterConfig:
     client_public_key: str | None = None  # CURVE keypair of the clients
     client_secret_key: str | None = None
     auto_place: float = 0.0  # seconds between the first node's placement rounds; 0: never
+    auto_gc: float = 0.0  # seconds between the first node's collections (swarm gc); 0: never
     fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
     max_value_bytes: int = 8 * 1024 ** 3  # the largest Ref value or hop (ValueTooLarge)
     value_cache_bytes: int = 1 << 30  # a node's decoded values in memory (data.py)
@@ -108,6 +110,7 @@ class ClusterConfig:
                          float(raw.get("replay_window", REPLAY_WINDOW)),
                          client.get("public_key"), client.get("secret_key"),
                          auto_place=float(raw.get("auto_place", 0.0)),
+                         auto_gc=float(raw.get("auto_gc", 0.0)),
                          fenced=[str(n) for n in raw.get("fenced", [])],
                          max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
                          value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
@@ -160,7 +163,8 @@ class ClusterConfig:
                  f"max_value_bytes = {self.max_value_bytes}",
                  f"value_cache_bytes = {self.value_cache_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
-                 f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}"]
+                 f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}",
+                 f"auto_gc = {self.auto_gc}"]
         if self.hash_seed is not None:
             lines.append(f"hash_seed = {self.hash_seed}")
         if self.fenced:

@@ -493,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     if seconds:
         autoplace.log.setLevel(logging.INFO)
         autoplace.start(config.path, seconds)
+    if config.auto_gc > 0 and args.name == config.names[0]:
+        autoplace.log.setLevel(logging.INFO)
+        autoplace.start(config.path, config.auto_gc, "gc")
     node.serve()
     return 0
 
