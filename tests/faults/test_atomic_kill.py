@@ -14,15 +14,15 @@ each block read and wrote (each account's history is a list-append object) has n
 Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
 """
 
+import functools
 import json
 import random
-import threading
 import time
 from collections import Counter
 
 from conftest import LONG
 from helpers import write
-from test_money import NODES, READ_ALL, SETUP, killer
+from test_money import NODES, READ_ALL, SETUP, with_killer
 
 import swarm
 from swarm.client import Cluster
@@ -83,7 +83,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
             work.insert(rng.randrange(len(work)), ("r", f"r{i}", node, None, None))
         results: dict[str, object] = {}
         errors: list[str] = []
-        stop, kills = threading.Event(), []
+        kills: list[str] = []
 
         def client(share: list[tuple]) -> None:
             c = Cluster(cluster.config)
@@ -107,17 +107,8 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
             finally:
                 c.close()
 
-        chaos = threading.Thread(target=killer, args=(cluster, stop, kills, 9))
-        clients = [threading.Thread(target=client, args=(work[i::CLIENTS],))
-                   for i in range(CLIENTS)]
-        chaos.start()
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        stop.set()
-        chaos.join()
-        cluster.wait_ready()
+        with_killer(cluster, [functools.partial(client, work[i::CLIENTS])
+                              for i in range(CLIENTS)], kills, 9)
         assert errors == []
         accounts = cluster.run_file(write(tmp_path, "read.py", READ_ALL),
                                     argv=[json.dumps(handles)], timeout=60).value

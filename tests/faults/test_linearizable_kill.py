@@ -15,6 +15,7 @@ alternate between the two.
 Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
 """
 
+import functools
 import json
 import os
 import threading
@@ -24,7 +25,7 @@ from collections import Counter
 import pytest
 from conftest import LONG
 from helpers import write
-from test_money import killer
+from test_money import with_killer
 
 import swarm
 from swarm.client import Cluster
@@ -125,13 +126,14 @@ def test_single_ref_operations_under_sigkill_are_linearizable(tmp_path):
         handles = json.dumps(out.value)
         results: dict[str, object] = {}
         errors: list[str] = []
-        stop, kills = threading.Event(), []
+        kills: list[str] = []
+        names = [f"p{i}" for i in range(PROGRAMS)]
 
-        def client(c_index: int, names: list[str]) -> None:
+        def client(mine: list[str]) -> None:
             c = Cluster(cluster.config)
             try:
-                for j, name in enumerate(names):
-                    while len(kills) < MIN_KILLS * j // len(names):
+                for j, name in enumerate(mine):
+                    while len(kills) < MIN_KILLS * j // len(mine):
                         time.sleep(0.01)
                     o = c.run_file(program, argv=[handles, name, str(path),
                                                   name[1:], str(OPS)],
@@ -144,18 +146,8 @@ def test_single_ref_operations_under_sigkill_are_linearizable(tmp_path):
             finally:
                 c.close()
 
-        names = [f"p{i}" for i in range(PROGRAMS)]
-        chaos = threading.Thread(target=killer, args=(cluster, stop, kills, 11))
-        clients = [threading.Thread(target=client, args=(i, names[i::CLIENTS]))
-                   for i in range(CLIENTS)]
-        chaos.start()
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        stop.set()
-        chaos.join()
-        cluster.wait_ready()
+        with_killer(cluster, [functools.partial(client, names[i::CLIENTS])
+                              for i in range(CLIENTS)], kills, 11)
 
     ops = read_history(path)
     unknown = sum(op.end is None for op in ops)
