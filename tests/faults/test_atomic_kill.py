@@ -82,6 +82,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
             node = rng.randrange(len(NODES))
             work.insert(rng.randrange(len(work)), ("r", f"r{i}", node, None, None))
         results: dict[str, object] = {}
+        times: dict[str, tuple[float, float]] = {}
         errors: list[str] = []
         kills: list[str] = []
 
@@ -91,6 +92,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                 for j, (kind, tid, a, b, amount) in enumerate(share):
                     while len(kills) < MIN_KILLS * j // len(share):
                         time.sleep(0.01)
+                    start = time.monotonic()
                     if kind == "t":
                         o = c.run_file(transfer, argv=[*handles[a], *handles[b], tid,
                                                        str(amount)], timeout=300)
@@ -102,6 +104,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                     if o.error:
                         errors.append(f"{tid}: {o.error}")
                     results[tid] = o.value
+                    times[tid] = (start, time.monotonic())  # (the block ran in between)
             except Exception as e:
                 errors.append(f"client: {type(e).__name__}: {e}")
             finally:
@@ -122,7 +125,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
     torn = [(tid, results[tid][0]) for kind, tid, *_ in work
             if kind == "r" and results[tid][0] != START * ACCOUNTS_PER_NODE]
     assert torn == []
-    anomalies = elle.check(history(work, results, accounts))
+    anomalies = elle.check(history(work, results, times, accounts), realtime=True)
     assert [str(a) for a in anomalies] == []
     for node in range(len(NODES)):
         mine = accounts[node * ACCOUNTS_PER_NODE:(node + 1) * ACCOUNTS_PER_NODE]
@@ -133,18 +136,21 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
     assert seen == expected  # every transfer once: none lost, none twice
 
 
-def history(work: list[tuple], results: dict, accounts: list) -> list[elle.Txn]:
+def history(work: list[tuple], results: dict, times: dict, accounts: list) -> list[elle.Txn]:
     """What each block read and wrote, as list-append operations on the accounts' histories
-    (account index -> its entries), ended by the read of every account after the run."""
+    (account index -> its entries), each between the moments its client submitted its
+    program and heard its result; ended by the read of every account after the run."""
     txns = []
     for kind, tid, a, b, _ in work:
         if kind == "t":
             _, seen_a, seen_b = results[tid]
             txns.append(elle.Txn(tid, [elle.read(a, seen_a), elle.append(a, "-" + tid),
-                                       elle.read(b, seen_b), elle.append(b, "+" + tid)]))
+                                       elle.read(b, seen_b), elle.append(b, "+" + tid)],
+                                 start=times[tid][0], end=times[tid][1]))
         else:
             first = a * ACCOUNTS_PER_NODE
             txns.append(elle.Txn(tid, [elle.read(first + i, seen)
-                                       for i, seen in enumerate(results[tid][1])]))
+                                       for i, seen in enumerate(results[tid][1])],
+                                 start=times[tid][0], end=times[tid][1]))
     txns.append(elle.Txn("end", [elle.read(i, h) for i, (_, h) in enumerate(accounts)]))
     return txns

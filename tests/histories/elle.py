@@ -33,8 +33,9 @@ Discussion: what is inferred. Only a transaction's *external* reads (its first r
 before its own append to k) and *external* writes (its last append to k) make edges, as
 Elle does; keys whose reads are incompatible make no edges (their order is unknown) but are
 reported themselves. An "info" transaction counts as committed if one of its appends was
-read. Real-time and process order are not used (a serializable, not strict-serializable,
-check).
+read. Real-time order is used only when asked (`check(history, realtime=True)`, with each
+transaction's `start` and `end`): a cycle that needs it (T1 ended before T2 began, yet T2
+comes first) is a **G-realtime** - serializable, but not strictly serializable.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Txn:
     id: str
     ops: list = field(default_factory=list)
     status: str = OK
+    start: float | None = None  # (when it began and ended, for check(realtime=True))
+    end: float | None = None
 
     def external_reads(self) -> dict:
         """key -> what it read of key before appending to it (its first read)."""
@@ -218,36 +221,34 @@ class _Analysis:
                              f"{t.id} read ({_show(values)})")
         return g
 
+    def explain(self, g: nx.DiGraph, kind: str, cycle: list, first: str | None = None) -> None:
+        """Add `cycle` ([a, b, ..., a] in `g`) as a `kind`; its first edge is a `first` one."""
+        allowed = {"G0": ("ww",), "G2": ("ww", "wr", "rw"),
+                   "G-realtime": ("ww", "wr", "rw", "rt")}.get(kind, ("ww", "wr"))
+        parts, lines = [cycle[0]], []
+        for i, (a, b) in enumerate(itertools.pairwise(cycle)):
+            deps = g.edges[a, b]["deps"]
+            dep = first if i == 0 and first else next(k for k in allowed if k in deps)
+            key, why = deps[dep]
+            parts.append(f"-{dep}-> {b}" if key is None else f"-{dep} {key!r}-> {b}")
+            lines.append(f"{b} {why}")
+        self.add(kind, tuple(cycle[:-1]), " ".join(parts) + " (" + "; ".join(lines) + ")")
+
     def cycles(self, g: nx.DiGraph) -> None:
         def sub(kinds: set) -> nx.DiGraph:
             return nx.DiGraph([(a, b) for a, b, d in g.edges(data=True) if kinds & set(d["deps"])])
 
-        def explain(kind: str, cycle: list, first: str | None = None) -> None:
-            """Add `cycle` ([a, b, ..., a]) as a `kind`; its first edge is a `first` one."""
-            allowed = {"G0": ("ww",), "G2": ("ww", "wr", "rw")}.get(kind, ("ww", "wr"))
-            parts, lines = [cycle[0]], []
-            for i, (a, b) in enumerate(itertools.pairwise(cycle)):
-                deps = g.edges[a, b]["deps"]
-                dep = first if i == 0 and first else next(k for k in allowed if k in deps)
-                key, why = deps[dep]
-                parts.append(f"-{dep} {key!r}-> {b}")
-                lines.append(f"{b} {why}")
-            self.add(kind, tuple(cycle[:-1]), " ".join(parts) + " (" + "; ".join(lines) + ")")
-
         ww, wwr = sub({"ww"}), sub({"ww", "wr"})
-        reported: set = set()
         for comp in nx.strongly_connected_components(ww):
             if len(comp) > 1:
                 cycle = [a for a, _ in nx.find_cycle(ww.subgraph(comp))]
-                explain("G0", cycle + [cycle[0]])
-                reported.add(frozenset(comp))
+                self.explain(g, "G0", cycle + [cycle[0]])
         for comp in nx.strongly_connected_components(wwr):
             if len(comp) < 2:
                 continue
             for a, b, d in g.subgraph(comp).edges(data=True):
                 if "wr" in d["deps"]:
-                    path = nx.shortest_path(wwr, b, a)
-                    explain("G1c", [a, *path], "wr")
+                    self.explain(g, "G1c", [a, *nx.shortest_path(wwr, b, a)], "wr")
                     break
         for comp in nx.strongly_connected_components(g):
             if len(comp) < 2:
@@ -260,20 +261,49 @@ class _Analysis:
                     single = [a, *nx.shortest_path(wwr, b, a)]
                     break
             if single is not None:
-                explain("G-single", single, "rw")
+                self.explain(g, "G-single", single, "rw")
             elif rws:
                 a, b = rws[0]
-                explain("G2", [a, *nx.shortest_path(g.subgraph(comp), b, a)])
+                self.explain(g, "G2", [a, *nx.shortest_path(g.subgraph(comp), b, a)])
+
+    def realtime(self, g: nx.DiGraph) -> None:
+        """Cycles that need real-time order (T1 ended before T2 began: T1 -rt-> T2) - a
+        history serializable in some order, but not in one that keeps real time (strict
+        serializability). Only for transactions with `start` and `end`."""
+        timed = sorted((t for t in self.txns.values()
+                        if t.id in self.committed and t.start is not None), key=lambda t: t.start)
+        both = g.copy()
+        for a in timed:
+            if a.end is None:
+                continue
+            for b in timed:
+                if b.start > a.end:
+                    if not both.has_edge(a.id, b.id):
+                        both.add_edge(a.id, b.id, deps={})
+                    both.edges[a.id, b.id]["deps"]["rt"] = (None, f"began after {a.id} ended")
+        done = [set(c) for c in nx.strongly_connected_components(g) if len(c) > 1]
+        for comp in nx.strongly_connected_components(both):
+            if len(comp) < 2 or any(comp <= c for c in done):
+                continue
+            a, b = next((a, b) for a, b, d in both.subgraph(comp).edges(data=True)
+                        if "rt" in d["deps"])
+            self.explain(both, "G-realtime", [a, *nx.shortest_path(both.subgraph(comp), b, a)],
+                         "rt")
 
 
-def check(history: Iterable[Txn]) -> list[Anomaly]:
-    """Every anomaly found in `history` (a serializable history has none)."""
+def check(history: Iterable[Txn], realtime: bool = False) -> list[Anomaly]:
+    """Every anomaly found in `history` (a serializable history has none). `realtime`: also
+    cycles through real-time order (G-realtime: a strictly serializable history has none),
+    from the transactions' `start` and `end`."""
     a = _Analysis(history)
     a.duplicates()
     orders = a.orders()
     a.aborted_and_intermediate_reads()
     a.lost_updates()
-    a.cycles(a.graph(orders))
+    g = a.graph(orders)
+    a.cycles(g)
+    if realtime:
+        a.realtime(g)
     return a.found
 
 

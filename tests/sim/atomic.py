@@ -58,6 +58,7 @@ class Run:
         self.committing: set[str] = set()  # blocks between their first and last commit step
         self.history: list[elle.Txn] = []  # every attempt of every block, as list-appends
         self.anomalies: list[elle.Anomaly] = []
+        self.steps = 0  # the clock: steps taken so far
         self.agents = []
         for k in range(blocks):
             kind = rng.choice(("transfer", "transfer", "reader", "plain"))
@@ -102,7 +103,7 @@ class Run:
         src, dst = self.rng.sample(self.accounts, 2)
         amount = self.rng.randint(1, 20)
         for attempt in range(200):
-            txn = f"{name}/{attempt}"
+            txn, start = f"{name}/{attempt}", self.steps
             reads, got = {}, {}
             for ref_id in (src, dst):
                 reads[ref_id], got[ref_id] = self._read(ref_id)
@@ -114,14 +115,14 @@ class Run:
             self.history.append(elle.Txn(txn, [
                 elle.read(src, _ids(sh)), elle.read(dst, _ids(dh)),
                 elle.append(src, txn), elle.append(dst, txn)],
-                elle.OK if why is None else elle.FAIL))
+                elle.OK if why is None else elle.FAIL, start, self.steps))
             if why is None:
                 self.committed[name] = (src, dst, amount)
                 return
 
     def reader(self, name: str):
         for attempt in range(200):
-            reads, total, ops = {}, 0, []
+            reads, total, ops, start = {}, 0, [], self.steps
             for ref_id in self.rng.sample(self.accounts, len(self.accounts)):
                 reads[ref_id], (balance, history) = self._read(ref_id)
                 total += balance
@@ -129,7 +130,7 @@ class Run:
                 yield
             why = yield from self._commit(f"{name}/{attempt}", reads, {})
             self.history.append(elle.Txn(f"{name}/{attempt}", ops,
-                                         elle.OK if why is None else elle.FAIL))
+                                         elle.OK if why is None else elle.FAIL, start, self.steps))
             if why is None:
                 self.sums.append(total)
                 if total != self.total:
@@ -149,14 +150,13 @@ class Run:
     # ---- the run ---------------------------------------------------------------------------------
     def run(self, max_steps: int = 20_000) -> Run:
         agents = list(self.agents)
-        steps = 0
-        while agents and steps < max_steps:
+        while agents and self.steps < max_steps:
             agent = self.rng.choice(agents)
             try:
                 next(agent)
             except StopIteration:
                 agents.remove(agent)
-            steps += 1
+            self.steps += 1
             for where in NODES:
                 for ref_id, holder in self.data[where].txns.locks.items():
                     if holder not in self.committing:
@@ -166,12 +166,13 @@ class Run:
                 self.check_history(self.history)
                 return self
         if agents:
-            self.violations.append(f"{len(agents)} blocks still running after {steps} steps")
+            self.violations.append(f"{len(agents)} blocks still running after {self.steps} "
+                                   f"steps")
         self.check()
         return self
 
     def check_history(self, history: list[elle.Txn]) -> None:
-        self.anomalies = elle.check(history)
+        self.anomalies = elle.check(history, realtime=True)
         self.violations += [f"anomaly {a}" for a in self.anomalies]
 
     def check(self) -> None:
