@@ -2,11 +2,12 @@
 item 4, docs/atomic.md's contract).
 
 Programs get, set and update three Refs (on n1, n2, n3), from several client threads under
---policy migrate, while a killer thread SIGKILLs random nodes and starts them again. Each operation is logged to a file as it is called and as it returns
-(time.monotonic(), one clock for every process here): a node killed mid-program loses the
-program's memory, not the file, so an operation whose return was never logged is one of
-unknown outcome (it may have taken effect), and the operation the program runs again after
-the restart is another one. The history is checked by tests/histories/linear.py.
+--policy migrate, while a killer thread SIGKILLs random nodes and starts them again. Each
+operation is logged to a file as it is called and as it returns (time.monotonic(), one clock
+for every process here): a node killed mid-program loses the program's memory, not the
+file, so an operation whose return was never logged is one of unknown outcome (it may have
+taken effect), and what a program logs again when it runs again after the restart is read
+as read_history says. The history is checked by tests/histories/linear.py.
 
 Under --policy fetch the history is not linearizable: an update is done again after a crash
 (the last test here shows it on its own; docs/atomic.md). Once that is fixed, POLICY can
