@@ -7,23 +7,26 @@ sum one node's accounts inside a block (reads and the check asked of that node, 
 across its restarts) - transfers stay within a node, so every node's sum is constant.
 Clients run them from several threads while a killer thread SIGKILLs random nodes and starts
 them again. Afterwards: every transfer completed and is in its two accounts' histories
-exactly once, every total is conserved, and no reader saw a wrong sum.
+exactly once, every total is conserved, no reader saw a wrong sum, and the history of what
+each block read and wrote (each account's history is a list-append object) has no anomaly
+(tests/histories/elle.py: no G0, G1, G2, lost update or duplicated append).
 
 Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
 """
 
+import functools
 import json
 import random
-import threading
 import time
 from collections import Counter
 
 from conftest import LONG
 from helpers import write
-from test_money import NODES, READ_ALL, SETUP, killer
+from test_money import NODES, READ_ALL, SETUP, with_killer
 
 import swarm
 from swarm.client import Cluster
+from tests.histories import elle
 
 ACCOUNTS_PER_NODE, START = 4, 1000
 TRANSFERS = 600 if LONG else 120
@@ -40,11 +43,11 @@ src, dst = Ref._handle(sys.argv[1], sys.argv[2]), Ref._handle(sys.argv[3], sys.a
 tid, amount = sys.argv[5], int(sys.argv[6])
 move_to(src.hint)
 with swarm.atomic():
-    balance, history = src.get()
-    src.set([balance - amount, history + ["-" + tid]])
-    balance, history = dst.get()
-    dst.set([balance + amount, history + ["+" + tid]])
-RESULT = tid
+    balance, seen_src = src.get()
+    src.set([balance - amount, seen_src + ["-" + tid]])
+    balance, seen_dst = dst.get()
+    dst.set([balance + amount, seen_dst + ["+" + tid]])
+RESULT = [tid, seen_src, seen_dst]                 # (what the block that committed read)
 """
 
 READER = """
@@ -55,7 +58,8 @@ from swarm.refs import Ref
 accounts = [Ref._handle(*h) for h in json.loads(sys.argv[1])]
 move_to(sys.argv[2])                               # (another node than the accounts')
 with swarm.atomic():
-    RESULT = sum(a.get()[0] for a in accounts)
+    seen = [a.get() for a in accounts]
+RESULT = [sum(balance for balance, _ in seen), [history for _, history in seen]]
 """
 
 
@@ -78,8 +82,9 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
             node = rng.randrange(len(NODES))
             work.insert(rng.randrange(len(work)), ("r", f"r{i}", node, None, None))
         results: dict[str, object] = {}
+        times: dict[str, tuple[float, float]] = {}
         errors: list[str] = []
-        stop, kills = threading.Event(), []
+        kills: list[str] = []
 
         def client(share: list[tuple]) -> None:
             c = Cluster(cluster.config)
@@ -87,6 +92,7 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                 for j, (kind, tid, a, b, amount) in enumerate(share):
                     while len(kills) < MIN_KILLS * j // len(share):
                         time.sleep(0.01)
+                    start = time.monotonic()
                     if kind == "t":
                         o = c.run_file(transfer, argv=[*handles[a], *handles[b], tid,
                                                        str(amount)], timeout=300)
@@ -98,22 +104,14 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                     if o.error:
                         errors.append(f"{tid}: {o.error}")
                     results[tid] = o.value
+                    times[tid] = (start, time.monotonic())  # (the block ran in between)
             except Exception as e:
                 errors.append(f"client: {type(e).__name__}: {e}")
             finally:
                 c.close()
 
-        chaos = threading.Thread(target=killer, args=(cluster, stop, kills, 9))
-        clients = [threading.Thread(target=client, args=(work[i::CLIENTS],))
-                   for i in range(CLIENTS)]
-        chaos.start()
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        stop.set()
-        chaos.join()
-        cluster.wait_ready()
+        with_killer(cluster, [functools.partial(client, work[i::CLIENTS])
+                              for i in range(CLIENTS)], kills, 9)
         assert errors == []
         accounts = cluster.run_file(write(tmp_path, "read.py", READ_ALL),
                                     argv=[json.dumps(handles)], timeout=60).value
@@ -122,11 +120,13 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
     print(f"{len(transfers)} transfers, {READERS} readers, {len(kills)} nodes killed "
           f"({Counter(kills)})")
     assert len(kills) >= MIN_KILLS - 1
-    assert {tid: results[tid] for _, tid, *_ in transfers} == {tid: tid for _, tid, *_ in
-                                                                transfers}
-    torn = [(tid, results[tid]) for kind, tid, *_ in work
-            if kind == "r" and results[tid] != START * ACCOUNTS_PER_NODE]
+    assert {tid: results[tid][0] for _, tid, *_ in transfers} == {tid: tid for _, tid, *_ in
+                                                                   transfers}
+    torn = [(tid, results[tid][0]) for kind, tid, *_ in work
+            if kind == "r" and results[tid][0] != START * ACCOUNTS_PER_NODE]
     assert torn == []
+    anomalies = elle.check(history(work, results, times, accounts), realtime=True)
+    assert [str(a) for a in anomalies] == []
     for node in range(len(NODES)):
         mine = accounts[node * ACCOUNTS_PER_NODE:(node + 1) * ACCOUNTS_PER_NODE]
         assert sum(balance for balance, _ in mine) == START * ACCOUNTS_PER_NODE
@@ -134,3 +134,23 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
     expected = Counter([f"-{tid}" for _, tid, *_ in transfers] +
                        [f"+{tid}" for _, tid, *_ in transfers])
     assert seen == expected  # every transfer once: none lost, none twice
+
+
+def history(work: list[tuple], results: dict, times: dict, accounts: list) -> list[elle.Txn]:
+    """What each block read and wrote, as list-append operations on the accounts' histories
+    (account index -> its entries), each between the moments its client submitted its
+    program and heard its result; ended by the read of every account after the run."""
+    txns = []
+    for kind, tid, a, b, _ in work:
+        if kind == "t":
+            _, seen_a, seen_b = results[tid]
+            txns.append(elle.Txn(tid, [elle.read(a, seen_a), elle.append(a, "-" + tid),
+                                       elle.read(b, seen_b), elle.append(b, "+" + tid)],
+                                 start=times[tid][0], end=times[tid][1]))
+        else:
+            first = a * ACCOUNTS_PER_NODE
+            txns.append(elle.Txn(tid, [elle.read(first + i, seen)
+                                       for i, seen in enumerate(results[tid][1])],
+                                 start=times[tid][0], end=times[tid][1]))
+    txns.append(elle.Txn("end", [elle.read(i, h) for i, (_, h) in enumerate(accounts)]))
+    return txns

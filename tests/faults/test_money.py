@@ -11,6 +11,7 @@ transfer's debit and credit are there).
 Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more transfers and kills.
 """
 
+import functools
 import json
 import random
 import threading
@@ -79,6 +80,23 @@ def killer(cluster, stop: threading.Event, kills: list, seed: int) -> None:
         cluster.restart(name)
 
 
+def with_killer(cluster, clients: list, kills: list, seed: int) -> None:
+    """Run each of `clients` (functions of no argument) in a thread of its own while a
+    killer thread SIGKILLs and restarts random nodes (appending their names to `kills`);
+    wait for the clients, stop the killer and wait until every node answers."""
+    stop = threading.Event()
+    chaos = threading.Thread(target=killer, args=(cluster, stop, kills, seed))
+    threads = [threading.Thread(target=fn) for fn in clients]
+    chaos.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    chaos.join()
+    cluster.wait_ready()
+
+
 def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
     setup, transfer = write(tmp_path, "setup.py", SETUP), write(tmp_path, "t.py", TRANSFER)
     homes = [n for n in NODES for _ in range(ACCOUNTS_PER_NODE)]
@@ -90,7 +108,7 @@ def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
         results: dict[str, object] = {}
         errors: list[str] = []
 
-        stop, kills = threading.Event(), []
+        kills: list[str] = []
 
         def client(share: list[tuple]) -> None:
             c = Cluster(cluster.config)  # a connection per thread
@@ -108,17 +126,8 @@ def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
             finally:
                 c.close()
 
-        chaos = threading.Thread(target=killer, args=(cluster, stop, kills, 9))
-        clients = [threading.Thread(target=client, args=(work[i::CLIENTS],))
-                   for i in range(CLIENTS)]
-        chaos.start()
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        stop.set()
-        chaos.join()
-        cluster.wait_ready()
+        with_killer(cluster, [functools.partial(client, work[i::CLIENTS])
+                              for i in range(CLIENTS)], kills, 9)
 
         assert errors == []
         assert len(kills) >= MIN_KILLS * (len(work) // CLIENTS - 1) // (len(work) // CLIENTS)

@@ -13,7 +13,12 @@ committing. At the end:
 - every committed reader saw the total (no committed block is torn);
 - the total is conserved, and every committed transfer is in both accounts' histories
   exactly once, every other transfer in neither (no lost or duplicated update);
-- no lock or prepared block is left.
+- no lock or prepared block is left;
+- the history of every attempt (tests/histories/elle.py: each account's list of transfer
+  attempts is a list-append object; a transfer reads both accounts' lists and appends its
+  attempt id to each, a reader reads every list; committed attempts are "ok", conflicted
+  ones "fail", and a last read of every account ends it) has no anomaly: no G0, G1, G2, lost
+  update or duplicated append.
 
 What this does not simulate: lost messages and crashes between a prepare and its commit
 (docs/atomic.md says what a crash does to a block spanning nodes).
@@ -26,6 +31,7 @@ import random
 from swarm.continuation import codec
 from swarm.node.machine.data import RefData
 from swarm.node.machine.txn import plan, step
+from tests.histories import elle
 from tests.sim.store import SimStore
 
 NODES = ("n1", "n2", "n3")
@@ -50,6 +56,9 @@ class Run:
         self.committed: dict[str, tuple] = {}  # transfer id -> (src, dst, amount)
         self.sums: list[int] = []  # what each committed reader saw
         self.committing: set[str] = set()  # blocks between their first and last commit step
+        self.history: list[elle.Txn] = []  # every attempt of every block, as list-appends
+        self.anomalies: list[elle.Anomaly] = []
+        self.steps = 0  # the clock: steps taken so far
         self.agents = []
         for k in range(blocks):
             kind = rng.choice(("transfer", "transfer", "reader", "plain"))
@@ -94,27 +103,34 @@ class Run:
         src, dst = self.rng.sample(self.accounts, 2)
         amount = self.rng.randint(1, 20)
         for attempt in range(200):
-            txn = f"{name}/{attempt}"
+            txn, start = f"{name}/{attempt}", self.steps
             reads, got = {}, {}
             for ref_id in (src, dst):
                 reads[ref_id], got[ref_id] = self._read(ref_id)
                 yield
             (sb, sh), (db, dh) = got[src], got[dst]
-            writes = {src: (sb - amount, sh + ((name, -amount),)),
-                      dst: (db + amount, dh + ((name, amount),))}
+            writes = {src: (sb - amount, sh + ((txn, -amount),)),
+                      dst: (db + amount, dh + ((txn, amount),))}
             why = yield from self._commit(txn, reads, writes)
+            self.history.append(elle.Txn(txn, [
+                elle.read(src, _ids(sh)), elle.read(dst, _ids(dh)),
+                elle.append(src, txn), elle.append(dst, txn)],
+                elle.OK if why is None else elle.FAIL, start, self.steps))
             if why is None:
                 self.committed[name] = (src, dst, amount)
                 return
 
     def reader(self, name: str):
         for attempt in range(200):
-            reads, total = {}, 0
+            reads, total, ops, start = {}, 0, [], self.steps
             for ref_id in self.rng.sample(self.accounts, len(self.accounts)):
-                reads[ref_id], (balance, _) = self._read(ref_id)
+                reads[ref_id], (balance, history) = self._read(ref_id)
                 total += balance
+                ops.append(elle.read(ref_id, _ids(history)))
                 yield
             why = yield from self._commit(f"{name}/{attempt}", reads, {})
+            self.history.append(elle.Txn(f"{name}/{attempt}", ops,
+                                         elle.OK if why is None else elle.FAIL, start, self.steps))
             if why is None:
                 self.sums.append(total)
                 if total != self.total:
@@ -134,25 +150,30 @@ class Run:
     # ---- the run ---------------------------------------------------------------------------------
     def run(self, max_steps: int = 20_000) -> Run:
         agents = list(self.agents)
-        steps = 0
-        while agents and steps < max_steps:
+        while agents and self.steps < max_steps:
             agent = self.rng.choice(agents)
             try:
                 next(agent)
             except StopIteration:
                 agents.remove(agent)
-            steps += 1
+            self.steps += 1
             for where in NODES:
                 for ref_id, holder in self.data[where].txns.locks.items():
                     if holder not in self.committing:
                         self.violations.append(f"{ref_id} on {where} is locked by {holder}, "
                                                f"which is not committing")
             if self.violations:
+                self.check_history(self.history)
                 return self
         if agents:
-            self.violations.append(f"{len(agents)} blocks still running after {steps} steps")
+            self.violations.append(f"{len(agents)} blocks still running after {self.steps} "
+                                   f"steps")
         self.check()
         return self
+
+    def check_history(self, history: list[elle.Txn]) -> None:
+        self.anomalies = elle.check(history, realtime=True)
+        self.violations += [f"anomaly {a}" for a in self.anomalies]
 
     def check(self) -> None:
         values = {r: self.data[self.home[r]].read(r) for r in self.accounts}
@@ -162,19 +183,32 @@ class Run:
         for ref_id, (balance, history) in values.items():
             if balance != START + sum(x for _, x in history):
                 self.violations.append(f"{ref_id}: balance {balance} is not its history's")
-            for name in {n for n, _ in history}:
+            names = [_name(txn) for txn, _ in history]
+            for name in set(names):
                 if name not in self.committed:
                     self.violations.append(f"{name} is in {ref_id} but was not committed")
-                elif [n for n, _ in history].count(name) != 1:
+                elif names.count(name) != 1:
                     self.violations.append(f"{name} is in {ref_id} more than once")
         for name, (src, dst, _) in self.committed.items():
             for ref_id in (src, dst):
-                if name not in {n for n, _ in values[ref_id][1]}:
+                if name not in {_name(txn) for txn, _ in values[ref_id][1]}:
                     self.violations.append(f"{name} was committed but is not in {ref_id}")
         for where in NODES:
             txns = self.data[where].txns
             if txns.locks or txns.prepared:
                 self.violations.append(f"{where} still holds locks {txns.locks}")
+        last = elle.Txn("end", [elle.read(r, _ids(h)) for r, (_, h) in values.items()])
+        self.check_history([*self.history, last])
+
+
+def _ids(history: tuple) -> list[str]:
+    """An account's history as a list-append value: the ids of the attempts that wrote it."""
+    return [txn for txn, _ in history]
+
+
+def _name(txn: str) -> str:
+    """The block of an attempt id ("transfer3/0" -> "transfer3")."""
+    return txn.split("/")[0]
 
 
 def run_seed(seed: int, **kw) -> Run:

@@ -1,0 +1,237 @@
+"""Single-Ref operations stay linearizable while nodes are SIGKILLed and restarted (issue 19
+item 4, docs/atomic.md's contract).
+
+Programs get, set and update three Refs (on n1, n2, n3), from several client threads under
+--policy migrate, while a killer thread SIGKILLs random nodes and starts them again. Each
+operation is logged to a file as it is called and as it returns (time.monotonic(), one clock
+for every process here): a node killed mid-program loses the program's memory, not the
+file, so an operation whose return was never logged is one of unknown outcome (it may have
+taken effect), and what a program logs again when it runs again after the restart is read
+as read_history says. The history is checked by tests/histories/linear.py.
+
+Under --policy fetch the history is not linearizable: an update is done again after a crash
+(the last test here shows it on its own; docs/atomic.md). Once that is fixed, POLICY can
+alternate between the two.
+
+Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
+"""
+
+import functools
+import json
+import os
+import threading
+import time
+from collections import Counter
+
+import pytest
+from conftest import LONG
+from helpers import write
+from test_money import with_killer
+
+import swarm
+from swarm.client import Cluster
+from tests.histories import linear
+
+PROGRAMS = 60 if LONG else 24
+OPS = 12
+CLIENTS = 6
+MIN_KILLS = 20 if LONG else 6
+POLICY = "migrate"
+
+SETUP = """
+from swarm import Ref
+RESULT = [[r.id, r.hint] for r in (Ref(0, at=n) for n in ("n1", "n2", "n3"))]
+"""
+
+PROGRAM = """
+import json, random, sys, time
+from swarm.refs import Ref
+
+refs = [Ref._handle(*h) for h in json.loads(sys.argv[1])]
+name, path, seed = sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+
+def log(*record):
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\\n")
+
+
+rng = random.Random(seed)
+for j in range(int(sys.argv[5])):
+    k = rng.randrange(len(refs))
+    f = rng.choice(("get", "set", "update"))
+    arg = seed * 1000 + j if f == "set" else None
+    log("call", name, j, k, f, arg, time.monotonic())
+    try:
+        if f == "get":
+            result = refs[k].get()
+        elif f == "set":
+            result = refs[k].set(arg)
+        else:
+            result = refs[k].update(lambda v: v + 1)
+    except Exception as e:
+        log("error", name, j, repr(e), time.monotonic())
+    else:
+        log("ret", name, j, result, time.monotonic())
+RESULT = name
+"""
+
+
+def inc(v):
+    return v + 1
+
+
+def read_history(path) -> list[linear.Op]:
+    """The logged calls and returns as operations. A program that runs again after a crash
+    (from the hop it last arrived by) logs again what it logged since: a second call of
+    operation j, or a second return of j (it ran again from inside j: a hop to the Ref's
+    node). What it logged after that point the first time was an execution the crash undid
+    (or, for a write asked of another node, may have been done: docs/nodes.md), so those
+    operations are of unknown outcome; operation j itself is one operation, from its first
+    call to its last return - its effect must be there once. An error, or a call never
+    answered, is of unknown outcome too."""
+    entries: list[dict] = []
+    mine: dict = {}  # program -> {j: its latest entry}
+
+    def unknown(name: str, after: int) -> None:
+        for j in [j for j in mine.get(name, {}) if j > after]:
+            mine[name].pop(j).update(end=None, result=None)
+
+    with open(path) as lines:
+        for line in lines:
+            kind, name, j, *rest = json.loads(line)
+            if kind == "call":
+                unknown(name, j - 1)
+                k, f, arg, start = rest
+                entry = dict(name=name, k=k, f=f, arg=arg, start=start, end=None, result=None)
+                entries.append(entry)
+                mine.setdefault(name, {})[j] = entry
+                continue
+            unknown(name, j)
+            entry = mine[name][j]
+            if kind == "ret":
+                entry.update(result=rest[0], end=rest[1])
+            else:
+                entry.update(result=None, end=None)
+    return [linear.Op(f"{e['name']}#{i}", e["f"], inc if e["f"] == "update" else e["arg"],
+                      e["result"], e["start"], e["end"], key=e["k"])
+            for i, e in enumerate(entries)]
+
+
+def test_single_ref_operations_under_sigkill_are_linearizable(tmp_path):
+    setup, program = write(tmp_path, "setup.py", SETUP), write(tmp_path, "p.py", PROGRAM)
+    path = tmp_path / "ops.log"
+    with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
+        out = cluster.run_file(setup, timeout=60)
+        assert out.error is None, out.traceback
+        handles = json.dumps(out.value)
+        results: dict[str, object] = {}
+        errors: list[str] = []
+        kills: list[str] = []
+        names = [f"p{i}" for i in range(PROGRAMS)]
+
+        def client(mine: list[str]) -> None:
+            c = Cluster(cluster.config)
+            try:
+                for j, name in enumerate(mine):
+                    while len(kills) < MIN_KILLS * j // len(mine):
+                        time.sleep(0.01)
+                    o = c.run_file(program, argv=[handles, name, str(path),
+                                                  name[1:], str(OPS)],
+                                   policy=POLICY, timeout=300)
+                    if o.error:
+                        errors.append(f"{name}: {o.error}")
+                    results[name] = o.value
+            except Exception as e:
+                errors.append(f"client: {type(e).__name__}: {e}")
+            finally:
+                c.close()
+
+        with_killer(cluster, [functools.partial(client, names[i::CLIENTS])
+                              for i in range(CLIENTS)], kills, 11)
+
+    ops = read_history(path)
+    unknown = sum(op.end is None for op in ops)
+    print(f"{PROGRAMS} programs ({len(errors)} failed: {errors}), {len(ops)} operations "
+          f"({unknown} of unknown outcome), {len(kills)} nodes killed ({Counter(kills)})")
+    # A program running on a node each time it was killed twice is quarantined (docs/nodes.md:
+    # the node cannot tell a SIGKILL from a crash the program caused): its client is told,
+    # and the operations it logged are in the history, the last one of unknown outcome.
+    quarantined = [e for e in errors if e.split(": ")[1:2] == ["Quarantined"]]
+    assert [e for e in errors if e not in quarantined] == []
+    assert len(quarantined) <= PROGRAMS // 6, quarantined
+    assert {n: r for n, r in results.items() if r is not None} == {
+        name: name for name in names if not any(e.startswith(name + ":") for e in errors)}
+    assert len(kills) >= MIN_KILLS - 1
+    assert len(ops) - unknown >= (PROGRAMS - len(quarantined)) * OPS
+    assert [str(v) for v in linear.check(ops, 0)] == []
+
+
+def test_the_log_pairs_calls_and_returns(tmp_path):
+    """read_history: what a program logged before it ran again from a point is of unknown
+    outcome; an operation it ran again from inside is one, ending at its last return."""
+    path = tmp_path / "ops.log"
+    records = [("call", "p1", 0, 0, "set", 5, 1.0),
+               ("call", "p1", 0, 0, "set", 5, 2.0),          # ran again from before op 0
+               ("ret", "p1", 0, None, 3.0), ("call", "p1", 1, 0, "update", None, 4.0),
+               ("error", "p1", 1, "TimeoutError()", 5.0),
+               ("call", "p2", 0, 0, "get", None, 6.0),      # never answered
+               ("call", "p3", 0, 1, "set", 7, 7.0), ("ret", "p3", 0, None, 8.0),
+               ("call", "p3", 1, 1, "get", None, 8.5), ("ret", "p3", 1, 7, 8.6),
+               ("ret", "p3", 0, None, 9.0),                  # ran again from inside op 0
+               ("call", "p3", 1, 1, "get", None, 9.5), ("ret", "p3", 1, 7, 9.6)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    ops = read_history(path)
+    assert [(op.process.split("#")[0], op.f, op.start, op.end, op.result) for op in ops] == [
+        ("p1", "set", 1.0, None, None), ("p1", "set", 2.0, 3.0, None),
+        ("p1", "update", 4.0, None, None), ("p2", "get", 6.0, None, None),
+        ("p3", "set", 7.0, 9.0, None), ("p3", "get", 8.5, None, None),
+        ("p3", "get", 9.5, 9.6, 7)]
+
+
+ASKS_AFTER_A_WRITE = """
+import os, sys, time
+from swarm import Ref, move_to
+flag = sys.argv[1]
+r = Ref(0, at="n3")
+other = Ref(0, at="n2")
+move_to("n1")
+r.update(lambda v: v + 1)           # the program moves to n3 and writes r there
+other.get()                         # under fetch: asked of n2, so n3 commits r's write first
+open(flag + ".ready", "a").close()  # (n3 is killed now: the program runs again from its hop)
+deadline = time.time() + 60
+while not os.path.exists(flag + ".go") and time.time() < deadline:
+    time.sleep(0.05)
+RESULT = r.get()
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="a node that commits a segment's writes before asking "
+                   "another node (fetch) runs the segment again after a crash, writes and all")
+def test_an_update_takes_effect_once_when_its_node_dies_after_asking_another(tmp_path):
+    """Found by the history above under --policy fetch (operations done again): one
+    r.update(fn) whose node is SIGKILLed after the program asked another node something is
+    done twice. docs/nodes.md: a segment's writes and its hops are kept together or not at
+    all; here the writes were committed for the question, the program's place was not, and
+    it ran again from the hop that brought it, applying fn again."""
+    flag = str(tmp_path / "flag")
+    with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
+        outcome: dict = {}
+        runner = threading.Thread(target=lambda: outcome.update(out=cluster.run_file(
+            write(tmp_path, "p.py", ASKS_AFTER_A_WRITE), argv=[flag], policy="fetch",
+            timeout=120)))
+        runner.start()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        os.remove(flag + ".ready")
+        cluster.kill("n3")
+        cluster.restart("n3")
+        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        open(flag + ".go", "w").close()
+        runner.join()
+    out = outcome["out"]
+    assert out.error is None, out.traceback
+    assert out.value == 1  # (2: fn was applied twice)
