@@ -7,6 +7,8 @@ Then the known defects, put back on purpose: the simulator must find each of the
 
 import multiprocessing
 import os
+from copy import copy
+from functools import partial
 
 import pytest
 
@@ -14,6 +16,7 @@ from swarm.node.machine import ledger as ledger_module
 from swarm.node.machine import state as state_module
 from swarm.node.machine.state import NodeState
 from tests.sim import money
+from tests.sim.store import PAGE, SimStore
 from tests.sim.world import Faults, SimClient, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
@@ -112,6 +115,50 @@ def test_reads_while_a_write_fails_see_that_write():
                          pairs=pairs)
         assert not world.violations, world.violations
         assert all_told_ok(world) and outboxes_empty(world)
+
+
+def note_outcomes(told: dict, world: World) -> None:
+    """(a check run after every step) when each program was first told its outcome"""
+    for pid, run in world.clients["c1"].runs.items():
+        if run.reports and pid not in told:
+            told[pid] = world.now - world.start
+
+
+def test_a_nearly_full_disk_keeps_the_writes_that_fit():
+    """n1's disk takes only 3,000 more bytes for 3 s while 16 transfers between its own
+    accounts arrive together (a write of many units, larger than that): a write that fails
+    is tried again in smaller parts, in order, so the disk fills up to the first unit that
+    does not fit - programs whose writes fit end while the disk is nearly full, the others
+    wait for room - and every invariant holds."""
+    pairs = [(money.account("n1", 0), money.account("n1", 1)),
+             (money.account("n1", 1), money.account("n1", 0))]
+    early = total = refused = 0
+    for seed in range(20):
+        world = World(seed, faults=Faults(full_disks=[("n1", 0.0, 3.0, 3000)]))
+        money.setup(world, transfers=16, pairs=pairs, within=0.002)
+        n1, told, left = world.nodes["n1"], {}, []
+        world.checks.append(partial(note_outcomes, told))
+        world.at(world.now + 2.99, lambda node, seen: seen.append(
+            (node.store.room, node.state.ledger.writing, copy(node.state.ledger.failed))),
+            n1, left)
+        world.run(drain=5.0)
+        if not world.violations:
+            money.check(world)
+        assert not world.violations, world.violations
+        assert all_told_ok(world) and outboxes_empty(world)
+        refused += n1.store.failures > 0
+        room, writing, failed = left[0]
+        if len(told) < 16 or max(told.values()) > 3.0:  # some waited for room
+            # ... with the disk filled up to them: a unit of this workload (a transfer's
+            # end: two values, its output, its result; a submission) takes under 300 bytes
+            assert room < 300, (seed, room)
+            if writing is None:  # precisely: the first unit that waits does not fit
+                first = failed[0]
+                assert room < PAGE + SimStore.size_of(first, set(first.finished)), (seed, room)
+        early += sum(1 for t in told.values() if t < 3.0)
+        total += len(told)
+    assert refused >= 15  # (the disk refused writes: the case is exercised)
+    assert early > total // 4, (early, total)  # (all wait if a write fails whole)
 
 
 def test_programs_of_a_node_declared_gone_are_lost_and_nothing_else():

@@ -303,7 +303,7 @@ class RefData:
         self.versions.bump(ref_id)
 
     def take_staged(self) -> Writes | None:
-        """The writes since the last call, for the ledger's transaction."""
+        """The writes since the last call, for the ledger's next unit (ledger.py: cut)."""
         if not (self.staged or self.staged_forwards or self.staged_moves or self.staged_moved):
             return None
         writes = Writes(self.staged, self.staged_forwards, self.staged_moves,
@@ -312,10 +312,6 @@ class RefData:
         self.staged_moved = []
         self.pending.append(writes)
         return writes
-
-    def merged(self, later: Writes) -> None:
-        """`later` was merged into an earlier pending write (a retry after a failure)."""
-        self.pending = [w for w in self.pending if w is not later]
 
     def on_disk(self, writes: Writes | None) -> None:
         """These writes are committed: readers find them in the store now."""
