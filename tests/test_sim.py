@@ -12,6 +12,8 @@ from functools import partial
 
 import pytest
 
+from swarm.continuation import codec
+from swarm.node import machine as m
 from swarm.node.machine import ledger as ledger_module
 from swarm.node.machine import state as state_module
 from swarm.node.machine.state import NodeState
@@ -175,6 +177,51 @@ def test_programs_of_a_node_declared_gone_are_lost_and_nothing_else():
             told["ok" if ok else "lost"] += 1
             assert ok or error.startswith("NodeGone")
     assert told["lost"] and told["ok"]
+
+
+# ---- seeds that once failed: run whatever SWARM_SIM_SEEDS says ------------------------------
+
+@pytest.mark.parametrize("seed", [
+    25028,  # a fence's answer held for "the next write" while a write was under way, and
+    # nothing else to write: no write came, and every later message waited behind it
+])
+def test_a_seed_that_once_failed(seed):
+    world = money.run_seed(seed)
+    assert not world.violations, world.violations
+
+
+def test_what_waits_for_the_next_write_gets_one_while_a_write_is_under_way():
+    """A node answers an operator's fence once it is written ("the next write", whatever
+    it holds). Phase 2 arrives while phase 1's write is under way, with nothing else to
+    write: a write still follows, and the answer goes (it used to wait for ever, and every
+    message after it, since messages leave in order; tests/sim: seed 25028). The same
+    while the disk refuses writes: the answer waits for the write that holds its unit."""
+    for fail_first in (False, True):
+        store = SimStore()
+        state = m.NodeState("n1", ["n1", "n2", "n3"], m.RefData(store, codec.dumps,
+                                                                codec.loads), {})
+        state.handle(m.Booted(0.0, [], []))
+        out = state.handle(m.FenceRequested("op", "n3", 1))
+        (persist,) = [i for i in out if isinstance(i, m.Persist)]
+        out = state.handle(m.FenceRequested("op", "n3", 2))  # its write still under way
+        assert not [i for i in out if isinstance(i, (m.Persist, m.Reply))]
+        answers, now = [], 0.0
+        for _ in range(10):  # the shell: carry out each write, tick
+            now += 0.01
+            if fail_first:
+                store.room, fail_first = 0, False
+                out = state.handle(m.CommitFailed("database or disk is full", now))
+                store.room = None
+            else:
+                store.commit(persist.txn, now)
+                out = state.handle(m.Committed(now))
+            out += state.handle(m.Tick(now + 2.0))
+            answers += [i.fields["phase"] for i in out if isinstance(i, m.Reply)]
+            persist = next((i for i in out if isinstance(i, m.Persist)), None)
+            if persist is None:
+                break
+        assert answers == [1, 2]
+        assert "n3" in store.fenced
 
 
 # ---- the known defects, put back: the simulator finds each ------------------------------------

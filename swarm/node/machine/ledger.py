@@ -173,6 +173,8 @@ class HopLedger:
         self.writing: Txn | None = None  # handed to the store, not yet answered
         self.parts: list[Txn] = []  # ... the units it holds
         self.taken: dict[str, Txn] = {}  # hop id -> the unit that took it alone, not written
+        self.wanted = False  # a write is wanted for itself: the unit being made is cut, even
+        # empty (see want)
         # hop id -> [node, meta bytes, data, first sent at, program]
         self.outbox: dict[str, list] = {}
         self.done: set[str] = set()  # hops taken here
@@ -265,6 +267,7 @@ class HopLedger:
         what waits for "the next write" waits for its number)."""
         n = self.next
         writes = self.data.take_staged()
+        empty, self.wanted = empty or self.wanted, False
         if writes is None and not empty and not (
                 n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
                 or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
@@ -334,6 +337,13 @@ class HopLedger:
             take.merge(end)  # (it holds no Ref writes: `end`'s are set by cut)
             end = take
         return end
+
+    def want(self) -> None:
+        """A write is wanted now, and one is under way or failed: the next write, after it
+        (what waits for "the next write" - a result, a fence's answer - waits for the number
+        of the unit being made, which must therefore exist even if nothing else comes)."""
+        self.wanted = True
+        self.pending_since = -1e18  # (at once, once the write under way is done)
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one

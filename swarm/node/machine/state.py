@@ -160,8 +160,8 @@ class NodeState:
     def _write_now(self) -> None:
         if self.ledger.writing is None and not self.ledger.failed:
             self.out.append(Persist(self.ledger.write()))
-        elif self.ledger.pending_since is None:  # as soon as the write under way is done
-            self.ledger.pending_since = -1e18
+        else:  # the next write, once the one under way is done (or the failed one is)
+            self.ledger.want()
 
     # ---- start ---------------------------------------------------------------------------------
     def _booted(self, e: ev.Booted) -> None:
