@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import fill
 
 from swarm.compiler import diskcache
 from swarm.compiler.pipeline import compile_module
@@ -143,14 +144,7 @@ def test_a_read_only_or_full_cache_is_told_once_and_the_program_runs(tmp_path, c
     try:
         if case == "full":
             (mount / "cache").mkdir()
-            fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
-            try:  # every block taken
-                while True:
-                    os.write(fd, b"\0" * 4096)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+            fill(mount / "filler")  # every block taken
         cache = mount / "cache"
         error = "OSError: Read-only file system" if case == "read-only" else \
             "OSError: No space left on device"

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from helpers import stop_cluster, write
+from helpers import fill, stop_cluster, write
 
 import swarm
 from swarm.client import start_nodes
@@ -45,17 +45,6 @@ def small_disk(tmp_path):
 
 def grow(mount, size: str) -> None:
     subprocess.run(["mount", "-o", f"remount,size={size}", str(mount)], check=True)
-
-
-def fill(path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_disk):
