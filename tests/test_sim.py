@@ -224,6 +224,23 @@ def test_what_waits_for_the_next_write_gets_one_while_a_write_is_under_way():
         assert "n3" in store.fenced
 
 
+def test_a_ref_moved_away_is_followed_before_its_write_is_on_disk():
+    """A relocation's end (the value gone here, a forward to the new node) is cut into a
+    unit at the end of its event, and waits for the next write: meanwhile a program here
+    that looks for the Ref follows the forward (it used to be told the Ref was deleted)."""
+    store = SimStore()
+    ref_id = "n2.acct.0"
+    store.refs[ref_id] = codec.dumps((100, []))
+    state = m.NodeState("n2", ["n1", "n2", "n3"], m.RefData(store, codec.dumps, codec.loads),
+                        {})
+    state.handle(m.Booted(0.0, [], []))
+    assert state.locate(ref_id, "n2") == "n2"
+    state.data.moved_out(ref_id, "n3")
+    out = state.handle(m.Tick(0.0))  # (the unit is cut; its write is not due yet)
+    assert not [i for i in out if isinstance(i, m.Persist)] and state.data.pending
+    assert state.locate(ref_id, "n2") == "n3" and not state.data.has(ref_id)
+
+
 # ---- the known defects, put back: the simulator finds each ------------------------------------
 
 def test_it_finds_an_outcome_reported_and_then_changed(monkeypatch):

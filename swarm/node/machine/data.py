@@ -180,12 +180,14 @@ class RefData:
 
     # values ---------------------------------------------------------------------------------
     def _in_flight(self, ref_id: str):
-        """(found, blob or None, forward or None) from the writes not yet on disk."""
+        """(found, blob or None, forward or None) from the writes not yet on disk. (A Ref
+        that moved away is in both `values`, gone, and `forwards`: its forward is the answer,
+        as from `staged_forwards` before.)"""
         for writes in reversed(self.pending):
-            if ref_id in writes.values:
-                return True, writes.values[ref_id], None
             if ref_id in writes.forwards:
                 return True, None, writes.forwards[ref_id]
+            if ref_id in writes.values:
+                return True, writes.values[ref_id], None
         return False, None, None
 
     def settled(self, ref_id: str) -> bool:

@@ -310,7 +310,6 @@ class HopLedger:
         output) would, if it were on disk and the take not when the node dies, be done again
         by the segment running again: as when the take is on disk and the segment's end is
         not (the segment runs again from the inbox) - docs/nodes.md, "Known limits"."""
-        queue = None
         for hop_id in end.finished:
             take = self.taken.get(hop_id)
             if take is None:
