@@ -142,3 +142,15 @@ def stop_cluster(client, procs: dict) -> None:
             p.wait(timeout=20)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def fill(path) -> None:
+    """Write zeros to `path` until its disk is full (a small tmpfs: tests of full disks)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

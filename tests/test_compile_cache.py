@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from helpers import fill
+
 from swarm.compiler import diskcache
 from swarm.compiler.pipeline import compile_module
 from swarm.driver import run_migrating, run_native
@@ -95,3 +98,57 @@ def test_a_module_whose_set_constants_marshal_reorders_is_not_saved(tmp_path, mo
     ordered = compile_module("out = [n for n in (5, 3, 9, 1)]\n", "tuples.py", "tuples")
     diskcache.save(ordered)
     assert len(list(tmp_path.glob("*.bin"))) == 1
+
+
+# ---- a cache directory that cannot be written: said once, on stderr -------------------------
+
+MAIN = "import helper\nprint(helper.twice(21))\n"
+HELPER = "def twice(x):\n    return 2 * x\n"
+RUN = ("import sys; from swarm.driver import run_migrating; o = run_migrating(sys.argv[1]); "
+       "print(repr((o.stdout, o.error)))")
+
+
+def _run_with_cache(tmp_path, cache) -> subprocess.CompletedProcess:
+    """A program of two modules, compiled in a new process whose cache is `cache`."""
+    (tmp_path / "main.py").write_text(MAIN)
+    (tmp_path / "helper.py").write_text(HELPER)
+    env = dict(os.environ, SWARM_COMPILE_CACHE=str(cache))
+    return subprocess.run([sys.executable, "-c", RUN, str(tmp_path / "main.py")], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _told_once(run: subprocess.CompletedProcess, cache, error: str) -> None:
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == repr(("42\n", None)) + "\n"  # the program runs, its output intact
+    lines = [line for line in run.stderr.splitlines() if "compile cache" in line]
+    assert lines == [f"swarm: compiled modules are not kept: the compile cache {cache} cannot "
+                     f"be written ({error}); they are compiled again in each process (set "
+                     f"SWARM_COMPILE_CACHE to a writable directory, or to off)"], run.stderr
+
+
+def test_a_cache_below_a_file_is_told_once_and_the_program_runs(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    cache = blocked / "below"
+    _told_once(_run_with_cache(tmp_path, cache), cache, "NotADirectoryError: Not a directory")
+    assert blocked.read_text() == "not a directory"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs (needs root)")
+@pytest.mark.parametrize("case", ["read-only", "full"])
+def test_a_read_only_or_full_cache_is_told_once_and_the_program_runs(tmp_path, case):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    options = "ro,size=1m" if case == "read-only" else "size=64k"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], check=True)
+    try:
+        if case == "full":
+            (mount / "cache").mkdir()
+            fill(mount / "filler")  # every block taken
+        cache = mount / "cache"
+        error = "OSError: Read-only file system" if case == "read-only" else \
+            "OSError: No space left on device"
+        _told_once(_run_with_cache(tmp_path, cache), cache, error)
+        assert not cache.exists() or not list(cache.glob("*"))  # (no file left half written)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -7,13 +7,18 @@ Then the known defects, put back on purpose: the simulator must find each of the
 
 import multiprocessing
 import os
+from copy import copy
+from functools import partial
 
 import pytest
 
+from swarm.continuation import codec
+from swarm.node import machine as m
 from swarm.node.machine import ledger as ledger_module
 from swarm.node.machine import state as state_module
 from swarm.node.machine.state import NodeState
 from tests.sim import money
+from tests.sim.store import PAGE, SimStore
 from tests.sim.world import Faults, SimClient, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
@@ -114,6 +119,50 @@ def test_reads_while_a_write_fails_see_that_write():
         assert all_told_ok(world) and outboxes_empty(world)
 
 
+def note_outcomes(told: dict, world: World) -> None:
+    """(a check run after every step) when each program was first told its outcome"""
+    for pid, run in world.clients["c1"].runs.items():
+        if run.reports and pid not in told:
+            told[pid] = world.now - world.start
+
+
+def test_a_nearly_full_disk_keeps_the_writes_that_fit():
+    """n1's disk takes only 3,000 more bytes for 3 s while 16 transfers between its own
+    accounts arrive together (a write of many units, larger than that): a write that fails
+    is tried again in smaller parts, in order, so the disk fills up to the first unit that
+    does not fit - programs whose writes fit end while the disk is nearly full, the others
+    wait for room - and every invariant holds."""
+    pairs = [(money.account("n1", 0), money.account("n1", 1)),
+             (money.account("n1", 1), money.account("n1", 0))]
+    early = total = refused = 0
+    for seed in range(20):
+        world = World(seed, faults=Faults(full_disks=[("n1", 0.0, 3.0, 3000)]))
+        money.setup(world, transfers=16, pairs=pairs, within=0.002)
+        n1, told, left = world.nodes["n1"], {}, []
+        world.checks.append(partial(note_outcomes, told))
+        world.at(world.now + 2.99, lambda node, seen: seen.append(
+            (node.store.room, node.state.ledger.writing, copy(node.state.ledger.failed))),
+            n1, left)
+        world.run(drain=5.0)
+        if not world.violations:
+            money.check(world)
+        assert not world.violations, world.violations
+        assert all_told_ok(world) and outboxes_empty(world)
+        refused += n1.store.failures > 0
+        room, writing, failed = left[0]
+        if len(told) < 16 or max(told.values()) > 3.0:  # some waited for room
+            # ... with the disk filled up to them: a unit of this workload (a transfer's
+            # end: two values, its output, its result; a submission) takes under 300 bytes
+            assert room < 300, (seed, room)
+            if writing is None:  # precisely: the first unit that waits does not fit
+                first = failed[0]
+                assert room < PAGE + SimStore.size_of(first, set(first.finished)), (seed, room)
+        early += sum(1 for t in told.values() if t < 3.0)
+        total += len(told)
+    assert refused >= 15  # (the disk refused writes: the case is exercised)
+    assert early > total // 4, (early, total)  # (all wait if a write fails whole)
+
+
 def test_programs_of_a_node_declared_gone_are_lost_and_nothing_else():
     """n2 is lost at once and declared gone after 3 s: programs it held are reported lost
     (NodeGone); every other one completes; a zombie n2 that comes back later changes
@@ -128,6 +177,68 @@ def test_programs_of_a_node_declared_gone_are_lost_and_nothing_else():
             told["ok" if ok else "lost"] += 1
             assert ok or error.startswith("NodeGone")
     assert told["lost"] and told["ok"]
+
+
+# ---- seeds that once failed: run whatever SWARM_SIM_SEEDS says ------------------------------
+
+@pytest.mark.parametrize("seed", [
+    25028,  # a fence's answer held for "the next write" while a write was under way, and
+    # nothing else to write: no write came, and every later message waited behind it
+])
+def test_a_seed_that_once_failed(seed):
+    world = money.run_seed(seed)
+    assert not world.violations, world.violations
+
+
+def test_what_waits_for_the_next_write_gets_one_while_a_write_is_under_way():
+    """A node answers an operator's fence once it is written ("the next write", whatever
+    it holds). Phase 2 arrives while phase 1's write is under way, with nothing else to
+    write: a write still follows, and the answer goes (it used to wait for ever, and every
+    message after it, since messages leave in order; tests/sim: seed 25028). The same
+    while the disk refuses writes: the answer waits for the write that holds its unit."""
+    for fail_first in (False, True):
+        store = SimStore()
+        state = m.NodeState("n1", ["n1", "n2", "n3"], m.RefData(store, codec.dumps,
+                                                                codec.loads), {})
+        state.handle(m.Booted(0.0, [], []))
+        out = state.handle(m.FenceRequested("op", "n3", 1))
+        (persist,) = [i for i in out if isinstance(i, m.Persist)]
+        out = state.handle(m.FenceRequested("op", "n3", 2))  # its write still under way
+        assert not [i for i in out if isinstance(i, (m.Persist, m.Reply))]
+        answers, now = [], 0.0
+        for _ in range(10):  # the shell: carry out each write, tick
+            now += 0.01
+            if fail_first:
+                store.room, fail_first = 0, False
+                out = state.handle(m.CommitFailed("database or disk is full", now))
+                store.room = None
+            else:
+                store.commit(persist.txn, now)
+                out = state.handle(m.Committed(now))
+            out += state.handle(m.Tick(now + 2.0))
+            answers += [i.fields["phase"] for i in out if isinstance(i, m.Reply)]
+            persist = next((i for i in out if isinstance(i, m.Persist)), None)
+            if persist is None:
+                break
+        assert answers == [1, 2]
+        assert "n3" in store.fenced
+
+
+def test_a_ref_moved_away_is_followed_before_its_write_is_on_disk():
+    """A relocation's end (the value gone here, a forward to the new node) is cut into a
+    unit at the end of its event, and waits for the next write: meanwhile a program here
+    that looks for the Ref follows the forward (it used to be told the Ref was deleted)."""
+    store = SimStore()
+    ref_id = "n2.acct.0"
+    store.refs[ref_id] = codec.dumps((100, []))
+    state = m.NodeState("n2", ["n1", "n2", "n3"], m.RefData(store, codec.dumps, codec.loads),
+                        {})
+    state.handle(m.Booted(0.0, [], []))
+    assert state.locate(ref_id, "n2") == "n2"
+    state.data.moved_out(ref_id, "n3")
+    out = state.handle(m.Tick(0.0))  # (the unit is cut; its write is not due yet)
+    assert not [i for i in out if isinstance(i, m.Persist)] and state.data.pending
+    assert state.locate(ref_id, "n2") == "n3" and not state.data.has(ref_id)
 
 
 # ---- the known defects, put back: the simulator finds each ------------------------------------

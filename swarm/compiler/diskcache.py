@@ -13,7 +13,8 @@ version (marshal's format and the bytecode are the interpreter's); it holds the 
 and is used only when that matches, and the next version of the source replaces it. A file is
 written to a temporary name and renamed, so readers never see half of one; one that cannot be
 read or decoded is compiled again, and a directory that cannot be written only costs the
-saving.
+saving - said once per process on its stderr (the directory and the error: read-only, its
+parent not a directory, a full disk...), then the process goes on without saving.
 
 Discussion: the files are trusted as the interpreter trusts `__pycache__`: whoever can write
 to the user's cache directory can also change the user's installed code.
@@ -39,6 +40,7 @@ from swarm.compiler.compiled import CompiledModule, PointInfo
 FORMAT = 1
 _PACKAGES = ("compiler", "continuation", "skywriting")
 _version: str | None = None
+_warned = False  # a save failed in this process, and stderr was told (once)
 
 
 def directory() -> Path | None:
@@ -105,7 +107,8 @@ def load(source: str, digest: str, filename: str, name: str) -> CompiledModule |
 
 
 def save(compiled: CompiledModule) -> None:
-    """Keep a compiled module for the next time (quietly nothing if it cannot be written)."""
+    """Keep a compiled module for the next time (nothing if it cannot be written: the first
+    such failure in a process is told on its stderr, see _cannot_save)."""
     path = _path(compiled.filename, compiled.name)
     if path is None:
         return
@@ -125,5 +128,29 @@ def save(compiled: CompiledModule) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
-    except OSError:
+    except OSError as e:
+        _cannot_save(path.parent, e)
+
+
+def _cannot_save(where: Path, error: OSError) -> None:
+    """Say once per process that compiled modules are not kept, and why.
+
+    Discussion: the process's own stderr (sys.__stderr__), not sys.stderr: on a node,
+    sys.stderr is the running program's output, sent to its client, and the cache is the
+    node's business (its log has it). Once: every module compiled after it would fail the
+    same way, and a program compiling hundreds of modules should not print hundreds of
+    lines; nothing is wrong with what runs - it is only compiled again the next time."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    stream = sys.__stderr__ or sys.stderr
+    reason = error.strerror or str(error)
+    try:
+        stream.write(f"swarm: compiled modules are not kept: the compile cache {where} cannot "
+                     f"be written ({type(error).__name__}: {reason}); they are compiled again "
+                     f"in each process (set SWARM_COMPILE_CACHE to a writable directory, or "
+                     f"to off)\n")
+        stream.flush()
+    except (OSError, ValueError):  # (no stderr to tell: a daemon's closed stream)
         pass

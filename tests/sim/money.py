@@ -40,10 +40,10 @@ class Transfer:
 
 
 def setup(world: World, accounts: int = 2, transfers: int | None = None,
-          pairs: list | None = None) -> list[Transfer]:
+          pairs: list | None = None, within: float = 1.0) -> list[Transfer]:
     """Accounts on every node, and transfers between random accounts (or between the
     `pairs` of account ids given, in turn), submitted by one client at random moments of
-    the first second."""
+    the first `within` seconds."""
     rng = world.rng
     ids = [account(n, i) for n in world.names for i in range(accounts)]
     for ref_id in ids:
@@ -56,7 +56,7 @@ def setup(world: World, accounts: int = 2, transfers: int | None = None,
         t = Transfer(f"t{k}", src, dst, rng.randint(1, 20))
         pid = f"{client.name}-{k}"
         world.programs[pid] = t
-        world.at(world.now + rng.uniform(0, 1.0), client.submit, pid, src.split(".")[0])
+        world.at(world.now + rng.uniform(0, within), client.submit, pid, src.split(".")[0])
         made.append((pid, t))
     world.money = (ids, made, client)
     return made

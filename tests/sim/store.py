@@ -2,10 +2,14 @@
 
 A transaction is applied whole or not at all, as SQLite's is; a crash of the process keeps
 every committed transaction (the node's WAL with synchronous=NORMAL survives SIGKILL). The
-disk can be made full: a commit then fails, as SQLite's does ('database or disk is full').
+disk can be made full, or nearly (`room`: the bytes it still takes): a commit that does not
+fit then fails, as SQLite's does ('database or disk is full'), and one that fits takes its
+room (what it writes, and a page: a transaction that writes nothing still appends to the log).
 """
 
 from __future__ import annotations
+
+PAGE = 64  # what any commit takes of a full disk
 
 
 class DiskFull(Exception):
@@ -27,8 +31,9 @@ class SimStore:
         self.fenced: set[str] = set()
         self.cancelled: set[str] = set()
         self.deaths: dict[str, int] = {}
-        self.full = False
+        self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
+        self.failures = 0  # commits that did not fit (the tests)
 
     # ---- what the machine reads (machine/data.py: Reader) ----------------------------------------
     def get_ref(self, ref_id: str) -> bytes | None:
@@ -56,9 +61,13 @@ class SimStore:
     # ---- the shell's side ------------------------------------------------------------------------
     def commit(self, txn, now: float) -> None:
         """Apply a ledger Txn as Store.commit does, all or nothing."""
-        if self.full:
-            raise DiskFull("database or disk is full")
         finished = set(txn.finished)
+        if self.room is not None:
+            size = PAGE + self.size_of(txn, finished)
+            if size > self.room:
+                self.failures += 1
+                raise DiskFull("database or disk is full")
+            self.room -= size
         for hop_id, (program, meta, data) in txn.accepted.items():
             self.done.add(hop_id)
             if hop_id not in finished:
@@ -96,6 +105,18 @@ class SimStore:
             for ref_id in writes.moved:
                 self.moves.pop(ref_id, None)
         self.commits += 1
+
+    @staticmethod
+    def size_of(txn, finished: set) -> int:
+        """The bytes a transaction adds: the rows it writes, as Store.commit writes them."""
+        size = sum(len(meta) + len(data) for h, (_, meta, data) in txn.accepted.items()
+                   if h not in finished)
+        size += sum(len(meta) + len(data) for _, _, meta, data in txn.outgoing)
+        size += sum(len(k[3]) for k in txn.kept)
+        size += sum(len(h) for h in txn.accepted)  # (done)
+        if txn.writes:
+            size += sum(len(b) for b in txn.writes.values.values() if b is not None)
+        return size
 
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         rows = [(seq, kind, payload) for (p, kind, seq), payload in self.kept.items()

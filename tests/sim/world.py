@@ -10,7 +10,8 @@ one seed. The same seed replays the same run, step by step.
 What is simulated:
 - the network: each message is delivered after a random delay, or lost, or delivered twice;
   links can be cut (a partition) and healed; a message to a node that is down is lost;
-- disks (store.py): transactions all or nothing, kept across crashes; a disk can be full;
+- disks (store.py): transactions all or nothing, kept across crashes; a disk can be full,
+  or nearly (room for a few hundred or thousand bytes: a large write fails, small ones fit);
 - crashes: a node loses everything in memory (its NodeState, its programs, its messages on
   the way) and boots again from its disk;
 - programs: what the shell's kernel does - run a segment when the machine says Start or
@@ -42,6 +43,7 @@ RESUBMIT = 1.0
 # forget hops, and a hop that came again after its forgetting would be taken twice
 FORGET_AFTER = 1.0
 COLLECT = 3.0
+ROOMS = (0, 0, 200, 1000, 4000)  # bytes a full disk still takes (Faults.pick)
 
 
 @dataclass
@@ -51,14 +53,18 @@ class Faults:
     duplicate: float = 0.0  # chance a delivered message arrives twice
     crashes: list = field(default_factory=list)  # (node, at, down for)
     partitions: list = field(default_factory=list)  # (a, b, at, for): link cut both ways
-    full_disks: list = field(default_factory=list)  # (node, at, for)
+    # (node, at, for[, room]): the disk takes only `room` more bytes meanwhile (default 0)
+    full_disks: list = field(default_factory=list)
     # (node, at, fenced after, back after or None): a node lost for good at `at`, declared
     # gone by the operator later; a zombie if it comes back (with its disk) after that
     gone: list = field(default_factory=list)
 
     @classmethod
     def pick(cls, rng: random.Random, names: list[str], span: float,
-             hop_timeout: float) -> Faults:
+             hop_timeout: float, rooms: random.Random | None = None) -> Faults:
+        """`rooms`: picks how full each full disk is (a generator of its own, so that the
+        other faults of a seed stay what they were before disks could be nearly full)."""
+        rooms = rooms or rng
         f = cls(loss=rng.choice((0.0, 0.0, 0.01, 0.05, 0.2)),
                 duplicate=rng.choice((0.0, 0.0, 0.02, 0.1)))
         for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
@@ -70,7 +76,7 @@ class Faults:
                                  rng.choice((0.5, 3.0, hop_timeout * 1.5))))
         for _ in range(rng.choice((0, 0, 0, 1))):
             f.full_disks.append((rng.choice(names), rng.uniform(0, span),
-                                 rng.choice((0.5, 4.0))))
+                                 rng.choice((0.5, 4.0)), rooms.choice(ROOMS)))
         if rng.random() < 0.15:
             f.gone.append((rng.choice(names), rng.uniform(0, span), rng.uniform(0.5, 10),
                            rng.choice((None, None, 1.0, 30.0))))
@@ -87,7 +93,8 @@ class World:
         self.names = [f"n{i + 1}" for i in range(n)]
         self.hop_timeout = hop_timeout
         self.faults = faults if faults is not None else \
-            Faults.pick(self.rng, self.names, span, hop_timeout)
+            Faults.pick(self.rng, self.names, span, hop_timeout,
+                        random.Random(f"{seed}/rooms"))
         self.queue: list = []
         self.seq = 0
         self.steps = 0
@@ -109,9 +116,9 @@ class World:
         for a, b, at, span_ in self.faults.partitions:
             self.at(self.now + at, self._cut, a, b, True)
             self.at(self.now + at + span_, self._cut, a, b, False)
-        for name, at, span_ in self.faults.full_disks:
-            self.at(self.now + at, self._full, name, True)
-            self.at(self.now + at + span_, self._full, name, False)
+        for name, at, span_, *room in self.faults.full_disks:
+            self.at(self.now + at, self._full, name, room[0] if room else 0)
+            self.at(self.now + at + span_, self._full, name, None)
         self.fenced: set[str] = set()  # declared gone (what clients know)
         for name, at, fence_after, back in self.faults.gone:
             self.nodes[name].lost = True
@@ -159,7 +166,7 @@ class World:
         ends = [at + d for _, at, d, _ in self.faults.gone]
         ends += [at + d for _, at, d in self.faults.crashes]
         ends += [at + d for *_, at, d in self.faults.partitions]
-        ends += [at + d for _, at, d in self.faults.full_disks]
+        ends += [at + d for _, at, d, *_ in self.faults.full_disks]
         return max(ends, default=0.0)
 
     def violate(self, what: str) -> None:
@@ -175,10 +182,13 @@ class World:
             (self.cut.add if cut else self.cut.discard)(link)
         self.note(f"{'cut' if cut else 'healed'} {a} <-> {b}")
 
-    def _full(self, name: str, full: bool) -> None:
-        self.nodes[name].store.full = full
-        self.note(f"{name}'s disk {'full' if full else 'has room again'}")
-        if not full:
+    def _full(self, name: str, room: int | None) -> None:
+        """The disk takes only `room` more bytes (0: full), or has room again (None)."""
+        self.nodes[name].store.room = room
+        self.note(f"{name}'s disk has room again" if room is None else
+                  f"{name}'s disk full" if room == 0 else
+                  f"{name}'s disk nearly full (room for {room} bytes)")
+        if room is None:
             self.nodes[name].schedule_tick()
 
     # ---- the network -------------------------------------------------------------------------------

@@ -186,12 +186,14 @@ class RefData:
 
     # values ---------------------------------------------------------------------------------
     def _in_flight(self, ref_id: str):
-        """(found, blob or None, forward or None) from the writes not yet on disk."""
+        """(found, blob or None, forward or None) from the writes not yet on disk. (A Ref
+        that moved away is in both `values`, gone, and `forwards`: its forward is the answer,
+        as from `staged_forwards` before.)"""
         for writes in reversed(self.pending):
-            if ref_id in writes.values:
-                return True, writes.values[ref_id], None
             if ref_id in writes.forwards:
                 return True, None, writes.forwards[ref_id]
+            if ref_id in writes.values:
+                return True, writes.values[ref_id], None
         return False, None, None
 
     def settled(self, ref_id: str) -> bool:
@@ -309,7 +311,7 @@ class RefData:
         self.versions.bump(ref_id)
 
     def take_staged(self) -> Writes | None:
-        """The writes since the last call, for the ledger's transaction."""
+        """The writes since the last call, for the ledger's next unit (ledger.py: cut)."""
         if not (self.staged or self.staged_forwards or self.staged_moves or self.staged_moved):
             return None
         writes = Writes(self.staged, self.staged_forwards, self.staged_moves,
@@ -318,10 +320,6 @@ class RefData:
         self.staged_moved = []
         self.pending.append(writes)
         return writes
-
-    def merged(self, later: Writes) -> None:
-        """`later` was merged into an earlier pending write (a retry after a failure)."""
-        self.pending = [w for w in self.pending if w is not later]
 
     def on_disk(self, writes: Writes | None) -> None:
         """These writes are committed: readers find them in the store now."""

@@ -154,8 +154,8 @@ def mark(state, memory) -> dict:
             take(ref_id, blob)
     for blob in data.reader.held_blobs():  # inbox, outbox and kept rows on disk
         finder.ids_in(blob, roots)
-    for txn in (ledger.next, ledger.writing, ledger.failed):
-        if txn is not None:
+    for txn in (ledger.next, ledger.writing, *ledger.units, *ledger.failed, *ledger.parts):
+        if txn is not None:  # (hops taken or sent, and results, not yet on disk)
             finder.scan((txn.accepted, txn.outgoing, txn.kept), roots)
     finder.scan(ledger.outbox, roots)
     finder.scan([message for _, message in state.held], roots)

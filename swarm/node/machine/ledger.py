@@ -57,15 +57,33 @@ say so (its client resends it until `accepted`, for as long as that takes): it s
 (state.SUBMIT_KEPT), and a submission older than that is refused, not taken - a client that
 resends it after the week cannot run its program twice.
 
-Discussion: a write that fails (the disk is full). Its transaction stays here, whole, and is
-tried again (`retry`); nothing it stood for is acknowledged, confirmed or sent meanwhile - the
-hops it took are not acked, so their senders keep them - and what happens next joins it.
+Discussion: a write that fails (the disk is full) is tried again in smaller parts. A write is
+made of *units*: NodeState.handle ends one (`cut`) after each event but those a program sends
+while its segment goes on (output, a question, a task spawned: state._MID_SEGMENT), so that a
+segment's Ref writes (staged before its end), its output and the hop that ends it (`finish`,
+`sent`) are one unit, and commit together or not at all (a segment that parks or is switched
+out mid-way is cut where other events come in: docs/nodes.md, "Known limits"); the unit that
+took the segment's hop
+joins it too if it is not written yet (`_with_takes`: the hop then never enters the inbox, as
+when both are written in one transaction). Units are numbered as they are cut; a write holds
+consecutive units and `committed` is the number of the last unit on disk. A write of several
+units that fails is tried again at once as its first half (halving down to one unit); a part
+that commits is followed at once by the next part, twice as large; a single unit that fails
+means the disk is full for now (the node refuses new writes meanwhile: state.py): it is tried
+again every second (RETRY_WRITE_SECONDS), alone, then in growing parts. Parts commit in order,
+oldest unit first: a later unit may hold a write that read an earlier one, so no unit is on
+disk before every unit cut before it. So writes that fit are kept while the disk is nearly
+full, and a unit that can never fit blocks only the units behind it. Nothing a unit stood for
+is acknowledged, confirmed or sent before that unit is on disk - the hops it took are not
+acked, so their senders keep them - and what happens meanwhile is cut into units behind it.
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+
+from swarm.node.machine.data import Writes
 
 WRITE_DELAY = 0.002  # seconds between writes while hops keep coming (a group commit)
 ACK_DELAY = 0.01  # seconds a written hop's ack waits for a hop to ride on
@@ -83,7 +101,8 @@ FORGET_AFTER = forget_after(300.0)  # (the gate's REPLAY_WINDOW: the machine imp
 
 @dataclass
 class Txn:
-    """One write of the ledger (store.commit executes it)."""
+    """One write of the ledger (store.commit executes it), or one unit of it (see the
+    Discussion on a write that fails)."""
     accepted: dict = field(default_factory=dict)  # hop id -> (program, meta bytes, data)
     finished: list = field(default_factory=list)
     outgoing: list = field(default_factory=list)  # (hop id, node, meta bytes, data)
@@ -97,13 +116,26 @@ class Txn:
     forgotten: list = field(default_factory=list)  # hop ids off `done`
     writes: object = None  # RefData.take_staged()
     # bookkeeping for after the write (not written)
-    number: int = 0  # writes are numbered from 1 (HopLedger.started)
+    number: int = 0  # the number of its (last) unit: units are numbered from 1 (cut)
     unwritten: dict = field(default_factory=dict)
     confirm: list = field(default_factory=list)
     acked_to: dict = field(default_factory=dict)  # peer -> its acks off our outbox here
 
+    @classmethod
+    def joined(cls, units: list[Txn]) -> Txn:
+        """One transaction of consecutive units, in order (the units stay as they were:
+        a part that fails is split again)."""
+        if len(units) == 1:
+            return units[0]
+        txn = cls()
+        for unit in units:
+            txn.merge(unit)
+        txn.number = units[-1].number
+        return txn
+
     def merge(self, later: Txn) -> None:
-        """`later` happened after this one: one transaction of the two."""
+        """`later` happened after this one: one transaction of the two (`later` is left
+        as it was)."""
         self.accepted.update(later.accepted)
         self.finished += later.finished
         self.outgoing += later.outgoing
@@ -117,7 +149,9 @@ class Txn:
         self.forgotten += later.forgotten
         if later.writes is not None:
             if self.writes is None:
-                self.writes = later.writes
+                w = later.writes
+                self.writes = Writes(dict(w.values), dict(w.forwards), dict(w.moves),
+                                     list(w.moved))
             else:
                 self.writes.merge(later.writes)
         for peer, hop_ids in later.unwritten.items():
@@ -130,9 +164,17 @@ class Txn:
 class HopLedger:
     def __init__(self, data) -> None:
         self.data = data
-        self.next = Txn()
-        self.failed: Txn | None = None  # a write that failed, tried again (see Discussion)
+        self.next = Txn()  # the unit being made (what the event being handled does)
+        self.units: list[Txn] = []  # units cut, for the next write
+        # units of writes that failed, oldest first, tried again in parts before the others
+        # (see the Discussion on a write that fails); `tries`: how many the next part takes
+        self.failed: list[Txn] = []
+        self.tries = 0
         self.writing: Txn | None = None  # handed to the store, not yet answered
+        self.parts: list[Txn] = []  # ... the units it holds
+        self.taken: dict[str, Txn] = {}  # hop id -> the unit that took it alone, not written
+        self.wanted = False  # a write is wanted for itself: the unit being made is cut, even
+        # empty (see want)
         # hop id -> [node, meta bytes, data, first sent at, program]
         self.outbox: dict[str, list] = {}
         self.done: set[str] = set()  # hops taken here
@@ -142,8 +184,9 @@ class HopLedger:
         self.forgets: dict[str, list[str]] = {}
         self.expiring: list = []  # a heap of (when, hop ids) to go from `done` (forget())
         self.pending_since: float | None = None
-        self.started = 0  # the number of the last write handed to the store
-        self.committed = 0  # ... and of the last one on disk
+        self.cuts = 0  # the number of the last unit cut
+        self.last_writes = 0  # ... of the last unit holding Ref writes
+        self.committed = 0  # ... of the last unit on disk (and every one before it)
 
     def restore(self, done, forgetting) -> None:
         """At start: the hops taken (the store's `done`), and those going at a time."""
@@ -211,42 +254,137 @@ class HopLedger:
 
     # ---- writing -----------------------------------------------------------------------------
     def pending(self) -> bool:
+        """Is there something to write (a unit cut, or one being made)?"""
         n = self.next
-        return bool(n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
-                    or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
-                    or n.forgetting or n.forgotten or self.data.dirty())
+        return bool(self.units or n.accepted or n.finished or n.outgoing or n.acked or n.kept
+                    or n.confirm or n.sources or n.fences or n.cancelled or n.deaths
+                    or n.unwritten or n.forgetting or n.forgotten or self.data.dirty())
+
+    def cut(self, empty: bool = False) -> None:
+        """End the unit being made: what the event just handled did, with the Ref writes
+        staged before it (NodeState.handle, after each event; see the Discussion on a write
+        that fails). `empty`: a unit even if nothing was done (a write wanted for itself:
+        what waits for "the next write" waits for its number)."""
+        n = self.next
+        writes = self.data.take_staged()
+        empty, self.wanted = empty or self.wanted, False
+        if writes is None and not empty and not (
+                n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
+                or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
+                or n.forgetting or n.forgotten):
+            return
+        self.next = Txn()
+        self.cuts += 1
+        if writes is not None:
+            self.last_writes = self.cuts
+        if n.finished and self.taken:
+            n = self._with_takes(n)
+        n.number = self.cuts
+        if writes is not None:
+            n.writes = writes
+        self.units.append(n)
+        self._may_move(n)
+
+    def _may_move(self, unit: Txn) -> None:
+        """A unit that took a hop and did nothing else that must keep its place: it may
+        join the unit that ends the hop's segment (`taken`, _with_takes)."""
+        if unit.accepted and not (unit.writes is not None or unit.finished or unit.outgoing
+                                  or unit.kept or unit.confirm or unit.sources or unit.fences
+                                  or unit.cancelled or unit.deaths):
+            for hop_id in unit.accepted:
+                self.taken[hop_id] = unit
+
+    def _with_takes(self, end: Txn) -> Txn:
+        """The unit that ends the segments of `end.finished`, with the units that took
+        their hops if those are not written yet and may move (`taken`): a segment's take,
+        writes and end in one unit - so its hop never enters the inbox, as when they are
+        written together - even when other hops were taken in between.
+
+        Discussion: why a take may move later, past other units. It holds nothing but hops
+        taken (no Ref write) and bookkeeping that may wait (acks received, forgets): no
+        source, confirmation, output or fence (_may_move). No unit in between can depend on
+        it: no other segment reads anything of it, and an ack of one of its hops that a unit
+        in between owes (a resend of the hop, taken meanwhile) moves with it - an ack may
+        always come later, never before its hop is on disk. What a unit in between may hold
+        of the hop's own segment (writes staged before it parked mid-way, a task it spawned,
+        output) would, if it were on disk and the take not when the node dies, be done again
+        by the segment running again: as when the take is on disk and the segment's end is
+        not (the segment runs again from the inbox) - docs/nodes.md, "Known limits"."""
+        for hop_id in end.finished:
+            take = self.taken.get(hop_id)
+            if take is None:
+                continue
+            for queue in (self.failed, self.units):
+                at = next((i for i, u in enumerate(queue) if u is take), None)
+                if at is not None:
+                    break
+            if at is None:  # (handed to the store meanwhile)
+                continue
+            between = queue[at + 1:] + (self.units if queue is self.failed else [])
+            hops = set(take.accepted)
+            for u in between:  # (acks owed for them there: owed once they are written)
+                for peer, ids in list(u.unwritten.items()):
+                    if not hops.isdisjoint(ids):
+                        ids = [h for h in ids if h not in hops]
+                        if ids:
+                            u.unwritten[peer] = ids
+                        else:
+                            del u.unwritten[peer]
+            del queue[at]
+            for taken in hops:
+                self.taken.pop(taken, None)
+            take.merge(end)  # (it holds no Ref writes: `end`'s are set by cut)
+            end = take
+        return end
+
+    def want(self) -> None:
+        """A write is wanted now, and one is under way or failed: the next write, after it
+        (what waits for "the next write" - a result, a fence's answer - waits for the number
+        of the unit being made, which must therefore exist even if nothing else comes)."""
+        self.wanted = True
+        self.pending_since = -1e18  # (at once, once the write under way is done)
 
     def due(self, now: float) -> bool:
         """Time for a write? Hops that arrive within WRITE_DELAY of each other share one
         transaction: a program ping-ponging between two nodes costs each of them one
         write per few hops, not one per hop."""
-        if self.writing is not None or self.failed is not None or not self.pending():
+        if self.writing is not None or self.failed or not self.pending():
             return False
         if self.pending_since is None:
             self.pending_since = now
         return now - self.pending_since >= WRITE_DELAY - 1e-9
 
     def write(self) -> Txn:
-        """The transaction to write now (answer with written() or write_failed())."""
+        """The transaction to write now (answer with written() or write_failed()): the units
+        cut since the last write - or, after a failure, the next part of what failed (the
+        units cut since then join it, behind)."""
         self.pending_since = None
-        txn, self.next = self.next, Txn()
-        txn.writes = self.data.take_staged()
-        if self.failed is not None:  # what failed first, then what came since
-            later = txn.writes
-            self.failed.merge(txn)
-            if later is not None and self.failed.writes is not later:
-                self.data.merged(later)
-            txn, self.failed = self.failed, None
-        self.started += 1
-        txn.number = self.started
-        self.writing = txn
+        self.cut(empty=not self.units and not self.failed)
+        if self.failed:
+            self.failed += self.units
+            parts, self.failed = self.failed[:self.tries], self.failed[self.tries:]
+        else:
+            parts = self.units
+        self.units = []
+        self.parts = parts
+        if self.taken:
+            for unit in parts:
+                for hop_id in unit.accepted:
+                    self.taken.pop(hop_id, None)
+        self.writing = txn = Txn.joined(parts)
         return txn
 
     def written(self, now: float) -> Txn:
-        """The write is on disk: its hops may be acknowledged; returns it."""
+        """The write is on disk: its hops may be acknowledged; returns it. Parts of a failed
+        write left: the next one, twice as large, is due at once (`retry`)."""
         txn, self.writing = self.writing, None
         self.committed = txn.number
-        self.data.on_disk(txn.writes)
+        for unit in self.parts:
+            self.data.on_disk(unit.writes)
+        if self.failed:
+            self.tries = 2 * len(self.parts)
+            self.pending_since = -1e18  # (at once: the shell's loop does not wait)
+        self.parts = []
         if txn.unwritten:
             if not self.owed:
                 self.owed_since = now
@@ -256,13 +394,23 @@ class HopLedger:
             self.forgets.setdefault(peer, []).extend(hop_ids)
         return txn
 
-    def write_failed(self) -> None:
-        """Keep the transaction, whole, for the next try (see the module's Discussion)."""
-        self.failed, self.writing = self.writing, None
+    def write_failed(self) -> bool:
+        """Keep the write's units for the next try (see the Discussion on a write that
+        fails). True: it held several, and the first half of them is tried at once; False:
+        a single unit failed (the disk is full for now), to be tried again later."""
+        parts, self.writing, self.parts = self.parts, None, []
+        self.failed[:0] = parts
+        for unit in parts:
+            self._may_move(unit)
+        self.tries = max(1, len(parts) // 2)
+        if len(parts) > 1:
+            self.pending_since = -1e18  # (at once: the shell's loop does not wait)
+            return True
+        return False
 
     def retry(self) -> bool:
         """Is there a failed write to try again?"""
-        return self.failed is not None and self.writing is None
+        return bool(self.failed) and self.writing is None
 
     # ---- acks ----------------------------------------------------------------------------------
     def acks_for(self, peer: str) -> list[str] | None:

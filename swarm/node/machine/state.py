@@ -56,6 +56,9 @@ QUARANTINE_DEATHS = 2  # a program that was running when its node died this ofte
 HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
 HANDED_KEPT = 10000  # ... and how many such programs at most (the newest)
 SUBMIT_KEPT = 7 * 24 * 3600.0  # a submission stays in `done` (older ones are refused)
+# what a program tells while its segment goes on (a task spawned: HopSent without `finished`):
+# the unit of the ledger's write goes on too, to the segment's end (ledger.py)
+_MID_SEGMENT = frozenset({ev.ProgramPrinted, ev.Asked, ev.SourceWanted, ev.InputWanted})
 
 
 class NodeState:
@@ -118,7 +121,10 @@ class NodeState:
         self.out = out = []
         if self.gc.cycles:  # (a collection is under way: note the Refs going by)
             self.gc.saw(self, event)
-        self._handlers[type(event)](event)
+        kind = type(event)
+        self._handlers[kind](event)
+        if kind not in _MID_SEGMENT and (kind is not ev.HopSent or event.finished):
+            self.ledger.cut()  # a unit of a write ends here (ledger.py: a write that fails)
         return out
 
     def count(self, stat: str, n: int = 1) -> None:
@@ -137,14 +143,10 @@ class NodeState:
         Discussion: a message may show a Ref write - a hop carries a program that read it,
         an answer carries its value, output may print it. Sent before the write is on disk,
         a crash could undo the write after someone acted on it. Writes are numbered; a
-        message waits for the number that will hold what was written before it."""
+        message waits for the unit that holds what was written before it (ledger.py: the
+        one this event is cut into, or the last one cut with writes)."""
         ledger = self.ledger
-        if hold or self.data.dirty() or ledger.failed is not None and ledger.failed.writes:
-            need = ledger.started + 1
-        elif ledger.writing is not None and ledger.writing.writes:
-            need = ledger.started
-        else:
-            need = 0
+        need = ledger.cuts + 1 if hold or self.data.dirty() else ledger.last_writes
         held = self.held
         if held and held[-1][0] > need:
             need = held[-1][0]
@@ -160,10 +162,10 @@ class NodeState:
             self.out.append(held.popleft()[1])
 
     def _write_now(self) -> None:
-        if self.ledger.writing is None and self.ledger.failed is None:
+        if self.ledger.writing is None and not self.ledger.failed:
             self.out.append(Persist(self.ledger.write()))
-        elif self.ledger.pending_since is None:  # as soon as the write under way is done
-            self.ledger.pending_since = -1e18
+        else:  # the next write, once the one under way is done (or the failed one is)
+            self.ledger.want()
 
     # ---- start ---------------------------------------------------------------------------------
     def _booted(self, e: ev.Booted) -> None:
@@ -493,7 +495,9 @@ class NodeState:
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
         txn = self.ledger.written(e.now)
-        if self.write_failed_since is not None:
+        if self.ledger.failed:  # parts of a failed write left: the next one at once
+            self.next_retry = e.now
+        elif self.write_failed_since is not None:
             self.out.append(Log("warning", f"the store takes writes again (it failed for "
                                            f"{e.now - self.write_failed_since:.1f} s: "
                                            f"{self.write_error})"))
@@ -504,8 +508,11 @@ class NodeState:
             self._release()
 
     def _commit_failed(self, e: ev.CommitFailed) -> None:
-        self.ledger.write_failed()
         self.count("writes_failed")
+        if self.ledger.write_failed():  # several units: the first half of them at once
+            self.next_retry = e.now
+            return
+        # a single unit failed: the store refuses writes for now (ledger.py)
         if self.write_failed_since is None:
             self.write_failed_since = e.now
             self.write_error = e.error
