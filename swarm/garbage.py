@@ -57,7 +57,7 @@ class Report:
         if self.dry_run:
             lines.append("dry run: nothing deleted. Would delete:")
             for node, ids in sorted(self.garbage.items()):
-                shown = sorted(ids)[:10]
+                shown = sorted(ids, key=_natural)[:10]
                 more = f" and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
                 lines.append(f"  {node}: {len(ids):,} ({_human(sum(ids.values()))}): "
                              f"{', '.join(shown)}{more}")
@@ -96,23 +96,7 @@ def collect(cluster, dry_run: bool = False, settle: float | None = None,
     if lost:
         raise CollectionStopped(f"{', '.join(lost)} restarted (or dropped the cycle) between "
                                 f"its mark and its end: nothing was collected; run it again")
-    owner: dict[str, tuple[str, int]] = {}
-    edges: dict[str, list] = {}
-    roots: set = set()
-    for node, answer in marks.items():
-        for ref_id, size in answer.get("refs", {}).items():
-            owner[ref_id] = (node, size)
-        edges.update(answer.get("edges", {}))
-        roots.update(answer.get("roots", ()))
-    for answer in ends.values():
-        roots.update(answer.get("touched", ()))
-    reached = _reach(roots, edges)
-    report.refs = len(owner)
-    report.ref_bytes = sum(size for _, size in owner.values())
-    report.reachable = sum(1 for ref_id in owner if ref_id in reached)
-    for ref_id, (node, size) in owner.items():
-        if ref_id not in reached:
-            report.garbage.setdefault(node, {})[ref_id] = size
+    report.garbage, report.refs, report.ref_bytes, report.reachable = unreachable(marks, ends)
     if dry_run or not report.garbage:
         return report
     for node, ids in report.garbage.items():
@@ -132,14 +116,31 @@ def collect(cluster, dry_run: bool = False, settle: float | None = None,
     return report
 
 
-def _reach(roots: set, edges: dict) -> set:
+def unreachable(marks: dict, ends: dict) -> tuple[dict, int, int, int]:
+    """From the nodes' mark and end answers: (node -> {id: size} of the Refs no root reaches
+    and no node saw go by; how many Refs, their bytes, and how many are reachable)."""
+    owner: dict[str, tuple[str, int]] = {}
+    edges: dict[str, list] = {}
+    roots: set = set()
+    for node, answer in marks.items():
+        for ref_id, size in answer.get("refs", {}).items():
+            owner[ref_id] = (node, size)
+        edges.update(answer.get("edges", {}))
+        roots.update(answer.get("roots", ()))
+    for answer in ends.values():
+        roots.update(answer.get("touched", ()))
     reached, todo = set(roots), list(roots)
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt not in reached:
                 reached.add(nxt)
                 todo.append(nxt)
-    return reached
+    garbage: dict[str, dict] = {}
+    for ref_id, (node, size) in owner.items():
+        if ref_id not in reached:
+            garbage.setdefault(node, {})[ref_id] = size
+    return (garbage, len(owner), sum(size for _, size in owner.values()),
+            sum(1 for ref_id in owner if ref_id in reached))
 
 
 def _step(cluster, nodes: list, cycle: str, phase: str, fields: dict,
@@ -171,6 +172,12 @@ def _step(cluster, nodes: list, cycle: str, phase: str, fields: dict,
                 payload.get("phase") == phase and sender in nodes:
             answers[sender] = payload
     return answers
+
+
+def _natural(ref_id: str):
+    """n1.ab12cd34.9 before n1.ab12cd34.10."""
+    head, _, n = ref_id.rpartition(".")
+    return (head, int(n)) if n.isdigit() else (ref_id, 0)
 
 
 def _human(n: int) -> str:

@@ -1,5 +1,5 @@
 """Garbage collection in the simulator: collection cycles (swarm/node/machine/gc.py, driven as
-swarm/garbage.py drives them) run again and again while programs make Refs and carry them
+swarm/garbage.py drives them, and deciding with its own `unreachable`) run again and again while programs make Refs and carry them
 from node to node, with the seed's faults (lost, duplicated and delayed messages, partitions,
 crashes, full disks).
 
@@ -20,6 +20,7 @@ every Ref still in a box is there.
 from __future__ import annotations
 
 from swarm.continuation import codec
+from swarm.garbage import unreachable
 from tests.sim.world import SimClient, World
 
 SETTLE = 0.2  # the coordinator's wait after the marks (messages take ~1 ms here)
@@ -181,37 +182,14 @@ class Coordinator:
         elif self.phase == "end":
             if any(a["lost"] for a in self.answers.values()):
                 return self._again()
-            garbage = self._garbage(self.marks, self.answers)
-            self._ask("sweep", {n: {"ids": ids} for n, ids in garbage.items()})
+            garbage = unreachable(self.marks, self.answers)[0]  # (as `swarm gc` decides)
+            self._ask("sweep", {n: {"ids": sorted(ids)} for n, ids in garbage.items()})
         elif self.phase == "sweep":
             self.completed += 1
             self.deleted += sum(a["deleted"] for a in self.answers.values())
             self.phase = ""
             if not self.final:
                 w.at(w.now + self.every, self.start)
-
-    @staticmethod
-    def _garbage(marks: dict, ends: dict) -> dict[str, list]:
-        owner, edges, roots = {}, {}, set()
-        for node, a in marks.items():
-            for ref_id in a["refs"]:
-                owner[ref_id] = node
-            edges.update(a["edges"])
-            roots.update(a["roots"])
-        for a in ends.values():
-            roots.update(a["touched"])
-        reached, todo = set(roots), list(roots)
-        while todo:
-            for nxt in edges.get(todo.pop(), ()):
-                if nxt not in reached:
-                    reached.add(nxt)
-                    todo.append(nxt)
-        garbage: dict[str, list] = {}
-        for ref_id, node in owner.items():
-            if ref_id not in reached:
-                garbage.setdefault(node, []).append(ref_id)
-        return garbage
-
 
 def setup(world: World, programs: int | None = None) -> Coordinator:
     rng = world.rng
