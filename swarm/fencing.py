@@ -44,7 +44,8 @@ def search(cluster, runs: list) -> None:
             cluster.send(finished[0], "collect?", {"programs": [run.program]})
         by_node = {n: [row for row in a.get("programs", ()) if row.get("program") == run.program]
                    for n, a in answers.items()}
-        alive = bool(finished) or trail_alive(rows, by_node, fenced)
+        booted = {n: a.get("booted", 0.0) for n, a in answers.items()}
+        alive = bool(finished) or trail_alive(rows, by_node, fenced, booted)
         run.unseen = 0 if alive else run.unseen + 1
         if run.unseen >= 2:
             gone = ", ".join(sorted(fenced))
@@ -55,17 +56,21 @@ def search(cluster, runs: list) -> None:
                                    f"run there, in part or to its end)"}
 
 
-def trail_alive(rows: list, by_node: dict, fenced: set) -> bool:
-    """Is a program perhaps still alive, from what the live nodes say of it (`rows`; and
-    `by_node`: node -> its rows)? Yes if a node holds it (a row not `handed`), or handed it
-    to a live node that says nothing of it (its hop on the way, or forgotten there); no if
-    every trail ends with a hand to a node declared gone (n2 handed it to n1, which handed
-    it to the gone n3: n2's row alone would say it is alive)."""
+def trail_alive(rows: list, by_node: dict, fenced: set, booted: dict) -> bool:
+    """Is a program perhaps still alive, from what the live nodes say of it (`rows`;
+    `by_node`: node -> its rows; `booted`: node -> when it started)? Yes if a node holds it
+    (a row not `handed`), or handed it to a live node that says nothing of it and has run
+    since (the hop's news not there yet, as the answers of one round are not one instant).
+    No if every trail ends with a hand to a node declared gone (n2 handed it to n1, which
+    handed it to the gone n3: n2's row alone would say it is alive), or to a node that
+    restarted since: it forgot where it handed the program on (a node remembers that in
+    memory only), and it holds it no more - it would say so (its inbox runs again)."""
     for row in rows:
         if row.get("state") != "handed":
             return True
         to = row.get("to")
-        if to not in fenced and not by_node.get(to):
+        if to not in fenced and not by_node.get(to) and \
+                booted.get(to, 0.0) <= row.get("at", 0.0):
             return True
     return False
 

@@ -392,7 +392,7 @@ class Shell:
         finished = [p for p in (i.asked or ()) if p not in listed and any(
             kind == "result" for kind, _ in self.store.kept_for(p))]
         self._reply(m.Reply(i.client, "programs", {"node": self.name, "programs": i.rows,
-                                                  "finished": finished}))
+                                                  "finished": finished, "booted": i.booted}))
 
     def _status(self, i: m.AnswerStatus) -> None:
         refs, size = self.store.stats()

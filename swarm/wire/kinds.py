@@ -59,7 +59,8 @@ Programs in flight (finality: docs/nodes.md):
                               a submission the node could not take)
     programs? client -> node  {programs: [id] | None}  -> programs {node, programs: [{program,
                               state, since, at, to, client, task, route}], finished:
-                              [id]}  (swarm ps, swarm dashboard, and a client looking for its
+                              [id], booted?: when the node started}  (swarm ps, swarm
+                              dashboard, and a client looking for its
                               programs after a fence; route: the nodes it ran on, ending
                               with `to`)
     fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
@@ -227,7 +228,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "waiting": ({"program": str, "node": str, "since": (int, float)}, {"reason": str},
                 (0, 0)),
     "programs?": ({}, {"programs": _str_list_or_none}, (0, 0)),
-    "programs": ({"node": str, "programs": list, "finished": _str_list}, {}, (0, 0)),
+    "programs": ({"node": str, "programs": list, "finished": _str_list},
+                 {"booted": (int, float)}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),
     "cancel": ({"program": str}, {}, (0, 0)),
     "cancelled": ({"program": str, "node": str, "state": str}, {}, (0, 0)),

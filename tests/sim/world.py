@@ -318,7 +318,8 @@ class SimNode:
             finished = [p for p in (i.asked or ()) if any(
                 k == "result" for k, _ in self.store.kept_for(p))]
             w.send(self.name, i.client, "programs", {"node": self.name, "programs": i.rows,
-                                                     "finished": finished})
+                                                     "finished": finished,
+                                                     "booted": i.booted})
         elif kind is m.SendKept:
             for program in i.programs:
                 for k, payload in self.store.kept_for(program):
@@ -438,10 +439,10 @@ class Operator:
                 self._next_phase()
 
 
-def trail_alive(rows: list, by_node: dict, fenced: set) -> bool:
-    """swarm/fencing.py's rule (the same code's twin): is the program perhaps alive?"""
+def trail_alive(rows: list, by_node: dict, fenced: set, booted: dict) -> bool:
+    """swarm/fencing.py's rule: is the program perhaps alive?"""
     from swarm.fencing import trail_alive as rule
-    return rule(rows, by_node, fenced)
+    return rule(rows, by_node, fenced, booted)
 
 
 class Run:
@@ -513,7 +514,8 @@ class SimClient:
             finished = any(pid in a["finished"] for a in self.answers.values())
             alive = finished or trail_alive(rows, {n: [r for r in a["programs"]
                                                      if r["program"] == pid]
-                                                 for n, a in self.answers.items()}, w.fenced)
+                                                 for n, a in self.answers.items()}, w.fenced,
+                                            {n: a["booted"] for n, a in self.answers.items()})
             run.unseen = 0 if alive else run.unseen + 1
             if finished:  # its result is kept there: ask for it
                 run.confirmed = True

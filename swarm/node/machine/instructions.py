@@ -112,6 +112,7 @@ class AnswerPrograms:
     client: str
     asked: list | None
     rows: list
+    booted: float = 0.0  # when this node started (a client's search: swarm/fencing.py)
 
 
 @dataclass(slots=True)

@@ -90,7 +90,7 @@ class NodeState:
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
         self.write_error = ""
-        self.now = now
+        self.now = self.booted_at = now
         self.next_resend = now + RESEND_SECONDS
         self.next_retry = now
         self._ids = 0
@@ -171,7 +171,7 @@ class NodeState:
     def _booted(self, e: ev.Booted) -> None:
         """Go on from what the store holds: hops taken and not finished run again (the ids
         they make are the same: their receivers take them once), the outbox is resent."""
-        self.now = e.now
+        self.now = self.booted_at = e.now
         self.next_resend = e.now
         ledger = self.ledger
         ledger.restore(e.done, e.forgetting)
@@ -467,7 +467,7 @@ class NodeState:
             rows.append({"program": program, "state": state, "since": submitted or when,
                          "at": when, "to": node, "client": client, "task": task,
                          "route": route if route[-1:] == [node] else [*route, node]})
-        self.out.append(AnswerPrograms(e.client, e.programs, rows))
+        self.out.append(AnswerPrograms(e.client, e.programs, rows, self.booted_at))
 
     def _cancel(self, e: ev.CancelRequested) -> None:
         """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
