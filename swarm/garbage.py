@@ -20,6 +20,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from swarm.wire.layout import human
+
 ANSWER_SECONDS = 30.0  # how long a node has to answer one step
 RESEND_SECONDS = 3.0  # a step not answered is sent again (the gate may refuse a late one)
 SWEEP_BATCH = 20000  # ids per sweep message
@@ -50,8 +52,8 @@ class Report:
 
     def summary(self) -> str:
         lines = [f"{len(self.nodes)} nodes: {self.refs:,} Refs made by Ref(...) "
-                 f"({_human(self.ref_bytes)}), {self.reachable:,} reachable, "
-                 f"{self.garbage_count:,} unreachable ({_human(self.garbage_bytes)})",
+                 f"({human(self.ref_bytes)}), {self.reachable:,} reachable, "
+                 f"{self.garbage_count:,} unreachable ({human(self.garbage_bytes)})",
                  f"waited {self.waited:.0f} s for messages in flight (twice the replay "
                  f"window)"]
         if self.dry_run:
@@ -59,13 +61,13 @@ class Report:
             for node, ids in sorted(self.garbage.items()):
                 shown = sorted(ids, key=_natural)[:10]
                 more = f" and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
-                lines.append(f"  {node}: {len(ids):,} ({_human(sum(ids.values()))}): "
+                lines.append(f"  {node}: {len(ids):,} ({human(sum(ids.values()))}): "
                              f"{', '.join(shown)}{more}")
         else:
             count = sum(c for c, _ in self.deleted.values())
             size = sum(b for _, b in self.deleted.values())
             per_node = ", ".join(f"{n} {c:,}" for n, (c, _) in sorted(self.deleted.items()))
-            lines.append(f"deleted {count:,} Refs ({_human(size)})"
+            lines.append(f"deleted {count:,} Refs ({human(size)})"
                          + (f": {per_node}" if count else ""))
         return "\n".join(lines)
 
@@ -178,11 +180,3 @@ def _natural(ref_id: str):
     """n1.ab12cd34.9 before n1.ab12cd34.10."""
     head, _, n = ref_id.rpartition(".")
     return (head, int(n)) if n.isdigit() else (ref_id, 0)
-
-
-def _human(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)

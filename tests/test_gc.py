@@ -12,6 +12,7 @@ import time
 import pytest
 from helpers import swarm_cli, write
 
+from bench.gc import stored
 from swarm.client import LocalCluster
 from swarm.garbage import CollectionStopped
 
@@ -53,9 +54,8 @@ def cluster():
 
 
 def _stored(cluster) -> tuple[int, int]:
-    rows = cluster.status()
-    assert len(rows) == 3
-    return sum(r["refs"] for r in rows), sum(r["bytes"] for r in rows)
+    s = stored(cluster)
+    return s["refs"], s["bytes"]
 
 
 def test_unreachable_refs_go_and_reachable_ones_stay(cluster, tmp_path):

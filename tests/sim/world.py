@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import msgpack
 
 from swarm.continuation import codec
+from swarm.fencing import trail_alive
 from swarm.node import machine as m
 from swarm.node.machine.ids import derived_id
 from swarm.wire.control import encode
@@ -437,12 +438,6 @@ class Operator:
             others = [n for n in self.world.names if n != self.node]
             if all(n in self.confirmed for n in others):
                 self._next_phase()
-
-
-def trail_alive(rows: list, by_node: dict, fenced: set, booted: dict) -> bool:
-    """swarm/fencing.py's rule: is the program perhaps alive?"""
-    from swarm.fencing import trail_alive as rule
-    return rule(rows, by_node, fenced, booted)
 
 
 class Run:
