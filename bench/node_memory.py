@@ -84,16 +84,18 @@ def run_programs(cluster, path: str, first: int, count: int, width: int = 100,
                 raise AssertionError(f"program {i} answered {o.value}, not {answer(i)}")
 
 
-def programs_report(cluster, directory: str, n: int, steps: int = 5) -> dict:
-    """n HOP programs after a warm-up of n/5: n2's RSS after the warm-up, after each step
-    and 1.5 s after the last; the tables' rows at the end."""
+def programs_report(cluster, directory: str, n: int, steps: int = 5,
+                    warm: int | None = None) -> dict:
+    """n HOP programs after a warm-up of `warm` (n/5 unless given): n2's RSS after the
+    warm-up, after each step and 1.5 s after the last; the tables' rows at the end."""
     path = os.path.join(directory, "hop.py")
     with open(path, "w") as f:
         f.write(HOP)
     pid = cluster.procs["n2"].pid
-    run_programs(cluster, path, 0, max(1, n // 5))
+    warm = max(1, n // 5) if warm is None else warm
+    run_programs(cluster, path, 0, warm)
     readings = [rss_kb(pid)]
-    t0, done = time.time(), max(1, n // 5)
+    t0, done = time.time(), warm
     for _ in range(steps):
         count = n // steps
         run_programs(cluster, path, done, count)

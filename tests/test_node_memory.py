@@ -28,9 +28,16 @@ def cluster():
 
 def test_programs_resumed_on_a_node_leave_nothing_behind(cluster, tmp_path):
     """2,000 programs, each carrying a 20 KB global to n2 and back: n2's RSS after them is
-    within 10% of what it was after a warm-up of 400. (Before: each left its module and
-    globals on n2 - about 40 MB for these.)"""
-    report = programs_report(cluster, str(tmp_path), 2000)
+    within 10% of what it was after a warm-up of 1,000. (Before: each left its module and
+    globals on n2 - about 40 MB for these.)
+
+    What a node keeps of programs gone on is bounded, not nothing: the last 1,000 hops it
+    took (`hops?`, history.HOPS_KEPT: full after the warm-up), where it handed the last
+    10,000 programs of the last 10 minutes (`programs?`, whereabouts.py: about 0.5 KB
+    each, 1 MB of these 2,000), the hops of the last 2 replay windows in `done`. With a
+    warm-up of 400 (the ring not full yet) the growth was 6-11% at the commits of
+    2026-12-05 and before, and the test failed about one run in four."""
+    report = programs_report(cluster, str(tmp_path), 2000, warm=1000)
     print(report)
     assert report["readings_kb"][-1] <= report["warm_kb"] * 1.1, report
 

@@ -45,7 +45,7 @@ def fail_waiting_for(state, node: str) -> None:
         state.ledger.acknowledged([hop_id])
         where = present.get(program)
         if where is not None and where[3] == hop_id:
-            where[:3] = ["handed", state.now, node]
+            present.hand(program, node, state.now)
     if gone:
         state.out.append(Log("warning", f"{len(gone)} hops to {node}, declared gone, will "
                                        f"not be sent again"))

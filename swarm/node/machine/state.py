@@ -47,14 +47,13 @@ from swarm.node.machine.instructions import (
     Stop,
 )
 from swarm.node.machine.ledger import ACK_DELAY, FORGET_AFTER, WRITE_DELAY, HopLedger
+from swarm.node.machine.whereabouts import Whereabouts
 from swarm.wire.control import decode as stored_meta
 from swarm.wire.control import encode
 
 RESEND_SECONDS = 1.0  # an unacknowledged hop is sent again after this
 RETRY_WRITE_SECONDS = 1.0  # a write that failed is tried again after this
 QUARANTINE_DEATHS = 2  # a program that was running when its node died this often is not run
-HANDED_SECONDS = 600.0  # how long a node remembers where it handed a program (programs?)
-HANDED_KEPT = 10000  # ... and how many such programs at most (the newest)
 SUBMIT_KEPT = 7 * 24 * 3600.0  # a submission stays in `done` (older ones are refused)
 # what a program tells while its segment goes on (a task spawned: HopSent without `finished`):
 # the unit of the ledger's write goes on too, to the segment's end (ledger.py)
@@ -79,11 +78,7 @@ class NodeState:
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
         self.held: deque = deque()  # (write number, message) waiting for it (see _send)
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
-        # program -> [state, when, node, hop id, client, task, submitted, route]: here (taken
-        # here), sent (its hop to node is not acknowledged), waiting (... for longer than
-        # hop_timeout), handed (node acknowledged it; remembered HANDED_SECONDS) - for
-        # programs? (swarm ps, and a client looking for a program after a fence)
-        self.present: dict[str, list] = {}
+        self.present = Whereabouts()  # where programs are, as far as we know (its module)
         self.fenced: set[str] = set()
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
         self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
@@ -330,7 +325,7 @@ class NodeState:
                 continue
             where = present.get(entry[4])
             if where is not None and where[3] == hop_id:  # (not back here meanwhile)
-                where[:3] = ["handed", now, entry[0]]
+                present.hand(entry[4], entry[0], now)
         self.ledger.acknowledged(hop_ids)
 
     # ---- programs leaving, printing, ending ------------------------------------------------
@@ -452,22 +447,13 @@ class NodeState:
 
     def _place(self, program: str, state: str, node: str, hop_id: str, meta: dict,
                when: float | None = None) -> None:
-        """Where a program is, as far as this node knows (see `present`)."""
-        self.present[program] = [state, self.now if when is None else when, node, hop_id,
-                                 meta.get("client", ""), meta.get("task"),
-                                 meta.get("submitted", 0.0), meta.get("route", [])]
+        self.present.place(program, state, node, hop_id, meta,
+                           self.now if when is None else when)
 
     def _programs(self, e: ev.ProgramsRequested) -> None:
         """Rows of the programs asked for (None: all) that are here or were lately."""
-        present = self.present
-        ids = present if e.programs is None else [p for p in e.programs if p in present]
-        rows = []
-        for program in ids:
-            state, when, node, _, client, task, submitted, route = present[program]
-            rows.append({"program": program, "state": state, "since": submitted or when,
-                         "at": when, "to": node, "client": client, "task": task,
-                         "route": route if route[-1:] == [node] else [*route, node]})
-        self.out.append(AnswerPrograms(e.client, e.programs, rows, self.booted_at))
+        self.out.append(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
+                                       self.booted_at))
 
     def _cancel(self, e: ev.CancelRequested) -> None:
         """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
@@ -580,12 +566,7 @@ class NodeState:
                     "program": program, "node": dest, "since": sent_at}))
                 self.out.append(Log("warning", f"program {program}: {dest} has not "
                                                f"acknowledged hop {hop_id} since {sent_at:.3f}"))
-        handed = sorted((w[1], p) for p, w in present.items() if w[0] == "handed")
-        over = len(handed) - HANDED_KEPT  # (the oldest go first)
-        for i, (when, program) in enumerate(handed):
-            if i >= over and now - when <= HANDED_SECONDS:
-                break
-            del present[program]
+        present.trim(now)
 
     def wakeup_at(self) -> float | None:
         """When the machine next needs a Tick (None: not until something happens) - the
