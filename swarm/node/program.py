@@ -94,6 +94,8 @@ class Program:
                 sys.modules[name] = module
         registry.program_files = self.files
         process.enter(self.process, self._note)
+        if self.node is not None:  # (the Ref writes it makes are its segment's: ledger.py)
+            self.node.machine.data.segment = self.hop_id
 
     def leave(self) -> None:
         """Switched out: what it printed is sent (programio.py), its process state kept."""
@@ -101,6 +103,8 @@ class Program:
             programio.flush(self)
         process.leave(self.process)
         registry.program_files = {}
+        if self.node is not None:
+            self.node.machine.data.segment = None
         for name in self.modules:
             module = sys.modules.pop(name, None)
             if module is not None and not self.ended:
@@ -183,6 +187,7 @@ def run(node, program: Program, start) -> None:
     shell (what a program needs of its node: emit, kernel, machine, config)."""
     program.arrived(node.name)
     program.node = node
+    node.machine.data.segment = program.hop_id  # (enter() ran before it knew its node)
     try:
         _run(node, program, start)
     finally:

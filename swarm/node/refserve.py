@@ -41,7 +41,7 @@ def refuse_if_failing(node, what: str) -> None:
 def create_ref(node, value) -> str:
     refuse_if_failing(node, "a new Ref")
     ref_id = node.new_ref_id()
-    node.machine.data.write(ref_id, value)
+    node.machine.data.write(ref_id, value, fresh=True)
     node.machine.access.record(node.kernel.current_context(), ref_id)
     return ref_id
 

@@ -197,7 +197,7 @@ class Shell:
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
-                           store.forgetting()))
+                           store.forgetting(), store.partial()))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()

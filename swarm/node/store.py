@@ -24,6 +24,8 @@ Tables:
     fenced(node, at)                nodes declared gone: refused for ever (swarm node gone)
     cancelled(program, at)          programs cancelled (swarm cancel): never run again here
     deaths(program, count)          how often the node died while a program ran (quarantine)
+    partial(hop_id, refs)           inbox hops whose segment had Ref writes kept before its
+                                    end (some of `refs`): not run again (machine/ledger.py)
 
 A large continuation (`data`) is kept in a file like a large value (`file`; `data` is then
 empty). Files: swarm/node/bulkfiles.py, in `values/` beside the database.
@@ -62,6 +64,7 @@ CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename T
 CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
+CREATE TABLE IF NOT EXISTS partial (hop_id TEXT PRIMARY KEY, refs TEXT);
 """
 
 
@@ -283,6 +286,13 @@ class Store:
             if hop_id not in txn.accepted:
                 db.execute("DELETE FROM inbox WHERE hop_id = ?", (hop_id,))
                 dropped("inbox", hop_id)
+        if txn.partial:
+            db.executemany("INSERT OR REPLACE INTO partial VALUES (?, ?)",
+                           [(h, " ".join(refs)) for h, refs in txn.partial.items()
+                            if h not in finished])
+        if txn.finished:
+            db.executemany("DELETE FROM partial WHERE hop_id = ?",
+                           [(h,) for h in txn.finished])
         for hop_id, node, meta, data in txn.outgoing:
             value, name = put("outbox", hop_id, data)
             db.execute("INSERT OR REPLACE INTO outbox (hop_id, node, meta, data, sent_at, "
@@ -366,6 +376,9 @@ class Store:
 
     def deaths(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT program, count FROM deaths"))
+
+    def partial(self) -> dict[str, list[str]]:
+        return {h: refs.split() for h, refs in self.db.execute("SELECT * FROM partial")}
 
     def fenced(self) -> list[str]:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]

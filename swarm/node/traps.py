@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import sys
 
+from swarm.continuation import loader
 from swarm.continuation.capture import Capture
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.fallback import staying_because
 from swarm.continuation.primitives import Operation
+from swarm.continuation.stackcheck import why_not_capturable
 from swarm.errors import AtomicConflict, NotOnANode
 from swarm.node import collserve, futurewait, refserve, tasks, txncoll, txnserve
 
@@ -100,6 +102,7 @@ def ref_create(value, at: str | None, primitive) -> tuple[str, str]:
         refserve.check_value(n, value)  # (a value over the limit is refused here, not there)
         if refserve.should_fetch(n) or _block(n) is not None or \
                 not can_move(sys._getframe(2)):  # (a block does not move)
+            _save_first(n, sys._getframe(2), CreateRef(value, at, primitive), primitive)
             return refserve.remote_create(n, value, at), at
         raise Capture(CreateRef(value, at, primitive), primitive)
     return refserve.create_ref(n, value), n.name
@@ -135,6 +138,7 @@ def ref_access(ref, action: str, arg, primitive):
     ref.hint = where
     # the fetch policy, or the fallback of one that cannot move
     if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
+        _save_first(n, sys._getframe(2), RefAccess(ref, action, arg, primitive), primitive)
         result = refserve.remote_action(n, ref, action, arg)
         if action == "relocate":
             ref.hint = arg
@@ -206,6 +210,7 @@ def future_get(future, primitive, timeout: float | None = None):
             return futurewait.get(n, future.id, timeout)
         return tasks.await_future(n, future.id)
     if refserve.should_fetch(n) or not can_move(sys._getframe(2)):
+        _save_first(n, sys._getframe(2), AwaitFuture(future, primitive, timeout), primitive)
         return refserve.remote_action(n, future, "wait", timeout)
     value = futurewait.fetch_if_done(n, future)  # finished and small: no need to move
     if value is not futurewait.NOT_READY:
@@ -230,6 +235,21 @@ def resolve_future(future, value, error, primitive) -> None:
     if future.hint != n.name:
         raise Capture(Resolve(future, value, error, primitive), primitive)
     tasks.resolve_future(n, future.id, value, error)
+
+
+def _save_first(n, frame, op, primitive) -> None:
+    """About to ask another node (a fetch) while Ref writes of this segment are not yet
+    kept with a hop: hop to this same node first (SaveHere), so that they are kept with the
+    program's place after them - else, the node dying while the program waits for the
+    answer, the program would run again from before them and make them twice (ledger.py:
+    a segment cut mid-way). Not possible from code that cannot be captured: the writes are
+    then kept alone, and a restart ends the program with PartlyDone."""
+    prog = n.kernel.current_context()
+    if prog is not None and prog.txn is None and prog.hop_id in n.machine.data.unsaved \
+            and why_not_capturable(frame, loader.is_compiled_code,
+                                   loader.is_root_code) is None:
+        n.machine.count("saves")
+        raise Capture(SaveHere(op, n.name), primitive)
 
 
 # ---- the operations a program is captured at ------------------------------------------------
@@ -268,6 +288,26 @@ class RefAccess(Operation):
 
     def __reduce__(self):
         return (RefAccess, (self.ref, self.action, self.arg, self.primitive))
+
+
+class SaveHere(Operation):
+    """`op`, after a hop to this same node (_save_first)."""
+
+    __slots__ = ("op", "node")
+    why = "save before asking"
+
+    def __init__(self, op, node: str) -> None:
+        self.op, self.node = op, node
+
+    @property
+    def destination(self) -> str:
+        return self.node
+
+    def perform(self):
+        return self.op.perform()
+
+    def __reduce__(self):
+        return (SaveHere, (self.op, self.node))
 
 
 class CreateRef(Operation):

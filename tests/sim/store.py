@@ -31,6 +31,7 @@ class SimStore:
         self.fenced: set[str] = set()
         self.cancelled: set[str] = set()
         self.deaths: dict[str, int] = {}
+        self.partial: dict[str, list] = {}  # (Store's `partial` table)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
         self.failures = 0  # commits that did not fit (the tests)
@@ -92,6 +93,10 @@ class SimStore:
         self.fenced.update(txn.fences)
         self.cancelled.update(txn.cancelled)
         self.deaths.update(txn.deaths)
+        self.partial.update((h, refs) for h, refs in txn.partial.items()
+                            if h not in finished)
+        for hop_id in txn.finished:
+            self.partial.pop(hop_id, None)
         writes = txn.writes
         if writes:
             for ref_id, blob in writes.values.items():
@@ -130,4 +135,4 @@ class SimStore:
                 "done": [h for h in self.done if h not in self.forget_at],
                 "forgetting": list(self.forget_at.items()),
                 "fenced": list(self.fenced), "cancelled": list(self.cancelled),
-                "deaths": dict(self.deaths)}
+                "deaths": dict(self.deaths), "partial": dict(self.partial)}

@@ -374,7 +374,27 @@ class SimNode:
             prog.route.append(self.name)
         data = getattr(i, "data", b"")
         behaviour = self.world.programs[prog.id]
-        behaviour.run(self, prog, pickle.loads(data) if data else None)
+        self.state.data.segment = prog.hop_id  # (as Program.enter: its writes are its own)
+        try:
+            behaviour.run(self, prog, pickle.loads(data) if data else None)
+        finally:
+            self.state.data.segment = None
+
+    def switch_out(self, prog: SimProgram, go_on) -> None:
+        """The program's segment is switched out (its slice is over): the machine handles
+        other events meanwhile; `go_on` runs the rest of the segment later, unless the
+        node died."""
+        w = self.world
+        w.at(w.now + w.pause_rng.uniform(0.0001, 0.05), self._go_on, self.epoch, prog, go_on)
+
+    def _go_on(self, epoch: int, prog: SimProgram, go_on) -> None:
+        if epoch != self.epoch or not self.up:
+            return
+        self.state.data.segment = prog.hop_id
+        try:
+            go_on()
+        finally:
+            self.state.data.segment = None
 
     def print(self, prog: SimProgram, text: str) -> None:
         self.handle(m.ProgramPrinted(prog.id, prog.client, prog.seq, text))

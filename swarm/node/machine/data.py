@@ -170,6 +170,12 @@ class RefData:
         self.staged_forwards: dict[str, str] = {}
         self.staged_moves: dict[str, str] = {}
         self.staged_moved: list[str] = []
+        # the segment running now (the hop its program resumed from; None: the node's own
+        # code), set by the shell as programs switch in and out; and, by segment, the Refs
+        # it wrote since the last take_staged (the ledger: a segment cut before its end)
+        self.segment: str | None = None
+        self.writers: dict[str, list[str]] = {}
+        self.unsaved: set[str] = set()  # segments that wrote and have not ended (cut)
         # ref id -> callbacks run when its relocation finished (accesses wait meanwhile)
         self.moving: dict[str, list] = {}
         # future id -> callbacks run when its result is stored
@@ -272,12 +278,16 @@ class RefData:
                 return forward
         return self.reader.forward(ref_id)
 
-    def write(self, ref_id: str, value, blob=None) -> None:
+    def write(self, ref_id: str, value, blob=None, fresh: bool = False) -> None:
         """Stage a value (committed with the ledger's next write; see the module's doc).
         Encoding it may raise (a value over the cluster's limit, one that cannot be
-        stored): then nothing is staged, and the program's `Ref(...)` or `set` raises."""
+        stored): then nothing is staged, and the program's `Ref(...)` or `set` raises.
+        `fresh`: a new Ref's first value - not counted as its segment's write (`writers`):
+        made again by the segment run again, it is another Ref, the first one garbage."""
         blob = self.dumps(value) if blob is None else blob
         self.staged[ref_id] = blob
+        if self.segment is not None and not fresh:
+            self._wrote(ref_id)
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
         self.versions.bump(ref_id)
@@ -288,12 +298,16 @@ class RefData:
 
     def write_blob(self, ref_id: str, blob) -> None:
         self.staged[ref_id] = blob
+        if self.segment is not None:
+            self._wrote(ref_id)
         self.staged_forwards.pop(ref_id, None)
         self._forget(ref_id)
         self.versions.bump(ref_id)
 
     def delete(self, ref_id: str) -> None:
         self.staged[ref_id] = None
+        if self.segment is not None:
+            self._wrote(ref_id)
         self._forget(ref_id)
         self.versions.bump(ref_id)
 
@@ -309,6 +323,19 @@ class RefData:
         self.staged_moved.append(ref_id)
         self._forget(ref_id)
         self.versions.bump(ref_id)
+
+    def _wrote(self, ref_id: str) -> None:
+        refs = self.writers.get(self.segment)
+        if refs is None:
+            self.writers[self.segment] = [ref_id]
+            self.unsaved.add(self.segment)
+        elif len(refs) < 3:  # (enough to name them in an error)
+            refs.append(ref_id)
+
+    def take_writers(self) -> dict[str, list[str]]:
+        """segment -> (up to 3 of) the Refs it wrote since the last call (ledger.py: cut)."""
+        writers, self.writers = self.writers, {}
+        return writers
 
     def take_staged(self) -> Writes | None:
         """The writes since the last call, for the ledger's next unit (ledger.py: cut)."""

@@ -30,6 +30,8 @@ class Booted:
     deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
     died_running: str | None = None  # the program running when the node last died
     forgetting: list = field(default_factory=list)  # [(hop id, when)]: off `done` then
+    partial: dict = field(default_factory=dict)  # inbox hop id -> Refs its segment wrote
+    # in a write before the segment's end (ledger.py: a segment cut mid-way)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------

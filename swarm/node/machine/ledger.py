@@ -76,6 +76,25 @@ disk before every unit cut before it. So writes that fit are kept while the disk
 full, and a unit that can never fit blocks only the units behind it. Nothing a unit stood for
 is acknowledged, confirmed or sent before that unit is on disk - the hops it took are not
 acked, so their senders keep them - and what happens meanwhile is cut into units behind it.
+
+Discussion: a segment cut mid-way. A unit is cut after every event, and a program's segment
+may be under way across events: it parked (a question to another node, a thread of
+`run_in_thread`, a relocation to wait for) or was switched out after its 10 ms slice, and
+other events came meanwhile. Its Ref writes made so far are then in a unit without its end.
+On disk without it, and the node dying, the segment would run again from the hop that
+brought it (still in the inbox) and make those writes twice. So: RefData notes which segment
+(the hop its program resumed from: `segment`, set as programs switch in and out) wrote
+what; `cut` lists in the unit's `partial` every segment that wrote in it and did not end in
+it, and the store keeps them (`partial` table) until the segment's end is written. A node
+that restarts does not run such a hop again: the program ends with PartlyDone, naming the
+Refs (NodeState._run) - a clear error, not a write made twice. The common case never gets
+there: a program that is about to ask another node while writes of its segment are not yet
+kept hops to its own node first (traps._save_first, `saves` in status?), which ends the
+segment with its writes in one unit; what is cut mid-way is what could not be captured
+(a segment switched out, or parked inside code that cannot be captured). The hop that ends
+such a segment (`cut_mid_way`) is not sent before that end is on disk (state._hop_sent):
+sent first, as other hops are, and the node dying before the write, the program would go
+on where the hop went and also end with PartlyDone here.
 """
 
 from __future__ import annotations
@@ -115,6 +134,8 @@ class Txn:
     forgetting: list = field(default_factory=list)  # (hop id, when it goes from `done`)
     forgotten: list = field(default_factory=list)  # hop ids off `done`
     writes: object = None  # RefData.take_staged()
+    partial: dict = field(default_factory=dict)  # hop id -> Refs its segment wrote here,
+    # the segment not ending in this unit (see the Discussion on a segment cut mid-way)
     # bookkeeping for after the write (not written)
     number: int = 0  # the number of its (last) unit: units are numbered from 1 (cut)
     unwritten: dict = field(default_factory=dict)
@@ -145,6 +166,7 @@ class Txn:
         self.fences += later.fences
         self.cancelled += later.cancelled
         self.deaths.update(later.deaths)
+        self.partial.update(later.partial)
         self.forgetting += later.forgetting
         self.forgotten += later.forgotten
         if later.writes is not None:
@@ -184,6 +206,7 @@ class HopLedger:
         self.forgets: dict[str, list[str]] = {}
         self.expiring: list = []  # a heap of (when, hop ids) to go from `done` (forget())
         self.pending_since: float | None = None
+        self.cut_mid_way: set[str] = set()  # segments with a unit's `partial`, not ended yet
         self.cuts = 0  # the number of the last unit cut
         self.last_writes = 0  # ... of the last unit holding Ref writes
         self.committed = 0  # ... of the last unit on disk (and every one before it)
@@ -267,6 +290,12 @@ class HopLedger:
         what waits for "the next write" waits for its number)."""
         n = self.next
         writes = self.data.take_staged()
+        writers = self.data.take_writers() if writes is not None else None
+        if n.finished:
+            if self.data.unsaved:
+                self.data.unsaved.difference_update(n.finished)
+            if self.cut_mid_way:
+                self.cut_mid_way.difference_update(n.finished)
         empty, self.wanted = empty or self.wanted, False
         if writes is None and not empty and not (
                 n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
@@ -282,6 +311,10 @@ class HopLedger:
         n.number = self.cuts
         if writes is not None:
             n.writes = writes
+            if writers:
+                ended = set(n.finished)
+                n.partial = {h: refs for h, refs in writers.items() if h not in ended}
+                self.cut_mid_way.update(n.partial)
         self.units.append(n)
         self._may_move(n)
 

@@ -82,6 +82,7 @@ class NodeState:
         self.fenced: set[str] = set()
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
         self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
+        self.partial: dict[str, list] = {}  # inbox hops with writes kept before their end
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
         self.write_error = ""
@@ -173,6 +174,7 @@ class NodeState:
         self.fenced.update(e.fenced)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
+        self.partial = dict(e.partial)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -282,6 +284,13 @@ class NodeState:
             error = (f"Quarantined: program {root} was running when node {self.name} died "
                      f"{self.deaths[root]} times (os._exit, a crash of C code, memory?); it "
                      f"is not run again")
+        elif hop_id in self.partial:
+            refs = ", ".join(self.partial.pop(hop_id)) or "?"
+            error = (f"PartlyDone: node {self.name} stopped while program {program} was "
+                     f"under way there, after some of its Ref writes were kept ({refs}) "
+                     f"but not the rest of its segment (it had parked or been switched out "
+                     f"since, not at a hop); run again, it would make them twice, so it ends "
+                     f"here: docs/nodes.md, \"A segment cut mid-way\"")
         if error is None:
             self.out.append(Start(meta, hop_id, again) if meta.get("submit")
                             else Resume(meta, hop_id, data, again))
@@ -357,7 +366,8 @@ class NodeState:
         forgets = ledger.forgets_for(e.dest)
         if forgets:
             extra["forget"] = forgets
-        self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)))
+        self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)),
+                   hold=e.finished in ledger.cut_mid_way)  # (ledger.py: cut mid-way)
         ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
         self._place(meta["program"], "sent", e.dest, hop_id, meta)
         self.count("hops_out")
@@ -430,6 +440,7 @@ class NodeState:
                 "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
                 "read_ahead": s.get("read_ahead", 0),  # futures' results (futurewait.py)
                 "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
+                "saves": s.get("saves", 0),  # hops to itself before asking (traps.py)
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
