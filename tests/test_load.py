@@ -50,6 +50,22 @@ RESULT = 1
 """
 
 
+def test_5000_programs_that_answer_while_their_client_still_submits(tmp_path):
+    """The README's `Cluster.submit` example with programs that end at once: their outputs
+    and results pour back while the client is still submitting, and the nodes' answers
+    pile up unread. Before (a limit on what a socket holds unread): ZeroMQ stopped reading,
+    missed the heartbeats, reconnected, and libzmq aborted the client - or a node - with
+    "Assertion failed: _input_stopped", or the client hung (swarm/wire/liveness.py)."""
+    path = write(tmp_path, "square.py", "import sys\nn = int(sys.argv[1])\nprint(n * n)\n"
+                 "RESULT = n * n\n")
+    with swarm.local_cluster(3) as c:
+        ids = [c.submit(path, [str(i)], node="n2") for i in range(5000)]
+        outcomes = c.results(ids, timeout=240)
+        assert [outcomes[p].value for p in ids] == [i * i for i in range(5000)]
+        assert [outcomes[p].stdout for p in ids[:3]] == ["0\n", "1\n", "4\n"]
+        assert len(c.status()) == 3  # (every node still up)
+
+
 def test_a_client_that_does_not_read_does_not_stop_its_node(cluster, tmp_path):
     """2,500 programs parked on n1 are released by another client, and print 20 KB each to
     their own client, which reads nothing yet: more than the queues toward it hold. n1 keeps

@@ -28,7 +28,18 @@ TCP_MAXRT_MS = 3000  # data unacknowledged this long by the peer's kernel: the c
 
 
 def keep_alive(sock: zmq.Socket) -> zmq.Socket:
-    """Set the liveness options on a socket (before it connects or binds)."""
+    """Set the liveness options on a socket (before it connects or binds).
+
+    Discussion: no limit on what a socket holds received and not yet read (RCVHWM 0).
+    With a limit, a reader that falls behind (a client submitting 10,000 programs while
+    their answers come back, a node busy while clients submit) fills it; ZeroMQ then stops
+    reading that connection, so it no longer sees the peer's heartbeats, closes the
+    connection as silent, reconnects - and libzmq 4.3.5 aborts the whole process on a
+    stale wake-up of the old connection ("Assertion failed: _input_stopped",
+    zeromq/libzmq#3937, fixed by #4830, not released). What is received waits in memory
+    instead, and is read in turn: the sender's side is bounded by its own backlogs
+    (swarm/node/links.py) and every message by max_message_bytes."""
+    sock.setsockopt(zmq.RCVHWM, 0)
     sock.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
     sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
     sock.setsockopt(zmq.HEARTBEAT_TTL, HEARTBEAT_TTL_MS)
