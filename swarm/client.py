@@ -527,11 +527,15 @@ def start_nodes(config: ClusterConfig, names=None,
                 detached: bool = False) -> dict[str, subprocess.Popen]:
     """Start node processes (default: all), each appending its output to <name>.log beside
     the cluster file. `detached`: in a session of their own, so they outlive the caller and
-    its terminal (swarm up)."""
+    its terminal (swarm up); else they stop within a second or so of the caller's end,
+    even if it was killed (SIGKILL leaves no time to stop them)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = _root() + os.pathsep + env.get("PYTHONPATH", "")
     if config.hash_seed is not None:  # one str hash seed for the cluster (process.py)
         env["PYTHONHASHSEED"] = str(config.hash_seed)
+    env.pop("SWARM_PARENT_PID", None)
+    if not detached:  # they stop once this process is gone (shell.py), however it ended
+        env["SWARM_PARENT_PID"] = str(os.getpid())
     procs = {}
     for name in names or config.names:
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:

@@ -191,3 +191,27 @@ def test_shutdown_stops_the_nodes_of_a_connected_client(tmp_path):
         client.shutdown()
         assert owner.procs["n1"].wait(timeout=30) == 0
 
+
+
+def test_a_local_clusters_nodes_stop_when_its_process_is_killed(tmp_path):
+    """SIGKILL leaves a script no time to stop the nodes of its `swarm.local_cluster`: they
+    notice their parent is gone and stop by themselves (before: they ran on for ever)."""
+    script = write(tmp_path, "lc.py", "import sys, time, swarm\n"
+                   "with swarm.local_cluster(2) as c:\n"
+                   "    print(*[p.pid for p in c.procs.values()], flush=True)\n"
+                   "    time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, script], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=ROOT))
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2
+    proc.kill()
+    proc.wait(10)
+
+    def gone(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] == "Z"  # (a zombie: it ended)
+        except FileNotFoundError:
+            return True
+
+    assert wait_for(lambda: all(gone(p) for p in pids), timeout=30), pids

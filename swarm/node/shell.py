@@ -154,6 +154,10 @@ class Shell:
                                    forget_after=m.forget_after(config.replay_window))
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
+        # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once
+        # the process that started it is gone, even killed with SIGKILL (client.start_nodes)
+        parent = os.environ.get("SWARM_PARENT_PID")
+        self.parent = int(parent) if parent and parent.isdigit() else None
         self.hash_seed_problem = _hash_seed_problem(config)
         self._do = {
             m.Send: self._send, m.Reply: self._reply, m.Persist: self._persist,
@@ -254,6 +258,10 @@ class Shell:
                 self.refusals.note("handshake failed", what, sort)
             self.refusals.tick()
             reclaimer.tick(idle=not self.kernel.context)  # (memory.py)
+            if self.parent is not None and os.getppid() != self.parent:
+                log.warning("stopping: the process that started this node (pid %d) is gone",
+                            self.parent)
+                self.kernel.running = False
 
     def _idle_ms(self) -> int:
         ledger = self.machine.ledger
