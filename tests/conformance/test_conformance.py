@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pyperformance")
+pytest.importorskip("pyperformance", reason="the conformance suite runs in make conformance, "
+                    "which installs pyperformance")
 
 from tests.conformance.suite import discover, run_one  # noqa: E402
 

@@ -215,6 +215,30 @@ RESULT = r.get()
 """
 
 
+def run_killing_at_ready(cluster, script: str, argv: list, kill: str, again: bool = True,
+                         meanwhile=lambda: None, **options):
+    """Run `script`, which touches FLAG.ready and then waits for FLAG.go (argv[0] is FLAG);
+    once it is ready (and `meanwhile()` is done), SIGKILL and restart node `kill`; if `again`,
+    wait until the program is ready again (it ran again from its last point kept); then let
+    it go on. Its outcome."""
+    flag, outcome = argv[0], {}
+    runner = threading.Thread(target=lambda: outcome.update(out=cluster.run_file(
+        script, argv=argv, timeout=120, **options)))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    meanwhile()
+    os.remove(flag + ".ready")
+    cluster.kill(kill)
+    cluster.restart(kill)
+    while again and not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    open(flag + ".go", "w").close()
+    runner.join()
+    return outcome["out"]
+
+
 def test_an_update_takes_effect_once_when_its_node_dies_after_asking_another(tmp_path):
     """Found by the history above under --policy fetch (operations done again): one
     r.update(fn) whose node is SIGKILLed after the program asked another node something is
@@ -223,23 +247,9 @@ def test_an_update_takes_effect_once_when_its_node_dies_after_asking_another(tmp
     it ran again from the hop that brought it, applying fn again."""
     flag = str(tmp_path / "flag")
     with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
-        outcome: dict = {}
-        runner = threading.Thread(target=lambda: outcome.update(out=cluster.run_file(
-            write(tmp_path, "p.py", ASKS_AFTER_A_WRITE), argv=[flag], policy="fetch",
-            timeout=120)))
-        runner.start()
-        deadline = time.monotonic() + 60
-        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)
-        os.remove(flag + ".ready")
-        cluster.kill("n3")
-        cluster.restart("n3")
-        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        open(flag + ".go", "w").close()
-        runner.join()
-    out = outcome["out"]
+        out = run_killing_at_ready(cluster, write(tmp_path, "p.py", ASKS_AFTER_A_WRITE),
+                                   [flag], "n3", meanwhile=lambda: time.sleep(0.3),
+                                   policy="fetch")
     assert out.error is None, out.traceback
     assert out.value == 1  # (2: fn was applied twice)
 
@@ -266,19 +276,9 @@ def test_a_segment_cut_mid_way_ends_with_an_error_not_twice(tmp_path):
     naming the Ref, and the Ref holds the one update."""
     flag = str(tmp_path / "flag")
     with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
-        outcome: dict = {}
-        runner = threading.Thread(target=lambda: outcome.update(out=cluster.run_file(
-            write(tmp_path, "p.py", SPINS_AFTER_A_WRITE), argv=[flag], timeout=120)))
-        runner.start()
-        deadline = time.monotonic() + 60
-        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)  # (n3 writes r while the program spins)
-        cluster.kill("n3")
-        cluster.restart("n3")
-        open(flag + ".go", "w").close()
-        runner.join()
-        out = outcome["out"]
+        out = run_killing_at_ready(  # (n3 writes r while the program spins)
+            cluster, write(tmp_path, "p.py", SPINS_AFTER_A_WRITE), [flag], "n3",
+            again=False, meanwhile=lambda: time.sleep(0.3))
         assert out.error is not None and out.error.startswith("PartlyDone"), out
         ref_id = out.error.split("(")[1].split(")")[0]
         check = write(tmp_path, "check.py", f"from swarm import Ref\nRESULT = "
@@ -314,25 +314,15 @@ def test_a_write_asked_of_another_node_is_not_done_again_after_a_crash(tmp_path)
         made = cluster.run_file(write(tmp_path, "make.py", 'from swarm import Ref\n'
                                       'RESULT = Ref(0, at="n3").id\n'), timeout=60)
         ref_id = made.value
-        outcome: dict = {}
-        runner = threading.Thread(target=lambda: outcome.update(out=cluster.run_file(
-            write(tmp_path, "p.py", SETS_ELSEWHERE), argv=[flag, ref_id], policy="fetch",
-            node="n1", timeout=120)))
-        runner.start()
-        deadline = time.monotonic() + 60
-        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        other = cluster.run_file(write(tmp_path, "q.py", "import sys\nfrom swarm import Ref\n"
-                                       "Ref.open(sys.argv[1]).set(2)\n"), argv=[ref_id],
-                                 node="n2", timeout=60)
-        assert other.error is None, other.traceback
-        os.remove(flag + ".ready")
-        cluster.kill("n1")
-        cluster.restart("n1")
-        while not os.path.exists(flag + ".ready") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        open(flag + ".go", "w").close()
-        runner.join()
-    out = outcome["out"]
+
+        def other_sets_2() -> None:
+            other = cluster.run_file(write(tmp_path, "q.py", "import sys\nfrom swarm import "
+                                           "Ref\nRef.open(sys.argv[1]).set(2)\n"),
+                                     argv=[ref_id], node="n2", timeout=60)
+            assert other.error is None, other.traceback
+
+        out = run_killing_at_ready(cluster, write(tmp_path, "p.py", SETS_ELSEWHERE),
+                                   [flag, ref_id], "n1", meanwhile=other_sets_2,
+                                   policy="fetch", node="n1")
     assert out.error is None, out.traceback
     assert out.value == 2  # (1: the set(1) done again after set(2))
