@@ -2,6 +2,7 @@
 
 import glob
 import os
+import time
 
 import pytest
 from helpers import ROOT, swarm_cli, write
@@ -93,6 +94,32 @@ def test_fetch_policy_brings_values_to_the_program(cluster):
     assert out.stdout == ("bumble bee read on n1\nhoney bee read on n1\n"
                           "stingless bee read on n1\n")
     assert out.route == ["n1"]
+
+
+WRITES_ELSEWHERE = """
+from swarm import Ref
+r = Ref(0, at="n3")           # made on n3: a question with an id
+for i in range(20):
+    r.set(i)                  # asked of n3 (fetch): each a question with an id
+RESULT = r.get()
+"""
+
+
+def test_questions_that_write_are_answered_once_and_forgotten_after(cluster, tmp_path):
+    """A write asked of another node carries an id, and the node asked keeps its answer
+    (machine/answers.py) until the asking program's segment has ended on disk: then it is
+    told, and forgets. A lost forget would leave answers behind for a week."""
+    def kept() -> int:
+        return next(s for s in cluster.status() if s["node"] == "n3")["answers_kept"]
+
+    before = kept()
+    out = cluster.run_file(write(tmp_path, "w.py", WRITES_ELSEWHERE), policy="fetch")
+    assert out.error is None, out.traceback
+    assert out.value == 19 and out.route == ["n1"]
+    deadline = time.monotonic() + 20
+    while kept() > before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kept() <= before
 
 
 FALLBACK = """

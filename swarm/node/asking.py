@@ -11,6 +11,7 @@ import time
 
 from swarm.errors import NodeGone
 from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted
+from swarm.node.machine.questions import READS
 from swarm.wire import decode
 
 
@@ -19,10 +20,14 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     """Ask `dest` to do `action` with `arg` (or with `blob`: arg pickled already) and park
     until it answers: (reply, value). A read waits for as long as it takes (it is asked again
     until answered: machine/questions.py); anything else unanswered within the cluster's
-    hop_timeout raises TimeoutError in the program, saying it may have been done."""
+    hop_timeout raises TimeoutError in the program, saying it may have been done - unless a
+    program asks it: then it has an id, and is asked again until answered (answers.py)."""
     key = node.machine.next_key("fetch")
     blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
+    prog = node.kernel.current_context()
+    if prog is not None and prog.hop_id is not None and action not in READS:
+        event.op, event.segment = prog.next_id(), prog.hop_id
     reply = node.kernel.wait_after(key, node.emit, event)
     if reply == NODE_GONE:
         raise NodeGone(f"node {dest} was declared gone: {action} {ref_id or ''} has no "

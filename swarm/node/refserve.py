@@ -168,7 +168,7 @@ def serve(node, request) -> None:
     except Exception as e:
         reply = {"error": f"{type(e).__name__}: {e}"}
         blob = None
-    node.emit(Served(request.sender, request.key, reply, blob, read))
+    node.emit(Served(request.sender, request.key, reply, blob, read, request.op))
 
 
 def map_offer(node, ref_id: str) -> dict | None:

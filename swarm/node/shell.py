@@ -83,9 +83,10 @@ EVENTS = {
             decode.payload(env))),
     "refused": lambda env, identity: m.RefusedReceived(
         env.sender, *(lambda p: (p["hop_ids"], p["reason"]))(decode.payload(env))),
-    "fetch": lambda env, identity: m.FetchRequested(
-        env.sender, *(lambda p: (p["key"], p["action"], p["ref"]))(decode.payload(env)),
-        env.blobs[0]),
+    "fetch": lambda env, identity: (lambda p: m.FetchRequested(
+        env.sender, p["key"], p["action"], p["ref"], env.blobs[0], p.get("op")))(
+        decode.payload(env)),
+    "answered": lambda env, identity: m.AnswersUsed(env.sender, decode.payload(env)["ops"]),
     "fetched": _fetched,
     "source?": lambda env, identity: m.SourceRequested(
         env.sender, *(lambda p: (p["key"], p["hash"]))(decode.payload(env))),
@@ -201,7 +202,7 @@ class Shell:
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
-                           store.forgetting(), store.partial()))
+                           store.forgetting(), store.partial(), store.answers()))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()

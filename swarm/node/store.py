@@ -26,6 +26,9 @@ Tables:
     deaths(program, count)          how often the node died while a program ran (quarantine)
     partial(hop_id, refs)           inbox hops whose segment had Ref writes kept before its
                                     end (some of `refs`): not run again (machine/ledger.py)
+    answers(op, node, action, ref, reply, value, at)   questions of other nodes' programs
+                                    answered here, by id: asked again, answered the same and
+                                    not done again (machine/answers.py); a week at most
 
 A large continuation (`data`) is kept in a file like a large value (`file`; `data` is then
 empty). Files: swarm/node/bulkfiles.py, in `values/` beside the database.
@@ -43,6 +46,7 @@ import sqlite3
 import time
 
 from swarm.node.bulkfiles import FILE_MIN, BulkFiles
+from swarm.node.machine.answers import ANSWER_KEPT
 from swarm.wire.values import nbytes, parts_of
 
 log = logging.getLogger("swarm.node")
@@ -65,6 +69,8 @@ CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE IF NOT EXISTS partial (hop_id TEXT PRIMARY KEY, refs TEXT);
+CREATE TABLE IF NOT EXISTS answers (op TEXT PRIMARY KEY, node TEXT, action TEXT, ref TEXT,
+                                    reply BLOB, value BLOB, at REAL);
 """
 
 
@@ -73,6 +79,11 @@ PRUNE_SECONDS = 60.0  # how often a commit also removes the `kept` and `done` ro
 # passed (the machine drops its `done` entries itself, and has them removed as it does)
 
 _FILE_TABLES = ("refs", "inbox", "outbox")
+
+
+def _flat(value) -> bytes | None:
+    """An encoded value as one bytes (values.py: it may be in parts)."""
+    return value.flat() if hasattr(value, "flat") else value
 _KEYS = {"refs": "id", "inbox": "hop_id", "outbox": "hop_id"}
 
 
@@ -318,6 +329,12 @@ class Store:
         if txn.fences:
             db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
                            [(n, now) for n in txn.fences])
+        if txn.answers:
+            db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(op, node, action, ref, reply, _flat(value), at) for
+                            op, (node, action, ref, reply, value, at) in txn.answers.items()])
+        if txn.unanswered:
+            db.executemany("DELETE FROM answers WHERE op = ?", [(op,) for op in txn.unanswered])
         if txn.sources:
             db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?)",
                            [(h, *v) for h, v in txn.sources.items()])
@@ -345,6 +362,7 @@ class Store:
         rows the machine forgot (after a restart it knows only those it loaded)."""
         db.execute("DELETE FROM kept WHERE at < ?", (now - KEPT_SECONDS,))
         db.execute("DELETE FROM done WHERE forget_at <= ?", (now,))
+        db.execute("DELETE FROM answers WHERE at < ?", (now - ANSWER_KEPT,))
 
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         """(kind, payload) kept for a program and its tasks (ids `program/...`), in order."""
@@ -379,6 +397,10 @@ class Store:
 
     def partial(self) -> dict[str, list[str]]:
         return {h: refs.split() for h, refs in self.db.execute("SELECT * FROM partial")}
+
+    def answers(self) -> list[tuple]:
+        """The questions answered here by id, kept (machine/answers.py)."""
+        return self.db.execute("SELECT * FROM answers").fetchall()
 
     def fenced(self) -> list[str]:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]

@@ -52,6 +52,9 @@ Refs (node <-> node, for the fetch policy and relocation):
                 [value, pickled] when there is one
              (action "coll": run a collection's steps here, answer the op; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
+             op?: the question's id when it changes something: a copy asked again is
+             answered as the first was, not done again (machine/answers.py)
+    answered {ops}  the asker has no more use for the answers to these questions
 
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
@@ -99,7 +102,7 @@ KINDS = frozenset({
     "submit", "accepted", "output", "result", "trace", "collect?", "hello", "source?",
     "source",
     "hop", "ack", "refused",
-    "fetch", "fetched", "chunk",
+    "fetch", "fetched", "answered", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
     "input?", "input",
@@ -107,7 +110,7 @@ KINDS = frozenset({
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
-                        "chunk"})
+                        "answered", "chunk"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
@@ -208,7 +211,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int, "forget": _str_list},
             (2, 2)),
-    "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {}, (1, 1)),
+    "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {"op": str}, (1, 1)),
+    "answered": ({"ops": _str_list}, {}, (0, 0)),
     "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str,
                              "mapped": _mapped}, (0, 1)),
     "chunk": ({"stream": int, "index": int}, {"count": int, "kind": str, "control": bytes,

@@ -299,8 +299,6 @@ RESULT = r.get()
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a write asked of another node is done again when "
-                   "the asking node dies and the program runs again from its last hop")
 def test_a_write_asked_of_another_node_is_not_done_again_after_a_crash(tmp_path):
     """Found by the history above under --policy fetch. A program on n1 sets r (on n3) to 1
     and has its answer; then another program sets r to 2; then n1 is SIGKILLed and

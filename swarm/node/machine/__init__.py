@@ -9,6 +9,7 @@ and instructions.
 from swarm.node.machine.data import RefData
 from swarm.node.machine.events import (
     AckReceived,
+    AnswersUsed,
     Asked,
     Booted,
     CancelRequested,
@@ -60,7 +61,7 @@ from swarm.node.machine.questions import NO_ANSWER, NODE_GONE
 from swarm.node.machine.state import NodeState
 
 __all__ = [
-    "AckReceived", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
+    "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",

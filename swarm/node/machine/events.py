@@ -32,6 +32,8 @@ class Booted:
     forgetting: list = field(default_factory=list)  # [(hop id, when)]: off `done` then
     partial: dict = field(default_factory=dict)  # inbox hop id -> Refs its segment wrote
     # in a write before the segment's end (ledger.py: a segment cut mid-way)
+    answers: list = field(default_factory=list)  # questions answered here, by id: [(op,
+    # node, action, ref, reply bytes, value, at)] (answers.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -78,6 +80,14 @@ class FetchRequested:
     action: str
     ref: str | None
     arg: bytes  # pickled; decoded by whoever serves it
+    op: str | None = None  # the question's id, if it changes something (answers.py)
+
+
+@dataclass(slots=True)
+class AnswersUsed:
+    """A peer has no more use for our answers to these questions of its (answers.py)."""
+    sender: str
+    ops: list
 
 
 @dataclass(slots=True)
@@ -225,6 +235,8 @@ class Asked:
     ref: str | None
     arg: bytes
     now: float
+    op: str | None = None  # an id for a question that changes something, the same when
+    segment: str | None = None  # the program's segment (`segment`) runs again (answers.py)
 
 
 @dataclass(slots=True)
@@ -244,6 +256,7 @@ class Served:
     reply: dict
     value: bytes | None = None
     ref: str | None = None  # the Ref whose stored value the answer carries (a read)
+    op: str | None = None  # the question's id (FetchRequested.op)
 
 
 # ---- from the shell --------------------------------------------------------------------------

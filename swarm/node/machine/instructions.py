@@ -58,6 +58,7 @@ class Serve:
     action: str
     ref: str | None
     arg: bytes
+    op: str | None = None  # the question's id (answers.py): Served carries it back
 
 
 @dataclass(slots=True)

@@ -136,6 +136,9 @@ class Txn:
     writes: object = None  # RefData.take_staged()
     partial: dict = field(default_factory=dict)  # hop id -> Refs its segment wrote here,
     # the segment not ending in this unit (see the Discussion on a segment cut mid-way)
+    answers: dict = field(default_factory=dict)  # op -> (node, action, ref, reply bytes,
+    # value, at): questions answered here by id (answers.py)
+    unanswered: list = field(default_factory=list)  # ops whose answers are forgotten
     # bookkeeping for after the write (not written)
     number: int = 0  # the number of its (last) unit: units are numbered from 1 (cut)
     unwritten: dict = field(default_factory=dict)
@@ -167,6 +170,8 @@ class Txn:
         self.cancelled += later.cancelled
         self.deaths.update(later.deaths)
         self.partial.update(later.partial)
+        self.answers.update(later.answers)
+        self.unanswered += later.unanswered
         self.forgetting += later.forgetting
         self.forgotten += later.forgotten
         if later.writes is not None:
@@ -281,7 +286,8 @@ class HopLedger:
         n = self.next
         return bool(self.units or n.accepted or n.finished or n.outgoing or n.acked or n.kept
                     or n.confirm or n.sources or n.fences or n.cancelled or n.deaths
-                    or n.unwritten or n.forgetting or n.forgotten or self.data.dirty())
+                    or n.unwritten or n.forgetting or n.forgotten or n.answers or n.unanswered
+                    or self.data.dirty())
 
     def cut(self, empty: bool = False) -> None:
         """End the unit being made: what the event just handled did, with the Ref writes
@@ -300,7 +306,7 @@ class HopLedger:
         if writes is None and not empty and not (
                 n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
                 or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
-                or n.forgetting or n.forgotten):
+                or n.forgetting or n.forgotten or n.answers or n.unanswered):
             return
         self.next = Txn()
         self.cuts += 1
@@ -323,7 +329,7 @@ class HopLedger:
         join the unit that ends the hop's segment (`taken`, _with_takes)."""
         if unit.accepted and not (unit.writes is not None or unit.finished or unit.outgoing
                                   or unit.kept or unit.confirm or unit.sources or unit.fences
-                                  or unit.cancelled or unit.deaths):
+                                  or unit.cancelled or unit.deaths or unit.answers):
             for hop_id in unit.accepted:
                 self.taken[hop_id] = unit
 

@@ -9,9 +9,13 @@ A program that asks parks under a key; the question goes out as `fetch` {key, re
   RESEND_SECONDS until answered, and never time out - like a hop, the program waits for the
   node for as long as it takes (its path may be cut, the node paused), until an operator
   declares the node gone (NODE_GONE).
-- **Everything else** (a write, a creation, a collection's step, an adoption) is sent once: a
-  second copy could be done twice. If no answer comes within hop_timeout the program is woken
-  with NO_ANSWER and fails with an error that says the action may or may not have been done.
+- **Questions with an id** (a write, a creation, a collection's step, an adoption - asked by
+  a program: answers.py): the node asked does each id once and answers a copy as it answered
+  the first, so these too are sent again until answered, and wait for as long as it takes.
+- **Anything else** (a write asked by no program, e.g. a relocation the placer started) is
+  sent once: a second copy could be done twice. If no answer comes within hop_timeout the
+  asker is woken with NO_ANSWER, and fails with an error that says it may or may not have
+  been done.
 
 Discussion: a connection that breaks (a partition, a pause: swarm/wire/liveness.py closes it
 after 1.5 s of silence) loses what it held; a read sent again is answered once the path is
@@ -20,6 +24,7 @@ back; the first answer wins (later ones find no question and are dropped).
 
 from __future__ import annotations
 
+from swarm.node.machine import answers
 from swarm.node.machine import events as ev
 from swarm.node.machine.ids import source_hash
 from swarm.node.machine.instructions import Send, Wake
@@ -46,9 +51,14 @@ def asked(state, e: ev.Asked) -> None:
         if e.key is not None:
             state.out.append(Wake(e.key, NODE_GONE))
         return
-    send = Send(e.node, "fetch", {"key": e.key, "ref": e.ref, "action": e.action}, (e.arg,))
+    fields = {"key": e.key, "ref": e.ref, "action": e.action}
+    if e.op is not None:
+        fields["op"] = e.op
+        answers.asked(state, e)
+    send = Send(e.node, "fetch", fields, (e.arg,))
     if e.key is not None:  # (None: a message that wants no answer)
-        state.asks[e.key] = Question(e.node, send, e.action in READS, e.now)
+        state.asks[e.key] = Question(e.node, send, e.action in READS or e.op is not None,
+                                     e.now)
     state._send(send)
 
 

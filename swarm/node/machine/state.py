@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import deque
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import fences, gc, io, questions
+from swarm.node.machine import answers, fences, gc, io, questions
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import submit_id
@@ -83,6 +83,7 @@ class NodeState:
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
         self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
         self.partial: dict[str, list] = {}  # inbox hops with writes kept before their end
+        self.answers = answers.Answers()  # questions answered by id, and ids asked (answers.py)
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
         self.write_error = ""
@@ -94,17 +95,16 @@ class NodeState:
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
             ev.HopReceived: self._hop, ev.AckReceived: self._ack,
-            ev.FetchRequested: self._fetch,
             ev.SourceRequested: self._source_q,
             ev.CollectRequested: self._collect, ev.ClientRequest: self._client_request,
             ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
             ev.ProgramFinished: self._finished,
-            ev.Served: self._served,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
             ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
+            **answers.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -175,6 +175,7 @@ class NodeState:
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
         self.partial = dict(e.partial)
+        self.answers.restore(e.answers)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -345,6 +346,7 @@ class NodeState:
         ledger, meta = self.ledger, e.meta
         if e.finished:
             ledger.finish(e.finished)
+            answers.segment_ended(self, e.finished)
         meta_bytes = encode(meta)
         hop_id = meta["hop_id"]
         if e.dest == self.name:
@@ -386,6 +388,7 @@ class NodeState:
         sent before, a crash would run its last segment again and send a second result."""
         if e.hop_id:
             self.ledger.finish(e.hop_id)
+            answers.segment_ended(self, e.hop_id)
         self.present.pop(e.program, None)
         if e.result is not None:
             body = encode(e.result)
@@ -400,23 +403,7 @@ class NodeState:
         # waits on any write: its future's result (a staged Ref write) is read by
         # another node only once on disk (_send), and its hop stays in the inbox until then.
 
-    # ---- questions from other nodes --------------------------------------------------------
-    def _fetch(self, e: ev.FetchRequested) -> None:
-        # served in a greenlet of its own: a relocation or a future may make it wait
-        self.out.append(Serve(e.sender, e.key, e.action, e.ref, e.arg))
-
-    def _served(self, e: ev.Served) -> None:
-        if e.key is not None:  # (None: the sender asked for nothing back)
-            blobs = (e.value,) if e.value is not None else ()
-            send = Send(e.sender, "fetched", dict(e.reply, key=e.key), blobs)
-            if e.ref is not None and self.data.settled(e.ref):
-                # A value already on disk shows no write that is not (later ones are not
-                # in it; earlier ones are on disk before it): it goes at once, also while
-                # the store refuses writes.
-                self.out.append(send)
-            else:
-                self._send(send)
-
+    # ---- questions from other nodes (answers.py has the Ref and collection ones) ------------
     def _source_q(self, e: ev.SourceRequested) -> None:
         self.count("sources_sent")
         source = self.sources.get(e.digest)
@@ -442,6 +429,9 @@ class NodeState:
                 "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
                 "saves": s.get("saves", 0),  # hops to itself before asking (traps.py)
                 "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
+                # questions with an id answered here and kept, and copies answered again
+                "answers_kept": len(self.answers.kept),
+                "answered_again": s.get("answered_again", 0),
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
                 "fallback_reasons": dict(self.fallbacks.counts),
@@ -503,6 +493,7 @@ class NodeState:
             self.out.append(Reply(client, "accepted", {"program": program}))
         if self.held:
             self._release()
+        answers.released(self)
 
     def _commit_failed(self, e: ev.CommitFailed) -> None:
         self.count("writes_failed")
@@ -537,6 +528,7 @@ class NodeState:
             self._send_forgets()
             self._resend(now)
             questions.follow_up(self, now, RESEND_SECONDS)
+            answers.prune(self, now)
 
     def _stopping(self, e: ev.Stopping) -> None:
         if self.ledger.pending() or self.ledger.retry():
