@@ -64,12 +64,14 @@ def trail_alive(rows: list, by_node: dict, fenced: set, booted: dict) -> bool:
     No if every trail ends with a hand to a node declared gone (n2 handed it to n1, which
     handed it to the gone n3: n2's row alone would say it is alive), or to a node that
     restarted since: it forgot where it handed the program on (a node remembers that in
-    memory only), and it holds it no more - it would say so (its inbox runs again)."""
+    memory only), and it holds it no more - it would say so (its inbox runs again). A
+    hand to nobody (`to` empty) is such a node's: a hop it had taken came again after its
+    restart (its sender never had the ack), and it could only say it took it before."""
     for row in rows:
         if row.get("state") != "handed":
             return True
         to = row.get("to")
-        if to not in fenced and not by_node.get(to) and \
+        if to and to not in fenced and not by_node.get(to) and \
                 booted.get(to, 0.0) <= row.get("at", 0.0):
             return True
     return False

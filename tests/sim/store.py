@@ -32,6 +32,7 @@ class SimStore:
         self.cancelled: set[str] = set()
         self.deaths: dict[str, int] = {}
         self.partial: dict[str, list] = {}  # (Store's `partial` table)
+        self.answers: dict[str, tuple] = {}  # op -> (node, digest, reply, value, at)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
         self.failures = 0  # commits that did not fit (the tests)
@@ -97,6 +98,9 @@ class SimStore:
                             if h not in finished)
         for hop_id in txn.finished:
             self.partial.pop(hop_id, None)
+        self.answers.update(txn.answers)
+        for op in txn.unanswered:
+            self.answers.pop(op, None)
         writes = txn.writes
         if writes:
             for ref_id, blob in writes.values.items():
@@ -119,6 +123,7 @@ class SimStore:
         size += sum(len(meta) + len(data) for _, _, meta, data in txn.outgoing)
         size += sum(len(k[3]) for k in txn.kept)
         size += sum(len(h) for h in txn.accepted)  # (done)
+        size += sum(len(op) + 16 + len(a[2]) + len(a[3] or b"") for op, a in txn.answers.items())
         if txn.writes:
             size += sum(len(b) for b in txn.writes.values.values() if b is not None)
         return size
@@ -135,4 +140,5 @@ class SimStore:
                 "done": [h for h in self.done if h not in self.forget_at],
                 "forgetting": list(self.forget_at.items()),
                 "fenced": list(self.fenced), "cancelled": list(self.cancelled),
-                "deaths": dict(self.deaths), "partial": dict(self.partial)}
+                "deaths": dict(self.deaths), "partial": dict(self.partial),
+                "answers": [(op, *a) for op, a in self.answers.items()]}

@@ -105,6 +105,7 @@ class World:
         self.cut: set[tuple[str, str]] = set()
         self.last_delivery: dict[tuple[str, str], float] = {}
         self.programs: dict[str, object] = {}  # program id -> its behaviour (money.py)
+        self.serve = None  # (node, action, ref, arg) -> (reply, value): peers' questions
         self.violations: list[str] = []
         self.log: list[str] = []
         self.checks: list = []  # callables run after every step
@@ -252,6 +253,7 @@ class SimNode:
         self.state: m.NodeState | None = None
         self.epoch = 0
         self.tick_at: float | None = None
+        self.waits: dict[str, tuple] = {}  # key -> (program, go_on): parked on a question
 
     # ---- life -------------------------------------------------------------------------------------
     def boot(self, zombie: bool = False) -> None:
@@ -261,6 +263,7 @@ class SimNode:
         self.epoch += 1
         self.up = True
         self.tick_at = None
+        self.waits = {}
         self.state = m.NodeState(self.name, w.names, m.RefData(self.store, codec.dumps,
                                                                codec.loads,
                                                                version_tag=f"{self.name}:{self.epoch}"),
@@ -325,8 +328,12 @@ class SimNode:
             for program in i.programs:
                 for k, payload in self.store.kept_for(program):
                     w.send(self.name, i.client, k, msgpack.unpackb(payload, raw=False))
-        elif kind is m.Wake or kind is m.Serve or kind is m.Relocate:
-            w.violate(f"{self.name}: {kind.__name__} in a simulation without questions")
+        elif kind is m.Wake:
+            self._woken(i)
+        elif kind is m.Serve:  # (in a greenlet of its own: a little later)
+            w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._serve, self.epoch, i)
+        elif kind is m.Relocate:
+            w.violate(f"{self.name}: Relocate in a simulation without relocations")
         # Log, AnswerStatus, AnswerStats, Stop: nothing to simulate
 
     def _written(self, epoch: int, txn) -> None:
@@ -359,6 +366,14 @@ class SimNode:
             self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
         elif kind == "programs?":
             self.handle(m.ProgramsRequested(src, fields["programs"]))
+        elif kind == "fetch":
+            self.handle(m.FetchRequested(src, fields["key"], fields["action"], fields["ref"],
+                                         blobs[0], fields.get("op")))
+        elif kind == "fetched":
+            self.handle(m.FetchAnswered(src, fields["key"], dict(
+                fields, **({"value": blobs[0]} if blobs else {}))))
+        elif kind == "answered":
+            self.handle(m.AnswersUsed(src, fields["ops"]))
         elif kind == "gc":  # (garbage.py; a sim program holds nothing in memory between steps)
             self.handle(m.GcRequested(src, fields["cycle"], fields["phase"],
                                       fields.get("ids", []), []))
@@ -379,6 +394,28 @@ class SimNode:
             behaviour.run(self, prog, pickle.loads(data) if data else None)
         finally:
             self.state.data.segment = None
+
+    def ask(self, prog: SimProgram, dest: str, action: str, ref: str, arg, go_on) -> None:
+        """The program asks `dest` to do `action` on `ref` (an id: it changes something,
+        asking.py) and parks; `go_on(reply)` runs the rest of its segment once answered
+        (reply: the answer's fields, or NO_ANSWER / NODE_GONE)."""
+        key = self.state.next_key("fetch")
+        self.waits[key] = (prog, go_on)
+        self.handle(m.Asked(key, dest, action, ref, pickle.dumps(arg), self.world.now,
+                            prog.next_id(), prog.hop_id))
+
+    def _woken(self, i) -> None:
+        prog, go_on = self.waits.pop(i.key)
+        w = self.world
+        w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._go_on, self.epoch, prog,
+             lambda: go_on(i.value))
+
+    def _serve(self, epoch: int, i) -> None:
+        """refserve.serve: a peer's question, done here (the workload says how)."""
+        if epoch != self.epoch or not self.up:
+            return
+        reply, value = self.world.serve(self, i.action, i.ref, pickle.loads(i.arg))
+        self.handle(m.Served(i.sender, i.key, reply, value, None, i.op))
 
     def switch_out(self, prog: SimProgram, go_on) -> None:
         """The program's segment is switched out (its slice is over): the machine handles

@@ -25,13 +25,17 @@ only a segment that runs again asks again, and a segment runs again only from an
 whose end is not written (ledger.py).
 
 Discussion: a program run again need not ask the same question under an id (its code took
-another path: it read the clock or a random number). Another action or Ref under an id
-answered before is done, and its answer not remembered; the first answer stays for the
-first question.
+another path, or computed another value: it read the clock, a random number, or a Ref that
+changed meanwhile). A question is the same only with the same action, Ref and argument (by
+digest): another one under an id answered before is done, and its answer not remembered -
+the first answer stays for the first question. So an atomic block's commit asked again
+after its program ran the block again (another attempt, other values) is not mistaken for
+the first one (docs/atomic.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 
 from swarm.node.machine import events as ev
@@ -43,12 +47,19 @@ PRUNE_EVERY = 60.0
 
 
 class Answer:
-    __slots__ = ("node", "action", "ref", "reply", "value", "at")
+    __slots__ = ("node", "asked", "reply", "value", "at")
 
-    def __init__(self, node: str, action: str, ref: str | None, reply: dict,
-                 value: bytes | None, at: float) -> None:
-        self.node, self.action, self.ref = node, action, ref
+    def __init__(self, node: str, asked: bytes, reply: dict, value: bytes | None,
+                 at: float) -> None:
+        self.node, self.asked = node, asked  # who asked, and what (digest)
         self.reply, self.value, self.at = reply, value, at
+
+
+def digest(e: ev.FetchRequested) -> bytes:
+    """What a question asks - its action, Ref and argument - in 16 bytes."""
+    h = hashlib.blake2b(f"{e.action}\0{e.ref}\0".encode(), digest_size=16)
+    h.update(e.arg)
+    return h.digest()
 
 
 class Answers:
@@ -57,14 +68,14 @@ class Answers:
 
     def __init__(self) -> None:
         self.kept: dict[str, Answer] = {}  # op -> its answer, kept here
-        self.serving: dict[str, tuple] = {}  # op -> (action, ref, [(sender, key)] asked again)
+        self.serving: dict[str, tuple] = {}  # op -> (digest, [(sender, key)] asked again)
         self.used: dict[str | None, dict[str, list]] = {}  # segment -> node -> ops asked
         self.ended: deque = deque()  # (write number, {node: ops}): told once it is on disk
         self.next_prune = 0.0
 
     def restore(self, rows: list) -> None:
-        for op, node, action, ref, reply, value, at in rows:
-            self.kept[op] = Answer(node, action, ref, decode(reply), value, at)
+        for op, node, asked, reply, value, at in rows:
+            self.kept[op] = Answer(node, asked, decode(reply), value, at)
 
 
 def requested(state, e: ev.FetchRequested) -> None:
@@ -72,21 +83,22 @@ def requested(state, e: ev.FetchRequested) -> None:
     answered before, or being served now."""
     op, answers = e.op, state.answers
     if op is not None:
+        asked = digest(e)
         kept = answers.kept.get(op)
-        if kept is not None:
-            if kept.action == e.action and kept.ref == e.ref and kept.node == e.sender:
-                state.count("answered_again")
-                if e.key is not None:
-                    state._send(_fetched(e.sender, e.key, kept.reply, kept.value))
-                return
+        serving = answers.serving.get(op)
+        if kept is not None and kept.asked == asked and kept.node == e.sender:
+            state.count("answered_again")
+            if e.key is not None:
+                state._send(_fetched(e.sender, e.key, kept.reply, kept.value))
+            return
+        if serving is not None and serving[0] == asked:
+            if e.key is not None:
+                serving[1].append((e.sender, e.key))
+            return
+        if kept is not None or serving is not None:
             op = None  # another question under a known id (see the Discussion)
         else:
-            serving = answers.serving.get(op)
-            if serving is not None:
-                if e.key is not None and serving[:2] == (e.action, e.ref):
-                    serving[2].append((e.sender, e.key))
-                return
-            answers.serving[op] = (e.action, e.ref, [])
+            answers.serving[op] = (asked, [])
     state.out.append(Serve(e.sender, e.key, e.action, e.ref, e.arg, op))
 
 
@@ -95,12 +107,11 @@ def served(state, e: ev.Served) -> None:
     an id is remembered, in the write that holds what it did."""
     also = ()
     if e.op is not None:
-        action, ref, also = state.answers.serving.pop(e.op, (None, None, ()))
-        if action is not None:
-            state.answers.kept[e.op] = Answer(e.sender, action, ref, e.reply, e.value,
-                                              state.now)
-            state.ledger.next.answers[e.op] = (e.sender, action, ref, encode(e.reply),
-                                               e.value, state.now)
+        asked, also = state.answers.serving.pop(e.op, (None, ()))
+        if asked is not None:
+            state.answers.kept[e.op] = Answer(e.sender, asked, e.reply, e.value, state.now)
+            state.ledger.next.answers[e.op] = (e.sender, asked, encode(e.reply), e.value,
+                                               state.now)
     for sender, key in ((e.sender, e.key), *also):
         if key is None:
             continue

@@ -249,6 +249,8 @@ class NodeState:
         hop_id = e.meta["hop_id"]
         if ledger.seen(hop_id):  # a resend of a hop taken already: acknowledged again
             ledger.next.unwritten.setdefault(e.sender, []).append(hop_id)
+            if e.meta["program"] not in self.present:  # taken before a restart, and gone on
+                self._place(e.meta["program"], "handed", "", None, e.meta)  # (to: unknown)
             return
         if self.write_failed_since is not None:
             # Discussion: a hop is taken only if it can be written: its program would run
