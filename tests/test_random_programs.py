@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings
 
 from swarm.driver import run_migrating, run_native
 
+LONG = os.environ.get("SWARM_LONG") == "1"  # (make faults: 500 programs)
+
 try:
     from progen import EXCS, UNCAUGHT_MARKER, programs
 except ModuleNotFoundError:  # imported as a package module (rootdir on sys.path)
@@ -39,7 +41,7 @@ def check(src, native, migrated):
         native.stdout, native.error, native.result), f"native and migrated runs differ\n{src}"
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=500 if LONG else 250, deadline=None, suppress_health_check=SLOW)
 # Compiling dominates the cost of a run, so programs are kept a bit smaller than the defaults.
 @given(programs(max_funcs=3, max_main_stmts=7))
 def test_random_program_in_process(src):

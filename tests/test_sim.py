@@ -22,7 +22,7 @@ from tests.sim.store import PAGE, SimStore
 from tests.sim.world import Faults, SimClient, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
-                           else 10_000))
+                           else 4_000))
 
 
 def _first_violations(seeds: range, stop: bool = False) -> list[str]:

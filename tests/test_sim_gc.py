@@ -14,7 +14,8 @@ from swarm.node.machine.gcscan import IdFinder
 from swarm.wire import values
 from tests.sim import garbage
 
-SEEDS = int(os.environ.get("SWARM_SIM_GC_SEEDS", 2000))
+SEEDS = int(os.environ.get("SWARM_SIM_GC_SEEDS", 10_000 if os.environ.get("SWARM_LONG")
+                           else 1000))
 
 
 def _failing(seeds) -> list[str]:

@@ -24,7 +24,6 @@ import threading
 import time
 from collections import Counter
 
-import pytest
 from conftest import LONG
 from helpers import write
 from test_money import with_killer

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import events as ev
 from swarm.node.machine import answers, fences, gc, io, questions
+from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import submit_id
@@ -42,7 +42,6 @@ from swarm.node.machine.instructions import (
     Resume,
     Send,
     SendKept,
-    Serve,
     Start,
     Stop,
 )
