@@ -58,9 +58,14 @@ from swarm.cli_common import running_cluster as _running_cluster
 
 
 def _check(args) -> int:
-    from swarm.compiler.check import check_file
+    from swarm.compiler.check import check_source
 
-    findings = check_file(args.file)
+    try:
+        text = cli_programs.read_script(args.file, "check")
+    except cli_programs.ClientMistake as e:
+        print(e, file=sys.stderr)
+        return e.status
+    findings = check_source(text, args.file)
     for f in findings:
         print(f)
     if not findings:
@@ -72,6 +77,11 @@ def _migrate(args) -> int:
     from swarm.compiler import CompileError
     from swarm.driver import run_migrating
 
+    try:
+        cli_programs.read_script(args.file, "migrate")  # (what it cannot read: one message)
+    except cli_programs.ClientMistake as e:
+        print(e, file=sys.stderr)
+        return e.status
     try:
         outcome = run_migrating(args.file, subprocess=args.processes, strict=args.strict)
     except CompileError as e:

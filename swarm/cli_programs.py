@@ -50,6 +50,12 @@ class ClientMistake(Exception):
         self.status = status
 
 
+def cannot_open(command: str, path: str, e: OSError) -> ClientMistake:
+    """What `python FILE` says of a file it cannot open (status 2), for `swarm COMMAND`."""
+    return ClientMistake(f"swarm {command}: can't open file {os.path.abspath(path)!r}: "
+                         f"[Errno {e.errno}] {e.strerror}", status=2)
+
+
 def script_of(path: str) -> str:
     """The file to run for `path`: itself, or a directory's __main__.py (as `python DIR`).
     ClientMistake with Python's message if there is none."""
@@ -60,9 +66,23 @@ def script_of(path: str) -> str:
         raise ClientMistake(f"swarm run: can't find '__main__' module in {path!r} (a "
                             f"directory runs its __main__.py)")
     if not os.path.exists(path):
-        raise ClientMistake(f"swarm run: can't open file {os.path.abspath(path)!r}: [Errno 2] "
-                            f"No such file or directory", status=2)
+        raise cannot_open("run", path, FileNotFoundError(2, "No such file or directory"))
     return path
+
+
+def read_script(path: str, command: str) -> str:
+    """The text of the one file `swarm check` or `swarm migrate` takes, decoded as Python
+    decodes a script (a coding line, else UTF-8); ClientMistake with what `python FILE`
+    would print if it cannot be opened (missing, a directory, unreadable: status 2) or
+    decoded (status 1) - never a traceback."""
+    from swarm.program_files import SourceError, read_source
+
+    try:
+        return read_source(path)
+    except SourceError as e:
+        raise ClientMistake(e.lines.rstrip("\n")) from None
+    except OSError as e:
+        raise cannot_open(command, path, e) from None
 
 
 def prepare(path: str) -> tuple:
@@ -79,8 +99,7 @@ def prepare(path: str) -> tuple:
     except SkywritingError as e:
         raise ClientMistake(str(e)) from None
     except OSError as e:
-        raise ClientMistake(f"swarm run: can't open file {e.filename!r}: [Errno {e.errno}] "
-                            f"{e.strerror}", status=2) from None
+        raise cannot_open("run", e.filename, e) from None
     if path.endswith(".sw"):
         return prepared
     _, sources, _ = prepared
