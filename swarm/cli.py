@@ -10,9 +10,10 @@
                                      --rotate: new keys and a new secret
     swarm down [--dir D | --cluster FILE]
                                      stop it; the cluster file and the stores are kept
-    swarm run [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict] [--show-node]
-              [--trace] [--timeout S] [--detach] FILE [args...]
-                                     run a program on a cluster: FILE, D/cluster.toml, N
+    swarm run [--cluster FILE | --dir D | --nodes N] [--node NAME] [--policy P] [--strict]
+              [--show-node] [--trace] [--timeout S] [--detach] FILE [args...]
+                                     run a program on a cluster (on node NAME, default
+                                     the first): FILE, D/cluster.toml, N
                                      temporary local nodes, else ./.swarm/cluster.toml if it
                                      exists, else 3 temporary local nodes; everything after
                                      FILE is the program's (as for python); exits as python
@@ -314,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                                                  "3, unless ./.swarm holds a cluster)")
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
+    p.add_argument("--node", metavar="NAME",
+                   help="the node it starts on (default: the cluster's first, n1)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
     p.add_argument("--env", action="append", metavar="K=V",
                    help="a Skywriting script's env entry (repeatable)")
@@ -438,14 +441,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="a place where the program cannot migrate is an error (NotMigratable) "
                         "instead of a warning after which it goes on without moving")
     p.set_defaults(func=_migrate)
-    for p in sub.choices.values():  # no abbreviations of swarm's options, anywhere
-        p.allow_abbrev = False
+    for p in [*sub.choices.values(), *nsub.choices.values()]:
+        p.allow_abbrev = False  # no abbreviations of swarm's options, anywhere
+        p.set_defaults(parser=p)  # which one says a command's errors
     argv = sys.argv[1:] if argv is None else list(argv)
     program_args: list[str] = []
     if argv[:1] == ["run"]:  # like python: swarm's options, the script, then the program's
         own, program_args = cli_programs.split_run_argv(run, argv[1:])
         argv = ["run", *own]
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, with its usage (not swarm's)
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)} ({args.parser.prog} "
+                          f"--help lists its options)")
     args.args = program_args
     from swarm.node.config import ConfigError
 

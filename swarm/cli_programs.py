@@ -27,6 +27,7 @@ def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
     """`swarm run`'s own arguments (up to and including the script) and the program's (all
     after it). The script is the first argument that is not an option or an option's value;
     `--` before it ends swarm's options."""
+    known = {s for a in parser._actions for s in a.option_strings}
     takes_value = {s for a in parser._actions if a.option_strings and a.nargs != 0
                    for s in a.option_strings}
     i = 0
@@ -36,6 +37,9 @@ def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
             return argv[:i + 2], argv[i + 2:]
         if not arg.startswith("-") or arg == "-":
             return argv[:i + 1], argv[i + 1:]
+        if arg.split("=", 1)[0] not in known:  # (else its value would be taken for FILE)
+            parser.error(f"unrecognized option {arg} (swarm run's options come before FILE: "
+                         f"swarm run --help lists them)")
         i += 2 if arg in takes_value else 1
     return argv, []
 
@@ -141,12 +145,23 @@ def run(args) -> int:
     except ClientMistake as e:
         print(e, file=sys.stderr)
         return e.status
+    n = args.nodes or 3  # temporary nodes are n1..nN (local_config), said before starting
+    if args.node and (args.nodes or not cluster_path(args)) and \
+            args.node not in [f"n{i}" for i in range(1, n + 1)]:
+        print(f"swarm run: no node {args.node!r} among the {n} temporary nodes (n1..n{n})",
+              file=sys.stderr)
+        return 2
     with cluster_for(args) as cluster:
         if cluster is None:
             return 1
+        if args.node and args.node not in cluster.config.names:
+            print(f"swarm run: no node {args.node!r} in {cluster.config.path} (its nodes: "
+                  f"{', '.join(cluster.config.names)})", file=sys.stderr)
+            return 2
         # stdin: forwarded to the program as it reads it; a detached one reads end-of-file
         program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
-                                 else not skywriting, **options)  # argv[0]: as given
+                                 else not skywriting, node=args.node,
+                                 **options)  # argv[0]: as given
         if args.detach:
             cluster.confirm(program)  # written on its node: it runs whatever happens here
             print(program)
