@@ -347,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cli_programs.result)
     p = sub.add_parser("ps", help="the programs on a running cluster: id, node, age, state")
     _where(p)
+    p.add_argument("--timeout", type=float, default=3.0, metavar="S",
+                   help="seconds to wait for the nodes' answers (default 3; a node that "
+                        "does not answer is named)")
     p.set_defaults(func=cli_programs.ps)
     p = sub.add_parser("cancel", help="stop a program (as Ctrl-C stops a script)")
     p.add_argument("program", help="its id (swarm ps, swarm run --detach)")

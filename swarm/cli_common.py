@@ -60,6 +60,33 @@ def running_cluster(args, command: str):
     return connect_to(path)
 
 
+def client_of(args, command: str):
+    """A client of the cluster that `swarm COMMAND` names, which does not wait for every
+    node to answer (ps, cancel, result show what the live nodes say, and name the others:
+    say_silent); None after saying why there is none (no cluster file)."""
+    from swarm.client import Cluster
+    from swarm.node.config import ClusterConfig
+
+    if (path := cluster_file_named(args, command)) is None:
+        return None
+    return Cluster(ClusterConfig.load(path))
+
+
+def say_silent(command: str, silent: list[str], seconds: float | None, what: str) -> None:
+    """One line on stderr per node that did not answer (within `seconds`): `what` says what
+    that leaves out."""
+    within = "" if seconds is None else f" within {seconds:g} s"
+    for name in silent:
+        print(f"swarm {command}: {name} did not answer{within} (down, or unreachable from "
+              f"here): {what}", file=sys.stderr)
+
+
+def not_running(command: str, path: str, why: object) -> None:
+    """No node of the cluster answered: say so, and how to start it."""
+    print(f"swarm {command}: the cluster of {path} is not running: {why} (`swarm up --dir "
+          f"{os.path.dirname(path) or '.'}` starts it)", file=sys.stderr)
+
+
 @contextlib.contextmanager
 def cluster_for(args):
     """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no

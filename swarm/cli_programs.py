@@ -17,7 +17,14 @@ import os
 import sys
 import time
 
-from swarm.cli_common import cluster_file_named, cluster_for, cluster_path, running_cluster
+from swarm.cli_common import (
+    client_of,
+    cluster_file_named,
+    cluster_for,
+    cluster_path,
+    not_running,
+    say_silent,
+)
 
 TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
 INTERRUPTED_STATUS = 130  # Ctrl-C
@@ -163,7 +170,16 @@ def run(args) -> int:
                                  else not skywriting, node=args.node,
                                  **options)  # argv[0]: as given
         if args.detach:
-            cluster.confirm(program)  # written on its node: it runs whatever happens here
+            from swarm import asknodes
+            from swarm.client import ClusterTimeout
+
+            try:
+                cluster.confirm(program)  # written on its node: it runs whatever happens here
+            except ClusterTimeout:
+                node = args.node or asknodes.live_nodes(cluster)[0]
+                print(f"swarm run --detach: {node} did not accept the program in 30 s (down, "
+                      f"or unreachable from here?): it was not submitted", file=sys.stderr)
+                return 1
             print(program)
             print(f"its output: swarm result {program} --cluster {cluster.config.path}",
                   file=sys.stderr)
@@ -315,14 +331,29 @@ def _client_for_program(args, command: str):
     except UnknownProgram as e:
         print(f"swarm {command}: {e}", file=sys.stderr)
         return None
-    return running_cluster(args, command)
+    return client_of(args, command)
+
+
+PING_SECONDS = 2.0  # swarm result: how long the nodes have to answer a hello
 
 
 def result(args) -> int:
+    """Wait for a program's end, printing its output; a node that does not answer at the
+    start is named (if the program is there, the wait goes on until it answers)."""
+    from swarm import asknodes
     from swarm.client import ClusterTimeout, UnknownProgram
 
     if (cluster := _client_for_program(args, "result")) is None:
         return 1
+    live = asknodes.live_nodes(cluster)
+    answered = cluster.ping(live, timeout=PING_SECONDS)
+    if not answered:
+        not_running("result", cluster.config.path, f"no node answered within "
+                                                   f"{PING_SECONDS:g} s (nodes {', '.join(live)})")
+        cluster.close()
+        return 1
+    say_silent("result", [n for n in live if n not in answered], PING_SECONDS,
+               "if the program is there, this waits for it")
     try:
         outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
     except (ClusterTimeout, UnknownProgram) as e:
@@ -389,14 +420,15 @@ def print_trace(hops: list[dict], out) -> None:
 
 
 def ps(args) -> int:
+    """What the live nodes hold; a node that does not answer is named (exit status 1)."""
     from swarm.client import ClusterTimeout
 
-    if (cluster := running_cluster(args, "ps")) is None:
+    if (cluster := client_of(args, "ps")) is None:
         return 1
     try:
-        rows, silent = cluster.programs()
+        rows, silent = cluster.programs(timeout=args.timeout)
     except ClusterTimeout as e:
-        print(f"swarm ps: {e}", file=sys.stderr)
+        not_running("ps", cluster.config.path, e)
         return 1
     finally:
         cluster.close()
@@ -405,8 +437,7 @@ def ps(args) -> int:
     for row in rows:
         name = row.program + (f"/{row.task}" if row.task else "")
         print(f"{name:<28} {row.node:<6} {_age(now - row.since):>8}  {row.state}")
-    for name in silent:
-        print(f"({name} did not answer)", file=sys.stderr)
+    say_silent("ps", silent, args.timeout, "its programs are not listed")
     return 1 if silent else 0
 
 
@@ -422,17 +453,20 @@ def _age(seconds: float) -> str:
 
 
 def cancel(args) -> int:
+    """Cancel a program on the live nodes; those that do not answer are named."""
+    from swarm import asknodes
     from swarm.client import ClusterTimeout, UnknownProgram
 
     if (cluster := _client_for_program(args, "cancel")) is None:
         return 1
     try:
-        state = cluster.cancel(args.program, timeout=args.timeout)
+        state, silent = asknodes.cancel(cluster, args.program, timeout=args.timeout)
     except (ClusterTimeout, UnknownProgram) as e:
         print(f"swarm cancel: {e}", file=sys.stderr)
         return 1
     finally:
         cluster.close()
+    say_silent("cancel", silent, None, "it has not recorded the cancel")
     print(f"{args.program}: " + {"cancelled": "cancelled", "finished": "had ended already",
                                  "forwarded": "cancelled (the cancel follows it to the node it "
                                               "was on its way to)"}[state])
