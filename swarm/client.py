@@ -22,7 +22,7 @@ import time
 
 import zmq
 
-from swarm import asknodes, fencing
+from swarm import asknodes, fencing, tempdirs
 from swarm.clientio import StdinForwarder
 from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, local_config
@@ -531,12 +531,18 @@ def start_nodes(config: ClusterConfig, names=None,
 
 
 class LocalCluster(Cluster):
-    """n node processes on loopback in a directory of their own, stopped on exit.
-    `curve`: with CURVE keys (every link encrypted and authenticated, as between machines)."""
+    """n node processes on loopback in a directory of their own, stopped on exit; a temporary
+    one unless `directory` is given, removed then (or by the next temporary cluster, if this
+    process was killed: swarm/tempdirs.py). `curve`: with CURVE keys (every link encrypted
+    and authenticated, as between machines)."""
 
     def __init__(self, n: int = 3, directory: str | None = None, curve: bool = False,
                  **settings) -> None:
-        self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="swarm-")
+        self._tmp = None
+        if directory is None:  # (with a marker: a later one removes it if we are SIGKILLed)
+            tempdirs.remove_leftovers()
+            self._tmp = tempfile.TemporaryDirectory(prefix=tempdirs.PREFIX)
+            tempdirs.mark(self._tmp.name, [])
         self.directory = directory or self._tmp.name
         os.makedirs(self.directory, exist_ok=True)
         config = local_config(n, self.directory, curve_keys=curve)
@@ -544,6 +550,7 @@ class LocalCluster(Cluster):
             setattr(config, key, value)
         config.save(os.path.join(self.directory, "cluster.toml"))
         self.procs = start_nodes(config)
+        self._mark()
         super().__init__(config)
         try:
             self.wait_ready()
@@ -558,6 +565,11 @@ class LocalCluster(Cluster):
 
     def restart(self, name: str) -> None:
         self.procs.update(start_nodes(self.config, [name]))
+        self._mark()
+
+    def _mark(self) -> None:
+        if self._tmp is not None:
+            tempdirs.mark(self.directory, [p.pid for p in self.procs.values()])
 
     def shutdown(self) -> None:
         """Stop the nodes (waiting for them to exit), then remove the temporary directory."""
