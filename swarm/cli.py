@@ -19,7 +19,8 @@
                                      FILE is the program's (as for python); exits as python
                                      would (SystemExit's code, 1 on an error, 130 on Ctrl-C)
     swarm result ID [--timeout S]    the output and end of a program run with --detach
-    swarm ps                         the programs on a running cluster: id, node, age, state
+    swarm ps [--timeout S]           the programs on a running cluster: id, node, age, state
+                                     (what the live nodes say; the others are named)
     swarm cancel ID                  stop a program, as Ctrl-C stops a script
     swarm logs [NODE] [-f] [-n N]    the nodes' logs (-f: and what they log next)
     swarm --version
