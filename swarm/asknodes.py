@@ -25,17 +25,32 @@ def live_nodes(cluster) -> list[str]:
     return [n for n in cluster.config.names if n not in cluster.config.fenced]
 
 
+def ask(cluster, names: list[str], kind: str, payload: dict, answer: str, timeout: float, *,
+        accept=None, decided=None) -> dict[str, dict]:
+    """Send a question to these nodes and gather their answers - messages of kind `answer`
+    (those `accept(payload)` takes), the last of each node: {node: payload} - until all
+    have answered, or `timeout` seconds, or ANSWER_GRACE_SECONDS after `decided(answers)`
+    holds (the answer that matters has come: the others are waited for only to name the
+    nodes that do not answer)."""
+    for name in names:
+        cluster.send(name, kind, payload)
+    answers: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(answers) < len(names) and time.monotonic() < deadline:
+        msg = cluster.receive(0.1)
+        if msg and msg[0] == answer and msg[1] in names and (accept is None or
+                                                             accept(msg[2])):
+            answers[msg[1]] = msg[2]
+            if decided is not None and decided(answers):
+                deadline = min(deadline, time.monotonic() + ANSWER_GRACE_SECONDS)
+    return answers
+
+
 def status(cluster) -> list[dict]:
     """Every node's status row that came within STATUS_SECONDS, in cluster order."""
-    for name in cluster.config.names:
-        cluster.send(name, "status?", {})
-    rows = {}
-    deadline = time.monotonic() + STATUS_SECONDS
-    while len(rows) < len(cluster.config.names) and time.monotonic() < deadline:
-        msg = cluster.receive(0.2)
-        if msg and msg[0] == "status":
-            rows[msg[2]["node"]] = msg[2]
-    return [rows[n] for n in cluster.config.names if n in rows]
+    names = cluster.config.names
+    rows = ask(cluster, names, "status?", {}, "status", STATUS_SECONDS)
+    return [rows[n] for n in names if n in rows]
 
 
 def programs(cluster, timeout: float) -> tuple[list[ProgramInfo], list[str]]:
@@ -43,19 +58,12 @@ def programs(cluster, timeout: float) -> tuple[list[ProgramInfo], list[str]]:
     and the nodes that did not answer within `timeout` seconds. ClusterTimeout if none
     did."""
     names = live_nodes(cluster)
-    for name in names:
-        cluster.send(name, "programs?", {"programs": None})
-    rows: list[ProgramInfo] = []
-    answered: set[str] = set()
-    deadline = time.monotonic() + timeout
-    while answered != set(names) and time.monotonic() < deadline:
-        msg = cluster.receive(0.1)
-        if msg and msg[0] == "programs" and msg[1] not in answered:
-            answered.add(msg[1])
-            rows.extend(ProgramInfo.of(msg[1], row) for row in msg[2].get("programs", ())
-                        if row.get("state") != "handed")  # (no longer here)
-    silent = [name for name in names if name not in answered]
-    if not answered:
+    answers = ask(cluster, names, "programs?", {"programs": None}, "programs", timeout)
+    rows = [ProgramInfo.of(node, row) for node, a in answers.items()
+            for row in a.get("programs", ())
+            if row.get("state") != "handed"]  # (no longer there)
+    silent = [name for name in names if name not in answers]
+    if not answers:
         raise ClusterTimeout(f"no node answered within {timeout:g} s (nodes "
                              f"{', '.join(silent)})")
     return sorted(rows, key=lambda r: (r.since, r.program)), silent
@@ -72,16 +80,11 @@ def cancel(cluster, program: str, timeout: float) -> tuple[str, list[str]]:
     there before."""
     check_program_id(program)
     names = live_nodes(cluster)
-    for name in names:
-        cluster.send(name, "cancel", {"program": program})
-    states: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while len(states) < len(names) and time.monotonic() < deadline:
-        msg = cluster.receive(0.1)
-        if msg and msg[0] == "cancelled" and msg[2].get("program") == program:
-            states[msg[1]] = msg[2].get("state", "unknown")
-            if states[msg[1]] in ("cancelled", "finished"):
-                deadline = min(deadline, time.monotonic() + ANSWER_GRACE_SECONDS)
+    answers = ask(cluster, names, "cancel", {"program": program}, "cancelled", timeout,
+                  accept=lambda p: p.get("program") == program,
+                  decided=lambda a: any(p.get("state") in ("cancelled", "finished")
+                                        for p in a.values()))
+    states = {node: p.get("state", "unknown") for node, p in answers.items()}
     silent = [name for name in names if name not in states]
     for state in ("cancelled", "finished", "forwarded"):
         if state in states.values():
@@ -99,15 +102,8 @@ def cancel(cluster, program: str, timeout: float) -> tuple[str, list[str]]:
 def stats(cluster) -> list[dict]:
     """Every node's report for the placer (swarm/node/access.py); ClusterTimeout if a node
     does not answer within STATS_SECONDS."""
-    for name in cluster.config.names:
-        cluster.send(name, "stats?", {})
-    rows: dict[str, dict] = {}
-    deadline = time.monotonic() + STATS_SECONDS
-    while len(rows) < len(cluster.config.names):
-        if time.monotonic() > deadline:
-            missing = sorted(set(cluster.config.names) - set(rows))
-            raise ClusterTimeout(f"nodes {missing} sent no statistics")
-        msg = cluster.receive(0.2)
-        if msg and msg[0] == "stats":
-            rows[msg[2]["node"]] = msg[2]
-    return [rows[n] for n in cluster.config.names]
+    names = cluster.config.names
+    rows = ask(cluster, names, "stats?", {}, "stats", STATS_SECONDS)
+    if missing := [n for n in names if n not in rows]:
+        raise ClusterTimeout(f"nodes {missing} sent no statistics")
+    return [rows[n] for n in names]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 
 
 def cluster_path(args) -> str | None:
@@ -47,6 +48,45 @@ def connect_to(path: str):
         print(f"swarm: the cluster of {path} is not running: {e} (`swarm up --dir "
               f"{os.path.dirname(path) or '.'}` starts it)", file=sys.stderr)
         return None
+
+
+CONNECT_SECONDS = 10.0  # how long a command waits for the nodes it needs to answer
+OTHERS_SECONDS = 1.0  # swarm run: how long the other nodes have, to be named if silent
+
+
+def connect_to_start(path: str, command: str, node: str | None):
+    """A client of a running cluster for `swarm run` and `swarm sw`, or None after saying
+    why there is none: the node the program starts on (`node`, default the first not
+    declared gone) must answer within CONNECT_SECONDS; each other node that does not answer
+    is named on stderr, and the program runs (if it needs such a node, it waits for it, and
+    says so)."""
+    from swarm import asknodes
+    from swarm.client import Cluster
+    from swarm.node.config import ClusterConfig
+
+    if not os.path.exists(path):
+        print(f"swarm: no cluster file {path} (`swarm up` starts a local cluster)",
+              file=sys.stderr)
+        return None
+    cluster = Cluster(ClusterConfig.load(path))
+    live = asknodes.live_nodes(cluster)
+    start = node if node in live else (live or cluster.config.names)[0]
+    deadline, answered = time.monotonic() + CONNECT_SECONDS, False
+    while not answered and time.monotonic() < deadline:
+        answered = bool(cluster.ping([start]))  # (each waits up to half a second)
+    if not answered:
+        cluster.close()
+        print(f"swarm {command}: {start}, where the program starts, did not answer within "
+              f"{CONNECT_SECONDS:g} s (down, or unreachable from here): nothing was started "
+              f"(`--node NAME` starts it on another node; `swarm up --dir "
+              f"{os.path.dirname(path) or '.'}` starts the nodes of a cluster of swarm up)",
+              file=sys.stderr)
+        return None
+    others = [name for name in live if name != start]
+    answered = cluster.ping(others, timeout=OTHERS_SECONDS) if others else set()
+    say_silent(command, [name for name in others if name not in answered], OTHERS_SECONDS,
+               "if the program needs it, it waits for it")
+    return cluster
 
 
 def running_cluster(args, command: str):
@@ -91,13 +131,14 @@ def not_running(command: str, path: str, why: object) -> None:
 def cluster_for(args):
     """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
     cluster named or found), stopped at the end; else the running cluster of --cluster, --dir
-    or ./.swarm; None (after saying why) if that one is not running."""
+    or ./.swarm (connect_to_start); None (after saying why) if that one is not running."""
     from swarm.client import local_cluster
 
     path = None if args.nodes else cluster_path(args)
     if path is None:
         cluster = local_cluster(args.nodes or 3)
-    elif (cluster := connect_to(path)) is None:
+    elif (cluster := connect_to_start(path, args.command,
+                                      getattr(args, "node", None))) is None:
         yield None
         return
     try:

@@ -166,9 +166,13 @@ def run(args) -> int:
                   f"{', '.join(cluster.config.names)})", file=sys.stderr)
             return 2
         # stdin: forwarded to the program as it reads it; a detached one reads end-of-file
-        program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
-                                 else not skywriting, node=args.node,
-                                 **options)  # argv[0]: as given
+        try:
+            program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
+                                     else not skywriting, node=args.node,
+                                     **options)  # argv[0]: as given
+        except ValueError as e:  # a node declared gone, a submission over the size limit
+            print(f"swarm run: {e}", file=sys.stderr)
+            return 2
         if args.detach:
             from swarm import asknodes
             from swarm.client import ClusterTimeout

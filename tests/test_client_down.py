@@ -1,7 +1,7 @@
 """A client with a node of its cluster down: submitting never blocks (a submission waits to be
 accepted and starts when the node comes back, or a timeout says it was not accepted), and
-`swarm ps` / `swarm cancel` show what the live nodes say, naming the node that did not
-answer. Real node processes, one of them SIGKILLed."""
+`swarm ps` / `swarm cancel` / `swarm run` go on with the live nodes, naming the node that
+did not answer. Real node processes, one of them SIGKILLed."""
 
 import subprocess
 import sys
@@ -76,6 +76,10 @@ def test_ps_and_cancel_with_a_node_down_show_the_live_nodes_and_name_it(cluster,
                            "it has not recorded the cancel\n")
     outcome = cluster.results([program], timeout=30)[program]
     assert outcome.error == "KeyboardInterrupt: cancelled"
+    done = swarm_cli("run", "--cluster", path, write(tmp_path, "p.py", "print('hi')\n"))
+    assert (done.returncode, done.stdout) == (0, "hi\n"), done.stderr  # (it needs n1 only)
+    assert done.stderr == ("swarm run: n2 did not answer within 1 s (down, or unreachable "
+                           "from here): if the program needs it, it waits for it\n")
     cluster.kill("n1")  # no node answers: one line, as before
     done = swarm_cli("ps", "--cluster", path, "--timeout", "1", timeout=60)
     assert done.returncode == 1 and done.stderr == (
