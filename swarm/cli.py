@@ -123,6 +123,10 @@ def _place(args) -> int:
     # Discussion: --plot is for looking; it carries out the plan only with --apply, so that
     # asking for a picture never moves data by surprise
     plot_only = bool(args.plot) and not args.apply
+    if args.plot and not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
+        print(f"swarm place: cannot write the plot {args.plot}: no directory "
+              f"{os.path.dirname(os.path.abspath(args.plot))}", file=sys.stderr)
+        return 2
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:

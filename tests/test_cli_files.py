@@ -73,3 +73,17 @@ def test_a_cluster_file_that_is_not_utf8_or_is_a_directory(tmp_path):
     done = swarm_cli("status", "--cluster", str(tmp_path))
     assert done.returncode == 2
     assert one_line(done) == f"swarm: cannot read the cluster file {tmp_path}: Is a directory"
+
+
+def test_a_file_for_a_directory_and_a_plot_with_nowhere_to_go(tmp_path):
+    script = tmp_path / "p.py"
+    script.write_text("print(1)\n")
+    done = swarm_cli("up", "--dir", str(script))
+    assert done.returncode == 1
+    assert one_line(done) == f"swarm up: cannot use {script} as the cluster's directory: it " \
+                             f"is a file"
+    plot = tmp_path / "none" / "plan.png"
+    done = swarm_cli("place", "--plot", str(plot), "--cluster", str(tmp_path / "c.toml"))
+    assert done.returncode == 2  # said before any node is asked
+    assert one_line(done) == f"swarm place: cannot write the plot {plot}: no directory " \
+                             f"{tmp_path / 'none'}"
