@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from helpers import ROOT, swarm_cli, wait_for, write
+from helpers import ROOT, swarm_cli, write
 
 from swarm.client import ClusterTimeout, local_cluster
 
@@ -43,8 +43,8 @@ def test_submitting_to_a_node_that_is_down_never_blocks_and_starts_when_it_is_ba
     assert (flood.returncode, flood.stdout) == (0, "submitted ['n2']\n"), flood.stderr
     program = cluster.submit(script, node="n2")
     with pytest.raises(ClusterTimeout) as e:
-        cluster.results([program], timeout=2)
-    assert str(e.value).startswith(f"n2 has not accepted program {program} in 2 s (n2 down, "
+        cluster.results([program], timeout=1)
+    assert str(e.value).startswith(f"n2 has not accepted program {program} in 1 s (n2 down, "
                                    f"or unreachable from here?): it is not known to have "
                                    f"started")
     cluster.restart("n2")  # the submission, sent again, is accepted, and the program runs
@@ -64,8 +64,6 @@ def test_ps_and_cancel_with_a_node_down_show_the_live_nodes_and_name_it(cluster,
     program = cluster.submit(write(tmp_path, "slow.py", PARKED), node="n1")
     cluster.confirm(program)
     cluster.kill("n2")
-    assert wait_for(lambda: program in swarm_cli("ps", "--cluster", path, "--timeout", "1",
-                                                 timeout=60).stdout, timeout=30)
     done = swarm_cli("ps", "--cluster", path, "--timeout", "1", timeout=60)
     assert done.returncode == 1 and done.stdout.splitlines()[1].split()[:2] == [program, "n1"]
     assert done.stderr == ("swarm ps: n2 did not answer within 1 s (down, or unreachable from "
