@@ -28,6 +28,7 @@ from swarm.cli_common import (
 
 TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
 INTERRUPTED_STATUS = 130  # Ctrl-C
+CONFIRM_SECONDS = 30.0  # swarm run --detach: how long the node has to accept the program
 
 
 def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
@@ -178,11 +179,13 @@ def run(args) -> int:
             from swarm.client import ClusterTimeout
 
             try:
-                cluster.confirm(program)  # written on its node: it runs whatever happens here
+                # written on its node: it runs whatever happens here
+                cluster.confirm(program, timeout=CONFIRM_SECONDS)
             except ClusterTimeout:
                 node = args.node or asknodes.live_nodes(cluster)[0]
-                print(f"swarm run --detach: {node} did not accept the program in 30 s (down, "
-                      f"or unreachable from here?): it was not submitted", file=sys.stderr)
+                print(f"swarm run --detach: {node} did not accept the program in "
+                      f"{CONFIRM_SECONDS:g} s (down, or unreachable from here?): it was not "
+                      f"submitted", file=sys.stderr)
                 return 1
             print(program)
             print(f"its output: swarm result {program} --cluster {cluster.config.path}",
