@@ -106,7 +106,7 @@ def draw(g: nx.Graph, plan: Plan, path: str, applied: bool = False) -> None:
         ax.set_axis_off()
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour[n], label=n)
                for n in nodes]
-    fig.legend(handles=handles, loc="lower center", ncol=len(nodes))
+    fig.legend(handles=handles, loc="lower center", ncol=max(len(nodes), 1))  # (no Refs)
     fig.suptitle(title(plan, applied), fontsize=11)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

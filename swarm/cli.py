@@ -10,15 +10,17 @@
                                      --rotate: new keys and a new secret
     swarm down [--dir D | --cluster FILE]
                                      stop it; the cluster file and the stores are kept
-    swarm run [--cluster FILE | --dir D | --nodes N] [--policy P] [--strict] [--show-node]
-              [--trace] [--timeout S] [--detach] FILE [args...]
-                                     run a program on a cluster: FILE, D/cluster.toml, N
+    swarm run [--cluster FILE | --dir D | --nodes N] [--node NAME] [--policy P] [--strict]
+              [--show-node] [--trace] [--timeout S] [--detach] FILE [args...]
+                                     run a program on a cluster (on node NAME, default
+                                     the first): FILE, D/cluster.toml, N
                                      temporary local nodes, else ./.swarm/cluster.toml if it
                                      exists, else 3 temporary local nodes; everything after
                                      FILE is the program's (as for python); exits as python
                                      would (SystemExit's code, 1 on an error, 130 on Ctrl-C)
     swarm result ID [--timeout S]    the output and end of a program run with --detach
-    swarm ps                         the programs on a running cluster: id, node, age, state
+    swarm ps [--timeout S]           the programs on a running cluster: id, node, age, state
+                                     (what the live nodes say; the others are named)
     swarm cancel ID                  stop a program, as Ctrl-C stops a script
     swarm logs [NODE] [-f] [-n N]    the nodes' logs (-f: and what they log next)
     swarm --version
@@ -58,9 +60,14 @@ from swarm.cli_common import running_cluster as _running_cluster
 
 
 def _check(args) -> int:
-    from swarm.compiler.check import check_file
+    from swarm.compiler.check import check_source
 
-    findings = check_file(args.file)
+    try:
+        text = cli_programs.read_script(args.file, "check")
+    except cli_programs.ClientMistake as e:
+        print(e, file=sys.stderr)
+        return e.status
+    findings = check_source(text, args.file)
     for f in findings:
         print(f)
     if not findings:
@@ -72,6 +79,11 @@ def _migrate(args) -> int:
     from swarm.compiler import CompileError
     from swarm.driver import run_migrating
 
+    try:
+        cli_programs.read_script(args.file, "migrate")  # (what it cannot read: one message)
+    except cli_programs.ClientMistake as e:
+        print(e, file=sys.stderr)
+        return e.status
     try:
         outcome = run_migrating(args.file, subprocess=args.processes, strict=args.strict)
     except CompileError as e:
@@ -111,6 +123,10 @@ def _place(args) -> int:
     # Discussion: --plot is for looking; it carries out the plan only with --apply, so that
     # asking for a picture never moves data by surprise
     plot_only = bool(args.plot) and not args.apply
+    if args.plot and not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
+        print(f"swarm place: cannot write the plot {args.plot}: no directory "
+              f"{os.path.dirname(os.path.abspath(args.plot))}", file=sys.stderr)
+        return 2
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
@@ -304,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                                                  "3, unless ./.swarm holds a cluster)")
     where.add_argument("--cluster", help="a running cluster's file (cluster.toml)")
     where.add_argument("--dir", help="a running cluster's directory (swarm up --dir)")
+    p.add_argument("--node", metavar="NAME",
+                   help="the node it starts on (default: the cluster's first, n1)")
     p.add_argument("--show-node", action="store_true", help="print the nodes it ran on")
     p.add_argument("--env", action="append", metavar="K=V",
                    help="a Skywriting script's env entry (repeatable)")
@@ -334,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cli_programs.result)
     p = sub.add_parser("ps", help="the programs on a running cluster: id, node, age, state")
     _where(p)
+    p.add_argument("--timeout", type=float, default=3.0, metavar="S",
+                   help="seconds to wait for the nodes' answers (default 3; a node that "
+                        "does not answer is named)")
     p.set_defaults(func=cli_programs.ps)
     p = sub.add_parser("cancel", help="stop a program (as Ctrl-C stops a script)")
     p.add_argument("program", help="its id (swarm ps, swarm run --detach)")
@@ -428,14 +449,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="a place where the program cannot migrate is an error (NotMigratable) "
                         "instead of a warning after which it goes on without moving")
     p.set_defaults(func=_migrate)
-    for p in sub.choices.values():  # no abbreviations of swarm's options, anywhere
-        p.allow_abbrev = False
+    for p in [*sub.choices.values(), *nsub.choices.values()]:
+        p.allow_abbrev = False  # no abbreviations of swarm's options, anywhere
+        p.set_defaults(parser=p)  # which one says a command's errors
     argv = sys.argv[1:] if argv is None else list(argv)
     program_args: list[str] = []
     if argv[:1] == ["run"]:  # like python: swarm's options, the script, then the program's
         own, program_args = cli_programs.split_run_argv(run, argv[1:])
         argv = ["run", *own]
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, with its usage (not swarm's)
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)} ({args.parser.prog} "
+                          f"--help lists its options)")
     args.args = program_args
     from swarm.node.config import ConfigError
 

@@ -17,16 +17,25 @@ import os
 import sys
 import time
 
-from swarm.cli_common import cluster_file_named, cluster_for, cluster_path, running_cluster
+from swarm.cli_common import (
+    client_of,
+    cluster_file_named,
+    cluster_for,
+    cluster_path,
+    not_running,
+    say_silent,
+)
 
 TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
 INTERRUPTED_STATUS = 130  # Ctrl-C
+CONFIRM_SECONDS = 30.0  # swarm run --detach: how long the node has to accept the program
 
 
 def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
     """`swarm run`'s own arguments (up to and including the script) and the program's (all
     after it). The script is the first argument that is not an option or an option's value;
     `--` before it ends swarm's options."""
+    known = {s for a in parser._actions for s in a.option_strings}
     takes_value = {s for a in parser._actions if a.option_strings and a.nargs != 0
                    for s in a.option_strings}
     i = 0
@@ -36,6 +45,9 @@ def split_run_argv(parser, argv: list[str]) -> tuple[list[str], list[str]]:
             return argv[:i + 2], argv[i + 2:]
         if not arg.startswith("-") or arg == "-":
             return argv[:i + 1], argv[i + 1:]
+        if arg.split("=", 1)[0] not in known:  # (else its value would be taken for FILE)
+            parser.error(f"unrecognized option {arg} (swarm run's options come before FILE: "
+                         f"swarm run --help lists them)")
         i += 2 if arg in takes_value else 1
     return argv, []
 
@@ -50,6 +62,12 @@ class ClientMistake(Exception):
         self.status = status
 
 
+def cannot_open(command: str, path: str, e: OSError) -> ClientMistake:
+    """What `python FILE` says of a file it cannot open (status 2), for `swarm COMMAND`."""
+    return ClientMistake(f"swarm {command}: can't open file {os.path.abspath(path)!r}: "
+                         f"[Errno {e.errno}] {e.strerror}", status=2)
+
+
 def script_of(path: str) -> str:
     """The file to run for `path`: itself, or a directory's __main__.py (as `python DIR`).
     ClientMistake with Python's message if there is none."""
@@ -60,9 +78,23 @@ def script_of(path: str) -> str:
         raise ClientMistake(f"swarm run: can't find '__main__' module in {path!r} (a "
                             f"directory runs its __main__.py)")
     if not os.path.exists(path):
-        raise ClientMistake(f"swarm run: can't open file {os.path.abspath(path)!r}: [Errno 2] "
-                            f"No such file or directory", status=2)
+        raise cannot_open("run", path, FileNotFoundError(2, "No such file or directory"))
     return path
+
+
+def read_script(path: str, command: str) -> str:
+    """The text of the one file `swarm check` or `swarm migrate` takes, decoded as Python
+    decodes a script (a coding line, else UTF-8); ClientMistake with what `python FILE`
+    would print if it cannot be opened (missing, a directory, unreadable: status 2) or
+    decoded (status 1) - never a traceback."""
+    from swarm.program_files import SourceError, read_source
+
+    try:
+        return read_source(path)
+    except SourceError as e:
+        raise ClientMistake(e.lines.rstrip("\n")) from None
+    except OSError as e:
+        raise cannot_open(command, path, e) from None
 
 
 def prepare(path: str) -> tuple:
@@ -79,8 +111,7 @@ def prepare(path: str) -> tuple:
     except SkywritingError as e:
         raise ClientMistake(str(e)) from None
     except OSError as e:
-        raise ClientMistake(f"swarm run: can't open file {e.filename!r}: [Errno {e.errno}] "
-                            f"{e.strerror}", status=2) from None
+        raise cannot_open("run", e.filename, e) from None
     if path.endswith(".sw"):
         return prepared
     _, sources, _ = prepared
@@ -122,14 +153,40 @@ def run(args) -> int:
     except ClientMistake as e:
         print(e, file=sys.stderr)
         return e.status
+    n = args.nodes or 3  # temporary nodes are n1..nN (local_config), said before starting
+    if args.node and (args.nodes or not cluster_path(args)) and \
+            args.node not in [f"n{i}" for i in range(1, n + 1)]:
+        print(f"swarm run: no node {args.node!r} among the {n} temporary nodes (n1..n{n})",
+              file=sys.stderr)
+        return 2
     with cluster_for(args) as cluster:
         if cluster is None:
             return 1
+        if args.node and args.node not in cluster.config.names:
+            print(f"swarm run: no node {args.node!r} in {cluster.config.path} (its nodes: "
+                  f"{', '.join(cluster.config.names)})", file=sys.stderr)
+            return 2
         # stdin: forwarded to the program as it reads it; a detached one reads end-of-file
-        program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
-                                 else not skywriting, **options)  # argv[0]: as given
+        try:
+            program = cluster.submit(args.file, args.args, stdin="detached" if args.detach
+                                     else not skywriting, node=args.node,
+                                     **options)  # argv[0]: as given
+        except ValueError as e:  # a node declared gone, a submission over the size limit
+            print(f"swarm run: {e}", file=sys.stderr)
+            return 2
         if args.detach:
-            cluster.confirm(program)  # written on its node: it runs whatever happens here
+            from swarm import asknodes
+            from swarm.client import ClusterTimeout
+
+            try:
+                # written on its node: it runs whatever happens here
+                cluster.confirm(program, timeout=CONFIRM_SECONDS)
+            except ClusterTimeout:
+                node = args.node or asknodes.live_nodes(cluster)[0]
+                print(f"swarm run --detach: {node} did not accept the program in "
+                      f"{CONFIRM_SECONDS:g} s (down, or unreachable from here?): it was not "
+                      f"submitted", file=sys.stderr)
+                return 1
             print(program)
             print(f"its output: swarm result {program} --cluster {cluster.config.path}",
                   file=sys.stderr)
@@ -281,14 +338,29 @@ def _client_for_program(args, command: str):
     except UnknownProgram as e:
         print(f"swarm {command}: {e}", file=sys.stderr)
         return None
-    return running_cluster(args, command)
+    return client_of(args, command)
+
+
+PING_SECONDS = 2.0  # swarm result: how long the nodes have to answer a hello
 
 
 def result(args) -> int:
+    """Wait for a program's end, printing its output; a node that does not answer at the
+    start is named (if the program is there, the wait goes on until it answers)."""
+    from swarm import asknodes
     from swarm.client import ClusterTimeout, UnknownProgram
 
     if (cluster := _client_for_program(args, "result")) is None:
         return 1
+    live = asknodes.live_nodes(cluster)
+    answered = cluster.ping(live, timeout=PING_SECONDS)
+    if not answered:
+        not_running("result", cluster.config.path, f"no node answered within "
+                                                   f"{PING_SECONDS:g} s (nodes {', '.join(live)})")
+        cluster.close()
+        return 1
+    say_silent("result", [n for n in live if n not in answered], PING_SECONDS,
+               "if the program is there, this waits for it")
     try:
         outcome = cluster.wait(args.program, timeout=args.timeout, echo=True)
     except (ClusterTimeout, UnknownProgram) as e:
@@ -355,14 +427,15 @@ def print_trace(hops: list[dict], out) -> None:
 
 
 def ps(args) -> int:
+    """What the live nodes hold; a node that does not answer is named (exit status 1)."""
     from swarm.client import ClusterTimeout
 
-    if (cluster := running_cluster(args, "ps")) is None:
+    if (cluster := client_of(args, "ps")) is None:
         return 1
     try:
-        rows, silent = cluster.programs()
+        rows, silent = cluster.programs(timeout=args.timeout)
     except ClusterTimeout as e:
-        print(f"swarm ps: {e}", file=sys.stderr)
+        not_running("ps", cluster.config.path, e)
         return 1
     finally:
         cluster.close()
@@ -371,8 +444,7 @@ def ps(args) -> int:
     for row in rows:
         name = row.program + (f"/{row.task}" if row.task else "")
         print(f"{name:<28} {row.node:<6} {_age(now - row.since):>8}  {row.state}")
-    for name in silent:
-        print(f"({name} did not answer)", file=sys.stderr)
+    say_silent("ps", silent, args.timeout, "its programs are not listed")
     return 1 if silent else 0
 
 
@@ -388,17 +460,20 @@ def _age(seconds: float) -> str:
 
 
 def cancel(args) -> int:
+    """Cancel a program on the live nodes; those that do not answer are named."""
+    from swarm import asknodes
     from swarm.client import ClusterTimeout, UnknownProgram
 
     if (cluster := _client_for_program(args, "cancel")) is None:
         return 1
     try:
-        state = cluster.cancel(args.program, timeout=args.timeout)
+        state, silent = asknodes.cancel(cluster, args.program, timeout=args.timeout)
     except (ClusterTimeout, UnknownProgram) as e:
         print(f"swarm cancel: {e}", file=sys.stderr)
         return 1
     finally:
         cluster.close()
+    say_silent("cancel", silent, None, "it has not recorded the cancel")
     print(f"{args.program}: " + {"cancelled": "cancelled", "finished": "had ended already",
                                  "forwarded": "cancelled (the cancel follows it to the node it "
                                               "was on its way to)"}[state])

@@ -22,7 +22,7 @@ import time
 
 import zmq
 
-from swarm import fencing
+from swarm import asknodes, fencing, tempdirs
 from swarm.clientio import StdinForwarder
 from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, local_config
@@ -39,6 +39,8 @@ from swarm.runs import (
 from swarm.wire import curve, decode
 from swarm.wire.envelope import Signer, WireError, unpack
 from swarm.wire.liveness import keep_alive
+
+SEND_SECONDS = 2.0  # a message for a node whose queue is full waits this long, then is dropped
 
 
 class Cluster:
@@ -67,6 +69,7 @@ class Cluster:
         for s in self.socks.values():
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
+        self.stalled: set[str] = set()  # nodes whose queue was full at the last send
         self._runs: dict[str, Run] = {}  # submitted programs whose outcome is not taken
         self.stdin: StdinForwarder | None = None  # answers programs' `input?` (clientio.py)
 
@@ -88,14 +91,33 @@ class Cluster:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def send(self, node: str, kind: str, payload: dict) -> None:
+    def send(self, node: str, kind: str, payload: dict) -> bool:
+        """Queue a message for a node, without blocking for more than SEND_SECONDS: False if
+        it was dropped because the node takes nothing (down, cut off, stopped).
+
+        Discussion: ZeroMQ holds up to 1,000 messages for a node it cannot reach, then a
+        send blocks until the node takes them - for ever if it never comes back (a
+        submission was found stuck so). Here a message that finds no room waits at most
+        SEND_SECONDS, and not at all while that node stays stalled, then it is dropped: a
+        question (status?, programs?, cancel) goes unanswered, and its caller names the
+        node when its time is up; a submission stays with its Run, sent again until the
+        node accepts it (_chase)."""
         self.ids += 1
         frames = self.signer.pack(kind, decode.encode(payload))
         size = sum(map(len, frames))
         if size > self.config.max_message_bytes:  # a node would drop it unread
             raise ValueError(f"a {kind} of {size} bytes is over the cluster's "
                              f"max_message_bytes ({self.config.max_message_bytes})")
-        self.socks[node].send_multipart(frames)
+        sock = self.socks[node]
+        try:
+            sock.send_multipart(frames, zmq.NOBLOCK)
+        except zmq.Again:
+            if node in self.stalled or not sock.poll(int(SEND_SECONDS * 1000), zmq.POLLOUT):
+                self.stalled.add(node)
+                return False
+            sock.send_multipart(frames, zmq.NOBLOCK)
+        self.stalled.discard(node)
+        return True
 
     def receive(self, timeout: float):
         """Next verified message (kind, sender, payload), or None after `timeout` seconds.
@@ -221,7 +243,12 @@ class Cluster:
         without waiting for it: results() collects what it prints and returns. Many programs
         may be in flight at once (tests/test_load.py runs 1,500). The submission is sent
         again until the node confirms it has written it (`accepted`); confirm() waits for
-        that, after which the program runs to its end whatever becomes of this client.
+        that, after which the program runs to its end whatever becomes of this client. A
+        node that is down (or unreachable) does not block this: the submission is kept and
+        sent again while this client waits for the program (results, wait, run_file,
+        confirm), and starts when the node comes back; with echo, the wait says so on
+        stderr after NOT_ACCEPTED_SECONDS, and a timeout's ClusterTimeout says it was not
+        accepted.
 
         `hop_checkpoints`: every checkpoint() moves the program on to the next node in
         cluster order (a test of migration across real processes). `trace`: the outcome
@@ -255,9 +282,13 @@ class Cluster:
                 launch["session"] = session
             argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
-        node = node or self.config.names[0]
+        live = asknodes.live_nodes(self)
+        node = node or (live or self.config.names)[0]
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
+        if node not in live:
+            raise ValueError(f"node {node} is declared gone (swarm node gone): it takes no "
+                             f"program; the others are {', '.join(live)}")
         # `cwd`: the program's relative paths resolve against it on every node;
         # `submitted`: `swarm ps`'s age
         submission = {"program": program, "sources": sources, "entry": entry,
@@ -278,7 +309,7 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while not run.confirmed:
             if time.monotonic() > deadline:
-                raise ClusterTimeout(f"{run.node} did not accept {program} in {timeout}s")
+                raise ClusterTimeout(run.unaccepted(timeout))
             self._absorb_incoming(0.2)
             self._chase([run])
 
@@ -326,12 +357,17 @@ class Cluster:
                                      f"outcome is no longer kept)")
             waiting = [run for run in waiting if not run.done]
             self._chase(waiting)
+            for run in waiting:
+                run.say_unaccepted()
             if waiting and time.monotonic() >= next_search:
                 self._search(waiting)
                 next_search = time.monotonic() + fencing.SEARCH_SECONDS
             if waiting and deadline is not None and time.monotonic() > deadline:
-                raise ClusterTimeout(f"{len(waiting)} of {len(runs)} programs (first: "
-                                     f"{waiting[0].program}) did not finish in {timeout:g} s")
+                unaccepted = [run for run in waiting if not run.confirmed]
+                raise ClusterTimeout(
+                    unaccepted[0].unaccepted(timeout) if unaccepted else
+                    f"{len(waiting)} of {len(runs)} programs (first: {waiting[0].program}) "
+                    f"did not finish in {timeout:g} s")
         return {run.program: self._runs.pop(run.program).outcome() for run in runs}
 
     def _search(self, runs: list[Run]) -> None:
@@ -411,36 +447,15 @@ class Cluster:
         return True
 
     def status(self) -> list[dict]:
-        for name in self.config.names:
-            self.send(name, "status?", {})
-        rows = {}
-        deadline = time.monotonic() + 5
-        while len(rows) < len(self.config.names) and time.monotonic() < deadline:
-            msg = self.receive(0.2)
-            if msg and msg[0] == "status":
-                rows[msg[2]["node"]] = msg[2]
-        return [rows[n] for n in self.config.names if n in rows]
+        """Every node's status row (`swarm status`) that came within 5 s, in cluster order."""
+        return asknodes.status(self)
 
     def programs(self, timeout: float = 5.0) -> tuple[list[ProgramInfo], list[str]]:
         """The programs on the cluster now - running, parked, sent, waiting - one row per
         program (or task) and node that holds it, oldest first; and the nodes that did not
-        answer within `timeout` seconds. ClusterTimeout if none did."""
-        for name in self.config.names:
-            self.send(name, "programs?", {"programs": None})
-        rows: list[ProgramInfo] = []
-        answered: set[str] = set()
-        deadline = time.monotonic() + timeout
-        while answered != set(self.config.names) and time.monotonic() < deadline:
-            msg = self.receive(0.1)
-            if msg and msg[0] == "programs" and msg[1] not in answered:
-                answered.add(msg[1])
-                rows.extend(ProgramInfo.of(msg[1], row) for row in msg[2].get("programs", ())
-                            if row.get("state") != "handed")  # (no longer here)
-        silent = [name for name in self.config.names if name not in answered]
-        if not answered:
-            raise ClusterTimeout(f"no node answered `programs?` within {timeout:g} s (nodes "
-                                 f"{', '.join(silent)}: running, but not listing programs?)")
-        return sorted(rows, key=lambda r: (r.since, r.program)), silent
+        answer within `timeout` seconds (their programs are not listed). ClusterTimeout if
+        none did. Nodes declared gone are not asked."""
+        return asknodes.programs(self, timeout)
 
     def cancel(self, program: str, timeout: float = 5.0) -> str:
         """Ask every node to cancel a program (and its tasks): the node holding it ends it
@@ -449,31 +464,11 @@ class Cluster:
         never runs again anywhere (not after a restart, nor when a hop of it arrives late).
         Its client gets "KeyboardInterrupt: cancelled" as its outcome. Returns "cancelled"
         (a node held it), "forwarded" (it was on its way: passed on), or "finished" (it had
-        ended). UnknownProgram if every node says it knows nothing of it (or the id cannot
-        be one); ClusterTimeout if it was not found and a node did not answer within
-        `timeout` seconds."""
-        check_program_id(program)
-        for name in self.config.names:
-            self.send(name, "cancel", {"program": program})
-        states: dict[str, str] = {}
-        deadline = time.monotonic() + timeout
-        while len(states) < len(self.config.names) and time.monotonic() < deadline:
-            msg = self.receive(0.1)
-            if msg and msg[0] == "cancelled" and msg[2].get("program") == program:
-                states[msg[1]] = msg[2].get("state", "unknown")
-                if states[msg[1]] in ("cancelled", "finished"):
-                    return states[msg[1]]
-        if "forwarded" in states.values():
-            return "forwarded"
-        if not states:
-            raise ClusterTimeout(f"no node answered `cancel` within {timeout:g} s (nodes "
-                                 f"{', '.join(self.config.names)})")
-        if len(states) == len(self.config.names):
-            raise UnknownProgram(f"no node of the cluster knows program {program}")
-        silent = sorted(set(self.config.names) - set(states))
-        raise ClusterTimeout(f"{program} was not found on {', '.join(sorted(states))}; "
-                             f"{', '.join(silent)} did not answer within {timeout:g} s (it "
-                             f"stays cancelled on the others)")
+        ended) - also with another node down. UnknownProgram if every node says it knows
+        nothing of it (or the id cannot be one); ClusterTimeout if it was not found and a
+        node did not answer within `timeout` seconds. (swarm/asknodes.py: which nodes did
+        not answer.)"""
+        return asknodes.cancel(self, program, timeout)[0]
 
     def log(self, node: str | None = None, lines: int | None = None) -> str:
         """A node's log (default: every node's, each under a head), or its last `lines`
@@ -489,18 +484,7 @@ class Cluster:
     def stats(self) -> list[dict]:
         """Every node's report for the placer (swarm/node/access.py); raises ClusterTimeout
         if a node does not answer."""
-        for name in self.config.names:
-            self.send(name, "stats?", {})
-        rows: dict[str, dict] = {}
-        deadline = time.monotonic() + 10
-        while len(rows) < len(self.config.names):
-            if time.monotonic() > deadline:
-                missing = sorted(set(self.config.names) - set(rows))
-                raise ClusterTimeout(f"nodes {missing} sent no statistics")
-            msg = self.receive(0.2)
-            if msg and msg[0] == "stats":
-                rows[msg[2]["node"]] = msg[2]
-        return [rows[n] for n in self.config.names]
+        return asknodes.stats(self)
 
     def _stop_nodes(self) -> None:
         for name in self.config.names:
@@ -547,12 +531,18 @@ def start_nodes(config: ClusterConfig, names=None,
 
 
 class LocalCluster(Cluster):
-    """n node processes on loopback in a directory of their own, stopped on exit.
-    `curve`: with CURVE keys (every link encrypted and authenticated, as between machines)."""
+    """n node processes on loopback in a directory of their own, stopped on exit; a temporary
+    one unless `directory` is given, removed then (or by the next temporary cluster, if this
+    process was killed: swarm/tempdirs.py). `curve`: with CURVE keys (every link encrypted
+    and authenticated, as between machines)."""
 
     def __init__(self, n: int = 3, directory: str | None = None, curve: bool = False,
                  **settings) -> None:
-        self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="swarm-")
+        self._tmp = None
+        if directory is None:  # (with a marker: a later one removes it if we are SIGKILLed)
+            tempdirs.remove_leftovers()
+            self._tmp = tempfile.TemporaryDirectory(prefix=tempdirs.PREFIX)
+            tempdirs.mark(self._tmp.name, [])
         self.directory = directory or self._tmp.name
         os.makedirs(self.directory, exist_ok=True)
         config = local_config(n, self.directory, curve_keys=curve)
@@ -560,6 +550,7 @@ class LocalCluster(Cluster):
             setattr(config, key, value)
         config.save(os.path.join(self.directory, "cluster.toml"))
         self.procs = start_nodes(config)
+        self._mark()
         super().__init__(config)
         try:
             self.wait_ready()
@@ -574,6 +565,11 @@ class LocalCluster(Cluster):
 
     def restart(self, name: str) -> None:
         self.procs.update(start_nodes(self.config, [name]))
+        self._mark()
+
+    def _mark(self) -> None:
+        if self._tmp is not None:
+            tempdirs.mark(self.directory, [p.pid for p in self.procs.values()])
 
     def shutdown(self) -> None:
         """Stop the nodes (waiting for them to exit), then remove the temporary directory."""

@@ -34,6 +34,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
 from swarm.continuation.primitives import set_policy
 from swarm.continuation.resume import resume
+from swarm.program_files import read_source
 
 
 @dataclass
@@ -51,8 +52,7 @@ def _error_text(e: BaseException) -> str:
 
 
 def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    return read_source(path)  # decoded as Python decodes a script (a coding line, else UTF-8)
 
 
 @contextlib.contextmanager

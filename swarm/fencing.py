@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from swarm import asknodes
 from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, ConfigError
 
@@ -87,16 +88,8 @@ def reload_fences(cluster) -> None:
 
 def where(cluster, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:
     """What each live node says of these programs: {node: its `programs` answer}."""
-    live = [n for n in cluster.config.names if n not in cluster.config.fenced]
-    for name in live:
-        cluster.send(name, "programs?", {"programs": programs})
-    answers: dict[str, dict] = {}
-    deadline = time.monotonic() + timeout
-    while len(answers) < len(live) and time.monotonic() < deadline:
-        msg = cluster.receive(0.1)
-        if msg and msg[0] == "programs":
-            answers[msg[1]] = msg[2]
-    return answers
+    return asknodes.ask(cluster, asknodes.live_nodes(cluster), "programs?",
+                        {"programs": programs}, "programs", timeout)
 
 
 def fence(cluster, node: str, timeout: float = 60.0) -> None:

@@ -40,7 +40,11 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
     cluster file; `curve`: with CURVE keys); return its config and the nodes started.
     Returns once they all answer. `auto_place`, `auto_gc`: write that period into the cluster
     file (0 turns it off)."""
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:  # (a file of that name, no permission)
+        raise UpError(f"cannot use {directory} as the cluster's directory: "
+                      + ("it is a file" if os.path.isfile(directory) else e.strerror)) from None
     path = os.path.abspath(cluster_file(directory))
     if os.path.exists(path):
         config = ClusterConfig.load(path)

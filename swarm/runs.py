@@ -42,7 +42,8 @@ class RunOutcome:
         return exit_of(self.error, self.traceback, self.ended)
 
 
-RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again
+RESUBMIT_SECONDS = 1.0  # a submission not confirmed in this time is sent again ...
+NOT_ACCEPTED_SECONDS = 5.0  # ... and after this long, swarm run says its node has not
 COLLECT_SECONDS = 3.0  # silence after which the nodes are asked for what they kept ...
 COLLECT_MAX_SECONDS = 60.0  # ... then twice as long each time nothing new came, up to this
 
@@ -93,6 +94,8 @@ class Run:
         self.confirmed = submission is None
         # another client's program: the nodes are asked at once for what they kept of it
         now = time.monotonic()
+        self.sent = now  # (submitted here: since when it waits to be accepted)
+        self.told_unaccepted = False
         self.heard = now if submission is not None else now - COLLECT_SECONDS
         self.asked = self.heard
         self.patience = COLLECT_SECONDS
@@ -137,6 +140,24 @@ class Run:
             self.shown.append((err, text))
             self.next_seq[who] += 1
         self.flush_echo()
+
+    def unaccepted(self, waited: float) -> str:
+        """What to say of a submission its node has not accepted in `waited` seconds."""
+        return (f"{self.node} has not accepted program {self.program} in {waited:g} s ("
+                f"{self.node} down, or unreachable from here?): it is not known to have "
+                f"started; it is sent again while this client waits for it, and starts when "
+                f"{self.node} takes it (close() gives it up)")
+
+    def say_unaccepted(self) -> None:
+        """Say once on stderr (when echoing) that the node has not accepted the submission
+        in NOT_ACCEPTED_SECONDS: the program waits for it, as a hop waits for its receiver."""
+        if self.echo and not self.confirmed and not self.told_unaccepted and \
+                time.monotonic() - self.sent > NOT_ACCEPTED_SECONDS:
+            self.told_unaccepted = True
+            print(f"[swarm] {self.program} waits for {self.node}, which has not accepted it "
+                  f"in {NOT_ACCEPTED_SECONDS:g} s (down, or unreachable from here?): it is "
+                  f"sent again until {self.node} takes it, and starts then", file=sys.stderr,
+                  flush=True)
 
     def flush_echo(self) -> None:
         """Write what came since the last call: stdout's text to stdout, stderr's to stderr,

@@ -42,8 +42,8 @@ def test_everything_after_the_script_is_the_programs(tmp_path):
 
 def test_swarms_own_options_take_no_abbreviation(tmp_path):
     script = write(tmp_path, "argv.py", ARGV)
-    done = swarm_cli("run", "--node", "1", script, cwd=tmp_path)
-    assert done.returncode == 2 and "unrecognized arguments: --node" in done.stderr
+    done = swarm_cli("run", "--show", script, cwd=tmp_path)  # (of --show-node)
+    assert done.returncode == 2 and "unrecognized option --show " in done.stderr
 
 
 ARGPARSE = '''\
@@ -242,3 +242,25 @@ def test_run_help_says_options_come_first():
     done = swarm_cli("run", "--help")
     assert done.returncode == 0
     assert "swarm run [options] FILE [args...]" in done.stdout
+    assert "--node NAME" in done.stdout
+
+
+def test_run_on_the_node_named(tmp_path):
+    script = write(tmp_path, "p.py", "print('hi')\n")
+    done = swarm_cli("run", "--nodes", "2", "--node", "n2", "--show-node", script)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "hi\n", "[swarm] ran on n2\n")
+    done = swarm_cli("run", "--node", "n9", script)  # said before any node starts
+    assert (done.returncode, done.stderr) == (
+        2, "swarm run: no node 'n9' among the 3 temporary nodes (n1..n3)\n")
+
+
+def test_an_unknown_option_is_said_with_the_commands_usage(tmp_path):
+    script = write(tmp_path, "p.py", "print('hi')\n")
+    done = swarm_cli("run", "--nod", "n2", script)  # (its value is not taken for the script)
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        "usage: swarm run [options] FILE [args...]   (options after FILE are the program's)",
+        "swarm run: error: unrecognized option --nod (swarm run's options come before FILE: "
+        "swarm run --help lists them)"]
+    done = swarm_cli("ps", "--bogus")
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+        "swarm ps: error: unrecognized arguments: --bogus (swarm ps --help lists its options)")

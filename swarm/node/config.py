@@ -97,6 +97,10 @@ class ClusterConfig:
             raise ConfigError(f"cannot read the cluster file {path}: {e.strerror}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path} is not valid TOML: {e}") from None
+        except UnicodeDecodeError as e:  # (TOML is UTF-8)
+            line = e.object[:e.start].count(b"\n") + 1
+            raise ConfigError(f"{path} is not valid TOML: not UTF-8 text (byte "
+                              f"0x{e.object[e.start]:02x} on line {line})") from None
         base = os.path.dirname(os.path.abspath(path))
         try:
             nodes = {name: NodeConfig(name, spec["endpoint"],

@@ -61,6 +61,10 @@ def bundle(path: str, text: str | None = None) -> str:
                     known = f.read()
             except OSError as e:
                 raise SkywritingError(f"cannot read {current}: {e.strerror}") from None
+            except UnicodeDecodeError as e:  # (where, as CPython says it of a .py file)
+                raise SkywritingError(f"{current}:{_line_col(e)}: not UTF-8 text (byte "
+                                      f"0x{e.object[e.start]:02x}): a Skywriting script is "
+                                      f"read as UTF-8") from None
         files[current] = known
         for node in _includes(parse(known, current)):
             todo.append((_include_path(node.library, current), None))
@@ -68,6 +72,13 @@ def bundle(path: str, text: str | None = None) -> str:
     for name, body in files.items():
         parts.append(f"//sw-file {len(body)} {name}\n{body}\n")
     return "".join(parts)
+
+
+def _line_col(e: UnicodeDecodeError) -> str:
+    """line:col (both from 1) of the first byte that did not decode."""
+    before = e.object[:e.start]
+    line, col = before.count(b"\n") + 1, e.start - before.rfind(b"\n")
+    return f"{line}:{col}"
 
 
 def _includes(body: list[Statement]):
