@@ -122,6 +122,50 @@ def test_questions_that_write_are_answered_once_and_forgotten_after(cluster, tmp
     assert kept() <= before
 
 
+SLOW_REDUCE = """
+import sys, time
+from swarm import checkpoint, here
+
+class Slow:
+    def __reduce__(self):              # runs while the node encodes this continuation
+        open(sys.argv[1], "w").close()
+        t = time.time()
+        while time.time() - t < 1.5:   # long past its 10 ms slice: switched out meanwhile
+            pass
+        return (Slow, ())
+
+s = Slow()
+checkpoint()                           # (hop_checkpoints) moves on: s is pickled on the way
+RESULT = here()
+"""
+
+CHECKPOINTS_MEANWHILE = """
+import os, sys, time
+from swarm import checkpoint, here
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+first = here()
+checkpoint()                           # (hop_checkpoints) moves on to the next node
+RESULT = [first, here()]
+"""
+
+
+def test_a_program_switched_out_while_pickled_does_not_stop_the_others_moving(
+        cluster, tmp_path):
+    """A continuation is encoded with its program's captures off (a checkpoint in its
+    __reduce__ is no place to move from): off for that program only. (Before: for the whole
+    node, so another program's checkpoint did nothing while the first was switched out in
+    its slow __reduce__ - the second stayed on n1.)"""
+    flag = str(tmp_path / "flag")
+    a = cluster.submit(write(tmp_path, "a.py", SLOW_REDUCE), [flag], node="n1",
+                       hop_checkpoints=True)
+    b = cluster.submit(write(tmp_path, "b.py", CHECKPOINTS_MEANWHILE), [flag], node="n1",
+                       hop_checkpoints=True)
+    out = cluster.results([a, b], timeout=60)
+    assert (out[a].value, out[a].error) == ("n2", None), out[a].traceback
+    assert (out[b].value, out[b].error) == (["n1", "n2"], None), out[b].traceback
+
+
 FALLBACK = """
 from swarm import Ref, here, move_to
 a = Ref("remote value", at="n2")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from greenlet import getcurrent
+
 from swarm.continuation.capture import Capture
 from swarm.continuation.fallback import capturable
 
@@ -58,24 +60,34 @@ def get_policy():
     return _policy
 
 
+_held: set = set()  # the greenlets inside no_capture
+
+
 class no_capture:
-    """`with no_capture():` - primitives do not suspend meanwhile (the codec pickling a
-    continuation runs the program's __getstate__/__reduce__: a checkpoint there is no
-    place to migrate from)."""
+    """`with no_capture():` - primitives of this greenlet do not suspend meanwhile (the
+    codec pickling a continuation runs the program's __getstate__/__reduce__: a checkpoint
+    there is no place to migrate from).
+
+    Discussion: only this greenlet's. A node's program can be switched out inside (its
+    __reduce__ runs past its slice, or parks); the others that run meanwhile keep
+    suspending. (It once set the policy to None for the whole process: another program's
+    checkpoints did nothing while one was switched out in its __reduce__.)"""
 
     def __enter__(self):
-        self.saved = get_policy()
-        set_policy(None)
+        self.me = getcurrent()
+        self.had = self.me in _held
+        _held.add(self.me)
 
     def __exit__(self, *exc) -> None:
-        set_policy(self.saved)
+        if not self.had:
+            _held.discard(self.me)
 
 
 def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
     shipped elsewhere and resumed, and this call then returns None there. Reached through
     code that cannot be captured (C code calling back, a property), it stays (fallback.py)."""
-    if _policy is not None:
+    if _policy is not None and not (_held and getcurrent() in _held):
         op = Checkpoint()
         if _policy(op) and capturable(sys._getframe(1)):
             raise Capture(op, checkpoint)
