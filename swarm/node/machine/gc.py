@@ -11,8 +11,9 @@ message answered with `gc`:
           (`edges`), and its roots - the ids held by everything that is not a collectable
           Ref: collections' parts, named Refs and futures' results (their values), hops
           taken or sent and not finished, programs' kept results, messages held for a
-          write, prepared atomic blocks, and the Refs the node's programs hold in memory
-          (the shell finds those: GcRequested.memory).
+          write, prepared atomic blocks, answers kept for questions asked again
+          (answers.py), and the Refs the node's programs hold in memory (the shell finds
+          those: GcRequested.memory).
   end     The node answers the ids it saw go by since its mark, and stops noting.
   sweep   The node deletes the Refs it is told (those still here, not moving), answered
           once the deletion is written. A node that did not mark and end this cycle in this
@@ -160,6 +161,9 @@ def mark(state, memory) -> dict:
     finder.scan(ledger.outbox, roots)
     finder.scan([message for _, message in state.held], roots)
     finder.scan(data.txns.prepared, roots)
+    # answers kept for questions asked again (answers.py): a Ref made for a program whose
+    # node died is handed to it again when it asks again
+    finder.scan([a.value for a in state.answers.kept.values()], roots)
     return {"refs": refs, "edges": edges, "roots": sorted(roots)}
 
 
