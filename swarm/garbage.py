@@ -34,7 +34,7 @@ class CollectionStopped(RuntimeError):
 @dataclass
 class Report:
     nodes: list
-    refs: int = 0  # collectable Refs found (made by Ref(...))
+    refs: int = 0  # collectable Refs found (made by Ref(...), and futures' results)
     ref_bytes: int = 0
     reachable: int = 0
     garbage: dict = field(default_factory=dict)  # node -> {id: size}
@@ -51,7 +51,7 @@ class Report:
         return sum(sum(g.values()) for g in self.garbage.values())
 
     def summary(self) -> str:
-        lines = [f"{len(self.nodes)} nodes: {self.refs:,} Refs made by Ref(...) "
+        lines = [f"{len(self.nodes)} nodes: {self.refs:,} Refs made by Ref(...) or spawn() "
                  f"({human(self.ref_bytes)}), {self.reachable:,} reachable, "
                  f"{self.garbage_count:,} unreachable ({human(self.garbage_bytes)})",
                  f"waited {self.waited:.0f} s for messages in flight (twice the replay "

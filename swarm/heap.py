@@ -24,15 +24,15 @@ def freeze_startup() -> None:
 
 
 def live_ref_ids() -> list[str]:
-    """The ids of the Refs alive in this process: held by its programs (their frames, what
-    those hold), found among every object the collector tracks (a garbage collection's
-    mark: swarm/node/machine/gc.py). A collection first, so that Refs held only by
-    unreachable cycles are not counted."""
+    """The ids of the Refs and futures alive in this process: held by its programs (their
+    frames, what those hold), found among every object the collector tracks (a garbage
+    collection's mark: swarm/node/machine/gc.py). A collection first, so that Refs held
+    only by unreachable cycles are not counted."""
     from swarm.handles import Handle
 
     gc.collect()
     ids = set()
     for obj in gc.get_objects():
-        if isinstance(obj, Handle) and obj.kind == "ref":
+        if isinstance(obj, Handle) and obj.kind in ("ref", "future"):
             ids.add(obj.id)
     return sorted(ids)

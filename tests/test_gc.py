@@ -81,6 +81,48 @@ def test_unreachable_refs_go_and_reachable_ones_stay(cluster, tmp_path):
     assert again.garbage_count == 0, again.summary()
 
 
+FUTURES = """
+from swarm import Dict, Ref, spawn
+
+def task(i):
+    return Ref(("from task", i))          # held by the future's result
+
+futures = [spawn(task, i) for i in range(30)]
+assert [f.get().get() for f in futures] == [("from task", i) for i in range(30)]
+keep = Dict("futures")
+for i in range(0, 30, 3):
+    keep[i] = futures[i]                  # 10 kept in a collection
+RESULT = futures[1]                       # one kept as the program's result
+"""
+
+CHECK_FUTURES = """
+from swarm import Dict
+keep = Dict("futures")
+for i in range(0, 30, 3):
+    assert keep[i].get().get() == ("from task", i), i
+assert FUTURE.get().get() == ("from task", 1)
+print("all there")
+"""
+
+
+def test_futures_results_nothing_holds_are_collected(cluster, tmp_path):
+    """A future's result is kept under the future's id on its home node: it goes once no
+    root holds the future (with the Refs only it held); futures in a collection, or in a
+    kept result, stay and can still be read."""
+    before = cluster.gc(dry_run=True).garbage_count
+    out = cluster.run_file(write(tmp_path, "futures.py", FUTURES))
+    assert out.error is None, out.traceback
+    dry = cluster.gc(dry_run=True)
+    assert dry.garbage_count - before == 2 * 19, dry.summary()  # 19 results, their Refs
+    report = cluster.gc()
+    assert sum(c for c, _ in report.deleted.values()) >= 2 * 19, report.summary()
+    check = cluster.run_file(write(tmp_path, "check.py", "from swarm import Future\n"
+                                   f"FUTURE = Future({out.value.id!r}, {out.value.home!r})\n"
+                                   + CHECK_FUTURES))
+    assert check.error is None, check.traceback
+    assert check.stdout == "all there\n"
+
+
 CARRY = """
 import sys, time
 from swarm import Dict, Ref, move_to, nodes, spawn

@@ -10,9 +10,9 @@ unpickling anything (nothing here runs code from the network or the store):
     finder.collectable(id)   -> is it an id a node made for `Ref(...)`?
 
 Only the ids of Refs made by `Ref(...)` (`<node>.<boot: 8 hex digits>.<n>`, shell.new_ref_id)
+and of futures (`f<20 hex digits>`, tasks.spawn_task: a future's result is kept under it)
 are looked for: those are the Refs a collection may remove. Every other Ref (a collection's
-parts, a named Ref, a future's result) is a root: never collected, and what its value holds
-is reachable.
+parts, a named Ref) is a root: never collected, and what its value holds is reachable.
 
 Discussion: finding too much is safe, too little is not. Bytes that merely look like an id
 (a string a program made) keep that Ref: safe. An id's last digits may run into the byte
@@ -32,6 +32,7 @@ from swarm.wire import layout
 
 _SHORT_STR = 0x8C  # pickle's SHORT_BINUNICODE: a str of up to 255 bytes, its length before it
 _MAX_DEPTH = 6  # how deep `scan` looks into containers of blobs
+FUTURE = r"f[0-9a-f]{20}"  # a future's id (tasks.spawn_task: "f" and a derived id)
 
 
 class IdFinder:
@@ -41,10 +42,13 @@ class IdFinder:
         # every place an id starts (a lookahead: ids found inside others are found too)
         self._pattern = re.compile(rb"(?=((?:" + alternatives + rb")\.[0-9a-f]{8}\.([0-9]+)))")
         self._exact = re.compile("(?:" + "|".join(re.escape(n) for n in names)
-                                 + r")\.[0-9a-f]{8}\.[0-9]+")
+                                 + r")\.[0-9a-f]{8}\.[0-9]+|" + FUTURE)
+        # (a future's id is fixed in length; hex digits around it are taken as found too)
+        self._futures = re.compile(rb"(?=(" + FUTURE.encode() + rb"))")
 
     def collectable(self, ref_id: str) -> bool:
-        """Is this the id of a Ref made by `Ref(...)` (one a collection may remove)?"""
+        """Is this the id of a Ref made by `Ref(...)`, or of a future's result (one a
+        collection may remove)?"""
         return self._exact.fullmatch(ref_id) is not None
 
     def ids_in(self, blob, found: set | None = None) -> set:
@@ -70,6 +74,8 @@ class IdFinder:
                 continue
             for k in range(1, len(digits) + 1):
                 found.add((stem + digits[:k]).decode())
+        if b"f" in blob:
+            found.update(m.group(1).decode() for m in self._futures.finditer(blob))
         return found
 
     def scan(self, thing, found: set, depth: int = 0) -> set:
