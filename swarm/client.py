@@ -383,9 +383,9 @@ class Cluster:
 
     def gc(self, dry_run: bool = False):
         """Delete the Refs that nothing can reach any more (`swarm gc`): a Report of what
-        was found and deleted (docs/gc.md; swarm/garbage.py). Takes twice the cluster's
-        replay window and a second. CollectionStopped if a node does not answer or
-        restarts meanwhile (nothing is collected then)."""
+        was found and deleted (docs/gc.md; swarm/garbage.py). Takes a few round trips
+        between the nodes. CollectionStopped if a node does not answer or restarts
+        meanwhile (nothing is collected then)."""
         from swarm.garbage import collect
 
         return collect(self, dry_run=dry_run)

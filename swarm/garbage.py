@@ -2,14 +2,15 @@
 The nodes' part, and why it never takes a Ref a program can still reach, is
 swarm/node/machine/gc.py; what a user gets is docs/gc.md.
 
-    report = collect(cluster)                 # mark, wait, end, sweep
+    report = collect(cluster)                 # mark, flush, end, sweep
     report = collect(cluster, dry_run=True)   # the same, deleting nothing
     print(report.summary())
 
 A cycle asks every live node (the cluster file's nodes, less those declared gone) to mark,
-waits until every message sent before the last mark has arrived (twice the cluster's replay
-window: the replay gate refuses older ones), asks each to end, and sends each the Refs of
-its own that no root of any node reaches and that no node saw go by meanwhile. A node that
+then to flush its links (each sends every other a `gc-flush` behind what it sent before),
+asks each to end - a node ends once every other's flush has come, so every message sent
+before the last mark has arrived - and sends each the Refs of its own that no root of any
+node reaches and that no node saw go by meanwhile. A node that
 does not answer, or restarted during the cycle, stops it: nothing is collected (run it
 again), and the error says which node and which step.
 """
@@ -39,7 +40,7 @@ class Report:
     reachable: int = 0
     garbage: dict = field(default_factory=dict)  # node -> {id: size}
     deleted: dict = field(default_factory=dict)  # node -> (count, bytes), after a sweep
-    waited: float = 0.0
+    waited: float = 0.0  # seconds from the last mark to the last end (the flush)
     dry_run: bool = False
 
     @property
@@ -54,8 +55,7 @@ class Report:
         lines = [f"{len(self.nodes)} nodes: {self.refs:,} Refs made by Ref(...) or spawn() "
                  f"({human(self.ref_bytes)}), {self.reachable:,} reachable, "
                  f"{self.garbage_count:,} unreachable ({human(self.garbage_bytes)})",
-                 f"waited {self.waited:.0f} s for messages in flight (twice the replay "
-                 f"window)"]
+                 f"flushed the links between the nodes in {self.waited:.2f} s"]
         if self.dry_run:
             lines.append("dry run: nothing deleted. Would delete:")
             for node, ids in sorted(self.garbage.items()):
@@ -72,12 +72,10 @@ class Report:
         return "\n".join(lines)
 
 
-def collect(cluster, dry_run: bool = False, settle: float | None = None,
-            answer_seconds: float = ANSWER_SECONDS, say=None) -> Report:
-    """One collection over the live nodes of `cluster` (a swarm.client.Cluster). `settle`:
-    how long to wait after the marks (default: twice the replay window and a second,
-    which is what makes the cycle safe; a shorter wait is for tests of a cluster whose
-    messages all arrive at once). `say(text)`: progress lines (the command prints them)."""
+def collect(cluster, dry_run: bool = False, answer_seconds: float = ANSWER_SECONDS,
+            say=None) -> Report:
+    """One collection over the live nodes of `cluster` (a swarm.client.Cluster). `say(text)`:
+    progress lines (the command prints them)."""
     config = cluster.config
     live = [n for n in config.names if n not in config.fenced]
     cycle = secrets.token_hex(6)
@@ -86,14 +84,10 @@ def collect(cluster, dry_run: bool = False, settle: float | None = None,
     if any(a.get("lost") for a in marks.values()):  # (cannot be: the cycle is new)
         raise CollectionStopped("a node took the mark as one of a cycle it ended: run it again")
     marked_at = time.monotonic()
-    wait = 2 * config.replay_window + 1.0 if settle is None else settle
-    if say is not None and wait > 1:
-        say(f"marked {len(live)} nodes; waiting {wait:.0f} s for messages in flight "
-            f"(twice the cluster's replay window)")
-    while (left := marked_at + wait - time.monotonic()) > 0:
-        time.sleep(min(left, 1.0))
+    if say is not None:
+        say(f"marked {len(live)} nodes; flushing the links between them")
+    ends = _flush_and_end(cluster, live, cycle, answer_seconds)
     report.waited = time.monotonic() - marked_at
-    ends = _step(cluster, live, cycle, "end", {}, answer_seconds)
     lost = sorted(n for n, a in ends.items() if a.get("lost"))
     if lost:
         raise CollectionStopped(f"{', '.join(lost)} restarted (or dropped the cycle) between "
@@ -116,6 +110,37 @@ def collect(cluster, dry_run: bool = False, settle: float | None = None,
             size += answer.get("bytes", 0)
         report.deleted[node] = (count, size)
     return report
+
+
+def _flush_and_end(cluster, live: list, cycle: str, answer_seconds: float) -> dict:
+    """Every node sends the others a gc-flush; then each is asked to end, which it does once
+    every other's flush has come (it names those still pending: they flush again - a flush
+    can be lost with a broken connection). The end answers, or CollectionStopped."""
+    deadline = time.monotonic() + answer_seconds
+    flushing, ends = list(live), {}
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            missing = sorted(set(live) - set(ends))
+            raise CollectionStopped(f"{', '.join(missing)} did not hear every other node's "
+                                    f"flush within {answer_seconds:g} s (cut off?): nothing "
+                                    f"was collected")
+        flushed = _step(cluster, flushing, cycle, "flush", {"nodes": live}, left)
+        if any(a.get("lost") for a in flushed.values()):
+            ends.update({n: a for n, a in flushed.items() if a.get("lost")})
+            return ends
+        answers = _step(cluster, [n for n in live if n not in ends], cycle, "end",
+                        {"nodes": live}, max(0.1, deadline - time.monotonic()))
+        pending = set()
+        for node, answer in answers.items():
+            if answer.get("pending"):
+                pending.update(answer["pending"])
+            else:
+                ends[node] = answer
+        if len(ends) == len(live):
+            return ends
+        flushing = sorted(pending & set(live))
+        time.sleep(0.05)
 
 
 def unreachable(marks: dict, ends: dict) -> tuple[dict, int, int, int]:

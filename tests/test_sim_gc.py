@@ -13,6 +13,7 @@ from swarm.node.machine import gc
 from swarm.node.machine.gcscan import IdFinder
 from swarm.wire import values
 from tests.sim import garbage
+from tests.sim.world import Faults, SimClient, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_GC_SEEDS", 10_000 if os.environ.get("SWARM_LONG")
                            else 1000))
@@ -78,6 +79,83 @@ def test_without_values_edges_a_stashed_ref_is_collected(monkeypatch):
 
 
 # ---- finding ids in bytes ---------------------------------------------------------------------
+
+class Reader:
+    """Reads n2's box by asking (a read: no id, nothing kept for it), then reads the Refs
+    its answer names, where they live."""
+
+    def run(self, node, prog, state) -> None:
+        if state is None:
+            node.ask(prog, "n2", "get", garbage.box("n2"), None,
+                     lambda reply: garbage.AskingFetcher._read(
+                         node, prog, garbage.codec.loads(reply["value"])), read=True)
+            return
+        garbage.AskingFetcher._read(node, prog, state)
+
+
+class Clearer:
+    """Empties n2's box, where it lives."""
+
+    def run(self, node, prog, state) -> None:
+        node.state.data.write(garbage.box("n2"), [])
+        node.finish(prog)
+
+
+def _read(node, action: str, ref: str, arg):
+    assert action == "get", action
+    return {}, garbage.codec.dumps(node.state.data.read(ref))
+
+
+def _answer_on_its_way() -> World:
+    """n1's program asks n2 for the ids in n2's box (one: a Ref on n3) while the link
+    n2 -> n1 is slow (80 ms); another program empties the box; a cycle marks every node
+    while the answer is on its way - n2 no longer holds the id, n1 does not yet - then the
+    program goes to n3 and reads the Ref."""
+    world = World(7, faults=Faults())
+    ref = "n3.0badcafe.1"
+    world.nodes["n3"].store.refs[ref] = garbage.codec.dumps(["in the box"])
+    for n in world.names:
+        world.nodes[n].store.refs[garbage.box(n)] = garbage.codec.dumps(
+            [ref] if n == "n2" else [])
+    world.serve = _read
+    world.slow[("n2", "n1")] = 0.08
+    client = SimClient(world)
+    world.programs["c1-0"], world.programs["c1-1"] = Reader(), Clearer()
+    world.at(world.now, client.submit, "c1-0", "n1")
+    world.at(world.now + 0.01, client.submit, "c1-1", "n2")  # (after the box was read)
+    coordinator = garbage.Coordinator.__new__(garbage.Coordinator)
+    coordinator.world, coordinator.name, coordinator.every = world, "gc", 10.0
+    coordinator.cycle, coordinator.phase, coordinator.answers = "", "", {}
+    coordinator.cycles = coordinator.completed = coordinator.deleted = 0
+    coordinator.final = True
+    world.operators["gc"] = coordinator
+    world.at(world.now + 0.03, coordinator.start)  # (the box is empty by then)
+    world.run(limit=5.0, drain=None)
+    assert world.violations or (coordinator.completed == 1 and all(
+        r.reports for r in client.runs.values())), (coordinator.phase, coordinator.cycles)
+    return world
+
+
+def test_a_ref_in_an_answer_on_its_way_is_kept():
+    """A node ends a cycle only once every other node's gc-flush has come, behind what that
+    node sent it before: the answer with the id is taken (and noted) first."""
+    world = _answer_on_its_way()
+    assert not world.violations, world.violations
+
+
+def test_without_the_flush_a_ref_in_an_answer_on_its_way_is_collected(monkeypatch):
+    """(Before the flush, the coordinator waited twice the replay window instead.)"""
+    handle = gc.handle
+
+    def end_at_once(state, e):
+        if e.phase == "end":
+            e.nodes = []  # (waits for nobody's flush)
+        handle(state, e)
+
+    monkeypatch.setattr(gc, "handle", end_at_once)
+    world = _answer_on_its_way()
+    assert any("it was collected" in v for v in world.violations), world.violations
+
 
 def test_ids_are_found_in_pickles_exactly():
     import pickle

@@ -71,7 +71,8 @@ def _gc_request(env, identity):
     programs hold in memory, found now (the machine takes the event in this same step)."""
     p = decode.payload(env)
     memory = heap.live_ref_ids() if p["phase"] == "mark" else []
-    return m.GcRequested(identity.decode(), p["cycle"], p["phase"], p.get("ids", []), memory)
+    return m.GcRequested(identity.decode(), p["cycle"], p["phase"], p.get("ids", []), memory,
+                         p.get("nodes", []))
 
 
 #: message kind -> the event it is (after the gate; decode.py checks the fields)
@@ -104,6 +105,7 @@ EVENTS = {
     "hops?": lambda env, identity: m.HopsRequested(
         identity.decode(), decode.payload(env).get("after", 0)),
     "gc": lambda env, identity: _gc_request(env, identity),
+    "gc-flush": lambda env, identity: m.GcFlushed(env.sender, decode.payload(env)["cycle"]),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},

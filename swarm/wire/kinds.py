@@ -75,10 +75,13 @@ Programs in flight (finality: docs/nodes.md):
                               program, hop, from, to, why, bytes, us}]}  (the hops it took
                               lately, numbered: swarm/node/machine/history.py; swarm
                               dashboard's timeline)
-    gc        client -> node  {cycle, phase: mark | end | sweep, ids?}  -> gc-report {node,
-                              cycle, phase, ...}: mark {refs: {id: size}, edges: {id: [id]},
-                              roots: [id]}; end {lost, touched: [id]}; sweep {lost, deleted,
-                              bytes}  (swarm gc: swarm/gc.py, swarm/node/machine/gc.py)
+    gc        client -> node  {cycle, phase: mark | flush | end | sweep, ids?, nodes?}
+                              -> gc-report {node, cycle, phase, ...}: mark {refs: {id: size},
+                              edges: {id: [id]}, roots: [id]}; flush {lost}; end {lost,
+                              touched: [id]} or {pending: [node]}; sweep {lost, deleted,
+                              bytes}  (swarm gc: swarm/garbage.py, swarm/node/machine/gc.py)
+    gc-flush  node -> node    {cycle}  (behind everything the sender sent the receiver before:
+                              once it has every live node's, the receiver may end the cycle)
 
 Messages larger than a frame limit (chunks.py):
     chunk    control {stream, index, count?, kind?, control?, sizes?}, blobs: a slice of
@@ -106,11 +109,11 @@ KINDS = frozenset({
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
     "input?", "input",
-    "hops?", "hops", "gc", "gc-report",
+    "hops?", "hops", "gc", "gc-report", "gc-flush",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
-                        "answered", "chunk"})
+                        "answered", "gc-flush", "chunk"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
@@ -240,7 +243,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "unknown": ({"programs": _str_list}, {}, (0, 0)),
     "fenced": ({"node": str, "phase": int}, {}, (0, 0)),
     "hops?": ({}, {"after": int}, (0, 0)),
-    "gc": ({"cycle": str, "phase": str}, {"ids": _str_list}, (0, 0)),
+    "gc": ({"cycle": str, "phase": str}, {"ids": _str_list, "nodes": _str_list}, (0, 0)),
+    "gc-flush": ({"cycle": str}, {}, (0, 0)),
     "gc-report": ({"node": str, "cycle": str, "phase": str}, {}, (0, 0)),
     "hops": ({"node": str, "epoch": (int, float), "last": int, "missed": int, "hops": list},
              {}, (0, 0)),

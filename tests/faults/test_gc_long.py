@@ -7,14 +7,14 @@ import os
 import pytest
 
 import swarm
-from bench.gc import REPLAY_WINDOW, report
+from bench.gc import report
 
 pytestmark = pytest.mark.skipif(os.environ.get("SWARM_LONG") != "1",
                                 reason="long: run with SWARM_LONG=1 (make faults)")
 
 
 def test_10000_programs_temporary_refs_are_collected(tmp_path):
-    with swarm.local_cluster(3, replay_window=REPLAY_WINDOW) as cluster:
+    with swarm.local_cluster(3) as cluster:
         r = report(cluster, str(tmp_path), 10_000)
     print(r)
     start, after = r["start"], r["after_gc"]

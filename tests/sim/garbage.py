@@ -9,6 +9,9 @@ Programs (each submitted by a client at a random moment):
 - a stasher makes a Ref and puts its id into a box (a named Ref, a root) on another node; a
   fetcher later takes every id out of a box (the box no longer holds them), carries them to
   their homes and reads them;
+- an asking fetcher does the same without moving: it asks the box's node to take them out
+  (a question: the ids come back in its answer, a message outside any outbox), then goes to
+  their homes and reads them;
 - a dropper makes Refs and forgets them: garbage.
 
 The invariant, checked where it matters: a program never finds a Ref it holds deleted (every
@@ -23,7 +26,6 @@ from swarm.continuation import codec
 from swarm.garbage import unreachable
 from tests.sim.world import SimClient, World
 
-SETTLE = 0.2  # the coordinator's wait after the marks (messages take ~1 ms here)
 ANSWER = 0.3  # how long it waits for answers before it asks the silent nodes again
 TRIES = 4  # ... and how often it asks before it gives the cycle up
 
@@ -100,6 +102,48 @@ class Fetcher:
         node.finish(prog)
 
 
+class AskingFetcher:
+    def __init__(self, world: World) -> None:
+        self.box = box(world.rng.choice(world.names))
+
+    def run(self, node, prog, state) -> None:
+        if state is None:
+            home = self.box.split(".")[0]
+            if node.name == home:  # (here: taken at once)
+                data = node.state.data
+                state = list(data.read(self.box))
+                data.write(self.box, [])
+            else:
+                node.ask(prog, home, "take", self.box, None,
+                         lambda reply: self._taken(node, prog, reply))
+                return
+        self._read(node, prog, state)
+
+    def _taken(self, node, prog, reply) -> None:
+        if not isinstance(reply, dict) or "value" not in reply:  # (its node was declared gone)
+            node.finish(prog, ok=False, error=f"NodeGone: {reply}")
+            return
+        self._read(node, prog, codec.loads(reply["value"]))
+
+    @staticmethod
+    def _read(node, prog, ids: list) -> None:
+        while ids and ids[0].split(".")[0] == node.name:
+            check_read(node, prog, ids.pop(0))
+        if ids:
+            node.hop(prog, ids[0].split(".")[0], ids)
+            return
+        node.finish(prog)
+
+
+def serve(node, action: str, ref: str, arg) -> tuple[dict, bytes]:
+    """A box's node: its ids taken out, and answered (refserve.serve's part)."""
+    assert action == "take", action
+    data = node.state.data
+    ids = list(data.read(ref))
+    data.write(ref, [])
+    return {}, codec.dumps(ids)
+
+
 class Dropper:
     def __init__(self, world: World) -> None:
         self.count = world.rng.randint(1, 4)
@@ -120,8 +164,9 @@ def check_read(node, prog, ref: str) -> None:
 
 
 class Coordinator:
-    """`swarm gc` in the simulator: mark every live node, wait, end, sweep (swarm/garbage.py);
-    a cycle a fault stops (no answer, a node that restarted) is given up and started again."""
+    """`swarm gc` in the simulator: mark every live node, flush, end (flushing again what a
+    node says is pending), sweep (swarm/garbage.py); a cycle a fault stops (no answer, a
+    node that restarted) is given up and started again."""
 
     def __init__(self, world: World, every: float = 0.3) -> None:
         self.world, self.name, self.every = world, "gc", every
@@ -137,19 +182,20 @@ class Coordinator:
         self.cycle = f"c{self.cycles}"
         self.cycles += 1
         self.marks: dict[str, dict] = {}
+        self.live = [n for n in self.world.names if n not in self.world.fenced]  # (as garbage.py)
         self._ask("mark", {})
 
-    def _ask(self, phase: str, fields_by_node) -> None:
-        w = self.world
+    def _ask(self, phase: str, fields_by_node, nodes: list | None = None) -> None:
         self.phase, self.answers, self.fields = phase, {}, fields_by_node
-        self.asked = [n for n in w.names if n not in w.fenced]
+        self.asked = self.live if nodes is None else nodes
         self._send(1)
 
     def _send(self, tries: int) -> None:
         w = self.world
         for n in self.asked:
             if n not in self.answers:
-                fields = self.fields.get(n, {}) if self.phase == "sweep" else {}
+                fields = self.fields.get(n, {}) if self.phase == "sweep" else \
+                    {"nodes": self.live}
                 w.send(self.name, n, "gc", {"cycle": self.cycle, "phase": self.phase,
                                             **fields})
         w.at(w.now + ANSWER, self._timeout, self.cycle, self.phase, tries)
@@ -160,6 +206,10 @@ class Coordinator:
                 self._send(tries + 1)
             else:
                 self._again()  # a node did not answer: nothing (or part) collected
+
+    def _later(self, cycle: str, phase: str, nodes: list) -> None:
+        if cycle == self.cycle and self.phase == "again":
+            self._ask(phase, {}, nodes)
 
     def _again(self) -> None:
         self.phase = ""
@@ -176,13 +226,34 @@ class Coordinator:
         if self.phase == "mark":
             if any(a.get("lost") for a in self.answers.values()):
                 return self._again()
-            self.marks = dict(self.answers)
-            self.phase = "settle"
-            w.at(w.now + SETTLE, self._ask, "end", {})
-        elif self.phase == "end":
-            if any(a["lost"] for a in self.answers.values()):
+            self.marks, self.ends, self.rounds = dict(self.answers), {}, 0
+            self._ask("flush", {})
+        elif self.phase == "flush":
+            if any(a.get("lost") for a in self.answers.values()):
                 return self._again()
-            garbage = unreachable(self.marks, self.answers)[0]  # (as `swarm gc` decides)
+            self._ask("end", {}, [n for n in self.live if n not in self.ends])
+        elif self.phase == "end":
+            if any(a.get("lost") for a in self.answers.values()):
+                return self._again()
+            pending = set()
+            for n, a in self.answers.items():
+                if a.get("pending"):
+                    pending.update(a["pending"])
+                else:
+                    self.ends[n] = a
+            if len(self.ends) < len(self.live):  # (a flush may be lost: those flush again)
+                self.rounds += 1
+                if self.rounds > 40:  # (as garbage.py's deadline: one of them was fenced)
+                    return self._again()
+                again = sorted(pending & set(self.live))
+                self.phase = "again"  # (late answers of this round are not counted twice)
+                if again:
+                    w.at(w.now + 0.01, self._later, self.cycle, "flush", again)
+                else:
+                    w.at(w.now + 0.01, self._later, self.cycle, "end",
+                         [n for n in self.live if n not in self.ends])
+                return
+            garbage = unreachable(self.marks, self.ends)[0]  # (as `swarm gc` decides)
             self._ask("sweep", {n: {"ids": sorted(ids)} for n, ids in garbage.items()})
         elif self.phase == "sweep":
             self.completed += 1
@@ -198,7 +269,8 @@ def setup(world: World, programs: int | None = None) -> Coordinator:
     for n in world.names:
         world.nodes[n].store.refs[box(n)] = codec.dumps([])
     client = SimClient(world)
-    kinds = (Carrier, Carrier, Stasher, Stasher, Fetcher, Dropper)
+    kinds = (Carrier, Carrier, Stasher, Stasher, Fetcher, AskingFetcher, Dropper)
+    world.serve = serve
     for k in range(programs if programs is not None else rng.randint(4, 14)):
         pid = f"{client.name}-{k}"
         world.programs[pid] = rng.choice(kinds)(world)

@@ -103,6 +103,7 @@ class World:
         self.clients: dict[str, SimClient] = {}
         self.operators: dict[str, Operator] = {}
         self.cut: set[tuple[str, str]] = set()
+        self.slow: dict[tuple[str, str], float] = {}  # a link's extra delay (the tests)
         self.last_delivery: dict[tuple[str, str], float] = {}
         self.programs: dict[str, object] = {}  # program id -> its behaviour (money.py)
         self.serve = None  # (node, action, ref, arg) -> (reply, value): peers' questions
@@ -201,7 +202,7 @@ class World:
         control = encode(fields)
         copies = 2 if self.rng.random() < self.faults.duplicate else 1
         for _ in range(copies):
-            delay = 0.0002 + self.rng.expovariate(1 / 0.001)
+            delay = 0.0002 + self.rng.expovariate(1 / 0.001) + self.slow.get((src, dst), 0.0)
             when = self.now + delay
             # one connection delivers in order (ZeroMQ over TCP)
             when = max(when, self.last_delivery.get((src, dst), 0.0) + 1e-6)
@@ -376,7 +377,9 @@ class SimNode:
             self.handle(m.AnswersUsed(src, fields["ops"]))
         elif kind == "gc":  # (garbage.py; a sim program holds nothing in memory between steps)
             self.handle(m.GcRequested(src, fields["cycle"], fields["phase"],
-                                      fields.get("ids", []), []))
+                                      fields.get("ids", []), [], fields.get("nodes", [])))
+        elif kind == "gc-flush":
+            self.handle(m.GcFlushed(src, fields["cycle"]))
         else:
             self.world.violate(f"{self.name} got a {kind} it has no use for in the simulation")
 
@@ -395,14 +398,16 @@ class SimNode:
         finally:
             self.state.data.segment = None
 
-    def ask(self, prog: SimProgram, dest: str, action: str, ref: str, arg, go_on) -> None:
-        """The program asks `dest` to do `action` on `ref` (an id: it changes something,
-        asking.py) and parks; `go_on(reply)` runs the rest of its segment once answered
-        (reply: the answer's fields, or NO_ANSWER / NODE_GONE)."""
+    def ask(self, prog: SimProgram, dest: str, action: str, ref: str, arg, go_on,
+            read: bool = False) -> None:
+        """The program asks `dest` to do `action` on `ref` (with an id unless it is a
+        `read`: asking.py) and parks; `go_on(reply)` runs the rest of its segment once
+        answered (reply: the answer's fields, or NO_ANSWER / NODE_GONE)."""
         key = self.state.next_key("fetch")
         self.waits[key] = (prog, go_on)
+        op, segment = (None, None) if read else (prog.next_id(), prog.hop_id)
         self.handle(m.Asked(key, dest, action, ref, pickle.dumps(arg), self.world.now,
-                            prog.next_id(), prog.hop_id))
+                            op, segment))
 
     def _woken(self, i) -> None:
         prog, go_on = self.waits.pop(i.key)
@@ -415,7 +420,9 @@ class SimNode:
         if epoch != self.epoch or not self.up:
             return
         reply, value = self.world.serve(self, i.action, i.ref, pickle.loads(i.arg))
-        self.handle(m.Served(i.sender, i.key, reply, value, None, i.op))
+        # (a read's answer shows the value as stored: it goes at once if that is on disk)
+        self.handle(m.Served(i.sender, i.key, reply, value, i.ref if i.op is None else None,
+                             i.op))
 
     def switch_out(self, prog: SimProgram, go_on) -> None:
         """The program's segment is switched out (its slice is over): the machine handles

@@ -20,6 +20,7 @@ from swarm.node.machine.events import (
     FenceRequested,
     FetchAnswered,
     FetchRequested,
+    GcFlushed,
     GcRequested,
     HopReceived,
     HopSent,
@@ -62,7 +63,7 @@ from swarm.node.machine.state import NodeState
 
 __all__ = [
     "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
+    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",

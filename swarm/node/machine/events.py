@@ -129,14 +129,23 @@ class FenceRequested:
 
 @dataclass(slots=True)
 class GcRequested:
-    """A step of a garbage collection cycle (`swarm gc`: gc.py): mark, end or sweep. `ids`:
-    the Refs to delete (sweep); `memory`: the collectable Refs the node's programs hold in
-    memory, found by the shell as it took the message (mark)."""
+    """A step of a garbage collection cycle (`swarm gc`: gc.py): mark, flush, end or sweep.
+    `ids`: the Refs to delete (sweep); `memory`: the collectable Refs the node's programs
+    hold in memory, found by the shell as it took the message (mark); `nodes`: the live
+    nodes of the cycle (flush, end)."""
     client: str
     cycle: str
     phase: str
     ids: list = field(default_factory=list)
     memory: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GcFlushed:
+    """A peer's `gc-flush`: everything it sent here before has arrived (gc.py)."""
+    sender: str
+    cycle: str
 
 
 @dataclass(slots=True)

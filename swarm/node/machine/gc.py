@@ -1,8 +1,8 @@
 """Garbage collection of Refs: the node's part of a cycle (the coordinator, `swarm gc`, is
 swarm/gc.py; docs/gc.md says what a user gets).
 
-A cycle, numbered by its coordinator, goes over every live node in three steps, each a `gc`
-message answered with `gc`:
+A cycle, numbered by its coordinator, goes over every live node in four steps, each a `gc`
+message answered with `gc-report`:
 
   mark    In one step (nothing else runs on the node meanwhile), the node starts noting
           every collectable Ref id that goes by it (`touched`: in every event it takes -
@@ -14,21 +14,27 @@ message answered with `gc`:
           write, prepared atomic blocks, answers kept for questions asked again
           (answers.py), and the Refs the node's programs hold in memory (the shell finds
           those: GcRequested.memory).
-  end     The node answers the ids it saw go by since its mark, and stops noting.
+  flush   (once every node has marked) The node sends each other live node a `gc-flush`,
+          behind everything it sent that node before.
+  end     Once the node has every other live node's `gc-flush` (else it answers which are
+          `pending`, and the coordinator has those nodes flush again), it answers the ids it
+          saw go by since its mark, and stops noting.
   sweep   The node deletes the Refs it is told (those still here, not moving), answered
           once the deletion is written. A node that did not mark and end this cycle in this
           life (it restarted) deletes nothing.
 
-The coordinator sends `end` only once every message sent before the last mark has arrived
-(or will be refused as stale by the replay gate): it waits twice the replay window after the
-last mark answer. A Ref is collected when it is reachable from no root of any node's mark
-and was seen by no node during the cycle.
+A node ends only once every message sent to it before the last mark has arrived: each
+sender's `gc-flush` was sent after that mark, on the same connection, which delivers in
+order (ZeroMQ over TCP; a connection that breaks loses what it held - it never delivers it
+later). A Ref is collected when it is reachable from no root of any node's mark and was seen
+by no node during the cycle.
 
 Discussion: why nothing reachable is collected. The marks are not one instant: a program may
 carry a Ref from a node not yet marked to one marked already, so that no mark sees it. But
 the Ref then went by in a message sent before its sender's mark and taken after its
-receiver's: taken during the cycle, so noted (`touched`), and taken before `end` - the
-coordinator's wait outlasts any message the gate still takes. A Ref no mark saw and no
+receiver's: taken during the cycle, so noted (`touched`), and taken before `end` - it came
+before its sender's `gc-flush`. (Before the flush, the coordinator waited twice the replay
+window - ten minutes by default - for the gate to refuse anything older.) A Ref no mark saw and no
 message carried during the cycle is held by nothing: no program can reach it again (a
 program reaches a Ref only from what holds it), so deleting it later is safe. A Ref made
 after a node's mark is in no mark, so it is never a candidate.
@@ -40,7 +46,7 @@ from dataclasses import dataclass, field
 
 from swarm.node.machine import events as ev
 from swarm.node.machine.gcscan import IdFinder
-from swarm.node.machine.instructions import Log, Reply
+from swarm.node.machine.instructions import Log, Reply, Send
 
 CYCLE_SECONDS = 3600.0  # a cycle whose coordinator went quiet is dropped after this (at least)
 ENDED_KEPT = 16  # cycles ended here whose sweep may still come
@@ -50,6 +56,7 @@ ENDED_KEPT = 16  # cycles ended here whose sweep may still come
 class Cycle:
     touched: set = field(default_factory=set)
     until: float = 0.0  # dropped after this (the coordinator went away)
+    flushed: set = field(default_factory=set)  # the nodes whose gc-flush came
 
 
 class Collector:
@@ -95,7 +102,20 @@ def handle(state, e: ev.GcRequested) -> None:
         else:  # (a late copy of a mark whose cycle ended here)
             answer["lost"] = True
         state.out.append(Reply(e.client, "gc-report", answer))
+    elif e.phase == "flush":  # (also once ended here: another node may wait for it)
+        if e.cycle in collector.cycles or e.cycle in collector.ended:
+            for peer in e.nodes:
+                if peer != state.name and peer not in state.fenced:
+                    state.out.append(Send(peer, "gc-flush", {"cycle": e.cycle}))
+        state.out.append(Reply(e.client, "gc-report", dict(
+            answer, lost=e.cycle not in collector.cycles and e.cycle not in collector.ended)))
     elif e.phase == "end":
+        cycle = collector.cycles.get(e.cycle)
+        pending = cycle is not None and sorted(
+            set(e.nodes) - cycle.flushed - {state.name} - state.fenced)
+        if pending:  # (messages sent here before the last mark may be on their way)
+            state.out.append(Reply(e.client, "gc-report", dict(answer, pending=pending)))
+            return
         cycle = collector.cycles.pop(e.cycle, None)
         if cycle is not None:
             collector.ended[e.cycle] = sorted(cycle.touched)
@@ -181,6 +201,14 @@ def sweep(state, ids) -> tuple[int, int]:
     return deleted, size
 
 
+def flushed(state, e: ev.GcFlushed) -> None:
+    """A peer's gc-flush: what it sent here before has arrived."""
+    cycle = state.gc.cycles.get(e.cycle)
+    if cycle is not None:
+        cycle.flushed.add(e.sender)
+
+
 def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
-    return {ev.GcRequested: lambda e: handle(state, e)}
+    return {ev.GcRequested: lambda e: handle(state, e),
+            ev.GcFlushed: lambda e: flushed(state, e)}
