@@ -280,13 +280,14 @@ def print_table(r: dict) -> None:
     if r["tuples"]:
         print(f"\nexamples/big_data.py's value: a tuple of floats on n2, sum(get()) from n1 by "
               f"migrating (medians of {r.get('runs', 5)} runs)")
-        print("| size | get + sum ms | ms per MiB | sum in one process ms | n2 reads that "
-              "decoded it | too large to keep | n2 RSS MiB | made in s |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("| size | get + sum ms | ms per MiB | sum in one process ms | ratio | n2 reads "
+              "that decoded it | too large to keep | n2 RSS MiB | made in s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for t in r["tuples"]:
+            ratio = t["get_sum_ms"] / max(t["python_local_ms"], 0.1)
             print(f"| {t['mib']} MiB | {t['get_sum_ms']} | {t['ms_per_mib']} | "
-                  f"{t['python_local_ms']} | {t['decoded']} | {t['too_large']} | "
-                  f"{t['n2_rss_mib']} | {t['make_s']:.1f} |")
+                  f"{t['python_local_ms']} | {ratio:.1f}x | {t['decoded']} | "
+                  f"{t['too_large']} | {t['n2_rss_mib']} | {t['make_s']:.1f} |")
     if "numpy_100mib" not in r:
         return
     a = r["numpy_100mib"]
