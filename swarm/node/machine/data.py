@@ -24,11 +24,12 @@ What a reader gets:
   copied, so arrays in a list are the reader's own), as on any other node.
 A value decoded for a reader is kept if it fits in the whole bound (the others are put out,
 least recently used first); a larger one is not kept, and each read decodes it again from the
-store (a numpy array in a store file is mapped, not read). `decoded` counts the reads that
-decoded a value (not in the cache, or a private copy), `too_large` the values not kept; the
-node's `status?` answer has both, with the cache's contents (`cache`). A shared value whose encoded form is large (KEEP_ENCODED
-bytes or more: the store keeps it in a file and maps it) is kept decoded alone, and its encoded
-form read from the store when a fetch or a relocation needs it.
+store (a numpy array in a store file is mapped, not read). A shared value whose encoded form
+is large (KEEP_ENCODED bytes or more, bulkfiles.FILE_MIN: the store keeps it in a file and
+maps it) is kept decoded alone, its encoded form read from the store when a fetch or a
+relocation needs it. `decoded` counts the reads that decoded a value (not in the cache, or a
+private copy), `too_large` the values not kept; the node's `status?` answer has both, with
+the cache's contents (`cache`).
 
 Discussion: the bound. A read of a value that is not kept decodes it anyway - its memory is
 taken for as long as the reader holds it - and then drops it, so that the next read pays the
@@ -36,8 +37,8 @@ whole decoding again (a tuple of 13 million floats: 1.2 s, against 40 ms to sum 
 anything up to the whole bound (not half of it, as before) and not holding a large encoded
 form beside its decoded value (which took a 100 MiB tuple of floats from 420 MB to 537 MB,
 just over half of 1 GiB) keeps a 100 or 200 MiB tuple of floats decoded under the default
-1 GiB (docs/configuration.md). Memory stays bounded: `cache_bytes` of values kept, plus
-what readers hold and writes not yet on disk.
+1 GiB (docs/nodes.md says why the default stays 1 GiB). Memory stays bounded: `cache_bytes`
+of values kept, plus what readers hold and writes not yet on disk.
 
 Discussion: sharing a mutable object between the programs of one node would make a change
 without `set()` visible here but lost elsewhere (and at the next restart); only values that
@@ -180,7 +181,7 @@ class RefData:
         self.cache: OrderedDict[str, list] = OrderedDict()
         self.cache_bytes = cache_bytes
         self.cached = 0
-        self.decoded = 0  # reads that decoded a value from its encoded form (swarm status)
+        self.decoded = 0  # reads that decoded a value from its encoded form (status?)
         self.too_large = 0  # values decoded and not kept: larger than the whole bound
         self.staged: dict = {}  # ref id -> encoded value (None: deleted), not yet committed
         # writes handed to the store and not yet on disk (a write under way, or one that
