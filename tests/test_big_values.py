@@ -68,10 +68,6 @@ def test_a_100_mib_tuple_on_a_default_node_is_not_decoded_again_at_each_read(clu
     assert 4 * COUNT * 8 < cache["bytes"] <= cache["bound"], cache
 
 
-@pytest.mark.xfail(strict=True, reason="the compiler keeps the temporary that held `data.get()`"
-                   " live across the loop's back edge (swarm/compiler/resumers.py live_reads: "
-                   "the whole loop's reads, not only those before a write): each move_to "
-                   "carries the value")
 def test_a_loop_that_sums_a_large_value_does_not_carry_it_on_its_next_hop(cluster, tmp_path):
     count = 2**17  # 1 MiB of floats
     out = cluster.run_file(write(tmp_path, "loop.py", LOOP), argv=[str(count)], trace=True,
