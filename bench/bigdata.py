@@ -1,9 +1,17 @@
 """Values as programs use them: a numpy array on another node, values of gigabytes, and the
 memory of many small values.
 
-`python -m bench.bigdata [--runs N] [--sizes MiB,MiB] [--small N]` (defaults: 5 runs,
-1024,4096 MiB - or SWARM_BENCH_BIG=MiB,MiB - and 100,000 small values). Three parts, each on
-its own `swarm.local_cluster(2)`:
+`python -m bench.bigdata [--runs N] [--tuples MiB,MiB] [--sizes MiB,MiB] [--small N]`
+(defaults: 5 runs, tuples of 90,100,200 MiB, 1024,4096 MiB - or SWARM_BENCH_BIG=MiB,MiB - and
+100,000 small values). Four parts, each on its own `swarm.local_cluster(2)`:
+
+0. **examples/big_data.py's value: a tuple of floats (README), at 90, 100 and 200 MiB.** A
+   setup program moves to n2 and makes `Ref(tuple(map(float, range(n))))` there; a program
+   on n1 then times `sum(ref.get())` by migrating (it hops to n2 and sums the value n2 holds
+   decoded in its value cache), after one untimed run. Medians, per MiB, beside the same sum
+   of the same tuple in this process; and n2's value cache (`status?`: reads that decoded
+   the value, values too large to keep) - the time per MiB must not jump between sizes
+   (it did, from 0.8 ms at 90 MiB to 15 ms at 100: the value was decoded at every read).
 
 1. **100 MiB of float64 on n2, summed from n1.** A setup program moves to n2 and makes the
    Ref there (`Ref(np.arange(...))`), so the value never crosses the wire. A program on n1
@@ -45,6 +53,25 @@ made = time.perf_counter() - t
 del a
 move_to("n1")
 RESULT = (r.id, r.hint, made)
+"""
+
+TUPLE_MAKE = """
+import sys
+from swarm import Ref, move_to
+count = int(sys.argv[1]) * 2**20 // 8
+move_to("n2")
+data = Ref(tuple(map(float, range(count))))  # made on n2, as examples/big_data.py does
+move_to("n1")
+RESULT = (data.id, data.hint)
+"""
+
+TUPLE_SUM = """
+import sys, time
+from swarm import Ref, here
+data = Ref._handle(sys.argv[1], sys.argv[2])
+t = time.perf_counter()
+total = sum(data.get())
+RESULT = (time.perf_counter() - t, total, here())
 """
 
 SUM = """
@@ -117,6 +144,36 @@ def _write(tmp: str, name: str, text: str) -> str:
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def tuple_sum(tmp: str, runs: int, mib: int) -> dict:
+    """Part 0 (see the module's docstring) at one size."""
+    import swarm
+
+    n = mib * 2**20 // 8
+    local = tuple(map(float, range(n)))
+    times = []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        sum(local)
+        times.append(time.perf_counter() - t)
+    del local
+    out: dict = {"mib": mib, "python_local_ms": round(statistics.median(times[1:]) * 1e3, 1)}
+    make, summing = _write(tmp, "tmake.py", TUPLE_MAKE), _write(tmp, "tsum.py", TUPLE_SUM)
+    with swarm.local_cluster(2) as cluster:
+        (ref_id, hint), out["make_s"] = _run(cluster, make, [mib])
+        took = []
+        for _ in range(runs + 1):
+            (get_sum, total, where), _ = _run(cluster, summing, [ref_id, hint])
+            if total != float(n * (n - 1) // 2) or where != "n2":
+                raise RuntimeError(f"{mib} MiB: sum {total} on {where}")
+            took.append(get_sum)
+        out["get_sum_ms"] = round(statistics.median(took[1:]) * 1e3, 1)
+        out["ms_per_mib"] = round(out["get_sum_ms"] / mib, 2)
+        out["n2_rss_mib"] = _rss(cluster, "n2") >> 20
+        cache = {row["node"]: row for row in cluster.status()}["n2"].get("cache", {})
+        out["decoded"], out["too_large"] = cache.get("decoded", "-"), cache.get("too_large", "-")
+    return out
 
 
 def numpy_sum(tmp: str, runs: int, mib: int = 100) -> dict:
@@ -209,15 +266,30 @@ def small(tmp: str, n: int) -> dict:
             "stored_bytes_per_value": round(refs["bytes"] / max(refs["refs"], 1))}
 
 
-def measure(runs: int = 5, sizes=(1024, 4096), n_small: int = 100_000) -> dict:
+def measure(runs: int = 5, sizes=(1024, 4096), n_small: int = 100_000,
+            tuples=(90, 100, 200)) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        out = {"numpy_100mib": numpy_sum(tmp, runs),
+        out = {"tuples": [tuple_sum(tmp, runs, mib) for mib in tuples],
+               "numpy_100mib": numpy_sum(tmp, runs),
                "big": [big(tmp, mib) for mib in sizes],
                "small": small(tmp, n_small) if n_small else None}
     return out
 
 
 def print_table(r: dict) -> None:
+    if r["tuples"]:
+        print(f"\nexamples/big_data.py's value: a tuple of floats on n2, sum(get()) from n1 by "
+              f"migrating (medians of {r.get('runs', 5)} runs)")
+        print("| size | get + sum ms | ms per MiB | sum in one process ms | ratio | n2 reads "
+              "that decoded it | too large to keep | n2 RSS MiB | made in s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for t in r["tuples"]:
+            ratio = t["get_sum_ms"] / max(t["python_local_ms"], 0.1)
+            print(f"| {t['mib']} MiB | {t['get_sum_ms']} | {t['ms_per_mib']} | "
+                  f"{t['python_local_ms']} | {ratio:.1f}x | {t['decoded']} | "
+                  f"{t['too_large']} | {t['n2_rss_mib']} | {t['make_s']:.1f} |")
+    if "numpy_100mib" not in r:
+        return
     a = r["numpy_100mib"]
     print("\n100 MiB float64 numpy array on n2, get + sum from a program on n1 (medians)")
     print("| how | summed on | get ms | get + sum ms | client ms |")
@@ -253,9 +325,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", default=os.environ.get("SWARM_BENCH_BIG", "1024,4096"),
                         help="MiB of the large values, comma-separated ('' for none)")
     parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--tuples", default="90,100,200",
+                        help="MiB of examples/big_data.py's tuples, comma-separated ('' for none)")
+    parser.add_argument("--only-tuples", action="store_true", help="part 0 alone")
     args = parser.parse_args(argv if argv is not None else [])
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    result = measure(args.runs, sizes, args.small)
+    tuples = [int(s) for s in args.tuples.split(",") if s.strip()]
+    if args.only_tuples:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = {"runs": args.runs,
+                      "tuples": [tuple_sum(tmp, args.runs, mib) for mib in tuples]}
+        print_table(result)
+        return result
+    result = measure(args.runs, sizes, args.small, tuples)
+    result["runs"] = args.runs
     print_table(result)
     return result
 

@@ -440,7 +440,8 @@ class NodeState:
                 "blocks": {"committed": s.get("txn_commits", 0),
                            "conflicts": s.get("txn_conflicts", 0)},
                 "write_failing": self.write_error if self.write_failed_since is not None
-                else ""}))
+                else "",
+                "cache": self.data.cache_status()}))
         elif kind == "stats?":
             self.out.append(AnswerStats(e.client))
         elif kind == "stop":
