@@ -225,7 +225,8 @@ GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ["m", "m.py", "x = 
         "ref": None, "action": "get", "programs": ["p"], "node": "n1", "phase": 1,
         "stream": 1, "index": 1, "reason": "full", "text": "t", "ok": True, "n": 1,
         "eof": False, "refs": {}, "edges": [], "since": 1.0, "finished": ["p"],
-        "state": "running", "epoch": 1.0, "last": 1, "missed": 0, "hops": []}
+        "state": "running", "epoch": 1.0, "last": 1, "missed": 0, "hops": [], "ops": ["o"],
+        "cycle": "c"}
 WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "sources": [{"h": ["m", "m.py"]}, {"h": [1, 2, 3]}, [], 3],
          "modules": [{"swarm": "h"}, {"zmq.sugar": "h"}, {"m": 1}, ["m"]],
@@ -238,7 +239,8 @@ WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
          "text": [1, None], "ok": ["yes", None], "n": ["1", None], "eof": ["no", None],
          "refs": [[], None], "edges": [{}, None], "since": ["1", None],
          "finished": [[1], "p"], "state": [1, None], "epoch": ["1", None],
-         "last": ["1", None], "missed": ["1", None], "hops": [{}, None]}
+         "last": ["1", None], "missed": ["1", None], "hops": [{}, None],
+         "ops": [[1], "o", None], "cycle": [1, None]}
 GOOD_META = {name: GOOD[name] for name in HOP_META[0]}
 UNDECODABLE = b"\xc1"  # never used by msgpack
 
