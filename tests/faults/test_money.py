@@ -70,9 +70,10 @@ def transfers(handles: list, n: int, seed: int) -> list[tuple]:
     return out
 
 
-def killer(cluster, stop: threading.Event, kills: list, seed: int) -> None:
+def killer(cluster, stop: threading.Event, kills: list, seed: int,
+           most: int | None = None) -> None:
     rng = random.Random(seed)
-    while not stop.wait(rng.uniform(*KILL_EVERY)):
+    while not stop.wait(rng.uniform(*KILL_EVERY)) and (most is None or len(kills) < most):
         name = rng.choice(NODES)
         cluster.kill(name)
         kills.append(name)
@@ -80,12 +81,14 @@ def killer(cluster, stop: threading.Event, kills: list, seed: int) -> None:
         cluster.restart(name)
 
 
-def with_killer(cluster, clients: list, kills: list, seed: int) -> None:
+def with_killer(cluster, clients: list, kills: list, seed: int,
+                most: int | None = None) -> None:
     """Run each of `clients` (functions of no argument) in a thread of its own while a
-    killer thread SIGKILLs and restarts random nodes (appending their names to `kills`);
-    wait for the clients, stop the killer and wait until every node answers."""
+    killer thread SIGKILLs and restarts random nodes (appending their names to `kills`; at
+    most `most` times); wait for the clients, stop the killer and wait until every node
+    answers."""
     stop = threading.Event()
-    chaos = threading.Thread(target=killer, args=(cluster, stop, kills, seed))
+    chaos = threading.Thread(target=killer, args=(cluster, stop, kills, seed, most))
     threads = [threading.Thread(target=fn) for fn in clients]
     chaos.start()
     for t in threads:
