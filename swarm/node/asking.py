@@ -7,27 +7,42 @@ wakes the program with the answer or, after the cluster's hop_timeout, with NO_A
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from swarm.errors import NodeGone
 from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted
 from swarm.node.machine.questions import READS
-from swarm.wire import decode
+from swarm.wire import decode, layout
+
+
+def question_id(node, action: str) -> str | None:
+    """The number of a question that changes something, asked by a program (answers.py):
+    from the hop the program resumed from and a count of its questions - a count of its own,
+    so that the ids of its hops and futures (Program.next_id) are what they are whatever it
+    asks. None for a read, a collection's steps (their route depends on what the node has
+    learned, which a restart forgets: docs/nodes.md) or a question no program asks."""
+    prog = node.kernel.current_context()
+    if prog is None or prog.hop_id is None or action in READS or action.startswith("coll"):
+        return None
+    return prog.next_question_id()
 
 
 def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
-        blob: bytes | None = None) -> tuple[dict, object]:
+        blob: bytes | None = None, question: str | None = None) -> tuple[dict, object]:
     """Ask `dest` to do `action` with `arg` (or with `blob`: arg pickled already) and park
     until it answers: (reply, value). A read waits for as long as it takes (it is asked again
-    until answered: machine/questions.py); anything else unanswered within the cluster's
-    hop_timeout raises TimeoutError in the program, saying it may have been done - unless a
-    program asks it: then it has an id, and is asked again until answered (answers.py)."""
+    until answered: machine/questions.py); so does a question with an id (`question`, or one
+    question_id gives): the node asked does it once (answers.py). Anything else unanswered
+    within the cluster's hop_timeout raises TimeoutError in the program, saying it may have
+    been done."""
     key = node.machine.next_key("fetch")
     blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
-    prog = node.kernel.current_context()
-    if prog is not None and prog.hop_id is not None and action not in READS:
-        event.op, event.segment = prog.next_id(), prog.hop_id
+    question = question or question_id(node, action)
+    if question is not None:  # (what is asked is part of its id: answers.py)
+        event.op = f"{question}.{asked_digest(action, ref_id, blob)}"
+        event.segment = node.kernel.current_context().hop_id
     reply = node.kernel.wait_after(key, node.emit, event)
     if reply == NODE_GONE:
         raise NodeGone(f"node {dest} was declared gone: {action} {ref_id or ''} has no "
@@ -38,6 +53,14 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
                            f"or may not have done it - look before doing it again")
     value = decode.value(reply["value"]) if reply.get("value") is not None else None
     return reply, value
+
+
+def asked_digest(action: str, ref_id: str | None, blob) -> str:
+    """What a question asks - its action, Ref and argument - in 16 hex digits."""
+    h = hashlib.blake2b(f"{action}\0{ref_id}\0".encode(), digest_size=8)
+    for part in layout.parts_of(blob):
+        h.update(part)
+    return h.hexdigest()
 
 
 def tell(node, dest: str, action: str, arg) -> None:

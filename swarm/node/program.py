@@ -52,6 +52,7 @@ class Program:
     trace: bool = False  # report every hop to the client (swarm run --trace)
     captured_at: float = 0.0  # when it was last captured (for the trace)
     made: int = 0  # ids made by next_id() since it arrived
+    asked: int = 0  # questions with an id it asked since it arrived (asking.question_id)
     again: bool = False  # may be running its hop a second time (after a restart or a
     # resend): the hops it sends say so, and their receivers look for them among those taken
     record_access: bool = True  # count its Ref accesses for the placer (access.py)
@@ -136,6 +137,12 @@ class Program:
         ids, so what it sends again is taken once."""
         made, self.made = self.made, self.made + 1
         return derived_id(self.hop_id or self.id, made)
+
+    def next_question_id(self) -> str:
+        """The number of a question that changes something (asking.question_id): the same
+        when it runs again from the same hop and asks the same questions in order."""
+        asked, self.asked = self.asked, self.asked + 1
+        return derived_id(self.hop_id or self.id, f"q{asked}")
 
     def arrived(self, node: str) -> None:
         """Note the node in the route. A program may hop millions of times: the route keeps

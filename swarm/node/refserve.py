@@ -19,7 +19,7 @@ import logging
 
 from swarm.errors import StorageFull, TaskFailed
 from swarm.node import bulkmaps, collserve, futurewait, tasks, txnserve
-from swarm.node.asking import ask
+from swarm.node.asking import ask, question_id
 from swarm.node.machine import Served
 from swarm.wire import decode, values
 
@@ -80,10 +80,12 @@ def remote_action(node, ref, action: str, arg):
     node.machine.access.record(node.kernel.current_context(), ref.id)
     # a read offers to map the value's store file if its node is on this host (bulkmaps.py)
     may_map = action == "get" and bulkmaps.HOST is not None
+    question = question_id(node, action)  # (one for the operation, wherever the Ref went)
     while True:
         node.machine.count("fetches")
         at = ref.hint
-        reply, value = ask(node, at, action, ref.id, bulkmaps.HOST if may_map else arg)
+        reply, value = ask(node, at, action, ref.id, bulkmaps.HOST if may_map else arg,
+                           question=question)
         if reply.get("moved_to"):
             ref.hint = reply["moved_to"]
             continue

@@ -26,7 +26,7 @@ Tables:
     deaths(program, count)          how often the node died while a program ran (quarantine)
     partial(hop_id, refs)           inbox hops whose segment had Ref writes kept before its
                                     end (some of `refs`): not run again (machine/ledger.py)
-    answers(op, node, asked, reply, value, at)   questions of other nodes' programs
+    answers(op, node, reply, value, at)   questions of other nodes' programs
                                     answered here, by id: asked again, answered the same and
                                     not done again (machine/answers.py); a week at most
 
@@ -69,8 +69,8 @@ CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE IF NOT EXISTS partial (hop_id TEXT PRIMARY KEY, refs TEXT);
-CREATE TABLE IF NOT EXISTS answers (op TEXT PRIMARY KEY, node TEXT, asked BLOB, reply BLOB,
-                                    value BLOB, at REAL);
+CREATE TABLE IF NOT EXISTS answers (op TEXT PRIMARY KEY, node TEXT, reply BLOB, value BLOB,
+                                    at REAL);
 """
 
 
@@ -330,9 +330,9 @@ class Store:
             db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
                            [(n, now) for n in txn.fences])
         if txn.answers:
-            db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                           [(op, node, asked, reply, _flat(value), at) for
-                            op, (node, asked, reply, value, at) in txn.answers.items()])
+            db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
+                           [(op, node, reply, _flat(value), at) for
+                            op, (node, reply, value, at) in txn.answers.items()])
         if txn.unanswered:
             db.executemany("DELETE FROM answers WHERE op = ?", [(op,) for op in txn.unanswered])
         if txn.sources:

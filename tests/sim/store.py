@@ -32,7 +32,7 @@ class SimStore:
         self.cancelled: set[str] = set()
         self.deaths: dict[str, int] = {}
         self.partial: dict[str, list] = {}  # (Store's `partial` table)
-        self.answers: dict[str, tuple] = {}  # op -> (node, digest, reply, value, at)
+        self.answers: dict[str, tuple] = {}  # op -> (node, reply, value, at)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
         self.failures = 0  # commits that did not fit (the tests)
@@ -123,7 +123,7 @@ class SimStore:
         size += sum(len(meta) + len(data) for _, _, meta, data in txn.outgoing)
         size += sum(len(k[3]) for k in txn.kept)
         size += sum(len(h) for h in txn.accepted)  # (done)
-        size += sum(len(op) + 16 + len(a[2]) + len(a[3] or b"") for op, a in txn.answers.items())
+        size += sum(len(op) + len(a[1]) + len(a[2] or b"") for op, a in txn.answers.items())
         if txn.writes:
             size += sum(len(b) for b in txn.writes.values.values() if b is not None)
         return size

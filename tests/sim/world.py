@@ -33,6 +33,7 @@ import msgpack
 from swarm.continuation import codec
 from swarm.fencing import trail_alive
 from swarm.node import machine as m
+from swarm.node.asking import asked_digest
 from swarm.node.machine.ids import derived_id
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
@@ -238,11 +239,15 @@ class SimProgram:
         self.id, self.client = meta["program"], meta["client"]
         self.seq = meta.get("seq", 0)
         self.route = list(meta.get("route", []))
-        self.made = 0
+        self.made = self.asked = 0
 
     def next_id(self) -> str:
         made, self.made = self.made, self.made + 1
         return derived_id(self.hop_id or self.id, made)
+
+    def next_question_id(self) -> str:
+        asked, self.asked = self.asked, self.asked + 1
+        return derived_id(self.hop_id or self.id, f"q{asked}")
 
 
 class SimNode:
@@ -405,9 +410,10 @@ class SimNode:
         answered (reply: the answer's fields, or NO_ANSWER / NODE_GONE)."""
         key = self.state.next_key("fetch")
         self.waits[key] = (prog, go_on)
-        op, segment = (None, None) if read else (prog.next_id(), prog.hop_id)
-        self.handle(m.Asked(key, dest, action, ref, pickle.dumps(arg), self.world.now,
-                            op, segment))
+        blob = pickle.dumps(arg)
+        op, segment = (None, None) if read else (
+            f"{prog.next_question_id()}.{asked_digest(action, ref, blob)}", prog.hop_id)
+        self.handle(m.Asked(key, dest, action, ref, blob, self.world.now, op, segment))
 
     def _woken(self, i) -> None:
         prog, go_on = self.waits.pop(i.key)

@@ -1,11 +1,12 @@
 """Questions from other nodes, served here - and those that change something answered once.
 
 A peer's question (`fetch`: questions.py has the asking side) is served by the shell in a
-greenlet of its own (Serve -> Served). A question that changes something - a `set` asked
-under `--policy fetch`, a Ref made on another node, a collection's step, a relocated value's
-adoption - carries an id (`op`), made by the asking program like the ids of its hops
-(Program.next_id: from the hop it resumed from, and a count). A program run again from that
-hop, after its node died, asks the same questions under the same ids (docs/nodes.md, "A
+greenlet of its own (Serve -> Served). A question that changes a Ref - a `set` or `delete`
+asked under `--policy fetch`, a Ref made on another node, a relocated value's adoption, an
+atomic block's commit - carries an id (`op`) when a program asks it (asking.question_id): a
+number made from the hop the program resumed from and a count of its questions, and a digest
+of what it asks (action, Ref, argument). A program run again from that hop, after its node
+died, asks the same questions in the same order under the same ids (docs/nodes.md, "A
 segment cut mid-way"). So, here:
 
 - a question whose id was answered before is answered as it was then, and not done again
@@ -24,18 +25,16 @@ Discussion: why the asker may let the node asked forget once its segment's end i
 only a segment that runs again asks again, and a segment runs again only from an inbox hop
 whose end is not written (ledger.py).
 
-Discussion: a program run again need not ask the same question under an id (its code took
-another path, or computed another value: it read the clock, a random number, or a Ref that
-changed meanwhile). A question is the same only with the same action, Ref and argument (by
-digest): another one under an id answered before is done, and its answer not remembered -
-the first answer stays for the first question. So an atomic block's commit asked again
-after its program ran the block again (another attempt, other values) is not mistaken for
-the first one (docs/atomic.md).
+Discussion: a program run again need not ask the same questions (its code took another path,
+or computed another value: it read the clock, a random number, or a Ref that changed
+meanwhile). What it asks is part of the id, so another question is another id: done, and
+remembered under its own id. An atomic block run again is another attempt (its commit names
+the attempt): committed again (docs/atomic.md). A collection's steps carry no id: their route
+depends on what the asking node learned of the collection, which a restart forgets.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 
 from swarm.node.machine import events as ev
@@ -47,19 +46,10 @@ PRUNE_EVERY = 60.0
 
 
 class Answer:
-    __slots__ = ("node", "asked", "reply", "value", "at")
+    __slots__ = ("node", "reply", "value", "at")
 
-    def __init__(self, node: str, asked: bytes, reply: dict, value: bytes | None,
-                 at: float) -> None:
-        self.node, self.asked = node, asked  # who asked, and what (digest)
-        self.reply, self.value, self.at = reply, value, at
-
-
-def digest(e: ev.FetchRequested) -> bytes:
-    """What a question asks - its action, Ref and argument - in 16 bytes."""
-    h = hashlib.blake2b(f"{e.action}\0{e.ref}\0".encode(), digest_size=16)
-    h.update(e.arg)
-    return h.digest()
+    def __init__(self, node: str, reply: dict, value: bytes | None, at: float) -> None:
+        self.node, self.reply, self.value, self.at = node, reply, value, at
 
 
 class Answers:
@@ -68,14 +58,14 @@ class Answers:
 
     def __init__(self) -> None:
         self.kept: dict[str, Answer] = {}  # op -> its answer, kept here
-        self.serving: dict[str, tuple] = {}  # op -> (digest, [(sender, key)] asked again)
+        self.serving: dict[str, list] = {}  # op -> [(sender, key)] of copies asked meanwhile
         self.used: dict[str | None, dict[str, list]] = {}  # segment -> node -> ops asked
         self.ended: deque = deque()  # (write number, {node: ops}): told once it is on disk
         self.next_prune = 0.0
 
     def restore(self, rows: list) -> None:
-        for op, node, asked, reply, value, at in rows:
-            self.kept[op] = Answer(node, asked, decode(reply), value, at)
+        for op, node, reply, value, at in rows:
+            self.kept[op] = Answer(node, decode(reply), value, at)
 
 
 def requested(state, e: ev.FetchRequested) -> None:
@@ -83,22 +73,18 @@ def requested(state, e: ev.FetchRequested) -> None:
     answered before, or being served now."""
     op, answers = e.op, state.answers
     if op is not None:
-        asked = digest(e)
         kept = answers.kept.get(op)
-        serving = answers.serving.get(op)
-        if kept is not None and kept.asked == asked and kept.node == e.sender:
+        if kept is not None and kept.node == e.sender:
             state.count("answered_again")
             if e.key is not None:
                 state._send(_fetched(e.sender, e.key, kept.reply, kept.value))
             return
-        if serving is not None and serving[0] == asked:
+        serving = answers.serving.get(op)
+        if serving is not None:
             if e.key is not None:
-                serving[1].append((e.sender, e.key))
+                serving.append((e.sender, e.key))
             return
-        if kept is not None or serving is not None:
-            op = None  # another question under a known id (see the Discussion)
-        else:
-            answers.serving[op] = (asked, [])
+        answers.serving[op] = []
     state.out.append(Serve(e.sender, e.key, e.action, e.ref, e.arg, op))
 
 
@@ -107,11 +93,11 @@ def served(state, e: ev.Served) -> None:
     an id is remembered, in the write that holds what it did."""
     also = ()
     if e.op is not None:
-        asked, also = state.answers.serving.pop(e.op, (None, ()))
-        if asked is not None:
-            state.answers.kept[e.op] = Answer(e.sender, asked, e.reply, e.value, state.now)
-            state.ledger.next.answers[e.op] = (e.sender, asked, encode(e.reply), e.value,
-                                               state.now)
+        also = state.answers.serving.pop(e.op, None)
+        if also is not None:
+            state.answers.kept[e.op] = Answer(e.sender, e.reply, e.value, state.now)
+            state.ledger.next.answers[e.op] = (e.sender, encode(e.reply), e.value, state.now)
+        also = also or ()
     for sender, key in ((e.sender, e.key), *also):
         if key is None:
             continue

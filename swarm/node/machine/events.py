@@ -33,7 +33,7 @@ class Booted:
     partial: dict = field(default_factory=dict)  # inbox hop id -> Refs its segment wrote
     # in a write before the segment's end (ledger.py: a segment cut mid-way)
     answers: list = field(default_factory=list)  # questions answered here, by id: [(op,
-    # node, digest of what was asked, reply bytes, value, at)] (answers.py)
+    # node, reply bytes, value, at)] (answers.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------

@@ -11,7 +11,7 @@ def submit_id(program: str) -> str:
     return hashlib.blake2b(f"{program}/submit".encode(), digest_size=10).hexdigest()
 
 
-def derived_id(origin: str, n: int) -> str:
+def derived_id(origin: str, n: int | str) -> str:
     """The n-th id made by a program segment that resumed from hop (or program) `origin`:
     run again from the same hop after a crash, a segment makes the same ids, so what it
     sends again is taken once."""

@@ -136,8 +136,8 @@ class Txn:
     writes: object = None  # RefData.take_staged()
     partial: dict = field(default_factory=dict)  # hop id -> Refs its segment wrote here,
     # the segment not ending in this unit (see the Discussion on a segment cut mid-way)
-    answers: dict = field(default_factory=dict)  # op -> (node, digest, reply bytes, value,
-    # at): questions answered here by id (answers.py)
+    answers: dict = field(default_factory=dict)  # op -> (node, reply bytes, value, at):
+    # questions answered here by id (answers.py)
     unanswered: list = field(default_factory=list)  # ops whose answers are forgotten
     # bookkeeping for after the write (not written)
     number: int = 0  # the number of its (last) unit: units are numbered from 1 (cut)
