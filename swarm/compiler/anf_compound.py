@@ -226,6 +226,7 @@ def _rewrite_jumps(stmts, jump: str, ret: str, kinds: set, in_loop: bool) -> lis
             out.append(st)
             continue
         loop = isinstance(st, (ast.For, ast.While))
+        returns = loop and _returns_in(st.body)
         for field in ("body", "orelse", "finalbody"):
             value = getattr(st, field, None)
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
@@ -236,4 +237,21 @@ def _rewrite_jumps(stmts, jump: str, ret: str, kinds: set, in_loop: bool) -> lis
         for case in getattr(st, "cases", ()):
             case.body = _rewrite_jumps(case.body, jump, ret, kinds, in_loop)
         out.append(st)
+        if returns:  # its `break` left only this loop: leave the next one out too
+            test = ast.Compare(left=name(jump), ops=[ast.Eq()], comparators=[ast.Constant(1)])
+            out.append(located(ast.If(test=test, body=[ast.Break()], orelse=[]), st))
     return out
+
+
+def _returns_in(stmts: list[ast.stmt]) -> bool:
+    """Does a `return` of this function stand among these statements (not in a nested
+    function or class)?"""
+    todo = list(stmts)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False
