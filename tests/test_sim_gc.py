@@ -87,10 +87,10 @@ class Reader:
     def run(self, node, prog, state) -> None:
         if state is None:
             node.ask(prog, "n2", "get", garbage.box("n2"), None,
-                     lambda reply: garbage.AskingFetcher._read(
+                     lambda reply: garbage.read_each(
                          node, prog, garbage.codec.loads(reply["value"])), read=True)
             return
-        garbage.AskingFetcher._read(node, prog, state)
+        garbage.read_each(node, prog, state)
 
 
 class Clearer:

@@ -94,12 +94,17 @@ class Fetcher:
         if state == "take":
             state = list(data.read(self.box))
             data.write(self.box, [])
-        while state and state[0].split(".")[0] == node.name:
-            check_read(node, prog, state.pop(0))
-        if state:
-            node.hop(prog, state[0].split(".")[0], state)
-            return
-        node.finish(prog)
+        read_each(node, prog, state)
+
+
+def read_each(node, prog, ids: list) -> None:
+    """Read the Refs of `ids` where they live (going there), then end."""
+    while ids and ids[0].split(".")[0] == node.name:
+        check_read(node, prog, ids.pop(0))
+    if ids:
+        node.hop(prog, ids[0].split(".")[0], ids)
+        return
+    node.finish(prog)
 
 
 class AskingFetcher:
@@ -117,22 +122,13 @@ class AskingFetcher:
                 node.ask(prog, home, "take", self.box, None,
                          lambda reply: self._taken(node, prog, reply))
                 return
-        self._read(node, prog, state)
+        read_each(node, prog, state)
 
     def _taken(self, node, prog, reply) -> None:
         if not isinstance(reply, dict) or "value" not in reply:  # (its node was declared gone)
             node.finish(prog, ok=False, error=f"NodeGone: {reply}")
             return
-        self._read(node, prog, codec.loads(reply["value"]))
-
-    @staticmethod
-    def _read(node, prog, ids: list) -> None:
-        while ids and ids[0].split(".")[0] == node.name:
-            check_read(node, prog, ids.pop(0))
-        if ids:
-            node.hop(prog, ids[0].split(".")[0], ids)
-            return
-        node.finish(prog)
+        read_each(node, prog, codec.loads(reply["value"]))
 
 
 def serve(node, action: str, ref: str, arg) -> tuple[dict, bytes]:
