@@ -8,8 +8,7 @@ records as the exception unwinds them. When the continuation is resumed, the ope
 from __future__ import annotations
 
 import sys
-
-from greenlet import getcurrent
+from contextvars import ContextVar
 
 from swarm.continuation.capture import Capture
 from swarm.continuation.fallback import capturable
@@ -60,7 +59,7 @@ def get_policy():
     return _policy
 
 
-_held: set = set()  # the greenlets inside no_capture
+_held: ContextVar = ContextVar("swarm_no_capture", default=False)
 
 
 class no_capture:
@@ -68,26 +67,24 @@ class no_capture:
     codec pickling a continuation runs the program's __getstate__/__reduce__: a checkpoint
     there is no place to migrate from).
 
-    Discussion: only this greenlet's. A node's program can be switched out inside (its
-    __reduce__ runs past its slice, or parks); the others that run meanwhile keep
-    suspending. (It once set the policy to None for the whole process: another program's
-    checkpoints did nothing while one was switched out in its __reduce__.)"""
+    Discussion: only this greenlet's - a context variable, and every greenlet has a context
+    of its own. A node's program can be switched out inside (its __reduce__ runs past its
+    slice, or parks); the others that run meanwhile keep suspending. (It once set the policy
+    to None for the whole process: another program's checkpoints did nothing while one was
+    switched out in its __reduce__.)"""
 
     def __enter__(self):
-        self.me = getcurrent()
-        self.had = self.me in _held
-        _held.add(self.me)
+        self.token = _held.set(True)
 
     def __exit__(self, *exc) -> None:
-        if not self.had:
-            _held.discard(self.me)
+        _held.reset(self.token)
 
 
 def checkpoint() -> None:
     """A suspension point. Natively a no-op; under a driver the program may be captured here,
     shipped elsewhere and resumed, and this call then returns None there. Reached through
     code that cannot be captured (C code calling back, a property), it stays (fallback.py)."""
-    if _policy is not None and not (_held and getcurrent() in _held):
+    if _policy is not None and not _held.get():
         op = Checkpoint()
         if _policy(op) and capturable(sys._getframe(1)):
             raise Capture(op, checkpoint)
