@@ -123,13 +123,7 @@ def _answer_on_its_way() -> World:
     world.programs["c1-0"], world.programs["c1-1"] = Reader(), Clearer()
     world.at(world.now, client.submit, "c1-0", "n1")
     world.at(world.now + 0.01, client.submit, "c1-1", "n2")  # (after the box was read)
-    coordinator = garbage.Coordinator.__new__(garbage.Coordinator)
-    coordinator.world, coordinator.name, coordinator.every = world, "gc", 10.0
-    coordinator.cycle, coordinator.phase, coordinator.answers = "", "", {}
-    coordinator.cycles = coordinator.completed = coordinator.deleted = 0
-    coordinator.final = True
-    world.operators["gc"] = coordinator
-    world.at(world.now + 0.03, coordinator.start)  # (the box is empty by then)
+    coordinator = garbage.Coordinator(world, first=0.03, final=True)  # (the box is empty then)
     world.run(limit=5.0, drain=None)
     assert world.violations or (coordinator.completed == 1 and all(
         r.reports for r in client.runs.values())), (coordinator.phase, coordinator.cycles)

@@ -164,15 +164,19 @@ class Coordinator:
     node says is pending), sweep (swarm/garbage.py); a cycle a fault stops (no answer, a
     node that restarted) is given up and started again."""
 
-    def __init__(self, world: World, every: float = 0.3) -> None:
+    def __init__(self, world: World, every: float = 0.3, first: float | None = None,
+                 final: bool = False) -> None:
+        """Cycles `every` seconds, the first at `first` seconds from now (default: at random
+        within `every`); `final`: one cycle, no more."""
         self.world, self.name, self.every = world, "gc", every
         self.cycle = ""
         self.phase = ""
         self.answers: dict[str, dict] = {}
         self.cycles = self.completed = self.deleted = 0
-        self.final = False
+        self.final = final
         world.operators[self.name] = self
-        world.at(world.now + world.rng.uniform(0, every), self.start)
+        first = world.rng.uniform(0, every) if first is None else first
+        world.at(world.now + first, self.start)
 
     def start(self) -> None:
         self.cycle = f"c{self.cycles}"
