@@ -27,6 +27,7 @@ from swarm.node.machine.events import (
     HopsRequested,
     InputReceived,
     InputWanted,
+    MirrorAnswered,
     ProgramFinished,
     ProgramPrinted,
     ProgramsRequested,
@@ -52,6 +53,7 @@ from swarm.node.machine.instructions import (
     Resume,
     Send,
     SendKept,
+    SendSnapshot,
     Serve,
     Start,
     Stop,
@@ -63,10 +65,10 @@ from swarm.node.machine.state import NodeState
 
 __all__ = [
     "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
+    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted", "MirrorAnswered",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "Stopping", "SubmitReceived", "Tick",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
-    "SendKept", "Serve", "Start", "Stop", "Wake",
+    "SendKept", "SendSnapshot", "Serve", "Start", "Stop", "Wake",
     "NO_ANSWER", "NODE_GONE", "NodeState", "RefData",
 ]

@@ -34,6 +34,7 @@ class Booted:
     # in a write before the segment's end (ledger.py: a segment cut mid-way)
     answers: list = field(default_factory=list)  # questions answered here, by id: [(op,
     # node, reply bytes, value, at)] (answers.py)
+    mirror_seq: int = 0  # the store's last record (mirror.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -280,8 +281,21 @@ class Tick:
 
 @dataclass(slots=True)
 class Committed:
-    """The last Persist is on disk."""
+    """The last Persist is on disk; with a mirror, its record (mirror.py): the number and
+    the `mirror` message ((fields, blobs): swarm/node/records.py)."""
     now: float
+    seq: int = 0
+    record: tuple | None = None
+
+
+@dataclass(slots=True)
+class MirrorAnswered:
+    """The mirror's `mirrored`: its copy holds the records up to `have` (gap: it refused
+    the record or probe `seq`; mirror.py)."""
+    sender: str
+    seq: int
+    have: int
+    gap: bool
 
 
 @dataclass(slots=True)

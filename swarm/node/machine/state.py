@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, fences, gc, io, questions
+from swarm.node.machine import answers, fences, gc, io, mirror, questions
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -62,8 +62,10 @@ _MID_SEGMENT = frozenset({ev.ProgramPrinted, ev.Asked, ev.SourceWanted, ev.Input
 class NodeState:
     def __init__(self, name: str, names: list[str], data, sources: dict, *,
                  hop_timeout: float = 30.0, now: float = 0.0,
-                 forget_after: float = FORGET_AFTER) -> None:
+                 forget_after: float = FORGET_AFTER, replicas: int = 1) -> None:
         self.name, self.names = name, list(names)
+        self.replicas = replicas  # copies of the store: 2, a mirror (mirror.py)
+        self.mirror = mirror.MirrorLink(None)  # (its node is known once Booted)
         self.hop_timeout = hop_timeout
         self.forget_after = forget_after  # (ledger.py: pruning `done`)
         self.data = data
@@ -103,7 +105,7 @@ class NodeState:
             ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
-            **answers.handlers(self),
+            **answers.handlers(self), **mirror.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -175,6 +177,8 @@ class NodeState:
         self.deaths.update(e.deaths)
         self.partial = dict(e.partial)
         self.answers.restore(e.answers)
+        self.mirror = mirror.MirrorLink(
+            mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -433,6 +437,11 @@ class NodeState:
                 # questions with an id answered here and kept, and copies answered again
                 "answers_kept": len(self.answers.kept),
                 "answered_again": s.get("answered_again", 0),
+                # the copy of this node's store on its mirror (mirror.py): writes it held,
+                # writes kept on this disk alone while it was down, snapshots sent
+                "mirror": {**self.mirror.status(),
+                           **{k: s.get(k, 0) for k in ("writes_mirrored", "writes_one_copy",
+                                                       "mirror_snapshots", "mirror_downs")}},
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
                 "fallback_reasons": dict(self.fallbacks.counts),
@@ -483,12 +492,18 @@ class NodeState:
 
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
-        txn = self.ledger.written(e.now)
+        if mirror.committed(self, e):
+            self._written(e.now)
+
+    def _written(self, now: float) -> None:
+        """The write under way counts as written: on disk here, and on the mirror's copy
+        while it is live (mirror.py)."""
+        txn = self.ledger.written(now)
         if self.ledger.failed:  # parts of a failed write left: the next one at once
-            self.next_retry = e.now
+            self.next_retry = now
         elif self.write_failed_since is not None:
             self.out.append(Log("warning", f"the store takes writes again (it failed for "
-                                           f"{e.now - self.write_failed_since:.1f} s: "
+                                           f"{now - self.write_failed_since:.1f} s: "
                                            f"{self.write_error})"))
             self.write_failed_since = None
         for client, program in txn.confirm:
@@ -524,6 +539,7 @@ class NodeState:
             fields = {"load": e.load} if e.load >= 0 else {}  # (for least_loaded, tasks.py)
             for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
                 self.out.append(Send(peer, "ack", {"hop_ids": hop_ids, **fields}))
+        mirror.tick(self, now)
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)

@@ -1,0 +1,147 @@
+"""A node's side of keeping a second copy of its store on its mirror (docs/nodes.md, "Copies
+of a node's store"; the mirror's side: swarm/node/mirrors.py).
+
+With `replicas = 2` (the default from three nodes on) every node has a mirror: the next node
+after it in cluster order that is not declared gone (`mirror_of`). Each commit of the store is
+a numbered record (swarm/node/records.py) sent to the mirror, which replays it on its copy
+and answers `mirrored` {seq, have, gap}. A write counts as written - its hops acknowledged,
+its submissions confirmed, the messages held for it released (state._written) - only once the
+mirror has it too: nothing is acknowledged that one lost disk could undo.
+
+    live   each commit's record goes to the mirror; the write waits for `have >= seq`
+    down   the mirror did not answer a record within MIRROR_TIMEOUT: writes count once they
+           are on this node's disk alone (a warning says so, `Cluster.status()` shows
+           `mirror.state` and counts `writes_one_copy`); a probe {seq, probe} goes every
+           PROBE_SECONDS until the mirror answers
+
+A `gap` answer (the copy is not at the record before: the mirror lost its copy, was down, or
+a record was dropped) is mended by a snapshot: the shell sends the whole store as it is now
+(SendSnapshot), and the records after it follow in order on the same link. A probe answered
+with the copy at this node's last record brings the mirror back without one.
+
+Discussion: what a node that loses its disk gets back. Every write acknowledged while the
+mirror was live is on the copy (it counted only once `have` covered it). A node whose store
+is new asks its mirror for its copy before it starts (swarm/node/restore.py) and goes on from
+it as from a restart after a crash: what it committed but the copy lacks was never
+acknowledged - the hops it took are resent by their senders, the hops it sent are sent again
+under the same ids when their segments run again (ledger.py, "why sending first loses
+nothing"). Writes made while the mirror was down are on one disk only: that window is the
+documented limit (as with a synchronous backup that is not there). A mirror that is only
+slow (paused, loaded) goes down after MIRROR_TIMEOUT and comes back at the next probe.
+"""
+
+from __future__ import annotations
+
+from swarm.node.machine import events as ev
+from swarm.node.machine.instructions import Log, Send, SendSnapshot
+
+MIRROR_TIMEOUT = 2.0  # seconds a write waits for the mirror before it counts without it
+PROBE_SECONDS = 1.0  # how often a mirror that is down is asked what it holds
+
+
+def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
+    """Who keeps `name`'s copy: the next node in cluster order not declared gone; None with
+    replicas < 2 or no other such node."""
+    if replicas < 2:
+        return None
+    live = [n for n in names if n not in fenced or n == name]
+    if name not in live or len(live) < 2:
+        return None
+    return live[(live.index(name) + 1) % len(live)]
+
+
+class MirrorLink:
+    """What this node knows of its mirror."""
+
+    def __init__(self, node: str | None, seq: int = 0) -> None:
+        self.node = node
+        self.seq = seq  # the last record made (the store's)
+        self.have = 0  # the last record the mirror said its copy holds
+        self.waiting: tuple[int, float] | None = None  # (seq, since): the write held for it
+        self.down_since: float | None = None
+        self.snapshot_at = 0  # the record a snapshot sent last stood at
+        self.next_probe = 0.0
+
+    def status(self) -> dict:
+        return {"node": self.node, "state": "none" if self.node is None else
+                "down" if self.down_since is not None else "live",
+                "seq": self.seq, "have": self.have}
+
+
+def committed(state, e: ev.Committed) -> bool:
+    """A write is on this node's disk: whether it counts as written now (else it waits for
+    the mirror; `answered` or `tick` lets it count)."""
+    link = state.mirror
+    if e.record is None or link.node is None:
+        return True
+    link.seq = e.seq
+    if link.down_since is not None:
+        state.count("writes_one_copy")
+        return True
+    fields, blobs = e.record
+    state.out.append(Send(link.node, "mirror", fields, tuple(blobs)))
+    link.waiting = (e.seq, e.now)
+    return False
+
+
+def answered(state, e: ev.MirrorAnswered) -> None:
+    """The mirror says what its copy holds."""
+    link = state.mirror
+    if e.sender != link.node:
+        return  # (a mirror from before a fence)
+    link.have = e.have
+    if e.gap:  # records it cannot replay (a copy behind, lost, or not this store's)
+        if e.seq > link.snapshot_at:  # (not one sent before the last snapshot): the whole store
+            state.out.append(SendSnapshot(link.node))
+            link.snapshot_at = link.seq
+            state.count("mirror_snapshots")
+            if link.down_since is not None:
+                state.out.append(Log("warning", f"mirror {link.node} answers again: "
+                                                f"sending it this node's whole store"))
+                link.down_since = None
+        return
+    if link.down_since is not None and e.have == link.seq:
+        state.out.append(Log("warning", f"mirror {link.node} answers again and holds every "
+                                        f"write: writes wait for its copy again"))
+        link.down_since = None
+    if link.waiting is not None and e.have >= link.waiting[0]:
+        link.waiting = None
+        state.count("writes_mirrored")
+        state._written(state.now)
+
+
+def tick(state, now: float) -> None:
+    """A write the mirror has not answered in time counts without it; a mirror that is down
+    is probed."""
+    link = state.mirror
+    if link.waiting is not None and now - link.waiting[1] > MIRROR_TIMEOUT:
+        link.waiting = None
+        link.down_since = link.next_probe = now
+        state.count("mirror_downs")
+        state.out.append(Log("warning", f"mirror {link.node} did not answer within "
+                                        f"{MIRROR_TIMEOUT:g} s: writes are kept on this "
+                                        f"node's disk alone until it answers again"))
+        state._written(now)
+    if link.down_since is not None and now >= link.next_probe:
+        link.next_probe = now + PROBE_SECONDS
+        state.out.append(Send(link.node, "mirror", {"seq": link.seq, "probe": True},
+                              resend=True))
+
+
+def fenced(state) -> None:
+    """A node was declared gone: this node's mirror may be another one now (which has no
+    copy yet: its first answer is a gap, and a snapshot follows)."""
+    link = state.mirror
+    node = mirror_of(state.names, state.fenced, state.name, state.replicas)
+    if node != link.node:
+        waiting = link.waiting
+        state.mirror = new = MirrorLink(node, link.seq)
+        if node is None and waiting is not None:
+            state._written(state.now)
+        elif waiting is not None:  # asked again of the new one (a gap: a snapshot)
+            new.waiting = (waiting[0], state.now)
+            state.out.append(Send(node, "mirror", {"seq": link.seq, "probe": True}))
+
+
+def handlers(state) -> dict:
+    return {ev.MirrorAnswered: lambda e: answered(state, e)}
