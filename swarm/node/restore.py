@@ -13,6 +13,10 @@ nothing but the mirror family (hops, questions and submissions are sent again by
 senders), and it waits as long as the mirror does not answer: a node that cannot tell a lost
 store from a new one does not start empty in its place. `swarm-node --fresh` starts empty
 without asking.
+
+A node that starts with its store first brings its mirror up to it (`catch_up`): the commits
+of its last moments before a crash may not be on the copy - they were not counted, but their
+hops sit in the outbox and are resent at start, so they would count from then on.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import time
 
 from swarm.node import machine as m
+from swarm.node.machine.mirror import MIRROR_TIMEOUT
 from swarm.node.store import install_copy
 from swarm.wire import decode
 
@@ -31,7 +36,7 @@ log = logging.getLogger("swarm.node")
 
 MIRROR_KINDS = frozenset({"mirror", "snapshot", "restore?"})
 ASK_SECONDS = 1.0  # `restore?` is sent again this often while the mirror does not answer
-SAY_SECONDS = 10.0  # and the log says that it waits this often
+SAY_SECONDS = 10.0  # and the log says that it waits this often (every 10th ask)
 
 
 def serve(shell, env) -> None:
@@ -67,37 +72,71 @@ def send_snapshot(shell, i) -> None:
                        (image, *(data for _, data in files))))
 
 
+def _wait(shell, mirror: str, kind: str, until: float | None, ask=None) -> tuple:
+    """Poll until `kind` comes from `mirror` (its envelope) or `until` passes (None), serving
+    the mirror family meanwhile and leaving everything else to its sender to send again;
+    `ask()` is called every ASK_SECONDS. (the envelope, how many messages were left)."""
+    next_ask, dropped = 0.0, 0
+    while until is None or time.time() < until:
+        if ask is not None and time.time() >= next_ask:
+            next_ask = time.time() + ASK_SECONDS
+            ask()
+        shell._uncork()
+        shell.links.poll(50)
+        for identity, frames in shell.links.receive():
+            env = shell.admit(identity, frames)
+            if env is None:
+                continue
+            if env.kind == kind and env.sender == mirror:
+                shell._uncork()
+                return env, dropped
+            if env.kind in MIRROR_KINDS:
+                serve(shell, env)
+            else:  # (its sender sends it again: hops, questions and submissions are)
+                dropped += 1
+    return None, dropped
+
+
+def catch_up(shell) -> bool:
+    """Before a node with a store starts: its mirror gets what the store holds and the copy
+    lacks (the commits of its last moments before a crash, never counted: their hops may be
+    in the outbox, resent at start). True if the mirror did not answer within
+    MIRROR_TIMEOUT: the node starts with it down (machine/mirror.py)."""
+    mirror = shell.config.mirror_of(shell.name)
+    if mirror is None:
+        return False
+    seq = shell.store.seq
+    shell._send(m.Send(mirror, "mirror", {"seq": seq, "probe": True}))
+    until = time.time() + MIRROR_TIMEOUT
+    env, _ = _wait(shell, mirror, "mirrored", until)
+    if env is not None and decode.payload(env)["gap"]:
+        send_snapshot(shell, m.SendSnapshot(mirror))
+        env, _ = _wait(shell, mirror, "mirrored", time.time() + MIRROR_TIMEOUT)
+        if env is not None and decode.payload(env)["have"] != seq:
+            env = None
+    if env is None:
+        log.warning("mirror %s did not answer within %g s: starting without it (writes are "
+                    "kept on this node's disk alone until it answers)", mirror, MIRROR_TIMEOUT)
+        return True
+    return False
+
+
 def restore_if_lost(shell, argv: list[str]) -> None:
     """Before the node starts: if its store is new and it has a mirror, ask for the copy;
     with one, install it and start again from it (this does not return)."""
     mirror = shell.config.mirror_of(shell.name)
     if not shell.store_new or mirror is None:
         return
-    answer, next_ask, next_say, started, dropped = None, 0.0, time.time() + SAY_SECONDS, \
-        time.time(), 0
-    while answer is None:
-        now = time.time()
-        if now >= next_ask:
-            next_ask = now + ASK_SECONDS
-            shell._send(m.Send(mirror, "restore?", {}, resend=True))
-            shell._uncork()
-        if now >= next_say:
-            next_say = now + SAY_SECONDS
-            log.warning("this node's store is new: waiting for %s, its mirror, to say whether "
-                        "it keeps a copy of it (%.0f s so far; `swarm-node --fresh` starts "
-                        "empty without asking)", mirror, now - started)
-        shell.links.poll(100)
-        for identity, frames in shell.links.receive():
-            env = shell.admit(identity, frames)
-            if env is None:
-                continue
-            if env.kind == "restore" and env.sender == mirror:
-                answer = env
-            elif env.kind in MIRROR_KINDS:
-                serve(shell, env)
-            else:  # (its sender sends it again: hops, questions and submissions are)
-                dropped += 1
-        shell._uncork()
+    started = time.time()
+
+    def ask():
+        shell._send(m.Send(mirror, "restore?", {}, resend=True))
+        if time.time() - started >= SAY_SECONDS and \
+                int(time.time() - started) % int(SAY_SECONDS) == 0:
+            log.warning("this node's store is new: waiting for %s, its mirror, to say "
+                        "whether it keeps a copy of it (%.0f s so far; `swarm-node --fresh` "
+                        "starts empty without asking)", mirror, time.time() - started)
+    answer, dropped = _wait(shell, mirror, "restore", None, ask)
     p = decode.payload(answer)
     if not p["copy"]:
         log.info("this node's store is new and %s keeps no copy of it%s: it starts empty",

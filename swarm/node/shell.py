@@ -198,6 +198,7 @@ class Shell:
         """Run the node; first, if its store is new, ask its mirror whether it was lost
         (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
         restore.restore_if_lost(self, list(argv))
+        mirror_down = restore.catch_up(self)
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
@@ -218,7 +219,7 @@ class Shell:
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
-                           store.seq))
+                           store.seq, mirror_down))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()

@@ -35,6 +35,7 @@ class SimStore:
         self.answers: dict[str, tuple] = {}  # op -> (node, reply, value, at)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
+        self.seq = 0  # the last record made (a copy: replayed): tests/sim/mirrors.py
         self.failures = 0  # commits that did not fit (the tests)
 
     # ---- what the machine reads (machine/data.py: Reader) ----------------------------------------
@@ -141,4 +142,5 @@ class SimStore:
                 "forgetting": list(self.forget_at.items()),
                 "fenced": list(self.fenced), "cancelled": list(self.cancelled),
                 "deaths": dict(self.deaths), "partial": dict(self.partial),
-                "answers": [(op, *a) for op, a in self.answers.items()]}
+                "answers": [(op, *a) for op, a in self.answers.items()],
+                "mirror_seq": self.seq}

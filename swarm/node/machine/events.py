@@ -35,6 +35,7 @@ class Booted:
     answers: list = field(default_factory=list)  # questions answered here, by id: [(op,
     # node, reply bytes, value, at)] (answers.py)
     mirror_seq: int = 0  # the store's last record (mirror.py)
+    mirror_down: bool = False  # the mirror did not answer before the start (restore.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------

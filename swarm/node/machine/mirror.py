@@ -60,12 +60,29 @@ class MirrorLink:
         self.waiting: tuple[int, float] | None = None  # (seq, since): the write held for it
         self.down_since: float | None = None
         self.snapshot_at = 0  # the record a snapshot sent last stood at
+        self.syncing: tuple[int, float] | None = None  # (seq, since): a snapshot unanswered
+        self.exposed = 0  # writes counted on this disk alone, not yet known on the copy
         self.next_probe = 0.0
 
     def status(self) -> dict:
         return {"node": self.node, "state": "none" if self.node is None else
-                "down" if self.down_since is not None else "live",
-                "seq": self.seq, "have": self.have}
+                "down" if self.down_since is not None else
+                "syncing" if self.syncing is not None else "live",
+                "seq": self.seq, "have": self.have, "exposed": self.exposed}
+
+    def due(self) -> float | None:
+        """When a Tick must come (a wait that times out, a probe to send): wakeup_at."""
+        times = [w[1] + MIRROR_TIMEOUT for w in (self.waiting, self.syncing) if w]
+        if self.down_since is not None:
+            times.append(self.next_probe)
+        return min(times) + 1e-6 if times else None
+
+
+def went_down(link: MirrorLink, now: float) -> None:
+    """The mirror did not answer before the node started (restore.catch_up): what the store
+    holds may not all be on the copy."""
+    link.down_since = link.next_probe = now
+    link.exposed += 1
 
 
 def committed(state, e: ev.Committed) -> bool:
@@ -77,6 +94,7 @@ def committed(state, e: ev.Committed) -> bool:
     link.seq = e.seq
     if link.down_since is not None:
         state.count("writes_one_copy")
+        link.exposed += 1
         return True
     fields, blobs = e.record
     state.out.append(Send(link.node, "mirror", fields, tuple(blobs)))
@@ -94,12 +112,17 @@ def answered(state, e: ev.MirrorAnswered) -> None:
         if e.seq > link.snapshot_at:  # (not one sent before the last snapshot): the whole store
             state.out.append(SendSnapshot(link.node))
             link.snapshot_at = link.seq
+            link.syncing = (link.seq, state.now)
             state.count("mirror_snapshots")
             if link.down_since is not None:
                 state.out.append(Log("warning", f"mirror {link.node} answers again: "
                                                 f"sending it this node's whole store"))
                 link.down_since = None
         return
+    if link.syncing is not None and e.have >= link.syncing[0]:
+        link.syncing = None
+    if e.have >= link.seq:  # (every write made so far is on the copy)
+        link.exposed = 0
     if link.down_since is not None and e.have == link.seq:
         state.out.append(Log("warning", f"mirror {link.node} answers again and holds every "
                                         f"write: writes wait for its copy again"))
@@ -114,14 +137,19 @@ def tick(state, now: float) -> None:
     """A write the mirror has not answered in time counts without it; a mirror that is down
     is probed."""
     link = state.mirror
-    if link.waiting is not None and now - link.waiting[1] > MIRROR_TIMEOUT:
-        link.waiting = None
+    late = [w for w in (link.waiting, link.syncing) if w and now - w[1] > MIRROR_TIMEOUT]
+    if late:
+        waiting = link.waiting
+        link.waiting = link.syncing = None
+        link.snapshot_at = 0  # (the next gap sends a snapshot again)
         link.down_since = link.next_probe = now
         state.count("mirror_downs")
         state.out.append(Log("warning", f"mirror {link.node} did not answer within "
                                         f"{MIRROR_TIMEOUT:g} s: writes are kept on this "
                                         f"node's disk alone until it answers again"))
-        state._written(now)
+        if waiting is not None:
+            link.exposed += 1
+            state._written(now)
     if link.down_since is not None and now >= link.next_probe:
         link.next_probe = now + PROBE_SECONDS
         state.out.append(Send(link.node, "mirror", {"seq": link.seq, "probe": True},

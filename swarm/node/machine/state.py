@@ -179,6 +179,8 @@ class NodeState:
         self.answers.restore(e.answers)
         self.mirror = mirror.MirrorLink(
             mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq)
+        if e.mirror_down and self.mirror.node is not None:
+            mirror.went_down(self.mirror, e.now)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -602,6 +604,9 @@ class NodeState:
             times.append(ledger.owed_since + ACK_DELAY)
         if ledger.outbox or self.asks or self.source_asks:
             times.append(self.next_resend)
+        due = self.mirror.due()
+        if due is not None:
+            times.append(due)
         return min(times) if times else None
 
     # ---- what programs may read -------------------------------------------------------------
