@@ -14,8 +14,10 @@ mirror has it too: nothing is acknowledged that one lost disk could undo.
            `mirror.state` and counts `writes_one_copy`); a probe {seq, probe} goes every
            PROBE_SECONDS until the mirror answers
 
-A `gap` answer (the copy is not at the record before: the mirror lost its copy, was down, or
-a record was dropped) is mended by a snapshot: the shell sends the whole store as it is now
+A live mirror is asked too, every CHECK_SECONDS: one that lost its disk (and so its copy)
+answers with a gap even when this node writes nothing. A `gap` answer (the copy is not at
+the record before: the mirror lost its copy, was down, or a record was dropped) is mended by
+a snapshot: the shell sends the whole store as it is now
 (SendSnapshot), and the records after it follow in order on the same link. A probe answered
 with the copy at this node's last record brings the mirror back without one.
 
@@ -37,6 +39,7 @@ from swarm.node.machine.instructions import Log, Send, SendSnapshot
 
 MIRROR_TIMEOUT = 2.0  # seconds a write waits for the mirror before it counts without it
 PROBE_SECONDS = 1.0  # how often a mirror that is down is asked what it holds
+CHECK_SECONDS = 2.0  # and one that is live (it may have lost its copy with its disk)
 
 
 def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
@@ -73,7 +76,7 @@ class MirrorLink:
     def due(self) -> float | None:
         """When a Tick must come (a wait that times out, a probe to send): wakeup_at."""
         times = [w[1] + MIRROR_TIMEOUT for w in (self.waiting, self.syncing) if w]
-        if self.down_since is not None:
+        if self.node is not None and self.waiting is None and self.syncing is None:
             times.append(self.next_probe)
         return min(times) + 1e-6 if times else None
 
@@ -150,8 +153,10 @@ def tick(state, now: float) -> None:
         if waiting is not None:
             link.exposed += 1
             state._written(now)
-    if link.down_since is not None and now >= link.next_probe:
-        link.next_probe = now + PROBE_SECONDS
+    if link.node is not None and link.waiting is None and link.syncing is None and \
+            now >= link.next_probe:  # (down: is it back? live: has it still its copy?)
+        link.next_probe = now + (PROBE_SECONDS if link.down_since is not None else
+                                 CHECK_SECONDS)
         state.out.append(Send(link.node, "mirror", {"seq": link.seq, "probe": True},
                               resend=True))
 

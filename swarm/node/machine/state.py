@@ -92,6 +92,7 @@ class NodeState:
         self.next_resend = now + RESEND_SECONDS
         self.next_retry = now
         self._ids = 0
+        self._start_tag = format(int(now * 1000) & 0xFFFFFFFF, "x")  # (next_key)
         self.out: list = []
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
@@ -128,8 +129,10 @@ class NodeState:
         self.stats[stat] = self.stats.get(stat, 0) + n
 
     def next_key(self, prefix: str) -> str:
+        """A key for a question or a wait: never one a run of this node before its last
+        start made (a late answer to that one is not taken for an answer to this one)."""
         self._ids += 1
-        return f"{prefix}-{self._ids}"
+        return f"{prefix}-{self._ids}.{self._start_tag}"
 
     # ---- sending: nothing leaves while a write it could show is not on disk ---------------
     def _send(self, instruction, hold: bool = False) -> None:
