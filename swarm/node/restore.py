@@ -82,7 +82,9 @@ def _wait(shell, mirror: str, kind: str, until: float | None, ask=None) -> tuple
             next_ask = time.time() + ASK_SECONDS
             ask()
         shell._uncork()
-        shell.links.poll(50)
+        if shell.links.poll(50):  # CURVE handshakes wait for their answer (links.py)
+            for refusal in shell.links.answer_zap():
+                shell.refusals.note("unknown key", refusal)
         for identity, frames in shell.links.receive():
             env = shell.admit(identity, frames)
             if env is None:
