@@ -5,12 +5,15 @@ A node's mirror is the next live node after it in cluster order (config.mirror_o
 node sends it a record of every commit (records.py); the mirror replays the record on its
 copy if it is the next one and answers with the number of the last record its copy holds:
 
-    mirror    node -> its mirror   {seq, stmts, log, files}, a frame per file
-    mirror    node -> its mirror   {seq, probe: true}            (what do you hold?)
-    snapshot  node -> its mirror   {seq, files}, frames [database, *files]   (the whole store)
-    mirrored  mirror -> node       {seq, have, gap}   (gap: the copy was not at seq - 1, so
-                                                       the record was refused; a probe: the
-                                                       copy is not at seq. Send a snapshot)
+    mirror    node -> its mirror   {seq, id, stmts, log, files}, a frame per file
+    mirror    node -> its mirror   {seq, id, probe: true}        (what do you hold?)
+    snapshot  node -> its mirror   {seq, id, files}, frames [database, *files]  (the whole store)
+    mirrored  mirror -> node       {seq, have, gap, probe?, behind?}
+              gap: the copy is not the record before this one (a probe: not at seq), or is
+                   of another store (`id`: Store.id) - send a snapshot;
+              behind: the copy is of the same store and further on than `seq` - the node's
+                   store went back in time (a disk or VM restored, a power cut): it must not
+                   replace the copy; the node takes the copy instead (restore.catch_up)
     restore?  node -> its mirror   {}     (the node's store is new: was it lost?)
     restore   mirror -> node       {seq, files, copy: bool, new: bool}, frames [database,
                                     *files] when it has a copy (new: this node's own store
@@ -27,7 +30,7 @@ import logging
 import os
 import shutil
 
-from swarm.node.records import Record
+from swarm.node.records import Record, files_named
 from swarm.node.store import Store, install_copy
 
 log = logging.getLogger("swarm.node")
@@ -54,28 +57,38 @@ class Mirrors:
         return copy
 
     def has(self, node: str) -> bool:
-        return node in self.copies or os.path.exists(
-            os.path.join(self.dir, node, "store.sqlite"))
+        """Whether this node keeps a copy of `node`'s store (one that a snapshot started:
+        an empty copy made for a probe is none)."""
+        if node not in self.copies and not os.path.exists(
+                os.path.join(self.dir, node, "store.sqlite")):
+            return False
+        return self._copy(node).id != 0
 
     # ---- messages -------------------------------------------------------------------------
     def take(self, sender: str, fields: dict, blobs: list) -> dict:
         """A record or a probe from `sender`: the `mirrored` answer."""
         copy = self._copy(sender)
-        seq = fields["seq"]
+        seq, same = fields["seq"], copy.id != 0 and copy.id == fields.get("id")
         if fields.get("probe"):
-            return {"seq": seq, "have": copy.seq, "gap": copy.seq != seq}
+            return {"seq": seq, "have": copy.seq, "probe": True,
+                    "gap": not same or copy.seq < seq, "behind": same and copy.seq > seq}
         record = Record.from_message(fields, blobs)
-        if copy.apply(record):
+        if same and copy.apply(record):
             self.stats["records"] += 1
             return {"seq": seq, "have": copy.seq, "gap": False}
-        self.stats["refused"] += 1  # (behind, or ahead: not this store's history either way)
-        return {"seq": seq, "have": copy.seq, "gap": True}
+        self.stats["refused"] += 1  # (another store's, behind, or ahead of this record)
+        return {"seq": seq, "have": copy.seq, "gap": True,
+                "behind": same and copy.seq >= seq}
 
     def replace(self, sender: str, fields: dict, blobs: list) -> dict:
         """A snapshot of `sender`'s whole store: the copy becomes it."""
         names = fields["files"]
-        if len(names) != len(blobs) - 1:
-            raise ValueError("snapshot: files do not match their frames")
+        if len(names) != len(blobs) - 1 or not files_named(names):
+            raise ValueError("snapshot: files do not match their frames, or are misnamed")
+        copy = self._copy(sender)
+        if copy.id == fields.get("id") and copy.id != 0 and copy.seq > fields["seq"]:
+            self.stats["refused"] += 1  # (the store went back in time: the copy stays)
+            return {"seq": fields["seq"], "have": copy.seq, "gap": False, "behind": True}
         old = self.copies.pop(sender, None)
         if old is not None:
             old.close()
@@ -93,7 +106,7 @@ class Mirrors:
         seq, image, files = self._copy(node).snapshot()
         self.stats["restores"] += 1
         log.warning("sending %s its store as this node's copy holds it (record %d): its "
-                    "own was lost", node, seq)
+                    "own was lost or is older", node, seq)
         return ({"seq": seq, "files": [n for n, _ in files], "copy": True,
                  "new": own_store_new}, [image, *(data for _, data in files)])
 

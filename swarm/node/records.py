@@ -56,12 +56,15 @@ NUMBER = {sql: i for i, sql in enumerate(STATEMENTS)}
 _PARAMS = [sql.count("?") for sql in STATEMENTS]
 _SCALARS = (str, bytes, int, float, type(None))
 FILE_NAME = re.compile(r"[0-9a-f]{24}")  # bulkfiles.BulkFiles.write's names
+# statement number -> the place of its `file` parameter (the rows that may name a file)
+_FILE_PARAM = {1: 4, 5: 5, 17: 3}
 TABLES = ("refs", "inbox", "outbox")  # the tables whose rows may have a file
 
 
 @dataclass
 class Record:
     seq: int
+    store: int = 0  # the id of the store it changes (Store.id)
     stmts: list = field(default_factory=list)  # [statement number, [params]]
     log: list = field(default_factory=list)  # [table, key, file name or None]
     files: list = field(default_factory=list)  # [(name, parts)]: written by the commit
@@ -70,15 +73,17 @@ class Record:
         """The `mirror` message: {seq, stmts, log, files: [name]}, a frame per file."""
         frames = [b"".join(bytes(memoryview(p).cast("B")) for p in parts)
                   if len(parts) != 1 else parts[0] for _, parts in self.files]
-        return ({"seq": self.seq, "stmts": self.stmts, "log": self.log,
+        return ({"seq": self.seq, "id": self.store, "stmts": self.stmts, "log": self.log,
                  "files": [name for name, _ in self.files]}, frames)
 
     @classmethod
     def from_message(cls, fields: dict, blobs: list) -> Record:
         """A record a peer sent, checked: known statements with the right number of plain
         parameters, files named as the store names them. ValueError says what is wrong."""
+        if not all(isinstance(fields.get(k), list) for k in ("stmts", "log", "files")):
+            raise ValueError("a record without its statements, log or files")
         names = fields["files"]
-        if len(names) != len(blobs) or not all(FILE_NAME.fullmatch(n) for n in names):
+        if len(names) != len(blobs) or not files_named(names):
             raise ValueError("files do not match their frames, or are misnamed")
         for stmt in fields["stmts"]:
             if (not isinstance(stmt, list) or len(stmt) != 2 or type(stmt[0]) is not int
@@ -86,14 +91,22 @@ class Record:
                     or len(stmt[1]) != _PARAMS[stmt[0]]
                     or not all(isinstance(p, _SCALARS) for p in stmt[1])):
                 raise ValueError(f"a statement that is not one of a commit's: {stmt!r:.80}")
+            at = _FILE_PARAM.get(stmt[0])  # (a row's file: a name the store could have made)
+            if at is not None and stmt[1][at] is not None and not files_named([stmt[1][at]]):
+                raise ValueError(f"a row naming a file that is not a store's: {stmt!r:.80}")
         for entry in fields["log"]:
             if (not isinstance(entry, list) or len(entry) != 3 or entry[0] not in TABLES
                     or not isinstance(entry[1], str)
                     or not (entry[2] is None or (isinstance(entry[2], str)
                                                  and FILE_NAME.fullmatch(entry[2])))):
                 raise ValueError(f"a file entry that is malformed: {entry!r:.80}")
-        return cls(fields["seq"], fields["stmts"], fields["log"],
+        return cls(fields["seq"], fields.get("id", 0), fields["stmts"], fields["log"],
                    [(n, [b]) for n, b in zip(names, blobs)])
+
+
+def files_named(names) -> bool:
+    """Whether every name is one the store gives its files (nothing outside `values/`)."""
+    return all(isinstance(n, str) and FILE_NAME.fullmatch(n) for n in names)
 
 
 class Recording:

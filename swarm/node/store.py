@@ -137,11 +137,31 @@ class Store:
                     f"SELECT {_KEYS[table]}, file FROM {table} WHERE file IS NOT NULL"):
                 self.file_of[table, key] = name
         self.files.sweep(set(self.file_of.values()))
-        row = self.db.execute("SELECT value FROM counters WHERE name = 'mirror_seq'").fetchone()
-        self.seq = row[0] if row else 0  # the last record made (or, a copy: replayed)
+        counters = dict(self.db.execute("SELECT name, value FROM counters WHERE name IN "
+                                        "('mirror_seq', 'store_id', 'born')"))
+        self.seq = counters.get("mirror_seq", 0)  # the last record made (a copy: replayed)
+        # which store this is (its copies are of it: mirrors.py), and whether the node has
+        # taken it for its own (restore.py: a store made at a start that did not get that
+        # far is still new)
+        self.id = counters.get("store_id", 0)
+        self.born = "born" in counters
 
     def close(self) -> None:
         self.db.close()
+
+    def is_empty(self) -> bool:
+        """Nothing a node ever kept: no Ref, hop, result or taken hop."""
+        return not any(self.db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+                       for t in ("refs", "inbox", "outbox", "kept", "done"))
+
+    def be_born(self) -> None:
+        """The node takes this store for its own, under a new id (its mirror's copy of an
+        older store of the same node is then replaced: mirrors.py)."""
+        store_id = int.from_bytes(os.urandom(7), "big") or 1
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)",
+                                [("store_id", store_id), ("born", 1)])
+        self.id, self.born = store_id, True
 
     @contextlib.contextmanager
     def transaction(self):
@@ -273,7 +293,7 @@ class Store:
 
         A recording store returns the commit's Record (records.py), numbered `seq`."""
         now = time.time()
-        record = Record(self.seq + 1) if self.record else None
+        record = Record(self.seq + 1, self.id) if self.record else None
         db = self.db if record is None else Recording(self.db, record)
         finished = set(txn.finished)
         # what happened to rows that have or get a file, in order: (table, key, new file
