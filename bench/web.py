@@ -50,6 +50,7 @@ CLIENTS = 32
 FULL = {"per_community": 40, "posts": 3, "warmup": 1000, "slice_s": 15.0, "rounds": 2}
 QUICK = {"per_community": 4, "posts": 1, "warmup": 20, "slice_s": 1.0, "rounds": 1}
 WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's documented starting point
+GUNICORN = f"-w {WORKERS}"  # sync workers (gunicorn's default worker class)
 TARGET_RPS, TARGET_P99_MS = 0.5, 100.0
 
 
@@ -83,8 +84,10 @@ def start_swarm(cluster_file: str, workers: int) -> tuple[subprocess.Popen, int]
     return proc, _port_of(proc, "the Swarm web server")
 
 
-def start_flask(python: str, tmp: str) -> tuple[subprocess.Popen, int, dict]:
-    """gunicorn serving bench.baselines.twitter_flask on a fresh SQLite file."""
+def start_flask(python: str, tmp: str,
+                gunicorn: str = GUNICORN) -> tuple[subprocess.Popen, int, dict]:
+    """gunicorn (with the options `gunicorn`) serving bench.baselines.twitter_flask on a fresh
+    SQLite file."""
     from bench.baselines.web_peer import _free_port, _wait_port
 
     db = os.path.join(tmp, "twitter.db")
@@ -96,13 +99,13 @@ def start_flask(python: str, tmp: str) -> tuple[subprocess.Popen, int, dict]:
         capture_output=True, text=True, check=True, timeout=60).stdout.split()
     port = _free_port()
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(python), "gunicorn"), "-w", str(WORKERS), "-b",
+        [os.path.join(os.path.dirname(python), "gunicorn"), *gunicorn.split(), "-b",
          f"127.0.0.1:{port}", "--log-level", "warning", "bench.baselines.twitter_flask:app"],
         cwd=ROOT, env=dict(os.environ, TWITTER_DB=db), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     _wait_port(port, proc, "gunicorn")
     return proc, port, {"flask": versions[0], "gunicorn": versions[1], "sqlite": versions[2],
-                        "server": f"gunicorn -w {WORKERS} (sync workers)"}
+                        "server": f"gunicorn {gunicorn}"}
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -119,8 +122,7 @@ class Side:
     """One server under the load: its port, its processes, and its slices' raw figures."""
 
     def __init__(self, name: str, port: int, roots: list[int], cluster=None) -> None:
-        self.name, self.load, self.cluster = name, Load(port), cluster
-        self.pids = webload.tree_pids(roots)
+        self.name, self.load, self.cluster, self.roots = name, Load(port), cluster, roots
         self.slices: dict[str, list] = {}
 
     def counters(self) -> dict:
@@ -131,9 +133,10 @@ class Side:
 
     def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
                   seconds: float) -> dict:
-        before, cpu0 = self.counters(), webload.cpu_seconds(self.pids)
+        pids = webload.tree_pids(self.roots)  # now: gunicorn forks its workers after listening
+        before, cpu0 = self.counters(), webload.cpu_seconds(pids)
         lat, failed, wall, own = clients.run(self.load.port, g, seed, seconds)
-        cpu = webload.cpu_seconds(self.pids) - cpu0
+        cpu = webload.cpu_seconds(pids) - cpu0
         after = self.counters()
         raw = {"latencies": lat, "failed": failed, "wall": wall, "cpu": cpu, "own": own,
                "load": round(os.getloadavg()[0], 2),
@@ -165,7 +168,8 @@ def warm_up(side: Side, g, seed: int, requests: int) -> None:
     side.load.run(itertools.islice(webload.jobs(g, seed), requests), CLIENTS)
 
 
-def measure(size: dict, make: bool = True, profile: bool = False) -> dict:
+def measure(size: dict, make: bool = True, profile: bool = False,
+            gunicorn: str = GUNICORN) -> dict:
     import swarm
     from cluster.apply import place
 
@@ -185,7 +189,7 @@ def measure(size: dict, make: bool = True, profile: bool = False) -> dict:
             if python is None:
                 res["flask"] = {"available": False, "why": why}
             else:
-                fproc, fport, res["flask_versions"] = start_flask(python, tmp)
+                fproc, fport, res["flask_versions"] = start_flask(python, tmp, gunicorn)
                 procs.append(fproc)
                 sides.append(Side("flask", fport, [fproc.pid]))
             for side in sides:
@@ -281,6 +285,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",
                         help="then py-spy on Swarm's processes during one more slice")
+    parser.add_argument("--gunicorn", default=GUNICORN,
+                        help=f"gunicorn's options for the Flask peer (default: {GUNICORN!r})")
     args = parser.parse_args(argv if argv is not None else [])
     size = dict(QUICK if args.quick else FULL)
     if args.slice:
@@ -288,7 +294,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rounds:
         size["rounds"] = args.rounds
     t0 = time.perf_counter()
-    res = measure(size, not args.no_make, args.profile)
+    res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)
     print_table(res)
     print(f"total {res['total_s']} s (cluster start-up included)")

@@ -16,10 +16,11 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import multiprocessing
 import os
 import random
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -123,15 +124,14 @@ def jobs(g, seed: int) -> Iterator[tuple]:
             yield ("POST", "/api/posts", {"user": u, "text": f"load post {seed}/{i}"})
 
 
-def _load_process(conn) -> None:
-    """A load process: (port, users, seed, threads, seconds) in, (latencies, failed, CPU
-    seconds) out, until None comes."""
-    while (order := conn.recv()) is not None:
-        port, users, seed, threads, seconds = order
+def _load_process() -> None:
+    """A load process (`python -m bench.webload`): a JSON line [port, users, seed, threads,
+    seconds] in, a JSON line [latencies, failed, CPU seconds] out, until stdin ends."""
+    for line in sys.stdin:
+        port, users, seed, threads, seconds = json.loads(line)
         cpu = client_cpu()
         latencies, failed, _ = Load(port).run(jobs(users, seed), threads, seconds)
-        conn.send((latencies, failed, client_cpu() - cpu))
-    conn.close()
+        print(json.dumps([latencies, failed, client_cpu() - cpu]), flush=True)
 
 
 class Clients:
@@ -139,16 +139,12 @@ class Clients:
     for every slice (`with Clients(32) as c: c.run(port, g, seed, seconds)`)."""
 
     def __init__(self, clients: int, processes: int = PROCESSES) -> None:
-        ctx = multiprocessing.get_context("spawn")  # the bench process has threads: no fork
         self.threads = [clients // processes + (i < clients % processes)
                         for i in range(processes)]
-        self.conns, self.procs = [], []
-        for _ in range(processes):
-            ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_load_process, args=(theirs,), daemon=True)
-            proc.start()
-            self.conns.append(ours)
-            self.procs.append(proc)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.procs = [subprocess.Popen([sys.executable, "-m", "bench.webload"], cwd=root,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                      for _ in range(processes)]
 
     def run(self, port: int, g, seed: int, seconds: float) -> tuple[list[float], int, float,
                                                                       float]:
@@ -156,22 +152,28 @@ class Clients:
         CPU seconds); process k draws from the sequence seeded 1000 * seed + k."""
         users = sorted(g)
         t0 = time.perf_counter()
-        for k, (conn, threads) in enumerate(zip(self.conns, self.threads, strict=True)):
-            conn.send((port, users, 1000 * seed + k, threads, seconds))
-        got = [conn.recv() for conn in self.conns]
+        for k, (proc, threads) in enumerate(zip(self.procs, self.threads, strict=True)):
+            proc.stdin.write(json.dumps([port, users, 1000 * seed + k, threads, seconds]) + "\n")
+            proc.stdin.flush()
+        got = []
+        for proc in self.procs:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"load process {proc.pid} exited {proc.wait()}")
+            got.append(json.loads(line))
         wall = time.perf_counter() - t0
         return ([x for lat, _, _ in got for x in lat], sum(f for _, f, _ in got), wall,
                 sum(c for _, _, c in got))
 
     def close(self) -> None:
-        for conn, proc in zip(self.conns, self.procs, strict=True):
+        for proc in self.procs:
+            proc.stdin.close()
+        for proc in self.procs:
             try:
-                conn.send(None)
-            except OSError:
-                pass
-            proc.join(10)
-            if proc.is_alive():
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
     def __enter__(self) -> Clients:
         return self
@@ -229,3 +231,7 @@ def slice_figures(latencies: list[float], failed: int, wall: float, server_cpu: 
             "p99_ms": q[98] * 1e3, "server_cpu_s": round(server_cpu, 2),
             "cpu_ms_per_request": server_cpu * 1e3 / n if n else None,
             "client_cpu_ms_per_request": load_cpu * 1e3 / n if n else None}
+
+
+if __name__ == "__main__":
+    _load_process()
