@@ -47,8 +47,10 @@ from bench.webload import Load
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "twitter" / "app.py"
 CLIENTS = 32
-FULL = {"per_community": 40, "posts": 3, "warmup": 1000, "slice_s": 15.0, "rounds": 2}
-QUICK = {"per_community": 4, "posts": 1, "warmup": 20, "slice_s": 0.5, "rounds": 1}
+FULL = {"per_community": 40, "posts": 3, "warmup": 1000, "slice_s": 15.0, "rounds": 2,
+        "clients": CLIENTS}
+QUICK = {"per_community": 4, "posts": 1, "warmup": 20, "slice_s": 0.5, "rounds": 1,
+         "clients": CLIENTS}
 WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's documented starting point
 GUNICORN = f"-w {WORKERS}"  # sync workers (gunicorn's default worker class)
 TARGET_RPS, TARGET_P99_MS = 0.5, 100.0
@@ -165,7 +167,7 @@ class Side:
 
 def warm_up(side: Side, g, seed: int, requests: int) -> None:
     """`requests` requests, not measured (Swarm's nodes learn where things are)."""
-    side.load.run(itertools.islice(webload.jobs(g, seed), requests), CLIENTS)
+    side.load.run(itertools.islice(webload.jobs(g, seed), requests), CLIENTS)  # as in setup
 
 
 def measure(size: dict, make: bool = True, profile: bool = False,
@@ -175,11 +177,11 @@ def measure(size: dict, make: bool = True, profile: bool = False,
 
     g = social_network(size["per_community"])
     res: dict = {"size": size, "users": g.number_of_nodes(), "follows": 2 * g.number_of_edges(),
-                 "clients": CLIENTS, "load_start": round(os.getloadavg()[0], 2)}
+                 "clients": size["clients"], "load_start": round(os.getloadavg()[0], 2)}
     python, why = peers.peer_python("web", make=make)
     with tempfile.TemporaryDirectory(prefix="swweb") as tmp, \
             swarm.local_cluster(3, os.path.join(tmp, "c")) as cluster, \
-            webload.Clients(CLIENTS) as clients:
+            webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"])) as clients:
         procs = []
         try:
             proc, port = start_swarm(cluster.config.path, CLIENTS)
@@ -281,6 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--slice", type=float, help="seconds of a slice")
     parser.add_argument("--rounds", type=int, help="slices per side and phase")
+    parser.add_argument("--clients", type=int, help=f"concurrent clients (default {CLIENTS})")
     parser.add_argument("--no-make", action="store_true",
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",
@@ -293,6 +296,8 @@ def main(argv: list[str] | None = None) -> dict:
         size["slice_s"] = args.slice
     if args.rounds:
         size["rounds"] = args.rounds
+    if args.clients:
+        size["clients"] = args.clients
     t0 = time.perf_counter()
     res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)
