@@ -184,11 +184,10 @@ def api_post():
 
 @app.get("/api/timeline/<name>")
 def api_timeline(name):
-    db = get_db()
-    limit = limit_arg()
+    name, limit, db = check_name(name), limit_arg(), get_db()
     rows = db.execute(
         "SELECT p.id, p.user, p.text, p.at FROM follows f JOIN posts p ON p.user = f.follows "
-        "WHERE f.user = ? ORDER BY p.id DESC LIMIT ?", (check_name(name), limit)).fetchall()
+        "WHERE f.user = ? ORDER BY p.id DESC LIMIT ?", (name, limit)).fetchall()
     if not rows and not exists(db, name):
         raise APIError(404, f"no user {name}")
     return {"user": name, "posts": [post_dict(r) for r in rows]}
