@@ -184,7 +184,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"])) as clients:
         procs = []
         try:
-            proc, port = start_swarm(cluster.config.path, CLIENTS)
+            proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"])
             procs.append(proc)
             sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
                           cluster)]
@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--slice", type=float, help="seconds of a slice")
     parser.add_argument("--rounds", type=int, help="slices per side and phase")
     parser.add_argument("--clients", type=int, help=f"concurrent clients (default {CLIENTS})")
+    parser.add_argument("--workers", type=int,
+                        help="swarm.web's front-end threads (default: one per client)")
     parser.add_argument("--no-make", action="store_true",
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",
@@ -298,6 +300,8 @@ def main(argv: list[str] | None = None) -> dict:
         size["rounds"] = args.rounds
     if args.clients:
         size["clients"] = args.clients
+    if args.workers:
+        size["workers"] = args.workers
     t0 = time.perf_counter()
     res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)
