@@ -1,7 +1,8 @@
 """The Twitter example under load, before and after `swarm place`, beside Flask + SQLite.
 
-`python -m bench.web [--quick] [--slice S] [--rounds R] [--no-make] [--profile]` (a section of
-`make bench`) runs, side by side in one run on this machine:
+`python -m bench.web [--quick] [--slice S] [--rounds R] [--clients C] [--workers W]
+[--gunicorn OPTIONS] [--no-make] [--profile]` (a section of `make bench`) runs, side by side in
+one run on this machine:
 
 - Swarm: examples/twitter on a local 3-node cluster, served by `python -m swarm.web` in a
   process of its own (as `make web` does) with one front-end thread per client;
@@ -14,8 +15,9 @@ The data, the same on both, created through each one's API: the social network o
 bench.placement (a stochastic block model, 3 communities x 40 users, p_in 0.25, p_out 0.01,
 seed 7), each user following their neighbours, and 3 posts per user; every user's whole
 timeline is then read from both and must be the same set of posts. The load (bench.webload):
-32 client threads, a new connection per request, 90% timelines, 10% posts, users drawn from
-one seeded sequence, in slices of S seconds; the two servers take turns, slice after slice:
+32 clients (threads of 4 load processes), a new connection per request, 90% timelines, 10%
+posts, users drawn from seeded sequences, in slices of S seconds (15); the two servers take
+turns, slice after slice (R = 2):
 
     warm-up of each (1,000 requests, not measured: Swarm's nodes fill their memos)
     R rounds of [Swarm as created, Flask]
@@ -57,6 +59,7 @@ TARGET_RPS, TARGET_P99_MS = 0.5, 100.0
 
 
 def social_network(per_community: int):
+    """bench.placement's follow graph (40 users a community), or one as dense with fewer."""
     import networkx as nx
 
     from bench.placement import COMMUNITIES, P_IN, P_OUT, SEED
@@ -79,6 +82,7 @@ def _port_of(proc: subprocess.Popen, what: str) -> int:
 
 
 def start_swarm(cluster_file: str, workers: int) -> tuple[subprocess.Popen, int]:
+    """`python -m swarm.web` serving the example on the cluster, with `workers` threads."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
          "--workers", str(workers)], env=dict(os.environ, PYTHONPATH=str(ROOT)),
@@ -156,10 +160,9 @@ class Side:
         fig = webload.slice_figures(lat, sum(r["failed"] for r in raws),
                                     sum(r["wall"] for r in raws), sum(r["cpu"] for r in raws),
                                     sum(r["own"] for r in raws))
-        for k in ("hops_in", "fetches"):
-            if k in raws[0] and lat:
-                fig[k.replace("hops_in", "hops") + "_per_request"] = \
-                    sum(r[k] for r in raws) / len(lat)
+        for counter, name in (("hops_in", "hops_per_request"), ("fetches", "asks_per_request")):
+            if counter in raws[0] and lat:
+                fig[name] = sum(r[counter] for r in raws) / len(lat)
         fig["slices_rps"] = [round(len(r["latencies"]) / r["wall"]) for r in raws]
         fig["load"] = [r["load"] for r in raws]
         return fig
@@ -172,6 +175,7 @@ def warm_up(side: Side, g, seed: int, requests: int) -> None:
 
 def measure(size: dict, make: bool = True, profile: bool = False,
             gunicorn: str = GUNICORN) -> dict:
+    """The whole run (FULL or QUICK `size`): setup, turns, place, turns; the figures."""
     import swarm
     from cluster.apply import place
 
@@ -189,7 +193,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
                           cluster)]
             if python is None:
-                res["flask"] = {"available": False, "why": why}
+                res["flask_peer"] = {"available": False, "why": why}
             else:
                 fproc, fport, res["flask_versions"] = start_flask(python, tmp, gunicorn)
                 procs.append(fproc)
@@ -206,8 +210,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
                 warm_up(side, g, 1, size["warmup"])
             for r in range(size["rounds"]):
                 for side in sides:
-                    side.run_slice(clients, "before" if side.cluster else "flask", g, 10 + r,
-                                   size["slice_s"])
+                    side.run_slice(clients, "before", g, 10 + r, size["slice_s"])
             t0 = time.perf_counter()
             plan = place(cluster)
             res["place_s"] = round(time.perf_counter() - t0, 2)
@@ -216,11 +219,10 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             warm_up(sides[0], g, 2, size["warmup"])
             for r in range(size["rounds"]):
                 for side in sides:
-                    side.run_slice(clients, "after" if side.cluster else "flask_after", g, 20 + r,
-                                   size["slice_s"])
+                    side.run_slice(clients, "after", g, 20 + r, size["slice_s"])
             for side in sides:
                 for phase in side.slices:
-                    res[f"{side.name}_{phase}" if side.cluster else phase] = side.pooled(phase)
+                    res[f"{side.name}_{phase}"] = side.pooled(phase)
             if profile:
                 from bench import webprofile
 
@@ -232,8 +234,8 @@ def measure(size: dict, make: bool = True, profile: bool = False,
     res["load_end"] = round(os.getloadavg()[0], 2)
     res["errors"] = (res["swarm_setup_failed"] + res.get("flask_setup_failed", 0)
                      + (res["timelines_differ"] or 0)
-                     + sum(res[k]["failed"] for k in ("swarm_before", "swarm_after", "flask",
-                                                      "flask_after") if k in res))
+                     + sum(res[f"{side}_{phase}"]["failed"] for side in ("swarm", "flask")
+                           for phase in ("before", "after") if f"{side}_{phase}" in res))
     if "flask_after" in res:
         a, f = res["swarm_after"], res["flask_after"]
         res["ratio_rps"] = round(a["rps"] / f["rps"], 3)
@@ -242,6 +244,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
 
 
 def print_table(res: dict) -> None:
+    """The table of a run (and the profile, if one was made)."""
     size = res["size"]
     print(f"the Twitter example on 3 local nodes against Flask + SQLite: {res['users']} users, "
           f"{res['follows']} follows, {size['posts']} posts each; {res['clients']} clients, "
@@ -250,7 +253,7 @@ def print_table(res: dict) -> None:
     print("| server | requests/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | "
           "client CPU ms/request | hops/request | failed |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, key in (("Swarm, as created", "swarm_before"), ("Flask, beside it", "flask"),
+    for name, key in (("Swarm, as created", "swarm_before"), ("Flask, beside it", "flask_before"),
                       ("Swarm, after swarm place", "swarm_after"),
                       ("Flask, beside it", "flask_after")):
         r = res.get(key)
@@ -270,7 +273,7 @@ def print_table(res: dict) -> None:
               f"{TARGET_P99_MS:.0f} ms): {'met' if res['met'] else 'not met'}; whole timelines "
               f"differing between the two: {res['timelines_differ']}")
     else:
-        print(f"Flask + SQLite: not measured: {res['flask']['why']}")
+        print(f"Flask + SQLite: not measured: {res['flask_peer']['why']}")
     print(f"failed requests in all: {res['errors']}")
     if res.get("profile"):
         from bench import webprofile
@@ -279,6 +282,7 @@ def print_table(res: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """The command line (`make bench` calls it without arguments: the full run)."""
     parser = argparse.ArgumentParser(prog="python -m bench.web")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--slice", type=float, help="seconds of a slice")
