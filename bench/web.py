@@ -229,6 +229,8 @@ def measure(size: dict, make: bool = True, profile: bool = False,
                 res["profile"] = webprofile.profile(sides[0], clients, cluster, proc.pid,
                                                     g, size["slice_s"])
         finally:
+            for p in procs:  # both at once (each takes a graceful half second or so)
+                p.send_signal(signal.SIGTERM)
             for p in procs:
                 _stop(p)
     res["load_end"] = round(os.getloadavg()[0], 2)
