@@ -85,3 +85,62 @@ def test_a_cancelled_program_stops_asking_and_one_waiting_on_a_gone_node_ends(tm
             assert n1_status(cluster)["asking"] == 0
         finally:
             os.kill(n2, signal.SIGCONT)
+
+
+BOMBS = """
+from swarm import Ref, move_to
+
+
+def explode(park):
+    import time
+    from swarm.node import traps
+    if park:  # the serving parks (n2 serves the others): copies of the question come
+        traps.run_in_thread(time.sleep, park)
+    raise SystemExit("unpickled a Bomb")
+
+
+class Bomb:
+    \"\"\"Unpickling it raises SystemExit (a BaseException), where it is unpickled.\"\"\"
+    def __init__(self, park):
+        self.park = park
+
+    def __reduce__(self):
+        return (explode, (self.park,))
+
+
+move_to("n2")
+move_to("n1")           # (n2 keeps the program's source: `explode` unpickles there)
+r = Ref(0, at="n2")
+errors = []
+for park in (0, 2.5):   # 2.5 s: the set is asked again (every second) while it is served
+    try:
+        r.set(Bomb(park))    # asked of n2 (--policy fetch), with an id
+    except Exception as e:
+        errors.append(e.args[0])
+try:
+    Ref(Bomb(0), at="n2")
+except Exception as e:
+    errors.append(f"{type(e).__name__}: {e}")
+RESULT = errors, r.get()
+"""
+
+
+def test_a_question_whose_serving_dies_of_a_base_exception_is_answered_with_it(tmp_path):
+    """Before: n2's greenlet serving the set died of SystemExit without an answer; the
+    question's id stayed in answers.serving, the copies asked again joined it there, and
+    the program waited for ever (and a Ref made there got the id None)."""
+    with swarm.local_cluster(2) as cluster:
+        out = cluster.run_file(write(tmp_path, "bombs.py", BOMBS), policy="fetch",
+                               timeout=60)
+        assert out.error is None, out.traceback
+        errors, value = out.value
+        assert len(errors) == 3 and value == 0, out.value  # nothing was set
+        for e in errors[:2]:
+            assert e.startswith("SystemExit: unpickled a Bomb (raised on n2 while it served "
+                                "set n2."), e
+        assert errors[2].startswith("RuntimeError: n2 could not make the Ref: SystemExit: "
+                                    "unpickled a Bomb (raised on n2 while it served create"), \
+            errors[2]
+        n1 = next(s for s in cluster.status() if s["node"] == "n1")
+        assert n1["asked_again"] >= 1 and n1["asking"] == 0  # copies came while served
+        assert "SystemExit: unpickled a Bomb" in cluster.log("n2")  # with its traceback
