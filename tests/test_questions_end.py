@@ -2,8 +2,10 @@
 questions.py, machine/answers.py, swarm/node/asking.py, refserve.py):
 
 - a program cancelled while it waits for a node that does not answer (SIGSTOPped) stops
-  asking it: its question is dropped, not sent again every second for ever; one waiting
-  for a node declared gone ends with NodeGone, and its question goes too;
+  asking it: its question is dropped, not sent again every second for ever - also the one
+  its `finally` asks then (the program is dropped a second after the cancel, as one that
+  goes on running is: kernel.abandon_overdue); one waiting for a node declared gone ends
+  with NodeGone, and its question goes too;
 - a question whose serving dies of a BaseException (here: SystemExit, raised by unpickling
   the value a program sets) is answered with that error - the program fails naming it, and
   a copy asked again gets the same answer - instead of waiting for ever.
@@ -26,7 +28,10 @@ with open(sys.argv[1], "w") as f:
     f.write(r.id)
 while not os.path.exists(sys.argv[2]):
     time.sleep(0.02)
-r.set(1)                                    # asked of n2, which is stopped: waits
+try:
+    r.set(1)                                # asked of n2, which is stopped: waits
+finally:
+    r.set(-1)                               # a cleanup: asks n2 again (still stopped)
 RESULT = "set"
 """
 

@@ -139,6 +139,7 @@ class Kernel:
         self.throws: dict = {}  # greenlet -> (exception, since): cancelled, see cancel()
         self.zombies: list = []  # cancelled greenlets that would not end (never run again)
         self.on_abandon = None  # called with the context of each such greenlet
+        self.on_unparked = None  # called with each key such a greenlet was parked on
         self.switched_out = None  # called after each greenlet's turn (the shell's sends)
         self._mark: mmap.mmap | None = None
 
@@ -255,8 +256,9 @@ class Kernel:
         """Stop the programs whose context `matches`: KeyboardInterrupt is raised in each,
         once, where it is - a parked one is woken with it, a ready or switched-out one gets
         it at its next turn - as Ctrl-C stops a script (its `finally` blocks run); one that
-        still runs ABANDON_SECONDS later (it caught it), or never started, is dropped
-        (on_abandon tells). Returns how many."""
+        still runs ABANDON_SECONDS later (it caught it), or is parked again then
+        (abandon_overdue), or never started, is dropped (on_abandon tells). Returns how
+        many."""
         now, n = time.monotonic(), 0
         for g, ctx in list(self.context.items()):
             if not matches(ctx) or g in self.throws:
@@ -268,9 +270,30 @@ class Kernel:
                 self.ready.append((g, None))
         return n
 
+    def abandon_overdue(self) -> None:
+        """Drop the cancelled programs that caught the interrupt and parked again (a
+        `finally` that asks a node that does not answer) and still wait ABANDON_SECONDS
+        after the cancel - as one that goes on running is (run_ready). One waiting for
+        its thread's work is dropped when that ends (run_ready: its count of threads)."""
+        now, waiting = time.monotonic(), None
+        for g, (exc, since) in list(self.throws.items()):
+            if exc is not None or now - since <= ABANDON_SECONDS:
+                continue
+            if waiting is None:
+                waiting = {}
+                for key, parked in self.parked.items():
+                    waiting.setdefault(parked, []).append(key)
+            keys = waiting.get(g)
+            if keys and not any(isinstance(k, tuple) and k[0] == "thread" for k in keys):
+                self._abandon(g)
+
     def _abandon(self, g) -> None:
         self.throws.pop(g, None)
         self.zombies.append(g)  # (a reference kept: freed, it would run its code again)
+        for key in [k for k, parked in self.parked.items() if parked is g]:
+            del self.parked[key]  # (nothing wakes it any more)
+            if self.on_unparked is not None:
+                self.on_unparked(key)
         ctx = self.context.pop(g, None)
         self.ready = deque(item for item in self.ready if item[0] is not g)
         if ctx is not None and self.on_abandon is not None:
@@ -300,6 +323,8 @@ class Kernel:
             if self._finished_threads:  # 2. threads
                 self.wake_threads()
             self.run_ready()  # 3. run
+            if self.throws:  # (cancelled programs that would not end)
+                self.abandon_overdue()
             tick()  # 4. tick
 
     def wake_threads(self) -> None:
