@@ -103,3 +103,42 @@ def test_a_cancelled_greenlet_that_parks_again_is_dropped_with_its_wait():
     assert abandoned == [ctx] and unparked == ["cleanup"]
     assert not kernel.parked and not kernel.context and not kernel.throws
     kernel.close()
+
+
+def test_a_shielded_greenlet_gets_the_cancel_when_it_asks_for_it():
+    """An atomic block's commit (txnserve._commit_everywhere) is not stopped half done: a
+    cancel meanwhile neither wakes nor drops the program; it raises the interrupt after."""
+    kernel = Kernel()
+    seen = []
+
+    class Context:
+        id = "p1"
+        mark = b"p1"
+        shielded = True
+
+        def enter(self):
+            pass
+
+        def leave(self):
+            pass
+
+    ctx = Context()
+
+    def program():
+        seen.append(kernel.wait("commit"))  # not woken by the cancel
+        ctx.shielded = False
+        seen.append(repr(kernel.pending_interrupt()))
+        seen.append(kernel.pending_interrupt())  # (once)
+
+    kernel.spawn(program, context=ctx)
+    kernel.run_ready()
+    assert kernel.cancel(lambda c: c.id == "p1") == 1
+    kernel.run_ready()
+    for thrown in kernel.throws.values():  # as if ABANDON_SECONDS had passed
+        thrown[1] -= ABANDON_SECONDS + 1
+    kernel.abandon_overdue()
+    assert list(kernel.parked) == ["commit"] and not seen
+    kernel.wake("commit", "committed")
+    kernel.run_ready()
+    assert seen == ["committed", "KeyboardInterrupt('cancelled')", None]
+    kernel.close()

@@ -149,3 +149,66 @@ def test_a_question_whose_serving_dies_of_a_base_exception_is_answered_with_it(t
         n1 = next(s for s in cluster.status() if s["node"] == "n1")
         assert n1["asked_again"] >= 1 and n1["asking"] == 0  # copies came while served
         assert "SystemExit: unpickled a Bomb" in cluster.log("n2")  # with its traceback
+
+
+SLOW_COMMIT = """
+import sys
+import swarm
+from swarm import Ref, move_to
+
+
+def slow(marker, value):
+    import time
+    from swarm.node import traps
+    open(marker, "a").close()              # (the test cancels the program now)
+    traps.run_in_thread(time.sleep, 1.5)   # n2 commits slowly (n2 serves the others)
+    return value
+
+
+class Slow:
+    \"\"\"Unpickled - on n2, when the block commits there - slowly.\"\"\"
+    def __init__(self, marker, value):
+        self.marker, self.value = marker, value
+
+    def __reduce__(self):
+        return (slow, (self.marker, self.value))
+
+
+move_to("n2")
+move_to("n3")           # (n2 and n3 keep the program's source: `slow` unpickles there)
+b, c = Ref(0, at="n2"), Ref(0, at="n3")
+with open(sys.argv[2], "w") as f:
+    f.write(f"{b.id} {c.id}")
+move_to("n1")
+with swarm.atomic():    # prepared on n2 and n3, then committed on n2, then on n3
+    b.set(Slow(sys.argv[1], 1))
+    c.set(1)
+    print("in the block")
+RESULT = "committed"
+"""
+
+READ_BOTH = """
+import sys
+from swarm.refs import Ref
+b, c = Ref._handle(sys.argv[1], "n2"), Ref._handle(sys.argv[2], "n3")
+c.set(c.get() + 1)      # (c is not locked)
+RESULT = [b.get(), c.get()]
+"""
+
+
+def test_a_block_cancelled_while_it_commits_commits_on_every_node(tmp_path):
+    """A cancel while the block waits for n2's commit: before, the interrupt stopped it
+    there - n3, prepared, was never told to commit (c stayed locked, its write lost) while
+    n2 committed: a torn block. Now the commit is finished first (txnserve
+    ._commit_everywhere), then the program is cancelled."""
+    with swarm.local_cluster(3) as cluster:
+        marker, ids = str(tmp_path / "committing"), str(tmp_path / "ids")
+        program = cluster.submit(write(tmp_path, "block.py", SLOW_COMMIT), [marker, ids])
+        wait_for(lambda: os.path.exists(marker), "the block did not commit")
+        assert cluster.cancel(program) == "cancelled"
+        out = cluster.results([program], timeout=30)[program]
+        assert out.error == "KeyboardInterrupt: cancelled", out.error
+        assert out.stdout == "in the block\n"  # (printed when the block committed)
+        read = cluster.run_file(write(tmp_path, "read.py", READ_BOTH),
+                                open(ids).read().split(), timeout=30)
+        assert read.error is None and read.value == [1, 2], (read.error, read.value)

@@ -265,10 +265,26 @@ class Kernel:
                 continue
             n += 1
             self.throws[g] = [KeyboardInterrupt("cancelled"), now]
+            if getattr(ctx, "shielded", False):
+                continue  # (it takes the interrupt when it asks: pending_interrupt)
             for key in [k for k, parked in self.parked.items() if parked is g]:
                 del self.parked[key]
                 self.ready.append((g, None))
         return n
+
+    def pending_interrupt(self) -> BaseException | None:
+        """From inside a program that was shielded (its context's `shielded`: an atomic
+        block's commit, txnserve.py): the cancel's KeyboardInterrupt it did not get
+        meanwhile, for it to raise now (it then has ABANDON_SECONDS to end), or None.
+
+        Discussion: a shielded program is neither woken with the interrupt, nor thrown it
+        at its next turn, nor dropped ABANDON_SECONDS later: what it does must not stop half
+        done (the other nodes of its block have committed)."""
+        thrown = self.throws.get(getcurrent())
+        if thrown is None or thrown[0] is None:
+            return None
+        exc, thrown[0], thrown[1] = thrown[0], None, time.monotonic()
+        return exc
 
     def abandon_overdue(self) -> None:
         """Drop the cancelled programs that caught the interrupt and parked again (a
@@ -277,7 +293,8 @@ class Kernel:
         its thread's work is dropped when that ends (run_ready: its count of threads)."""
         now, waiting = time.monotonic(), None
         for g, (exc, since) in list(self.throws.items()):
-            if exc is not None or now - since <= ABANDON_SECONDS:
+            if exc is not None or now - since <= ABANDON_SECONDS or \
+                    getattr(self.context.get(g), "shielded", False):
                 continue
             if waiting is None:
                 waiting = {}
@@ -342,11 +359,13 @@ class Kernel:
         for _ in range(len(self.ready)):
             g, value = self.ready.popleft()
             thrown = self.throws.get(g)
+            context = self.context.get(g)
+            if thrown is not None and getattr(context, "shielded", False):
+                thrown = None  # (until it asks: pending_interrupt)
             if thrown is not None and (not g or clock() - thrown[1] > ABANDON_SECONDS):
                 self._abandon(g)  # never started, or will not end
                 continue
             self.current = g
-            context = self.context.get(g)
             if context is not None:
                 context.enter()
                 if mark is not None:

@@ -154,9 +154,30 @@ def commit(node, txn: Txn) -> str | None:
     if why is not None:
         _abort(node, txn, prepared)
         return why
-    for where in prepared:
-        _on(node, where, "txn-commit", txn.id, {}, {})
+    _commit_everywhere(node, txn, prepared)
     return None
+
+
+def _commit_everywhere(node, txn: Txn, prepared: list[str]) -> None:
+    """Phase two: every prepared node commits - also when the program is cancelled
+    meanwhile (its KeyboardInterrupt is raised once the block has ended: `ended`).
+
+    Discussion: once every node said yes, the block is decided; a cancel that stopped it
+    here (thrown in where it waits for a node's answer) would leave the nodes after that one
+    prepared - their Refs locked until they restart, and what the block wrote there lost -
+    while the nodes before had committed: a torn block. So the program is shielded while it
+    commits: the kernel keeps the interrupt until then (kernel.cancel), and does not drop
+    the program while it waits (a node that does not answer is waited for, as without a
+    cancel, until it answers or is declared gone)."""
+    prog = node.kernel.current_context()
+    if prog is not None:
+        prog.shielded = True
+    try:
+        for where in prepared:
+            _on(node, where, "txn-commit", txn.id, {}, {})
+    finally:
+        if prog is not None:
+            prog.shielded = False
 
 
 def _abort(node, txn: Txn, prepared: list[str]) -> None:
@@ -248,6 +269,9 @@ def ended(node, prog, txn: Txn, error) -> str | None:
         for stream, text in txn.output:
             programio.write(prog, stream, text)
         node.machine.count("txn_commits")
+        cancelled = node.kernel.pending_interrupt()  # (while it committed)
+        if cancelled is not None:
+            raise cancelled
     return why
 
 
