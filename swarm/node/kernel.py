@@ -65,6 +65,7 @@ log = logging.getLogger("swarm.kernel")
 IDLE_CHECK = 0.05  # seconds between the watchdog's looks while no program runs
 SLICE = 0.01  # seconds a program runs before the loop has a turn (preemption)
 ABANDON_SECONDS = 1.0  # a cancelled program that goes on this long is stopped for good
+SWEEP_SECONDS = 0.25  # how often the loop looks for cancelled programs parked that long
 MARK_BYTES = 256  # the running program's id, in a file: see mark_running
 PREEMPT_SIGNAL = signal.SIGUSR2
 # a program running code of these modules (anywhere on its stack) is not switched out there
@@ -140,6 +141,7 @@ class Kernel:
         self.zombies: list = []  # cancelled greenlets that would not end (never run again)
         self.on_abandon = None  # called with the context of each such greenlet
         self.on_unparked = None  # called with each key such a greenlet was parked on
+        self._next_sweep = 0.0  # (abandon_overdue: not every round)
         self.switched_out = None  # called after each greenlet's turn (the shell's sends)
         self._mark: mmap.mmap | None = None
 
@@ -340,8 +342,9 @@ class Kernel:
             if self._finished_threads:  # 2. threads
                 self.wake_threads()
             self.run_ready()  # 3. run
-            if self.throws:  # (cancelled programs that would not end)
-                self.abandon_overdue()
+            if self.throws and time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + SWEEP_SECONDS
+                self.abandon_overdue()  # (cancelled programs that would not end)
             tick()  # 4. tick
 
     def wake_threads(self) -> None:
