@@ -66,7 +66,8 @@ def wait(node, key: str, event):
     that is asked again until answered (a read, or one with an id) was sent every second
     for ever to a node that never answers. Dropping it does not make it undone: a copy sent
     before may still be done by the node asked - a cancelled program's last question may
-    or may not have been done (docs/programs.md, "A cancelled program's last question")."""
+    or may not have been done (docs/programs.md, "A cancelled program's last
+    question")."""
     try:
         return node.kernel.wait_after(key, node.emit, event)
     except BaseException:

@@ -20,8 +20,9 @@ A program that asks parks under a key; the question goes out as `fetch` {key, re
 A program that stops waiting - cancelled (`swarm cancel`: KeyboardInterrupt where it is
 parked) - says so (Unasked, from asking.py): its question is dropped, no longer sent again,
 and an answer that comes later finds no question (dropped, as a late one is). A copy sent
-before may still be done by the node asked (docs/programs.md, "A cancelled program's last question"). `asking` in the
-node's status counts the questions waiting for an answer, `asked_again` the copies sent again.
+before may still be done by the node asked (docs/programs.md, "A cancelled program's last
+question"). `asking` in the node's status counts the questions waiting for an answer,
+`asked_again` the copies sent again.
 
 Discussion: a connection that breaks (a partition, a pause: swarm/wire/liveness.py closes it
 after 1.5 s of silence) loses what it held; a read sent again is answered once the path is
