@@ -35,19 +35,23 @@ def test_a_program_is_switched_out_only_in_its_own_code():
     assert not _preemptible(stack("swarm.node.kernel", "swarm.node.refserve"))
 
 
+class Context:
+    """What the kernel needs of a program (its id, its mark, switching its state in and
+    out; `shielded`: txnserve's commit)."""
+    id = "p1"
+    mark = b"p1"
+    shielded = False
+
+    def enter(self):
+        pass
+
+    def leave(self):
+        pass
+
+
 def test_a_parked_greenlet_is_cancelled_where_it_waits():
     kernel = Kernel()
     seen = []
-
-    class Context:
-        id = "p1"
-        mark = b"p1"
-
-        def enter(self):
-            pass
-
-        def leave(self):
-            pass
 
     def program():
         try:
@@ -72,16 +76,6 @@ def test_a_cancelled_greenlet_that_parks_again_is_dropped_with_its_wait():
     kernel = Kernel()
     abandoned, unparked = [], []
     kernel.on_abandon, kernel.on_unparked = abandoned.append, unparked.append
-
-    class Context:
-        id = "p1"
-        mark = b"p1"
-
-        def enter(self):
-            pass
-
-        def leave(self):
-            pass
 
     def program():
         try:
@@ -111,18 +105,8 @@ def test_a_shielded_greenlet_gets_the_cancel_when_it_asks_for_it():
     kernel = Kernel()
     seen = []
 
-    class Context:
-        id = "p1"
-        mark = b"p1"
-        shielded = True
-
-        def enter(self):
-            pass
-
-        def leave(self):
-            pass
-
     ctx = Context()
+    ctx.shielded = True
 
     def program():
         seen.append(kernel.wait("commit"))  # not woken by the cancel
