@@ -38,6 +38,7 @@ from swarm.node.machine.events import (
     Stopping,
     SubmitReceived,
     Tick,
+    Unasked,
 )
 from swarm.node.machine.instructions import (
     AnswerCancel,
@@ -65,7 +66,7 @@ __all__ = [
     "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
-    "SourceWanted", "Stopping", "SubmitReceived", "Tick",
+    "SourceWanted", "Stopping", "SubmitReceived", "Tick", "Unasked",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
     "SendKept", "Serve", "Start", "Stop", "Wake",
     "NO_ANSWER", "NODE_GONE", "NodeState", "RefData",

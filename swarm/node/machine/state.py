@@ -433,6 +433,9 @@ class NodeState:
                 # questions with an id answered here and kept, and copies answered again
                 "answers_kept": len(self.answers.kept),
                 "answered_again": s.get("answered_again", 0),
+                # questions this node's programs wait on an answer to, and copies sent again
+                "asking": len(self.asks) + len(self.source_asks),
+                "asked_again": s.get("asked_again", 0),
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
                 "fallback_reasons": dict(self.fallbacks.counts),
