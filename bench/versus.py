@@ -18,6 +18,8 @@ peers' code is in bench/baselines/{ray,dask,web}_peer.py. Swarm runs on `swarm.l
 (the array on `local_cluster(2)`, bench/bigdata.py). `--repeat N` does the whole comparison N
 times and reports the median of each figure (the machine is shared: single runs are noisy);
 every run's figures are kept in the JSON. `--quick` uses tiny sizes (the harness's smoke test).
+The web requests (the Twitter example against Flask + SQLite on gunicorn) are bench/web.py's:
+they need servers and data of their own.
 """
 
 from __future__ import annotations

@@ -1,206 +1,315 @@
-"""The Twitter example (examples/twitter) under load, before and after `swarm place`.
+"""The Twitter example under load, before and after `swarm place`, beside Flask + SQLite.
 
-Method (`python -m bench.web [--requests N] [--clients C]`):
-- a local 3-node cluster; the example served by `python -m swarm.web` in a process of its
-  own (as `make web` does), with one front-end thread per client;
-- data through the API: the social network of bench.placement (a stochastic block model, 3
-  communities x 40 users, p_in 0.25, p_out 0.01, seed 7), each user following their
-  neighbours, and POSTS posts per user;
-- load: REQUESTS requests from CLIENTS concurrent clients (threads, a new HTTP connection per
-  request), 90% timelines (GET /api/timeline/<user>) and 10% posts (POST /api/posts), users
-  drawn uniformly (seeded); WARMUP requests first, not measured (they fill the nodes' memos);
-- measured: requests per second, latency percentiles (client side), failed requests (any
-  answer but 200/201, or no answer), and per request the hops (`hops_in` summed over the
-  nodes' status) and the asks (`fetches`: index lookups and other answers brought to a
-  program that stays);
-- then `cluster.apply.place` (what `swarm place` runs) moves the Refs by the access graph
-  the load left on the nodes, and the same measurement runs again.
+`python -m bench.web [--quick] [--slice S] [--rounds R] [--clients C] [--workers W]
+[--gunicorn OPTIONS] [--no-make] [--profile]` (a section of `make bench`) runs, side by side in
+one run on this machine:
+
+- Swarm: examples/twitter on a local 3-node cluster, served by `python -m swarm.web` in a
+  process of its own (as `make web` does) with one front-end thread per client;
+- its peer: the same JSON API written the way a Flask user would (bench/baselines/
+  twitter_flask.py: Flask + SQLite in WAL mode with its indexes), served by gunicorn with
+  (2 x cores) + 1 sync workers (gunicorn's documented starting point; see BENCHMARKS.md), in
+  the peer venv bench.peers makes (`--no-make`: skipped if that venv is absent).
+
+The data, the same on both, created through each one's API: the social network of
+bench.placement (a stochastic block model, 3 communities x 40 users, p_in 0.25, p_out 0.01,
+seed 7), each user following their neighbours, and 3 posts per user; every user's whole
+timeline is then read from both and must be the same set of posts. The load (bench.webload):
+32 clients (threads of 4 load processes), a new connection per request, 90% timelines, 10%
+posts, users drawn from seeded sequences, in slices of S seconds (15); the two servers take
+turns, slice after slice (R = 2):
+
+    warm-up of each (1,000 requests, not measured: Swarm's nodes fill their memos)
+    R rounds of [Swarm as created, Flask]
+    cluster.apply.place (what `swarm place` runs), then Swarm's warm-up again
+    R rounds of [Swarm after place, Flask]
+
+Per side: requests/s, p50/p95/p99 latency, failed requests, server CPU per request (the
+nodes and the front end; gunicorn's master and workers) and, for Swarm, hops and asks per
+request (the nodes' `hops_in` and `fetches`). The ratio judged (issue 18): Swarm after place
+over Flask in the same rounds, >= 0.5x the requests/s, and p99 under 100 ms. `--profile`
+then runs one more Swarm slice under py-spy (bench.webprofile).
 """
 
 from __future__ import annotations
 
-import http.client
-import json
+import argparse
+import itertools
 import os
-import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from bench import peers, webload
+from bench.webload import Load
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "twitter" / "app.py"
-REQUESTS, CLIENTS, WARMUP = 5000, 32, 1000
-POSTS = 3  # per user, before the load
-TIMELINE_SHARE = 0.9
+CLIENTS = 32
+FULL = {"per_community": 40, "posts": 3, "warmup": 1000, "slice_s": 15.0, "rounds": 2,
+        "clients": CLIENTS}
+QUICK = {"per_community": 4, "posts": 1, "warmup": 20, "slice_s": 0.5, "rounds": 1,
+         "clients": CLIENTS}
+WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's documented starting point
+GUNICORN = f"-w {WORKERS}"  # sync workers (gunicorn's default worker class)
+TARGET_RPS, TARGET_P99_MS = 0.5, 100.0
 
 
-def social_network():
-    from bench.placement import follow_graph
+def social_network(per_community: int):
+    """bench.placement's follow graph (40 users a community), or one as dense with fewer."""
+    import networkx as nx
 
-    return follow_graph()
+    from bench.placement import COMMUNITIES, P_IN, P_OUT, SEED
 
+    if per_community == 40:
+        from bench.placement import follow_graph
 
-class Load:
-    """HTTP clients against the example's front end."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def call(self, method: str, path: str, body=None) -> tuple[int, object]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            conn.request(method, path, None if body is None else json.dumps(body))
-            r = conn.getresponse()
-            return r.status, json.loads(r.read() or b"null")
-        finally:
-            conn.close()
-
-    def run(self, jobs: list, clients: int) -> tuple[list[float], int, float]:
-        """Run the jobs (method, path, body) from `clients` threads: (latencies in seconds,
-        failed requests, wall seconds)."""
-        latencies: list[float] = []
-        failed = [0]
-        lock = threading.Lock()
-        todo = iter(jobs)
-
-        def client():
-            while True:
-                with lock:
-                    job = next(todo, None)
-                if job is None:
-                    return
-                t0 = time.perf_counter()
-                try:
-                    status, _ = self.call(*job)
-                    ok = status in (200, 201)
-                except (OSError, http.client.HTTPException, ValueError):
-                    ok = False
-                dt = time.perf_counter() - t0
-                with lock:
-                    latencies.append(dt)
-                    failed[0] += not ok
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return latencies, failed[0], time.perf_counter() - t0
+        return follow_graph()
+    probs = [[P_IN * 10 / per_community if i == j else P_OUT for j in range(COMMUNITIES)]
+             for i in range(COMMUNITIES)]
+    return nx.stochastic_block_model([per_community] * COMMUNITIES, probs, seed=SEED)
 
 
-def setup_data(load: Load, g, clients: int) -> int:
-    """Users, follows and posts through the API; returns how many requests failed."""
-    users = [f"user{u}" for u in sorted(g)]
-    failed = load.run([("POST", "/api/users", {"name": n}) for n in users], clients)[1]
-    follows = [("POST", "/api/follow", {"user": f"user{u}", "follows": f"user{v}"})
-               for u in sorted(g) for v in sorted(g[u])]
-    failed += load.run(follows, clients)[1]
-    posts = [("POST", "/api/posts", {"user": n, "text": f"post {k} of {n}"})
-             for k in range(POSTS) for n in users]
-    return failed + load.run(posts, clients)[1]
+def _port_of(proc: subprocess.Popen, what: str) -> int:
+    for line in proc.stdout:
+        if line.startswith("serving "):
+            return int(line.split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+    proc.wait()
+    raise RuntimeError(f"{what} did not start (exit {proc.returncode})")
 
 
-def jobs_for(g, n: int, seed: int) -> list:
-    rng = random.Random(seed)
-    users = sorted(g)
-    jobs = []
-    for i in range(n):
-        u = f"user{rng.choice(users)}"
-        if rng.random() < TIMELINE_SHARE:
-            jobs.append(("GET", f"/api/timeline/{u}", None))
-        else:
-            jobs.append(("POST", "/api/posts", {"user": u, "text": f"load post {seed}/{i}"}))
-    return jobs
-
-
-def counters(cluster) -> dict:
-    rows = cluster.status()
-    return {k: sum(r[k] for r in rows) for k in ("hops_in", "fetches")}
-
-
-def measure_pass(cluster, load: Load, g, requests: int, clients: int, seed: int) -> dict:
-    load.run(jobs_for(g, WARMUP, seed), clients)  # memos learn where things are
-    before = counters(cluster)
-    latencies, failed, wall = load.run(jobs_for(g, requests, seed + 1), clients)
-    after = counters(cluster)
-    q = statistics.quantiles(latencies, n=100)
-    return {"requests": len(latencies), "failed": failed, "seconds": wall,
-            "rps": len(latencies) / wall, "p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3,
-            "p99_ms": q[98] * 1e3,
-            "hops_per_request": (after["hops_in"] - before["hops_in"]) / len(latencies),
-            "asks_per_request": (after["fetches"] - before["fetches"]) / len(latencies)}
-
-
-def start_server(cluster_file: str, workers: int) -> tuple[subprocess.Popen, int]:
+def start_swarm(cluster_file: str, workers: int) -> tuple[subprocess.Popen, int]:
+    """`python -m swarm.web` serving the example on the cluster, with `workers` threads."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
          "--workers", str(workers)], env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in proc.stdout:
-        if line.startswith("serving "):
-            return proc, int(line.split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
-    proc.wait()
-    raise RuntimeError(f"the web server did not start (exit {proc.returncode})")
+    return proc, _port_of(proc, "the Swarm web server")
 
 
-def measure(requests: int = REQUESTS, clients: int = CLIENTS) -> dict:
+def start_flask(python: str, tmp: str,
+                gunicorn: str = GUNICORN) -> tuple[subprocess.Popen, int, dict]:
+    """gunicorn (with the options `gunicorn`) serving bench.baselines.twitter_flask on a fresh
+    SQLite file."""
+    from bench.baselines.web_peer import _free_port, _wait_port
+
+    db = os.path.join(tmp, "twitter.db")
+    subprocess.run([python, "-m", "bench.baselines.twitter_flask", "init", db], cwd=ROOT,
+                   check=True, timeout=60)
+    versions = subprocess.run(
+        [python, "-c", "import sqlite3, importlib.metadata as m; print(m.version('flask'), "
+         "m.version('gunicorn'), sqlite3.sqlite_version)"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(python), "gunicorn"), *gunicorn.split(), "-b",
+         f"127.0.0.1:{port}", "--log-level", "warning", "bench.baselines.twitter_flask:app"],
+        cwd=ROOT, env=dict(os.environ, TWITTER_DB=db), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    _wait_port(port, proc, "gunicorn")
+    return proc, port, {"flask": versions[0], "gunicorn": versions[1], "sqlite": versions[2],
+                        "server": f"gunicorn {gunicorn}"}
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Side:
+    """One server under the load: its port, its processes, and its slices' raw figures."""
+
+    def __init__(self, name: str, port: int, roots: list[int], cluster=None) -> None:
+        self.name, self.load, self.cluster, self.roots = name, Load(port), cluster, roots
+        self.slices: dict[str, list] = {}
+
+    def counters(self) -> dict:
+        if self.cluster is None:
+            return {}
+        rows = self.cluster.status()
+        return {k: sum(r[k] for r in rows) for k in ("hops_in", "fetches")}
+
+    def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
+                  seconds: float) -> dict:
+        pids = webload.tree_pids(self.roots)  # now: gunicorn forks its workers after listening
+        before, cpu0 = self.counters(), webload.cpu_seconds(pids)
+        lat, failed, wall, own = clients.run(self.load.port, g, seed, seconds)
+        cpu = webload.cpu_seconds(pids) - cpu0
+        after = self.counters()
+        raw = {"latencies": lat, "failed": failed, "wall": wall, "cpu": cpu, "own": own,
+               "load": round(os.getloadavg()[0], 2),
+               **{k: after[k] - before[k] for k in after}}
+        self.slices.setdefault(phase, []).append(raw)
+        fig = webload.slice_figures(lat, failed, wall, cpu, own)
+        print(f"  {self.name} {phase}: {fig['rps']:.0f} req/s, p50 {fig['p50_ms']:.1f} ms, "
+              f"p99 {fig['p99_ms']:.1f} ms, {fig['cpu_ms_per_request']:.2f} ms server CPU and "
+              f"{fig['client_cpu_ms_per_request']:.2f} ms client CPU a request, {failed} failed (load {raw['load']})", flush=True)
+        return fig
+
+    def pooled(self, phase: str) -> dict:
+        raws = self.slices[phase]
+        lat = [x for r in raws for x in r["latencies"]]
+        fig = webload.slice_figures(lat, sum(r["failed"] for r in raws),
+                                    sum(r["wall"] for r in raws), sum(r["cpu"] for r in raws),
+                                    sum(r["own"] for r in raws))
+        for counter, name in (("hops_in", "hops_per_request"), ("fetches", "asks_per_request")):
+            if counter in raws[0] and lat:
+                fig[name] = sum(r[counter] for r in raws) / len(lat)
+        fig["slices_rps"] = [round(len(r["latencies"]) / r["wall"]) for r in raws]
+        fig["load"] = [r["load"] for r in raws]
+        return fig
+
+
+def warm_up(side: Side, g, seed: int, requests: int) -> None:
+    """`requests` requests, not measured (Swarm's nodes learn where things are)."""
+    side.load.run(itertools.islice(webload.jobs(g, seed), requests), CLIENTS)  # as in setup
+
+
+def measure(size: dict, make: bool = True, profile: bool = False,
+            gunicorn: str = GUNICORN) -> dict:
+    """The whole run (FULL or QUICK `size`): setup, turns, place, turns; the figures."""
     import swarm
     from cluster.apply import place
 
-    g = social_network()
-    res: dict = {"users": g.number_of_nodes(), "follows": 2 * g.number_of_edges(),
-                 "clients": clients}
-    with tempfile.TemporaryDirectory() as tmp, swarm.local_cluster(3, tmp) as cluster:
-        proc, port = start_server(cluster.config.path, clients)
+    g = social_network(size["per_community"])
+    res: dict = {"size": size, "users": g.number_of_nodes(), "follows": 2 * g.number_of_edges(),
+                 "clients": size["clients"], "load_start": round(os.getloadavg()[0], 2)}
+    python, why = peers.peer_python("web", make=make)
+    with tempfile.TemporaryDirectory(prefix="swweb") as tmp, \
+            swarm.local_cluster(3, os.path.join(tmp, "c")) as cluster, \
+            webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"])) as clients:
+        procs = []
         try:
-            load = Load(port)
-            t0 = time.perf_counter()
-            res["setup_failed"] = setup_data(load, g, clients)
-            res["setup_s"] = time.perf_counter() - t0
-            res["before"] = measure_pass(cluster, load, g, requests, clients, seed=1)
+            proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"])
+            procs.append(proc)
+            sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
+                          cluster)]
+            if python is None:
+                res["flask_peer"] = {"available": False, "why": why}
+            else:
+                fproc, fport, res["flask_versions"] = start_flask(python, tmp, gunicorn)
+                procs.append(fproc)
+                sides.append(Side("flask", fport, [fproc.pid]))
+            for side in sides:
+                t0 = time.perf_counter()
+                res[f"{side.name}_setup_failed"] = webload.setup_data(side.load, g, CLIENTS,
+                                                                      size["posts"])
+                res[f"{side.name}_setup_s"] = round(time.perf_counter() - t0, 1)
+            seen = [webload.timelines(side.load, g) for side in sides]
+            res["timelines_differ"] = (sum(seen[0][u] != seen[1][u] for u in seen[0])
+                                       if len(seen) == 2 else None)
+            for side in sides:
+                warm_up(side, g, 1, size["warmup"])
+            for r in range(size["rounds"]):
+                for side in sides:
+                    side.run_slice(clients, "before", g, 10 + r, size["slice_s"])
             t0 = time.perf_counter()
             plan = place(cluster)
-            res["place_s"] = time.perf_counter() - t0
+            res["place_s"] = round(time.perf_counter() - t0, 2)
             res.update(moves=len(plan.moves), cut_before=plan.cut_before,
                        cut_after=plan.cut_after, balance_after=plan.balance_after)
-            res["after"] = measure_pass(cluster, load, g, requests, clients, seed=3)
+            warm_up(sides[0], g, 2, size["warmup"])
+            for r in range(size["rounds"]):
+                for side in sides:
+                    side.run_slice(clients, "after", g, 20 + r, size["slice_s"])
+            for side in sides:
+                for phase in side.slices:
+                    res[f"{side.name}_{phase}"] = side.pooled(phase)
+            if profile:
+                from bench import webprofile
+
+                res["profile"] = webprofile.profile(sides[0], clients, cluster, proc.pid,
+                                                    g, size["slice_s"])
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-    res["errors"] = res["setup_failed"] + res["before"]["failed"] + res["after"]["failed"]
+            for p in procs:  # both at once (each takes a graceful half second or so)
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                _stop(p)
+    res["load_end"] = round(os.getloadavg()[0], 2)
+    res["errors"] = (res["swarm_setup_failed"] + res.get("flask_setup_failed", 0)
+                     + (res["timelines_differ"] or 0)
+                     + sum(res[f"{side}_{phase}"]["failed"] for side in ("swarm", "flask")
+                           for phase in ("before", "after") if f"{side}_{phase}" in res))
+    if "flask_after" in res:
+        a, f = res["swarm_after"], res["flask_after"]
+        res["ratio_rps"] = round(a["rps"] / f["rps"], 3)
+        res["met"] = res["ratio_rps"] >= TARGET_RPS and a["p99_ms"] < TARGET_P99_MS
     return res
 
 
 def print_table(res: dict) -> None:
-    print(f"the Twitter example on 3 local nodes: {res['users']} users, {res['follows']} "
-          f"follows, {POSTS} posts each (setup through the API: {res['setup_s']:.1f} s); "
-          f"{res['before']['requests']} requests per pass from {res['clients']} concurrent "
-          f"clients, {TIMELINE_SHARE:.0%} timelines, the rest posts, after {WARMUP} unmeasured")
-    print("| placement | requests/s | p50 ms | p95 ms | p99 ms | hops/request | "
-          "asks/request | failed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, key in (("as created", "before"), ("after swarm place", "after")):
-        r = res[key]
+    """The table of a run (and the profile, if one was made)."""
+    size = res["size"]
+    print(f"the Twitter example on 3 local nodes against Flask + SQLite: {res['users']} users, "
+          f"{res['follows']} follows, {size['posts']} posts each; {res['clients']} clients, "
+          f"90% timelines, 10% posts; {size['rounds']} slice(s) of {size['slice_s']:g} s per "
+          f"row, taking turns; load {res['load_start']} -> {res['load_end']}")
+    print("| server | requests/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | "
+          "client CPU ms/request | hops/request | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, key in (("Swarm, as created", "swarm_before"), ("Flask, beside it", "flask_before"),
+                      ("Swarm, after swarm place", "swarm_after"),
+                      ("Flask, beside it", "flask_after")):
+        r = res.get(key)
+        if r is None:
+            continue
+        hops = f"{r['hops_per_request']:.2f}" if "hops_per_request" in r else "-"
         print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['hops_per_request']:.2f} | "
-              f"{r['asks_per_request']:.2f} | {r['failed']} |")
-    b, a = res["before"], res["after"]
-    print(f"swarm place: {res['moves']} moves in {res['place_s']:.1f} s, cut weight "
-          f"{res['cut_before']:.0f} -> {res['cut_after']:.0f}, balance {res['balance_after']:.2f}; "
-          f"hops per request {b['hops_per_request'] / max(a['hops_per_request'], 1e-9):.2f}x "
-          f"fewer, requests/s {a['rps'] / b['rps']:.2f}x; failed requests in all: "
-          f"{res['errors']} (setup {res['setup_failed']})")
+              f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | "
+              f"{r['client_cpu_ms_per_request']:.2f} | {hops} | {r['failed']} |")
+    print(f"swarm place: {res['moves']} moves in {res['place_s']} s, cut weight "
+          f"{res['cut_before']:.0f} -> {res['cut_after']:.0f}, balance {res['balance_after']:.2f}"
+          f"; setup through the API: Swarm {res['swarm_setup_s']} s"
+          + (f", Flask {res['flask_setup_s']} s" if "flask_setup_s" in res else ""))
+    if "ratio_rps" in res:
+        print(f"Swarm after place / Flask: {res['ratio_rps']:.2f}x the requests/s (target >= "
+              f"{TARGET_RPS}x), p99 {res['swarm_after']['p99_ms']:.0f} ms (target < "
+              f"{TARGET_P99_MS:.0f} ms): {'met' if res['met'] else 'not met'}; whole timelines "
+              f"differing between the two: {res['timelines_differ']}")
+    else:
+        print(f"Flask + SQLite: not measured: {res['flask_peer']['why']}")
+    print(f"failed requests in all: {res['errors']}")
+    if res.get("profile"):
+        from bench import webprofile
+
+        webprofile.print_profile(res["profile"])
 
 
-def main(requests: int = REQUESTS, clients: int = CLIENTS) -> dict:
+def main(argv: list[str] | None = None) -> dict:
+    """The command line (`make bench` calls it without arguments: the full run)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.web")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--slice", type=float, help="seconds of a slice")
+    parser.add_argument("--rounds", type=int, help="slices per side and phase")
+    parser.add_argument("--clients", type=int, help=f"concurrent clients (default {CLIENTS})")
+    parser.add_argument("--workers", type=int,
+                        help="swarm.web's front-end threads (default: one per client)")
+    parser.add_argument("--no-make", action="store_true",
+                        help="skip Flask if its venv is absent instead of making it")
+    parser.add_argument("--profile", action="store_true",
+                        help="then py-spy on Swarm's processes during one more slice")
+    parser.add_argument("--gunicorn", default=GUNICORN,
+                        help=f"gunicorn's options for the Flask peer (default: {GUNICORN!r})")
+    args = parser.parse_args(argv if argv is not None else [])
+    size = dict(QUICK if args.quick else FULL)
+    if args.slice:
+        size["slice_s"] = args.slice
+    if args.rounds:
+        size["rounds"] = args.rounds
+    if args.clients:
+        size["clients"] = args.clients
+    if args.workers:
+        size["workers"] = args.workers
     t0 = time.perf_counter()
-    res = measure(requests, clients)
+    res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)
     print_table(res)
     print(f"total {res['total_s']} s (cluster start-up included)")
@@ -208,6 +317,4 @@ def main(requests: int = REQUESTS, clients: int = CLIENTS) -> dict:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(int(args[args.index("--requests") + 1]) if "--requests" in args else REQUESTS,
-         int(args[args.index("--clients") + 1]) if "--clients" in args else CLIENTS)
+    main(sys.argv[1:])

@@ -287,6 +287,59 @@ def test_a_block_never_moves(cluster, tmp_path):
     ]
 
 
+NOT_UNPICKLED = """
+import swarm
+from swarm import Ref, move_to
+
+
+def fail(x):
+    raise ValueError("this value does not unpickle")
+
+
+class Bad:
+    def __reduce__(self):
+        return (fail, (1,))
+
+
+move_to("n2")
+move_to("n3")                           # (n2 and n3 keep the source of `fail`)
+a, b = Ref(0, at="n2"), Ref(0, at="n3")
+move_to("n1")
+x, y = Ref(0), Ref(0)
+for p, q in ((x, y), (a, b)):           # on n1 (one phase), on n2 and n3 (two)
+    try:
+        with swarm.atomic():
+            p.set(1)
+            q.set(Bad())                # unpickled where it is written: raises
+    except Exception as e:
+        print(type(e).__name__, e)
+RESULT = [r.id for r in (x, y, a, b)]
+"""
+
+WRITE_AND_READ = """
+import sys
+from swarm.refs import Ref
+x, y, a, b = (Ref._handle(i, i.split(".")[0]) for i in sys.argv[1:])
+y.set(2)                                # (not locked)
+b.set(2)
+print(x.get(), y.get(), a.get(), b.get())
+"""
+
+
+def test_a_block_whose_value_does_not_unpickle_writes_nothing(cluster, tmp_path):
+    """Before, the values were unpickled one by one as they were written: x (and a) were
+    written, y (and b) not - and b's node kept it locked - a torn block said to have
+    failed."""
+    out = run(cluster, tmp_path, NOT_UNPICKLED)
+    assert out.stdout.splitlines() == [
+        "ValueError this value does not unpickle",
+        "RuntimeError an atomic block's txn-prepare failed on n3: ValueError: this value "
+        "does not unpickle"]
+    after = cluster.run_file(write(tmp_path, "after.py", WRITE_AND_READ), out.value,
+                             policy="fetch", timeout=30)
+    assert after.error is None and after.stdout == "0 2 0 2\n", (after.error, after.stdout)
+
+
 IN_A_FUNCTION = """
 import os, pathlib, sys, time
 import swarm

@@ -46,3 +46,20 @@ def test_versus_quick_runs_and_writes_its_table(tmp_path):
     assert rows["round trip 64 B: two hops / Flask keep-alive GET"]["ratio"] > 0
     if peers.redis_server(install=False)[0]:
         assert rows["round trip 64 B: two hops / Redis GET"]["ratio"] > 0
+
+
+def test_web_quick_serves_the_same_data_from_both_and_reports_each(tmp_path):
+    """`python -m bench.web --quick --no-make`: the Twitter example and its Flask + SQLite peer
+    (when the web venv is made) get the same data through their APIs, agree on every user's
+    whole timeline, take the load in turns without a failed request, and both rows print."""
+    proc = subprocess.run([sys.executable, "-m", "bench.web", "--quick", "--no-make"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "| Swarm, as created |" in out and "| Swarm, after swarm place |" in out, out
+    assert "failed requests in all: 0" in out, out
+    if peers.peer_python("web", make=False)[0] is None:
+        assert "Flask + SQLite: not measured: its venv" in out, out
+        return
+    assert out.count("| Flask, beside it |") == 2, out
+    assert "whole timelines differing between the two: 0" in out, out

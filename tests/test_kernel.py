@@ -5,7 +5,7 @@ import sys
 
 from greenlet import greenlet
 
-from swarm.node.kernel import Kernel, _preemptible
+from swarm.node.kernel import ABANDON_SECONDS, Kernel, _preemptible
 
 
 def stack(*modules: str):
@@ -35,19 +35,23 @@ def test_a_program_is_switched_out_only_in_its_own_code():
     assert not _preemptible(stack("swarm.node.kernel", "swarm.node.refserve"))
 
 
+class Context:
+    """What the kernel needs of a program (its id, its mark, switching its state in and
+    out; `shielded`: txnserve's commit)."""
+    id = "p1"
+    mark = b"p1"
+    shielded = False
+
+    def enter(self):
+        pass
+
+    def leave(self):
+        pass
+
+
 def test_a_parked_greenlet_is_cancelled_where_it_waits():
     kernel = Kernel()
     seen = []
-
-    class Context:
-        id = "p1"
-        mark = b"p1"
-
-        def enter(self):
-            pass
-
-        def leave(self):
-            pass
 
     def program():
         try:
@@ -62,4 +66,63 @@ def test_a_parked_greenlet_is_cancelled_where_it_waits():
     assert kernel.cancel(lambda ctx: ctx.id == "p1") == 1
     kernel.run_ready()
     assert seen == ["cancelled"] and not kernel.parked and not kernel.context
+    kernel.close()
+
+
+def test_a_cancelled_greenlet_that_parks_again_is_dropped_with_its_wait():
+    """One that catches the interrupt and parks again (a `finally` asking a node that does
+    not answer) is dropped ABANDON_SECONDS after the cancel, and the key it waited on is
+    told (the node drops the question: asking.wait)."""
+    kernel = Kernel()
+    abandoned, unparked = [], []
+    kernel.on_abandon, kernel.on_unparked = abandoned.append, unparked.append
+
+    def program():
+        try:
+            kernel.wait("first")
+        finally:
+            kernel.wait("cleanup")  # parks again
+
+    ctx = Context()
+    kernel.spawn(program, context=ctx)
+    kernel.run_ready()
+    kernel.cancel(lambda c: c.id == "p1")
+    kernel.run_ready()
+    assert list(kernel.parked) == ["cleanup"]
+    kernel.abandon_overdue()  # (not yet: it was cancelled just now)
+    assert list(kernel.parked) == ["cleanup"] and not abandoned
+    for thrown in kernel.throws.values():  # as if ABANDON_SECONDS had passed
+        thrown[1] -= ABANDON_SECONDS + 1
+    kernel.abandon_overdue()
+    assert abandoned == [ctx] and unparked == ["cleanup"]
+    assert not kernel.parked and not kernel.context and not kernel.throws
+    kernel.close()
+
+
+def test_a_shielded_greenlet_gets_the_cancel_when_it_asks_for_it():
+    """An atomic block's commit (txnserve._commit_everywhere) is not stopped half done: a
+    cancel meanwhile neither wakes nor drops the program; it raises the interrupt after."""
+    kernel = Kernel()
+    seen = []
+
+    ctx = Context()
+    ctx.shielded = True
+
+    def program():
+        seen.append(kernel.wait("commit"))  # not woken by the cancel
+        ctx.shielded = False
+        seen.append(repr(kernel.pending_interrupt()))
+        seen.append(kernel.pending_interrupt())  # (once)
+
+    kernel.spawn(program, context=ctx)
+    kernel.run_ready()
+    assert kernel.cancel(lambda c: c.id == "p1") == 1
+    kernel.run_ready()
+    for thrown in kernel.throws.values():  # as if ABANDON_SECONDS had passed
+        thrown[1] -= ABANDON_SECONDS + 1
+    kernel.abandon_overdue()
+    assert list(kernel.parked) == ["commit"] and not seen
+    kernel.wake("commit", "committed")
+    kernel.run_ready()
+    assert seen == ["committed", "KeyboardInterrupt('cancelled')", None]
     kernel.close()

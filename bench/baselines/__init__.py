@@ -4,7 +4,10 @@
 - `ray_pingpong`: the same ping-pong between two Ray actors;
 - `ray_fib`, `dask_fib`: fib(n) with a task per call (Ray remote tasks, Dask futures);
 - `metis`: the partition METIS finds for an access graph (pymetis), to compare the placer's
-  cut against.
+  cut against;
+- `web_peer`, `flask_ping`: small round trips to Redis and to Flask on gunicorn;
+- `twitter_flask`: the Twitter example's JSON API on Flask + SQLite (bench/web.py serves it
+  with gunicorn beside the example).
 
 Ray, Dask and pymetis are benchmark-only, never runtime dependencies of swarm. This module uses only the
 standard library, so the baselines run in an interpreter that has Ray or Dask but not swarm's

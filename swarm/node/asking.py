@@ -2,7 +2,9 @@
 fetch policy), a value adopted (relocation), a collection's steps, a program's source.
 
 The program's greenlet parks until the answer comes (the machine sends the question, and
-wakes the program with the answer or, after the cluster's hop_timeout, with NO_ANSWER).
+wakes the program with the answer or, after the cluster's hop_timeout, with NO_ANSWER). A
+program that stops waiting - cancelled: KeyboardInterrupt where it is parked (kernel.cancel)
+- tells the machine (Unasked), which no longer asks (machine/questions.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import time
 
 from swarm.errors import NodeGone
-from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted
+from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted, Unasked
 from swarm.node.machine.questions import READS
 from swarm.wire import decode, layout
 
@@ -43,7 +45,7 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     if question is not None:  # (what is asked is part of its id: answers.py)
         event.op = f"{question}.{asked_digest(action, ref_id, blob)}"
         event.segment = node.kernel.current_context().hop_id
-    reply = node.kernel.wait_after(key, node.emit, event)
+    reply = wait(node, key, event)
     if reply == NODE_GONE:
         raise NodeGone(f"node {dest} was declared gone: {action} {ref_id or ''} has no "
                        f"answer")
@@ -53,6 +55,25 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
                            f"or may not have done it - look before doing it again")
     value = decode.value(reply["value"]) if reply.get("value") is not None else None
     return reply, value
+
+
+def wait(node, key: str, event):
+    """Emit the question `event` and park on `key` until its answer; a program that stops
+    waiting - an exception thrown in where it is parked: a cancel's KeyboardInterrupt - has
+    its question dropped (Unasked) before the exception goes on.
+
+    Discussion: only the asker knows that nobody waits any more; without this, a question
+    that is asked again until answered (a read, or one with an id) was sent every second
+    for ever to a node that never answers. Dropping it does not make it undone: a copy sent
+    before may still be done by the node asked - a cancelled program's last question may
+    or may not have been done (docs/programs.md, "A cancelled program's last
+    question")."""
+    try:
+        return node.kernel.wait_after(key, node.emit, event)
+    except BaseException:
+        if node.kernel.running:  # (not a node stopping: its greenlets end with it)
+            node.emit(Unasked(key))
+        raise
 
 
 def asked_digest(action: str, ref_id: str | None, blob) -> str:
@@ -79,8 +100,7 @@ def fetch_sources(node, hashes: list[str], peer: str | None) -> None:
         if peer is None or peer not in node.config.nodes:
             raise LookupError(f"the source {digest[:12]} is not on {node.name}")
         key = node.machine.next_key("source-wait")
-        source = node.kernel.wait_after(key, node.emit,
-                                        SourceWanted(key, peer, digest, time.time()))
+        source = wait(node, key, SourceWanted(key, peer, digest, time.time()))
         if source is None:
             raise LookupError(f"{peer} has no source {digest[:12]} either (or did not "
                               f"answer within {node.config.hop_timeout:g} s)")

@@ -65,6 +65,7 @@ log = logging.getLogger("swarm.kernel")
 IDLE_CHECK = 0.05  # seconds between the watchdog's looks while no program runs
 SLICE = 0.01  # seconds a program runs before the loop has a turn (preemption)
 ABANDON_SECONDS = 1.0  # a cancelled program that goes on this long is stopped for good
+SWEEP_SECONDS = 0.25  # how often the loop looks for cancelled programs parked that long
 MARK_BYTES = 256  # the running program's id, in a file: see mark_running
 PREEMPT_SIGNAL = signal.SIGUSR2
 # a program running code of these modules (anywhere on its stack) is not switched out there
@@ -139,6 +140,8 @@ class Kernel:
         self.throws: dict = {}  # greenlet -> (exception, since): cancelled, see cancel()
         self.zombies: list = []  # cancelled greenlets that would not end (never run again)
         self.on_abandon = None  # called with the context of each such greenlet
+        self.on_unparked = None  # called with each key such a greenlet was parked on
+        self._next_sweep = 0.0  # (abandon_overdue: not every round)
         self.switched_out = None  # called after each greenlet's turn (the shell's sends)
         self._mark: mmap.mmap | None = None
 
@@ -255,22 +258,61 @@ class Kernel:
         """Stop the programs whose context `matches`: KeyboardInterrupt is raised in each,
         once, where it is - a parked one is woken with it, a ready or switched-out one gets
         it at its next turn - as Ctrl-C stops a script (its `finally` blocks run); one that
-        still runs ABANDON_SECONDS later (it caught it), or never started, is dropped
-        (on_abandon tells). Returns how many."""
+        still runs ABANDON_SECONDS later (it caught it), or is parked again then
+        (abandon_overdue), or never started, is dropped (on_abandon tells). Returns how
+        many."""
         now, n = time.monotonic(), 0
         for g, ctx in list(self.context.items()):
             if not matches(ctx) or g in self.throws:
                 continue
             n += 1
             self.throws[g] = [KeyboardInterrupt("cancelled"), now]
+            if getattr(ctx, "shielded", False):
+                continue  # (it takes the interrupt when it asks: pending_interrupt)
             for key in [k for k, parked in self.parked.items() if parked is g]:
                 del self.parked[key]
                 self.ready.append((g, None))
         return n
 
+    def pending_interrupt(self) -> BaseException | None:
+        """From inside a program that was shielded (its context's `shielded`: an atomic
+        block's commit, txnserve.py): the cancel's KeyboardInterrupt it did not get
+        meanwhile, for it to raise now (it then has ABANDON_SECONDS to end), or None.
+
+        Discussion: a shielded program is neither woken with the interrupt, nor thrown it
+        at its next turn, nor dropped ABANDON_SECONDS later: what it does must not stop half
+        done (the other nodes of its block have committed)."""
+        thrown = self.throws.get(getcurrent())
+        if thrown is None or thrown[0] is None:
+            return None
+        exc, thrown[0], thrown[1] = thrown[0], None, time.monotonic()
+        return exc
+
+    def abandon_overdue(self) -> None:
+        """Drop the cancelled programs that caught the interrupt and parked again (a
+        `finally` that asks a node that does not answer) and still wait ABANDON_SECONDS
+        after the cancel - as one that goes on running is (run_ready). One waiting for
+        its thread's work is dropped when that ends (run_ready: its count of threads)."""
+        now, waiting = time.monotonic(), None
+        for g, (exc, since) in list(self.throws.items()):
+            if exc is not None or now - since <= ABANDON_SECONDS or \
+                    getattr(self.context.get(g), "shielded", False):
+                continue
+            if waiting is None:
+                waiting = {}
+                for key, parked in self.parked.items():
+                    waiting.setdefault(parked, []).append(key)
+            keys = waiting.get(g)
+            if keys and not any(isinstance(k, tuple) and k[0] == "thread" for k in keys):
+                self._abandon(g)
+
     def _abandon(self, g) -> None:
         self.throws.pop(g, None)
         self.zombies.append(g)  # (a reference kept: freed, it would run its code again)
+        for key in [k for k, parked in self.parked.items() if parked is g]:
+            del self.parked[key]  # (nothing wakes it any more)
+            if self.on_unparked is not None:
+                self.on_unparked(key)
         ctx = self.context.pop(g, None)
         self.ready = deque(item for item in self.ready if item[0] is not g)
         if ctx is not None and self.on_abandon is not None:
@@ -300,6 +342,9 @@ class Kernel:
             if self._finished_threads:  # 2. threads
                 self.wake_threads()
             self.run_ready()  # 3. run
+            if self.throws and time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + SWEEP_SECONDS
+                self.abandon_overdue()  # (cancelled programs that would not end)
             tick()  # 4. tick
 
     def wake_threads(self) -> None:
@@ -317,11 +362,13 @@ class Kernel:
         for _ in range(len(self.ready)):
             g, value = self.ready.popleft()
             thrown = self.throws.get(g)
+            context = self.context.get(g)
+            if thrown is not None and getattr(context, "shielded", False):
+                thrown = None  # (until it asks: pending_interrupt)
             if thrown is not None and (not g or clock() - thrown[1] > ABANDON_SECONDS):
                 self._abandon(g)  # never started, or will not end
                 continue
             self.current = g
-            context = self.context.get(g)
             if context is not None:
                 context.enter()
                 if mark is not None:

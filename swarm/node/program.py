@@ -76,6 +76,7 @@ class Program:
     files: dict = field(default_factory=dict)  # module name -> its file (registry.py)
     ended: bool = False  # it finished, failed or left this node (run() returned)
     txn: object = None  # the attempt of an atomic block it is in (txnserve.Txn; never travels)
+    shielded: bool = False  # a cancel waits while it is True (txnserve._commit_everywhere)
     # futures it spawned here, by home node, not read yet; and results of some of them
     # read ahead with another's (futurewait.fetch_if_done): both forgotten when it hops
     spawned: dict = field(default_factory=dict)

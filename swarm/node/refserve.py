@@ -110,67 +110,91 @@ def remote_action(node, ref, action: str, arg):
 
 
 def remote_create(node, value, at: str) -> str:
-    _, ref_id = ask(node, at, "create", None, value)
+    reply, ref_id = ask(node, at, "create", None, value)
+    if reply.get("error"):  # (a full disk there, a value that does not unpickle there...)
+        raise RuntimeError(f"{at} could not make the Ref: {reply['error']}")
     node.machine.access.record(node.kernel.current_context(), ref_id)
     return ref_id
 
 
 def serve(node, request) -> None:
     """A peer's question (a Serve instruction), in a greenlet of its own: a relocation or a
-    future may make it wait."""
+    future may make it wait. Always answered (Served): with what `answer` gives, or the
+    error that ended it.
+
+    Discussion: also an error that is not an Exception - SystemExit or KeyboardInterrupt
+    raised by the code a question runs here (unpickling its argument runs the value's
+    `__reduce__`; a collection's update runs its function), GreenletExit. Unanswered, a
+    question with an id would stay in answers.serving for ever, and the copies its asker
+    sends again (every second) would join it there, unanswered: the program waited for
+    ever. Answered with the error, it is kept as any answer (a copy gets the same error),
+    and the exception goes on to the kernel, which logs it with its traceback."""
+    try:
+        reply, blob, read = answer(node, request)
+    except Exception as e:
+        reply, blob, read = {"error": f"{type(e).__name__}: {e}"}, None, None
+    except BaseException as e:
+        if node.kernel.running:  # (not a node stopping: it answers nothing more)
+            node.emit(Served(request.sender, request.key, {"error": (
+                f"{type(e).__name__}: {e} (raised on {node.name} while it served "
+                f"{request.action} {request.ref or ''}; its log has the traceback)")},
+                None, None, request.op))
+        raise
+    node.emit(Served(request.sender, request.key, reply, blob, read, request.op))
+
+
+def answer(node, request) -> tuple[dict, bytes | None, str | None]:
+    """What a peer's question does here: (reply, the answer's bytes, the Ref read - whose
+    value may go before it is on disk: answers.served). Raises what goes wrong."""
     reply: dict = {}
     value = blob = read = None
-    try:
-        action = request.action
-        if action == "adopt":  # a Ref relocated here
-            node.machine.data.write_blob(request.ref, request.arg)
+    action = request.action
+    if action == "adopt":  # a Ref relocated here
+        node.machine.data.write_blob(request.ref, request.arg)
+    else:
+        arg = decode.value(request.arg)
+        if action == "create":
+            value = create_ref(node, arg)
+        elif action.startswith("coll"):  # a collection's steps (collserve.py)
+            value = collserve.serve(node, action, arg)
+        elif action.startswith("txn-"):  # an atomic block's read or commit step
+            value = txnserve.serve(node, action, arg)
+        elif action in futurewait.ACTIONS:  # which futures are done (futurewait.py)
+            value = futurewait.serve(node, action, arg)
+        elif action == "wait":  # arg: None, or a timeout in seconds
+            try:
+                value = tasks.await_future(node, request.ref) if arg is None else \
+                    futurewait.get(node, request.ref, arg)
+            except TaskFailed as e:
+                reply["failed"] = [str(e), e.traceback]
+            except TimeoutError as e:
+                reply["timeout"] = str(e)
         else:
-            arg = decode.value(request.arg)
-            if action == "create":
-                value = create_ref(node, arg)
-            elif action.startswith("coll"):  # a collection's steps (collserve.py)
-                value = collserve.serve(node, action, arg)
-            elif action.startswith("txn-"):  # an atomic block's read or commit step
-                value = txnserve.serve(node, action, arg)
-            elif action in futurewait.ACTIONS:  # which futures are done (futurewait.py)
-                value = futurewait.serve(node, action, arg)
-            elif action == "wait":  # arg: None, or a timeout in seconds
-                try:
-                    value = tasks.await_future(node, request.ref) if arg is None else \
-                        futurewait.get(node, request.ref, arg)
-                except TaskFailed as e:
-                    reply["failed"] = [str(e), e.traceback]
-                except TimeoutError as e:
-                    reply["timeout"] = str(e)
-            else:
-                ref_id = request.ref
-                while (where := locate(node, ref_id, node.name)) == node.name and \
-                        wait_if_busy(node, ref_id, action in WRITES):
-                    pass
-                if where != node.name:
-                    reply["moved_to"] = where
-                elif action == "get":  # the stored bytes, not the value pickled again
-                    offer = map_offer(node, ref_id) if arg is not None and \
-                        arg == bulkmaps.HOST else None
-                    if offer is not None:
-                        reply["mapped"] = offer
-                    else:
-                        blob = node.machine.data.blob(ref_id)
-                        if blob is None:
-                            raise KeyError(f"Ref({ref_id!r}) was deleted")
-                    read = ref_id
+            ref_id = request.ref
+            while (where := locate(node, ref_id, node.name)) == node.name and \
+                    wait_if_busy(node, ref_id, action in WRITES):
+                pass
+            if where != node.name:
+                reply["moved_to"] = where
+            elif action == "get":  # the stored bytes, not the value pickled again
+                offer = map_offer(node, ref_id) if arg is not None and \
+                    arg == bulkmaps.HOST else None
+                if offer is not None:
+                    reply["mapped"] = offer
                 else:
-                    value = ref_action(node, ref_id, action, arg)
-        if blob is None and not reply.keys() & {"failed", "moved_to", "mapped"}:
-            blob = node.encode_value(value, "the answer")
-        elif blob is not None and values.nbytes(blob) > node.config.max_value_bytes:
-            raise values.ValueTooLarge(values.limit_error(
-                f"the value of Ref({request.ref!r})", values.nbytes(blob),
-                node.config.max_value_bytes))
-    except Exception as e:
-        reply = {"error": f"{type(e).__name__}: {e}"}
-        blob = None
-    node.emit(Served(request.sender, request.key, reply, blob, read, request.op))
+                    blob = node.machine.data.blob(ref_id)
+                    if blob is None:
+                        raise KeyError(f"Ref({ref_id!r}) was deleted")
+                read = ref_id
+            else:
+                value = ref_action(node, ref_id, action, arg)
+    if blob is None and not reply.keys() & {"failed", "moved_to", "mapped"}:
+        blob = node.encode_value(value, "the answer")
+    elif blob is not None and values.nbytes(blob) > node.config.max_value_bytes:
+        raise values.ValueTooLarge(values.limit_error(
+            f"the value of Ref({request.ref!r})", values.nbytes(blob),
+            node.config.max_value_bytes))
+    return reply, blob, read
 
 
 def map_offer(node, ref_id: str) -> dict | None:

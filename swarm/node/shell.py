@@ -202,6 +202,7 @@ class Shell:
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
+        self.kernel.on_unparked = lambda key: self.emit(m.Unasked(key))  # (asking.wait)
         self.kernel.switched_out = self._uncork
         if self.hash_seed_problem:
             log.warning("%s", self.hash_seed_problem)

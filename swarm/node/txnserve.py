@@ -154,9 +154,30 @@ def commit(node, txn: Txn) -> str | None:
     if why is not None:
         _abort(node, txn, prepared)
         return why
-    for where in prepared:
-        _on(node, where, "txn-commit", txn.id, {}, {})
+    _commit_everywhere(node, txn, prepared)
     return None
+
+
+def _commit_everywhere(node, txn: Txn, prepared: list[str]) -> None:
+    """Phase two: every prepared node commits - also when the program is cancelled
+    meanwhile (its KeyboardInterrupt is raised once the block has ended: `ended`).
+
+    Discussion: once every node said yes, the block is decided; a cancel that stopped it
+    here (thrown in where it waits for a node's answer) would leave the nodes after that one
+    prepared - their Refs locked until they restart, and what the block wrote there lost -
+    while the nodes before had committed: a torn block. So the program is shielded while it
+    commits: the kernel keeps the interrupt until then (kernel.cancel), and does not drop
+    the program while it waits (a node that does not answer is waited for, as without a
+    cancel, until it answers or is declared gone)."""
+    prog = node.kernel.current_context()
+    if prog is not None:
+        prog.shielded = True
+    try:
+        for where in prepared:
+            _on(node, where, "txn-commit", txn.id, {}, {})
+    finally:
+        if prog is not None:
+            prog.shielded = False
 
 
 def _abort(node, txn: Txn, prepared: list[str]) -> None:
@@ -185,23 +206,37 @@ def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):
 def act(node, action: str, txn_id: str, reads: dict, writes: dict):
     """One commit step on this node (machine/txn.py); none of them parks."""
     data = node.machine.data
+    values = _unpickled(writes)  # (before anything is written or locked)
 
     def lives_here(ref_id: str) -> bool:
         return node.machine.locate(ref_id, node.name) == node.name and \
             ref_id not in data.moving
 
     why = txn_step(data.txns, lives_here, action, txn_id, reads, writes,
-                   lambda r, b: _apply(node, r, b))
+                   lambda r, b: _apply(node, r, b, values))
     if why is not None and action == "txn-commit":
         raise RuntimeError(f"{why} ({node.name} restarted since?): its writes there are lost")
     return why
 
 
-def _apply(node, ref_id: str, blob: bytes) -> None:
+def _unpickled(writes: dict) -> dict:
+    """The values a step writes here (a one-phase commit's, or a prepare's), unpickled:
+    one that does not unpickle here fails the step before anything is written or locked.
+
+    Discussion: the values were applied one by one as they were unpickled, so a value whose
+    unpickling raised (its `__reduce__`, a class this node cannot import) left the writes
+    before it made and those after it not - a torn block that the program was told failed;
+    a prepare locks nothing and a commit writes nothing now until every value unpickles.
+    A prepared value is unpickled again at its commit (it was kept as bytes)."""
+    return {ref_id: codec.loads(blob) for ref_id, blob in writes.items() if blob != DELETED}
+
+
+def _apply(node, ref_id: str, blob: bytes, values: dict) -> None:
     if blob == DELETED:
         node.machine.data.delete(ref_id)
     else:
-        node.machine.data.write(ref_id, codec.loads(blob))
+        node.machine.data.write(ref_id, values[ref_id] if ref_id in values else
+                                codec.loads(blob))
 
 
 def serve(node, action: str, arg):
@@ -248,6 +283,9 @@ def ended(node, prog, txn: Txn, error) -> str | None:
         for stream, text in txn.output:
             programio.write(prog, stream, text)
         node.machine.count("txn_commits")
+        cancelled = node.kernel.pending_interrupt()  # (while it committed)
+        if cancelled is not None:
+            raise cancelled
     return why
 
 

@@ -39,6 +39,7 @@ from swarm.node.machine.events import (
     Stopping,
     SubmitReceived,
     Tick,
+    Unasked,
 )
 from swarm.node.machine.instructions import (
     AnswerCancel,
@@ -67,7 +68,7 @@ __all__ = [
     "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
     "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted", "MirrorAnswered",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
-    "SourceWanted", "Stopping", "SubmitReceived", "Tick",
+    "SourceWanted", "Stopping", "SubmitReceived", "Tick", "Unasked",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
     "SendKept", "SendSnapshot", "Serve", "Start", "Stop", "Wake",
     "NO_ANSWER", "NODE_GONE", "NodeState", "RefData",

@@ -251,6 +251,13 @@ class Asked:
 
 
 @dataclass(slots=True)
+class Unasked:
+    """A program parked on a question (Asked, SourceWanted) stopped waiting for its answer
+    - cancelled: the question is no longer asked (questions.py)."""
+    key: str
+
+
+@dataclass(slots=True)
 class SourceWanted:
     """A program needs a source this node lacks; it parks on `key`."""
     key: str

@@ -17,6 +17,13 @@ A program that asks parks under a key; the question goes out as `fetch` {key, re
   asker is woken with NO_ANSWER, and fails with an error that says it may or may not have
   been done.
 
+A program that stops waiting - cancelled (`swarm cancel`: KeyboardInterrupt where it is
+parked) - says so (Unasked, from asking.py): its question is dropped, no longer sent again,
+and an answer that comes later finds no question (dropped, as a late one is). A copy sent
+before may still be done by the node asked (docs/programs.md, "A cancelled program's last
+question"). `asking` in the node's status counts the questions waiting for an answer,
+`asked_again` the copies sent again.
+
 Discussion: a connection that breaks (a partition, a pause: swarm/wire/liveness.py closes it
 after 1.5 s of silence) loses what it held; a read sent again is answered once the path is
 back; the first answer wins (later ones find no question and are dropped).
@@ -70,6 +77,22 @@ def fetched(state, e: ev.FetchAnswered) -> None:
     state.out.append(Wake(e.key, e.reply))
 
 
+def unasked(state, e: ev.Unasked) -> None:
+    """The program parked on `e.key` stopped waiting (cancelled): its question is not asked
+    again. Its answer, if one comes, finds no question. A source still wanted by other
+    programs is still asked for them."""
+    if state.asks.pop(e.key, None) is not None:
+        return
+    for digest, waiting in list(state.asking.items()):
+        if e.key in waiting:
+            waiting.remove(e.key)
+            if not waiting:  # nobody else waits for this source
+                del state.asking[digest]
+                for key in [k for k, (d, _) in state.source_asks.items() if d == digest]:
+                    del state.source_asks[key]
+            return
+
+
 def source_wanted(state, e: ev.SourceWanted) -> None:
     """A program needs a source: asked of the node its hop came from, once however many
     programs wait for it (10,000 tasks arriving together ask once)."""
@@ -113,6 +136,7 @@ def follow_up(state, now: float, resend_seconds: float) -> None:
         if q.read:
             if now - q.sent_at >= resend_seconds:
                 q.sent_at = now
+                state.count("asked_again")
                 state._send(q.send)
         elif now - q.asked_at > state.hop_timeout:
             del state.asks[key]
@@ -120,6 +144,7 @@ def follow_up(state, now: float, resend_seconds: float) -> None:
     for _, q in state.source_asks.values():
         if now - q.sent_at >= resend_seconds:
             q.sent_at = now
+            state.count("asked_again")
             state._send(q.send)
 
 
@@ -138,5 +163,6 @@ def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
     return {ev.Asked: lambda e: asked(state, e),
             ev.FetchAnswered: lambda e: fetched(state, e),
+            ev.Unasked: lambda e: unasked(state, e),
             ev.SourceWanted: lambda e: source_wanted(state, e),
             ev.SourceReceived: lambda e: source_received(state, e)}

@@ -447,6 +447,9 @@ class NodeState:
                 "mirror": {**self.mirror.status(),
                            **{k: s.get(k, 0) for k in ("writes_mirrored", "writes_one_copy",
                                                        "mirror_snapshots", "mirror_downs")}},
+                # questions this node's programs wait on an answer to, and copies sent again
+                "asking": len(self.asks) + len(self.source_asks),
+                "asked_again": s.get("asked_again", 0),
                 "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
                 "unacked": len(self.ledger.outbox),
                 "fallback_reasons": dict(self.fallbacks.counts),
