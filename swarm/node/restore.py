@@ -28,7 +28,8 @@ import sys
 import time
 
 from swarm.node import machine as m
-from swarm.node.machine.mirror import MIRROR_TIMEOUT
+from swarm.node.machine.mirror import START_WAIT, deadline
+from swarm.node.records import files_named
 from swarm.node.store import install_copy
 from swarm.wire import decode
 
@@ -66,10 +67,17 @@ def serve(shell, env) -> None:
 
 
 def send_snapshot(shell, i) -> None:
-    """SendSnapshot: the whole store, as it is now, to the mirror."""
-    seq, image, files = shell.store.snapshot()
-    shell._send(m.Send(i.node, "snapshot", {"seq": seq, "files": [n for n, _ in files]},
-                       (image, *(data for _, data in files))))
+    """SendSnapshot: the whole store, as it is now, to the mirror (the machine is told its
+    size: how long it may take, machine/mirror.py)."""
+    fields, blobs = snapshot_message(shell.store)
+    shell._send(m.Send(i.node, "snapshot", fields, blobs))
+    shell.emit(m.SnapshotSent(i.node, sum(len(b) for b in blobs)))
+
+
+def snapshot_message(store) -> tuple[dict, tuple]:
+    seq, image, files = store.snapshot()
+    return ({"seq": seq, "id": store.id, "files": [n for n, _ in files]},
+            (image, *(data for _, data in files)))
 
 
 def _wait(shell, mirror: str, kind: str, until: float | None, ask=None) -> tuple:
@@ -99,36 +107,73 @@ def _wait(shell, mirror: str, kind: str, until: float | None, ask=None) -> tuple
     return None, dropped
 
 
-def catch_up(shell) -> bool:
+def catch_up(shell, argv: list[str]) -> bool:
     """Before a node with a store starts: its mirror gets what the store holds and the copy
     lacks (the commits of its last moments before a crash, never counted: their hops may be
-    in the outbox, resent at start). True if the mirror did not answer within
-    MIRROR_TIMEOUT: the node starts with it down (machine/mirror.py)."""
+    in the outbox, resent at start). A copy further on than the store (the store went back
+    in time: a disk or VM restored, a power cut) is taken instead, as after a lost disk. The
+    node waits START_WAIT for its mirror, then starts with it down (True; machine/mirror.py):
+    a store that went back in time while its mirror cannot be reached is two failures, and
+    waiting for ever would keep the node from taking part even in `swarm node gone` of its
+    mirror. `swarm-node --without-mirror` starts it at once, the mirror taken as down."""
     mirror = shell.config.mirror_of(shell.name)
     if mirror is None:
         return False
-    seq = shell.store.seq
-    shell._send(m.Send(mirror, "mirror", {"seq": seq, "probe": True}))
-    until = time.time() + MIRROR_TIMEOUT
-    env, _ = _wait(shell, mirror, "mirrored", until)
-    if env is not None and decode.payload(env)["gap"]:
-        send_snapshot(shell, m.SendSnapshot(mirror))
-        env, _ = _wait(shell, mirror, "mirrored", time.time() + MIRROR_TIMEOUT)
-        if env is not None and decode.payload(env)["have"] != seq:
-            env = None
-    if env is None:
-        log.warning("mirror %s did not answer within %g s: starting without it (writes are "
-                    "kept on this node's disk alone until it answers)", mirror, MIRROR_TIMEOUT)
+    if shell.without_mirror:
+        log.warning("started without asking mirror %s (--without-mirror): if this store went "
+                    "back in time, writes its copy holds are lost", mirror)
         return True
-    return False
+    store, started = shell.store, time.time()
+
+    def ask():
+        shell._send(m.Send(mirror, "mirror", {"seq": store.seq, "id": store.id,
+                                              "probe": True}, resend=True))
+        waited = time.time() - started
+        if waited >= SAY_SECONDS and int(waited) % int(SAY_SECONDS) == 0:
+            log.warning("waiting for %s, this node's mirror, to say whether its copy is "
+                        "further on than this store (%.0f s so far; `swarm-node "
+                        "--without-mirror` starts without it)", mirror, waited)
+    until = started + START_WAIT
+    while True:
+        env, _ = _wait(shell, mirror, "mirrored", until, ask)
+        if env is None:
+            log.warning("mirror %s did not answer in %g s: starting without it (writes are "
+                        "kept on this node's disk alone until it answers; if this store went "
+                        "back in time meanwhile, what only its copy holds is lost)", mirror,
+                        START_WAIT)
+            return True
+        answer = decode.payload(env)
+        if answer.get("behind"):
+            log.warning("the copy of this node's store on %s is further on (record %d) than "
+                        "the store (record %d): the store went back in time; taking the copy",
+                        mirror, answer["have"], store.seq)
+            take_copy(shell, mirror, argv, "its own went back in time")
+        if not answer["gap"]:
+            return False
+        fields, blobs = snapshot_message(store)
+        shell._send(m.Send(mirror, "snapshot", fields, blobs))
+        env, _ = _wait(shell, mirror, "mirrored", deadline(time.time(),
+                                                           sum(len(b) for b in blobs)))
+        if env is not None and not decode.payload(env)["gap"] and \
+                decode.payload(env)["have"] == store.seq:
+            return False
 
 
 def restore_if_lost(shell, argv: list[str]) -> None:
     """Before the node starts: if its store is new and it has a mirror, ask for the copy;
-    with one, install it and start again from it (this does not return)."""
+    with one, install it and start again from it (this does not return); without one, the
+    store is taken as new (Store.be_born)."""
     mirror = shell.config.mirror_of(shell.name)
     if not shell.store_new or mirror is None:
         return
+    take_copy(shell, mirror, argv, "its own was lost")
+    shell.store.be_born()
+    shell.store_new = False
+
+
+def take_copy(shell, mirror: str, argv: list[str], why: str) -> None:
+    """Ask the mirror for its copy of this node's store; with one, install it and start
+    again from it (this does not return); without one, return."""
     started = time.time()
 
     def ask():
@@ -144,6 +189,8 @@ def restore_if_lost(shell, argv: list[str]) -> None:
         log.info("this node's store is new and %s keeps no copy of it%s: it starts empty",
                  mirror, " (its own store is new too: a new cluster)" if p["new"] else "")
         return
+    if len(p["files"]) != len(answer.blobs) - 1 or not files_named(p["files"]):
+        raise ValueError(f"the copy {mirror} sent names files wrongly: not installed")
     path = shell.store.path
     shell.store.close()
     install_copy(path, answer.blobs[0], zip(p["files"], answer.blobs[1:]))
@@ -151,8 +198,8 @@ def restore_if_lost(shell, argv: list[str]) -> None:
     with db:
         db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
     db.close()
-    log.warning("this node's store was lost: restored from the copy %s keeps (record %d, "
-                "%d files); starting again from it (%d messages meanwhile left to their "
-                "senders to send again)", mirror, p["seq"], len(p["files"]), dropped)
+    log.warning("this node's store: %s; restored from the copy %s keeps (record %d, %d "
+                "files); starting again from it (%d messages meanwhile left to their senders "
+                "to send again)", why, mirror, p["seq"], len(p["files"]), dropped)
     shell.links.close()
     os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main", *argv])

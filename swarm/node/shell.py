@@ -109,7 +109,8 @@ EVENTS = {
     "gc": lambda env, identity: _gc_request(env, identity),
     "gc-flush": lambda env, identity: m.GcFlushed(env.sender, decode.payload(env)["cycle"]),
     "mirrored": lambda env, identity: m.MirrorAnswered(
-        env.sender, *(lambda p: (p["seq"], p["have"], p["gap"]))(decode.payload(env))),
+        env.sender, *(lambda p: (p["seq"], p["have"], p["gap"], p.get("probe", False),
+                                 p.get("behind", False)))(decode.payload(env))),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
@@ -117,7 +118,8 @@ EVENTS = {
 
 
 class Shell:
-    def __init__(self, config: ClusterConfig, name: str, fresh: bool = False) -> None:
+    def __init__(self, config: ClusterConfig, name: str, fresh: bool = False,
+                 without_mirror: bool = False) -> None:
         if name not in config.nodes:
             raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
         if name in config.fenced:
@@ -135,9 +137,12 @@ class Shell:
         os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
         path = os.path.join(spec.dir, "store.sqlite")
         # a new store may be one that was lost: its mirror may keep a copy (restore.py)
-        self.store_new = not fresh and not os.path.exists(path)
         self.store = Store(path, record=config.mirror_of(name) is not None)
+        self.store_new = not fresh and not self.store.born and self.store.is_empty()
+        if not self.store_new and not self.store.born:  # (--fresh, or a store made before
+            self.store.be_born()  # stores had ids: its mirror's copy is made again)
         self.mirrors = Mirrors(spec.dir, name, config)  # the copies kept here (mirrors.py)
+        self.without_mirror = without_mirror  # (restore.catch_up)
         # before the bind: nothing is received before the gate knows its cutoff
         self.gate = Gate(config.secret, config.names, config.max_message_bytes,
                          config.replay_window, self.store.start_replay_guard(now_ms()))
@@ -198,7 +203,7 @@ class Shell:
         """Run the node; first, if its store is new, ask its mirror whether it was lost
         (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
         restore.restore_if_lost(self, list(argv))
-        mirror_down = restore.catch_up(self)
+        mirror_down = restore.catch_up(self, list(argv))
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
@@ -220,7 +225,7 @@ class Shell:
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
-                           store.seq, mirror_down))
+                           store.seq, mirror_down, store.id))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
@@ -264,6 +269,9 @@ class Shell:
                 restore.serve(self, env)
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
+            except Exception as e:  # one this node could not handle: refused, it goes on
+                self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
+                                                    f"{type(e).__name__}: {e}", exc_info=True)
             return
         if env.kind == "restore":  # (a late answer: this node restored already, or not)
             return
@@ -515,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="a new store starts empty without asking the node's mirror "
                              "whether it keeps a copy of a lost one (docs/nodes.md)")
+    parser.add_argument("--without-mirror", action="store_true",
+                        help="start without asking the node's mirror whether its copy is "
+                             "further on than the store (docs/nodes.md)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
@@ -529,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["PYTHONHASHSEED"] = str(config.hash_seed)
             os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main",
                                       *(sys.argv[1:] if argv is None else argv)])
-        node = Shell(config, args.name, fresh=args.fresh)
+        node = Shell(config, args.name, fresh=args.fresh, without_mirror=args.without_mirror)
     except ConfigError as e:
         print(f"swarm-node: {e}", file=sys.stderr)
         return 2

@@ -79,8 +79,8 @@ def killer(cluster, stop: threading.Event, kills: list, seed: int,
     rng = random.Random(seed)
     while not stop.wait(rng.uniform(*KILL_EVERY)) and (most is None or len(kills) < most):
         name = rng.choice(NODES)
-        if lose_disk:  # one disk at a time: every copy whole again first (docs/nodes.md)
-            _settled(cluster)
+        if lose_disk and not _settled(cluster).whole:  # one disk at a time: every copy
+            NOT_WHOLE.append(f"before killing {name}: {_settled(cluster, 0).rows}")  # whole
         cluster.kill(name)
         kills.append(name)
         if lose_disk:
@@ -117,7 +117,9 @@ def test_transfers_while_nodes_lose_their_disks_complete_once_and_conserve_money
     """A node SIGKILLed and its directory deleted, again and again, mid-run: it starts with
     a new store, gets its copy back from its mirror (docs/nodes.md, "Copies of a node's
     store"), and nothing acknowledged is lost; then every node's copy is whole again."""
+    NOT_WHOLE.clear()
     cluster = run_money(tmp_path, LOST_TRANSFERS, LOST_KILLS, lose_disk=True, most=LOST_KILLS)
+    assert NOT_WHOLE == []
     rows = cluster.status()  # (the cluster is stopped: the rows run_money read last)
     for row in rows:
         mirror = row["mirror"]
@@ -180,21 +182,27 @@ def run_money(tmp_path, n: int, min_kills: int, lose_disk: bool = False,
 
 
 class _Rows:
-    def __init__(self, rows) -> None:
-        self.rows = rows
+    def __init__(self, rows, whole: bool) -> None:
+        self.rows, self.whole = rows, whole
 
     def status(self):
         return self.rows
 
 
+NOT_WHOLE: list = []  # disks deleted while the copies were not whole (the test fails)
+
+
 def _settled(cluster, wait: float = 30.0):
     """The status rows once every node's mirror holds its whole store (a copy lost with a
-    disk is sent again as a snapshot on its node's next write or probe)."""
+    disk is sent again as a snapshot: the node asks its mirror every 2 s), or after `wait`
+    (`whole` says which)."""
     until = time.time() + wait
     while True:
         rows = cluster.status()
-        if all(r["mirror"]["have"] == r["mirror"]["seq"] and r["mirror"]["state"] == "live"
-               for r in rows) or time.time() > until:
-            return _Rows(rows)
+        whole = len(rows) == len(NODES) and all(
+            r["mirror"]["have"] == r["mirror"]["seq"] and r["mirror"]["state"] == "live"
+            and r["mirror"]["exposed"] == 0 for r in rows)
+        if whole or time.time() > until:
+            return _Rows(rows, whole)
         time.sleep(0.2)
 

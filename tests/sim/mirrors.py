@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from swarm.node.machine.mirror import MIRROR_TIMEOUT
+from swarm.node.machine.mirror import START_WAIT
 from tests.sim.store import SimStore
 
 MIRROR_KINDS = ("mirror", "snapshot", "restore?")
@@ -27,47 +27,62 @@ RESTORE_ASK = 1.0
 def record(store: SimStore, txn, now: float) -> tuple[int, tuple]:
     """The commit's record: (seq, (fields, blobs)) as Committed takes it."""
     store.seq += 1
-    return store.seq, ({"seq": store.seq, "stmts": [], "log": [], "files": []},
-                       (txn, now))
+    return store.seq, ({"seq": store.seq, "id": store.id, "stmts": [], "log": [],
+                        "files": []}, (txn, now))
 
 
 def serve(node, src: str, kind: str, fields: dict, blobs: tuple) -> None:
     """A message of the mirror family at `node` (its copies: node.copies)."""
     w = node.world
     copies = node.copies
-    if kind == "restore?":
+    if kind == "restore?":  # (a copy is one a snapshot started: Mirrors.has)
         kept = copies.get(src)
+        kept = kept if kept is not None and kept.id else None
         w.send(node.name, src, "restore", {"seq": kept.seq if kept else 0, "files": [],
                                            "copy": kept is not None, "new": False},
                () if kept is None else (copy.deepcopy(kept),))
         return
     kept = copies.setdefault(src, SimStore())
     seq = fields["seq"]
+    same = kept.id != 0 and kept.id == fields.get("id")
     if kind == "snapshot":
-        copies[src] = kept = copy.deepcopy(blobs[0])
-        kept.room = None
-        answer = {"seq": seq, "have": kept.seq, "gap": False}
+        if same and kept.seq > seq:  # (the store went back in time: the copy stays)
+            answer = {"seq": seq, "have": kept.seq, "gap": False, "behind": True}
+        else:
+            copies[src] = kept = copy.deepcopy(blobs[0])
+            kept.room = None
+            answer = {"seq": seq, "have": kept.seq, "gap": False}
     elif fields.get("probe"):
-        answer = {"seq": seq, "have": kept.seq, "gap": kept.seq != seq}
-    elif seq == kept.seq + 1:
+        answer = {"seq": seq, "have": kept.seq, "probe": True,
+                  "gap": not same or kept.seq < seq, "behind": same and kept.seq > seq}
+    elif same and seq == kept.seq + 1:
         txn, now = blobs
         kept.commit(txn, now)
         kept.seq = seq
         answer = {"seq": seq, "have": kept.seq, "gap": False}
     else:
-        answer = {"seq": seq, "have": kept.seq, "gap": True}
+        answer = {"seq": seq, "have": kept.seq, "gap": True,
+                  "behind": same and kept.seq >= seq}
     w.send(node.name, src, "mirrored", answer)
 
 
 def snapshot(node, target: str) -> None:
     """SendSnapshot: the whole store as it is now."""
-    node.world.send(node.name, target, "snapshot", {"seq": node.store.seq, "files": []},
+    node.world.send(node.name, target, "snapshot", {"seq": node.store.seq,
+                                                    "id": node.store.id, "files": []},
                     (copy.deepcopy(node.store),))
 
 
-def lose_disk(node, down: float, tries: int = 0) -> None:
-    """The node's disk is lost (see the module's docstring); it boots again after `down`."""
+def lose_disk(node, down: float, crash_after: float | None = None, tries: int = 0,
+              revert: bool = False) -> None:
+    """The node's disk is lost (see the module's docstring); it boots again after `down`
+    (and crashes again `crash_after` its boot: while it restores). `revert`: its disk goes
+    back to what it held when `save` was called (a disk or VM image restored, a power cut)
+    instead of being lost."""
     w = node.world
+    if revert and node.saved is None:
+        w.losing -= 1
+        return
     mirror = w.mirror_of(node.name)
     if (mirror is not None and w.nodes[mirror].lost) or node.lost:  # (two failures: k = 2
         w.losing -= 1  # is not enough for them, nor meant to be)
@@ -75,28 +90,43 @@ def lose_disk(node, down: float, tries: int = 0) -> None:
     link = node.state.mirror if node.up and node.state else None
     if link is not None and (link.down_since is not None or link.syncing or link.exposed):
         if tries < 100:  # (its mirror lacks writes it counted: not now)
-            w.at(w.now + 0.3, lose_disk, node, down, tries + 1)
+            w.at(w.now + 0.3, lose_disk, node, down, crash_after, tries + 1, revert)
         else:
             w.losing -= 1
         return
     if not node.up or node.restoring:
         if tries < 100:
-            w.at(w.now + 0.3, lose_disk, node, down, tries + 1)
+            w.at(w.now + 0.3, lose_disk, node, down, crash_after, tries + 1, revert)
         else:
             w.losing -= 1
         return
     node.crash()
-    node.store, node.copies = SimStore(), {}
-    node.store_new = True
+    if revert:
+        node.store, node.copies = node.saved, node.saved_copies
+        w.note(f"{node.name}'s disk goes back to record {node.store.seq}")
+    else:
+        node.store, node.copies = SimStore(), {}
+        w.note(f"{node.name} loses its disk")
     w.losses += 1
-    w.note(f"{node.name} loses its disk")
-    w.at(w.now + down, back, node)
+    w.at(w.now + down, back, node, crash_after)
 
 
-def back(node) -> None:
+def save(node) -> None:
+    """An image of the node's disk, put back later by lose_disk(revert=True)."""
+    if node.up and not node.restoring:
+        node.saved = copy.deepcopy(node.store)
+        node.saved_copies = copy.deepcopy(node.copies)
+
+
+def back(node, crash_after: float | None) -> None:
     """The node whose disk was lost starts again (with a new store: boot asks its mirror)."""
-    node.world.losing -= 1
+    w = node.world
     node.boot()
+    if crash_after is None:
+        w.losing -= 1
+        return
+    w.at(w.now + crash_after, node.crash)  # (while it restores, or catches its mirror up)
+    w.at(w.now + crash_after + 0.05, back, node, None)
 
 
 def ask_restore(node, epoch: int) -> None:
@@ -109,34 +139,49 @@ def ask_restore(node, epoch: int) -> None:
 
 
 def restored(node, fields: dict, blobs: tuple) -> None:
-    """The mirror's answer to `restore?`: its copy becomes the node's store; the node
-    catches up with its mirror (at once: the copy is its store) and starts."""
+    """The mirror's answer to `restore?`: its copy becomes the node's store (or, without
+    one, the new store is the node's own: Store.be_born); the node catches its mirror up
+    (at once: the copy is its store) and starts."""
+    w = node.world
     if fields["copy"]:
         node.store = copy.deepcopy(blobs[0])
         node.store.room = None
-        node.world.note(f"{node.name} restored from its mirror (record {node.store.seq})")
-        node.world.restores += 1
+        w.note(f"{node.name} restored from its mirror (record {node.store.seq})")
+        w.restores += 1
+    else:
+        node.store.be_born(w.new_store_id())
+        w.note(f"{node.name}: its mirror keeps no copy: starts empty")
     node.store_new = False
     catch_up(node, node.epoch)
 
 
 def catch_up(node, epoch: int) -> None:
-    """restore.catch_up: a probe; a snapshot if the copy lacks something; the node starts
-    when the copy holds its store, or with its mirror down after MIRROR_TIMEOUT."""
+    """restore.catch_up: a probe (again every RESTORE_ASK until answered); a snapshot if the
+    copy lacks something; the copy taken if it is further on (the store went back in time);
+    the node starts once the copy holds its store."""
     w = node.world
+    if epoch != node.epoch or not node.restoring or node.store_new:
+        return
+    if node.catching is None:  # (the first probe: the wait starts)
+        w.at(w.now + START_WAIT, _caught_late, node, epoch)
     node.catching = (epoch, False)
     w.send(node.name, w.mirror_of(node.name, w.fenced), "mirror",
-           {"seq": node.store.seq, "probe": True})
-    w.at(w.now + MIRROR_TIMEOUT, _caught_late, node, epoch)
+           {"seq": node.store.seq, "id": node.store.id, "probe": True})
+    w.at(w.now + RESTORE_ASK, catch_up, node, epoch)
 
 
 def caught_up(node, fields: dict) -> None:
     """A `mirrored` while the node catches its mirror up."""
-    epoch, sent = node.catching
-    if fields["gap"] and not sent:
+    if node.catching is None:
+        return
+    epoch, _ = node.catching
+    if fields.get("behind"):  # (take the copy: restore.take_copy)
+        node.catching = None
+        node.store_new = True
+        ask_restore(node, epoch)
+    elif fields["gap"]:
         snapshot(node, node.world.mirror_of(node.name, node.world.fenced))
-        node.catching = (epoch, True)
-    elif not fields["gap"] and fields["have"] == node.store.seq:
+    elif fields["have"] == node.store.seq:
         node.catching = None
         node.start()
 

@@ -121,7 +121,9 @@ class World:
         self.checks: list = []  # callables run after every step
         self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
         self.fenced: set[str] = set()  # declared gone (what clients know)
+        self.store_ids = 0
         for node in self.nodes.values():
+            node.store.be_born(self.new_store_id())  # (stores the workload fills)
             node.boot()
         for name, at, down in self.faults.crashes:
             self.at(self.now + at, self.nodes[name].crash)
@@ -133,9 +135,13 @@ class World:
             self.at(self.now + at, self._full, name, room[0] if room else 0)
             self.at(self.now + at + span_, self._full, name, None)
         self.losing = 0  # disk losses that have not happened, or whose node is not back
-        for name, at, down in disk_losses or ():
+        for name, at, down, *more in disk_losses or ():  # more: crash_after[, saved at]
             self.losing += 1
-            self.at(self.now + at, mirrors.lose_disk, self.nodes[name], down)
+            node = self.nodes[name]
+            if len(more) > 1:  # (a disk that goes back to an image made earlier)
+                self.at(self.now + more[1], mirrors.save, node)
+            self.at(self.now + at, mirrors.lose_disk, node, down, *more[:1],
+                    0, len(more) > 1)
         for name, at, fence_after, back in self.faults.gone:
             self.nodes[name].lost = True
             self.at(self.now + at, self.nodes[name].crash)
@@ -196,6 +202,10 @@ class World:
 
     def mirror_of(self, name: str, fenced=()) -> str | None:
         return mirror_of(self.names, fenced, name, self.replicas)
+
+    def new_store_id(self) -> int:
+        self.store_ids += 1
+        return self.store_ids
 
     def seed_copies(self) -> None:
         """The stores a workload filled before the run, copied to their mirrors too (as
@@ -286,6 +296,7 @@ class SimNode:
         self.tick_at: float | None = None
         self.waits: dict[str, tuple] = {}  # key -> (program, go_on): parked on a question
         self.copies: dict[str, SimStore] = {}  # other nodes' stores kept here (mirrors.py)
+        self.saved = self.saved_copies = None  # an image of its disk (mirrors.save)
         self.store_new = False  # its disk was lost: it asks its mirror before it boots
         self.restoring = False
         self.catching = None  # (epoch, snapshot sent): catching its mirror up (mirrors.py)
@@ -300,7 +311,9 @@ class SimNode:
         self.tick_at = None
         self.waits = {}
         mirror = w.mirror_of(self.name, w.fenced)
-        if mirror is not None:  # (restore.py: first the mirror's copy, or the mirror
+        self.catching = None
+        self.store_new = not self.store.born  # (on its disk: a crash while it restores
+        if mirror is not None:  # leaves it so)  # (restore.py: first the mirror's copy, or the mirror
             self.restoring, self.state = True, None  # brought up to this store)
             w.note(f"{self.name} boots" + (" with a new store: asks its mirror"
                                            if self.store_new else ": catches its mirror up"))
@@ -410,7 +423,7 @@ class SimNode:
                 mirrors.serve(self, src, kind, fields, blobs)
             return  # (the real node refuses it: not its mirror)
         if self.restoring:  # (nothing else is taken: its senders send it again)
-            if kind == "restore" and self.store_new:
+            if kind == "restore" and self.store_new and not self.catching:
                 mirrors.restored(self, fields, blobs)
             elif kind == "mirrored" and not self.store_new:
                 mirrors.caught_up(self, fields)
@@ -418,7 +431,9 @@ class SimNode:
         if kind == "restore":
             return
         if kind == "mirrored":
-            self.handle(m.MirrorAnswered(src, fields["seq"], fields["have"], fields["gap"]))
+            self.handle(m.MirrorAnswered(src, fields["seq"], fields["have"], fields["gap"],
+                                         fields.get("probe", False),
+                                         fields.get("behind", False)))
         elif kind == "hop":
             meta_bytes, data = blobs
             self.handle(m.HopReceived(src, msgpack.unpackb(meta_bytes, raw=False), meta_bytes,

@@ -36,6 +36,7 @@ class Booted:
     # node, reply bytes, value, at)] (answers.py)
     mirror_seq: int = 0  # the store's last record (mirror.py)
     mirror_down: bool = False  # the mirror did not answer before the start (restore.py)
+    store_id: int = 0  # the store's id (its copies are of it: mirror.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -304,6 +305,15 @@ class MirrorAnswered:
     seq: int
     have: int
     gap: bool
+    probe: bool = False  # the answer to a probe
+    behind: bool = False  # the copy is of this store and further on (mirror.py)
+
+
+@dataclass(slots=True)
+class SnapshotSent:
+    """The shell sent the mirror a snapshot of `nbytes` (mirror.py: how long it may take)."""
+    node: str
+    nbytes: int
 
 
 @dataclass(slots=True)

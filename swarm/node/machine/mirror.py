@@ -16,10 +16,15 @@ mirror has it too: nothing is acknowledged that one lost disk could undo.
 
 A live mirror is asked too, every CHECK_SECONDS: one that lost its disk (and so its copy)
 answers with a gap even when this node writes nothing. A `gap` answer (the copy is not at
-the record before: the mirror lost its copy, was down, or a record was dropped) is mended by
-a snapshot: the shell sends the whole store as it is now
+the record before, or is of another store: the mirror lost its copy, was down, a record was
+dropped, or this store is new) is mended by a snapshot: the shell sends the whole store as it is now
 (SendSnapshot), and the records after it follow in order on the same link. A probe answered
-with the copy at this node's last record brings the mirror back without one.
+with the copy at this node's last record brings the mirror back without one. A `behind`
+answer (the copy is of this store and further on: the store went back in time) is never
+mended by a snapshot: the copy stays, the link stays down, and the log says to restart the
+node, which then takes the copy (restore.catch_up). A write, a snapshot, waits for the
+mirror MIRROR_TIMEOUT plus its bytes at SHIP_RATE: a large one is not taken for a mirror
+that does not answer.
 
 Discussion: what a node that loses its disk gets back. Every write acknowledged while the
 mirror was live is on the copy (it counted only once `have` covered it). A node whose store
@@ -38,8 +43,11 @@ from swarm.node.machine import events as ev
 from swarm.node.machine.instructions import Log, Send, SendSnapshot
 
 MIRROR_TIMEOUT = 2.0  # seconds a write waits for the mirror before it counts without it
+SHIP_RATE = 50e6  # bytes a second a record or snapshot is given on top of MIRROR_TIMEOUT
 PROBE_SECONDS = 1.0  # how often a mirror that is down is asked what it holds
 CHECK_SECONDS = 2.0  # and one that is live (it may have lost its copy with its disk)
+START_WAIT = 10.0  # seconds a node with a store waits for its mirror before it starts
+# (swarm/node/restore.py: catch_up)
 
 
 def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
@@ -53,29 +61,35 @@ def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
     return live[(live.index(name) + 1) % len(live)]
 
 
+def deadline(now: float, nbytes: int) -> float:
+    return now + MIRROR_TIMEOUT + nbytes / SHIP_RATE
+
+
 class MirrorLink:
     """What this node knows of its mirror."""
 
-    def __init__(self, node: str | None, seq: int = 0) -> None:
+    def __init__(self, node: str | None, seq: int = 0, store: int = 0) -> None:
         self.node = node
         self.seq = seq  # the last record made (the store's)
+        self.store = store  # the store's id (Store.id): a copy of another store is none
         self.have = 0  # the last record the mirror said its copy holds
-        self.waiting: tuple[int, float] | None = None  # (seq, since): the write held for it
+        self.waiting: tuple[int, float] | None = None  # (seq, until): the write held for it
+        self.syncing: tuple[int, float] | None = None  # (seq, until): a snapshot unanswered
         self.down_since: float | None = None
+        self.behind = False  # the copy is further on than this store: never replaced
         self.snapshot_at = 0  # the record a snapshot sent last stood at
-        self.syncing: tuple[int, float] | None = None  # (seq, since): a snapshot unanswered
         self.exposed = 0  # writes counted on this disk alone, not yet known on the copy
         self.next_probe = 0.0
 
     def status(self) -> dict:
         return {"node": self.node, "state": "none" if self.node is None else
-                "down" if self.down_since is not None else
+                "behind" if self.behind else "down" if self.down_since is not None else
                 "syncing" if self.syncing is not None else "live",
                 "seq": self.seq, "have": self.have, "exposed": self.exposed}
 
     def due(self) -> float | None:
         """When a Tick must come (a wait that times out, a probe to send): wakeup_at."""
-        times = [w[1] + MIRROR_TIMEOUT for w in (self.waiting, self.syncing) if w]
+        times = [w[1] for w in (self.waiting, self.syncing) if w]
         if self.node is not None and self.waiting is None and self.syncing is None:
             times.append(self.next_probe)
         return min(times) + 1e-6 if times else None
@@ -101,8 +115,14 @@ def committed(state, e: ev.Committed) -> bool:
         return True
     fields, blobs = e.record
     state.out.append(Send(link.node, "mirror", fields, tuple(blobs)))
-    link.waiting = (e.seq, e.now)
+    link.waiting = (e.seq, deadline(e.now, sum(
+        len(b) for b in blobs if isinstance(b, (bytes, bytearray, memoryview)))))
     return False
+
+
+def probe(link: MirrorLink) -> Send:
+    return Send(link.node, "mirror", {"seq": link.seq, "id": link.store, "probe": True},
+                resend=True)
 
 
 def answered(state, e: ev.MirrorAnswered) -> None:
@@ -111,11 +131,26 @@ def answered(state, e: ev.MirrorAnswered) -> None:
     if e.sender != link.node:
         return  # (a mirror from before a fence)
     link.have = e.have
-    if e.gap:  # records it cannot replay (a copy behind, lost, or not this store's)
-        if e.seq > link.snapshot_at:  # (not one sent before the last snapshot): the whole store
+    if e.behind:  # the copy is further on than this store: it stays (see the module doc)
+        if not link.behind:
+            link.behind = True
+            state.out.append(Log("error", f"the copy of this node's store on {link.node} "
+                                          f"is further on (record {e.have}) than the store "
+                                          f"(record {link.seq}): the store went back in "
+                                          f"time. The copy is kept; restart this node to "
+                                          f"take it. Until then writes are kept here alone"))
+        if link.waiting is not None:
+            link.waiting = None
+            link.exposed += 1
+            state._written(state.now)
+        link.down_since = link.down_since or state.now
+        return
+    if e.gap:  # records it cannot replay (a copy behind, lost, or of another store)
+        link.exposed = max(link.exposed, 1)  # (what the copy had may be gone with it)
+        if link.syncing is None and (e.seq > link.snapshot_at or e.probe):
             state.out.append(SendSnapshot(link.node))
             link.snapshot_at = link.seq
-            link.syncing = (link.seq, state.now)
+            link.syncing = (link.seq, deadline(state.now, 0))  # (SnapshotSent: its size)
             state.count("mirror_snapshots")
             if link.down_since is not None:
                 state.out.append(Log("warning", f"mirror {link.node} answers again: "
@@ -136,29 +171,35 @@ def answered(state, e: ev.MirrorAnswered) -> None:
         state._written(state.now)
 
 
+def snapshot_sent(state, e: ev.SnapshotSent) -> None:
+    """The shell sent the snapshot: its size sets how long it may take."""
+    link = state.mirror
+    if link.syncing is not None and e.node == link.node:
+        link.syncing = (link.syncing[0], deadline(state.now, e.nbytes))
+
+
 def tick(state, now: float) -> None:
     """A write the mirror has not answered in time counts without it; a mirror that is down
-    is probed."""
+    (or live: has it still its copy?) is probed."""
     link = state.mirror
-    late = [w for w in (link.waiting, link.syncing) if w and now - w[1] > MIRROR_TIMEOUT]
+    late = [w for w in (link.waiting, link.syncing) if w and now > w[1]]
     if late:
         waiting = link.waiting
         link.waiting = link.syncing = None
         link.snapshot_at = 0  # (the next gap sends a snapshot again)
         link.down_since = link.next_probe = now
         state.count("mirror_downs")
-        state.out.append(Log("warning", f"mirror {link.node} did not answer within "
-                                        f"{MIRROR_TIMEOUT:g} s: writes are kept on this "
-                                        f"node's disk alone until it answers again"))
+        state.out.append(Log("warning", f"mirror {link.node} did not answer in time: writes "
+                                        f"are kept on this node's disk alone until it "
+                                        f"answers again"))
         if waiting is not None:
             link.exposed += 1
             state._written(now)
     if link.node is not None and link.waiting is None and link.syncing is None and \
-            now >= link.next_probe:  # (down: is it back? live: has it still its copy?)
+            now >= link.next_probe:
         link.next_probe = now + (PROBE_SECONDS if link.down_since is not None else
                                  CHECK_SECONDS)
-        state.out.append(Send(link.node, "mirror", {"seq": link.seq, "probe": True},
-                              resend=True))
+        state.out.append(probe(link))
 
 
 def fenced(state) -> None:
@@ -168,13 +209,15 @@ def fenced(state) -> None:
     node = mirror_of(state.names, state.fenced, state.name, state.replicas)
     if node != link.node:
         waiting = link.waiting
-        state.mirror = new = MirrorLink(node, link.seq)
+        state.mirror = new = MirrorLink(node, link.seq, link.store)
+        new.exposed = link.exposed + 1  # (the old copy is not this node's any more)
         if node is None and waiting is not None:
             state._written(state.now)
         elif waiting is not None:  # asked again of the new one (a gap: a snapshot)
-            new.waiting = (waiting[0], state.now)
-            state.out.append(Send(node, "mirror", {"seq": link.seq, "probe": True}))
+            new.waiting = (waiting[0], deadline(state.now, 0))
+            state.out.append(probe(new))
 
 
 def handlers(state) -> dict:
-    return {ev.MirrorAnswered: lambda e: answered(state, e)}
+    return {ev.MirrorAnswered: lambda e: answered(state, e),
+            ev.SnapshotSent: lambda e: snapshot_sent(state, e)}

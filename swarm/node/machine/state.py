@@ -155,6 +155,17 @@ class NodeState:
         else:
             self.out.append(instruction)
 
+    def _send_counted(self, instruction) -> None:
+        """Send once everything the store holds now counts as written: an answer the shell
+        makes from the store (kept results, finished programs) must not show a write a lost
+        disk could undo (mirror.py: a commit counts once its copy has it)."""
+        ledger, held = self.ledger, self.held
+        need = max(ledger.cuts, held[-1][0] if held else 0)
+        if need > ledger.committed:
+            held.append((need, instruction))
+        else:
+            self.out.append(instruction)
+
     def _release(self) -> None:
         """Send the held messages whose write is on disk."""
         held, committed = self.held, self.ledger.committed
@@ -181,7 +192,8 @@ class NodeState:
         self.partial = dict(e.partial)
         self.answers.restore(e.answers)
         self.mirror = mirror.MirrorLink(
-            mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq)
+            mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq,
+            e.store_id)
         if e.mirror_down and self.mirror.node is not None:
             mirror.went_down(self.mirror, e.now)
         if e.died_running:  # the process died while that program ran: count it
@@ -422,7 +434,7 @@ class NodeState:
 
     # ---- clients ---------------------------------------------------------------------------------
     def _collect(self, e: ev.CollectRequested) -> None:
-        self.out.append(SendKept(e.client, e.programs))
+        self._send_counted(SendKept(e.client, e.programs))
 
     def _client_request(self, e: ev.ClientRequest) -> None:
         kind = e.kind
@@ -472,8 +484,8 @@ class NodeState:
 
     def _programs(self, e: ev.ProgramsRequested) -> None:
         """Rows of the programs asked for (None: all) that are here or were lately."""
-        self.out.append(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
-                                       self.booted_at))
+        self._send_counted(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
+                                          self.booted_at))
 
     def _cancel(self, e: ev.CancelRequested) -> None:
         """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
@@ -495,7 +507,7 @@ class NodeState:
         if e.client not in self.names:  # (a node passing it on wants no answer)
             state = "cancelled" if any(w[0] == "here" for _, w in mine) else \
                 "forwarded" if any(w[0] in ("sent", "waiting") for _, w in mine) else "unknown"
-            self.out.append(AnswerCancel(e.client, program, state))
+            self._send_counted(AnswerCancel(e.client, program, state))
         self._write_now()
 
     # ---- the disk ----------------------------------------------------------------------------------
