@@ -94,7 +94,7 @@ class Mirrors:
             old.close()
         path = os.path.join(self.dir, sender)
         shutil.rmtree(os.path.join(path, "values"), ignore_errors=True)
-        install_copy(os.path.join(path, "store.sqlite"), blobs[0], zip(names, blobs[1:]))
+        install_copy(os.path.join(path, "store.sqlite"), blobs[0], zip(names, blobs[1:], strict=True))
         copy = self._copy(sender)
         self.stats["snapshots"] += 1
         return {"seq": fields["seq"], "have": copy.seq, "gap": False}

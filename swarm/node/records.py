@@ -101,7 +101,7 @@ class Record:
                                                  and FILE_NAME.fullmatch(entry[2])))):
                 raise ValueError(f"a file entry that is malformed: {entry!r:.80}")
         return cls(fields["seq"], fields.get("id", 0), fields["stmts"], fields["log"],
-                   [(n, [b]) for n, b in zip(names, blobs)])
+                   [(n, [b]) for n, b in zip(names, blobs, strict=True)])
 
 
 def files_named(names) -> bool:

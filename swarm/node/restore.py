@@ -193,7 +193,7 @@ def take_copy(shell, mirror: str, argv: list[str], why: str) -> None:
         raise ValueError(f"the copy {mirror} sent names files wrongly: not installed")
     path = shell.store.path
     shell.store.close()
-    install_copy(path, answer.blobs[0], zip(p["files"], answer.blobs[1:]))
+    install_copy(path, answer.blobs[0], zip(p["files"], answer.blobs[1:], strict=True))
     db = sqlite3.connect(path)  # (as after a crash: the gate refuses what came before)
     with db:
         db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")

@@ -36,9 +36,9 @@ from swarm.fencing import trail_alive
 from swarm.node import machine as m
 from swarm.node.asking import asked_digest
 from swarm.node.machine.ids import derived_id
+from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
-from swarm.node.machine.mirror import mirror_of
 from tests.sim import mirrors
 from tests.sim.store import DiskFull, SimStore
 

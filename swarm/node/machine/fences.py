@@ -5,8 +5,7 @@ part is swarm/fencing.py): two phases, each written before it is answered ("fenc
 from __future__ import annotations
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import mirror
-from swarm.node.machine import questions
+from swarm.node.machine import mirror, questions
 from swarm.node.machine.instructions import Log, Reply
 
 
