@@ -76,9 +76,10 @@ class Mirrors:
         if same and copy.apply(record):
             self.stats["records"] += 1
             return {"seq": seq, "have": copy.seq, "gap": False}
-        self.stats["refused"] += 1  # (another store's, behind, or ahead of this record)
-        return {"seq": seq, "have": copy.seq, "gap": True,
-                "behind": same and copy.seq >= seq}
+        if same and copy.seq >= seq:  # a copy of a record it replayed (sent again, or late)
+            return {"seq": seq, "have": copy.seq, "gap": False}
+        self.stats["refused"] += 1  # (another store's, or after a record it lacks)
+        return {"seq": seq, "have": copy.seq, "gap": True}
 
     def replace(self, sender: str, fields: dict, blobs: list) -> dict:
         """A snapshot of `sender`'s whole store: the copy becomes it."""

@@ -110,7 +110,9 @@ def with_killer(cluster, clients: list, kills: list, seed: int,
 
 
 def test_transfers_under_sigkill_complete_once_and_conserve_money(tmp_path):
-    run_money(tmp_path, TRANSFERS, MIN_KILLS)
+    """A node's own store under a kill storm (replicas = 1: see test_atomic_kill.py's
+    STORM_REPLICAS); with copies: the next test."""
+    run_money(tmp_path, TRANSFERS, MIN_KILLS, replicas=1)
 
 
 def test_transfers_while_nodes_lose_their_disks_complete_once_and_conserve_money(tmp_path):
@@ -128,10 +130,11 @@ def test_transfers_while_nodes_lose_their_disks_complete_once_and_conserve_money
 
 
 def run_money(tmp_path, n: int, min_kills: int, lose_disk: bool = False,
-              most: int | None = None):
+              most: int | None = None, replicas: int | None = None):
     setup, transfer = write(tmp_path, "setup.py", SETUP), write(tmp_path, "t.py", TRANSFER)
     homes = [n for n in NODES for _ in range(ACCOUNTS_PER_NODE)]
-    with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
+    with swarm.local_cluster(3, directory=str(tmp_path / "cluster"),
+                             replicas=replicas) as cluster:
         out = cluster.run_file(setup, argv=[json.dumps(homes), str(START)], timeout=60)
         assert out.error is None, out.traceback
         handles = out.value

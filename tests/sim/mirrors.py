@@ -60,9 +60,10 @@ def serve(node, src: str, kind: str, fields: dict, blobs: tuple) -> None:
         kept.commit(txn, now)
         kept.seq = seq
         answer = {"seq": seq, "have": kept.seq, "gap": False}
+    elif same and kept.seq >= seq:  # (a copy of a record it replayed)
+        answer = {"seq": seq, "have": kept.seq, "gap": False}
     else:
-        answer = {"seq": seq, "have": kept.seq, "gap": True,
-                  "behind": same and kept.seq >= seq}
+        answer = {"seq": seq, "have": kept.seq, "gap": True}
     w.send(node.name, src, "mirrored", answer)
 
 

@@ -45,6 +45,8 @@ from swarm.node.machine.instructions import Log, Send, SendSnapshot
 MIRROR_TIMEOUT = 2.0  # seconds a write waits for the mirror before it counts without it
 SHIP_RATE = 50e6  # bytes a second a record or snapshot is given on top of MIRROR_TIMEOUT
 PROBE_SECONDS = 1.0  # how often a mirror that is down is asked what it holds
+RESEND_SECONDS = 0.25  # how often the record a write waits for is sent again (a mirror
+RESEND_MAX = 1 << 20  # restarted meanwhile lost it), if it is no larger than this
 CHECK_SECONDS = 2.0  # and one that is live (it may have lost its copy with its disk)
 START_WAIT = 10.0  # seconds a node with a store waits for its mirror before it starts
 # (swarm/node/restore.py: catch_up)
@@ -74,6 +76,8 @@ class MirrorLink:
         self.store = store  # the store's id (Store.id): a copy of another store is none
         self.have = 0  # the last record the mirror said its copy holds
         self.waiting: tuple[int, float] | None = None  # (seq, until): the write held for it
+        self.sent: Send | None = None  # its record, sent again every RESEND_SECONDS
+        self.next_send = 0.0
         self.syncing: tuple[int, float] | None = None  # (seq, until): a snapshot unanswered
         self.down_since: float | None = None
         self.behind = False  # the copy is further on than this store: never replaced
@@ -90,6 +94,8 @@ class MirrorLink:
     def due(self) -> float | None:
         """When a Tick must come (a wait that times out, a probe to send): wakeup_at."""
         times = [w[1] for w in (self.waiting, self.syncing) if w]
+        if self.waiting is not None and self.sent is not None:
+            times.append(self.next_send)
         if self.node is not None and self.waiting is None and self.syncing is None:
             times.append(self.next_probe)
         return min(times) + 1e-6 if times else None
@@ -114,9 +120,15 @@ def committed(state, e: ev.Committed) -> bool:
         link.exposed += 1
         return True
     fields, blobs = e.record
-    state.out.append(Send(link.node, "mirror", fields, tuple(blobs)))
-    link.waiting = (e.seq, deadline(e.now, sum(
-        len(b) for b in blobs if isinstance(b, (bytes, bytearray, memoryview)))))
+    send = Send(link.node, "mirror", fields, tuple(blobs))
+    state.out.append(send)
+    size = sum(len(b) for b in blobs if isinstance(b, (bytes, bytearray, memoryview))) + \
+        sum(len(p) for _, params in fields.get("stmts", ()) for p in params
+            if isinstance(p, (bytes, str)))
+    link.waiting = (e.seq, deadline(e.now, size))
+    link.sent = Send(send.node, send.kind, send.fields, send.blobs, resend=True) \
+        if size <= RESEND_MAX else None
+    link.next_send = e.now + RESEND_SECONDS
     return False
 
 
@@ -182,6 +194,9 @@ def tick(state, now: float) -> None:
     """A write the mirror has not answered in time counts without it; a mirror that is down
     (or live: has it still its copy?) is probed."""
     link = state.mirror
+    if link.waiting is not None and link.sent is not None and now >= link.next_send:
+        link.next_send = now + RESEND_SECONDS  # (a copy of it is answered as the first)
+        state.out.append(link.sent)
     late = [w for w in (link.waiting, link.syncing) if w and now > w[1]]
     if late:
         waiting = link.waiting
