@@ -183,6 +183,8 @@ class App:
 
     def __init__(self, app_file: str, cluster_file: str, router: str = "app",
                  timeout: float = 60.0) -> None:
+        import zmq
+
         from swarm.client import program_sources
 
         app_file = os.path.abspath(app_file)
@@ -197,6 +199,9 @@ class App:
         self.prepared = program_sources(self.entry, ENTRY.format(
             app=app_file, module=module, router=router))
         self.local = threading.local()
+        # one ZeroMQ context for every worker's client: a context is thread-safe (its sockets
+        # are not: a client per thread), and each would add an I/O and a reaper thread
+        self.context = zmq.Context()
         self.clients: list = []
         self.turn = itertools.count()
         self.lock = threading.Lock()
@@ -207,7 +212,7 @@ class App:
         if mine is None:
             from swarm.client import connect
 
-            cluster = connect(self.cluster_file)
+            cluster = connect(self.cluster_file, context=self.context)
             names = cluster.config.names
             mine = self.local.client = (cluster, names[next(self.turn) % len(names)])
             with self.lock:
@@ -243,6 +248,7 @@ class App:
             for cluster in self.clients:
                 cluster.close()
             self.clients.clear()
+        self.context.destroy(linger=0)
 
 
 def request_of(environ) -> Request:
