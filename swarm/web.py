@@ -16,10 +16,12 @@
 Each request becomes a program (`ENTRY`, compiled with the app's modules): it starts on a node
 of the cluster, matches the route, calls the handler - which moves to the data it touches like
 any program - and its result (status, headers, body) comes back to the front end from wherever
-it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads; each
-worker has its own cluster client (a ZeroMQ socket is not thread-safe) and submits its
-requests to its own node (workers go round the nodes), so concurrent requests run
-concurrently, as programs on the nodes. Servers listen on 127.0.0.1 only.
+it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads, each
+accepting its connections; each worker has its own cluster client (a ZeroMQ socket is not
+thread-safe; the clients share one ZeroMQ context) and submits its requests to its own node
+(workers go round the nodes), so concurrent requests run concurrently, as programs on the
+nodes. A submit names the app's sources by hash once its node keeps them (swarm/clientio.py).
+Servers listen on 127.0.0.1 only.
 
 A handler takes the `Request` and the route's parameters and returns a str (HTML), a dict or
 list (JSON), bytes, None (204) or a `Response`; `raise HTTPError(404, "why")` answers with an
