@@ -140,18 +140,24 @@ class Side:
     def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
                   seconds: float) -> dict:
         pids = webload.tree_pids(self.roots)  # now: gunicorn forks its workers after listening
+        front = self.roots[:1]  # swarm.web's process (gunicorn's master: idle)
         before, cpu0 = self.counters(), webload.cpu_seconds(pids)
+        front0 = webload.cpu_seconds(front)
         lat, failed, wall, own = clients.run(self.load.port, g, seed, seconds)
         cpu = webload.cpu_seconds(pids) - cpu0
+        front_cpu = webload.cpu_seconds(front) - front0
         after = self.counters()
         raw = {"latencies": lat, "failed": failed, "wall": wall, "cpu": cpu, "own": own,
+               "front": front_cpu,
                "load": round(os.getloadavg()[0], 2),
                **{k: after[k] - before[k] for k in after}}
         self.slices.setdefault(phase, []).append(raw)
         fig = webload.slice_figures(lat, failed, wall, cpu, own)
         print(f"  {self.name} {phase}: {fig['rps']:.0f} req/s, p50 {fig['p50_ms']:.1f} ms, "
               f"p99 {fig['p99_ms']:.1f} ms, {fig['cpu_ms_per_request']:.2f} ms server CPU and "
-              f"{fig['client_cpu_ms_per_request']:.2f} ms client CPU a request, {failed} failed (load {raw['load']})", flush=True)
+              f"{fig['client_cpu_ms_per_request']:.2f} ms client CPU a request, {failed} failed (load {raw['load']})"
+              + (f"; front end {1000 * front_cpu / len(lat):.2f} ms CPU a request"
+                 if self.cluster is not None and lat else ""), flush=True)
         return fig
 
     def pooled(self, phase: str) -> dict:
@@ -163,6 +169,8 @@ class Side:
         for counter, name in (("hops_in", "hops_per_request"), ("fetches", "asks_per_request")):
             if counter in raws[0] and lat:
                 fig[name] = sum(r[counter] for r in raws) / len(lat)
+        if self.cluster is not None and lat:  # swarm.web's own share of the server CPU
+            fig["front_cpu_ms_per_request"] = 1000 * sum(r["front"] for r in raws) / len(lat)
         fig["slices_rps"] = [round(len(r["latencies"]) / r["wall"]) for r in raws]
         fig["load"] = [r["load"] for r in raws]
         return fig
@@ -265,6 +273,11 @@ def print_table(res: dict) -> None:
         print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | "
               f"{r['client_cpu_ms_per_request']:.2f} | {hops} | {r['failed']} |")
+    fronts = [f"{res[k]['front_cpu_ms_per_request']:.2f}" for k in ("swarm_before", "swarm_after")
+              if "front_cpu_ms_per_request" in res.get(k, {})]
+    if fronts:
+        print(f"of Swarm's server CPU, the front end's (swarm.web) ms/request: "
+              f"{' -> '.join(fronts)} (as created -> after place)")
     print(f"swarm place: {res['moves']} moves in {res['place_s']} s, cut weight "
           f"{res['cut_before']:.0f} -> {res['cut_after']:.0f}, balance {res['balance_after']:.2f}"
           f"; setup through the API: Swarm {res['swarm_setup_s']} s"

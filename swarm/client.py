@@ -23,7 +23,7 @@ import time
 import zmq
 
 from swarm import asknodes, fencing, tempdirs
-from swarm.clientio import StdinForwarder
+from swarm.clientio import KeptSources, StdinForwarder
 from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, local_config
 from swarm.program_files import program_sources
@@ -50,11 +50,15 @@ class Cluster:
     manager: leaving the block disconnects (`close`); only `shutdown()` stops the nodes.
     One thread at a time (ZeroMQ sockets are not thread-safe): a client per thread."""
 
-    def __init__(self, config: ClusterConfig) -> None:
+    def __init__(self, config: ClusterConfig, context: zmq.Context | None = None) -> None:
         self.config = config
         self.id = f"c{os.getpid()}-{secrets.token_hex(4)}"
         self.signer = Signer(config.secret, self.id)
-        self.ctx = zmq.Context()
+        # `context`: a ZeroMQ context shared with other clients of this process (a context
+        # is thread-safe, and each has an I/O thread and a reaper thread: swarm/web.py's
+        # workers share one); close() then closes this client's sockets only
+        self.own_context = context is None
+        self.ctx = zmq.Context() if context is None else context
         self.socks: dict[str, zmq.Socket] = {}
         for name, spec in config.nodes.items():
             s = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
@@ -70,13 +74,18 @@ class Cluster:
             self.poller.register(s, zmq.POLLIN)
         self.ids = 0
         self.stalled: set[str] = set()  # nodes whose queue was full at the last send
+        self.kept = KeptSources()  # what each node keeps of the sources sent (clientio.py)
         self._runs: dict[str, Run] = {}  # submitted programs whose outcome is not taken
         self.stdin: StdinForwarder | None = None  # answers programs' `input?` (clientio.py)
 
     def close(self) -> None:
         """Disconnect. The nodes, and the programs submitted, go on (a program's outcome
         can be collected later by any client: `wait(id)`, `swarm result ID`)."""
-        self.ctx.destroy(linger=0)  # closes every socket made from it
+        if self.own_context:
+            self.ctx.destroy(linger=0)  # closes every socket made from it
+        else:
+            for s in self.socks.values():
+                s.close(linger=0)
 
     def shutdown(self) -> None:
         """Stop every node of the cluster (for everyone: its programs stop with them; the
@@ -298,9 +307,23 @@ class Cluster:
                       "submitted": time.time(),
                       "stdin": "forward" if stdin is True else stdin or "none",
                       "files": files}
-        self._runs[program] = Run(program, node, submission)
-        self.send(node, "submit", submission)
+        self._runs[program] = run = Run(program, node, submission)
+        self._send_submission(run)
         return program
+
+    def _send_submission(self, run: Run, again: bool = False) -> None:
+        """Send a submission to its node, the sources it keeps as hashes (clientio.py);
+        `again`: a copy sent again (_chase, _sources_wanted)."""
+        submission = self.kept.submission_for(run.node, run.submission)
+        self.send(run.node, "submit", dict(submission, again=True) if again else submission)
+
+    def _sources_wanted(self, node: str, p: dict) -> None:
+        """A node lacks sources that a submission named as kept (`sources?`): it did not take
+        the submission, which goes again with their text."""
+        run = self._runs.get(p["program"])
+        if (run is not None and run.submission is not None and not run.confirmed
+                and run.node == node and self.kept.forget(node, p["hashes"])):
+            self._send_submission(run, again=True)
 
     def confirm(self, program: str, timeout: float = 30.0) -> None:
         """Wait until the node has written a submission of this client's (ClusterTimeout
@@ -324,7 +347,7 @@ class Cluster:
         ask = []
         for run in runs:
             if not run.confirmed and now - run.asked > RESUBMIT_SECONDS:
-                self.send(run.node, "submit", dict(run.submission, again=True))
+                self._send_submission(run, again=True)
                 run.asked = now
             elif run.confirmed and now - max(run.heard, run.asked) > run.patience:
                 ask.append(run.program)
@@ -434,6 +457,9 @@ class Cluster:
                 if (run := self._runs.get(program)) is not None and run.submission is None:
                     run.unknown_to.add(sender)
             return True
+        if kind == "sources?":
+            self._sources_wanted(sender, p)
+            return True
         if kind not in ("output", "result", "trace", "accepted", "waiting"):
             return False
         who = p.get("program", "")
@@ -442,6 +468,8 @@ class Cluster:
             return False
         if kind == "accepted":
             run.confirmed, run.heard = True, time.monotonic()
+            if run.submission is not None and sender == run.node:  # it keeps them now
+                self.kept.learn(sender, run.submission["sources"])
         else:
             run.take(kind, who, p)
         return True
@@ -491,10 +519,11 @@ class Cluster:
             self.send(name, "stop", {})
 
 
-def connect(path: str, timeout: float = 30.0) -> Cluster:
+def connect(path: str, timeout: float = 30.0, context: zmq.Context | None = None) -> Cluster:
     """A client of the running cluster described by the file; waits until every node answers
-    (ClusterTimeout after `timeout` seconds)."""
-    cluster = Cluster(ClusterConfig.load(path))
+    (ClusterTimeout after `timeout` seconds). `context`: a ZeroMQ context to share with
+    other clients of this process (see Cluster)."""
+    cluster = Cluster(ClusterConfig.load(path), context)
     try:
         cluster.wait_ready(timeout)
     except BaseException:

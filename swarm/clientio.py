@@ -1,5 +1,5 @@
-"""A client's side of its programs' stdin: what its own stdin gives, sent to the program that
-asks for it.
+"""What a client sends its programs besides the submission itself: their stdin, as they ask
+for it (StdinForwarder), and their sources only to the nodes that lack them (KeptSources).
 
 A program on a node that reads stdin and has nothing left asks its client (`input?` {program,
 n}); the client reads what its stdin has - a line from a terminal, a chunk from a pipe or a
@@ -10,6 +10,13 @@ that ask are served in the order they asked, as processes sharing one terminal w
 The input travels as text: bytes that are not text in this process's stdin encoding (binary
 data piped in) are replaced by U+FFFD, and the client says so once on its stderr - never a
 silent change.
+
+A node keeps every source it was sent, by hash, in its store (a restart keeps them). Once it
+has accepted a submission, its client names those sources by hash (`kept`) in later
+submissions instead of sending their text: a web request's submit is then a few hundred bytes,
+not the app's modules. A node that does not have one after all (its store was lost, or it is
+a new node of that name) does not take the submission: it answers `sources?` with the hashes
+it lacks, and the client sends the submission again with their text.
 """
 
 from __future__ import annotations
@@ -83,3 +90,34 @@ class StdinForwarder:
         while self.eof and self.asked:
             node, program, n = self.asked.popleft()
             send(node, "input", {"program": program, "n": n, "text": "", "eof": True})
+
+
+class KeptSources:
+    """Which sources each node has confirmed keeping (by hash), and the submissions trimmed
+    to what a node lacks."""
+
+    def __init__(self) -> None:
+        self.by_node: dict[str, set[str]] = {}
+
+    def submission_for(self, node: str, submission: dict) -> dict:
+        """The submission as `node` needs it: the sources it keeps named in `kept`, not
+        sent."""
+        kept = self.by_node.get(node)
+        sources = submission["sources"]
+        named = [h for h in sources if h in kept] if kept else None
+        if not named:
+            return submission
+        return dict(submission, kept=named,
+                    sources={h: s for h, s in sources.items() if h not in kept})
+
+    def learn(self, node: str, hashes) -> None:
+        """`node` accepted a submission of these sources: it keeps them."""
+        self.by_node.setdefault(node, set()).update(hashes)
+
+    def forget(self, node: str, hashes: list[str]) -> bool:
+        """`node` says it lacks these (`sources?`); False if none was thought kept (a
+        submission with their text went already)."""
+        kept = self.by_node.get(node, set())
+        known = kept.intersection(hashes)
+        kept.difference_update(known)
+        return bool(known)

@@ -16,10 +16,12 @@
 Each request becomes a program (`ENTRY`, compiled with the app's modules): it starts on a node
 of the cluster, matches the route, calls the handler - which moves to the data it touches like
 any program - and its result (status, headers, body) comes back to the front end from wherever
-it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads; each
-worker has its own cluster client (a ZeroMQ socket is not thread-safe) and submits its
-requests to its own node (workers go round the nodes), so concurrent requests run
-concurrently, as programs on the nodes. Servers listen on 127.0.0.1 only.
+it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads, each
+accepting its connections; each worker has its own cluster client (a ZeroMQ socket is not
+thread-safe; the clients share one ZeroMQ context) and submits its requests to its own node
+(workers go round the nodes), so concurrent requests run concurrently, as programs on the
+nodes. A submit names the app's sources by hash once its node keeps them (swarm/clientio.py).
+Servers listen on 127.0.0.1 only.
 
 A handler takes the `Request` and the route's parameters and returns a str (HTML), a dict or
 list (JSON), bytes, None (204) or a `Response`; `raise HTTPError(404, "why")` answers with an
@@ -34,11 +36,12 @@ import itertools
 import json
 import logging
 import os
-import queue
 import re
 import signal
+import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -183,6 +186,8 @@ class App:
 
     def __init__(self, app_file: str, cluster_file: str, router: str = "app",
                  timeout: float = 60.0) -> None:
+        import zmq
+
         from swarm.client import program_sources
 
         app_file = os.path.abspath(app_file)
@@ -197,6 +202,9 @@ class App:
         self.prepared = program_sources(self.entry, ENTRY.format(
             app=app_file, module=module, router=router))
         self.local = threading.local()
+        # one ZeroMQ context for every worker's client: a context is thread-safe (its sockets
+        # are not: a client per thread), and each would add an I/O and a reaper thread
+        self.context = zmq.Context()
         self.clients: list = []
         self.turn = itertools.count()
         self.lock = threading.Lock()
@@ -207,7 +215,7 @@ class App:
         if mine is None:
             from swarm.client import connect
 
-            cluster = connect(self.cluster_file)
+            cluster = connect(self.cluster_file, context=self.context)
             names = cluster.config.names
             mine = self.local.client = (cluster, names[next(self.turn) % len(names)])
             with self.lock:
@@ -243,6 +251,7 @@ class App:
             for cluster in self.clients:
                 cluster.close()
             self.clients.clear()
+        self.context.destroy(linger=0)
 
 
 def request_of(environ) -> Request:
@@ -271,15 +280,21 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class Server(WSGIServer):
-    """wsgiref's HTTP server on 127.0.0.1, handing requests to a fixed pool of `workers`
-    threads (each keeps its cluster client)."""
+    """wsgiref's HTTP server on 127.0.0.1, served by a fixed pool of `workers` threads, each
+    accepting connections itself and keeping its cluster client.
+
+    Discussion: each worker blocks in accept() on the listening socket, and the kernel hands
+    a new connection to one of them (the others sleep on): no thread accepts and hands the
+    connection over (a queue, a condition variable, a wake-up and the GIL passed once more,
+    per request). shutdown() shuts the listening socket down, which wakes every accept()
+    with an error (Linux), or else connects once per worker to wake them."""
 
     request_queue_size = 1024  # connections waiting to be accepted (socketserver: 5)
 
     def __init__(self, app, port: int = 8000, workers: int = 16) -> None:
         super().__init__(("127.0.0.1", port), _QuietHandler)
         self.set_app(app)
-        self.work: queue.Queue = queue.Queue()
+        self.stopping = threading.Event()
         self.workers = [threading.Thread(target=self._work, daemon=True, name=f"web-{i}")
                         for i in range(workers)]
         for t in self.workers:
@@ -290,12 +305,31 @@ class Server(WSGIServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
-    def process_request(self, request, client_address) -> None:
-        self.work.put((request, client_address))
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Wait until shutdown(): the workers accept and serve the connections."""
+        self.stopping.wait()
+
+    def shutdown(self) -> None:
+        """Stop accepting; requests being served finish in their workers."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:  # (not on every platform): wake them by connecting
+            for _ in self.workers:
+                with contextlib.suppress(OSError):
+                    socket.create_connection(self.server_address[:2], timeout=0.5).close()
 
     def _work(self) -> None:
-        while (item := self.work.get()) is not None:
-            request, client_address = item
+        while not self.stopping.is_set():
+            try:
+                request, client_address = self.get_request()
+            except OSError:
+                if self.stopping.is_set():
+                    return
+                time.sleep(0.01)  # (out of descriptors, a connection reset: try again)
+                continue
             try:
                 self.finish_request(request, client_address)
             except Exception:
@@ -304,9 +338,8 @@ class Server(WSGIServer):
                 self.shutdown_request(request)
 
     def server_close(self) -> None:
+        self.shutdown()
         super().server_close()
-        for _ in self.workers:
-            self.work.put(None)
 
 
 @contextlib.contextmanager
@@ -314,15 +347,11 @@ def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16):
     """Serve the app in background threads while the block runs; yields the Server (its
     `url`). Port 0: any free port."""
     app = App(app_file, cluster_file)
-    server = Server(app, port, workers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="web-accept")
-    thread.start()
+    server = Server(app, port, workers)  # (its workers serve from now on)
     try:
         yield server
     finally:
-        server.shutdown()
         server.server_close()
-        thread.join()
         app.close()
 
 

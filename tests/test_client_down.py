@@ -3,6 +3,8 @@ accepted and starts when the node comes back, or a timeout says it was not accep
 `swarm ps` / `swarm cancel` / `swarm run` go on with the live nodes, naming the node that
 did not answer. Real node processes, one of them SIGKILLed."""
 
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -83,3 +85,33 @@ def test_ps_and_cancel_with_a_node_down_show_the_live_nodes_and_name_it(cluster,
     assert done.returncode == 1 and done.stderr == (
         f"swarm ps: the cluster of {path} is not running: no node answered within 1 s (nodes "
         f"n1, n2) (`swarm up --dir {tmp_path / 'c'}` starts it)\n")
+
+
+def test_sources_go_as_hashes_once_kept_and_again_to_a_node_that_lost_them(cluster, tmp_path):
+    """Once a node has accepted a submission, the same client names its sources by hash; a node
+    that lost its store (a new node of that name) answers `sources?` and gets their text."""
+    write(tmp_path, "helper.py", "def shout(s):\n    return s.upper() + '!'\n")
+    script = write(tmp_path, "p.py", "import helper\nprint(helper.shout('ran'))\n")
+    first = cluster.run_file(script, node="n2", timeout=60)
+    assert (first.stdout, first.error) == ("RAN!\n", None)
+    program = cluster.submit(script, node="n2")  # both sources named as kept, none sent
+    sent = cluster.kept.submission_for("n2", cluster._runs[program].submission)
+    assert sent["sources"] == {} and len(sent["kept"]) == 2
+    assert cluster.results([program], timeout=60)[program].stdout == "RAN!\n"
+    write(tmp_path, "helper.py", "def shout(s):\n    return s.upper() + '?'\n")
+    program = cluster.submit(script, node="n2")  # only the changed module is sent
+    sent = cluster.kept.submission_for("n2", cluster._runs[program].submission)
+    assert [name for name, _, _ in sent["sources"].values()] == ["helper"], sent
+    assert cluster.results([program], timeout=60)[program].stdout == "RAN?\n"
+
+    cluster.kill("n2")  # n2 comes back as a new node: no store, no sources
+    shutil.rmtree(os.path.join(os.path.dirname(cluster.config.path), "n2"))
+    cluster.restart("n2")
+    cluster.wait_ready()
+    program = cluster.submit(script, node="n2")  # named as kept: n2 asks for them
+    assert cluster.kept.submission_for("n2", cluster._runs[program].submission)["sources"] == {}
+    outcome = cluster.results([program], timeout=60)[program]
+    assert (outcome.stdout, outcome.error, outcome.route) == ("RAN?\n", None, ["n2"])
+    # n2 keeps them now (from its answer on, the client sent their text, and n2 accepted it)
+    again = cluster.run_file(script, node="n2", timeout=60)
+    assert (again.stdout, again.error) == ("RAN?\n", None)

@@ -14,7 +14,12 @@ Programs (client <-> node):
     submit   client -> node   {program, sources: {hash: [name, filename, source]}, entry,
                                modules: {name: hash}, argv, policy, hop_checkpoints, strict,
                                trace, record_access, again, cwd, submitted, stdin:
-                               forward | detached | none, files: {module name: file name}}
+                               forward | detached | none, files: {module name: file name},
+                               kept?: [hash]}   (kept: sources the node has confirmed keeping,
+                                                 named by hash, their text not sent)
+    sources? node -> client   {program, hashes}     (a submission named as kept sources this
+                                                     node lacks: not taken; the client sends
+                                                     it again with their text)
     accepted node -> client   {program}             (the submission is written: it will run
                                                      once, whatever becomes of the client)
     output   node -> client   {program, seq, text, stream?: "err"}   (stdout unless stream
@@ -106,7 +111,7 @@ from __future__ import annotations
 
 KINDS = frozenset({
     "submit", "accepted", "output", "result", "trace", "collect?", "hello", "source?",
-    "source",
+    "source", "sources?",
     "hop", "ack", "refused",
     "fetch", "fetched", "answered", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
@@ -171,9 +176,10 @@ def _sources(v) -> bool:
 
 
 def submit_problem(p: dict) -> str | None:
-    """What the fields of a submit cannot say alone: its entry must be one of its sources."""
-    if p["entry"] not in p["sources"]:
-        return f"entry {p['entry'][:16]!r} is not among the sources sent"
+    """What the fields of a submit cannot say alone: its entry must be one of its sources
+    (sent, or named as kept)."""
+    if p["entry"] not in p["sources"] and p["entry"] not in p.get("kept", ()):
+        return f"entry {p['entry'][:16]!r} is not among the sources sent or named as kept"
     return None
 
 
@@ -207,7 +213,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "submit": ({"program": str, "sources": _sources, "entry": str, "modules": _modules},
                {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
                 "trace": bool, "record_access": bool, "again": bool, "cwd": str,
-                "submitted": (int, float), "stdin": str, "files": _files}, (0, 0)),
+                "submitted": (int, float), "stdin": str, "files": _files,
+                "kept": _str_list}, (0, 0)),
     "collect?": ({"programs": _str_list}, {}, (0, 0)),
     "hello": ({}, {}, (0, 0)),
     "ping": ({}, {}, (0, 0)),
@@ -228,6 +235,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
                                                "sizes": list}, (1, 14)),
     # what clients take (checked there too)
     "accepted": ({"program": str}, {}, (0, 0)),
+    "sources?": ({"program": str, "hashes": _str_list}, {}, (0, 0)),
     "output": ({"program": str, "seq": int, "text": str}, {"stream": str}, (0, 0)),
     "result": ({"program": str, "seq": int, "ok": bool}, {
         "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE),

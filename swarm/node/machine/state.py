@@ -235,6 +235,10 @@ class NodeState:
                          f"more than the {SUBMIT_KEPT:.0f} s a node remembers submissions it "
                          f"took; submit it again as a new program"}))
             return
+        lacking = [h for h in p.get("kept", ()) if h not in self.sources]
+        if lacking and not ledger.seen(hop_id):  # (not taken: sent again with their text)
+            self.out.append(Reply(e.client, "sources?", {"program": program, "hashes": lacking}))
+            return
         ledger.confirm(e.client, program)
         if ledger.seen(hop_id):
             return
