@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, fences, gc, io, mirror, questions
+from swarm.node.machine import answers, fences, gc, io, mirror, questions, status
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -445,36 +445,7 @@ class NodeState:
         if kind in ("hello", "ping"):
             self.out.append(Reply(e.client, "pong", {"node": self.name}))
         elif kind == "status?":
-            s = self.stats
-            self.out.append(AnswerStatus(e.client, {
-                "node": self.name, "hops_in": s.get("hops_in", 0),
-                "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
-                # fetched values mapped from a store file of this host, and maps refused
-                "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
-                "read_ahead": s.get("read_ahead", 0),  # futures' results (futurewait.py)
-                "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
-                "saves": s.get("saves", 0),  # hops to itself before asking (traps.py)
-                "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
-                # questions with an id answered here and kept, and copies answered again
-                "answers_kept": len(self.answers.kept),
-                "answered_again": s.get("answered_again", 0),
-                # the copy of this node's store on its mirror (mirror.py): writes it held,
-                # writes kept on this disk alone while it was down, snapshots sent
-                "mirror": {**self.mirror.status(),
-                           **{k: s.get(k, 0) for k in ("writes_mirrored", "writes_one_copy",
-                                                       "mirror_snapshots", "mirror_downs")}},
-                # questions this node's programs wait on an answer to, and copies sent again
-                "asking": len(self.asks) + len(self.source_asks),
-                "asked_again": s.get("asked_again", 0),
-                "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
-                "unacked": len(self.ledger.outbox),
-                "fallback_reasons": dict(self.fallbacks.counts),
-                # atomic blocks that ended here: committed, and conflicts (each ran again)
-                "blocks": {"committed": s.get("txn_commits", 0),
-                           "conflicts": s.get("txn_conflicts", 0)},
-                "write_failing": self.write_error if self.write_failed_since is not None
-                else "",
-                "cache": self.data.cache_status()}))
+            self.out.append(AnswerStatus(e.client, status.fields(self)))
         elif kind == "stats?":
             self.out.append(AnswerStats(e.client))
         elif kind == "stop":
