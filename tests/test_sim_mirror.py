@@ -80,3 +80,32 @@ def test_counting_a_write_before_the_mirror_has_it_is_found(monkeypatch):
     monkeypatch.setattr(mirror_module, "committed", too_early)
     found, _, _ = _search(money, range(200))
     assert found, "writes counted before their copy was kept: a lost disk must lose some"
+
+
+def test_answers_read_from_the_store_wait_for_the_copy():
+    """A result on the node's own disk, its write waiting for the mirror: `collect?` and
+    `programs?` (answered from the store by the shell) wait with the result itself, and go
+    once the mirror has the write."""
+    from swarm.continuation import codec
+    from swarm.node import machine as m
+    from swarm.node.machine.ids import submit_id
+    from tests.sim import mirrors
+    from tests.sim.store import SimStore
+
+    store = SimStore()
+    state = m.NodeState("n1", ["n1", "n2", "n3"], m.RefData(
+        store, codec.dumps, codec.loads, version_tag="n1:1"), {}, now=1000.0, replicas=2)
+    state.handle(m.Booted(1000.0, **store.boot_state()))
+    state.handle(m.SubmitReceived("c1", {"program": "p1", "sources": {}, "entry": "e",
+                                         "modules": {}, "argv": [], "submitted": 1000.0}))
+    out = state.handle(m.ProgramFinished("p1", "c1", submit_id("p1"), {
+        "program": "p1", "seq": 0, "ok": True, "route": ["n1"], "value": 7}))
+    txn = next(i for i in out if isinstance(i, m.Persist)).txn
+    store.commit(txn, 1000.01)
+    out = state.handle(m.Committed(1000.01, *mirrors.record(store, txn, 1000.01)))
+    assert [i.kind for i in out if isinstance(i, m.Send)] == ["mirror"]
+    assert state.handle(m.CollectRequested("c2", ["p1"])) == []
+    assert state.handle(m.ProgramsRequested("c2", ["p1"])) == []
+    out = state.handle(m.MirrorAnswered("n2", 1, 1, False))
+    kinds = [type(i).__name__ for i in out]
+    assert "SendKept" in kinds and "AnswerPrograms" in kinds, kinds

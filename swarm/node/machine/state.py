@@ -158,13 +158,14 @@ class NodeState:
     def _send_counted(self, instruction) -> None:
         """Send once everything the store holds now counts as written: an answer the shell
         makes from the store (kept results, finished programs) must not show a write a lost
-        disk could undo (mirror.py: a commit counts once its copy has it)."""
-        ledger, held = self.ledger, self.held
-        need = max(ledger.cuts, held[-1][0] if held else 0)
-        if need > ledger.committed:
-            held.append((need, instruction))
-        else:
+        disk could undo - one on disk here that waits for the mirror's copy (mirror.py).
+        (What is not written yet is not in the store: a store that cannot write, a full
+        disk, does not hold these answers back.)"""
+        writing, held = self.ledger.writing, self.held
+        if self.mirror.waiting is None or writing is None:
             self.out.append(instruction)
+            return
+        held.append((max(writing.number, held[-1][0] if held else 0), instruction))
 
     def _release(self) -> None:
         """Send the held messages whose write is on disk."""
