@@ -88,8 +88,10 @@ class Mirrors:
             raise ValueError("snapshot: files do not match their frames, or are misnamed")
         copy = self._copy(sender)
         if copy.id == fields.get("id") and copy.id != 0 and copy.seq > fields["seq"]:
-            self.stats["refused"] += 1  # (the store went back in time: the copy stays)
-            return {"seq": fields["seq"], "have": copy.seq, "gap": False, "behind": True}
+            self.stats["refused"] += 1  # (a snapshot older than the copy - one sent twice,
+            # or of a store that went back in time: the copy stays either way, and the
+            # node compares `have` with its own record: machine/mirror.py)
+            return {"seq": fields["seq"], "have": copy.seq, "gap": False}
         old = self.copies.pop(sender, None)
         if old is not None:
             old.close()

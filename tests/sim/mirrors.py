@@ -46,8 +46,8 @@ def serve(node, src: str, kind: str, fields: dict, blobs: tuple) -> None:
     seq = fields["seq"]
     same = kept.id != 0 and kept.id == fields.get("id")
     if kind == "snapshot":
-        if same and kept.seq > seq:  # (the store went back in time: the copy stays)
-            answer = {"seq": seq, "have": kept.seq, "gap": False, "behind": True}
+        if same and kept.seq > seq:  # (older than the copy: the copy stays)
+            answer = {"seq": seq, "have": kept.seq, "gap": False}
         else:
             copies[src] = kept = copy.deepcopy(blobs[0])
             kept.room = None

@@ -143,7 +143,9 @@ def answered(state, e: ev.MirrorAnswered) -> None:
     if e.sender != link.node:
         return  # (a mirror from before a fence)
     link.have = e.have
-    if e.behind:  # the copy is further on than this store: it stays (see the module doc)
+    if not e.gap and e.have > link.seq:  # the copy, of this store, is further on than it:
+        # it stays (the module's doc). (Not `e.behind`: a probe's compares with the record
+        # it was sent at, which may be an older one of this node's by now.)
         if not link.behind:
             link.behind = True
             state.out.append(Log("error", f"the copy of this node's store on {link.node} "
