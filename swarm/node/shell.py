@@ -274,6 +274,10 @@ class Shell:
                                                     f"{type(e).__name__}: {e}", exc_info=True)
             return
         if env.kind == "restore":  # (a late answer: this node restored already, or not)
+            try:
+                decode.payload(env)  # (a malformed one is refused all the same)
+            except WireError as e:
+                self.refusals.note(e.reason, str(e))
             return
         make = EVENTS.get(env.kind)
         if make is None:
