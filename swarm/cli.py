@@ -181,15 +181,29 @@ def _status(args) -> int:
     finally:
         cluster.close()
     cols = ["node", "refs", "bytes", "running", "parked", "hops_in", "hops_out", "fetches",
-            "fallbacks", "refused"]
+            "fallbacks", "refused", "copy"]
     print("  ".join(f"{c:>8}" for c in cols))
     for name in config.names:
         row = rows.get(name, {"node": name, "refs": "down"})  # did not answer within 5 s
+        if "mirror" in row:
+            row["copy"] = _copy_cell(row["mirror"])
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
     for name, row in rows.items():
         if row.get("hash_seed_problem"):
             print(f"{name}: {row['hash_seed_problem']}", file=sys.stderr)
     return 0 if len(rows) == len(config.names) else 1
+
+
+def _copy_cell(mirror: dict) -> str:
+    """Where the node's store is copied and whether the copy is whole (docs/nodes.md,
+    "Copies of a node's store"): `n2`; `n2 down`, `n2 sync`, or `n2 -3` (3 writes not on
+    the copy yet); `-` without a mirror."""
+    if mirror.get("node") is None:
+        return "-"
+    if mirror["state"] != "live":
+        return f"{mirror['node']} {mirror['state']}"
+    missing = max(mirror["seq"] - mirror["have"], mirror.get("exposed", 0))
+    return mirror["node"] if missing == 0 else f"{mirror['node']} -{missing}"
 
 
 def _node(args) -> int:

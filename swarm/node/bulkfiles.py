@@ -53,8 +53,14 @@ class BulkFiles:
 
     def write(self, parts) -> str:
         """Write the pieces of one value to a new file; its name."""
-        name = secrets.token_hex(12)
+        return self.write_named(secrets.token_hex(12), parts)
+
+    def write_named(self, name: str, parts) -> str:
+        """Write a file under the name another store gave it (a mirror's copy: mirrors.py);
+        one left by a write that did not commit is written again."""
         path = os.path.join(self.dir, name)
+        if name not in self.made and os.path.exists(path):
+            os.unlink(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
         try:
             for part in parts:

@@ -9,6 +9,8 @@
     hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
                                     # program waits; a question unanswered this long fails
     fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
+    replicas = 2                    # copies of each node's store: 2 keeps one on its mirror,
+                                    # the next node (default: 2 from three nodes on, else 1)
     replay_window = 300.0           # a message sent longer ago (or ahead) is refused
     [client]                        # CURVE keypair of the clients (swarm keys)
     public_key = "..."
@@ -36,6 +38,7 @@ import stat
 import tomllib
 from dataclasses import dataclass, field
 
+from swarm.node.machine.mirror import mirror_of
 from swarm.wire import curve
 from swarm.wire.gate import REPLAY_WINDOW
 
@@ -70,6 +73,16 @@ class ClusterConfig:
     value_cache_bytes: int = 1 << 30  # a node's decoded values in memory (data.py)
     # every node's PYTHONHASHSEED: str hashes, and so set order, agree across a hop
     hash_seed: int | None = None
+    replicas: int | None = None  # copies of each store (None: the default, `copies`)
+
+    @property
+    def copies(self) -> int:
+        """Copies of each node's store: `replicas`, or 2 from three nodes on, else 1."""
+        return self.replicas if self.replicas is not None else 2 if len(self.nodes) >= 3 else 1
+
+    def mirror_of(self, name: str, fenced=()) -> str | None:
+        """The node that keeps `name`'s copy (machine/mirror.py), or None."""
+        return mirror_of(self.names, {*self.fenced, *fenced}, name, self.copies)
 
     @property
     def names(self) -> list[str]:
@@ -118,10 +131,14 @@ class ClusterConfig:
                          fenced=[str(n) for n in raw.get("fenced", [])],
                          max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
                          value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
-                         hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None)
+                         hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None,
+                         replicas=int(raw["replicas"]) if "replicas" in raw else None)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
+        if config.replicas is not None and config.replicas not in (1, 2):
+            raise ConfigError(f"{path}: replicas = {config.replicas}: 1 (each store alone) "
+                              f"or 2 (each store and a copy on its mirror) are supported")
         if need_secret and not config.secret:
             raise ConfigError(f"{path} has no secret: `swarm keys --cluster {path}` makes one")
         config.check_keys()
@@ -171,6 +188,8 @@ class ClusterConfig:
                  f"auto_gc = {self.auto_gc}"]
         if self.hash_seed is not None:
             lines.append(f"hash_seed = {self.hash_seed}")
+        if self.replicas is not None:
+            lines.append(f"replicas = {self.replicas}")
         if self.fenced:
             lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
         lines.append("")

@@ -34,6 +34,7 @@ from swarm.node import (
     program,
     programio,
     refserve,
+    restore,
     tasks,
     traps,
 )
@@ -42,6 +43,7 @@ from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
 from swarm.node.links import Links
 from swarm.node.memory import reclaimer
+from swarm.node.mirrors import Mirrors
 from swarm.node.modules import ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
@@ -106,6 +108,9 @@ EVENTS = {
         identity.decode(), decode.payload(env).get("after", 0)),
     "gc": lambda env, identity: _gc_request(env, identity),
     "gc-flush": lambda env, identity: m.GcFlushed(env.sender, decode.payload(env)["cycle"]),
+    "mirrored": lambda env, identity: m.MirrorAnswered(
+        env.sender, *(lambda p: (p["seq"], p["have"], p["gap"], p.get("probe", False),
+                                 p.get("behind", False)))(decode.payload(env))),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
@@ -113,7 +118,8 @@ EVENTS = {
 
 
 class Shell:
-    def __init__(self, config: ClusterConfig, name: str) -> None:
+    def __init__(self, config: ClusterConfig, name: str, fresh: bool = False,
+                 without_mirror: bool = False) -> None:
         if name not in config.nodes:
             raise ConfigError(f"node {name!r} is not in {config.path} ({config.names})")
         if name in config.fenced:
@@ -129,7 +135,14 @@ class Shell:
                 f"`swarm keys --cluster {config.path}` adds keys to the cluster file (copy it "
                 f"to every machine again), or give the node a loopback endpoint")
         os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
-        self.store = Store(os.path.join(spec.dir, "store.sqlite"))
+        path = os.path.join(spec.dir, "store.sqlite")
+        # a new store may be one that was lost: its mirror may keep a copy (restore.py)
+        self.store = Store(path, record=config.mirror_of(name) is not None)
+        self.store_new = not fresh and not self.store.born and self.store.is_empty()
+        if not self.store_new and not self.store.born:  # (--fresh, or a store made before
+            self.store.be_born()  # stores had ids: its mirror's copy is made again)
+        self.mirrors = Mirrors(spec.dir, name, config)  # the copies kept here (mirrors.py)
+        self.without_mirror = without_mirror  # (restore.catch_up)
         # before the bind: nothing is received before the gate knows its cutoff
         self.gate = Gate(config.secret, config.names, config.max_message_bytes,
                          config.replay_window, self.store.start_replay_guard(now_ms()))
@@ -154,7 +167,8 @@ class Shell:
                          version_tag=f"{name}:{self.boot}")
         self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time(),
-                                   forget_after=m.forget_after(config.replay_window))
+                                   forget_after=m.forget_after(config.replay_window),
+                                   replicas=config.copies)
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once
@@ -171,6 +185,7 @@ class Shell:
             m.AnswerPrograms: self._programs, m.Cancel: self._cancel,
             m.AnswerCancel: self._answer_cancel,
             m.AnswerStats: self._stats, m.Stop: self._stop,
+            m.SendSnapshot: lambda i: restore.send_snapshot(self, i),
             m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
         }
         traps.install(self)
@@ -184,7 +199,11 @@ class Shell:
         for instruction in self.machine.handle(event):
             do[type(instruction)](instruction)
 
-    def serve(self) -> None:
+    def serve(self, argv: list[str] = ()) -> None:
+        """Run the node; first, if its store is new, ask its mirror whether it was lost
+        (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
+        restore.restore_if_lost(self, list(argv))
+        mirror_down = restore.catch_up(self, list(argv))
         self.modules.install()
         self.kernel.start_preemption()
         self.kernel.on_abandon = self._abandoned
@@ -205,7 +224,8 @@ class Shell:
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
-                           store.forgetting(), store.partial(), store.answers()))
+                           store.forgetting(), store.partial(), store.answers(),
+                           store.seq, mirror_down, store.id))
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
@@ -220,24 +240,45 @@ class Shell:
             for refusal in self.links.answer_zap():
                 self.refusals.note("unknown key", refusal)
 
-    def receive(self, identity: bytes, frames: list) -> None:
+    def admit(self, identity: bytes, frames: list):
+        """The message, through the gate (and put together from its chunks); None if it is
+        refused (the refusal noted) or not whole yet."""
         try:
             env = self.gate.admit(identity, frames)
         except WireError as e:  # nothing in it was unpickled
             self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
-            return
+            return None
         if env.sender in self.machine.fenced:
             self.refusals.note("declared gone", f"{env.kind} from {env.sender}, which was "
                                                 f"declared gone (swarm node gone)")
-            return
+            return None
         if env.kind == "chunk":  # a slice of a larger message (swarm/wire/chunks.py)
             try:
-                env = self.chunks.add(env, decode.payload(env))
+                return self.chunks.add(env, decode.payload(env))
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
-                return
-            if env is None:
-                return
+                return None
+        return env
+
+    def receive(self, identity: bytes, frames: list) -> None:
+        env = self.admit(identity, frames)
+        if env is None:
+            return
+        if env.kind in restore.MIRROR_KINDS:  # a copy of another node's store (mirrors.py)
+            try:
+                restore.serve(self, env)
+            except WireError as e:
+                self.refusals.note(e.reason, str(e))
+            except Exception as e:  # one this node could not handle: refused, it goes on
+                self.refusals.note("handler error", f"{env.kind} from {env.sender}: "
+                                                    f"{type(e).__name__}: {e}", exc_info=True)
+            return
+        if env.kind == "restore":  # (a late answer: this node restored already, or not)
+            try:
+                decode.payload(env)  # (a malformed one is refused all the same)
+            except WireError as e:
+                self.refusals.note(e.reason, str(e))
+            return
         make = EVENTS.get(env.kind)
         if make is None:
             self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
@@ -307,11 +348,12 @@ class Shell:
 
     def _persist(self, i: m.Persist) -> None:
         try:
-            self.store.commit(i.txn)
+            record = self.store.commit(i.txn)
         except (sqlite3.Error, OSError, MemoryError) as e:
             self.emit(m.CommitFailed(f"{type(e).__name__}: {e}", time.time()))
         else:
-            self.emit(m.Committed(time.time()))
+            self.emit(m.Committed(time.time()) if record is None else
+                      m.Committed(time.time(), record.seq, record.message()))
 
     def _start(self, i: m.Start) -> None:
         """A submitted program: its entry module runs in a greenlet of its own."""
@@ -412,6 +454,7 @@ class Shell:
             "refs": refs, "bytes": size, "running": len(self.kernel.context),
             "parked": len(self.kernel.parked), "refused": self.refusals.total,
             "hash_seed_problem": self.hash_seed_problem,
+            "copies": self.mirrors.status(),  # other nodes' stores kept here (mirrors.py)
             "refusals": dict(self.refusals.counts)}))
 
     def _stats(self, i: m.AnswerStats) -> None:
@@ -458,6 +501,7 @@ class Shell:
         # a clean stop: what the gate took is known; after a restart it refuses all older
         self.store.stop_replay_guard(max(now_ms(), self.gate.replays.latest_ms))
         self.store.close()
+        self.mirrors.close()
 
 
 def _hash_seed_problem(config: ClusterConfig) -> str:
@@ -480,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auto-place", type=float, metavar="SECONDS",
                         help="run `swarm place` every SECONDS from this node (default: the "
                              "cluster file's auto_place, which only its first node acts on)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="a new store starts empty without asking the node's mirror "
+                             "whether it keeps a copy of a lost one (docs/nodes.md)")
+    parser.add_argument("--without-mirror", action="store_true",
+                        help="start without asking the node's mirror whether its copy is "
+                             "further on than the store (docs/nodes.md)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
@@ -494,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["PYTHONHASHSEED"] = str(config.hash_seed)
             os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main",
                                       *(sys.argv[1:] if argv is None else argv)])
-        node = Shell(config, args.name)
+        node = Shell(config, args.name, fresh=args.fresh, without_mirror=args.without_mirror)
     except ConfigError as e:
         print(f"swarm-node: {e}", file=sys.stderr)
         return 2
@@ -508,6 +558,6 @@ def main(argv: list[str] | None = None) -> int:
     if config.auto_gc > 0 and args.name == config.names[0]:
         autoplace.log.setLevel(logging.INFO)
         autoplace.start(config.path, config.auto_gc, "gc")
-    node.serve()
+    node.serve(sys.argv[1:] if argv is None else argv)
     return 0
 

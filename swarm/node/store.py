@@ -47,6 +47,7 @@ import time
 
 from swarm.node.bulkfiles import FILE_MIN, BulkFiles
 from swarm.node.machine.answers import ANSWER_KEPT
+from swarm.node.records import SEQ, STATEMENTS, Record, Recording
 from swarm.wire.values import nbytes, parts_of
 
 log = logging.getLogger("swarm.node")
@@ -87,8 +88,31 @@ def _flat(value) -> bytes | None:
 _KEYS = {"refs": "id", "inbox": "hop_id", "outbox": "hop_id"}
 
 
+def install_copy(path: str, image: bytes, files) -> None:
+    """Make `path` (a store's database, closed) the copy a snapshot holds (Store.snapshot):
+    its files first, then the database, replaced in one rename - a crash leaves the old one
+    or the new one. The old one's write-ahead log goes first: SQLite would replay it on the
+    new database."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    values = BulkFiles(os.path.join(directory, "values"))
+    for name, data in files:
+        values.write_named(name, [data])
+    tmp = f"{path}.copy"
+    with open(tmp, "wb") as f:
+        f.write(image)
+        f.flush()
+        os.fsync(f.fileno())
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + suffix)
+    os.replace(tmp, path)
+
+
 class Store:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, record: bool = False) -> None:
+        """`record`: commits return a Record of their changes, for a mirror (records.py)."""
+        self.path, self.record = path, record
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -113,9 +137,31 @@ class Store:
                     f"SELECT {_KEYS[table]}, file FROM {table} WHERE file IS NOT NULL"):
                 self.file_of[table, key] = name
         self.files.sweep(set(self.file_of.values()))
+        counters = dict(self.db.execute("SELECT name, value FROM counters WHERE name IN "
+                                        "('mirror_seq', 'store_id', 'born')"))
+        self.seq = counters.get("mirror_seq", 0)  # the last record made (a copy: replayed)
+        # which store this is (its copies are of it: mirrors.py), and whether the node has
+        # taken it for its own (restore.py: a store made at a start that did not get that
+        # far is still new)
+        self.id = counters.get("store_id", 0)
+        self.born = "born" in counters
 
     def close(self) -> None:
         self.db.close()
+
+    def is_empty(self) -> bool:
+        """Nothing a node ever kept: no Ref, hop, result or taken hop."""
+        return not any(self.db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+                       for t in ("refs", "inbox", "outbox", "kept", "done"))
+
+    def be_born(self) -> None:
+        """The node takes this store for its own, under a new id (its mirror's copy of an
+        older store of the same node is then replaced: mirrors.py)."""
+        store_id = int.from_bytes(os.urandom(7), "big") or 1
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)",
+                                [("store_id", store_id), ("born", 1)])
+        self.id, self.born = store_id, True
 
     @contextlib.contextmanager
     def transaction(self):
@@ -228,7 +274,7 @@ class Store:
         return self.db.execute("SELECT 1 FROM done WHERE hop_id = ?", (hop_id,)).fetchone() \
             is not None
 
-    def commit(self, txn) -> None:
+    def commit(self, txn) -> Record | None:
         """One transaction for what the node did since its last write (a ledger Txn, see
         swarm/node/machine/ledger.py):
 
@@ -243,9 +289,12 @@ class Store:
 
         Discussion: a hop that is shipped on (or finishes) before the write never enters the
         inbox: its successor in the outbox stands for it, written in the same transaction as
-        its `done` mark, before it is acknowledged."""
+        its `done` mark, before it is acknowledged.
+
+        A recording store returns the commit's Record (records.py), numbered `seq`."""
         now = time.time()
-        db = self.db
+        record = Record(self.seq + 1, self.id) if self.record else None
+        db = self.db if record is None else Recording(self.db, record)
         finished = set(txn.finished)
         # what happened to rows that have or get a file, in order: (table, key, new file
         # or None when the row went), replayed on file_of once committed
@@ -257,8 +306,11 @@ class Store:
                 if (table, key) in self.file_of:
                     log.append((table, key, None))
                 return (blob.flat() if hasattr(blob, "flat") else blob), None
-            name = self.files.write(parts_of(blob))
+            parts = parts_of(blob)
+            name = self.files.write(parts)
             log.append((table, key, name))
+            if record is not None:
+                record.files.append((name, parts))
             return b"", name
 
         def dropped(table: str, key: str) -> None:
@@ -270,11 +322,49 @@ class Store:
                 self._commit(txn, db, now, finished, put, dropped)
                 if prune:
                     self._prune(db, now)
+                if record is not None:
+                    db.execute(SEQ, (record.seq,))
         except BaseException:
             self.files.remove(name for _, _, name in log if name)  # nothing names them
             raise
         if prune:
             self.next_prune = now + PRUNE_SECONDS
+        if record is not None:
+            self.seq = record.seq
+            record.log = [list(entry) for entry in log]
+        self._files_changed(log)
+        return record
+
+    def apply(self, record: Record) -> bool:
+        """Replay a record on this copy (mirrors.py) if it is the next one: False if not."""
+        if record.seq != self.seq + 1:
+            return False
+        names = [self.files.write_named(name, parts) for name, parts in record.files]
+        try:
+            with self.transaction():
+                for number, params in record.stmts:
+                    self.db.execute(STATEMENTS[number], params)
+        except BaseException:
+            self.files.remove(names)
+            raise
+        self.seq = record.seq
+        self._files_changed([tuple(entry) for entry in record.log])
+        return True
+
+    def snapshot(self) -> tuple[int, bytes, list]:
+        """(seq, the database's bytes, [(file name, its bytes mapped)]): a copy of the whole
+        store as it is now, between two commits (mirrors.py)."""
+        memory = sqlite3.connect(":memory:")
+        try:
+            self.db.backup(memory)
+            image = memory.serialize()
+        finally:
+            memory.close()
+        return self.seq, image, [(name, self.files.read(name))
+                                 for name in sorted(set(self.file_of.values()))]
+
+    def _files_changed(self, log) -> None:
+        """Replay a commit's file log on file_of, and remove the files no row names now."""
         file_of, gone = self.file_of, []
         for table, key, name in log:
             old = file_of.pop((table, key), None)

@@ -61,6 +61,9 @@ Refs (node <-> node, for the fetch policy and relocation):
              answered as the first was, not done again (machine/answers.py)
     answered {ops}  the asker has no more use for the answers to these questions
 
+Copies of a node's store (node -> its mirror and back: swarm/node/mirrors.py has the table):
+    mirror, mirrored, snapshot, restore?, restore
+
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
                               been acknowledged for hop_timeout, or was refused for `reason`;
@@ -115,10 +118,12 @@ KINDS = frozenset({
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
     "input?", "input",
     "hops?", "hops", "gc", "gc-report", "gc-flush",
+    "mirror", "mirrored", "snapshot", "restore?", "restore",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
-                        "answered", "gc-flush", "chunk"})
+                        "answered", "gc-flush", "chunk",
+                        "mirror", "mirrored", "snapshot", "restore?", "restore"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
@@ -199,6 +204,7 @@ def _mapped(v) -> bool:
 
 
 _NONE = type(None)
+_MANY = 1 << 20  # frames of a message carrying files (a store's large values)
 
 # kind -> (required fields, optional fields, blobs); a field's check is a type, a tuple of
 # types, or a predicate; blobs: (the least, the most) frames after the control frame. Fields
@@ -256,6 +262,15 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "gc-report": ({"node": str, "cycle": str, "phase": str}, {}, (0, 0)),
     "hops": ({"node": str, "epoch": (int, float), "last": int, "missed": int, "hops": list},
              {}, (0, 0)),
+    # copies of a node's store (swarm/node/mirrors.py; records.py checks a record's statements)
+    "mirror": ({"seq": int}, {"id": int, "probe": bool, "stmts": list, "log": list,
+                              "files": _str_list}, (0, _MANY)),
+    "mirrored": ({"seq": int, "have": int, "gap": bool}, {"probe": bool, "behind": bool},
+                 (0, 0)),
+    "snapshot": ({"seq": int, "files": _str_list}, {"id": int}, (1, _MANY)),
+    "restore?": ({}, {"new": bool}, (0, 0)),
+    "restore": ({"seq": int, "files": _str_list, "copy": bool, "new": bool}, {},
+                (0, _MANY)),
 }
 
 HOP_META: tuple[dict, dict] = (

@@ -125,10 +125,14 @@ def read_history(path) -> list[linear.Op]:
 
 def test_single_ref_operations_under_sigkill_are_linearizable(tmp_path, policy="migrate",
                                                               programs=PROGRAMS,
-                                                              most=None):
+                                                              most=None, lose_disk=False,
+                                                              replicas=1):
+    """(replicas = 1 under a kill storm: see test_atomic_kill.py's STORM_REPLICAS; with
+    copies: the disk-loss variant below.)"""
     setup, program = write(tmp_path, "setup.py", SETUP), write(tmp_path, "p.py", PROGRAM)
     path = tmp_path / "ops.log"
-    with swarm.local_cluster(3, directory=str(tmp_path / "cluster")) as cluster:
+    with swarm.local_cluster(3, directory=str(tmp_path / "cluster"),
+                             replicas=replicas) as cluster:
         out = cluster.run_file(setup, timeout=60)
         assert out.error is None, out.traceback
         handles = json.dumps(out.value)
@@ -155,7 +159,7 @@ def test_single_ref_operations_under_sigkill_are_linearizable(tmp_path, policy="
                 c.close()
 
         with_killer(cluster, [functools.partial(client, names[i::CLIENTS])
-                              for i in range(CLIENTS)], kills, 11, most)
+                              for i in range(CLIENTS)], kills, 11, most, lose_disk)
 
     ops = read_history(path)
     unknown = sum(op.end is None for op in ops)
@@ -190,6 +194,13 @@ def test_single_ref_operations_asked_of_other_nodes_under_sigkill_are_linearizab
     otherwise leave most operations of unknown outcome."""
     test_single_ref_operations_under_sigkill_are_linearizable(
         tmp_path, policy="fetch", programs=36 if LONG else 16, most=20 if LONG else 8)
+
+
+def test_single_ref_operations_while_nodes_lose_their_disks_are_linearizable(tmp_path):
+    """Each killed node's directory deleted too: it starts again from its mirror's copy
+    (docs/nodes.md, "Copies of a node's store"), one disk at a time."""
+    test_single_ref_operations_under_sigkill_are_linearizable(
+        tmp_path, programs=16, most=MIN_KILLS, lose_disk=True, replicas=2)
 
 
 def test_the_log_pairs_calls_and_returns(tmp_path):

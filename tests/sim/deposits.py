@@ -91,6 +91,7 @@ def setup(world: World, programs: int | None = None, within: float = 1.0) -> lis
         made.append((pid, p))
     world.deposits = (made, client)
     world.submitting_until = within
+    world.seed_copies()
     return made
 
 

@@ -81,6 +81,7 @@ def setup(world: World, accounts: int = 2, transfers: int | None = None,
         world.at(world.now + rng.uniform(0, within), client.submit, pid, src.split(".")[0])
         made.append((pid, t))
     world.money = (ids, made, client)
+    world.seed_copies()
     return made
 
 

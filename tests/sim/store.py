@@ -35,6 +35,9 @@ class SimStore:
         self.answers: dict[str, tuple] = {}  # op -> (node, reply, value, at)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
+        self.seq = 0  # the last record made (a copy: replayed): tests/sim/mirrors.py
+        self.id = 0  # which store it is (Store.id), and whether its node took it for its
+        self.born = False  # own (restore.py: a new store is not, until its mirror answers)
         self.failures = 0  # commits that did not fit (the tests)
 
     # ---- what the machine reads (machine/data.py: Reader) ----------------------------------------
@@ -128,6 +131,9 @@ class SimStore:
             size += sum(len(b) for b in txn.writes.values.values() if b is not None)
         return size
 
+    def be_born(self, store_id: int) -> None:
+        self.id, self.born = store_id, True
+
     def kept_for(self, program: str) -> list[tuple[str, bytes]]:
         rows = [(seq, kind, payload) for (p, kind, seq), payload in self.kept.items()
                 if p == program or p.startswith(program + "/")]
@@ -141,4 +147,5 @@ class SimStore:
                 "forgetting": list(self.forget_at.items()),
                 "fenced": list(self.fenced), "cancelled": list(self.cancelled),
                 "deaths": dict(self.deaths), "partial": dict(self.partial),
-                "answers": [(op, *a) for op, a in self.answers.items()]}
+                "answers": [(op, *a) for op, a in self.answers.items()],
+                "mirror_seq": self.seq, "store_id": self.id}

@@ -23,6 +23,7 @@ What is simulated:
 
 from __future__ import annotations
 
+import copy
 import heapq
 import pickle
 import random
@@ -35,8 +36,10 @@ from swarm.fencing import trail_alive
 from swarm.node import machine as m
 from swarm.node.asking import asked_digest
 from swarm.node.machine.ids import derived_id
+from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
+from tests.sim import mirrors
 from tests.sim.store import DiskFull, SimStore
 
 RESUBMIT = 1.0
@@ -87,8 +90,13 @@ class Faults:
 
 class World:
     def __init__(self, seed: int, n: int = 3, faults: Faults | None = None,
-                 hop_timeout: float = 5.0, span: float = 2.0) -> None:
+                 hop_timeout: float = 5.0, span: float = 2.0, replicas: int = 1,
+                 disk_losses: list | None = None) -> None:
+        """`replicas` 2: each node's store has a copy on its mirror (mirrors.py);
+        `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk)."""
         self.seed = seed
+        self.replicas = replicas
+        self.losses = self.restores = 0
         self.rng = random.Random(seed)
         self.now = 1000.0
         self.start = self.now
@@ -112,7 +120,10 @@ class World:
         self.log: list[str] = []
         self.checks: list = []  # callables run after every step
         self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
+        self.fenced: set[str] = set()  # declared gone (what clients know)
+        self.store_ids = 0
         for node in self.nodes.values():
+            node.store.be_born(self.new_store_id())  # (stores the workload fills)
             node.boot()
         for name, at, down in self.faults.crashes:
             self.at(self.now + at, self.nodes[name].crash)
@@ -123,7 +134,14 @@ class World:
         for name, at, span_, *room in self.faults.full_disks:
             self.at(self.now + at, self._full, name, room[0] if room else 0)
             self.at(self.now + at + span_, self._full, name, None)
-        self.fenced: set[str] = set()  # declared gone (what clients know)
+        self.losing = 0  # disk losses that have not happened, or whose node is not back
+        for name, at, down, *more in disk_losses or ():  # more: crash_after[, saved at]
+            self.losing += 1
+            node = self.nodes[name]
+            if len(more) > 1:  # (a disk that goes back to an image made earlier)
+                self.at(self.now + more[1], mirrors.save, node)
+            self.at(self.now + at, mirrors.lose_disk, node, down, *more[:1],
+                    0, len(more) > 1)
         for name, at, fence_after, back in self.faults.gone:
             self.nodes[name].lost = True
             self.at(self.now + at, self.nodes[name].crash)
@@ -164,6 +182,8 @@ class World:
     def _settled(self) -> bool:
         if self.now < self.start + max(self._faults_end(), self.submitting_until):
             return False
+        if self.losing or any(node.restoring for node in self.nodes.values()):
+            return False  # (a disk loss to come, or a node still without its store)
         return all(run.reports for c in self.clients.values() for run in c.runs.values())
 
     def _faults_end(self) -> float:
@@ -179,6 +199,21 @@ class World:
 
     def note(self, what: str) -> None:
         self.log.append(f"{self.now - self.start:.4f} {what}")
+
+    def mirror_of(self, name: str, fenced=()) -> str | None:
+        return mirror_of(self.names, fenced, name, self.replicas)
+
+    def new_store_id(self) -> int:
+        self.store_ids += 1
+        return self.store_ids
+
+    def seed_copies(self) -> None:
+        """The stores a workload filled before the run, copied to their mirrors too (as
+        if written by commits the mirrors replayed)."""
+        for name, node in self.nodes.items():
+            target = self.mirror_of(name)
+            if target is not None:
+                self.nodes[target].copies[name] = copy.deepcopy(node.store)
 
     # ---- faults ------------------------------------------------------------------------------------
     def _cut(self, a: str, b: str, cut: bool) -> None:
@@ -226,7 +261,7 @@ class World:
             self.operators[dst].receive(src, kind, fields)
         else:
             node = self.nodes[dst]
-            if node.up and src in node.state.fenced:  # the gate refuses it
+            if node.up and node.state and src in node.state.fenced:  # the gate refuses it
                 return
             node.receive(src, kind, fields, blobs)
 
@@ -260,6 +295,11 @@ class SimNode:
         self.epoch = 0
         self.tick_at: float | None = None
         self.waits: dict[str, tuple] = {}  # key -> (program, go_on): parked on a question
+        self.copies: dict[str, SimStore] = {}  # other nodes' stores kept here (mirrors.py)
+        self.saved = self.saved_copies = None  # an image of its disk (mirrors.save)
+        self.store_new = False  # its disk was lost: it asks its mirror before it boots
+        self.restoring = False
+        self.catching = None  # (epoch, snapshot sent): catching its mirror up (mirrors.py)
 
     # ---- life -------------------------------------------------------------------------------------
     def boot(self, zombie: bool = False) -> None:
@@ -270,24 +310,40 @@ class SimNode:
         self.up = True
         self.tick_at = None
         self.waits = {}
+        mirror = w.mirror_of(self.name, w.fenced)
+        self.catching = None
+        self.store_new = not self.store.born  # (on its disk: a crash while it restores
+        if mirror is not None:  # leaves it so)  # (restore.py: first the mirror's copy, or the mirror
+            self.restoring, self.state = True, None  # brought up to this store)
+            w.note(f"{self.name} boots" + (" with a new store: asks its mirror"
+                                           if self.store_new else ": catches its mirror up"))
+            (mirrors.ask_restore if self.store_new else mirrors.catch_up)(self, self.epoch)
+            return
+        self.start()
+
+    def start(self, mirror_down: bool = False) -> None:
+        """The machine starts on the store (after boot, and restore.py's part)."""
+        w = self.world
+        self.restoring = False
         self.state = m.NodeState(self.name, w.names, m.RefData(self.store, codec.dumps,
                                                                codec.loads,
                                                                version_tag=f"{self.name}:{self.epoch}"),
                                  dict(self.store.sources), hop_timeout=w.hop_timeout,
-                                 now=w.now, forget_after=FORGET_AFTER)
-        w.note(f"{self.name} boots")
-        self.handle(m.Booted(w.now, **self.store.boot_state()))
+                                 now=w.now, forget_after=FORGET_AFTER,
+                                 replicas=w.replicas)
+        w.note(f"{self.name} starts" + (" (its mirror down)" if mirror_down else ""))
+        self.handle(m.Booted(w.now, **self.store.boot_state(), mirror_down=mirror_down))
 
     def crash(self) -> None:
         if not self.up:
             return
-        self.up = False
+        self.up = self.restoring = False
         self.state = None
         self.world.note(f"{self.name} crashes")
 
     # ---- the machine -----------------------------------------------------------------------------
     def handle(self, event) -> None:
-        if not self.up:
+        if not self.up or self.restoring:
             return
         for instruction in self.state.handle(event):
             self.execute(instruction)
@@ -296,7 +352,7 @@ class SimNode:
         self.schedule_tick()
 
     def schedule_tick(self) -> None:
-        if not self.up:
+        if not self.up or self.restoring:
             return
         when = self.state.wakeup_at()
         if when is None:
@@ -308,7 +364,7 @@ class SimNode:
         self.world.at(when, self._tick, self.epoch)
 
     def _tick(self, epoch: int) -> None:
-        if epoch != self.epoch or not self.up:
+        if epoch != self.epoch or not self.up or self.restoring:
             return
         self.tick_at = None
         self.handle(m.Tick(self.world.now))
@@ -338,6 +394,8 @@ class SimNode:
             self._woken(i)
         elif kind is m.Serve:  # (in a greenlet of its own: a little later)
             w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._serve, self.epoch, i)
+        elif kind is m.SendSnapshot:
+            mirrors.snapshot(self, i.node)
         elif kind is m.Relocate:
             w.violate(f"{self.name}: Relocate in a simulation without relocations")
         # Log, AnswerStatus, AnswerStats, Stop: nothing to simulate
@@ -350,13 +408,33 @@ class SimNode:
         except DiskFull as e:
             self.handle(m.CommitFailed(str(e), self.world.now))
         else:
-            self.handle(m.Committed(self.world.now))
+            if self.world.replicas < 2:
+                self.handle(m.Committed(self.world.now))
+            else:
+                self.handle(m.Committed(self.world.now,
+                                        *mirrors.record(self.store, txn, self.world.now)))
 
     def receive(self, src: str, kind: str, fields: dict, blobs: tuple) -> None:
         if not self.up:
             return
         now = self.world.now
-        if kind == "hop":
+        if kind in mirrors.MIRROR_KINDS:
+            if self.world.mirror_of(src, self.state.fenced if self.state else ()) == self.name:
+                mirrors.serve(self, src, kind, fields, blobs)
+            return  # (the real node refuses it: not its mirror)
+        if self.restoring:  # (nothing else is taken: its senders send it again)
+            if kind == "restore" and self.store_new and not self.catching:
+                mirrors.restored(self, fields, blobs)
+            elif kind == "mirrored" and not self.store_new:
+                mirrors.caught_up(self, fields)
+            return
+        if kind == "restore":
+            return
+        if kind == "mirrored":
+            self.handle(m.MirrorAnswered(src, fields["seq"], fields["have"], fields["gap"],
+                                         fields.get("probe", False),
+                                         fields.get("behind", False)))
+        elif kind == "hop":
             meta_bytes, data = blobs
             self.handle(m.HopReceived(src, msgpack.unpackb(meta_bytes, raw=False), meta_bytes,
                                       fields, data, now))

@@ -34,6 +34,9 @@ class Booted:
     # in a write before the segment's end (ledger.py: a segment cut mid-way)
     answers: list = field(default_factory=list)  # questions answered here, by id: [(op,
     # node, reply bytes, value, at)] (answers.py)
+    mirror_seq: int = 0  # the store's last record (mirror.py)
+    mirror_down: bool = False  # the mirror did not answer before the start (restore.py)
+    store_id: int = 0  # the store's id (its copies are of it: mirror.py)
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -287,8 +290,30 @@ class Tick:
 
 @dataclass(slots=True)
 class Committed:
-    """The last Persist is on disk."""
+    """The last Persist is on disk; with a mirror, its record (mirror.py): the number and
+    the `mirror` message ((fields, blobs): swarm/node/records.py)."""
     now: float
+    seq: int = 0
+    record: tuple | None = None
+
+
+@dataclass(slots=True)
+class MirrorAnswered:
+    """The mirror's `mirrored`: its copy holds the records up to `have` (gap: it refused
+    the record or probe `seq`; mirror.py)."""
+    sender: str
+    seq: int
+    have: int
+    gap: bool
+    probe: bool = False  # the answer to a probe
+    behind: bool = False  # the copy is of this store and further on (mirror.py)
+
+
+@dataclass(slots=True)
+class SnapshotSent:
+    """The shell sent the mirror a snapshot of `nbytes` (mirror.py: how long it may take)."""
+    node: str
+    nbytes: int
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ part is swarm/fencing.py): two phases, each written before it is answered ("fenc
 from __future__ import annotations
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import questions
+from swarm.node.machine import mirror, questions
 from swarm.node.machine.instructions import Log, Reply
 
 
@@ -25,6 +25,7 @@ def fence(state, e: ev.FenceRequested) -> None:
             state.ledger.next.fences.append(node)
             state.out.append(Log("warning", f"node {node} is declared gone: refused "
                                            f"from now on"))
+            mirror.fenced(state)  # (it may have been this node's mirror)
     else:
         fail_waiting_for(state, node)
     state._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)

@@ -34,6 +34,12 @@ class Persist:
 
 
 @dataclass(slots=True)
+class SendSnapshot:
+    """Send the mirror the whole store as it is now (machine/mirror.py, swarm/node/mirrors.py)."""
+    node: str
+
+
+@dataclass(slots=True)
 class Start:
     """Run a submitted program from its entry module."""
     meta: dict

@@ -70,8 +70,11 @@ def asked(state, e: ev.Asked) -> None:
 
 
 def fetched(state, e: ev.FetchAnswered) -> None:
-    if state.asks.pop(e.key, None) is not None:  # else: too late, asked twice, or not asked
-        state.out.append(Wake(e.key, e.reply))
+    question = state.asks.get(e.key)
+    if question is None or question.node != e.sender:  # too late, asked twice, not asked,
+        return  # or by another node (keys are this start's own: state.next_key)
+    del state.asks[e.key]
+    state.out.append(Wake(e.key, e.reply))
 
 
 def unasked(state, e: ev.Unasked) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, fences, gc, io, questions
+from swarm.node.machine import answers, fences, gc, io, mirror, questions, status
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -62,8 +62,10 @@ _MID_SEGMENT = frozenset({ev.ProgramPrinted, ev.Asked, ev.SourceWanted, ev.Input
 class NodeState:
     def __init__(self, name: str, names: list[str], data, sources: dict, *,
                  hop_timeout: float = 30.0, now: float = 0.0,
-                 forget_after: float = FORGET_AFTER) -> None:
+                 forget_after: float = FORGET_AFTER, replicas: int = 1) -> None:
         self.name, self.names = name, list(names)
+        self.replicas = replicas  # copies of the store: 2, a mirror (mirror.py)
+        self.mirror = mirror.MirrorLink(None)  # (its node is known once Booted)
         self.hop_timeout = hop_timeout
         self.forget_after = forget_after  # (ledger.py: pruning `done`)
         self.data = data
@@ -90,6 +92,7 @@ class NodeState:
         self.next_resend = now + RESEND_SECONDS
         self.next_retry = now
         self._ids = 0
+        self._start_tag = format(int(now * 1000) & 0xFFFFFFFF, "x")  # (next_key)
         self.out: list = []
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
@@ -103,7 +106,7 @@ class NodeState:
             ev.ProgramsRequested: self._programs,
             ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
-            **answers.handlers(self),
+            **answers.handlers(self), **mirror.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -126,8 +129,10 @@ class NodeState:
         self.stats[stat] = self.stats.get(stat, 0) + n
 
     def next_key(self, prefix: str) -> str:
+        """A key for a question or a wait: never one a run of this node before its last
+        start made (a late answer to that one is not taken for an answer to this one)."""
         self._ids += 1
-        return f"{prefix}-{self._ids}"
+        return f"{prefix}-{self._ids}.{self._start_tag}"
 
     # ---- sending: nothing leaves while a write it could show is not on disk ---------------
     def _send(self, instruction, hold: bool = False) -> None:
@@ -149,6 +154,18 @@ class NodeState:
             held.append((need, instruction))
         else:
             self.out.append(instruction)
+
+    def _send_counted(self, instruction) -> None:
+        """Send once everything the store holds now counts as written: an answer the shell
+        makes from the store (kept results, finished programs) must not show a write a lost
+        disk could undo - one on disk here that waits for the mirror's copy (mirror.py).
+        (What is not written yet is not in the store: a store that cannot write, a full
+        disk, does not hold these answers back.)"""
+        writing, held = self.ledger.writing, self.held
+        if self.mirror.waiting is None or writing is None:
+            self.out.append(instruction)
+            return
+        held.append((max(writing.number, held[-1][0] if held else 0), instruction))
 
     def _release(self) -> None:
         """Send the held messages whose write is on disk."""
@@ -175,6 +192,11 @@ class NodeState:
         self.deaths.update(e.deaths)
         self.partial = dict(e.partial)
         self.answers.restore(e.answers)
+        self.mirror = mirror.MirrorLink(
+            mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq,
+            e.store_id)
+        if e.mirror_down and self.mirror.node is not None:
+            mirror.went_down(self.mirror, e.now)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -417,38 +439,14 @@ class NodeState:
 
     # ---- clients ---------------------------------------------------------------------------------
     def _collect(self, e: ev.CollectRequested) -> None:
-        self.out.append(SendKept(e.client, e.programs))
+        self._send_counted(SendKept(e.client, e.programs))
 
     def _client_request(self, e: ev.ClientRequest) -> None:
         kind = e.kind
         if kind in ("hello", "ping"):
             self.out.append(Reply(e.client, "pong", {"node": self.name}))
         elif kind == "status?":
-            s = self.stats
-            self.out.append(AnswerStatus(e.client, {
-                "node": self.name, "hops_in": s.get("hops_in", 0),
-                "hops_out": s.get("hops_out", 0), "fetches": s.get("fetches", 0),
-                # fetched values mapped from a store file of this host, and maps refused
-                "mapped": s.get("mapped", 0), "maps_refused": s.get("maps_refused", 0),
-                "read_ahead": s.get("read_ahead", 0),  # futures' results (futurewait.py)
-                "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
-                "saves": s.get("saves", 0),  # hops to itself before asking (traps.py)
-                "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
-                # questions with an id answered here and kept, and copies answered again
-                "answers_kept": len(self.answers.kept),
-                "answered_again": s.get("answered_again", 0),
-                # questions this node's programs wait on an answer to, and copies sent again
-                "asking": len(self.asks) + len(self.source_asks),
-                "asked_again": s.get("asked_again", 0),
-                "awaiting": sum(map(len, self.data.awaiting.values())),  # futures waited on
-                "unacked": len(self.ledger.outbox),
-                "fallback_reasons": dict(self.fallbacks.counts),
-                # atomic blocks that ended here: committed, and conflicts (each ran again)
-                "blocks": {"committed": s.get("txn_commits", 0),
-                           "conflicts": s.get("txn_conflicts", 0)},
-                "write_failing": self.write_error if self.write_failed_since is not None
-                else "",
-                "cache": self.data.cache_status()}))
+            self.out.append(AnswerStatus(e.client, status.fields(self)))
         elif kind == "stats?":
             self.out.append(AnswerStats(e.client))
         elif kind == "stop":
@@ -462,8 +460,8 @@ class NodeState:
 
     def _programs(self, e: ev.ProgramsRequested) -> None:
         """Rows of the programs asked for (None: all) that are here or were lately."""
-        self.out.append(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
-                                       self.booted_at))
+        self._send_counted(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
+                                          self.booted_at))
 
     def _cancel(self, e: ev.CancelRequested) -> None:
         """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
@@ -485,17 +483,23 @@ class NodeState:
         if e.client not in self.names:  # (a node passing it on wants no answer)
             state = "cancelled" if any(w[0] == "here" for _, w in mine) else \
                 "forwarded" if any(w[0] in ("sent", "waiting") for _, w in mine) else "unknown"
-            self.out.append(AnswerCancel(e.client, program, state))
+            self._send_counted(AnswerCancel(e.client, program, state))
         self._write_now()
 
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
-        txn = self.ledger.written(e.now)
+        if mirror.committed(self, e):
+            self._written(e.now)
+
+    def _written(self, now: float) -> None:
+        """The write under way counts as written: on disk here, and on the mirror's copy
+        while it is live (mirror.py)."""
+        txn = self.ledger.written(now)
         if self.ledger.failed:  # parts of a failed write left: the next one at once
-            self.next_retry = e.now
+            self.next_retry = now
         elif self.write_failed_since is not None:
             self.out.append(Log("warning", f"the store takes writes again (it failed for "
-                                           f"{e.now - self.write_failed_since:.1f} s: "
+                                           f"{now - self.write_failed_since:.1f} s: "
                                            f"{self.write_error})"))
             self.write_failed_since = None
         for client, program in txn.confirm:
@@ -531,6 +535,7 @@ class NodeState:
             fields = {"load": e.load} if e.load >= 0 else {}  # (for least_loaded, tasks.py)
             for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
                 self.out.append(Send(peer, "ack", {"hop_ids": hop_ids, **fields}))
+        mirror.tick(self, now)
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)
@@ -593,6 +598,9 @@ class NodeState:
             times.append(ledger.owed_since + ACK_DELAY)
         if ledger.outbox or self.asks or self.source_asks:
             times.append(self.next_resend)
+        due = self.mirror.due()
+        if due is not None:
+            times.append(due)
         return min(times) if times else None
 
     # ---- what programs may read -------------------------------------------------------------
