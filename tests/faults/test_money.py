@@ -27,7 +27,7 @@ from swarm.client import Cluster
 
 NODES = ["n1", "n2", "n3"]
 ACCOUNTS_PER_NODE, START = 8, 1000
-TRANSFERS = 2000 if LONG else 300
+TRANSFERS = 2000 if LONG else 200
 CLIENTS = 8
 KILL_EVERY = (0.1, 0.6)  # seconds between a restart and the next kill (uniform)
 MIN_KILLS = 30 if LONG else 6  # spread over the run: clients wait for the killer if need be
