@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import itertools
 import json
 import logging
@@ -325,9 +326,11 @@ class Server(WSGIServer):
         while not self.stopping.is_set():
             try:
                 request, client_address = self.get_request()
-            except OSError:
+            except OSError as e:
                 if self.stopping.is_set():
                     return
+                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):  # (a reset is not
+                    log.warning("cannot accept a connection: %s; trying again", e)  # news)
                 time.sleep(0.01)  # (out of descriptors, a connection reset: try again)
                 continue
             try:

@@ -28,7 +28,7 @@ import sys
 import time
 
 from swarm.node import machine as m
-from swarm.node.machine.mirror import START_WAIT, deadline
+from swarm.node.machine.mirror import START_WAIT, MirrorLink, deadline, probe
 from swarm.node.records import files_named
 from swarm.node.store import install_copy
 from swarm.wire import decode
@@ -126,8 +126,7 @@ def catch_up(shell, argv: list[str]) -> bool:
     store, started = shell.store, time.time()
 
     def ask():
-        shell._send(m.Send(mirror, "mirror", {"seq": store.seq, "id": store.id,
-                                              "probe": True}, resend=True))
+        shell._send(probe(MirrorLink(mirror, store.seq, store.id)))
         waited = time.time() - started
         if waited >= SAY_SECONDS and int(waited) % int(SAY_SECONDS) == 0:
             log.warning("waiting for %s, this node's mirror, to say whether its copy is "
