@@ -36,6 +36,10 @@
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
+    swarm node add [NAME] [--endpoint E] [--node-dir D] [--no-start] [--place]
+                   [--cluster FILE | --dir D]
+                                     a node joins the running cluster (started here unless
+                                     --no-start); --place then moves data to it
     swarm node gone NAME [--cluster FILE | --dir D]
                                      declare a node gone for good (fence it): the others
                                      refuse it, programs waiting for it end (NodeGone)
@@ -204,6 +208,31 @@ def _copy_cell(mirror: dict) -> str:
         return f"{mirror['node']} {mirror['state']}"
     missing = max(mirror["seq"] - mirror["have"], mirror.get("exposed", 0))
     return mirror["node"] if missing == 0 else f"{mirror['node']} -{missing}"
+
+
+def _node_add(args) -> int:
+    """swarm node add [NAME]: a node joins the running cluster (swarm/membership.py)."""
+    from swarm.client import ClusterTimeout
+    from swarm.localcluster import UpError
+    from swarm.membership import add
+    from swarm.node.config import ConfigError
+
+    path = _cluster_path(args)
+    if path is None or not os.path.exists(path):
+        print(f"swarm node add: no cluster file {path or '.swarm/cluster.toml'}: give "
+              f"--cluster FILE or --dir D", file=sys.stderr)
+        return 1
+    try:
+        add(path, args.name, args.endpoint, args.node_dir, start=not args.no_start,
+            timeout=args.timeout)
+    except (ConfigError, ClusterTimeout, UpError, ValueError) as e:
+        print(f"swarm node add: {e}", file=sys.stderr)
+        return 1
+    if args.place:
+        args.apply = args.dry_run = False
+        args.plot, args.min_gain = None, 0.0
+        return _place(args)
+    return 0
 
 
 def _node(args) -> int:
@@ -426,6 +455,22 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("name")
     _where(g)
     g.set_defaults(func=_node)
+    g = nsub.add_parser("add", help="a node joins the running cluster (started here, "
+                                    "detached, unless --no-start)")
+    g.add_argument("name", nargs="?", help="its name (default: the next free nK)")
+    g.add_argument("--endpoint", help="where it listens (default: a free loopback port)")
+    g.add_argument("--node-dir", help="where it keeps its store (default: beside the "
+                                      "cluster file, named after it)")
+    g.add_argument("--no-start", action="store_true",
+                   help="do not start it: wait for it to be started on its machine")
+    g.add_argument("--place", action="store_true",
+                   help="then run the placer: Refs move to it until bytes are balanced")
+    g.add_argument("--balance", type=float, default=1.1,
+                   help="with --place: most bytes a node may hold, over the mean (1.1)")
+    g.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds to wait for the node and for every node's answer (60)")
+    _where(g)
+    g.set_defaults(func=_node_add)
     p = sub.add_parser("gc", help="delete the Refs that nothing can reach any more")
     p.add_argument("--dry-run", action="store_true",
                    help="say what would be deleted, delete nothing")

@@ -536,8 +536,8 @@ def _root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_nodes(config: ClusterConfig, names=None,
-                detached: bool = False) -> dict[str, subprocess.Popen]:
+def start_nodes(config: ClusterConfig, names=None, detached: bool = False,
+                args: tuple = ()) -> dict[str, subprocess.Popen]:
     """Start node processes (default: all), each appending its output to <name>.log beside
     the cluster file. `detached`: in a session of their own, so they outlive the caller and
     its terminal (swarm up); else they stop within a second or so of the caller's end,
@@ -554,7 +554,7 @@ def start_nodes(config: ClusterConfig, names=None,
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "swarm.node_main", "--config", config.path, "--name",
-                 name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                 name, *args], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs
 

@@ -1,11 +1,13 @@
-"""The machine's part of declaring a node gone for good (`swarm node gone NODE`; the client's
-part is swarm/fencing.py): two phases, each written before it is answered ("fenced").
+"""The machine's part of membership: declaring a node gone for good (`swarm node gone NODE`;
+the client's part is swarm/fencing.py: two phases, each written before it is answered,
+"fenced"), and a node joining (`swarm node add`; swarm/membership.py).
 """
 
 from __future__ import annotations
 
 from swarm.node.machine import events as ev
 from swarm.node.machine import mirror, questions
+from swarm.node.machine.gcscan import IdFinder
 from swarm.node.machine.instructions import Log, Reply
 
 
@@ -53,6 +55,23 @@ def fail_waiting_for(state, node: str) -> None:
     questions.node_gone(state, node)
 
 
+def join(state, e: ev.MemberJoined) -> None:
+    """An operator adds e.node (`swarm node add`): a member from now on, last in cluster
+    order. Nothing is written: the cluster file lists it already (a node started again
+    reads it there). What changes here: this node's mirror, if the new node comes after it
+    in order (its copy is made there from a snapshot; a write waiting for the old mirror
+    waits for the new one), and the collections under way, which must not go on without
+    it (gc.py, `end`). Answered "joined"."""
+    node = e.node
+    if node not in state.names:
+        state.names.append(node)
+        state.gc.finder = IdFinder(state.names)  # (its Refs' ids: collectable too)
+        state.out.append(Log("info", f"node {node} joined the cluster"))
+        mirror.fenced(state)  # (the node before it keeps its copy there now)
+    state._send(Reply(e.client, "joined", {"node": node}))
+
+
 def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
-    return {ev.FenceRequested: lambda e: fence(state, e)}
+    return {ev.FenceRequested: lambda e: fence(state, e),
+            ev.MemberJoined: lambda e: join(state, e)}

@@ -220,8 +220,9 @@ def tick(state, now: float) -> None:
 
 
 def fenced(state) -> None:
-    """A node was declared gone: this node's mirror may be another one now (which has no
-    copy yet: its first answer is a gap, and a snapshot follows)."""
+    """A node was declared gone, or one joined: this node's mirror may be another one now
+    (which has no copy yet: its first answer is a gap, and a snapshot follows; the old
+    mirror's copy stays where it is, unused)."""
     link = state.mirror
     node = mirror_of(state.names, state.fenced, state.name, state.replicas)
     if node != link.node:
