@@ -24,7 +24,7 @@ import os
 import time
 
 from swarm.errors import ClusterTimeout
-from swarm.node.config import ClusterConfig, ConfigError, NodeConfig, free_port
+from swarm.node.config import ClusterConfig, ConfigError, NodeConfig, free_port, name_problem
 from swarm.wire import curve
 
 ANSWER_SECONDS = 1.0  # a node that did not answer a join is asked again after this
@@ -39,6 +39,8 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
         while f"n{k}" in config.nodes:
             k += 1
         name = f"n{k}"
+    if name_problem(name):
+        raise ConfigError(name_problem(name))
     if name in config.fenced:
         raise ConfigError(f"{name} was declared gone (swarm node gone): a gone node does "
                           f"not come back; add it under another name")
@@ -130,4 +132,24 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
         cluster.close()
     say(f"{name} joined: {', '.join(told)} know it; it holds no data until placement moves "
         f"some there (swarm place)")
+    return name
+
+
+def add_local(cluster, name: str | None = None, timeout: float = 60.0) -> str:
+    """LocalCluster.add_node: steps 1-3 for a cluster this process started (the node is
+    its child, stopped with the others); the node's name."""
+    from swarm.client import start_nodes
+
+    config, name, _ = add_to_file(cluster.config.path, name)
+    cluster.config.ring = config.ring
+    cluster.config.nodes[name] = config.nodes[name]
+    cluster.procs.update(start_nodes(cluster.config, [name],
+                                     args=first_start_args(cluster.config, name)))
+    cluster._mark()
+    deadline = time.monotonic() + timeout
+    while name not in cluster.ping([name], timeout=1.0):
+        if cluster.procs[name].poll() is not None or time.monotonic() > deadline:
+            raise ClusterTimeout(f"{name} did not start (see {name}.log beside "
+                                 f"{cluster.config.path})")
+    tell(cluster, name, timeout)
     return name

@@ -35,6 +35,7 @@ at all: with them every link is CURVE; without them nodes listen on loopback onl
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import stat
@@ -48,6 +49,15 @@ from swarm.wire.gate import REPLAY_WINDOW
 
 class ConfigError(Exception):
     """The cluster file cannot be used; the message says why and what to do."""
+
+
+NODE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # (a node's name starts its Refs' ids: no dots)
+
+
+def name_problem(name: str) -> str:
+    """Why `name` cannot name a node ("" if it can)."""
+    return "" if NODE_NAME.fullmatch(name) else \
+        f"{name!r}: a node's name is 1 to 64 letters, digits, '-' or '_'"
 
 
 @dataclass

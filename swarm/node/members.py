@@ -12,13 +12,9 @@ refused with the reason.
 
 from __future__ import annotations
 
-import re
-
 from swarm.node import machine as m
-from swarm.node.config import NodeConfig
+from swarm.node.config import NodeConfig, name_problem
 from swarm.wire import decode
-
-NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # (a node's name starts its Refs' ids: no dots)
 
 
 def join(shell, env, identity: bytes) -> None:
@@ -43,8 +39,8 @@ def join(shell, env, identity: bytes) -> None:
 def refusal(shell, node: str, endpoint: str, key: str | None) -> str:
     """Why this join cannot be taken ("" if it can)."""
     config = shell.config
-    if not NAME.fullmatch(node):
-        return "a node's name is 1 to 64 letters, digits, '-' or '_'"
+    if name_problem(node):
+        return name_problem(node)
     if node in shell.machine.fenced or node in config.fenced:
         return f"{node} was declared gone (swarm node gone): a gone node does not come back"
     known = config.nodes.get(node)
