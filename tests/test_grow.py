@@ -20,6 +20,8 @@ import swarm
 from cluster.apply import place
 from swarm import membership
 from swarm.client import Cluster
+from tests.histories import linear
+from tests.histories.singleref import PROGRAM, read_history
 
 START, CLIENTS, TRANSFERS = 1000, 4, 120
 
@@ -158,3 +160,49 @@ def test_swarm_node_add_as_a_newcomer_runs_it(tmp_path):
         assert swarm_cli("run", "--dir", d, check).stdout.strip() == "40 80000 40"
     finally:
         swarm_cli("down", "--dir", d)
+
+
+LIN_SETUP = """
+from swarm import Ref
+RESULT = [[r.id, r.hint] for r in (Ref(0, at=n) for n in ("n1", "n2", "n3"))]
+"""
+MOVE = "import sys\nfrom swarm.refs import Ref\nRef._handle(sys.argv[1], sys.argv[2]).relocate(sys.argv[3])\n"
+
+
+def test_single_ref_operations_stay_linearizable_while_nodes_join_and_refs_move_to_them(
+        tmp_path):
+    """Gets, sets and updates of three Refs from 4 clients while n4 and n5 join and the
+    Refs are moved onto them (tests/histories: the history is checked)."""
+    setup, program = write(tmp_path, "setup.py", LIN_SETUP), write(tmp_path, "p.py", PROGRAM)
+    move = write(tmp_path, "move.py", MOVE)
+    path = tmp_path / "ops.log"
+    names = [f"p{i}" for i in range(16)]
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
+        handles = cluster.run_file(setup, timeout=60).value
+        errors: list[str] = []
+
+        def client(mine) -> None:
+            c = Cluster(cluster.config)
+            try:
+                for name in mine:
+                    o = c.run_file(program, argv=[json.dumps(handles), name, str(path),
+                                                  name[1:], "12"], timeout=120)
+                    if o.error:
+                        errors.append(f"{name}: {o.error}")
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=client, args=(names[i::4],)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for k, node in ((0, "n4"), (1, "n5")):
+            time.sleep(0.5)
+            assert cluster.add_node() == node
+            out = cluster.run_file(move, argv=[*handles[k], node], timeout=60)
+            assert out.error is None, out.traceback
+        for t in threads:
+            t.join()
+        assert errors == []
+    ops = read_history(path)
+    assert len(ops) == 16 * 12 and all(op.end is not None for op in ops)
+    assert [str(v) for v in linear.check(ops, 0)] == []
