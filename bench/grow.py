@@ -1,6 +1,6 @@
 """A cluster that grows (`swarm node add`, docs/nodes.md "Growing a cluster"): a 3-node local
 cluster (replicas = 2) holding N Refs, two nodes added one after the other, each followed by
-`swarm place`: how long the join takes, how long placement takes, what it moves, and the
+`swarm place --rebalance` (what `swarm node add --place` runs): how long the join takes, how long placement takes, what it moves, and the
 balance (max/mean bytes) before and after.
 
     python -m bench.grow [--refs N] [--size BYTES]
@@ -16,6 +16,7 @@ import time
 
 import swarm
 from cluster.apply import place
+from cluster.policies import rebalance
 
 FILL = """
 from swarm import Ref
@@ -38,7 +39,7 @@ def main(refs: int = 3000, size: int = 1000) -> dict:
                 name = cluster.add_node()
                 joined = time.perf_counter() - t
                 t = time.perf_counter()
-                plan = place(cluster)
+                plan = place(cluster, policy=rebalance)
                 placed = time.perf_counter() - t
                 row = {"node": name, "join_s": joined, "place_s": placed,
                        "moves": len(plan.moves), "bytes_moved": plan.bytes_moved,

@@ -117,8 +117,11 @@ def _sw(args) -> int:
 
 
 def _place(args) -> int:
+    import functools
+
     from cluster.apply import place
     from cluster.placer import describe
+    from cluster.policies import clustered, rebalance
     from swarm.client import ClusterTimeout
 
     if args.apply and args.dry_run:
@@ -134,8 +137,10 @@ def _place(args) -> int:
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
+        policy = functools.partial(rebalance, max_moves=args.max_moves) \
+            if args.rebalance else clustered
         plan = place(cluster, dry_run=args.dry_run or plot_only, balance=args.balance,
-                     plot=args.plot, min_gain=args.min_gain)
+                     plot=args.plot, min_gain=args.min_gain, policy=policy)
     except ClusterTimeout as e:
         print(f"swarm place: {e}", file=sys.stderr)
         return 1
@@ -228,9 +233,9 @@ def _node_add(args) -> int:
     except (ConfigError, ClusterTimeout, UpError, ValueError) as e:
         print(f"swarm node add: {e}", file=sys.stderr)
         return 1
-    if args.place:
+    if args.place:  # (the fewest moves that balance the bytes: placement proper is later)
         args.apply = args.dry_run = False
-        args.plot, args.min_gain = None, 0.0
+        args.plot, args.min_gain, args.rebalance = None, 0.0, True
         return _place(args)
     return 0
 
@@ -434,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-gain", type=float, default=0.0, metavar="SHARE",
                    help="move only if the plan saves at least this share of the hops "
                         "recorded (default 0: any saving)")
+    p.add_argument("--rebalance", action="store_true",
+                   help="only balance the bytes, with the fewest moves (after a node joined)")
+    p.add_argument("--max-moves", type=int, metavar="N",
+                   help="with --rebalance: move at most N Refs this round")
     p.set_defaults(func=_place)
     p = sub.add_parser("dashboard", help="a live web page of a running cluster")
     _where(p)
@@ -467,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="then run the placer: Refs move to it until bytes are balanced")
     g.add_argument("--balance", type=float, default=1.1,
                    help="with --place: most bytes a node may hold, over the mean (1.1)")
+    g.add_argument("--max-moves", type=int, metavar="N",
+                   help="with --place: move at most N Refs (run swarm place --rebalance "
+                        "again for more)")
     g.add_argument("--timeout", type=float, default=60.0,
                    help="seconds to wait for the node and for every node's answer (60)")
     _where(g)
