@@ -61,6 +61,13 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
     return config, name, True
 
 
+def remove_from_file(path: str, name: str) -> None:
+    """Undo step 1 (the node never became a member: no node was told)."""
+    config = ClusterConfig.load(path)
+    config.nodes.pop(name, None)
+    config.save(path)
+
+
 def first_start_args(config: ClusterConfig, name: str) -> tuple:
     """The node's arguments for its first start: a new store at once, the mirror taken as
     down (it learns of the node at step 3); none once it has a store."""
@@ -116,17 +123,26 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
         procs = start_nodes(config, [name], detached=True, args=args)
         with open(localcluster.pid_file(config, name), "w") as f:
             f.write(f"{procs[name].pid}\n")
-        localcluster.wait_started(config, procs, timeout)
+        try:
+            localcluster.wait_started(config, procs, timeout)
+        except localcluster.UpError:
+            procs[name].kill()
+            if new:  # (no other node was told: as if it had never been added)
+                remove_from_file(path, name)
+            raise
     elif not start:
         say(f"start it on its machine, with this cluster file copied there (and to every "
-            f"node's machine): swarm-node --cluster FILE --name {name} {' '.join(args)}")
+            f"node's machine): swarm-node --config FILE --name {name} {' '.join(args)}")
     cluster = Cluster(config)
     try:
         deadline = time.monotonic() + timeout
         while name not in cluster.ping([name], timeout=1.0):
             if time.monotonic() > deadline:
+                if new:
+                    remove_from_file(path, name)
                 raise ClusterTimeout(f"{name} did not answer in {timeout:g}s: nothing was "
-                                     f"changed on the other nodes")
+                                     f"changed on the other nodes" +
+                                     (f", and {name} is out of {path} again" if new else ""))
         told = tell(cluster, name, timeout)
     finally:
         cluster.close()

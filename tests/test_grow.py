@@ -158,6 +158,10 @@ def test_swarm_node_add_as_a_newcomer_runs_it(tmp_path):
         bad = swarm_cli("node", "add", "n.5", "--dir", d, "--timeout", "5")
         assert bad.returncode == 1 and "a node's name is" in bad.stderr, bad.stderr
         assert swarm_cli("run", "--dir", d, check).stdout.strip() == "40 80000 40"
+        unstarted = swarm_cli("node", "add", "n7", "--dir", d, "--no-start", "--timeout", "2")
+        assert unstarted.returncode == 1 and "swarm-node --config" in unstarted.stdout
+        assert "n7 is out of" in unstarted.stderr, unstarted.stderr
+        assert "n7" not in open(os.path.join(d, "cluster.toml")).read()
     finally:
         swarm_cli("down", "--dir", d)
 
