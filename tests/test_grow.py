@@ -114,7 +114,7 @@ def test_a_disk_lost_before_the_new_mirror_has_the_copy_comes_back_from_the_form
         config, name, _ = membership.add_to_file(cluster.config.path)
         cluster.config.ring, cluster.config.nodes[name] = config.ring, config.nodes[name]
         cluster.procs.update(swarm.client.start_nodes(
-            cluster.config, [name], args=membership.first_start_args(cluster.config, name)))
+            cluster.config, [name], args=membership.start_args(True)))
         while name not in cluster.ping([name]):
             time.sleep(0.1)
         os.kill(cluster.procs[name].pid, signal.SIGSTOP)

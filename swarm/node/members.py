@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from swarm.node import machine as m
 from swarm.node.config import NodeConfig, name_problem
+from swarm.node.machine.fences import join_problem
 from swarm.wire import decode
 
 
 def join(shell, env, identity: bytes) -> None:
     p = decode.payload(env)
     node, endpoint, key = p["node"], p["endpoint"], p.get("public_key")
-    error = refusal(shell, node, endpoint, key)
+    error = refusal(shell, node, endpoint, key) or \
+        join_problem(shell.config.names, node, p.get("members"))
     if error:
         shell.refusals.note("join refused", f"join of {node!r} from {env.sender}: {error}")
         shell._reply(m.Reply(identity.decode(), "joined", {"node": node, "error": error}))

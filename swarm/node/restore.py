@@ -45,9 +45,12 @@ def serve(shell, env) -> None:
     """A message of the mirror family from another node: its copy changed, or sent."""
     sender, p = env.sender, decode.payload(env)
     mirrors = shell.mirrors
-    if env.kind == "restore?" and not mirrors.copies_for(sender, shell.machine.fenced):
-        # (a former mirror: the node's mirror changed when a node joined - its copy, if it
-        # keeps one, may be the only one; restore_if_lost asks here only after the mirror)
+    if env.kind == "restore?" and p.get("former") and \
+            not mirrors.copies_for(sender, shell.machine.fenced):
+        # (as a former mirror: the node's mirror changed when a node joined - its copy, if
+        # it keeps one, may be the only one; take_former_copy asks only after the mirror
+        # said it keeps none. A plain restore? from a node this one is not the mirror of -
+        # one started with a cluster file from before a join - is refused, below)
         fields, blobs = mirrors.restore_for(sender, shell.store_new, former=True)
         shell._send(m.Send(sender, "restore", fields, tuple(blobs)))
         return
@@ -215,7 +218,7 @@ def take_former_copy(shell, mirror: str, argv: list[str]) -> None:
         if not missing:
             break
         for n in missing:
-            shell._send(m.Send(n, "restore?", {}, resend=True))
+            shell._send(m.Send(n, "restore?", {"former": True}, resend=True))
         if int(time.time() - started) >= SAY_SECONDS and \
                 int(time.time() - started) % int(SAY_SECONDS) == 0:
             log.warning("this node's store is new and %s, its mirror, keeps no copy: waiting "

@@ -47,7 +47,8 @@ class Joiner:
             w.note(f"{self.node} joined: every live node knows it")
             return
         for n in missing:
-            w.send(self.name, n, "join", {"node": self.node, "endpoint": "tcp://sim"})
+            w.send(self.name, n, "join", {"node": self.node, "endpoint": "tcp://sim",
+                                          "members": w.names[:w.names.index(self.node) + 1]})
         w.at(w.now + RETRY, self._ask)
 
     def receive(self, src: str, kind: str, fields: dict) -> None:

@@ -156,7 +156,7 @@ def ask_restore(node, epoch: int) -> None:
     if epoch != node.epoch or not node.restoring:
         return
     w = node.world
-    w.send(node.name, w.mirror_of(node.name), "restore?", {})
+    w.send(node.name, w.mirror_of(node.name, (), node.names), "restore?", {})
     w.at(w.now + RESTORE_ASK, ask_restore, node, epoch)
 
 
@@ -167,7 +167,7 @@ def restored(node, src: str, fields: dict, blobs: tuple) -> None:
     the furthest copy, else the new store is the node's own (Store.be_born). Then it
     catches its mirror up (at once: the copy is its store) and starts."""
     w = node.world
-    mirror = w.mirror_of(node.name)
+    mirror = w.mirror_of(node.name, (), node.names)
     if node.former is not None:  # (gathering the others' answers)
         if src != mirror and src not in node.former:
             node.former[src] = (fields, blobs)
@@ -189,8 +189,11 @@ def restored(node, src: str, fields: dict, blobs: tuple) -> None:
 
 
 def _others(node) -> list[str]:
+    """The members a node restoring asks as its former mirrors: those of the cluster file
+    it read at its boot (the real node's config), but its mirror and those declared gone."""
     w = node.world
-    return [n for n in w.names if n not in (node.name, w.mirror_of(node.name))
+    return [n for n in node.names if n not in (node.name, w.mirror_of(node.name, (),
+                                                                        node.names))
             and n not in w.fenced]
 
 
@@ -203,7 +206,7 @@ def _ask_former(node, epoch: int) -> None:
         return
     for n in _others(node):
         if n not in node.former:
-            node.world.send(node.name, n, "restore?", {})
+            node.world.send(node.name, n, "restore?", {"former": True})
     node.world.at(node.world.now + RESTORE_ASK, _ask_former, node, epoch)
 
 
@@ -242,7 +245,7 @@ def catch_up(node, epoch: int) -> None:
     if node.catching is None:  # (the first probe: the wait starts)
         w.at(w.now + START_WAIT, _caught_late, node, epoch)
     node.catching = (epoch, False)
-    w.send(node.name, w.mirror_of(node.name, w.fenced), "mirror",
+    w.send(node.name, w.mirror_of(node.name, w.fenced, node.names), "mirror",
            {"seq": node.store.seq, "id": node.store.id, "probe": True})
     w.at(w.now + RESTORE_ASK, catch_up, node, epoch)
 
@@ -257,7 +260,7 @@ def caught_up(node, fields: dict) -> None:
         node.store_new = True
         ask_restore(node, epoch)
     elif fields["gap"]:
-        snapshot(node, node.world.mirror_of(node.name, node.world.fenced))
+        snapshot(node, node.world.mirror_of(node.name, node.world.fenced, node.names))
     elif fields["have"] == node.store.seq:
         node.catching = None
         node.start()

@@ -35,6 +35,7 @@ from swarm.continuation import codec
 from swarm.fencing import trail_alive
 from swarm.node import machine as m
 from swarm.node.asking import asked_digest
+from swarm.node.machine.fences import join_problem
 from swarm.node.machine.ids import derived_id
 from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
@@ -436,7 +437,7 @@ class SimNode:
             return
         now = self.world.now
         if kind in mirrors.MIRROR_KINDS:
-            if kind == "restore?" or self.world.mirror_of(
+            if (kind == "restore?" and fields.get("former")) or self.world.mirror_of(
                     src, self.state.fenced if self.state else (), self.names) == self.name:
                 mirrors.serve(self, src, kind, fields, blobs)
             return  # (the real node refuses it: not its mirror)
@@ -467,7 +468,12 @@ class SimNode:
         elif kind == "fence":
             self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
         elif kind == "join":  # (the shell's part, members.py: `names` is the machine's)
-            self.handle(m.MemberJoined(src, fields["node"]))
+            problem = join_problem(self.state.names, fields["node"], fields.get("members"))
+            if problem:
+                self.world.send(self.name, src, "joined", {"node": fields["node"],
+                                                           "error": problem})
+            else:
+                self.handle(m.MemberJoined(src, fields["node"]))
         elif kind == "programs?":
             self.handle(m.ProgramsRequested(src, fields["programs"]))
         elif kind == "fetch":

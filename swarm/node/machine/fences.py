@@ -55,6 +55,26 @@ def fail_waiting_for(state, node: str) -> None:
     questions.node_gone(state, node)
 
 
+def join_problem(names: list[str], node: str, members: list[str] | None) -> str:
+    """Why a node knowing `names`, in order, cannot take `node` as a member now ("" if it
+    can): `members` is the cluster file's order the operator's command read. Every node must
+    hold the members in one order (mirrors are the next node in it), so a node takes only
+    the next one - one that missed an earlier join takes no later one before it."""
+    if members is None:
+        return ""
+    if node in names:
+        ok = members[:len(names)] == names
+    else:
+        ok = members[:len(names)] == names and members[len(names):len(names) + 1] == [node]
+    if ok:
+        return ""
+    missing = [n for n in members[:members.index(node) if node in members else None]
+               if n not in names]
+    return (f"it knows {', '.join(names)}, and the cluster file lists "
+            f"{', '.join(members)}" + (f": `swarm node add {missing[0]}` again first"
+                                       if missing else ": not the same order"))
+
+
 def join(state, e: ev.MemberJoined) -> None:
     """An operator adds e.node (`swarm node add`): a member from now on, last in cluster
     order. Nothing is written: the cluster file lists it already (a node started again
