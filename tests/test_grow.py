@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from helpers import swarm_cli, write
 from moneyscripts import READ_ALL, SETUP, TRANSFER, transfers
 
@@ -20,6 +21,7 @@ import swarm
 from cluster.apply import place
 from swarm import membership
 from swarm.client import Cluster
+from swarm.node.config import ConfigError
 from tests.histories import linear
 from tests.histories.singleref import PROGRAM, read_history
 
@@ -210,3 +212,37 @@ def test_single_ref_operations_stay_linearizable_while_nodes_join_and_refs_move_
     ops = read_history(path)
     assert len(ops) == 16 * 12 and all(op.end is not None for op in ops)
     assert [str(v) for v in linear.check(ops, 0)] == []
+
+
+def test_a_node_added_again_after_its_disk_was_lost_gets_its_store_back(tmp_path):
+    """(helper-27's review: the second add started it --fresh, which emptied its copy.)"""
+    make = "from swarm import Ref\nr = Ref(4321, at='n4')\nRESULT = [r.id, r.hint]\n"
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
+        assert cluster.add_node() == "n4"
+        handle = cluster.run_file(write(tmp_path, "make.py", make), timeout=60).value
+        whole(cluster, ["n1", "n2", "n3", "n4"])
+        cluster.kill("n4")
+        shutil.rmtree(cluster.config.nodes["n4"].dir)
+        assert cluster.add_node("n4") == "n4"
+        out = cluster.run_file(write(tmp_path, "read.py", READ), argv=handle, timeout=90)
+        assert out.error is None, out.traceback
+        assert out.value == 4321
+
+
+def test_joins_out_of_order_are_refused_and_an_unknown_node_is_an_error_not_a_crash(tmp_path):
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
+        path = cluster.config.path
+        membership.add_to_file(path, "n4")
+        config, _, _ = membership.add_to_file(path, "n5")
+        cluster.config.nodes.update(config.nodes)
+        with pytest.raises(ValueError, match="swarm node add n4` again first"):
+            membership.tell(cluster, "n5", timeout=10)  # (n4 was never told)
+        for bad in ("foo", "tcp://127.0.0.1:x", config.nodes["n1"].endpoint,
+                    "tcp://10.1.2.3:5701"):
+            with pytest.raises(ConfigError):
+                membership.add_to_file(path, "n6", endpoint=bad)
+        fetch = write(tmp_path, "fetch.py", "from swarm.refs import Ref\n"
+                                            "RESULT = Ref._handle('n9.abcd1234.1', 'n9').get()\n")
+        out = cluster.run_file(fetch, policy="fetch", timeout=60)
+        assert "not a node of this cluster" in (out.error or ""), out.error
+        assert cluster.ping() >= {"n1", "n2", "n3"}  # (the node asking is up)
