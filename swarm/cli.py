@@ -161,10 +161,7 @@ def _place(args) -> int:
 def _dashboard(args) -> int:
     from swarm.dashboard import serve
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm dashboard: no cluster file {path or '.swarm/cluster.toml'}: give "
-              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+    if (path := cluster_file_named(args, "dashboard")) is None:
         return 1
     try:
         serve(path, host=args.host, port=args.port, token=args.token, interval=args.interval)
@@ -218,19 +215,15 @@ def _copy_cell(mirror: dict) -> str:
 def _node_add(args) -> int:
     """swarm node add [NAME]: a node joins the running cluster (swarm/membership.py)."""
     from swarm.client import ClusterTimeout
-    from swarm.localcluster import UpError
     from swarm.membership import add
     from swarm.node.config import ConfigError
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm node add: no cluster file {path or '.swarm/cluster.toml'}: give "
-              f"--cluster FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "node add")) is None:
         return 1
     try:
         add(path, args.name, args.endpoint, args.node_dir, start=not args.no_start,
             timeout=args.timeout)
-    except (ConfigError, ClusterTimeout, UpError, ValueError) as e:
+    except (ConfigError, ClusterTimeout, ValueError) as e:
         print(f"swarm node add: {e}", file=sys.stderr)
         return 1
     if args.place:  # (the fewest moves that balance the bytes: placement proper is later)
@@ -245,10 +238,7 @@ def _node(args) -> int:
     from swarm.client import Cluster, ClusterTimeout
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm node: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
-              f"FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "node gone")) is None:
         return 1
     cluster = Cluster(ClusterConfig.load(path))
     try:

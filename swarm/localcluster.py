@@ -73,7 +73,7 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         with open(pid_file(config, name), "w") as f:
             f.write(f"{proc.pid}\n")
     try:
-        wait_started(config, procs, timeout)
+        _wait_started(config, procs, timeout)
     except BaseException:
         for name, proc in procs.items():  # leave nothing half-started behind
             proc.kill()
@@ -179,7 +179,7 @@ def _remove_pid_file(config: ClusterConfig, name: str) -> None:
         os.remove(pid_file(config, name))
 
 
-def wait_started(config: ClusterConfig, procs: dict, timeout: float) -> None:
+def _wait_started(config: ClusterConfig, procs: dict, timeout: float) -> None:
     """Until every started node answers; a node that exits meanwhile fails at once."""
     cluster = Cluster(config)
     try:
