@@ -60,13 +60,21 @@ def test_joins_lose_no_deposit_and_make_none_twice():
     assert joined
 
 
-def test_a_join_that_leaves_the_mirror_where_it_was_is_found(monkeypatch):
-    """Put back: a node told of a join keeps its copy on its old mirror (the new node's
-    mirror after the join, which its own copy of the new node... and which a restore of
-    this node no longer asks): a lost disk restores from the new node, which has nothing."""
-    monkeypatch.setattr(fences.mirror, "fenced", lambda state: None)
-    found, _, _ = _search(money, range(120))
-    assert found, "a join that does not move the copy should lose acknowledged transfers"
+def test_a_join_that_counts_the_waiting_write_without_the_new_mirror_is_found(monkeypatch):
+    """Put back: told of a join, a node switches its copy to the new node but counts the
+    write that waited for the old mirror as kept, and takes the new mirror's copy as whole
+    (no snapshot owed): a disk lost then loses it."""
+    def switch(state):
+        link = state.mirror
+        node = fences.mirror.mirror_of(state.names, state.fenced, state.name, state.replicas)
+        if node != link.node:
+            state.mirror = fences.mirror.MirrorLink(node, link.seq, link.store)
+            state.mirror.have = link.seq
+            if link.waiting is not None:
+                state._written(state.now)
+    monkeypatch.setattr(fences.mirror, "fenced", switch)
+    found, _, _ = _search(money, range(200))
+    assert found, "counting a write no copy has should lose acknowledged transfers"
 
 
 def test_a_restore_that_asks_only_the_mirror_is_found(monkeypatch):

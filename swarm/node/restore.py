@@ -29,7 +29,13 @@ import time
 
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
-from swarm.node.machine.mirror import START_WAIT, MirrorLink, deadline, probe
+from swarm.node.machine.mirror import (
+    START_WAIT,
+    MirrorLink,
+    deadline,
+    former_mirrors,
+    probe,
+)
 from swarm.node.records import files_named
 from swarm.node.store import install_copy
 from swarm.wire import decode
@@ -206,14 +212,16 @@ def take_copy(shell, mirror: str, argv: list[str], why: str) -> bool:
 def take_former_copy(shell, mirror: str, argv: list[str]) -> None:
     """The mirror keeps no copy, and its store is not new: this node's mirror may have
     changed (a node joined after it: the new one got a snapshot, which may not have come
-    before this node's disk went). Every other member not declared gone is asked, until
-    all have answered (as for the mirror: a node that cannot tell a lost store from a new
-    one does not start empty in its place); one that was its mirror keeps the copy. The
-    furthest copy is taken (this does not return); with none, the node starts empty."""
+    before this node's disk went). Its former mirrors (machine/mirror.former_mirrors: the
+    next node in the member lists before each join) not declared gone are asked, until all
+    have answered (as for the mirror: a node that cannot tell a lost store from a new one
+    does not start empty in its place). The furthest copy is taken (this does not
+    return); with none, the node starts empty."""
     answers, dropped, started = {}, 0, time.time()
     while True:
-        others = [n for n in shell.config.names if n not in (shell.name, mirror)
-                  and n not in _fenced(shell)]
+        fenced = _fenced(shell)
+        others = [n for n in former_mirrors(shell.config.names, fenced, shell.name,
+                                            shell.config.copies) if n not in fenced]
         missing = [n for n in others if n not in answers]
         if not missing:
             break

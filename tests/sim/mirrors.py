@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from swarm.node.machine.mirror import START_WAIT
+from swarm.node.machine.mirror import START_WAIT, former_mirrors
 from tests.sim.store import SimStore
 
 MIRROR_KINDS = ("mirror", "snapshot", "restore?")
@@ -192,9 +192,8 @@ def _others(node) -> list[str]:
     """The members a node restoring asks as its former mirrors: those of the cluster file
     it read at its boot (the real node's config), but its mirror and those declared gone."""
     w = node.world
-    return [n for n in node.names if n not in (node.name, w.mirror_of(node.name, (),
-                                                                        node.names))
-            and n not in w.fenced]
+    return [n for n in former_mirrors(node.names, w.fenced, node.name, w.replicas)
+            if n not in w.fenced]
 
 
 def _ask_former(node, epoch: int) -> None:
