@@ -452,7 +452,8 @@ class Shell:
         refs, size = self.store.stats()
         self._reply(m.Reply(i.client, "status", i.fields | {
             "refs": refs, "bytes": size, "running": len(self.kernel.context),
-            "parked": len(self.kernel.parked), "refused": self.refusals.total,
+            "parked": len(self.kernel.parked), "threads": self.kernel.threads,
+            "refused": self.refusals.total,
             "hash_seed_problem": self.hash_seed_problem,
             "copies": self.mirrors.status(),  # other nodes' stores kept here (mirrors.py)
             "refusals": dict(self.refusals.counts)}))
