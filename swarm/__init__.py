@@ -57,8 +57,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'swarm' has no attribute {name!r}")
 
 
-__all__ = ["AtomicConflict", "atomic", "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone", "RemoteError",
-           "NotMigratable", "NotOnANode", "StorageFull",
+__all__ = ["AtomicConflict", "atomic", "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
+           "NotMigratable", "NotOnANode", "RemoteError", "StorageFull",
            "ProgramFailed", "Ref", "RunOutcome", "Set", "TaskFailed", "UnknownProgram",
            "as_completed", "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn", "wait"]
 __version__ = "0.1.0"

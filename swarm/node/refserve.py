@@ -105,7 +105,7 @@ def remote_action(node, ref, action: str, arg):
         if reply.get("timeout"):  # Future.get(timeout=) under the fetch policy
             raise TimeoutError(reply["timeout"])
         if reply.get("error"):  # the error it raised there, as it would have here
-            raise remoteerrors.rebuild(reply, at, f"{action} of Ref({ref.id!r})")
+            raise remoteerrors.rebuild(reply, at, f"{action} of {type(ref).__name__}({ref.id!r})")
         return value
 
 
