@@ -33,8 +33,13 @@ ERROR_TYPES: dict[str, type[Exception]] = {cls.__name__: cls for cls in (
 def describe(e: BaseException) -> dict:
     """The fields of an answer that carry `e` (the asker rebuilds it with `rebuild`)."""
     name = type(e).__name__
-    text = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)
-    reply = {"error": f"{name}: {e}", "error_text": text}
+    try:
+        text = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)
+        line = f"{name}: {e}"  # (as before: what the log and older readers show)
+    except Exception:  # (a str() that raises: the question is answered all the same)
+        text = f"(an error whose message cannot be made: {e.args!r:.200})"
+        line = f"{name}: {text}"
+    reply = {"error": line, "error_text": text}
     nearest = next((cls.__name__ for cls in type(e).__mro__
                     if ERROR_TYPES.get(cls.__name__) is cls), None)
     if nearest is not None:
@@ -56,7 +61,7 @@ def rebuild(reply: dict, node: str, what: str) -> Exception:
         try:
             e = cls(reply.get("error_text", error))
         except Exception:  # (a type whose constructor wants more than a message)
-            cls = None
+            pass
         else:
             e.add_note(f"({where}{f'; there it was {was}' if was else ''})")
             return e
