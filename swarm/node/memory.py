@@ -84,8 +84,7 @@ class Reclaimer:
     node's own allocations have room, and taken again at a tick once memory came back."""
 
     def __init__(self) -> None:
-        self.reserve: mmap.mmap | None = None
-        self.hold_reserve()
+        self.reserve: mmap.mmap | None = None  # (a node maps it as it starts: shell.py)
         self.trim = _malloc_trim()
         self.base = resident_bytes()
         self.last = 0.0  # time.monotonic() of the last collection

@@ -226,6 +226,7 @@ class Shell:
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
                            store.seq, mirror_down, store.id))
+        reclaimer.hold_reserve()  # (room to end a program that runs out of memory)
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
