@@ -38,8 +38,7 @@ $(VENV)/.docs-installed: $(STAMP)
 # the long fault and fuzz suites (tests/faults, SWARM_LONG=1); atheris is optional
 faults: install
 	$(BIN)/pip install -q -e '.[fuzz]' || echo "atheris did not install: its harness is skipped"
-	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults -q \
-		"tests/test_node_memory.py::test_a_node_gives_back_the_memory_of_a_program_that_ran_out"
+	SWARM_LONG=1 $(BIN)/python -m pytest tests/faults -q
 
 # the pure-Python pyperformance benchmarks, natively and under swarm migrate -p (a table)
 conformance: install

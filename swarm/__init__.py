@@ -11,7 +11,7 @@ from swarm.blocks import atomic
 from swarm.collections import Dict, List, Set
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import checkpoint
-from swarm.errors import AtomicConflict, NodeGone, NotOnANode, StorageFull, TaskFailed
+from swarm.errors import AtomicConflict, NodeGone, NotOnANode, RemoteError, StorageFull, TaskFailed
 from swarm.futures import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -58,7 +58,7 @@ def __getattr__(name: str):
 
 
 __all__ = ["AtomicConflict", "atomic", "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CallError", "Cluster", "ClusterTimeout", "Dict", "Future", "List", "NodeGone",
-           "NotMigratable", "NotOnANode", "StorageFull",
+           "NotMigratable", "NotOnANode", "RemoteError", "StorageFull",
            "ProgramFailed", "Ref", "RunOutcome", "Set", "TaskFailed", "UnknownProgram",
            "as_completed", "checkpoint", "connect", "here", "local_cluster", "move_to", "nodes", "spawn", "wait"]
 __version__ = "0.1.0"

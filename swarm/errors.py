@@ -30,6 +30,18 @@ class NotOnANode(RuntimeError):
     run the program with `swarm run FILE.py`, or `Cluster.run`)."""
 
 
+class RemoteError(RuntimeError):
+    """An operation another node did for the program (it asked instead of moving: the fetch
+    policy) failed there with an error of a type that is not sent by name (a program's own
+    exception class): str() names the error, its message, the node and what it did;
+    .node and .error_type ("module.Class") are those."""
+
+    def __init__(self, message: str, node: str = "", error_type: str = "") -> None:
+        super().__init__(message)
+        self.node = node
+        self.error_type = error_type
+
+
 class StorageFull(Exception):
     """A node's store cannot write now (its disk is full, an I/O error): the write was
     refused and nothing of it was kept. Writes made before were kept in memory and are

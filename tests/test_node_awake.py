@@ -85,6 +85,37 @@ def test_swarm_cancel_stops_a_loop_that_never_touches_a_ref(tmp_path):
         assert out.stdout == "caught, and going on\n"
 
 
+IN_A_THREAD = """
+import time
+from swarm import move_to
+from swarm.node import traps
+move_to("n2")
+try:
+    traps.run_in_thread(time.sleep, 1.5)     # cancelled while its thread sleeps...
+finally:
+    traps.run_in_thread(time.sleep, 2.5)     # ... and dropped waiting for another one
+"""
+
+
+def threads_on_n2(cluster) -> int:
+    return next(row["threads"] for row in cluster.status() if row["node"] == "n2")
+
+
+def test_a_program_dropped_while_it_waits_for_a_thread_is_not_counted_after(tmp_path):
+    """The node's count of thread work (kernel.threads: its load, `threads` in status) comes
+    back to 0 once the threads of a cancelled program end - also when the program is dropped
+    while it waits for one (its `finally` runs another). Before: that one stayed counted for
+    the node's life."""
+    with swarm.local_cluster(2) as c:
+        program = c.submit(write(tmp_path, "threads.py", IN_A_THREAD))
+        assert wait_for(lambda: threads_on_n2(c) == 1 and any(  # (parked: in its thread)
+            r.program == program and r.state == "parked" for r in c.programs()[0]), timeout=30)
+        assert c.cancel(program) == "cancelled"
+        out = c.results([program], timeout=30)[program]
+        assert out.error == "KeyboardInterrupt: cancelled", out
+        assert wait_for(lambda: threads_on_n2(c) == 0, timeout=10), threads_on_n2(c)
+
+
 def test_a_program_cancelled_on_its_way_to_a_node_that_is_down_never_runs(tmp_path):
     with swarm.local_cluster(3) as c:
         c.kill("n2")

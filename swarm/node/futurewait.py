@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 
 from swarm.errors import TaskFailed
+from swarm.node import remoteerrors
 from swarm.node.asking import ask
 
 FIRST_COMPLETED = "FIRST_COMPLETED"
@@ -42,8 +43,31 @@ def done_here(node, ids) -> dict[str, bool]:
     data, out = node.machine.data, {}
     for future_id in ids:
         if data.has(future_id):
-            out[future_id] = data.read(future_id)[0] == "error"
+            out[future_id] = outcome_of(future_id, data.read(future_id))[0] == "error"
     return out
+
+
+def outcome_of(future_id: str, stored):
+    """A future's outcome as stored on its home - ("ok", value) or ("error", message,
+    traceback) - checked: ValueError naming the id if what is stored under it is not one
+    (a Ref's id given to Future(id, home))."""
+    if isinstance(stored, tuple) and (len(stored) == 2 and stored[0] == "ok" or
+                                      len(stored) == 3 and stored[0] == "error"):
+        return stored
+    raise ValueError(f"{future_id!r} is not the id of a future: what its node holds under it "
+                     f"is not a task's outcome (a Ref's id given to Future(id, home)?)")
+
+
+def ask_home(node, home: str, action: str, arg):
+    """Ask a future's home `action` about futures: its answer, or the error it raised there
+    (as remoteerrors rebuilds it - before, an error answer was taken as the answer: None,
+    and the program failed on it with a TypeError of this module's, or, waiting, asked
+    again at once for ever)."""
+    reply, answer = ask(node, home, action, None, arg)
+    if reply.get("error"):
+        ids = arg[0] if action == "futures-wait" else arg
+        raise remoteerrors.rebuild(reply, home, f"{action} for {ids!r}")
+    return answer
 
 
 def which_done(node, futures) -> dict[str, bool]:
@@ -56,8 +80,7 @@ def which_done(node, futures) -> dict[str, bool]:
         if home == node.name:
             out.update(done_here(node, ids))
         else:
-            _, answer = ask(node, home, "futures-done", None, ids)
-            out.update(answer)
+            out.update(ask_home(node, home, "futures-done", ids))
     return out
 
 
@@ -105,7 +128,7 @@ def _ask_ahead(node, prog, future):
                 break
             if other != future.id:
                 ids.append(other)
-    _, answer = ask(node, home, "futures-get", None, ids)
+    answer = ask_home(node, home, "futures-get", ids)
     if answer[0] != "done":
         return answer[0]  # pending, large
     if pending is not None:
@@ -156,7 +179,8 @@ def _small_outcome(node, future_id: str) -> tuple:
     size = data.nbytes(blob)
     if size > FETCH_BYTES:
         return "large", size
-    return data.private(blob), size  # decoded for the answer (outcomes never change)
+    # (decoded for the answer: outcomes never change)
+    return outcome_of(future_id, data.private(blob)), size
 
 
 def wait(node, futures, timeout: float | None, return_when: str) -> tuple[set, set]:
@@ -191,7 +215,7 @@ def get(node, future_id: str, timeout: float):
             raise TimeoutError(f"the task of future {future_id} was not done within "
                                f"{timeout:g} s")
         _park(node, [(node.name, [future_id])], deadline)
-    outcome = data.read(future_id)
+    outcome = outcome_of(future_id, data.read(future_id))
     if outcome[0] == "error":
         raise TaskFailed(outcome[1], outcome[2])
     return outcome[1]
@@ -199,9 +223,10 @@ def get(node, future_id: str, timeout: float):
 
 def _park(node, homes: list[tuple[str, list[str]]], deadline: float | None) -> None:
     """Park the running greenlet until a future of `homes` ({home: ids}) may have finished,
-    or the deadline has passed (None: no deadline)."""
+    or the deadline has passed (None: no deadline). Raises the error a home answered."""
     kernel, data = node.kernel, node.machine.data
     waiters: list = []
+    errors: list = []
 
     def wake(*_) -> None:
         for callback in waiters:
@@ -214,17 +239,19 @@ def _park(node, homes: list[tuple[str, list[str]]], deadline: float | None) -> N
         else:
             left = None if deadline is None else deadline - time.monotonic()
             seconds = _home_wait(node) if left is None else min(left, _home_wait(node))
-            kernel.spawn(_ask_home, node, home, ids, seconds, wake)
+            kernel.spawn(_ask_home, node, home, ids, seconds, wake, errors)
     if deadline is not None:
         kernel.spawn(_timer, node, deadline, wake)
     kernel.wait_on(waiters)
+    if errors:
+        raise errors[0]
 
 
-def _ask_home(node, home: str, ids: list[str], seconds: float, wake) -> None:
+def _ask_home(node, home: str, ids: list[str], seconds: float, wake, errors: list) -> None:
     try:
-        ask(node, home, "futures-wait", None, (ids, max(0.0, seconds)))
-    except Exception:  # no answer, a node gone: the waiter asks again (and fails there)
-        pass
+        ask_home(node, home, "futures-wait", (ids, max(0.0, seconds)))
+    except Exception as e:  # an error there, a node gone: the waiter raises it
+        errors.append(e)
     wake()
 
 

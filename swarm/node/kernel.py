@@ -134,7 +134,7 @@ class Kernel:
         self.wakeup_fd, self._wakeup_w = os.pipe()
         os.set_blocking(self.wakeup_fd, False)
         self._finished_threads: deque = deque()
-        self.threads = 0
+        self.threads = 0  # thread work started and not seen ended yet (run_in_thread)
         self.switched_in = 0.0  # when the program running now was switched in (0: none)
         self.preemptions = 0
         self.throws: dict = {}  # greenlet -> (exception, since): cancelled, see cancel()
@@ -244,12 +244,13 @@ class Kernel:
             self._finished_threads.append(key)
             os.write(self._wakeup_w, b"!")
 
+        # Discussion: counted until the hub sees the work end (wake_threads), not until
+        # this greenlet goes on: a cancelled program dropped while it waits (run_ready,
+        # _abandon) never goes on, and its thread was counted for ever - the node's load
+        # (least_loaded, status `threads`) stayed one too high after each.
         self.threads += 1
         threading.Thread(target=work, name=f"swarm-{key[1]}", daemon=True).start()
-        try:
-            self.wait(key)
-        finally:
-            self.threads -= 1
+        self.wait(key)
         if "error" in box:
             raise box["error"]
         return box["value"]
@@ -353,6 +354,7 @@ class Kernel:
         except BlockingIOError:
             pass
         while self._finished_threads:
+            self.threads -= 1  # (one ended: counted whether its program waits or not)
             self.wake(self._finished_threads.popleft())
 
     def run_ready(self) -> None:

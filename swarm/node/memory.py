@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import mmap
 import os
 import time
 
@@ -65,17 +66,46 @@ def _malloc_trim():
     return trim
 
 
+RESERVE_BYTES = 16 << 20  # address space held back for the node's own code (see Reclaimer)
+
+
 class Reclaimer:
     """Collects and trims once the node has grown enough since the last time (see the
-    module's docstring)."""
+    module's docstring); holds the node's reserve of memory.
+
+    Discussion: a program that fills the node's memory gets MemoryError - and the node must
+    then end it (format its traceback, encode and write its result, send it) while the
+    program's data is still alive: its globals are freed only once it has left. With the
+    last few hundred KB gone, that failed in the node's own code (msgpack's 256 KB buffer:
+    "Unable to allocate internal buffer"), the greenlet died, and the program never ended
+    - its client waited for ever (tests/test_node_memory.py, 2 of 6 runs under load, and
+    every run when the program fills memory in small pieces). The reserve is address space
+    mapped and never touched (no resident memory): released when a program runs out, so the
+    node's own allocations have room, and taken again at a tick once memory came back."""
 
     def __init__(self) -> None:
+        self.reserve: mmap.mmap | None = None  # (a node maps it as it starts: shell.py)
         self.trim = _malloc_trim()
         self.base = resident_bytes()
         self.last = 0.0  # time.monotonic() of the last collection
         self.collections = 0
         self.retrim = False  # trim again at the next tick (see tick)
         self.looked = 0.0  # time.monotonic() of the last look at the RSS
+
+    def hold_reserve(self) -> None:
+        """Map the reserve if it is not (a failure - no memory yet - is tried again at the
+        next tick)."""
+        if self.reserve is None:
+            try:
+                self.reserve = mmap.mmap(-1, RESERVE_BYTES)
+            except (OSError, MemoryError, ValueError):
+                pass
+
+    def release_reserve(self) -> None:
+        """A program ran out of memory: give the reserve back for the node's own code."""
+        if self.reserve is not None:
+            self.reserve.close()
+            self.reserve = None
 
     def program_ended(self) -> None:
         """A program ended or left this node: give memory back if it left a lot behind. (The
@@ -112,6 +142,7 @@ class Reclaimer:
         Discussion: the base goes down here, never up, and the idle collection waits for no
         program to be here: a program running now may hold large data of its own, and a base
         taken then would hide the garbage it leaves when it ends."""
+        self.hold_reserve()
         if self.retrim:
             self.retrim = False
             if self.trim is not None:

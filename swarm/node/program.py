@@ -219,9 +219,17 @@ def _run(node, program: Program, start) -> None:
                    else "SystemExit", exit=_exit_code(e.code))
             return
         except BaseException as e:  # the program's own error, reported to its client
+            if isinstance(e, MemoryError):  # room for the node's code that ends it
+                memory.reclaimer.release_reserve()
             programio.flush(program)
             tb = labelled(traceback.format_exception(e), node.name)
-            finish(node, program, error=f"{type(e).__name__}: {e}", tb=tb)
+            error = f"{type(e).__name__}: {e}"
+            del e  # (its traceback holds the program's frames)
+            try:
+                finish(node, program, error=error, tb=tb)
+            except MemoryError:  # the reserve was not enough: free what can be, once
+                memory.reclaimer.collect()
+                finish(node, program, error=error, tb=tb)
             return
         programio.flush(program)
         value = getattr(result_module, "__dict__", {}).get("RESULT") if result_module else None

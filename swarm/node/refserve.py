@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from swarm.errors import StorageFull, TaskFailed
-from swarm.node import bulkmaps, collserve, futurewait, tasks, txnserve
+from swarm.node import bulkmaps, collserve, futurewait, remoteerrors, tasks, txnserve
 from swarm.node.asking import ask, question_id
 from swarm.node.machine import Served
 from swarm.wire import decode, values
@@ -104,15 +104,15 @@ def remote_action(node, ref, action: str, arg):
             raise TaskFailed(*reply["failed"])
         if reply.get("timeout"):  # Future.get(timeout=) under the fetch policy
             raise TimeoutError(reply["timeout"])
-        if reply.get("error"):
-            raise KeyError(reply["error"])
+        if reply.get("error"):  # the error it raised there, as it would have here
+            raise remoteerrors.rebuild(reply, at, f"{action} of {type(ref).__name__}({ref.id!r})")
         return value
 
 
 def remote_create(node, value, at: str) -> str:
     reply, ref_id = ask(node, at, "create", None, value)
     if reply.get("error"):  # (a full disk there, a value that does not unpickle there...)
-        raise RuntimeError(f"{at} could not make the Ref: {reply['error']}")
+        raise remoteerrors.rebuild(reply, at, "a new Ref")
     node.machine.access.record(node.kernel.current_context(), ref_id)
     return ref_id
 
@@ -131,13 +131,13 @@ def serve(node, request) -> None:
     and the exception goes on to the kernel, which logs it with its traceback."""
     try:
         reply, blob, read = answer(node, request)
-    except Exception as e:
-        reply, blob, read = {"error": f"{type(e).__name__}: {e}"}, None, None
+    except Exception as e:  # (its type by name, its message: remoteerrors.py)
+        reply, blob, read = remoteerrors.describe(e), None, None
     except BaseException as e:
         if node.kernel.running:  # (not a node stopping: it answers nothing more)
-            node.emit(Served(request.sender, request.key, {"error": (
+            node.emit(Served(request.sender, request.key, dict(remoteerrors.describe(e), error=(
                 f"{type(e).__name__}: {e} (raised on {node.name} while it served "
-                f"{request.action} {request.ref or ''}; its log has the traceback)")},
+                f"{request.action} {request.ref or ''}; its log has the traceback)")),
                 None, None, request.op))
         raise
     node.emit(Served(request.sender, request.key, reply, blob, read, request.op))

@@ -227,6 +227,7 @@ class Shell:
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
                            store.seq, mirror_down, store.id))
+        reclaimer.hold_reserve()  # (room to end a program that runs out of memory)
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
         self.close()
@@ -459,7 +460,8 @@ class Shell:
         refs, size = self.store.stats()
         self._reply(m.Reply(i.client, "status", i.fields | {
             "refs": refs, "bytes": size, "running": len(self.kernel.context),
-            "parked": len(self.kernel.parked), "refused": self.refusals.total,
+            "parked": len(self.kernel.parked), "threads": self.kernel.threads,
+            "refused": self.refusals.total,
             "hash_seed_problem": self.hash_seed_problem,
             "copies": self.mirrors.status(),  # other nodes' stores kept here (mirrors.py)
             "refusals": dict(self.refusals.counts)}))

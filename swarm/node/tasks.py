@@ -17,6 +17,7 @@ from swarm.compiler import registry
 from swarm.continuation import codec
 from swarm.errors import TaskFailed
 from swarm.handles import Handle
+from swarm.node import futurewait
 from swarm.node.machine import HopSent
 from swarm.wire import decode
 
@@ -115,7 +116,7 @@ def await_future(node, future_id: str):
     data = node.machine.data
     while not data.has(future_id):
         node.kernel.wait_on(data.awaiting.setdefault(future_id, []))
-    outcome = data.read(future_id)
+    outcome = futurewait.outcome_of(future_id, data.read(future_id))
     if outcome[0] == "error":
         raise TaskFailed(outcome[1], outcome[2])
     return outcome[1]

@@ -51,7 +51,9 @@ Hops (node <-> node):
 
 Refs (node <-> node, for the fetch policy and relocation):
     fetch    {key, ref, action}, blobs [arg, pickled]
-             -> fetched {key, moved_to?, failed?: [message, traceback], error?, mapped?},
+             -> fetched {key, moved_to?, failed?: [message, traceback], error?, mapped?,
+                error_type?, error_text?, error_was?: an error by type name from a fixed
+                list, its message, the type it had - swarm/node/remoteerrors.py},
                 blobs (a `get` whose arg is the asker's host, answered by a node of that
                 host: `mapped` names the value's store file, and no blob - bulkmaps.py)
                 [value, pickled] when there is one
@@ -234,6 +236,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {"op": str}, (1, 1)),
     "answered": ({"ops": _str_list}, {}, (0, 0)),
     "fetched": ({"key": str}, {"moved_to": str, "failed": _failed, "error": str,
+                             "error_type": str, "error_text": str, "error_was": str,
                              "mapped": _mapped}, (0, 1)),
     "chunk": ({"stream": int, "index": int}, {"count": int, "kind": str, "control": bytes,
                                                "sizes": list}, (1, 14)),

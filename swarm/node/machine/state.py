@@ -413,12 +413,13 @@ class NodeState:
     def _finished(self, e: ev.ProgramFinished) -> None:
         """A program ended here. Its result is kept and leaves only once its end is written:
         sent before, a crash would run its last segment again and send a second result."""
+        # (first: a MemoryError there leaves nothing half done; program.py tries again)
+        body = encode(e.result) if e.result is not None else None
         if e.hop_id:
             self.ledger.finish(e.hop_id)
             answers.segment_ended(self, e.hop_id)
         self.present.pop(e.program, None)
         if e.result is not None:
-            body = encode(e.result)
             self.ledger.keep(e.program, e.result["seq"], "result", body)
             self._send(Reply(e.client, "result", e.result, body), hold=True)
             self._write_now()
