@@ -13,7 +13,8 @@ from pathlib import Path
 
 SECTIONS = ["bench.versus", "bench.compiled", "bench.continuation", "bench.carried", "bench.hops",
             "bench.bigdata", "bench.skyfib", "bench.placement", "bench.kv", "bench.web",
-            "bench.load", "bench.trouble", "bench.isolation", "bench.atomic", "bench.gc"]
+            "bench.load", "bench.trouble", "bench.isolation", "bench.atomic", "bench.gc",
+            "bench.grow"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -7,7 +7,10 @@ target into moves. Policies that ignore `balance` still accept it.
 - `hash_placement`: a stable hash of the Ref id picks the node (the baseline workloads start from);
 - `keep`: every Ref stays home (Refs whose home is not in `nodes` are hashed, which drains a node);
 - `clustered`: a balanced min-cut partition (`cluster.partition`) whose parts are put on nodes
-  so that as few bytes as possible move (`cluster.mapping`).
+  so that as few bytes as possible move (`cluster.mapping`);
+- `rebalance`: as few moves as bring every node within `balance` of the mean bytes (after a
+  node joins: `swarm node add --place`, `swarm place --rebalance`), each Ref taken from the
+  fullest node to the emptiest, the one most tied to the Refs already there first.
 """
 
 from __future__ import annotations
@@ -70,6 +73,55 @@ def clustered(g: nx.Graph, nodes: Sequence[str], *, balance: float = 1.1,
     if set(now.values()) <= set(nodes) and cut_weight(g, target) >= cut_weight(g, now) \
             and balance_of(g, target, nodes) >= balance_of(g, now, nodes):
         return now  # no better on either count (a cluster too small to balance, say): stay
+    return target
+
+
+def rebalance(g: nx.Graph, nodes: Sequence[str], *, balance: float = 1.1,
+              max_moves: int | None = None) -> Assignment:
+    """Every Ref home (`keep`), then, while the fullest node holds more than `balance` times
+    the mean bytes (or the largest Ref), a Ref moves from it to the emptiest node: of those
+    whose move narrows the gap, the one with the most edge weight to Refs on the emptiest
+    node less its weight to Refs at home (then the largest). At most `max_moves` moves.
+    Deterministic."""
+    target = keep(g, nodes, balance=balance)
+    nodes = list(nodes)
+    sizes = dict(g.nodes(data="size"))
+    cap = allowance(sizes.values(), len(nodes), balance)
+    load = dict.fromkeys(nodes, 0)
+    on: dict[str, set] = {n: set() for n in nodes}
+    for ref, n in target.items():
+        load[n] += sizes[ref]
+        on[n].add(ref)
+
+    ties: dict[str, dict[str, float]] = {ref: {} for ref in g}  # ref -> node -> weight
+    for a, b, w in g.edges(data="weight", default=0.0):
+        ties[a][target[b]] = ties[a].get(target[b], 0.0) + w
+        ties[b][target[a]] = ties[b].get(target[a], 0.0) + w
+
+    def tie(ref: str, node: str) -> float:
+        return ties[ref].get(node, 0.0)
+
+    moves = 0
+    while max_moves is None or moves < max_moves:
+        heavy = max(nodes, key=lambda n: (load[n], n))
+        light = min(nodes, key=lambda n: (load[n], n))
+        gap = load[heavy] - load[light]
+        if load[heavy] <= cap or gap <= 0:
+            break
+        fits = [ref for ref in on[heavy] if 0 < sizes[ref] < gap]
+        if not fits:
+            break
+        ref = max(fits, key=lambda r: (tie(r, light) - tie(r, heavy), sizes[r], r))
+        target[ref] = light
+        for other, data in g[ref].items():
+            w = data.get("weight", 0.0)
+            ties[other][heavy] -= w
+            ties[other][light] = ties[other].get(light, 0.0) + w
+        on[heavy].discard(ref)
+        on[light].add(ref)
+        load[heavy] -= sizes[ref]
+        load[light] += sizes[ref]
+        moves += 1
     return target
 
 

@@ -36,6 +36,10 @@
     swarm status [--cluster FILE | --dir D]
                                      a table per node: Refs, bytes, programs, hops, fetches,
                                      fallbacks, refusals (default cluster: ./.swarm)
+    swarm node add [NAME] [--endpoint E] [--node-dir D] [--no-start] [--place]
+                   [--cluster FILE | --dir D]
+                                     a node joins the running cluster (started here unless
+                                     --no-start); --place then moves data to it
     swarm node gone NAME [--cluster FILE | --dir D]
                                      declare a node gone for good (fence it): the others
                                      refuse it, programs waiting for it end (NodeGone)
@@ -113,8 +117,11 @@ def _sw(args) -> int:
 
 
 def _place(args) -> int:
+    import functools
+
     from cluster.apply import place
     from cluster.placer import describe
+    from cluster.policies import clustered, rebalance
     from swarm.client import ClusterTimeout
 
     if args.apply and args.dry_run:
@@ -130,8 +137,10 @@ def _place(args) -> int:
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
+        policy = functools.partial(rebalance, max_moves=args.max_moves) \
+            if args.rebalance else clustered
         plan = place(cluster, dry_run=args.dry_run or plot_only, balance=args.balance,
-                     plot=args.plot, min_gain=args.min_gain)
+                     plot=args.plot, min_gain=args.min_gain, policy=policy)
     except ClusterTimeout as e:
         print(f"swarm place: {e}", file=sys.stderr)
         return 1
@@ -152,10 +161,7 @@ def _place(args) -> int:
 def _dashboard(args) -> int:
     from swarm.dashboard import serve
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm dashboard: no cluster file {path or '.swarm/cluster.toml'}: give "
-              f"--cluster FILE or --dir D (`swarm up` starts a local cluster)", file=sys.stderr)
+    if (path := cluster_file_named(args, "dashboard")) is None:
         return 1
     try:
         serve(path, host=args.host, port=args.port, token=args.token, interval=args.interval)
@@ -206,15 +212,33 @@ def _copy_cell(mirror: dict) -> str:
     return mirror["node"] if missing == 0 else f"{mirror['node']} -{missing}"
 
 
+def _node_add(args) -> int:
+    """swarm node add [NAME]: a node joins the running cluster (swarm/membership.py)."""
+    from swarm.client import ClusterTimeout
+    from swarm.membership import add
+    from swarm.node.config import ConfigError
+
+    if (path := cluster_file_named(args, "node add")) is None:
+        return 1
+    try:
+        add(path, args.name, args.endpoint, args.node_dir, start=not args.no_start,
+            timeout=args.timeout)
+    except (ConfigError, ClusterTimeout, ValueError) as e:
+        print(f"swarm node add: {e}", file=sys.stderr)
+        return 1
+    if args.place:  # (the fewest moves that balance the bytes: placement proper is later)
+        args.apply = args.dry_run = False
+        args.plot, args.min_gain, args.rebalance = None, 0.0, True
+        return _place(args)
+    return 0
+
+
 def _node(args) -> int:
     """swarm node gone NAME: declare a node gone for good (fence it)."""
     from swarm.client import Cluster, ClusterTimeout
     from swarm.node.config import ClusterConfig
 
-    path = _cluster_path(args)
-    if path is None or not os.path.exists(path):
-        print(f"swarm node: no cluster file {path or '.swarm/cluster.toml'}: give --cluster "
-              f"FILE or --dir D", file=sys.stderr)
+    if (path := cluster_file_named(args, "node gone")) is None:
         return 1
     cluster = Cluster(ClusterConfig.load(path))
     try:
@@ -405,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-gain", type=float, default=0.0, metavar="SHARE",
                    help="move only if the plan saves at least this share of the hops "
                         "recorded (default 0: any saving)")
+    p.add_argument("--rebalance", action="store_true",
+                   help="only balance the bytes, with the fewest moves (after a node joined)")
+    p.add_argument("--max-moves", type=int, metavar="N",
+                   help="with --rebalance: move at most N Refs this round")
     p.set_defaults(func=_place)
     p = sub.add_parser("dashboard", help="a live web page of a running cluster")
     _where(p)
@@ -426,6 +454,25 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("name")
     _where(g)
     g.set_defaults(func=_node)
+    g = nsub.add_parser("add", help="a node joins the running cluster (started here, "
+                                    "detached, unless --no-start)")
+    g.add_argument("name", nargs="?", help="its name (default: the next free nK)")
+    g.add_argument("--endpoint", help="where it listens (default: a free loopback port)")
+    g.add_argument("--node-dir", help="where it keeps its store (default: beside the "
+                                      "cluster file, named after it)")
+    g.add_argument("--no-start", action="store_true",
+                   help="do not start it: wait for it to be started on its machine")
+    g.add_argument("--place", action="store_true",
+                   help="then run the placer: Refs move to it until bytes are balanced")
+    g.add_argument("--balance", type=float, default=1.1,
+                   help="with --place: most bytes a node may hold, over the mean (1.1)")
+    g.add_argument("--max-moves", type=int, metavar="N",
+                   help="with --place: move at most N Refs (run swarm place --rebalance "
+                        "again for more)")
+    g.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds to wait for the node and for every node's answer (60)")
+    _where(g)
+    g.set_defaults(func=_node_add)
     p = sub.add_parser("gc", help="delete the Refs that nothing can reach any more")
     p.add_argument("--dry-run", action="store_true",
                    help="say what would be deleted, delete nothing")

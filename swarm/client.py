@@ -60,23 +60,28 @@ class Cluster:
         self.own_context = context is None
         self.ctx = zmq.Context() if context is None else context
         self.socks: dict[str, zmq.Socket] = {}
-        for name, spec in config.nodes.items():
-            s = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
-            s.setsockopt(zmq.IDENTITY, self.id.encode())
-            s.setsockopt(zmq.LINGER, 0)
-            if config.curve:  # talk to nobody but the holder of the node's secret key
-                curve.make_client(s, config.client_public_key, config.client_secret_key,
-                                  spec.public_key)
-            s.connect(spec.endpoint)
-            self.socks[name] = s
         self.poller = zmq.Poller()
-        for s in self.socks.values():
-            self.poller.register(s, zmq.POLLIN)
+        for name in config.nodes:
+            self._connect(name)
         self.ids = 0
         self.stalled: set[str] = set()  # nodes whose queue was full at the last send
         self.kept = KeptSources()  # what each node keeps of the sources sent (clientio.py)
         self._runs: dict[str, Run] = {}  # submitted programs whose outcome is not taken
         self.stdin: StdinForwarder | None = None  # answers programs' `input?` (clientio.py)
+
+    def _connect(self, name: str) -> zmq.Socket:
+        """A DEALER to the node (a node that joined since this client started, too)."""
+        spec, config = self.config.nodes[name], self.config
+        s = keep_alive(self.ctx.socket(zmq.DEALER))  # (wire/liveness.py)
+        s.setsockopt(zmq.IDENTITY, self.id.encode())
+        s.setsockopt(zmq.LINGER, 0)
+        if config.curve:  # talk to nobody but the holder of the node's secret key
+            curve.make_client(s, config.client_public_key, config.client_secret_key,
+                              spec.public_key)
+        s.connect(spec.endpoint)
+        self.socks[name] = s
+        self.poller.register(s, zmq.POLLIN)
+        return s
 
     def close(self) -> None:
         """Disconnect. The nodes, and the programs submitted, go on (a program's outcome
@@ -117,7 +122,7 @@ class Cluster:
         if size > self.config.max_message_bytes:  # a node would drop it unread
             raise ValueError(f"a {kind} of {size} bytes is over the cluster's "
                              f"max_message_bytes ({self.config.max_message_bytes})")
-        sock = self.socks[node]
+        sock = self.socks.get(node) or self._connect(node)
         try:
             sock.send_multipart(frames, zmq.NOBLOCK)
         except zmq.Again:
@@ -536,8 +541,8 @@ def _root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_nodes(config: ClusterConfig, names=None,
-                detached: bool = False) -> dict[str, subprocess.Popen]:
+def start_nodes(config: ClusterConfig, names=None, detached: bool = False,
+                args: tuple = ()) -> dict[str, subprocess.Popen]:
     """Start node processes (default: all), each appending its output to <name>.log beside
     the cluster file. `detached`: in a session of their own, so they outlive the caller and
     its terminal (swarm up); else they stop within a second or so of the caller's end,
@@ -554,7 +559,7 @@ def start_nodes(config: ClusterConfig, names=None,
         with open(os.path.join(os.path.dirname(config.path), f"{name}.log"), "ab") as log:
             procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "swarm.node_main", "--config", config.path, "--name",
-                 name], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                 name, *args], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 start_new_session=detached)
     return procs
 
@@ -595,6 +600,11 @@ class LocalCluster(Cluster):
     def restart(self, name: str) -> None:
         self.procs.update(start_nodes(self.config, [name]))
         self._mark()
+
+    def add_node(self, name: str | None = None) -> str:
+        """A new node joins the running cluster (`swarm node add`; swarm/membership.py)."""
+        from swarm.membership import add_local
+        return add_local(self, name)
 
     def _mark(self) -> None:
         if self._tmp is not None:

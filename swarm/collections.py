@@ -75,7 +75,7 @@ class _Collection:
                     None if key is _REQUIRED else key, blob)
         if key is not _REQUIRED and self.kind != "list":
             op.kb = key_bytes(key)  # (a bad key fails here, before anything runs)
-        op.names(traps.names())
+        op.names(traps.homes())
         return op
 
     def __len__(self) -> int:

@@ -79,11 +79,16 @@ def trail_alive(rows: list, by_node: dict, fenced: set, booted: dict) -> bool:
 
 
 def reload_fences(cluster) -> None:
-    """The operator may have declared nodes gone since this client started."""
+    """The operator may have declared nodes gone since this client started, or added some
+    (`swarm node add`: a program may end on one, which keeps its result for us)."""
     try:
-        cluster.config.fenced = ClusterConfig.load(cluster.config.path).fenced
+        config = ClusterConfig.load(cluster.config.path)
     except (OSError, ConfigError):  # (a local cluster's file, being rewritten)
-        pass  # the fences read last time hold until the next look, 2 s later
+        return  # the fences read last time hold until the next look, 2 s later
+    cluster.config.fenced = config.fenced
+    for name, spec in config.nodes.items():
+        cluster.config.nodes.setdefault(name, spec)
+    cluster.config.ring = config.ring
 
 
 def where(cluster, programs: list[str], timeout: float = 5.0) -> dict[str, dict]:

@@ -21,6 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from swarm import fencing
 from swarm.wire.layout import human
 
 ANSWER_SECONDS = 30.0  # how long a node has to answer one step
@@ -76,6 +77,7 @@ def collect(cluster, dry_run: bool = False, answer_seconds: float = ANSWER_SECON
             say=None) -> Report:
     """One collection over the live nodes of `cluster` (a swarm.client.Cluster). `say(text)`:
     progress lines (the command prints them)."""
+    fencing.reload_fences(cluster)  # (nodes joined or declared gone since it started)
     config = cluster.config
     live = [n for n in config.names if n not in config.fenced]
     cycle = secrets.token_hex(6)
@@ -90,8 +92,9 @@ def collect(cluster, dry_run: bool = False, answer_seconds: float = ANSWER_SECON
     report.waited = time.monotonic() - marked_at
     lost = sorted(n for n, a in ends.items() if a.get("lost"))
     if lost:
-        raise CollectionStopped(f"{', '.join(lost)} restarted (or dropped the cycle) between "
-                                f"its mark and its end: nothing was collected; run it again")
+        raise CollectionStopped(f"{', '.join(lost)} restarted (or dropped the cycle: a node "
+                                f"joined meanwhile) between its mark and its end: nothing "
+                                f"was collected; run it again")
     report.garbage, report.refs, report.ref_bytes, report.reachable = unreachable(marks, ends)
     if dry_run or not report.garbage:
         return report

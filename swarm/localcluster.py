@@ -70,7 +70,7 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         config.save(path)
     procs = start_nodes(config, names, detached=True)
     for name, proc in procs.items():
-        with open(_pid_file(config, name), "w") as f:
+        with open(pid_file(config, name), "w") as f:
             f.write(f"{proc.pid}\n")
     try:
         _wait_started(config, procs, timeout)
@@ -146,7 +146,7 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
     tells a zombie (empty command line: exited, not reaped by its new parent) from a node.
     """
     try:
-        with open(_pid_file(config, name)) as f:
+        with open(pid_file(config, name)) as f:
             pid = int(f.read())
     except (OSError, ValueError):
         return None
@@ -170,13 +170,13 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
     return pid if node and name.encode() in argv else None
 
 
-def _pid_file(config: ClusterConfig, name: str) -> str:
+def pid_file(config: ClusterConfig, name: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(config.path)), f"{name}.pid")
 
 
 def _remove_pid_file(config: ClusterConfig, name: str) -> None:
     with contextlib.suppress(FileNotFoundError):
-        os.remove(_pid_file(config, name))
+        os.remove(pid_file(config, name))
 
 
 def _wait_started(config: ClusterConfig, procs: dict, timeout: float) -> None:

@@ -54,7 +54,7 @@ class Ref(Handle):
         from swarm.node.colldata import check_name, stable_hash
 
         check_name(name)
-        names = traps.names()
+        names = traps.homes()
         home = names[stable_hash(b"named:" + name.encode()) % len(names)]
         return cls._handle(f"{home}.named.{name}", home)
 

@@ -8,6 +8,7 @@ graph or the best mapping of parts to nodes, at least one test fails.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import random
@@ -360,3 +361,27 @@ def test_plan_rejects_a_policy_that_places_refs_off_the_nodes():
     g = access_graph([{"node": "n0", "refs": {"a": 1}, "edges": []}])
     with pytest.raises(ValueError, match="unknown nodes"):
         plan(g, ["n0"], policy=lambda g, nodes, balance: {"a": "elsewhere"})
+
+
+def test_rebalance_after_a_join_moves_only_what_balance_needs_and_keeps_ties():
+    """Three full nodes and a new, empty one: about a quarter of the bytes move (to it
+    alone), the Refs tied to one already moved come along first, and max_moves caps it."""
+    from cluster.policies import rebalance
+
+    g = nx.Graph(nodes=["n1", "n2", "n3"])
+    for i in range(300):
+        g.add_node(f"r{i}", size=100, home=f"n{i % 3 + 1}")
+    for i in range(0, 300, 6):  # pairs on the same node, tied
+        g.add_edge(f"r{i}", f"r{i + 3}", weight=5.0)
+    nodes = ["n1", "n2", "n3", "n4"]
+    p = plan(g, nodes, policy=rebalance)
+    assert p.balance_before > 1.3 and p.balance_after <= 1.1
+    assert {m.dst for m in p.moves} == {"n4"}
+    assert 50 <= len(p.moves) <= 60  # (1.1x the mean: 18 from each; a perfect split: 75)
+    moved = {m.ref for m in p.moves}
+    pairs = [(f"r{i}", f"r{i + 3}") for i in range(0, 300, 6)]
+    together = sum((a in moved) == (b in moved) for a, b in pairs)
+    assert together >= len(pairs) - 3, together  # ties kept
+    assert plan(g, nodes, policy=rebalance) == p  # deterministic
+    capped = plan(g, nodes, policy=functools.partial(rebalance, max_moves=10))
+    assert len(capped.moves) == 10

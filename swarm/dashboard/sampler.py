@@ -130,9 +130,12 @@ class Sampler(threading.Thread):
         programs in flight."""
         rows, answers = self.ask_nodes(cluster)
         try:
-            self.fenced = ClusterConfig.load(self.path).fenced  # (swarm node gone adds one)
+            loaded = ClusterConfig.load(self.path)  # (swarm node gone / add change it)
+            self.fenced = loaded.fenced
+            for name, spec in loaded.nodes.items():
+                self.config.nodes.setdefault(name, spec)
         except ConfigError:
-            pass  # being rewritten: the list read last time
+            pass  # being rewritten: the lists read last time
         self.programs = programs_in_flight(answers)
         self.programs["error"] = None if answers else "no node answered programs?"
         waiting_on: dict[str, list[str]] = {}
@@ -162,7 +165,8 @@ class Sampler(threading.Thread):
                 self.previous[name] = (now, row["hops_in"], row["hops_out"])
             else:
                 self.previous.pop(name, None)
-            in_rates, out_rates = self.rates[name]
+            in_rates, out_rates = self.rates.setdefault(  # (a node that joined since)
+                name, (deque(maxlen=self.times.maxlen), deque(maxlen=self.times.maxlen)))
             in_rates.append(node["hops_in_per_s"])
             out_rates.append(node["hops_out_per_s"])
             nodes.append(node)

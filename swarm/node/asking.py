@@ -38,6 +38,10 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     question_id gives): the node asked does it once (answers.py). Anything else unanswered
     within the cluster's hop_timeout raises TimeoutError in the program, saying it may have
     been done."""
+    if dest not in node.config.nodes:
+        raise ValueError(f"{action} {ref_id or ''}: node {dest!r} is not a node of this cluster "
+                         f"as {node.name} knows it (a node added since {node.name} started "
+                         f"that it was not told of? `swarm node add {dest}` again tells it)")
     key = node.machine.next_key("fetch")
     blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())

@@ -63,7 +63,7 @@ def serve(node, action: str, op):
         return None
     MEMO.learn(op.learned)
     op.learned = []
-    op.names(node.config.names)
+    op.names(node.config.homes)
     while not op.done and len(op.ready) < READY_CAP:
         if op.target is not None:
             where = locate(node, op.target)
@@ -136,7 +136,8 @@ def _begin(node, op: CollOp) -> None:
     """The first step of the op proper (the collection is known)."""
     a, kind = op.action, op.kind
     if a in ("len", "iter") and kind != "list":
-        here = op.nodes.index(node.name)
+        # (shards homed here first; a node that joined later homes none: `ring`)
+        here = op.nodes.index(node.name) if node.name in op.nodes else 0
         op.order = sorted(range(op.param), key=lambda j: (
             (op.nodes.index(home(op.name, op.nodes, j)) - here) % len(op.nodes), j))
         op.i, op.acc = 0, 0

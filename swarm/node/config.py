@@ -9,6 +9,9 @@
     hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
                                     # program waits; a question unanswered this long fails
     fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
+    ring = ["n1", "n2", "n3"]       # the nodes whose names hash the homes of collections
+                                    # and named Refs: the first nodes, kept when nodes join
+                                    # (`swarm node add`; default: every node)
     replicas = 2                    # copies of each node's store: 2 keeps one on its mirror,
                                     # the next node (default: 2 from three nodes on, else 1)
     replay_window = 300.0           # a message sent longer ago (or ahead) is refused
@@ -32,6 +35,7 @@ at all: with them every link is CURVE; without them nodes listen on loopback onl
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import stat
@@ -45,6 +49,15 @@ from swarm.wire.gate import REPLAY_WINDOW
 
 class ConfigError(Exception):
     """The cluster file cannot be used; the message says why and what to do."""
+
+
+NODE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # (a node's name starts its Refs' ids: no dots)
+
+
+def name_problem(name: str) -> str:
+    """Why `name` cannot name a node ("" if it can)."""
+    return "" if NODE_NAME.fullmatch(name) else \
+        f"{name!r}: a node's name is 1 to 64 letters, digits, '-' or '_'"
 
 
 @dataclass
@@ -74,6 +87,7 @@ class ClusterConfig:
     # every node's PYTHONHASHSEED: str hashes, and so set order, agree across a hop
     hash_seed: int | None = None
     replicas: int | None = None  # copies of each store (None: the default, `copies`)
+    ring: list | None = None  # the nodes homes are hashed over (None: all; `homes`)
 
     @property
     def copies(self) -> int:
@@ -87,6 +101,13 @@ class ClusterConfig:
     @property
     def names(self) -> list[str]:
         return list(self.nodes)
+
+    @property
+    def homes(self) -> list[str]:
+        """The nodes whose names hash the homes of collections and named Refs: `ring`, or
+        every node. A node added later (`swarm node add`) takes no part: the homes of what
+        exists stay where they are, and new nodes get data by placement (docs/nodes.md)."""
+        return list(self.ring) if self.ring else self.names
 
     @property
     def curve(self) -> bool:
@@ -132,13 +153,16 @@ class ClusterConfig:
                          max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
                          value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
                          hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None,
-                         replicas=int(raw["replicas"]) if "replicas" in raw else None)
+                         replicas=int(raw["replicas"]) if "replicas" in raw else None,
+                         ring=[str(n) for n in raw["ring"]] if "ring" in raw else None)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
         if config.replicas is not None and config.replicas not in (1, 2):
             raise ConfigError(f"{path}: replicas = {config.replicas}: 1 (each store alone) "
                               f"or 2 (each store and a copy on its mirror) are supported")
+        if config.ring is not None and (not config.ring or set(config.ring) - set(nodes)):
+            raise ConfigError(f"{path}: ring = {config.ring} must name nodes of the file")
         if need_secret and not config.secret:
             raise ConfigError(f"{path} has no secret: `swarm keys --cluster {path}` makes one")
         config.check_keys()
@@ -192,6 +216,8 @@ class ClusterConfig:
             lines.append(f"replicas = {self.replicas}")
         if self.fenced:
             lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
+        if self.ring:
+            lines.append("ring = [" + ", ".join(f'"{n}"' for n in self.ring) + "]")
         lines.append("")
         if self.curve:
             lines += ["[client]", f'public_key = "{self.client_public_key}"',

@@ -54,6 +54,7 @@ class Links:
         self.monitor = self.router.get_monitor_socket(HANDSHAKE_FAILURES)
         self.router.bind(spec.endpoint)
         self.peers: dict[str, zmq.Socket] = {}
+        self.unknown: set[str] = set()  # nodes messages were dropped for (said once each)
         self.peer_backlog: dict[str, deque] = {}  # peer -> frames its queue did not take yet
         self.client_backlog: dict[str, deque] = {}  # client -> [(first try, frames)]
         self.poller = zmq.Poller()
@@ -105,6 +106,13 @@ class Links:
         one copy of each message, not one per resend."""
         sock = self.peers.get(node)
         if sock is None:
+            if node not in self.config.nodes:  # (what asked for it was told: asking.ask)
+                if node not in self.unknown:
+                    self.unknown.add(node)
+                    log.error("a message to %r dropped: not a node of this cluster as this "
+                              "node knows it (a node added since it started that it was not "
+                              "told of? `swarm node add %s` again tells it)", node, node)
+                return
             sock = self.peers[node] = self._connect(node)
         queue = self.peer_backlog.get(node)
         if queue is None:

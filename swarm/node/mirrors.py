@@ -102,14 +102,17 @@ class Mirrors:
         self.stats["snapshots"] += 1
         return {"seq": fields["seq"], "have": copy.seq, "gap": False}
 
-    def restore_for(self, node: str, own_store_new: bool) -> tuple[dict, list]:
-        """The `restore` answer to `node`, whose store is new: its copy, if this node has one."""
+    def restore_for(self, node: str, own_store_new: bool,
+                    former: bool = False) -> tuple[dict, list]:
+        """The `restore` answer to `node`, whose store is new: its copy, if this node has one
+        (`former`: as its mirror before a node joined - restore.take_former_copy)."""
         if not self.has(node):
             return {"seq": 0, "files": [], "copy": False, "new": own_store_new}, []
         seq, image, files = self._copy(node).snapshot()
         self.stats["restores"] += 1
-        log.warning("sending %s its store as this node's copy holds it (record %d): its "
-                    "own was lost or is older", node, seq)
+        log.warning("sending %s its store as this node's copy holds it (record %d%s): its "
+                    "own was lost or is older", node, seq,
+                    ", kept as its former mirror" if former else "")
         return ({"seq": seq, "files": [n for n, _ in files], "copy": True,
                  "new": own_store_new}, [image, *(data for _, data in files)])
 

@@ -28,7 +28,14 @@ import sys
 import time
 
 from swarm.node import machine as m
-from swarm.node.machine.mirror import START_WAIT, MirrorLink, deadline, probe
+from swarm.node.config import ClusterConfig, ConfigError
+from swarm.node.machine.mirror import (
+    START_WAIT,
+    MirrorLink,
+    deadline,
+    former_mirrors,
+    probe,
+)
 from swarm.node.records import files_named
 from swarm.node.store import install_copy
 from swarm.wire import decode
@@ -44,6 +51,15 @@ def serve(shell, env) -> None:
     """A message of the mirror family from another node: its copy changed, or sent."""
     sender, p = env.sender, decode.payload(env)
     mirrors = shell.mirrors
+    if env.kind == "restore?" and p.get("former") and \
+            not mirrors.copies_for(sender, shell.machine.fenced):
+        # (as a former mirror: the node's mirror changed when a node joined - its copy, if
+        # it keeps one, may be the only one; take_former_copy asks only after the mirror
+        # said it keeps none. A plain restore? from a node this one is not the mirror of -
+        # one started with a cluster file from before a join - is refused, below)
+        fields, blobs = mirrors.restore_for(sender, shell.store_new, former=True)
+        shell._send(m.Send(sender, "restore", fields, tuple(blobs)))
+        return
     if not mirrors.copies_for(sender, shell.machine.fenced):
         shell.refusals.note("not its mirror", f"{env.kind} from {sender}: this node does not "
                                               f"keep its copy (config.mirror_of)")
@@ -97,7 +113,7 @@ def _wait(shell, mirror: str, kind: str, until: float | None, ask=None) -> tuple
             env = shell.admit(identity, frames)
             if env is None:
                 continue
-            if env.kind == kind and env.sender == mirror:
+            if env.kind == kind and (mirror is None or env.sender == mirror):
                 shell._uncork()
                 return env, dropped
             if env.kind in MIRROR_KINDS:
@@ -165,14 +181,16 @@ def restore_if_lost(shell, argv: list[str]) -> None:
     mirror = shell.config.mirror_of(shell.name)
     if not shell.store_new or mirror is None:
         return
-    take_copy(shell, mirror, argv, "its own was lost")
+    if not take_copy(shell, mirror, argv, "its own was lost"):
+        take_former_copy(shell, mirror, argv)
     shell.store.be_born()
     shell.store_new = False
 
 
-def take_copy(shell, mirror: str, argv: list[str], why: str) -> None:
+def take_copy(shell, mirror: str, argv: list[str], why: str) -> bool:
     """Ask the mirror for its copy of this node's store; with one, install it and start
-    again from it (this does not return); without one, return."""
+    again from it (this does not return); without one, return whether the mirror's own
+    store is new too (a new cluster, or two failures)."""
     started = time.time()
 
     def ask():
@@ -185,11 +203,66 @@ def take_copy(shell, mirror: str, argv: list[str], why: str) -> None:
     answer, dropped = _wait(shell, mirror, "restore", None, ask)
     p = decode.payload(answer)
     if not p["copy"]:
-        log.info("this node's store is new and %s keeps no copy of it%s: it starts empty",
-                 mirror, " (its own store is new too: a new cluster)" if p["new"] else "")
+        log.info("this node's store is new and %s keeps no copy of it%s", mirror,
+                 " (its own store is new too: a new cluster)" if p["new"] else "")
+        return p["new"]
+    install(shell, answer, argv, f"{why}; restored from the copy {mirror} keeps", dropped)
+
+
+def take_former_copy(shell, mirror: str, argv: list[str]) -> None:
+    """The mirror keeps no copy, and its store is not new: this node's mirror may have
+    changed (a node joined after it: the new one got a snapshot, which may not have come
+    before this node's disk went). Its former mirrors (machine/mirror.former_mirrors: the
+    next node in the member lists before each join) not declared gone are asked, until all
+    have answered (as for the mirror: a node that cannot tell a lost store from a new one
+    does not start empty in its place). The furthest copy is taken (this does not
+    return); with none, the node starts empty."""
+    answers, dropped, started = {}, 0, time.time()
+    while True:
+        fenced = _fenced(shell)
+        others = [n for n in former_mirrors(shell.config.names, fenced, shell.name,
+                                            shell.config.copies) if n not in fenced]
+        missing = [n for n in others if n not in answers]
+        if not missing:
+            break
+        for n in missing:
+            shell._send(m.Send(n, "restore?", {"former": True}, resend=True))
+        if int(time.time() - started) >= SAY_SECONDS and \
+                int(time.time() - started) % int(SAY_SECONDS) == 0:
+            log.warning("this node's store is new and %s, its mirror, keeps no copy: waiting "
+                        "for %s, which may keep one as its former mirror (%.0f s so far; if "
+                        "it will not come back: swarm node gone)", mirror, ", ".join(missing),
+                        time.time() - started)
+        env, left = _wait(shell, None, "restore", time.time() + ASK_SECONDS)
+        dropped += left
+        if env is not None and env.sender in others:
+            answers[env.sender] = env
+    copies = [(decode.payload(env)["seq"], name, env) for name, env in answers.items()
+              if decode.payload(env)["copy"]]
+    if not copies:
+        log.info("no node keeps a copy of this node's store (%d asked): it starts empty",
+                 len(answers))
         return
+    seq, name, env = max(copies, key=lambda c: c[0])
+    install(shell, env, argv, f"its own was lost, and {mirror} (its mirror) keeps no copy; "
+                              f"restored from the copy {name} keeps as its former mirror",
+            dropped)
+
+
+def _fenced(shell) -> set:
+    """The nodes declared gone: the cluster file is read again (an operator may fence a
+    node that will not come back while this node waits for it)."""
+    try:
+        return set(ClusterConfig.load(shell.config.path).fenced) | set(shell.config.fenced)
+    except (OSError, ConfigError):
+        return set(shell.config.fenced)
+
+
+def install(shell, answer, argv: list[str], why: str, dropped: int) -> None:
+    """Install the copy a `restore` carries and start again from it (does not return)."""
+    p = decode.payload(answer)
     if len(p["files"]) != len(answer.blobs) - 1 or not files_named(p["files"]):
-        raise ValueError(f"the copy {mirror} sent names files wrongly: not installed")
+        raise ValueError(f"the copy {answer.sender} sent names files wrongly: not installed")
     path = shell.store.path
     shell.store.close()
     install_copy(path, answer.blobs[0], zip(p["files"], answer.blobs[1:], strict=True))
@@ -197,8 +270,8 @@ def take_copy(shell, mirror: str, argv: list[str], why: str) -> None:
     with db:
         db.execute("INSERT OR REPLACE INTO counters VALUES ('replay_cutoff', -1)")
     db.close()
-    log.warning("this node's store: %s; restored from the copy %s keeps (record %d, %d "
-                "files); starting again from it (%d messages meanwhile left to their senders "
-                "to send again)", why, mirror, p["seq"], len(p["files"]), dropped)
+    log.warning("this node's store: %s (record %d, %d files); starting again from it (%d "
+                "messages meanwhile left to their senders to send again)", why, p["seq"],
+                len(p["files"]), dropped)
     shell.links.close()
     os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main", *argv])

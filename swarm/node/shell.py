@@ -30,6 +30,7 @@ from swarm.node import (
     asking,
     autoplace,
     bulkmaps,
+    members,
     process,
     program,
     programio,
@@ -277,6 +278,12 @@ class Shell:
         if env.kind == "restore":  # (a late answer: this node restored already, or not)
             try:
                 decode.payload(env)  # (a malformed one is refused all the same)
+            except WireError as e:
+                self.refusals.note(e.reason, str(e))
+            return
+        if env.kind == "join":  # a node added to the cluster (members.py)
+            try:
+                members.join(self, env, identity)
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
             return

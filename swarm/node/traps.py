@@ -49,6 +49,11 @@ def names() -> list[str]:
     return list(node().config.names)
 
 
+def homes() -> list[str]:
+    """The nodes whose names hash homes (config.homes: fixed when nodes join)."""
+    return node().config.homes
+
+
 def check_node(name: str) -> None:
     n = node()
     if name not in n.config.nodes:

@@ -77,6 +77,9 @@ Programs in flight (finality: docs/nodes.md):
                               programs after a fence; route: the nodes it ran on, ending
                               with `to`)
     fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
+    join      client -> node  {node, endpoint, public_key?, members?}  -> joined {node,
+                              error?}  (swarm node add: the node is a member from now on;
+                              members: the cluster file's nodes, in order)
     cancel    client -> node  {program}  -> cancelled {program, node, state: cancelled |
                               finished | unknown}  (swarm cancel, Ctrl-C of swarm run)
     unknown   node -> client  {programs}  (answer to collect?: this node knows nothing of
@@ -118,6 +121,7 @@ KINDS = frozenset({
     "fetch", "fetched", "answered", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
+    "join", "joined",
     "input?", "input",
     "hops?", "hops", "gc", "gc-report", "gc-flush",
     "mirror", "mirrored", "snapshot", "restore?", "restore",
@@ -255,6 +259,9 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "programs": ({"node": str, "programs": list, "finished": _str_list},
                  {"booted": (int, float)}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {}, (0, 0)),
+    "join": ({"node": str, "endpoint": str}, {"public_key": str, "members": _str_list},
+             (0, 0)),
+    "joined": ({"node": str}, {"error": str}, (0, 0)),
     "cancel": ({"program": str}, {}, (0, 0)),
     "cancelled": ({"program": str, "node": str, "state": str}, {}, (0, 0)),
     "unknown": ({"programs": _str_list}, {}, (0, 0)),
@@ -271,7 +278,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "mirrored": ({"seq": int, "have": int, "gap": bool}, {"probe": bool, "behind": bool},
                  (0, 0)),
     "snapshot": ({"seq": int, "files": _str_list}, {"id": int}, (1, _MANY)),
-    "restore?": ({}, {"new": bool}, (0, 0)),
+    "restore?": ({}, {"new": bool, "former": bool}, (0, 0)),
     "restore": ({"seq": int, "files": _str_list, "copy": bool, "new": bool}, {},
                 (0, _MANY)),
 }

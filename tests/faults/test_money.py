@@ -21,6 +21,7 @@ from collections import Counter
 
 from conftest import LONG
 from helpers import write
+from moneyscripts import READ_ALL, SETUP, TRANSFER, transfers
 
 import swarm
 from swarm.client import Cluster
@@ -33,44 +34,6 @@ KILL_EVERY = (0.1, 0.6)  # seconds between a restart and the next kill (uniform)
 MIN_KILLS = 30 if LONG else 6  # spread over the run: clients wait for the killer if need be
 LOST_TRANSFERS, LOST_KILLS = (600, 12) if LONG else (120, 3)  # nodes losing their disks
 DOWN_FOR = (0.05, 1.0)  # seconds a killed node stays down
-
-SETUP = """
-import json, sys
-from swarm import Ref
-RESULT = [[r.id, r.hint] for r in (Ref([int(sys.argv[2]), []], at=at)
-                                   for at in json.loads(sys.argv[1]))]
-"""
-
-TRANSFER = """
-import sys
-from swarm.refs import Ref
-src, dst = Ref._handle(sys.argv[1], sys.argv[2]), Ref._handle(sys.argv[3], sys.argv[4])
-tid, amount = sys.argv[5], int(sys.argv[6])
-balance, history = src.get()              # on the debited account's node
-src.set([balance - amount, history + ["-" + tid]])
-balance, history = dst.get()              # on the credited account's node
-dst.set([balance + amount, history + ["+" + tid]])
-RESULT = tid
-"""
-
-READ_ALL = """
-import json, sys
-from swarm.refs import Ref
-RESULT = [Ref._handle(*h).get() for h in json.loads(sys.argv[1])]
-"""
-
-
-def transfers(handles: list, n: int, seed: int) -> list[tuple]:
-    """n transfers between accounts on different nodes: (tid, src, dst, amount)."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        src, dst = rng.sample(range(len(handles)), 2)
-        while handles[src][1] == handles[dst][1]:
-            dst = rng.randrange(len(handles))
-        out.append((f"t{i}", src, dst, rng.randint(1, 50)))
-    return out
-
 
 def killer(cluster, stop: threading.Event, kills: list, seed: int,
            most: int | None = None, lose_disk: bool = False) -> None:

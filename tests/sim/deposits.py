@@ -89,16 +89,16 @@ def setup(world: World, programs: int | None = None, within: float = 1.0) -> lis
         world.at(world.now + rng.uniform(0, within), client.submit, pid,
                  rng.choice(world.names))
         made.append((pid, p))
-    world.deposits = (made, client)
+    world.deposits = (made, client, list(world.names))
     world.submitting_until = within
     world.seed_copies()
     return made
 
 
 def check(world: World) -> None:
-    made, client = world.deposits
+    made, client, names = world.deposits
     histories = {}
-    for name in world.names:
+    for name in names:  # (the nodes with accounts: not those that joined later)
         if name in world.fenced:
             continue
         history = codec.loads(world.nodes[name].store.refs[account(name)])

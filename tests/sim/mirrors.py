@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from swarm.node.machine.mirror import START_WAIT
+from swarm.node.machine.mirror import START_WAIT, former_mirrors
 from tests.sim.store import SimStore
 
 MIRROR_KINDS = ("mirror", "snapshot", "restore?")
@@ -35,11 +35,11 @@ def serve(node, src: str, kind: str, fields: dict, blobs: tuple) -> None:
     """A message of the mirror family at `node` (its copies: node.copies)."""
     w = node.world
     copies = node.copies
-    if kind == "restore?":  # (a copy is one a snapshot started: Mirrors.has)
-        kept = copies.get(src)
+    if kind == "restore?":  # (a copy is one a snapshot started: Mirrors.has; asked of a
+        kept = copies.get(src)  # former mirror too: restore.take_former_copy)
         kept = kept if kept is not None and kept.id else None
         w.send(node.name, src, "restore", {"seq": kept.seq if kept else 0, "files": [],
-                                           "copy": kept is not None, "new": False},
+                                           "copy": kept is not None, "new": not node.store.born},
                () if kept is None else (copy.deepcopy(kept),))
         return
     kept = copies.setdefault(src, SimStore())
@@ -89,7 +89,11 @@ def lose_disk(node, down: float, crash_after: float | None = None, tries: int = 
         w.losing -= 1  # is not enough for them, nor meant to be)
         return
     link = node.state.mirror if node.up and node.state else None
-    if link is not None and (link.down_since is not None or link.syncing or link.exposed):
+    if link is not None and link.node is not None and w.nodes[link.node].lost:
+        w.losing -= 1  # (its copy is on a node lost for good: two failures too)
+        return
+    if link is not None and (link.down_since is not None or link.syncing or link.exposed) \
+            and not _whole_elsewhere(node, link):
         if tries < 100:  # (its mirror lacks writes it counted: not now)
             w.at(w.now + 0.3, lose_disk, node, down, crash_after, tries + 1, revert)
         else:
@@ -110,6 +114,23 @@ def lose_disk(node, down: float, crash_after: float | None = None, tries: int = 
         w.note(f"{node.name} loses its disk")
     w.losses += 1
     w.at(w.now + down, back, node, crash_after)
+
+
+def _whole_elsewhere(node, link) -> bool:
+    """The node's mirror changed (a node joined) and has no copy yet, but a former mirror
+    keeps one with every write counted: losing the disk now is one failure (the restore
+    asks the former mirrors: restored)."""
+    w = node.world
+    if link.down_since is not None or link.node is None:
+        return False
+    mirror = w.nodes[link.node]
+    if mirror.lost or ((c := mirror.copies.get(node.name)) is not None
+                       and c.id == node.store.id):
+        return False  # (the restore takes the mirror's copy, whatever it holds)
+    counted = link.waiting[0] - 1 if link.waiting else link.seq
+    return any(other is not node and not other.lost and
+               (c := other.copies.get(node.name)) is not None and c.id == node.store.id
+               and c.seq >= counted for other in w.nodes.values())
 
 
 def save(node) -> None:
@@ -135,25 +156,82 @@ def ask_restore(node, epoch: int) -> None:
     if epoch != node.epoch or not node.restoring:
         return
     w = node.world
-    w.send(node.name, w.mirror_of(node.name), "restore?", {})
+    w.send(node.name, w.mirror_of(node.name, (), node.names), "restore?", {})
     w.at(w.now + RESTORE_ASK, ask_restore, node, epoch)
 
 
-def restored(node, fields: dict, blobs: tuple) -> None:
-    """The mirror's answer to `restore?`: its copy becomes the node's store (or, without
-    one, the new store is the node's own: Store.be_born); the node catches its mirror up
-    (at once: the copy is its store) and starts."""
+def restored(node, src: str, fields: dict, blobs: tuple) -> None:
+    """An answer to `restore?`. The mirror's: its copy becomes the node's store; without
+    one (its own store not new), the node asks every other member not declared gone (a
+    former mirror keeps it: restore.take_former_copy) until all have answered, and takes
+    the furthest copy, else the new store is the node's own (Store.be_born). Then it
+    catches its mirror up (at once: the copy is its store) and starts."""
     w = node.world
+    mirror = w.mirror_of(node.name, (), node.names)
+    if node.former is not None:  # (gathering the others' answers)
+        if src != mirror and src not in node.former:
+            node.former[src] = (fields, blobs)
+            _take_former(node, node.epoch)
+        return
+    if src != mirror:
+        return
     if fields["copy"]:
-        node.store = copy.deepcopy(blobs[0])
-        node.store.room = None
-        w.note(f"{node.name} restored from its mirror (record {node.store.seq})")
-        w.restores += 1
+        _install(node, blobs[0], "its mirror")
+    elif not fields["new"] and _others(node):
+        node.former = {}
+        _ask_former(node, node.epoch)
+        return
     else:
         node.store.be_born(w.new_store_id())
         w.note(f"{node.name}: its mirror keeps no copy: starts empty")
     node.store_new = False
     catch_up(node, node.epoch)
+
+
+def _others(node) -> list[str]:
+    """The members a node restoring asks as its former mirrors: those of the cluster file
+    it read at its boot (the real node's config), but its mirror and those declared gone."""
+    w = node.world
+    return [n for n in former_mirrors(node.names, w.fenced, node.name, w.replicas)
+            if n not in w.fenced]
+
+
+def _ask_former(node, epoch: int) -> None:
+    """`restore?` to the members that have not answered, again every RESTORE_ASK."""
+    if node.former is None or epoch != node.epoch or not node.restoring:
+        return
+    _take_former(node, epoch)  # (all may have answered: the others shrink with fences)
+    if node.former is None:
+        return
+    for n in _others(node):
+        if n not in node.former:
+            node.world.send(node.name, n, "restore?", {"former": True})
+    node.world.at(node.world.now + RESTORE_ASK, _ask_former, node, epoch)
+
+
+def _take_former(node, epoch: int) -> None:
+    if node.former is None or epoch != node.epoch or not node.restoring or \
+            any(n not in node.former for n in _others(node)):
+        return
+    w = node.world
+    copies = [(f["seq"], n, b) for n, (f, b) in node.former.items() if f["copy"]]
+    node.former = None
+    if copies:
+        _, name, blobs = max(copies, key=lambda c: c[0])
+        _install(node, blobs[0], f"{name}, its former mirror")
+    else:
+        node.store.be_born(w.new_store_id())
+        w.note(f"{node.name}: no node keeps a copy: starts empty")
+    node.store_new = False
+    catch_up(node, node.epoch)
+
+
+def _install(node, store, where: str) -> None:
+    w = node.world
+    node.store = copy.deepcopy(store)
+    node.store.room = None
+    w.note(f"{node.name} restored from {where} (record {node.store.seq})")
+    w.restores += 1
 
 
 def catch_up(node, epoch: int) -> None:
@@ -166,7 +244,7 @@ def catch_up(node, epoch: int) -> None:
     if node.catching is None:  # (the first probe: the wait starts)
         w.at(w.now + START_WAIT, _caught_late, node, epoch)
     node.catching = (epoch, False)
-    w.send(node.name, w.mirror_of(node.name, w.fenced), "mirror",
+    w.send(node.name, w.mirror_of(node.name, w.fenced, node.names), "mirror",
            {"seq": node.store.seq, "id": node.store.id, "probe": True})
     w.at(w.now + RESTORE_ASK, catch_up, node, epoch)
 
@@ -181,7 +259,7 @@ def caught_up(node, fields: dict) -> None:
         node.store_new = True
         ask_restore(node, epoch)
     elif fields["gap"]:
-        snapshot(node, node.world.mirror_of(node.name, node.world.fenced))
+        snapshot(node, node.world.mirror_of(node.name, node.world.fenced, node.names))
     elif fields["have"] == node.store.seq:
         node.catching = None
         node.start()

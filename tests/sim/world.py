@@ -35,10 +35,12 @@ from swarm.continuation import codec
 from swarm.fencing import trail_alive
 from swarm.node import machine as m
 from swarm.node.asking import asked_digest
+from swarm.node.machine.fences import join_problem
 from swarm.node.machine.ids import derived_id
 from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
+from tests.sim import joins as joins_module
 from tests.sim import mirrors
 from tests.sim.store import DiskFull, SimStore
 
@@ -91,9 +93,10 @@ class Faults:
 class World:
     def __init__(self, seed: int, n: int = 3, faults: Faults | None = None,
                  hop_timeout: float = 5.0, span: float = 2.0, replicas: int = 1,
-                 disk_losses: list | None = None) -> None:
+                 disk_losses: list | None = None, joins: list | None = None) -> None:
         """`replicas` 2: each node's store has a copy on its mirror (mirrors.py);
-        `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk)."""
+        `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk); `joins`:
+        [(node, at)] nodes added to the running cluster (joins.py)."""
         self.seed = seed
         self.replicas = replicas
         self.losses = self.restores = 0
@@ -142,6 +145,9 @@ class World:
                 self.at(self.now + more[1], mirrors.save, node)
             self.at(self.now + at, mirrors.lose_disk, node, down, *more[:1],
                     0, len(more) > 1)
+        for name, at in joins or ():
+            self.nodes[name] = SimNode(self, name)
+            self.at(self.now + at, joins_module.join, self, name)
         for name, at, fence_after, back in self.faults.gone:
             self.nodes[name].lost = True
             self.at(self.now + at, self.nodes[name].crash)
@@ -200,8 +206,9 @@ class World:
     def note(self, what: str) -> None:
         self.log.append(f"{self.now - self.start:.4f} {what}")
 
-    def mirror_of(self, name: str, fenced=()) -> str | None:
-        return mirror_of(self.names, fenced, name, self.replicas)
+    def mirror_of(self, name: str, fenced=(), names=None) -> str | None:
+        """`name`'s mirror, by the cluster file (`names`: by a node's own view of it)."""
+        return mirror_of(self.names if names is None else names, fenced, name, self.replicas)
 
     def new_store_id(self) -> int:
         self.store_ids += 1
@@ -263,6 +270,8 @@ class World:
             node = self.nodes[dst]
             if node.up and node.state and src in node.state.fenced:  # the gate refuses it
                 return
+            if src in self.nodes and src not in node.names:  # (not a member there yet)
+                return
             node.receive(src, kind, fields, blobs)
 
 
@@ -300,6 +309,13 @@ class SimNode:
         self.store_new = False  # its disk was lost: it asks its mirror before it boots
         self.restoring = False
         self.catching = None  # (epoch, snapshot sent): catching its mirror up (mirrors.py)
+        self.boot_names = list(world.names)  # the cluster file as it read it at its boot
+        self.former: dict | None = None  # answers of former mirrors (mirrors.restored)
+
+    @property
+    def names(self) -> list[str]:
+        """The members this node knows (the shell's config: the file, and joins since)."""
+        return self.state.names if self.state is not None else self.boot_names
 
     # ---- life -------------------------------------------------------------------------------------
     def boot(self, zombie: bool = False) -> None:
@@ -310,6 +326,8 @@ class SimNode:
         self.up = True
         self.tick_at = None
         self.waits = {}
+        self.boot_names = list(w.names)
+        self.former = None
         mirror = w.mirror_of(self.name, w.fenced)
         self.catching = None
         self.store_new = not self.store.born  # (on its disk: a crash while it restores
@@ -419,12 +437,13 @@ class SimNode:
             return
         now = self.world.now
         if kind in mirrors.MIRROR_KINDS:
-            if self.world.mirror_of(src, self.state.fenced if self.state else ()) == self.name:
+            if (kind == "restore?" and fields.get("former")) or self.world.mirror_of(
+                    src, self.state.fenced if self.state else (), self.names) == self.name:
                 mirrors.serve(self, src, kind, fields, blobs)
             return  # (the real node refuses it: not its mirror)
         if self.restoring:  # (nothing else is taken: its senders send it again)
             if kind == "restore" and self.store_new and not self.catching:
-                mirrors.restored(self, fields, blobs)
+                mirrors.restored(self, src, fields, blobs)
             elif kind == "mirrored" and not self.store_new:
                 mirrors.caught_up(self, fields)
             return
@@ -448,6 +467,13 @@ class SimNode:
             self.handle(m.CollectRequested(src, fields["programs"]))
         elif kind == "fence":
             self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
+        elif kind == "join":  # (the shell's part, members.py: `names` is the machine's)
+            problem = join_problem(self.state.names, fields["node"], fields.get("members"))
+            if problem:
+                self.world.send(self.name, src, "joined", {"node": fields["node"],
+                                                           "error": problem})
+            else:
+                self.handle(m.MemberJoined(src, fields["node"]))
         elif kind == "programs?":
             self.handle(m.ProgramsRequested(src, fields["programs"]))
         elif kind == "fetch":

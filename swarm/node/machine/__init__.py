@@ -27,6 +27,7 @@ from swarm.node.machine.events import (
     HopsRequested,
     InputReceived,
     InputWanted,
+    MemberJoined,
     MirrorAnswered,
     ProgramFinished,
     ProgramPrinted,
@@ -67,7 +68,7 @@ from swarm.node.machine.state import NodeState
 
 __all__ = [
     "AckReceived", "AnswersUsed", "Asked", "Booted", "forget_after", "CancelRequested", "AnswerCancel", "Cancel", "ClientRequest", "CollectRequested", "Committed",
-    "CommitFailed", "FenceRequested", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted", "MirrorAnswered",
+    "CommitFailed", "FenceRequested", "MemberJoined", "ProgramsRequested", "RefusedReceived", "AnswerPrograms", "FetchAnswered", "FetchRequested", "GcFlushed", "GcRequested", "HopReceived", "HopSent", "HopsRequested", "InputReceived", "InputWanted", "MirrorAnswered",
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "SnapshotSent", "Stopping", "SubmitReceived", "Tick", "Unasked",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",

@@ -121,6 +121,14 @@ class CollectRequested:
 
 
 @dataclass(slots=True)
+class MemberJoined:
+    """An operator adds `node` to the running cluster (`swarm node add`): it is a member
+    from now on, last in cluster order (the shell has told its links and gate)."""
+    client: str
+    node: str
+
+
+@dataclass(slots=True)
 class FenceRequested:
     """An operator declares `node` gone for good (`swarm node gone`), in two phases: 1, this
     node writes the fence and refuses the node from then on; 2 (once every live node has

@@ -1,11 +1,13 @@
-"""The machine's part of declaring a node gone for good (`swarm node gone NODE`; the client's
-part is swarm/fencing.py): two phases, each written before it is answered ("fenced").
+"""The machine's part of membership: declaring a node gone for good (`swarm node gone NODE`;
+the client's part is swarm/fencing.py: two phases, each written before it is answered,
+"fenced"), and a node joining (`swarm node add`; swarm/membership.py).
 """
 
 from __future__ import annotations
 
 from swarm.node.machine import events as ev
 from swarm.node.machine import mirror, questions
+from swarm.node.machine.gcscan import IdFinder
 from swarm.node.machine.instructions import Log, Reply
 
 
@@ -53,6 +55,43 @@ def fail_waiting_for(state, node: str) -> None:
     questions.node_gone(state, node)
 
 
+def join_problem(names: list[str], node: str, members: list[str] | None) -> str:
+    """Why a node knowing `names`, in order, cannot take `node` as a member now ("" if it
+    can): `members` is the cluster file's order the operator's command read. Every node must
+    hold the members in one order (mirrors are the next node in it), so a node takes only
+    the next one - one that missed an earlier join takes no later one before it."""
+    if members is None:
+        return ""
+    if node in names:
+        ok = members[:len(names)] == names
+    else:
+        ok = members[:len(names)] == names and members[len(names):len(names) + 1] == [node]
+    if ok:
+        return ""
+    missing = [n for n in members[:members.index(node) if node in members else None]
+               if n not in names]
+    return (f"it knows {', '.join(names)}, and the cluster file lists "
+            f"{', '.join(members)}" + (f": `swarm node add {missing[0]}` again first"
+                                       if missing else ": not the same order"))
+
+
+def join(state, e: ev.MemberJoined) -> None:
+    """An operator adds e.node (`swarm node add`): a member from now on, last in cluster
+    order. Nothing is written: the cluster file lists it already (a node started again
+    reads it there). What changes here: this node's mirror, if the new node comes after it
+    in order (its copy is made there from a snapshot; a write waiting for the old mirror
+    waits for the new one), and the collections under way, which must not go on without
+    it (gc.py, `end`). Answered "joined"."""
+    node = e.node
+    if node not in state.names:
+        state.names.append(node)
+        state.gc.finder = IdFinder(state.names)  # (its Refs' ids: collectable too)
+        state.out.append(Log("info", f"node {node} joined the cluster"))
+        mirror.fenced(state)  # (the node before it keeps its copy there now)
+    state._send(Reply(e.client, "joined", {"node": node}))
+
+
 def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
-    return {ev.FenceRequested: lambda e: fence(state, e)}
+    return {ev.FenceRequested: lambda e: fence(state, e),
+            ev.MemberJoined: lambda e: join(state, e)}

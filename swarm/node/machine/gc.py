@@ -111,6 +111,13 @@ def handle(state, e: ev.GcRequested) -> None:
             answer, lost=e.cycle not in collector.cycles and e.cycle not in collector.ended)))
     elif e.phase == "end":
         cycle = collector.cycles.get(e.cycle)
+        if cycle is not None and set(state.names) - state.fenced - set(e.nodes):
+            # a node joined during the cycle (`swarm node add`): it marked nothing, and a
+            # program there may hold a Ref that no mark saw - dropped, never swept
+            del collector.cycles[e.cycle]
+            state.out.append(Log("warning", f"gc cycle {e.cycle} dropped: a node joined "
+                                            f"the cluster meanwhile"))
+            cycle = None
         pending = cycle is not None and sorted(
             set(e.nodes) - cycle.flushed - {state.name} - state.fenced)
         if pending:  # (messages sent here before the last mark may be on their way)

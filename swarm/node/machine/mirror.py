@@ -63,6 +63,18 @@ def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
     return live[(live.index(name) + 1) % len(live)]
 
 
+def former_mirrors(names: list[str], fenced, name: str, replicas: int) -> list[str]:
+    """The nodes that kept `name`'s copy before later members joined (each join appends a
+    node to `names`: its mirror was the next node in each shorter list), but its mirror now
+    - those a restore asks when its mirror keeps no copy (restore.take_former_copy)."""
+    if name not in names:
+        return []
+    now = mirror_of(names, fenced, name, replicas)
+    found = [mirror_of(names[:k], fenced, name, replicas)
+             for k in range(names.index(name) + 1, len(names))]
+    return sorted({n for n in found if n is not None and n != now})
+
+
 def deadline(now: float, nbytes: int) -> float:
     return now + MIRROR_TIMEOUT + nbytes / SHIP_RATE
 
@@ -220,8 +232,9 @@ def tick(state, now: float) -> None:
 
 
 def fenced(state) -> None:
-    """A node was declared gone: this node's mirror may be another one now (which has no
-    copy yet: its first answer is a gap, and a snapshot follows)."""
+    """A node was declared gone, or one joined: this node's mirror may be another one now
+    (which has no copy yet: its first answer is a gap, and a snapshot follows; the old
+    mirror's copy stays where it is, unused)."""
     link = state.mirror
     node = mirror_of(state.names, state.fenced, state.name, state.replicas)
     if node != link.node:
