@@ -15,6 +15,7 @@ from __future__ import annotations
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture
 from swarm.continuation.errors import NotMigratable
+from swarm.node import remoteerrors
 from swarm.node.asking import ask
 from swarm.node.asking import tell as _tell
 from swarm.node.colldata import (
@@ -519,8 +520,9 @@ def drive(node, p, can_move) -> CollOp:
 def _ask(node, where: str, op: CollOp) -> CollOp:
     node.machine.count("fetches")  # (swarm status: answers brought to a program that stays)
     reply, value = ask(node, where, "coll", None, op)
-    if reply.get("error"):
-        raise RuntimeError(f"a swarm collection step failed on {where}: {reply['error']}")
+    if reply.get("error"):  # (a full disk there...: the error it raised, remoteerrors.py)
+        raise remoteerrors.rebuild(reply, where, f"a step of {op.kind} {op.name!r}'s "
+                                                 f"{op.action}")
     return value
 
 

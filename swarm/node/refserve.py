@@ -280,7 +280,8 @@ def relocate(node, ref_id: str, dest: str) -> None:
         # the stored bytes as they are, not pickled again
         reply, _ = ask(node, dest, "adopt", ref_id, blob=data.blob(ref_id))
         if reply.get("error"):
-            raise RuntimeError(f"{dest} refused {ref_id}: {reply['error']}")
+            raise remoteerrors.rebuild(reply, dest, f"the adoption of Ref({ref_id!r}) moved "
+                                                    f"there")
         data.moved_out(ref_id, dest)
     finally:
         data.notify(data.moving, ref_id)

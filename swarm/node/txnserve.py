@@ -24,7 +24,7 @@ from swarm.continuation.errors import NotMigratable
 from swarm.continuation.primitives import Operation
 from swarm.continuation.stackcheck import why_not_capturable
 from swarm.errors import AtomicConflict
-from swarm.node import programio
+from swarm.node import programio, remoteerrors
 from swarm.node.asking import ask
 from swarm.node.collserve import locate
 from swarm.node.machine.txn import plan as txn_plan
@@ -101,8 +101,8 @@ def _read_where_it_lives(node, txn: Txn, ref) -> bytes:
             break
         reply, answer = ask(node, where, "txn-read", ref.id, ref.id)
         if reply.get("error"):
-            raise RuntimeError(f"an atomic block's read of Ref({ref.id!r}) failed on {where}: "
-                               f"{reply['error']}")
+            raise remoteerrors.rebuild(reply, where, f"an atomic block's read of "
+                                                     f"Ref({ref.id!r})")
         node.machine.count("fetches")
         if answer[0] != "moved":
             break
@@ -199,7 +199,7 @@ def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):
     node.machine.count("txn_asks")
     reply, why = ask(node, where, action, None, (txn_id, reads, writes))
     if reply.get("error"):
-        raise RuntimeError(f"an atomic block's {action} failed on {where}: {reply['error']}")
+        raise remoteerrors.rebuild(reply, where, f"an atomic block's {action}")
     return why
 
 
