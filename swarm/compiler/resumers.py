@@ -42,10 +42,11 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from swarm.compiler.analysis import assign, located, name, support, walk
+from swarm.compiler.analysis import assign, children, located, name, stmt_lists, support, walk
 from swarm.compiler.errors import InternalCompilerError
 from swarm.compiler.points import Delegation, FunctionState, Point, bound_names, walk_no_scopes
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
 Reads = Callable[[ast.AST], frozenset]
@@ -61,27 +62,44 @@ class ResumerBuilder:
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
         self._suffix: dict[int, list[frozenset]] = {}  # id(statement list) -> reads of tails
+        self._where: dict[int, dict[int, int]] = {}  # id(statement list) -> point -> index
+        self._in_lists: dict[int, frozenset[int]] = {}  # id(statement list) -> its points
+        self._loops: dict[int, frozenset] = {}  # id(loop) -> what its next iterations read
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
+        """Bottom up over the statement lists (points are statements, or a loop's `next`),
+        each statement once: walking each one's whole subtree made this quadratic in the
+        nesting depth."""
         key = id(s)
         found = self._points_in.get(key)
         if found is None:
-            ids = set()
-            for node in walk_no_scopes([s]):
-                if isinstance(node, Point):
-                    ids.add(node.point)
-                p = getattr(node, "sw_next_point", None)
+            ids: set[int] = set()
+            cls = type(s)
+            if cls is Point:
+                ids.add(s.point)
+            elif cls is Delegation:
+                for inner in (s.native, s.expansion):
+                    for c in inner:
+                        ids |= self.points_in(c)
+            elif cls not in _SCOPES:
+                p = getattr(s, "sw_next_point", None)
                 if p is not None:
                     ids.add(p)
+                for inner in stmt_lists(s):
+                    for c in inner:
+                        ids |= self.points_in(c)
             found = self._points_in[key] = frozenset(ids)
         return found
 
     def _in(self, stmts) -> frozenset[int]:
-        out: set[int] = set()
-        for s in stmts:
-            out |= self.points_in(s)
-        return frozenset(out)
+        found = self._in_lists.get(id(stmts))
+        if found is None:
+            out: set[int] = set()
+            for s in stmts:
+                out |= self.points_in(s)
+            found = self._in_lists[id(stmts)] = frozenset(out)
+        return found
 
     # the guarded body ---------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], exclusive: bool, top: bool = False) -> list[ast.stmt]:
@@ -298,10 +316,14 @@ class ResumerBuilder:
         return self._after(self.fn.body, p, reads)
 
     def _after(self, stmts: list[ast.stmt], p: int, reads: Reads) -> frozenset:
-        for i, s in enumerate(stmts):
-            if p in self.points_in(s):
-                return self._entering(s, p, reads) | self._tail(stmts, i + 1, reads)
-        raise InternalCompilerError(f"point {p} not found")
+        where = self._where.get(id(stmts))
+        if where is None:  # each list scanned once, not once per point (quadratic)
+            where = self._where[id(stmts)] = {q: i for i in range(len(stmts) - 1, -1, -1)
+                                              for q in self.points_in(stmts[i])}
+        i = where.get(p)
+        if i is None:
+            raise InternalCompilerError(f"point {p} not found")
+        return self._entering(stmts[i], p, reads) | self._tail(stmts, i + 1, reads)
 
     def _tail(self, stmts: list[ast.stmt], i: int, reads: Reads) -> frozenset:
         suffix = self._suffix.get(id(stmts))
@@ -349,6 +371,12 @@ class ResumerBuilder:
         100 MiB Ref: 118 MB a hop). Only plain assignments and points at the body's top level
         count as writes (they run on every path into the rest of the body); anything read in
         a nested block before such a write stays live."""
+        found = self._loops.get(id(loop))
+        if found is None:
+            found = self._loops[id(loop)] = self._again_uncached(loop, reads)
+        return found
+
+    def _again_uncached(self, loop: ast.While | ast.For, reads: Reads) -> frozenset:
         if isinstance(loop, ast.While):
             out = set(reads(loop.test))
         else:
@@ -422,26 +450,38 @@ def _call_next() -> ast.Call:
 
 def function_locals(fn: ast.FunctionDef) -> set[str]:
     """The local names of a function: its parameters and what it binds, less its
-    globals."""
+    globals (one walk of the function: its own scope, then the nested ones for boxes)."""
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
-    declared = _declared_globals(fn)
-    for node in walk_no_scopes(fn.body):
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, (ast.Store, ast.Del)):
-                names.add(node.id)
-            elif node.id.startswith("_sw_box_") or node.id == "__class__":
-                names.add(node.id)  # free variables: boxes, and __class__ for super()
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+    declared: set[str] = set()
+    nested: list[ast.AST] = [a, *fn.decorator_list] + ([fn.returns] if fn.returns else [])
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        cls = type(node)
+        if cls is ast.Name:
+            ident = node.id
+            if type(node.ctx) is not ast.Load or ident.startswith("_sw_box_") \
+                    or ident == "__class__":  # free variables: boxes, __class__ for super()
+                names.add(ident)
+            continue
+        if cls in _SCOPES:  # not entered here; they may pass boxes through this frame
+            if cls is not ast.Lambda and cls is not ast.AsyncFunctionDef:
+                names.add(node.name)
+            nested.append(node)
+            continue
+        if cls is ast.ExceptHandler and node.name:
             names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif cls is ast.Import or cls is ast.ImportFrom:
             names |= {(x.asname or x.name).split(".")[0] for x in node.names if x.name != "*"}
-    for node in walk(fn):  # a nested function's free boxes pass through this frame
-        if isinstance(node, ast.Name) and node.id.startswith("_sw_box_"):
-            names.add(node.id)
+        elif cls is ast.Global:
+            declared.update(node.names)
+        todo += children(node)
+    for part in nested:  # a nested function's free boxes pass through this frame
+        for node in walk(part):
+            if type(node) is ast.Name and node.id.startswith("_sw_box_"):
+                names.add(node.id)
     names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}
     return names - declared
 
