@@ -142,6 +142,74 @@ def children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+_METHODS: dict[tuple[type, type], object] = {}
+
+
+def _method(visitor: type, node: type):
+    found = _METHODS.get((visitor, node))
+    if found is None:
+        found = _METHODS[visitor, node] = getattr(visitor, "visit_" + node.__name__,
+                                                  visitor.generic_visit)
+    return found
+
+
+class Visitor(ast.NodeVisitor):
+    """ast.NodeVisitor with the method for each node class looked up once, walking
+    `children` (no expression contexts, operators or constants' values; `visit_Constant` is
+    a leaf, not the deprecated visit_Num/visit_Str shim)."""
+
+    def visit(self, node):
+        return _method(type(self), type(node))(self, node)
+
+    def generic_visit(self, node):
+        for child in children(node):
+            self.visit(child)
+
+    def visit_Constant(self, node):
+        return None
+
+
+class Transformer(ast.NodeTransformer):
+    """ast.NodeTransformer, as Visitor is ast.NodeVisitor (the same replacement rules: None
+    removes, a list splices into a list field)."""
+
+    def visit(self, node):
+        return _method(type(self), type(node))(self, node)
+
+    def visit_Constant(self, node):
+        return node
+
+    def generic_visit(self, node):
+        cls = type(node)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        d = node.__dict__
+        for f in fields:
+            old = d.get(f)
+            if old is None:
+                continue
+            if type(old) is list:
+                new = []
+                for value in old:
+                    if isinstance(value, ast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast.AST):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, ast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, f)
+                elif replaced is not old:
+                    setattr(node, f, replaced)
+        return node
+
+
 def walk(node: ast.AST):
     """ast.walk over `children`."""
     todo = [node]
