@@ -226,8 +226,7 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     parser with positions, and generated code was located when it was built. (Walking every
     subtree again at each call made compiling quadratic.) Anything missed still gets its
     parent's position from _fix_missing_locations before compile()."""
-    src = like.__dict__
-    position = {a: src[a] for a in _POSITION if src.get(a) is not None}
+    position = position_of(like)
     if "lineno" in type(node)._attributes:
         node.__dict__.update(position)
     todo = [node]
@@ -244,6 +243,12 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
 
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def position_of(like: ast.AST) -> dict:
+    """`like`'s source position, as keyword arguments for a node's constructor."""
+    d = like.__dict__
+    return {a: d[a] for a in _POSITION if d.get(a) is not None}
 
 
 def name(id_: str, ctx=None) -> ast.Name:

@@ -37,7 +37,7 @@ DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<se
 def check_supported(tree: ast.Module, filename: str) -> None:
     """Raise CompileError at the first construct that cannot be compiled for migration
     (async code, except*, names the compiler reserves...)."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         bad = None
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
             bad = "async code cannot be compiled for migration"
