@@ -42,10 +42,11 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from swarm.compiler.analysis import assign, children, located, name, stmt_lists, support, walk
+from swarm.compiler.analysis import assign, children, located, name, position_of, stmt_lists, walk
 from swarm.compiler.errors import InternalCompilerError
-from swarm.compiler.points import Delegation, FunctionState, Point, bound_names, walk_no_scopes
+from swarm.compiler.points import Delegation, FunctionState, Point, bound_names
 
+_LOAD, _STORE, _IN = ast.Load(), ast.Store(), ast.In()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
@@ -162,15 +163,18 @@ class ResumerBuilder:
 
     def point(self, pt: Point) -> list[ast.stmt]:
         stmt = pt.stmt
+        pos = position_of(stmt)  # every node made with it (locating walked each again)
         if pt.kind == "yield":
-            resumed = [_with_value(stmt, ast.Yield(value=support("PRIMED")))]
+            resumed = [_with_value(stmt, ast.Yield(value=_support("PRIMED", pos), **pos), pos)]
         else:
-            again = Point(stmt=_with_value(stmt, _call_next()))
+            again = Point(stmt=_with_value(stmt, _call_next(pos), pos), **position_of(pt))
             again.point, again.kind, again.gen = pt.point, pt.kind, pt.gen
-            again.callee = support("RESUMED")
-            resumed = [located(_next_of_cursor(), stmt), located(again, pt)]
-        reached = located(assign(P, ast.Constant(0)), stmt)
-        return [located(ast.If(test=name(P), body=[reached] + resumed, orelse=[pt]), stmt)]
+            again.callee = _support("RESUMED", pos)
+            resumed = [_next_of_cursor(pos), again]
+        reached = ast.Assign(targets=[ast.Name(id=P, ctx=_STORE, **pos)],
+                             value=ast.Constant(value=0, **pos), **pos)
+        return [ast.If(test=ast.Name(id=P, ctx=_LOAD, **pos), body=[reached] + resumed,
+                       orelse=[pt], **pos)]
 
     def for_loop(self, s: ast.For) -> list[ast.stmt]:
         """for T in IT: B else: E  (resumable) ==>
@@ -222,13 +226,13 @@ class ResumerBuilder:
 
     def resumed_next(self, s: ast.For, exhausted: list[ast.stmt]) -> list[ast.stmt]:
         """The loop's element from the cursor: the generator it was advancing, resumed."""
-        fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next()), s))
+        fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next({})), s))
         fetch.point, fetch.kind, fetch.gen, fetch.callee = s.sw_next_point, "next", \
             name(s.sw_iter), None
         located(fetch, s)
         stop = ast.ExceptHandler(type=name("StopIteration"), name=None, body=exhausted)
         return [located(assign(P, ast.Constant(0)), s),
-                located(ast.Try(body=[located(_next_of_cursor(), s), fetch], handlers=[stop],
+                located(ast.Try(body=[located(_next_of_cursor({}), s), fetch], handlers=[stop],
                                 orelse=[], finalbody=[]), s)]
 
     def try_(self, s: ast.Try) -> list[ast.stmt]:
@@ -269,25 +273,27 @@ class ResumerBuilder:
             if names:
                 head.append(ast.Global(names=names))
         else:
-            declared = sorted(_declared_globals(self.fn))
+            names, declared = _function_names(self.fn)
             if declared:
-                head.append(ast.Global(names=declared))
-            names = function_locals(self.fn)
+                head.append(ast.Global(names=sorted(declared)))
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
             # exception makes CPython materialise the frame object of the resumed frame, and
             # it stays as long as the frame does (14 KiB for a program parked 52 frames deep,
             # docs/nodes.md, Load). A local unbound at the capture stays unbound.
+            pos = position_of(self.fn)  # (made with it: locating each walked it again)
             for ident in sorted(names):
                 head.append(ast.If(
-                    test=ast.Compare(left=ast.Constant(ident), ops=[ast.In()],
-                                     comparators=[name("_sw_L")]),
-                    body=[ast.Assign(targets=[name(ident, ast.Store())],
-                                     value=ast.Subscript(value=name("_sw_L"),
-                                                         slice=ast.Constant(ident),
-                                                         ctx=ast.Load()))],
-                    orelse=[]))
+                    test=ast.Compare(left=ast.Constant(value=ident, **pos), ops=[_IN],
+                                     comparators=[ast.Name(id="_sw_L", ctx=_LOAD, **pos)],
+                                     **pos),
+                    body=[ast.Assign(
+                        targets=[ast.Name(id=ident, ctx=_STORE, **pos)],
+                        value=ast.Subscript(value=ast.Name(id="_sw_L", ctx=_LOAD, **pos),
+                                            slice=ast.Constant(value=ident, **pos),
+                                            ctx=_LOAD, **pos), **pos)],
+                    orelse=[], **pos))
             # the saved dict is emptied: the restored objects now live only in this frame,
             # and die when the program drops them, as they would have natively
             clear = ast.Call(func=ast.Attribute(value=name("_sw_L"), attr="clear",
@@ -305,7 +311,8 @@ class ResumerBuilder:
                              decorator_list=[], returns=None, type_comment=None)
         if like is not None:
             for s in head:
-                located(s, like)
+                if "lineno" not in s.__dict__:
+                    located(s, like)
             located(fn, like)
         return fn
 
@@ -429,28 +436,44 @@ def _is_passthrough(h: ast.ExceptHandler) -> bool:
     return isinstance(h.type, ast.Attribute) and h.type.attr == "Capture" and h.name is None
 
 
-def _with_value(stmt: ast.stmt, value: ast.expr) -> ast.stmt:
-    new = ast.Assign(targets=stmt.targets, value=value) if isinstance(stmt, ast.Assign) \
-        else ast.Expr(value=value)
-    return located(new, stmt)
+def _with_value(stmt: ast.stmt, value: ast.expr, pos: dict) -> ast.stmt:
+    if isinstance(stmt, ast.Assign):
+        return ast.Assign(targets=stmt.targets, value=value, **pos)
+    return ast.Expr(value=value, **pos)
 
 
-def _next_of_cursor() -> ast.Assign:
+def _support(attr: str, pos: dict) -> ast.Attribute:
+    return ast.Attribute(value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos), attr=attr,
+                         ctx=_LOAD, **pos)
+
+
+def _next_of_cursor(pos: dict) -> ast.Assign:
     """_sw_f, _sw_a = _sw_k.next()"""
-    return ast.Assign(targets=[ast.Tuple(elts=[name("_sw_f", ast.Store()),
-                                               name("_sw_a", ast.Store())], ctx=ast.Store())],
-                      value=ast.Call(func=ast.Attribute(value=name("_sw_k"), attr="next",
-                                                        ctx=ast.Load()), args=[], keywords=[]))
+    return ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id="_sw_f", ctx=_STORE, **pos),
+                                               ast.Name(id="_sw_a", ctx=_STORE, **pos)],
+                                         ctx=_STORE, **pos)],
+                      value=ast.Call(func=ast.Attribute(value=ast.Name(id="_sw_k", ctx=_LOAD,
+                                                                       **pos),
+                                                        attr="next", ctx=_LOAD, **pos),
+                                     args=[], keywords=[], **pos), **pos)
 
 
-def _call_next() -> ast.Call:
+def _call_next(pos: dict) -> ast.Call:
     """_sw_f(_sw_k, _sw_a): the next frame's resumer, called directly (no extra frame)"""
-    return ast.Call(func=name("_sw_f"), args=[name("_sw_k"), name("_sw_a")], keywords=[])
+    return ast.Call(func=ast.Name(id="_sw_f", ctx=_LOAD, **pos),
+                    args=[ast.Name(id="_sw_k", ctx=_LOAD, **pos),
+                          ast.Name(id="_sw_a", ctx=_LOAD, **pos)], keywords=[], **pos)
 
 
 def function_locals(fn: ast.FunctionDef) -> set[str]:
     """The local names of a function: its parameters and what it binds, less its
-    globals (one walk of the function: its own scope, then the nested ones for boxes)."""
+    globals."""
+    return _function_names(fn)[0]
+
+
+def _function_names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """(the function's local names, the names it declares global): one walk of the
+    function, its own scope, then the nested ones for the boxes they pass through it."""
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
@@ -483,15 +506,7 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
             if type(node) is ast.Name and node.id.startswith("_sw_box_"):
                 names.add(node.id)
     names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}
-    return names - declared
-
-
-def _declared_globals(fn) -> set[str]:
-    out: set[str] = set()
-    for node in walk_no_scopes(fn.body):
-        if isinstance(node, ast.Global):
-            out |= set(node.names)
-    return out
+    return names - declared, declared
 
 
 def module_globals(tree: ast.Module) -> set[str]:
