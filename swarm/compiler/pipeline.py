@@ -84,9 +84,9 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
         return _temps_read(node, temp_reads)
 
     for node, state in lin.functions:
+        if not state.points:  # nothing to guard, lower or resume (its nested defs are
+            continue  # functions of their own in lin.functions)
         node.body = guard_trys(node.body, facts, state.is_module)
-        if not state.points:
-            continue
         builder = ResumerBuilder(node, state, facts)
         resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
         for p in state.points:
@@ -97,7 +97,8 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
             live_temps[p] = builder.live_reads(p, reads) - dead
     lowered: dict = {}
     for node, state in lin.functions:
-        node.body = lower_points(node.body, state.is_module, facts, lowered)
+        if state.points:
+            node.body = lower_points(node.body, state.is_module, facts, lowered)
     for _, fn, state, _ in resumer_defs:
         fn.body = lower_points(fn.body, state.is_module, facts, lowered)
 
