@@ -99,25 +99,115 @@ def stmt_lists(node: ast.stmt):
         yield case.body
 
 
+#: fields that never hold a node worth visiting: names, numbers, strings, and the expression
+#: contexts and operators (singletons shared by every tree, without position or children)
+_LEAF_FIELDS = frozenset({"id", "name", "arg", "attr", "module", "level", "kind", "conversion",
+                          "type_comment", "is_async", "simple", "asname", "tag", "kwd_attrs",
+                          "rest", "ctx", "op", "ops", "lineno", "col_offset", "end_lineno",
+                          "end_col_offset"})
+_LEAF_CLASS_FIELDS = {ast.Constant: ("value",), ast.MatchSingleton: ("value",),
+                      ast.Global: ("names",), ast.Nonlocal: ("names",)}
+_HOLEY = frozenset({"keys", "kw_defaults"})  # lists with None in them (`{**d}`, `*, a`)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def _node_fields(cls: type) -> tuple[str, ...]:
+    skip = _LEAF_FIELDS.union(_LEAF_CLASS_FIELDS.get(cls, ()))
+    fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in skip)
+    return fields
+
+
 def children(node: ast.AST) -> list[ast.AST]:
-    """ast.iter_child_nodes as a list, about three times as fast: the compiler's passes walk
-    every tree several times, and the generators of iter_fields/iter_child_nodes were the
-    largest single cost of compiling."""
+    """ast.iter_child_nodes as a list, several times as fast: the compiler's passes walk every
+    tree several times, and this was the largest single cost of compiling. Fields that never
+    hold a node (names, constants) are not looked at, and neither are expression contexts and
+    operators (`ast.Load()`, `ast.Add()`: leaves without a position, shared by every tree)."""
     cls = type(node)
     fields = _FIELDS.get(cls)
     if fields is None:
-        fields = _FIELDS[cls] = tuple(cls._fields)
+        fields = _node_fields(cls)
     out: list[ast.AST] = []
+    d = node.__dict__
     for f in fields:
-        v = getattr(node, f, None)
-        if isinstance(v, ast.AST):
+        v = d.get(f)
+        if v is None:
+            continue
+        if type(v) is list:
+            if f in _HOLEY:
+                out += [x for x in v if x is not None]
+            else:
+                out += v
+        elif isinstance(v, ast.AST):
             out.append(v)
-        elif type(v) is list:
-            out.extend(x for x in v if isinstance(x, ast.AST))
     return out
+
+
+_METHODS: dict[tuple[type, type], object] = {}
+
+
+def _method(visitor: type, node: type):
+    found = _METHODS.get((visitor, node))
+    if found is None:
+        found = _METHODS[visitor, node] = getattr(visitor, "visit_" + node.__name__,
+                                                  visitor.generic_visit)
+    return found
+
+
+class Visitor(ast.NodeVisitor):
+    """ast.NodeVisitor with the method for each node class looked up once, walking
+    `children` (no expression contexts, operators or constants' values; `visit_Constant` is
+    a leaf, not the deprecated visit_Num/visit_Str shim)."""
+
+    def visit(self, node):
+        return _method(type(self), type(node))(self, node)
+
+    def generic_visit(self, node):
+        for child in children(node):
+            self.visit(child)
+
+    def visit_Constant(self, node):
+        return None
+
+
+class Transformer(ast.NodeTransformer):
+    """ast.NodeTransformer, as Visitor is ast.NodeVisitor (the same replacement rules: None
+    removes, a list splices into a list field)."""
+
+    def visit(self, node):
+        return _method(type(self), type(node))(self, node)
+
+    def visit_Constant(self, node):
+        return node
+
+    def generic_visit(self, node):
+        cls = type(node)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _node_fields(cls)
+        d = node.__dict__
+        for f in fields:
+            old = d.get(f)
+            if old is None:
+                continue
+            if type(old) is list:
+                new = []
+                for value in old:
+                    if isinstance(value, ast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast.AST):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, ast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, f)
+                elif replaced is not old:
+                    setattr(node, f, replaced)
+        return node
 
 
 def walk(node: ast.AST):
@@ -135,17 +225,30 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     The walk stops at children that have a position already: the user's code came from the
     parser with positions, and generated code was located when it was built. (Walking every
     subtree again at each call made compiling quadratic.) Anything missed still gets its
-    parent's position from ast.fix_missing_locations before compile()."""
-    ast.copy_location(node, like)
+    parent's position from _fix_missing_locations before compile()."""
+    position = position_of(like)
+    if "lineno" in type(node)._attributes:
+        node.__dict__.update(position)
     todo = [node]
     while todo:
         for child in children(todo.pop()):
-            if "lineno" in child._attributes and not hasattr(child, "lineno"):
-                ast.copy_location(child, like)
-                todo.append(child)
-            elif "lineno" not in child._attributes:  # operators, arguments, handlers' parts
+            d = child.__dict__
+            if "lineno" in type(child)._attributes:
+                if "lineno" not in d:
+                    d.update(position)
+                    todo.append(child)
+            else:  # arguments, handlers' parts, keywords' parts
                 todo.append(child)
     return node
+
+
+_POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def position_of(like: ast.AST) -> dict:
+    """`like`'s source position, as keyword arguments for a node's constructor."""
+    d = like.__dict__
+    return {a: d[a] for a in _POSITION if d.get(a) is not None}
 
 
 def name(id_: str, ctx=None) -> ast.Name:

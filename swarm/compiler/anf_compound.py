@@ -62,7 +62,7 @@ class CompoundStatements:
         make_iter = ast.Call(func=name("iter") if self.facts.is_builtin("iter") else support("iter"),
                              args=[it], keywords=[])
         make_iter.sw_safe = True
-        s.iter = name(holder)
+        s.iter = located(name(holder), s.iter)
         s.sw_iter = holder
         s.sw_next_point = self.new_point(s) if wants_next else None
         out = pre + [located(assign(holder, make_iter), s), s]

@@ -15,7 +15,16 @@ from __future__ import annotations
 import ast
 import copy
 
-from swarm.compiler.analysis import TEMP_PREFIX, ModuleFacts, children, located, name, support, walk
+from swarm.compiler.analysis import (
+    TEMP_PREFIX,
+    ModuleFacts,
+    Transformer,
+    children,
+    located,
+    name,
+    support,
+    walk,
+)
 from swarm.compiler.errors import error_at
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
@@ -28,7 +37,7 @@ DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<se
 def check_supported(tree: ast.Module, filename: str) -> None:
     """Raise CompileError at the first construct that cannot be compiled for migration
     (async code, except*, names the compiler reserves...)."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         bad = None
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
             bad = "async code cannot be compiled for migration"
@@ -204,7 +213,7 @@ def _unsure_names(fn: ast.FunctionDef) -> set[str]:
     return out
 
 
-class _Lifter(ast.NodeTransformer):
+class _Lifter(Transformer):
     """Rewrites one statement's expressions, appending lifted defs to `lifted`."""
 
     def __init__(self, desugar: Desugar, lifted: list[ast.stmt]) -> None:
@@ -340,7 +349,7 @@ def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.M
     return tree
 
 
-class _GlobalHoister(ast.NodeTransformer):
+class _GlobalHoister(Transformer):
     """Discussion: `global x` holds for the whole function wherever it is written, but a
     resumer re-enters the body in the middle, after statements that use x: a `global` left
     inside a loop body would come after those uses (a SyntaxError). So each function's

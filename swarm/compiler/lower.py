@@ -26,7 +26,15 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import ModuleFacts, assign, located, name, stmt_lists, support
+from swarm.compiler.analysis import (
+    ModuleFacts,
+    assign,
+    located,
+    name,
+    position_of,
+    stmt_lists,
+    support,
+)
 from swarm.compiler.points import Delegation, Point, contains_point
 
 
@@ -99,13 +107,35 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     return [located(assign(flag, ast.Constant(False)), s), located(outer, s)]
 
 
-def capture_handler(point: int, locals_expr: ast.expr, how: str, arg: ast.expr) -> ast.ExceptHandler:
+def capture_handler(point: int, locals_expr, how: str, arg: ast.expr,
+                    at: ast.AST) -> ast.ExceptHandler:
     """`except __swarm_support__.Capture: __swarm_support__.<how>(__swarm_module__, point,
-    locals, arg); raise` - the handler around a point's call."""
-    call = ast.Call(func=support(how), args=[name("__swarm_module__"), ast.Constant(point),
-                                        locals_expr, arg], keywords=[])
-    return ast.ExceptHandler(type=support("Capture"), name=None,
-                             body=[ast.Expr(value=call), ast.Raise()])
+    locals, arg); raise` - the handler around a point's call, at `at`'s position.
+
+    Discussion: every node is made with its position (`locals_expr(position)` too), not
+    located afterwards: walking each new handler again was an eighth of compiling."""
+    pos = position_of(at)
+    if "lineno" not in arg.__dict__:
+        located(arg, at)
+
+    def sup(attr: str) -> ast.Attribute:
+        return ast.Attribute(value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos),
+                             attr=attr, ctx=_LOAD, **pos)
+    call = ast.Call(func=sup(how), args=[ast.Name(id="__swarm_module__", ctx=_LOAD, **pos),
+                                         ast.Constant(value=point, **pos), locals_expr(pos),
+                                         arg], keywords=[], **pos)
+    return ast.ExceptHandler(type=sup("Capture"), name=None,
+                             body=[ast.Expr(value=call, **pos), ast.Raise(**pos)], **pos)
+
+
+def _guarded_call(stmt: ast.stmt, handler: ast.ExceptHandler, at: ast.AST) -> ast.Try:
+    """`try: stmt` with `handler`, at `at`'s position."""
+    if "lineno" not in stmt.__dict__:
+        located(stmt, at)
+    return ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[], **position_of(at))
+
+
+_LOAD = ast.Load()
 
 
 class PointLowering(ast.NodeTransformer):
@@ -155,19 +185,20 @@ class PointLowering(ast.NodeTransformer):
         if node.kind == "yield":
             return [located(assign("_sw_y", ast.Constant(node.point)), node), stmt]
         if node.kind == "next":
-            handler = capture_handler(node.point, self.locals_expr(), "on_capture_next",
-                                      node.gen)
+            handler = capture_handler(node.point, self.locals_expr, "on_capture_next",
+                                      node.gen, node)
         else:
-            handler = capture_handler(node.point, self.locals_expr(), "on_capture", node.callee)
-        return located(ast.Try(body=[stmt], handlers=[handler], orelse=[], finalbody=[]), node)
+            handler = capture_handler(node.point, self.locals_expr, "on_capture", node.callee,
+                                      node)
+        return _guarded_call(stmt, handler, node)
 
     def visit_Delegation(self, node: Delegation):
         """A `yield from`, native: a capture that comes out of the delegate is reported at
         the `next` point of its spelled-out form, which the resumer re-enters."""
         parked, delegating = node.native
-        handler = capture_handler(node.point, self.locals_expr(), "on_capture_next", node.gen)
-        return [parked, located(ast.Try(body=[delegating], handlers=[handler], orelse=[],
-                                         finalbody=[]), node)]
+        handler = capture_handler(node.point, self.locals_expr, "on_capture_next", node.gen,
+                                  node)
+        return [parked, _guarded_call(delegating, handler, node)]
 
     def visit_For(self, node: ast.For):
         self.generic_visit(node)
@@ -177,8 +208,8 @@ class PointLowering(ast.NodeTransformer):
 
     def _wrap_for(self, node: ast.For):
         point = node.sw_next_point
-        handler = capture_handler(point, self.locals_expr(), "on_capture_next",
-                                  name(node.sw_iter))
+        handler = capture_handler(point, self.locals_expr, "on_capture_next",
+                                  name(node.sw_iter), node)
         wrapper = ast.Try(body=[node], handlers=[handler], orelse=[], finalbody=[])
         wrapper.sw_wraps_for = True
         return located(wrapper, node)
@@ -196,11 +227,15 @@ def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts,
                  done: dict | None = None) -> list[ast.stmt]:
     """Lower the Points of `stmts`; `done` (shared by a function and its resumers) holds
     the statements lowered already."""
-    def locals_expr():
+    builtin = facts.is_builtin("locals")
+
+    def locals_expr(pos):
         if is_module:
-            return ast.Constant(None)
-        func = name("locals") if facts.is_builtin("locals") else support("locals")
-        return ast.Call(func=func, args=[], keywords=[])
+            return ast.Constant(value=None, **pos)
+        func = ast.Name(id="locals", ctx=_LOAD, **pos) if builtin else ast.Attribute(
+            value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos), attr="locals", ctx=_LOAD,
+            **pos)
+        return ast.Call(func=func, args=[], keywords=[], **pos)
 
     holder = ast.Module(body=stmts, type_ignores=[])
     PointLowering(locals_expr, done).visit(holder)

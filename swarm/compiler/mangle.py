@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from swarm.compiler.analysis import Visitor
+
 
 def _mangle(ident: str | None, cls: str | None) -> str | None:
     if (ident is None or cls is None or not ident.startswith("__") or ident.endswith("__")
@@ -18,7 +20,7 @@ def _mangle(ident: str | None, cls: str | None) -> str | None:
     return f"_{stripped}{ident}" if stripped else ident
 
 
-class _Mangler(ast.NodeVisitor):
+class _Mangler(Visitor):
     def __init__(self) -> None:
         self.cls: str | None = None
 

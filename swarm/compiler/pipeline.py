@@ -17,6 +17,7 @@ Pure: no I/O, no cache (registry.py keeps compiled modules by source hash).
 from __future__ import annotations
 
 import ast
+import gc
 import itertools
 import re
 from types import CodeType
@@ -44,7 +45,22 @@ def register_translator(suffix: str, translate: Callable[[str, str], ast.Module]
 
 
 def compile_module(source: str, filename: str, name: str) -> CompiledModule:
-    """Compile one module's source, every pass (uncached: registry.compile_source caches)."""
+    """Compile one module's source, every pass (uncached: registry.compile_source caches).
+
+    Discussion: the passes make hundreds of thousands of tree nodes and no garbage cycles;
+    the collector's passes over them were a tenth of compiling (a third for regex_v8), so it
+    is paused meanwhile (and left as it was if something else paused it)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _compile_module(source, filename, name)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
     digest = source_hash(source)
     try:
         tree = _parse(source, filename)
@@ -68,9 +84,9 @@ def compile_module(source: str, filename: str, name: str) -> CompiledModule:
         return _temps_read(node, temp_reads)
 
     for node, state in lin.functions:
+        if not state.points:  # nothing to guard, lower or resume (its nested defs are
+            continue  # functions of their own in lin.functions)
         node.body = guard_trys(node.body, facts, state.is_module)
-        if not state.points:
-            continue
         builder = ResumerBuilder(node, state, facts)
         resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
         for p in state.points:
@@ -81,13 +97,12 @@ def compile_module(source: str, filename: str, name: str) -> CompiledModule:
             live_temps[p] = builder.live_reads(p, reads) - dead
     lowered: dict = {}
     for node, state in lin.functions:
-        node.body = lower_points(node.body, state.is_module, facts, lowered)
+        if state.points:
+            node.body = lower_points(node.body, state.is_module, facts, lowered)
     for _, fn, state, _ in resumer_defs:
         fn.body = lower_points(fn.body, state.is_module, facts, lowered)
 
     res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
-    for t in (tree, res_module):
-        _fix_missing_locations(t)
     code = _fix_names(_compile(tree, filename), None)
     rcode = _compile(res_module, filename)
     by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
@@ -204,9 +219,20 @@ def _fix_names(code: CodeType, resumer: tuple[str, str, str] | None) -> CodeType
 
 def _compile(tree: ast.Module, filename: str) -> CodeType:
     """compile(), with the postcondition of lowering checked: CPython refuses any node it does
-    not know, so a Point marker left behind fails here (without another walk of the tree)."""
+    not know, so a Point marker left behind fails here (without another walk of the tree).
+
+    Discussion: the passes give every node they make a position (`located`), so the walk
+    that fills in missing positions (a walk of the whole output, which is several times the
+    source) runs only when compile() finds one missing: a translated script without
+    positions, or a node a pass forgot."""
     try:
-        return compile(tree, filename, "exec")
+        try:
+            return compile(tree, filename, "exec")
+        except (TypeError, ValueError) as e:
+            if "missing" not in str(e):
+                raise
+            _fix_missing_locations(tree)
+            return compile(tree, filename, "exec")
     except TypeError as e:
         raise InternalCompilerError(f"lowering left a node CPython cannot compile: {e}") from e
 
@@ -224,20 +250,36 @@ def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
 
 
 def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[str]:
-    """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements are cached,
-    since a function and all its resumers share most of theirs."""
-    if isinstance(node, ast.stmt):
+    """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements and
+    handlers are cached, since a function and its resumer share most of theirs (expressions
+    are not: a temporary Name's id may be reused once it is gone)."""
+    cacheable = isinstance(node, (ast.stmt, ast.excepthandler))
+    if cacheable:
         found = cache.get(id(node))
         if found is not None:
             return found
-    if isinstance(node, ast.Name):
-        found = frozenset((node.id,)) if (isinstance(node.ctx, ast.Load)
-                                          and node.id.startswith("_sw_")
-                                          and not node.id.startswith("_sw_box_")) else frozenset()
-    elif isinstance(node, _SCOPES):  # another scope, but these parts run in this one
-        found = frozenset().union(*(_temps_read(c, cache) for c in _evaluated_outside(node)))
+    out: set[str] = set()
+    if isinstance(node, _SCOPES):  # another scope, but these parts run in this one
+        todo = _evaluated_outside(node)
+    elif type(node) is ast.Name:
+        todo = [node]
     else:
-        found = frozenset().union(*(_temps_read(c, cache) for c in children(node)))
-    if isinstance(node, ast.stmt):
+        todo = children(node)
+    while todo:
+        n = todo.pop()
+        cls = type(n)
+        if cls is ast.Name:
+            ident = n.id
+            if (ident.startswith("_sw_") and type(n.ctx) is ast.Load
+                    and not ident.startswith("_sw_box_")):
+                out.add(ident)
+        elif isinstance(n, (ast.stmt, ast.excepthandler)):
+            out |= _temps_read(n, cache)
+        elif cls is ast.Lambda:
+            todo += _evaluated_outside(n)
+        else:
+            todo += children(n)
+    found = frozenset(out)
+    if cacheable:
         cache[id(node)] = found
     return found

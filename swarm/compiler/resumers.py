@@ -42,10 +42,12 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from swarm.compiler.analysis import assign, located, name, support, walk
+from swarm.compiler.analysis import assign, children, located, name, position_of, stmt_lists, walk
 from swarm.compiler.errors import InternalCompilerError
-from swarm.compiler.points import Delegation, FunctionState, Point, bound_names, walk_no_scopes
+from swarm.compiler.points import Delegation, FunctionState, Point, bound_names
 
+_LOAD, _STORE, _IN = ast.Load(), ast.Store(), ast.In()
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
 Reads = Callable[[ast.AST], frozenset]
@@ -61,27 +63,44 @@ class ResumerBuilder:
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
         self._suffix: dict[int, list[frozenset]] = {}  # id(statement list) -> reads of tails
+        self._where: dict[int, dict[int, int]] = {}  # id(statement list) -> point -> index
+        self._in_lists: dict[int, frozenset[int]] = {}  # id(statement list) -> its points
+        self._loops: dict[int, frozenset] = {}  # id(loop) -> what its next iterations read
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
+        """Bottom up over the statement lists (points are statements, or a loop's `next`),
+        each statement once: walking each one's whole subtree made this quadratic in the
+        nesting depth."""
         key = id(s)
         found = self._points_in.get(key)
         if found is None:
-            ids = set()
-            for node in walk_no_scopes([s]):
-                if isinstance(node, Point):
-                    ids.add(node.point)
-                p = getattr(node, "sw_next_point", None)
+            ids: set[int] = set()
+            cls = type(s)
+            if cls is Point:
+                ids.add(s.point)
+            elif cls is Delegation:
+                for inner in (s.native, s.expansion):
+                    for c in inner:
+                        ids |= self.points_in(c)
+            elif cls not in _SCOPES:
+                p = getattr(s, "sw_next_point", None)
                 if p is not None:
                     ids.add(p)
+                for inner in stmt_lists(s):
+                    for c in inner:
+                        ids |= self.points_in(c)
             found = self._points_in[key] = frozenset(ids)
         return found
 
     def _in(self, stmts) -> frozenset[int]:
-        out: set[int] = set()
-        for s in stmts:
-            out |= self.points_in(s)
-        return frozenset(out)
+        found = self._in_lists.get(id(stmts))
+        if found is None:
+            out: set[int] = set()
+            for s in stmts:
+                out |= self.points_in(s)
+            found = self._in_lists[id(stmts)] = frozenset(out)
+        return found
 
     # the guarded body ---------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], exclusive: bool, top: bool = False) -> list[ast.stmt]:
@@ -144,15 +163,18 @@ class ResumerBuilder:
 
     def point(self, pt: Point) -> list[ast.stmt]:
         stmt = pt.stmt
+        pos = position_of(stmt)  # every node made with it (locating walked each again)
         if pt.kind == "yield":
-            resumed = [_with_value(stmt, ast.Yield(value=support("PRIMED")))]
+            resumed = [_with_value(stmt, ast.Yield(value=_support("PRIMED", pos), **pos), pos)]
         else:
-            again = Point(stmt=_with_value(stmt, _call_next()))
+            again = Point(stmt=_with_value(stmt, _call_next(pos), pos), **position_of(pt))
             again.point, again.kind, again.gen = pt.point, pt.kind, pt.gen
-            again.callee = support("RESUMED")
-            resumed = [located(_next_of_cursor(), stmt), located(again, pt)]
-        reached = located(assign(P, ast.Constant(0)), stmt)
-        return [located(ast.If(test=name(P), body=[reached] + resumed, orelse=[pt]), stmt)]
+            again.callee = _support("RESUMED", pos)
+            resumed = [_next_of_cursor(pos), again]
+        reached = ast.Assign(targets=[ast.Name(id=P, ctx=_STORE, **pos)],
+                             value=ast.Constant(value=0, **pos), **pos)
+        return [ast.If(test=ast.Name(id=P, ctx=_LOAD, **pos), body=[reached] + resumed,
+                       orelse=[pt], **pos)]
 
     def for_loop(self, s: ast.For) -> list[ast.stmt]:
         """for T in IT: B else: E  (resumable) ==>
@@ -204,13 +226,13 @@ class ResumerBuilder:
 
     def resumed_next(self, s: ast.For, exhausted: list[ast.stmt]) -> list[ast.stmt]:
         """The loop's element from the cursor: the generator it was advancing, resumed."""
-        fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next()), s))
+        fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next({})), s))
         fetch.point, fetch.kind, fetch.gen, fetch.callee = s.sw_next_point, "next", \
             name(s.sw_iter), None
         located(fetch, s)
         stop = ast.ExceptHandler(type=name("StopIteration"), name=None, body=exhausted)
         return [located(assign(P, ast.Constant(0)), s),
-                located(ast.Try(body=[located(_next_of_cursor(), s), fetch], handlers=[stop],
+                located(ast.Try(body=[located(_next_of_cursor({}), s), fetch], handlers=[stop],
                                 orelse=[], finalbody=[]), s)]
 
     def try_(self, s: ast.Try) -> list[ast.stmt]:
@@ -251,25 +273,27 @@ class ResumerBuilder:
             if names:
                 head.append(ast.Global(names=names))
         else:
-            declared = sorted(_declared_globals(self.fn))
+            names, declared = _function_names(self.fn)
             if declared:
-                head.append(ast.Global(names=declared))
-            names = function_locals(self.fn)
+                head.append(ast.Global(names=sorted(declared)))
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
             # exception makes CPython materialise the frame object of the resumed frame, and
             # it stays as long as the frame does (14 KiB for a program parked 52 frames deep,
             # docs/nodes.md, Load). A local unbound at the capture stays unbound.
+            pos = position_of(self.fn)  # (made with it: locating each walked it again)
             for ident in sorted(names):
                 head.append(ast.If(
-                    test=ast.Compare(left=ast.Constant(ident), ops=[ast.In()],
-                                     comparators=[name("_sw_L")]),
-                    body=[ast.Assign(targets=[name(ident, ast.Store())],
-                                     value=ast.Subscript(value=name("_sw_L"),
-                                                         slice=ast.Constant(ident),
-                                                         ctx=ast.Load()))],
-                    orelse=[]))
+                    test=ast.Compare(left=ast.Constant(value=ident, **pos), ops=[_IN],
+                                     comparators=[ast.Name(id="_sw_L", ctx=_LOAD, **pos)],
+                                     **pos),
+                    body=[ast.Assign(
+                        targets=[ast.Name(id=ident, ctx=_STORE, **pos)],
+                        value=ast.Subscript(value=ast.Name(id="_sw_L", ctx=_LOAD, **pos),
+                                            slice=ast.Constant(value=ident, **pos),
+                                            ctx=_LOAD, **pos), **pos)],
+                    orelse=[], **pos))
             # the saved dict is emptied: the restored objects now live only in this frame,
             # and die when the program drops them, as they would have natively
             clear = ast.Call(func=ast.Attribute(value=name("_sw_L"), attr="clear",
@@ -287,7 +311,8 @@ class ResumerBuilder:
                              decorator_list=[], returns=None, type_comment=None)
         if like is not None:
             for s in head:
-                located(s, like)
+                if "lineno" not in s.__dict__:
+                    located(s, like)
             located(fn, like)
         return fn
 
@@ -298,10 +323,14 @@ class ResumerBuilder:
         return self._after(self.fn.body, p, reads)
 
     def _after(self, stmts: list[ast.stmt], p: int, reads: Reads) -> frozenset:
-        for i, s in enumerate(stmts):
-            if p in self.points_in(s):
-                return self._entering(s, p, reads) | self._tail(stmts, i + 1, reads)
-        raise InternalCompilerError(f"point {p} not found")
+        where = self._where.get(id(stmts))
+        if where is None:  # each list scanned once, not once per point (quadratic)
+            where = self._where[id(stmts)] = {q: i for i in range(len(stmts) - 1, -1, -1)
+                                              for q in self.points_in(stmts[i])}
+        i = where.get(p)
+        if i is None:
+            raise InternalCompilerError(f"point {p} not found")
+        return self._entering(stmts[i], p, reads) | self._tail(stmts, i + 1, reads)
 
     def _tail(self, stmts: list[ast.stmt], i: int, reads: Reads) -> frozenset:
         suffix = self._suffix.get(id(stmts))
@@ -349,6 +378,12 @@ class ResumerBuilder:
         100 MiB Ref: 118 MB a hop). Only plain assignments and points at the body's top level
         count as writes (they run on every path into the rest of the body); anything read in
         a nested block before such a write stays live."""
+        found = self._loops.get(id(loop))
+        if found is None:
+            found = self._loops[id(loop)] = self._again_uncached(loop, reads)
+        return found
+
+    def _again_uncached(self, loop: ast.While | ast.For, reads: Reads) -> frozenset:
         if isinstance(loop, ast.While):
             out = set(reads(loop.test))
         else:
@@ -401,57 +436,77 @@ def _is_passthrough(h: ast.ExceptHandler) -> bool:
     return isinstance(h.type, ast.Attribute) and h.type.attr == "Capture" and h.name is None
 
 
-def _with_value(stmt: ast.stmt, value: ast.expr) -> ast.stmt:
-    new = ast.Assign(targets=stmt.targets, value=value) if isinstance(stmt, ast.Assign) \
-        else ast.Expr(value=value)
-    return located(new, stmt)
+def _with_value(stmt: ast.stmt, value: ast.expr, pos: dict) -> ast.stmt:
+    if isinstance(stmt, ast.Assign):
+        return ast.Assign(targets=stmt.targets, value=value, **pos)
+    return ast.Expr(value=value, **pos)
 
 
-def _next_of_cursor() -> ast.Assign:
+def _support(attr: str, pos: dict) -> ast.Attribute:
+    return ast.Attribute(value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos), attr=attr,
+                         ctx=_LOAD, **pos)
+
+
+def _next_of_cursor(pos: dict) -> ast.Assign:
     """_sw_f, _sw_a = _sw_k.next()"""
-    return ast.Assign(targets=[ast.Tuple(elts=[name("_sw_f", ast.Store()),
-                                               name("_sw_a", ast.Store())], ctx=ast.Store())],
-                      value=ast.Call(func=ast.Attribute(value=name("_sw_k"), attr="next",
-                                                        ctx=ast.Load()), args=[], keywords=[]))
+    return ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id="_sw_f", ctx=_STORE, **pos),
+                                               ast.Name(id="_sw_a", ctx=_STORE, **pos)],
+                                         ctx=_STORE, **pos)],
+                      value=ast.Call(func=ast.Attribute(value=ast.Name(id="_sw_k", ctx=_LOAD,
+                                                                       **pos),
+                                                        attr="next", ctx=_LOAD, **pos),
+                                     args=[], keywords=[], **pos), **pos)
 
 
-def _call_next() -> ast.Call:
+def _call_next(pos: dict) -> ast.Call:
     """_sw_f(_sw_k, _sw_a): the next frame's resumer, called directly (no extra frame)"""
-    return ast.Call(func=name("_sw_f"), args=[name("_sw_k"), name("_sw_a")], keywords=[])
+    return ast.Call(func=ast.Name(id="_sw_f", ctx=_LOAD, **pos),
+                    args=[ast.Name(id="_sw_k", ctx=_LOAD, **pos),
+                          ast.Name(id="_sw_a", ctx=_LOAD, **pos)], keywords=[], **pos)
 
 
 def function_locals(fn: ast.FunctionDef) -> set[str]:
     """The local names of a function: its parameters and what it binds, less its
     globals."""
+    return _function_names(fn)[0]
+
+
+def _function_names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """(the function's local names, the names it declares global): one walk of the
+    function, its own scope, then the nested ones for the boxes they pass through it."""
     a = fn.args
     names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
     names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
-    declared = _declared_globals(fn)
-    for node in walk_no_scopes(fn.body):
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, (ast.Store, ast.Del)):
-                names.add(node.id)
-            elif node.id.startswith("_sw_box_") or node.id == "__class__":
-                names.add(node.id)  # free variables: boxes, and __class__ for super()
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+    declared: set[str] = set()
+    nested: list[ast.AST] = [a, *fn.decorator_list] + ([fn.returns] if fn.returns else [])
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        cls = type(node)
+        if cls is ast.Name:
+            ident = node.id
+            if type(node.ctx) is not ast.Load or ident.startswith("_sw_box_") \
+                    or ident == "__class__":  # free variables: boxes, __class__ for super()
+                names.add(ident)
+            continue
+        if cls in _SCOPES:  # not entered here; they may pass boxes through this frame
+            if cls is not ast.Lambda and cls is not ast.AsyncFunctionDef:
+                names.add(node.name)
+            nested.append(node)
+            continue
+        if cls is ast.ExceptHandler and node.name:
             names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif cls is ast.Import or cls is ast.ImportFrom:
             names |= {(x.asname or x.name).split(".")[0] for x in node.names if x.name != "*"}
-    for node in walk(fn):  # a nested function's free boxes pass through this frame
-        if isinstance(node, ast.Name) and node.id.startswith("_sw_box_"):
-            names.add(node.id)
+        elif cls is ast.Global:
+            declared.update(node.names)
+        todo += children(node)
+    for part in nested:  # a nested function's free boxes pass through this frame
+        for node in walk(part):
+            if type(node) is ast.Name and node.id.startswith("_sw_box_"):
+                names.add(node.id)
     names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}
-    return names - declared
-
-
-def _declared_globals(fn) -> set[str]:
-    out: set[str] = set()
-    for node in walk_no_scopes(fn.body):
-        if isinstance(node, ast.Global):
-            out |= set(node.names)
-    return out
+    return names - declared, declared
 
 
 def module_globals(tree: ast.Module) -> set[str]:

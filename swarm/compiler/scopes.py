@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import located, name, support, walk
+from swarm.compiler.analysis import Transformer, Visitor, located, name, support, walk
 from swarm.compiler.errors import error_at
 
 FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
@@ -52,7 +52,7 @@ class Scope:
         return None
 
 
-class _Collector(ast.NodeVisitor):
+class _Collector(Visitor):
     def __init__(self) -> None:
         self.scopes: list[Scope] = []
         self.current: Scope | None = None
@@ -207,7 +207,7 @@ def _init_boxes(scope: Scope) -> None:
     fn.body[doc:doc] = inits
 
 
-class _Rewriter(ast.NodeTransformer):
+class _Rewriter(Transformer):
     def __init__(self, filename: str) -> None:
         self.filename = filename
 
