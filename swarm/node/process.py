@@ -7,10 +7,10 @@ the way it would under `python`:
 | --- | --- | --- |
 | sys.argv | its own | yes (meta `argv`) |
 | os.environ (and the C environment subprocesses inherit) | the node's, plus its changes | its changes (`environ`) |
-| working directory | the directory it was started from (the client's), then its chdir | yes (`cwd`) |
+| working directory | the directory it was started from (the client's), then its chdir (os.chdir, os.fchdir: noted) | yes (`cwd`) |
 | sys.path | the node's, plus its additions | its additions (`path_head`, `path_tail`) |
 | sys.modules["__main__"] | its script's module (pickle, multiprocessing find `__main__` functions) | (its module is in the continuation) |
-| random's global generator | a generator of its own, seeded as in a fresh interpreter | its state, once used (continuation/process_state.py) |
+| random's global generator | a generator of its own, seeded as in a fresh interpreter, made at its first draw (FirstDraw) | its state, once used (continuation/process_state.py) |
 | decimal's context | its own (a greenlet has its own contextvars) | once changed (process_state.py) |
 | the root logger (handlers, level), logging.disable | its own: basicConfig works | once configured: its level, and its handlers that write to stdout, stderr or a file, with their formatters (process_state's `logging` component) |
 | warnings filters, showwarning | its own, the interpreter's defaults at first | the filters, once changed (`warnings`) |
