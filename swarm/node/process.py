@@ -79,8 +79,11 @@ def install(kernel) -> None:
     # 10-30 us a hop; it changes only by a chdir, which now says so (a chdir made in C, by
     # an extension calling chdir(2) itself, is not seen: the program keeps the one before)
     for name in ("chdir", "fchdir"):
-        if not isinstance(getattr(os, name), _NotingChdir):
-            setattr(os, name, _NotingChdir(getattr(os, name)))
+        call = getattr(os, name)
+        if not isinstance(call, _NotingChdir):
+            setattr(os, name, _NotingChdir(call))
+            if call in os.supports_fd:  # (os.chdir takes a descriptor too)
+                os.supports_fd.add(getattr(os, name))
     old = os.environ
     env = Environ(old._data, old.encodekey, old.decodekey, old.encodevalue, old.decodevalue)
     env.kernel = kernel
@@ -108,12 +111,16 @@ class _NotingChdir:
     def __init__(self, call) -> None:
         self.call = call
 
-    def __call__(self, path) -> None:
+    def __call__(self, *args, **kwargs) -> None:
         _now["moved"] = True
-        self.call(path)
+        self.call(*args, **kwargs)
 
     def __reduce__(self):
-        return (getattr, (os, self.call.__name__))
+        return (_os_function, (self.call.__name__,))
+
+
+def _os_function(name: str):
+    return getattr(os, name)
 
 
 def _random_methods(inst) -> dict:
