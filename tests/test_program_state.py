@@ -125,6 +125,36 @@ def test_programs_on_one_node_each_keep_their_own_process_state(tmp_path):
     assert b.stdout == "{('beta', 'beta', 'beta', 'beta', True)} n1\n"
 
 
+DRAWS = '''\
+import random
+from random import randint, random as draw   # bound before the program drew anything
+from swarm import move_to
+twin = random.Random("bees")
+expected = [twin.random(), twin.randint(1, 10**9), twin.random(), twin.randint(1, 10**9)]
+random.seed("bees")
+seen = [random.random()]
+move_to("n2")
+seen.append(randint(1, 10**9))
+move_to("n1")
+seen.append(draw())
+move_to("n2")
+seen.append(random.randint(1, 10**9))
+RESULT = seen == expected
+'''
+
+
+def test_random_drawn_through_names_imported_before_the_first_draw_is_one_generator(
+        tmp_path):
+    """A program gets its generator at its first draw (process.FirstDraw): names it imported
+    from `random` before then draw from that same generator, on every node it hops to, as in
+    one process - and so do two programs drawing on one node, each from its own."""
+    script = write(tmp_path, "draws.py", DRAWS)
+    with swarm.local_cluster(2) as cluster:
+        a, b = run_at_once(cluster, [(script, []), (script, [])])
+        assert (a.error, a.value, b.error, b.value) == (None, True, None, True), \
+            (a.traceback, b.traceback)
+
+
 def test_the_nodes_share_one_str_hash_seed(tmp_path):
     script = write(tmp_path, "hashes.py", textwrap.dedent('''\
         from swarm import move_to

@@ -44,11 +44,20 @@ LOOK_SPACING = 0.05  # seconds between two reads of the RSS as programs end
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+_statm = {"pid": None, "fd": -1}  # /proc/self/statm kept open (per process: a fork opens it again)
+
+
 def resident_bytes() -> int:
-    """This process's resident set size (VmRSS), 0 where /proc is missing."""
+    """This process's resident set size (VmRSS), 0 where /proc is missing.
+
+    Discussion: read with one pread of the file kept open - opening it each time (open,
+    fstat, ioctl, lseek, read, close) cost 25-250 us, and it is read as programs leave, up
+    to 20 times a second; the read alone costs 4 us."""
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
+        if _statm["pid"] != os.getpid():
+            _statm["fd"] = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+            _statm["pid"] = os.getpid()
+        return int(os.pread(_statm["fd"], 256, 0).split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):
         return 0
 

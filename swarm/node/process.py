@@ -7,10 +7,10 @@ the way it would under `python`:
 | --- | --- | --- |
 | sys.argv | its own | yes (meta `argv`) |
 | os.environ (and the C environment subprocesses inherit) | the node's, plus its changes | its changes (`environ`) |
-| working directory | the directory it was started from (the client's), then its chdir | yes (`cwd`) |
+| working directory | the directory it was started from (the client's), then its chdir (os.chdir, os.fchdir: noted) | yes (`cwd`) |
 | sys.path | the node's, plus its additions | its additions (`path_head`, `path_tail`) |
 | sys.modules["__main__"] | its script's module (pickle, multiprocessing find `__main__` functions) | (its module is in the continuation) |
-| random's global generator | a generator of its own, seeded as in a fresh interpreter | its state, once used (continuation/process_state.py) |
+| random's global generator | a generator of its own, seeded as in a fresh interpreter, made at its first draw (FirstDraw) | its state, once used (continuation/process_state.py) |
 | decimal's context | its own (a greenlet has its own contextvars) | once changed (process_state.py) |
 | the root logger (handlers, level), logging.disable | its own: basicConfig works | once configured: its level, and its handlers that write to stdout, stderr or a file, with their formatters (process_state's `logging` component) |
 | warnings filters, showwarning | its own, the interpreter's defaults at first | the filters, once changed (`warnings`) |
@@ -39,8 +39,12 @@ import warnings
 from swarm.continuation import process_state
 
 _state: dict = {}  # the node's own state, taken by install()
-_now = {"cwd": None}  # the working directory the process has now (a chdir is a syscall)
+#: the working directory the process has now (a chdir is a syscall), and the program whose
+#: state it has (None: the node's own)
+_now: dict = {"cwd": None, "program": None, "moved": False}  # moved: a chdir since a look
 _RANDOM_NAMES: tuple = ()  # random's module functions that are methods of its generator
+_chdir = os.chdir  # (the process's own: a program's chdir is noted, the node's need not be)
+_LAZY_RANDOM: dict = {}  # name -> FirstDraw: in `random` while a program has no generator yet
 
 
 class Environ(os._Environ):
@@ -70,6 +74,16 @@ def install(kernel) -> None:
     process_state.COMPONENTS.setdefault("logging", (_logging_get, _logging_set, lambda v: v))
     process_state.COMPONENTS.setdefault("warnings", (_warnings_get, _warnings_set,
                                                      lambda v: v))
+    process_state.COMPONENTS["random"] = (_random_get, _random_set, lambda v: v)
+    # Discussion: the program's directory was read (os.getcwd) as it left and as it hopped,
+    # 10-30 us a hop; it changes only by a chdir, which now says so (a chdir made in C, by
+    # an extension calling chdir(2) itself, is not seen: the program keeps the one before)
+    for name in ("chdir", "fchdir"):
+        call = getattr(os, name)
+        if not isinstance(call, _NotingChdir):
+            setattr(os, name, _NotingChdir(call))
+            if call in os.supports_fd:  # (os.chdir takes a descriptor too)
+                os.supports_fd.add(getattr(os, name))
     old = os.environ
     env = Environ(old._data, old.encodekey, old.decodekey, old.encodevalue, old.decodevalue)
     env.kernel = kernel
@@ -77,6 +91,7 @@ def install(kernel) -> None:
     inst = random._inst
     _RANDOM_NAMES = tuple(name for name, value in vars(random).items()
                           if getattr(value, "__self__", None) is inst)
+    _LAZY_RANDOM.update((name, FirstDraw(name)) for name in _RANDOM_NAMES)
     root = logging.root
     _state.update(
         argv=sys.argv, environ=dict(os.environ), path=list(sys.path), cwd=os.getcwd(),
@@ -88,8 +103,84 @@ def install(kernel) -> None:
     _now["cwd"] = _state["cwd"]
 
 
+class _NotingChdir:
+    """os.chdir (os.fchdir) on a node: notes that the directory changed (sync reads it)."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call) -> None:
+        self.call = call
+
+    def __call__(self, *args, **kwargs) -> None:
+        _now["moved"] = True
+        self.call(*args, **kwargs)
+
+    def __reduce__(self):
+        return (_os_function, (self.call.__name__,))
+
+
+def _os_function(name: str):
+    return getattr(os, name)
+
+
 def _random_methods(inst) -> dict:
     return {name: getattr(inst, name) for name in _RANDOM_NAMES}
+
+
+class FirstDraw:
+    """random's module function `name` while the program running has no generator of its
+    own yet: the first call makes it one (seeded as in a fresh interpreter) and puts its
+    methods in `random`; later calls (of one a program imported by name: `from random
+    import randint`) go to the generator of the program running then.
+
+    Discussion: a generator of its own for every program that arrives cost a hop 25-40 us
+    (random.Random() seeds itself from 2.5 KB of os.urandom, and its state was read twice
+    a hop to see whether the program drew from it); most programs never draw."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        p = _now["program"]
+        if p is None:  # (no program's state in: the node's own generator)
+            return getattr(random._inst, self.name)(*args, **kwargs)
+        return _own_random(p)[self.name](*args, **kwargs)
+
+    def __reduce__(self):
+        return (_first_draw, (self.name,))
+
+
+def _first_draw(name: str):
+    return _LAZY_RANDOM.get(name) or getattr(random, name)
+
+
+def _own_random(p: ProgramProcess) -> dict:
+    """The program's own generator's methods, made at its first draw (and put in `random`
+    while it is the program running)."""
+    if p.random is None:
+        p.random = _random_methods(random.Random())
+        if _now["program"] is p:
+            vars(random).update(p.random)
+    return p.random
+
+
+def _random_get():
+    """(process_state's `random` component on a node) The program's generator's state;
+    None if it has none yet: it never drew, nothing to carry."""
+    p = _now["program"]
+    if p is None:
+        return random._inst.getstate()
+    return None if p.random is None else p.random["getstate"]()
+
+
+def _random_set(value) -> None:
+    p = _now["program"]
+    if p is None:
+        random._inst.setstate(value)
+    else:
+        _own_random(p)["setstate"](value)
 
 
 class ProgramProcess:
@@ -107,7 +198,7 @@ class ProgramProcess:
         base = _state.get("path", sys.path)
         self.path = [*path_head, *base, *path_tail]
         self.main = None
-        self.random = _random_methods(random.Random()) if _RANDOM_NAMES else {}
+        self.random: dict | None = None  # its generator's methods, once it draws (FirstDraw)
         self.ps = ({}, frozenset(), set())  # process_state's _baseline, _arrived, warned
         self.filters = list(_state.get("default_filters", warnings.filters))
         self.showwarning = _state.get("showwarning", warnings.showwarning)
@@ -143,7 +234,7 @@ def enter(p: ProgramProcess, note) -> None:
         _apply_env(p.env)
     if p.cwd != _now["cwd"]:
         try:
-            os.chdir(p.cwd)
+            _chdir(p.cwd)
             _now["cwd"] = p.cwd
         except OSError as e:
             if not p.cwd_missing:
@@ -152,12 +243,13 @@ def enter(p: ProgramProcess, note) -> None:
                      f"node ({e.strerror}): relative paths resolve against {_state['cwd']} "
                      f"here\n")
             if _now["cwd"] != _state["cwd"]:
-                os.chdir(_state["cwd"])
+                _chdir(_state["cwd"])
                 _now["cwd"] = _state["cwd"]
     sys.path = p.path
     if p.main is not None:
         sys.modules["__main__"] = p.main
-    vars(random).update(p.random)
+    _now["program"] = p
+    vars(random).update(p.random or _LAZY_RANDOM)
     process_state._baseline, process_state._arrived, process_state.warned = p.ps
     _swap_warnings(p.filters, p.showwarning, p.showwarnmsg)
     _swap_log(p.log)
@@ -169,7 +261,8 @@ def enter(p: ProgramProcess, note) -> None:
 
 def sync(p: ProgramProcess) -> None:
     """Note the program's directory and sys.path as they are now (it runs)."""
-    if not p.cwd_missing:
+    if not p.cwd_missing and _now["moved"]:
+        _now["moved"] = False
         try:
             cwd = os.getcwd()
         except OSError:  # the program removed its own directory
@@ -192,6 +285,7 @@ def leave(p: ProgramProcess) -> None:
     p.ps = (process_state._baseline, process_state._arrived, process_state.warned)
     process_state._baseline, process_state._arrived, process_state.warned = {}, frozenset(), set()
     vars(random).update(_state["random"])
+    _now["program"] = None
     p.filters, p.showwarning, p.showwarnmsg = (warnings.filters, warnings.showwarning,
                                                warnings._showwarnmsg_impl)
     _swap_warnings(_state["filters"], _state["showwarning"], _state["showwarnmsg"])

@@ -62,7 +62,7 @@ from swarm.node.machine.instructions import (
     Stop,
     Wake,
 )
-from swarm.node.machine.ledger import forget_after
+from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, forget_after
 from swarm.node.machine.questions import NO_ANSWER, NODE_GONE
 from swarm.node.machine.state import NodeState
 
@@ -73,5 +73,5 @@ __all__ = [
     "SourceWanted", "SnapshotSent", "Stopping", "SubmitReceived", "Tick", "Unasked",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
     "SendKept", "SendSnapshot", "Serve", "Start", "Stop", "Wake",
-    "NO_ANSWER", "NODE_GONE", "NodeState", "RefData",
+    "NO_ANSWER", "NODE_GONE", "NodeState", "RefData", "ACK_DELAY", "WRITE_DELAY",
 ]
