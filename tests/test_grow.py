@@ -246,3 +246,34 @@ def test_joins_out_of_order_are_refused_and_an_unknown_node_is_an_error_not_a_cr
         out = cluster.run_file(fetch, policy="fetch", timeout=60)
         assert "not a node of this cluster" in (out.error or ""), out.error
         assert cluster.ping() >= {"n1", "n2", "n3"}  # (the node asking is up)
+
+
+SHARD_TWICE = """
+from swarm import Dict, Ref, move_to
+from swarm.node.colldata import shard_id
+d = Dict("dd")
+for i in range(20):
+    d[f"k{i}"] = i
+moved = []
+for j in range(8):
+    sid = shard_id("dd", ["n1", "n2", "n3"], j)
+    if sid.startswith("n1."):
+        Ref.open(sid).relocate("n2")
+        Ref.open(sid).relocate("n3")
+        moved.append(sid)
+move_to("n1")
+RESULT = [moved, len(d), sum(d[f"k{i}"] for i in range(20)), sorted(d.keys())[:2]]
+"""
+
+
+def test_a_shard_moved_twice_is_found_from_the_node_it_left(tmp_path):
+    """(helper-28's trial: after placement moved a shard on twice, len() and get() asked
+    from the node it left went round between that node's forward and the next one's for
+    ever - 450,000 fetches - and a fix's first version counted a shard as empty.)"""
+    path = write(tmp_path, "twice.py", SHARD_TWICE)
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
+        for policy in ("migrate", "fetch"):
+            out = cluster.run_file(path, policy=policy, timeout=60)
+            assert out.error is None, out.traceback
+            moved, n, total, first = out.value
+            assert moved and (n, total, first) == (20, 190, ["k0", "k1"]), out.value

@@ -483,8 +483,10 @@ def drive(node, p, can_move) -> CollOp:
     prog = node.kernel.current_context()
     if can_move is False or (prog is not None and prog.policy == "fetch"):
         op.fetch_all = True  # asked nodes run every step they can
+    sent_on = None  # where the node asked last said the target is now
     while not op.done and not op.ready:
-        where = node.name if op.target is None else locate(node, op.target)
+        where = node.name if op.target is None else sent_on or locate(node, op.target)
+        sent_on = None
         if op.came_from is not None:  # just moved here: did a stale hint send us?
             if where != node.name:
                 tell(node, op.came_from, [("hint", op.target, where)])
@@ -510,7 +512,12 @@ def drive(node, p, can_move) -> CollOp:
                 op.dest, op.came_from = where, node.name
                 raise Capture(p, p.primitive)
             op.fetch_all = True
+        asked, op.dest = op.target, None
         p.op = op = _ask(node, where, op)
+        if op.target == asked and op.dest not in (None, where, node.name):
+            # (it followed its forward further: this node's own forward, which `locate`
+            # takes first, may point back to where it asked - a shard moved twice from here)
+            sent_on = op.dest
         if p.iterator is not None:
             p.iterator.op = op
         _settle(node, op)

@@ -106,7 +106,7 @@ def _read_where_it_lives(node, txn: Txn, ref) -> bytes:
         node.machine.count("fetches")
         if answer[0] != "moved":
             break
-        where = locate(node, ref.id, answer[1])
+        where = answer[1]  # (not this node's forward, which may point back where it asked)
     ref.hint = where
     blob = DELETED if answer[0] == "missing" else codec.dumps(answer[2])
     txn.reads[ref.id] = (answer[1], where, blob)
