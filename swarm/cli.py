@@ -137,8 +137,9 @@ def _place(args) -> int:
     if (cluster := _running_cluster(args, "place")) is None:
         return 1
     try:
-        policy = functools.partial(rebalance, max_moves=args.max_moves) \
-            if args.rebalance else clustered
+        policy = clustered if not args.rebalance else rebalance if args.max_moves is None \
+            else functools.update_wrapper(functools.partial(rebalance, max_moves=args.max_moves),
+                                          rebalance)
         plan = place(cluster, dry_run=args.dry_run or plot_only, balance=args.balance,
                      plot=args.plot, min_gain=args.min_gain, policy=policy)
     except ClusterTimeout as e:
@@ -222,7 +223,7 @@ def _node_add(args) -> int:
         return 1
     try:
         add(path, args.name, args.endpoint, args.node_dir, start=not args.no_start,
-            timeout=args.timeout)
+            timeout=args.timeout, say_place=not args.place)
     except (ConfigError, ClusterTimeout, ValueError) as e:
         print(f"swarm node add: {e}", file=sys.stderr)
         return 1

@@ -190,7 +190,7 @@ def _wait_started(config: ClusterConfig, procs: dict, timeout: float) -> None:
             for name in sorted(pending):
                 if procs[name].poll() is not None:
                     raise UpError(f"node {name} exited at start (code {procs[name].returncode})"
-                                  f":\n{_tail(config, name)}")
+                                  f":\n{tail(config, name)}")
             if pending and time.monotonic() > deadline:
                 raise UpError(f"nodes {sorted(pending)} did not answer within {timeout:g} s; "
                               f"see their logs in {os.path.dirname(config.path)}")
@@ -198,7 +198,7 @@ def _wait_started(config: ClusterConfig, procs: dict, timeout: float) -> None:
         cluster.close()
 
 
-def _tail(config: ClusterConfig, name: str, lines: int = 10) -> str:
+def tail(config: ClusterConfig, name: str, lines: int = 10) -> str:
     log = os.path.join(os.path.dirname(config.path), f"{name}.log")
     with open(log, errors="replace") as f:
         return "".join(f.readlines()[-lines:]) + f"(from {log})"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import time
 
@@ -38,13 +39,14 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
     locked meanwhile (two adds at once take two names)."""
     with _locked(path):
         config = ClusterConfig.load(path)
-        if name is None:
-            k = len(config.nodes) + 1
-            while f"n{k}" in config.nodes:
-                k += 1
-            name = f"n{k}"
+        if name is None:  # (the first nK free)
+            name = next(f"n{k}" for k in itertools.count(1) if f"n{k}" not in config.nodes)
         if name_problem(name):
             raise ConfigError(name_problem(name))
+        twin = [n for n in config.nodes if n.lower() == name.lower() and n != name]
+        if twin:  # (a directory named after it would be the same on some filesystems)
+            raise ConfigError(f"{name}: the cluster has {twin[0]} already (names that differ "
+                              f"only in case are refused)")
         if name in config.fenced:
             raise ConfigError(f"{name} was declared gone (swarm node gone): a gone node does "
                               f"not come back; add it under another name")
@@ -58,6 +60,7 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
         base = os.path.dirname(os.path.abspath(path))
         spec = NodeConfig(name, endpoint, os.path.abspath(directory) if directory
                           else os.path.join(base, name))
+        _check_dir(config, spec.dir)
         if config.curve:
             spec.public_key, spec.secret_key = curve.keypair()
         if config.ring is None:
@@ -73,14 +76,33 @@ def _check_endpoint(config: ClusterConfig, name: str, endpoint: str) -> None:
     """A tcp://host:port no member has, and on loopback unless the cluster has CURVE keys
     (as the node itself checks at its start: swarm/node/shell.py)."""
     host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
-    if not endpoint.startswith("tcp://") or not host or not port.isdigit():
-        raise ConfigError(f"endpoint {endpoint!r}: tcp://HOST:PORT")
+    if not endpoint.startswith("tcp://") or not host or not port.isdigit() or \
+            not 0 < int(port) < 65536:
+        raise ConfigError(f"endpoint {endpoint!r}: tcp://HOST:PORT, a port from 1 to 65535")
     if not config.curve and not curve.is_loopback(endpoint):
         raise ConfigError(f"endpoint {endpoint}: not on loopback, and {config.path} has no "
                           f"CURVE keys (`swarm keys --cluster {config.path}` adds them)")
-    taken = [n for n, spec in config.nodes.items() if spec.endpoint == endpoint]
+
+    def same(other: str) -> bool:  # (loopback's names for one port are one endpoint)
+        if other == endpoint:
+            return True
+        return curve.is_loopback(other) and curve.is_loopback(endpoint) and \
+            other.rpartition(":")[2] == port
+    taken = [n for n, spec in config.nodes.items() if same(spec.endpoint)]
     if taken:
         raise ConfigError(f"endpoint {endpoint} is {taken[0]}'s already")
+
+
+def _check_dir(config: ClusterConfig, directory: str) -> None:
+    """Not another member's directory (nor inside one, nor holding one), nor a store."""
+    real = os.path.realpath(directory)
+    for n, spec in config.nodes.items():
+        other = os.path.realpath(spec.dir)
+        if real == other or real.startswith(other + os.sep) or other.startswith(real + os.sep):
+            raise ConfigError(f"directory {directory}: {n} keeps its store at {spec.dir}")
+    if os.path.exists(os.path.join(real, "store.sqlite")):
+        raise ConfigError(f"directory {directory} holds a store already (another node's?): "
+                          f"a new node starts in a new directory")
 
 
 @contextlib.contextmanager
@@ -116,8 +138,7 @@ def tell(cluster, name: str, timeout: float = 60.0) -> list[str]:
     config = cluster.config
     spec = config.nodes[name]
     others = [n for n in config.names if n != name and n not in config.fenced]
-    fields = {"node": name, "endpoint": spec.endpoint,
-              "members": config.names[:config.names.index(name) + 1]}
+    fields = {"node": name, "endpoint": spec.endpoint, "members": config.names}
     if spec.public_key:
         fields["public_key"] = spec.public_key
     answered: set[str] = set()
@@ -151,7 +172,7 @@ def _wait_answer(cluster, name: str, timeout: float, started=None) -> bool:
 
 def add(path: str, name: str | None = None, endpoint: str | None = None,
         directory: str | None = None, start: bool = True, timeout: float = 60.0,
-        say=print) -> str:
+        say=print, say_place: bool = True) -> str:
     """`swarm node add`: steps 1-3 (placement is the caller's); the node's name. `start`:
     start it here, detached, unless it answers already (else wait for it to be started
     elsewhere: `say` tells how). A node new in the file is started before the others are
@@ -182,15 +203,17 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
                 proc.kill()
             if new:  # (no other node was told: as if it had never been added)
                 remove_from_file(path, name)
-            raise ClusterTimeout(f"{name} did not answer in {timeout:g}s" + (
-                f" (see {os.path.join(os.path.dirname(path), name + '.log')})" if proc else "")
-                + (f": no other node was told, and {name} is out of {path} again" if new
-                   else ""))
+            raise ClusterTimeout(
+                (f"{name} exited at start:\n{localcluster.tail(config, name)}\n"
+                 if proc is not None and proc.poll() is not None else
+                 f"{name} did not answer in {timeout:g}s") +
+                (f": no other node was told, and {name} is out of {path} again" if new else ""))
         told = tell(cluster, name, timeout)
     finally:
         cluster.close()
-    say(f"{name} joined: {', '.join(told)} know it; it holds no data until placement moves "
-        f"some there (swarm place)")
+    say(f"{name} joined: {', '.join(told)} know it" + (
+        "" if not new or not say_place else "; it holds no data until placement moves some "
+                                            "there (swarm place --rebalance)"))
     return name
 
 

@@ -220,7 +220,8 @@ def test_a_node_added_again_after_its_disk_was_lost_gets_its_store_back(tmp_path
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
         assert cluster.add_node() == "n4"
         handle = cluster.run_file(write(tmp_path, "make.py", make), timeout=60).value
-        whole(cluster, ["n1", "n2", "n3", "n4"])
+        assert cluster.add_node() == "n5"  # (n4 is not the last one any more)
+        whole(cluster, ["n1", "n2", "n3", "n4", "n5"])
         cluster.kill("n4")
         shutil.rmtree(cluster.config.nodes["n4"].dir)
         assert cluster.add_node("n4") == "n4"
@@ -237,10 +238,15 @@ def test_joins_out_of_order_are_refused_and_an_unknown_node_is_an_error_not_a_cr
         cluster.config.nodes.update(config.nodes)
         with pytest.raises(ValueError, match="swarm node add n4` again first"):
             membership.tell(cluster, "n5", timeout=10)  # (n4 was never told)
+        port = config.nodes["n1"].endpoint.rpartition(":")[2]
         for bad in ("foo", "tcp://127.0.0.1:x", config.nodes["n1"].endpoint,
-                    "tcp://10.1.2.3:5701"):
+                    f"tcp://localhost:{port}", "tcp://127.0.0.1:99999", "tcp://10.1.2.3:5701"):
             with pytest.raises(ConfigError):
                 membership.add_to_file(path, "n6", endpoint=bad)
+        for name, where in (("n6", config.nodes["n1"].dir), ("N1", None)):
+            with pytest.raises(ConfigError):  # (another node's store; n1's twin)
+                membership.add_to_file(path, name, directory=where)
+        assert "n6" not in open(path).read()
         fetch = write(tmp_path, "fetch.py", "from swarm.refs import Ref\n"
                                             "RESULT = Ref._handle('n9.abcd1234.1', 'n9').get()\n")
         out = cluster.run_file(fetch, policy="fetch", timeout=60)

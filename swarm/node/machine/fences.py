@@ -62,8 +62,8 @@ def join_problem(names: list[str], node: str, members: list[str] | None) -> str:
     the next one - one that missed an earlier join takes no later one before it."""
     if members is None:
         return ""
-    if node in names:
-        ok = members[:len(names)] == names
+    if node in names:  # (told again: the same order as far as both go)
+        ok = members[:len(names)] == names or names[:len(members)] == members
     else:
         ok = members[:len(names)] == names and members[len(names):len(names) + 1] == [node]
     if ok:
