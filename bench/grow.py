@@ -17,6 +17,7 @@ import time
 import swarm
 from cluster.apply import place
 from cluster.policies import rebalance
+from swarm.membership import add_local
 
 FILL = """
 from swarm import Ref
@@ -36,7 +37,7 @@ def main(refs: int = 3000, size: int = 1000) -> dict:
             assert out.error is None, out.traceback
             for _ in range(2):
                 t = time.perf_counter()
-                name = cluster.add_node()
+                name = add_local(cluster)
                 joined = time.perf_counter() - t
                 t = time.perf_counter()
                 plan = place(cluster, policy=rebalance)

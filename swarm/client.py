@@ -601,11 +601,6 @@ class LocalCluster(Cluster):
         self.procs.update(start_nodes(self.config, [name]))
         self._mark()
 
-    def add_node(self, name: str | None = None) -> str:
-        """A new node joins the running cluster (`swarm node add`; swarm/membership.py)."""
-        from swarm.membership import add_local
-        return add_local(self, name)
-
     def _mark(self) -> None:
         if self._tmp is not None:
             tempdirs.mark(self.directory, [p.pid for p in self.procs.values()])

@@ -218,7 +218,7 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
 
 
 def add_local(cluster, name: str | None = None, timeout: float = 60.0) -> str:
-    """LocalCluster.add_node: steps 1-3 for a cluster this process started (the node is
+    """add_local: steps 1-3 for a cluster this process started (the node is
     its child, stopped with the others); the node's name."""
     from swarm.client import start_nodes
 

@@ -1,4 +1,4 @@
-"""Nodes joining a running cluster (`swarm node add`, LocalCluster.add_node; docs/nodes.md,
+"""Nodes joining a running cluster (`swarm node add`, membership.add_local; docs/nodes.md,
 "Growing a cluster"), with real nodes: two nodes join a 3-node cluster while money moves
 between accounts, and placement moves data to them; a node whose disk is lost in the moments
 after a join gets its store back from its former mirror; `swarm node add` as a newcomer runs
@@ -21,6 +21,7 @@ import swarm
 from cluster.apply import place
 from swarm import membership
 from swarm.client import Cluster
+from swarm.membership import add_local
 from swarm.node.config import ConfigError
 from tests.histories import linear
 from tests.histories.singleref import PROGRAM, read_history
@@ -74,7 +75,7 @@ def test_two_nodes_join_while_money_moves_and_placement_balances_them(tmp_path):
         for name, after in (("n4", TRANSFERS // 5), ("n5", TRANSFERS // 2)):
             while len(done) < after and any(t.is_alive() for t in threads):
                 time.sleep(0.02)
-            assert cluster.add_node() == name
+            assert add_local(cluster) == name
             plans.append(place(cluster))  # (Refs move while transfers use them)
         for t in threads:
             t.join()
@@ -203,7 +204,7 @@ def test_single_ref_operations_stay_linearizable_while_nodes_join_and_refs_move_
             t.start()
         for k, node in ((0, "n4"), (1, "n5")):
             time.sleep(0.5)
-            assert cluster.add_node() == node
+            assert add_local(cluster) == node
             out = cluster.run_file(move, argv=[*handles[k], node], timeout=60)
             assert out.error is None, out.traceback
         for t in threads:
@@ -218,13 +219,13 @@ def test_a_node_added_again_after_its_disk_was_lost_gets_its_store_back(tmp_path
     """(helper-27's review: the second add started it --fresh, which emptied its copy.)"""
     make = "from swarm import Ref\nr = Ref(4321, at='n4')\nRESULT = [r.id, r.hint]\n"
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
-        assert cluster.add_node() == "n4"
+        assert add_local(cluster) == "n4"
         handle = cluster.run_file(write(tmp_path, "make.py", make), timeout=60).value
-        assert cluster.add_node() == "n5"  # (n4 is not the last one any more)
+        assert add_local(cluster) == "n5"  # (n4 is not the last one any more)
         whole(cluster, ["n1", "n2", "n3", "n4", "n5"])
         cluster.kill("n4")
         shutil.rmtree(cluster.config.nodes["n4"].dir)
-        assert cluster.add_node("n4") == "n4"
+        assert add_local(cluster, "n4") == "n4"
         out = cluster.run_file(write(tmp_path, "read.py", READ), argv=handle, timeout=90)
         assert out.error is None, out.traceback
         assert out.value == 4321

@@ -27,6 +27,7 @@ import swarm
 from cluster.apply import place
 from cluster.policies import rebalance
 from swarm.client import Cluster
+from swarm.membership import add_local
 
 START, CLIENTS = 1000, 6
 TRANSFERS, KILLS = 600, 10
@@ -81,7 +82,7 @@ def test_transfers_while_nodes_join_and_members_lose_their_disks(tmp_path):
                 while len(done) < after:
                     time.sleep(0.05)
                 with lock:
-                    cluster.add_node()
+                    add_local(cluster)
                     place(cluster, policy=rebalance)
 
         def killer() -> None:
