@@ -227,6 +227,10 @@ def _node_add(args) -> int:
     except (ConfigError, ClusterTimeout, ValueError) as e:
         print(f"swarm node add: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("swarm node add: interrupted; run it again to finish (each step is safe to "
+              "run again)", file=sys.stderr)
+        return 130
     if args.place:  # (the fewest moves that balance the bytes: placement proper is later)
         args.apply = args.dry_run = False
         args.plot, args.min_gain, args.rebalance = None, 0.0, True

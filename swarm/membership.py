@@ -181,6 +181,15 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
     from swarm import localcluster
     from swarm.client import Cluster, start_nodes
 
+    members = ClusterConfig.load(path)
+    probe = Cluster(members)
+    try:  # (a cluster that is not running: nothing to join, and the file stays as it is)
+        if not probe.ping([n for n in members.names if n not in members.fenced],
+                          timeout=2.0):
+            raise ClusterTimeout(f"no node of {path} answers: the cluster is not running "
+                                 f"(`swarm up` starts it)")
+    finally:
+        probe.close()
     config, name, new = add_to_file(path, name, endpoint, directory)
     say(f"{name} is in {path}" + (" (added)" if new else " already") +
         f": {config.nodes[name].endpoint}, store in {config.nodes[name].dir}")

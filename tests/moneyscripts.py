@@ -40,3 +40,37 @@ def transfers(handles: list, n: int, seed: int) -> list[tuple]:
             dst = rng.randrange(len(handles))
         out.append((f"t{i}", src, dst, rng.randint(1, 50)))
     return out
+
+
+class Clients:
+    """Clients running transfers (TRANSFER, at `path`), each share in a thread of its own
+    with a connection of its own; what they were told: `results` (tid -> RESULT), `errors`,
+    `done` (tids in the order they ended). `pace(j, n)`: called before the j-th of a
+    share's n transfers (a test that waits for its faults to fall among them)."""
+
+    def __init__(self, config, path: str, handles: list, timeout: float = 120.0,
+                 pace=None) -> None:
+        self.config, self.path, self.handles = config, path, handles
+        self.timeout, self.pace = timeout, pace
+        self.results: dict = {}
+        self.errors: list = []
+        self.done: list = []
+
+    def run(self, share: list) -> None:
+        from swarm.client import Cluster
+
+        c = Cluster(self.config)
+        try:
+            for j, (tid, src, dst, amount) in enumerate(share):
+                if self.pace is not None:
+                    self.pace(j, len(share))
+                o = c.run_file(self.path, argv=[*self.handles[src], *self.handles[dst], tid,
+                                                str(amount)], timeout=self.timeout)
+                if o.error:
+                    self.errors.append(f"{tid}: {o.error}")
+                self.results[tid] = o.value
+                self.done.append(tid)
+        except Exception as e:
+            self.errors.append(f"client: {type(e).__name__}: {e}")
+        finally:
+            c.close()

@@ -4,7 +4,6 @@ between accounts, and placement moves data to them; a node whose disk is lost in
 after a join gets its store back from its former mirror; `swarm node add` as a newcomer runs
 it. (The simulator runs joins under thousands of seeds: tests/test_sim_joins.py.)"""
 
-import functools
 import json
 import os
 import shutil
@@ -15,7 +14,7 @@ from collections import Counter
 
 import pytest
 from helpers import swarm_cli, write
-from moneyscripts import READ_ALL, SETUP, TRANSFER, transfers
+from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
 
 import swarm
 from cluster.apply import place
@@ -50,24 +49,9 @@ def test_two_nodes_join_while_money_moves_and_placement_balances_them(tmp_path):
         assert out.error is None, out.traceback
         handles = out.value
         work = transfers(handles, TRANSFERS, seed=7)
-        results, errors, done = {}, [], []
-
-        def client(share) -> None:
-            c = Cluster(cluster.config)
-            try:
-                for tid, src, dst, amount in share:
-                    o = c.run_file(transfer, argv=[*handles[src], *handles[dst], tid,
-                                                   str(amount)], timeout=120)
-                    if o.error:
-                        errors.append(f"{tid}: {o.error}")
-                    results[tid] = o.value
-                    done.append(tid)
-            except Exception as e:
-                errors.append(f"client: {type(e).__name__}: {e}")
-            finally:
-                c.close()
-
-        threads = [threading.Thread(target=functools.partial(client, work[i::CLIENTS]))
+        clients = Clients(cluster.config, transfer, handles)
+        results, errors, done = clients.results, clients.errors, clients.done
+        threads = [threading.Thread(target=clients.run, args=(work[i::CLIENTS],))
                    for i in range(CLIENTS)]
         for t in threads:
             t.start()
@@ -165,6 +149,10 @@ def test_swarm_node_add_as_a_newcomer_runs_it(tmp_path):
         assert unstarted.returncode == 1 and "swarm-node --config" in unstarted.stdout
         assert "n7 is out of" in unstarted.stderr, unstarted.stderr
         assert "n7" not in open(os.path.join(d, "cluster.toml")).read()
+        swarm_cli("down", "--dir", d)
+        down = swarm_cli("node", "add", "--dir", d, "--timeout", "5")
+        assert down.returncode == 1 and "the cluster is not running" in down.stderr
+        assert "n5" not in open(os.path.join(d, "cluster.toml")).read()
     finally:
         swarm_cli("down", "--dir", d)
 

@@ -10,7 +10,6 @@ every transfer completed once, money conserved, no acknowledged write missing, b
 1.1x of the mean, every copy whole on the new mirror chain.
 """
 
-import functools
 import json
 import random
 import shutil
@@ -21,12 +20,11 @@ from collections import Counter
 import pytest
 from conftest import LONG
 from helpers import write
-from moneyscripts import READ_ALL, SETUP, TRANSFER, transfers
+from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
 
 import swarm
 from cluster.apply import place
 from cluster.policies import rebalance
-from swarm.client import Cluster
 from swarm.membership import add_local
 
 START, CLIENTS = 1000, 6
@@ -56,26 +54,16 @@ def test_transfers_while_nodes_join_and_members_lose_their_disks(tmp_path):
         handles = cluster.run_file(setup, argv=[json.dumps(homes), str(START)],
                                    timeout=60).value
         work = transfers(handles, TRANSFERS, seed=13)
-        results, errors, done, kills, not_whole = {}, [], [], [], []
+        kills, not_whole = [], []
         lock = threading.Lock()  # (the grower and the killer take turns with the cluster)
         stop = threading.Event()
 
-        def client(share) -> None:
-            c = Cluster(cluster.config)
-            try:
-                for j, (tid, src, dst, amount) in enumerate(share):
-                    while len(kills) < KILLS * j // len(share) and not stop.is_set():
-                        time.sleep(0.01)  # (the kills fall among the transfers)
-                    o = c.run_file(transfer, argv=[*handles[src], *handles[dst], tid,
-                                                   str(amount)], timeout=600)
-                    if o.error:
-                        errors.append(f"{tid}: {o.error}")
-                    results[tid] = o.value
-                    done.append(tid)
-            except Exception as e:
-                errors.append(f"client: {type(e).__name__}: {e}")
-            finally:
-                c.close()
+        def pace(j: int, n: int) -> None:  # (the kills fall among the transfers)
+            while len(kills) < KILLS * j // n and not stop.is_set():
+                time.sleep(0.01)
+
+        clients = Clients(cluster.config, transfer, handles, timeout=600, pace=pace)
+        results, errors, done = clients.results, clients.errors, clients.done
 
         def grower() -> None:
             for after in (TRANSFERS // 4, TRANSFERS // 2):
@@ -100,7 +88,7 @@ def test_transfers_while_nodes_join_and_members_lose_their_disks(tmp_path):
                     time.sleep(rng.uniform(0.05, 0.5))
                     cluster.restart(name)
 
-        threads = [threading.Thread(target=functools.partial(client, work[i::CLIENTS]))
+        threads = [threading.Thread(target=clients.run, args=(work[i::CLIENTS],))
                    for i in range(CLIENTS)] + [threading.Thread(target=grower),
                                                 threading.Thread(target=killer)]
         for t in threads:
