@@ -221,7 +221,8 @@ def take_former_copy(shell, mirror: str, argv: list[str]) -> None:
     while True:
         fenced = _fenced(shell)
         others = [n for n in former_mirrors(shell.config.names, fenced, shell.name,
-                                            shell.config.copies) if n not in fenced]
+                                            shell.config.copies, len(shell.config.homes))
+                  if n not in fenced]
         missing = [n for n in others if n not in answers]
         if not missing:
             break

@@ -192,8 +192,8 @@ def _others(node) -> list[str]:
     """The members a node restoring asks as its former mirrors: those of the cluster file
     it read at its boot (the real node's config), but its mirror and those declared gone."""
     w = node.world
-    return [n for n in former_mirrors(node.names, w.fenced, node.name, w.replicas)
-            if n not in w.fenced]
+    return [n for n in former_mirrors(node.names, w.fenced, node.name, w.replicas,
+                                      w.ring) if n not in w.fenced]
 
 
 def _ask_former(node, epoch: int) -> None:

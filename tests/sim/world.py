@@ -104,6 +104,7 @@ class World:
         self.now = 1000.0
         self.start = self.now
         self.names = [f"n{i + 1}" for i in range(n)]
+        self.ring = n  # (the nodes before any join: restore asks no former mirror of theirs)
         self.hop_timeout = hop_timeout
         self.faults = faults if faults is not None else \
             Faults.pick(self.rng, self.names, span, hop_timeout,

@@ -63,15 +63,17 @@ def mirror_of(names: list[str], fenced, name: str, replicas: int) -> str | None:
     return live[(live.index(name) + 1) % len(live)]
 
 
-def former_mirrors(names: list[str], fenced, name: str, replicas: int) -> list[str]:
+def former_mirrors(names: list[str], fenced, name: str, replicas: int,
+                   first: int = 0) -> list[str]:
     """The nodes that kept `name`'s copy before later members joined (each join appends a
-    node to `names`: its mirror was the next node in each shorter list), but its mirror now
-    - those a restore asks when its mirror keeps no copy (restore.take_former_copy)."""
+    node to `names`: its mirror was the next node in each shorter list, none shorter than
+    the `first` nodes - the ring, there before any join), but its mirror now - those a
+    restore asks when its mirror keeps no copy (restore.take_former_copy)."""
     if name not in names:
         return []
     now = mirror_of(names, fenced, name, replicas)
     found = [mirror_of(names[:k], fenced, name, replicas)
-             for k in range(names.index(name) + 1, len(names))]
+             for k in range(max(names.index(name) + 1, first), len(names))]
     return sorted({n for n in found if n is not None and n != now})
 
 
