@@ -28,7 +28,7 @@ def local_cluster(n: int = 3, directory: str | None = None, **settings):
     """Start n local nodes and return a client of them (a context manager: leaving it stops
     the nodes); `.run(fn, *args)` calls a function on them, `.run_file(path, argv)` runs a
     script. Settings of the cluster file may be given: max_message_bytes, hop_timeout."""
-    from swarm.client import local_cluster as start
+    from swarm.embedded import local_cluster as start
 
     return start(n, directory, **settings)
 

@@ -1,6 +1,7 @@
 """What a client asks every node of its cluster, and how long it waits for the answers:
 `status?` (swarm status), `programs?` (swarm ps), `cancel` (swarm cancel), `stats?` (swarm
-place). `Cluster.status()`, `programs()`, `cancel()` and `stats()` call these.
+place); and the requests sent again until every node has answered (a join, a fence's
+phases: until_all_answer). `Cluster.status()`, `programs()`, `cancel()` and `stats()` call these.
 
 Each question goes to every node not declared gone, and its answers are awaited within a
 bound; the nodes that did not answer are named, so that one node that is down (or cut off)
@@ -18,6 +19,7 @@ from swarm.runs import ProgramInfo, UnknownProgram, check_program_id
 STATUS_SECONDS = 5.0  # `swarm status`: a node silent this long is shown `down`
 STATS_SECONDS = 10.0  # `swarm place` needs every node's statistics
 ANSWER_GRACE_SECONDS = 1.0  # a cancel found: how long the other nodes still have to answer
+RESEND_SECONDS = 1.0  # a node that did not answer a join or a fence is asked again after this
 
 
 def live_nodes(cluster) -> list[str]:
@@ -44,6 +46,32 @@ def ask(cluster, names: list[str], kind: str, payload: dict, answer: str, timeou
             if decided is not None and decided(answers):
                 deadline = min(deadline, time.monotonic() + ANSWER_GRACE_SECONDS)
     return answers
+
+
+def until_all_answer(cluster, names: list[str], kind: str, payload: dict, answer: str,
+                     timeout: float, what: str, *, accept=None, refused=None) -> None:
+    """Send a request to these nodes again every RESEND_SECONDS until each has answered (a
+    message of kind `answer` that `accept(payload)` takes): `swarm node gone`'s phases,
+    `swarm node add`'s join. ClusterTimeout naming the nodes that did not answer in
+    `timeout` seconds (`what`: the request, as the message says it); `refused(node,
+    payload)`: an answer that is a refusal raises what it returns."""
+    answered: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while answered != set(names):
+        if time.monotonic() > deadline:
+            missing = sorted(set(names) - answered)
+            raise ClusterTimeout(f"nodes {missing} did not answer {what} in {timeout:g}s")
+        for name in set(names) - answered:
+            cluster.send(name, kind, payload)
+        until = time.monotonic() + RESEND_SECONDS
+        while time.monotonic() < until and answered != set(names):
+            msg = cluster.receive(0.1)
+            if msg and msg[0] == answer and msg[1] in names and \
+                    (accept is None or accept(msg[2])):
+                error = refused(msg[1], msg[2]) if refused is not None else None
+                if error is not None:
+                    raise error
+                answered.add(msg[1])
 
 
 def status(cluster) -> list[dict]:

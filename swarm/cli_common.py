@@ -132,7 +132,7 @@ def cluster_for(args):
     """The cluster of `swarm run` and `swarm sw`: N temporary local nodes (--nodes N, or no
     cluster named or found), stopped at the end; else the running cluster of --cluster, --dir
     or ./.swarm (connect_to_start); None (after saying why) if that one is not running."""
-    from swarm.client import local_cluster
+    from swarm.embedded import local_cluster
 
     path = None if args.nodes else cluster_path(args)
     if path is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from swarm.client import local_cluster
+from swarm.embedded import local_cluster
 
 # the checkout's examples/, or (installed from a wheel) the copy setup.cfg puts in
 # <prefix>/share/swarm/examples

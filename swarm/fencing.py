@@ -107,21 +107,13 @@ def fence(cluster, node: str, timeout: float = 60.0) -> None:
         raise ValueError(f"unknown node {node!r}; the cluster has {cluster.config.names}")
     others = [n for n in cluster.config.names if n != node and n not in cluster.config.fenced]
     for phase in (1, 2):
-        confirmed: set[str] = set()
-        deadline = time.monotonic() + timeout
-        while confirmed != set(others):
-            if time.monotonic() > deadline:
-                missing = sorted(set(others) - confirmed)
-                raise ClusterTimeout(f"nodes {missing} did not confirm the fence of {node} "
-                                     f"(phase {phase}) in {timeout:g}s; run it again")
-            for name in set(others) - confirmed:
-                cluster.send(name, "fence", {"node": node, "phase": phase})
-            until = time.monotonic() + 1.0
-            while time.monotonic() < until and confirmed != set(others):
-                msg = cluster.receive(0.1)
-                if msg and msg[0] == "fenced" and msg[2]["node"] == node \
-                        and msg[2]["phase"] == phase:
-                    confirmed.add(msg[1])
+        try:
+            asknodes.until_all_answer(
+                cluster, others, "fence", {"node": node, "phase": phase}, "fenced", timeout,
+                f"the fence of {node} (phase {phase})",
+                accept=lambda p, phase=phase: p["node"] == node and p["phase"] == phase)
+        except ClusterTimeout as e:
+            raise ClusterTimeout(f"{e}; run it again") from None
     config = ClusterConfig.load(cluster.config.path)
     if node not in config.fenced:
         config.fenced.append(node)

@@ -17,7 +17,8 @@ import os
 import signal
 import time
 
-from swarm.client import Cluster, start_nodes
+from swarm.client import Cluster
+from swarm.embedded import start_nodes
 from swarm.node.config import ClusterConfig, local_config
 
 CLUSTER_FILE = "cluster.toml"

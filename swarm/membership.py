@@ -26,11 +26,10 @@ import itertools
 import os
 import time
 
+from swarm import asknodes
 from swarm.errors import ClusterTimeout
 from swarm.node.config import ClusterConfig, ConfigError, NodeConfig, free_port, name_problem
 from swarm.wire import curve
-
-ANSWER_SECONDS = 1.0  # a node that did not answer a join is asked again after this
 
 
 def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
@@ -141,23 +140,15 @@ def tell(cluster, name: str, timeout: float = 60.0) -> list[str]:
     fields = {"node": name, "endpoint": spec.endpoint, "members": config.names}
     if spec.public_key:
         fields["public_key"] = spec.public_key
-    answered: set[str] = set()
-    deadline = time.monotonic() + timeout
-    while answered != set(others):
-        if time.monotonic() > deadline:
-            missing = sorted(set(others) - answered)
-            raise ClusterTimeout(f"nodes {missing} did not answer the join of {name} in "
-                                 f"{timeout:g}s: start them (they read {name} in "
-                                 f"{config.path}) or run the command again")
-        for n in set(others) - answered:
-            cluster.send(n, "join", fields)
-        until = time.monotonic() + ANSWER_SECONDS
-        while time.monotonic() < until and answered != set(others):
-            msg = cluster.receive(0.1)
-            if msg and msg[0] == "joined" and msg[2]["node"] == name:
-                if msg[2].get("error"):
-                    raise ValueError(f"{msg[1]} refused the join of {name}: {msg[2]['error']}")
-                answered.add(msg[1])
+    try:
+        asknodes.until_all_answer(
+            cluster, others, "join", fields, "joined", timeout, f"the join of {name}",
+            accept=lambda p: p["node"] == name,
+            refused=lambda n, p: ValueError(f"{n} refused the join of {name}: {p['error']}")
+            if p.get("error") else None)
+    except ClusterTimeout as e:
+        raise ClusterTimeout(f"{e}: start them (they read {name} in {config.path}) or run "
+                             f"the command again") from None
     return others
 
 
@@ -179,7 +170,8 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
     told; one that was in it already (the command run again) after. Raises ConfigError,
     ClusterTimeout, ValueError (a node refused)."""
     from swarm import localcluster
-    from swarm.client import Cluster, start_nodes
+    from swarm.client import Cluster
+    from swarm.embedded import start_nodes
 
     members = ClusterConfig.load(path)
     probe = Cluster(members)
@@ -229,7 +221,7 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
 def add_local(cluster, name: str | None = None, timeout: float = 60.0) -> str:
     """add_local: steps 1-3 for a cluster this process started (the node is
     its child, stopped with the others); the node's name."""
-    from swarm.client import start_nodes
+    from swarm.embedded import start_nodes
 
     config, name, new = add_to_file(cluster.config.path, name)
     cluster.config.ring, cluster.config.replicas = config.ring, config.replicas

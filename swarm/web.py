@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"swarm.web: no cluster file {path}", file=sys.stderr)
                 return 1
         else:
-            from swarm.client import local_cluster
+            from swarm.embedded import local_cluster
 
             print(f"starting {args.nodes} local nodes" +
                   (f" in {args.data}" if args.data else ""), flush=True)

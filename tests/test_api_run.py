@@ -14,7 +14,8 @@ from helpers import ROOT, wait_for, write
 
 import swarm
 from swarm.calls import CallError
-from swarm.client import Cluster, local_cluster
+from swarm.client import Cluster
+from swarm.embedded import local_cluster
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import time
 import pytest
 from helpers import ROOT, swarm_cli, wait_for, write
 
-from swarm.client import local_cluster
+from swarm.embedded import local_cluster
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import textwrap
 import pytest
 from helpers import ROOT, swarm_cli, write
 
-from swarm.client import ClusterTimeout, local_cluster
+from swarm.client import ClusterTimeout
+from swarm.embedded import local_cluster
 
 
 @pytest.fixture

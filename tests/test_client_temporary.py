@@ -14,11 +14,11 @@ import tempfile
 from helpers import ROOT, wait_for
 
 from swarm import tempdirs
-from swarm.client import local_cluster
+from swarm.embedded import local_cluster
 
 KEEPS_A_CLUSTER = """\
 import time
-from swarm.client import local_cluster
+from swarm.embedded import local_cluster
 cluster = local_cluster(1)
 print(cluster.directory, flush=True)
 time.sleep(120)

@@ -13,7 +13,7 @@ import pytest
 from helpers import fill, stop_cluster, write
 
 import swarm
-from swarm.client import start_nodes
+from swarm.embedded import start_nodes
 from swarm.node.config import local_config
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs (needs root)")

@@ -12,7 +12,7 @@ import pytest
 from helpers import swarm_cli, write
 
 from bench.gc import stored
-from swarm.client import LocalCluster
+from swarm.embedded import LocalCluster
 from swarm.garbage import CollectionStopped, collect
 
 MAKE = """

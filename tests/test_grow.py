@@ -18,7 +18,7 @@ from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
 
 import swarm
 from cluster.apply import place
-from swarm import membership
+from swarm import embedded, membership
 from swarm.client import Cluster
 from swarm.membership import add_local
 from swarm.node.config import ConfigError
@@ -100,7 +100,7 @@ def test_a_disk_lost_before_the_new_mirror_has_the_copy_comes_back_from_the_form
         whole(cluster, ["n1", "n2", "n3"])
         config, name, _ = membership.add_to_file(cluster.config.path)
         cluster.config.ring, cluster.config.nodes[name] = config.ring, config.nodes[name]
-        cluster.procs.update(swarm.client.start_nodes(
+        cluster.procs.update(embedded.start_nodes(
             cluster.config, [name], args=membership.start_args(True)))
         while name not in cluster.ping([name]):
             time.sleep(0.1)

@@ -16,7 +16,8 @@ import pytest
 from helpers import stop_cluster, swarm_cli, write
 
 import swarm
-from swarm.client import connect, start_nodes
+from swarm.client import connect
+from swarm.embedded import start_nodes
 from swarm.node.config import local_config
 
 HOP_TIMEOUT = 2.0

@@ -169,7 +169,8 @@ def test_the_nodes_share_one_str_hash_seed(tmp_path):
 
 
 def test_a_node_started_with_another_hash_seed_says_so(tmp_path):
-    from swarm.client import Cluster, start_nodes
+    from swarm.client import Cluster
+    from swarm.embedded import start_nodes
     from swarm.node.config import local_config
 
     config = local_config(1, str(tmp_path))

@@ -15,7 +15,8 @@ import zmq
 from helpers import ROOT, UnpickleProof, node_log, swarm_cli, times_unpickled, wait_for, write
 
 import swarm
-from swarm.client import Cluster, program_sources, start_nodes
+from swarm.client import Cluster, program_sources
+from swarm.embedded import start_nodes
 from swarm.node.config import ClusterConfig, ConfigError, free_port, local_config
 from swarm.wire import curve, decode
 from swarm.wire.envelope import Signer, unpack

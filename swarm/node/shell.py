@@ -174,7 +174,7 @@ class Shell:
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once
-        # the process that started it is gone, even killed with SIGKILL (client.start_nodes)
+        # the process that started it is gone, even killed with SIGKILL (embedded.start_nodes)
         parent = os.environ.get("SWARM_PARENT_PID")
         self.parent = int(parent) if parent and parent.isdigit() else None
         self.hash_seed_problem = _hash_seed_problem(config)

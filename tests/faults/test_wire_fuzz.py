@@ -51,7 +51,8 @@ from helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swarm.client import Cluster, start_nodes
+from swarm.client import Cluster
+from swarm.embedded import start_nodes
 from swarm.node.config import local_config
 from swarm.wire import decode
 from swarm.wire.envelope import Signer, pack, unpack
