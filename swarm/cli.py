@@ -40,6 +40,9 @@
                    [--cluster FILE | --dir D]
                                      a node joins the running cluster (started here unless
                                      --no-start); --place then moves data to it
+    swarm node remove NAME [--force] [--place] [--cluster FILE | --dir D]
+                                     a node leaves the running cluster: it stops, and its
+                                     mirror takes its store (Refs, programs, results)
     swarm node gone NAME [--cluster FILE | --dir D]
                                      declare a node gone for good (fence it): the others
                                      refuse it, programs waiting for it end (NodeGone)
@@ -234,6 +237,31 @@ def _node_add(args) -> int:
     if args.place:  # (the fewest moves that balance the bytes: placement proper is later)
         args.apply = args.dry_run = False
         args.plot, args.min_gain, args.rebalance = None, 0.0, True
+        return _place(args)
+    return 0
+
+
+def _node_remove(args) -> int:
+    """swarm node remove NAME: the node stops and its mirror takes its store
+    (swarm/adoption.py)."""
+    from swarm.adoption import remove
+    from swarm.client import ClusterTimeout
+    from swarm.node.config import ConfigError
+
+    if (path := cluster_file_named(args, "node remove")) is None:
+        return 1
+    try:
+        remove(path, args.name, timeout=args.timeout, force=args.force)
+    except (ConfigError, ClusterTimeout, ValueError) as e:
+        print(f"swarm node remove: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"swarm node remove: interrupted; run it again to finish (each step is safe "
+              f"to run again; {args.name} may be stopped meanwhile)", file=sys.stderr)
+        return 130
+    if args.place:
+        args.apply = args.dry_run = False
+        args.plot, args.min_gain, args.rebalance, args.max_moves = None, 0.0, True, None
         return _place(args)
     return 0
 
@@ -478,6 +506,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds to wait for the node and for every node's answer (60)")
     _where(g)
     g.set_defaults(func=_node_add)
+    g = nsub.add_parser("remove", help="a node leaves the running cluster: it stops, and its "
+                                       "mirror takes its store")
+    g.add_argument("name")
+    g.add_argument("--force", action="store_true",
+                   help="the node does not answer and will not: its mirror takes the copy it "
+                        "has (writes the node made while its mirror was down are lost)")
+    g.add_argument("--place", action="store_true",
+                   help="then run the placer: Refs move off the heir until bytes are "
+                        "balanced")
+    g.add_argument("--balance", type=float, default=1.1,
+                   help="with --place: most bytes a node may hold, over the mean (1.1)")
+    g.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds to wait for each step (60)")
+    _where(g)
+    g.set_defaults(func=_node_remove)
     p = sub.add_parser("gc", help="delete the Refs that nothing can reach any more")
     p.add_argument("--dry-run", action="store_true",
                    help="say what would be deleted, delete nothing")

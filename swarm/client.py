@@ -114,6 +114,7 @@ class Cluster:
         node when its time is up; a submission stays with its Run, sent again until the
         node accepts it (_chase)."""
         self.ids += 1
+        node = self.config.route(node)  # (a removed node: its heir answers for it)
         frames = self.signer.pack(kind, decode.encode(payload))
         size = sum(map(len, frames))
         if size > self.config.max_message_bytes:  # a node would drop it unread

@@ -24,8 +24,8 @@ def search(cluster, runs: list) -> None:
     its outcome is unknown (it may have run there, in part or to its end), and it ends
     with NodeGone. One whose result a node kept is collected from it."""
     reload_fences(cluster)
-    fenced = set(cluster.config.fenced)
-    if not fenced:
+    fenced = set(cluster.config.fenced) - set(cluster.config.heirs)  # (a removed node's
+    if not fenced:  # programs are its heir's: swarm/adoption.py)
         return
     # (a submission not confirmed by a live node is sent to it again until it is: not lost)
     runs = [run for run in runs if time.monotonic() - run.heard > SEARCH_SECONDS
@@ -33,7 +33,7 @@ def search(cluster, runs: list) -> None:
     if not runs:
         return
     answers = where(cluster, [run.program for run in runs])
-    live = [n for n in cluster.config.names if n not in fenced]
+    live = asknodes.live_nodes(cluster)
     if any(n not in answers for n in live):
         return  # a live node did not answer: look again later
     for run in runs:
@@ -85,7 +85,7 @@ def reload_fences(cluster) -> None:
         config = ClusterConfig.load(cluster.config.path)
     except (OSError, ConfigError):  # (a local cluster's file, being rewritten)
         return  # the fences read last time hold until the next look, 2 s later
-    cluster.config.fenced = config.fenced
+    cluster.config.fenced, cluster.config.heirs = config.fenced, config.heirs
     for name, spec in config.nodes.items():
         cluster.config.nodes.setdefault(name, spec)
     cluster.config.ring = config.ring

@@ -175,6 +175,18 @@ def pid_file(config: ClusterConfig, name: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(config.path)), f"{name}.pid")
 
 
+def kill(config: ClusterConfig, name: str, pid: int) -> None:
+    """SIGKILL a node started from this directory (its pid file named it)."""
+    if node_pid(config, name) == pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def forget_pid(config: ClusterConfig, name: str) -> None:
+    """A node that is no more (removed): its pid file goes."""
+    _remove_pid_file(config, name)
+
+
 def _remove_pid_file(config: ClusterConfig, name: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(pid_file(config, name))

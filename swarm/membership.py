@@ -36,7 +36,7 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
                 directory: str | None = None) -> tuple[ClusterConfig, str, bool]:
     """Step 1: (the config, the node's name, whether it is new in the file). The file is
     locked meanwhile (two adds at once take two names)."""
-    with _locked(path):
+    with locked(path):
         config = ClusterConfig.load(path)
         if name is None:  # (the first nK free)
             name = next(f"n{k}" for k in itertools.count(1) if f"n{k}" not in config.nodes)
@@ -105,7 +105,7 @@ def _check_dir(config: ClusterConfig, directory: str) -> None:
 
 
 @contextlib.contextmanager
-def _locked(path: str):
+def locked(path: str):
     with open(f"{path}.lock", "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
@@ -116,7 +116,7 @@ def _locked(path: str):
 
 def remove_from_file(path: str, name: str) -> None:
     """Undo step 1 (the node never became a member: no node was told)."""
-    with _locked(path):
+    with locked(path):
         config = ClusterConfig.load(path)
         config.nodes.pop(name, None)
         config.save(path)

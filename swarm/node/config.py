@@ -9,6 +9,9 @@
     hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
                                     # program waits; a question unanswered this long fails
     fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
+    heirs = { n2 = "n3" }           # nodes removed (`swarm node remove n2`): their store
+                                    # is n3's, their name means n3 (once in `fenced`; not
+                                    # yet: the removal is under way)
     ring = ["n1", "n2", "n3"]       # the nodes whose names hash the homes of collections
                                     # and named Refs: the first nodes, kept when nodes join
                                     # (`swarm node add`; default: every node)
@@ -88,6 +91,13 @@ class ClusterConfig:
     hash_seed: int | None = None
     replicas: int | None = None  # copies of each store (None: the default, `copies`)
     ring: list | None = None  # the nodes homes are hashed over (None: all; `homes`)
+    heirs: dict = field(default_factory=dict)  # removed node -> the node with its store
+
+    def route(self, name: str) -> str:
+        """The node that answers for `name`: the heir of a removed node (swarm/adoption.py)."""
+        while name in self.heirs and name in self.fenced:
+            name = self.heirs[name]
+        return name
 
     @property
     def copies(self) -> int:
@@ -154,7 +164,8 @@ class ClusterConfig:
                          value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
                          hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None,
                          replicas=int(raw["replicas"]) if "replicas" in raw else None,
-                         ring=[str(n) for n in raw["ring"]] if "ring" in raw else None)
+                         ring=[str(n) for n in raw["ring"]] if "ring" in raw else None,
+                         heirs={str(n): str(h) for n, h in raw.get("heirs", {}).items()})
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
@@ -163,6 +174,8 @@ class ClusterConfig:
                               f"or 2 (each store and a copy on its mirror) are supported")
         if config.ring is not None and (not config.ring or set(config.ring) - set(nodes)):
             raise ConfigError(f"{path}: ring = {config.ring} must name nodes of the file")
+        if set(config.heirs) - set(nodes) or set(config.heirs.values()) - set(nodes):
+            raise ConfigError(f"{path}: heirs = {config.heirs} must name nodes of the file")
         if need_secret and not config.secret:
             raise ConfigError(f"{path} has no secret: `swarm keys --cluster {path}` makes one")
         config.check_keys()
@@ -218,6 +231,9 @@ class ClusterConfig:
             lines.append("fenced = [" + ", ".join(f'"{n}"' for n in self.fenced) + "]")
         if self.ring:
             lines.append("ring = [" + ", ".join(f'"{n}"' for n in self.ring) + "]")
+        if self.heirs:
+            lines.append("heirs = { " + ", ".join(f'{n} = "{h}"' for n, h in
+                                                 self.heirs.items()) + " }")
         lines.append("")
         if self.curve:
             lines += ["[client]", f'public_key = "{self.client_public_key}"',

@@ -28,6 +28,7 @@ from swarm.compiler import registry
 from swarm.continuation import process_state
 from swarm.continuation.primitives import set_policy
 from swarm.node import (
+    adopt,
     asking,
     autoplace,
     bulkmaps,
@@ -114,7 +115,8 @@ EVENTS = {
         env.sender, *(lambda p: (p["seq"], p["have"], p["gap"], p.get("probe", False),
                                  p.get("behind", False)))(decode.payload(env))),
     "fence": lambda env, identity: m.FenceRequested(
-        identity.decode(), *(lambda p: (p["node"], p["phase"]))(decode.payload(env))),
+        identity.decode(), *(lambda p: (p["node"], p["phase"], p.get("heir")))(
+            decode.payload(env))),
     **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
 }
 
@@ -128,6 +130,9 @@ class Shell:
             raise ConfigError(f"node {name} was declared gone (`fenced` in {config.path}): "
                               f"the other nodes refuse it; its store is kept at "
                               f"{config.nodes[name].dir}")
+        if name in config.heirs:
+            raise ConfigError(f"node {name} is being removed (`heirs` in {config.path}): "
+                              f"{config.heirs[name]} takes its store (swarm node remove)")
         self.config, self.name = config, name
         spec = config.nodes[name]
         if not config.curve and not curve.is_loopback(spec.endpoint):
@@ -138,6 +143,7 @@ class Shell:
                 f"to every machine again), or give the node a loopback endpoint")
         os.makedirs(spec.dir, mode=0o700, exist_ok=True)  # Refs and programs: ours only
         path = os.path.join(spec.dir, "store.sqlite")
+        adopt.finish(spec.dir, name)  # (a store this node was taking: merged first)
         # a new store may be one that was lost: its mirror may keep a copy (restore.py)
         self.store = Store(path, record=config.mirror_of(name) is not None)
         self.store_new = not fresh and not self.store.born and self.store.is_empty()
@@ -201,9 +207,19 @@ class Shell:
         for instruction in self.machine.handle(event):
             do[type(instruction)](instruction)
 
+    def _heirs(self) -> dict:
+        """Removed nodes and their heirs: written here by their fences, and the cluster
+        file's (routed once the node is in its `fenced`: the removal ended)."""
+        heirs = self.store.heirs()
+        for node, heir in self.config.heirs.items():
+            if node in self.config.fenced or node not in heirs:
+                heirs[node] = (heir, node in self.config.fenced)
+        return heirs
+
     def serve(self, argv: list[str] = ()) -> None:
         """Run the node; first, if its store is new, ask its mirror whether it was lost
         (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
+        self.argv = list(argv)  # (a start again: restore.py, adopt.py)
         restore.restore_if_lost(self, list(argv))
         mirror_down = restore.catch_up(self, list(argv))
         self.modules.install()
@@ -227,7 +243,7 @@ class Shell:
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
-                           store.seq, mirror_down, store.id))
+                           store.seq, mirror_down, store.id, self._heirs()))
         reclaimer.hold_reserve()  # (room to end a program that runs out of memory)
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams
@@ -282,9 +298,9 @@ class Shell:
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
             return
-        if env.kind == "join":  # a node added to the cluster (members.py)
+        if env.kind in ("join", "adopt"):  # membership (members.py, adopt.py)
             try:
-                members.join(self, env, identity)
+                (members.join if env.kind == "join" else adopt.serve)(self, env, identity)
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
             return

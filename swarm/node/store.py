@@ -22,6 +22,8 @@ Tables:
     sources(hash, name, filename, source)   program code received (programs resumed after a
                                     restart need it)
     fenced(node, at)                nodes declared gone: refused for ever (swarm node gone)
+    heirs(node, heir, routed)       fenced nodes whose store a mirror adopts (swarm node
+                                    remove: machine/fences.py); routed once it has
     cancelled(program, at)          programs cancelled (swarm cancel): never run again here
     deaths(program, count)          how often the node died while a program ran (quarantine)
     partial(hop_id, refs)           inbox hops whose segment had Ref writes kept before its
@@ -67,6 +69,8 @@ CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload B
                                  at REAL, PRIMARY KEY (program, kind, seq));
 CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, name TEXT, filename TEXT, source TEXT);
 CREATE TABLE IF NOT EXISTS fenced (node TEXT PRIMARY KEY, at REAL);
+CREATE TABLE IF NOT EXISTS heirs (node TEXT PRIMARY KEY, heir TEXT NOT NULL,
+                                  routed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cancelled (program TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE IF NOT EXISTS partial (hop_id TEXT PRIMARY KEY, refs TEXT);
@@ -419,6 +423,9 @@ class Store:
         if txn.fences:
             db.executemany("INSERT OR IGNORE INTO fenced VALUES (?, ?)",
                            [(n, now) for n in txn.fences])
+        if txn.heirs:
+            db.executemany("INSERT OR REPLACE INTO heirs VALUES (?, ?, ?)",
+                           [(n, heir, int(routed)) for n, (heir, routed) in txn.heirs.items()])
         if txn.answers:
             db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
                            [(op, node, reply, _flat(value), at) for
@@ -494,6 +501,10 @@ class Store:
 
     def fenced(self) -> list[str]:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]
+
+    def heirs(self) -> dict[str, tuple[str, bool]]:
+        return {node: (heir, bool(routed)) for node, heir, routed in
+                self.db.execute("SELECT node, heir, routed FROM heirs")}
 
     def done_ids(self) -> list[str]:
         """The hops taken here that stay until a sender says they may go."""

@@ -76,7 +76,11 @@ Programs in flight (finality: docs/nodes.md):
                               dashboard, and a client looking for its
                               programs after a fence; route: the nodes it ran on, ending
                               with `to`)
-    fence     client -> node  {node, phase}  -> fenced {node, phase}  (swarm node gone)
+    fence     client -> node  {node, phase, heir?}  -> fenced {node, phase}  (swarm node gone;
+                              with an heir, swarm node remove: machine/fences.py)
+    adopt     client -> node  {node}  -> adopted {node, error?}  (swarm node remove: the
+                              heir merges its copy of the node's store into its own, and
+                              starts again from it: swarm/node/adopt.py)
     join      client -> node  {node, endpoint, public_key?, members?}  -> joined {node,
                               error?}  (swarm node add: the node is a member from now on;
                               members: the cluster file's nodes, in order)
@@ -121,7 +125,7 @@ KINDS = frozenset({
     "fetch", "fetched", "answered", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
-    "join", "joined",
+    "join", "joined", "adopt", "adopted",
     "input?", "input",
     "hops?", "hops", "gc", "gc-report", "gc-flush",
     "mirror", "mirrored", "snapshot", "restore?", "restore",
@@ -258,7 +262,9 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "programs?": ({}, {"programs": _str_list_or_none}, (0, 0)),
     "programs": ({"node": str, "programs": list, "finished": _str_list},
                  {"booted": (int, float)}, (0, 0)),
-    "fence": ({"node": str, "phase": int}, {}, (0, 0)),
+    "fence": ({"node": str, "phase": int}, {"heir": str}, (0, 0)),
+    "adopt": ({"node": str}, {}, (0, 0)),
+    "adopted": ({"node": str}, {"error": str}, (0, 0)),
     "join": ({"node": str, "endpoint": str}, {"public_key": str, "members": _str_list},
              (0, 0)),
     "joined": ({"node": str}, {"error": str}, (0, 0)),

@@ -43,7 +43,7 @@ class Transfer:
     def _debited(self, node, prog) -> None:
         node.print(prog, f"debit {self.tid}\n")
         home = self.dst.split(".")[0]
-        if home != node.name:
+        if node.state.route(home) != node.name:  # (a removed node's accounts: its heir's)
             node.hop(prog, home, "credit")
             return
         self._credit(node, prog)
@@ -89,12 +89,13 @@ def check(world: World) -> None:
     """After the run: exactly once, and what each client was told is what happened."""
     ids, made, client = world.money
     histories = {}
-    gone = world.fenced
+    gone = world.fenced - set(world.heirs)
     for ref_id in ids:
         if ref_id.split(".")[0] in gone:  # its disk is lost with it
             histories[ref_id] = None
             continue
-        balance, history = codec.loads(world.nodes[ref_id.split(".")[0]].store.refs[ref_id])
+        holder = world.nodes[world.route(ref_id.split(".")[0])]  # (a removed node's: its heir)
+        balance, history = codec.loads(holder.store.refs[ref_id])
         if balance != START + sum(x for _, x in history):
             world.violate(f"{ref_id}: balance {balance} is not what its history says")
         histories[ref_id] = [tid for tid, _ in history]

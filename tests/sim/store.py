@@ -29,6 +29,8 @@ class SimStore:
         self.kept: dict[tuple, bytes] = {}  # (program, kind, seq) -> payload
         self.sources: dict[str, tuple] = {}
         self.fenced: set[str] = set()
+        self.heirs: dict[str, tuple] = {}  # node -> (heir, routed)
+        self.adopted: set[str] = set()  # nodes whose store this one took (adoptions.py)
         self.cancelled: set[str] = set()
         self.deaths: dict[str, int] = {}
         self.partial: dict[str, list] = {}  # (Store's `partial` table)
@@ -95,6 +97,7 @@ class SimStore:
             self.kept[(program, kind, seq)] = payload
         self.sources.update(txn.sources)
         self.fenced.update(txn.fences)
+        self.heirs.update(txn.heirs)
         self.cancelled.update(txn.cancelled)
         self.deaths.update(txn.deaths)
         self.partial.update((h, refs) for h, refs in txn.partial.items()
@@ -131,6 +134,18 @@ class SimStore:
             size += sum(len(b) for b in txn.writes.values.values() if b is not None)
         return size
 
+    def merge(self, other: SimStore) -> None:
+        """Another node's store into this one (node/adopt.py): the rows this one lacks of
+        every table keyed by a hop, program, Ref or question id."""
+        for table in ("refs", "forwards", "moves", "inbox", "outbox", "forget_at", "kept",
+                      "sources", "deaths", "partial", "answers"):
+            mine = getattr(self, table)
+            for key, row in getattr(other, table).items():
+                mine.setdefault(key, row)
+        self.done |= other.done
+        self.fenced |= other.fenced
+        self.cancelled |= other.cancelled
+
     def be_born(self, store_id: int) -> None:
         self.id, self.born = store_id, True
 
@@ -145,7 +160,8 @@ class SimStore:
                 "moves": list(self.moves.items()),
                 "done": [h for h in self.done if h not in self.forget_at],
                 "forgetting": list(self.forget_at.items()),
-                "fenced": list(self.fenced), "cancelled": list(self.cancelled),
+                "fenced": list(self.fenced), "heirs": dict(self.heirs),
+                "cancelled": list(self.cancelled),
                 "deaths": dict(self.deaths), "partial": dict(self.partial),
                 "answers": [(op, *a) for op, a in self.answers.items()],
                 "mirror_seq": self.seq, "store_id": self.id}

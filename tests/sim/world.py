@@ -40,8 +40,8 @@ from swarm.node.machine.ids import derived_id
 from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
+from tests.sim import adoptions, mirrors
 from tests.sim import joins as joins_module
-from tests.sim import mirrors
 from tests.sim.store import DiskFull, SimStore
 
 RESUBMIT = 1.0
@@ -93,10 +93,12 @@ class Faults:
 class World:
     def __init__(self, seed: int, n: int = 3, faults: Faults | None = None,
                  hop_timeout: float = 5.0, span: float = 2.0, replicas: int = 1,
-                 disk_losses: list | None = None, joins: list | None = None) -> None:
+                 disk_losses: list | None = None, joins: list | None = None,
+                 removals: list | None = None) -> None:
         """`replicas` 2: each node's store has a copy on its mirror (mirrors.py);
         `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk); `joins`:
-        [(node, at)] nodes added to the running cluster (joins.py)."""
+        [(node, at)] nodes added to the running cluster (joins.py); `removals`: [(node,
+        at, operator after)] nodes stopped whose mirror adopts their store (adoptions.py)."""
         self.seed = seed
         self.replicas = replicas
         self.losses = self.restores = 0
@@ -125,6 +127,9 @@ class World:
         self.checks: list = []  # callables run after every step
         self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
         self.fenced: set[str] = set()  # declared gone (what clients know)
+        self.heirs: dict[str, str] = {}  # removed node -> the node that has its store
+        self.adoptions = 0
+        self.removing = 0  # removals that have not ended
         self.store_ids = 0
         for node in self.nodes.values():
             node.store.be_born(self.new_store_id())  # (stores the workload fills)
@@ -149,6 +154,9 @@ class World:
         for name, at in joins or ():
             self.nodes[name] = SimNode(self, name)
             self.at(self.now + at, joins_module.join, self, name)
+        for name, at, after in removals or ():
+            self.removing += 1
+            self.at(self.now + at, adoptions.remove, self, name, after)
         for name, at, fence_after, back in self.faults.gone:
             self.nodes[name].lost = True
             self.at(self.now + at, self.nodes[name].crash)
@@ -189,7 +197,7 @@ class World:
     def _settled(self) -> bool:
         if self.now < self.start + max(self._faults_end(), self.submitting_until):
             return False
-        if self.losing or any(node.restoring for node in self.nodes.values()):
+        if self.losing or self.removing or any(node.restoring for node in self.nodes.values()):
             return False  # (a disk loss to come, or a node still without its store)
         return all(run.reports for c in self.clients.values() for run in c.runs.values())
 
@@ -206,6 +214,12 @@ class World:
 
     def note(self, what: str) -> None:
         self.log.append(f"{self.now - self.start:.4f} {what}")
+
+    def route(self, node: str) -> str:
+        """The node that answers for `node`, by the cluster file (its heir once removed)."""
+        while node in self.heirs:
+            node = self.heirs[node]
+        return node
 
     def mirror_of(self, name: str, fenced=(), names=None) -> str | None:
         """`name`'s mirror, by the cluster file (`names`: by a node's own view of it)."""
@@ -351,7 +365,9 @@ class SimNode:
                                  now=w.now, forget_after=FORGET_AFTER,
                                  replicas=w.replicas)
         w.note(f"{self.name} starts" + (" (its mirror down)" if mirror_down else ""))
-        self.handle(m.Booted(w.now, **self.store.boot_state(), mirror_down=mirror_down))
+        boot = self.store.boot_state()  # (the heirs the cluster file names are routed)
+        boot["heirs"] = {**boot["heirs"], **{n: (h, True) for n, h in w.heirs.items()}}
+        self.handle(m.Booted(w.now, **boot, mirror_down=mirror_down))
 
     def crash(self) -> None:
         if not self.up:
@@ -467,7 +483,10 @@ class SimNode:
         elif kind == "collect?":
             self.handle(m.CollectRequested(src, fields["programs"]))
         elif kind == "fence":
-            self.handle(m.FenceRequested(src, fields["node"], fields["phase"]))
+            self.handle(m.FenceRequested(src, fields["node"], fields["phase"],
+                                         fields.get("heir")))
+        elif kind == "adopt":  # (the shell's part: node/adopt.py)
+            adoptions.adopt(self, src, fields)
         elif kind == "join":  # (the shell's part, members.py: `names` is the machine's)
             problem = join_problem(self.state.names, fields["node"], fields.get("members"))
             if problem:
@@ -735,8 +754,9 @@ class SimClient:
         for run in self.runs.values():
             if run.reports:
                 continue
-            if not run.confirmed and w.now - run.asked > RESUBMIT and run.node not in w.fenced:
-                w.send(self.name, run.node, "submit", dict(run.submission, again=True))
+            if not run.confirmed and w.now - run.asked > RESUBMIT and \
+                    w.route(run.node) not in w.fenced:  # (a removed node's heir: the file)
+                w.send(self.name, w.route(run.node), "submit", dict(run.submission, again=True))
                 run.asked = w.now
             elif run.confirmed and w.now - max(run.heard, run.asked) > run.patience:
                 ask.append(run.pid)

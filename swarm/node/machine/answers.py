@@ -74,7 +74,7 @@ def requested(state, e: ev.FetchRequested) -> None:
     op, answers = e.op, state.answers
     if op is not None:
         kept = answers.kept.get(op)
-        if kept is not None and kept.node == e.sender:
+        if kept is not None and state.speaks_for(e.sender, kept.node):
             state.count("answered_again")
             if e.key is not None:
                 state._send(_fetched(e.sender, e.key, kept.reply, kept.value))
@@ -120,15 +120,15 @@ def done_with(state, e: ev.AnswersUsed) -> None:
     kept = state.answers.kept
     for op in e.ops:
         answer = kept.get(op)
-        if answer is not None and answer.node == e.sender:
+        if answer is not None and state.speaks_for(e.sender, answer.node):
             del kept[op]
             state.ledger.next.unanswered.append(op)
 
 
 # ---- the asking side -------------------------------------------------------------------------
-def asked(state, e: ev.Asked) -> None:
-    """A program asked a question with an id: noted with its segment."""
-    state.answers.used.setdefault(e.segment, {}).setdefault(e.node, []).append(e.op)
+def asked(state, segment: str, node: str, op: str) -> None:
+    """A program asked a question with an id (`op`) of `node`: noted with its segment."""
+    state.answers.used.setdefault(segment, {}).setdefault(node, []).append(op)
 
 
 def segment_ended(state, hop_id: str) -> None:
@@ -149,7 +149,7 @@ def released(state) -> None:
         for node, ops in ended.popleft()[1].items():
             by_node.setdefault(node, []).extend(ops)
     for node, ops in by_node.items():
-        if node not in state.fenced:
+        if not state.lost(node):
             state.out.append(Send(node, "answered", {"ops": ops}))
 
 

@@ -37,6 +37,7 @@ class Booted:
     mirror_seq: int = 0  # the store's last record (mirror.py)
     mirror_down: bool = False  # the mirror did not answer before the start (restore.py)
     store_id: int = 0  # the store's id (its copies are of it: mirror.py)
+    heirs: dict = field(default_factory=dict)  # node -> (heir, routed): fences.py
 
 
 # ---- from the network (after the gate and decode.py) --------------------------------------
@@ -132,10 +133,12 @@ class MemberJoined:
 class FenceRequested:
     """An operator declares `node` gone for good (`swarm node gone`), in two phases: 1, this
     node writes the fence and refuses the node from then on; 2 (once every live node has
-    done 1), the programs waiting for the node fail."""
+    done 1), the programs waiting for the node fail. With an `heir` (`swarm node remove`:
+    fences.py), 1 holds what is meant for the node instead, and 2 sends it to the heir."""
     client: str
     node: str
     phase: int
+    heir: str | None = None
 
 
 @dataclass(slots=True)

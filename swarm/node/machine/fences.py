@@ -1,14 +1,26 @@
 """The machine's part of membership: declaring a node gone for good (`swarm node gone NODE`;
 the client's part is swarm/fencing.py: two phases, each written before it is answered,
-"fenced"), and a node joining (`swarm node add`; swarm/membership.py).
+"fenced"), a node whose store its mirror adopts (`swarm node remove NODE`: the same two
+phases with an heir, swarm/adoption.py), and a node joining (`swarm node add`;
+swarm/membership.py).
+
+A fence with an heir: phase 1 refuses the node as any fence does, but what is meant for it is
+held, not failed - hops stay in the outbox, questions are asked again (state.lost); then the
+heir merges its copy of the node's store into its own (the shell's part, after this phase);
+phase 2 routes the node's name to the heir (state.route): everything held goes there. Both
+phases are written (the store's `heirs`), so a node restarting between them holds, as
+before.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from swarm.node.machine import events as ev
 from swarm.node.machine import mirror, questions
 from swarm.node.machine.gcscan import IdFinder
-from swarm.node.machine.instructions import Log, Reply
+from swarm.node.machine.instructions import Log, Reply, Send
+from swarm.wire.control import decode as stored_meta
 
 
 def fence(state, e: ev.FenceRequested) -> None:
@@ -17,21 +29,73 @@ def fence(state, e: ev.FenceRequested) -> None:
     Phase 2, once every live node has done phase 1 (the operator's command waits for
     that): hops to it are given up (fail_waiting_for). Each phase is answered
     ("fenced") once written."""
-    node = e.node
-    if node == state.name or node not in state.names:
+    node, heir = e.node, e.heir
+    if node == state.name or node not in state.names or \
+            (heir is not None and (heir not in state.names or heir == node)):
         state.out.append(Log("warning", f"fence of {node!r} from {e.client} ignored"))
         return
+    if heir is not None and state.heirs.get(node, heir) != heir:
+        state.out.append(Log("warning", f"fence of {node} with heir {heir} from {e.client} "
+                                       f"ignored: its heir is {state.heirs[node]}"))
+        return
     if e.phase == 1:
+        if heir is not None and node not in state.heirs:
+            state.heirs[node] = heir
+            state.ledger.next.heirs[node] = (heir, False)
         if node not in state.fenced:
             state.fenced.add(node)
             state.ledger.next.fences.append(node)
             state.out.append(Log("warning", f"node {node} is declared gone: refused "
-                                           f"from now on"))
+                                           f"from now on" + (f"; {heir} takes its store"
+                                                             if heir else "")))
             mirror.fenced(state)  # (it may have been this node's mirror)
+    elif node in state.heirs:  # (its heir has its store now: what waited for it goes there)
+        if node not in state.routed:
+            state.routed.add(node)
+            state.ledger.next.heirs[node] = (state.heirs[node], True)
+            state.out.append(Log("warning", f"node {node}'s Refs and programs are "
+                                           f"{state.heirs[node]}'s from now on"))
     else:
         fail_waiting_for(state, node)
     state._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)
     state._write_now()
+
+
+def reroute(state, out: list) -> None:
+    """Messages to a node whose heir has its store go to the heir (NodeState.handle, last).
+    One that comes to this node itself - the heir, sending what the node's store held (its
+    outbox, acks and forgets owed to it) - is done here: a hop is taken, as a hop to this
+    node is, once; acks and forgets are applied."""
+    itself = []
+    for i, instruction in enumerate(out):
+        if type(instruction) is Send and instruction.node in state.routed:
+            node = state.route(instruction.node)
+            if node == state.name:
+                itself.append(instruction)
+            else:
+                out[i] = replace(instruction, node=node)
+    if not itself:
+        return
+    out[:] = [i for i in out if all(i is not x for x in itself)]
+    ledger = state.ledger
+    for send in itself:
+        fields = send.fields
+        if send.kind == "hop":
+            meta_bytes, data = send.blobs
+            meta = stored_meta(meta_bytes)
+            ledger.acknowledged([meta["hop_id"]])
+            if not ledger.seen(meta["hop_id"]):
+                ledger.take(None, meta["hop_id"], meta["program"], meta_bytes, data)
+                state._resume(meta, meta["hop_id"], data, bool(fields.get("again")),
+                              state.now)
+        elif send.kind == "ack":
+            state._acknowledged(fields["hop_ids"])
+        else:  # (a question to itself: asked of the node before the adoption, and lost
+            state.count("sent_to_itself")  # with the restart that followed it)
+        if fields.get("acks"):
+            state._acknowledged(fields["acks"])
+        if fields.get("forget"):
+            ledger.forget(fields["forget"], state.now + state.forget_after)
 
 
 def fail_waiting_for(state, node: str) -> None:

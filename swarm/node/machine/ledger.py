@@ -129,6 +129,7 @@ class Txn:
     kept: list = field(default_factory=list)  # (program, seq, kind, payload)
     sources: dict = field(default_factory=dict)
     fences: list = field(default_factory=list)  # nodes declared gone
+    heirs: dict = field(default_factory=dict)  # node -> (heir, routed): fences.py
     cancelled: list = field(default_factory=list)  # programs cancelled
     deaths: dict = field(default_factory=dict)  # program -> node deaths while it ran
     forgetting: list = field(default_factory=list)  # (hop id, when it goes from `done`)
@@ -167,6 +168,7 @@ class Txn:
         self.kept += later.kept
         self.sources.update(later.sources)
         self.fences += later.fences
+        self.heirs.update(later.heirs)
         self.cancelled += later.cancelled
         self.deaths.update(later.deaths)
         self.partial.update(later.partial)
@@ -285,7 +287,7 @@ class HopLedger:
         """Is there something to write (a unit cut, or one being made)?"""
         n = self.next
         return bool(self.units or n.accepted or n.finished or n.outgoing or n.acked or n.kept
-                    or n.confirm or n.sources or n.fences or n.cancelled or n.deaths
+                    or n.confirm or n.sources or n.fences or n.heirs or n.cancelled or n.deaths
                     or n.unwritten or n.forgetting or n.forgotten or n.answers or n.unanswered
                     or self.data.dirty())
 
@@ -305,7 +307,7 @@ class HopLedger:
         empty, self.wanted = empty or self.wanted, False
         if writes is None and not empty and not (
                 n.accepted or n.finished or n.outgoing or n.acked or n.kept or n.confirm
-                or n.sources or n.fences or n.cancelled or n.deaths or n.unwritten
+                or n.sources or n.fences or n.heirs or n.cancelled or n.deaths or n.unwritten
                 or n.forgetting or n.forgotten or n.answers or n.unanswered):
             return
         self.next = Txn()
@@ -328,7 +330,7 @@ class HopLedger:
         """A unit that took a hop and did nothing else that must keep its place: it may
         join the unit that ends the hop's segment (`taken`, _with_takes)."""
         if unit.accepted and not (unit.writes is not None or unit.finished or unit.outgoing
-                                  or unit.kept or unit.confirm or unit.sources or unit.fences
+                                  or unit.kept or unit.confirm or unit.sources or unit.fences or unit.heirs
                                   or unit.cancelled or unit.deaths or unit.answers):
             for hop_id in unit.accepted:
                 self.taken[hop_id] = unit

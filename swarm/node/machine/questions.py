@@ -54,25 +54,28 @@ class Question:
 
 
 def asked(state, e: ev.Asked) -> None:
-    if e.node in state.fenced:
+    node = state.route(e.node)  # (a node whose heir has its store: the heir answers)
+    if state.lost(node):
         if e.key is not None:
             state.out.append(Wake(e.key, NODE_GONE))
         return
     fields = {"key": e.key, "ref": e.ref, "action": e.action}
     if e.op is not None:
         fields["op"] = e.op
-        answers.asked(state, e)
-    send = Send(e.node, "fetch", fields, (e.arg,))
+        answers.asked(state, e.segment, node, e.op)
+    send = Send(node, "fetch", fields, (e.arg,))
     if e.key is not None:  # (None: a message that wants no answer)
-        state.asks[e.key] = Question(e.node, send, e.action in READS or e.op is not None,
+        state.asks[e.key] = Question(node, send, e.action in READS or e.op is not None,
                                      e.now)
     state._send(send)
 
 
 def fetched(state, e: ev.FetchAnswered) -> None:
     question = state.asks.get(e.key)
-    if question is None or question.node != e.sender:  # too late, asked twice, not asked,
-        return  # or by another node (keys are this start's own: state.next_key)
+    # too late, asked twice, not asked, or by another node (keys are this start's own:
+    # state.next_key; a node whose heir has its store answers from the heir)
+    if question is None or state.route(question.node) != e.sender:
+        return
     del state.asks[e.key]
     state.out.append(Wake(e.key, e.reply))
 
@@ -99,7 +102,7 @@ def source_wanted(state, e: ev.SourceWanted) -> None:
     if e.digest in state.sources:
         state.out.append(Wake(e.key, state.sources[e.digest]))
         return
-    if e.node in state.fenced:
+    if state.lost(e.node):
         state.out.append(Wake(e.key, None))
         return
     waiting = state.asking.get(e.digest)

@@ -81,6 +81,8 @@ class NodeState:
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
         self.present = Whereabouts()  # where programs are, as far as we know (its module)
         self.fenced: set[str] = set()
+        self.heirs: dict[str, str] = {}  # fenced node -> the node taking its store (fences.py)
+        self.routed: set[str] = set()  # ... those whose heir has it: their name means the heir
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
         self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
         self.partial: dict[str, list] = {}  # inbox hops with writes kept before their end
@@ -123,7 +125,26 @@ class NodeState:
         self._handlers[kind](event)
         if kind not in _MID_SEGMENT and (kind is not ev.HopSent or event.finished):
             self.ledger.cut()  # a unit of a write ends here (ledger.py: a write that fails)
+        if self.routed:  # (whatever is sent to a node whose heir has its store goes there)
+            fences.reroute(self, out)
         return out
+
+    def route(self, node: str) -> str:
+        """The node that answers for `node`: its heir once that has its store (fences.py)."""
+        while node in self.routed:
+            node = self.heirs[node]
+        return node
+
+    def speaks_for(self, sender: str, node: str) -> bool:
+        """Is `sender` `node`, or the heir taking its store (its programs run there since:
+        the questions they ask again are theirs)? (fences.py)"""
+        while sender != node and node in self.heirs:
+            node = self.heirs[node]
+        return sender == node
+
+    def lost(self, node: str) -> bool:
+        """Nothing sent to `node` can be taken any more: declared gone without an heir."""
+        return node in self.fenced and node not in self.heirs
 
     def count(self, stat: str, n: int = 1) -> None:
         self.stats[stat] = self.stats.get(stat, 0) + n
@@ -188,6 +209,10 @@ class NodeState:
         ledger = self.ledger
         ledger.restore(e.done, e.forgetting)
         self.fenced.update(e.fenced)
+        for node, (heir, routed) in e.heirs.items():
+            self.heirs[node] = heir
+            if routed:
+                self.routed.add(node)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
         self.partial = dict(e.partial)
@@ -334,7 +359,7 @@ class NodeState:
         """Hops of ours a peer would not take yet: they wait, and their clients are told."""
         for hop_id in e.hop_ids:
             entry = self.ledger.outbox.get(hop_id)
-            if entry is None or entry[0] != e.sender:
+            if entry is None or self.route(entry[0]) != e.sender:
                 continue
             where = self.present.get(entry[4])
             if where is None or where[3] != hop_id or where[0] == "waiting":
@@ -376,29 +401,30 @@ class NodeState:
             answers.segment_ended(self, e.finished)
         meta_bytes = encode(meta)
         hop_id = meta["hop_id"]
-        if e.dest == self.name:
+        dest = self.route(e.dest)
+        if dest == self.name:
             if not ledger.seen(hop_id):
                 ledger.take(None, hop_id, meta["program"], meta_bytes, e.data)
                 self._resume(meta, hop_id, e.data, e.again, self.now)
             return
-        if e.dest in self.fenced:  # never taken: the program is lost with that node
-            self._place(meta["program"], "handed", e.dest, hop_id, meta)
-            self.out.append(Log("warning", f"program {meta['program']} wants {e.dest}, which "
+        if self.lost(dest):  # never taken: the program is lost with that node
+            self._place(meta["program"], "handed", dest, hop_id, meta)
+            self.out.append(Log("warning", f"program {meta['program']} wants {dest}, which "
                                            f"was declared gone"))
             return
         extra: dict = {"again": True} if e.again else {}
         if e.load > 0:  # for the receiver's least_loaded()
             extra["load"] = e.load
-        acks = ledger.acks_for(e.dest)
+        acks = ledger.acks_for(dest)
         if acks:
             extra["acks"] = acks
-        forgets = ledger.forgets_for(e.dest)
+        forgets = ledger.forgets_for(dest)
         if forgets:
             extra["forget"] = forgets
-        self._send(Send(e.dest, "hop", extra, (meta_bytes, e.data)),
+        self._send(Send(dest, "hop", extra, (meta_bytes, e.data)),
                    hold=e.finished in ledger.cut_mid_way)  # (ledger.py: cut mid-way)
-        ledger.sent(hop_id, e.dest, meta_bytes, e.data, self.now, meta["program"])
-        self._place(meta["program"], "sent", e.dest, hop_id, meta)
+        ledger.sent(hop_id, dest, meta_bytes, e.data, self.now, meta["program"])
+        self._place(meta["program"], "sent", dest, hop_id, meta)
         self.count("hops_out")
 
     def _printed(self, e: ev.ProgramPrinted) -> None:
@@ -479,7 +505,7 @@ class NodeState:
             self.out.append(Cancel(program))
         if first:  # passed on to where it went (that node passes it on in turn)
             for node in {w[2] for _, w in mine if w[0] != "here" and w[2] != self.name
-                         and w[2] not in self.fenced}:
+                         and not self.lost(w[2])}:
                 self.out.append(Send(node, "cancel", {"program": program}))
         if e.client not in self.names:  # (a node passing it on wants no answer)
             state = "cancelled" if any(w[0] == "here" for _, w in mine) else \
@@ -555,7 +581,7 @@ class NodeState:
     def _send_forgets(self) -> None:
         """What no hop took along of the hops our peers may forget (ledger.forget)."""
         for peer, hop_ids in self.ledger.take_forgets().items():
-            if peer not in self.fenced:
+            if not self.lost(peer):
                 self.out.append(Send(peer, "ack", {"hop_ids": [], "forget": hop_ids}))
 
     def _resend(self, now: float) -> None:
@@ -614,4 +640,5 @@ class NodeState:
         data = self.data
         if data.has(ref_id) or ref_id in data.moving:
             return self.name
-        return data.forward(ref_id) or (hint if hint != self.name else ref_id.split(".")[0])
+        return self.route(data.forward(ref_id) or
+                          (hint if hint != self.name else ref_id.split(".")[0]))

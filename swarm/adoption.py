@@ -1,0 +1,142 @@
+"""`swarm node remove NAME`: a node leaves the running cluster and loses nothing - its mirror,
+the *heir*, takes its store (the nodes' side: machine/fences.py, a fence with an heir, and
+swarm/node/adopt.py; docs/nodes.md, "Removing a node").
+
+The steps, each safe to run again (`swarm node remove NAME` again after a failure goes on
+where it stopped):
+
+0. Checks: copies are on (`replicas = 2`), the heir answers, and the node's copy is whole -
+   its mirror live and no write counted on its disk alone (`exposed`). A node that does not
+   answer is refused unless `force` (its copy may lack what it wrote while its mirror was
+   down: those writes are then lost).
+1. The cluster file names the heir (`heirs`): the node will not start again from it, and a
+   node that starts meanwhile knows the removal is under way.
+2. The node stops (a `stop`; SIGKILL after `timeout` if it was started from this directory).
+3. Every live node fences it with the heir (phase 1), until each has written it: the node's
+   messages are refused from then on, and what is meant for it is held, not failed.
+4. The heir adopts its store (`adopt`): it merges its copy into its own store and starts
+   again from it, as after a crash.
+5. Every live node routes the node's name to the heir (phase 2): what was held goes there.
+6. The cluster file lists the node in `fenced`: clients route its name to the heir too.
+Then `--place` spreads what the heir took (swarm place --rebalance).
+"""
+
+from __future__ import annotations
+
+import time
+
+from swarm import asknodes, localcluster
+from swarm.errors import ClusterTimeout
+from swarm.membership import locked
+from swarm.node.config import ClusterConfig, ConfigError
+
+WHOLE_SECONDS = 0.5  # how often the node's copy is looked at while it is not whole
+
+
+def heir_of(config: ClusterConfig, name: str) -> str:
+    """The node that takes `name`'s store: the one the file names, else its mirror."""
+    if name not in config.nodes:
+        raise ConfigError(f"unknown node {name!r}; the cluster has {config.names}")
+    if name in config.fenced:
+        raise ConfigError(f"{name} was removed or declared gone already")
+    if name in config.heirs:
+        return config.heirs[name]
+    if config.copies < 2:
+        raise ConfigError(f"{config.path} has replicas = 1: no node keeps a copy of {name}'s "
+                          f"store to take it over (`replicas = 2` in the file and a restart "
+                          f"of the nodes make copies)")
+    heir = config.mirror_of(name)
+    if heir is None or heir == name:
+        raise ConfigError(f"{name} has no mirror to take its store (one node left?)")
+    return heir
+
+
+def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say) -> None:
+    """Step 0: until the node's copy on the heir holds every write it counted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = asknodes.ask(cluster, [name], "status?", {}, "status", 2.0)
+        if name not in rows:
+            if force:
+                say(f"{name} does not answer: its copy on {heir} is taken as it is (--force)")
+                return
+            raise ClusterTimeout(
+                f"{name} does not answer: if it is gone for good, `swarm node remove {name} "
+                f"--force` has {heir} take its copy - what {name} wrote while its mirror was "
+                f"down, if anything, is lost; else start it and run this again")
+        mirror = rows[name].get("mirror", {})
+        if mirror.get("node") == heir and mirror.get("state") == "live" and \
+                not mirror.get("exposed"):
+            return
+        if time.monotonic() > deadline:
+            raise ClusterTimeout(f"{name}'s copy on {heir} is not whole after {timeout:g}s "
+                                 f"(its mirror: {mirror}): writes it counted alone would be "
+                                 f"lost; run this again once `swarm status` shows {heir} in "
+                                 f"its copy column")
+        time.sleep(WHOLE_SECONDS)
+
+
+def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
+    """Step 2: until the node answers no more (killed if started here and still running)."""
+    deadline = time.monotonic() + timeout
+    pid = localcluster.node_pid(config, name)
+    while name in cluster.ping([name], timeout=0.5) or localcluster.node_pid(config, name):
+        cluster.send(name, "stop", {})
+        if time.monotonic() > deadline:
+            if pid is not None and localcluster.node_pid(config, name):
+                localcluster.kill(config, name, pid)
+                continue
+            raise ClusterTimeout(f"{name} still answers after {timeout:g}s: stop it where it "
+                                 f"runs, then run this again")
+        time.sleep(0.2)
+
+
+def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
+           say=print) -> str:
+    """`swarm node remove NAME`: steps 0-6; the heir's name. Raises ConfigError,
+    ClusterTimeout, ValueError (a node refused)."""
+    from swarm.client import Cluster
+
+    config = ClusterConfig.load(path)
+    heir = heir_of(config, name)
+    live = [n for n in config.names if n != name and n not in config.fenced]
+    cluster = Cluster(config)
+    try:
+        if heir not in cluster.ping([heir], timeout=2.0):
+            raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
+                                 f"store, does not answer: start it first")
+        if name not in config.heirs:
+            _wait_whole(cluster, name, heir, timeout, force, say)
+            with locked(path):
+                config = ClusterConfig.load(path)
+                config.heirs[name] = heir
+                config.save(path)
+            cluster.config.heirs = config.heirs
+        say(f"removing {name}: {heir} takes its store")
+        _stop(cluster, config, name, timeout)
+        fence = {"node": name, "heir": heir}
+        asknodes.until_all_answer(
+            cluster, live, "fence", {**fence, "phase": 1}, "fenced", timeout,
+            f"the fence of {name} (phase 1)",
+            accept=lambda p: p["node"] == name and p["phase"] == 1)
+        asknodes.until_all_answer(
+            cluster, [heir], "adopt", {"node": name}, "adopted", timeout,
+            f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
+            refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
+            if p.get("error") else None)
+        asknodes.until_all_answer(
+            cluster, live, "fence", {**fence, "phase": 2}, "fenced", timeout,
+            f"the fence of {name} (phase 2)",
+            accept=lambda p: p["node"] == name and p["phase"] == 2)
+    except ClusterTimeout as e:
+        raise ClusterTimeout(f"{e}; run `swarm node remove {name}` again") from None
+    finally:
+        cluster.close()
+    with locked(path):
+        config = ClusterConfig.load(path)
+        if name not in config.fenced:
+            config.fenced.append(name)
+            config.save(path)
+    localcluster.forget_pid(config, name)
+    say(f"{name} removed: {heir} has its store, and its name means {heir} from now on")
+    return heir

@@ -1,0 +1,150 @@
+"""The heir's part of `swarm node remove` (the operator's side: swarm/adoption.py; the
+machine's: machine/fences.py, a fence with an heir): this node, the removed node's mirror,
+takes its store.
+
+`adopt` {node} from the operator's command, once every live node has fenced the node with
+this one as its heir (written here too):
+
+1. a file `adopt` in the node's directory names the node (written and synced), and the
+   process starts again (exec, as after restore.py's install): whatever it was doing is
+   undone or done again as after a crash;
+2. at that start, before the store opens (Shell.__init__, `finish`), the copy of the node's
+   store this node keeps as its mirror (`<dir>/mirrors/NODE/`) is merged into its own in one
+   transaction: every row of the tables keyed by a globally unique id - a Ref's, a hop's, a
+   program's, a question's - that its own store lacks, their large-value files linked into
+   its `values/` first; the node is written routed to this one (`heirs`), and the store
+   takes a new id (its own mirror's copy is of the store before: it gets a snapshot);
+3. the machine boots from it: the node's hops in its inbox run here, its outbox is resent
+   from here, the hops it took (`done`) and questions it answered (`answers`) are taken
+   and answered once, and its Refs are served here;
+4. `adopt` asked again is answered `adopted`.
+
+The merge is idempotent (INSERT OR IGNORE; files linked only if missing): a crash in it
+leaves the `adopt` file, and the next start merges again. The copy is left where it was
+(never changed again: the node is fenced); remove `<dir>/mirrors/NODE` by hand once the
+cluster runs without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import sys
+
+from swarm.node import machine as m
+from swarm.node.records import FILE_NAME
+from swarm.wire import decode
+
+log = logging.getLogger("swarm.node")
+
+MARKER = "adopt"
+#: the tables merged: every row keyed by a globally unique id (not counters, nor heirs)
+TABLES = ("refs", "forwards", "moves", "inbox", "outbox", "done", "kept", "sources",
+          "fenced", "cancelled", "deaths", "partial", "answers")
+
+
+def serve(shell, env, identity: bytes) -> None:
+    """An operator's `adopt` {node}: answered `adopted` once this node has the store (or
+    with the reason it cannot take it); otherwise it starts again to take it."""
+    node = decode.payload(env)["node"]
+    client = identity.decode()
+    heir = shell.store.heirs().get(node)
+    if heir == (shell.name, True):
+        shell._reply(m.Reply(client, "adopted", {"node": node}))
+        return
+    error = problem(shell, node, heir)
+    if error:
+        shell.refusals.note("adopt refused", f"adopt of {node!r} from {env.sender}: {error}")
+        shell._reply(m.Reply(client, "adopted", {"node": node, "error": error}))
+        return
+    if heir is None or node not in shell.store.fenced():  # (not on disk yet: asked again)
+        return
+    directory = shell.config.nodes[shell.name].dir
+    path = os.path.join(directory, MARKER)
+    with open(f"{path}.tmp", "w") as f:
+        f.write(node)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(f"{path}.tmp", path)
+    log.warning("taking the store of %s (its copy, kept here as its mirror): starting again "
+                "to merge it", node)
+    shell.links.close()
+    os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main", *shell.argv])
+
+
+def problem(shell, node: str, heir) -> str:
+    """Why this node cannot take `node`'s store ("" if it can, or may once its fence is on
+    disk)."""
+    if node == shell.name or node not in shell.config.nodes:
+        return f"{node!r} is not another node of this cluster"
+    if heir is not None and heir[0] != shell.name:
+        return f"{node}'s heir is {heir[0]}, not this node"
+    if node not in shell.machine.fenced:
+        return ""  # (the fence comes first: asked again)
+    if shell.machine.heirs.get(node) not in (None, shell.name):
+        return f"{node}'s heir is {shell.machine.heirs[node]}, not this node"
+    if not shell.mirrors.has(node):
+        return f"this node keeps no copy of {node}'s store (it was not its mirror)"
+    return ""
+
+
+def finish(directory: str, name: str) -> None:
+    """At a start, before the store opens: merge the copy an `adopt` file names (step 2)."""
+    path = os.path.join(directory, MARKER)
+    try:
+        with open(path) as f:
+            node = f.read().strip()
+    except FileNotFoundError:
+        return
+    copy_dir = os.path.join(directory, "mirrors", node)
+    merged = merge(os.path.join(directory, "store.sqlite"), copy_dir, node, name)
+    os.unlink(path)
+    log.warning("took the store of %s: %s", node,
+                ", ".join(f"{n} {t}" for t, n in merged.items() if n) or "nothing in it")
+
+
+def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int]:
+    """The rows of the copy at `copy_dir` that the store lacks, into it, in one transaction;
+    the node written routed to `heir`, and a new store id. Rows merged, by table."""
+    values = os.path.join(os.path.dirname(store_path), "values")
+    os.makedirs(values, mode=0o700, exist_ok=True)
+    copy = sqlite3.connect(os.path.join(copy_dir, "store.sqlite"))
+    try:
+        files = [name for table in ("refs", "inbox", "outbox") for (name,) in copy.execute(
+            f"SELECT file FROM {table} WHERE file IS NOT NULL")]
+    finally:
+        copy.close()
+    for name in files:  # (the files first: a row never names a file that is not there)
+        if not FILE_NAME.fullmatch(name):
+            raise ValueError(f"the copy of {node}'s store names a file {name!r}")
+        target = os.path.join(values, name)
+        if not os.path.exists(target):
+            source = os.path.join(copy_dir, "values", name)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+    db = sqlite3.connect(store_path, isolation_level=None)
+    merged = {}
+    try:
+        db.execute("ATTACH DATABASE ? AS copy", (os.path.join(copy_dir, "store.sqlite"),))
+        db.execute("BEGIN IMMEDIATE")
+        for table in TABLES:
+            before = db.total_changes
+            db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM copy.{table}")
+            merged[table] = db.total_changes - before
+        db.execute("INSERT OR REPLACE INTO heirs VALUES (?, ?, 1)", (node, heir))
+        db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)",
+                       [("store_id", int.from_bytes(os.urandom(7), "big") or 1), ("born", 1),
+                        ("replay_cutoff", -1)])
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    finally:
+        db.close()
+    return merged

@@ -1,0 +1,134 @@
+"""A node's store adopted by its mirror, in the simulator (`swarm node remove`: swarm/adoption.py;
+the machine's part: machine/fences.py, a fence with an heir; the heir's store: node/adopt.py).
+
+The node stops (or dies) while its mirror keeps a copy of every write it counted; then the
+operator's command, as swarm/adoption.py does it:
+1. fences the node with an heir - its mirror - on every live node, until each has written it:
+   the node is refused from then on, and what is meant for it is held (not failed);
+2. asks the heir to `adopt` it, until it answers: the heir stops, merges its copy of the
+   node's store into its own (SimStore.merge: every table keyed by hop, program, Ref or
+   question id), takes a new store id (its own mirror gets a snapshot) and boots again
+   from it, as after a crash;
+3. fences it again (phase 2) with the heir everywhere: the node's name means the heir from
+   then on; then the cluster file says so (World.heirs: what clients and booting nodes read).
+
+No program may end `NodeGone`, and every invariant of the workload holds (money.check reads
+an account where its node's heir keeps it).
+"""
+
+from __future__ import annotations
+
+RETRY = 1.0
+TRIES = 100  # a stop put off while the node's copy lacks a write it counted (0.3 s apart)
+
+
+def remove(world, name: str, after: float, tries: int = 0) -> None:
+    """The node stops now, unless its mirror lacks a write it counted (`exposed`, a mirror
+    down or catching up: the command refuses to remove it then, swarm/adoption.py); the
+    operator's command starts `after` seconds later."""
+    node = world.nodes[name]
+    link = node.state.mirror if node.up and node.state else None
+    if link is None or link.node is None or link.down_since is not None or link.syncing \
+            or link.exposed or node.restoring:
+        if tries < TRIES:
+            world.at(world.now + 0.3, remove, world, name, after, tries + 1)
+        else:
+            world.note(f"{name} not removed: its copy was never whole")
+            world.removing -= 1
+        return
+    heir = link.node
+    node.lost = True
+    node.crash()
+    world.note(f"{name} stops: {heir} is to take its store")
+    Adopter(world, name, heir, world.now + after)
+
+
+class Adopter:
+    """The operator's command (swarm/adoption.py): the three steps above, each asked again
+    every RETRY until every node it asks has answered."""
+
+    def __init__(self, world, node: str, heir: str, at: float) -> None:
+        self.world, self.node, self.heir = world, node, heir
+        self.name = f"adopt-{node}"
+        self.step = 0
+        self.answered: set[str] = set()
+        world.operators[self.name] = self
+        world.at(at, self._next)
+
+    def _next(self) -> None:
+        w = self.world
+        self.step += 1
+        self.answered = set()
+        if self.step == 4:
+            w.fenced.add(self.node)
+            w.heirs[self.node] = self.heir
+            w.removing -= 1
+            w.note(f"{self.node} removed: {self.heir} has its store")
+            return
+        self._ask()
+
+    def _targets(self) -> list[str]:
+        w = self.world
+        if self.step == 2:
+            return [self.heir]
+        return [n for n in w.names if n != self.node and n not in w.fenced]
+
+    def _ask(self) -> None:
+        w = self.world
+        missing = [n for n in self._targets() if n not in self.answered]
+        if not missing:
+            return self._next()
+        for n in missing:
+            if self.step == 2:
+                w.send(self.name, n, "adopt", {"node": self.node})
+            else:
+                w.send(self.name, n, "fence", {"node": self.node, "heir": self.heir,
+                                               "phase": 1 if self.step == 1 else 2})
+        w.at(w.now + RETRY, self._retry, self.step)
+
+    def _retry(self, step: int) -> None:
+        if step == self.step:
+            self._ask()
+
+    def receive(self, src: str, kind: str, fields: dict) -> None:
+        if fields.get("node") != self.node:
+            return
+        if self.step == 2 and kind == "adopted":
+            if fields.get("error"):
+                self.world.violate(f"{src} refused to adopt {self.node}: {fields['error']}")
+                return
+            self.answered.add(src)
+        elif self.step in (1, 3) and kind == "fenced" and \
+                fields["phase"] == (1 if self.step == 1 else 2):
+            self.answered.add(src)
+        else:
+            return
+        if all(n in self.answered for n in self._targets()):
+            self._next()
+
+
+def adopt(node, src: str, fields: dict) -> None:
+    """The heir's part (node/adopt.py): once its fence of the node is on its disk, stop,
+    merge the copy, take a new store id, boot again; answered `adopted` (again, if asked
+    again, from the store)."""
+    w = node.world
+    name = fields["node"]
+    store = node.store
+    if name in store.adopted:
+        w.send(node.name, src, "adopted", {"node": name})
+        return
+    if name not in store.fenced or node.restoring:  # (the operator asks again)
+        return
+    kept = node.copies.get(name)
+    if kept is None or not kept.id:
+        w.send(node.name, src, "adopted", {"node": name, "error": "it keeps no copy"})
+        return
+    node.crash()
+    store.merge(kept)
+    store.adopted.add(name)
+    store.heirs[name] = (node.name, True)
+    store.be_born(w.new_store_id())
+    w.adoptions += 1
+    w.note(f"{node.name} adopts {name}'s store (record {kept.seq}) and starts again")
+    node.boot()
+    w.send(node.name, src, "adopted", {"node": name})
