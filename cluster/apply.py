@@ -31,7 +31,8 @@ def place(cluster, dry_run: bool = False, policy=clustered, balance: float = 1.1
     worth it (`Plan.worth(min_gain)`), move the Refs. With `plot`, draw the access graph
     before and after into that PNG file (its title says whether the moves were made)."""
     g = access_graph(cluster.stats())
-    result = plan(g, cluster.config.names, policy=policy, balance=balance)
+    live = [n for n in cluster.config.names if n not in cluster.config.fenced]  # (not to a
+    result = plan(g, live, policy=policy, balance=balance)  # node gone or removed)
     moving = not dry_run and result.worth(min_gain)
     if moving:
         moves = [(m.ref, m.src, m.dst) for m in result.moves]

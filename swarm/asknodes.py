@@ -76,7 +76,7 @@ def until_all_answer(cluster, names: list[str], kind: str, payload: dict, answer
 
 def status(cluster) -> list[dict]:
     """Every node's status row that came within STATUS_SECONDS, in cluster order."""
-    names = cluster.config.names
+    names = live_nodes(cluster)
     rows = ask(cluster, names, "status?", {}, "status", STATUS_SECONDS)
     return [rows[n] for n in names if n in rows]
 
@@ -130,7 +130,7 @@ def cancel(cluster, program: str, timeout: float) -> tuple[str, list[str]]:
 def stats(cluster) -> list[dict]:
     """Every node's report for the placer (swarm/node/access.py); ClusterTimeout if a node
     does not answer within STATS_SECONDS."""
-    names = cluster.config.names
+    names = live_nodes(cluster)
     rows = ask(cluster, names, "stats?", {}, "stats", STATS_SECONDS)
     if missing := [n for n in names if n not in rows]:
         raise ClusterTimeout(f"nodes {missing} sent no statistics")

@@ -195,13 +195,16 @@ def _status(args) -> int:
     print("  ".join(f"{c:>8}" for c in cols))
     for name in config.names:
         row = rows.get(name, {"node": name, "refs": "down"})  # did not answer within 5 s
+        if name in config.fenced:  # (removed: its heir has its store; else declared gone)
+            row = {"node": name, "refs": f"removed: {config.heirs[name]}"
+                   if name in config.heirs else "gone"}
         if "mirror" in row:
             row["copy"] = _copy_cell(row["mirror"])
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
     for name, row in rows.items():
         if row.get("hash_seed_problem"):
             print(f"{name}: {row['hash_seed_problem']}", file=sys.stderr)
-    return 0 if len(rows) == len(config.names) else 1
+    return 0 if all(n in rows for n in config.names if n not in config.fenced) else 1
 
 
 def _copy_cell(mirror: dict) -> str:

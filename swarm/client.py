@@ -374,7 +374,8 @@ class Cluster:
         next_search = time.monotonic() + fencing.SEARCH_SECONDS
         while waiting:
             self._absorb_incoming(0.2)
-            unknown = [run for run in waiting if run.unknown_to >= set(self.config.names)]
+            unknown = [run for run in waiting
+                       if run.unknown_to >= set(asknodes.live_nodes(self))]
             if unknown:
                 for run in unknown:
                     self._runs.pop(run.program, None)

@@ -55,11 +55,12 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         if curve and not config.curve:
             raise UpError(f"{path} has no CURVE keys: `swarm keys --dir {directory}` adds them")
         running = running_nodes(config)
-        if running == set(config.names):
+        live = [name for name in config.names if name not in config.fenced]  # (not those
+        if running >= set(live):  # declared gone or removed: they would refuse to start)
             raise UpError(f"a cluster is already running in {directory} "
-                          f"({', '.join(config.names)}); `swarm down --dir {directory}` "
+                          f"({', '.join(live)}); `swarm down --dir {directory}` "
                           f"stops it")
-        names = [name for name in config.names if name not in running]
+        names = [name for name in live if name not in running]
     else:
         config = local_config(n or 3, directory, curve_keys=curve)
         names = config.names

@@ -136,6 +136,14 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
             before = db.total_changes
             db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM copy.{table}")
             merged[table] = db.total_changes - before
+        _relocations(db, node, heir)
+        # this node's forwards to the node: where the node's own say it went on (a Ref moved
+        # there and on again); and a Ref here now has none (the node's pointed here, or
+        # this node's pointed to the node, which had it)
+        db.execute("UPDATE main.forwards SET node = (SELECT c.node FROM copy.forwards AS c "
+                   "WHERE c.id = forwards.id) WHERE node = ? AND id IN "
+                   "(SELECT id FROM copy.forwards)", (node,))
+        db.execute("DELETE FROM main.forwards WHERE id IN (SELECT id FROM main.refs)")
         db.execute("INSERT OR REPLACE INTO heirs VALUES (?, ?, 1)", (node, heir))
         db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)",
                        [("store_id", int.from_bytes(os.urandom(7), "big") or 1), ("born", 1),
@@ -148,3 +156,18 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
     finally:
         db.close()
     return merged
+
+
+def _relocations(db, node: str, heir: str) -> None:
+    """Relocations under way between the node and its heir end in the merge: both ends are
+    here now. One from here to the node: the node's value if it took it (it may have
+    written it since), its forward if it moved it on, else this node's value stays. One
+    from the node to here: the value here if it came, else the node's (merged)."""
+    moving = "SELECT id FROM main.moves WHERE node = ?"
+    db.execute(f"INSERT OR REPLACE INTO main.refs SELECT * FROM copy.refs WHERE id IN "
+               f"({moving})", (node,))
+    db.execute(f"INSERT OR REPLACE INTO main.forwards SELECT * FROM copy.forwards WHERE id "
+               f"IN ({moving})", (node,))
+    db.execute(f"DELETE FROM main.refs WHERE id IN ({moving}) AND id IN "
+               f"(SELECT id FROM copy.forwards)", (node,))
+    db.execute("DELETE FROM main.moves WHERE node IN (?, ?)", (node, heir))

@@ -74,7 +74,7 @@ def which_done(node, futures) -> dict[str, bool]:
     """{id: failed} of the futures that are done, asking each home node once."""
     by_home: dict[str, list[str]] = {}
     for f in futures:
-        by_home.setdefault(f.hint, []).append(f.id)
+        by_home.setdefault(node.machine.route(f.hint), []).append(f.id)
     out: dict[str, bool] = {}
     for home, ids in by_home.items():
         if home == node.name:
@@ -201,7 +201,7 @@ def wait(node, futures, timeout: float | None, return_when: str) -> tuple[set, s
             return done, pending
         by_home: dict[str, list[str]] = {}
         for f in pending:
-            by_home.setdefault(f.hint, []).append(f.id)
+            by_home.setdefault(node.machine.route(f.hint), []).append(f.id)
         _park(node, list(by_home.items()), deadline)
 
 

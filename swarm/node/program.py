@@ -307,11 +307,12 @@ def ship(node, prog: Program, c: Capture) -> None:
     cont = c.continuation()
     check_root(c, cont)
     dest = getattr(c.leaf, "destination", None)
-    names = node.config.names
+    names = [n for n in node.config.names if n not in node.machine.fenced]
     if dest is None and isinstance(c.leaf, Checkpoint):  # hop_checkpoints: the next node
         dest = names[(names.index(node.name) + 1) % len(names)]
     if dest not in node.config.nodes:
         raise ValueError(f"the program wants node {dest!r}, not in the cluster")
+    dest = node.machine.route(dest)  # (a removed node: its heir, machine/fences.py)
     parked: list = []
     carried: dict[str, str] = {}
     data = codec.encode(cont, parked, carried)

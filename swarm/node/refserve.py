@@ -271,6 +271,7 @@ def update_here(node, ref_id: str, fn):
 def relocate(node, ref_id: str, dest: str) -> None:
     """Move a Ref that lives here to `dest` (in a program's greenlet: it waits for the new
     node's answer). Accesses here wait meanwhile, then follow the forward."""
+    dest = node.machine.route(dest)  # (a removed node: its heir, machine/fences.py)
     if dest == node.name:
         return
     data = node.machine.data

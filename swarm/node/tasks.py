@@ -77,7 +77,8 @@ def least_loaded(node) -> str:
     """The node with the fewest runnable programs, as far as this node knows: its own count;
     for a peer, the count its last hop carried plus the tasks sent there since, forgotten
     after LOAD_SECONDS without news (ties go to the nodes in turn)."""
-    names, now = node.config.names, time.time()
+    fenced, now = node.machine.fenced, time.time()  # (gone or removed: none placed there)
+    names = [n for n in node.config.names if n not in fenced]
     start = next(node.turn)
     loads = {n: node.machine.load_of(n, now, LOAD_SECONDS) for n in names}
     loads[node.name] = node.load()

@@ -46,7 +46,9 @@ def here() -> str:
 
 
 def names() -> list[str]:
-    return list(node().config.names)
+    """The members, in cluster order: not those declared gone or removed."""
+    n = node()
+    return [name for name in n.config.names if name not in n.machine.fenced]
 
 
 def homes() -> list[str]:

@@ -142,6 +142,8 @@ class SimStore:
             mine = getattr(self, table)
             for key, row in getattr(other, table).items():
                 mine.setdefault(key, row)
+        for ref_id in self.refs:  # (a Ref here has no forward: adopt.merge)
+            self.forwards.pop(ref_id, None)
         self.done |= other.done
         self.fenced |= other.fenced
         self.cancelled |= other.cancelled
