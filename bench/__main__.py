@@ -14,7 +14,7 @@ from pathlib import Path
 SECTIONS = ["bench.versus", "bench.compiled", "bench.continuation", "bench.carried", "bench.hops",
             "bench.bigdata", "bench.skyfib", "bench.placement", "bench.kv", "bench.web",
             "bench.load", "bench.trouble", "bench.isolation", "bench.atomic", "bench.gc",
-            "bench.grow"]
+            "bench.grow", "bench.shrink"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

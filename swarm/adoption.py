@@ -41,6 +41,10 @@ def heir_of(config: ClusterConfig, name: str) -> str:
         raise ConfigError(f"{name} was removed or declared gone already")
     if name in config.heirs:
         return config.heirs[name]
+    under_way = [n for n in config.heirs if n not in config.fenced]
+    if under_way:  # (one at a time: its heir may be the node asked for, or its mirror)
+        raise ConfigError(f"the removal of {under_way[0]} is under way: `swarm node remove "
+                          f"{under_way[0]}` again finishes it first")
     if config.copies < 2:
         raise ConfigError(f"{config.path} has replicas = 1: no node keeps a copy of {name}'s "
                           f"store to take it over (`replicas = 2` in the file and a restart "

@@ -24,26 +24,19 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, fences, gc, io, mirror, questions, status
+from swarm.node.machine import answers, clients, fences, gc, io, mirror, questions
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
 from swarm.node.machine.ids import submit_id
 from swarm.node.machine.instructions import (
-    AnswerCancel,
-    AnswerPrograms,
-    AnswerStats,
-    AnswerStatus,
-    Cancel,
     Log,
     Persist,
     Relocate,
     Reply,
     Resume,
     Send,
-    SendKept,
     Start,
-    Stop,
 )
 from swarm.node.machine.ledger import ACK_DELAY, FORGET_AFTER, WRITE_DELAY, HopLedger
 from swarm.node.machine.whereabouts import Whereabouts
@@ -100,14 +93,13 @@ class NodeState:
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
             ev.HopReceived: self._hop, ev.AckReceived: self._ack,
             ev.SourceRequested: self._source_q,
-            ev.CollectRequested: self._collect, ev.ClientRequest: self._client_request,
             ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
             ev.ProgramFinished: self._finished,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
-            ev.ProgramsRequested: self._programs,
-            ev.CancelRequested: self._cancel, ev.RefusedReceived: self._refused,
+            ev.RefusedReceived: self._refused,
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
+            **clients.handlers(self),
             **answers.handlers(self), **mirror.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
@@ -464,54 +456,11 @@ class NodeState:
         self._send(Send(e.sender, "source", {
             "key": e.key, "source": list(source) if source else None}))
 
-    # ---- clients ---------------------------------------------------------------------------------
-    def _collect(self, e: ev.CollectRequested) -> None:
-        self._send_counted(SendKept(e.client, e.programs))
-
-    def _client_request(self, e: ev.ClientRequest) -> None:
-        kind = e.kind
-        if kind in ("hello", "ping"):
-            self.out.append(Reply(e.client, "pong", {"node": self.name}))
-        elif kind == "status?":
-            self.out.append(AnswerStatus(e.client, status.fields(self)))
-        elif kind == "stats?":
-            self.out.append(AnswerStats(e.client))
-        elif kind == "stop":
-            self.out.append(Log("warning", f"stopping: asked by {e.client}"))
-            self.out.append(Stop())
-
+    # ---- where programs are (whereabouts.py) ------------------------------------------------
     def _place(self, program: str, state: str, node: str, hop_id: str, meta: dict,
                when: float | None = None) -> None:
         self.present.place(program, state, node, hop_id, meta,
                            self.now if when is None else when)
-
-    def _programs(self, e: ev.ProgramsRequested) -> None:
-        """Rows of the programs asked for (None: all) that are here or were lately."""
-        self._send_counted(AnswerPrograms(e.client, e.programs, self.present.rows(e.programs),
-                                          self.booted_at))
-
-    def _cancel(self, e: ev.CancelRequested) -> None:
-        """Cancel a program (and its tasks): written, so that it stays cancelled - a hop of
-        it that arrives later, or runs again after a restart, ends at once (_run); stopped
-        if it is here. Every node is asked: the one it is on answers `cancelled`."""
-        program = e.program.split("/", 1)[0]
-        first = program not in self.cancelled
-        if first:
-            self.cancelled.add(program)
-            self.ledger.next.cancelled.append(program)
-        mine = [(p, w) for p, w in self.present.items()
-                if p == program or p.startswith(program + "/")]
-        if any(w[0] == "here" for _, w in mine):
-            self.out.append(Cancel(program))
-        if first:  # passed on to where it went (that node passes it on in turn)
-            for node in {w[2] for _, w in mine if w[0] != "here" and w[2] != self.name
-                         and not self.lost(w[2])}:
-                self.out.append(Send(node, "cancel", {"program": program}))
-        if e.client not in self.names:  # (a node passing it on wants no answer)
-            state = "cancelled" if any(w[0] == "here" for _, w in mine) else \
-                "forwarded" if any(w[0] in ("sent", "waiting") for _, w in mine) else "unknown"
-            self._send_counted(AnswerCancel(e.client, program, state))
-        self._write_now()
 
     # ---- the disk ----------------------------------------------------------------------------------
     def _committed(self, e: ev.Committed) -> None:
