@@ -11,7 +11,10 @@ where it stopped):
    down: those writes are then lost).
 1. The cluster file names the heir (`heirs`): the node will not start again from it, and a
    node that starts meanwhile knows the removal is under way.
-2. The node stops (a `stop`; SIGKILL after `timeout` if it was started from this directory).
+2. The node leaves (`leave`): it takes no new program or hop - they wait, and go to the heir
+   at step 5 - and the programs on it end or move on, for up to `timeout`; then it stops
+   (`stop`: every write under way done; SIGKILL after `timeout` if it was started from this
+   directory).
 3. Every live node fences it with the heir (phase 1), until each has written it: the node's
    messages are refused from then on, and what is meant for it is held, not failed.
 4. The heir adopts its store (`adopt`): it merges its copy into its own store and starts
@@ -80,19 +83,58 @@ def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say)
         time.sleep(WHOLE_SECONDS)
 
 
-def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
-    """Step 2: until the node answers no more (killed if started here and still running)."""
+def _drain(cluster, name: str, heir: str, timeout: float, force: bool, say) -> None:
+    """Step 2, first: the node takes no new program or hop (they wait for the heir), and the
+    programs on it end or move on, and its copy on the heir gets every write it counted -
+    until both hold, or `timeout`. A program still there then would run again on the heir
+    from its last hop, as after a restart - and where it went to the heir before, it would
+    now stay there and do that part twice: refused unless `force`. The node, back to
+    taking programs, stays in the cluster."""
     deadline = time.monotonic() + timeout
-    pid = localcluster.node_pid(config, name)
-    while name in cluster.ping([name], timeout=0.5) or localcluster.node_pid(config, name):
+    left = None
+    while True:
+        answer = asknodes.ask(cluster, [name], "leave", {}, "leaving", 1.0).get(name)
+        if answer is None:  # (stopped already: a command run again)
+            return
+        left = answer
+        if not answer["count"] and _whole(cluster, name, heir):
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(WHOLE_SECONDS)
+    if force:
+        say(f"{left['count']} programs still on {name} after {timeout:g} s (first: "
+            f"{', '.join(left['here'][:5])}): they run again on {heir} from their last hop "
+            f"(--force)")
+        return
+    asknodes.ask(cluster, [name], "stay", {}, "leaving", 1.0)
+    raise ClusterTimeout(
+        f"{left['count']} programs stayed on {name} for {timeout:g} s (first: "
+        f"{', '.join(left['here'][:5])})" if left["count"] else
+        f"{name}'s copy on {heir} did not get its last writes in {timeout:g} s")
+
+
+def _whole(cluster, name: str, heir: str) -> bool:
+    rows = asknodes.ask(cluster, [name], "status?", {}, "status", 2.0)
+    mirror = rows.get(name, {}).get("mirror", {})
+    return mirror.get("node") == heir and mirror.get("state") == "live" and \
+        mirror.get("seq") == mirror.get("have") and not mirror.get("exposed")
+
+
+def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
+    """Step 2: `stop`, until the node has not answered three times running (and its process,
+    if started here, is gone: killed after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    pid, silent = localcluster.node_pid(config, name), 0
+    while silent < 3 or localcluster.node_pid(config, name):
         cluster.send(name, "stop", {})
+        silent = 0 if name in cluster.ping([name], timeout=0.5) else silent + 1
         if time.monotonic() > deadline:
             if pid is not None and localcluster.node_pid(config, name):
                 localcluster.kill(config, name, pid)
                 continue
             raise ClusterTimeout(f"{name} still answers after {timeout:g}s: stop it where it "
                                  f"runs, then run this again")
-        time.sleep(0.2)
 
 
 def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
@@ -109,14 +151,17 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
         if heir not in cluster.ping([heir], timeout=2.0):
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
-        if name not in config.heirs:
+        fresh = name not in config.heirs
+        if fresh:
             _wait_whole(cluster, name, heir, timeout, force, say)
+        say(f"removing {name}: {heir} takes its store")
+        _drain(cluster, name, heir, timeout, force, say)
+        if fresh:
             with locked(path):
                 config = ClusterConfig.load(path)
                 config.heirs[name] = heir
                 config.save(path)
             cluster.config.heirs = config.heirs
-        say(f"removing {name}: {heir} takes its store")
         _stop(cluster, config, name, timeout)
         fence = {"node": name, "heir": heir}
         asknodes.until_all_answer(
@@ -124,7 +169,7 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             f"the fence of {name} (phase 1)",
             accept=lambda p: p["node"] == name and p["phase"] == 1)
         asknodes.until_all_answer(
-            cluster, [heir], "adopt", {"node": name}, "adopted", timeout,
+            cluster, [heir], "adopt", {"node": name, "force": force}, "adopted", timeout,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
             refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
             if p.get("error") else None)

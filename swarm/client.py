@@ -295,7 +295,7 @@ class Cluster:
             argv = [json.dumps(launch)] + argv
         program = f"{self.id}-{self.ids + 1}"
         live = asknodes.live_nodes(self)
-        node = node or (live or self.config.names)[0]
+        node = self.config.route(node or (live or self.config.names)[0])  # (removed: heir)
         if node not in self.socks:
             raise ValueError(f"unknown node {node!r}; the cluster has {self.config.names}")
         if node not in live:

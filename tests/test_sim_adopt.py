@@ -27,6 +27,10 @@ def _plan(seed: int) -> dict:
 
 
 def _search(workload, seeds) -> tuple[list[str], int]:
+    """Violations in the runs whose heir merged with no program on it that may have gone to
+    the node since its last hop; a run where the operator had to force the merge (its
+    programs then run again across it, node/adopt.py `quiet`: the documented limit) is
+    left out of the count. The adoptions made."""
     found, adopted = [], 0
     for seed in seeds:
         try:
@@ -39,7 +43,7 @@ def _search(workload, seeds) -> tuple[list[str], int]:
             for pid, run in client.runs.items():
                 if any(error and error.startswith("NodeGone") for _, error in run.reports):
                     world.violate(f"{pid} ended NodeGone: {run.reports}")
-        if world.violations:
+        if world.violations and not world.forced:
             found.append(world.violations[0])
     return found, adopted
 
@@ -93,3 +97,14 @@ def test_a_merge_without_the_node_s_taken_hops_or_answers_is_found(monkeypatch, 
     workload = money if table == "done" else deposits
     found, _ = _search(workload, range(SEEDS))
     assert found, f"a merge without `{table}` should make something twice"
+
+
+def test_a_fence_phase_asked_again_holds_nothing_back():
+    """Seed 800 (found by these runs; in main before, for `swarm node gone` too): a fence
+    phase asked again wrote nothing new, while units waited to be written; its answer waited
+    for a write that never came, and every later message of the node behind it - a hop
+    among them, whose program never ended."""
+    world = money.run_seed(800, replicas=2, **_plan(800))
+    assert world.violations == []
+    assert all(not node.state.held for node in world.nodes.values()
+               if node.up and node.state is not None)

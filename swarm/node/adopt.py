@@ -5,9 +5,10 @@ takes its store.
 `adopt` {node} from the operator's command, once every live node has fenced the node with
 this one as its heir (written here too):
 
+0. it takes no new program or hop, until none is left on it (up to QUIET_SECONDS: `quiet`);
 1. a file `adopt` in the node's directory names the node (written and synced), and the
-   process starts again (exec, as after restore.py's install): whatever it was doing is
-   undone or done again as after a crash;
+   process stops as `swarm down` stops it (every write under way done) and starts again
+   (exec): programs running here run again from their last hop, as after a restart;
 2. at that start, before the store opens (Shell.__init__, `finish`), the copy of the node's
    store this node keeps as its mirror (`<dir>/mirrors/NODE/`) is merged into its own in one
    transaction: every row of the tables keyed by a globally unique id - a Ref's, a hop's, a
@@ -32,7 +33,7 @@ import logging
 import os
 import shutil
 import sqlite3
-import sys
+import time
 
 from swarm.node import machine as m
 from swarm.node.records import FILE_NAME
@@ -41,27 +42,28 @@ from swarm.wire import decode
 log = logging.getLogger("swarm.node")
 
 MARKER = "adopt"
+QUIET_SECONDS = 10.0  # how long the heir waits for the programs on it to end or move on
 #: the tables merged: every row keyed by a globally unique id (not counters, nor heirs)
 TABLES = ("refs", "forwards", "moves", "inbox", "outbox", "done", "kept", "sources",
           "fenced", "cancelled", "deaths", "partial", "answers")
 
 
 def serve(shell, env, identity: bytes) -> None:
-    """An operator's `adopt` {node}: answered `adopted` once this node has the store (or
-    with the reason it cannot take it); otherwise it starts again to take it."""
-    node = decode.payload(env)["node"]
-    client = identity.decode()
-    heir = shell.store.heirs().get(node)
-    if heir == (shell.name, True):
+    """An operator's `adopt` {node, force?}: answered `adopted` once this node has the store
+    (or with the reason it cannot take it); otherwise, once its fence of the node is on disk
+    and no program is left on it (`quiet`), it stops and starts again to take it."""
+    p = decode.payload(env)
+    node, client, machine = p["node"], identity.decode(), shell.machine
+    if node in machine.routed and machine.heirs.get(node) == shell.name:
         shell._reply(m.Reply(client, "adopted", {"node": node}))
         return
-    error = problem(shell, node, heir)
+    error = problem(shell, node) or quiet(machine, node, time.monotonic(), p.get("force", False))
     if error:
         shell.refusals.note("adopt refused", f"adopt of {node!r} from {env.sender}: {error}")
         shell._reply(m.Reply(client, "adopted", {"node": node, "error": error}))
         return
-    if heir is None or node not in shell.store.fenced():  # (not on disk yet: asked again)
-        return
+    if not machine.adopting.get(node, (0, False))[1]:
+        return  # (its fence not written yet, or programs on it: asked again every second)
     directory = shell.config.nodes[shell.name].dir
     path = os.path.join(directory, MARKER)
     with open(f"{path}.tmp", "w") as f:
@@ -71,17 +73,52 @@ def serve(shell, env, identity: bytes) -> None:
     os.replace(f"{path}.tmp", path)
     log.warning("taking the store of %s (its copy, kept here as its mirror): starting again "
                 "to merge it", node)
-    shell.links.close()
-    os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main", *shell.argv])
+    shell.restart = True  # (a clean stop first - every write under way done - then exec:
+    shell.kernel.running = False  # Shell.close)
 
 
-def problem(shell, node: str, heir) -> str:
+def quiet(machine, node: str, now: float, force: bool = False) -> str:
+    """Before it merges, this node takes no new program or hop (they wait in their senders'
+    outboxes: state.leaving) until no program on it may have gone to the node in its
+    current segment: one the node answered a question (answers.used), or one run again
+    after a restart (its run before may have sent the node a hop). Such a program, running
+    across the merge, would run again after it from its last hop - and where it went to the
+    node before, it would now stay here: what it did there would be done twice. Programs
+    that only wait for the node are no danger: the merge is what they wait for. After
+    QUIET_SECONDS with one still here: refused ("" otherwise), naming it - unless `force`,
+    with which it runs again after the merge. machine.adopting[node] = [since, quiet]."""
+    if node not in machine.fenced:
+        return ""
+    state = machine.adopting.setdefault(node, [now, False])
+    machine.leaving = True
+    pending = {q.send.fields.get("op") for q in machine.asks.values() if q.node == node}
+    risky = [p for p, w in machine.present.items() if w[0] == "here" and (
+        w[3] in machine.rerun or set(machine.answers.used.get(w[3], {}).get(node, ()))
+        - pending)]
+    if not risky:
+        state[1] = True
+        return ""
+    if now - state[0] < QUIET_SECONDS:
+        return ""
+    if force:
+        log.warning("taking the store of %s with %d programs here that may have gone there "
+                    "(first: %s): they run again from their last hop after the merge "
+                    "(--force)", node, len(risky), risky[0])
+        state[1] = True
+        return ""
+    del machine.adopting[node]
+    machine.leaving = False  # (it takes programs again: the command failed)
+    return (f"{len(risky)} programs on {machine.name} may have gone to {node} since their "
+            f"last hop, and stayed for {QUIET_SECONDS:g} s (first: {', '.join(risky[:3])}): "
+            f"merged now, one would do that part again; run the command again later, or "
+            f"with --force to merge anyway")
+
+
+def problem(shell, node: str) -> str:
     """Why this node cannot take `node`'s store ("" if it can, or may once its fence is on
     disk)."""
     if node == shell.name or node not in shell.config.nodes:
         return f"{node!r} is not another node of this cluster"
-    if heir is not None and heir[0] != shell.name:
-        return f"{node}'s heir is {heir[0]}, not this node"
     if node not in shell.machine.fenced:
         return ""  # (the fence comes first: asked again)
     if shell.machine.heirs.get(node) not in (None, shell.name):
@@ -136,6 +173,10 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
             before = db.total_changes
             db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM copy.{table}")
             merged[table] = db.total_changes - before
+        # a Ref the node was moving here, which this node took and moved on since: its
+        # forward stands, and the node's old value of it goes
+        db.execute("DELETE FROM main.refs WHERE id IN (SELECT id FROM copy.moves WHERE "
+                   "node = ?) AND id IN (SELECT id FROM main.forwards)", (heir,))
         _relocations(db, node, heir)
         # this node's forwards to the node: where the node's own say it went on (a Ref moved
         # there and on again); and a Ref here now has none (the node's pointed here, or
@@ -146,8 +187,7 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
         db.execute("DELETE FROM main.forwards WHERE id IN (SELECT id FROM main.refs)")
         db.execute("INSERT OR REPLACE INTO heirs VALUES (?, ?, 1)", (node, heir))
         db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)",
-                       [("store_id", int.from_bytes(os.urandom(7), "big") or 1), ("born", 1),
-                        ("replay_cutoff", -1)])
+                       [("store_id", int.from_bytes(os.urandom(7), "big") or 1), ("born", 1)])
         db.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):

@@ -117,7 +117,8 @@ EVENTS = {
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"], p.get("heir")))(
             decode.payload(env))),
-    **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop")},
+    **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop",
+                                        "leave", "stay")},
 }
 
 
@@ -220,6 +221,7 @@ class Shell:
         """Run the node; first, if its store is new, ask its mirror whether it was lost
         (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
         self.argv = list(argv)  # (a start again: restore.py, adopt.py)
+        self.restart = False  # (at the end of a clean stop: adopt.py)
         restore.restore_if_lost(self, list(argv))
         mirror_down = restore.catch_up(self, list(argv))
         self.modules.install()
@@ -543,6 +545,8 @@ class Shell:
         self.store.stop_replay_guard(max(now_ms(), self.gate.replays.latest_ms))
         self.store.close()
         self.mirrors.close()
+        if self.restart:  # (adopt.py: a store to merge first)
+            os.execv(sys.executable, [sys.executable, "-m", "swarm.node_main", *self.argv])
 
 
 def _hash_seed_problem(config: ClusterConfig) -> str:

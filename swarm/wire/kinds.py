@@ -78,7 +78,10 @@ Programs in flight (finality: docs/nodes.md):
                               with `to`)
     fence     client -> node  {node, phase, heir?}  -> fenced {node, phase}  (swarm node gone;
                               with an heir, swarm node remove: machine/fences.py)
-    adopt     client -> node  {node}  -> adopted {node, error?}  (swarm node remove: the
+    leave     client -> node  {}  -> leaving {node, here: [program], count}  (swarm node
+                              remove: the node takes no new program or hop from now on;
+                              `stay`: it does again - the command gave up)
+    adopt     client -> node  {node, force?}  -> adopted {node, error?}  (swarm node remove: the
                               heir merges its copy of the node's store into its own, and
                               starts again from it: swarm/node/adopt.py)
     join      client -> node  {node, endpoint, public_key?, members?}  -> joined {node,
@@ -125,7 +128,7 @@ KINDS = frozenset({
     "fetch", "fetched", "answered", "chunk",
     "ping", "pong", "status?", "status", "stop", "stats?", "stats",
     "waiting", "programs?", "programs", "fence", "fenced", "cancel", "cancelled", "unknown",
-    "join", "joined", "adopt", "adopted",
+    "join", "joined", "adopt", "adopted", "leave", "stay", "leaving",
     "input?", "input",
     "hops?", "hops", "gc", "gc-report", "gc-flush",
     "mirror", "mirrored", "snapshot", "restore?", "restore",
@@ -263,7 +266,10 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "programs": ({"node": str, "programs": list, "finished": _str_list},
                  {"booted": (int, float)}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {"heir": str}, (0, 0)),
-    "adopt": ({"node": str}, {}, (0, 0)),
+    "adopt": ({"node": str}, {"force": bool}, (0, 0)),
+    "leave": ({}, {}, (0, 0)),
+    "stay": ({}, {}, (0, 0)),
+    "leaving": ({"node": str, "here": _str_list, "count": int}, {}, (0, 0)),
     "adopted": ({"node": str}, {"error": str}, (0, 0)),
     "join": ({"node": str, "endpoint": str}, {"public_key": str, "members": _str_list},
              (0, 0)),

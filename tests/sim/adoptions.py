@@ -1,7 +1,8 @@
 """A node's store adopted by its mirror, in the simulator (`swarm node remove`: swarm/adoption.py;
 the machine's part: machine/fences.py, a fence with an heir; the heir's store: node/adopt.py).
 
-The node stops (or dies) while its mirror keeps a copy of every write it counted; then the
+The node leaves - it takes no new program, and stops cleanly once none is left on it - while
+its mirror keeps a copy of every write it counted; then the
 operator's command, as swarm/adoption.py does it:
 1. fences the node with an heir - its mirror - on every live node, until each has written it:
    the node is refused from then on, and what is meant for it is held (not failed);
@@ -18,22 +19,36 @@ an account where its node's heir keeps it).
 
 from __future__ import annotations
 
+from swarm.node import machine as m
+from swarm.node.adopt import quiet
+
 RETRY = 1.0
-TRIES = 100  # a stop put off while the node's copy lacks a write it counted (0.3 s apart)
+FORCE_AFTER = 60.0  # the operator runs the command again with --force after this
+TRIES = 300  # a stop put off while programs are on the node or its copy lacks a write it
+# counted (0.1 s apart)
 
 
 def remove(world, name: str, after: float, tries: int = 0) -> None:
-    """The node stops now, unless its mirror lacks a write it counted (`exposed`, a mirror
-    down or catching up: the command refuses to remove it then, swarm/adoption.py); the
-    operator's command starts `after` seconds later."""
+    """The node leaves (`leave`: it takes no new program or hop, swarm/adoption.py), and
+    stops once no program is left on it and every write under way is done (a clean stop),
+    unless its mirror lacks a write it counted (`exposed`, a mirror down or catching up:
+    the command waits then); the rest of the operator's command follows `after` seconds
+    later."""
     node = world.nodes[name]
-    link = node.state.mirror if node.up and node.state else None
+    state = node.state if node.up and not node.restoring else None
+    link = state.mirror if state is not None else None
+    if state is not None and not state.leaving:
+        node.handle(m.ClientRequest(next(iter(world.clients)), "leave"))  # (its answer:
+        # a client's, which has no use for it)
+        world.note(f"{name} leaves: takes no new program")
+    busy = state is not None and (state.ledger.pending() or state.ledger.writing is not None
+                                  or any(w[0] == "here" for w in state.present.values()))
     if link is None or link.node is None or link.down_since is not None or link.syncing \
-            or link.exposed or node.restoring:
+            or link.exposed or busy:
         if tries < TRIES:
-            world.at(world.now + 0.3, remove, world, name, after, tries + 1)
+            world.at(world.now + 0.1, remove, world, name, after, tries + 1)
         else:
-            world.note(f"{name} not removed: its copy was never whole")
+            world.note(f"{name} not removed: its copy was never whole, or programs stayed")
             world.removing -= 1
         return
     heir = link.node
@@ -51,6 +66,7 @@ class Adopter:
         self.world, self.node, self.heir = world, node, heir
         self.name = f"adopt-{node}"
         self.step = 0
+        self.first = 0.0  # (when `adopt` was first asked)
         self.answered: set[str] = set()
         world.operators[self.name] = self
         world.at(at, self._next)
@@ -79,8 +95,10 @@ class Adopter:
         if not missing:
             return self._next()
         for n in missing:
-            if self.step == 2:
-                w.send(self.name, n, "adopt", {"node": self.node})
+            if self.step == 2:  # (programs stayed on the heir: asked again; after a
+                self.first = self.first or w.now  # minute, with --force)
+                w.send(self.name, n, "adopt", {"node": self.node,
+                                               "force": w.now - self.first > FORCE_AFTER})
             else:
                 w.send(self.name, n, "fence", {"node": self.node, "heir": self.heir,
                                                "phase": 1 if self.step == 1 else 2})
@@ -94,8 +112,7 @@ class Adopter:
         if fields.get("node") != self.node:
             return
         if self.step == 2 and kind == "adopted":
-            if fields.get("error"):
-                self.world.violate(f"{src} refused to adopt {self.node}: {fields['error']}")
+            if fields.get("error"):  # (programs stayed on the heir: asked again)
                 return
             self.answered.add(src)
         elif self.step in (1, 3) and kind == "fenced" and \
@@ -119,10 +136,24 @@ def adopt(node, src: str, fields: dict) -> None:
         return
     if name not in store.fenced or node.restoring:  # (the operator asks again)
         return
+    force = fields.get("force", False)
+    st = node.state
+    pending = {q.send.fields.get("op") for q in st.asks.values() if q.node == name}
+    staying = any(w[0] == "here" and (w[3] in st.rerun or set(st.answers.used.get(
+        w[3], {}).get(name, ())) - pending) for w in st.present.values())
+    error = quiet(node.state, name, w.now, force)  # (node/adopt.py: no program left first)
+    if error:
+        w.note(f"{node.name} does not adopt {name} yet: {error}")
+        w.send(node.name, src, "adopted", {"node": name, "error": error})
+        return
+    if not node.state.adopting.get(name, (0, False))[1]:
+        return
     kept = node.copies.get(name)
     if kept is None or not kept.id:
         w.send(node.name, src, "adopted", {"node": name, "error": "it keeps no copy"})
         return
+    if force and staying:
+        w.forced += 1  # (programs run again across the merge: the documented limit)
     node.crash()
     store.merge(kept)
     store.adopted.add(name)

@@ -128,7 +128,7 @@ class World:
         self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
         self.fenced: set[str] = set()  # declared gone (what clients know)
         self.heirs: dict[str, str] = {}  # removed node -> the node that has its store
-        self.adoptions = 0
+        self.adoptions = self.forced = 0
         self.removing = 0  # removals that have not ended
         self.store_ids = 0
         for node in self.nodes.values():

@@ -1,6 +1,7 @@
 """What clients ask a node, besides submissions (state.py): their programs' kept output
-(`collect?`), hello/ping, status?, stats?, stop, where programs are (`programs?`), and a
-cancel."""
+(`collect?`), hello/ping, status?, stats?, stop, leave (swarm node remove: the node takes no
+new program from then on - state.py refuses hops and submissions - and says which programs
+it holds), where programs are (`programs?`), and a cancel."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ def request(state, e: ev.ClientRequest) -> None:
     elif kind == "stop":
         state.out.append(Log("warning", f"stopping: asked by {e.client}"))
         state.out.append(Stop())
+    elif kind in ("leave", "stay"):  # (swarm node remove: until it stops, no new program)
+        if kind == "stay":
+            state.leaving = False
+        elif not state.leaving:
+            state.leaving = True
+            state.out.append(Log("warning", f"leaving the cluster (asked by {e.client}): "
+                                           f"new programs and hops are refused"))
+        here = [p for p, w in state.present.items() if w[0] == "here"]
+        state.out.append(Reply(e.client, "leaving", {"node": state.name, "here": here[:100],
+                                                     "count": len(here)}))
 
 
 def programs(state, e: ev.ProgramsRequested) -> None:

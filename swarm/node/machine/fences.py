@@ -38,10 +38,14 @@ def fence(state, e: ev.FenceRequested) -> None:
         state.out.append(Log("warning", f"fence of {node} with heir {heir} from {e.client} "
                                        f"ignored: its heir is {state.heirs[node]}"))
         return
+    if heir is None and node in state.heirs:  # (`swarm node gone` of a node being removed)
+        state.out.append(Log("warning", f"fence of {node} without its heir from {e.client} "
+                                       f"ignored: its removal is under way"))
+        return
     if e.phase == 1:
-        if heir is not None and node not in state.heirs:
-            state.heirs[node] = heir
-            state.ledger.next.heirs[node] = (heir, False)
+        if heir is not None:  # (written each time: its row may be missing after a start
+            state.heirs[node] = heir  # that read the heir in the cluster file)
+            state.ledger.next.heirs[node] = (heir, node in state.routed)
         if node not in state.fenced:
             state.fenced.add(node)
             state.ledger.next.fences.append(node)
@@ -49,7 +53,7 @@ def fence(state, e: ev.FenceRequested) -> None:
                                            f"from now on" + (f"; {heir} takes its store"
                                                              if heir else "")))
             mirror.fenced(state)  # (it may have been this node's mirror)
-    elif node in state.heirs:  # (its heir has its store now: what waited for it goes there)
+    elif heir is not None:  # (its heir has its store now: what waited for it goes there)
         if node not in state.routed:
             state.routed.add(node)
             state.ledger.next.heirs[node] = (state.heirs[node], True)
@@ -58,7 +62,8 @@ def fence(state, e: ev.FenceRequested) -> None:
     else:
         fail_waiting_for(state, node)
     state._send(Reply(e.client, "fenced", {"node": node, "phase": e.phase}), hold=True)
-    state._write_now()
+    state.ledger.want()  # (a phase asked again writes nothing new: the reply still waits
+    state._write_now()  # for a write, which must come - else it holds every later message)
 
 
 def reroute(state, out: list) -> None:

@@ -74,6 +74,9 @@ class NodeState:
         self.peer_load: dict[str, tuple[int, float]] = {}  # peer -> (load, when heard)
         self.present = Whereabouts()  # where programs are, as far as we know (its module)
         self.fenced: set[str] = set()
+        self.leaving = False  # (swarm node remove: no new program taken: clients.py)
+        self.adopting: dict[str, list] = {}  # node -> [since, quiet] (node/adopt.py)
+        self.rerun: set[str] = set()  # segments run again (after a restart) not ended yet
         self.heirs: dict[str, str] = {}  # fenced node -> the node taking its store (fences.py)
         self.routed: set[str] = set()  # ... those whose heir has it: their name means the heir
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
@@ -240,11 +243,14 @@ class NodeState:
         p, ledger = e.p, self.ledger
         program = p["program"]
         hop_id = submit_id(program)
-        if self.write_failed_since is not None and not ledger.seen(hop_id):
-            # not taken: it could not be written (the client sends it again)
+        if (self.write_failed_since is not None or self.leaving) and not ledger.seen(hop_id):
+            # not taken: it could not be written, or the node leaves (the client sends it
+            # again: to the node's heir once it is removed)
             self.out.append(Reply(e.client, "waiting", {
-                "program": program, "node": self.name, "since": self.write_failed_since,
-                "reason": f"its store refuses writes ({self.write_error})"}))
+                "program": program, "node": self.name,
+                "since": self.now if self.leaving else self.write_failed_since,
+                "reason": "it is leaving the cluster" if self.leaving
+                else f"its store refuses writes ({self.write_error})"}))
             return
         if not ledger.seen(hop_id) and p.get("submitted", self.now) < self.now - SUBMIT_KEPT:
             self.out.append(Reply(e.client, "result", {  # (not taken: `done` forgot it)
@@ -294,13 +300,15 @@ class NodeState:
             if e.meta["program"] not in self.present:  # taken before a restart, and gone on
                 self._place(e.meta["program"], "handed", "", None, e.meta)  # (to: unknown)
             return
-        if self.write_failed_since is not None:
+        if self.write_failed_since is not None or self.leaving:
             # Discussion: a hop is taken only if it can be written: its program would run
             # here, and nothing it did could be acknowledged or reported until the store
             # writes again. Refused instead, it waits in its sender's outbox (resent every
-            # second), where its program is told why.
+            # second), where its program is told why. (A node leaving takes none: the hop
+            # goes to its heir once the node is removed, fences.py.)
             self.out.append(Send(e.sender, "refused", {
-                "hop_ids": [hop_id], "reason": f"its store refuses writes ({self.write_error})"}))
+                "hop_ids": [hop_id], "reason": "it is leaving the cluster" if self.leaving
+                else f"its store refuses writes ({self.write_error})"}))
             return
         ledger.take(e.sender, hop_id, e.meta["program"], e.meta_bytes, e.data)
         self._resume(e.meta, hop_id, e.data, bool(extra.get("again")), e.now)
@@ -337,6 +345,8 @@ class NodeState:
                      f"since, not at a hop); run again, it would make them twice, so it ends "
                      f"here: docs/nodes.md, \"A segment cut mid-way\"")
         if error is None:
+            if again:
+                self.rerun.add(hop_id)
             self.out.append(Start(meta, hop_id, again) if meta.get("submit")
                             else Resume(meta, hop_id, data, again))
             return
@@ -390,6 +400,7 @@ class NodeState:
         ledger, meta = self.ledger, e.meta
         if e.finished:
             ledger.finish(e.finished)
+            self.rerun.discard(e.finished)
             answers.segment_ended(self, e.finished)
         meta_bytes = encode(meta)
         hop_id = meta["hop_id"]
@@ -435,6 +446,7 @@ class NodeState:
         body = encode(e.result) if e.result is not None else None
         if e.hop_id:
             self.ledger.finish(e.hop_id)
+            self.rerun.discard(e.hop_id)
             answers.segment_ended(self, e.hop_id)
         self.present.pop(e.program, None)
         if e.result is not None:
