@@ -24,8 +24,13 @@ from swarm.adoption import remove
 from swarm.fencing import reload_fences
 
 FILL = """
+import swarm
 from swarm import Ref
-RESULT = [[r.id, r.hint] for r in (Ref(bytes({size}), at=f"n{{i % 4 + 1}}") for i in range({n}))]
+RESULT = []
+for node in ("n1", "n2", "n3", "n4"):  # (made where they live: no question per Ref)
+    swarm.move_to(node)
+    made = [Ref(bytes({size})) for _ in range({n} // 4)]
+    RESULT.append([[r.id, r.hint] for r in made[:1]][0])
 """
 READ = "import json, sys\nfrom swarm.refs import Ref\nRESULT = len(Ref._handle(*json.loads(sys.argv[1])).get())\n"
 
@@ -50,7 +55,7 @@ def main(refs: int = 4000, size: int = 1000) -> dict:
             handles = cluster.run_file(fill, timeout=600).value
             time.sleep(2.0)  # (the copies catch up)
             for name, kill in (("n2", False), ("n4", True)):
-                mine = handles[int(name[1]) - 1]  # (a Ref made there: i % 4 + 1)
+                mine = handles[int(name[1]) - 1]  # (a Ref made there)
                 t = time.perf_counter()
                 if kill:
                     os.kill(cluster.procs[name].pid, signal.SIGKILL)
