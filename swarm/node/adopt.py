@@ -114,6 +114,16 @@ def quiet(machine, node: str, now: float, force: bool = False) -> str:
             f"with --force to merge anyway")
 
 
+def heirs(config, store) -> dict:
+    """At a start: removed nodes and their heirs - written in the store by their fences, and
+    the cluster file's (routed once the node is in its `fenced`: the removal ended)."""
+    found = store.heirs()
+    for node, heir in config.heirs.items():
+        if node in config.fenced or node not in found:
+            found[node] = (heir, node in config.fenced)
+    return found
+
+
 def problem(shell, node: str) -> str:
     """Why this node cannot take `node`'s store ("" if it can, or may once its fence is on
     disk)."""

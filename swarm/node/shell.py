@@ -208,15 +208,6 @@ class Shell:
         for instruction in self.machine.handle(event):
             do[type(instruction)](instruction)
 
-    def _heirs(self) -> dict:
-        """Removed nodes and their heirs: written here by their fences, and the cluster
-        file's (routed once the node is in its `fenced`: the removal ended)."""
-        heirs = self.store.heirs()
-        for node, heir in self.config.heirs.items():
-            if node in self.config.fenced or node not in heirs:
-                heirs[node] = (heir, node in self.config.fenced)
-        return heirs
-
     def serve(self, argv: list[str] = ()) -> None:
         """Run the node; first, if its store is new, ask its mirror whether it was lost
         (restore.py: with a copy, the process starts again from it, `argv` its arguments)."""
@@ -245,7 +236,7 @@ class Shell:
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
-                           store.seq, mirror_down, store.id, self._heirs()))
+                           store.seq, mirror_down, store.id, adopt.heirs(self.config, store)))
         reclaimer.hold_reserve()  # (room to end a program that runs out of memory)
         self.kernel.loop(self._poll, self._tick, self._idle_ms)
         sys.stdout, sys.stderr, sys.stdin = streams

@@ -162,9 +162,18 @@ def node_gone(state, node: str) -> None:
             state.out.append(Wake(waiter, None))
 
 
+def source_requested(state, e: ev.SourceRequested) -> None:
+    """A peer's program needs a module's source this node sent it: here it is (or None)."""
+    state.count("sources_sent")
+    source = state.sources.get(e.digest)
+    state._send(Send(e.sender, "source", {
+        "key": e.key, "source": list(source) if source else None}))
+
+
 def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
     return {ev.Asked: lambda e: asked(state, e),
+            ev.SourceRequested: lambda e: source_requested(state, e),
             ev.FetchAnswered: lambda e: fetched(state, e),
             ev.Unasked: lambda e: unasked(state, e),
             ev.SourceWanted: lambda e: source_wanted(state, e),

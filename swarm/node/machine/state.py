@@ -95,7 +95,6 @@ class NodeState:
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
             ev.HopReceived: self._hop, ev.AckReceived: self._ack,
-            ev.SourceRequested: self._source_q,
             ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
             ev.ProgramFinished: self._finished,
             ev.Tick: self._tick, ev.Committed: self._committed,
@@ -460,13 +459,6 @@ class NodeState:
         # transaction for many, not one each. Nothing waits on its write but what
         # waits on any write: its future's result (a staged Ref write) is read by
         # another node only once on disk (_send), and its hop stays in the inbox until then.
-
-    # ---- questions from other nodes (answers.py has the Ref and collection ones) ------------
-    def _source_q(self, e: ev.SourceRequested) -> None:
-        self.count("sources_sent")
-        source = self.sources.get(e.digest)
-        self._send(Send(e.sender, "source", {
-            "key": e.key, "source": list(source) if source else None}))
 
     # ---- where programs are (whereabouts.py) ------------------------------------------------
     def _place(self, program: str, state: str, node: str, hop_id: str, meta: dict,
