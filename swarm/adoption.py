@@ -9,14 +9,16 @@ where it stopped):
    its mirror live and no write counted on its disk alone (`exposed`). A node that does not
    answer is refused unless `force` (its copy may lack what it wrote while its mirror was
    down: those writes are then lost).
-1. The cluster file names the heir (`heirs`): the node will not start again from it, and a
+1. The node leaves (`leave`): it takes no new program or hop - they wait, and go to the heir
+   at step 5 - and the programs on it end or move on, and its copy gets every write, for up
+   to `timeout` (else refused, and it takes programs again - unless `force`).
+2. The cluster file names the heir (`heirs`): the node will not start again from it, and a
    node that starts meanwhile knows the removal is under way.
-2. The node leaves (`leave`): it takes no new program or hop - they wait, and go to the heir
-   at step 5 - and the programs on it end or move on, for up to `timeout`; then it stops
-   (`stop`: every write under way done; SIGKILL after `timeout` if it was started from this
-   directory).
-3. Every live node fences it with the heir (phase 1), until each has written it: the node's
-   messages are refused from then on, and what is meant for it is held, not failed.
+3. Every live node fences it with the heir (phase 1), until each has written it: nothing is
+   sent to it from then on - what is meant for it is held, not failed - and of what it sends
+   only its answers to questions asked before and its last records to the heir are taken.
+   Then it stops (`stop`: every write under way done; SIGKILL after `timeout` if it was
+   started from this directory).
 4. The heir adopts its store (`adopt`): it merges its copy into its own store and starts
    again from it, as after a crash.
 5. Every live node routes the node's name to the heir (phase 2): what was held goes there.
@@ -44,6 +46,10 @@ def heir_of(config: ClusterConfig, name: str) -> str:
         raise ConfigError(f"{name} was removed or declared gone already")
     if name in config.heirs:
         return config.heirs[name]
+    left = [n for n in config.names if n != name and n not in config.fenced]
+    if len(left) < 2 and name not in config.heirs:
+        raise ConfigError(f"removing {name} leaves {', '.join(left) or 'no node'} alone: no "
+                          f"copy of its store would be kept (add a node first: swarm node add)")
     under_way = [n for n in config.heirs if n not in config.fenced]
     if under_way:  # (one at a time: its heir may be the node asked for, or its mirror)
         raise ConfigError(f"the removal of {under_way[0]} is under way: `swarm node remove "
@@ -65,7 +71,9 @@ def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say)
         rows = asknodes.ask(cluster, [name], "status?", {}, "status", 2.0)
         if name not in rows:
             if force:
-                say(f"{name} does not answer: its copy on {heir} is taken as it is (--force)")
+                say(f"{name} does not answer: its copy on {heir} is taken as it is (--force); "
+                    f"if its process still runs somewhere (paused, cut off), stop it there - "
+                    f"every node refuses it from now on")
                 return
             raise ClusterTimeout(
                 f"{name} does not answer: if it is gone for good, `swarm node remove {name} "
@@ -121,6 +129,20 @@ def _whole(cluster, name: str, heir: str) -> bool:
         mirror.get("seq") == mirror.get("have") and not mirror.get("exposed")
 
 
+def _copied(cluster, name: str, heir: str, timeout: float, force: bool) -> None:
+    """Step 3, before the stop: nothing reaches the node any more, but it may still have
+    answered a question asked before - until its copy on the heir has every write it made
+    (`timeout`; a node that does not answer: as it is, with `force`)."""
+    deadline = time.monotonic() + timeout
+    while not _whole(cluster, name, heir):
+        if not asknodes.ask(cluster, [name], "leave", {}, "leaving", 1.0) and force:
+            return
+        if time.monotonic() > deadline:
+            raise ClusterTimeout(f"{name}'s copy on {heir} did not get its last writes in "
+                                 f"{timeout:g}s")
+        time.sleep(WHOLE_SECONDS)
+
+
 def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
     """Step 2: `stop`, until the node has not answered three times running (and its process,
     if started here, is gone: killed after `timeout`)."""
@@ -162,12 +184,13 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
                 config.heirs[name] = heir
                 config.save(path)
             cluster.config.heirs = config.heirs
-        _stop(cluster, config, name, timeout)
         fence = {"node": name, "heir": heir}
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 1}, "fenced", timeout,
             f"the fence of {name} (phase 1)",
             accept=lambda p: p["node"] == name and p["phase"] == 1)
+        _copied(cluster, name, heir, timeout, force)
+        _stop(cluster, config, name, timeout)
         asknodes.until_all_answer(
             cluster, [heir], "adopt", {"node": name, "force": force}, "adopted", timeout,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,

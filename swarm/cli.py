@@ -339,7 +339,8 @@ def _up(args) -> int:
     except UpError as e:
         print(f"swarm up: {e}", file=sys.stderr)
         return 1
-    kept = [name for name in config.names if name not in started]
+    kept = [name for name in config.names if name not in started and
+            name not in config.fenced and name not in config.heirs]
     for name in started:
         spec = config.nodes[name]
         print(f"{name}: running at {spec.endpoint}, log {os.path.join(args.dir, name)}.log")

@@ -105,10 +105,12 @@ def fence(cluster, node: str, timeout: float = 60.0) -> None:
     node does not confirm a phase - the fence is only safe once all have."""
     if node not in cluster.config.nodes:
         raise ValueError(f"unknown node {node!r}; the cluster has {cluster.config.names}")
-    heirs = ClusterConfig.load(cluster.config.path).heirs
-    if node in heirs:  # (its heir takes, or has, its store: swarm/adoption.py)
-        raise ValueError(f"{node} is being removed, {heirs[node]} taking its store: `swarm "
-                         f"node remove {node}` (again) finishes it")
+    on_file = ClusterConfig.load(cluster.config.path)
+    if node in on_file.heirs:  # (its heir takes, or has, its store: swarm/adoption.py)
+        raise ValueError(f"{node} was removed: {on_file.heirs[node]} has its store"
+                         if node in on_file.fenced else
+                         f"{node} is being removed, {on_file.heirs[node]} taking its store: "
+                         f"`swarm node remove {node}` (again) finishes it")
     others = [n for n in cluster.config.names if n != node and n not in cluster.config.fenced]
     for phase in (1, 2):
         try:

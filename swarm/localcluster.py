@@ -55,8 +55,9 @@ def up(directory: str, n: int | None = None, timeout: float = 30.0,
         if curve and not config.curve:
             raise UpError(f"{path} has no CURVE keys: `swarm keys --dir {directory}` adds them")
         running = running_nodes(config)
-        live = [name for name in config.names if name not in config.fenced]  # (not those
-        if running >= set(live):  # declared gone or removed: they would refuse to start)
+        live = [name for name in config.names if name not in config.fenced and name not in
+                config.heirs]  # (not those declared gone or removed: they refuse to start)
+        if running >= set(live):
             raise UpError(f"a cluster is already running in {directory} "
                           f"({', '.join(live)}); `swarm down --dir {directory}` "
                           f"stops it")
@@ -111,6 +112,8 @@ def down(path: str, wait: float = STOP_SECONDS) -> list[str]:
         cluster.close()
     report = []
     for name in config.names:
+        if name in config.fenced and name not in pids:
+            continue  # (declared gone, or removed)
         if name in pids and node_pid(config, name):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pids[name], signal.SIGKILL)

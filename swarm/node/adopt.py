@@ -79,31 +79,32 @@ def serve(shell, env, identity: bytes) -> None:
 
 def quiet(machine, node: str, now: float, force: bool = False) -> str:
     """Before it merges, this node takes no new program or hop (they wait in their senders'
-    outboxes: state.leaving) until no program on it may have gone to the node in its
-    current segment: one the node answered a question (answers.used), or one run again
-    after a restart (its run before may have sent the node a hop). Such a program, running
-    across the merge, would run again after it from its last hop - and where it went to the
-    node before, it would now stay here: what it did there would be done twice. Programs
-    that only wait for the node are no danger: the merge is what they wait for. After
-    QUIET_SECONDS with one still here: refused ("" otherwise), naming it - unless `force`,
-    with which it runs again after the merge. machine.adopting[node] = [since, quiet]."""
+    outboxes: state.leaving), for up to QUIET_SECONDS until no program is on it: the restart
+    that follows cuts those still running (one switched out mid-segment with writes kept
+    ends PartlyDone, as after any restart). Then it goes on - unless one of them may have
+    gone to the node since its last hop: one the node answered a question (answers.used), or
+    one run again after a restart (its run before may have sent the node a hop). Such a
+    program, running across the merge, would run again after it from its last hop - and
+    where it went to the node before, it would now stay here: what it did there would be
+    done twice. Programs that only wait for the node are no danger: the merge is what they
+    wait for. With one: refused ("" otherwise), naming it - unless `force`, with which it
+    runs again after the merge. machine.adopting[node] = [since, quiet]."""
     if node not in machine.fenced:
         return ""
     state = machine.adopting.setdefault(node, [now, False])
     machine.leaving = True
+    here = [p for p, w in machine.present.items() if w[0] == "here"]
+    if here and now - state[0] < QUIET_SECONDS:
+        return ""
     pending = {q.send.fields.get("op") for q in machine.asks.values() if q.node == node}
     risky = [p for p, w in machine.present.items() if w[0] == "here" and (
         w[3] in machine.rerun or set(machine.answers.used.get(w[3], {}).get(node, ()))
         - pending)]
-    if not risky:
-        state[1] = True
-        return ""
-    if now - state[0] < QUIET_SECONDS:
-        return ""
-    if force:
-        log.warning("taking the store of %s with %d programs here that may have gone there "
-                    "(first: %s): they run again from their last hop after the merge "
-                    "(--force)", node, len(risky), risky[0])
+    if not risky or force:
+        if here:
+            log.warning("taking the store of %s with %d programs still here (first: %s): they "
+                        "run again from their last hop after the restart%s", node, len(here),
+                        here[0], " (--force)" if risky else "")
         state[1] = True
         return ""
     del machine.adopting[node]

@@ -122,6 +122,11 @@ EVENTS = {
 }
 
 
+#: what a node being removed may still send while it stops (machine/fences.py): answers to
+#: questions asked of it before it was held, and its last records to its mirror, the heir
+HELD_KINDS = frozenset({"fetched", "mirror", "snapshot"})
+
+
 class Shell:
     def __init__(self, config: ClusterConfig, name: str, fresh: bool = False,
                  without_mirror: bool = False) -> None:
@@ -260,7 +265,8 @@ class Shell:
         except WireError as e:  # nothing in it was unpickled
             self.refusals.note(e.reason, f"a message on connection {identity[:32]!r}: {e}")
             return None
-        if env.sender in self.machine.fenced:
+        if env.sender in self.machine.fenced and not (  # (a node being removed, stopping:
+                self.machine.holding(env.sender) and env.kind in HELD_KINDS):  # fences.py)
             self.refusals.note("declared gone", f"{env.kind} from {env.sender}, which was "
                                                 f"declared gone (swarm node gone)")
             return None

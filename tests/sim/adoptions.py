@@ -44,7 +44,7 @@ def remove(world, name: str, after: float, tries: int = 0) -> None:
     busy = state is not None and (state.ledger.pending() or state.ledger.writing is not None
                                   or any(w[0] == "here" for w in state.present.values()))
     if link is None or link.node is None or link.down_since is not None or link.syncing \
-            or link.exposed or busy:
+            or link.exposed or link.have < link.seq or busy:
         if tries < TRIES:
             world.at(world.now + 0.1, remove, world, name, after, tries + 1)
         else:
@@ -52,9 +52,7 @@ def remove(world, name: str, after: float, tries: int = 0) -> None:
             world.removing -= 1
         return
     heir = link.node
-    node.lost = True
-    node.crash()
-    world.note(f"{name} stops: {heir} is to take its store")
+    world.note(f"{name} drained: {heir} is to take its store")
     Adopter(world, name, heir, world.now + after)
 
 
@@ -75,6 +73,8 @@ class Adopter:
         w = self.world
         self.step += 1
         self.answered = set()
+        if self.step == 2:
+            return self._stop_then_ask()
         if self.step == 4:
             w.fenced.add(self.node)
             w.heirs[self.node] = self.heir
@@ -82,6 +82,27 @@ class Adopter:
             w.note(f"{self.node} removed: {self.heir} has its store")
             return
         self._ask()
+
+    def _stop_then_ask(self) -> None:
+        if self._stopped():
+            self._ask()
+        else:
+            self.world.at(self.world.now + 0.1, self._stop_then_ask)
+
+    def _stopped(self) -> bool:
+        """Every node holds what is meant for the node: once its copy has every write it
+        made (what it answered meanwhile, to questions asked before), it stops."""
+        node = self.world.nodes[self.node]
+        node.lost = True  # (it does not start again: the cluster file names its heir)
+        if node.up and node.state is not None:  # (one restoring has counted nothing yet)
+            link = node.state.mirror
+            if link.down_since is not None or link.syncing or link.exposed or \
+                    link.have < link.seq or link.waiting or node.state.ledger.pending():
+                return False
+        if node.up:
+            node.crash()
+            self.world.note(f"{self.node} stops")
+        return True
 
     def _targets(self) -> list[str]:
         w = self.world

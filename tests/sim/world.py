@@ -283,8 +283,9 @@ class World:
             self.operators[dst].receive(src, kind, fields)
         else:
             node = self.nodes[dst]
-            if node.up and node.state and src in node.state.fenced:  # the gate refuses it
-                return
+            if node.up and node.state and src in node.state.fenced and not (  # the gate
+                    node.state.holding(src) and kind in ("fetched", "mirror", "snapshot")):
+                return  # refuses it (shell.admit: but what a node being removed answers)
             if src in self.nodes and src not in node.names:  # (not a member there yet)
                 return
             node.receive(src, kind, fields, blobs)

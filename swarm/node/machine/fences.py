@@ -45,6 +45,7 @@ def fence(state, e: ev.FenceRequested) -> None:
     if e.phase == 1:
         if heir is not None:  # (written each time: its row may be missing after a start
             state.heirs[node] = heir  # that read the heir in the cluster file)
+            state.held_at.setdefault(node, state.now)
             state.ledger.next.heirs[node] = (heir, node in state.routed)
         if node not in state.fenced:
             state.fenced.add(node)
@@ -57,6 +58,13 @@ def fence(state, e: ev.FenceRequested) -> None:
         if node not in state.routed:
             state.routed.add(node)
             state.ledger.next.heirs[node] = (state.heirs[node], True)
+            # questions asked of it since it was held were never sent (reroute): to the heir
+            # now - also those that are not asked again by themselves
+            since = state.held_at.get(node, float("inf"))
+            for q in state.asks.values():
+                if q.node == node and q.asked_at >= since:
+                    q.sent_at = state.now
+                    state._send(q.send)
             state.out.append(Log("warning", f"node {node}'s Refs and programs are "
                                            f"{state.heirs[node]}'s from now on"))
     else:
@@ -67,10 +75,15 @@ def fence(state, e: ev.FenceRequested) -> None:
 
 
 def reroute(state, out: list) -> None:
-    """Messages to a node whose heir has its store go to the heir (NodeState.handle, last).
-    One that comes to this node itself - the heir, sending what the node's store held (its
-    outbox, acks and forgets owed to it) - is done here: a hop is taken, as a hop to this
-    node is, once; acks and forgets are applied."""
+    """Messages to a node being removed (NodeState.handle, last): while its heir does not
+    serve it yet, none is sent - hops stay in the outbox, questions are kept, and both go to
+    the heir once it does (the node, stopping, takes nothing more: what it answered before
+    is taken, shell.admit). Then they go to the heir. One that comes to this node itself -
+    the heir, sending what the node's store held (its outbox, acks and forgets owed to it) -
+    is done here: a hop is taken, as a hop to this node is, once; acks and forgets are
+    applied."""
+    if any(type(i) is Send and state.holding(i.node) for i in out):
+        out[:] = [i for i in out if type(i) is not Send or not state.holding(i.node)]
     itself = []
     for i, instruction in enumerate(out):
         if type(instruction) is Send and instruction.node in state.routed:

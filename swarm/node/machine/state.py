@@ -77,6 +77,7 @@ class NodeState:
         self.leaving = False  # (swarm node remove: no new program taken: clients.py)
         self.adopting: dict[str, list] = {}  # node -> [since, quiet] (node/adopt.py)
         self.rerun: set[str] = set()  # segments run again (after a restart) not ended yet
+        self.held_at: dict[str, float] = {}  # node -> when it was fenced with an heir here
         self.heirs: dict[str, str] = {}  # fenced node -> the node taking its store (fences.py)
         self.routed: set[str] = set()  # ... those whose heir has it: their name means the heir
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
@@ -119,7 +120,7 @@ class NodeState:
         self._handlers[kind](event)
         if kind not in _MID_SEGMENT and (kind is not ev.HopSent or event.finished):
             self.ledger.cut()  # a unit of a write ends here (ledger.py: a write that fails)
-        if self.routed:  # (whatever is sent to a node whose heir has its store goes there)
+        if self.heirs:  # (what is meant for a node being removed waits, then goes to its heir)
             fences.reroute(self, out)
         return out
 
@@ -135,6 +136,10 @@ class NodeState:
         while sender != node and node in self.heirs:
             node = self.heirs[node]
         return sender == node
+
+    def holding(self, node: str) -> bool:
+        """Is `node` being removed, its heir not serving it yet? (fences.py)"""
+        return node in self.heirs and node not in self.routed
 
     def lost(self, node: str) -> bool:
         """Nothing sent to `node` can be taken any more: declared gone without an heir."""
