@@ -176,3 +176,29 @@ def test_a_node_killed_for_good_is_removed_with_force_and_its_refs_are_served(tm
         assert out.error is None, out.traceback
         assert out.value == sum(range(20)), out.value
     print(f"removed a killed node in {took:.2f} s")
+
+
+DICT_LOOP = """
+import sys, time
+from swarm import Dict
+d = Dict("counts")
+for i in range(int(sys.argv[1])):
+    k = f"k{i % 12}"
+    d[k] = d.get(k, 0) + 1
+    time.sleep(0.01)
+RESULT = sum(d.values())
+"""
+
+
+def test_a_program_using_a_dict_across_the_removal_completes(tmp_path):
+    """(helper-32's trial: collection steps sent to the node in its last moments were lost,
+    the program failing after hop_timeout with TimeoutError.) A program updates a Dict whose
+    shards live on every node while n2 is removed: it completes, every update kept."""
+    prog = write(tmp_path, "loop.py", DICT_LOOP)
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
+        program = cluster.submit(prog, argv=["200"])
+        time.sleep(1.5)
+        assert _remove(cluster, "n2") == "n3"
+        out = cluster.results([program], timeout=120)[program]
+        assert out.error is None, out.traceback
+        assert out.value == 200
