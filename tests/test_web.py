@@ -232,6 +232,37 @@ def test_requests_start_where_their_data_took_the_last_ones(testapp, cluster):
     assert sum(row["hops_in"] for row in cluster.status()) == hops
 
 
+def quick_counts(cluster) -> dict:
+    rows = cluster.status()
+    return {k: sum(row["quick"][k] for row in rows) for k in ("started", "taken", "unwritten")}
+
+
+def test_a_request_that_only_reads_is_not_written_one_that_writes_is_kept(testapp, cluster):
+    """Requests are quick submissions (swarm/node/machine/quick.py): one that only reads
+    answers without a write; one that writes is taken before its write, which survives its
+    node's SIGKILL and restart."""
+    url = testapp.url
+    before = quick_counts(cluster)
+    assert call(f"{url}/note/a", "POST", {"text": "kept", "n": 2}) == (200, {"kept": "a"})
+    middle = quick_counts(cluster)  # (quick unless its worker's first submit to that node,
+    assert middle["taken"] - before["taken"] == middle["started"] - before["started"]  # ...
+    assert middle["unwritten"] == before["unwritten"]  # ... which carries the sources)
+    for _ in range(8):  # (the first may hop to the note: taken; then they start there)
+        assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+    middle = quick_counts(cluster)
+    for _ in range(6):
+        assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+    after = quick_counts(cluster)
+    assert after["started"] >= middle["started"] + 2, (middle, after)  # (quick: 2 of 4 at
+    assert after["unwritten"] - middle["unwritten"] == after["started"] - middle["started"]
+    assert after["taken"] == middle["taken"]  # (least, if each worker's first went here)
+    home = testapp.get_app().starts.node(("GET", "/note/a"))
+    cluster.kill(home)
+    cluster.restart(home)
+    cluster.wait_ready()
+    assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+
+
 def test_starts_keep_the_start_with_fewest_hops():
     """Starts tries the first node a route moved to, and keeps whichever start hopped less."""
     starts, key = Starts(), ("GET", "/timeline/ada")

@@ -1,10 +1,11 @@
 """A web app for tests/test_web.py: two requests that can only both finish if they run at
-the same time, one that goes to a node, and a handler that fails."""
+the same time, one that goes to a node, notes written and read, and a handler that fails."""
 from swarm import Dict, here, move_to, nodes
 from swarm.web import HTTPError, Router
 
 app = Router()
 arrived = Dict("webtest.arrived")
+notes = Dict("webtest.notes")
 
 ROUNDS = 20_000
 
@@ -27,6 +28,17 @@ def visit(request, node):
     if here() != node:
         move_to(node)
     return {"on": here()}
+
+
+@app.route("POST", "/note/<key>")
+def write_note(request, key):
+    notes.set(key, request.json())
+    return {"kept": key}
+
+
+@app.route("GET", "/note/<key>")
+def read_note(request, key):
+    return {"note": notes.get(key)}
 
 
 @app.route("GET", "/fail")
