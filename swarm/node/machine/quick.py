@@ -52,6 +52,7 @@ def before(state, event) -> None:
     for segment in state.data.writers:
         if segment in quick:
             take(state, segment)
+            state.count("quick_why_write")
     kind = type(event)
     if kind is ev.HopSent:
         hop_id = event.finished or submit_id(event.meta["program"].split("/", 1)[0])
@@ -63,6 +64,7 @@ def before(state, event) -> None:
         return
     if hop_id in quick:
         take(state, hop_id)
+        state.count("quick_why_" + kind.__name__)
 
 
 def take(state, hop_id: str) -> None:
