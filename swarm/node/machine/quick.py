@@ -25,10 +25,11 @@ does for any submission a node did not take; the program runs again - it changed
 and answers. A copy sent again while it runs here is not started twice.
 
 Discussion: what this saves. A read-only web request on the node holding its data was a
-SQLite transaction and a mirror round trip for its submission (and the `accepted` after
-them), then another for its end and kept result, before its answer could leave: about half
-of a request's CPU on the nodes (BENCHMARKS.md). None of it kept anything a client could
-miss: the result of a program that changed nothing is as good made again.
+SQLite transaction and a mirror round trip (the record sent, replayed in the mirror's
+SQLite, answered) for its submission, then the `accepted` message, then another write and
+round trip for its end and kept result, before its answer could leave (under load, group
+commit shares them among requests). None of it kept anything a client could miss: the
+result of a program that changed nothing is as good made again.
 """
 
 from __future__ import annotations
