@@ -135,7 +135,9 @@ class Side:
         if self.cluster is None:
             return {}
         rows = self.cluster.status()
-        return {k: sum(r[k] for r in rows) for k in ("hops_in", "fetches")}
+        counts = {k: sum(r[k] for r in rows) for k in ("hops_in", "fetches")}
+        counts["unwritten"] = sum(r.get("quick", {}).get("unwritten", 0) for r in rows)
+        return counts
 
     def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
                   seconds: float) -> dict:
@@ -166,7 +168,8 @@ class Side:
         fig = webload.slice_figures(lat, sum(r["failed"] for r in raws),
                                     sum(r["wall"] for r in raws), sum(r["cpu"] for r in raws),
                                     sum(r["own"] for r in raws))
-        for counter, name in (("hops_in", "hops_per_request"), ("fetches", "asks_per_request")):
+        for counter, name in (("hops_in", "hops_per_request"), ("fetches", "asks_per_request"),
+                              ("unwritten", "unwritten_share")):
             if counter in raws[0] and lat:
                 fig[name] = sum(r[counter] for r in raws) / len(lat)
         if self.cluster is not None and lat:  # swarm.web's own share of the server CPU
@@ -273,6 +276,11 @@ def print_table(res: dict) -> None:
         print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | "
               f"{r['client_cpu_ms_per_request']:.2f} | {hops} | {r['failed']} |")
+    unwritten = [f"{res[k]['unwritten_share']:.0%}" for k in ("swarm_before", "swarm_after")
+                 if "unwritten_share" in res.get(k, {})]
+    if unwritten:  # (quick submissions: swarm/node/machine/quick.py)
+        print(f"Swarm's requests answered with no write (read-only, no hop): "
+              f"{' -> '.join(unwritten)} (as created -> after place)")
     fronts = [f"{res[k]['front_cpu_ms_per_request']:.2f}" for k in ("swarm_before", "swarm_after")
               if "front_cpu_ms_per_request" in res.get(k, {})]
     if fronts:

@@ -250,7 +250,8 @@ class Cluster:
                strict: bool = False, trace: bool = False, env: dict | None = None,
                packages: dict | None = None, source: str | None = None,
                session: list | None = None, record_access: bool = True,
-               prepared: tuple | None = None, stdin: bool | str = False) -> str:
+               prepared: tuple | None = None, stdin: bool | str = False,
+               quick: bool = False) -> str:
         """Start the script on `node` (default: the first) and return its program id at once,
         without waiting for it: results() collects what it prints and returns. Many programs
         may be in flight at once (tests/test_load.py runs 1,500). The submission is sent
@@ -279,7 +280,12 @@ class Cluster:
         `stdin=True`: the program's `input()` and `sys.stdin` read this process's stdin, as
         it asks (this client must be waiting for it: run_file, results, wait); otherwise
         they read end-of-file, and the program is told so once on its stderr
-        (`stdin="detached"`: the note says it was started with --detach)."""
+        (`stdin="detached"`: the note says it was started with --detach).
+
+        `quick=True`: the node writes the submission only once the program does something
+        that must be kept (a Ref write, a hop, output); one that only reads and ends there
+        answers without any write, and is not confirmed (`accepted`) before its result:
+        a web request (swarm/node/machine/quick.py)."""
         prepared = prepared or program_sources(path, source)
         entry, sources, modules = prepared
         files = getattr(prepared, "files", None) or {
@@ -310,6 +316,8 @@ class Cluster:
                       "submitted": time.time(),
                       "stdin": "forward" if stdin is True else stdin or "none",
                       "files": files}
+        if quick:
+            submission["quick"] = True
         self._runs[program] = run = Run(program, node, submission)
         self._send_submission(run)
         return program

@@ -50,6 +50,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 log = logging.getLogger("swarm.web")
 
 MAX_BODY = 1 << 20  # bytes of a request body
+STARTS_KEPT = 100_000  # (method, path)s whose start node the front end remembers
 ENTRY_NAME = "__swarm_request__.py"  # the request program's name, beside the app
 
 #: the program every request runs (compiled with the app's modules on the node)
@@ -209,6 +210,7 @@ class App:
         self.clients: list = []
         self.turn = itertools.count()
         self.lock = threading.Lock()
+        self.starts = Starts()  # where the requests of each method and path start
 
     def client(self):
         """This thread's cluster client and the node its requests start on."""
@@ -228,9 +230,15 @@ class App:
 
         try:
             request = request_of(environ)
-            cluster, node = self.client()
+            cluster, own = self.client()
+            key = (request.method, request.path)
+            node = self.starts.node(key)
+            if node is None or node not in cluster.socks or node in cluster.config.fenced:
+                node = own  # (not learned yet, or a node no longer in the cluster)
             out = cluster.run_file(self.entry, argv=[request.to_wire()], node=node,
-                                   prepared=self.prepared, timeout=self.timeout)
+                                   prepared=self.prepared, timeout=self.timeout, quick=True)
+            if not out.error:
+                self.starts.learn(key, out.route)
         except HTTPError as e:
             status, headers, body = response_of(e.response())
         except ClusterTimeout as e:
@@ -253,6 +261,55 @@ class App:
                 cluster.close()
             self.clients.clear()
         self.context.destroy(linger=0)
+
+
+class Starts:
+    """Where the requests of each (method, path) start: the node from which the last ones
+    made the fewest hops.
+
+    Discussion: a request should start where its data is, not where a first hop would take
+    it. A program's route (the nodes it ran on, in order) says where it went: from start S
+    it made len(route) - 1 hops. If it moved on from S, either S held its first data or
+    route[1] did; the route cannot tell which, so the next request of that path tries
+    route[1] once, and whichever start made fewer hops is kept (a start that made more is
+    not tried again until the hops from the kept one change: the data moved). After
+    `swarm place` a timeline's Refs are mostly on one or two nodes: started there, it hops
+    once or not at all, where a start on any node made it hop 1.5-2 times more. Only where
+    a program starts changes: what it does and returns, and every guarantee of a program,
+    are the same on every node. Requests of one path running at once may all take the
+    trial: a few extra hops, never a wrong answer. Bounded: STARTS_KEPT paths."""
+
+    def __init__(self) -> None:
+        # key -> [kept start, its hops, the start on trial (or None), a start refuted]
+        self.by_key: dict[tuple[str, str], list] = {}
+
+    def node(self, key: tuple[str, str]) -> str | None:
+        """Where the next request of `key` starts (None: not known yet)."""
+        entry = self.by_key.get(key)
+        return None if entry is None else entry[2] or entry[0]
+
+    def learn(self, key: tuple[str, str], route: list[str]) -> None:
+        """A request of `key` went this route (its first node: where it started)."""
+        if not route or "..." in route[:2]:
+            return
+        start, hops = route[0], len(route) - 1
+        entry = self.by_key.get(key)
+        if entry is None:
+            if len(self.by_key) >= STARTS_KEPT:
+                self.by_key.clear()  # (a crawl of many paths: they start afresh)
+            entry = self.by_key[key] = [start, hops, None, None]
+        elif start != entry[0]:  # a trial's outcome (or a start the front end chose)
+            if start == entry[2]:
+                entry[2] = None
+            if hops < entry[1]:
+                entry[:] = [start, hops, None, None]
+            else:
+                entry[3] = start
+            return
+        elif hops != entry[1]:  # the data moved: every start may be tried again
+            entry[1], entry[3] = hops, None
+        if hops and entry[2] is None and route[1] != entry[3]:
+            entry[2] = route[1]
 
 
 def request_of(environ) -> Request:

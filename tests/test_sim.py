@@ -24,6 +24,8 @@ from tests.sim.world import Faults, SimClient, World
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
                            else 4_000))
 
+QUICK_SEEDS = SEEDS // 8
+
 
 def _first_violations(seeds: range, stop: bool = False) -> list[str]:
     """The first violation of each failing seed (`stop`: of the first failing seed only)."""
@@ -68,6 +70,14 @@ def all_told_ok(world: World) -> bool:
 def outboxes_empty(world: World) -> bool:
     return all(not n.state.ledger.outbox and not n.store.outbox
                for n in world.nodes.values() if n.up)
+
+
+def test_quick_submissions_keep_every_invariant():
+    """Half the transfers are quick submissions (machine/quick.py: written only with their
+    first write, together with it): every invariant holds under the seeds' faults."""
+    found = [w.violations[0] for w in map(lambda s: money.run_seed(s, quick=True),
+                                          range(QUICK_SEEDS)) if w.violations]
+    assert not found, f"{len(found)} of {QUICK_SEEDS} seeds fail; first: {found[:5]}"
 
 
 def test_acknowledged_writes_survive_crashes():

@@ -20,7 +20,7 @@ import pytest
 from helpers import ROOT
 
 import swarm
-from swarm.web import App, serving
+from swarm.web import App, Starts, serving
 
 TWITTER = os.path.join(ROOT, "examples", "twitter")
 
@@ -187,12 +187,13 @@ def test_chromium_renders_the_timeline_newest_first(twitter):
 def testapp(cluster):
     with serving(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path,
                  workers=4) as server:
-        yield server.url
+        yield server
 
 
 def test_concurrent_requests_run_concurrently(testapp):
     """Each of two requests waits until the other has arrived: served one after the other,
     the first would never finish."""
+    testapp = testapp.url
     answers = {}
     threads = [threading.Thread(target=lambda a, b: answers.update({a: call(
         f"{testapp}/meet/{a}/{b}")}), args=pair) for pair in (("ann", "bo"), ("bo", "ann"))]
@@ -205,6 +206,7 @@ def test_concurrent_requests_run_concurrently(testapp):
 
 
 def test_requests_errors_and_bad_apps(testapp, cluster, tmp_path):
+    testapp = testapp.url
     status, answer = call(f"{testapp}/fail")
     assert status == 500 and answer["error"] == "ZeroDivisionError: division by zero"
     assert call(f"{testapp}/echo?x=1&y=2", "POST", {"a": [1, 2]}) == (
@@ -215,3 +217,72 @@ def test_requests_errors_and_bad_apps(testapp, cluster, tmp_path):
     (tmp_path / "bad-name.py").write_text("")
     with pytest.raises(ValueError):
         App(str(tmp_path / "bad-name.py"), cluster.config.path)
+
+
+def test_requests_start_where_their_data_took_the_last_ones(testapp, cluster):
+    """The front end starts a path's requests on the node its last ones moved to: once it
+    has learned, a request that goes to n3 starts there and makes no hop."""
+    starts = testapp.get_app().starts
+    for _ in range(3):  # (from its worker's node; from n3 on once learned)
+        assert call(f"{testapp.url}/visit/n3") == (200, {"on": "n3"})
+    assert starts.node(("GET", "/visit/n3")) == "n3"
+    hops = sum(row["hops_in"] for row in cluster.status())
+    for _ in range(3):
+        assert call(f"{testapp.url}/visit/n3") == (200, {"on": "n3"})
+    assert sum(row["hops_in"] for row in cluster.status()) == hops
+
+
+def quick_counts(cluster) -> dict:
+    rows = cluster.status()
+    return {k: sum(row["quick"].get(k, 0) for row in rows) for k in ("started", "taken", "unwritten")}
+
+
+def test_a_request_that_only_reads_is_not_written_one_that_writes_is_kept(testapp, cluster):
+    """Requests are quick submissions (swarm/node/machine/quick.py): one that only reads
+    answers without a write; one that writes is taken before its write, which survives its
+    node's SIGKILL and restart."""
+    url = testapp.url
+    before = quick_counts(cluster)
+    assert call(f"{url}/note/a", "POST", {"text": "kept", "n": 2}) == (200, {"kept": "a"})
+    middle = quick_counts(cluster)  # (quick unless its worker's first submit to that node,
+    assert middle["taken"] - before["taken"] == middle["started"] - before["started"]  # ...
+    assert middle["unwritten"] == before["unwritten"]  # ... which carries the sources)
+    for _ in range(8):  # (the first may hop to the note: taken; then they start there)
+        assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+    middle = quick_counts(cluster)
+    for _ in range(6):
+        assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+    after = quick_counts(cluster)
+    assert after["started"] >= middle["started"] + 2, (middle, after)  # (quick: 2 of 4 at
+    assert after["unwritten"] - middle["unwritten"] == after["started"] - middle["started"]
+    assert after["taken"] == middle["taken"]  # (least, if each worker's first went here)
+    home = testapp.get_app().starts.node(("GET", "/note/a"))
+    cluster.kill(home)
+    cluster.restart(home)
+    cluster.wait_ready()
+    assert call(f"{url}/note/a") == (200, {"note": {"text": "kept", "n": 2}})
+
+
+def test_starts_keep_the_start_with_fewest_hops():
+    """Starts tries the first node a route moved to, and keeps whichever start hopped less."""
+    starts, key = Starts(), ("GET", "/timeline/ada")
+    assert starts.node(key) is None
+    starts.learn(key, ["n1", "n2"])  # from n1: 1 hop, to n2; n2 is tried next
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2", "n1", "n2"])  # from n2: 2 hops (n1 held the first data)
+    assert starts.node(key) == "n1"  # n1 kept; n2 refuted: not tried again ...
+    starts.learn(key, ["n1", "n2"])
+    assert starts.node(key) == "n1"
+    starts.learn(key, ["n1", "n3"])  # another first move (n3) is tried ...
+    assert starts.node(key) == "n3"
+    starts.learn(key, ["n3", "n1"])  # ... and refuted: as many hops as from n1
+    assert starts.node(key) == "n1"
+    starts.learn(key, ["n1", "n2", "n3"])  # the data moved (2 hops now): n2 tried again
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2", "n3"])  # fewer hops from n2: kept
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2", "n3"])  # and n3, where it moves to, tried
+    assert starts.node(key) == "n3"
+    starts.learn(key, ["n3"])  # no hop at all: kept, nothing more to try
+    starts.learn(key, ["n3"])
+    assert starts.node(key) == "n3"

@@ -227,7 +227,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
                {"argv": _str_list, "hop_checkpoints": bool, "policy": str, "strict": bool,
                 "trace": bool, "record_access": bool, "again": bool, "cwd": str,
                 "submitted": (int, float), "stdin": str, "files": _files,
-                "kept": _str_list}, (0, 0)),
+                "kept": _str_list, "quick": bool}, (0, 0)),
     "collect?": ({"programs": _str_list}, {}, (0, 0)),
     "hello": ({}, {}, (0, 0)),
     "ping": ({}, {}, (0, 0)),

@@ -17,8 +17,9 @@ What is simulated:
 - programs: what the shell's kernel does - run a segment when the machine says Start or
   Resume, and tell the machine what it did (HopSent, ProgramPrinted, ProgramFinished); their
   Ref reads and writes go through the machine's own RefData, as a real program's do;
-- clients: submit, send again until `accepted`, collect? after silence, and record every
-  outcome they are told.
+- clients: submit (with `quick`, half the programs quick: written only once they must be),
+  send again until `accepted`, collect? after silence, and record every outcome they are
+  told.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import copy
 import heapq
 import pickle
 import random
+import zlib
 from dataclasses import dataclass, field
 
 import msgpack
@@ -94,12 +96,14 @@ class World:
     def __init__(self, seed: int, n: int = 3, faults: Faults | None = None,
                  hop_timeout: float = 5.0, span: float = 2.0, replicas: int = 1,
                  disk_losses: list | None = None, joins: list | None = None,
-                 removals: list | None = None) -> None:
+                 removals: list | None = None, quick: bool = False) -> None:
         """`replicas` 2: each node's store has a copy on its mirror (mirrors.py);
         `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk); `joins`:
         [(node, at)] nodes added to the running cluster (joins.py); `removals`: [(node,
-        at, operator after)] nodes stopped whose mirror adopts their store (adoptions.py)."""
+        at, operator after)] nodes stopped whose mirror adopts their store (adoptions.py);
+        `quick`: half the programs are quick submissions (machine/quick.py)."""
         self.seed = seed
+        self.quick = quick
         self.replicas = replicas
         self.losses = self.restores = 0
         self.rng = random.Random(seed)
@@ -661,6 +665,8 @@ class SimClient:
     def submit(self, pid: str, node: str) -> None:
         submission = {"program": pid, "sources": {}, "entry": "e", "modules": {},
                       "argv": []}
+        if self.world.quick and zlib.crc32(pid.encode()) % 2:  # (machine/quick.py)
+            submission["quick"] = True
         self.runs[pid] = Run(pid, node, submission, self.world.now)
         self.world.send(self.name, node, "submit", submission)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, clients, fences, gc, io, mirror, questions
+from swarm.node.machine import answers, clients, fences, gc, io, mirror, questions, quick
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -83,6 +83,7 @@ class NodeState:
         self.cancelled: set[str] = set()  # programs cancelled (their tasks too)
         self.deaths: dict[str, int] = {}  # program -> node deaths while it ran here
         self.partial: dict[str, list] = {}  # inbox hops with writes kept before their end
+        self.quick: dict[str, tuple] = {}  # quick submissions running, not written (quick.py)
         self.answers = answers.Answers()  # questions answered by id, and ids asked (answers.py)
         self.stats: dict[str, int] = {}
         self.write_failed_since: float | None = None
@@ -116,6 +117,8 @@ class NodeState:
         self.out = out = []
         if self.gc.cycles:  # (a collection is under way: note the Refs going by)
             self.gc.saw(self, event)
+        if self.quick:  # (quick.py: taken before what must be kept)
+            quick.before(self, event)
         kind = type(event)
         self._handlers[kind](event)
         if kind not in _MID_SEGMENT and (kind is not ev.HopSent or event.finished):
@@ -267,10 +270,14 @@ class NodeState:
         if lacking and not ledger.seen(hop_id):  # (not taken: sent again with their text)
             self.out.append(Reply(e.client, "sources?", {"program": program, "hashes": lacking}))
             return
-        ledger.confirm(e.client, program)
-        if ledger.seen(hop_id):
+        if hop_id in self.quick:  # (sent again while it runs, not written: quick.py)
             return
         new = {h: tuple(v) for h, v in p["sources"].items() if h not in self.sources}
+        fast = p.get("quick") and not new and not ledger.seen(hop_id)
+        if not fast:
+            ledger.confirm(e.client, program)
+        if ledger.seen(hop_id):
+            return
         if new:
             self.sources.update(new)
             ledger.add_sources(new)
@@ -282,8 +289,11 @@ class NodeState:
                 "record_access": p.get("record_access", True),
                 "submitted": p.get("submitted", self.now), "cwd": p.get("cwd", ""),
                 "stdin": p.get("stdin", "none"), "files": p.get("files", {})}
-        ledger.take(None, hop_id, program, encode(meta), b"",
-                    forget_at=max(self.now, meta["submitted"]) + SUBMIT_KEPT)
+        forget_at = max(self.now, meta["submitted"]) + SUBMIT_KEPT
+        if fast:
+            quick.start(self, hop_id, e.client, meta, forget_at)
+        else:
+            ledger.take(None, hop_id, program, encode(meta), b"", forget_at=forget_at)
         self._place(program, "here", self.name, hop_id, meta)
         # a submission sent again may have run here before a crash: its hops say so
         self._run(meta, hop_id, b"", bool(p.get("again")))
@@ -446,6 +456,8 @@ class NodeState:
     def _finished(self, e: ev.ProgramFinished) -> None:
         """A program ended here. Its result is kept and leaves only once its end is written:
         sent before, a crash would run its last segment again and send a second result."""
+        if self.quick and quick.finished(self, e):  # (a quick one that wrote nothing)
+            return
         # (first: a MemoryError there leaves nothing half done; program.py tries again)
         body = encode(e.result) if e.result is not None else None
         if e.hop_id:

@@ -32,6 +32,9 @@ def fields(state) -> dict:
         # atomic blocks that ended here: committed, and conflicts (each ran again)
         "blocks": {"committed": s.get("txn_commits", 0),
                    "conflicts": s.get("txn_conflicts", 0)},
+        # quick submissions (quick.py): started unwritten, taken since (why_*: for what),
+        # ended unwritten
+        "quick": {k[6:]: v for k, v in s.items() if k.startswith("quick_")},
         "write_failing": state.write_error if state.write_failed_since is not None
         else "",
         "cache": state.data.cache_status()}
