@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import answers, clients, fences, gc, io, mirror, questions, quick
+from swarm.node.machine import acks, answers, clients, fences, gc, io, mirror, questions, quick
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -96,14 +96,13 @@ class NodeState:
         self.out: list = []
         self._handlers = {
             ev.Booted: self._booted, ev.SubmitReceived: self._submit,
-            ev.HopReceived: self._hop, ev.AckReceived: self._ack,
+            ev.HopReceived: self._hop,
             ev.HopSent: self._hop_sent, ev.ProgramPrinted: self._printed,
             ev.ProgramFinished: self._finished,
             ev.Tick: self._tick, ev.Committed: self._committed,
             ev.CommitFailed: self._commit_failed, ev.Stopping: self._stopping,
-            ev.RefusedReceived: self._refused,
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
-            **clients.handlers(self),
+            **clients.handlers(self), **acks.handlers(self),
             **answers.handlers(self), **mirror.handlers(self),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
@@ -370,29 +369,6 @@ class NodeState:
             "traceback": "", "route": list(meta.get("route", [])) + [self.name],
             "value": None}
         self._finished(ev.ProgramFinished(program, meta["client"], hop_id, result, error))
-
-    def _refused(self, e: ev.RefusedReceived) -> None:
-        """Hops of ours a peer would not take yet: they wait, and their clients are told."""
-        for hop_id in e.hop_ids:
-            entry = self.ledger.outbox.get(hop_id)
-            if entry is None or self.route(entry[0]) != e.sender:
-                continue
-            where = self.present.get(entry[4])
-            if where is None or where[3] != hop_id or where[0] == "waiting":
-                continue
-            where[0] = "waiting"
-            meta = stored_meta(entry[1])
-            self.out.append(Reply(meta["client"], "waiting", {
-                "program": entry[4], "node": e.sender, "since": entry[3],
-                "reason": e.reason}))
-
-    def _ack(self, e: ev.AckReceived) -> None:
-        if e.sender not in self.fenced:
-            if e.load >= 0:  # (a node receiving many tasks says how many wait, with acks)
-                self.peer_load[e.sender] = (e.load, self.now)
-            self._acknowledged(e.hop_ids)
-            if e.forget:
-                self.ledger.forget(e.forget, self.now + self.forget_after)
 
     def _acknowledged(self, hop_ids) -> None:
         """Hops their receivers wrote: off the outbox (with the next write)."""
