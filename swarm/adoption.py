@@ -64,8 +64,9 @@ def heir_of(config: ClusterConfig, name: str) -> str:
     return heir
 
 
-def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say) -> None:
-    """Step 0: until the node's copy on the heir holds every write it counted."""
+def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say) -> bool:
+    """Step 0: until the node's copy on the heir holds every write it counted. False: the
+    node does not answer (taken as it is: `force`)."""
     deadline = time.monotonic() + timeout
     while True:
         rows = asknodes.ask(cluster, [name], "status?", {}, "status", 2.0)
@@ -74,7 +75,7 @@ def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say)
                 say(f"{name} does not answer: its copy on {heir} is taken as it is (--force); "
                     f"if its process still runs somewhere (paused, cut off), stop it there - "
                     f"every node refuses it from now on")
-                return
+                return False
             raise ClusterTimeout(
                 f"{name} does not answer: if it is gone for good, `swarm node remove {name} "
                 f"--force` has {heir} take its copy - what {name} wrote while its mirror was "
@@ -82,7 +83,7 @@ def _wait_whole(cluster, name: str, heir: str, timeout: float, force: bool, say)
         mirror = rows[name].get("mirror", {})
         if mirror.get("node") == heir and mirror.get("state") == "live" and \
                 not mirror.get("exposed"):
-            return
+            return True
         if time.monotonic() > deadline:
             raise ClusterTimeout(f"{name}'s copy on {heir} is not whole after {timeout:g}s "
                                  f"(its mirror: {mirror}): writes it counted alone would be "
@@ -174,10 +175,11 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
         fresh = name not in config.heirs
-        if fresh:
-            _wait_whole(cluster, name, heir, timeout, force, say)
+        answers = _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
+            bool(cluster.ping([name], timeout=1.0)) or not force
         say(f"removing {name}: {heir} takes its store")
-        _drain(cluster, name, heir, timeout, force, say)
+        if answers:
+            _drain(cluster, name, heir, timeout, force, say)
         if fresh:
             with locked(path):
                 config = ClusterConfig.load(path)
@@ -189,7 +191,8 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             cluster, live, "fence", {**fence, "phase": 1}, "fenced", timeout,
             f"the fence of {name} (phase 1)",
             accept=lambda p: p["node"] == name and p["phase"] == 1)
-        _copied(cluster, name, heir, timeout, force)
+        if answers:
+            _copied(cluster, name, heir, timeout, force)
         _stop(cluster, config, name, timeout)
         asknodes.until_all_answer(
             cluster, [heir], "adopt", {"node": name, "force": force}, "adopted", timeout,
