@@ -51,6 +51,8 @@ STATEMENTS = (
     "DELETE FROM done WHERE forget_at <= ?",
     "DELETE FROM answers WHERE at < ?",
     SEQ,
+    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+    "DELETE FROM blocks WHERE txn = ? AND kind = ?",
 )
 NUMBER = {sql: i for i, sql in enumerate(STATEMENTS)}
 _PARAMS = [sql.count("?") for sql in STATEMENTS]
