@@ -339,7 +339,7 @@ def _resolve(node, txn_id: str, coordinator: str) -> None:
                 raise remoteerrors.rebuild(reply, coordinator, "an atomic block's outcome")
         if outcome in ("commit", "abort") and txn_id in txns.prepared:
             node.machine.count("txn_resolved")
-            log.info("atomic block %s, prepared on %s: %s (asked of %s)", txn_id, node.name,
+            log.warning("atomic block %s, prepared on %s: %s (asked of %s)", txn_id, node.name,
                      outcome, coordinator or node.name)
             act(node, f"txn-{outcome}", txn_id, {}, {})
     except Exception as e:
@@ -363,6 +363,8 @@ def _drive(node, txn_id: str, participants: list[str]) -> None:
                     "tried again", txn_id, node.name, type(e).__name__, e)
         return
     node.machine.count("txn_driven")
+    log.warning("atomic block %s: its decision to commit sent again to %s (committed there "
+                "now, or before)", txn_id, ", ".join(participants))
     txns.done_deciding(txn_id)
 
 
