@@ -10,6 +10,7 @@ node is up no lock, prepare or decision is left.
 """
 
 import json
+import shutil
 import time
 
 from helpers import node_log, wait_for, write
@@ -41,17 +42,21 @@ RESULT = [Ref._handle(*h).get() for h in json.loads(sys.argv[1])]
 """
 
 
-def run_cut(tmp_path, monkeypatch, when: str, kill: str):
+def run_cut(tmp_path, monkeypatch, when: str, kill: str, lose_disk: bool = False):
     """The block, with `kill` SIGKILLed while it pauses `when` its decision and started
-    again: (the program's outcome, both Refs' values, the nodes' `blocks` status)."""
+    again (`lose_disk`: its directory deleted first; then each node is the other's mirror):
+    (the program's outcome, both Refs' values, the nodes' `blocks` status)."""
     monkeypatch.setenv("SWARM_FAULT_TXN_PAUSE", f"{when}:3")
     setup, block = write(tmp_path, "setup.py", SETUP), write(tmp_path, "block.py", BLOCK)
-    with swarm.local_cluster(2, directory=str(tmp_path / "c")) as cluster:
+    with swarm.local_cluster(2, directory=str(tmp_path / "c"),
+                             replicas=2 if lose_disk else 1) as cluster:
         handles = cluster.run_file(setup, timeout=60).value
         program = cluster.submit(block, argv=[*handles[0], *handles[1], "b1"])
         assert wait_for(lambda: "pausing 3 s" in node_log(cluster, "n1"), 30)
         time.sleep(0.5)  # (the decision, in `after`, on disk: it is written within ms)
         cluster.kill(kill)
+        if lose_disk:
+            shutil.rmtree(cluster.config.nodes[kill].dir)
         cluster.restart(kill)
         cluster.wait_ready()
         outcome = cluster.results([program], timeout=90)[program]
@@ -70,6 +75,16 @@ def test_a_participant_killed_between_the_phases_commits_its_durable_prepare(
     ... was not prepared here (n2 restarted since?): its writes there are lost" while n1
     had committed: a torn block."""
     outcome, values, _ = run_cut(tmp_path, monkeypatch, "before", "n2")
+    assert outcome.error is None, outcome.traceback
+    assert values == [["b1"], ["b1"]]
+
+
+def test_a_participant_that_loses_its_disk_between_the_phases_gets_its_prepare_back(
+        tmp_path, monkeypatch):
+    """With replicas = 2 the prepare is on n2's mirror (n1) before n2 says yes: n2 killed and
+    its directory deleted, it restores its store from the copy - the prepare with it - and
+    the commit finds it."""
+    outcome, values, _ = run_cut(tmp_path, monkeypatch, "before", "n2", lose_disk=True)
     assert outcome.error is None, outcome.traceback
     assert values == [["b1"], ["b1"]]
 
