@@ -12,7 +12,10 @@ its writes wait in the block. At its end the block is committed:
   `commit` (stage the writes, unlock) on every prepared node - or `abort` (unlock) if any
   node said no. The block is serialized at the moment its last lock is taken: what it read
   was current then (each read node checked that nothing changed since, and nothing was
-  locked by a writer between its prepare and its commit).
+  locked by a writer between its prepare and its commit). A prepare, and the coordinator's
+  decision to commit, are durable (`Txns.staged`, written with the ledger before anything
+  shows them); a node prepared for a while asks the coordinator the outcome (`outcome`:
+  presumed abort) - docs/atomic.md, "Crashes between the phases".
 
 A version is (the node's incarnation tag, a counter): every write, deletion, adoption or move
 out of a Ref gives it a new one (RefData calls `bump`), so a Ref that changed and changed back
