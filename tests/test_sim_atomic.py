@@ -150,3 +150,54 @@ def test_a_defect_in_durability_is_found(monkeypatch, defect):
     else:
         monkeypatch.setattr(atomic, "HOLD_OUTCOME", False)
     assert any(run_seed(seed, crashes=True).violations for seed in range(300))
+
+
+def _txns() -> txn_module.Txns:
+    return txn_module.Txns(txn_module.Versions("n2:0"))
+
+
+def test_a_prepare_written_is_loaded_again_locked_and_committed():
+    """What a prepare stages is what a restart loads: the Refs locked again, and the commit
+    that comes applies the writes."""
+    before = _txns()
+    assert before.prepare("b1", {"r": ("n2:0", 0)}, {"r": b"v", "s": b"w"}, "n1", 5.0) is None
+    rows = [(kind, txn, record) for (kind, txn), record in before.take_staged().items()]
+    after = _txns()
+    after.restore(rows, 9.0)
+    assert after.locks == {"r": "b1", "s": "b1"} and after.coordinator == {"b1": "n1"}
+    assert after.stale(10.0, 2.0) == [] and after.stale(11.0, 2.0) == [("b1", "n1")]
+    applied = {}
+    assert after.commit("b1", applied.__setitem__, 12.0)
+    assert applied == {"r": b"v", "s": b"w"} and after.locks == {}
+    assert after.take_staged() == {("prepared", "b1"): None}  # (its record goes)
+
+
+def test_a_late_copy_of_a_prepare_does_not_prepare_its_block_again():
+    """A blind write (nothing read there to conflict) committed here: a copy of its prepare
+    that comes afterwards is refused, else it would lock and be committed twice."""
+    txns = _txns()
+    assert txns.prepare("b1", {}, {"r": b"v"}, "n1") is None
+    assert txns.commit("b1", lambda r, v: None)
+    assert txns.prepare("b1", {}, {"r": b"v"}, "n1") is not None
+    assert txns.locks == {} and txns.prepared == {}
+    txns.forget_finished(before=1.0)
+    assert txns.prepare("b1", {}, {"r": b"v"}, "n1") is None  # (forgotten: the gate's job)
+
+
+def test_a_coordinator_answers_pending_commit_or_presumed_abort():
+    txns = _txns()
+    assert txns.outcome("b1") == "abort"  # (never heard of: presumed abort)
+    txns.begin("b1")
+    assert txns.outcome("b1") == "pending"
+    txns.decide("b1", ["n2", "n3"])
+    assert txns.outcome("b1") == "commit" and txns.staged == {("decided", "b1"): ["n2", "n3"]}
+    txns.begin("b2")
+    txns.abandon("b2")
+    assert txns.outcome("b2") == "abort"
+    restarted = _txns()
+    restarted.restore([("decided", "b1", ["n2", "n3"])], 0.0)
+    assert restarted.outcome("b1") == "commit"
+    assert restarted.undriven() == [("b1", ["n2", "n3"])] and restarted.undriven() == []
+    restarted.done_deciding("b1")
+    assert restarted.outcome("b1") == "abort" and restarted.take_staged() == {
+        ("decided", "b1"): None}

@@ -354,9 +354,14 @@ def _drive(node, txn_id: str, participants: list[str]) -> None:
     """A decision to commit whose commits nobody sends: sent (a node that committed the
     block already answers so), then the decision goes."""
     txns = node.machine.data.txns
+    gone = [where for where in participants if where in node.machine.fenced]
+    if gone:
+        log.error("atomic block %s was decided to commit, and %s was declared gone before it "
+                  "committed it: the block's writes there are lost", txn_id, ", ".join(gone))
     try:
         for where in participants:
-            _on(node, where, "txn-commit", txn_id, {}, {})
+            if where not in gone:
+                _on(node, where, "txn-commit", txn_id, {}, {})
     except Exception as e:
         txns.driving.discard(txn_id)  # (the next tick tries again)
         log.warning("atomic block %s decided on %s: its commit could not be sent (%s: %s); "
