@@ -451,3 +451,30 @@ def _name(txn: str) -> str:
 
 def run_seed(seed: int, **kw) -> Run:
     return Run(seed, **kw).run()
+
+
+def main() -> int:
+    """`python -m tests.sim.atomic --search N [--from S] [--crashes]`: run N seeds, print the
+    failing ones and what the runs did."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m tests.sim.atomic")
+    p.add_argument("--search", type=int, default=1000)
+    p.add_argument("--from", dest="start", type=int, default=0)
+    p.add_argument("--crashes", action="store_true")
+    args = p.parse_args()
+    bad, totals = 0, dict.fromkeys(("committed", "crashed", "resolved", "partly_done"), 0)
+    for seed in range(args.start, args.start + args.search):
+        run = run_seed(seed, crashes=args.crashes)
+        totals["committed"] += len(run.committed)
+        for key in ("crashed", "resolved", "partly_done"):
+            totals[key] += getattr(run, key)
+        if run.violations:
+            bad += 1
+            print(f"seed {seed}: {run.violations[0]}")
+    print(f"{bad} of {args.search} seeds violate an invariant; {totals}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
