@@ -253,7 +253,7 @@ def act(node, action: str, txn_id: str, reads: dict, writes: dict, coordinator: 
     if action == "txn-commit" and txn_id not in data.txns.prepared and \
             txn_id not in data.txns.finished:
         node.machine.count("txn_commit_unknown")
-        log.warning("atomic block %s: told to commit on %s, where it is not prepared - "
+        log.info("atomic block %s: told to commit on %s, where it is not prepared - "
                     "committed already, before a restart (its prepare is durable), unless "
                     "this store lost it (a disk lost with replicas = 1)", txn_id, node.name)
     why = txn_step(data.txns, lives_here, action, txn_id, reads, writes,
