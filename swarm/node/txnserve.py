@@ -331,8 +331,13 @@ def _resolve(node, txn_id: str, coordinator: str) -> None:
                       "gone: aborted here (if %s had decided to commit, the block's writes "
                       "on other nodes were kept and those here are lost)", txn_id, node.name,
                       coordinator, coordinator)
-        elif coordinator in ("", node.name):
+        elif coordinator == node.name:
             outcome = txns.outcome(txn_id)
+        elif not coordinator:  # (a prepare from a node that did not name itself: an older
+            # version - its outcome cannot be asked; it waits for its commit or abort)
+            log.warning("atomic block %s prepared on %s names no coordinator to ask", txn_id,
+                        node.name)
+            return
         else:
             reply, outcome = ask(node, coordinator, "txn-outcome", None, txn_id)
             if reply.get("error"):
