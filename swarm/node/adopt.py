@@ -45,7 +45,7 @@ MARKER = "adopt"
 QUIET_SECONDS = 10.0  # how long the heir waits for the programs on it to end or move on
 #: the tables merged: every row keyed by a globally unique id (not counters, nor heirs)
 TABLES = ("refs", "forwards", "moves", "inbox", "outbox", "done", "kept", "sources",
-          "fenced", "cancelled", "deaths", "partial", "answers")
+          "fenced", "cancelled", "deaths", "partial", "answers", "blocks")
 
 
 def serve(shell, env, identity: bytes) -> None:

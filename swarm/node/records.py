@@ -52,6 +52,8 @@ STATEMENTS = (
     "DELETE FROM answers WHERE at < ?",
     SEQ,
     "INSERT OR REPLACE INTO heirs VALUES (?, ?, ?)",
+    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+    "DELETE FROM blocks WHERE txn = ? AND kind = ?",
 )
 NUMBER = {sql: i for i, sql in enumerate(STATEMENTS)}
 _PARAMS = [sql.count("?") for sql in STATEMENTS]

@@ -40,6 +40,7 @@ from swarm.node import (
     restore,
     tasks,
     traps,
+    txnserve,
 )
 from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
@@ -237,6 +238,7 @@ class Shell:
         sys.stdin = programio.ProgramInput(self.kernel, sys.stdin)
         store = self.store
         store.prune(time.time())  # (kept output older than a week, `done` rows forgotten)
+        self.machine.data.txns.restore(store.blocks(), time.time())  # (atomic blocks: txn.py)
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
                            store.pending_moves(), store.done_ids(), store.fenced(),
                            store.cancelled(), store.deaths(), died_running,
@@ -327,6 +329,7 @@ class Shell:
                 self.refusals.note("handshake failed", what, sort)
             self.refusals.tick()
             reclaimer.tick(idle=not self.kernel.context)  # (memory.py)
+            txnserve.resolve(self, now)  # (atomic blocks cut between their phases)
             if self.parent is not None and os.getppid() != self.parent:
                 log.warning("stopping: the process that started this node (pid %d) is gone",
                             self.parent)

@@ -31,6 +31,11 @@ Tables:
     answers(op, node, reply, value, at)   questions of other nodes' programs
                                     answered here, by id: asked again, answered the same and
                                     not done again (machine/answers.py); a week at most
+    blocks(txn, kind, record)       atomic blocks spanning nodes (machine/txn.py): `prepared`
+                                    here (the Refs locked, the writes, the coordinator) and
+                                    not yet committed or aborted; `decided` to commit by a
+                                    program here (the nodes prepared) and not yet committed
+                                    on all of them; `record` is msgpack (wire/control.py)
 
 A large continuation (`data`) is kept in a file like a large value (`file`; `data` is then
 empty). Files: swarm/node/bulkfiles.py, in `values/` beside the database.
@@ -50,6 +55,7 @@ import time
 from swarm.node.bulkfiles import FILE_MIN, BulkFiles
 from swarm.node.machine.answers import ANSWER_KEPT
 from swarm.node.records import SEQ, STATEMENTS, Record, Recording
+from swarm.wire import control
 from swarm.wire.values import nbytes, parts_of
 
 log = logging.getLogger("swarm.node")
@@ -76,6 +82,7 @@ CREATE TABLE IF NOT EXISTS deaths (program TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE IF NOT EXISTS partial (hop_id TEXT PRIMARY KEY, refs TEXT);
 CREATE TABLE IF NOT EXISTS answers (op TEXT PRIMARY KEY, node TEXT, reply BLOB, value BLOB,
                                     at REAL);
+CREATE TABLE IF NOT EXISTS blocks (txn TEXT, kind TEXT, record BLOB, PRIMARY KEY (txn, kind));
 """
 
 
@@ -452,6 +459,12 @@ class Store:
                 db.execute("INSERT OR REPLACE INTO moves VALUES (?, ?)", (ref_id, node))
             for ref_id in writes.moved:
                 db.execute("DELETE FROM moves WHERE id = ?", (ref_id,))
+            for (kind, txn_id), record in writes.blocks.items():
+                if record is None:
+                    db.execute("DELETE FROM blocks WHERE txn = ? AND kind = ?", (txn_id, kind))
+                else:
+                    db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+                               (txn_id, kind, control.encode(record)))
 
     @staticmethod
     def _prune(db, now: float) -> None:
@@ -498,6 +511,12 @@ class Store:
     def answers(self) -> list[tuple]:
         """The questions answered here by id, kept (machine/answers.py)."""
         return self.db.execute("SELECT * FROM answers").fetchall()
+
+    def blocks(self) -> list[tuple]:
+        """[(kind, block, record)]: atomic blocks prepared here, or decided here to commit,
+        and not finished (machine/txn.py: Txns.restore)."""
+        return [(kind, txn_id, control.decode(record)) for txn_id, kind, record in
+                self.db.execute("SELECT txn, kind, record FROM blocks")]
 
     def fenced(self) -> list[str]:
         return [node for (node,) in self.db.execute("SELECT node FROM fenced")]

@@ -34,6 +34,7 @@ log = logging.getLogger("swarm.node")
 ATTEMPTS = 100  # a block that conflicts this many times in a row fails (AtomicConflict)
 DELETED = b""  # a write that deletes the Ref
 NO_COPY = b"no copy: "  # Begin.saved when the program could not be copied (then: why)
+_PAUSE = os.environ.get("SWARM_FAULT_TXN_PAUSE", "")  # (tests: _fault_pause)
 
 
 class Txn:
@@ -137,25 +138,59 @@ def write(node, txn: Txn, ref, value) -> None:
 
 def commit(node, txn: Txn) -> str | None:
     """Commit the block's writes if what it read still holds: None, or the conflict (the
-    steps: machine/txn.py's plan)."""
+    steps: machine/txn.py's plan). Across nodes, this node is the block's coordinator: it
+    writes its decision to commit before any commit leaves (Txns.decide: the ledger holds
+    the questions until it is on disk), and answers prepared nodes that ask (`outcome`)."""
     parts = txn.nodes()
+    steps = txn_plan(parts)
+    txns = node.machine.data.txns
+    spans = len(steps) > 1 and any(action == "txn-prepare" for _, action in steps)
+    if spans:
+        txns.begin(txn.id)
     prepared = []  # (a node is aborted if its prepare was asked: its answer may be lost)
     why = None
     try:
-        for where, action in txn_plan(parts):
+        for where, action in steps:
             if action == "txn-prepare":
                 prepared.append(where)
             why = _on(node, where, action, txn.id, *parts[where])
             if why is not None:
                 break
     except BaseException:  # a node did not answer (or failed): let the others go
+        txns.abandon(txn.id)
         _abort(node, txn, prepared)
         raise
     if why is not None:
+        txns.abandon(txn.id)
         _abort(node, txn, prepared)
         return why
-    _commit_everywhere(node, txn, prepared)
+    if spans:
+        _fault_pause(node, txn, "before")
+        txns.decide(txn.id, prepared)
+        # (run again after a crash, the program would commit the block again: it ends with
+        # PartlyDone instead once the decision is on disk - docs/atomic.md)
+        node.machine.data.segment_wrote(f"atomic-block:{txn.id}")  # (no space: store.py)
+        _fault_pause(node, txn, "after")
+    try:
+        _commit_everywhere(node, txn, prepared)
+    except BaseException:  # (a node declared gone...): the resolver sends the rest
+        txns.driving.discard(txn.id)
+        raise
+    if spans:
+        txns.done_deciding(txn.id)
     return None
+
+
+def _fault_pause(node, txn: Txn, when: str) -> None:
+    """A fault-injection point for tests (tests/test_atomic_durable.py): with
+    SWARM_FAULT_TXN_PAUSE=before:S (or after:S) in its environment, a node's blocks that
+    span nodes wait S seconds once every node prepared, before (after) the decision - time
+    for a test to SIGKILL a node between the phases. Logged, so a test sees it begin."""
+    if _PAUSE.partition(":")[0] == when:
+        seconds = float(_PAUSE.partition(":")[2])
+        log.warning("atomic block %s: pausing %g s %s its decision (SWARM_FAULT_TXN_PAUSE)",
+                    txn.id, seconds, when)
+        node.kernel.run_in_thread(time.sleep, seconds)
 
 
 def _commit_everywhere(node, txn: Txn, prepared: list[str]) -> None:
@@ -193,18 +228,21 @@ def _abort(node, txn: Txn, prepared: list[str]) -> None:
 
 
 def _on(node, where: str, action: str, txn_id: str, reads: dict, writes: dict):
-    """A step of the commit on `where` (here, or asked of it): its conflict, or None."""
+    """A step of the commit on `where` (here, or asked of it): its conflict, or None. (This
+    node is the block's coordinator: a prepare keeps its name.)"""
     if where == node.name:
-        return act(node, action, txn_id, reads, writes)
+        return act(node, action, txn_id, reads, writes, node.name)
     node.machine.count("txn_asks")
-    reply, why = ask(node, where, action, None, (txn_id, reads, writes))
+    reply, why = ask(node, where, action, None, (txn_id, reads, writes, node.name))
     if reply.get("error"):
         raise remoteerrors.rebuild(reply, where, f"an atomic block's {action}")
     return why
 
 
-def act(node, action: str, txn_id: str, reads: dict, writes: dict):
-    """One commit step on this node (machine/txn.py); none of them parks."""
+def act(node, action: str, txn_id: str, reads: dict, writes: dict, coordinator: str = ""):
+    """One commit step on this node (machine/txn.py); none of them parks. A prepare's
+    record, and a commit's or abort's end of it, go with the ledger's next write: the
+    answer waits for it (NodeState._send)."""
     data = node.machine.data
     values = _unpickled(writes)  # (before anything is written or locked)
 
@@ -212,10 +250,16 @@ def act(node, action: str, txn_id: str, reads: dict, writes: dict):
         return node.machine.locate(ref_id, node.name) == node.name and \
             ref_id not in data.moving
 
+    if action == "txn-commit" and txn_id not in data.txns.prepared and \
+            txn_id not in data.txns.finished:
+        node.machine.count("txn_commit_unknown")
+        log.info("atomic block %s: told to commit on %s, where it is not prepared - "
+                    "committed already, before a restart (its prepare is durable), unless "
+                    "this store lost it (a disk lost with replicas = 1)", txn_id, node.name)
     why = txn_step(data.txns, lives_here, action, txn_id, reads, writes,
-                   lambda r, b: _apply(node, r, b, values))
-    if why is not None and action == "txn-commit":
-        raise RuntimeError(f"{why} ({node.name} restarted since?): its writes there are lost")
+                   lambda r, b: _apply(node, r, b, values), coordinator, time.time())
+    if why is not None and action == "txn-commit":  # (never: a defect of the protocol)
+        raise RuntimeError(f"{why}: its writes on {node.name} are lost, the block is torn")
     return why
 
 
@@ -246,8 +290,92 @@ def serve(node, action: str, arg):
         if where != node.name:
             return ("moved", where)
         return read_here(node, arg)
-    txn_id, reads, writes = arg
-    return act(node, action, txn_id, reads, writes)
+    if action == "txn-outcome":  # a prepared node asks: arg is the block's id
+        return node.machine.data.txns.outcome(arg)
+    txn_id, reads, writes, *coordinator = arg
+    return act(node, action, txn_id, reads, writes, *coordinator)
+
+
+# ---- resolving blocks cut between their phases ------------------------------------------------
+
+RESOLVE_AFTER = 2.0  # seconds a block stays prepared here before its coordinator is asked
+
+
+def resolve(node, now: float) -> None:
+    """Every second (the shell's tick): ask the coordinators of the blocks prepared here
+    RESOLVE_AFTER ago or more (or loaded at a restart) what became of them; send the
+    commits of decisions nobody sends (loaded at a restart, or whose program stopped
+    sending them). Each in a greenlet of its own: asking parks.
+
+    Discussion: why this is safe (docs/atomic.md has the whole argument). A coordinator
+    answers "commit" only from its decision, which is on disk before the answer leaves
+    (the ledger holds it); "abort" only when it has no decision and is not deciding - then
+    no commit of that block was or will be sent: its program's attempt ended, or died with
+    the node (a program run again makes another block). So a prepared node never commits a
+    block that another aborted, nor aborts one another committed; and once every node is up,
+    every prepared block is asked about until it is committed or aborted."""
+    txns = node.machine.data.txns
+    for txn_id, coordinator in txns.stale(now, RESOLVE_AFTER):
+        node.kernel.spawn(_resolve, node, txn_id, coordinator)
+    for txn_id, participants in txns.undriven():
+        node.kernel.spawn(_drive, node, txn_id, participants)
+    txns.forget_finished(now - 2 * node.config.replay_window - 1.0)
+
+
+def _resolve(node, txn_id: str, coordinator: str) -> None:
+    txns = node.machine.data.txns
+    try:
+        if coordinator in node.machine.fenced:
+            outcome = "abort"
+            log.error("atomic block %s is prepared on %s and its coordinator %s was declared "
+                      "gone: aborted here (if %s had decided to commit, the block's writes "
+                      "on other nodes were kept and those here are lost)", txn_id, node.name,
+                      coordinator, coordinator)
+        elif coordinator == node.name:
+            outcome = txns.outcome(txn_id)
+        elif not coordinator:  # (a prepare from a node that did not name itself: an older
+            # version - its outcome cannot be asked; it waits for its commit or abort)
+            log.warning("atomic block %s prepared on %s names no coordinator to ask", txn_id,
+                        node.name)
+            return
+        else:
+            reply, outcome = ask(node, coordinator, "txn-outcome", None, txn_id)
+            if reply.get("error"):
+                raise remoteerrors.rebuild(reply, coordinator, "an atomic block's outcome")
+        if outcome in ("commit", "abort") and txn_id in txns.prepared:
+            node.machine.count("txn_resolved")
+            log.warning("atomic block %s, prepared on %s: %s (asked of %s)", txn_id, node.name,
+                     outcome, coordinator or node.name)
+            act(node, f"txn-{outcome}", txn_id, {}, {})
+    except Exception as e:
+        log.warning("atomic block %s prepared on %s: its coordinator %s could not be asked "
+                    "(%s: %s); asked again in %g s", txn_id, node.name, coordinator,
+                    type(e).__name__, e, RESOLVE_AFTER)
+    finally:
+        txns.resolved(txn_id, time.time())
+
+
+def _drive(node, txn_id: str, participants: list[str]) -> None:
+    """A decision to commit whose commits nobody sends: sent (a node that committed the
+    block already answers so), then the decision goes."""
+    txns = node.machine.data.txns
+    gone = [where for where in participants if where in node.machine.fenced]
+    if gone:
+        log.error("atomic block %s was decided to commit, and %s was declared gone before it "
+                  "committed it: the block's writes there are lost", txn_id, ", ".join(gone))
+    try:
+        for where in participants:
+            if where not in gone:
+                _on(node, where, "txn-commit", txn_id, {}, {})
+    except Exception as e:
+        txns.driving.discard(txn_id)  # (the next tick tries again)
+        log.warning("atomic block %s decided on %s: its commit could not be sent (%s: %s); "
+                    "tried again", txn_id, node.name, type(e).__name__, e)
+        return
+    node.machine.count("txn_driven")
+    log.warning("atomic block %s: its decision to commit sent again to %s (committed there "
+                "now, or before)", txn_id, ", ".join(participants))
+    txns.done_deciding(txn_id)
 
 
 def conflicted(node, txn: Txn, why: str) -> None:

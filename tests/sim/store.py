@@ -35,6 +35,7 @@ class SimStore:
         self.deaths: dict[str, int] = {}
         self.partial: dict[str, list] = {}  # (Store's `partial` table)
         self.answers: dict[str, tuple] = {}  # op -> (node, reply, value, at)
+        self.blocks: dict[tuple, object] = {}  # (kind, block) -> record (Store's `blocks`)
         self.room: int | None = None  # bytes the disk still takes (None: no limit)
         self.commits = 0
         self.seq = 0  # the last record made (a copy: replayed): tests/sim/mirrors.py
@@ -119,6 +120,11 @@ class SimStore:
             self.moves.update(writes.moves)
             for ref_id in writes.moved:
                 self.moves.pop(ref_id, None)
+            for key, record in writes.blocks.items():
+                if record is None:
+                    self.blocks.pop(key, None)
+                else:
+                    self.blocks[key] = record
         self.commits += 1
 
     @staticmethod
@@ -138,7 +144,7 @@ class SimStore:
         """Another node's store into this one (node/adopt.py): the rows this one lacks of
         every table keyed by a hop, program, Ref or question id."""
         for table in ("refs", "forwards", "moves", "inbox", "outbox", "forget_at", "kept",
-                      "sources", "deaths", "partial", "answers"):
+                      "sources", "deaths", "partial", "answers", "blocks"):
             mine = getattr(self, table)
             for key, row in getattr(other, table).items():
                 mine.setdefault(key, row)

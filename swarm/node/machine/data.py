@@ -145,13 +145,15 @@ def real_size(value, depth: int = 0) -> int:
 class Writes:
     """Ref writes staged since the last transaction (RefData.take_staged)."""
 
-    __slots__ = ("values", "forwards", "moves", "moved")
+    __slots__ = ("values", "forwards", "moves", "moved", "blocks")
 
-    def __init__(self, values, forwards, moves, moved) -> None:
+    def __init__(self, values, forwards, moves, moved, blocks=None) -> None:
         self.values: dict = values  # ref id -> encoded value, None: gone
         self.forwards: dict[str, str] = forwards  # ref id -> node it moved to
         self.moves: dict[str, str] = moves  # relocations started: ref id -> node
         self.moved: list[str] = moved  # relocations done (their `moves` mark goes)
+        # atomic blocks' prepares and decisions: (kind, block) -> record, None: gone (txn.py)
+        self.blocks: dict = {} if blocks is None else blocks
 
     def merge(self, later: Writes) -> None:
         for ref_id in later.values:
@@ -160,9 +162,10 @@ class Writes:
         self.forwards.update(later.forwards)
         self.moves.update(later.moves)
         self.moved += later.moved
+        self.blocks.update(later.blocks)
 
     def __bool__(self) -> bool:
-        return bool(self.values or self.forwards or self.moves or self.moved)
+        return bool(self.values or self.forwards or self.moves or self.moved or self.blocks)
 
 
 class RefData:
@@ -208,7 +211,7 @@ class RefData:
         """Is a write staged (not yet handed to the store)? (`pending`: handed, not yet on
         disk - the ledger tracks those.)"""
         return bool(self.staged or self.staged_forwards or self.staged_moves
-                    or self.staged_moved)
+                    or self.staged_moved or self.txns.staged)
 
     # values ---------------------------------------------------------------------------------
     def _in_flight(self, ref_id: str):
@@ -346,6 +349,13 @@ class RefData:
         self._forget(ref_id)
         self.versions.bump(ref_id)
 
+    def segment_wrote(self, what: str) -> None:
+        """The running segment made a durable change that is not a Ref's (an atomic block's
+        decision to commit: txnserve.py): run again after a crash it would make it twice,
+        so it counts as one of its writes (`writers`: ledger.py, a segment cut mid-way)."""
+        if self.segment is not None:
+            self._wrote(what)
+
     def _wrote(self, ref_id: str) -> None:
         refs = self.writers.get(self.segment)
         if refs is None:
@@ -361,10 +371,11 @@ class RefData:
 
     def take_staged(self) -> Writes | None:
         """The writes since the last call, for the ledger's next unit (ledger.py: cut)."""
-        if not (self.staged or self.staged_forwards or self.staged_moves or self.staged_moved):
+        if not (self.staged or self.staged_forwards or self.staged_moves or self.staged_moved
+                or self.txns.staged):
             return None
         writes = Writes(self.staged, self.staged_forwards, self.staged_moves,
-                        self.staged_moved)
+                        self.staged_moved, self.txns.take_staged())
         self.staged, self.staged_forwards, self.staged_moves = {}, {}, {}
         self.staged_moved = []
         self.pending.append(writes)

@@ -180,7 +180,7 @@ class Txn:
             if self.writes is None:
                 w = later.writes
                 self.writes = Writes(dict(w.values), dict(w.forwards), dict(w.moves),
-                                     list(w.moved))
+                                     list(w.moved), dict(w.blocks))
             else:
                 self.writes.merge(later.writes)
         for peer, hop_ids in later.unwritten.items():

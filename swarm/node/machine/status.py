@@ -29,9 +29,16 @@ def fields(state) -> dict:
         "awaiting": sum(map(len, state.data.awaiting.values())),  # futures waited on
         "unacked": len(state.ledger.outbox),
         "fallback_reasons": dict(state.fallbacks.counts),
-        # atomic blocks that ended here: committed, and conflicts (each ran again)
+        # atomic blocks that ended here: committed, and conflicts (each ran again); blocks
+        # of other nodes prepared here and their locks, decisions of this node's blocks not
+        # yet committed everywhere; prepared blocks resolved by asking their coordinator,
+        # decisions sent again after a restart (txn.py, txnserve.resolve)
         "blocks": {"committed": s.get("txn_commits", 0),
-                   "conflicts": s.get("txn_conflicts", 0)},
+                   "conflicts": s.get("txn_conflicts", 0),
+                   "prepared": len(state.data.txns.prepared),
+                   "locks": len(state.data.txns.locks),
+                   "decided": len(state.data.txns.decided),
+                   "resolved": s.get("txn_resolved", 0), "driven": s.get("txn_driven", 0)},
         # quick submissions (quick.py): started unwritten, taken since (why_*: for what),
         # ended unwritten
         "quick": {k[6:]: v for k, v in s.items() if k.startswith("quick_")},
