@@ -65,6 +65,10 @@ class CompoundStatements:
         s.iter = located(name(holder), s.iter)
         s.sw_iter = holder
         s.sw_next_point = self.new_point(s) if wants_next else None
+        if wants_next:
+            self.fn.captures = True
+            self.point_gens[s.sw_next_point] = (holder,)
+            s.sw_site = self.site("f", s, s.sw_next_point)
         out = pre + [located(assign(holder, make_iter), s), s]
         if self.fn.is_module:  # the holder is a global: let go of the iterator once the loop
             # is left (a `break` leaves it half used; it must not travel with later hops, and

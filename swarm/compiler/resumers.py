@@ -170,7 +170,8 @@ class ResumerBuilder:
             again = Point(stmt=_with_value(stmt, _call_next(pos), pos), **position_of(pt))
             again.point, again.kind, again.gen = pt.point, pt.kind, pt.gen
             again.callee = _support("RESUMED", pos)
-            resumed = [_next_of_cursor(pos), again]
+            again.sw_resumed = True
+            resumed = [_resuming_at(pt.point, pos), _next_of_cursor(pos), again]
         reached = ast.Assign(targets=[ast.Name(id=P, ctx=_STORE, **pos)],
                              value=ast.Constant(value=0, **pos), **pos)
         return [ast.If(test=ast.Name(id=P, ctx=_LOAD, **pos), body=[reached] + resumed,
@@ -229,9 +230,11 @@ class ResumerBuilder:
         fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next({})), s))
         fetch.point, fetch.kind, fetch.gen, fetch.callee = s.sw_next_point, "next", \
             name(s.sw_iter), None
+        fetch.sw_resumed = True
         located(fetch, s)
         stop = ast.ExceptHandler(type=name("StopIteration"), name=None, body=exhausted)
         return [located(assign(P, ast.Constant(0)), s),
+                located(_resuming_at(s.sw_next_point, {}), s),
                 located(ast.Try(body=[located(_next_of_cursor({}), s), fetch], handlers=[stop],
                                 orelse=[], finalbody=[]), s)]
 
@@ -447,6 +450,14 @@ def _support(attr: str, pos: dict) -> ast.Attribute:
                          ctx=_LOAD, **pos)
 
 
+def _resuming_at(point: int, pos: dict) -> ast.Assign:
+    """_sw_r = <point>: the point whose next record a resumer calls, read from the bytecode
+    by the function's one capture handler (swarm/continuation/sites.py), just before the
+    call `_sw_f(_sw_k, _sw_a)`."""
+    return ast.Assign(targets=[ast.Name(id="_sw_r", ctx=_STORE, **pos)],
+                      value=ast.Constant(value=point, **pos), **pos)
+
+
 def _next_of_cursor(pos: dict) -> ast.Assign:
     """_sw_f, _sw_a = _sw_k.next()"""
     return ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id="_sw_f", ctx=_STORE, **pos),
@@ -505,7 +516,7 @@ def _function_names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
         for node in walk(part):
             if type(node) is ast.Name and node.id.startswith("_sw_box_"):
                 names.add(node.id)
-    names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}
+    names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", P}
     return names - declared, declared
 
 
