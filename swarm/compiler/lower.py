@@ -170,6 +170,20 @@ class PointLowering(ast.NodeTransformer):
     def _wraps(self, node: ast.For) -> bool:
         return getattr(node, "sw_next_point", None) is not None and not self.found(node)
 
+    def generic_visit(self, node):
+        """Points (and loops to wrap) are statements: only statement lists are walked, in
+        place (a function and its resumer share them), not the expressions."""
+        for stmts in stmt_lists(node):
+            out = []
+            for s in stmts:
+                r = self.visit(s)
+                if isinstance(r, list):
+                    out.extend(r)
+                elif r is not None:
+                    out.append(r)
+            stmts[:] = out
+        return node
+
     def visit_FunctionDef(self, node):  # nested functions are lowered on their own
         return node
 

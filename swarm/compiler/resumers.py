@@ -66,6 +66,7 @@ class ResumerBuilder:
         self._where: dict[int, dict[int, int]] = {}  # id(statement list) -> point -> index
         self._in_lists: dict[int, frozenset[int]] = {}  # id(statement list) -> its points
         self._loops: dict[int, frozenset] = {}  # id(loop) -> what its next iterations read
+        self.yields: list[int] = []  # its yield points (a resume there takes no next record)
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
@@ -165,13 +166,14 @@ class ResumerBuilder:
         stmt = pt.stmt
         pos = position_of(stmt)  # every node made with it (locating walked each again)
         if pt.kind == "yield":
+            self.yields.append(pt.point)
             resumed = [_with_value(stmt, ast.Yield(value=_support("PRIMED", pos), **pos), pos)]
         else:
             again = Point(stmt=_with_value(stmt, _call_next(pos), pos), **position_of(pt))
             again.point, again.kind, again.gen = pt.point, pt.kind, pt.gen
             again.callee = _support("RESUMED", pos)
             again.sw_resumed = True
-            resumed = [_resuming_at(pt.point, pos), _next_of_cursor(pos), again]
+            resumed = [again]
         reached = ast.Assign(targets=[ast.Name(id=P, ctx=_STORE, **pos)],
                              value=ast.Constant(value=0, **pos), **pos)
         return [ast.If(test=ast.Name(id=P, ctx=_LOAD, **pos), body=[reached] + resumed,
@@ -206,6 +208,7 @@ class ResumerBuilder:
                                    body=[located(ast.Break(), s)], orelse=exhausted,
                                    type_comment=None), s)
             step.sw_iter, step.sw_next_point = s.sw_iter, nxt
+            step.sw_site = getattr(s, "sw_site", None)
             fetch = located(ast.If(test=_not_resuming(), body=[step], orelse=[]), s)
             if nxt is not None:
                 from_cursor = self.resumed_next(s, exhausted)
@@ -234,9 +237,7 @@ class ResumerBuilder:
         located(fetch, s)
         stop = ast.ExceptHandler(type=name("StopIteration"), name=None, body=exhausted)
         return [located(assign(P, ast.Constant(0)), s),
-                located(_resuming_at(s.sw_next_point, {}), s),
-                located(ast.Try(body=[located(_next_of_cursor({}), s), fetch], handlers=[stop],
-                                orelse=[], finalbody=[]), s)]
+                located(ast.Try(body=[fetch], handlers=[stop], orelse=[], finalbody=[]), s)]
 
     def try_(self, s: ast.Try) -> list[ast.stmt]:
         # Discussion: a guard flag may have been set while the capture unwound (at module
@@ -306,6 +307,7 @@ class ResumerBuilder:
             if self.state.is_generator:
                 head.append(ast.If(test=ast.Constant(False),
                                    body=[ast.Expr(value=ast.Yield(value=None))], orelse=[]))
+        head += self._next_record()
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="_sw_k"), ast.arg(arg="_sw_L"),
                                                    ast.arg(arg=P)],
                              vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
@@ -318,6 +320,19 @@ class ResumerBuilder:
                     located(s, like)
             located(fn, like)
         return fn
+
+    def _next_record(self) -> list[ast.stmt]:
+        """`_sw_r = _sw_p; _sw_f, _sw_a = _sw_k.next()`: the point the resumer was entered
+        at (read by the function's one handler if a capture comes through the call of the
+        next record, `_sw_f(_sw_k, _sw_a)`) and that record's resumer, taken once here
+        rather than at each point (nothing else reads the cursor on the way to the point);
+        not when resuming at a yield, where the rebuilt generator waits for a value."""
+        take = [assign("_sw_r", name(P)), _next_of_cursor({})]
+        if not self.yields:
+            return take
+        return [ast.If(test=ast.Compare(left=name(P), ops=[ast.NotIn()], comparators=[
+            ast.Tuple(elts=[ast.Constant(q) for q in sorted(self.yields)], ctx=_LOAD)]),
+            body=take, orelse=[])]
 
     # what a resumed frame still reads --------------------------------------------------------
     def live_reads(self, p: int, reads: Reads) -> frozenset:
@@ -448,14 +463,6 @@ def _with_value(stmt: ast.stmt, value: ast.expr, pos: dict) -> ast.stmt:
 def _support(attr: str, pos: dict) -> ast.Attribute:
     return ast.Attribute(value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos), attr=attr,
                          ctx=_LOAD, **pos)
-
-
-def _resuming_at(point: int, pos: dict) -> ast.Assign:
-    """_sw_r = <point>: the point whose next record a resumer calls, read from the bytecode
-    by the function's one capture handler (swarm/continuation/sites.py), just before the
-    call `_sw_f(_sw_k, _sw_a)`."""
-    return ast.Assign(targets=[ast.Name(id="_sw_r", ctx=_STORE, **pos)],
-                      value=ast.Constant(value=point, **pos), **pos)
 
 
 def _next_of_cursor(pos: dict) -> ast.Assign:

@@ -65,8 +65,9 @@ def site_offsets(code: CodeType, compiled) -> dict[int, tuple[int, str]]:
     """Offset -> (point, kind) for each instruction of `code` at which a capture passes a
     point found by the function's one handler: every offset a frame stopped there reports
     (a CALL that called Python code reports its last inline cache entry). kind: "call",
-    "next" (advancing a generator), "resumed" / "resumed_next" (a resumer calling the next
-    record's resumer for a call / a `next` point). `compiled` is the CompiledModule."""
+    "next" (advancing a generator), "resumed" (a resumer calling the next record's resumer:
+    the point is RESUMED_CALL here, the frame's `_sw_r` says which). `compiled` is the
+    CompiledModule."""
     found = _sites.get(id(code))
     if found is not None:
         return found
@@ -84,8 +85,7 @@ def site_offsets(code: CodeType, compiled) -> dict[int, tuple[int, str]]:
                                pos.end_col_offset))
             kind = "next"
         elif _is_resume_call(order, i):
-            point = _resumed_point(order, i)
-            kind = "resumed_next" if point in gens else "resumed"
+            point, kind = RESUMED_CALL, "resumed"  # its point: the frame's `_sw_r`
         else:
             point = sites.get(("c", pos.end_lineno, pos.end_col_offset))
             kind = "next" if point in gens else "call"
@@ -106,16 +106,6 @@ def _is_resume_call(order: list, i: int) -> bool:
         ("LOAD_FAST", "_sw_f"), ("LOAD_FAST", "_sw_k"), ("LOAD_FAST", "_sw_a"), ("PRECALL", 2)]
 
 
-def _resumed_point(order: list, i: int) -> int | None:
-    """The point of `_sw_r = <point>`, stored just before a resume call."""
-    for j in range(i - 1, max(i - 40, 0), -1):
-        ins = order[j]
-        if ins.opname == "STORE_FAST" and ins.argval == "_sw_r":
-            before = order[j - 1]
-            return before.argval if before.opname == "LOAD_CONST" else None
-    return None
-
-
 def accepted_offsets(code: CodeType, compiled=None) -> dict[int, int | None]:
     """The `f_lasti` values at which a frame of `code` is stopped at a suspension point's
     call, with the point (None where it advances a generator, RESUMED_CALL at a resumer's
@@ -128,7 +118,7 @@ def accepted_offsets(code: CodeType, compiled=None) -> dict[int, int | None]:
             for i, ins in enumerate(order)}
     index = {ins.offset: i for i, ins in enumerate(order)}
     offsets: dict[int, int | None] = {
-        offset: (point if kind == "call" else RESUMED_CALL if kind == "resumed" else None)
+        offset: (point if kind in ("call", "resumed") else None)
         for offset, (point, kind) in site_offsets(code, compiled).items()}
     for entry in dis._parse_exception_table(code):
         kind, point = _handler_kind(order, index, entry.target)
@@ -176,6 +166,9 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
         if frame.f_lasti not in accepted:
             return f"at {where} in {code.co_qualname}: {_describe(frame, into)}"
         point = accepted[frame.f_lasti]
+        if point == RESUMED_CALL and frame.f_locals.get("_sw_r") in getattr(
+                frame.f_globals.get("__swarm_compiled__"), "gens", ()):
+            point = None  # resuming a `next` point: advancing a rebuilt generator
         if below is not None and point is not None and not _calls(frame, point, below):
             return (f"at {where} in {code.co_qualname}: the call there is C code that called "
                     f"back into the program{into}, which then suspended - such as "

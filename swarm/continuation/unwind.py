@@ -168,8 +168,11 @@ def on_capture_at(module: ModuleType, frame_locals: dict | None) -> None:
         return  # no point here (an implicit call): the caller's direct-call check refuses it
     point, kind = site
     own = frame_locals if frame_locals is not None else frame.f_locals
-    if kind == "resumed":
-        return _on_capture(module, point, frame_locals, RESUMED)
+    if kind == "resumed":  # the point the resumer was entered at
+        point = frame.f_locals["_sw_r"] if frame_locals is None else frame_locals["_sw_r"]
+        if point not in compiled.gens:
+            return _on_capture(module, point, frame_locals, RESUMED)
+        kind = "next"
     if kind == "call":
         return _on_capture(module, point, frame_locals, _evaluate(
             compiled.callees.get(point), own, frame))
