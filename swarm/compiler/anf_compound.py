@@ -158,8 +158,14 @@ class CompoundStatements:
         pre, ctx = self.expr(item.context_expr)
         mgr = self.temp("mgr", f"the context manager of the `with` at line {s.lineno}")
         out += pre + [located(assign(mgr, ctx), s)]
+        # Discussion: at the `with` keyword, not the statement's span: a point is found by
+        # its call's end (anf.Linearizer.site), and the statement ends where its last call
+        # does (two points at one position each need a handler of their own)
+        keyword = ast.Pass(lineno=s.lineno, col_offset=s.col_offset, end_lineno=s.lineno,
+                           end_col_offset=s.col_offset + 4)
         enter = located(ast.Call(func=ast.Attribute(value=name(mgr), attr="__enter__",
-                                                    ctx=ast.Load()), args=[], keywords=[]), s)
+                                                    ctx=ast.Load()), args=[], keywords=[]),
+                        keyword)
         if item.optional_vars is not None:
             out += self.stmt(located(ast.Assign(targets=[item.optional_vars], value=enter), s))
         else:

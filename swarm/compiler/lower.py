@@ -10,7 +10,20 @@ guard_trys (before resumers are built, so they are built on the final structure)
   Discussion: a capture is not an exit. The program goes on elsewhere; running `finally` now
   would close its files and release its locks while it still uses them.
 
-lower_points (on the function and on every resumer): each Point becomes
+lower_points (on the function and on every resumer): each Point becomes its statement, and
+the body is wrapped in the function's one handler
+
+    try:
+        ...
+        _sw_t3 = f(x)        # point 3
+        ...
+    except __swarm_support__.Capture:
+        __swarm_support__.on_capture_at(__swarm_module__, locals())
+        raise
+
+which finds the point from the instruction the capture passed (anf.Linearizer.site records
+where each point's instruction is). A point whose position another point shares keeps a
+handler of its own around its call:
 
     try:
         _sw_t3 = f(x)
@@ -18,8 +31,8 @@ lower_points (on the function and on every resumer): each Point becomes
         __swarm_support__.on_capture(__swarm_module__, 3, locals(), f)
         raise
 
-and each `for` with a `next` point is wrapped the same way around the whole loop (a native
-`yield from` around the delegation, reported at its spelled-out form's `next` point).
+and so does a `for` loop advancing a generator (around the whole loop) and a native
+`yield from` (around the delegation, reported at its spelled-out form's `next` point).
 """
 
 from __future__ import annotations
