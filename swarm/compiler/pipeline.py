@@ -77,6 +77,7 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
     lin.module(tree)
 
     resumer_defs: list[tuple[list[int], ast.FunctionDef, object, tuple]] = []
+    pointless: dict[int, ast.stmt] = {}  # statements the resumer builders found without points
     live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
     temp_reads: dict[int, frozenset[str]] = {}  # per statement (the resumer shares them)
 
@@ -89,13 +90,16 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
+        pointless.update(builder.without_points())
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
             # iteration, say `n = len(r.get())`) is dead and must not ride along
             dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", lin.point_targets.get(p)}
             live_temps[p] = builder.live_reads(p, reads) - dead
-    lowered: dict = {}
+    # Discussion: a statement the resumer builder found without points is not walked by
+    # the lowering (its subtree holds nothing to lower)
+    lowered: dict = pointless
     ambiguous = lin.ambiguous
     for node, state in lin.functions:
         if state.points:

@@ -62,6 +62,7 @@ class ResumerBuilder:
         self.state = state
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
+        self._empty: dict[int, ast.stmt] = {}  # id -> a statement without points
         self._suffix: dict[int, list[frozenset]] = {}  # id(statement list) -> reads of tails
         self._where: dict[int, dict[int, int]] = {}  # id(statement list) -> point -> index
         self._in_lists: dict[int, frozenset[int]] = {}  # id(statement list) -> its points
@@ -92,7 +93,13 @@ class ResumerBuilder:
                     for c in inner:
                         ids |= self.points_in(c)
             found = self._points_in[key] = frozenset(ids)
+            if not ids:
+                self._empty[key] = s
         return found
+
+    def without_points(self) -> dict[int, ast.stmt]:
+        """id -> statement, for each statement met so far that holds no point."""
+        return self._empty
 
     def _in(self, stmts) -> frozenset[int]:
         found = self._in_lists.get(id(stmts))
