@@ -89,14 +89,16 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
             continue  # functions of their own in lin.functions)
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
-        resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
-        pointless.update(builder.without_points())
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
             # iteration, say `n = len(r.get())`) is dead and must not ride along
             dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", lin.point_targets.get(p)}
             live_temps[p] = builder.live_reads(p, reads) - dead
+        travelling = frozenset().union(*(live_temps[p] for p in state.points))
+        resumer_defs.append((state.points, builder.build(travelling), state,
+                             _display(node, state)))
+        pointless.update(builder.without_points())
     # Discussion: a statement the resumer builder found without points is not walked by
     # the lowering (its subtree holds nothing to lower)
     lowered: dict = pointless

@@ -274,7 +274,10 @@ class ResumerBuilder:
         return reset + [located(t, s)]
 
     # the resumer function -----------------------------------------------------------------
-    def build(self) -> ast.FunctionDef:
+    def build(self, travelling: frozenset = frozenset()) -> ast.FunctionDef:
+        """The resumer. `travelling`: the compiler temps live at any of the function's
+        points - the only ones a record holds (unwind.on_capture drops the others, but
+        boxes and a generator's `_sw_y...`), so the only ones restored."""
         like = self.fn if not self.state.is_module else (self.fn.body[0] if self.fn.body
                                                          else None)
         path = self.block(self.fn.body, True, top=True)
@@ -289,6 +292,8 @@ class ResumerBuilder:
                 head.append(ast.Global(names=sorted(declared)))
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
+            names = {n for n in names if not n.startswith("_sw_") or n in travelling
+                     or n.startswith(("_sw_box_", "_sw_y"))}
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
             # exception makes CPython materialise the frame object of the resumed frame, and
             # it stays as long as the frame does (14 KiB for a program parked 52 frames deep,
