@@ -1,8 +1,10 @@
 """Unwinding: what each compiled frame does as a Capture passes through it.
 
-Every compiled frame wraps each call that may suspend in a handler that calls `on_capture`
-(`on_capture_next` where it was advancing a generator) and re-raises: the frame's record is
-appended to the Capture (capture.py).
+Every compiled function wraps its body in one handler that calls `on_capture_at` and
+re-raises: it finds the point from the instruction the capture passed (stackcheck.site_offsets)
+and appends the frame's record to the Capture (capture.py) - `on_capture` for a call,
+`on_capture_next` where the frame was advancing a generator. A point whose position another
+point shares has a handler of its own that calls those two directly.
 
 Discussion: a capture must never produce a wrong continuation. The danger is a frame that was
 not compiled sitting between two compiled ones: C code such as ``sorted(key=f)`` calling a
