@@ -173,11 +173,18 @@ class CompoundStatements:
         flag = self.temp("wexit")
         exc = self.temp("wexc")
 
+        # Discussion: `__exit__` is no point, yet a capture may come out of it (an atomic
+        # block's retry): at a position no call can end at (the `with` keyword's start), so
+        # that the function's one handler does not take it for the body's last point, whose
+        # call ends where the statement does
+        start = ast.Pass(lineno=s.lineno, col_offset=s.col_offset, end_lineno=s.lineno,
+                         end_col_offset=s.col_offset)
+
         def exit_call(*args):
             call = ast.Call(func=ast.Attribute(value=name(mgr), attr="__exit__", ctx=ast.Load()),
                             args=list(args), keywords=[])
             call.sw_safe = True
-            return call
+            return located(call, start)
 
         # Discussion: once the manager has exited, its holder lets go of it (a closed file
         # kept there would stop every later hop of a loop around the `with`); while a capture
