@@ -41,6 +41,15 @@ class Linearizer(CompoundStatements, Expressions):
         self.fn: FunctionState | None = None
         self.point_targets: dict[int, str] = {}  # point -> the name its call's value goes to
         self.point_callees: dict[int, tuple] = {}  # point -> what it calls ("self", "m")
+        # Discussion: a function has one capture handler, not one per point: the handler
+        # finds its point from the instruction the capture passed (swarm/continuation/
+        # sites.py) by the position CPython gives it - a call's end, a loop's or a `yield
+        # from`'s span. `sites` maps those keys to points; a key two points share (code the
+        # compiler made at one position) is `ambiguous`, and such points keep a handler of
+        # their own (lower.py)
+        self.sites: dict[tuple, int] = {}
+        self.ambiguous: set[tuple] = set()
+        self.point_gens: dict[int, tuple] = {}  # a `next` point -> the generator it advances
         self.functions: list[tuple[ast.AST, FunctionState]] = []
 
     # ---- bookkeeping ---------------------------------------------------------------------
@@ -70,7 +79,30 @@ class Linearizer(CompoundStatements, Expressions):
         path = _dotted(callee) if kind == "call" else None
         if path:
             self.point_callees[node.point] = path
+        if kind != "yield":
+            self.fn.captures = True
+            if kind == "next":
+                self.point_gens[node.point] = _dotted(gen)
+            value = getattr(stmt, "value", None)
+            node.sw_site = self.site("c", value, node.point) if isinstance(
+                value, ast.Call) else None
         return located(node, like)
+
+    def site(self, kind: str, at: ast.AST, point: int) -> tuple | None:
+        """Register where point `point`'s instruction is in the bytecode: ("c", end line,
+        end column) of a call (CPython moves a method call's start, never its end); ("f",
+        span) of a `for` loop's FOR_ITER, ("s", span) of a `yield from`'s SEND. None when
+        the node has no position yet (a translated script: filled in later)."""
+        d = at.__dict__
+        if d.get("end_col_offset") is None or d.get("lineno") is None:
+            return None
+        if kind == "c":
+            key = ("c", d["end_lineno"], d["end_col_offset"])
+        else:
+            key = (kind, d["lineno"], d["col_offset"], d["end_lineno"], d["end_col_offset"])
+        if self.sites.setdefault(key, point) != point:
+            self.ambiguous.add(key)
+        return key
 
     def stable(self, e: ast.expr) -> bool:
         """Can `e` be evaluated later without a different result? (constants, plain locals)"""

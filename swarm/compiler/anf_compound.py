@@ -65,6 +65,10 @@ class CompoundStatements:
         s.iter = located(name(holder), s.iter)
         s.sw_iter = holder
         s.sw_next_point = self.new_point(s) if wants_next else None
+        if wants_next:
+            self.fn.captures = True
+            self.point_gens[s.sw_next_point] = (holder,)
+            s.sw_site = self.site("f", s, s.sw_next_point)
         out = pre + [located(assign(holder, make_iter), s), s]
         if self.fn.is_module:  # the holder is a global: let go of the iterator once the loop
             # is left (a `break` leaves it half used; it must not travel with later hops, and
@@ -154,8 +158,14 @@ class CompoundStatements:
         pre, ctx = self.expr(item.context_expr)
         mgr = self.temp("mgr", f"the context manager of the `with` at line {s.lineno}")
         out += pre + [located(assign(mgr, ctx), s)]
+        # Discussion: at the `with` keyword, not the statement's span: a point is found by
+        # its call's end (anf.Linearizer.site), and the statement ends where its last call
+        # does (two points at one position each need a handler of their own)
+        keyword = ast.Pass(lineno=s.lineno, col_offset=s.col_offset, end_lineno=s.lineno,
+                           end_col_offset=s.col_offset + 4)
         enter = located(ast.Call(func=ast.Attribute(value=name(mgr), attr="__enter__",
-                                                    ctx=ast.Load()), args=[], keywords=[]), s)
+                                                    ctx=ast.Load()), args=[], keywords=[]),
+                        keyword)
         if item.optional_vars is not None:
             out += self.stmt(located(ast.Assign(targets=[item.optional_vars], value=enter), s))
         else:
@@ -163,11 +173,18 @@ class CompoundStatements:
         flag = self.temp("wexit")
         exc = self.temp("wexc")
 
+        # Discussion: `__exit__` is no point, yet a capture may come out of it (an atomic
+        # block's retry): at a position no call can end at (the `with` keyword's start), so
+        # that the function's one handler does not take it for the body's last point, whose
+        # call ends where the statement does
+        start = ast.Pass(lineno=s.lineno, col_offset=s.col_offset, end_lineno=s.lineno,
+                         end_col_offset=s.col_offset)
+
         def exit_call(*args):
             call = ast.Call(func=ast.Attribute(value=name(mgr), attr="__exit__", ctx=ast.Load()),
                             args=list(args), keywords=[])
             call.sw_safe = True
-            return call
+            return located(call, start)
 
         # Discussion: once the manager has exited, its holder lets go of it (a closed file
         # kept there would stop every later hop of a loop around the `with`); while a capture

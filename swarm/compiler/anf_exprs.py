@@ -315,6 +315,9 @@ class Expressions:
                   located(assign(r, ast.YieldFrom(value=name(i))), e)]
         marker = located(Delegation(native=native, expansion=expansion), e)
         marker.point, marker.gen = resumed_at, name(i)
+        self.fn.captures = True
+        self.point_gens[resumed_at] = (i,)
+        marker.sw_site = self.site("s", native[1].value, resumed_at)
         return pre + [located(assign(i, make_iter), e), marker], located(name(r), e)
 
     def expr_Await(self, e):  # pragma: no cover - rejected by check_supported

@@ -39,6 +39,10 @@ class CompiledModule:
     temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
     live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
     callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
+    # where each point's instruction is (anf.Linearizer.site) -> the point; the generator
+    # a `next` point advances (a path)
+    sites: dict[tuple, int] = field(default_factory=dict)
+    gens: dict[int, tuple] = field(default_factory=dict)
     _by_key: dict[str, CodeType] = field(default_factory=dict)
     _key_of: dict[int, str] = field(default_factory=dict)
 

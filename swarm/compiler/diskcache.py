@@ -37,7 +37,7 @@ from types import CodeType
 
 from swarm.compiler.compiled import CompiledModule, PointInfo
 
-FORMAT = 1
+FORMAT = 2
 _PACKAGES = ("compiler", "continuation", "skywriting")
 _version: str | None = None
 _warned = False  # a save failed in this process, and stderr was told (once)
@@ -95,13 +95,15 @@ def load(source: str, digest: str, filename: str, name: str) -> CompiledModule |
         return None
     try:
         data = marshal.loads(path.read_bytes())
-        saved_digest, code, resumers, points, temp_names, live_temps, callees = data
+        saved_digest, code, resumers, points, temp_names, live_temps, callees, sites, gens \
+            = data
         if saved_digest != digest:
             return None
         return CompiledModule(
             name=name, filename=filename, source=source, source_hash=digest, code=code,
             resumers=resumers, points={p: PointInfo(*info) for p, info in points.items()},
-            temp_names=temp_names, live_temps=live_temps, callees=callees)
+            temp_names=temp_names, live_temps=live_temps, callees=callees, sites=sites,
+            gens=gens)
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
@@ -117,7 +119,8 @@ def save(compiled: CompiledModule) -> None:
         return
     points = {p: (i.function, i.filename, i.line, i.col) for p, i in compiled.points.items()}
     data = marshal.dumps((compiled.source_hash, compiled.code, compiled.resumers, points, compiled.temp_names,
-                          compiled.live_temps, compiled.callees))
+                          compiled.live_temps, compiled.callees, compiled.sites,
+                          compiled.gens))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -10,7 +10,20 @@ guard_trys (before resumers are built, so they are built on the final structure)
   Discussion: a capture is not an exit. The program goes on elsewhere; running `finally` now
   would close its files and release its locks while it still uses them.
 
-lower_points (on the function and on every resumer): each Point becomes
+lower_points (on the function and on every resumer): each Point becomes its statement, and
+the body is wrapped in the function's one handler
+
+    try:
+        ...
+        _sw_t3 = f(x)        # point 3
+        ...
+    except __swarm_support__.Capture:
+        __swarm_support__.on_capture_at(__swarm_module__, locals())
+        raise
+
+which finds the point from the instruction the capture passed (anf.Linearizer.site records
+where each point's instruction is). A point whose position another point shares keeps a
+handler of its own around its call:
 
     try:
         _sw_t3 = f(x)
@@ -18,8 +31,8 @@ lower_points (on the function and on every resumer): each Point becomes
         __swarm_support__.on_capture(__swarm_module__, 3, locals(), f)
         raise
 
-and each `for` with a `next` point is wrapped the same way around the whole loop (a native
-`yield from` around the delegation, reported at its spelled-out form's `next` point).
+and so does a `for` loop advancing a generator (around the whole loop) and a native
+`yield from` (around the delegation, reported at its spelled-out form's `next` point).
 """
 
 from __future__ import annotations
@@ -68,20 +81,15 @@ def _guard(s: ast.Try, facts: ModuleFacts, is_module: bool) -> list[ast.stmt]:
     for h in s.handlers:
         if not contains_point(h.body):
             continue
-        if is_module:
-            # Discussion: CPython deletes an `except ... as e` name when the handler is left,
-            # even by a Capture unwinding it. A function's record was taken before (locals()
-            # at the call site), but a module's state is its globals, read after unwinding -
-            # so at module level the exception is kept in a second name.
-            keep = h.name or facts.temp("exc")
-            h.name = facts.temp("exc")
-            h.body.insert(0, located(assign(keep, name(h.name)), h))
-            h.body.append(located(ast.Delete(targets=[name(keep, ast.Del())]), h))
-            h.sw_exc_name = keep
-        else:
-            if h.name is None:
-                h.name = facts.temp("exc")
-            h.sw_exc_name = h.name
+        # Discussion: CPython deletes an `except ... as e` name when the handler is left,
+        # even by a Capture unwinding it, and a frame's record is taken after that (by the
+        # function's one handler, around its whole body; a module's state is its globals,
+        # read after unwinding) - so the exception is kept in a second name.
+        keep = h.name or facts.temp("exc")
+        h.name = facts.temp("exc")
+        h.body.insert(0, located(assign(keep, name(h.name)), h))
+        h.body.append(located(ast.Delete(targets=[name(keep, ast.Del())]), h))
+        h.sw_exc_name = keep
     if s.handlers:
         passthrough = located(ast.ExceptHandler(type=support("Capture"), name=None,
                                                 body=[ast.Raise()]), s)
@@ -115,15 +123,17 @@ def capture_handler(point: int, locals_expr, how: str, arg: ast.expr,
     Discussion: every node is made with its position (`locals_expr(position)` too), not
     located afterwards: walking each new handler again was an eighth of compiling."""
     pos = position_of(at)
-    if "lineno" not in arg.__dict__:
+    if arg is not None and "lineno" not in arg.__dict__:
         located(arg, at)
 
     def sup(attr: str) -> ast.Attribute:
         return ast.Attribute(value=ast.Name(id="__swarm_support__", ctx=_LOAD, **pos),
                              attr=attr, ctx=_LOAD, **pos)
-    call = ast.Call(func=sup(how), args=[ast.Name(id="__swarm_module__", ctx=_LOAD, **pos),
-                                         ast.Constant(value=point, **pos), locals_expr(pos),
-                                         arg], keywords=[], **pos)
+    args = [ast.Name(id="__swarm_module__", ctx=_LOAD, **pos),
+            ast.Constant(value=point, **pos), locals_expr(pos), arg]
+    if point is None:  # on_capture_at(__swarm_module__, locals): the point from the frame
+        args = [args[0], args[2]]
+    call = ast.Call(func=sup(how), args=args, keywords=[], **pos)
     return ast.ExceptHandler(type=sup("Capture"), name=None,
                              body=[ast.Expr(value=call, **pos), ast.Raise(**pos)], **pos)
 
@@ -139,14 +149,23 @@ _LOAD = ast.Load()
 
 
 class PointLowering(ast.NodeTransformer):
-    """Replace Point markers (and mark `for` loops) with their capture handlers."""
+    """Replace Point markers with their statements (a point whose site is known: the one
+    handler of its function finds it) or with their own capture handlers (a site two points
+    share, or none), and wrap `for` loops whose `next` point has no site."""
 
-    def __init__(self, locals_expr_factory, done: dict | None = None) -> None:
+    def __init__(self, locals_expr_factory, done: dict | None = None,
+                 ambiguous: frozenset | set = frozenset()) -> None:
         self.locals_expr = locals_expr_factory
         # Discussion: a function and its resumers share most statements; a statement whose
         # subtree was lowered already (in place) is not walked again - only a Point, or a
         # loop to wrap, met in another statement list is replaced there too
         self.done = {} if done is None else done  # id -> node (kept alive: ids stay unique)
+        self.ambiguous = ambiguous
+
+    def found(self, node) -> bool:
+        """Will the function's one handler find this point from its instruction?"""
+        key = getattr(node, "sw_site", None)
+        return key is not None and key not in self.ambiguous
 
     def visit(self, node):
         if isinstance(node, Point):
@@ -154,12 +173,15 @@ class PointLowering(ast.NodeTransformer):
         if isinstance(node, Delegation):
             return self.visit_Delegation(node)
         if id(node) in self.done:
-            if isinstance(node, ast.For) and getattr(node, "sw_next_point", None) is not None:
+            if isinstance(node, ast.For) and self._wraps(node):
                 return self._wrap_for(node)
             return node
         result = super().visit(node)
         self.done[id(node)] = node
         return result
+
+    def _wraps(self, node: ast.For) -> bool:
+        return getattr(node, "sw_next_point", None) is not None and not self.found(node)
 
     def generic_visit(self, node):
         """Points (and loops to wrap) are statements: only statement lists are walked, in
@@ -184,6 +206,8 @@ class PointLowering(ast.NodeTransformer):
         stmt = node.stmt
         if node.kind == "yield":
             return [located(assign("_sw_y", ast.Constant(node.point)), node), stmt]
+        if getattr(node, "sw_resumed", False) or self.found(node):
+            return stmt  # a resumer's call of the next record's resumer: found by its form
         if node.kind == "next":
             handler = capture_handler(node.point, self.locals_expr, "on_capture_next",
                                       node.gen, node)
@@ -196,13 +220,15 @@ class PointLowering(ast.NodeTransformer):
         """A `yield from`, native: a capture that comes out of the delegate is reported at
         the `next` point of its spelled-out form, which the resumer re-enters."""
         parked, delegating = node.native
+        if self.found(node):
+            return [parked, delegating]
         handler = capture_handler(node.point, self.locals_expr, "on_capture_next", node.gen,
                                   node)
         return [parked, _guarded_call(delegating, handler, node)]
 
     def visit_For(self, node: ast.For):
         self.generic_visit(node)
-        if getattr(node, "sw_next_point", None) is None:
+        if not self._wraps(node):
             return node
         return self._wrap_for(node)
 
@@ -224,9 +250,11 @@ class PointLowering(ast.NodeTransformer):
 
 
 def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts,
-                 done: dict | None = None) -> list[ast.stmt]:
+                 done: dict | None = None, ambiguous: frozenset | set = frozenset(),
+                 handler: bool = False) -> list[ast.stmt]:
     """Lower the Points of `stmts`; `done` (shared by a function and its resumers) holds
-    the statements lowered already."""
+    the statements lowered already; `handler`: wrap them in the function's one capture
+    handler (`on_capture_at`)."""
     builtin = facts.is_builtin("locals")
 
     def locals_expr(pos):
@@ -238,7 +266,26 @@ def lower_points(stmts: list[ast.stmt], is_module: bool, facts: ModuleFacts,
         return ast.Call(func=func, args=[], keywords=[], **pos)
 
     holder = ast.Module(body=stmts, type_ignores=[])
-    PointLowering(locals_expr, done).visit(holder)
+    PointLowering(locals_expr, done, ambiguous).visit(holder)
     if done is not None:
         done.pop(id(holder), None)  # (the holder is new each time)
-    return holder.body
+    body = holder.body
+    if not handler:
+        return body
+    # a docstring and `from __future__` imports stay first (outside the handler's `try`)
+    i = 0
+    while i < len(body) and (i == 0 and _is_docstring(body[0]) or isinstance(
+            body[i], ast.ImportFrom) and body[i].module == "__future__"):
+        i += 1
+    if i == len(body):
+        return body
+    at = body[i]
+    outer = _guarded_call(body[i], capture_handler(None, locals_expr, "on_capture_at", None,
+                                                   at), at)
+    outer.body = body[i:]
+    return body[:i] + [outer]
+
+
+def _is_docstring(s: ast.stmt) -> bool:
+    return isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) \
+        and isinstance(s.value.value, str)

@@ -77,6 +77,7 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
     lin.module(tree)
 
     resumer_defs: list[tuple[list[int], ast.FunctionDef, object, tuple]] = []
+    pointless: dict[int, ast.stmt] = {}  # statements the resumer builders found without points
     live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
     temp_reads: dict[int, frozenset[str]] = {}  # per statement (the resumer shares them)
 
@@ -88,19 +89,28 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
             continue  # functions of their own in lin.functions)
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
-        resumer_defs.append((state.points, builder.build(), state, _display(node, state)))
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
             # iteration, say `n = len(r.get())`) is dead and must not ride along
-            dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", lin.point_targets.get(p)}
+            dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", lin.point_targets.get(p)}
             live_temps[p] = builder.live_reads(p, reads) - dead
-    lowered: dict = {}
+        travelling = frozenset().union(*(live_temps[p] for p in state.points))
+        resumer_defs.append((state.points, builder.build(travelling), state,
+                             _display(node, state)))
+        pointless.update(builder.without_points())
+    # Discussion: a statement the resumer builder found without points is not walked by
+    # the lowering (its subtree holds nothing to lower)
+    lowered: dict = pointless
+    ambiguous = lin.ambiguous
     for node, state in lin.functions:
         if state.points:
-            node.body = lower_points(node.body, state.is_module, facts, lowered)
+            node.body = lower_points(node.body, state.is_module, facts, lowered, ambiguous,
+                                     handler=state.captures)
     for _, fn, state, _ in resumer_defs:
-        fn.body = lower_points(fn.body, state.is_module, facts, lowered)
+        fn.body = lower_points(fn.body, state.is_module, facts, lowered, ambiguous,
+                               handler=state.captures)
+    sites = {key: p for key, p in lin.sites.items() if key not in ambiguous}
 
     res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
     code = _fix_names(_compile(tree, filename), None)
@@ -115,7 +125,7 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
     compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
                               code=code, resumers=resumers, points=points,
                               temp_names=temp_names, live_temps=live_temps,
-                              callees=lin.point_callees)
+                              callees=lin.point_callees, sites=sites, gens=lin.point_gens)
     return compiled
 
 

@@ -47,6 +47,7 @@ class FunctionState:
         self.is_generator = is_generator
         self.points: list[int] = []
         self.locals: set[str] = set()
+        self.captures = False  # has it a point a capture can pass (not only yields)?
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

@@ -62,10 +62,12 @@ class ResumerBuilder:
         self.state = state
         self.facts = facts
         self._points_in: dict[int, frozenset[int]] = {}
+        self._empty: dict[int, ast.stmt] = {}  # id -> a statement without points
         self._suffix: dict[int, list[frozenset]] = {}  # id(statement list) -> reads of tails
         self._where: dict[int, dict[int, int]] = {}  # id(statement list) -> point -> index
         self._in_lists: dict[int, frozenset[int]] = {}  # id(statement list) -> its points
         self._loops: dict[int, frozenset] = {}  # id(loop) -> what its next iterations read
+        self.yields: list[int] = []  # its yield points (a resume there takes no next record)
 
     # which points does a statement hold (not counting nested functions)?
     def points_in(self, s: ast.stmt) -> frozenset[int]:
@@ -91,7 +93,13 @@ class ResumerBuilder:
                     for c in inner:
                         ids |= self.points_in(c)
             found = self._points_in[key] = frozenset(ids)
+            if not ids:
+                self._empty[key] = s
         return found
+
+    def without_points(self) -> dict[int, ast.stmt]:
+        """id -> statement, for each statement met so far that holds no point."""
+        return self._empty
 
     def _in(self, stmts) -> frozenset[int]:
         found = self._in_lists.get(id(stmts))
@@ -165,12 +173,14 @@ class ResumerBuilder:
         stmt = pt.stmt
         pos = position_of(stmt)  # every node made with it (locating walked each again)
         if pt.kind == "yield":
+            self.yields.append(pt.point)
             resumed = [_with_value(stmt, ast.Yield(value=_support("PRIMED", pos), **pos), pos)]
         else:
             again = Point(stmt=_with_value(stmt, _call_next(pos), pos), **position_of(pt))
             again.point, again.kind, again.gen = pt.point, pt.kind, pt.gen
             again.callee = _support("RESUMED", pos)
-            resumed = [_next_of_cursor(pos), again]
+            again.sw_resumed = True
+            resumed = [again]
         reached = ast.Assign(targets=[ast.Name(id=P, ctx=_STORE, **pos)],
                              value=ast.Constant(value=0, **pos), **pos)
         return [ast.If(test=ast.Name(id=P, ctx=_LOAD, **pos), body=[reached] + resumed,
@@ -205,6 +215,7 @@ class ResumerBuilder:
                                    body=[located(ast.Break(), s)], orelse=exhausted,
                                    type_comment=None), s)
             step.sw_iter, step.sw_next_point = s.sw_iter, nxt
+            step.sw_site = getattr(s, "sw_site", None)
             fetch = located(ast.If(test=_not_resuming(), body=[step], orelse=[]), s)
             if nxt is not None:
                 from_cursor = self.resumed_next(s, exhausted)
@@ -229,11 +240,11 @@ class ResumerBuilder:
         fetch = Point(stmt=located(ast.Assign(targets=[s.target], value=_call_next({})), s))
         fetch.point, fetch.kind, fetch.gen, fetch.callee = s.sw_next_point, "next", \
             name(s.sw_iter), None
+        fetch.sw_resumed = True
         located(fetch, s)
         stop = ast.ExceptHandler(type=name("StopIteration"), name=None, body=exhausted)
         return [located(assign(P, ast.Constant(0)), s),
-                located(ast.Try(body=[located(_next_of_cursor({}), s), fetch], handlers=[stop],
-                                orelse=[], finalbody=[]), s)]
+                located(ast.Try(body=[fetch], handlers=[stop], orelse=[], finalbody=[]), s)]
 
     def try_(self, s: ast.Try) -> list[ast.stmt]:
         # Discussion: a guard flag may have been set while the capture unwound (at module
@@ -263,7 +274,10 @@ class ResumerBuilder:
         return reset + [located(t, s)]
 
     # the resumer function -----------------------------------------------------------------
-    def build(self) -> ast.FunctionDef:
+    def build(self, travelling: frozenset = frozenset()) -> ast.FunctionDef:
+        """The resumer. `travelling`: the compiler temps live at any of the function's
+        points - the only ones a record holds (unwind.on_capture drops the others, but
+        boxes and a generator's `_sw_y...`), so the only ones restored."""
         like = self.fn if not self.state.is_module else (self.fn.body[0] if self.fn.body
                                                          else None)
         path = self.block(self.fn.body, True, top=True)
@@ -278,6 +292,8 @@ class ResumerBuilder:
                 head.append(ast.Global(names=sorted(declared)))
             if self.state.is_generator:
                 names.add("_sw_y")  # the yield it waits at; assigned only when lowered
+            names = {n for n in names if not n.startswith("_sw_") or n in travelling
+                     or n.startswith(("_sw_box_", "_sw_y"))}
             # Discussion: `if "x" in _sw_L`, not `try: x = _sw_L["x"] except KeyError`: an
             # exception makes CPython materialise the frame object of the resumed frame, and
             # it stays as long as the frame does (14 KiB for a program parked 52 frames deep,
@@ -303,6 +319,7 @@ class ResumerBuilder:
             if self.state.is_generator:
                 head.append(ast.If(test=ast.Constant(False),
                                    body=[ast.Expr(value=ast.Yield(value=None))], orelse=[]))
+        head += self._next_record()
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="_sw_k"), ast.arg(arg="_sw_L"),
                                                    ast.arg(arg=P)],
                              vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
@@ -315,6 +332,19 @@ class ResumerBuilder:
                     located(s, like)
             located(fn, like)
         return fn
+
+    def _next_record(self) -> list[ast.stmt]:
+        """`_sw_r = _sw_p; _sw_f, _sw_a = _sw_k.next()`: the point the resumer was entered
+        at (read by the function's one handler if a capture comes through the call of the
+        next record, `_sw_f(_sw_k, _sw_a)`) and that record's resumer, taken once here
+        rather than at each point (nothing else reads the cursor on the way to the point);
+        not when resuming at a yield, where the rebuilt generator waits for a value."""
+        take = [assign("_sw_r", name(P)), _next_of_cursor({})]
+        if not self.yields:
+            return take
+        return [ast.If(test=ast.Compare(left=name(P), ops=[ast.NotIn()], comparators=[
+            ast.Tuple(elts=[ast.Constant(q) for q in sorted(self.yields)], ctx=_LOAD)]),
+            body=take, orelse=[])]
 
     # what a resumed frame still reads --------------------------------------------------------
     def live_reads(self, p: int, reads: Reads) -> frozenset:
@@ -505,7 +535,7 @@ def _function_names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
         for node in walk(part):
             if type(node) is ast.Name and node.id.startswith("_sw_box_"):
                 names.add(node.id)
-    names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", P}
+    names -= {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", P}
     return names - declared, declared
 
 

@@ -1,8 +1,9 @@
 """Capture: what a captured program is made of, and the exception that collects it.
 
-A suspending primitive raises `Capture`. Every compiled frame wraps each call that may suspend
-in a handler that calls `unwind.on_capture` (which appends this frame's record) and re-raises,
-so when the exception reaches the program's root it holds one `Frame` per active frame,
+A suspending primitive raises `Capture`. Every compiled function wraps its body in a handler
+that calls `unwind.on_capture_at` (which finds the point the capture passed and appends this
+frame's record) and re-raises, so when the exception reaches the program's root it holds one
+`Frame` per active frame,
 innermost first; `Capture.continuation()` turns them into a `Continuation`.
 
 This module is the base of the continuation runtime: the records, the exception and the

@@ -10,9 +10,14 @@ stopped at a suspension point's own call (or at the `for` loop advancing a gener
 one is not, the primitive does not raise `Capture`: the program goes on where it is (a Ref
 access fetches instead) and the reason is reported once (`fallback.py`).
 
-Discussion: which instruction is "a point's call" is read from the bytecode, not from the
-compiler: a point is a `try` body whose handler calls `__swarm_support__.on_capture`; its call is
-the body's last CALL (the point's own call: its arguments were evaluated before it). A frame
+Discussion: which instruction is "a point's call" is read from the bytecode: a function
+has one handler (`on_capture_at`) around its body, and its points are found by the position
+CPython gave their instruction (`site_offsets`: the compiler recorded, for each point, its
+call's end, or the span of the `for` loop or `yield from` advancing a generator; a
+resumer's call of the next record's resumer by its form, `_sw_f(_sw_k, _sw_a)`, after
+`_sw_r = <point>`). A point whose position another shares keeps a handler of its own: a
+`try` body whose handler calls `__swarm_support__.on_capture`; its call is the body's last
+CALL (the point's own call: its arguments were evaluated before it). A frame
 stopped anywhere else - a builtin's CALL, a LOAD_ATTR running a property, a BINARY_OP
 running `__add__` - reached the suspension through something the capture cannot record.
 The check during unwinding (capture.py) stays as the backstop. The offsets are computed
@@ -52,9 +57,59 @@ def _handler_kind(order: list, index: dict, target: int) -> tuple[str | None, in
     return None, None
 
 
-def accepted_offsets(code: CodeType) -> dict[int, int | None]:
+_SITE_OPS = {"CALL": "c", "CALL_FUNCTION_EX": "c", "FOR_ITER": "f", "SEND": "s"}
+_sites: dict[int, dict[int, tuple[int, str]]] = {}  # id(code) -> site_offsets(code)
+
+
+def site_offsets(code: CodeType, compiled) -> dict[int, tuple[int, str]]:
+    """Offset -> (point, kind) for each instruction of `code` at which a capture passes a
+    point found by the function's one handler: every offset a frame stopped there reports
+    (a CALL that called Python code reports its last inline cache entry). kind: "call",
+    "next" (advancing a generator), "resumed" (a resumer calling the next record's resumer:
+    the point is RESUMED_CALL here, the frame's `_sw_r` says which). `compiled` is the
+    CompiledModule."""
+    found = _sites.get(id(code))
+    if found is not None:
+        return found
+    sites = getattr(compiled, "sites", None) or {}
+    gens = getattr(compiled, "gens", None) or {}
+    order = list(dis.get_instructions(code))
+    out: dict[int, tuple[int, str]] = {}
+    for i, ins in enumerate(order):
+        tag = _SITE_OPS.get(ins.opname)
+        if tag is None:
+            continue
+        pos = ins.positions
+        if tag != "c":
+            point = sites.get((tag, pos.lineno, pos.col_offset, pos.end_lineno,
+                               pos.end_col_offset))
+            kind = "next"
+        elif _is_resume_call(order, i):
+            point, kind = RESUMED_CALL, "resumed"  # its point: the frame's `_sw_r`
+        else:
+            point = sites.get(("c", pos.end_lineno, pos.end_col_offset))
+            kind = "next" if point in gens else "call"
+        if point is None:
+            continue
+        end = order[i + 1].offset if i + 1 < len(order) else ins.offset + 2
+        for offset in range(ins.offset, end, 2):
+            out[offset] = (point, kind)
+    _sites[id(code)] = out
+    _keep.append(code)
+    return out
+
+
+def _is_resume_call(order: list, i: int) -> bool:
+    """Is order[i] the CALL of `_sw_f(_sw_k, _sw_a)`?"""
+    return i >= 4 and order[i].arg == 2 and [
+        (ins.opname, ins.argval) for ins in order[i - 4:i]] == [
+        ("LOAD_FAST", "_sw_f"), ("LOAD_FAST", "_sw_k"), ("LOAD_FAST", "_sw_a"), ("PRECALL", 2)]
+
+
+def accepted_offsets(code: CodeType, compiled=None) -> dict[int, int | None]:
     """The `f_lasti` values at which a frame of `code` is stopped at a suspension point's
-    call, with the point (None where it advances a generator)."""
+    call, with the point (None where it advances a generator, RESUMED_CALL at a resumer's
+    call of the next record's resumer)."""
     found = _accepted.get(id(code))
     if found is not None:
         return found
@@ -62,7 +117,9 @@ def accepted_offsets(code: CodeType) -> dict[int, int | None]:
     ends = {ins.offset: (order[i + 1].offset if i + 1 < len(order) else ins.offset + 2)
             for i, ins in enumerate(order)}
     index = {ins.offset: i for i, ins in enumerate(order)}
-    offsets: dict[int, int | None] = {}
+    offsets: dict[int, int | None] = {
+        offset: (point if kind in ("call", "resumed") else None)
+        for offset, (point, kind) in site_offsets(code, compiled).items()}
     for entry in dis._parse_exception_table(code):
         kind, point = _handler_kind(order, index, entry.target)
         if kind is None:
@@ -103,12 +160,15 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
             return (f"at {where}: {code.co_qualname} is library code, not compiled, and it "
                     "called back into the program (keep suspending calls out of library "
                     "callbacks)")
-        accepted = accepted_offsets(code)
+        accepted = accepted_offsets(code, frame.f_globals.get("__swarm_compiled__"))
         into = "" if callee is None else \
             f" ({callee.co_qualname}, {callee.co_filename}:{callee.co_firstlineno})"
         if frame.f_lasti not in accepted:
             return f"at {where} in {code.co_qualname}: {_describe(frame, into)}"
         point = accepted[frame.f_lasti]
+        if point == RESUMED_CALL and frame.f_locals.get("_sw_r") in getattr(
+                frame.f_globals.get("__swarm_compiled__"), "gens", ()):
+            point = None  # resuming a `next` point: advancing a rebuilt generator
         if below is not None and point is not None and not _calls(frame, point, below):
             return (f"at {where} in {code.co_qualname}: the call there is C code that called "
                     f"back into the program{into}, which then suspended - such as "

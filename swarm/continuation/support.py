@@ -11,7 +11,7 @@ import weakref
 from swarm.continuation.capture import RESUMED, Capture
 from swarm.continuation.generators import PRIMED
 from swarm.continuation.resume import resume_next
-from swarm.continuation.unwind import on_capture, on_capture_next
+from swarm.continuation.unwind import on_capture, on_capture_at, on_capture_next
 
 
 class Box:
@@ -103,4 +103,4 @@ locals = locals
 getattr = getattr
 
 __all__ = ["Box", "CLASS_MODULES", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture",
-           "on_capture_next", "own_class", "resume_next", "user_locals"]
+           "on_capture_at", "on_capture_next", "own_class", "resume_next", "user_locals"]

@@ -1,8 +1,10 @@
 """Unwinding: what each compiled frame does as a Capture passes through it.
 
-Every compiled frame wraps each call that may suspend in a handler that calls `on_capture`
-(`on_capture_next` where it was advancing a generator) and re-raises: the frame's record is
-appended to the Capture (capture.py).
+Every compiled function wraps its body in one handler that calls `on_capture_at` and
+re-raises: it finds the point from the instruction the capture passed (stackcheck.site_offsets)
+and appends the frame's record to the Capture (capture.py) - `on_capture` for a call,
+`on_capture_next` where the frame was advancing a generator. A point whose position another
+point shares has a handler of its own that calls those two directly.
 
 Discussion: a capture must never produce a wrong continuation. The danger is a frame that was
 not compiled sitting between two compiled ones: C code such as ``sorted(key=f)`` calling a
@@ -30,6 +32,7 @@ from swarm.continuation.capture import (
     not_migratable_at,
 )
 from swarm.continuation.generators import GenNext
+from swarm.continuation.stackcheck import site_offsets
 
 
 def _called_from(c: Capture, frame) -> bool:
@@ -84,14 +87,30 @@ _CALL_RESULT = re.compile(r"_sw_t\d+")  # the temporary holding a call's result
 
 
 def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
-    """Called by a compiled call site's handler while a Capture unwinds through it."""
+    """Called by a point's own handler (a point whose position another shares) while a
+    Capture unwinds through it."""
+    if not _found_by_function_handler(sys.exception()):
+        _on_capture(module, point, frame_locals, callee)
+
+
+def _found_by_function_handler(c: Capture) -> bool:
+    """Did the capture come through an instruction the function's one handler knows (a point
+    of its own, inside the `try` of this point's handler)? Then that handler records it."""
+    tb = c.__traceback__
+    frame = tb.tb_frame
+    while tb.tb_next is not None and tb.tb_next.tb_frame is frame:
+        tb = tb.tb_next
+    return tb.tb_lasti in site_offsets(frame.f_code, frame.f_globals.get("__swarm_compiled__"))
+
+
+def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
     c = sys.exception()
     frame = c.__traceback__.tb_frame
     if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
             and callee.__name__ in ("send", "__next__", "throw"):
         # send(v), throw(e) or __next__() on a generator: what they carried was delivered before
         # the capture; resuming advances the rebuilt generator again
-        return on_capture_next(module, point, frame_locals, callee.__self__)
+        return _on_capture_next(module, point, frame_locals, callee.__self__)
     if callee is not RESUMED:
         _check_direct_call(c, callee, module, point, frame)
     elif c.frames:
@@ -103,7 +122,7 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
         elif getattr(resumed_call, "sw_performs", False):
             gen = getattr(own["_sw_k"].op, "gen", None)
             if gen is not None:  # it was advancing a rebuilt generator (GenNext) again
-                return on_capture_next(module, point, frame_locals, gen)
+                return _on_capture_next(module, point, frame_locals, gen)
         if c.callee_code is not None and not _called_from(c, frame):
             raise not_migratable_at(module, point, "the resumed call reached the suspension "
                                   "through a frame that was not compiled (C or library code "
@@ -130,7 +149,66 @@ def on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee
     c.callee_caller = frame.f_back  # read now: a finished generator's frame forgets it
 
 
+def on_capture_at(module: ModuleType, frame_locals: dict | None) -> None:
+    """Called by a compiled function's one handler (around its body) while a Capture
+    unwinds through it: the point is the one whose instruction the capture came through
+    (the traceback's first entry for this frame; `stackcheck.site_offsets`).
+
+    Discussion: one handler per function, not per point, halves the code the compiler
+    makes (a handler with its inline caches is about 100 bytes, and was emitted in the
+    function and again in its resumer for every point)."""
+    c = sys.exception()
+    tb = c.__traceback__
+    frame = tb.tb_frame
+    if c.callee_frame is frame:  # recorded by a point's own handler (a shared position)
+        return
+    while tb.tb_next is not None and tb.tb_next.tb_frame is frame:
+        tb = tb.tb_next  # a `raise` in a handler on the way added an entry: the first one
+    compiled = module.__dict__["__swarm_compiled__"]
+    site = site_offsets(frame.f_code, compiled).get(tb.tb_lasti)
+    if site is None:
+        return  # no point here (an implicit call): the caller's direct-call check refuses it
+    point, kind = site
+    own = frame_locals if frame_locals is not None else frame.f_locals
+    if kind == "resumed":  # the point the resumer was entered at
+        point = frame.f_locals["_sw_r"] if frame_locals is None else frame_locals["_sw_r"]
+        if point not in compiled.gens:
+            return _on_capture(module, point, frame_locals, RESUMED)
+        kind = "next"
+    if kind == "call":
+        return _on_capture(module, point, frame_locals, _evaluate(
+            compiled.callees.get(point), own, frame))
+    return _on_capture_next(module, point, frame_locals, _evaluate(
+        compiled.gens.get(point), own, frame))
+
+
+def _evaluate(path: tuple | None, own: dict, frame):
+    """The object a name or attribute chain (a point's callee, or the generator it
+    advances) names in the frame now, as the handler evaluated it; None if it cannot be."""
+    if not path:
+        return None
+    head = path[0]
+    try:
+        if head in own:
+            obj = own[head]
+        elif head in frame.f_globals:
+            obj = frame.f_globals[head]
+        else:
+            obj = frame.f_builtins[head]
+        for attr in path[1:]:
+            obj = getattr(obj, attr)
+    except Exception:
+        return None
+    return obj
+
+
 def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:
+    """Called by a `next` point's own handler (one whose position another shares)."""
+    if not _found_by_function_handler(sys.exception()):
+        _on_capture_next(module, point, frame_locals, gen)
+
+
+def _on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:
     """A capture came out of a generator that this frame was advancing (a `for` loop over it, or
     `next(gen)`): the generator's frames become its saved state, and this frame will resume by
     advancing the rebuilt generator."""
@@ -151,7 +229,7 @@ def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, g
     c.primitive = None
     c.callee_code = None
     c.callee_caller = None
-    on_capture(module, point, frame_locals, RESUMED)
+    _on_capture(module, point, frame_locals, RESUMED)
 
 
 def _iterator_suspended(c: Capture, it) -> bool:
