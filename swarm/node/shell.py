@@ -32,6 +32,7 @@ from swarm.node import (
     asking,
     autoplace,
     bulkmaps,
+    inbound,
     members,
     process,
     program,
@@ -58,69 +59,6 @@ from swarm.wire.gate import Gate, now_ms
 log = logging.getLogger("swarm.node")
 
 
-def _client(kind):
-    def make(env, identity):
-        decode.payload(env)  # (checked like any other, though it carries nothing)
-        return m.ClientRequest(identity.decode(), kind)
-    return make
-
-
-def _fetched(env, identity):
-    p = decode.payload(env)
-    if env.blobs:
-        p["value"] = env.blobs[0]
-    return m.FetchAnswered(env.sender, p["key"], p)
-
-
-def _gc_request(env, identity):
-    """A step of a garbage collection cycle; a mark carries the Refs this process's
-    programs hold in memory, found now (the machine takes the event in this same step)."""
-    p = decode.payload(env)
-    memory = heap.live_ref_ids() if p["phase"] == "mark" else []
-    return m.GcRequested(identity.decode(), p["cycle"], p["phase"], p.get("ids", []), memory,
-                         p.get("nodes", []))
-
-
-#: message kind -> the event it is (after the gate; decode.py checks the fields)
-EVENTS = {
-    "submit": lambda env, identity: m.SubmitReceived(identity.decode(), decode.payload(env)),
-    "hop": lambda env, identity: m.HopReceived(env.sender, *decode.hop(env), time.time()),
-    "ack": lambda env, identity: m.AckReceived(
-        env.sender, *(lambda p: (p["hop_ids"], p.get("forget", []), p.get("load", -1)))(
-            decode.payload(env))),
-    "refused": lambda env, identity: m.RefusedReceived(
-        env.sender, *(lambda p: (p["hop_ids"], p["reason"]))(decode.payload(env))),
-    "fetch": lambda env, identity: (lambda p: m.FetchRequested(
-        env.sender, p["key"], p["action"], p["ref"], env.blobs[0], p.get("op")))(
-        decode.payload(env)),
-    "answered": lambda env, identity: m.AnswersUsed(env.sender, decode.payload(env)["ops"]),
-    "fetched": _fetched,
-    "source?": lambda env, identity: m.SourceRequested(
-        env.sender, *(lambda p: (p["key"], p["hash"]))(decode.payload(env))),
-    "source": lambda env, identity: m.SourceReceived(
-        env.sender, *(lambda p: (p["key"], p["source"]))(decode.payload(env))),
-    "collect?": lambda env, identity: m.CollectRequested(
-        identity.decode(), decode.payload(env)["programs"]),
-    "programs?": lambda env, identity: m.ProgramsRequested(
-        identity.decode(), decode.payload(env).get("programs")),
-    "input": lambda env, identity: m.InputReceived(
-        identity.decode(), *(lambda p: (p["program"], p["n"], p["text"], p["eof"]))(
-            decode.payload(env))),
-    "cancel": lambda env, identity: m.CancelRequested(
-        identity.decode(), decode.payload(env)["program"]),
-    "hops?": lambda env, identity: m.HopsRequested(
-        identity.decode(), decode.payload(env).get("after", 0)),
-    "gc": lambda env, identity: _gc_request(env, identity),
-    "gc-flush": lambda env, identity: m.GcFlushed(env.sender, decode.payload(env)["cycle"]),
-    "mirrored": lambda env, identity: m.MirrorAnswered(
-        env.sender, *(lambda p: (p["seq"], p["have"], p["gap"], p.get("probe", False),
-                                 p.get("behind", False)))(decode.payload(env))),
-    "fence": lambda env, identity: m.FenceRequested(
-        identity.decode(), *(lambda p: (p["node"], p["phase"], p.get("heir")))(
-            decode.payload(env))),
-    **{kind: _client(kind) for kind in ("hello", "ping", "status?", "stats?", "stop",
-                                        "leave", "stay")},
-}
 
 
 #: what a node being removed may still send while it stops (machine/fences.py): answers to
@@ -305,7 +243,7 @@ class Shell:
             except WireError as e:
                 self.refusals.note(e.reason, str(e))
             return
-        make = EVENTS.get(env.kind)
+        make = inbound.EVENTS.get(env.kind)
         if make is None:
             self.refusals.note("not for nodes", f"{env.kind} from {env.sender}: a node has "
                                                 f"no use for it")
