@@ -41,7 +41,8 @@ WHOLE_SECONDS = 0.5  # how often the node's copy is looked at while it is not wh
 def heir_of(config: ClusterConfig, name: str) -> str:
     """The node that takes `name`'s store: the one the file names, else its mirror."""
     if name not in config.nodes:
-        raise ConfigError(f"unknown node {name!r}; the cluster has {config.names}")
+        live = [n for n in config.names if n not in config.fenced]
+        raise ConfigError(f"unknown node {name!r}; the cluster has {', '.join(live)}")
     if name in config.fenced:
         raise ConfigError(f"{name} was removed or declared gone already")
     if name in config.heirs:

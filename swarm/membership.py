@@ -46,6 +46,10 @@ def add_to_file(path: str, name: str | None = None, endpoint: str | None = None,
         if twin:  # (a directory named after it would be the same on some filesystems)
             raise ConfigError(f"{name}: the cluster has {twin[0]} already (names that differ "
                               f"only in case are refused)")
+        if name in config.heirs:
+            raise ConfigError(f"{name} was removed (swarm node remove: {config.heirs[name]} "
+                              f"has its store), and its name means {config.heirs[name]}; "
+                              f"add a node under another name")
         if name in config.fenced:
             raise ConfigError(f"{name} was declared gone (swarm node gone): a gone node does "
                               f"not come back; add it under another name")
