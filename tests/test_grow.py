@@ -19,11 +19,10 @@ from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
 import swarm
 from cluster.apply import place
 from swarm import embedded, membership
-from swarm.client import Cluster
 from swarm.membership import add_local
 from swarm.node.config import ConfigError
 from tests.histories import linear
-from tests.histories.singleref import PROGRAM, read_history
+from tests.histories.singleref import PROGRAM, read_history, start_clients
 
 START, CLIENTS, TRANSFERS = 1000, 4, 120
 
@@ -174,22 +173,7 @@ def test_single_ref_operations_stay_linearizable_while_nodes_join_and_refs_move_
     names = [f"p{i}" for i in range(16)]
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
         handles = cluster.run_file(setup, timeout=60).value
-        errors: list[str] = []
-
-        def client(mine) -> None:
-            c = Cluster(cluster.config)
-            try:
-                for name in mine:
-                    o = c.run_file(program, argv=[json.dumps(handles), name, str(path),
-                                                  name[1:], "12"], timeout=120)
-                    if o.error:
-                        errors.append(f"{name}: {o.error}")
-            finally:
-                c.close()
-
-        threads = [threading.Thread(target=client, args=(names[i::4],)) for i in range(4)]
-        for t in threads:
-            t.start()
+        threads, errors = start_clients(cluster.config, program, handles, path, names, 12)
         for k, node in ((0, "n4"), (1, "n5")):
             time.sleep(0.5)
             assert add_local(cluster) == node

@@ -18,11 +18,10 @@ from test_grow import LIN_SETUP, whole
 import swarm
 from cluster.apply import place
 from swarm.adoption import remove
-from swarm.client import Cluster
 from swarm.fencing import reload_fences
 from swarm.membership import add_local
 from tests.histories import linear
-from tests.histories.singleref import PROGRAM, read_history
+from tests.histories.singleref import PROGRAM, read_history, start_clients
 
 START, CLIENTS, TRANSFERS = 1000, 4, 90
 
@@ -91,22 +90,7 @@ def test_single_ref_operations_stay_linearizable_while_their_node_is_removed(tmp
     names = [f"p{i}" for i in range(12)]
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as cluster:
         handles = cluster.run_file(setup, timeout=60).value
-        errors: list[str] = []
-
-        def client(mine) -> None:
-            c = Cluster(cluster.config)
-            try:
-                for name in mine:
-                    o = c.run_file(program, argv=[json.dumps(handles), name, str(path),
-                                                  name[1:], "10"], timeout=120)
-                    if o.error:
-                        errors.append(f"{name}: {o.error}")
-            finally:
-                c.close()
-
-        threads = [threading.Thread(target=client, args=(names[i::4],)) for i in range(4)]
-        for t in threads:
-            t.start()
+        threads, errors = start_clients(cluster.config, program, handles, path, names, 10)
         time.sleep(1.0)
         assert _remove(cluster, "n2") == "n3"
         for t in threads:

@@ -83,3 +83,32 @@ def read_history(path) -> list[linear.Op]:
     return [linear.Op(f"{e['name']}#{i}", e["f"], inc if e["f"] == "update" else e["arg"],
                       e["result"], e["start"], e["end"], key=e["k"])
             for i, e in enumerate(entries)]
+
+
+def start_clients(config, program: str, handles: list, path, names: list[str], ops: int,
+                  clients: int = 4) -> tuple[list, list[str]]:
+    """`clients` threads, each with a connection of its own, running PROGRAM (at `program`)
+    once per name of its share of `names`, `ops` operations each, logging to `path`: (the
+    started threads, the errors they meet - filled as they run)."""
+    import threading
+
+    from swarm.client import Cluster
+
+    errors: list[str] = []
+
+    def client(mine) -> None:
+        c = Cluster(config)
+        try:
+            for name in mine:
+                o = c.run_file(program, argv=[json.dumps(handles), name, str(path), name[1:],
+                                              str(ops)], timeout=120)
+                if o.error:
+                    errors.append(f"{name}: {o.error}")
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=client, args=(names[i::clients],))
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    return threads, errors
