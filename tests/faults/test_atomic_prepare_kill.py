@@ -12,7 +12,8 @@ is in its two accounts' histories exactly once (completed or PartlyDone - no oth
 every total is conserved, no lock, prepare or decision is left on any node, and what each
 completed block read and wrote has no anomaly (tests/histories/elle.py).
 
-Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
+`make faults` (SWARM_LONG=1) runs it (make test's time: tests/test_atomic_durable.py is the
+short one, each kill between the phases once, deterministically).
 """
 
 import functools
@@ -56,6 +57,8 @@ RESULT = [tid, seen_src, seen_dst]
 """
 
 
+@pytest.mark.skipif(not LONG, reason="long: make faults (tests/test_atomic_durable.py is the "
+                                      "short one: each kill between the phases, once)")
 @pytest.mark.parametrize("pause", ["before", "after"])
 def test_two_node_blocks_under_sigkill_commit_once_and_release_every_lock(
         tmp_path, monkeypatch, pause):
