@@ -28,10 +28,10 @@ from swarm.client import Cluster
 
 NODES = ["n1", "n2", "n3"]
 ACCOUNTS_PER_NODE, START = 8, 1000
-TRANSFERS = 2000 if LONG else 200
+TRANSFERS = 2000 if LONG else 120  # (make test: 200 took 88-140 s at the 15th session)
 CLIENTS = 8
 KILL_EVERY = (0.1, 0.6)  # seconds between a restart and the next kill (uniform)
-MIN_KILLS = 30 if LONG else 6  # spread over the run: clients wait for the killer if need be
+MIN_KILLS = 30 if LONG else 4  # spread over the run: clients wait for the killer if need be
 LOST_TRANSFERS, LOST_KILLS = (600, 12) if LONG else (120, 3)  # nodes losing their disks
 DOWN_FOR = (0.05, 1.0)  # seconds a killed node stays down
 
