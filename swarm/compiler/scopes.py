@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import Transformer, Visitor, located, name, support, walk
+from swarm.compiler.analysis import Transformer, Visitor, located, name, support
 from swarm.compiler.errors import error_at
 
 FUNCTION_NODES = (ast.FunctionDef, ast.Lambda)
@@ -56,6 +56,7 @@ class _Collector(Visitor):
     def __init__(self) -> None:
         self.scopes: list[Scope] = []
         self.current: Scope | None = None
+        self.binding: list[ast.stmt] = []  # statements given `sw_bind_scope`
 
     def _enter(self, node, kind) -> Scope:
         scope = Scope(node, kind, self.current)
@@ -86,6 +87,7 @@ class _Collector(Visitor):
         self.current.assigned.add(node.name)
         self.current.assigned.update(getattr(node, "sw_binds_outer", ()))  # lifted walrus
         node.sw_bind_scope = self.current
+        self.binding.append(node)
         self._defaults(node.args, node.decorator_list)
         scope = self._enter(node, "function")
         self._args(scope, node.args)
@@ -100,6 +102,7 @@ class _Collector(Visitor):
     def visit_ClassDef(self, node):
         self.current.assigned.add(node.name)
         node.sw_bind_scope = self.current
+        self.binding.append(node)
         for n in node.bases + node.keywords + node.decorator_list:
             self.visit(n)
         self._run(self._enter(node, "class"), node.body)
@@ -132,7 +135,6 @@ class _Collector(Visitor):
             scope = scope.parent
         scope.assigned.add(node.target.id)
         scope.names.append(node.target)
-        node.target.sw_scope = scope
         self.visit(node.value)
 
     def visit_Global(self, node):
@@ -145,10 +147,10 @@ class _Collector(Visitor):
         if isinstance(node.ctx, (ast.Store, ast.Del)):
             self.current.assigned.add(node.id)
         self.current.names.append(node)
-        node.sw_scope = self.current
 
     def visit_Import(self, node):
         node.sw_bind_scope = self.current
+        self.binding.append(node)
         for alias in node.names:
             if alias.name != "*":
                 self.current.assigned.add((alias.asname or alias.name).split(".")[0])
@@ -182,14 +184,21 @@ def box_cells(tree: ast.Module, filename: str) -> None:
             owner = scope.owner_of(node.id)
             if owner is not None and node.id in owner.boxed:
                 node.sw_box = "_sw_box_" + node.id
-    _Rewriter(filename).visit(tree)
-    for scope in collector.scopes:
-        if scope.boxed:
-            _init_boxes(scope)
-    for node in walk(tree):  # the scope tree must not follow the AST into copies
-        for attr in ("sw_scope", "sw_bind_scope"):
-            if attr in node.__dict__:
-                delattr(node, attr)
+    # Discussion: every use of a box, and every statement binding one, is inside the
+    # function owning it, so only the outermost owners' trees are rewritten (most modules
+    # have no box: the walk of the whole tree was a tenth of compiling)
+    owners = [scope for scope in collector.scopes if scope.boxed]
+    owning = {id(scope) for scope in owners}
+    for scope in owners:
+        outer = scope.parent
+        while outer is not None and id(outer) not in owning:
+            outer = outer.parent
+        if outer is None:
+            _Rewriter(filename).generic_visit(scope.node)
+    for scope in owners:
+        _init_boxes(scope)
+    for node in collector.binding:  # the scope tree must not follow the AST into copies
+        del node.sw_bind_scope
 
 
 def _init_boxes(scope: Scope) -> None:
