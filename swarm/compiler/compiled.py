@@ -10,9 +10,10 @@ answer for any code object (the continuation runtime asks them through its loade
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from dataclasses import dataclass, field
-from types import CodeType
+from types import CodeType, FunctionType, ModuleType
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class CompiledModule:
     gens: dict[int, tuple] = field(default_factory=dict)
     _by_key: dict[str, CodeType] = field(default_factory=dict)
     _key_of: dict[int, str] = field(default_factory=dict)
+    _defs: dict | None = None  # (name, first line) -> module-level code objects
 
     def __post_init__(self) -> None:
         self._index(self.code, "m")
@@ -75,6 +77,34 @@ class CompiledModule:
 
     def resumer_code(self, point: int) -> CodeType:
         return self.resumers[point]
+
+    def function(self, module: ModuleType, name: str, line: int, defaults: tuple | None,
+                 kw_defaults: dict | None) -> FunctionType:
+        """A module-level `def` run again by the module's resumer: the function made from
+        the module's own code object for it, as MAKE_FUNCTION makes it."""
+        f = FunctionType(self._defined(name, line), module.__dict__, None, defaults)
+        if kw_defaults:
+            f.__kwdefaults__ = kw_defaults
+        return f
+
+    def build_class(self, module: ModuleType, name: str, line: int, /, *bases, **keywords):
+        """A module-level `class` run again by the module's resumer: its body is the module's
+        own code object for it, run by `__build_class__` as the class statement runs it."""
+        body = FunctionType(self._defined(name, line), module.__dict__)
+        return builtins.__build_class__(body, name, *bases, **keywords)
+
+    def _defined(self, name: str, line: int) -> CodeType:
+        """The code object of the module-level def or class `name` starting at `line`."""
+        if self._defs is None:
+            self._defs = {}
+            for c in self.code.co_consts:
+                if isinstance(c, CodeType):
+                    self._defs.setdefault((c.co_name, c.co_firstlineno), []).append(c)
+        found = self._defs.get((name, line), ())
+        if len(found) != 1:
+            raise RuntimeError(f"swarm: internal error: {len(found)} code objects for {name!r} "
+                               f"at {self.filename}:{line} in the module's code")
+        return found[0]
 
     def describe_name(self, name: str) -> str:
         what = self.temp_names.get(name)

@@ -142,6 +142,8 @@ class ResumerBuilder:
             while j < len(stmts) and not self.points_in(stmts[j]):
                 j += 1
             run = stmts[i:j]
+            if self.state.is_module:
+                run = [_defined_again(s) for s in run]
             if top and holders and i < holders[0]:
                 pass  # only a resume enters the top: it skips these (a docstring, a __future__)
             elif exclusive and i > last:
@@ -549,6 +551,56 @@ def function_locals(fn: ast.FunctionDef) -> set[str]:
     """The local names of a function: its parameters and what it binds, less its
     globals."""
     return _function_names(fn)[0]
+
+
+def _defined_again(s: ast.stmt) -> ast.stmt:
+    """A module-level `def` or `class` in the module's resumer, made from the code object the
+    module's own code has for it: `f = __swarm_compiled__.function(__swarm_module__, "f",
+    line, defaults, kw_defaults)`, `C = __swarm_compiled__.build_class(__swarm_module__, "C",
+    line, *bases, **keywords)` (decorators left are builtins: applied around it).
+
+    Discussion: a resumer re-enters the module after its point and runs the rest, defs and
+    classes included; compiled again in the resumer, each was a second copy of its code (a
+    fifth of the suite's compiled output: richards defines its classes after a point). Made
+    from the module's own code objects, the functions are also the ones an unresumed run
+    makes. Annotated defs keep their copy (CPython's order and stringifying of annotations
+    is not spelled out again here)."""
+    cls = type(s)
+    if s.__dict__.get("name", "").startswith("_sw_"):  # lifted: renamed by pipeline._fix_names
+        return s
+    if cls is ast.FunctionDef:
+        a = s.args
+        if s.returns is not None or any(x.annotation is not None for x in [
+                *a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x)]):
+            return s
+        pos = position_of(s)
+        defaults = ast.Tuple(elts=list(a.defaults), ctx=_LOAD, **pos) if a.defaults \
+            else ast.Constant(value=None, **pos)
+        kw = [(x.arg, d) for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
+              if d is not None]
+        kw_defaults = ast.Dict(keys=[ast.Constant(value=k, **pos) for k, _ in kw],
+                               values=[d for _, d in kw], **pos) if kw \
+            else ast.Constant(value=None, **pos)
+        made = _compiled_call("function", s, [defaults, kw_defaults], [], pos)
+    elif cls is ast.ClassDef:
+        pos = position_of(s)
+        made = _compiled_call("build_class", s, list(s.bases), list(s.keywords), pos)
+    else:
+        return s
+    for deco in reversed(s.decorator_list):
+        made = ast.Call(func=deco, args=[made], keywords=[], **pos)
+    return ast.Assign(targets=[ast.Name(id=s.name, ctx=_STORE, **pos)], value=made, **pos)
+
+
+def _compiled_call(method: str, s, args: list, keywords: list, pos: dict) -> ast.Call:
+    """`__swarm_compiled__.<method>(__swarm_module__, name, first line, *args, **keywords)`;
+    the first line is the code object's (its first decorator's, if it has any)."""
+    line = min([s.lineno] + [d.lineno for d in s.decorator_list])
+    head = [ast.Name(id="__swarm_module__", ctx=_LOAD, **pos),
+            ast.Constant(value=s.name, **pos), ast.Constant(value=line, **pos)]
+    func = ast.Attribute(value=ast.Name(id="__swarm_compiled__", ctx=_LOAD, **pos),
+                         attr=method, ctx=_LOAD, **pos)
+    return ast.Call(func=func, args=head + args, keywords=keywords, **pos)
 
 
 def _match_all(idents: list[str], pos: dict) -> ast.Match:
