@@ -566,8 +566,10 @@ def _defined_again(s: ast.stmt) -> ast.stmt:
     makes. Annotated defs keep their copy (CPython's order and stringifying of annotations
     is not spelled out again here)."""
     cls = type(s)
-    if s.__dict__.get("name", "").startswith("_sw_"):  # lifted: renamed by pipeline._fix_names
-        return s
+    if cls is not ast.FunctionDef and cls is not ast.ClassDef or s.name.startswith("_sw_"):
+        return s  # (lifted defs are renamed by pipeline._fix_names)
+    if "lineno" not in s.__dict__ or any("lineno" not in d.__dict__ for d in s.decorator_list):
+        return s  # (a translated script's: its code object's line is not known yet)
     if cls is ast.FunctionDef:
         a = s.args
         if s.returns is not None or any(x.annotation is not None for x in [
@@ -582,11 +584,9 @@ def _defined_again(s: ast.stmt) -> ast.stmt:
                                values=[d for _, d in kw], **pos) if kw \
             else ast.Constant(value=None, **pos)
         made = _compiled_call("function", s, [defaults, kw_defaults], [], pos)
-    elif cls is ast.ClassDef:
+    else:
         pos = position_of(s)
         made = _compiled_call("build_class", s, list(s.bases), list(s.keywords), pos)
-    else:
-        return s
     for deco in reversed(s.decorator_list):
         made = ast.Call(func=deco, args=[made], keywords=[], **pos)
     return ast.Assign(targets=[ast.Name(id=s.name, ctx=_STORE, **pos)], value=made, **pos)
@@ -595,7 +595,7 @@ def _defined_again(s: ast.stmt) -> ast.stmt:
 def _compiled_call(method: str, s, args: list, keywords: list, pos: dict) -> ast.Call:
     """`__swarm_compiled__.<method>(__swarm_module__, name, first line, *args, **keywords)`;
     the first line is the code object's (its first decorator's, if it has any)."""
-    line = min([s.lineno] + [d.lineno for d in s.decorator_list])
+    line = s.decorator_list[0].lineno if s.decorator_list else s.lineno
     head = [ast.Name(id="__swarm_module__", ctx=_LOAD, **pos),
             ast.Constant(value=s.name, **pos), ast.Constant(value=line, **pos)]
     func = ast.Attribute(value=ast.Name(id="__swarm_compiled__", ctx=_LOAD, **pos),
