@@ -22,8 +22,7 @@ from swarm.compiler.errors import CompileError, error_at
 from swarm.compiler.points import (
     FunctionState,
     Point,
-    assigned_locals,
-    is_generator,
+    function_scope,
 )
 
 
@@ -125,7 +124,8 @@ class Linearizer(CompoundStatements, Expressions):
             a = node.args
             state.locals = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
             state.locals |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
-            state.locals |= assigned_locals(node)
+            state.locals |= node.sw_assigned
+            del node.sw_assigned
         node.body = self.block(node.body)
         node.sw_state = state
         self.functions.append((node, state))
@@ -136,7 +136,8 @@ class Linearizer(CompoundStatements, Expressions):
         cls = getattr(node, "sw_class_qualname", None)
         qualname = (cls + "." if cls else prefix) + node.name
         node.sw_qualname = qualname
-        self._function(node, FunctionState(qualname, False, is_generator(node)))
+        node.sw_assigned, generator = function_scope(node)  # (one walk for both)
+        self._function(node, FunctionState(qualname, False, generator))
 
     def class_def(self, node: ast.ClassDef) -> None:
         prefix = "" if self.fn.is_module else self.fn.qualname + ".<locals>."

@@ -74,31 +74,49 @@ def contains_point(stmts) -> bool:
 
 def bound_names(stmts) -> tuple[set[str], set[str]]:
     """(names the statements bind in their scope, names they declare global/nonlocal)."""
+    names, declared, _ = _scope_facts(stmts)
+    return names, declared
+
+
+def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
+    """bound_names, and whether the statements yield, in one walk of their scope."""
     names: set[str] = set()
     declared: set[str] = set()
+    yields = False
     for node in walk_no_scopes(stmts):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        cls = type(node)
+        if cls is ast.Name:
+            if type(node.ctx) is not ast.Load:
+                names.add(node.id)
+        elif cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif cls is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif cls is ast.Import or cls is ast.ImportFrom:
             names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        elif cls is ast.Global or cls is ast.Nonlocal:
             declared |= set(node.names)
-    return names, declared
+        elif cls is ast.Yield or cls is ast.YieldFrom:
+            yields = True
+    return names, declared, yields
+
+
+def function_scope(fn: ast.FunctionDef) -> tuple[set[str], bool]:
+    """(the names a function assigns, less those it declares global or nonlocal; does its
+    own body - not a nested scope - yield?), in one walk."""
+    names, declared, yields = _scope_facts(fn.body)
+    return names - declared, yields
 
 
 def assigned_locals(fn: ast.FunctionDef) -> set[str]:
     """The names a function assigns, less those it declares global or nonlocal."""
-    names, declared = bound_names(fn.body)
-    return names - declared
+    return function_scope(fn)[0]
 
 
 def is_generator(fn: ast.FunctionDef) -> bool:
     """Does the function's own body (not a nested scope) yield?"""
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_no_scopes(fn.body))
+    return _scope_facts(fn.body)[2]
 
 
 def stored_names(stmts) -> set[str]:
