@@ -4,6 +4,7 @@ statement binds, and the temp-name allocator."""
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import itertools
 import sys
@@ -23,8 +24,20 @@ class ModuleFacts:
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound, self.stdlib = bindings(tree)
+        self.bound, self.stdlib, lines = bindings(tree)
+        self.hidden_function_lines = sorted(lines)
         self._ids = itertools.count(1)
+
+    def may_hide_functions(self, e: ast.AST) -> bool:
+        """Might `e` hold a lambda, comprehension or generator expression (the desugaring
+        pass's business)? False only when none starts on one of the lines `e` spans."""
+        d = e.__dict__
+        lo, hi = d.get("lineno"), d.get("end_lineno")
+        lines = self.hidden_function_lines
+        if lo is None or hi is None or (lines and lines[0] == 0):
+            return True
+        i = bisect.bisect_left(lines, lo)
+        return i < len(lines) and lines[i] <= hi
 
     def temp(self, hint: str) -> str:
         return f"{TEMP_PREFIX}{hint}{next(self._ids)}"
@@ -61,16 +74,24 @@ class ModuleFacts:
         return False
 
 
-def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str]]:
+_HIDDEN_FUNCTIONS = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int]]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
-    random import random` - and no other way)."""
+    random import random` - and no other way; the lines where a lambda or comprehension
+    starts)."""
     names: set[str] = set()
     stdlib: set[str] = set()
     other_imports: set[str] = set()
+    lines: set[int] = set()
     for node in walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+        elif isinstance(node, _HIDDEN_FUNCTIONS):
+            lines.add(node.__dict__.get("lineno") or 0)  # (0: somewhere, not known)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.arg):
@@ -84,7 +105,7 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str]]:
                 (stdlib if std else other_imports).add(bound)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             names.add(node.name)
-    return names | stdlib | other_imports, frozenset(stdlib - other_imports - names)
+    return names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines
 
 
 def stmt_lists(node: ast.stmt):

@@ -102,6 +102,7 @@ class Desugar:
             stmt.body = self.body(stmt.body, in_class=True)
             return [stmt, _own_class(stmt)]
         expr_lifter = _Lifter(self, lifted)
+        hides = self.facts.may_hide_functions
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                 loop_binds = _target_names(stmt.target) - self.unsure \
@@ -118,12 +119,12 @@ class Desugar:
                     elif isinstance(item, ast.match_case):
                         item.body = self.body(item.body)
                         new.append(item)
-                    elif isinstance(item, ast.AST):
+                    elif isinstance(item, ast.AST) and hides(item):
                         new.append(expr_lifter.visit(item))
                     else:
                         new.append(item)
                 setattr(stmt, field, new)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and hides(value):
                 setattr(stmt, field, expr_lifter.visit(value))
         return lifted + [stmt]
 
