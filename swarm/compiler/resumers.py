@@ -330,6 +330,8 @@ class ResumerBuilder:
             # (a compiler temp travels only from the points where it is live: not these)
             bound = {n for n in self._bound_before_points() & names - unbindable
                      if not n.startswith("_sw_") or n.startswith("_sw_box_")}
+            if len(bound) < 2:  # (one name: its `if` is shorter than a pattern)
+                bound = set()
             if bound:
                 head.append(_match_all(sorted(bound), pos))
             for ident in sorted(names - bound):
