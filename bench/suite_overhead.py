@@ -96,6 +96,9 @@ def _programs(names=None):
         if names and p.name not in names and p.base not in names:
             continue
         out.append(p)
+    if not out:
+        raise SystemExit(f"bench.suite_overhead: no benchmark named {' '.join(names or [])} "
+                         "(the conformance suite's names: python -m tests.conformance --help)")
     return out
 
 
@@ -275,7 +278,9 @@ def run_plain(path: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--compiled":
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+    elif len(sys.argv) > 2 and sys.argv[1] == "--compiled":
         run_compiled(sys.argv[2])
     elif len(sys.argv) > 2 and sys.argv[1] == "--plain":
         run_plain(sys.argv[2])
