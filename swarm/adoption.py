@@ -24,6 +24,12 @@ where it stopped):
 5. Every live node routes the node's name to the heir (phase 2): what was held goes there.
 6. The cluster file lists the node in `fenced`: clients route its name to the heir too.
 Then `--place` spreads what the heir took (swarm place --rebalance).
+
+`failover`: run by the heir itself (machine/failover.py: the node was silent for `failover`
+seconds and a majority of the nodes agreed, each promising to refuse it meanwhile): steps 0
+and 1 are skipped (the node is silent), the command gives up if the node answers a ping
+before step 3, and step 3's stop is one ping unanswered (a process of the node left on this
+host - paused - is killed).
 """
 
 from __future__ import annotations
@@ -145,14 +151,19 @@ def _copied(cluster, name: str, heir: str, timeout: float, force: bool) -> None:
         time.sleep(WHOLE_SECONDS)
 
 
-def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
-    """Step 2: `stop`, until the node has not answered three times running (and its process,
-    if started here, is gone: killed after `timeout`)."""
-    deadline = time.monotonic() + timeout
+def _stop(cluster, config: ClusterConfig, name: str, timeout: float,
+          failover: bool = False) -> None:
+    """Step 2: `stop`, until the node has not answered three times running (once with
+    `failover`; and its process, if started here, is gone: killed after `timeout`, at once
+    with `failover`)."""
+    deadline = time.monotonic() + (0 if failover else timeout)
     pid, silent = localcluster.node_pid(config, name), 0
-    while silent < 3 or localcluster.node_pid(config, name):
+    while silent < (1 if failover else 3) or localcluster.node_pid(config, name):
         cluster.send(name, "stop", {})
-        silent = 0 if name in cluster.ping([name], timeout=0.5) else silent + 1
+        silent = silent + 1 if failover or name not in cluster.ping([name], timeout=0.5) \
+            else 0  # (failover: it was silent just before the fence)
+        if silent >= (1 if failover else 3) and not localcluster.node_pid(config, name):
+            return
         if time.monotonic() > deadline:
             if pid is not None and localcluster.node_pid(config, name):
                 localcluster.kill(config, name, pid)
@@ -162,7 +173,7 @@ def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
 
 
 def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
-           say=print) -> str:
+           say=print, failover: bool = False) -> str:
     """`swarm node remove NAME`: steps 0-6; the heir's name. Raises ConfigError,
     ClusterTimeout, ValueError (a node refused)."""
     from swarm.client import Cluster
@@ -176,9 +187,12 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
         fresh = name not in config.heirs
-        answers = _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
+        if failover and fresh and cluster.ping([name], timeout=0.3):
+            raise ValueError(f"{name} answers again: not failed over")
+        answers = False if failover else \
+            _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
             bool(cluster.ping([name], timeout=1.0)) or not force
-        say(f"removing {name}: {heir} takes its store")
+        say(f"{'failing over' if failover else 'removing'} {name}: {heir} takes its store")
         if answers:
             _drain(cluster, name, heir, timeout, force, say)
         if fresh:
@@ -194,12 +208,13 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             accept=lambda p: p["node"] == name and p["phase"] == 1)
         if answers:
             _copied(cluster, name, heir, timeout, force)
-        _stop(cluster, config, name, timeout)
+        _stop(cluster, config, name, timeout, failover)
         asknodes.until_all_answer(
-            cluster, [heir], "adopt", {"node": name, "force": force}, "adopted", timeout,
+            cluster, [heir], "adopt", {"node": name, "force": force, "failover": failover},
+            "adopted", timeout,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
             refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
-            if p.get("error") else None)
+            if p.get("error") else None, every=0.2 if failover else asknodes.RESEND_SECONDS)
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 2}, "fenced", timeout,
             f"the fence of {name} (phase 2)",

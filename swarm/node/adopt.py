@@ -57,7 +57,8 @@ def serve(shell, env, identity: bytes) -> None:
     if node in machine.routed and machine.heirs.get(node) == shell.name:
         shell._reply(m.Reply(client, "adopted", {"node": node}))
         return
-    error = problem(shell, node) or quiet(machine, node, time.monotonic(), p.get("force", False))
+    error = problem(shell, node) or quiet(machine, node, time.monotonic(), p.get("force", False),
+                                          p.get("failover", False))
     if error:
         shell.refusals.note("adopt refused", f"adopt of {node!r} from {env.sender}: {error}")
         shell._reply(m.Reply(client, "adopted", {"node": node, "error": error}))
@@ -77,7 +78,8 @@ def serve(shell, env, identity: bytes) -> None:
     shell.kernel.running = False  # Shell.close)
 
 
-def quiet(machine, node: str, now: float, force: bool = False) -> str:
+def quiet(machine, node: str, now: float, force: bool = False,
+          failover: bool = False) -> str:
     """Before it merges, this node takes no new program or hop (they wait in their senders'
     outboxes: state.leaving), for up to QUIET_SECONDS until no program is on it: the restart
     that follows cuts those still running (one switched out mid-segment with writes kept
@@ -88,13 +90,15 @@ def quiet(machine, node: str, now: float, force: bool = False) -> str:
     where it went to the node before, it would now stay here: what it did there would be
     done twice. Programs that only wait for the node are no danger: the merge is what they
     wait for. With one: refused ("" otherwise), naming it - unless `force`, with which it
-    runs again after the merge. machine.adopting[node] = [since, quiet]."""
+    runs again after the merge. `failover` (machine/failover.py): no wait - the node is
+    silent, and what waits for it waits for this merge. machine.adopting[node] = [since,
+    quiet]."""
     if node not in machine.fenced:
         return ""
     state = machine.adopting.setdefault(node, [now, False])
     machine.leaving = True
     here = [p for p, w in machine.present.items() if w[0] == "here"]
-    if here and now - state[0] < QUIET_SECONDS:
+    if here and not failover and now - state[0] < QUIET_SECONDS:
         return ""
     pending = {q.send.fields.get("op") for q in machine.asks.values() if q.node == node}
     risky = [p for p, w in machine.present.items() if w[0] == "here" and (

@@ -64,6 +64,8 @@ class Adopter:
         self.world, self.node, self.heir = world, node, heir
         self.name = f"adopt-{node}"
         self.step = 0
+        self.force_after = FORCE_AFTER
+        self.failover = False  # (failovers.py: the heir does not wait for its programs)
         self.first = 0.0  # (when `adopt` was first asked)
         self.answered: set[str] = set()
         world.operators[self.name] = self
@@ -119,7 +121,8 @@ class Adopter:
             if self.step == 2:  # (programs stayed on the heir: asked again; after a
                 self.first = self.first or w.now  # minute, with --force)
                 w.send(self.name, n, "adopt", {"node": self.node,
-                                               "force": w.now - self.first > FORCE_AFTER})
+                                               "force": w.now - self.first > self.force_after,
+                                               "failover": self.failover})
             else:
                 w.send(self.name, n, "fence", {"node": self.node, "heir": self.heir,
                                                "phase": 1 if self.step == 1 else 2})
@@ -162,7 +165,8 @@ def adopt(node, src: str, fields: dict) -> None:
     pending = {q.send.fields.get("op") for q in st.asks.values() if q.node == name}
     staying = any(w[0] == "here" and (w[3] in st.rerun or set(st.answers.used.get(
         w[3], {}).get(name, ())) - pending) for w in st.present.values())
-    error = quiet(node.state, name, w.now, force)  # (node/adopt.py: no program left first)
+    error = quiet(node.state, name, w.now, force,  # (node/adopt.py: no program left first)
+                  fields.get("failover", False))
     if error:
         w.note(f"{node.name} does not adopt {name} yet: {error}")
         w.send(node.name, src, "adopted", {"node": name, "error": error})

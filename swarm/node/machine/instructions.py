@@ -134,6 +134,13 @@ class Stop:
 
 
 @dataclass(slots=True)
+class TakeOver:
+    """Remove `node` and take its store, as `swarm node remove NODE --force` does: it was
+    silent for `failover` seconds and a majority agrees (machine/failover.py)."""
+    node: str
+
+
+@dataclass(slots=True)
 class Log:
     level: str  # "warning", "info", ...
     text: str

@@ -1,0 +1,181 @@
+"""Failover without an operator (`failover = S` in the cluster file; docs/nodes.md,
+"Failover"): a node silent for S seconds is removed by its mirror - the heir, which holds a
+copy of every write the node counted - as `swarm node remove NODE --force` removes it
+(swarm/adoption.py), and its Refs and programs are served by the heir from then on.
+
+Three rules make this lose no acknowledged write, whatever was silent - the node (dead,
+paused) or only the link between it and its mirror (the node alive, cut off):
+
+1. **The heir asks first.** The mirror of a node it has not heard from for S seconds (any
+   message: a node sends its mirror a probe every PROBE_SECONDS) asks every other live
+   node to vote (`out?`). A voter says yes unless it heard from the node within S seconds,
+   or it let the node go on alone (rule 3); saying yes, it promises to refuse the node's
+   `alone?` (for PROMISE_SECONDS: by then the removal's fence refuses the node anyway). The
+   heir runs the removal (instruction TakeOver) once it and the voters saying yes are a
+   majority of the live nodes (`quorum`), the node counted.
+2. **A node counts a write only once it is on its mirror's copy** (machine/mirror.py) - so
+   everything the node acknowledged is in what the heir merges - or, when its mirror does
+   not answer, once enough other nodes let it go on alone:
+3. **Going on alone needs leave.** A node whose mirror did not answer a write in time asks
+   every live node but its mirror (`alone?`); it counts its writes on its disk alone only
+   once `needed_alone` of them said yes - so many that every majority of voters holds one
+   of them (n live nodes, a majority q: n - q of the n - 2 others than the node and its
+   mirror). A node that said yes refuses to vote the node out until the node says its copy
+   is whole again (`whole`). So a removal and a node going on alone exclude each other:
+   every majority that could remove it holds a node that let it go, and says no.
+
+What a false suspicion costs: a node cut off from its mirror alone for S seconds and heard by
+no majority is removed, as if it had died (its writes wait meanwhile: nothing is lost); it is
+refused from then on and may be added again as a new node. The voters' promises and leaves
+live in memory: a voter that restarts between its vote and the fence, or forgets a leave it
+gave and then votes, is a second failure at once (docs/nodes.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from swarm.node.machine.instructions import Log, Send, TakeOver
+
+ASK_SECONDS = 0.5  # how often votes and leave are asked again while unanswered
+PROMISE_SECONDS = 60.0  # a yes vote refuses the node's `alone?` this long
+AGAIN_SECONDS = 30.0  # a removal started that did not fence the node is started again after
+
+
+def quorum(n: int) -> int:
+    return n // 2 + 1
+
+
+@dataclass(slots=True)
+class Failover:
+    """What this node knows for failover. `after` 0: off (by hand)."""
+    after: float = 0.0
+    heard: dict = field(default_factory=dict)  # peer -> when a message from it came (shell)
+    votes: dict = field(default_factory=dict)  # node -> {voter: yes}: a vote under way here
+    asked_at: dict = field(default_factory=dict)  # node -> when its votes were last asked
+    started: dict = field(default_factory=dict)  # node -> when its removal was started here
+    refused: set = field(default_factory=set)  # nodes a voter would not let go (said once)
+    promised: dict = field(default_factory=dict)  # node -> when this node voted it out
+    let_alone: set = field(default_factory=set)  # nodes this node let go on alone
+    leave: set = field(default_factory=set)  # the nodes that let this one go on alone
+    leave_asked_at: float = -1.0  # (-1: not asking)
+
+
+def live(state) -> list[str]:
+    return [n for n in state.names if n not in state.fenced]
+
+
+def on(state) -> bool:
+    return state.failover.after > 0 and state.replicas >= 2 and len(live(state)) >= 3
+
+
+def needed_alone(state) -> int:
+    n = len(live(state))
+    return n - quorum(n)
+
+
+def silent_for(state, node: str, now: float) -> float:
+    return now - max(state.failover.heard.get(node, 0.0), state.booted_at)
+
+
+# ---- the node whose mirror does not answer ------------------------------------------------
+def may_go_alone(state, now: float) -> bool:
+    """Asked by mirror.tick when a write waited for the mirror too long: True once enough
+    nodes let this one go on alone; until then `alone?` goes out every ASK_SECONDS."""
+    f = state.failover
+    if not on(state) or len(f.leave) >= needed_alone(state):
+        return True
+    if now - f.leave_asked_at >= ASK_SECONDS:
+        if f.leave_asked_at < 0:
+            state.out.append(Log("warning", f"mirror {state.mirror.node} does not answer: "
+                                            f"asking the other nodes to go on alone "
+                                            f"(failover is on: docs/nodes.md)"))
+        f.leave_asked_at = now
+        for n in live(state):
+            if n not in (state.name, state.mirror.node) and n not in f.leave:
+                state.out.append(Send(n, "failover", {"step": "alone?",
+                                                       "node": state.name}))
+    return False
+
+
+def whole_again(state) -> None:
+    """mirror.answered: the copy holds every write again - the nodes that let this one go
+    on alone may vote it out again."""
+    f = state.failover
+    for n in f.leave:
+        state.out.append(Send(n, "failover", {"step": "whole", "node": state.name}))
+    f.leave = set()
+    f.leave_asked_at = -1.0
+
+
+# ---- messages -----------------------------------------------------------------------------
+def received(state, sender: str, fields: dict) -> None:
+    step, node, f, now = fields["step"], fields["node"], state.failover, state.now
+    if step == "alone?":  # (sender == node: the gate checked who sent it)
+        promised = f.promised.get(node)
+        ok = node == sender and (promised is None or now - promised > PROMISE_SECONDS)
+        if ok:
+            f.let_alone.add(node)
+            f.promised.pop(node, None)
+        state.out.append(Send(sender, "failover", {"step": "alone", "node": node, "ok": ok}))
+    elif step == "alone":
+        if fields.get("ok") and node == state.name:
+            f.leave.add(sender)
+    elif step == "whole":
+        if node == sender:
+            f.let_alone.discard(node)
+    elif step == "out?":
+        why = "alone" if node in f.let_alone else \
+            "hears it" if silent_for(state, node, now) < f.after else ""
+        if not why and node != state.name:
+            f.promised[node] = now
+        state.out.append(Send(sender, "failover", {"step": "out", "node": node,
+                                                   "ok": not why and node != state.name,
+                                                   "why": why}))
+    elif step == "out":
+        if node in f.votes:
+            f.votes[node][sender] = bool(fields.get("ok"))
+            if fields.get("why") == "alone" and node not in f.refused:
+                f.refused.add(node)
+                state.out.append(Log("error", (
+                    f"{node} is silent but {sender} let it go on alone while its mirror (this "
+                    f"node) did not answer: its copy here lacks writes it counted, so it is not "
+                    f"failed over. Start {node} again, or `swarm node remove {node} --force` "
+                    f"to take the copy as it is (those writes lost)")))
+
+
+# ---- the heir: watching the nodes it keeps copies of ---------------------------------------
+def tick(state, now: float) -> None:
+    if not on(state):
+        return
+    f = state.failover
+    for node in live(state):
+        if node == state.name or node in state.heirs or \
+                state.mirror_for(node) != state.name:
+            continue
+        if silent_for(state, node, now) < f.after:
+            f.votes.pop(node, None)
+            f.refused.discard(node)
+            continue
+        if node in f.refused:
+            continue
+        if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
+            continue
+        votes = f.votes.setdefault(node, {})
+        if sum(votes.values()) + 1 >= quorum(len(live(state))):
+            f.started[node] = now
+            f.votes.pop(node)
+            state.out.append(Log("warning", f"{node} has been silent for "
+                                            f"{silent_for(state, node, now):.1f} s and a "
+                                            f"majority agrees: taking its store (failover)"))
+            state.out.append(TakeOver(node))
+            continue
+        if now - f.asked_at.get(node, -ASK_SECONDS) >= ASK_SECONDS:
+            f.asked_at[node] = now
+            for n in live(state):
+                if n not in (node, state.name) and not votes.get(n):
+                    state.out.append(Send(n, "failover", {"step": "out?", "node": node}))
+
+
+def due(state) -> float | None:
+    return state.now + ASK_SECONDS if on(state) else None
