@@ -21,7 +21,7 @@ paused) or only the link between it and its mirror (the node alive, cut off):
    once `needed_alone` of them said yes - so many that every majority of voters holds one
    of them (n live nodes, a majority q: n - q of the n - 2 others than the node and its
    mirror). A node that said yes refuses to vote the node out until the node says its copy
-   is whole again (`whole`). So a removal and a node going on alone exclude each other:
+   is whole again (`whole`, sent until answered). So a removal and a node going on alone exclude each other:
    every majority that could remove it holds a node that let it go, and says no.
 
 What a false suspicion costs: a node cut off from its mirror alone for S seconds and heard by
@@ -59,6 +59,8 @@ class Failover:
     let_alone: set = field(default_factory=set)  # nodes this node let go on alone
     leave: set = field(default_factory=set)  # the nodes that let this one go on alone
     leave_asked_at: float = -1.0  # (-1: not asking)
+    telling: set = field(default_factory=set)  # those not yet told its copy is whole again
+    told_at: float = 0.0
 
 
 def live(state) -> list[str]:
@@ -102,10 +104,20 @@ def whole_again(state) -> None:
     """mirror.answered: the copy holds every write again - the nodes that let this one go
     on alone may vote it out again."""
     f = state.failover
-    for n in f.leave:
-        state.out.append(Send(n, "failover", {"step": "whole", "node": state.name}))
+    f.telling |= f.leave
     f.leave = set()
     f.leave_asked_at = -1.0
+    tell_whole(state, state.now)
+
+
+def tell_whole(state, now: float) -> None:
+    """`whole` to each node that let this one go on alone, every ASK_SECONDS until it
+    answers (a lost one would keep it from voting this node out: no failover then)."""
+    f = state.failover
+    if f.telling and now - f.told_at >= ASK_SECONDS:
+        f.told_at = now
+        for n in sorted(f.telling):
+            state.out.append(Send(n, "failover", {"step": "whole", "node": state.name}))
 
 
 # ---- messages -----------------------------------------------------------------------------
@@ -119,11 +131,16 @@ def received(state, sender: str, fields: dict) -> None:
             f.promised.pop(node, None)
         state.out.append(Send(sender, "failover", {"step": "alone", "node": node, "ok": ok}))
     elif step == "alone":
-        if fields.get("ok") and node == state.name:
-            f.leave.add(sender)
+        if fields.get("ok") and node == state.name:  # (one that came late, once the copy
+            (f.leave if f.leave_asked_at >= 0 else f.telling).add(sender)  # was whole
+            # again: told so, else it would refuse to vote this node out for ever)
+        elif not fields.get("ok"):  # (also what `whole` is answered with)
+            f.telling.discard(sender)
     elif step == "whole":
         if node == sender:
             f.let_alone.discard(node)
+            state.out.append(Send(sender, "failover", {"step": "alone", "node": node,
+                                                       "ok": False}))
     elif step == "out?":
         why = "alone" if node in f.let_alone else \
             "hears it" if silent_for(state, node, now) < f.after else ""
@@ -149,6 +166,7 @@ def tick(state, now: float) -> None:
     if not on(state):
         return
     f = state.failover
+    tell_whole(state, now)
     for node in live(state):
         if node == state.name or node in state.heirs or \
                 state.mirror_for(node) != state.name:

@@ -190,8 +190,8 @@ def answered(state, e: ev.MirrorAnswered) -> None:
         link.syncing = None
     if e.have >= link.seq:  # (every write made so far is on the copy)
         link.exposed = 0
-        if state.failover.leave:  # (those that let it go on alone may vote it out again)
-            failover.whole_again(state)
+        if state.failover.leave or state.failover.leave_asked_at >= 0:  # (those that let
+            failover.whole_again(state)  # it go on alone may vote it out again)
     if link.down_since is not None and e.have == link.seq:
         state.out.append(Log("warning", f"mirror {link.node} answers again and holds every "
                                         f"write: writes wait for its copy again"))
