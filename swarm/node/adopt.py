@@ -37,7 +37,7 @@ import time
 
 from swarm.node import machine as m
 from swarm.node.records import FILE_NAME
-from swarm.wire import decode
+from swarm.wire import control, decode
 
 log = logging.getLogger("swarm.node")
 
@@ -188,6 +188,7 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
             before = db.total_changes
             db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM copy.{table}")
             merged[table] = db.total_changes - before
+        _prepared_blocks(db)
         # a Ref the node was moving here, which this node took and moved on since: its
         # forward stands, and the node's old value of it goes
         db.execute("DELETE FROM main.refs WHERE id IN (SELECT id FROM copy.moves WHERE "
@@ -211,6 +212,23 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
     finally:
         db.close()
     return merged
+
+
+def _prepared_blocks(db) -> None:
+    """An atomic block prepared on both the node and this node (docs/atomic.md) has a row
+    `prepared` on each, under one key: the merge keeps both parts - locks and writes - in
+    one (without it, this node's row alone: the block committed here, its writes on the
+    node lost - a torn block, found by tests/test_atomic_durable.py)."""
+    rows = db.execute("SELECT c.txn, c.record, m.record FROM copy.blocks AS c JOIN "
+                      "main.blocks AS m ON c.txn = m.txn AND c.kind = m.kind WHERE "
+                      "c.kind = 'prepared'").fetchall()
+    for txn, theirs, ours in rows:
+        coordinator, refs, writes = control.decode(ours)
+        _, their_refs, their_writes = control.decode(theirs)
+        both = (coordinator, list(dict.fromkeys([*refs, *their_refs])),
+                {**dict(writes), **dict(their_writes)})
+        db.execute("UPDATE main.blocks SET record = ? WHERE txn = ? AND kind = 'prepared'",
+                   (control.encode(both), txn))
 
 
 def _relocations(db, node: str, heir: str) -> None:
