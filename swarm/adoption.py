@@ -38,6 +38,7 @@ import time
 
 from swarm import asknodes, localcluster
 from swarm.errors import ClusterTimeout
+from swarm.fencing import reload_fences
 from swarm.membership import locked
 from swarm.node.config import ClusterConfig, ConfigError
 
@@ -215,6 +216,8 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
             refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
             if p.get("error") else None, every=0.2 if failover else asknodes.RESEND_SECONDS)
+        reload_fences(cluster)  # (a node that joined meanwhile is told too)
+        live = [n for n in cluster.config.names if n != name and n not in cluster.config.fenced]
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 2}, "fenced", timeout,
             f"the fence of {name} (phase 2)",

@@ -55,6 +55,13 @@ def fence(state, e: ev.FenceRequested) -> None:
                                                              if heir else "")))
             mirror.fenced(state)  # (it may have been this node's mirror)
     elif heir is not None:  # (its heir has its store now: what waited for it goes there)
+        if node not in state.heirs:  # (this node joined after phase 1: it is phase 1 too)
+            state.heirs[node] = heir
+            state.held_at.setdefault(node, state.now)
+            if node not in state.fenced:
+                state.fenced.add(node)
+                state.ledger.next.fences.append(node)
+                mirror.fenced(state)
         if node not in state.routed:
             state.routed.add(node)
             state.ledger.next.heirs[node] = (state.heirs[node], True)
