@@ -25,11 +25,11 @@ where it stopped):
 6. The cluster file lists the node in `fenced`: clients route its name to the heir too.
 Then `--place` spreads what the heir took (swarm place --rebalance).
 
-`failover`: run by the heir itself (machine/failover.py: the node was silent for `failover`
-seconds and a majority of the nodes agreed, each promising to refuse it meanwhile): steps 0
-and 1 are skipped (the node is silent), the command gives up if the node answers a ping
-before step 3, and step 3's stop is one ping unanswered (a process of the node left on this
-host - paused - is killed).
+`failover` (the heir's name): run by the heir itself (machine/failover.py: the node was
+silent for `failover` seconds and a majority of the nodes agreed, each promising to refuse
+it meanwhile): steps 0 and 1 are skipped (the node is silent), the command gives up if the
+node answers a ping before step 3 or the file names another heir, and step 3's stop is one
+ping unanswered (a process of the node left on this host - paused - is killed).
 """
 
 from __future__ import annotations
@@ -174,13 +174,17 @@ def _stop(cluster, config: ClusterConfig, name: str, timeout: float,
 
 
 def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
-           say=print, failover: bool = False) -> str:
+           say=print, failover: str | None = None) -> str:
     """`swarm node remove NAME`: steps 0-6; the heir's name. Raises ConfigError,
     ClusterTimeout, ValueError (a node refused)."""
     from swarm.client import Cluster
 
     config = ClusterConfig.load(path)
     heir = heir_of(config, name)
+    auto = failover is not None
+    if auto and heir != failover:
+        raise ValueError(f"{failover} took {name} for silent, but the file names {heir} to "
+                         f"take its store (members changed?): not failed over")
     live = [n for n in config.names if n != name and n not in config.fenced]
     cluster = Cluster(config)
     try:
@@ -188,12 +192,12 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
         fresh = name not in config.heirs
-        if failover and fresh and cluster.ping([name], timeout=0.3):
+        if auto and fresh and cluster.ping([name], timeout=0.3):
             raise ValueError(f"{name} answers again: not failed over")
-        answers = False if failover else \
+        answers = False if auto else \
             _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
             bool(cluster.ping([name], timeout=1.0)) or not force
-        say(f"{'failing over' if failover else 'removing'} {name}: {heir} takes its store")
+        say(f"{'failing over' if auto else 'removing'} {name}: {heir} takes its store")
         if answers:
             _drain(cluster, name, heir, timeout, force, say)
         if fresh:
@@ -209,13 +213,13 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             accept=lambda p: p["node"] == name and p["phase"] == 1)
         if answers:
             _copied(cluster, name, heir, timeout, force)
-        _stop(cluster, config, name, timeout, failover)
+        _stop(cluster, config, name, timeout, auto)
         asknodes.until_all_answer(
-            cluster, [heir], "adopt", {"node": name, "force": force, "failover": failover},
+            cluster, [heir], "adopt", {"node": name, "force": force, "failover": auto},
             "adopted", timeout,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
             refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
-            if p.get("error") else None, every=0.2 if failover else asknodes.RESEND_SECONDS)
+            if p.get("error") else None, every=0.2 if auto else asknodes.RESEND_SECONDS)
         reload_fences(cluster)  # (a node that joined meanwhile is told too)
         live = [n for n in cluster.config.names if n != name and n not in cluster.config.fenced]
         asknodes.until_all_answer(

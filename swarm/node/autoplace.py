@@ -65,7 +65,7 @@ def run_round(cluster_file: str, what: str = "place") -> subprocess.CompletedPro
     return done
 
 
-def take_over(cluster_file: str, node: str, directory: str) -> None:
+def take_over(cluster_file: str, node: str, heir: str, directory: str) -> None:
     """`swarm node remove NODE --failover` in a process of its own, detached (machine/
     failover.py: this node is the heir; it restarts during the command, which goes on),
     its output in `<directory>/failover-NODE.log`."""
@@ -74,7 +74,7 @@ def take_over(cluster_file: str, node: str, directory: str) -> None:
     env.pop("SWARM_PARENT_PID", None)  # (a node of a local cluster must not stop it)
     logfile = os.path.join(directory, f"failover-{node}.log")
     command = " ".join(shlex.quote(a) for a in [
-        sys.executable, "-m", "swarm.cli", "node", "remove", node, "--failover",
+        sys.executable, "-m", "swarm.cli", "node", "remove", node, "--failover", heir,
         "--cluster", cluster_file])
     try:  # (through sh: the command is nobody's child once sh is gone - no zombie)
         subprocess.run(["sh", "-c", f"{command} >>{shlex.quote(logfile)} 2>&1 &"],

@@ -149,8 +149,7 @@ class Shell:
             m.AnswerCancel: self._answer_cancel,
             m.AnswerStats: self._stats, m.Stop: self._stop,
             m.SendSnapshot: lambda i: restore.send_snapshot(self, i),
-            m.TakeOver: lambda i: autoplace.take_over(
-                config.path, i.node, config.nodes[name].dir),
+            m.TakeOver: self._take_over,
             m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
         }
         traps.install(self)
@@ -455,6 +454,18 @@ class Shell:
         """The placer's report: this node's Refs and their sizes, and the access edges."""
         report = self.machine.access.report(self.name, self.store.ref_sizes(), time.time())
         self._reply(m.Reply(i.client, "stats", report))
+
+    def _take_over(self, i: m.TakeOver) -> None:
+        """machine/failover.py: the removal of a silent node, run by this node, its heir -
+        if it keeps a copy of its store (one that joined as its mirror may have none: the
+        node died before it sent one; its former mirror has it)."""
+        if not self.mirrors.has(i.node):
+            log.error("%s is silent, but this node keeps no copy of its store (its mirror "
+                      "since a join, never sent one): not failed over. Start %s again",
+                      i.node, i.node)
+            return
+        autoplace.take_over(self.config.path, i.node, i.heir,
+                            self.config.nodes[self.name].dir)
 
     def _stop(self, i: m.Stop) -> None:
         self.kernel.running = False

@@ -67,9 +67,10 @@ Copies of a node's store (node -> its mirror and back: swarm/node/mirrors.py has
     mirror, mirrored, snapshot, restore?, restore
 
 Failover without an operator (node -> node: machine/failover.py):
-    failover  {step, node, ok?, why?}: out? (vote `node` out?) -> out {ok, why}; alone? (may
+    failover  {step, node, ok?, why?, view?}: out? (vote `node` out?) -> out {ok, why, view}
+              (view: the members the sender knows, in short); alone? (may
               the sender, `node`, go on without its mirror?) -> alone {ok}; whole (its copy
-              is whole again)
+              is whole again); alive? (are you?) -> alive
 
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
@@ -150,8 +151,8 @@ RUNTIME_PACKAGES = frozenset({"swarm", "cluster", "zmq", "greenlet", "dill", "ms
 
 
 def _failover_step(v) -> bool:
-    """out?, out, alone?, alone or whole"""
-    return v in ("out?", "out", "alone?", "alone", "whole")
+    """out?, out, alone?, alone, whole, alive? or alive"""
+    return v in ("out?", "out", "alone?", "alone", "whole", "alive?", "alive")
 
 
 def _str_list(v) -> bool:
@@ -303,7 +304,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "snapshot": ({"seq": int, "files": _str_list}, {"id": int}, (1, _MANY)),
     "restore?": ({}, {"new": bool, "former": bool}, (0, 0)),
     # failover without an operator (machine/failover.py)
-    "failover": ({"step": _failover_step, "node": str}, {"ok": bool, "why": str}, (0, 0)),
+    "failover": ({"step": _failover_step, "node": str}, {"ok": bool, "why": str,
+                                                         "view": str}, (0, 0)),
     "restore": ({"seq": int, "files": _str_list, "copy": bool, "new": bool}, {},
                 (0, _MANY)),
 }

@@ -51,7 +51,11 @@ def remove(world, name: str, after: float, tries: int = 0) -> None:
             world.note(f"{name} not removed: its copy was never whole, or programs stayed")
             world.removing -= 1
         return
-    heir = link.node
+    heir = world.mirror_of(name, world.fenced)  # (the cluster file's: swarm/adoption.py)
+    if link.node != heir:  # (a join under way: the node has not switched to it yet)
+        world.at(world.now + 0.1, remove, world, name, after, tries + 1)
+        return
+    world.removal_started = True  # (a join now waits for the removal: membership.add)
     world.note(f"{name} drained: {heir} is to take its store")
     Adopter(world, name, heir, world.now + after)
 
@@ -98,7 +102,8 @@ class Adopter:
         node.lost = True  # (it does not start again: the cluster file names its heir)
         if node.up and node.state is not None:  # (one restoring has counted nothing yet)
             link = node.state.mirror
-            if link.down_since is not None or link.syncing or link.exposed or \
+            if link.node != self.heir or link.down_since is not None or link.syncing or \
+                    link.exposed or \
                     link.have < link.seq or link.waiting or node.state.ledger.pending():
                 return False
         if node.up:

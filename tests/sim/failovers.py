@@ -35,7 +35,15 @@ def take_over(world, heir: str, node: str) -> None:
     """TakeOver from `heir`'s machine: the command, unless one runs already."""
     if f"adopt-{node}" in world.operators:
         return
+    if world.mirror_of(node, world.fenced) != heir:  # (the command refuses: members changed)
+        world.note(f"{heir} would take {node} over, but the file names another heir")
+        return
+    kept = world.nodes[heir].copies.get(node)
+    if kept is None or not kept.id:  # (the shell's check: Shell._take_over)
+        world.note(f"{heir} would take {node} over, but keeps no copy of its store")
+        return
     world.removing += 1
+    world.removal_started = True
     world.failovers += 1
     world.nodes[node].lost = True  # (the cluster file names its heir: it will not start)
     world.note(f"{heir} takes {node} over (failover)")

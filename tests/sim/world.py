@@ -137,6 +137,7 @@ class World:
         self.heirs: dict[str, str] = {}  # removed node -> the node that has its store
         self.adoptions = self.forced = self.failovers = 0
         self.removing = 0  # removals that have not ended
+        self.removal_started = False  # (one drained: joins wait until it ends, joins.py)
         self.store_ids = 0
         for node in self.nodes.values():
             node.store.be_born(self.new_store_id())  # (stores the workload fills)
@@ -446,7 +447,7 @@ class SimNode:
         elif kind is m.SendSnapshot:
             mirrors.snapshot(self, i.node)
         elif kind is m.TakeOver:
-            failovers.take_over(w, self.name, i.node)
+            failovers.take_over(w, i.heir, i.node)
         elif kind is m.Relocate:
             w.violate(f"{self.name}: Relocate in a simulation without relocations")
         # Log, AnswerStatus, AnswerStats, Stop: nothing to simulate

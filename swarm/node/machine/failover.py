@@ -8,8 +8,10 @@ paused) or only the link between it and its mirror (the node alive, cut off):
 
 1. **The heir asks first.** The mirror of a node it has not heard from for S seconds (any
    message: a node sends its mirror a probe every PROBE_SECONDS) asks every other live
-   node to vote (`out?`). A voter says yes unless it heard from the node within S seconds,
-   or it let the node go on alone (rule 3); saying yes, it promises to refuse the node's
+   node to vote (`out?`). A voter says yes unless it heard from the node within S seconds
+   (one that has not asks the node `alive?` first and waits up to PROBE_WAIT), or it let the
+   node go on alone (rule 3), or it voted for another failover not done yet (one at a
+   time); saying yes, it promises to refuse the node's
    `alone?` (for PROMISE_SECONDS: by then the removal's fence refuses the node anyway). The
    heir runs the removal (instruction TakeOver) once it and the voters saying yes are a
    majority of the live nodes (`quorum`), the node counted.
@@ -23,6 +25,10 @@ paused) or only the link between it and its mirror (the node alive, cut off):
    mirror). A node that said yes refuses to vote the node out until the node says its copy
    is whole again (`whole`, sent until answered). So a removal and a node going on alone exclude each other:
    every majority that could remove it holds a node that let it go, and says no.
+
+Members that change (a join, a removal, a fence) change mirrors: for SETTLE * S seconds after
+a node learns of it, it neither votes yes, nor asks or gives leave, nor starts a failover,
+and votes count only between nodes holding the same members (`view`).
 
 What a false suspicion costs: a node cut off from its mirror alone for S seconds and heard by
 no majority is removed, as if it had died (its writes wait meanwhile: nothing is lost); it is
@@ -40,6 +46,8 @@ from swarm.node.machine.instructions import Log, Send, TakeOver
 ASK_SECONDS = 0.5  # how often votes and leave are asked again while unanswered
 PROMISE_SECONDS = 60.0  # a yes vote refuses the node's `alone?` this long
 AGAIN_SECONDS = 30.0  # a removal started that did not fence the node is started again after
+SETTLE = 5  # failovers (this many times `after`) after this node learned of a change of members
+PROBE_WAIT = 1.0  # a voter waits this long (at most `after`) for an answer to `alive?`
 
 
 def quorum(n: int) -> int:
@@ -56,11 +64,13 @@ class Failover:
     started: dict = field(default_factory=dict)  # node -> when its removal was started here
     refused: set = field(default_factory=set)  # nodes a voter would not let go (said once)
     promised: dict = field(default_factory=dict)  # node -> when this node voted it out
+    probed: dict = field(default_factory=dict)  # node -> when this node asked it `alive?`
     let_alone: set = field(default_factory=set)  # nodes this node let go on alone
     leave: set = field(default_factory=set)  # the nodes that let this one go on alone
     leave_asked_at: float = -1.0  # (-1: not asking)
     telling: set = field(default_factory=set)  # those not yet told its copy is whole again
     told_at: float = 0.0
+    changed_at: float = 0.0  # when this node last learned of a join or a fence
 
 
 def live(state) -> list[str]:
@@ -76,6 +86,23 @@ def needed_alone(state) -> int:
     return n - quorum(n)
 
 
+def settling(state, now: float) -> bool:
+    """Members changed lately (a join, a fence): nodes may hold other member lists, and so
+    other mirrors - no vote, no leave asked or given, no failover for SETTLE * after
+    seconds."""
+    f = state.failover
+    return f.changed_at > 0 and now - f.changed_at < SETTLE * f.after
+
+
+def members_changed(state) -> None:
+    state.failover.changed_at = state.now
+
+
+def view(state) -> str:
+    """The members as this node knows them, in short (votes count only between equal ones)."""
+    return f"{len(state.names)}/{len(state.fenced)}"
+
+
 def silent_for(state, node: str, now: float) -> float:
     return now - max(state.failover.heard.get(node, 0.0), state.booted_at)
 
@@ -87,6 +114,8 @@ def may_go_alone(state, now: float) -> bool:
     f = state.failover
     if not on(state) or len(f.leave) >= needed_alone(state):
         return True
+    if settling(state, now):  # (leave from a node another may not know of yet: waits)
+        return False
     if now - f.leave_asked_at >= ASK_SECONDS:
         if f.leave_asked_at < 0:
             state.out.append(Log("warning", f"mirror {state.mirror.node} does not answer: "
@@ -125,7 +154,8 @@ def received(state, sender: str, fields: dict) -> None:
     step, node, f, now = fields["step"], fields["node"], state.failover, state.now
     if step == "alone?":  # (sender == node: the gate checked who sent it)
         promised = f.promised.get(node)
-        ok = node == sender and (promised is None or now - promised > PROMISE_SECONDS)
+        ok = node == sender and (promised is None or now - promised > PROMISE_SECONDS) and \
+            not settling(state, now)
         if ok:
             f.let_alone.add(node)
             f.promised.pop(node, None)
@@ -141,16 +171,23 @@ def received(state, sender: str, fields: dict) -> None:
             f.let_alone.discard(node)
             state.out.append(Send(sender, "failover", {"step": "alone", "node": node,
                                                        "ok": False}))
+    elif step == "alive?":
+        state.out.append(Send(sender, "failover", {"step": "alive", "node": state.name}))
+    elif step == "alive":
+        pass  # (heard: the shell noted when)
     elif step == "out?":
         why = "alone" if node in f.let_alone else \
-            "hears it" if silent_for(state, node, now) < f.after else ""
+            "hears it" if silent_for(state, node, now) < f.after else \
+            "members changing" if settling(state, now) or fields.get("view") != view(state) \
+            else "another failover" if any(n != node for n in f.promised) \
+            else _asked(state, node, now)
         if not why and node != state.name:
             f.promised[node] = now
         state.out.append(Send(sender, "failover", {"step": "out", "node": node,
                                                    "ok": not why and node != state.name,
-                                                   "why": why}))
+                                                   "why": why, "view": view(state)}))
     elif step == "out":
-        if node in f.votes:
+        if node in f.votes and fields.get("view") == view(state):
             f.votes[node][sender] = bool(fields.get("ok"))
             if fields.get("why") == "alone" and node not in f.refused:
                 f.refused.add(node)
@@ -161,12 +198,30 @@ def received(state, sender: str, fields: dict) -> None:
                     f"to take the copy as it is (those writes lost)")))
 
 
+def _asked(state, node: str, now: float) -> str:
+    """A voter that has not heard from the node lately asks it (`alive?`) before it says
+    yes: a node it seldom talks to is not silent for that ("" once PROBE_WAIT passed with
+    no answer)."""
+    f = state.failover
+    asked = f.probed.get(node)
+    if asked is None or now - asked > PROMISE_SECONDS:
+        f.probed[node] = now
+        state.out.append(Send(node, "failover", {"step": "alive?", "node": node}))
+        return "asking it"
+    if now - asked < min(f.after, PROBE_WAIT):
+        return "asking it"
+    return "hears it" if f.heard.get(node, 0.0) >= asked else ""
+
+
 # ---- the heir: watching the nodes it keeps copies of ---------------------------------------
 def tick(state, now: float) -> None:
     if not on(state):
         return
     f = state.failover
     tell_whole(state, now)
+    for node, at in list(f.promised.items()):  # (one failover at a time: a promise holds
+        if node in state.fenced or now - at > PROMISE_SECONDS:  # until the node is fenced)
+            del f.promised[node]
     for node in live(state):
         if node == state.name or node in state.heirs or \
                 state.mirror_for(node) != state.name:
@@ -175,7 +230,7 @@ def tick(state, now: float) -> None:
             f.votes.pop(node, None)
             f.refused.discard(node)
             continue
-        if node in f.refused:
+        if node in f.refused or settling(state, now) or any(n != node for n in f.promised):
             continue
         if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
             continue
@@ -186,13 +241,14 @@ def tick(state, now: float) -> None:
             state.out.append(Log("warning", f"{node} has been silent for "
                                             f"{silent_for(state, node, now):.1f} s and a "
                                             f"majority agrees: taking its store (failover)"))
-            state.out.append(TakeOver(node))
+            state.out.append(TakeOver(node, state.name))
             continue
         if now - f.asked_at.get(node, -ASK_SECONDS) >= ASK_SECONDS:
             f.asked_at[node] = now
             for n in live(state):
                 if n not in (node, state.name) and not votes.get(n):
-                    state.out.append(Send(n, "failover", {"step": "out?", "node": node}))
+                    state.out.append(Send(n, "failover", {"step": "out?", "node": node,
+                                                           "view": view(state)}))
 
 
 def due(state) -> float | None:

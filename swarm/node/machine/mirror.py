@@ -220,7 +220,9 @@ def tick(state, now: float) -> None:
     if late and not failover.may_go_alone(state, now):  # (they wait: failover.py, rule 3)
         again = now + failover.ASK_SECONDS
         link.waiting = link.waiting and (link.waiting[0], max(link.waiting[1], again))
-        link.syncing = link.syncing and (link.syncing[0], max(link.syncing[1], again))
+        if link.syncing is not None:  # (a snapshot unanswered: lost? a probe's gap sends
+            link.syncing, link.snapshot_at = None, 0  # it again)
+        state.out.append(probe(link))
     elif late:
         waiting = link.waiting
         link.waiting = link.syncing = None
