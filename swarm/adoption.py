@@ -173,6 +173,22 @@ def _stop(cluster, config: ClusterConfig, name: str, timeout: float,
                                  f"runs, then run this again")
 
 
+def _in_file(path: str, change, auto: bool, say) -> None:
+    """Change the cluster file (under its lock). One that cannot be written (a read-only
+    /etc under systemd's ProtectSystem): an OSError - or, for a failover, a warning: the
+    nodes keep the removal in their stores; the file is the operator's to update."""
+    try:
+        with locked(path):
+            config = ClusterConfig.load(path)
+            change(config)
+            config.save(path)
+    except OSError as e:
+        if not auto:
+            raise
+        say(f"warning: {path} could not be written ({e}): the nodes know of the removal; "
+            f"write it in the file by hand (`heirs`, `fenced`) and copy it to every machine")
+
+
 def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
            say=print, failover: str | None = None) -> str:
     """`swarm node remove NAME`: steps 0-6; the heir's name. Raises ConfigError,
@@ -192,7 +208,7 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
         fresh = name not in config.heirs
-        if auto and fresh and cluster.ping([name], timeout=0.3):
+        if auto and fresh and cluster.ping([name], timeout=0.5):
             raise ValueError(f"{name} answers again: not failed over")
         answers = False if auto else \
             _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
@@ -201,11 +217,8 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
         if answers:
             _drain(cluster, name, heir, timeout, force, say)
         if fresh:
-            with locked(path):
-                config = ClusterConfig.load(path)
-                config.heirs[name] = heir
-                config.save(path)
-            cluster.config.heirs = config.heirs
+            _in_file(path, lambda c: c.heirs.__setitem__(name, heir), auto, say)
+            cluster.config.heirs = {**cluster.config.heirs, name: heir}
         fence = {"node": name, "heir": heir}
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 1}, "fenced", timeout,
@@ -230,11 +243,7 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
         raise ClusterTimeout(f"{e}; run `swarm node remove {name}` again") from None
     finally:
         cluster.close()
-    with locked(path):
-        config = ClusterConfig.load(path)
-        if name not in config.fenced:
-            config.fenced.append(name)
-            config.save(path)
+    _in_file(path, lambda c: name in c.fenced or c.fenced.append(name), auto, say)
     localcluster.forget_pid(config, name)
     say(f"{name} removed: {heir} has its store, and its name means {heir} from now on")
     return heir

@@ -58,6 +58,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from swarm import cli_programs
 from swarm.cli_common import cluster_file_named
@@ -254,9 +255,12 @@ def _node_remove(args) -> int:
     if (path := cluster_file_named(args, "node remove")) is None:
         return 1
     try:
+        say = print if args.failover is None else (  # (its log: the heir's dir)
+            lambda text: print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True))
         remove(path, args.name, timeout=args.timeout,
-               force=args.force or args.failover is not None, failover=args.failover)
-    except (ConfigError, ClusterTimeout, ValueError) as e:
+               force=args.force or args.failover is not None, failover=args.failover,
+               say=say)
+    except (ConfigError, ClusterTimeout, ValueError, OSError) as e:
         print(f"swarm node remove: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

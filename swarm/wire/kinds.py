@@ -70,7 +70,7 @@ Failover without an operator (node -> node: machine/failover.py):
     failover  {step, node, ok?, why?, view?}: out? (vote `node` out?) -> out {ok, why, view}
               (view: the members the sender knows, in short); alone? (may
               the sender, `node`, go on without its mirror?) -> alone {ok}; whole (its copy
-              is whole again); alive? (are you?) -> alive
+              is whole again); alive? (are you?) -> alive; bye (the sender stops cleanly)
 
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
@@ -151,8 +151,8 @@ RUNTIME_PACKAGES = frozenset({"swarm", "cluster", "zmq", "greenlet", "dill", "ms
 
 
 def _failover_step(v) -> bool:
-    """out?, out, alone?, alone, whole, alive? or alive"""
-    return v in ("out?", "out", "alone?", "alone", "whole", "alive?", "alive")
+    """out?, out, alone?, alone, whole, alive?, alive or bye"""
+    return v in ("out?", "out", "alone?", "alone", "whole", "alive?", "alive", "bye")
 
 
 def _str_list(v) -> bool:

@@ -6,35 +6,40 @@ copy of every write the node counted - as `swarm node remove NODE --force` remov
 Three rules make this lose no acknowledged write, whatever was silent - the node (dead,
 paused) or only the link between it and its mirror (the node alive, cut off):
 
-1. **The heir asks first.** The mirror of a node it has not heard from for S seconds (any
-   message: a node sends its mirror a probe every PROBE_SECONDS) asks every other live
-   node to vote (`out?`). A voter says yes unless it heard from the node within S seconds
-   (one that has not asks the node `alive?` first and waits up to PROBE_WAIT), or it let the
-   node go on alone (rule 3), or it voted for another failover not done yet (one at a
-   time); saying yes, it promises to refuse the node's
-   `alone?` (for PROMISE_SECONDS: by then the removal's fence refuses the node anyway). The
-   heir runs the removal (instruction TakeOver) once it and the voters saying yes are a
-   majority of the live nodes (`quorum`), the node counted.
+1. **The heir asks first.** The mirror of a node it has not heard from for S / 2 seconds
+   (any message: a node sends its mirror a probe every S / 4) asks every other live node to
+   vote (`out?`), and decides once it has not heard from it for S seconds, every other live
+   node has answered (two nodes silent at once are left to an operator) and the yes votes
+   and itself are a majority of the live nodes (`quorum`, the node counted). A voter says
+   yes unless it heard from the node within S / 2 seconds (one that has not asks the node
+   `alive?` and waits min(S / 2, PROBE_WAIT) for an answer), or the node said `bye` (a
+   clean stop: a restart, the heir's own restart to merge), or it let the node go on alone
+   (rule 3), or it voted for another failover not done yet (one at a time). Saying yes, it
+   promises to refuse the node's `alone?` until the node is fenced (PROMISE_SECONDS at
+   most). Then the heir runs the removal (instruction TakeOver), again every AGAIN_SECONDS
+   while it stays half-way (a node it must tell was down). A node not heard since this one
+   started is never taken over: it is not up yet, or was stopped before.
 2. **A node counts a write only once it is on its mirror's copy** (machine/mirror.py) - so
    everything the node acknowledged is in what the heir merges - or, when its mirror does
    not answer, once enough other nodes let it go on alone:
 3. **Going on alone needs leave.** A node whose mirror did not answer a write in time asks
    every live node but its mirror (`alone?`); it counts its writes on its disk alone only
-   once `needed_alone` of them said yes - so many that every majority of voters holds one
+   while `needed_alone` of them said yes - so many that every majority of voters holds one
    of them (n live nodes, a majority q: n - q of the n - 2 others than the node and its
-   mirror). A node that said yes refuses to vote the node out until the node says its copy
-   is whole again (`whole`, sent until answered). So a removal and a node going on alone exclude each other:
-   every majority that could remove it holds a node that let it go, and says no.
+   mirror; counted again when members change). A node that said yes refuses to vote the
+   node out until the node says its copy is whole again (`whole`, sent until answered).
+   So a removal and a node going on alone exclude each other: every majority that could
+   remove it holds a node that let it go, and says no.
 
 Members that change (a join, a removal, a fence) change mirrors: for SETTLE * S seconds after
 a node learns of it, it neither votes yes, nor asks or gives leave, nor starts a failover,
 and votes count only between nodes holding the same members (`view`).
 
-What a false suspicion costs: a node cut off from its mirror alone for S seconds and heard by
-no majority is removed, as if it had died (its writes wait meanwhile: nothing is lost); it is
-refused from then on and may be added again as a new node. The voters' promises and leaves
-live in memory: a voter that restarts between its vote and the fence, or forgets a leave it
-gave and then votes, is a second failure at once (docs/nodes.md).
+What a false suspicion costs: a node that answers no one for S seconds (dead, paused, its
+loop stalled) is removed; it is refused from then on and may be added again as a new node.
+Choose S above the longest stall a node may take. The voters' promises and leaves live in
+memory: a voter that restarts between its vote and the fence, or forgets a leave it gave
+and then votes, is a second failure at once (docs/nodes.md).
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class Failover:
     telling: set = field(default_factory=set)  # those not yet told its copy is whole again
     told_at: float = 0.0
     changed_at: float = 0.0  # when this node last learned of a join or a fence
+    resting: dict = field(default_factory=dict)  # node -> when it said it stops cleanly
 
 
 def live(state) -> list[str]:
@@ -104,7 +110,15 @@ def view(state) -> str:
 
 
 def silent_for(state, node: str, now: float) -> float:
-    return now - max(state.failover.heard.get(node, 0.0), state.booted_at)
+    """Seconds since `node` was last heard; 0 for one not heard since this node started (a
+    node that is not up yet, or was stopped before: nothing to take over) or one that said
+    it stops cleanly (`bye`: a restart, `swarm down`, the heir's own restart to merge) -
+    until it is heard again."""
+    f = state.failover
+    heard = f.heard.get(node)
+    if heard is None or heard < state.booted_at or f.resting.get(node, -1.0) >= heard:
+        return 0.0
+    return now - max(heard, f.changed_at)
 
 
 # ---- the node whose mirror does not answer ------------------------------------------------
@@ -127,6 +141,24 @@ def may_go_alone(state, now: float) -> bool:
                 state.out.append(Send(n, "failover", {"step": "alone?",
                                                        "node": state.name}))
     return False
+
+
+def may_count_alone(state) -> bool:
+    """mirror.committed, a node on its own: members may have changed since it got its leave
+    (a join makes more voters): enough leave still, else its writes wait again."""
+    f = state.failover
+    if not on(state) or len(f.leave) >= needed_alone(state):
+        return True
+    may_go_alone(state, state.now)  # (asks the others, the new ones too)
+    return False
+
+
+def bye(state) -> None:
+    """The node stops cleanly (Stopping): its peers do not take its silence for a death."""
+    if on(state):
+        for n in live(state):
+            if n != state.name:
+                state.out.append(Send(n, "failover", {"step": "bye", "node": state.name}))
 
 
 def whole_again(state) -> None:
@@ -171,13 +203,19 @@ def received(state, sender: str, fields: dict) -> None:
             f.let_alone.discard(node)
             state.out.append(Send(sender, "failover", {"step": "alone", "node": node,
                                                        "ok": False}))
+    elif step == "bye":  # (a clean stop: not a death - its silence is not counted)
+        if node == sender:
+            f.resting[node] = f.heard.get(node, now)
+            f.votes.pop(node, None)
     elif step == "alive?":
         state.out.append(Send(sender, "failover", {"step": "alive", "node": state.name}))
     elif step == "alive":
         pass  # (heard: the shell noted when)
     elif step == "out?":
+        heard = f.heard.get(node, -1.0)
         why = "alone" if node in f.let_alone else \
-            "hears it" if silent_for(state, node, now) < f.after else \
+            "hears it" if now - heard < f.after / 2 else \
+            "stopped cleanly" if f.resting.get(node, -2.0) >= heard else \
             "members changing" if settling(state, now) or fields.get("view") != view(state) \
             else "another failover" if any(n != node for n in f.promised) \
             else _asked(state, node, now)
@@ -188,7 +226,8 @@ def received(state, sender: str, fields: dict) -> None:
                                                    "why": why, "view": view(state)}))
     elif step == "out":
         if node in f.votes and fields.get("view") == view(state):
-            f.votes[node][sender] = bool(fields.get("ok"))
+            f.votes[node][sender] = bool(fields.get("ok"))  # (every other live node must
+            # answer: two nodes silent at once are left to an operator - one at a time)
             if fields.get("why") == "alone" and node not in f.refused:
                 f.refused.add(node)
                 state.out.append(Log("error", (
@@ -208,7 +247,7 @@ def _asked(state, node: str, now: float) -> str:
         f.probed[node] = now
         state.out.append(Send(node, "failover", {"step": "alive?", "node": node}))
         return "asking it"
-    if now - asked < min(f.after, PROBE_WAIT):
+    if now - asked < min(f.after / 2, PROBE_WAIT):
         return "asking it"
     return "hears it" if f.heard.get(node, 0.0) >= asked else ""
 
@@ -222,31 +261,42 @@ def tick(state, now: float) -> None:
     for node, at in list(f.promised.items()):  # (one failover at a time: a promise holds
         if node in state.fenced or now - at > PROMISE_SECONDS:  # until the node is fenced)
             del f.promised[node]
+    for node, heir in state.heirs.items():  # (a removal this node started, stopped half-way:
+        if heir == state.name and node not in state.routed and node in f.started and \
+                now - f.started[node] >= AGAIN_SECONDS:  # a node it waits for was down)
+            f.started[node] = now
+            state.out.append(TakeOver(node, state.name))
     for node in live(state):
         if node == state.name or node in state.heirs or \
                 state.mirror_for(node) != state.name:
             continue
-        if silent_for(state, node, now) < f.after:
-            f.votes.pop(node, None)
+        silent = silent_for(state, node, now)
+        if silent < f.after / 2:  # (votes are asked from half the time on: the voters ask
+            f.votes.pop(node, None)  # the node too meanwhile; decided at the full time)
             f.refused.discard(node)
+            f.started.pop(node, None)  # (a removal started aborts when it answers)
             continue
         if node in f.refused or settling(state, now) or any(n != node for n in f.promised):
             continue
         if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
             continue
         votes = f.votes.setdefault(node, {})
-        if sum(votes.values()) + 1 >= quorum(len(live(state))):
+        others = [n for n in live(state) if n not in (node, state.name)]
+        if silent >= f.after and all(n in votes for n in others) and \
+                sum(votes.values()) + 1 >= quorum(len(live(state))):
             f.started[node] = now
             f.votes.pop(node)
             state.out.append(Log("warning", f"{node} has been silent for "
                                             f"{silent_for(state, node, now):.1f} s and a "
-                                            f"majority agrees: taking its store (failover)"))
+                                            f"majority agrees: taking its store (failover; "
+                                            f"the command's output: failover-{node}.log in "
+                                            f"this node's directory)"))
             state.out.append(TakeOver(node, state.name))
             continue
         if now - f.asked_at.get(node, -ASK_SECONDS) >= ASK_SECONDS:
             f.asked_at[node] = now
-            for n in live(state):
-                if n not in (node, state.name) and not votes.get(n):
+            for n in others:
+                if not votes.get(n):
                     state.out.append(Send(n, "failover", {"step": "out?", "node": node,
                                                            "view": view(state)}))
 

@@ -130,7 +130,7 @@ def committed(state, e: ev.Committed) -> bool:
     if e.record is None or link.node is None:
         return True
     link.seq = e.seq
-    if link.down_since is not None:
+    if link.down_since is not None and failover.may_count_alone(state):
         state.count("writes_one_copy")
         link.exposed += 1
         return True

@@ -542,6 +542,7 @@ class NodeState:
             answers.prune(self, now)
 
     def _stopping(self, e: ev.Stopping) -> None:
+        failover.bye(self)
         if self.ledger.pending() or self.ledger.retry():
             self._write_now()
         for peer, hop_ids in self.ledger.take_owed().items():
