@@ -113,3 +113,21 @@ def test_a_paused_node_taken_over_is_refused_when_it_wakes(tmp_path):
         n3_log = open(os.path.join(cluster.directory, "n3.log")).read()
     assert "taking its store (failover" in n3_log
     assert refused["n3"].get("declared gone"), refused  # (n2's probes and records, awake)
+
+
+def test_a_clean_stop_is_not_a_death(tmp_path):
+    """n1 stopped cleanly (as `swarm down` or a restart by hand stops it) and started again
+    6 s later - three times `failover`: it says `bye`, and is not taken over."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE.replace("n2", "n1")),
+                                timeout=60).value
+        cluster.send("n1", "stop", {})
+        cluster.procs["n1"].wait(timeout=30)
+        time.sleep(3 * FAILOVER)
+        cluster.restart("n1")
+        cluster.wait_ready()
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+        config = ClusterConfig.load(cluster.config.path)
+    assert out.value == sum(range(20)), out
+    assert config.fenced == [] and config.heirs == {}
