@@ -35,6 +35,9 @@ def take_over(world, heir: str, node: str) -> None:
     """TakeOver from `heir`'s machine: the command, unless one runs already."""
     if f"adopt-{node}" in world.operators:
         return
+    if any(op.step < 4 for op in world.operators.values() if isinstance(op, Adopter)):
+        world.note(f"{heir} would take {node} over, but a removal is under way")
+        return  # (the command refuses: adoption.heir_of, one removal at a time)
     if world.mirror_of(node, world.fenced) != heir:  # (the command refuses: members changed)
         world.note(f"{heir} would take {node} over, but the file names another heir")
         return
