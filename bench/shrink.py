@@ -3,6 +3,8 @@
 its store), then `swarm place --rebalance` spreads what n3 took; then n4 is SIGKILLed and
 removed with `--force` (failover by hand: n1, its mirror, takes its copy). For each: how long
 the command takes, and how long until a program reads one of the node's Refs from its heir.
+Last, failover without an operator (`failover = 2` in the file of a 3-node cluster): n2 is
+SIGKILLed, and a program reads one of its Refs as soon as it can - the time from the kill.
 
     python -m bench.shrink [--refs N] [--size BYTES]
 """
@@ -77,8 +79,33 @@ def main(refs: int = 4000, size: int = 1000) -> dict:
                       f"{len(plan.moves)} moves, balance {plan.balance_after:.2f}", flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    rows["failover"] = failover(refs, size)
     print("load:", os.getloadavg())
     return {"refs": refs, "size": size, "removals": rows}
+
+
+def failover(refs: int, size: int, after: float = 2.0) -> dict:
+    """A 3-node cluster with `failover = after`: n2 (a third of the Refs) SIGKILLed; the
+    seconds until a program reads one of its Refs (served by n3, its heir)."""
+    directory = tempfile.mkdtemp(prefix="swarm-bench-failover-")
+    try:
+        with swarm.local_cluster(3, directory=directory, failover=after) as cluster:
+            fill, read = (os.path.join(directory, f) for f in ("fill.py", "read.py"))
+            with open(fill, "w") as f:
+                f.write(FILL.replace('"n4")', ')').format(n=refs * 4 // 3, size=size))
+            with open(read, "w") as f:
+                f.write(READ)
+            handles = cluster.run_file(fill, timeout=600).value
+            time.sleep(2.0)  # (the copies catch up)
+            t = time.perf_counter()
+            os.kill(cluster.procs["n2"].pid, signal.SIGKILL)
+            cluster.procs["n2"].wait()
+            served = time.perf_counter() - t + _read(cluster, read, handles[1])
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"failover = {after:g}: n2 SIGKILLed holding {refs // 3} Refs; one of them read "
+          f"{served:.2f} s after the kill", flush=True)
+    return {"after_s": after, "served_s": served, "load": os.getloadavg()[0]}
 
 
 if __name__ == "__main__":

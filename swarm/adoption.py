@@ -24,6 +24,12 @@ where it stopped):
 5. Every live node routes the node's name to the heir (phase 2): what was held goes there.
 6. The cluster file lists the node in `fenced`: clients route its name to the heir too.
 Then `--place` spreads what the heir took (swarm place --rebalance).
+
+`failover` (the heir's name): run by the heir itself (machine/failover.py: the node was
+silent for `failover` seconds and a majority of the nodes agreed, each promising to refuse
+it meanwhile): steps 0 and 1 are skipped (the node is silent), the command gives up if the
+node answers a ping before step 3 or the file names another heir, and step 3's stop is one
+ping unanswered (a process of the node left on this host - paused - is killed).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import time
 
 from swarm import asknodes, localcluster
 from swarm.errors import ClusterTimeout
+from swarm.fencing import reload_fences
 from swarm.membership import locked
 from swarm.node.config import ClusterConfig, ConfigError
 
@@ -145,14 +152,19 @@ def _copied(cluster, name: str, heir: str, timeout: float, force: bool) -> None:
         time.sleep(WHOLE_SECONDS)
 
 
-def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
-    """Step 2: `stop`, until the node has not answered three times running (and its process,
-    if started here, is gone: killed after `timeout`)."""
-    deadline = time.monotonic() + timeout
+def _stop(cluster, config: ClusterConfig, name: str, timeout: float,
+          failover: bool = False) -> None:
+    """Step 2: `stop`, until the node has not answered three times running (once with
+    `failover`; and its process, if started here, is gone: killed after `timeout`, at once
+    with `failover`)."""
+    deadline = time.monotonic() + (0 if failover else timeout)
     pid, silent = localcluster.node_pid(config, name), 0
-    while silent < 3 or localcluster.node_pid(config, name):
+    while silent < (1 if failover else 3) or localcluster.node_pid(config, name):
         cluster.send(name, "stop", {})
-        silent = 0 if name in cluster.ping([name], timeout=0.5) else silent + 1
+        silent = silent + 1 if failover or name not in cluster.ping([name], timeout=0.5) \
+            else 0  # (failover: it was silent just before the fence)
+        if silent >= (1 if failover else 3) and not localcluster.node_pid(config, name):
+            return
         if time.monotonic() > deadline:
             if pid is not None and localcluster.node_pid(config, name):
                 localcluster.kill(config, name, pid)
@@ -161,14 +173,34 @@ def _stop(cluster, config: ClusterConfig, name: str, timeout: float) -> None:
                                  f"runs, then run this again")
 
 
+def _in_file(path: str, change, auto: bool, say) -> None:
+    """Change the cluster file (under its lock). One that cannot be written (a read-only
+    /etc under systemd's ProtectSystem): an OSError - or, for a failover, a warning: the
+    nodes keep the removal in their stores; the file is the operator's to update."""
+    try:
+        with locked(path):
+            config = ClusterConfig.load(path)
+            change(config)
+            config.save(path)
+    except OSError as e:
+        if not auto:
+            raise
+        say(f"warning: {path} could not be written ({e}): the nodes know of the removal; "
+            f"write it in the file by hand (`heirs`, `fenced`) and copy it to every machine")
+
+
 def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
-           say=print) -> str:
+           say=print, failover: str | None = None) -> str:
     """`swarm node remove NAME`: steps 0-6; the heir's name. Raises ConfigError,
     ClusterTimeout, ValueError (a node refused)."""
     from swarm.client import Cluster
 
     config = ClusterConfig.load(path)
     heir = heir_of(config, name)
+    auto = failover is not None
+    if auto and heir != failover:
+        raise ValueError(f"{failover} took {name} for silent, but the file names {heir} to "
+                         f"take its store (members changed?): not failed over")
     live = [n for n in config.names if n != name and n not in config.fenced]
     cluster = Cluster(config)
     try:
@@ -176,17 +208,17 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             raise ClusterTimeout(f"{heir}, which keeps {name}'s copy and is to take its "
                                  f"store, does not answer: start it first")
         fresh = name not in config.heirs
-        answers = _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
+        if auto and fresh and cluster.ping([name], timeout=0.5):
+            raise ValueError(f"{name} answers again: not failed over")
+        answers = False if auto else \
+            _wait_whole(cluster, name, heir, timeout, force, say) if fresh else \
             bool(cluster.ping([name], timeout=1.0)) or not force
-        say(f"removing {name}: {heir} takes its store")
+        say(f"{'failing over' if auto else 'removing'} {name}: {heir} takes its store")
         if answers:
             _drain(cluster, name, heir, timeout, force, say)
         if fresh:
-            with locked(path):
-                config = ClusterConfig.load(path)
-                config.heirs[name] = heir
-                config.save(path)
-            cluster.config.heirs = config.heirs
+            _in_file(path, lambda c: c.heirs.__setitem__(name, heir), auto, say)
+            cluster.config.heirs = {**cluster.config.heirs, name: heir}
         fence = {"node": name, "heir": heir}
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 1}, "fenced", timeout,
@@ -194,12 +226,15 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
             accept=lambda p: p["node"] == name and p["phase"] == 1)
         if answers:
             _copied(cluster, name, heir, timeout, force)
-        _stop(cluster, config, name, timeout)
+        _stop(cluster, config, name, timeout, auto)
         asknodes.until_all_answer(
-            cluster, [heir], "adopt", {"node": name, "force": force}, "adopted", timeout,
+            cluster, [heir], "adopt", {"node": name, "force": force, "failover": auto},
+            "adopted", timeout,
             f"the adoption of {name}'s store", accept=lambda p: p["node"] == name,
             refused=lambda n, p: ValueError(f"{n} cannot take {name}'s store: {p['error']}")
-            if p.get("error") else None)
+            if p.get("error") else None, every=0.2 if auto else asknodes.RESEND_SECONDS)
+        reload_fences(cluster)  # (a node that joined meanwhile is told too)
+        live = [n for n in cluster.config.names if n != name and n not in cluster.config.fenced]
         asknodes.until_all_answer(
             cluster, live, "fence", {**fence, "phase": 2}, "fenced", timeout,
             f"the fence of {name} (phase 2)",
@@ -208,11 +243,7 @@ def remove(path: str, name: str, timeout: float = 60.0, force: bool = False,
         raise ClusterTimeout(f"{e}; run `swarm node remove {name}` again") from None
     finally:
         cluster.close()
-    with locked(path):
-        config = ClusterConfig.load(path)
-        if name not in config.fenced:
-            config.fenced.append(name)
-            config.save(path)
+    _in_file(path, lambda c: name in c.fenced or c.fenced.append(name), auto, say)
     localcluster.forget_pid(config, name)
     say(f"{name} removed: {heir} has its store, and its name means {heir} from now on")
     return heir

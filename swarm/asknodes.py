@@ -49,8 +49,9 @@ def ask(cluster, names: list[str], kind: str, payload: dict, answer: str, timeou
 
 
 def until_all_answer(cluster, names: list[str], kind: str, payload: dict, answer: str,
-                     timeout: float, what: str, *, accept=None, refused=None) -> None:
-    """Send a request to these nodes again every RESEND_SECONDS until each has answered (a
+                     timeout: float, what: str, *, accept=None, refused=None,
+                     every: float = RESEND_SECONDS) -> None:
+    """Send a request to these nodes again every `every` seconds until each has answered (a
     message of kind `answer` that `accept(payload)` takes): `swarm node gone`'s phases,
     `swarm node add`'s join. ClusterTimeout naming the nodes that did not answer in
     `timeout` seconds (`what`: the request, as the message says it); `refused(node,
@@ -63,7 +64,7 @@ def until_all_answer(cluster, names: list[str], kind: str, payload: dict, answer
             raise ClusterTimeout(f"nodes {missing} did not answer {what} in {timeout:g}s")
         for name in set(names) - answered:
             cluster.send(name, kind, payload)
-        until = time.monotonic() + RESEND_SECONDS
+        until = time.monotonic() + every
         while time.monotonic() < until and answered != set(names):
             msg = cluster.receive(0.1)
             if msg and msg[0] == answer and msg[1] in names and \

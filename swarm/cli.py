@@ -58,6 +58,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from swarm import cli_programs
 from swarm.cli_common import cluster_file_named
@@ -254,8 +255,12 @@ def _node_remove(args) -> int:
     if (path := cluster_file_named(args, "node remove")) is None:
         return 1
     try:
-        remove(path, args.name, timeout=args.timeout, force=args.force)
-    except (ConfigError, ClusterTimeout, ValueError) as e:
+        say = print if args.failover is None else (  # (its log: the heir's dir)
+            lambda text: print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True))
+        remove(path, args.name, timeout=args.timeout,
+               force=args.force or args.failover is not None, failover=args.failover,
+               say=say)
+    except (ConfigError, ClusterTimeout, ValueError, OSError) as e:
         print(f"swarm node remove: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -523,6 +528,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --place: most bytes a node may hold, over the mean (1.1)")
     g.add_argument("--timeout", type=float, default=60.0,
                    help="seconds to wait for each step (60)")
+    g.add_argument("--failover", metavar="HEIR",
+                   help="(run by the heir, HEIR: `failover` in the cluster file) the node is "
+                        "silent and a majority agrees: no check, no drain; refused if it "
+                        "answers, or if the file names another heir")
     _where(g)
     g.set_defaults(func=_node_remove)
     p = sub.add_parser("gc", help="delete the Refs that nothing can reach any more")

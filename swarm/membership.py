@@ -178,6 +178,10 @@ def add(path: str, name: str | None = None, endpoint: str | None = None,
     from swarm.embedded import start_nodes
 
     members = ClusterConfig.load(path)
+    under_way = [n for n in members.heirs if n not in members.fenced]
+    if under_way:  # (a join would change the mirror of the node leaving: its heir)
+        raise ConfigError(f"the removal of {under_way[0]} is under way: `swarm node remove "
+                          f"{under_way[0]}` again finishes it first")
     probe = Cluster(members)
     try:  # (a cluster that is not running: nothing to join, and the file stays as it is)
         if not probe.ping([n for n in members.names if n not in members.fenced],

@@ -112,3 +112,41 @@ def test_a_coordinator_killed_after_its_decision_commits_the_block_once(
     assert outcome.error is not None and "PartlyDone" in outcome.error, outcome
     assert "atomic-block:" in outcome.error  # (the block it committed)
     assert blocks["n1"]["driven"] + blocks["n2"]["resolved"] >= 1
+
+
+def run_cut_for_good(tmp_path, monkeypatch, when: str):
+    """The block on three nodes with `failover = 2`, its coordinator n1 SIGKILLed for good
+    while it pauses `when` its decision: n2 - n1's mirror, and the block's other node -
+    takes n1 over (docs/nodes.md, "Failover") and answers for it as the coordinator."""
+    monkeypatch.setenv("SWARM_FAULT_TXN_PAUSE", f"{when}:3")
+    setup, block = write(tmp_path, "setup.py", SETUP), write(tmp_path, "block.py", BLOCK)
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=2.0) as cluster:
+        handles = cluster.run_file(setup, timeout=60).value
+        program = cluster.submit(block, argv=[*handles[0], *handles[1], "b1"], node="n3")
+        assert wait_for(lambda: "pausing 3 s" in node_log(cluster, "n1"), 30)
+        time.sleep(0.5)  # (the decision, in `after`, on disk: it is written within ms)
+        cluster.kill("n1")
+        outcome = cluster.results([program], timeout=90)[program]
+        values = cluster.run_file(write(tmp_path, "read.py", READ),
+                                  argv=[json.dumps(handles)], timeout=60, node="n3").value
+        assert wait_for(lambda: all(
+            row["blocks"]["prepared"] == row["blocks"]["locks"] == row["blocks"]["decided"] == 0
+            for row in cluster.status()), 30), cluster.status()
+        return outcome, values
+
+
+def test_a_coordinator_dead_for_good_before_its_decision_is_taken_over(tmp_path, monkeypatch):
+    """No decision written: the heir has n1's store, the block's program runs again there
+    from its last hop and commits the block once; the prepare held on n2 is resolved (presumed
+    abort) - no lock held for ever by a coordinator that never comes back."""
+    outcome, values = run_cut_for_good(tmp_path, monkeypatch, "before")
+    assert outcome.error is None, outcome.traceback
+    assert values == [["b1"], ["b1"]]
+
+
+def test_a_coordinator_dead_for_good_after_its_decision_is_taken_over(tmp_path, monkeypatch):
+    """The decision to commit written (and on n1's mirror, n2, before it counts): the heir
+    sends its commits, as n1 restarted would; the block is in both Refs once."""
+    outcome, values = run_cut_for_good(tmp_path, monkeypatch, "after")
+    assert values == [["b1"], ["b1"]]
+    assert outcome.error is None or "PartlyDone" in outcome.error, outcome

@@ -37,7 +37,7 @@ import time
 
 from swarm.node import machine as m
 from swarm.node.records import FILE_NAME
-from swarm.wire import decode
+from swarm.wire import control, decode
 
 log = logging.getLogger("swarm.node")
 
@@ -57,7 +57,8 @@ def serve(shell, env, identity: bytes) -> None:
     if node in machine.routed and machine.heirs.get(node) == shell.name:
         shell._reply(m.Reply(client, "adopted", {"node": node}))
         return
-    error = problem(shell, node) or quiet(machine, node, time.monotonic(), p.get("force", False))
+    error = problem(shell, node) or quiet(machine, node, time.monotonic(), p.get("force", False),
+                                          p.get("failover", False))
     if error:
         shell.refusals.note("adopt refused", f"adopt of {node!r} from {env.sender}: {error}")
         shell._reply(m.Reply(client, "adopted", {"node": node, "error": error}))
@@ -77,7 +78,8 @@ def serve(shell, env, identity: bytes) -> None:
     shell.kernel.running = False  # Shell.close)
 
 
-def quiet(machine, node: str, now: float, force: bool = False) -> str:
+def quiet(machine, node: str, now: float, force: bool = False,
+          failover: bool = False) -> str:
     """Before it merges, this node takes no new program or hop (they wait in their senders'
     outboxes: state.leaving), for up to QUIET_SECONDS until no program is on it: the restart
     that follows cuts those still running (one switched out mid-segment with writes kept
@@ -88,13 +90,15 @@ def quiet(machine, node: str, now: float, force: bool = False) -> str:
     where it went to the node before, it would now stay here: what it did there would be
     done twice. Programs that only wait for the node are no danger: the merge is what they
     wait for. With one: refused ("" otherwise), naming it - unless `force`, with which it
-    runs again after the merge. machine.adopting[node] = [since, quiet]."""
+    runs again after the merge. `failover` (machine/failover.py): no wait - the node is
+    silent, and what waits for it waits for this merge. machine.adopting[node] = [since,
+    quiet]."""
     if node not in machine.fenced:
         return ""
     state = machine.adopting.setdefault(node, [now, False])
     machine.leaving = True
     here = [p for p, w in machine.present.items() if w[0] == "here"]
-    if here and now - state[0] < QUIET_SECONDS:
+    if here and not failover and now - state[0] < QUIET_SECONDS:
         return ""
     pending = {q.send.fields.get("op") for q in machine.asks.values() if q.node == node}
     risky = [p for p, w in machine.present.items() if w[0] == "here" and (
@@ -184,6 +188,7 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
             before = db.total_changes
             db.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM copy.{table}")
             merged[table] = db.total_changes - before
+        _prepared_blocks(db)
         # a Ref the node was moving here, which this node took and moved on since: its
         # forward stands, and the node's old value of it goes
         db.execute("DELETE FROM main.refs WHERE id IN (SELECT id FROM copy.moves WHERE "
@@ -207,6 +212,23 @@ def merge(store_path: str, copy_dir: str, node: str, heir: str) -> dict[str, int
     finally:
         db.close()
     return merged
+
+
+def _prepared_blocks(db) -> None:
+    """An atomic block prepared on both the node and this node (docs/atomic.md) has a row
+    `prepared` on each, under one key: the merge keeps both parts - locks and writes - in
+    one (without it, this node's row alone: the block committed here, its writes on the
+    node lost - a torn block, found by tests/test_atomic_durable.py)."""
+    rows = db.execute("SELECT c.txn, c.record, m.record FROM copy.blocks AS c JOIN "
+                      "main.blocks AS m ON c.txn = m.txn AND c.kind = m.kind WHERE "
+                      "c.kind = 'prepared'").fetchall()
+    for txn, theirs, ours in rows:
+        coordinator, refs, writes = control.decode(ours)
+        _, their_refs, their_writes = control.decode(theirs)
+        both = (coordinator, list(dict.fromkeys([*refs, *their_refs])),
+                {**dict(writes), **dict(their_writes)})
+        db.execute("UPDATE main.blocks SET record = ? WHERE txn = ? AND kind = 'prepared'",
+                   (control.encode(both), txn))
 
 
 def _relocations(db, node: str, heir: str) -> None:

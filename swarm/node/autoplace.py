@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -62,3 +63,21 @@ def run_round(cluster_file: str, what: str = "place") -> subprocess.CompletedPro
     else:
         log.info("auto-%s: %s", what, report)
     return done
+
+
+def take_over(cluster_file: str, node: str, heir: str, directory: str) -> None:
+    """`swarm node remove NODE --failover` in a process of its own, detached (machine/
+    failover.py: this node is the heir; it restarts during the command, which goes on),
+    its output in `<directory>/failover-NODE.log`."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("SWARM_PARENT_PID", None)  # (a node of a local cluster must not stop it)
+    logfile = os.path.join(directory, f"failover-{node}.log")
+    command = " ".join(shlex.quote(a) for a in [
+        sys.executable, "-m", "swarm.cli", "node", "remove", node, "--failover", heir,
+        "--cluster", cluster_file])
+    try:  # (through sh: the command is nobody's child once sh is gone - no zombie)
+        subprocess.run(["sh", "-c", f"{command} >>{shlex.quote(logfile)} 2>&1 &"],
+                       env=env, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        log.error("failover of %s: the command did not start: %s", node, e)

@@ -23,6 +23,8 @@
     secret_key = "..."
     auto_place = 0.0                # > 0: the first node runs `swarm place` this often (s)
     auto_gc = 0.0                   # > 0: the first node runs `swarm gc` this often (s)
+    failover = 0.0                  # > 0: a node silent this long (s) is removed by its
+                                    # mirror, which serves its Refs (docs/nodes.md)
     [nodes.n1]
     endpoint = "tcp://127.0.0.1:5701"
     dir = "/var/lib/swarm/n1"       # where the node keeps its SQLite file
@@ -92,6 +94,7 @@ class ClusterConfig:
     replicas: int | None = None  # copies of each store (None: the default, `copies`)
     ring: list | None = None  # the nodes homes are hashed over (None: all; `homes`)
     heirs: dict = field(default_factory=dict)  # removed node -> the node with its store
+    failover: float = 0.0  # seconds of silence before a node's mirror takes it over; 0: never
 
     def route(self, name: str) -> str:
         """The node that answers for `name`: the heir of a removed node (swarm/adoption.py)."""
@@ -165,13 +168,18 @@ class ClusterConfig:
                          hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None,
                          replicas=int(raw["replicas"]) if "replicas" in raw else None,
                          ring=[str(n) for n in raw["ring"]] if "ring" in raw else None,
-                         heirs={str(n): str(h) for n, h in raw.get("heirs", {}).items()})
+                         heirs={str(n): str(h) for n, h in raw.get("heirs", {}).items()},
+                         failover=float(raw.get("failover", 0.0)))
         except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: a node or setting is incomplete or mistyped ({e!r})"
                               ) from None
         if config.replicas is not None and config.replicas not in (1, 2):
             raise ConfigError(f"{path}: replicas = {config.replicas}: 1 (each store alone) "
                               f"or 2 (each store and a copy on its mirror) are supported")
+        if config.failover < 0 or 0 < config.failover < 1:
+            raise ConfigError(f"{path}: failover = {config.failover:g}: 0 (by hand) or the "
+                              f"seconds a node is silent before its mirror takes it over "
+                              f"(at least 1)")
         if config.ring is not None and (not config.ring or set(config.ring) - set(nodes)):
             raise ConfigError(f"{path}: ring = {config.ring} must name nodes of the file")
         if set(config.heirs) - set(nodes) or set(config.heirs.values()) - set(nodes):
@@ -223,6 +231,8 @@ class ClusterConfig:
                  f"hop_timeout = {self.hop_timeout}",
                  f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}",
                  f"auto_gc = {self.auto_gc}"]
+        if self.failover:
+            lines.append(f"failover = {self.failover}")
         if self.hash_seed is not None:
             lines.append(f"hash_seed = {self.hash_seed}")
         if self.replicas is not None:

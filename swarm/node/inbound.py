@@ -69,6 +69,7 @@ EVENTS = {
     "mirrored": lambda env, identity: m.MirrorAnswered(
         env.sender, *(lambda p: (p["seq"], p["have"], p["gap"], p.get("probe", False),
                                  p.get("behind", False)))(decode.payload(env))),
+    "failover": lambda env, identity: m.FailoverReceived(env.sender, decode.payload(env)),
     "fence": lambda env, identity: m.FenceRequested(
         identity.decode(), *(lambda p: (p["node"], p["phase"], p.get("heir")))(
             decode.payload(env))),

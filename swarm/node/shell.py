@@ -114,6 +114,7 @@ class Shell:
                                       self.bulk_key)
         self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
         self.corked: list = []  # messages to peers not yet handed to ZeroMQ (_uncork)
+        self.heard: dict[str, float] = {}  # sender -> when its last message came
         self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
         data = m.RefData(self.store, self.encode_value, values.decode,
                          config.value_cache_bytes, values.private_copy, values.nbytes,
@@ -121,7 +122,16 @@ class Shell:
         self.machine = m.NodeState(name, config.names, data, sources,
                                    hop_timeout=config.hop_timeout, now=time.time(),
                                    forget_after=m.forget_after(config.replay_window),
-                                   replicas=config.copies)
+                                   replicas=config.copies,
+                                   failover_after=config.failover)
+        # the fences it wrote, before anything is served (a restore serves its peers' copies
+        # first): a node it took over is refused from the start - a late record of it would
+        # go to a copy merged already (machine/failover.py)
+        self.machine.fenced.update(self.store.fenced())
+        for node, (heir, routed) in adopt.heirs(config, self.store).items():
+            self.machine.heirs[node] = heir
+            if routed:
+                self.machine.routed.add(node)
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once
@@ -139,6 +149,7 @@ class Shell:
             m.AnswerCancel: self._answer_cancel,
             m.AnswerStats: self._stats, m.Stop: self._stop,
             m.SendSnapshot: lambda i: restore.send_snapshot(self, i),
+            m.TakeOver: self._take_over,
             m.Log: lambda i: log.log(logging.getLevelName(i.level.upper()), "%s", i.text),
         }
         traps.install(self)
@@ -222,6 +233,7 @@ class Shell:
         env = self.admit(identity, frames)
         if env is None:
             return
+        self.heard[env.sender] = time.time()  # (a peer alive: machine/failover.py)
         if env.kind in restore.MIRROR_KINDS:  # a copy of another node's store (mirrors.py)
             try:
                 restore.serve(self, env)
@@ -258,7 +270,7 @@ class Shell:
 
     def _tick(self) -> None:
         now = time.time()
-        self.emit(m.Tick(now, self.load()))
+        self.emit(m.Tick(now, self.load(), self.heard))
         if self.links.waiting():
             self.links.flush()
         if now >= self.next_second:  # failed handshakes: read here, not polled
@@ -442,6 +454,18 @@ class Shell:
         """The placer's report: this node's Refs and their sizes, and the access edges."""
         report = self.machine.access.report(self.name, self.store.ref_sizes(), time.time())
         self._reply(m.Reply(i.client, "stats", report))
+
+    def _take_over(self, i: m.TakeOver) -> None:
+        """machine/failover.py: the removal of a silent node, run by this node, its heir -
+        if it keeps a copy of its store (one that joined as its mirror may have none: the
+        node died before it sent one; its former mirror has it)."""
+        if not self.mirrors.has(i.node):
+            log.error("%s is silent, but this node keeps no copy of its store (its mirror "
+                      "since a join, never sent one): not failed over. Start %s again",
+                      i.node, i.node)
+            return
+        autoplace.take_over(self.config.path, i.node, i.heir,
+                            self.config.nodes[self.name].dir)
 
     def _stop(self, i: m.Stop) -> None:
         self.kernel.running = False

@@ -66,6 +66,12 @@ Refs (node <-> node, for the fetch policy and relocation):
 Copies of a node's store (node -> its mirror and back: swarm/node/mirrors.py has the table):
     mirror, mirrored, snapshot, restore?, restore
 
+Failover without an operator (node -> node: machine/failover.py):
+    failover  {step, node, ok?, why?, view?}: out? (vote `node` out?) -> out {ok, why, view}
+              (view: the members the sender knows, in short); alone? (may
+              the sender, `node`, go on without its mirror?) -> alone {ok}; whole (its copy
+              is whole again); alive? (are you?) -> alive; bye (the sender stops cleanly)
+
 Programs in flight (finality: docs/nodes.md):
     waiting   node -> client  {program, node, since, reason?}  (its hop to `node` has not
                               been acknowledged for hop_timeout, or was refused for `reason`;
@@ -81,7 +87,7 @@ Programs in flight (finality: docs/nodes.md):
     leave     client -> node  {}  -> leaving {node, here: [program], count}  (swarm node
                               remove: the node takes no new program or hop from now on;
                               `stay`: it does again - the command gave up)
-    adopt     client -> node  {node, force?}  -> adopted {node, error?}  (swarm node remove: the
+    adopt     client -> node  {node, force?, failover?}  -> adopted {node, error?}  (swarm node remove: the
                               heir merges its copy of the node's store into its own, and
                               starts again from it: swarm/node/adopt.py)
     join      client -> node  {node, endpoint, public_key?, members?}  -> joined {node,
@@ -131,16 +137,22 @@ KINDS = frozenset({
     "join", "joined", "adopt", "adopted", "leave", "stay", "leaving",
     "input?", "input",
     "hops?", "hops", "gc", "gc-report", "gc-flush",
-    "mirror", "mirrored", "snapshot", "restore?", "restore",
+    "mirror", "mirrored", "snapshot", "restore?", "restore", "failover",
 })
 
 NODE_KINDS = frozenset({"hop", "ack", "refused", "source?", "source", "fetch", "fetched",
                         "answered", "gc-flush", "chunk",
-                        "mirror", "mirrored", "snapshot", "restore?", "restore"})
+                        "mirror", "mirrored", "snapshot", "restore?", "restore",
+                        "failover"})
 
 #: a program's modules may not take these names: the node itself runs on them, and a
 #: program's modules stand in for modules of the same name while it runs
 RUNTIME_PACKAGES = frozenset({"swarm", "cluster", "zmq", "greenlet", "dill", "msgpack"})
+
+
+def _failover_step(v) -> bool:
+    """out?, out, alone?, alone, whole, alive?, alive or bye"""
+    return v in ("out?", "out", "alone?", "alone", "whole", "alive?", "alive", "bye")
 
 
 def _str_list(v) -> bool:
@@ -266,7 +278,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "programs": ({"node": str, "programs": list, "finished": _str_list},
                  {"booted": (int, float)}, (0, 0)),
     "fence": ({"node": str, "phase": int}, {"heir": str}, (0, 0)),
-    "adopt": ({"node": str}, {"force": bool}, (0, 0)),
+    "adopt": ({"node": str}, {"force": bool, "failover": bool}, (0, 0)),
     "leave": ({}, {}, (0, 0)),
     "stay": ({}, {}, (0, 0)),
     "leaving": ({"node": str, "here": _str_list, "count": int}, {}, (0, 0)),
@@ -291,6 +303,9 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
                  (0, 0)),
     "snapshot": ({"seq": int, "files": _str_list}, {"id": int}, (1, _MANY)),
     "restore?": ({}, {"new": bool, "former": bool}, (0, 0)),
+    # failover without an operator (machine/failover.py)
+    "failover": ({"step": _failover_step, "node": str}, {"ok": bool, "why": str,
+                                                         "view": str}, (0, 0)),
     "restore": ({"seq": int, "files": _str_list, "copy": bool, "new": bool}, {},
                 (0, _MANY)),
 }

@@ -51,7 +51,11 @@ def remove(world, name: str, after: float, tries: int = 0) -> None:
             world.note(f"{name} not removed: its copy was never whole, or programs stayed")
             world.removing -= 1
         return
-    heir = link.node
+    heir = world.mirror_of(name, world.fenced)  # (the cluster file's: swarm/adoption.py)
+    if link.node != heir:  # (a join under way: the node has not switched to it yet)
+        world.at(world.now + 0.1, remove, world, name, after, tries + 1)
+        return
+    world.removal_started = True  # (a join now waits for the removal: membership.add)
     world.note(f"{name} drained: {heir} is to take its store")
     Adopter(world, name, heir, world.now + after)
 
@@ -64,6 +68,8 @@ class Adopter:
         self.world, self.node, self.heir = world, node, heir
         self.name = f"adopt-{node}"
         self.step = 0
+        self.force_after = FORCE_AFTER
+        self.failover = False  # (failovers.py: the heir does not wait for its programs)
         self.first = 0.0  # (when `adopt` was first asked)
         self.answered: set[str] = set()
         world.operators[self.name] = self
@@ -96,7 +102,8 @@ class Adopter:
         node.lost = True  # (it does not start again: the cluster file names its heir)
         if node.up and node.state is not None:  # (one restoring has counted nothing yet)
             link = node.state.mirror
-            if link.down_since is not None or link.syncing or link.exposed or \
+            if link.node != self.heir or link.down_since is not None or link.syncing or \
+                    link.exposed or \
                     link.have < link.seq or link.waiting or node.state.ledger.pending():
                 return False
         if node.up:
@@ -119,7 +126,8 @@ class Adopter:
             if self.step == 2:  # (programs stayed on the heir: asked again; after a
                 self.first = self.first or w.now  # minute, with --force)
                 w.send(self.name, n, "adopt", {"node": self.node,
-                                               "force": w.now - self.first > FORCE_AFTER})
+                                               "force": w.now - self.first > self.force_after,
+                                               "failover": self.failover})
             else:
                 w.send(self.name, n, "fence", {"node": self.node, "heir": self.heir,
                                                "phase": 1 if self.step == 1 else 2})
@@ -162,7 +170,8 @@ def adopt(node, src: str, fields: dict) -> None:
     pending = {q.send.fields.get("op") for q in st.asks.values() if q.node == name}
     staying = any(w[0] == "here" and (w[3] in st.rerun or set(st.answers.used.get(
         w[3], {}).get(name, ())) - pending) for w in st.present.values())
-    error = quiet(node.state, name, w.now, force)  # (node/adopt.py: no program left first)
+    error = quiet(node.state, name, w.now, force,  # (node/adopt.py: no program left first)
+                  fields.get("failover", False))
     if error:
         w.note(f"{node.name} does not adopt {name} yet: {error}")
         w.send(node.name, src, "adopted", {"node": name, "error": error})

@@ -15,6 +15,9 @@ RETRY = 1.0
 
 
 def join(world, name: str) -> None:
+    if world.removal_started and world.removing:  # (refused while a removal is under way:
+        world.at(world.now + 0.5, join, world, name)  # the operator runs it again later)
+        return
     world.names.append(name)
     node = world.nodes[name]
     node.epoch += 1

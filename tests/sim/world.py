@@ -42,7 +42,7 @@ from swarm.node.machine.ids import derived_id
 from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
-from tests.sim import adoptions, mirrors
+from tests.sim import adoptions, failovers, mirrors
 from tests.sim import joins as joins_module
 from tests.sim.store import DiskFull, SimStore
 
@@ -96,13 +96,16 @@ class World:
     def __init__(self, seed: int, n: int = 3, faults: Faults | None = None,
                  hop_timeout: float = 5.0, span: float = 2.0, replicas: int = 1,
                  disk_losses: list | None = None, joins: list | None = None,
-                 removals: list | None = None, quick: bool = False) -> None:
+                 removals: list | None = None, quick: bool = False,
+                 failover: float = 0.0) -> None:
         """`replicas` 2: each node's store has a copy on its mirror (mirrors.py);
         `disk_losses`: [(node, at, down for)] disks lost (mirrors.lose_disk); `joins`:
         [(node, at)] nodes added to the running cluster (joins.py); `removals`: [(node,
         at, operator after)] nodes stopped whose mirror adopts their store (adoptions.py);
-        `quick`: half the programs are quick submissions (machine/quick.py)."""
+        `quick`: half the programs are quick submissions (machine/quick.py); `failover`:
+        seconds of silence before a node's mirror takes it over (failovers.py)."""
         self.seed = seed
+        self.failover = failover
         self.quick = quick
         self.replicas = replicas
         self.losses = self.restores = 0
@@ -132,8 +135,9 @@ class World:
         self.submitting_until = 0.0  # (seconds from the start) programs are submitted until
         self.fenced: set[str] = set()  # declared gone (what clients know)
         self.heirs: dict[str, str] = {}  # removed node -> the node that has its store
-        self.adoptions = self.forced = 0
+        self.adoptions = self.forced = self.failovers = 0
         self.removing = 0  # removals that have not ended
+        self.removal_started = False  # (one drained: joins wait until it ends, joins.py)
         self.store_ids = 0
         for node in self.nodes.values():
             node.store.be_born(self.new_store_id())  # (stores the workload fills)
@@ -290,6 +294,10 @@ class World:
             if node.up and node.state and src in node.state.fenced and not (  # the gate
                     node.state.holding(src) and kind in ("fetched", "mirror", "snapshot")):
                 return  # refuses it (shell.admit: but what a node being removed answers)
+            if node.up and node.state is None and src in node.store.fenced and not (
+                    src in node.store.heirs and not node.store.heirs[src][1] and
+                    kind in ("fetched", "mirror", "snapshot")):
+                return  # (restoring: the shell knows the fences it wrote before it serves)
             if src in self.nodes and src not in node.names:  # (not a member there yet)
                 return
             node.receive(src, kind, fields, blobs)
@@ -329,6 +337,7 @@ class SimNode:
         self.store_new = False  # its disk was lost: it asks its mirror before it boots
         self.restoring = False
         self.catching = None  # (epoch, snapshot sent): catching its mirror up (mirrors.py)
+        self.heard: dict[str, float] = {}  # peer -> when its last message came (the shell's)
         self.boot_names = list(world.names)  # the cluster file as it read it at its boot
         self.former: dict | None = None  # answers of former mirrors (mirrors.restored)
 
@@ -368,7 +377,8 @@ class SimNode:
                                                                version_tag=f"{self.name}:{self.epoch}"),
                                  dict(self.store.sources), hop_timeout=w.hop_timeout,
                                  now=w.now, forget_after=FORGET_AFTER,
-                                 replicas=w.replicas)
+                                 replicas=w.replicas, failover_after=w.failover)
+        self.heard = {}
         w.note(f"{self.name} starts" + (" (its mirror down)" if mirror_down else ""))
         boot = self.store.boot_state()  # (the heirs the cluster file names are routed)
         boot["heirs"] = {**boot["heirs"], **{n: (h, True) for n, h in w.heirs.items()}}
@@ -407,7 +417,7 @@ class SimNode:
         if epoch != self.epoch or not self.up or self.restoring:
             return
         self.tick_at = None
-        self.handle(m.Tick(self.world.now))
+        self.handle(m.Tick(self.world.now, heard=self.heard))
 
     def execute(self, i) -> None:
         w = self.world
@@ -436,6 +446,8 @@ class SimNode:
             w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._serve, self.epoch, i)
         elif kind is m.SendSnapshot:
             mirrors.snapshot(self, i.node)
+        elif kind is m.TakeOver:
+            failovers.take_over(w, i.heir, i.node)
         elif kind is m.Relocate:
             w.violate(f"{self.name}: Relocate in a simulation without relocations")
         # Log, AnswerStatus, AnswerStats, Stop: nothing to simulate
@@ -458,6 +470,7 @@ class SimNode:
         if not self.up:
             return
         now = self.world.now
+        self.heard[src] = now
         if kind in mirrors.MIRROR_KINDS:
             if (kind == "restore?" and fields.get("former")) or self.world.mirror_of(
                     src, self.state.fenced if self.state else (), self.names) == self.name:
@@ -514,6 +527,8 @@ class SimNode:
                                       fields.get("ids", []), [], fields.get("nodes", [])))
         elif kind == "gc-flush":
             self.handle(m.GcFlushed(src, fields["cycle"]))
+        elif kind == "failover":
+            self.handle(m.FailoverReceived(src, fields))
         else:
             self.world.violate(f"{self.name} got a {kind} it has no use for in the simulation")
 

@@ -17,6 +17,7 @@ from swarm.node.machine.events import (
     CollectRequested,
     CommitFailed,
     Committed,
+    FailoverReceived,
     FenceRequested,
     FetchAnswered,
     FetchRequested,
@@ -60,6 +61,7 @@ from swarm.node.machine.instructions import (
     Serve,
     Start,
     Stop,
+    TakeOver,
     Wake,
 )
 from swarm.node.machine.ledger import ACK_DELAY, WRITE_DELAY, forget_after
@@ -72,6 +74,7 @@ __all__ = [
     "ProgramFinished", "ProgramPrinted", "Served", "SourceReceived", "SourceRequested",
     "SourceWanted", "SnapshotSent", "Stopping", "SubmitReceived", "Tick", "Unasked",
     "AnswerStats", "AnswerStatus", "Log", "Persist", "Relocate", "Reply", "Resume", "Send",
-    "SendKept", "SendSnapshot", "Serve", "Start", "Stop", "Wake",
+    "SendKept", "SendSnapshot", "Serve", "Start", "Stop", "TakeOver", "Wake",
+    "FailoverReceived",
     "NO_ANSWER", "NODE_GONE", "NodeState", "RefData", "ACK_DELAY", "WRITE_DELAY",
 ]

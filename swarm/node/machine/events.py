@@ -297,6 +297,7 @@ class Tick:
     """The loop went round: time for writes, acks, resends and timeouts that are due."""
     now: float
     load: int = -1  # the node's runnable programs, told to peers with acks (-1: unknown)
+    heard: dict | None = None  # peer -> when a message from it last came (failover.py)
 
 
 @dataclass(slots=True)
@@ -318,6 +319,14 @@ class MirrorAnswered:
     gap: bool
     probe: bool = False  # the answer to a probe
     behind: bool = False  # the copy is of this store and further on (mirror.py)
+
+
+@dataclass(slots=True)
+class FailoverReceived:
+    """A node's `failover` message: {step: out? | out | alone? | alone | whole, node, ok?,
+    why?} (machine/failover.py)."""
+    sender: str
+    fields: dict
 
 
 @dataclass(slots=True)

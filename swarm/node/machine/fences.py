@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from swarm.node.machine import events as ev
-from swarm.node.machine import mirror, questions
+from swarm.node.machine import failover, mirror, questions
 from swarm.node.machine.gcscan import IdFinder
 from swarm.node.machine.instructions import Log, Reply, Send
 from swarm.wire.control import decode as stored_meta
@@ -42,6 +42,9 @@ def fence(state, e: ev.FenceRequested) -> None:
         state.out.append(Log("warning", f"fence of {node} without its heir from {e.client} "
                                        f"ignored: its removal is under way"))
         return
+    if node not in state.fenced or (e.phase == 2 and heir is not None and
+                                    node not in state.routed):
+        failover.members_changed(state)  # (not when asked again: nothing changes)
     if e.phase == 1:
         if heir is not None:  # (written each time: its row may be missing after a start
             state.heirs[node] = heir  # that read the heir in the cluster file)
@@ -55,6 +58,13 @@ def fence(state, e: ev.FenceRequested) -> None:
                                                              if heir else "")))
             mirror.fenced(state)  # (it may have been this node's mirror)
     elif heir is not None:  # (its heir has its store now: what waited for it goes there)
+        if node not in state.heirs:  # (this node joined after phase 1: it is phase 1 too)
+            state.heirs[node] = heir
+            state.held_at.setdefault(node, state.now)
+            if node not in state.fenced:
+                state.fenced.add(node)
+                state.ledger.next.fences.append(node)
+                mirror.fenced(state)
         if node not in state.routed:
             state.routed.add(node)
             state.ledger.next.heirs[node] = (state.heirs[node], True)
@@ -166,6 +176,7 @@ def join(state, e: ev.MemberJoined) -> None:
     it (gc.py, `end`). Answered "joined"."""
     node = e.node
     if node not in state.names:
+        failover.members_changed(state)
         state.names.append(node)
         state.gc.finder = IdFinder(state.names)  # (its Refs' ids: collectable too)
         state.out.append(Log("info", f"node {node} joined the cluster"))

@@ -134,6 +134,15 @@ class Stop:
 
 
 @dataclass(slots=True)
+class TakeOver:
+    """Remove `node` and take its store, as `swarm node remove NODE --force` does: it was
+    silent for `failover` seconds and a majority agrees (machine/failover.py); `heir`:
+    this node (the command refuses if the cluster file names another)."""
+    node: str
+    heir: str
+
+
+@dataclass(slots=True)
 class Log:
     level: str  # "warning", "info", ...
     text: str

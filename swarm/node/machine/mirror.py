@@ -40,6 +40,7 @@ slow (paused, loaded) goes down after MIRROR_TIMEOUT and comes back at the next 
 from __future__ import annotations
 
 from swarm.node.machine import events as ev
+from swarm.node.machine import failover
 from swarm.node.machine.instructions import Log, Send, SendSnapshot
 
 MIRROR_TIMEOUT = 2.0  # seconds a write waits for the mirror before it counts without it
@@ -129,7 +130,7 @@ def committed(state, e: ev.Committed) -> bool:
     if e.record is None or link.node is None:
         return True
     link.seq = e.seq
-    if link.down_since is not None:
+    if link.down_since is not None and failover.may_count_alone(state):
         state.count("writes_one_copy")
         link.exposed += 1
         return True
@@ -189,6 +190,8 @@ def answered(state, e: ev.MirrorAnswered) -> None:
         link.syncing = None
     if e.have >= link.seq:  # (every write made so far is on the copy)
         link.exposed = 0
+        if state.failover.leave or state.failover.leave_asked_at >= 0:  # (those that let
+            failover.whole_again(state)  # it go on alone may vote it out again)
     if link.down_since is not None and e.have == link.seq:
         state.out.append(Log("warning", f"mirror {link.node} answers again and holds every "
                                         f"write: writes wait for its copy again"))
@@ -214,7 +217,13 @@ def tick(state, now: float) -> None:
         link.next_send = now + RESEND_SECONDS  # (a copy of it is answered as the first)
         state.out.append(link.sent)
     late = [w for w in (link.waiting, link.syncing) if w and now > w[1]]
-    if late:
+    if late and not failover.may_go_alone(state, now):  # (they wait: failover.py, rule 3)
+        again = now + failover.ASK_SECONDS
+        link.waiting = link.waiting and (link.waiting[0], max(link.waiting[1], again))
+        if link.syncing is not None:  # (a snapshot unanswered: lost? a probe's gap sends
+            link.syncing, link.snapshot_at = None, 0  # it again)
+        state.out.append(probe(link))
+    elif late:
         waiting = link.waiting
         link.waiting = link.syncing = None
         link.snapshot_at = 0  # (the next gap sends a snapshot again)
@@ -229,7 +238,8 @@ def tick(state, now: float) -> None:
     if link.node is not None and link.waiting is None and link.syncing is None and \
             now >= link.next_probe:
         link.next_probe = now + (PROBE_SECONDS if link.down_since is not None else
-                                 CHECK_SECONDS)
+                                 CHECK_SECONDS if not failover.on(state) else
+                                 min(CHECK_SECONDS, state.failover.after / 4))
         state.out.append(probe(link))
 
 

@@ -24,7 +24,18 @@ from __future__ import annotations
 
 from collections import deque
 
-from swarm.node.machine import acks, answers, clients, fences, gc, io, mirror, questions, quick
+from swarm.node.machine import (
+    acks,
+    answers,
+    clients,
+    failover,
+    fences,
+    gc,
+    io,
+    mirror,
+    questions,
+    quick,
+)
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
@@ -55,10 +66,12 @@ _MID_SEGMENT = frozenset({ev.ProgramPrinted, ev.Asked, ev.SourceWanted, ev.Input
 class NodeState:
     def __init__(self, name: str, names: list[str], data, sources: dict, *,
                  hop_timeout: float = 30.0, now: float = 0.0,
-                 forget_after: float = FORGET_AFTER, replicas: int = 1) -> None:
+                 forget_after: float = FORGET_AFTER, replicas: int = 1,
+                 failover_after: float = 0.0) -> None:
         self.name, self.names = name, list(names)
         self.replicas = replicas  # copies of the store: 2, a mirror (mirror.py)
         self.mirror = mirror.MirrorLink(None)  # (its node is known once Booted)
+        self.failover = failover.Failover(failover_after)  # (failover.py: 0, by hand)
         self.hop_timeout = hop_timeout
         self.forget_after = forget_after  # (ledger.py: pruning `done`)
         self.data = data
@@ -104,6 +117,7 @@ class NodeState:
             **io.handlers(self), **questions.handlers(self), **fences.handlers(self),
             **clients.handlers(self), **acks.handlers(self),
             **answers.handlers(self), **mirror.handlers(self),
+            ev.FailoverReceived: lambda e: failover.received(self, e.sender, e.fields),
             ev.HopsRequested: lambda e: self.out.append(  # (history.py: the dashboard's)
                 Reply(e.client, "hops", self.history.answer(self.name, e.after))),
         }
@@ -138,6 +152,10 @@ class NodeState:
         while sender != node and node in self.heirs:
             node = self.heirs[node]
         return sender == node
+
+    def mirror_for(self, node: str) -> str | None:
+        """The node that keeps `node`'s copy (mirror.mirror_of)."""
+        return mirror.mirror_of(self.names, self.fenced, node, self.replicas)
 
     def holding(self, node: str) -> bool:
         """Is `node` being removed, its heir not serving it yet? (fences.py)"""
@@ -222,7 +240,10 @@ class NodeState:
             mirror.mirror_of(self.names, self.fenced, self.name, self.replicas), e.mirror_seq,
             e.store_id)
         if e.mirror_down and self.mirror.node is not None:
-            mirror.went_down(self.mirror, e.now)
+            if failover.on(self):  # (its writes wait for the mirror, or for leave to go
+                self.mirror.exposed += 1  # on alone: failover.py)
+            else:
+                mirror.went_down(self.mirror, e.now)
         if e.died_running:  # the process died while that program ran: count it
             dead = self.deaths[e.died_running] = self.deaths.get(e.died_running, 0) + 1
             ledger.next.deaths[e.died_running] = dead
@@ -498,6 +519,8 @@ class NodeState:
     # ---- the clock -------------------------------------------------------------------------------
     def _tick(self, e: ev.Tick) -> None:
         now = self.now = e.now
+        if e.heard is not None:
+            self.failover.heard = e.heard
         ledger = self.ledger
         if ledger.retry():
             if now >= self.next_retry:
@@ -509,6 +532,7 @@ class NodeState:
             for peer, hop_ids in ledger.take_owed().items():  # (they show no write)
                 self.out.append(Send(peer, "ack", {"hop_ids": hop_ids, **fields}))
         mirror.tick(self, now)
+        failover.tick(self, now)
         if now >= self.next_resend:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)
@@ -518,6 +542,7 @@ class NodeState:
             answers.prune(self, now)
 
     def _stopping(self, e: ev.Stopping) -> None:
+        failover.bye(self)
         if self.ledger.pending() or self.ledger.retry():
             self._write_now()
         for peer, hop_ids in self.ledger.take_owed().items():
@@ -571,9 +596,9 @@ class NodeState:
             times.append(ledger.owed_since + ACK_DELAY)
         if ledger.outbox or self.asks or self.source_asks:
             times.append(self.next_resend)
-        due = self.mirror.due()
-        if due is not None:
-            times.append(due)
+        for due in (self.mirror.due(), failover.due(self)):
+            if due is not None:
+                times.append(due)
         return min(times) if times else None
 
     # ---- what programs may read -------------------------------------------------------------

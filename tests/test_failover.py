@@ -1,0 +1,137 @@
+"""Failover without an operator on real nodes (`failover = S` in the cluster file:
+machine/failover.py; its simulation: tests/test_sim_failover.py): a node killed for good in
+the middle of the money workload is taken over by its mirror, and loses nothing; a paused node
+taken over is refused when it wakes up, and nothing it did meanwhile counts."""
+
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from collections import Counter
+
+from helpers import write
+from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
+from test_grow import whole
+
+import swarm
+from swarm.fencing import reload_fences
+from swarm.node.config import ClusterConfig
+
+START, CLIENTS, TRANSFERS, FAILOVER = 1000, 4, 60, 2.0
+MAKE = "from swarm import Ref\nRESULT = [Ref(i, at='n2').id for i in range(20)]\n"
+SUM = """
+import sys, json
+from swarm import Ref
+RESULT = sum(Ref.open(i).get() for i in json.loads(sys.argv[1]))
+"""
+
+
+def _taken_over(cluster, node: str, timeout: float = 60.0) -> str:
+    """Wait until the cluster file lists `node` as removed; its heir."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        config = ClusterConfig.load(cluster.config.path)
+        if node in config.fenced:
+            reload_fences(cluster)
+            return config.heirs[node]
+        time.sleep(0.1)
+    raise AssertionError(f"{node} was not taken over in {timeout} s")
+
+
+def _money(accounts, work, homes) -> None:
+    total = sum(balance for balance, _ in accounts)
+    seen = Counter(entry for _, history in accounts for entry in history)
+    expected = Counter([f"-{tid}" for tid, *_ in work] + [f"+{tid}" for tid, *_ in work])
+    assert total == START * len(homes)  # conserved
+    assert +(seen - expected) == Counter()  # none made twice
+    assert +(expected - seen) == Counter()  # no acknowledged write missing
+
+
+def test_a_node_killed_for_good_mid_workload_is_taken_over_and_loses_nothing(tmp_path):
+    """The issue's test, with failover instead of an operator: n2 SIGKILLed (and its
+    directory deleted) while transfers run from 4 clients; every transfer once, money
+    conserved, n2's Refs served by n3, every store back to two copies; the time from the kill to n2's Refs served again is
+    printed (BENCHMARKS.md has it measured)."""
+    setup, transfer = write(tmp_path, "setup.py", SETUP), write(tmp_path, "t.py", TRANSFER)
+    homes = [n for n in ("n1", "n2", "n3") for _ in range(6)]
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        handles = cluster.run_file(setup, argv=[json.dumps(homes), str(START)],
+                                   timeout=60).value
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE), timeout=60).value
+        work = transfers(handles, TRANSFERS, seed=3)
+        clients = Clients(cluster.config, transfer, handles)
+        threads = [threading.Thread(target=clients.run, args=(work[i::CLIENTS],))
+                   for i in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        while len(clients.done) < TRANSFERS // 3 and any(t.is_alive() for t in threads):
+            time.sleep(0.02)
+        cluster.kill("n2")
+        killed = time.monotonic()
+        shutil.rmtree(cluster.config.nodes["n2"].dir)
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+        served = time.monotonic() - killed
+        assert out.error is None, out.traceback
+        assert out.value == sum(range(20))
+        assert _taken_over(cluster, "n2") == "n3"
+        for t in threads:
+            t.join()
+        assert clients.errors == []
+        assert clients.results == {tid: tid for tid, *_ in work}  # every program completed
+        accounts = cluster.run_file(write(tmp_path, "read.py", READ_ALL),
+                                    argv=[json.dumps(handles)], timeout=60).value
+        rows = whole(cluster, ["n1", "n3"])  # (k = 2 again: n3's store, n2's merged in, has
+        # a copy on n1 - a snapshot, its store id new - and n1's is on n3)
+        log = open(os.path.join(cluster.config.nodes["n3"].dir, "failover-n2.log")).read()
+    _money(accounts, work, homes)
+    assert {r["node"]: r["mirror"]["node"] for r in rows} == {"n1": "n3", "n3": "n1"}
+    assert "n2 removed: n3 has its store" in log, log
+    print(f"n2's Refs served by n3 {served:.2f} s after the kill (failover = {FAILOVER:g})")
+
+
+def test_a_paused_node_taken_over_is_refused_when_it_wakes(tmp_path):
+    """n2 SIGSTOPped while it holds Refs: n3 takes it over (the paused process of this host
+    is killed), n2's Refs are served from n3's copy and written there; what n3 holds is
+    what counts, and n2's messages are refused."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE), timeout=60).value
+        pid = cluster.procs["n2"].pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            assert _taken_over(cluster, "n2") == "n3"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        bump = write(tmp_path, "bump.py", "import sys, json\nfrom swarm import Ref\n"
+                                          "for i in json.loads(sys.argv[1]):\n"
+                                          "    r = Ref.open(i)\n    r.set(r.get() + 100)\n")
+        out = cluster.run_file(bump, argv=[json.dumps(made)], timeout=60)
+        assert out.error is None, out.traceback
+        time.sleep(FAILOVER)  # (n2, awake, tries its mirror: refused)
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+        assert out.value == sum(range(20)) + 100 * 20
+        refused = {r["node"]: r["refusals"] for r in cluster.status()}
+        n3_log = open(os.path.join(cluster.directory, "n3.log")).read()
+    assert "taking its store (failover" in n3_log
+    assert refused["n3"].get("declared gone"), refused  # (n2's probes and records, awake)
+
+
+def test_a_clean_stop_is_not_a_death(tmp_path):
+    """n1 stopped cleanly (as `swarm down` or a restart by hand stops it) and started again
+    6 s later - three times `failover`: it says `bye`, and is not taken over."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE.replace("n2", "n1")),
+                                timeout=60).value
+        cluster.send("n1", "stop", {})
+        cluster.procs["n1"].wait(timeout=30)
+        time.sleep(3 * FAILOVER)
+        cluster.restart("n1")
+        cluster.wait_ready()
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+        config = ClusterConfig.load(cluster.config.path)
+    assert out.value == sum(range(20)), out
+    assert config.fenced == [] and config.heirs == {}
