@@ -87,7 +87,7 @@ def run_native(path: str) -> Outcome:
             _restored_main(sys.modules.get("__main__")):
         _as_main(main)  # as when CPython runs a script: pickle finds its functions
         try:
-            exec(compile(source, path, "exec"), namespace)
+            exec(compile(source, path, "exec", dont_inherit=True), namespace)
         except Exception as e:
             error = _error_text(e)
     return Outcome(out.getvalue(), namespace.get("RESULT"), error)

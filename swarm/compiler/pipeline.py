@@ -237,12 +237,12 @@ def _compile(tree: ast.Module, filename: str) -> CodeType:
     positions, or a node a pass forgot."""
     try:
         try:
-            return compile(tree, filename, "exec")
+            return compile(tree, filename, "exec", dont_inherit=True)
         except (TypeError, ValueError) as e:
             if "missing" not in str(e):
                 raise
             _fix_missing_locations(tree)
-            return compile(tree, filename, "exec")
+            return compile(tree, filename, "exec", dont_inherit=True)
     except TypeError as e:
         raise InternalCompilerError(f"lowering left a node CPython cannot compile: {e}") from e
 
