@@ -207,7 +207,8 @@ def reduce_foreign_function(fn: FunctionType):
     return (_new_foreign_function, (sys.version_info[:2], marshal.dumps(fn.__code__), where,
                                     fn.__name__, fn.__closure__),
             (fn.__qualname__, fn.__defaults__, fn.__kwdefaults__, fn.__dict__ or None,
-             fn.__doc__, fn.__module__), None, None, _fill_foreign_function)
+             fn.__doc__, fn.__module__, fn.__annotations__ or None), None, None,
+            _fill_foreign_function)
 
 
 def _new_foreign_function(version, code_bytes, where, name, closure):
@@ -230,7 +231,9 @@ def _new_foreign_function(version, code_bytes, where, name, closure):
 
 
 def _fill_foreign_function(fn, state) -> None:
-    qualname, defaults, kwdefaults, fdict, doc, module = state
+    qualname, defaults, kwdefaults, fdict, doc, module, *annotations = state
+    if annotations and annotations[0]:
+        fn.__annotations__ = annotations[0]
     fn.__qualname__, fn.__defaults__, fn.__kwdefaults__ = qualname, defaults, kwdefaults
     fn.__doc__, fn.__module__ = doc, module
     if fdict:

@@ -73,8 +73,10 @@ def new_function(module: ModuleType, key: str, closure):
 
 
 def fill_function(fn, state) -> None:
-    """Its names, defaults, attributes and docstring."""
-    name, qualname, defaults, kwdefaults, fdict, doc = state
+    """Its names, defaults, attributes, docstring and annotations."""
+    name, qualname, defaults, kwdefaults, fdict, doc, *annotations = state
+    if annotations and annotations[0]:  # (before: lost - {} after a hop)
+        fn.__annotations__ = annotations[0]
     fn.__name__ = name
     fn.__qualname__ = qualname
     fn.__defaults__ = defaults

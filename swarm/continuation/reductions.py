@@ -78,7 +78,7 @@ class _Reductions:
             if key is None:
                 return library.reduce_foreign_function(obj)
             state = (obj.__name__, obj.__qualname__, obj.__defaults__, obj.__kwdefaults__,
-                     obj.__dict__ or None, obj.__doc__)
+                     obj.__dict__ or None, obj.__doc__, obj.__annotations__ or None)
             return (rb.new_function, (module, key, obj.__closure__), state, None, None,
                     rb.fill_function)
         if t is ModuleType:
