@@ -52,17 +52,18 @@ def run(node, txn, pending) -> CollOp:
         txnserve.refuse(f"iterating {what}" if op.action == "iter" else
                         f"a slice of {what}" if op.action == "slice" else
                         f"{what}'s {op.action}()")
-    meta = _meta(node, txn, op)
+    parts = BlockParts(node, txn)
+    meta = meta_of(parts, op)
     if op.done:
         return op
     if op.kind == "list":
-        return _list(node, txn, op, meta)
+        return list_op(parts, op, meta)
     if op.action == "len":
-        shards = [_Part(shard_id(op.name, op.nodes, j)) for j in range(op.param)]
-        op.finish(sum(len(txnserve.read(node, txn, s, None) or {}) for s in shards))
+        op.finish(sum(len(parts.read(shard_id(op.name, op.nodes, j)) or {})
+                      for j in range(op.param)))
         return op
     if op.kind == "set":
-        return _set(node, txn, op)
+        return set_op(parts, op)
     shard = _Part(op.shard(op.kb))
     index = txnserve.read(node, txn, shard, None) or {}
     entry = index.get(op.kb)
@@ -103,7 +104,22 @@ def run(node, txn, pending) -> CollOp:
 _NONE = object()
 
 
-def _meta(node, txn, op: CollOp) -> dict:
+class BlockParts:
+    """The collection's Refs as a block reads and writes them (txnserve.read, write): by id.
+    (The simulator gives its own: tests/sim/atomic.py.)"""
+
+    def __init__(self, node, txn) -> None:
+        self.node, self.txn = node, txn
+
+    def read(self, ref_id: str):
+        """The Ref's value in the block, or None if it does not exist."""
+        return txnserve.read(self.node, self.txn, _Part(ref_id), None)
+
+    def write(self, ref_id: str, value) -> None:
+        txnserve.write(self.node, self.txn, _Part(ref_id), value)
+
+
+def meta_of(parts, op: CollOp) -> dict:
     """The collection's root: its kind and layout (a List's tail too), read in the block -
     or, for a Dict or Set, from the memo (its kind and shards never change). A new
     collection is created by the block's commit. A root of another kind fails the op."""
@@ -111,13 +127,13 @@ def _meta(node, txn, op: CollOp) -> dict:
     if known is not None:
         meta = {"kind": known[0], "param": known[1]}
     else:
-        meta = txnserve.read(node, txn, _Part(op.root), None)
+        meta = parts.read(op.root)
         if meta is None:  # a new collection: the block creates it
             meta = {"kind": op.kind, "param": op.param or (
                 DEFAULT_CHUNK if op.kind == "list" else DEFAULT_SHARDS)}
             if op.kind == "list":
                 meta["tail"] = 0
-            txnserve.write(node, txn, _Part(op.root), meta)
+            parts.write(op.root, meta)
     if meta["kind"] != op.kind:
         op.fail("TypeError", f"{op.name!r} is a swarm.{meta['kind'].capitalize()}, not a "
                              f"swarm.{op.kind.capitalize()}")
@@ -130,10 +146,10 @@ def _meta(node, txn, op: CollOp) -> dict:
     return meta
 
 
-def _set(node, txn, op: CollOp) -> CollOp:
+def set_op(parts, op: CollOp) -> CollOp:
     """A Set's member, in its shard (read in the block; written if it changes)."""
-    shard = _Part(op.shard(op.kb))
-    members = txnserve.read(node, txn, shard, None) or {}
+    shard = op.shard(op.kb)
+    members = parts.read(shard) or {}
     present = op.kb in members
     if op.action == "contains":
         op.finish(present)
@@ -145,37 +161,36 @@ def _set(node, txn, op: CollOp) -> CollOp:
             del members[op.kb]
         else:
             members[op.kb] = op.key
-        txnserve.write(node, txn, shard, members)
+        parts.write(shard, members)
         op.finish()
     else:
         op.finish()
     return op
 
 
-def _list(node, txn, op: CollOp, meta: dict) -> CollOp:
+def list_op(parts, op: CollOp, meta: dict) -> CollOp:
     """A List's append, get, set or len: the root's tail and the chunks, read in the block
     (a new List's root is written by it)."""
     size, tail = op.param, meta.get("tail", 0)
     if op.action == "append":
         while True:
-            chunk = _Part(op.chunk(tail))
-            values_ = txnserve.read(node, txn, chunk, None) or []
+            chunk = op.chunk(tail)
+            values_ = parts.read(chunk) or []
             if len(values_) < size:
                 break
             tail += 1  # a full chunk: the tail moves on (as collserve._advance)
-            txnserve.write(node, txn, _Part(op.root), dict(meta, tail=tail))
-        txnserve.write(node, txn, chunk, list(values_) + [op.blob])
+            parts.write(op.root, dict(meta, tail=tail))
+        parts.write(chunk, list(values_) + [op.blob])
         op.finish(tail * size + len(values_))
         return op
     index = op.key
     if op.action == "len" or index < 0:
-        n = tail * size + len(txnserve.read(node, txn, _Part(op.chunk(tail)), None) or [])
+        n = tail * size + len(parts.read(op.chunk(tail)) or [])
         if op.action == "len":
             op.finish(n)
             return op
         index += n
-    values_ = [] if index < 0 else txnserve.read(node, txn, _Part(op.chunk(index // size)),
-                                                 None) or []
+    values_ = [] if index < 0 else parts.read(op.chunk(index // size)) or []
     at = index % size
     if index < 0 or at >= len(values_):
         op.fail("IndexError", "swarm.List index out of range")
@@ -184,6 +199,6 @@ def _list(node, txn, op: CollOp, meta: dict) -> CollOp:
     else:
         values_ = list(values_)
         values_[at] = op.blob
-        txnserve.write(node, txn, _Part(op.chunk(index // size)), values_)
+        parts.write(op.chunk(index // size), values_)
         op.finish()
     return op
