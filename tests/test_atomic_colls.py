@@ -8,6 +8,12 @@ from helpers import write
 
 import swarm
 
+
+@pytest.fixture(scope="module")
+def cluster():
+    with swarm.local_cluster(3) as c:
+        yield c
+
 OPERATIONS = """
 import swarm
 from swarm import List, Set, move_to
@@ -46,24 +52,22 @@ for bad in ("remove", "index", "slice", "kind"):
 """
 
 
-def test_set_and_list_operations_in_a_block(tmp_path):
-    with swarm.local_cluster(3) as cluster:
-        for policy in ("migrate", "fetch"):
-            source = OPERATIONS.replace("ac.", f"ac{policy}.")
-            out = cluster.run_file(write(tmp_path, "p.py", source), timeout=120,
-                                   policy=policy)
-            assert out.error is None, out.traceback
-            assert out.stdout.splitlines() == [
-                "in True False 1",
-                "appended 0 1 2",
-                "list X z 3",
-                "after True False 1 ['X', 'y', 'z'] 3",
-                "nothing of it False 3",
-                "KeyError 'nobody'",
-                "IndexError swarm.List index out of range",
-                "RuntimeError a slice of a swarm.List is not allowed inside swarm.atomic()",
-                f"TypeError 'ac{policy}.s' is a swarm.Set, not a swarm.List",
-            ], policy
+@pytest.mark.parametrize("policy", ["migrate", "fetch"])
+def test_set_and_list_operations_in_a_block(cluster, tmp_path, policy):
+    source = OPERATIONS.replace("ac.", f"ac{policy}.")
+    out = cluster.run_file(write(tmp_path, "p.py", source), timeout=120, policy=policy)
+    assert out.error is None, out.traceback
+    assert out.stdout.splitlines() == [
+        "in True False 1",
+        "appended 0 1 2",
+        "list X z 3",
+        "after True False 1 ['X', 'y', 'z'] 3",
+        "nothing of it False 3",
+        "KeyError 'nobody'",
+        "IndexError swarm.List index out of range",
+        "RuntimeError a slice of a swarm.List is not allowed inside swarm.atomic()",
+        f"TypeError 'ac{policy}.s' is a swarm.Set, not a swarm.List",
+    ]
 
 
 NUMBERS = """
@@ -95,23 +99,22 @@ RESULT = [list(List(sys.argv[1])), len(Set(sys.argv[1] + ".s"))]
 
 
 @pytest.mark.parametrize("policy", ["migrate", "fetch"])
-def test_blocks_of_lists_and_sets_at_once_are_serializable(tmp_path, policy):
+def test_blocks_of_lists_and_sets_at_once_are_serializable(cluster, tmp_path, policy):
     """8 programs on every node, 8 blocks each, all at once: `n = len(l); l.append(n)` in a
     block gives every value its own index (0..63, each once), and the Set gets each once.
     Without blocks the same programs append repeated numbers (checked: the test would
     fail)."""
-    with swarm.local_cluster(3) as cluster:
-        results = {}
-        for mode in ("atomic", "plain"):
-            name = f"n.{policy}.{mode}"
-            prog = write(tmp_path, "n.py", NUMBERS)
-            ids = [cluster.submit(prog, argv=[str(i), "8", mode, name], policy=policy)
-                   for i in range(8)]
-            for out in cluster.results(ids, timeout=300).values():
-                assert out.error is None, out.traceback
-            count = cluster.run_file(write(tmp_path, "c.py", COUNT), argv=[name], timeout=60)
-            assert count.error is None, count.traceback
-            results[mode] = count.value
+    results = {}
+    for mode in ("atomic", "plain"):
+        name = f"n.{policy}.{mode}"
+        prog = write(tmp_path, "n.py", NUMBERS)
+        ids = [cluster.submit(prog, argv=[str(i), "8", mode, name], policy=policy)
+               for i in range(8)]
+        for out in cluster.results(ids, timeout=300).values():
+            assert out.error is None, out.traceback
+        count = cluster.run_file(write(tmp_path, "c.py", COUNT), argv=[name], timeout=60)
+        assert count.error is None, count.traceback
+        results[mode] = count.value
     values, members = results["atomic"]
     assert values == list(range(64)) and members == 64, results["atomic"]
     plain, _ = results["plain"]

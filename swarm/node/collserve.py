@@ -541,6 +541,8 @@ def _chain_step(node, p, op: CollOp, prog) -> CollOp:
     where the program moves for it. Never a step run here otherwise (collchain.py)."""
     if op.needs_program:
         where = op.dest if op.dest is not None else collchain.stored_location(node, op)
+        if where == node.name:  # (after a relocation or a block's commit of it, if any)
+            where = locate(node, op.target, node.name)
         if where == node.name:
             op.dest = None
             step(node, op, p.fn)

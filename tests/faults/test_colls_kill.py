@@ -23,7 +23,7 @@ from test_money import with_killer
 import swarm
 from swarm.client import Cluster
 
-PROGRAMS = 96 if LONG else 24
+PROGRAMS = 96 if LONG else 18
 APPENDS = 8 if LONG else 4
 CLIENTS = 6
 MOST_KILLS = 24 if LONG else 6
@@ -39,7 +39,7 @@ tags = List(%r, chunk=8)
 RESULT = []
 for j in range(n):
     RESULT.append(tags.append(f"{pid}.{j}"))
-    time.sleep(0.1)  # (so that kills find programs between their appends)
+    time.sleep(0.05)  # (so that kills find programs between their appends)
 """ % NAME
 
 READ = "from swarm import List\nRESULT = list(List(%r))\n" % NAME
