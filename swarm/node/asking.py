@@ -22,8 +22,8 @@ def question_id(node, action: str) -> str | None:
     """The number of a question that changes something, asked by a program (answers.py):
     from the hop the program resumed from and a count of its questions - a count of its own,
     so that the ids of its hops and futures (Program.next_id) are what they are whatever it
-    asks. None for a read, a collection's steps (their route depends on what the node has
-    learned, which a restart forgets: docs/nodes.md) or a question no program asks."""
+    asks. None for a read, a collection's steps (a chain numbers its own: collchain.py) or a
+    question no program asks."""
     prog = node.kernel.current_context()
     if prog is None or prog.hop_id is None or action in READS or action.startswith("coll"):
         return None
@@ -31,13 +31,15 @@ def question_id(node, action: str) -> str | None:
 
 
 def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
-        blob: bytes | None = None, question: str | None = None) -> tuple[dict, object]:
+        blob: bytes | None = None, question: str | None = None,
+        op_id: str | None = None) -> tuple[dict, object]:
     """Ask `dest` to do `action` with `arg` (or with `blob`: arg pickled already) and park
     until it answers: (reply, value). A read waits for as long as it takes (it is asked again
     until answered: machine/questions.py); so does a question with an id (`question`, or one
     question_id gives): the node asked does it once (answers.py). Anything else unanswered
     within the cluster's hop_timeout raises TimeoutError in the program, saying it may have
-    been done."""
+    been done. `op_id`: the question's whole id, made by the caller (a collection's chain:
+    collchain.py)."""
     if dest not in node.config.nodes:
         raise ValueError(f"{action} {ref_id or ''}: node {dest!r} is not a node of this cluster "
                          f"as {node.name} knows it (a node added since {node.name} started "
@@ -46,7 +48,9 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
     blob = node.encode_value(arg) if blob is None else blob
     event = Asked(key, dest, action, ref_id, blob, time.time())
     question = question or question_id(node, action)
-    if question is not None:  # (what is asked is part of its id: answers.py)
+    if op_id is not None:
+        event.op, event.segment = op_id, node.kernel.current_context().hop_id
+    elif question is not None:  # (what is asked is part of its id: answers.py)
         event.op = f"{question}.{asked_digest(action, ref_id, blob)}"
         event.segment = node.kernel.current_context().hop_id
     reply = wait(node, key, event)

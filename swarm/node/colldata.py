@@ -134,6 +134,9 @@ class CollOp:
     in continuations); values in it are encoded blobs, so a node that runs a step never needs
     the program's code to decode them."""
 
+    qid: str | None = None  # a chain's id: its asks are answered once (collchain.py)
+    asks = 0  # the asks of the chain so far (ask n's id: f"{qid}.{n}")
+
     def __init__(self, kind: str, name: str, param: int | None, action: str, key=None,
                  blob: bytes | None = None) -> None:
         self.kind, self.name, self.param, self.action = kind, name, param, action

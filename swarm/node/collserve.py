@@ -15,7 +15,7 @@ from __future__ import annotations
 from swarm.continuation import codec
 from swarm.continuation.capture import Capture
 from swarm.continuation.errors import NotMigratable
-from swarm.node import remoteerrors
+from swarm.node import collchain, remoteerrors
 from swarm.node.asking import ask
 from swarm.node.asking import tell as _tell
 from swarm.node.colldata import (
@@ -65,8 +65,12 @@ def serve(node, action: str, op):
     MEMO.learn(op.learned)
     op.learned = []
     op.names(node.config.homes)
+    ran = False
     while not op.done and len(op.ready) < READY_CAP:
         if op.target is not None:
+            if ran and op.qid is not None and collchain.busy(node, op.target):
+                op.dest = node.name  # (asked again, under the chain's next id)
+                return op
             where = locate(node, op.target)
             if where != node.name:
                 op.learn("hint", op.target, where)
@@ -78,6 +82,7 @@ def serve(node, action: str, op):
                 op.learn("hint", op.target, node.name)  # (the asker may not know)
             return op
         step(node, op)
+        ran = True
     return op
 
 
@@ -475,7 +480,8 @@ STAGES = {
 
 def drive(node, p, can_move) -> CollOp:
     """Run the op's steps: here when their Ref is here; else move the program there (a step
-    that touches data, when the program can move) or ask that node to run them."""
+    that touches data, when the program can move) or ask that node to run them. An op that
+    changes the collection and asks every step is a chain (collchain.py): asked with ids."""
     if updating():
         raise RuntimeError("the function given to update() must not use collections: it "
                            "runs where the element lives, atomically")
@@ -483,8 +489,13 @@ def drive(node, p, can_move) -> CollOp:
     prog = node.kernel.current_context()
     if can_move is False or (prog is not None and prog.policy == "fetch"):
         op.fetch_all = True  # asked nodes run every step they can
+    if op.qid is None and op.fetch_all and op.stage == "start" and _chains(prog, op):
+        collchain.start(op, prog.next_question_id())
     sent_on = None  # where the node asked last said the target is now
     while not op.done and not op.ready:
+        if op.qid is not None:
+            op = _chain_step(node, p, op, prog)
+            continue
         where = node.name if op.target is None else sent_on or locate(node, op.target)
         sent_on = None
         if op.came_from is not None:  # just moved here: did a stale hint send us?
@@ -499,19 +510,14 @@ def drive(node, p, can_move) -> CollOp:
             if callable(can_move):
                 can_move = can_move()
             if op.needs_program:  # update's function: only the program can run it
-                if not can_move:
-                    raise TypeError("update()'s function runs where the value lives: the "
-                                    "program must be able to move there")
-                if prog is not None and prog.fetch_once:  # it just failed to move
-                    raise NotMigratable("update(key, fn) runs fn where the value lives, "
-                                        "but this program cannot move (a local of it "
-                                        "cannot travel)")
-                op.dest, op.came_from = where, node.name
-                raise Capture(p, p.primitive)
+                _move_for_program(node, p, op, prog, where, can_move)
             if can_move and not (prog is not None and prog.should_fetch()):
                 op.dest, op.came_from = where, node.name
                 raise Capture(p, p.primitive)
             op.fetch_all = True
+            if _chains(prog, op):  # (a capture failed half-way: chained from here)
+                collchain.start(op, prog.next_question_id())
+                continue
         asked, op.dest = op.target, None
         p.op = op = _ask(node, where, op)
         if op.target == asked and op.dest not in (None, where, node.name):
@@ -524,9 +530,53 @@ def drive(node, p, can_move) -> CollOp:
     return op
 
 
-def _ask(node, where: str, op: CollOp) -> CollOp:
+def _chains(prog, op: CollOp) -> bool:
+    """Is `op` asked as a chain (collchain.py)? One that changes the collection, asked by a
+    program that has questions numbered (asking.question_id)."""
+    return prog is not None and prog.hop_id is not None and collchain.changes(op)
+
+
+def _chain_step(node, p, op: CollOp, prog) -> CollOp:
+    """A chain's next ask - or the step the program's own function runs (update), here or
+    where the program moves for it. Never a step run here otherwise (collchain.py)."""
+    if op.needs_program:
+        where = op.dest if op.dest is not None else collchain.stored_location(node, op)
+        if where == node.name:  # (after a relocation or a block's commit of it, if any)
+            where = locate(node, op.target, node.name)
+        if where == node.name:
+            op.dest = None
+            step(node, op, p.fn)
+            _settle(node, op)
+            return op
+        _move_for_program(node, p, op, prog, where, True)
+    dest, question = collchain.next_ask(op, lambda: collchain.stored_location(node, op))
+    p.op = op = _ask(node, dest, op, question)
+    _settle(node, op)
+    return op
+
+
+def _move_for_program(node, p, op: CollOp, prog, where: str, can_move) -> None:
+    """update's function runs where the value is: the program moves there (raises)."""
+    if not can_move:
+        raise TypeError("update()'s function runs where the value lives: the "
+                        "program must be able to move there")
+    if prog is not None and prog.fetch_once:  # it just failed to move
+        raise NotMigratable("update(key, fn) runs fn where the value lives, "
+                            "but this program cannot move (a local of it "
+                            "cannot travel)")
+    op.dest, op.came_from = where, node.name
+    raise Capture(p, p.primitive)
+
+
+def _ask(node, where: str, op: CollOp, question: str | None = None) -> CollOp:
+    """Ask `where` to run the op's steps. A chain's ask has an id (`question`): done once,
+    asked again until answered. Any other ask changes nothing a second copy would change
+    again (it reads, or creates a root that is there, or moves a tail on that moved on):
+    asked again until answered too (`coll-read`, machine/questions.py)."""
     node.machine.count("fetches")  # (swarm status: answers brought to a program that stays)
-    reply, value = ask(node, where, "coll", None, op)
+    once = question is not None or (op.fetch_all and collchain.changes(op))
+    action = "coll" if once else "coll-read"  # (once, no id: asked by no program's segment)
+    reply, value = ask(node, where, action, None, op, op_id=question)
     if reply.get("error"):  # (a full disk there...: the error it raised, remoteerrors.py)
         raise remoteerrors.rebuild(reply, where, f"a step of {op.kind} {op.name!r}'s "
                                                  f"{op.action}")

@@ -9,7 +9,7 @@ import time
 
 from swarm import heap
 from swarm.node import machine as m
-from swarm.wire import decode
+from swarm.wire import control, decode
 
 
 def _client(kind):
@@ -33,6 +33,23 @@ def _gc_request(env, identity):
     memory = heap.live_ref_ids() if p["phase"] == "mark" else []
     return m.GcRequested(identity.decode(), p["cycle"], p["phase"], p.get("ids", []), memory,
                          p.get("nodes", []))
+
+
+def from_self(name: str, kind: str, fields: dict, blobs: tuple):
+    """A message this node sent itself (a question asked of itself, its answer, its
+    forget: shell._loop_back), as the event it is - its fields as the wire would bring
+    them (tuples as lists) - or None for another kind."""
+    fields = control.decode(control.encode(fields))
+    if kind == "fetch":
+        return m.FetchRequested(name, fields["key"], fields["action"], fields["ref"], blobs[0],
+                                fields.get("op"))
+    if kind == "fetched":
+        if blobs:
+            fields["value"] = blobs[0]
+        return m.FetchAnswered(name, fields["key"], fields)
+    if kind == "answered":
+        return m.AnswersUsed(name, fields["ops"])
+    return None
 
 
 #: message kind -> the event it is (after the gate; decode.py checks the fields)

@@ -115,6 +115,7 @@ class Shell:
         self.chunk_bytes = chunks.chunk_size(config.max_message_bytes)
         self.corked: list = []  # messages to peers not yet handed to ZeroMQ (_uncork)
         self.heard: dict[str, float] = {}  # sender -> when its last message came
+        self.to_self: list = []  # messages to this node itself (_loop_back)
         self.chunks = chunks.Assembler(config.max_value_bytes + values.SLACK)
         data = m.RefData(self.store, self.encode_value, values.decode,
                          config.value_cache_bytes, values.private_copy, values.nbytes,
@@ -199,6 +200,9 @@ class Shell:
         self.close()
 
     def _poll(self, timeout_ms: int) -> None:
+        if self.to_self:
+            self._loop_back()
+            timeout_ms = 0 if self.kernel.ready or self.to_self else timeout_ms
         self._uncork()  # (what the tick made)
         zap = self.links.poll(timeout_ms)
         for identity, frames in self.links.receive():
@@ -294,6 +298,8 @@ class Shell:
         nearly always while programs hop - and each wake-up (a context switch, a poll, a
         tick of the machine) took the CPU from the other node and from ZeroMQ's I/O threads
         for nothing; now it wakes when something is due (rounded up to the next ms)."""
+        if self.to_self:
+            return 0
         ledger = self.machine.ledger
         idle = 10 if self.links.waiting() else 100
         if ledger.pending_since is None and not ledger.owed:
@@ -309,6 +315,9 @@ class Shell:
     def _send(self, i: m.Send) -> None:
         """A message to a peer, in chunks if it is large (never one over max_message_bytes:
         swarm/wire/chunks.py)."""
+        if i.node == self.name:
+            self.to_self.append(i)
+            return
         control = decode.encode(i.fields)
         size = chunks.size_of(control, i.blobs)
         if size > self.chunks.max_bytes:  # (what makes one refuses it first: values.py)
@@ -317,6 +326,19 @@ class Shell:
             return
         self.corked.append((i.node, chunks.split(self.signer, i.kind, control, i.blobs,
                                                  self.chunk_bytes), i.resend))
+
+    def _loop_back(self) -> None:
+        """Messages this node sent itself - a collection's chain asks the node of the
+        collection's root, which may be this one (collchain.py) - handed to its own machine
+        as the events they would be, never to the network (in the next poll)."""
+        while self.to_self:
+            batch, self.to_self = self.to_self, []
+            for i in batch:
+                event = inbound.from_self(self.name, i.kind, i.fields, i.blobs)
+                if event is None:
+                    log.error("a %s this node sent itself: dropped (nothing takes it)", i.kind)
+                    continue
+                self.emit(event)
 
     def _uncork(self) -> None:
         """Hand the messages made so far to ZeroMQ, together: after each greenlet's turn,

@@ -57,7 +57,9 @@ Refs (node <-> node, for the fetch policy and relocation):
                 blobs (a `get` whose arg is the asker's host, answered by a node of that
                 host: `mapped` names the value's store file, and no blob - bulkmaps.py)
                 [value, pickled] when there is one
-             (action "coll": run a collection's steps here, answer the op; "coll-learn":
+             (action "coll": run a collection's steps here, answer the op - with an op id
+             when it changes something, collchain.py; "coll-read": the same, for steps a
+             second copy changes nothing with; "coll-learn":
              memo facts, key None: no answer - swarm/node/collserve.py)
              op?: the question's id when it changes something: a copy asked again is
              answered as the first was, not done again (machine/answers.py)

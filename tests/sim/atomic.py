@@ -36,6 +36,14 @@ the end - every node up, and resolved until nothing is left:
   ones "fail", those cut by a crash of their coordinator "info", and a last read of every
   account ends it) has no anomaly: no G0, G1, G2, lost update or duplicated append.
 
+With `colls=True`, some blocks are *appenders* of a List and a Set inside a block, running
+the node's own code for them (swarm/node/txncoll.py over this run's reads and writes): `n =
+len(l); l.append(n); s.add(n)` - the List's root (its tail), its tail chunk (2 values a
+chunk: the tail moves on often, in blocks) and the Set's shard are read and written as the
+block's Refs. At the end the List is 0, 1, 2, ... (each value its own index: no append
+lost, torn or made twice), one value per committed appender, and the Set holds exactly
+those values.
+
 What this does not simulate: lost, duplicated or late messages (a copy of a prepare that
 comes after its block ended is refused: `Txns.finished`), a program's segment run again
 after a one-node commit asked of another node (docs/atomic.md: committed again), fences.
@@ -49,6 +57,7 @@ from swarm.continuation import codec
 from swarm.node.machine.data import RefData
 from swarm.node.machine.txn import plan, step
 from tests.histories import elle
+from tests.sim import blockcolls
 from tests.sim.store import SimStore
 
 NODES = ("n1", "n2", "n3")
@@ -73,7 +82,7 @@ class Agent:
 
 class Run:
     def __init__(self, seed: int, accounts: int = 4, blocks: int = 12,
-                 crashes: bool = False) -> None:
+                 crashes: bool = False, colls: bool = False) -> None:
         self.rng = rng = random.Random(seed)
         self.crashes = crashes
         self.steps = 0  # the clock: steps taken so far
@@ -100,8 +109,11 @@ class Run:
         self.anomalies: list[elle.Anomaly] = []
         self.crashed = self.partly_done = self.resolved = 0  # (the tests: what happened)
         self.agents = []
+        self.appended: dict[str, int] = {}  # appender -> the value its committed block added
+        kinds = ("transfer", "transfer", "reader", "plain") + (
+            ("appender", "appender") if colls else ())
         for k in range(blocks):
-            kind = rng.choice(("transfer", "transfer", "reader", "plain"))
+            kind = rng.choice(kinds)
             agent = Agent(f"{kind}{k}", kind, rng.choice(NODES))
             if kind == "transfer":
                 agent.plan = (*rng.sample(self.accounts, 2), rng.randint(1, 20))
@@ -255,6 +267,8 @@ class Run:
         self.partial[agent.home].discard(txn)
         if status == elle.OK and agent.kind == "transfer":
             self.committed[agent.name] = agent.plan
+        if status == elle.OK and agent.kind == "appender":
+            self.appended[agent.name] = agent.plan
 
     def _note(self, agent: Agent, txn: str, status: str) -> None:
         ops = agent.ops.pop(txn, None)
@@ -307,6 +321,33 @@ class Run:
                     self.violations.append(f"{agent.name} committed a torn read: sum "
                                            f"{total}, not {self.total}")
                 return
+
+    def appender(self, agent: Agent):
+        """`n = len(l); l.append(n); s.add(n)` in a block (txncoll.py's own code)."""
+        agent.ops = {}
+        while agent.attempt < 200:
+            while not self.up[agent.home]:
+                yield
+            agent.attempt += 1
+            txn = f"{agent.name}/{agent.attempt}"
+            parts = blockcolls.Parts(self)
+            while True:  # (its reads, each where the Ref lives: asked again while it is down)
+                try:
+                    agent.plan = blockcolls.append_len(parts)
+                    break
+                except blockcolls.Down:  # (as a real block waits there: what it read is
+                    parts.writes = {}  # kept, and the operations go on from the one that
+                    yield  # waited - here, from the first again, without their writes)
+            yield
+            why = yield from self._commit(agent, txn, parts.reads, parts.writes)
+            agent.txn = None
+            self._ended(agent, txn, elle.OK if why is None else elle.FAIL)
+            if why is None:
+                return
+
+    def _part(self, ref_id: str) -> str:
+        """A collection's Ref: its node is the one its id names (nothing moves here)."""
+        return self.home.setdefault(ref_id, ref_id.split(".", 1)[0])
 
     def plain(self, agent: Agent):
         agent.ops = {}
@@ -437,6 +478,7 @@ class Run:
                                        f"{list(txns.decided)}, records {list(disk.blocks)}")
         last = elle.Txn("end", [elle.read(r, _ids(h)) for r, (_, h) in values.items()])
         self.check_history([*self.history, last])
+        self.violations += blockcolls.violations(self)
 
 
 def _ids(history: tuple) -> list[str]:

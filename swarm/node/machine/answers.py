@@ -3,9 +3,10 @@
 A peer's question (`fetch`: questions.py has the asking side) is served by the shell in a
 greenlet of its own (Serve -> Served). A question that changes a Ref - a `set` or `delete`
 asked under `--policy fetch`, a Ref made on another node, a relocated value's adoption, an
-atomic block's commit - carries an id (`op`) when a program asks it (asking.question_id): a
-number made from the hop the program resumed from and a count of its questions, and a digest
-of what it asks (action, Ref, argument). A program run again from that hop, after its node
+atomic block's commit, a collection's change - carries an id (`op`) when a program asks it
+(asking.question_id; collchain.py for a collection's): a number made from the hop the
+program resumed from and a count of its questions, and a digest of what it asks (action,
+Ref, argument). A program run again from that hop, after its node
 died, asks the same questions in the same order under the same ids (docs/nodes.md, "A
 segment cut mid-way"). So, here:
 
@@ -29,8 +30,9 @@ Discussion: a program run again need not ask the same questions (its code took a
 or computed another value: it read the clock, a random number, or a Ref that changed
 meanwhile). What it asks is part of the id, so another question is another id: done, and
 remembered under its own id. An atomic block run again is another attempt (its commit names
-the attempt): committed again (docs/atomic.md). A collection's steps carry no id: their route
-depends on what the asking node learned of the collection, which a restart forgets.
+the attempt): committed again (docs/atomic.md). A collection's change asked of other nodes is
+a chain of asks, ask n under `<op id>.<n>`, whose route the kept answers fix
+(swarm/node/collchain.py): asked again, each is answered as the first time.
 """
 
 from __future__ import annotations

@@ -37,11 +37,12 @@ from swarm.node.machine.ids import source_hash
 from swarm.node.machine.instructions import Send, Wake
 
 #: actions whose question may be asked twice (they change nothing where they are answered)
-# (an atomic block's read, check and prepare too: a prepare asked again is answered as the
+# (a collection's steps that change nothing twice: collserve._ask; an atomic block's read,
+# check and prepare too: a prepare asked again is answered as the
 # first was - it is durable - or, once the block ended there, with a conflict; and a prepared
 # node's question of the block's outcome: txn.py)
-READS = frozenset({"get", "size", "wait", "futures-done", "futures-get", "futures-wait",
-                   "txn-read", "txn-check", "txn-prepare", "txn-outcome"})
+READS = frozenset({"get", "size", "wait", "coll-read", "futures-done", "futures-get",
+                   "futures-wait", "txn-read", "txn-check", "txn-prepare", "txn-outcome"})
 NO_ANSWER = "swarm: no answer"  # what wakes a program whose question timed out
 NODE_GONE = "swarm: node gone"  # ... whose question went to a node declared gone
 
