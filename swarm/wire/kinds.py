@@ -253,7 +253,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "output": ({"program": str, "seq": int, "text": str}, {"stream": str}, (0, 0)),
     "result": ({"program": str, "seq": int, "ok": bool}, {
         "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE),
-        "exit": (int, str, _NONE), "note": str, "node": str}, (0, 0)),
+        "exit": (int, str, _NONE), "note": str, "node": str, "asked": _str_list},
+        (0, 0)),
     "input?": ({"program": str, "n": int}, {}, (0, 0)),
     "input": ({"program": str, "n": int, "text": str, "eof": bool}, {}, (0, 0)),
     "trace": ({"program": str}, {}, (0, 0)),
