@@ -82,7 +82,7 @@ def _port_of(proc: subprocess.Popen, what: str) -> int:
 
 
 def start_swarm(cluster_file: str, workers: int,
-                reads: str = "fetch") -> tuple[subprocess.Popen, int]:
+                reads: str = "migrate") -> tuple[subprocess.Popen, int]:
     """`python -m swarm.web` serving the example on the cluster, with `workers` threads."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
@@ -201,7 +201,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
         procs = []
         try:
             proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"],
-                                     size.get("reads", "fetch"))
+                                     size.get("reads", "migrate"))
             procs.append(proc)
             sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
                           cluster)]
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int,
                         help="swarm.web's front-end threads (default: one per client)")
     parser.add_argument("--reads", choices=["fetch", "migrate"],
-                        help="swarm.web's policy for GET requests (default: its own, fetch)")
+                        help="swarm.web's policy for GET requests (default: its own, migrate)")
     parser.add_argument("--no-make", action="store_true",
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",

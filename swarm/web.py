@@ -53,7 +53,7 @@ MAX_BODY = 1 << 20  # bytes of a request body
 STARTS_KEPT = 100_000  # (method, path)s whose start node the front end remembers
 ENTRY_NAME = "__swarm_request__.py"  # the request program's name, beside the app
 SAFE = frozenset({"GET", "HEAD"})  # methods run with the `reads` policy (App)
-READS = "fetch"  # their policy by default: ask for remote data, stay on the start node
+READS = "migrate"  # their policy by default (fetch: ask for remote data, stay where it started)
 
 #: the program every request runs (compiled with the app's modules on the node)
 ENTRY = '''\

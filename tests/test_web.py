@@ -105,24 +105,32 @@ def test_follow_post_and_timeline_over_http(twitter):
 
 
 def test_concurrent_posts_all_land(twitter):
-    """20 clients post as one user at once: every post is kept (an atomic update of the
-    user's posts, where they live) and every id is different (an atomic increment)."""
+    """20 clients post as one user at once, 50 posts: every post is kept (an atomic update
+    of the user's posts, where they live), every id is different (an atomic increment), and
+    /api/recent has them all, newest first, across the chunks the example keeps them in
+    (50 posts a chunk: these cross at least one boundary)."""
     assert call(f"{twitter}/api/users", "POST", {"name": "busy"})[0] == 201
     answers = []
     start = threading.Barrier(20)
 
     def post(i):
         start.wait()
-        answers.append(call(f"{twitter}/api/posts", "POST", {"user": "busy", "text": f"#{i}"}))
+        for j in range(i, 50, 20):
+            answers.append(call(f"{twitter}/api/posts", "POST", {"user": "busy",
+                                                                 "text": f"#{j}"}))
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert [status for status, _ in answers] == [201] * 20
-    assert len({post["id"] for _, post in answers}) == 20
-    assert call(f"{twitter}/api/users/busy")[1]["posts"] == 20
+    assert [status for status, _ in answers] == [201] * 50
+    ids = sorted(post["id"] for _, post in answers)
+    assert len(set(ids)) == 50 and ids[-1] >= 50
+    assert call(f"{twitter}/api/users/busy")[1]["posts"] == 50
+    recent = [p["id"] for p in call(f"{twitter}/api/recent?limit=200")[1]["posts"]]
+    assert recent == list(range(ids[-1], max(ids[-1] - 200, 0), -1))  # (every post so far)
+    assert [p["id"] for p in call(f"{twitter}/api/recent?limit=30")[1]["posts"]] == recent[:30]
 
 
 class Posts(html.parser.HTMLParser):
@@ -256,7 +264,8 @@ def test_a_request_that_only_reads_is_not_written_one_that_writes_is_kept(testap
     assert after["started"] >= middle["started"] + 2, (middle, after)  # (quick: 2 of 4 at
     assert after["unwritten"] - middle["unwritten"] == after["started"] - middle["started"]
     assert after["taken"] == middle["taken"]  # (least, if each worker's first went here)
-    home = testapp.get_app().starts.node(("GET", "/note/a"))
+    home, asked = testapp.get_app().starts.by_key[("GET", "/note/a")][:2]
+    assert asked == 0  # (it starts where the note is: the nodes its first ones asked said)
     cluster.kill(home)
     cluster.restart(home)
     cluster.wait_ready()
@@ -286,3 +295,21 @@ def test_starts_keep_the_start_with_fewest_hops():
     starts.learn(key, ["n3"])  # no hop at all: kept, nothing more to try
     starts.learn(key, ["n3"])
     assert starts.node(key) == "n3"
+
+
+def test_starts_count_the_questions_a_request_asked():
+    """A request that stays where it started (the fetch policy: swarm.web's GETs) and asks
+    other nodes for data: each question counts as a hop, and the node asked most is tried."""
+    starts, key = Starts(), ("GET", "/timeline/ada")
+    starts.learn(key, ["n1"], ["n2", "n3", "n2"])  # 3 questions, n2 asked most: tried
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])  # 1 question from n2: kept
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])  # n1, asked from there, is tried in turn ...
+    assert starts.node(key) == "n1"
+    starts.learn(key, ["n1"], ["n2", "n3", "n2"])  # ... and refuted
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], [])  # none at all now (the data moved): kept
+    assert starts.node(key) == "n2" and starts.by_key[key][1] == 0
