@@ -18,7 +18,7 @@ JSON API (bodies are JSON; errors answer {"error": "..."} with 400, 404, 405 or 
     POST /api/posts            {"user": "bob", "text": "hi #bees"} 201 the post
     GET  /api/timeline/<name>  {"user", "posts": [...]}: the followed users' posts, newest
                                first (?limit=N, default 20)
-    GET  /api/recent           every user's posts, newest first (?limit=N, at most 200)
+    GET  /api/recent           every user's posts, newest first (?limit=N)
     GET  /api/tags             the #hashtags used, sorted
 
 Pages: / (users, recent posts, tags, a form to join) and /u/<name> (the timeline, rendered by
@@ -29,7 +29,7 @@ import time
 
 import pages
 
-from swarm import Dict, Set
+from swarm import Dict, List, Set
 from swarm.web import HTTPError, Response, Router
 
 app = Router()
@@ -39,12 +39,10 @@ following = Dict("twitter.following")  # name -> sorted names they follow
 followers = Dict("twitter.followers")  # name -> sorted names following them
 posts = Dict("twitter.posts")  # name -> their newest KEEP posts, oldest first
 counters = Dict("twitter.counters")  # "posts" -> the last post id given out
-latest = Dict("twitter.latest")  # everyone's newest posts, in chunks: see add_post
+recent = List("twitter.recent")  # every post, in the order they were posted
 tags = Set("twitter.tags")  # every #hashtag used
 
 KEEP = 50  # posts kept per user
-LATEST = 200  # everyone's newest posts kept: as many as /api/recent answers
-CHUNK = 50  # of them kept together, in LATEST // CHUNK + 1 elements of `latest`
 NAME = re.compile(r"[a-z0-9_]{1,20}")
 
 
@@ -80,9 +78,7 @@ def add_post(name: str, text: str) -> dict:
     post = {"id": counters.increment("posts"), "user": name, "text": text,
             "at": round(time.time(), 3)}
     posts.update(name, lambda old: (old + [post])[-KEEP:], [])
-    chunk = post["id"] // CHUNK  # (slots reused in turn: small elements, not one hub)
-    latest.update(chunk % SLOTS, lambda old: old if old and chunk_of(old) > chunk else
-                  (old if old and chunk_of(old) == chunk else []) + [post], [])
+    recent.append(post)
     for tag in re.findall(r"#(\w+)", text):
         tags.add(tag.lower())
     return post
@@ -90,30 +86,6 @@ def add_post(name: str, text: str) -> dict:
 
 def newest(post: dict) -> int:
     return post["id"]
-
-
-SLOTS = LATEST // CHUNK + 1
-
-
-def chunk_of(chunk: list) -> int:
-    return chunk[0]["id"] // CHUNK
-
-
-def latest_posts(limit: int) -> list:
-    """Everyone's newest `limit` (at most LATEST) posts, newest first.
-
-    Discussion: why in chunks. One element holding the newest 200 posts (13 KB here) would
-    be the largest Ref of the app, touched by every post; `swarm place` balances the nodes'
-    bytes, and a Ref that large took the room of a whole community of users on its node,
-    whose timelines then read from two nodes. (An unbounded List of every post did the same,
-    worse: its full chunks were a third of all the bytes.)"""
-    last = counters.get("posts", 0)
-    feed = []
-    for chunk in range(last // CHUNK, max(last - limit, 0) // CHUNK - 1, -1):
-        kept = latest.get(chunk % SLOTS, [])
-        if kept and chunk_of(kept) == chunk:
-            feed.extend(kept)
-    return sorted(feed, key=newest, reverse=True)[:limit]
 
 
 def timeline_of(name: str, limit: int) -> list:
@@ -189,7 +161,7 @@ def api_timeline(request, name):
 
 @app.route("GET", "/api/recent")
 def api_recent(request):
-    return {"posts": latest_posts(limit_of(request))}
+    return {"posts": recent[-limit_of(request):][::-1]}
 
 
 @app.route("GET", "/api/tags")
@@ -201,7 +173,7 @@ def api_tags(request):
 
 @app.route("GET", "/")
 def home(request):
-    return pages.home(sorted(users.keys()), latest_posts(10), sorted(tags))
+    return pages.home(sorted(users.keys()), recent[-10:][::-1], sorted(tags))
 
 
 @app.route("GET", "/u/<name>")

@@ -27,7 +27,8 @@ Programs (client <-> node):
     result   node -> client   {program, seq, ok, error, traceback, route, value: pickled
                                bytes or None, exit?: SystemExit's code (None, int, str),
                                note?: str (e.g. a RESULT that did not pickle), node?: where
-                               it ended}
+                               it ended, asked?: the nodes it asked from there, one a
+                               question, at most 32 (swarm.web.Starts)}
     input?   node -> client   {program, n}          (the program reads stdin and has nothing
                                                      left: its n-th question)
     input    client -> node   {program, n, text, eof}   (what the client's stdin gave)
