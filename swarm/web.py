@@ -299,7 +299,7 @@ class Starts:
         if not route or "..." in route[:2]:
             return
         start, hops = route[0], len(route) - 1 + len(asked)
-        then = route[1] if len(route) > 1 else max(set(asked), key=asked.count) if asked \
+        then = route[1] if len(route) > 1 else max(sorted(set(asked)), key=asked.count) if asked \
             else None  # (where its data was: the start to try)
         entry = self.by_key.get(key)
         if entry is None:
