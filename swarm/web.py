@@ -277,7 +277,12 @@ class Starts:
     it made len(route) - 1 hops. If it moved on from S, either S held its first data or
     route[1] did; the route cannot tell which, so the next request of that path tries
     route[1] once, and whichever start made fewer hops is kept (a start that made more is
-    not tried again until the hops from the kept one change: the data moved). After
+    not tried again until the hops from the kept one change: the data moved; one that made
+    as many may be tried again: the first request from a node can pay for what it has not
+    learned yet - a collection's memo of where a key's element is - with a question). A
+    question the program asked another node (its result's `asked`: the fetch policy, an
+    implicit `d[k]`) counts as a hop, and a request that did not move tries the node it
+    asked most. After
     `swarm place` a timeline's Refs are mostly on one or two nodes: started there, it hops
     once or not at all, where a start on any node made it hop 1.5-2 times more. Only where
     a program starts changes: what it does and returns, and every guarantee of a program,
@@ -311,9 +316,9 @@ class Starts:
                 entry[2] = None
             if hops < entry[1]:
                 entry[:] = [start, hops, None, None]
-            else:
+            elif hops > entry[1]:
                 entry[3] = start
-            return
+            return  # (as many: not refuted - its first may have paid for a cold memo)
         elif hops != entry[1]:  # the data moved: every start may be tried again
             entry[1], entry[3] = hops, None
         if hops and entry[2] is None and then != entry[3]:

@@ -305,3 +305,31 @@ def test_starts_count_the_questions_a_request_asked():
     assert starts.node(key) == "n2"
     starts.learn(key, ["n2"], [])  # none at all now (the data moved): kept
     assert starts.node(key) == "n2" and starts.by_key[key][1] == 0
+
+
+def test_reads_fetch_stay_where_they_start_and_learn_from_their_questions(testapp, cluster):
+    """`reads="fetch"`: a GET stays on the node it started on and asks for the note (its
+    result names the node asked), ends there unwritten, and the next ones start where the
+    note is and ask nothing."""
+    assert call(f"{testapp.url}/note/f", "POST", {"text": "far"}) == (200, {"kept": "f"})
+    app = App(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path,
+              reads="fetch")
+    try:
+        def get(path):
+            answer = []
+            body = app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                        "wsgi.input": None}, lambda status, headers: answer.append(status))
+            return answer[0], json.loads(b"".join(body))
+
+        before = quick_counts(cluster)
+        for _ in range(4):
+            assert get("/note/f") == ("200 OK", {"note": {"text": "far"}})
+        after = quick_counts(cluster)
+        assert after["unwritten"] - before["unwritten"] == 4  # (no hop: nothing taken)
+        assert after["taken"] == before["taken"]
+        start, asked = app.starts.by_key[("GET", "/note/f")][:2]
+        assert asked == 0 and start in cluster.config.names
+    finally:
+        app.close()
+    with pytest.raises(ValueError):
+        App(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path, reads="x")
