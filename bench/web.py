@@ -81,11 +81,12 @@ def _port_of(proc: subprocess.Popen, what: str) -> int:
     raise RuntimeError(f"{what} did not start (exit {proc.returncode})")
 
 
-def start_swarm(cluster_file: str, workers: int) -> tuple[subprocess.Popen, int]:
+def start_swarm(cluster_file: str, workers: int,
+                reads: str = "migrate") -> tuple[subprocess.Popen, int]:
     """`python -m swarm.web` serving the example on the cluster, with `workers` threads."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
-         "--workers", str(workers)], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+         "--workers", str(workers), "--reads", reads], env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc, _port_of(proc, "the Swarm web server")
 
@@ -199,7 +200,8 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"])) as clients:
         procs = []
         try:
-            proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"])
+            proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"],
+                                     size.get("reads", "migrate"))
             procs.append(proc)
             sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
                           cluster)]
@@ -264,8 +266,8 @@ def print_table(res: dict) -> None:
           f"90% timelines, 10% posts; {size['rounds']} slice(s) of {size['slice_s']:g} s per "
           f"row, taking turns; load {res['load_start']} -> {res['load_end']}")
     print("| server | requests/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | "
-          "client CPU ms/request | hops/request | failed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "client CPU ms/request | hops/request | asks/request | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, key in (("Swarm, as created", "swarm_before"), ("Flask, beside it", "flask_before"),
                       ("Swarm, after swarm place", "swarm_after"),
                       ("Flask, beside it", "flask_after")):
@@ -273,9 +275,10 @@ def print_table(res: dict) -> None:
         if r is None:
             continue
         hops = f"{r['hops_per_request']:.2f}" if "hops_per_request" in r else "-"
+        asks = f"{r['asks_per_request']:.2f}" if "asks_per_request" in r else "-"
         print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | "
-              f"{r['client_cpu_ms_per_request']:.2f} | {hops} | {r['failed']} |")
+              f"{r['client_cpu_ms_per_request']:.2f} | {hops} | {asks} | {r['failed']} |")
     unwritten = [f"{res[k]['unwritten_share']:.0%}" for k in ("swarm_before", "swarm_after")
                  if "unwritten_share" in res.get(k, {})]
     if unwritten:  # (quick submissions: swarm/node/machine/quick.py)
@@ -313,6 +316,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, help=f"concurrent clients (default {CLIENTS})")
     parser.add_argument("--workers", type=int,
                         help="swarm.web's front-end threads (default: one per client)")
+    parser.add_argument("--reads", choices=["fetch", "migrate"],
+                        help="swarm.web's policy for GET requests (default: its own, migrate)")
     parser.add_argument("--no-make", action="store_true",
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",
@@ -329,6 +334,8 @@ def main(argv: list[str] | None = None) -> dict:
         size["clients"] = args.clients
     if args.workers:
         size["workers"] = args.workers
+    if args.reads:
+        size["reads"] = args.reads
     t0 = time.perf_counter()
     res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)

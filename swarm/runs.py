@@ -186,5 +186,5 @@ class Run:
                 value = f"<a value the client cannot unpickle: {type(e).__name__}: {e}>"
         return RunOutcome("".join(self.printed), value, r["error"], r["traceback"],
                           r["route"], sorted(self.hops, key=lambda h: h["at"]),
-                          {k: r[k] for k in ("exit", "node", "note") if k in r},
+                          {k: r[k] for k in ("exit", "node", "note", "asked") if k in r},
                           "".join(self.errors))

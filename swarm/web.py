@@ -52,6 +52,8 @@ log = logging.getLogger("swarm.web")
 MAX_BODY = 1 << 20  # bytes of a request body
 STARTS_KEPT = 100_000  # (method, path)s whose start node the front end remembers
 ENTRY_NAME = "__swarm_request__.py"  # the request program's name, beside the app
+SAFE = frozenset({"GET", "HEAD"})  # methods run with the `reads` policy (App)
+READS = "migrate"  # their policy by default (fetch: ask for remote data, stay where it started)
 
 #: the program every request runs (compiled with the app's modules on the node)
 ENTRY = '''\
@@ -187,7 +189,7 @@ class App:
     `app_file` defines the Router named `router`."""
 
     def __init__(self, app_file: str, cluster_file: str, router: str = "app",
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, reads: str = READS) -> None:
         import zmq
 
         from swarm.client import program_sources
@@ -199,7 +201,9 @@ class App:
         if not module.isidentifier() or not router.isidentifier():
             raise ValueError(f"the app module and router must be Python names: {module!r}, "
                              f"{router!r}")
-        self.cluster_file, self.timeout = cluster_file, timeout
+        if reads not in ("fetch", "migrate"):
+            raise ValueError(f"reads is 'fetch' or 'migrate', not {reads!r}")
+        self.cluster_file, self.timeout, self.reads = cluster_file, timeout, reads
         self.entry = os.path.join(os.path.dirname(app_file), ENTRY_NAME)
         self.prepared = program_sources(self.entry, ENTRY.format(
             app=app_file, module=module, router=router))
@@ -236,9 +240,10 @@ class App:
             if node is None or node not in cluster.socks or node in cluster.config.fenced:
                 node = own  # (not learned yet, or a node no longer in the cluster)
             out = cluster.run_file(self.entry, argv=[request.to_wire()], node=node,
-                                   prepared=self.prepared, timeout=self.timeout, quick=True)
+                                   prepared=self.prepared, timeout=self.timeout, quick=True,
+                                   policy=self.reads if request.method in SAFE else "migrate")
             if not out.error:
-                self.starts.learn(key, out.route)
+                self.starts.learn(key, out.route, out.ended.get("asked", ()))
         except HTTPError as e:
             status, headers, body = response_of(e.response())
         except ClusterTimeout as e:
@@ -272,7 +277,12 @@ class Starts:
     it made len(route) - 1 hops. If it moved on from S, either S held its first data or
     route[1] did; the route cannot tell which, so the next request of that path tries
     route[1] once, and whichever start made fewer hops is kept (a start that made more is
-    not tried again until the hops from the kept one change: the data moved). After
+    not tried again until the hops from the kept one change: the data moved; one that made
+    as many may be tried again: the first request from a node can pay for what it has not
+    learned yet - a collection's memo of where a key's element is - with a question). A
+    question the program asked another node (its result's `asked`: the fetch policy, an
+    implicit `d[k]`) counts as a hop, and a request that did not move tries the node it
+    asked most. After
     `swarm place` a timeline's Refs are mostly on one or two nodes: started there, it hops
     once or not at all, where a start on any node made it hop 1.5-2 times more. Only where
     a program starts changes: what it does and returns, and every guarantee of a program,
@@ -288,11 +298,14 @@ class Starts:
         entry = self.by_key.get(key)
         return None if entry is None else entry[2] or entry[0]
 
-    def learn(self, key: tuple[str, str], route: list[str]) -> None:
-        """A request of `key` went this route (its first node: where it started)."""
+    def learn(self, key: tuple[str, str], route: list[str], asked=()) -> None:
+        """A request of `key` went this route (its first node: where it started) and asked
+        these nodes (from the node it ended on)."""
         if not route or "..." in route[:2]:
             return
-        start, hops = route[0], len(route) - 1
+        start, hops = route[0], len(route) - 1 + len(asked)
+        then = route[1] if len(route) > 1 else max(sorted(set(asked)), key=asked.count) if asked \
+            else None  # (where its data was: the start to try)
         entry = self.by_key.get(key)
         if entry is None:
             if len(self.by_key) >= STARTS_KEPT:
@@ -303,13 +316,13 @@ class Starts:
                 entry[2] = None
             if hops < entry[1]:
                 entry[:] = [start, hops, None, None]
-            else:
+            elif hops > entry[1]:
                 entry[3] = start
-            return
+            return  # (as many: not refuted - its first may have paid for a cold memo)
         elif hops != entry[1]:  # the data moved: every start may be tried again
             entry[1], entry[3] = hops, None
-        if hops and entry[2] is None and route[1] != entry[3]:
-            entry[2] = route[1]
+        if hops and entry[2] is None and then != entry[3]:
+            entry[2] = then
 
 
 def request_of(environ) -> Request:
@@ -403,10 +416,11 @@ class Server(WSGIServer):
 
 
 @contextlib.contextmanager
-def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16):
+def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16,
+            reads: str = READS):
     """Serve the app in background threads while the block runs; yields the Server (its
-    `url`). Port 0: any free port."""
-    app = App(app_file, cluster_file)
+    `url`). Port 0: any free port; `reads`: App's."""
+    app = App(app_file, cluster_file, reads=reads)
     server = Server(app, port, workers)  # (its workers serve from now on)
     try:
         yield server
@@ -431,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setup", help="a program to run on the cluster before serving")
     parser.add_argument("--port", type=int, default=8000, help="default 8000")
     parser.add_argument("--workers", type=int, default=16, help="front-end threads (16)")
+    parser.add_argument("--reads", choices=["fetch", "migrate"], default=READS,
+                        help=f"the policy of GET and HEAD requests (default {READS})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: the local nodes too
@@ -459,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(out.traceback or out.error, file=sys.stderr)
                 return 1
         try:
-            server = stack.enter_context(serving(args.app, path, args.port, args.workers))
+            server = stack.enter_context(serving(args.app, path, args.port, args.workers,
+                                                         args.reads))
         except OSError as e:
             print(f"swarm.web: cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)
             return 1

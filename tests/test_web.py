@@ -256,7 +256,8 @@ def test_a_request_that_only_reads_is_not_written_one_that_writes_is_kept(testap
     assert after["started"] >= middle["started"] + 2, (middle, after)  # (quick: 2 of 4 at
     assert after["unwritten"] - middle["unwritten"] == after["started"] - middle["started"]
     assert after["taken"] == middle["taken"]  # (least, if each worker's first went here)
-    home = testapp.get_app().starts.node(("GET", "/note/a"))
+    home, asked = testapp.get_app().starts.by_key[("GET", "/note/a")][:2]
+    assert asked == 0  # (it starts where the note is: the nodes its first ones asked said)
     cluster.kill(home)
     cluster.restart(home)
     cluster.wait_ready()
@@ -286,3 +287,49 @@ def test_starts_keep_the_start_with_fewest_hops():
     starts.learn(key, ["n3"])  # no hop at all: kept, nothing more to try
     starts.learn(key, ["n3"])
     assert starts.node(key) == "n3"
+
+
+def test_starts_count_the_questions_a_request_asked():
+    """A request that stays where it started (the fetch policy: swarm.web's GETs) and asks
+    other nodes for data: each question counts as a hop, and the node asked most is tried."""
+    starts, key = Starts(), ("GET", "/timeline/ada")
+    starts.learn(key, ["n1"], ["n2", "n3", "n2"])  # 3 questions, n2 asked most: tried
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])  # 1 question from n2: kept
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])  # n1, asked from there, is tried in turn ...
+    assert starts.node(key) == "n1"
+    starts.learn(key, ["n1"], ["n2", "n3", "n2"])  # ... and refuted
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], ["n1"])
+    assert starts.node(key) == "n2"
+    starts.learn(key, ["n2"], [])  # none at all now (the data moved): kept
+    assert starts.node(key) == "n2" and starts.by_key[key][1] == 0
+
+
+def test_reads_fetch_stay_where_they_start_and_learn_from_their_questions(testapp, cluster):
+    """`reads="fetch"`: a GET stays on the node it started on and asks for the note (its
+    result names the node asked), ends there unwritten, and the next ones start where the
+    note is and ask nothing."""
+    assert call(f"{testapp.url}/note/f", "POST", {"text": "far"}) == (200, {"kept": "f"})
+    app = App(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path,
+              reads="fetch")
+    try:
+        def get(path):
+            answer = []
+            body = app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                        "wsgi.input": None}, lambda status, headers: answer.append(status))
+            return answer[0], json.loads(b"".join(body))
+
+        before = quick_counts(cluster)
+        for _ in range(4):
+            assert get("/note/f") == ("200 OK", {"note": {"text": "far"}})
+        after = quick_counts(cluster)
+        assert after["unwritten"] - before["unwritten"] == 4  # (no hop: nothing taken)
+        assert after["taken"] == before["taken"]
+        start, asked = app.starts.by_key[("GET", "/note/f")][:2]
+        assert asked == 0 and start in cluster.config.names
+    finally:
+        app.close()
+    with pytest.raises(ValueError):
+        App(os.path.join(ROOT, "tests", "webapp", "app.py"), cluster.config.path, reads="x")

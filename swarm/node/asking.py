@@ -17,6 +17,8 @@ from swarm.node.machine import NO_ANSWER, NODE_GONE, Asked, SourceWanted, Unaske
 from swarm.node.machine.questions import READS
 from swarm.wire import decode, layout
 
+ASKED_KEPT = 32  # questions whose node a program's result names (Program.asked_at)
+
 
 def question_id(node, action: str) -> str | None:
     """The number of a question that changes something, asked by a program (answers.py):
@@ -46,6 +48,9 @@ def ask(node, dest: str, action: str, ref_id: str | None, arg=None,
                          f"that it was not told of? `swarm node add {dest}` again tells it)")
     key = node.machine.next_key("fetch")
     blob = node.encode_value(arg) if blob is None else blob
+    prog = node.kernel.current_context()
+    if prog is not None and len(prog.asked_at) < ASKED_KEPT:
+        prog.asked_at.append(dest)  # (where its data was: swarm.web.Starts)
     event = Asked(key, dest, action, ref_id, blob, time.time())
     question = question or question_id(node, action)
     if op_id is not None:

@@ -53,6 +53,8 @@ class Program:
     captured_at: float = 0.0  # when it was last captured (for the trace)
     made: int = 0  # ids made by next_id() since it arrived
     asked: int = 0  # questions with an id it asked since it arrived (asking.question_id)
+    asked_at: list = field(default_factory=list)  # the nodes it asked since it arrived, one
+    # entry a question (at most ASKED_KEPT): its result says so (swarm.web.Starts)
     again: bool = False  # may be running its hop a second time (after a restart or a
     # resend): the hops it sends say so, and their receivers look for them among those taken
     record_access: bool = True  # count its Ref accesses for the placer (access.py)
@@ -295,6 +297,8 @@ def finish(node, prog: Program, value=None, error: str | None = None, tb: str = 
             result["exit"] = exit
         if note:
             result["note"] = note
+        if prog.asked_at:
+            result["asked"] = prog.asked_at
     node.emit(ProgramFinished(prog.id, prog.client, prog.hop_id, result, error))
 
 

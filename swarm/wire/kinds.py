@@ -27,7 +27,8 @@ Programs (client <-> node):
     result   node -> client   {program, seq, ok, error, traceback, route, value: pickled
                                bytes or None, exit?: SystemExit's code (None, int, str),
                                note?: str (e.g. a RESULT that did not pickle), node?: where
-                               it ended}
+                               it ended, asked?: the nodes it asked from there, one a
+                               question, at most 32 (swarm.web.Starts)}
     input?   node -> client   {program, n}          (the program reads stdin and has nothing
                                                      left: its n-th question)
     input    client -> node   {program, n, text, eof}   (what the client's stdin gave)
@@ -267,7 +268,8 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "output": ({"program": str, "seq": int, "text": str}, {"stream": str}, (0, 0)),
     "result": ({"program": str, "seq": int, "ok": bool}, {
         "error": (str, _NONE), "traceback": str, "route": list, "value": (bytes, _NONE),
-        "exit": (int, str, _NONE), "note": str, "node": str}, (0, 0)),
+        "exit": (int, str, _NONE), "note": str, "node": str, "asked": _str_list},
+        (0, 0)),
     "input?": ({"program": str, "n": int}, {}, (0, 0)),
     "input": ({"program": str, "n": int, "text": str, "eof": bool}, {}, (0, 0)),
     "trace": ({"program": str}, {}, (0, 0)),
