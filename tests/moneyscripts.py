@@ -3,6 +3,7 @@ are Refs holding [balance, history]; a transfer debits one and credits another, 
 own node, and writes its id into both histories."""
 
 import random
+from collections import Counter
 
 SETUP = """
 import json, sys
@@ -74,3 +75,14 @@ class Clients:
             self.errors.append(f"client: {type(e).__name__}: {e}")
         finally:
             c.close()
+
+
+def check_money(accounts: list, work: list, total: int) -> None:
+    """The money workload's invariants over the accounts as read at the end ([balance,
+    history]): the total conserved, every transfer of `work` in both accounts' histories
+    once - none made twice, no acknowledged one missing."""
+    seen = Counter(entry for _, history in accounts for entry in history)
+    expected = Counter([f"-{tid}" for tid, *_ in work] + [f"+{tid}" for tid, *_ in work])
+    assert sum(balance for balance, _ in accounts) == total  # conserved
+    assert +(seen - expected) == Counter()  # none made twice
+    assert +(expected - seen) == Counter()  # no acknowledged write missing

@@ -9,10 +9,9 @@ import shutil
 import signal
 import threading
 import time
-from collections import Counter
 
 from helpers import write
-from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, transfers
+from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, check_money, transfers
 from test_grow import whole
 
 import swarm
@@ -38,15 +37,6 @@ def _taken_over(cluster, node: str, timeout: float = 60.0) -> str:
             return config.heirs[node]
         time.sleep(0.1)
     raise AssertionError(f"{node} was not taken over in {timeout} s")
-
-
-def _money(accounts, work, homes) -> None:
-    total = sum(balance for balance, _ in accounts)
-    seen = Counter(entry for _, history in accounts for entry in history)
-    expected = Counter([f"-{tid}" for tid, *_ in work] + [f"+{tid}" for tid, *_ in work])
-    assert total == START * len(homes)  # conserved
-    assert +(seen - expected) == Counter()  # none made twice
-    assert +(expected - seen) == Counter()  # no acknowledged write missing
 
 
 def test_a_node_killed_for_good_mid_workload_is_taken_over_and_loses_nothing(tmp_path):
@@ -86,7 +76,7 @@ def test_a_node_killed_for_good_mid_workload_is_taken_over_and_loses_nothing(tmp
         rows = whole(cluster, ["n1", "n3"])  # (k = 2 again: n3's store, n2's merged in, has
         # a copy on n1 - a snapshot, its store id new - and n1's is on n3)
         log = open(os.path.join(cluster.config.nodes["n3"].dir, "failover-n2.log")).read()
-    _money(accounts, work, homes)
+    check_money(accounts, work, START * len(homes))
     assert {r["node"]: r["mirror"]["node"] for r in rows} == {"n1": "n3", "n3": "n1"}
     assert "n2 removed: n3 has its store" in log, log
     print(f"n2's Refs served by n3 {served:.2f} s after the kill (failover = {FAILOVER:g})")
