@@ -62,7 +62,7 @@ CLIENT_KINDS = {"submit", "collect?", "hello", "ping", "status?", "stats?", "sto
                 "programs?", "fence"}
 
 LONG = os.environ.get("SWARM_LONG") == "1"
-EXAMPLES = 10_000 if LONG else 150  # per class
+EXAMPLES = 10_000 if LONG else 80  # per class
 CAP = 1 << 20  # the cluster's max_message_bytes
 RUNNING = ["n1", "n2", "n3"]
 REPORT = os.path.join(ROOT, "bench", "results", "wire_fuzz.json")
