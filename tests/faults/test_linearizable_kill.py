@@ -123,7 +123,7 @@ def test_single_ref_operations_while_nodes_lose_their_disks_are_linearizable(tmp
     """Each killed node's directory deleted too: it starts again from its mirror's copy
     (docs/nodes.md, "Copies of a node's store"), one disk at a time."""
     test_single_ref_operations_under_sigkill_are_linearizable(
-        tmp_path, programs=60 if LONG else 12, most=MIN_KILLS, lose_disk=True, replicas=2)
+        tmp_path, programs=16, most=MIN_KILLS, lose_disk=True, replicas=2)
 
 
 def test_the_log_pairs_calls_and_returns(tmp_path):

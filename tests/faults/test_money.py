@@ -28,11 +28,11 @@ from swarm.client import Cluster
 
 NODES = ["n1", "n2", "n3"]
 ACCOUNTS_PER_NODE, START = 8, 1000
-TRANSFERS = 2000 if LONG else 80  # (make test: 200 took 88-140 s at the 15th session)
+TRANSFERS = 2000 if LONG else 120  # (make test: 200 took 88-140 s at the 15th session)
 CLIENTS = 8
 KILL_EVERY = (0.1, 0.6)  # seconds between a restart and the next kill (uniform)
-MIN_KILLS = 30 if LONG else 3  # spread over the run: clients wait for the killer if need be
-MOST_KILLS = None if LONG else 6  # make test: a storm of at most 6 (uncapped it took 80-140 s)
+MIN_KILLS = 30 if LONG else 4  # spread over the run: clients wait for the killer if need be
+MOST_KILLS = None if LONG else 10  # make test: a storm of at most 10 (uncapped it took 80-140 s)
 LOST_TRANSFERS, LOST_KILLS = (600, 12) if LONG else (120, 3)  # nodes losing their disks
 DOWN_FOR = (0.05, 1.0)  # seconds a killed node stays down
 
