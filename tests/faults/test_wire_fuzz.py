@@ -222,7 +222,8 @@ values = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1)
                       max_leaves=12)
 
 # for every field of kinds.PAYLOADS and kinds.HOP_META: a valid value, and wrong ones
-GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ["m", "m.py", "x = 1\n"]},
+GOOD = {"program": "p", "client": "fuzzer", "step": "out?",
+        "sources": {"h": ["m", "m.py", "x = 1\n"]},
         "entry": "h", "modules": {}, "argv": [], "hop_checkpoints": False, "seq": 0,
         "route": [], "hop_id": "h1", "hop_ids": [], "key": "k", "hash": "h", "source": None,
         "ref": None, "action": "get", "programs": ["p"], "node": "n1", "phase": 1,
@@ -232,6 +233,7 @@ GOOD = {"program": "p", "client": "fuzzer", "sources": {"h": ["m", "m.py", "x = 
         "cycle": "c", "files": [], "have": 1, "gap": False, "copy": False, "new": False,
         "hashes": ["h"]}
 WRONG = {"program": [1, None, b"p"], "client": [1, None], "entry": [1, None],
+         "step": ["nope", 1, None],
          "sources": [{"h": ["m", "m.py"]}, {"h": [1, 2, 3]}, [], 3],
          "modules": [{"swarm": "h"}, {"zmq.sugar": "h"}, {"m": 1}, ["m"]],
          "argv": ["x", None, [1]], "hop_checkpoints": [1, "yes", None],
