@@ -1,6 +1,7 @@
-"""Placement run by a node on its own, every few seconds (`swarm-node --auto-place SECONDS`, or
-`auto_place = SECONDS` in the cluster file, which the first node of the file acts on); and
-garbage collection the same way (`auto_gc = SECONDS` in the cluster file: `swarm gc`).
+"""The commands a node runs on its own, each as a child process: placement every few seconds
+(`swarm-node --auto-place SECONDS`, or `auto_place = SECONDS` in the cluster file, which the
+first node of the file acts on); garbage collection the same way (`auto_gc = SECONDS`:
+`swarm gc`); and the removal of a node it takes over (`failover`: `take_over`).
 
 Each round runs ``swarm place --min-gain`` as a child process, exactly as an operator would:
 the placer gathers every node's statistics over the wire and moves Refs with a program, so
@@ -45,15 +46,24 @@ def _rounds(cluster_file: str, seconds: float, what: str) -> None:
         run_round(cluster_file, what)
 
 
+def _swarm(*args: str) -> list[str]:
+    """The `swarm` command line, run by this interpreter."""
+    return [sys.executable, "-m", "swarm.cli", *args]
+
+
+def _env() -> dict:
+    """The environment of a command a node runs: its own swarm package first on the path."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def run_round(cluster_file: str, what: str = "place") -> subprocess.CompletedProcess | None:
     """One `swarm place --min-gain MIN_GAIN` (or `swarm gc`); its report goes to the node's
     log. (A collection's round lasts its wait too: twice the replay window.)"""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        done = subprocess.run([sys.executable, "-m", "swarm.cli", *COMMANDS[what][:1],
-                               "--cluster", cluster_file, *COMMANDS[what][1:]],
-                              capture_output=True, text=True, env=env, timeout=ROUND_TIMEOUT)
+        done = subprocess.run(_swarm(*COMMANDS[what][:1], "--cluster", cluster_file,
+                                     *COMMANDS[what][1:]),
+                              capture_output=True, text=True, env=_env(), timeout=ROUND_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as e:
         log.warning("auto-%s: the round failed: %s", what, e)
         return None
@@ -69,13 +79,11 @@ def take_over(cluster_file: str, node: str, heir: str, directory: str) -> None:
     """`swarm node remove NODE --failover` in a process of its own, detached (machine/
     failover.py: this node is the heir; it restarts during the command, which goes on),
     its output in `<directory>/failover-NODE.log`."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = _env()
     env.pop("SWARM_PARENT_PID", None)  # (a node of a local cluster must not stop it)
     logfile = os.path.join(directory, f"failover-{node}.log")
-    command = " ".join(shlex.quote(a) for a in [
-        sys.executable, "-m", "swarm.cli", "node", "remove", node, "--failover", heir,
-        "--cluster", cluster_file])
+    command = " ".join(shlex.quote(a) for a in _swarm(
+        "node", "remove", node, "--failover", heir, "--cluster", cluster_file))
     try:  # (through sh: the command is nobody's child once sh is gone - no zombie)
         subprocess.run(["sh", "-c", f"{command} >>{shlex.quote(logfile)} 2>&1 &"],
                        env=env, timeout=10, check=True)

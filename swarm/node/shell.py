@@ -47,6 +47,7 @@ from swarm.node import machine as m
 from swarm.node.config import ClusterConfig, ConfigError
 from swarm.node.kernel import Kernel
 from swarm.node.links import Links
+from swarm.node.machine import fences
 from swarm.node.memory import reclaimer
 from swarm.node.mirrors import Mirrors
 from swarm.node.modules import ProgramModules
@@ -128,11 +129,7 @@ class Shell:
         # the fences it wrote, before anything is served (a restore serves its peers' copies
         # first): a node it took over is refused from the start - a late record of it would
         # go to a copy merged already (machine/failover.py)
-        self.machine.fenced.update(self.store.fenced())
-        for node, (heir, routed) in adopt.heirs(config, self.store).items():
-            self.machine.heirs[node] = heir
-            if routed:
-                self.machine.routed.add(node)
+        fences.known(self.machine, self.store.fenced(), adopt.heirs(config, self.store))
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once

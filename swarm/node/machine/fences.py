@@ -23,6 +23,17 @@ from swarm.node.machine.instructions import Log, Reply, Send
 from swarm.wire.control import decode as stored_meta
 
 
+def known(state, fenced, heirs: dict) -> None:
+    """The fences written in the store: nodes declared gone, and removed nodes with their
+    heirs ({node: (heir, routed)}) - at Booted, and before (the shell: a restore serves its
+    peers' copies before the machine boots)."""
+    state.fenced.update(fenced)
+    for node, (heir, routed) in heirs.items():
+        state.heirs[node] = heir
+        if routed:
+            state.routed.add(node)
+
+
 def fence(state, e: ev.FenceRequested) -> None:
     """An operator declares e.node gone for good (see NodeState._resend's Discussion). Phase 1:
     written, and from then on nothing from it is taken (the shell's gate refuses it too).

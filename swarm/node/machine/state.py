@@ -227,11 +227,7 @@ class NodeState:
         self.next_resend = e.now
         ledger = self.ledger
         ledger.restore(e.done, e.forgetting)
-        self.fenced.update(e.fenced)
-        for node, (heir, routed) in e.heirs.items():
-            self.heirs[node] = heir
-            if routed:
-                self.routed.add(node)
+        fences.known(self, e.fenced, e.heirs)
         self.cancelled.update(e.cancelled)
         self.deaths.update(e.deaths)
         self.partial = dict(e.partial)
