@@ -125,3 +125,21 @@ def test_a_clean_stop_is_not_a_death(tmp_path):
         config = ClusterConfig.load(cluster.config.path)
     assert out.value == sum(range(20)), out
     assert config.fenced == [] and config.heirs == {}
+
+
+def test_a_false_suspicion_does_not_delay_a_real_failover(tmp_path):
+    """n2 paused for a moment (its mirror asks for votes; n1 asks n2 `alive?` and n2, awake,
+    answers), then killed: n1 asks again. Before, n1 took the old answer for a live n2 for a
+    minute (found with a 200 MB write that stalled n2's mirror, then a SIGKILL)."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE), timeout=60).value
+        pid = cluster.procs["n2"].pid
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.75 * FAILOVER)  # (past half the time: the votes are asked, n2 asked)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(FAILOVER)  # (n2 answers)
+        cluster.kill("n2")
+        assert _taken_over(cluster, "n2", timeout=30) == "n3"  # (60 s before the fix)
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+    assert out.value == sum(range(20)), out

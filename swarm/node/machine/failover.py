@@ -243,13 +243,16 @@ def _asked(state, node: str, now: float) -> str:
     no answer)."""
     f = state.failover
     asked = f.probed.get(node)
-    if asked is None or now - asked > PROMISE_SECONDS:
+    if asked is None or f.heard.get(node, -1.0) >= asked or now - asked > PROMISE_SECONDS:
+        # (never asked, or it answered since - alive then, silent again now: asked again;
+        # before, an old answer kept this node saying no for a minute: a 200 MB write's
+        # false suspicion, then a real death, took 50 s to fail over)
         f.probed[node] = now
         state.out.append(Send(node, "failover", {"step": "alive?", "node": node}))
         return "asking it"
     if now - asked < min(f.after / 2, PROBE_WAIT):
         return "asking it"
-    return "hears it" if f.heard.get(node, 0.0) >= asked else ""
+    return ""
 
 
 # ---- the heir: watching the nodes it keeps copies of ---------------------------------------
