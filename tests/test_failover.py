@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import threading
 import time
 
+import pytest
 from helpers import write
 from moneyscripts import READ_ALL, SETUP, TRANSFER, Clients, check_money, transfers
 from test_grow import whole
@@ -143,3 +145,39 @@ def test_a_false_suspicion_does_not_delay_a_real_failover(tmp_path):
         out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
                                timeout=60)
     assert out.value == sum(range(20)), out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs (needs root)")
+def test_a_heir_whose_disk_is_full_refuses_and_keeps_serving(tmp_path):
+    """n3's directory on a 4 MB tmpfs, filled by its copy of n2's 2.4 MB of values; n2
+    killed: n3 refuses to take the store, saying why with figures, and goes on serving its
+    own Refs. Before, it restarted to merge into a disk where it could not open its store
+    again: the process exited - two nodes down instead of one (an outside trial)."""
+    disk = tmp_path / "c" / "n3"
+    disk.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
+    try:
+        with swarm.local_cluster(3, directory=str(tmp_path / "c"),
+                                 failover=FAILOVER) as cluster:
+            big = write(tmp_path, "big.py", "from swarm import Ref\nRESULT = [Ref(bytes([i]) "
+                                            "* 400_000, at='n2').id for i in range(6)]\n")
+            assert cluster.run_file(big, timeout=120).error is None
+            own = cluster.run_file(write(tmp_path, "own.py", "from swarm import Ref\n"
+                                                             "RESULT = Ref(7, at='n3').id\n"),
+                                   timeout=60).value
+            time.sleep(FAILOVER)  # (the copies catch up)
+            cluster.kill("n2")
+            log = disk / "failover-n2.log"
+            deadline = time.monotonic() + 60
+            while "free room first" not in (log.read_text() if log.exists() else "") and \
+                    time.monotonic() < deadline:
+                time.sleep(0.2)
+            said = log.read_text()
+            read = cluster.run_file(write(tmp_path, "read.py", "import sys\nfrom swarm import "
+                                                               "Ref\nRESULT = Ref.open(sys.argv"
+                                                               "[1]).get()\n"),
+                                    argv=[own], timeout=60, node="n1")
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+    assert "cannot take n2's store: this node's disk has" in said, said
+    assert read.value == 7, read
