@@ -18,8 +18,9 @@ from swarm.node.machine import ledger as ledger_module
 from swarm.node.machine import state as state_module
 from swarm.node.machine.state import NodeState
 from tests.sim import money
+from tests.sim.clients import SimClient
 from tests.sim.store import PAGE, SimStore
-from tests.sim.world import Faults, SimClient, World
+from tests.sim.world import Faults, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 100_000 if os.environ.get("SWARM_LONG")
                            else 4_000))

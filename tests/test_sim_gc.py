@@ -13,7 +13,8 @@ from swarm.node.machine import gc
 from swarm.node.machine.gcscan import IdFinder
 from swarm.wire import values
 from tests.sim import garbage
-from tests.sim.world import Faults, SimClient, World
+from tests.sim.clients import SimClient
+from tests.sim.world import Faults, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_GC_SEEDS", 10_000 if os.environ.get("SWARM_LONG")
                            else 1000))

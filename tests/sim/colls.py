@@ -27,7 +27,8 @@ from swarm.node.collchain import next_ask, start, stored_location
 from swarm.node.colldata import CollOp, Memo, key_bytes
 from swarm.node.machine import NO_ANSWER, NODE_GONE
 from swarm.node.machine import events as ev
-from tests.sim.world import SimClient, World
+from tests.sim.clients import SimClient
+from tests.sim.world import World
 
 LISTS = ("l1", "l2")
 DICT = "d"

@@ -19,7 +19,8 @@ import random
 
 from swarm.continuation import codec
 from swarm.node.machine import NO_ANSWER, NODE_GONE
-from tests.sim.world import SimClient, World
+from tests.sim.clients import SimClient
+from tests.sim.world import World
 
 
 def account(node: str) -> str:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from swarm.continuation import codec
 from swarm.garbage import unreachable
-from tests.sim.world import SimClient, World
+from tests.sim.clients import SimClient
+from tests.sim.world import World
 
 ANSWER = 0.3  # how long it waits for answers before it asks the silent nodes again
 TRIES = 4  # ... and how often it asks before it gives the cycle up

@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 
 from swarm.continuation import codec
-from tests.sim.world import SimClient, World
+from tests.sim.clients import SimClient
+from tests.sim.world import World
 
 START = 100
 
