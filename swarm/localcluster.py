@@ -147,8 +147,10 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
 
     Discussion: a pid file can outlive its process (a reboot, a SIGKILL), and the pid may
     since belong to an unrelated process, which `down` must never kill. So where /proc exists
-    the process's command line must be `swarm.node_main ... --name <name>` (or swarm-node); that also
-    tells a zombie (empty command line: exited, not reaped by its new parent) from a node.
+    the process's command line must be `swarm.node_main --config <this cluster file> --name
+    <name>` (or swarm-node): a node of the same name in another cluster's directory is not
+    this one. That also tells a zombie (empty command line: exited, not reaped by its new
+    parent) from a node.
     """
     try:
         with open(pid_file(config, name)) as f:
@@ -172,7 +174,36 @@ def node_pid(config: ClusterConfig, name: str) -> int | None:
     except OSError:
         return None
     node = b"swarm.node_main" in argv or any(a.endswith(b"swarm-node") for a in argv)
-    return pid if node and name.encode() in argv else None
+    named = _arg(argv, b"--name")
+    same = (name.encode() in argv if named is None else named == name.encode()) and \
+        _same_config(pid, argv, config)
+    return pid if node and same else None
+
+
+def _arg(argv: list[bytes], flag: bytes) -> bytes | None:
+    """The value after `flag` in a command line (`--flag value` or `--flag=value`)."""
+    for i, a in enumerate(argv):
+        if a == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(flag + b"="):
+            return a[len(flag) + 1:]
+    return None
+
+
+def _same_config(pid: int, argv: list[bytes], config: ClusterConfig) -> bool:
+    """Whether the node process `pid` was started with this cluster file (a node of the same
+    name in another cluster's directory is another node). Its `--config` is read relative to
+    that process's own directory; if that cannot be read (or the flag was abbreviated), the
+    name decides alone."""
+    path = _arg(argv, b"--config")
+    if path is None:
+        return True
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return True
+    theirs = os.path.realpath(os.path.join(cwd, os.fsdecode(path)))
+    return theirs == os.path.realpath(config.path)
 
 
 def pid_file(config: ClusterConfig, name: str) -> str:

@@ -122,3 +122,42 @@ def test_down_on_nothing_is_fine(swarm_cli, tmp_path):
     done = swarm_cli("down", "--dir", str(tmp_path / "none"))
     assert "nothing to stop" in done.stdout
     assert "nothing to stop" in swarm_cli("down").stdout  # no ./.swarm either
+
+
+def test_a_pid_file_naming_a_node_of_another_cluster_is_not_that_node(tmp_path):
+    """`swarm down` (and a failover's stop) kill what a pid file names only if it is that node
+    of this cluster file: a process with the same node name started with another directory's
+    cluster file is left alone (localcluster.node_pid)."""
+    import sys
+
+    from swarm.localcluster import node_pid, pid_file
+    from swarm.node.config import local_config
+
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    configs = {}
+    for d in (mine, other):
+        d.mkdir()
+        configs[d] = local_config(3, str(d))
+        configs[d].save(str(d / "cluster.toml"))
+        configs[d].path = str(d / "cluster.toml")
+    sleeper = "import time; time.sleep(60)"
+    procs = {}
+    try:
+        for d, where in ((mine, "mine"), (other, "other")):  # (the same command line as a
+            procs[where] = subprocess.Popen(  # node's; relative --config, as `swarm up` runs)
+                [sys.executable, "-c", sleeper, "swarm.node_main", "--config", "cluster.toml",
+                 "--name", "n1"], cwd=d)
+        with open(pid_file(configs[mine], "n1"), "w") as f:
+            f.write(str(procs["other"].pid))
+        assert node_pid(configs[mine], "n1") is None  # another cluster's n1
+        with open(pid_file(configs[mine], "n1"), "w") as f:
+            f.write(str(procs["mine"].pid))
+        assert node_pid(configs[mine], "n1") == procs["mine"].pid
+        assert node_pid(configs[mine], "n2") is None  # (no pid file)
+        with open(pid_file(configs[mine], "n2"), "w") as f:
+            f.write(str(procs["mine"].pid))
+        assert node_pid(configs[mine], "n2") is None  # n1's process is not n2
+    finally:
+        for p in procs.values():
+            p.kill()
+            p.wait()
