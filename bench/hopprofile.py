@@ -76,15 +76,17 @@ def _read_raw(path: str) -> collections.Counter:
     return phases
 
 
-def _spy(py_spy: str, pid: int, raw: str, seconds: float, rate: int) -> subprocess.Popen:
+def _spy(py_spy: str, pid: int, raw: str, seconds: float, rate: int,
+         idle: bool = True) -> subprocess.Popen:
     return subprocess.Popen(
-        [py_spy, "record", "--format", "raw", "--idle", "--nonblocking", "--rate", str(rate),
-         "--duration", str(int(seconds)), "--pid", str(pid), "--output", raw],
+        [py_spy, "record", "--format", "raw", *(["--idle"] if idle else []), "--nonblocking",
+         "--rate", str(rate), "--duration", str(int(seconds)), "--pid", str(pid),
+         "--output", raw],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def measure(work: str = "pingpong", seconds: float = 8.0, rate: int = 500,
-            keep: str | None = None) -> dict:
+            keep: str | None = None, idle: bool = True) -> dict:
     """Phases of `work` ("pingpong": a two-hop round trip on 2 nodes; "fanout": 2,000 tasks
     spawned and gathered in order on 3 nodes, as bench/versus.py runs them), in microseconds
     per round trip or milliseconds per fan-out, on each node."""
@@ -119,7 +121,7 @@ def measure(work: str = "pingpong", seconds: float = 8.0, rate: int = 500,
         before = len(results)
         spies = {node: (os.path.join(tmp, f"{node}.raw"),
                         _spy(py_spy, cluster.procs[node].pid, os.path.join(tmp, f"{node}.raw"),
-                             seconds, rate)) for node in nodes}
+                             seconds, rate, idle)) for node in nodes}
         for node, (_, proc) in spies.items():
             if proc.wait(seconds + 60):
                 stop.set()
@@ -177,8 +179,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--keep", help="copy the raw py-spy stacks to this directory")
+    parser.add_argument("--on-cpu", action="store_true",
+                        help="only samples py-spy sees running (no --idle): the phases' "
+                             "shares of the CPU, not of the wall time")
     args = parser.parse_args(argv if argv is not None else [])
-    res = measure(args.work, args.seconds, args.rate, args.keep)
+    res = measure(args.work, args.seconds, args.rate, args.keep, idle=not args.on_cpu)
     print_table(res)
     return res
 

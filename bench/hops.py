@@ -8,6 +8,11 @@
   list it);
 - `swarm_hop`: a program ping-ponging between two swarm nodes (mean round trip).
 
+`python -m bench.hops --cpu [--rounds N] [--runs K]` measures instead what a loaded, shared
+machine cannot hide: each node's main thread's CPU time per round trip (and its time waiting
+for a CPU), read from /proc/PID/task/PID/schedstat before and after the measured round trips
+of a 64 B ping-pong (`swarm_cpu`), with the raw ZeroMQ round trip of the same moment.
+
 All figures are round-trip times in microseconds, median and p90 over `rounds` trips after a
 warm-up, for payloads of 64 B, 1 KiB and 16 KiB.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 
 from bench.baselines import SIZES, run_in, size_label, zmq_rtt
 
@@ -66,6 +72,96 @@ def swarm_hop(sizes=SIZES, rounds: int = 500) -> dict:
             out["sizes"][str(size)] = {"n": rounds, "median_us": mean_us, "p90_us": None,
                                        "mean_us": mean_us}
     return out
+
+
+CPU_PING_PONG = """
+import time
+from swarm import move_to
+payload = b"x" * 64
+for _ in range({warm}):
+    move_to("n2")
+    move_to("n1")
+open({mark!r}, "w").close()      # the measured round trips start: the bench reads schedstat
+while not __import__("os").path.exists({go!r}):
+    time.sleep(0.01)
+start = time.perf_counter_ns()
+for _ in range({rounds}):
+    move_to("n2")
+    move_to("n1")
+RESULT = (time.perf_counter_ns() - start) / {rounds}
+"""
+
+
+def _schedstat(pid: int) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting on a run queue) of the process's main thread."""
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        run, wait, _ = f.read().split()
+    return int(run), int(wait)
+
+
+def swarm_cpu(rounds: int = 2000, warm: int = 250) -> dict:
+    """One 64 B ping-pong on a fresh local_cluster(2): each node's main thread's CPU and
+    run-queue wait per round trip over `rounds` round trips after `warm` of warm-up (the
+    program tells the bench when its warm-up ends and waits for it to read schedstat), and
+    the program's own mean round trip."""
+    import tempfile
+    import threading
+
+    import swarm
+
+    with tempfile.TemporaryDirectory() as tmp, swarm.local_cluster(2) as cluster:
+        mark, go = os.path.join(tmp, "warm"), os.path.join(tmp, "go")
+        path = os.path.join(tmp, "cpu_pingpong.py")
+        with open(path, "w") as f:
+            f.write(CPU_PING_PONG.format(warm=warm, rounds=rounds, mark=mark, go=go))
+        pids = {n: cluster.procs[n].pid for n in ("n1", "n2")}
+        box: dict = {}
+        runner = threading.Thread(
+            target=lambda: box.update(r=cluster.run_file(path, timeout=600)))
+        runner.start()
+        while not os.path.exists(mark):
+            if not runner.is_alive():
+                break
+            time.sleep(0.01)
+        before = {n: _schedstat(p) for n, p in pids.items()}
+        load0 = os.getloadavg()[0]
+        open(go, "w").close()
+        runner.join()
+        after = {n: _schedstat(p) for n, p in pids.items()}
+        result = box["r"]
+        if result.error:
+            return {"available": False, "why": result.error}
+        out = {"available": True, "rounds": rounds, "round_trip_us": round(result.value / 1e3, 1),
+               "load": round((load0 + os.getloadavg()[0]) / 2, 1), "nodes": {}}
+        for n in pids:
+            out["nodes"][n] = {
+                "cpu_us": round((after[n][0] - before[n][0]) / rounds / 1e3, 1),
+                "wait_us": round((after[n][1] - before[n][1]) / rounds / 1e3, 1)}
+        return out
+
+
+def cpu_main(rounds: int, runs: int) -> list:
+    """`runs` measurements of swarm_cpu, each beside a raw ZeroMQ round trip."""
+    from bench.baselines import zmq_rtt
+
+    print("a node's main thread per two-hop round trip (64 B ping-pong): CPU and run-queue "
+          "wait, from /proc/PID/task/PID/schedstat")
+    print("| run | load | round trip us | raw zmq us | n1 CPU us | n2 CPU us | n1 wait us "
+          "| n2 wait us |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = []
+    for i in range(runs):
+        res = swarm_cpu(rounds)
+        if not res["available"]:
+            print(f"run {i + 1}: not measured: {res['why']}")
+            continue
+        z = zmq_rtt.measure(sizes=(64,))["sizes"]["64"]["median_us"]
+        res["zmq_us"] = z
+        n1, n2 = res["nodes"]["n1"], res["nodes"]["n2"]
+        print(f"| {i + 1} | {res['load']} | {res['round_trip_us']} | {z:.1f} | {n1['cpu_us']} "
+              f"| {n2['cpu_us']} | {n1['wait_us']} | {n2['wait_us']} |", flush=True)
+        results.append(res)
+    return results
 
 
 def ray_baseline(ray_python: str | None = None) -> dict:
@@ -118,6 +214,11 @@ def main(ray_python: str | None = None) -> dict:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--cpu" in args:
+        def _opt(name: str, default: int) -> int:
+            return int(args[args.index(name) + 1]) if name in args else default
+        cpu_main(_opt("--rounds", 2000), _opt("--runs", 1))
+        sys.exit(0)
     rp = None
     if "--ray-python" in args:
         i = args.index("--ray-python")

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS inbox (hop_id TEXT PRIMARY KEY, program TEXT, meta BL
                                   file TEXT);
 CREATE TABLE IF NOT EXISTS outbox (hop_id TEXT PRIMARY KEY, node TEXT, meta BLOB, data BLOB,
                                    sent_at REAL, file TEXT);
-CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY, forget_at REAL);
+CREATE TABLE IF NOT EXISTS done (hop_id TEXT PRIMARY KEY, forget_at REAL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, node TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kept (program TEXT, seq INTEGER, kind TEXT, payload BLOB,
@@ -148,6 +148,11 @@ class Store:
                     f"SELECT {_KEYS[table]}, file FROM {table} WHERE file IS NOT NULL"):
                 self.file_of[table, key] = name
         self.files.sweep(set(self.file_of.values()))
+        # the hops with a `partial` row (few, rarely any): a commit deletes the rows of the
+        # hops that finished only when one has a row - one statement less per group commit
+        # for hops that wrote no Ref. None: not known (a copy replaying records: apply)
+        self.partial_ids: set[str] | None = {
+            h for (h,) in self.db.execute("SELECT hop_id FROM partial")}
         counters = dict(self.db.execute("SELECT name, value FROM counters WHERE name IN "
                                         "('mirror_seq', 'store_id', 'born')"))
         self.seq = counters.get("mirror_seq", 0)  # the last record made (a copy: replayed)
@@ -330,7 +335,7 @@ class Store:
         prune = now >= self.next_prune
         try:
             with self.transaction():
-                self._commit(txn, db, now, finished, put, dropped)
+                self._commit(txn, db, now, finished, put, dropped, self.partial_ids)
                 if prune:
                     self._prune(db, now)
                 if record is not None:
@@ -338,6 +343,9 @@ class Store:
         except BaseException:
             self.files.remove(name for _, _, name in log if name)  # nothing names them
             raise
+        if self.partial_ids is not None and (txn.partial or txn.finished):
+            self.partial_ids.difference_update(finished)
+            self.partial_ids.update(h for h in txn.partial if h not in finished)
         if prune:
             self.next_prune = now + PRUNE_SECONDS
         if record is not None:
@@ -350,6 +358,7 @@ class Store:
         """Replay a record on this copy (mirrors.py) if it is the next one: False if not."""
         if record.seq != self.seq + 1:
             return False
+        self.partial_ids = None  # (the record's statements are not read here)
         names = [self.files.write_named(name, parts) for name, parts in record.files]
         try:
             with self.transaction():
@@ -386,8 +395,9 @@ class Store:
         self.files.remove(gone)
 
     @staticmethod
-    def _commit(txn, db, now, finished, put, dropped) -> None:
-        """The statements of one commit (see commit)."""
+    def _commit(txn, db, now, finished, put, dropped, partial_ids=None) -> None:
+        """The statements of one commit (see commit). `partial_ids`: the hops with a
+        `partial` row before it (None: not known)."""
         for hop_id, (program, meta, data) in txn.accepted.items():
             db.execute("INSERT OR IGNORE INTO done (hop_id) VALUES (?)", (hop_id,))
             if hop_id not in finished:
@@ -402,7 +412,7 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO partial VALUES (?, ?)",
                            [(h, " ".join(refs)) for h, refs in txn.partial.items()
                             if h not in finished])
-        if txn.finished:
+        if txn.finished and (partial_ids is None or not partial_ids.isdisjoint(finished)):
             db.executemany("DELETE FROM partial WHERE hop_id = ?",
                            [(h,) for h in txn.finished])
         for hop_id, node, meta, data in txn.outgoing:

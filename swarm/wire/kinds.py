@@ -158,9 +158,14 @@ def _failover_step(v) -> bool:
     return v in ("out?", "out", "alone?", "alone", "whole", "alive?", "alive", "bye")
 
 
+_is_str = str.__instancecheck__  # isinstance(x, str), mapped in C over a list (below)
+
+
 def _str_list(v) -> bool:
     """a list of str"""
-    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    # (all(map(...)) rather than a generator: hop ids ride on every hop and ack in lists of
+    # a few to a few dozen, and a generator costs a Python frame resumed per element)
+    return isinstance(v, list) and all(map(_is_str, v))
 
 
 def _str_list_or_none(v) -> bool:
@@ -178,8 +183,7 @@ def _modules(v) -> bool:
 
 def _files(v) -> bool:
     """{module name: file name}"""
-    return isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
-                                       for k, x in v.items())
+    return isinstance(v, dict) and all(map(_is_str, v)) and all(map(_is_str, v.values()))
 
 
 def _environ(v) -> bool:
