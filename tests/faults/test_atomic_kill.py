@@ -1,5 +1,5 @@
 """Atomic blocks while nodes are SIGKILLed and restarted (docs/atomic.md): one-node blocks
-are exactly once, and atomic readers never see a torn state.
+are exactly once, and atomic readers never see a torn state - under each policy.
 
 Transfers move money between two accounts on one node, inside `with swarm.atomic()` after
 moving there (a one-node block, committed with that node's ledger); readers on another node
@@ -11,7 +11,14 @@ exactly once, every total is conserved, no reader saw a wrong sum, and the histo
 each block read and wrote (each account's history is a list-append object) has no anomaly
 (tests/histories/elle.py: no G0, G1, G2, lost update or duplicated append).
 
-Fast version in `make test`; `make faults` (SWARM_LONG=1) runs more.
+Under each policy (issue 20: one contract under every policy): under `migrate` a transfer
+moves to its accounts' node first (`move_to`: a one-node block); under `fetch` and `auto` it
+is started on a random node and stays there, so most of its blocks read and commit on
+another node (two phases, the program's node coordinating, no data of its own) while nodes
+die - the same script, the same checks.
+
+Fast version in `make test` (migrate); `make faults` (SWARM_LONG=1) runs more, under each
+policy.
 """
 
 import functools
@@ -20,6 +27,7 @@ import random
 import time
 from collections import Counter
 
+import pytest
 from conftest import LONG
 from helpers import write
 from test_money import NODES, READ_ALL, SETUP, with_killer
@@ -47,7 +55,8 @@ from swarm import move_to
 from swarm.refs import Ref
 src, dst = Ref._handle(sys.argv[1], sys.argv[2]), Ref._handle(sys.argv[3], sys.argv[4])
 tid, amount = sys.argv[5], int(sys.argv[6])
-move_to(src.hint)
+if sys.argv[7] == "move":
+    move_to(src.hint)
 with swarm.atomic():
     balance, seen_src = src.get()
     src.set([balance - amount, seen_src + ["-" + tid]])
@@ -62,14 +71,21 @@ import swarm
 from swarm import move_to
 from swarm.refs import Ref
 accounts = [Ref._handle(*h) for h in json.loads(sys.argv[1])]
-move_to(sys.argv[2])                               # (another node than the accounts')
+if sys.argv[3] == "move":
+    move_to(sys.argv[2])                           # (another node than the accounts')
 with swarm.atomic():
     seen = [a.get() for a in accounts]
 RESULT = [sum(balance for balance, _ in seen), [history for _, history in seen]]
 """
 
 
-def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path):
+POLICIES = ["migrate"] + [pytest.param(policy, marks=pytest.mark.skipif(
+    not LONG, reason="long: make faults (make test runs the migrate one)"))
+    for policy in ("fetch", "auto")]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path, policy):
     setup, transfer = write(tmp_path, "setup.py", SETUP), write(tmp_path, "t.py", TRANSFER)
     reader = write(tmp_path, "r.py", READER)
     homes = [n for n in NODES for _ in range(ACCOUNTS_PER_NODE)]
@@ -92,6 +108,12 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
         times: dict[str, tuple[float, float]] = {}
         errors: list[str] = []
         kills: list[str] = []
+        move = "move" if policy == "migrate" else "stay"
+
+        def where() -> str | None:
+            """The node to start a program on: under migrate the first node (the program
+            moves); under fetch and auto any (it stays)."""
+            return None if policy == "migrate" else rng.choice(NODES)
 
         def client(share: list[tuple]) -> None:
             c = Cluster(cluster.config)
@@ -102,12 +124,13 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                     start = time.monotonic()
                     if kind == "t":
                         o = c.run_file(transfer, argv=[*handles[a], *handles[b], tid,
-                                                       str(amount)], timeout=300)
+                                                       str(amount), move], timeout=300,
+                                       policy=policy, node=where())
                     else:
                         mine = handles[a * ACCOUNTS_PER_NODE:(a + 1) * ACCOUNTS_PER_NODE]
-                        o = c.run_file(reader, argv=[json.dumps(mine),
-                                                     NODES[(a + 1) % len(NODES)]],
-                                       timeout=300)
+                        other = NODES[(a + 1) % len(NODES)]
+                        o = c.run_file(reader, argv=[json.dumps(mine), other, move],
+                                       timeout=300, policy=policy, node=where())
                     if o.error:
                         errors.append(f"{tid}: {o.error}")
                     results[tid] = o.value
@@ -124,8 +147,8 @@ def test_one_node_blocks_under_sigkill_are_once_and_readers_never_torn(tmp_path)
                                     argv=[json.dumps(handles)], timeout=60).value
 
     transfers = [w for w in work if w[0] == "t"]
-    print(f"{len(transfers)} transfers, {READERS} readers, {len(kills)} nodes killed "
-          f"({Counter(kills)})")
+    print(f"{policy}: {len(transfers)} transfers, {READERS} readers, {len(kills)} nodes "
+          f"killed ({Counter(kills)})")
     assert len(kills) >= MIN_KILLS - 1
     assert {tid: results[tid][0] for _, tid, *_ in transfers} == {tid: tid for _, tid, *_ in
                                                                    transfers}
