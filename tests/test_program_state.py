@@ -358,3 +358,44 @@ def test_a_programs_redirected_output_is_its_own(tmp_path):
     assert redirected.error is None and printing.error is None
     assert redirected.stdout == "captured 20 lines on n1\n"
     assert printing.stdout == "".join(f"line {i}\n" for i in range(20))
+
+
+TASKS_THAT_HOP = '''\
+from swarm import Ref, spawn
+
+
+def twice(x):
+    return Ref(x, at="n2").get() * 2                  # (the task hops to n2 and back)
+
+
+print(sum(f.get() for f in [spawn(twice, i) for i in range(6)]))
+'''
+
+HOPS = '''\
+import sys
+from swarm import Ref, here
+
+for i, n in enumerate(["n1", "n2", "n3", "n1"]):
+    Ref(i, at=n).get()
+    print(here(), sorted(m for m in sys.modules if m.startswith("__swarm")))
+'''
+
+
+def test_a_programs_modules_stay_its_own_after_another_programs_tasks_hopped(tmp_path):
+    """A task's module (`__swarm_task__`), made again where a task that hopped arrived, was
+    left in the node's sys.modules: every later program on that node carried it - and the
+    other program's `__main__` it holds - in each of its hops, and a Skywriting script's
+    tasks made the next Python program fail to compile on the node its hop reached
+    (CompileError: hello.py:1:1, the script's text compiled under the program's file)."""
+    tasks, hops = write(tmp_path, "tasks.py", TASKS_THAT_HOP), write(tmp_path, "hops.py", HOPS)
+    fib = os.path.join(ROOT, "examples", "skywriting", "fib.sw")
+    with swarm.local_cluster(3) as cluster:
+        assert cluster.run_file(tasks, timeout=120).stdout == "30\n"
+        out = cluster.run_file(hops, timeout=120)
+        assert out.error is None, out.traceback
+        assert out.stdout == "n1 []\nn2 []\nn3 []\nn1 []\n"
+        out = cluster.run_file(fib, argv=["5"], timeout=120)
+        assert out.error is None and out.value == 5, out.traceback
+        out = cluster.run_file(hops, timeout=120)
+        assert out.error is None, out.traceback
+        assert out.stdout == "n1 []\nn2 []\nn3 []\nn1 []\n"

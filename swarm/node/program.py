@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from swarm.compiler import registry
-from swarm.continuation import codec, fallback
+from swarm.continuation import codec, fallback, process_state
 from swarm.continuation.capture import Capture, check_root
 from swarm.continuation.errors import NotMigratable
 from swarm.continuation.generators import abandon
@@ -90,7 +90,7 @@ class Program:
         warnings setup (process.py), and its modules as sys.modules' entries (two programs
         on a node may import different modules of one name, or the same one: each has its
         own module objects, as in a process of its own)."""
-        for name in self.modules:
+        for name in _compiled_names(self.modules):
             module = self.imported.get(name)
             if module is None:
                 sys.modules.pop(name, None)
@@ -109,7 +109,7 @@ class Program:
         registry.program_files = {}
         if self.node is not None:
             self.node.machine.data.segment = None
-        for name in self.modules:
+        for name in _compiled_names(self.modules):
             module = sys.modules.pop(name, None)
             if module is not None and not self.ended:
                 self.imported[name] = module
@@ -402,3 +402,12 @@ def _resume_here(cont):
         return module
 
     return start
+
+
+def _compiled_names(own: dict) -> set:
+    """The sys.modules names a program swaps in and out: its own modules, and every other
+    compiled module made in this process but `__main__` (process.py swaps that one) - a
+    module a continuation brought (a task's `__swarm_task__`, made again where a task that
+    hopped arrives) is the program's, never left for the next program on the node: it
+    would carry it, and the other program's `__main__` it holds, in its every hop."""
+    return (own.keys() | process_state.names) - {"__main__"}
