@@ -12,6 +12,7 @@ loader (swarm/continuation/loader.py), so that decoding a continuation can do th
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 from types import ModuleType
 from typing import Callable
@@ -83,8 +84,10 @@ def lookup(name: str, digest: str, filename: str | None = None) -> CompiledModul
     if filename is not None and (hit := _by_file.get((digest, filename))) is not None:
         return hit
     compiled = _by_hash.get(digest)
-    if compiled is not None and filename is not None and compiled.filename != filename:
-        return compile_source(compiled.source, filename, name)  # its own co_filename
+    if compiled is not None and filename is not None and compiled.filename != filename and \
+            os.path.splitext(compiled.filename)[1] == os.path.splitext(filename)[1]:
+        # its own co_filename (never across languages: the suffix chooses the translator)
+        return compile_source(compiled.source, filename, name)
     if compiled is None:
         if source_provider is None:
             raise LookupError(f"module {name} (source {digest[:12]}) is not available here")
