@@ -12,16 +12,20 @@
         return {"name": name, "visits": visits.increment(name)}   # JSON
 
     $ python -m swarm.web app.py --nodes 3          # http://127.0.0.1:8000/hello/ada
+    $ gunicorn -k gthread --threads 16 'swarm.web:app_from("app.py", config=".swarm/cluster.toml")'
 
 Each request becomes a program (`ENTRY`, compiled with the app's modules): it starts on a node
 of the cluster, matches the route, calls the handler - which moves to the data it touches like
 any program - and its result (status, headers, body) comes back to the front end from wherever
-it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads, each
-accepting its connections; each worker has its own cluster client (a ZeroMQ socket is not
-thread-safe; the clients share one ZeroMQ context) and submits its requests to its own node
-(workers go round the nodes), so concurrent requests run concurrently, as programs on the
-nodes. A submit names the app's sources by hash once its node keeps them (swarm/clientio.py).
-Servers listen on 127.0.0.1 only.
+it ends. `App` is a WSGI application: `python -m swarm.web` serves it with gunicorn (gthread
+workers, HTTP/1.1 keep-alive) when gunicorn is installed, else with wsgiref's server and a fixed
+pool of threads (swarm/webserve.py); `app_from` is the factory to give gunicorn. Each thread
+that serves has its own cluster client (a ZeroMQ socket is not thread-safe; the clients of a
+process share one ZeroMQ context, made in that process: a gunicorn worker makes its own, and
+closes them when it exits) and submits its requests to its own node (threads go round the
+nodes), so concurrent requests run concurrently, as programs on the nodes. A submit names the
+app's sources by hash once its node keeps them (swarm/clientio.py). `python -m swarm.web`
+listens on 127.0.0.1 only.
 
 A handler takes the `Request` and the route's parameters and returns a str (HTML), a dict or
 list (JSON), bytes, None (204) or a `Response`; `raise HTTPError(404, "why")` answers with an

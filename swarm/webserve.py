@@ -61,7 +61,8 @@ def gunicorn_serve(make_app, port: int = 8000, processes: int = 1, threads: int 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in settings.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # (control_socket_disable: gunicorn 25.1 on)
+                    self.cfg.set(key, value)
             self.cfg.set("when_ready", when_ready)
 
         def load(self):
