@@ -45,6 +45,7 @@ import re
 import signal
 import sys
 import threading
+import weakref
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote
 
@@ -209,16 +210,18 @@ class App:
         self.prepared = program_sources(self.entry, ENTRY.format(
             app=app_file, module=module, router=router))
         self.starts = Starts()  # where the requests of each method and path start
-        self.pid = None  # the process whose clients these are (a fork starts afresh)
         self._fresh()
+        fresh = weakref.WeakMethod(self._fresh)  # (a forked child starts with no clients)
+        os.register_at_fork(after_in_child=lambda: (f := fresh()) and f())
 
     def _fresh(self) -> None:
         """No clients yet in this process. Discussion: one ZeroMQ context for every worker
         thread's client (a context is thread-safe, its sockets are not: a client per
         thread; each context would add an I/O and a reaper thread), made by the first
         request of a process - a gunicorn worker forked from a master that made the App
-        (`--preload`) makes its own: a context does not survive a fork. The process's
-        clients are closed when it exits (atexit), or by close()."""
+        (`--preload`) makes its own (this runs in a forked child): a context does not
+        survive a fork. The process's clients are closed when it exits (atexit), or by
+        close()."""
         self.local = threading.local()
         self.context = None
         self.clients: list = []
@@ -228,9 +231,6 @@ class App:
 
     def client(self):
         """This thread's cluster client and the node its requests start on."""
-        if self.pid != os.getpid():  # (the first request of this process)
-            self._fresh()
-            self.pid = os.getpid()
         mine = getattr(self.local, "client", None)
         if mine is None:
             import zmq
@@ -285,8 +285,6 @@ class App:
     def close(self) -> None:
         """Close this process's cluster clients (each thread's) and their ZeroMQ context;
         a request after it answers 503. Run at exit too (a gunicorn worker's end)."""
-        if self.pid != os.getpid():
-            return  # (a forked copy of another process's App: nothing of its own yet)
         with self.lock:
             self.closed = True
             clients, self.clients = self.clients, []

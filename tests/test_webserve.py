@@ -1,6 +1,7 @@
 """swarm.web's App on gunicorn (swarm/webserve.py), as a gunicorn user serves it, on three
 real nodes: answers, keep-alive (several requests on one connection), a worker's cluster
-clients closed when it exits, and a worker recycled by --max-requests making new ones."""
+clients closed when it exits, and a worker recycled by --max-requests (the app made once, in
+the master: --preload) making new ones."""
 
 import http.client
 import json
@@ -99,7 +100,7 @@ def test_gunicorn_serves_the_app_with_keep_alive_and_closes_clients(cluster):
 
 
 def test_a_recycled_worker_closes_its_clients_and_the_next_serves(cluster):
-    proc, port, log = gunicorn(cluster, "--max-requests", "3")
+    proc, port, log = gunicorn(cluster, "--max-requests", "3", "--preload")
     try:
         seen = []
         for i in range(8):  # a connection each (a worker leaving closes its own)
