@@ -363,7 +363,10 @@ def main(argv: list[str] | None = None) -> dict:
         size["workers"] = args.workers
     if args.reads:
         size["reads"] = args.reads
-    size["fronts"] = args.front.split(",")
+    from swarm.webserve import have_gunicorn
+
+    auto = "gunicorn" if have_gunicorn() else "wsgiref"  # (python -m swarm.web's choice)
+    size["fronts"] = [auto if f == "auto" else f for f in args.front.split(",")]
     size["keep_alive"] = args.keep_alive
     t0 = time.perf_counter()
     res = measure(size, not args.no_make, args.profile, args.gunicorn)
