@@ -5,7 +5,9 @@
 one run on this machine:
 
 - Swarm: examples/twitter on a local 3-node cluster, served by `python -m swarm.web` in a
-  process of its own (as `make web` does) with one front-end thread per client;
+  process of its own (as `make web` does) with one front-end thread per client, on the HTTP
+  server `--front` names (auto: gunicorn if installed, else wsgiref; `--front
+  gunicorn,wsgiref`: two front ends on the same cluster, taking turns with Flask);
 - its peer: the same JSON API written the way a Flask user would (bench/baselines/
   twitter_flask.py: Flask + SQLite in WAL mode with its indexes), served by gunicorn with
   (2 x cores) + 1 sync workers (gunicorn's documented starting point; see BENCHMARKS.md), in
@@ -15,7 +17,8 @@ The data, the same on both, created through each one's API: the social network o
 bench.placement (a stochastic block model, 3 communities x 40 users, p_in 0.25, p_out 0.01,
 seed 7), each user following their neighbours, and 3 posts per user; every user's whole
 timeline is then read from both and must be the same set of posts. The load (bench.webload):
-32 clients (threads of 4 load processes), a new connection per request, 90% timelines, 10%
+32 clients (threads of 4 load processes), a new connection per request (`--keep-alive`: one
+per client), 90% timelines, 10%
 posts, users drawn from seeded sequences, in slices of S seconds (15); the two servers take
 turns, slice after slice (R = 2):
 
@@ -81,12 +84,14 @@ def _port_of(proc: subprocess.Popen, what: str) -> int:
     raise RuntimeError(f"{what} did not start (exit {proc.returncode})")
 
 
-def start_swarm(cluster_file: str, workers: int,
-                reads: str = "migrate") -> tuple[subprocess.Popen, int]:
-    """`python -m swarm.web` serving the example on the cluster, with `workers` threads."""
+def start_swarm(cluster_file: str, workers: int, reads: str = "migrate",
+                server: str = "auto") -> tuple[subprocess.Popen, int]:
+    """`python -m swarm.web` serving the example on the cluster, with `workers` threads, on
+    `server` (gunicorn: one gthread process)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
-         "--workers", str(workers), "--reads", reads], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+         "--workers", str(workers), "--reads", reads, "--server", server],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc, _port_of(proc, "the Swarm web server")
 
@@ -143,7 +148,7 @@ class Side:
     def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
                   seconds: float) -> dict:
         pids = webload.tree_pids(self.roots)  # now: gunicorn forks its workers after listening
-        front = self.roots[:1]  # swarm.web's process (gunicorn's master: idle)
+        front = webload.tree_pids(self.roots[:1])  # swarm.web's process (and its gunicorn's)
         before, cpu0 = self.counters(), webload.cpu_seconds(pids)
         front0 = webload.cpu_seconds(front)
         lat, failed, wall, own = clients.run(self.load.port, g, seed, seconds)
@@ -197,28 +202,36 @@ def measure(size: dict, make: bool = True, profile: bool = False,
     python, why = peers.peer_python("web", make=make)
     with tempfile.TemporaryDirectory(prefix="swweb") as tmp, \
             swarm.local_cluster(3, os.path.join(tmp, "c")) as cluster, \
-            webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"])) as clients:
+            webload.Clients(size["clients"], min(webload.PROCESSES, size["clients"]),
+                            size.get("keep_alive", False)) as clients:
         procs = []
         try:
-            proc, port = start_swarm(cluster.config.path, size.get("workers") or size["clients"],
-                                     size.get("reads", "migrate"))
-            procs.append(proc)
-            sides = [Side("swarm", port, [proc.pid, *(p.pid for p in cluster.procs.values())],
-                          cluster)]
+            sides = []
+            for i, server in enumerate(size.get("fronts", ["auto"])):
+                proc, port = start_swarm(cluster.config.path,
+                                         size.get("workers") or size["clients"],
+                                         size.get("reads", "migrate"), server)
+                procs.append(proc)  # (the first: "swarm", the one judged; others by server)
+                sides.append(Side("swarm" if i == 0 else f"swarm_{server}", port,
+                                  [proc.pid, *(p.pid for p in cluster.procs.values())],
+                                  cluster))
+            res["swarm_sides"] = [s.name for s in sides]
+            res["fronts"] = size.get("fronts", ["auto"])
             if python is None:
                 res["flask_peer"] = {"available": False, "why": why}
             else:
                 fproc, fport, res["flask_versions"] = start_flask(python, tmp, gunicorn)
                 procs.append(fproc)
                 sides.append(Side("flask", fport, [fproc.pid]))
-            for side in sides:
+            data = [sides[0]] + sides[len(res["swarm_sides"]):]  # (one Swarm: one cluster)
+            for side in data:
                 t0 = time.perf_counter()
                 res[f"{side.name}_setup_failed"] = webload.setup_data(side.load, g, CLIENTS,
                                                                       size["posts"])
                 res[f"{side.name}_setup_s"] = round(time.perf_counter() - t0, 1)
-            seen = [webload.timelines(side.load, g) for side in sides]
-            res["timelines_differ"] = (sum(seen[0][u] != seen[1][u] for u in seen[0])
-                                       if len(seen) == 2 else None)
+            seen = [webload.timelines(side.load, g) for side in sides]  # (every front end)
+            res["timelines_differ"] = (sum(seen[i][u] != seen[-1][u] for i in range(len(seen) - 1)
+                                           for u in seen[-1]) if python is not None else None)
             for side in sides:
                 warm_up(side, g, 1, size["warmup"])
             for r in range(size["rounds"]):
@@ -229,7 +242,8 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             res["place_s"] = round(time.perf_counter() - t0, 2)
             res.update(moves=len(plan.moves), cut_before=plan.cut_before,
                        cut_after=plan.cut_after, balance_after=plan.balance_after)
-            warm_up(sides[0], g, 2, size["warmup"])
+            for side in sides[:len(res["swarm_sides"])]:
+                warm_up(side, g, 2, size["warmup"])
             for r in range(size["rounds"]):
                 for side in sides:
                     side.run_slice(clients, "after", g, 20 + r, size["slice_s"])
@@ -239,7 +253,7 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             if profile:
                 from bench import webprofile
 
-                res["profile"] = webprofile.profile(sides[0], clients, cluster, proc.pid,
+                res["profile"] = webprofile.profile(sides[0], clients, cluster, procs[0].pid,
                                                     g, size["slice_s"])
         finally:
             for p in procs:  # both at once (each takes a graceful half second or so)
@@ -249,7 +263,8 @@ def measure(size: dict, make: bool = True, profile: bool = False,
     res["load_end"] = round(os.getloadavg()[0], 2)
     res["errors"] = (res["swarm_setup_failed"] + res.get("flask_setup_failed", 0)
                      + (res["timelines_differ"] or 0)
-                     + sum(res[f"{side}_{phase}"]["failed"] for side in ("swarm", "flask")
+                     + sum(res[f"{side}_{phase}"]["failed"]
+                           for side in (*res["swarm_sides"], "flask")
                            for phase in ("before", "after") if f"{side}_{phase}" in res))
     if "flask_after" in res:
         a, f = res["swarm_after"], res["flask_after"]
@@ -262,15 +277,20 @@ def print_table(res: dict) -> None:
     """The table of a run (and the profile, if one was made)."""
     size = res["size"]
     print(f"the Twitter example on 3 local nodes against Flask + SQLite: {res['users']} users, "
-          f"{res['follows']} follows, {size['posts']} posts each; {res['clients']} clients, "
+          f"{res['follows']} follows, {size['posts']} posts each; {res['clients']} clients "
+          f"({'keep-alive' if size.get('keep_alive') else 'a connection per request'}), "
           f"90% timelines, 10% posts; {size['rounds']} slice(s) of {size['slice_s']:g} s per "
           f"row, taking turns; load {res['load_start']} -> {res['load_end']}")
     print("| server | requests/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | "
           "client CPU ms/request | hops/request | asks/request | failed |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, key in (("Swarm, as created", "swarm_before"), ("Flask, beside it", "flask_before"),
-                      ("Swarm, after swarm place", "swarm_after"),
-                      ("Flask, beside it", "flask_after")):
+    fronts = dict(zip(res["swarm_sides"], res["fronts"], strict=True))
+    rows = [(f"Swarm ({fronts[name]}), {when}", f"{name}_{phase}")
+            for phase, when in (("before", "as created"), ("after", "after swarm place"))
+            for name in res["swarm_sides"]]
+    rows.insert(len(res["swarm_sides"]), ("Flask, beside it", "flask_before"))
+    rows.append(("Flask, beside it", "flask_after"))
+    for name, key in rows:
         r = res.get(key)
         if r is None:
             continue
@@ -284,11 +304,13 @@ def print_table(res: dict) -> None:
     if unwritten:  # (quick submissions: swarm/node/machine/quick.py)
         print(f"Swarm's requests answered with no write (read-only, no hop): "
               f"{' -> '.join(unwritten)} (as created -> after place)")
-    fronts = [f"{res[k]['front_cpu_ms_per_request']:.2f}" for k in ("swarm_before", "swarm_after")
-              if "front_cpu_ms_per_request" in res.get(k, {})]
-    if fronts:
-        print(f"of Swarm's server CPU, the front end's (swarm.web) ms/request: "
-              f"{' -> '.join(fronts)} (as created -> after place)")
+    for name in res["swarm_sides"]:
+        front = [f"{res[k]['front_cpu_ms_per_request']:.2f}"
+                 for k in (f"{name}_before", f"{name}_after")
+                 if "front_cpu_ms_per_request" in res.get(k, {})]
+        if front:
+            print(f"of Swarm's server CPU, the front end's (swarm.web on {fronts[name]}) "
+                  f"ms/request: {' -> '.join(front)} (as created -> after place)")
     print(f"swarm place: {res['moves']} moves in {res['place_s']} s, cut weight "
           f"{res['cut_before']:.0f} -> {res['cut_after']:.0f}, balance {res['balance_after']:.2f}"
           f"; setup through the API: Swarm {res['swarm_setup_s']} s"
@@ -318,6 +340,11 @@ def main(argv: list[str] | None = None) -> dict:
                         help="swarm.web's front-end threads (default: one per client)")
     parser.add_argument("--reads", choices=["fetch", "migrate"],
                         help="swarm.web's policy for GET requests (default: its own, migrate)")
+    parser.add_argument("--front", default="auto",
+                        help="Swarm's HTTP server(s), comma-separated, taking turns: auto, "
+                             "gunicorn, wsgiref (default auto: python -m swarm.web's choice)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="each client keeps its connection (default: one per request)")
     parser.add_argument("--no-make", action="store_true",
                         help="skip Flask if its venv is absent instead of making it")
     parser.add_argument("--profile", action="store_true",
@@ -336,6 +363,11 @@ def main(argv: list[str] | None = None) -> dict:
         size["workers"] = args.workers
     if args.reads:
         size["reads"] = args.reads
+    from swarm.webserve import have_gunicorn
+
+    auto = "gunicorn" if have_gunicorn() else "wsgiref"  # (python -m swarm.web's choice)
+    size["fronts"] = [auto if f == "auto" else f for f in args.front.split(",")]
+    size["keep_alive"] = args.keep_alive
     t0 = time.perf_counter()
     res = measure(size, not args.no_make, args.profile, args.gunicorn)
     res["total_s"] = round(time.perf_counter() - t0, 1)

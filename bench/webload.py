@@ -34,11 +34,17 @@ PROCESSES = 4  # load processes; the clients are spread over them as threads
 class Load:
     """HTTP clients against one server's port."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, port: int, keep_alive: bool = False) -> None:
+        self.port, self.keep_alive = port, keep_alive
+        self.local = threading.local()  # (keep_alive: each client thread's connection)
 
     def call(self, method: str, path: str, body=None) -> tuple[int, object]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        """One request; on a new connection, or (keep_alive) on this thread's, which
+        http.client opens again if the server closed it."""
+        conn = getattr(self.local, "conn", None) if self.keep_alive else None
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        kept = False
         try:
             if body is None:
                 conn.request(method, path)
@@ -46,9 +52,13 @@ class Load:
                 conn.request(method, path, json.dumps(body),
                              {"Content-Type": "application/json"})
             r = conn.getresponse()
-            return r.status, json.loads(r.read() or b"null")
+            answer = r.status, json.loads(r.read() or b"null")
+            kept = self.keep_alive
+            return answer
         finally:
-            conn.close()
+            self.local.conn = conn if kept else None
+            if not kept:
+                conn.close()
 
     def run(self, jobs: Iterable, clients: int,
             seconds: float | None = None) -> tuple[list[float], int, float]:
@@ -128,9 +138,9 @@ def _load_process() -> None:
     """A load process (`python -m bench.webload`): a JSON line [port, users, seed, threads,
     seconds] in, a JSON line [latencies, failed, CPU seconds] out, until stdin ends."""
     for line in sys.stdin:
-        port, users, seed, threads, seconds = json.loads(line)
+        port, users, seed, threads, seconds, keep_alive = json.loads(line)
         cpu = client_cpu()
-        latencies, failed, _ = Load(port).run(jobs(users, seed), threads, seconds)
+        latencies, failed, _ = Load(port, keep_alive).run(jobs(users, seed), threads, seconds)
         print(json.dumps([latencies, failed, client_cpu() - cpu]), flush=True)
 
 
@@ -138,7 +148,9 @@ class Clients:
     """`clients` HTTP clients as threads of PROCESSES load processes, started once and used
     for every slice (`with Clients(32) as c: c.run(port, g, seed, seconds)`)."""
 
-    def __init__(self, clients: int, processes: int = PROCESSES) -> None:
+    def __init__(self, clients: int, processes: int = PROCESSES,
+                 keep_alive: bool = False) -> None:
+        self.keep_alive = keep_alive  # (a connection per client thread, not per request)
         self.threads = [clients // processes + (i < clients % processes)
                         for i in range(processes)]
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -153,7 +165,8 @@ class Clients:
         users = sorted(g)
         t0 = time.perf_counter()
         for k, (proc, threads) in enumerate(zip(self.procs, self.threads, strict=True)):
-            proc.stdin.write(json.dumps([port, users, 1000 * seed + k, threads, seconds]) + "\n")
+            proc.stdin.write(json.dumps([port, users, 1000 * seed + k, threads, seconds,
+                                        self.keep_alive]) + "\n")
             proc.stdin.flush()
         got = []
         for proc in self.procs:

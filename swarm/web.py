@@ -12,16 +12,20 @@
         return {"name": name, "visits": visits.increment(name)}   # JSON
 
     $ python -m swarm.web app.py --nodes 3          # http://127.0.0.1:8000/hello/ada
+    $ gunicorn -k gthread --threads 16 'swarm.web:app_from("app.py", config=".swarm/cluster.toml")'
 
 Each request becomes a program (`ENTRY`, compiled with the app's modules): it starts on a node
 of the cluster, matches the route, calls the handler - which moves to the data it touches like
 any program - and its result (status, headers, body) comes back to the front end from wherever
-it ends. The front end is wsgiref's HTTP server with a fixed pool of worker threads, each
-accepting its connections; each worker has its own cluster client (a ZeroMQ socket is not
-thread-safe; the clients share one ZeroMQ context) and submits its requests to its own node
-(workers go round the nodes), so concurrent requests run concurrently, as programs on the
-nodes. A submit names the app's sources by hash once its node keeps them (swarm/clientio.py).
-Servers listen on 127.0.0.1 only.
+it ends. `App` is a WSGI application: `python -m swarm.web` serves it with gunicorn (gthread
+workers, HTTP/1.1 keep-alive) when gunicorn is installed, else with wsgiref's server and a fixed
+pool of threads (swarm/webserve.py); `app_from` is the factory to give gunicorn. Each thread
+that serves has its own cluster client (a ZeroMQ socket is not thread-safe; the clients of a
+process share one ZeroMQ context, made in that process: a gunicorn worker makes its own, and
+closes them when it exits) and submits its requests to its own node (threads go round the
+nodes), so concurrent requests run concurrently, as programs on the nodes. A submit names the
+app's sources by hash once its node keeps them (swarm/clientio.py). `python -m swarm.web`
+listens on 127.0.0.1 only.
 
 A handler takes the `Request` and the route's parameters and returns a str (HTML), a dict or
 list (JSON), bytes, None (204) or a `Response`; `raise HTTPError(404, "why")` answers with an
@@ -31,23 +35,23 @@ error. An uncaught exception answers 500 and is logged by the front end.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
-import errno
 import itertools
 import json
 import logging
 import os
 import re
 import signal
-import socket
 import sys
 import threading
-import time
+import weakref
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-log = logging.getLogger("swarm.web")
+from swarm.webserve import Server, gunicorn_serve, have_gunicorn
+
+log = logging.getLogger("swarm.web")  # (swarm/webserve.py logs to it too)
 
 MAX_BODY = 1 << 20  # bytes of a request body
 STARTS_KEPT = 100_000  # (method, path)s whose start node the front end remembers
@@ -190,8 +194,6 @@ class App:
 
     def __init__(self, app_file: str, cluster_file: str, router: str = "app",
                  timeout: float = 60.0, reads: str = READS) -> None:
-        import zmq
-
         from swarm.client import program_sources
 
         app_file = os.path.abspath(app_file)
@@ -207,22 +209,42 @@ class App:
         self.entry = os.path.join(os.path.dirname(app_file), ENTRY_NAME)
         self.prepared = program_sources(self.entry, ENTRY.format(
             app=app_file, module=module, router=router))
-        self.local = threading.local()
-        # one ZeroMQ context for every worker's client: a context is thread-safe (its sockets
-        # are not: a client per thread), and each would add an I/O and a reaper thread
-        self.context = zmq.Context()
-        self.clients: list = []
-        self.turn = itertools.count()
-        self.lock = threading.Lock()
         self.starts = Starts()  # where the requests of each method and path start
+        self._fresh()
+        fresh = weakref.WeakMethod(self._fresh)  # (a forked child starts with no clients)
+        os.register_at_fork(after_in_child=lambda: (f := fresh()) and f())
+
+    def _fresh(self) -> None:
+        """No clients yet in this process. Discussion: one ZeroMQ context for every worker
+        thread's client (a context is thread-safe, its sockets are not: a client per
+        thread; each context would add an I/O and a reaper thread), made by the first
+        request of a process - a gunicorn worker forked from a master that made the App
+        (`--preload`) makes its own (this runs in a forked child): a context does not
+        survive a fork. The process's clients are closed when it exits (atexit), or by
+        close()."""
+        self.local = threading.local()
+        self.context = None
+        self.clients: list = []
+        self.turn = itertools.count(os.getpid())  # (workers of one server start apart)
+        self.lock = threading.Lock()
+        self.closed = False
 
     def client(self):
         """This thread's cluster client and the node its requests start on."""
         mine = getattr(self.local, "client", None)
         if mine is None:
+            import zmq
+
             from swarm.client import connect
 
-            cluster = connect(self.cluster_file, context=self.context)
+            with self.lock:
+                if self.closed:
+                    raise HTTPError(503, "the server is stopping")
+                if self.context is None:
+                    self.context = zmq.Context()
+                    atexit.register(self.close)
+                context = self.context
+            cluster = connect(self.cluster_file, context=context)
             names = cluster.config.names
             mine = self.local.client = (cluster, names[next(self.turn) % len(names)])
             with self.lock:
@@ -261,11 +283,18 @@ class App:
         return [body]
 
     def close(self) -> None:
+        """Close this process's cluster clients (each thread's) and their ZeroMQ context;
+        a request after it answers 503. Run at exit too (a gunicorn worker's end)."""
         with self.lock:
-            for cluster in self.clients:
-                cluster.close()
-            self.clients.clear()
-        self.context.destroy(linger=0)
+            self.closed = True
+            clients, self.clients = self.clients, []
+            context, self.context = self.context, None
+        for cluster in clients:
+            cluster.close()
+        if context is not None:
+            context.destroy(linger=0)
+            atexit.unregister(self.close)
+            log.info("closed %d cluster client(s) (process %d)", len(clients), os.getpid())
 
 
 class Starts:
@@ -345,81 +374,36 @@ def request_of(environ) -> Request:
     return Request(environ["REQUEST_METHOD"].upper(), path, query, headers, body)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
-        log.debug("%s - %s", self.address_string(), format % args)
+def app_from(app_file: str, config: str | None = None, directory: str | None = None,
+             router: str = "app", reads: str = READS) -> App:
+    """The App of `app_file` on the running cluster of the file `config` (or of the
+    directory `directory`, as `swarm up --dir`; else $SWARM_CLUSTER, else .swarm): the
+    factory to give gunicorn, e.g.
 
+        gunicorn -k gthread --threads 16 -b 127.0.0.1:8000 \\
+            'swarm.web:app_from("examples/twitter/app.py", config=".swarm/cluster.toml")'
 
-class Server(WSGIServer):
-    """wsgiref's HTTP server on 127.0.0.1, served by a fixed pool of `workers` threads, each
-    accepting connections itself and keeping its cluster client.
+    gunicorn calls it in each worker (after the fork; with --preload, in the master: each
+    worker still makes its own clients). A worker thread makes its cluster client at its
+    first request; a worker's clients close when it exits. Under gunicorn, swarm.web's log
+    (a request's traceback) goes to gunicorn's error log, at its level."""
+    from swarm.localcluster import cluster_file
 
-    Discussion: each worker blocks in accept() on the listening socket, and the kernel hands
-    a new connection to one of them (the others sleep on): no thread accepts and hands the
-    connection over (a queue, a condition variable, a wake-up and the GIL passed once more,
-    per request). shutdown() shuts the listening socket down, which wakes every accept()
-    with an error (Linux), or else connects once per worker to wake them."""
-
-    request_queue_size = 1024  # connections waiting to be accepted (socketserver: 5)
-
-    def __init__(self, app, port: int = 8000, workers: int = 16) -> None:
-        super().__init__(("127.0.0.1", port), _QuietHandler)
-        self.set_app(app)
-        self.stopping = threading.Event()
-        self.workers = [threading.Thread(target=self._work, daemon=True, name=f"web-{i}")
-                        for i in range(workers)]
-        for t in self.workers:
-            t.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Wait until shutdown(): the workers accept and serve the connections."""
-        self.stopping.wait()
-
-    def shutdown(self) -> None:
-        """Stop accepting; requests being served finish in their workers."""
-        if self.stopping.is_set():
-            return
-        self.stopping.set()
-        try:
-            self.socket.shutdown(socket.SHUT_RDWR)
-        except OSError:  # (not on every platform): wake them by connecting
-            for _ in self.workers:
-                with contextlib.suppress(OSError):
-                    socket.create_connection(self.server_address[:2], timeout=0.5).close()
-
-    def _work(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                request, client_address = self.get_request()
-            except OSError as e:
-                if self.stopping.is_set():
-                    return
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):  # (a reset is not
-                    log.warning("cannot accept a connection: %s; trying again", e)  # news)
-                time.sleep(0.01)  # (out of descriptors, a connection reset: try again)
-                continue
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-
-    def server_close(self) -> None:
-        self.shutdown()
-        super().server_close()
+    path = config or cluster_file(directory or os.environ.get("SWARM_CLUSTER") or ".swarm")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no cluster file {path} (a running cluster's cluster.toml)")
+    errors = logging.getLogger("gunicorn.error")
+    if errors.handlers and not log.handlers:  # (under gunicorn: its error log, as Flask does)
+        log.handlers, log.propagate = list(errors.handlers), False
+        log.setLevel(errors.level)
+    return App(app_file, path, router=router, reads=reads)
 
 
 @contextlib.contextmanager
 def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16,
             reads: str = READS):
-    """Serve the app in background threads while the block runs; yields the Server (its
-    `url`). Port 0: any free port; `reads`: App's."""
+    """Serve the app with wsgiref's server (swarm/webserve.py) from background threads while
+    the block runs; yields the Server (its `url`). Port 0: any free port; `reads`: App's."""
     app = App(app_file, cluster_file, reads=reads)
     server = Server(app, port, workers)  # (its workers serve from now on)
     try:
@@ -444,12 +428,22 @@ def main(argv: list[str] | None = None) -> int:
                                        "runs (default: a temporary one)")
     parser.add_argument("--setup", help="a program to run on the cluster before serving")
     parser.add_argument("--port", type=int, default=8000, help="default 8000")
-    parser.add_argument("--workers", type=int, default=16, help="front-end threads (16)")
+    parser.add_argument("--server", choices=["auto", "gunicorn", "wsgiref"], default="auto",
+                        help="the HTTP server (auto: gunicorn if it is installed, else wsgiref)")
+    parser.add_argument("--workers", type=int, default=16,
+                        help="front-end threads (16; with gunicorn: per process)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="gunicorn's worker processes (1)")
     parser.add_argument("--reads", choices=["fetch", "migrate"], default=READS,
                         help=f"the policy of GET and HEAD requests (default {READS})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(message)s")
-    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: the local nodes too
+    server = args.server
+    if server == "auto":
+        server = "gunicorn" if have_gunicorn() else "wsgiref"
+    elif server == "gunicorn" and not have_gunicorn():
+        print("swarm.web: gunicorn is not installed (pip install 'swarm[web]')", file=sys.stderr)
+        return 1
     with contextlib.ExitStack() as stack:
         if args.cluster or args.dir:
             from swarm.localcluster import cluster_file
@@ -474,13 +468,25 @@ def main(argv: list[str] | None = None) -> int:
             if out.error:
                 print(out.traceback or out.error, file=sys.stderr)
                 return 1
+        App(args.app, path, reads=args.reads)  # (its errors here, before serving)
+        if server == "gunicorn":
+            def ready(url: str) -> None:
+                print(f"serving {args.app} at {url}/ with gunicorn ({args.processes} x "
+                      f"{args.workers} threads; Ctrl-C stops)", flush=True)
+
+            status = gunicorn_serve(lambda: App(args.app, path, reads=args.reads), args.port,
+                                    args.processes, args.workers, ready, App.close)
+            print("stopping", flush=True)
+            return status
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: the local nodes too
         try:
-            server = stack.enter_context(serving(args.app, path, args.port, args.workers,
-                                                         args.reads))
+            served = stack.enter_context(serving(args.app, path, args.port, args.workers,
+                                                 args.reads))
         except OSError as e:
             print(f"swarm.web: cannot listen on 127.0.0.1:{args.port}: {e}", file=sys.stderr)
             return 1
-        print(f"serving {args.app} at {server.url}/ (Ctrl-C stops)", flush=True)
+        print(f"serving {args.app} at {served.url}/ with wsgiref (HTTP/1.0, {args.workers} "
+              f"threads; Ctrl-C stops)", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
