@@ -37,7 +37,7 @@ from types import CodeType
 
 from swarm.compiler.compiled import CompiledModule, PointInfo
 
-FORMAT = 3  # 3: module resumers make their defs and classes from the module's code objects
+FORMAT = 4  # 4: comprehensions in functions run as loops of the function (desugar._inline)
 _PACKAGES = ("compiler", "continuation", "skywriting")
 _version: str | None = None
 _warned = False  # a save failed in this process, and stderr was told (once)

@@ -269,6 +269,19 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
         if found is not None:
             return found
     out: set[str] = set()
+    if (type(node) is ast.For and type(node.target) is ast.Name
+            and node.target.id.startswith("_sw_cv")):
+        # Discussion: the variable of a comprehension run as a loop (desugar._inline) is
+        # read only in the loop's body, which assigns it first: the loop as a whole does not
+        # read it, so the last element does not travel with a later point of an enclosing
+        # loop
+        out = set(_temps_read(node.iter, cache))
+        for s in node.body:
+            out |= _temps_read(s, cache)
+        out.discard(node.target.id)
+        found = frozenset(out)
+        cache[id(node)] = found
+        return found
     if isinstance(node, _SCOPES):  # another scope, but these parts run in this one
         todo = _evaluated_outside(node)
     elif type(node) is ast.Name:
