@@ -26,7 +26,7 @@ def _codes(code: CodeType):
 
 def _all_codes(compiled):
     seen = {}
-    for top in [compiled.code, *compiled.resumers.values()]:
+    for top in [compiled.code, *compiled.all_resumers().values()]:
         for code in _codes(top):
             seen[id(code)] = code
     return seen.values()

@@ -16,6 +16,7 @@ import sys
 from types import ModuleType
 from typing import Callable
 
+from swarm.compiler import compiled as compiled_module
 from swarm.compiler import diskcache
 from swarm.compiler.compiled import CompiledModule, is_compiled_code, is_root_code, source_hash
 from swarm.compiler.pipeline import compile_module
@@ -115,3 +116,4 @@ def new_module_instance(name: str, digest: str, execute: bool = False,
 
 
 loader.install(new_module_instance, is_compiled_code, is_root_code)
+compiled_module.resumers_built = diskcache.save  # the next process finds them built

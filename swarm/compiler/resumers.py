@@ -234,7 +234,7 @@ class ResumerBuilder:
         """
         nxt = getattr(s, "sw_next_point", None)
         in_body, in_else = self._in(s.body), self._in(s.orelse)
-        flag = self.facts.temp("else") if s.orelse else None
+        flag = self.facts.resumer_temp("else") if s.orelse else None
         exhausted = ([located(assign(flag, ast.Constant(True)), s)] if flag else []) + \
             [located(ast.Break(), s)]
         out: list[ast.stmt] = []
