@@ -35,16 +35,19 @@ program_files: dict[str, str] = {}
 source_provider: Callable[[str, str], tuple[str, str]] | None = None
 
 
-def compile_source(source: str, filename: str, name: str) -> CompiledModule:
+def compile_source(source: str, filename: str, name: str,
+                   resumers: bool = False) -> CompiledModule:
     """Compile one module's source. Cached by (source hash, file name): the same file
-    compiles once in a process, and once on the machine while it is unchanged (diskcache)."""
+    compiles once in a process, and once on the machine while it is unchanged (diskcache).
+    Its resumers are built when first needed, or now if `resumers` (a module named by a
+    continuation that arrived: it is about to be resumed)."""
     digest = source_hash(source)
     cached = compiled_for(digest, filename)
     if cached is not None:
         return cached
     compiled = diskcache.load(source, digest, filename, name)
     if compiled is None:
-        compiled = compile_module(source, filename, name)
+        compiled = compile_module(source, filename, name, resumers=resumers)
         diskcache.save(compiled)
     return register(compiled)
 
@@ -92,7 +95,7 @@ def lookup(name: str, digest: str, filename: str | None = None) -> CompiledModul
         provided, source = source_provider(name, digest)
         if source_hash(source) != digest:
             raise LookupError(f"module {name}: the source supplied does not match its hash")
-        compiled = compile_source(source, filename or provided, name)
+        compiled = compile_source(source, filename or provided, name, resumers=True)
     return compiled
 
 
