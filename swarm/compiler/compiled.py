@@ -2,9 +2,9 @@
 the code objects the compiler made.
 
 A `CompiledModule` holds the module code, the resumer code object of each suspension point
-(one per function, shared by its points; built where a frame is first resumed), a table describing each point (function, file,
-line), and a stable key for every code object so functions travel as (module, key) instead
-of bytecode. `is_compiled_code` and `is_root_code`
+(one per function, shared by its points; built where a frame is first resumed), a table
+describing each point (function, file, line), and a stable key for every code object so
+functions travel as (module, key) instead of bytecode. `is_compiled_code` and `is_root_code`
 answer for any code object (the continuation runtime asks them through its loader).
 """
 
