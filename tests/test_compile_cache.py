@@ -21,8 +21,8 @@ CORPUS = ROOT / "tests" / "corpus"
 
 def _same(a, b) -> None:
     assert marshal.dumps(a.code) == marshal.dumps(b.code)
-    assert {p: marshal.dumps(c) for p, c in a.resumers.items()} == \
-        {p: marshal.dumps(c) for p, c in b.resumers.items()}
+    assert {p: marshal.dumps(c) for p, c in a.all_resumers().items()} == \
+        {p: marshal.dumps(c) for p, c in b.all_resumers().items()}
     assert a.points == b.points and a.live_temps == b.live_temps
     assert a.temp_names == b.temp_names and a.callees == b.callees
 
@@ -31,7 +31,7 @@ def test_a_saved_module_loads_as_it_was_compiled(tmp_path, monkeypatch):
     monkeypatch.setenv("SWARM_COMPILE_CACHE", str(tmp_path))
     path = CORPUS / "89_guarded_resumers.py"
     source = path.read_text()
-    compiled = compile_module(source, str(path), "__main__")
+    compiled = compile_module(source, str(path), "__main__", resumers=True)
     diskcache.save(compiled)
     files = list(tmp_path.glob("*.bin"))
     assert len(files) == 1
@@ -46,6 +46,38 @@ def test_a_saved_module_loads_as_it_was_compiled(tmp_path, monkeypatch):
     diskcache.save(compile_module(changed, str(path), "__main__"))
     assert len(list(tmp_path.glob("*.bin"))) == 1
     assert diskcache.load(source, compiled.source_hash, str(path), "__main__") is None
+
+
+def test_resumers_built_when_first_needed_are_those_compiled_with_the_module(tmp_path,
+                                                                            monkeypatch):
+    """A module is compiled without its resumers; the first resume builds them by compiling
+    it again (pipeline.build_resumers). For every corpus program: the module's code is the
+    same either way, the resumers built later are those of a compile that made them at once,
+    and once built they are kept on disk for the next process."""
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", "off")
+    for path in sorted(CORPUS.glob("*.py"))[::4]:  # (a quarter: seconds, not tens)
+        source = path.read_text()
+        lazy = compile_module(source, str(path), "m")
+        assert lazy.resumers is None
+        full = compile_module(source, str(path), "m", resumers=True)
+        # (code objects compare by their bytecode, constants, names and tables; marshal's
+        # bytes also depend on which strings other live objects share)
+        assert lazy.code == full.code, path.name
+        assert lazy.sites == full.sites and lazy.live_temps == full.live_temps, path.name
+        assert lazy.points == full.points and lazy.callees == full.callees, path.name
+        assert lazy.all_resumers() == full.resumers, path.name
+    monkeypatch.setenv("SWARM_COMPILE_CACHE", str(tmp_path))
+    path = CORPUS / "89_guarded_resumers.py"
+    source = path.read_text()
+    lazy = compile_module(source, str(path), "m")
+    diskcache.save(lazy)
+    loaded = diskcache.load(source, lazy.source_hash, str(path), "m")
+    assert loaded.resumers is None
+    from swarm.compiler import registry  # noqa: F401 - it keeps resumers on disk once built
+    loaded.all_resumers()
+    again = diskcache.load(source, lazy.source_hash, str(path), "m")
+    assert again.resumers is not None
+    assert again.resumers == compile_module(source, str(path), "m", resumers=True).resumers
 
 
 def test_a_damaged_file_or_an_unwritable_directory_is_compiled_again(tmp_path, monkeypatch):

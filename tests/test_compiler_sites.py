@@ -26,7 +26,7 @@ def _codes(code: CodeType):
 
 def _all_codes(compiled):
     seen = {}
-    for top in [compiled.code, *compiled.resumers.values()]:
+    for top in [compiled.code, *compiled.all_resumers().values()]:
         for code in _codes(top):
             seen[id(code)] = code
     return seen.values()
@@ -56,3 +56,40 @@ def test_a_function_has_one_handler_whatever_its_points():
     assert len(handlers) == 1
     assert not [i for i in dis.get_instructions(fn) if i.argval == "on_capture"]
     assert len(set(compiled.sites.values())) == 40
+
+
+NEXT_MANY_TIMES = '''
+from swarm import checkpoint
+
+
+def gen():
+    for i in range(30):
+        checkpoint()
+        yield i
+
+
+def main():
+    g = gen()
+    total = 0
+    for _ in range(30):
+        total += next(g)
+    return total
+
+
+print(main())
+'''
+
+
+def test_a_next_point_is_found_once_cpython_specialized_its_call(tmp_path):
+    """Run thirty times, `next(g)` is specialized by CPython 3.11 (PRECALL_NO_KW_BUILTIN_FAST
+    makes the call in the PRECALL): the generator then sees its caller stopped at the PRECALL,
+    which is the point's site too - without it the fifth hop on was refused as C code calling
+    back (strict: NotMigratable; else fetched instead)."""
+    from swarm.driver import run_migrating
+
+    path = tmp_path / "next_many_times.py"
+    path.write_text(NEXT_MANY_TIMES)
+    outcome = run_migrating(str(path), strict=True)
+    assert outcome.error is None, outcome.error
+    assert "".join(outcome.stdout).strip() == "435"
+    assert outcome.suspensions == 30

@@ -27,6 +27,7 @@ class ModuleFacts:
         self.bound, self.stdlib, lines = bindings(tree)
         self.hidden_function_lines = sorted(lines)
         self._ids = itertools.count(1)
+        self._resumer_ids = itertools.count(1)
 
     def may_hide_functions(self, e: ast.AST) -> bool:
         """Might `e` hold a lambda, comprehension or generator expression (the desugaring
@@ -41,6 +42,13 @@ class ModuleFacts:
 
     def temp(self, hint: str) -> str:
         return f"{TEMP_PREFIX}{hint}{next(self._ids)}"
+
+    def resumer_temp(self, hint: str) -> str:
+        """A fresh name for a variable only resumers have (`_sw_r<hint>N`). Discussion: its
+        own count, so that the module's code names its temporaries alike whether its
+        resumers were built with it or later (pipeline.build_resumers): a frame's record
+        names them."""
+        return f"{TEMP_PREFIX}r{hint}{next(self._resumer_ids)}"
 
     def is_builtin(self, name: str) -> bool:
         return name in SAFE_BUILTINS and name not in self.bound

@@ -107,6 +107,8 @@ class Linearizer(CompoundStatements, Expressions):
         """Can `e` be evaluated later without a different result? (constants, plain locals)"""
         if isinstance(e, ast.Constant):
             return True
+        if e.__dict__.get("sw_stable"):  # a comprehension's `_sw_cr.append` (desugar.py)
+            return True
         if isinstance(e, ast.Name):
             if e.id.startswith("_sw_") and not e.id.startswith("_sw_box_"):
                 return True  # compiler temps are assigned once; no call can change them

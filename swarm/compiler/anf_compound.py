@@ -79,7 +79,8 @@ class CompoundStatements:
     def _wants_next(self, it: ast.expr) -> bool:
         """Could a `for` over `it` be advancing a user generator (a point at its `next`)?"""
         return not (
-            isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant, ast.ListComp,
+            getattr(it, "sw_fresh", False)
+            or isinstance(it, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant, ast.ListComp,
                             ast.SetComp, ast.DictComp, ast.JoinedStr))
             or (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
                 and it.func.id in BUILTIN_ITERS and self.facts.is_builtin(it.func.id)))

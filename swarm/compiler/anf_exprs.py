@@ -114,6 +114,14 @@ class Expressions:
     expr_Constant = expr_Name = expr_Lambda = _leaf
     expr_ListComp = expr_SetComp = expr_DictComp = expr_GeneratorExp = _leaf
 
+    def expr_InlineComp(self, e):
+        """A comprehension run as a loop of this function (desugar.py): the loop is the
+        prelude, its result variable the value."""
+        self.temp_names.update(e.names)
+        result = e.result
+        result.sw_fresh = True  # a new list, set or dict: a `for` over it needs no next point
+        return self.block(e.body), result
+
     def expr_Dict(self, e):
         flat = []
         for k, v in zip(e.keys, e.values, strict=True):

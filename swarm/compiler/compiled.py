@@ -2,9 +2,9 @@
 the code objects the compiler made.
 
 A `CompiledModule` holds the module code, the resumer code object of each suspension point
-(one per function, shared by its points), a table describing each point (function, file,
-line), and a stable key for every code object so functions travel as (module, key) instead
-of bytecode. `is_compiled_code` and `is_root_code`
+(one per function, shared by its points; built where a frame is first resumed), a table
+describing each point (function, file, line), and a stable key for every code object so
+functions travel as (module, key) instead of bytecode. `is_compiled_code` and `is_root_code`
 answer for any code object (the continuation runtime asks them through its loader).
 """
 
@@ -14,6 +14,7 @@ import builtins
 import hashlib
 from dataclasses import dataclass, field
 from types import CodeType, FunctionType, ModuleType
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class CompiledModule:
     source: str
     source_hash: str
     code: CodeType
-    resumers: dict[int, CodeType]
+    resumers: dict[int, CodeType] | None  # None: not built yet (all_resumers builds them)
     points: dict[int, PointInfo]
     temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
     live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
@@ -51,6 +52,22 @@ class CompiledModule:
     def __post_init__(self) -> None:
         self._index(self.code, "m")
         _root_code_ids.add(id(self.code))
+        if self.resumers is not None:
+            self._index_resumers()
+
+    def all_resumers(self) -> dict[int, CodeType]:
+        """Point -> the resumer code of its function, built at the first call if the module
+        was compiled without them (pipeline.build_resumers: where a frame is resumed)."""
+        if self.resumers is None:
+            if build_resumers is None:
+                raise RuntimeError("swarm: internal error: no compiler to build resumers")
+            self.resumers = build_resumers(self)
+            self._index_resumers()
+            if resumers_built is not None:
+                resumers_built(self)
+        return self.resumers
+
+    def _index_resumers(self) -> None:
         for point, code in self.resumers.items():
             if id(code) in self._key_of:  # a function's points share its one resumer
                 continue
@@ -73,10 +90,12 @@ class CompiledModule:
         return self._key_of.get(id(code))
 
     def code_by_key(self, key: str) -> CodeType:
+        if key not in self._by_key and key.startswith("r"):
+            self.all_resumers()  # a code object inside a resumer another process built
         return self._by_key[key]
 
     def resumer_code(self, point: int) -> CodeType:
-        return self.resumers[point]
+        return self.all_resumers()[point]
 
     def function(self, module: ModuleType, name: str, line: int, defaults: tuple | None,
                  kw_defaults: dict | None) -> FunctionType:
@@ -114,6 +133,11 @@ class CompiledModule:
             return "an intermediate value of that expression"
         return what or f"'{name}'"
 
+
+#: set by the compiler (pipeline.build_resumers): the resumers of a module compiled without
+#: them; and by the registry: told when they were built (the disk cache keeps them)
+build_resumers: Callable[[CompiledModule], dict[int, CodeType]] | None = None
+resumers_built: Callable[[CompiledModule], None] | None = None
 
 _compiled_code_ids: set[int] = set()
 _root_code_ids: set[int] = set()  # module code and module-level resumers: a program's root

@@ -26,6 +26,7 @@ from swarm.compiler.analysis import (
     walk,
 )
 from swarm.compiler.errors import error_at
+from swarm.compiler.points import InlineComp
 
 CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max",
                          "dict"})
@@ -264,8 +265,13 @@ class _Lifter(Transformer):
     def visit_GeneratorExp(self, node):
         return self._comprehension("genexpr", node) if self._suspends(node) else node
 
-    def _comprehension(self, kind: str, node) -> ast.Call:
-        """Lift `[elt for t in it if c ...]` into `def f(it0): ...` and return `f(it)`."""
+    def _comprehension(self, kind: str, node) -> ast.expr:
+        """Lift `[elt for t in it if c ...]` into `def f(it0): ...` and return `f(it)`; in a
+        function, a list, set or dict comprehension becomes a loop of the function instead
+        (`_inline`)."""
+        inline = self._inline(kind, node)
+        if inline is not None:
+            return inline
         gens = node.generators
         first_iter = self.visit(gens[0].iter)
         param = "_sw_iter"
@@ -335,9 +341,116 @@ class _Lifter(Transformer):
         return located(call, node)
 
 
+    def _inline(self, kind: str, node) -> InlineComp | None:
+        """`[elt for t in it if c]` in a function -> InlineComp: `_sw_cr = []; for _sw_cvN_t
+        in it: if c: _sw_cr.append(elt)`, the comprehension's variables renamed (they are
+        its own, not the function's); None where it stays a function of its own: at a
+        module's top level (its variables would be globals), for `any`/`all` and generator
+        expressions (they stop early or run later), and when a lambda or generator
+        expression inside it could outlive it (it would share the renamed variable with
+        every later run of the comprehension).
+
+        Discussion: a comprehension that may suspend must run as a loop whose partial
+        result is a variable (a native one keeps it on the value stack). Lifted into a
+        function of its own, that loop cost a function made and called each time the
+        comprehension runs - for a comprehension nested in another, once per element of
+        the outer one - and comprehensions ran 1.3-1.6x slower than CPython's; as a loop
+        of the enclosing function they run as fast as CPython's (pyperformance's
+        comprehensions 1.35x -> 1.00x, BENCHMARKS.md). Python 3.12 inlines them too (PEP
+        709)."""
+        if self.d.at_module or kind not in ("listcomp", "setcomp", "dictcomp"):
+            return None
+        gens = node.generators
+        parts = [getattr(node, f) for f in ("elt", "key", "value") if hasattr(node, f)]
+        parts += [c for g in gens for c in g.ifs] + [g.iter for g in gens[1:]]
+        for part in parts:
+            for sub in walk(part):
+                if isinstance(sub, (ast.Lambda, ast.GeneratorExp)):
+                    return None
+        facts = self.d.facts
+        renames: dict[str, str] = {}
+        for g in gens:
+            for ident in sorted(_stored(g.target)):
+                if ident not in renames:
+                    renames[ident] = f"{facts.temp('cv')}_{ident}"
+        for g in gens:
+            _rename(g.target, renames)
+        for part in parts:
+            _rename(part, renames)
+        line = node.__dict__.get("lineno", 0)
+        result = facts.temp("cr")
+        names = {new: f"`{old}` of the comprehension at line {line}"
+                 for old, new in renames.items()}
+        names[result] = f"the value the comprehension at line {line} is building"
+        if kind == "listcomp":
+            inner = [_safe_call_stmt(result, "append", [node.elt], node)]
+            init = ast.List(elts=[], ctx=ast.Load())
+        elif kind == "setcomp":
+            inner = [_safe_call_stmt(result, "add", [node.elt], node)]
+            init = ast.Set(elts=[ast.Starred(value=ast.Tuple(elts=[], ctx=ast.Load()),
+                                             ctx=ast.Load())])  # {*()}: `set` may be rebound
+        else:  # the key first (as CPython does), then the value
+            key = facts.temp("ck")
+            inner = [ast.Assign(targets=[name(key, ast.Store())], value=node.key),
+                     ast.Assign(targets=[ast.Subscript(value=name(result), slice=name(key),
+                                                       ctx=ast.Store())], value=node.value)]
+            init = ast.Dict(keys=[], values=[])
+        body = inner
+        for gen in reversed(gens):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            body = [ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[],
+                            type_comment=None)]
+        stmts = [ast.Assign(targets=[name(result, ast.Store())], value=init)] + body
+        for stmt in stmts:
+            located(stmt, node)
+        out = InlineComp(body=self.d.body(stmts), result=located(name(result), node))
+        out.names = names
+        return located(out, node)
+
+
+def _stored(target: ast.expr) -> set[str]:
+    """The names a `for` target binds (in tuples, lists and starred parts)."""
+    return {n.id for n in walk(target) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+
+
+_COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _rename(node: ast.AST, renames: dict[str, str]) -> None:
+    """Rename the variables of `renames` in `node` (in place), except inside a nested
+    comprehension that binds the same name again (its first iterable is outside it)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is ast.Name:
+            new = renames.get(n.id)
+            if new is not None:
+                n.id = new
+        elif isinstance(n, _COMPS):
+            _rename(n.generators[0].iter, renames)
+            inner = dict(renames)
+            for g in n.generators:
+                for ident in _stored(g.target):
+                    inner.pop(ident, None)
+            if inner:
+                rest = [getattr(n, f) for f in ("elt", "key", "value") if hasattr(n, f)]
+                for i, g in enumerate(n.generators):
+                    rest += [g.target] + list(g.ifs) + ([g.iter] if i else [])
+                for part in rest:
+                    _rename(part, inner)
+        else:
+            todo.extend(children(n))
+
+
 def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
-    call = ast.Call(func=ast.Attribute(value=name(obj), attr=method, ctx=ast.Load()),
-                    args=args, keywords=[])
+    """`obj.method(*args)`, not a point; `obj` is the comprehension's new list or set, so
+    the method may be looked up after the arguments (anf: `stable`) - not once per element
+    into a temporary ahead of them."""
+    func = ast.Attribute(value=name(obj), attr=method, ctx=ast.Load())
+    func.sw_stable = True
+    call = ast.Call(func=func, args=args, keywords=[])
     call.sw_safe = True
     return located(ast.Expr(value=call), like)
 

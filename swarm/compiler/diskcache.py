@@ -37,7 +37,7 @@ from types import CodeType
 
 from swarm.compiler.compiled import CompiledModule, PointInfo
 
-FORMAT = 3  # 3: module resumers make their defs and classes from the module's code objects
+FORMAT = 5  # 5: resumers built when first needed (None until then); 4: inlined comprehensions
 _PACKAGES = ("compiler", "continuation", "skywriting")
 _version: str | None = None
 _warned = False  # a save failed in this process, and stderr was told (once)
@@ -114,7 +114,7 @@ def save(compiled: CompiledModule) -> None:
     path = _path(compiled.filename, compiled.name)
     if path is None:
         return
-    codes = [compiled.code, *{id(c): c for c in compiled.resumers.values()}.values()]
+    codes = [compiled.code, *{id(c): c for c in (compiled.resumers or {}).values()}.values()]
     if not all(_order_kept(c) for c in codes):
         return
     points = {p: (i.function, i.filename, i.line, i.col) for p, i in compiled.points.items()}

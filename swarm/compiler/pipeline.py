@@ -23,6 +23,7 @@ import re
 from types import CodeType
 from typing import Callable
 
+from swarm.compiler import compiled as compiled_module
 from swarm.compiler.analysis import ModuleFacts, children
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
@@ -44,8 +45,11 @@ def register_translator(suffix: str, translate: Callable[[str, str], ast.Module]
     translators[suffix] = translate
 
 
-def compile_module(source: str, filename: str, name: str) -> CompiledModule:
+def compile_module(source: str, filename: str, name: str,
+                   resumers: bool = False) -> CompiledModule:
     """Compile one module's source, every pass (uncached: registry.compile_source caches).
+    Its resumers are built when first asked for (CompiledModule.all_resumers), unless
+    `resumers`.
 
     Discussion: the passes make hundreds of thousands of tree nodes and no garbage cycles;
     the collector's passes over them were a tenth of compiling (a third for regex_v8), so it
@@ -54,14 +58,41 @@ def compile_module(source: str, filename: str, name: str) -> CompiledModule:
     if paused:
         gc.disable()
     try:
-        return _compile_module(source, filename, name)
+        parts = _compile_module(source, filename, name, resumers)
     finally:
         if paused:
             gc.enable()
+    code, resumer_codes, points, temp_names, live_temps, callees, sites, gens = parts
+    return CompiledModule(name=name, filename=filename, source=source,
+                          source_hash=source_hash(source), code=code, resumers=resumer_codes,
+                          points=points, temp_names=temp_names, live_temps=live_temps,
+                          callees=callees, sites=sites, gens=gens)
 
 
-def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
-    digest = source_hash(source)
+def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
+    """The resumers of a module compiled without them: the module compiled again, with them.
+
+    Discussion: a resumer is needed only where a frame of its function is resumed, and most
+    functions never are; building them (and CPython compiling them) was a third of
+    compiling, paid by every process that ran the module. The passes are deterministic, so
+    compiling the same source again numbers the points as before; what the module's code
+    relies on (points, sites) is checked to be the same."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        _, resumer_codes, points, _, _, _, sites, _ = _compile_module(
+            compiled.source, compiled.filename, compiled.name, True)
+    finally:
+        if paused:
+            gc.enable()
+    if points != compiled.points or sites != compiled.sites:
+        raise InternalCompilerError(f"{compiled.filename}: compiled again with its resumers, "
+                                    "the module's points differ from the first compile")
+    return resumer_codes
+
+
+def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
     try:
         tree = _parse(source, filename)
     except SyntaxError as e:
@@ -95,9 +126,10 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
             # iteration, say `n = len(r.get())`) is dead and must not ride along
             dead = {"_sw_k", "_sw_L", "_sw_f", "_sw_a", "_sw_r", lin.point_targets.get(p)}
             live_temps[p] = builder.live_reads(p, reads) - dead
-        travelling = frozenset().union(*(live_temps[p] for p in state.points))
-        resumer_defs.append((state.points, builder.build(travelling), state,
-                             _display(node, state)))
+        if with_resumers:
+            travelling = frozenset().union(*(live_temps[p] for p in state.points))
+            resumer_defs.append((state.points, builder.build(travelling), state,
+                                 _display(node, state)))
         pointless.update(builder.without_points())
     # Discussion: a statement the resumer builder found without points is not walked by
     # the lowering (its subtree holds nothing to lower)
@@ -112,21 +144,20 @@ def _compile_module(source: str, filename: str, name: str) -> CompiledModule:
                                handler=state.captures)
     sites = {key: p for key, p in lin.sites.items() if key not in ambiguous}
 
-    res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
     code = _fix_names(_compile(tree, filename), None)
-    rcode = _compile(res_module, filename)
-    by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
-    resumers = {}
-    for points_of_fn, fn, _, (co_name, qualname) in resumer_defs:
-        raw = by_name[fn.name]
-        fixed = _fix_names(raw, (raw.co_name, co_name, qualname))
-        for p in points_of_fn:  # one code object for all the function's points
-            resumers[p] = fixed
-    compiled = CompiledModule(name=name, filename=filename, source=source, source_hash=digest,
-                              code=code, resumers=resumers, points=points,
-                              temp_names=temp_names, live_temps=live_temps,
-                              callees=lin.point_callees, sites=sites, gens=lin.point_gens)
-    return compiled
+    resumers = None
+    if with_resumers:
+        res_module = ast.Module(body=[fn for _, fn, _, _ in resumer_defs], type_ignores=[])
+        rcode = _compile(res_module, filename)
+        by_name = {c.co_name: c for c in rcode.co_consts if isinstance(c, CodeType)}
+        resumers = {}
+        for points_of_fn, fn, _, (co_name, qualname) in resumer_defs:
+            raw = by_name[fn.name]
+            fixed = _fix_names(raw, (raw.co_name, co_name, qualname))
+            for p in points_of_fn:  # one code object for all the function's points
+                resumers[p] = fixed
+    return (code, resumers, points, temp_names, live_temps, lin.point_callees, sites,
+            lin.point_gens)
 
 
 def _parse(source: str, filename: str) -> ast.Module:
@@ -269,6 +300,19 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
         if found is not None:
             return found
     out: set[str] = set()
+    if (type(node) is ast.For and type(node.target) is ast.Name
+            and node.target.id.startswith("_sw_cv")):
+        # Discussion: the variable of a comprehension run as a loop (desugar._inline) is
+        # read only in the loop's body, which assigns it first: the loop as a whole does not
+        # read it, so the last element does not travel with a later point of an enclosing
+        # loop
+        out = set(_temps_read(node.iter, cache))
+        for s in node.body:
+            out |= _temps_read(s, cache)
+        out.discard(node.target.id)
+        found = frozenset(out)
+        cache[id(node)] = found
+        return found
     if isinstance(node, _SCOPES):  # another scope, but these parts run in this one
         todo = _evaluated_outside(node)
     elif type(node) is ast.Name:
@@ -293,3 +337,6 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
     if cacheable:
         cache[id(node)] = found
     return found
+
+
+compiled_module.build_resumers = build_resumers

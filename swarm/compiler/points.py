@@ -37,6 +37,15 @@ class Delegation(ast.stmt):
     _fields = ("native", "expansion")
 
 
+class InlineComp(ast.expr):
+    """Marker: a comprehension run as a loop of the enclosing function (desugar.py): `body`
+    builds the value into the local `result` (a Name), the expression's value. The A-normal
+    form makes `body` the expression's prelude; `names` describes its temporaries (the
+    comprehension's own variables, renamed) for error messages."""
+
+    _fields = ("body", "result")
+
+
 class FunctionState:
     """What the Linearizer learns about one function (or the module's top level): its
     points and locals."""

@@ -17,6 +17,7 @@ import sys
 from types import ModuleType
 from typing import Callable
 
+from swarm.compiler import compiled as compiled_module
 from swarm.compiler import diskcache
 from swarm.compiler.compiled import CompiledModule, is_compiled_code, is_root_code, source_hash
 from swarm.compiler.pipeline import compile_module
@@ -35,16 +36,19 @@ program_files: dict[str, str] = {}
 source_provider: Callable[[str, str], tuple[str, str]] | None = None
 
 
-def compile_source(source: str, filename: str, name: str) -> CompiledModule:
+def compile_source(source: str, filename: str, name: str,
+                   resumers: bool = False) -> CompiledModule:
     """Compile one module's source. Cached by (source hash, file name): the same file
-    compiles once in a process, and once on the machine while it is unchanged (diskcache)."""
+    compiles once in a process, and once on the machine while it is unchanged (diskcache).
+    Its resumers are built when first needed, or now if `resumers` (a module named by a
+    continuation that arrived: it is about to be resumed)."""
     digest = source_hash(source)
     cached = compiled_for(digest, filename)
     if cached is not None:
         return cached
     compiled = diskcache.load(source, digest, filename, name)
     if compiled is None:
-        compiled = compile_module(source, filename, name)
+        compiled = compile_module(source, filename, name, resumers=resumers)
         diskcache.save(compiled)
     return register(compiled)
 
@@ -94,7 +98,7 @@ def lookup(name: str, digest: str, filename: str | None = None) -> CompiledModul
         provided, source = source_provider(name, digest)
         if source_hash(source) != digest:
             raise LookupError(f"module {name}: the source supplied does not match its hash")
-        compiled = compile_source(source, filename or provided, name)
+        compiled = compile_source(source, filename or provided, name, resumers=True)
     return compiled
 
 
@@ -118,3 +122,4 @@ def new_module_instance(name: str, digest: str, execute: bool = False,
 
 
 loader.install(new_module_instance, is_compiled_code, is_root_code)
+compiled_module.resumers_built = diskcache.save  # the next process finds them built

@@ -234,7 +234,7 @@ class ResumerBuilder:
         """
         nxt = getattr(s, "sw_next_point", None)
         in_body, in_else = self._in(s.body), self._in(s.orelse)
-        flag = self.facts.temp("else") if s.orelse else None
+        flag = self.facts.resumer_temp("else") if s.orelse else None
         exhausted = ([located(assign(flag, ast.Constant(True)), s)] if flag else []) + \
             [located(ast.Break(), s)]
         out: list[ast.stmt] = []
@@ -479,7 +479,9 @@ class ResumerBuilder:
         else:
             out = set(reads(loop.iter) | reads(loop.target))
         out |= self._tail(loop.orelse, 0, reads)
-        written: set[str] = set()
+        # (a `for` assigns its target before each run of its body)
+        written: set[str] = {loop.target.id} if isinstance(loop, ast.For) and isinstance(
+            loop.target, ast.Name) else set()
         for stmt in loop.body:
             out |= reads(stmt) - written
             assigned = stmt.stmt if isinstance(stmt, Point) else stmt

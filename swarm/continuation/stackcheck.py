@@ -92,11 +92,24 @@ def site_offsets(code: CodeType, compiled) -> dict[int, tuple[int, str]]:
         if point is None:
             continue
         end = order[i + 1].offset if i + 1 < len(order) else ins.offset + 2
-        for offset in range(ins.offset, end, 2):
+        for offset in range(_call_start(order, i), end, 2):
             out[offset] = (point, kind)
     _sites[id(code)] = out
     _keep.append(code)
     return out
+
+
+def _call_start(order: list, i: int) -> int:
+    """The first offset at which a frame stopped in the call order[i] may report itself: its
+    PRECALL's, when there is one.
+
+    Discussion: once CPython 3.11 has specialized a call of a builtin (`next(g)` run a few
+    times: PRECALL_NO_KW_BUILTIN_FAST), the PRECALL makes the call itself, and a generator
+    it advances sees its caller stopped there, not at the CALL: such a `next` point was
+    taken for C code calling back, and the program fetched instead of migrating."""
+    if i and order[i - 1].opname == "PRECALL":
+        return order[i - 1].offset
+    return order[i].offset
 
 
 def _is_resume_call(order: list, i: int) -> bool:
@@ -133,7 +146,9 @@ def accepted_offsets(code: CodeType, compiled=None) -> dict[int, int | None]:
             chosen = [calls[-1]]
         for ins in chosen:
             # a frame calling Python code reports the CALL's last inline cache entry
-            for offset in range(ins.offset, ends[ins.offset], 2):
+            start = _call_start(order, index[ins.offset]) if ins.opname == "CALL" \
+                else ins.offset
+            for offset in range(start, ends[ins.offset], 2):
                 offsets[offset] = point if kind == "on_capture" else None
     result = offsets
     _accepted[id(code)] = result
