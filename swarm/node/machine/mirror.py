@@ -189,6 +189,9 @@ def answered(state, e: ev.MirrorAnswered) -> None:
         return
     if link.syncing is not None and e.have >= link.syncing[0]:
         link.syncing, link.slow = None, 1
+        if e.have >= link.seq:  # (the pair of "sending it this node's whole store")
+            state.out.append(Log("warning", f"mirror {link.node} has the snapshot and holds "
+                                            f"every write: writes wait for its copy again"))
     if e.have >= link.seq:  # (every write made so far is on the copy)
         link.exposed = 0
         if state.failover.leave or state.failover.leave_asked_at >= 0:  # (those that let
