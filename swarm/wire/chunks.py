@@ -37,12 +37,26 @@ import time
 from dataclasses import dataclass, field
 
 from swarm.wire.control import encode
-from swarm.wire.envelope import Envelope, Malformed, TooLarge, frame_size, pieces
+from swarm.wire.envelope import Envelope, Malformed, TooLarge, WireError, frame_size, pieces
 
 CHUNK_BYTES = 16 * 1024 * 1024  # the largest slice of a message in one chunk
 STREAM_IDLE_SECONDS = 120.0  # a stream with no chunk for this long is dropped
 _MAPPED = 1024 * 1024  # a message's blob from this size on is assembled in mapped memory
 _MAX_PIECES = 8  # a chunk made of more slices than this (many small buffers) joins them
+
+
+class CutStream(WireError):
+    """A chunk of a stream whose earlier chunks did not come (lost with a connection that
+    closed or was replaced, gate.py): the stream is dropped; its sender sends the message
+    again if it must arrive (hops, questions, records are)."""
+
+    reason = "cut stream"
+
+
+class NoMemory(WireError):
+    """This node could not get the memory to put a message together."""
+
+    reason = "no memory"
 
 
 def chunk_size(max_message_bytes: int) -> int:
@@ -123,6 +137,8 @@ class Assembler:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes  # the largest message a stream may declare
         self.streams: dict[tuple[str, int], _Stream] = {}
+        self.cut: dict[tuple[str, int], int] = {}  # (sender, boot) -> a stream cut short
+        self.cut_chunks = 0  # chunks dropped since, after the first of their stream
 
     def add(self, env: Envelope, p: dict) -> Envelope | None:
         """Take one chunk (its payload `p` checked by decode.payload): the whole message's
@@ -138,9 +154,16 @@ class Assembler:
             stream = self.streams.get(key)
             if stream is None or stream.stream != p["stream"] or p["index"] != stream.next_index:
                 self.streams.pop(key, None)
-                raise Malformed(f"chunk {p['index']} of stream {p['stream']} from {env.sender} "
-                                f"out of order (expected "
-                                f"{stream.next_index if stream else 'a first chunk'})")
+                if self.cut.get(key) == p["stream"]:
+                    self.cut_chunks += 1  # (its first chunk said why)
+                    return None
+                self.cut[key] = p["stream"]
+                raise CutStream(f"chunk {p['index']} of stream {p['stream']} from "
+                                f"{env.sender} came without the chunks before it (expected "
+                                f"{stream.next_index if stream else 'a first chunk'}: they "
+                                f"went with a connection that closed or was replaced): the "
+                                f"stream is dropped, and the rest of its chunks; its sender "
+                                f"sends again what must arrive")
             stream.next_index += 1
         try:
             self._fill(stream, env.blobs)
@@ -171,7 +194,14 @@ class Assembler:
         if total + len(control) > self.max_bytes:
             raise TooLarge(f"a {kind} of {total + len(control)} bytes in chunks from "
                            f"{env.sender} exceeds {self.max_bytes}")
-        frames = [memoryview(_mapped(s)) if s >= _MAPPED else bytearray(s) for s in sizes]
+        try:
+            frames = [memoryview(_mapped(s)) if s >= _MAPPED else bytearray(s) for s in sizes]
+        except (MemoryError, OSError) as e:
+            raise NoMemory(f"a {kind} of {total + len(control)} bytes in chunks from "
+                           f"{env.sender}: this node could not get memory for it "
+                           f"({type(e).__name__}: {e}; it holds {self.pending()} bytes of "
+                           f"other messages in chunks): refused, its sender sends it again"
+                           f"") from None
         return _Stream(p["stream"], kind, control, count, frames, sizes, total)
 
     @staticmethod

@@ -76,6 +76,13 @@ class UnknownSender(WireError):
     reason = "unknown sender"
 
 
+class ReplacedConnection(WireError):
+    """Signed by the connection's own peer, but read from a connection that peer has since
+    replaced by a new one (gate.py: ZeroMQ renames the old one)."""
+
+    reason = "replaced connection"
+
+
 @dataclass(frozen=True)
 class Envelope:
     kind: str

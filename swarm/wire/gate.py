@@ -25,13 +25,29 @@ once its newest message is older than the window, since every message it stood f
 stale anyway. A replayed message is refused before anything in it is unpickled, whatever it
 carries: a program's submission, a hop, a stop. The price is that messages queued for a node
 while it was down are refused when it comes back (hops are resent anyway; see docs/security.md).
+
+Discussion: a peer that reconnects. A node's ROUTER lets a peer's new connection take over
+its identity (ROUTER_HANDOVER, node/links.py) and renames the old one with an id ZeroMQ
+makes (a zero byte and four more: no peer may choose one that starts with a zero byte). What
+the old connection received and the node had not read yet still comes out, under that id,
+interleaved with what comes on the new one. It is refused (ReplacedConnection) - taken, it
+would break the order the replay guard and chunk streams count on - as a connection that
+closed loses what it held: whatever must arrive is sent again by its sender.
 """
 
 from __future__ import annotations
 
 import time
 
-from swarm.wire.envelope import MAX_MESSAGE_BYTES, Envelope, Replayed, Stale, UnknownSender, unpack
+from swarm.wire.envelope import (
+    MAX_MESSAGE_BYTES,
+    Envelope,
+    ReplacedConnection,
+    Replayed,
+    Stale,
+    UnknownSender,
+    unpack,
+)
 from swarm.wire.kinds import NODE_KINDS
 
 REPLAY_WINDOW = 300.0  # seconds; the cluster file's replay_window
@@ -95,6 +111,12 @@ class Gate:
     def admit(self, identity: bytes, frames: list[bytes]) -> Envelope:
         env = unpack(self.secret, frames, self.max_bytes)
         if identity != env.sender.encode():
+            if len(identity) == 5 and identity[0] == 0:  # (see the module's Discussion)
+                raise ReplacedConnection(
+                    f"{env.kind} {env.seq} from {env.sender}: it was waiting unread on a "
+                    f"connection {env.sender} has replaced since (it reconnected; ZeroMQ "
+                    f"gives the old connection the id {identity!r}): dropped, as if that "
+                    f"connection had lost it - its sender sends again what must arrive")
             raise UnknownSender(f"{env.kind} signed by {env.sender!r} came on the connection of "
                                 f"{identity[:32]!r}")
         if env.kind in NODE_KINDS and env.sender not in self.nodes:

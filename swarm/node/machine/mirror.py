@@ -97,6 +97,7 @@ class MirrorLink:
         self.down_since: float | None = None
         self.behind = False  # the copy is further on than this store: never replaced
         self.snapshot_at = 0  # the record a snapshot sent last stood at
+        self.slow = 1  # doubles with each snapshot not answered in time (snapshot_sent)
         self.exposed = 0  # writes counted on this disk alone, not yet known on the copy
         self.next_probe = 0.0
 
@@ -187,7 +188,10 @@ def answered(state, e: ev.MirrorAnswered) -> None:
                 link.down_since = None
         return
     if link.syncing is not None and e.have >= link.syncing[0]:
-        link.syncing = None
+        link.syncing, link.slow = None, 1
+        if e.have >= link.seq:  # (the pair of "sending it this node's whole store")
+            state.out.append(Log("warning", f"mirror {link.node} has the snapshot and holds "
+                                            f"every write: writes wait for its copy again"))
     if e.have >= link.seq:  # (every write made so far is on the copy)
         link.exposed = 0
         if state.failover.leave or state.failover.leave_asked_at >= 0:  # (those that let
@@ -203,10 +207,17 @@ def answered(state, e: ev.MirrorAnswered) -> None:
 
 
 def snapshot_sent(state, e: ev.SnapshotSent) -> None:
-    """The shell sent the snapshot: its size sets how long it may take."""
+    """The shell sent the snapshot: its size sets how long it may take - longer after each
+    one that was not answered in time.
+
+    Discussion: a snapshot not answered in time is sent again (a probe's gap). One of a
+    store that holds 300 MB values takes the mirror longer than its bytes at SHIP_RATE on a
+    loaded machine; sent again at every probe, each copy of the whole store queued in memory
+    behind the last on both nodes, and they grew until the kernel killed one (trial 17,
+    finding 1). So each late one doubles the time the next is given (up to 64 times)."""
     link = state.mirror
     if link.syncing is not None and e.node == link.node:
-        link.syncing = (link.syncing[0], deadline(state.now, e.nbytes))
+        link.syncing = (link.syncing[0], deadline(state.now, e.nbytes * link.slow))
 
 
 def tick(state, now: float) -> None:
@@ -221,10 +232,13 @@ def tick(state, now: float) -> None:
         again = now + failover.ASK_SECONDS
         link.waiting = link.waiting and (link.waiting[0], max(link.waiting[1], again))
         if link.syncing is not None:  # (a snapshot unanswered: lost? a probe's gap sends
-            link.syncing, link.snapshot_at = None, 0  # it again)
+            link.syncing, link.snapshot_at = None, 0  # it again, given longer)
+            link.slow = min(link.slow * 2, 64)
         state.out.append(probe(link))
     elif late:
         waiting = link.waiting
+        if link.syncing is not None:  # (the next is given longer: snapshot_sent)
+            link.slow = min(link.slow * 2, 64)
         link.waiting = link.syncing = None
         link.snapshot_at = 0  # (the next gap sends a snapshot again)
         link.down_since = link.next_probe = now

@@ -50,6 +50,7 @@ from swarm.node.machine.instructions import (
     Start,
 )
 from swarm.node.machine.ledger import ACK_DELAY, FORGET_AFTER, WRITE_DELAY, HopLedger
+from swarm.node.machine.pacing import Pacer
 from swarm.node.machine.whereabouts import Whereabouts
 from swarm.wire.control import decode as stored_meta
 from swarm.wire.control import encode
@@ -103,6 +104,7 @@ class NodeState:
         self.write_error = ""
         self.now = self.booted_at = now
         self.next_resend = now + RESEND_SECONDS
+        self.pacer = Pacer()  # when large unacknowledged hops go again (pacing.py)
         self.next_retry = now
         self._ids = 0
         self._start_tag = format(int(now * 1000) & 0xFFFFFFFF, "x")  # (next_key)
@@ -560,14 +562,18 @@ class NodeState:
         sender never gives up on its own - the program is *waiting* (its client is told, once
         the hop has waited hop_timeout), never failed - until an operator declares the
         receiver gone (`swarm node gone`, fences.py), after which nothing it does counts."""
-        present = self.present
-        for hop_id, (dest, meta_bytes, data, sent_at, program) in self.ledger.outbox.items():
+        present, pacer, outbox = self.present, self.pacer, self.ledger.outbox
+        pacer.keep(outbox)
+        for hop_id, (dest, meta_bytes, data, sent_at, program) in outbox.items():
             if now - sent_at < RESEND_SECONDS:
                 continue  # its ack may be on its way (acks wait for a hop to ride on)
-            self.count("resent")
             if program.split("/", 1)[0] in self.cancelled:  # (it may not have heard)
                 self.out.append(Send(dest, "cancel", {"program": program}))
-            self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data), resend=True))
+            if pacer.may_resend(hop_id, len(meta_bytes) + len(data), sent_at, now,
+                                RESEND_SECONDS):  # (a large one waits longer: pacing.py)
+                self.count("resent")
+                self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data),
+                                resend=True))
             where = present.get(program)
             if now - sent_at > self.hop_timeout and where is not None and where[0] == "sent" \
                     and where[3] == hop_id:
