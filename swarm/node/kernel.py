@@ -289,6 +289,20 @@ class Kernel:
         exc, thrown[0], thrown[1] = thrown[0], None, time.monotonic()
         return exc
 
+    def interrupted_for(self) -> float | None:
+        """Seconds since the current program was thrown its cancel's KeyboardInterrupt, or
+        None (not cancelled, or not thrown yet): what its hop carries (program.ship)."""
+        thrown = self.throws.get(getcurrent())
+        if thrown is None or thrown[0] is not None:
+            return None
+        return time.monotonic() - thrown[1]
+
+    def interrupted_before(self, g, seconds: float) -> None:
+        """Greenlet g runs a program thrown its interrupt `seconds` ago on another node
+        (interrupted_for there): it is not thrown one again, and is stopped as one thrown
+        it here would be, ABANDON_SECONDS after it."""
+        self.throws[g] = [None, time.monotonic() - seconds]
+
     def abandon_overdue(self) -> None:
         """Drop the cancelled programs that caught the interrupt and parked again (a
         `finally` that asks a node that does not answer) and still wait ABANDON_SECONDS
