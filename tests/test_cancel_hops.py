@@ -117,7 +117,7 @@ def test_ctrl_c_or_sigterm_to_swarm_run_cancels_a_program_between_nodes_and_its_
     assert run.returncode == status, (run.returncode, out, err)
     lines = out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("interrupted at n += ") and \
-        lines[1].startswith("finally on n"), out
+        lines[1].startswith("finally on n"), (out, err)
     said = "swarm run: SIGTERM: program c" in err and "is stopped as Ctrl-C stops it" in err
     assert said == (sig == signal.SIGTERM), err
     assert "Traceback (most recent call last):\n" in err and err.endswith(

@@ -260,8 +260,9 @@ class Kernel:
         once, where it is - a parked one is woken with it, a ready or switched-out one gets
         it at its next turn - as Ctrl-C stops a script (its `finally` blocks run); one that
         still runs ABANDON_SECONDS later (it caught it), or is parked again then
-        (abandon_overdue), or never started, is dropped (on_abandon tells). Returns how
-        many."""
+        (abandon_overdue), or never started, is dropped (on_abandon tells) - unless it is
+        shielded: a program arriving takes it when it resumes (program.arriving). Returns
+        how many."""
         now, n = time.monotonic(), 0
         for g, ctx in list(self.context.items()):
             if not matches(ctx) or g in self.throws:
@@ -381,8 +382,12 @@ class Kernel:
             context = self.context.get(g)
             if thrown is not None and getattr(context, "shielded", False):
                 thrown = None  # (until it asks: pending_interrupt)
-            if thrown is not None and (not g or clock() - thrown[1] > ABANDON_SECONDS):
-                self._abandon(g)  # never started, or will not end
+            if thrown is not None and (clock() - thrown[1] > ABANDON_SECONDS
+                                       or (not g and thrown[0] is not None)):
+                # will not end; or never started, its interrupt to come (it has no handler
+                # yet: nothing of it ran). One interrupted before it came (interrupted_before)
+                # starts, and goes on as one interrupted here would.
+                self._abandon(g)
                 continue
             self.current = g
             if context is not None:

@@ -314,11 +314,12 @@ def arriving(node, prog: Program, g, meta: dict, interrupt: bool) -> None:
     interrupt travels (meta["interrupted"], the seconds since): the hops of its `finally`
     are not interrupted again, and it is stopped ABANDON_SECONDS after the interrupt,
     wherever it is then, as a program that caught it and went on is (kernel.py)."""
-    prog.shielded = True  # (until resume_arrived: a cancel waits)
     interrupted = meta.get("interrupted")
-    if interrupted is not None:
+    if interrupted is not None:  # (stopped at once if that was ABANDON_SECONDS ago)
         node.kernel.interrupted_before(g, interrupted)
-    elif interrupt:
+        return
+    prog.shielded = True  # (until resume_arrived: a cancel waits)
+    if interrupt:
         node.kernel.cancel(lambda ctx: ctx is prog)
 
 
