@@ -8,6 +8,8 @@ program as Ctrl-C does (finding 7: it used to end `swarm run` alone, the program
 - a hop in flight: n2 is SIGSTOPped, the program's hop to it waits in n1's outbox while it
   is cancelled; n2, continued, takes the hop and the cancel (in either order): the program
   gets the interrupt at its `far.get()`, and its `finally` hops back to n1 to write there;
+- the machine alone (the simulator's node as the harness): a hop of a cancelled program is
+  resumed with the interrupt, a task's first hop (never started) is not run;
 - Ctrl-C (SIGINT) or SIGTERM to `swarm run` of a program hopping between two nodes (nearly
   always in flight or just arrived when the signal comes), as the trial did: exit status
   130 or 143, the `finally`'s output and Ref writes, the traceback.
@@ -18,11 +20,14 @@ import signal
 import subprocess
 import sys
 
+import msgpack
 import pytest
 from helpers import ROOT, wait_for, write
 
 import swarm
 from swarm import asknodes
+from swarm.node import machine as m
+from tests.sim.world import Faults, World
 
 HOPS = """
 import os, sys, traceback
@@ -55,6 +60,28 @@ from swarm.refs import Ref
 done, far = sys.argv[1].split()
 print(Ref._handle(done, "n1").get(), Ref._handle(far, "n2").get(), sep=" | ")
 """
+
+
+def hop(program: str, hop_id: str, now: float, **more) -> m.HopReceived:
+    meta = {"program": program, "client": "c9-0123abcd-1", "modules": {}, "argv": [],
+            "hop_checkpoints": False, "seq": 0, "route": ["n2"], "hop_id": hop_id,
+            "from": "n2", **more}
+    return m.HopReceived("n2", meta, msgpack.packb(meta), {}, b"continuation", now)
+
+
+def test_the_machine_resumes_a_hop_that_comes_after_the_cancel_with_the_interrupt():
+    n1 = World(1, n=2, faults=Faults()).nodes["n1"]
+    done = []
+    n1.execute = done.append  # (what the machine tells its shell to do)
+    now = n1.world.now
+    n1.handle(m.CancelRequested("c9-0123abcd-1", "c9-0123abcd-7"))
+    n1.handle(hop("c9-0123abcd-7", "h1", now))  # it moved here after the cancel
+    n1.handle(hop("c9-0123abcd-7/f1", "h2", now, task="f1", start=True))  # a task, unstarted
+    n1.handle(hop("c9-0123abcd-8", "h3", now))  # another program
+    resumed = [(i.hop_id, i.interrupt) for i in done if isinstance(i, m.Resume)]
+    assert resumed == [("h1", True), ("h3", False)]
+    logged = [i.text for i in done if isinstance(i, m.Log)]
+    assert any("(hop h2) not run: KeyboardInterrupt: cancelled" in t for t in logged), logged
 
 
 def n1_rows(cluster) -> list:
