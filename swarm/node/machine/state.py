@@ -359,7 +359,7 @@ class NodeState:
         """Start or resume a program here - unless it was cancelled before it started, or
         has killed nodes running it (quarantine): then it ends here, saying why. One
         cancelled since it started is resumed with KeyboardInterrupt where it waits (its
-        `finally` blocks run: shell._resume says why)."""
+        `finally` blocks run: program.arriving says why)."""
         program = meta["program"]
         root = program.split("/", 1)[0]
         error = None
