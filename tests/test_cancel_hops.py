@@ -9,7 +9,8 @@ program as Ctrl-C does (finding 7: it used to end `swarm run` alone, the program
   is cancelled; n2, continued, takes the hop and the cancel (in either order): the program
   gets the interrupt at its `far.get()`, and its `finally` hops back to n1 to write there;
 - the machine alone (the simulator's node as the harness): a hop of a cancelled program is
-  resumed with the interrupt, a task's first hop (never started) is not run;
+  resumed with the interrupt, a task's first hop (never started) is not run; a node that
+  handed the program on lately answers the cancel `forwarded`, not `unknown`;
 - Ctrl-C (SIGINT) or SIGTERM to `swarm run` of a program hopping between two nodes (nearly
   always in flight or just arrived when the signal comes), as the trial did: exit status
   130 or 143, the `finally`'s output and Ref writes, the traceback.
@@ -82,6 +83,23 @@ def test_the_machine_resumes_a_hop_that_comes_after_the_cancel_with_the_interrup
     assert resumed == [("h1", True), ("h3", False)]
     logged = [i.text for i in done if isinstance(i, m.Log)]
     assert any("(hop h2) not run: KeyboardInterrupt: cancelled" in t for t in logged), logged
+
+
+def test_a_node_that_handed_the_program_on_lately_answers_a_cancel_forwarded():
+    """n2 may read the cancel before the hop, and n1 the hop's ack before the cancel: n1
+    must not answer `unknown` then (nor n2: the client would give up on a program that
+    runs its `finally` unseen)."""
+    n1 = World(1, n=2, faults=Faults()).nodes["n1"]
+    done = []
+    n1.execute = done.append
+    meta = {"program": "c9-0123abcd-7", "client": "c9-0123abcd-1", "modules": {},
+            "argv": [], "hop_checkpoints": False, "seq": 0, "route": ["n1"],
+            "hop_id": "h9", "from": "n1"}
+    n1.handle(m.HopSent("n2", meta, b"continuation", None, False))
+    n1.handle(m.AckReceived("n2", ["h9"]))  # n2 took it
+    n1.handle(m.CancelRequested("c9-0123abcd-1", "c9-0123abcd-7"))
+    assert [i.state for i in done if isinstance(i, m.AnswerCancel)] == ["forwarded"]
+    assert [i.node for i in done if isinstance(i, m.Send) and i.kind == "cancel"] == ["n2"]
 
 
 def n1_rows(cluster) -> list:
