@@ -8,12 +8,14 @@ with the modules it imports, before any node starts: a missing file, a directory
 `__main__.py`, an undecodable file or a syntax error is one message, as `python` prints it.
 The exit status is the program's, as under `python`: 0, SystemExit's code, 1 after an
 uncaught exception (its traceback shows the user's frames), 130 after Ctrl-C (which asks
-the cluster to cancel the program), 124 after `--timeout`.
+the cluster to cancel the program), 143 after SIGTERM (which does the same), 124 after
+`--timeout`.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -28,6 +30,7 @@ from swarm.cli_common import (
 
 TIMEOUT_STATUS = 124  # `swarm run --timeout` ran out (as coreutils' timeout(1))
 INTERRUPTED_STATUS = 130  # Ctrl-C
+TERMINATED_STATUS = 143  # SIGTERM (128 + 15): cancelled as by Ctrl-C
 CONFIRM_SECONDS = 30.0  # swarm run --detach: how long the node has to accept the program
 
 
@@ -195,13 +198,39 @@ def run(args) -> int:
 
 
 def _wait(args, cluster, program: str, skywriting: bool) -> int:
-    """Wait for the program, printing its output; Ctrl-C cancels it, --timeout gives up."""
+    """Wait for the program, printing its output; Ctrl-C or SIGTERM cancels it, --timeout
+    gives up.
+
+    Discussion: SIGTERM (kill, a service manager, a CI job's timeout) used to end `swarm
+    run` at once, without a word, and the program ran on in the cluster, unseen. It now
+    does what Ctrl-C does - the program is cancelled, its `finally` blocks run and its end
+    is shown - after a line on stderr that says so; the exit status is then 143 (128 +
+    SIGTERM) where Ctrl-C's is 130."""
+    terminated: list = []
+
+    def on_sigterm(signum, frame) -> None:
+        terminated.append(signum)  # (said in _wait_or_cancel: no print in a handler)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        status = _wait_or_cancel(args, cluster, program, skywriting, terminated)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return TERMINATED_STATUS if terminated and status == INTERRUPTED_STATUS else status
+
+
+def _wait_or_cancel(args, cluster, program: str, skywriting: bool, terminated: list) -> int:
     from swarm.client import ClusterTimeout
 
     shared = cluster_path(args) is not None and not args.nodes
     try:
         outcome = _results(args, cluster, program, shared)
     except KeyboardInterrupt:
+        if terminated:
+            sys.stdout.flush()
+            print(f"\nswarm run: SIGTERM: program {program} is stopped as Ctrl-C "
+                  f"stops it", file=sys.stderr)
         return _interrupted(args, cluster, program, shared, skywriting)
     except NodeExited as e:
         sys.stdout.flush()

@@ -501,7 +501,8 @@ class Cluster:
         """Ask every node to cancel a program (and its tasks): the node holding it ends it
         as Ctrl-C ends a script (KeyboardInterrupt in it; `finally` blocks run), a node it
         was sent from passes the cancel on, and every node keeps it, so that the program
-        never runs again anywhere (not after a restart, nor when a hop of it arrives late).
+        never runs on anywhere (not after a restart; a hop of it that arrives late is
+        resumed with the interrupt raised where it waits, once).
         Its client gets "KeyboardInterrupt: cancelled" as its outcome. Returns "cancelled"
         (a node held it), "forwarded" (it was on its way: passed on), or "finished" (it had
         ended) - also with another node down. UnknownProgram if every node says it knows

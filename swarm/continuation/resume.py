@@ -92,8 +92,31 @@ def resume_next(k: Cursor):
     return fn(k, saved)
 
 
-def resume(cont: Continuation):
+class Raise:
+    """The pending operation of a program cancelled before it was resumed: instead of being
+    performed, `exc` (KeyboardInterrupt) is raised where the program waits."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def perform(self):
+        raise self.exc
+
+
+def resume(cont: Continuation, interrupt: BaseException | None = None):
     """Run a continuation to its end (or to its next capture) and return the outermost
-    frame's result. The process state it carries is restored first."""
+    frame's result. The process state it carries is restored first. `interrupt`: raised at
+    the suspension point instead of performing the pending operation (a cancel that caught
+    the program between two nodes: its `except` and `finally` blocks run, as a script's do
+    on Ctrl-C).
+
+    Discussion: the resumers re-enter the frames' `try` blocks down to the suspension
+    point before the operation is performed, so an exception raised there unwinds through
+    them as it would have on the node the program left. (A generator captured in the
+    middle of a call is advanced by a GenNext: the interrupt is raised where the program
+    advances it, not inside it.)"""
     process_state.restore(cont.state)
-    return resume_next(Cursor(cont.frames, cont.op))
+    op = cont.op if interrupt is None else Raise(interrupt)
+    return resume_next(Cursor(cont.frames, op))

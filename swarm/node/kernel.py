@@ -260,8 +260,9 @@ class Kernel:
         once, where it is - a parked one is woken with it, a ready or switched-out one gets
         it at its next turn - as Ctrl-C stops a script (its `finally` blocks run); one that
         still runs ABANDON_SECONDS later (it caught it), or is parked again then
-        (abandon_overdue), or never started, is dropped (on_abandon tells). Returns how
-        many."""
+        (abandon_overdue), or never started, is dropped (on_abandon tells) - unless it is
+        shielded: a program arriving takes it when it resumes (program.arriving). Returns
+        how many."""
         now, n = time.monotonic(), 0
         for g, ctx in list(self.context.items()):
             if not matches(ctx) or g in self.throws:
@@ -288,6 +289,20 @@ class Kernel:
             return None
         exc, thrown[0], thrown[1] = thrown[0], None, time.monotonic()
         return exc
+
+    def interrupted_for(self) -> float | None:
+        """Seconds since the current program was thrown its cancel's KeyboardInterrupt, or
+        None (not cancelled, or not thrown yet): what its hop carries (program.ship)."""
+        thrown = self.throws.get(getcurrent())
+        if thrown is None or thrown[0] is not None:
+            return None
+        return time.monotonic() - thrown[1]
+
+    def interrupted_before(self, g, seconds: float) -> None:
+        """Greenlet g runs a program thrown its interrupt `seconds` ago on another node
+        (interrupted_for there): it is not thrown one again, and is stopped as one thrown
+        it here would be, ABANDON_SECONDS after it."""
+        self.throws[g] = [None, time.monotonic() - seconds]
 
     def abandon_overdue(self) -> None:
         """Drop the cancelled programs that caught the interrupt and parked again (a
@@ -367,8 +382,12 @@ class Kernel:
             context = self.context.get(g)
             if thrown is not None and getattr(context, "shielded", False):
                 thrown = None  # (until it asks: pending_interrupt)
-            if thrown is not None and (not g or clock() - thrown[1] > ABANDON_SECONDS):
-                self._abandon(g)  # never started, or will not end
+            if thrown is not None and (clock() - thrown[1] > ABANDON_SECONDS
+                                       or (not g and thrown[0] is not None)):
+                # will not end; or never started, its interrupt to come (it has no handler
+                # yet: nothing of it ran). One interrupted before it came (interrupted_before)
+                # starts, and goes on as one interrupted here would.
+                self._abandon(g)
                 continue
             self.current = g
             if context is not None:

@@ -302,6 +302,34 @@ def finish(node, prog: Program, value=None, error: str | None = None, tb: str = 
     node.emit(ProgramFinished(prog.id, prog.client, prog.hop_id, result, error))
 
 
+def arriving(node, prog: Program, g, meta: dict, interrupt: bool) -> None:
+    """A program that hopped here, spawned in greenlet g (not started yet): how it takes a
+    cancel - `interrupt` (cancelled before it came), or one that comes before it resumes.
+
+    Discussion: a cancel must not drop a program it meets between two nodes: its hop in
+    flight, taken after the cancel, or spawned here and not run yet. Ctrl-C stops a script
+    where it is, and its `except` and `finally` blocks run (and the Ref writes they make);
+    so the program is shielded until its continuation is decoded, and then resumed with
+    the interrupt raised at its suspension point (resume_arrived). Once thrown, the
+    interrupt travels (meta["interrupted"], the seconds since): the hops of its `finally`
+    are not interrupted again, and it is stopped ABANDON_SECONDS after the interrupt,
+    wherever it is then, as a program that caught it and went on is (kernel.py)."""
+    interrupted = meta.get("interrupted")
+    if interrupted is not None:  # (stopped at once if that was ABANDON_SECONDS ago)
+        node.kernel.interrupted_before(g, interrupted)
+        return
+    prog.shielded = True  # (until resume_arrived: a cancel waits)
+    if interrupt:
+        node.kernel.cancel(lambda ctx: ctx is prog)
+
+
+def resume_arrived(node, prog: Program, cont) -> None:
+    """Resume a program that hopped here (arriving): with the cancel's KeyboardInterrupt
+    raised where it waits, if one came."""
+    prog.shielded = False
+    resume(cont, node.kernel.pending_interrupt())
+
+
 class FetchInstead(Exception):
     """The auto policy chose to fetch: the program goes on here."""
 
@@ -334,6 +362,9 @@ def ship(node, prog: Program, c: Capture) -> None:
     meta = prog.meta() | {"hop_id": prog.next_id(), "from": node.name,
                           "needs": [*carried, *prog.modules.values()],
                           "why": [c.leaf.why, node.name, len(data), prog.captured_at]}
+    interrupted = node.kernel.interrupted_for()
+    if interrupted is not None:  # (its cancel's: not thrown again where it goes, arriving)
+        meta["interrupted"] = interrupted
     node.emit(HopSent(dest, meta, data, prog.hop_id, prog.again, node.load() - 1))
 
 

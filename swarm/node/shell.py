@@ -405,10 +405,12 @@ class Shell:
             module = cont.frames[0].module
             if getattr(module, "__name__", None) == "__main__":  # (a task's is its own)
                 prog.process.main = sys.modules["__main__"] = module
-            program.resume(cont)
+            program.resume_arrived(self, prog, cont)
             return module
 
-        self.kernel.spawn(program.run, self, prog, start, context=prog)
+        g = self.kernel.spawn(program.run, self, prog, start, context=prog)
+        if not meta.get("start"):  # (a task not started yet is dropped by a cancel)
+            program.arriving(self, prog, g, meta, i.interrupt)
 
     def _wake(self, i: m.Wake) -> None:
         self.kernel.wake(i.key, i.value)

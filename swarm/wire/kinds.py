@@ -326,7 +326,9 @@ HOP_META: tuple[dict, dict] = (
      "why": _why, "submitted": (int, float), "cwd": str,
      # the program's process state (swarm/node/process.py) and unread input (programio.py)
      "environ": _environ, "path_head": _str_list, "path_tail": _str_list, "stdin": str,
-     "stdin_mode": str, "stdin_eof": bool, "stdin_asked": int, "files": _files})
+     "stdin_mode": str, "stdin_eof": bool, "stdin_asked": int, "files": _files,
+     # seconds since its cancel's KeyboardInterrupt was raised in it (program.arriving)
+     "interrupted": (int, float)})
 
 
 def problem(value, spec: tuple) -> str | None:

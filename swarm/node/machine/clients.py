@@ -20,6 +20,8 @@ from swarm.node.machine.instructions import (
     Stop,
 )
 
+HANDED_LATELY_SECONDS = 10.0  # a cancel answers `forwarded` for a program handed on since
+
 
 def collect(state, e: ev.CollectRequested) -> None:
     state._send_counted(SendKept(e.client, e.programs))
@@ -72,8 +74,14 @@ def cancel(state, e: ev.CancelRequested) -> None:
                      and not state.lost(w[2])}:
             state.out.append(Send(node, "cancel", {"program": program}))
     if e.client not in state.names:  # (a node passing it on wants no answer)
+        # Discussion: a program hopping from here to n2 may have reached n2 after n2 read
+        # the cancel, and been acknowledged here before this node read it: "unknown" from
+        # both, and `swarm run` gave up at once (UnknownProgram) while the program, resumed
+        # on n2 with the interrupt, ran its `finally` unseen. Handed lately, it is passed on.
+        lately = state.now - HANDED_LATELY_SECONDS
         where = "cancelled" if any(w[0] == "here" for _, w in mine) else \
-            "forwarded" if any(w[0] in ("sent", "waiting") for _, w in mine) else "unknown"
+            "forwarded" if any(w[0] in ("sent", "waiting") or (
+                w[0] == "handed" and w[2] and w[1] >= lately) for _, w in mine) else "unknown"
         state._send_counted(AnswerCancel(e.client, program, where))
     state._write_now()
 

@@ -49,11 +49,14 @@ class Start:
 
 @dataclass(slots=True)
 class Resume:
-    """Resume a program that hopped here (or start a task: meta["start"])."""
+    """Resume a program that hopped here (or start a task: meta["start"]); `interrupt`: it
+    was cancelled, KeyboardInterrupt is raised where it waits (unless it had it already:
+    meta["interrupted"])."""
     meta: dict
     hop_id: str
     data: bytes
     again: bool
+    interrupt: bool = False
 
 
 @dataclass(slots=True)

@@ -358,12 +358,15 @@ class NodeState:
         self._run(meta, hop_id, data, again)
 
     def _run(self, meta: dict, hop_id: str, data: bytes, again: bool) -> None:
-        """Start or resume a program here - unless it was cancelled, or has killed nodes
-        running it (quarantine): then it ends here, saying why."""
+        """Start or resume a program here - unless it was cancelled before it started, or
+        has killed nodes running it (quarantine): then it ends here, saying why. One
+        cancelled since it started is resumed with KeyboardInterrupt where it waits (its
+        `finally` blocks run: program.arriving says why)."""
         program = meta["program"]
         root = program.split("/", 1)[0]
         error = None
-        if root in self.cancelled:
+        interrupt = root in self.cancelled
+        if interrupt and (meta.get("submit") or meta.get("start")):
             error = "KeyboardInterrupt: cancelled"
         elif self.deaths.get(root, 0) >= QUARANTINE_DEATHS:
             error = (f"Quarantined: program {root} was running when node {self.name} died "
@@ -380,7 +383,7 @@ class NodeState:
             if again:
                 self.rerun.add(hop_id)
             self.out.append(Start(meta, hop_id, again) if meta.get("submit")
-                            else Resume(meta, hop_id, data, again))
+                            else Resume(meta, hop_id, data, again, interrupt))
             return
         self.out.append(Log("warning", f"program {program} (hop {hop_id}) not run: {error}"))
         result = None if meta.get("task") else {
