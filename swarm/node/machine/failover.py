@@ -53,6 +53,7 @@ PROMISE_SECONDS = 60.0  # a yes vote refuses the node's `alone?` this long
 AGAIN_SECONDS = 30.0  # a removal started that did not fence the node is started again after
 SETTLE = 5  # failovers (this many times `after`) after this node learned of a change of members
 PROBE_WAIT = 1.0  # a voter waits this long (at most `after`) for an answer to `alive?`
+STUCK_SECONDS = 5.0  # a failover still waiting this long past `after` says why in the log
 
 
 def quorum(n: int) -> int:
@@ -77,6 +78,8 @@ class Failover:
     told_at: float = 0.0
     changed_at: float = 0.0  # when this node last learned of a join or a fence
     resting: dict = field(default_factory=dict)  # node -> when it said it stops cleanly
+    answers: dict = field(default_factory=dict)  # node -> {voter: (why, view)}: each last one
+    stuck: dict = field(default_factory=dict)  # node -> why a failover waits, as logged
 
 
 def live(state) -> list[str]:
@@ -141,6 +144,21 @@ def may_go_alone(state, now: float) -> bool:
                 state.out.append(Send(n, "failover", {"step": "alone?",
                                                        "node": state.name}))
     return False
+
+
+def tell_held(state, sender: str, hop_id: str) -> None:
+    """A hop sent again that this node took but has not acknowledged: when its mirror does
+    not answer and it waits for leave to go on alone, the sender is told so (`refused`, the
+    hop kept in its outbox), and its client names the cause - not `swarm node gone` of a
+    node that is alive (trial of 2026-12-07, finding 6)."""
+    link, f = state.mirror, state.failover
+    if link.waiting is None or f.leave_asked_at < 0 or len(f.leave) >= needed_alone(state):
+        return
+    state.out.append(Send(sender, "refused", {"hop_ids": [hop_id], "reason": (
+            f"{state.name} took it, but its writes wait for its mirror {link.node}, which "
+            f"does not answer: {state.name} asks the other nodes to let it go on alone, and "
+            f"goes on once they do, once {link.node} is failed over (failover = "
+            f"{f.after:g} s), or once {link.node} answers again")}))
 
 
 def may_count_alone(state) -> bool:
@@ -225,6 +243,7 @@ def received(state, sender: str, fields: dict) -> None:
                                                    "ok": not why and node != state.name,
                                                    "why": why, "view": view(state)}))
     elif step == "out":
+        f.answers.setdefault(node, {})[sender] = (fields.get("why", ""), fields.get("view"))
         if node in f.votes and fields.get("view") == view(state):
             f.votes[node][sender] = bool(fields.get("ok"))  # (every other live node must
             # answer: two nodes silent at once are left to an operator - one at a time)
@@ -278,13 +297,18 @@ def tick(state, now: float) -> None:
             f.votes.pop(node, None)  # the node too meanwhile; decided at the full time)
             f.refused.discard(node)
             f.started.pop(node, None)  # (a removal started aborts when it answers)
+            f.answers.pop(node, None)
+            f.stuck.pop(node, None)
             continue
+        votes = f.votes.get(node, {})
+        others = [n for n in live(state) if n not in (node, state.name)]
+        if silent >= f.after + STUCK_SECONDS:
+            say_stuck(state, node, silent, votes, others, now)
         if node in f.refused or settling(state, now) or any(n != node for n in f.promised):
             continue
         if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
             continue
         votes = f.votes.setdefault(node, {})
-        others = [n for n in live(state) if n not in (node, state.name)]
         if silent >= f.after and all(n in votes for n in others) and \
                 sum(votes.values()) + 1 >= quorum(len(live(state))):
             f.started[node] = now
@@ -302,6 +326,48 @@ def tick(state, now: float) -> None:
                 if not votes.get(n):
                     state.out.append(Send(n, "failover", {"step": "out?", "node": node,
                                                            "view": view(state)}))
+
+
+def stuck_reason(state, node: str, votes: dict, others: list[str], now: float) -> str:
+    """Why the failover of `node`, silent past `after`, does not go on ("" if it may)."""
+    f = state.failover
+    if node in f.refused:
+        return "a node let it go on alone (logged above)"
+    if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
+        return ""  # (its removal runs: failover-NODE.log)
+    if settling(state, now):
+        return (f"the members changed {now - f.changed_at:.0f} s ago (a join or a fence): "
+                f"no failover until {SETTLE} x failover = {SETTLE * f.after:g} s after")
+    other = sorted(n for n in f.promised if n != node)
+    if other:
+        return f"this node voted for the failover of {other[0]} (one at a time)"
+    answers, mine = f.answers.get(node, {}), view(state)
+    unequal = [f"{n} holds {answers[n][1]}" for n in others
+               if n in answers and answers[n][1] != mine]
+    if unequal:
+        return (f"votes count only between nodes holding the same members (nodes/declared "
+                f"gone): this node holds {mine}, {', '.join(unequal)} - restart those "
+                f"with the cluster file as it is now")
+    silent = [n for n in others if n not in votes]
+    if silent:
+        return (f"{', '.join(silent)} did not answer the vote (down too? two nodes silent "
+                f"at once are left to an operator: `swarm node remove {node} --force`)")
+    no = [f"{n} ({answers.get(n, ('?',))[0] or 'no'})" for n in others if not votes[n]]
+    if no:
+        return f"{', '.join(no)} said no"
+    return ""
+
+
+def say_stuck(state, node: str, silent: float, votes: dict, others: list[str],
+              now: float) -> None:
+    """Once per reason while `node` stays silent: why its failover does not go on."""
+    why = stuck_reason(state, node, votes, others, now)
+    said = state.failover.stuck.setdefault(node, set())
+    key = why.split(" ", 3)[:3] if why else None  # (its figures aside)
+    if why and str(key) not in said:
+        said.add(str(key))
+        state.out.append(Log("warning", f"{node} has been silent for {silent:.1f} s but is "
+                                        f"not failed over: {why}"))
 
 
 def due(state) -> float | None:
