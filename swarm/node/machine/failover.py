@@ -108,7 +108,9 @@ def members_changed(state) -> None:
 
 
 def view(state) -> str:
-    """The members as this node knows them, in short (votes count only between equal ones)."""
+    """The members as this node knows them, in short (votes count only between equal ones:
+    a node starts with its store's fences and the cluster file's - adopt.fenced; one that
+    joined after a removal knew only the first, and no vote of its counted)."""
     return f"{len(state.names)}/{len(state.fenced)}"
 
 
