@@ -80,6 +80,7 @@ class Failover:
     resting: dict = field(default_factory=dict)  # node -> when it said it stops cleanly
     answers: dict = field(default_factory=dict)  # node -> {voter: (why, view)}: each last one
     stuck: dict = field(default_factory=dict)  # node -> why a failover waits, as logged
+    voting_since: dict = field(default_factory=dict)  # node -> when votes were first asked
 
 
 def live(state) -> list[str]:
@@ -154,13 +155,15 @@ def tell_held(state, sender: str, hop_id: str) -> None:
     hop kept in its outbox), and its client names the cause - not `swarm node gone` of a
     node that is alive (trial of 2026-12-07, finding 6)."""
     link, f = state.mirror, state.failover
-    if link.waiting is None or f.leave_asked_at < 0 or len(f.leave) >= needed_alone(state):
+    if link.waiting is None or link.held_since is None:
         return
     state.out.append(Send(sender, "refused", {"hop_ids": [hop_id], "reason": (
             f"{state.name} took it, but its writes wait for its mirror {link.node}, which "
-            f"does not answer: {state.name} asks the other nodes to let it go on alone, and "
-            f"goes on once they do, once {link.node} is failed over (failover = "
-            f"{f.after:g} s), or once {link.node} answers again")}))
+            f"does not answer: {state.name} goes on once enough other nodes let it go on "
+            f"alone" + (" (members changed lately: not before they settle)"
+                        if settling(state, state.now) else "") +
+            f", once {link.node} is failed over (failover = {f.after:g} s), or once "
+            f"{link.node} answers again")}))
 
 
 def may_count_alone(state) -> bool:
@@ -301,6 +304,7 @@ def tick(state, now: float) -> None:
             f.started.pop(node, None)  # (a removal started aborts when it answers)
             f.answers.pop(node, None)
             f.stuck.pop(node, None)
+            f.voting_since.pop(node, None)
             continue
         votes = f.votes.get(node, {})
         others = [n for n in live(state) if n not in (node, state.name)]
@@ -324,50 +328,56 @@ def tick(state, now: float) -> None:
             continue
         if now - f.asked_at.get(node, -ASK_SECONDS) >= ASK_SECONDS:
             f.asked_at[node] = now
+            f.voting_since.setdefault(node, now)
             for n in others:
                 if not votes.get(n):
                     state.out.append(Send(n, "failover", {"step": "out?", "node": node,
                                                            "view": view(state)}))
 
 
-def stuck_reason(state, node: str, votes: dict, others: list[str], now: float) -> str:
-    """Why the failover of `node`, silent past `after`, does not go on ("" if it may)."""
+def stuck_reason(state, node: str, votes: dict, others: list[str],
+                 now: float) -> tuple[str, str]:
+    """Why the failover of `node`, silent past `after`, does not go on: (a key, the text);
+    ("", "") if it goes on, or a voter is only asking the node whether it is alive."""
     f = state.failover
-    if node in f.refused:
-        return "a node let it go on alone (logged above)"
-    if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
-        return ""  # (its removal runs: failover-NODE.log)
+    if node in f.refused or now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
+        return "", ""  # (logged as an error; its removal runs: failover-NODE.log)
     if settling(state, now):
-        return (f"the members changed {now - f.changed_at:.0f} s ago (a join or a fence): "
-                f"no failover until {SETTLE} x failover = {SETTLE * f.after:g} s after")
+        return "settling", (f"the members changed {now - f.changed_at:.0f} s ago (a join or "
+                            f"a fence): no failover until {SETTLE} x failover = "
+                            f"{SETTLE * f.after:g} s after")
     other = sorted(n for n in f.promised if n != node)
     if other:
-        return f"this node voted for the failover of {other[0]} (one at a time)"
+        return f"promised {other[0]}", (f"this node voted for the failover of {other[0]}, "
+                                        f"not done yet (one at a time)")
+    if now - f.voting_since.get(node, now) < STUCK_SECONDS:
+        return "", ""  # (the vote has not had its time yet)
     answers, mine = f.answers.get(node, {}), view(state)
     unequal = [f"{n} holds {answers[n][1]}" for n in others
                if n in answers and answers[n][1] != mine]
     if unequal:
-        return (f"votes count only between nodes holding the same members (nodes/declared "
-                f"gone): this node holds {mine}, {', '.join(unequal)} - restart those "
-                f"with the cluster file as it is now")
+        return f"views {unequal}", (
+            f"votes count only between nodes holding the same members (nodes/declared "
+            f"gone): this node holds {mine}, {', '.join(unequal)} - is the cluster file the "
+            f"same everywhere? (a node reads it at its start)")
     silent = [n for n in others if n not in votes]
     if silent:
-        return (f"{', '.join(silent)} did not answer the vote (down too? two nodes silent "
-                f"at once are left to an operator: `swarm node remove {node} --force`)")
-    no = [f"{n} ({answers.get(n, ('?',))[0] or 'no'})" for n in others if not votes[n]]
-    if no:
-        return f"{', '.join(no)} said no"
-    return ""
+        return f"silent {silent}", (
+            f"{', '.join(silent)} did not answer the vote (down too? two nodes silent at "
+            f"once are left to an operator: `swarm node remove {node} --force`)")
+    no = sorted((n, answers.get(n, ("?",))[0] or "no") for n in others if not votes[n])
+    if not no or any(why == "asking it" for _, why in no):
+        return "", ""  # (a voter asks the node `alive?`: the vote goes on)
+    return f"no {no}", ", ".join(f"{n} said no ({why})" for n, why in no)
 
 
 def say_stuck(state, node: str, silent: float, votes: dict, others: list[str],
               now: float) -> None:
     """Once per reason while `node` stays silent: why its failover does not go on."""
-    why = stuck_reason(state, node, votes, others, now)
+    key, why = stuck_reason(state, node, votes, others, now)
     said = state.failover.stuck.setdefault(node, set())
-    key = why.split(" ", 3)[:3] if why else None  # (its figures aside)
-    if why and str(key) not in said:
-        said.add(str(key))
+    if key and key not in said:
+        said.add(key)
         state.out.append(Log("warning", f"{node} has been silent for {silent:.1f} s but is "
                                         f"not failed over: {why}"))
 
