@@ -18,6 +18,7 @@ from test_grow import whole
 
 import swarm
 from swarm.fencing import reload_fences
+from swarm.membership import add_local
 from swarm.node.config import ClusterConfig
 
 START, CLIENTS, TRANSFERS, FAILOVER = 1000, 4, 60, 2.0
@@ -181,3 +182,23 @@ def test_a_heir_whose_disk_is_full_refuses_and_keeps_serving(tmp_path):
         subprocess.run(["umount", "-l", str(disk)], check=False)
     assert "cannot take n2's store: this node's disk has" in said, said
     assert read.value == 7, read
+
+
+def test_a_node_that_joined_after_a_failover_takes_part_in_the_next(tmp_path):
+    """Trial of 2026-12-07, finding 3: n2 killed and taken over by n3, n4 added (n3's copy
+    moves to n4), then n3 killed: it was never taken over - n4 started with its store's
+    fences alone (none), took n2 for a member, and votes between unequal member views do
+    not count. Now a node reads the cluster file's `fenced` at its start too."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c"), failover=FAILOVER) as cluster:
+        made = cluster.run_file(write(tmp_path, "make.py", MAKE), timeout=60).value
+        cluster.kill("n2")
+        assert _taken_over(cluster, "n2") == "n3"
+        assert add_local(cluster, "n4") == "n4"
+        whole(cluster, ["n1", "n3", "n4"])  # (n3's copy is on n4: n4 can take it over)
+        cluster.kill("n3")
+        assert _taken_over(cluster, "n3") == "n4"
+        out = cluster.run_file(write(tmp_path, "sum.py", SUM), argv=[json.dumps(made)],
+                               timeout=60)
+        n4_log = open(os.path.join(cluster.directory, "n4.log")).read()
+    assert out.value == sum(range(20)), out  # (n2's Refs: n3's, then n4's)
+    assert "taking its store (failover" in n4_log, n4_log

@@ -120,6 +120,15 @@ def quiet(machine, node: str, now: float, force: bool = False,
             f"with --force to merge anyway")
 
 
+def fenced(config, store) -> set:
+    """At a start: the nodes declared gone or removed - written in the store by their
+    fences, and the cluster file's `fenced`. A node that joined after one holds none of it
+    in its store: it took the node for a member, so its members differed from every other
+    node's - their failover votes did not count, and it waited for one from the removed
+    node (a second failover never came: trial of 2026-12-07, finding 3)."""
+    return set(store.fenced()) | set(config.fenced)
+
+
 def heirs(config, store) -> dict:
     """At a start: removed nodes and their heirs - written in the store by their fences, and
     the cluster file's (routed once the node is in its `fenced`: the removal ended)."""

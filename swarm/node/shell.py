@@ -129,7 +129,8 @@ class Shell:
         # the fences it wrote, before anything is served (a restore serves its peers' copies
         # first): a node it took over is refused from the start - a late record of it would
         # go to a copy merged already (machine/failover.py)
-        fences.known(self.machine, self.store.fenced(), adopt.heirs(config, self.store))
+        fences.known(self.machine, adopt.fenced(config, self.store),
+                     adopt.heirs(config, self.store))
         self.modules = ProgramModules(self.kernel, self.machine.sources)
         self.next_second = 0.0
         # a temporary node (swarm.local_cluster, `swarm run` without a cluster) stops once
@@ -187,8 +188,8 @@ class Shell:
         store.prune(time.time())  # (kept output older than a week, `done` rows forgotten)
         self.machine.data.txns.restore(store.blocks(), time.time())  # (atomic blocks: txn.py)
         self.emit(m.Booted(time.time(), store.pending_hops(), store.unacked(),
-                           store.pending_moves(), store.done_ids(), store.fenced(),
-                           store.cancelled(), store.deaths(), died_running,
+                           store.pending_moves(), store.done_ids(),
+                           adopt.fenced(self.config, store), store.cancelled(), store.deaths(), died_running,
                            store.forgetting(), store.partial(), store.answers(),
                            store.seq, mirror_down, store.id, adopt.heirs(self.config, store)))
         reclaimer.hold_reserve()  # (room to end a program that runs out of memory)

@@ -14,10 +14,11 @@ from __future__ import annotations
 RETRY = 1.0
 
 
-def join(world, name: str) -> None:
-    if world.removal_started and world.removing:  # (refused while a removal is under way:
-        world.at(world.now + 0.5, join, world, name)  # the operator runs it again later)
-        return
+def join(world, name: str, ready=None) -> None:
+    """`ready`: a test's condition (world -> bool) the operator waits for first."""
+    if (world.removal_started and world.removing) or (ready and not ready(world)):
+        world.at(world.now + 0.5, join, world, name, ready)  # (refused while a removal is
+        return  # under way: the operator runs it again later)
     world.names.append(name)
     node = world.nodes[name]
     node.epoch += 1

@@ -139,6 +139,8 @@ class World:
         for node in self.nodes.values():
             node.store.be_born(self.new_store_id())  # (stores the workload fills)
             node.boot()
+        for name, *_ in joins or ():  # (before the crashes: one may be of a node that joins)
+            self.nodes[name] = SimNode(self, name)
         for name, at, down in self.faults.crashes:
             self.at(self.now + at, self.nodes[name].crash)
             self.at(self.now + at + down, self.nodes[name].boot)
@@ -156,9 +158,8 @@ class World:
                 self.at(self.now + more[1], mirrors.save, node)
             self.at(self.now + at, mirrors.lose_disk, node, down, *more[:1],
                     0, len(more) > 1)
-        for name, at in joins or ():
-            self.nodes[name] = SimNode(self, name)
-            self.at(self.now + at, joins_module.join, self, name)
+        for name, at, *ready in joins or ():  # (ready: joins.join)
+            self.at(self.now + at, joins_module.join, self, name, *ready)
         for name, at, after in removals or ():
             self.removing += 1
             self.at(self.now + at, adoptions.remove, self, name, after)
@@ -291,7 +292,8 @@ class World:
             if node.up and node.state and src in node.state.fenced and not (  # the gate
                     node.state.holding(src) and kind in ("fetched", "mirror", "snapshot")):
                 return  # refuses it (shell.admit: but what a node being removed answers)
-            if node.up and node.state is None and src in node.store.fenced and not (
+            if node.up and node.state is None and src in {*node.store.fenced,
+                                                          *node.file_fences()} and not (
                     src in node.store.heirs and not node.store.heirs[src][1] and
                     kind in ("fetched", "mirror", "snapshot")):
                 return  # (restoring: the shell knows the fences it wrote before it serves)
@@ -337,6 +339,7 @@ class SimNode:
         self.heard: dict[str, float] = {}  # peer -> when its last message came (the shell's)
         self.boot_names = list(world.names)  # the cluster file as it read it at its boot
         self.former: dict | None = None  # answers of former mirrors (mirrors.restored)
+        self.logs: list = []  # (when, level, text): what its log would say
 
     @property
     def names(self) -> list[str]:
@@ -379,7 +382,11 @@ class SimNode:
         w.note(f"{self.name} starts" + (" (its mirror down)" if mirror_down else ""))
         boot = self.store.boot_state()  # (the heirs the cluster file names are routed)
         boot["heirs"] = {**boot["heirs"], **{n: (h, True) for n, h in w.heirs.items()}}
+        boot["fenced"] = sorted({*boot["fenced"], *self.file_fences()})
         self.handle(m.Booted(w.now, **boot, mirror_down=mirror_down))
+
+    def file_fences(self) -> set:  # (read at a start besides the store's: adopt.fenced)
+        return set(self.world.fenced)
 
     def crash(self) -> None:
         if not self.up:
@@ -447,7 +454,9 @@ class SimNode:
             failovers.take_over(w, i.heir, i.node)
         elif kind is m.Relocate:
             w.violate(f"{self.name}: Relocate in a simulation without relocations")
-        # Log, AnswerStatus, AnswerStats, Stop: nothing to simulate
+        elif kind is m.Log:
+            self.logs.append((w.now, i.level, i.text))
+        # AnswerStatus, AnswerStats, Stop: nothing to simulate
 
     def _written(self, epoch: int, txn) -> None:
         if epoch != self.epoch or not self.up:

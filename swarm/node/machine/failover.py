@@ -53,6 +53,7 @@ PROMISE_SECONDS = 60.0  # a yes vote refuses the node's `alone?` this long
 AGAIN_SECONDS = 30.0  # a removal started that did not fence the node is started again after
 SETTLE = 5  # failovers (this many times `after`) after this node learned of a change of members
 PROBE_WAIT = 1.0  # a voter waits this long (at most `after`) for an answer to `alive?`
+STUCK_SECONDS = 5.0  # a failover still waiting this long past `after` says why in the log
 
 
 def quorum(n: int) -> int:
@@ -77,6 +78,9 @@ class Failover:
     told_at: float = 0.0
     changed_at: float = 0.0  # when this node last learned of a join or a fence
     resting: dict = field(default_factory=dict)  # node -> when it said it stops cleanly
+    answers: dict = field(default_factory=dict)  # node -> {voter: (why, view)}: each last one
+    stuck: dict = field(default_factory=dict)  # node -> why a failover waits, as logged
+    voting_since: dict = field(default_factory=dict)  # node -> when votes were first asked
 
 
 def live(state) -> list[str]:
@@ -105,7 +109,9 @@ def members_changed(state) -> None:
 
 
 def view(state) -> str:
-    """The members as this node knows them, in short (votes count only between equal ones)."""
+    """The members as this node knows them, in short (votes count only between equal ones:
+    a node starts with its store's fences and the cluster file's - adopt.fenced; one that
+    joined after a removal knew only the first, and no vote of its counted)."""
     return f"{len(state.names)}/{len(state.fenced)}"
 
 
@@ -141,6 +147,23 @@ def may_go_alone(state, now: float) -> bool:
                 state.out.append(Send(n, "failover", {"step": "alone?",
                                                        "node": state.name}))
     return False
+
+
+def tell_held(state, sender: str, hop_id: str) -> None:
+    """A hop sent again that this node took but has not acknowledged: when its mirror does
+    not answer and it waits for leave to go on alone, the sender is told so (`refused`, the
+    hop kept in its outbox), and its client names the cause - not `swarm node gone` of a
+    node that is alive (trial of 2026-12-07, finding 6)."""
+    link, f = state.mirror, state.failover
+    if link.waiting is None or link.held_since is None:
+        return
+    state.out.append(Send(sender, "refused", {"hop_ids": [hop_id], "reason": (
+            f"{state.name} took it, but its writes wait for its mirror {link.node}, which "
+            f"does not answer: {state.name} goes on once enough other nodes let it go on "
+            f"alone" + (" (members changed lately: not before they settle)"
+                        if settling(state, state.now) else "") +
+            f", once {link.node} is failed over (failover = {f.after:g} s), or once "
+            f"{link.node} answers again")}))
 
 
 def may_count_alone(state) -> bool:
@@ -225,6 +248,7 @@ def received(state, sender: str, fields: dict) -> None:
                                                    "ok": not why and node != state.name,
                                                    "why": why, "view": view(state)}))
     elif step == "out":
+        f.answers.setdefault(node, {})[sender] = (fields.get("why", ""), fields.get("view"))
         if node in f.votes and fields.get("view") == view(state):
             f.votes[node][sender] = bool(fields.get("ok"))  # (every other live node must
             # answer: two nodes silent at once are left to an operator - one at a time)
@@ -278,13 +302,19 @@ def tick(state, now: float) -> None:
             f.votes.pop(node, None)  # the node too meanwhile; decided at the full time)
             f.refused.discard(node)
             f.started.pop(node, None)  # (a removal started aborts when it answers)
+            f.answers.pop(node, None)
+            f.stuck.pop(node, None)
+            f.voting_since.pop(node, None)
             continue
+        votes = f.votes.get(node, {})
+        others = [n for n in live(state) if n not in (node, state.name)]
+        if silent >= f.after + STUCK_SECONDS:
+            say_stuck(state, node, silent, votes, others, now)
         if node in f.refused or settling(state, now) or any(n != node for n in f.promised):
             continue
         if now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
             continue
         votes = f.votes.setdefault(node, {})
-        others = [n for n in live(state) if n not in (node, state.name)]
         if silent >= f.after and all(n in votes for n in others) and \
                 sum(votes.values()) + 1 >= quorum(len(live(state))):
             f.started[node] = now
@@ -298,10 +328,58 @@ def tick(state, now: float) -> None:
             continue
         if now - f.asked_at.get(node, -ASK_SECONDS) >= ASK_SECONDS:
             f.asked_at[node] = now
+            f.voting_since.setdefault(node, now)
             for n in others:
                 if not votes.get(n):
                     state.out.append(Send(n, "failover", {"step": "out?", "node": node,
                                                            "view": view(state)}))
+
+
+def stuck_reason(state, node: str, votes: dict, others: list[str],
+                 now: float) -> tuple[str, str]:
+    """Why the failover of `node`, silent past `after`, does not go on: (a key, the text);
+    ("", "") if it goes on, or a voter is only asking the node whether it is alive."""
+    f = state.failover
+    if node in f.refused or now - f.started.get(node, -AGAIN_SECONDS) < AGAIN_SECONDS:
+        return "", ""  # (logged as an error; its removal runs: failover-NODE.log)
+    if settling(state, now):
+        return "settling", (f"the members changed {now - f.changed_at:.0f} s ago (a join or "
+                            f"a fence): no failover until {SETTLE} x failover = "
+                            f"{SETTLE * f.after:g} s after")
+    other = sorted(n for n in f.promised if n != node)
+    if other:
+        return f"promised {other[0]}", (f"this node voted for the failover of {other[0]}, "
+                                        f"not done yet (one at a time)")
+    if now - f.voting_since.get(node, now) < STUCK_SECONDS:
+        return "", ""  # (the vote has not had its time yet)
+    answers, mine = f.answers.get(node, {}), view(state)
+    unequal = [f"{n} holds {answers[n][1]}" for n in others
+               if n in answers and answers[n][1] != mine]
+    if unequal:
+        return f"views {unequal}", (
+            f"votes count only between nodes holding the same members (nodes/declared "
+            f"gone): this node holds {mine}, {', '.join(unequal)} - is the cluster file the "
+            f"same everywhere? (a node reads it at its start)")
+    silent = [n for n in others if n not in votes]
+    if silent:
+        return f"silent {silent}", (
+            f"{', '.join(silent)} did not answer the vote (down too? two nodes silent at "
+            f"once are left to an operator: `swarm node remove {node} --force`)")
+    no = sorted((n, answers.get(n, ("?",))[0] or "no") for n in others if not votes[n])
+    if not no or any(why == "asking it" for _, why in no):
+        return "", ""  # (a voter asks the node `alive?`: the vote goes on)
+    return f"no {no}", ", ".join(f"{n} said no ({why})" for n, why in no)
+
+
+def say_stuck(state, node: str, silent: float, votes: dict, others: list[str],
+              now: float) -> None:
+    """Once per reason while `node` stays silent: why its failover does not go on."""
+    key, why = stuck_reason(state, node, votes, others, now)
+    said = state.failover.stuck.setdefault(node, set())
+    if key and key not in said:
+        said.add(key)
+        state.out.append(Log("warning", f"{node} has been silent for {silent:.1f} s but is "
+                                        f"not failed over: {why}"))
 
 
 def due(state) -> float | None:

@@ -91,6 +91,7 @@ class MirrorLink:
         self.store = store  # the store's id (Store.id): a copy of another store is none
         self.have = 0  # the last record the mirror said its copy holds
         self.waiting: tuple[int, float] | None = None  # (seq, until): the write held for it
+        self.held_since: float | None = None  # that write, late, waits for leave since
         self.sent: Send | None = None  # its record, sent again every RESEND_SECONDS
         self.next_send = 0.0
         self.syncing: tuple[int, float] | None = None  # (seq, until): a snapshot unanswered
@@ -141,7 +142,7 @@ def committed(state, e: ev.Committed) -> bool:
     size = sum(len(b) for b in blobs if isinstance(b, (bytes, bytearray, memoryview))) + \
         sum(len(p) for _, params in fields.get("stmts", ()) for p in params
             if isinstance(p, (bytes, str)))
-    link.waiting = (e.seq, deadline(e.now, size))
+    link.waiting, link.held_since = (e.seq, deadline(e.now, size)), None
     link.sent = Send(send.node, send.kind, send.fields, send.blobs, resend=True) \
         if size <= RESEND_MAX else None
     link.next_send = e.now + RESEND_SECONDS
@@ -231,6 +232,7 @@ def tick(state, now: float) -> None:
     if late and not failover.may_go_alone(state, now):  # (they wait: failover.py, rule 3)
         again = now + failover.ASK_SECONDS
         link.waiting = link.waiting and (link.waiting[0], max(link.waiting[1], again))
+        link.held_since = link.held_since or now  # (failover.tell_held)
         if link.syncing is not None:  # (a snapshot unanswered: lost? a probe's gap sends
             link.syncing, link.snapshot_at = None, 0  # it again, given longer)
             link.slow = min(link.slow * 2, 64)

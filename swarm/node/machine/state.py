@@ -331,6 +331,7 @@ class NodeState:
             ledger.next.unwritten.setdefault(e.sender, []).append(hop_id)
             if e.meta["program"] not in self.present:  # taken before a restart, and gone on
                 self._place(e.meta["program"], "handed", "", None, e.meta)  # (to: unknown)
+            failover.tell_held(self, e.sender, hop_id)  # (its mirror silent: why no ack)
             return
         if self.write_failed_since is not None or self.leaving:
             # Discussion: a hop is taken only if it can be written: its program would run
