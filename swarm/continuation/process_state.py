@@ -37,6 +37,10 @@ names: set = set()
 _baseline: dict = {}
 _arrived: frozenset = frozenset()
 warned: set = set()  # the fallback reasons this program was told about (fallback.py)
+#: the compiled modules a continuation put in sys.modules (restore below, and
+#: rebuilders.fill_module) since the running program last took them: a node's program
+#: swaps them in and out with itself (node/program.py), never leaving one to the next
+brought: set = set()
 
 
 def _random_get():
@@ -122,3 +126,4 @@ def restore(state: dict | None) -> None:
     warned.update(state.get("warned", ()))
     for name, module in state.get("modules", {}).items():
         sys.modules[name] = module
+        brought.add(name)

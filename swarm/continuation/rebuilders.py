@@ -14,7 +14,7 @@ import sys
 import types
 from types import FunctionType, ModuleType
 
-from swarm.continuation import loader
+from swarm.continuation import loader, process_state
 from swarm.continuation.support import CLASS_MODULES
 
 #: the contents of a cell that was empty when it was pickled
@@ -45,6 +45,7 @@ def fill_module(module: ModuleType, state: dict) -> None:
     if module.__name__ != "__main__":
         # the program's own copy is the one its later `import` statements must find
         sys.modules[module.__name__] = module
+        process_state.brought.add(module.__name__)
 
 
 def new_exception(cls, args):

@@ -64,6 +64,7 @@ class Program:
     cwd: str = ""  # the directory it was started from (its client's), or its chdir's
     mark: bytes = b""  # its id as the kernel marks it running (quarantine)
     imported: dict = field(default_factory=dict)  # its modules, while it is switched out
+    brought: set = field(default_factory=set)  # module names a continuation brought it
     node: object = None  # the shell of the node it runs on (what output is sent through)
     chunks: list = field(default_factory=list)  # output not sent yet: [stream, text]
     flushed_at: float = 0.0  # when output was last sent (programio.py)
@@ -90,7 +91,7 @@ class Program:
         warnings setup (process.py), and its modules as sys.modules' entries (two programs
         on a node may import different modules of one name, or the same one: each has its
         own module objects, as in a process of its own)."""
-        for name in _compiled_names(self.modules):
+        for name in self._swapped():
             module = self.imported.get(name)
             if module is None:
                 sys.modules.pop(name, None)
@@ -109,7 +110,9 @@ class Program:
         registry.program_files = {}
         if self.node is not None:
             self.node.machine.data.segment = None
-        for name in _compiled_names(self.modules):
+        self.brought |= process_state.brought
+        process_state.brought.clear()
+        for name in self._swapped():
             module = sys.modules.pop(name, None)
             if module is not None and not self.ended:
                 self.imported[name] = module
@@ -117,6 +120,14 @@ class Program:
             self.imported.clear()
             self.process.main = None
             memory.reclaimer.program_ended()
+
+    def _swapped(self):
+        """The sys.modules names it swaps in and out: its own modules, and those a
+        continuation brought it (process_state.brought: a task's `__swarm_task__`, made again
+        where a task that hopped arrives, a module first imported on another node). Left in
+        sys.modules, the next program on the node carried such a module - and the other
+        program's `__main__` it holds - in its every hop."""
+        return self.modules.keys() | self.brought if self.brought else self.modules
 
     def _note(self, text: str) -> None:
         programio.write(self, "err", text)
@@ -434,11 +445,3 @@ def _resume_here(cont):
 
     return start
 
-
-def _compiled_names(own: dict) -> set:
-    """The sys.modules names a program swaps in and out: its own modules, and every other
-    compiled module made in this process but `__main__` (process.py swaps that one) - a
-    module a continuation brought (a task's `__swarm_task__`, made again where a task that
-    hopped arrives) is the program's, never left for the next program on the node: it
-    would carry it, and the other program's `__main__` it holds, in its every hop."""
-    return (own.keys() | process_state.names) - {"__main__"}
