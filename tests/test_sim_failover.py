@@ -12,7 +12,8 @@ import random
 from swarm.node import machine as m
 from swarm.node.machine import failover
 from tests.sim import deposits, money
-from tests.sim.world import Faults, SimNode, World
+from tests.sim.node import SimNode
+from tests.sim.world import Faults, World
 
 SEEDS = int(os.environ.get("SWARM_SIM_SEEDS", 400)) // 4
 MIRROR = {"n1": "n2", "n2": "n3", "n3": "n1"}
