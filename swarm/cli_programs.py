@@ -317,7 +317,8 @@ def _reader_gone(cluster, program: str, shared: bool) -> int:
     return 1
 
 
-CANCELLED_SECONDS = 5.0  # after Ctrl-C, how long the cancelled program has to end
+CANCELLED_SECONDS = 30.0  # after Ctrl-C, how long the cancelled program has to end (its
+# finally blocks may hop: 5 s was too short for them on a loaded machine)
 
 
 def _interrupted(args, cluster, program: str, shared: bool, skywriting: bool) -> int:

@@ -235,6 +235,29 @@ def test_what_waits_for_the_next_write_gets_one_while_a_write_is_under_way():
         assert "n3" in store.fenced
 
 
+def test_a_program_that_was_running_when_the_node_died_runs_again_once_that_is_written():
+    """At a start after a death, the program that was running is counted (quarantine after
+    QUARANTINE_DEATHS) and run again - only once the count is on disk: run at once, under
+    load it killed the node again before the count's write, and the node logged "died while
+    program ... ran (1 time)" at every start, never quarantining it (CI, 2026-12-07)."""
+    from swarm.wire.control import encode
+
+    store = SimStore()
+    state = m.NodeState("n2", ["n1", "n2", "n3"], m.RefData(store, codec.dumps, codec.loads),
+                        {})
+    meta = {"program": "c1-ab-1", "client": "c1", "seq": 0, "route": ["n1"]}
+    out = state.handle(m.Booted(0.0, [("h1", "c1-ab-1", encode(meta), b"frames")], [],
+                                died_running="c1-ab-1"))
+    (persist,) = [i for i in out if isinstance(i, m.Persist)]  # (the count, at once)
+    assert persist.txn.deaths == {"c1-ab-1": 1}
+    assert not [i for i in out if isinstance(i, (m.Start, m.Resume))], out
+    assert not [i for i in state.handle(m.Tick(1.0)) if isinstance(i, (m.Start, m.Resume))]
+    store.commit(persist.txn, 1.0)
+    out = state.handle(m.Committed(1.0))
+    (resume,) = [i for i in out if isinstance(i, m.Resume)]
+    assert resume.hop_id == "h1" and resume.again
+
+
 def test_a_ref_moved_away_is_followed_before_its_write_is_on_disk():
     """A relocation's end (the value gone here, a forward to the new node) is cut into a
     unit at the end of its event, and waits for the next write: meanwhile a program here

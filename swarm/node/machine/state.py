@@ -254,10 +254,13 @@ class NodeState:
         for hop_id, program, meta_bytes, data in e.inbox:
             meta = stored_meta(meta_bytes)
             self._place(program, "here", self.name, hop_id, meta)
-            self._run(meta, hop_id, data, True)
+            self._run(meta, hop_id, data, True,
+                      counted=program.split("/", 1)[0] != e.died_running)
         for ref_id, node in e.moves:
             self.data.moving.setdefault(ref_id, [])
             self.out.append(Relocate(ref_id, node))
+        if e.died_running:
+            self._write_now()  # (the count at once: its program waits for it, _run)
 
     # ---- programs arriving -------------------------------------------------------------------
     def _submit(self, e: ev.SubmitReceived) -> None:
@@ -358,11 +361,15 @@ class NodeState:
                 "us": 0 if source == self.name else max(0, round((now - t0) * 1e6))}))
         self._run(meta, hop_id, data, again)
 
-    def _run(self, meta: dict, hop_id: str, data: bytes, again: bool) -> None:
+    def _run(self, meta: dict, hop_id: str, data: bytes, again: bool,
+             counted: bool = True) -> None:
         """Start or resume a program here - unless it was cancelled before it started, or
         has killed nodes running it (quarantine): then it ends here, saying why. One
         cancelled since it started is resumed with KeyboardInterrupt where it waits (its
-        `finally` blocks run: program.arriving says why)."""
+        `finally` blocks run: program.arriving says why). Not `counted`: the program was
+        running when this node died, and the count of that (_booted) is not on disk yet -
+        it runs once the count is written (run at once, a program that kills the node
+        again left the count where it was, and was never quarantined: seen under load)."""
         program = meta["program"]
         root = program.split("/", 1)[0]
         error = None
@@ -383,8 +390,12 @@ class NodeState:
         if error is None:
             if again:
                 self.rerun.add(hop_id)
-            self.out.append(Start(meta, hop_id, again) if meta.get("submit")
-                            else Resume(meta, hop_id, data, again, interrupt))
+            run = (Start(meta, hop_id, again) if meta.get("submit")
+                   else Resume(meta, hop_id, data, again, interrupt))
+            if counted:
+                self.out.append(run)
+            else:  # (after the write of the unit being made, which holds the count)
+                self._send(run, hold=True)
             return
         self.out.append(Log("warning", f"program {program} (hop {hop_id}) not run: {error}"))
         result = None if meta.get("task") else {
