@@ -33,6 +33,12 @@ def test_a_program_is_switched_out_only_in_its_own_code():
     assert not _preemptible(stack(*base, "__main__", "logging", "__main__"))
     assert not _preemptible(stack(*base, "swarm.node.machine.state"))  # node code alone
     assert not _preemptible(stack("swarm.node.kernel", "swarm.node.refserve"))
+    # the node encoding its hop: a program's class's __subclasscheck__ (abc) on top of the
+    # codec (a cancel's interrupt thrown there failed the greenlet: the program never ended)
+    assert not _preemptible(stack(*base, "swarm.continuation.codec",
+                                  "swarm.continuation.reductions", "abc"))
+    assert not _preemptible(stack(*base, "__main__", "swarm.continuation.unwind", "__main__"))
+    assert _preemptible(stack(*base, "__main__", "swarm.continuation.primitives"))
 
 
 class Context:

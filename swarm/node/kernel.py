@@ -75,6 +75,13 @@ _NOT_PREEMPTIBLE = ("swarm.", "cluster.", "importlib", "threading", "queue", "lo
                     "weakref", "selectors", "subprocess")
 
 
+# the continuation's modules that do the node's work on a program's greenlet - encode and
+# decode it, unwind it, switch its process state - where a program frame (a __reduce__, a
+# class's __subclasscheck__ in abc) may run above node code: never switched out there
+_NODE_WORK = tuple(f"swarm.continuation.{m}" for m in (
+    "codec", "contentaddr", "explain", "fallback", "library", "process_state", "rebuilders",
+    "reductions", "unwind"))
+
 _CALLS = frozenset(dis.opmap[op] for op in ("CALL", "CALL_FUNCTION_EX", "PRECALL"))
 
 
@@ -106,10 +113,15 @@ def _preemptible(frame) -> bool:
     start of every program's stack); node code (or the import system, or locking code)
     above any program frame - the program called into its node, or the node runs on the
     program's greenlet (a commit, the machine) - says no, and so does a stack that is the
-    node's alone (a greenlet serving a peer)."""
+    node's alone (a greenlet serving a peer). Nor while the node encodes, decodes or
+    unwinds it (_NODE_WORK), whatever runs above: preempted there, a cancel's interrupt was
+    thrown into the encoding of its hop - the greenlet failed and the program never ended
+    (its `finally` never ran, its client waited)."""
     seen_program = below_denied = False
     while frame is not None:
         name = frame.f_globals.get("__name__") or ""
+        if name.startswith(_NODE_WORK):  # (the rest of swarm.continuation is the program's
+            return False  # runtime: resume, primitives, generators, support)
         if (name.startswith(_NOT_PREEMPTIBLE) or name == "swarm") \
                 and not name.startswith("swarm.continuation."):  # (the program's runtime)
             below_denied = True

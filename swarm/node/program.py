@@ -406,6 +406,9 @@ def _after_capture(node, program: Program, c: Capture):
     except FetchInstead:
         program.fetch_once = True
         return _resume_here(c.continuation())
+    except KeyboardInterrupt as e:  # a cancel thrown where the node waited for it (the auto
+        # policy's question): nothing left; raised where the program waits, as on arrival
+        return _resume_here(c.continuation(), e)
     except NotMigratable as e:
         cont = c.continuation()
         if program.strict or not cont.frames or getattr(e, "frames_lost", False):
@@ -437,10 +440,10 @@ def _after_capture(node, program: Program, c: Capture):
         return None
 
 
-def _resume_here(cont):
+def _resume_here(cont, interrupt: BaseException | None = None):
     def start():
         module = cont.frames[0].module
-        resume(cont)
+        resume(cont, interrupt)
         return module
 
     return start
