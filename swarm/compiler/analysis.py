@@ -21,11 +21,12 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 
 
 class ModuleFacts:
-    """Facts about one module the passes share: the names it binds anywhere, and fresh
+    """Facts about one module the passes share: the names it binds anywhere, the first
+    construct that cannot be compiled (`unsupported`: (node, why) or None), and fresh
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound, self.stdlib, lines = bindings(tree)
+        self.bound, self.stdlib, lines, self.unsupported = bindings(tree)
         self.hidden_function_lines = sorted(lines)
         self._ids = itertools.count(1)
         self._resumer_ids = itertools.count(1)
@@ -83,38 +84,61 @@ class ModuleFacts:
         return False
 
 
-_HIDDEN_FUNCTIONS = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_HIDDEN_FUNCTIONS = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                               ast.GeneratorExp})
 
 
-def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int]]:
+_ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
+
+
+def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], tuple | None]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
-    starts)."""
+    starts; the first construct that cannot be compiled for migration, (node, why), or None:
+    async code, except*, names the compiler reserves).
+
+    Discussion: one walk of the whole tree for all four (the check of what is supported was
+    a walk of its own)."""
     names: set[str] = set()
     stdlib: set[str] = set()
     other_imports: set[str] = set()
     lines: set[int] = set()
+    unsupported = None
     for node in walk(tree):
-        if isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
+        cls = type(node)
+        if cls is ast.Name:
+            if type(node.ctx) is not ast.Load:
                 names.add(node.id)
-        elif isinstance(node, _HIDDEN_FUNCTIONS):
-            lines.add(node.__dict__.get("lineno") or 0)  # (0: somewhere, not known)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
+            if unsupported is None and node.id.startswith(TEMP_PREFIX):
+                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
+                                     "the swarm compiler")
+        elif cls is ast.arg:
             names.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            module = node.module if isinstance(node, ast.ImportFrom) else None
+        elif cls in _HIDDEN_FUNCTIONS:
+            lines.add(node.__dict__.get("lineno") or 0)  # (0: somewhere, not known)
+        elif cls is ast.FunctionDef or cls is ast.ClassDef:
+            names.add(node.name)
+        elif cls is ast.Import or cls is ast.ImportFrom:
+            module = node.module if cls is ast.ImportFrom else None
             for a in node.names:
                 bound = (a.asname or a.name).split(".")[0]
                 root = (module or a.name).split(".")[0]
                 std = root in _STDLIB and not getattr(node, "level", 0) and a.name != "*"
                 (stdlib if std else other_imports).add(bound)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines
+        elif cls is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif cls in _ASYNC:
+            if cls is ast.AsyncFunctionDef:
+                names.add(node.name)
+            if unsupported is None:
+                unsupported = (node, "async code cannot be compiled for migration")
+        elif cls is ast.TryStar:
+            if unsupported is None:
+                unsupported = (node, "`except*` is not supported")
+    return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
+            unsupported)
 
 
 def stmt_lists(node: ast.stmt):
@@ -309,6 +333,14 @@ def walk(node: ast.AST):
         yield n
 
 
+_HAS_POSITION: dict[type, bool] = {}
+
+
+def _has_position(cls: type) -> bool:
+    found = _HAS_POSITION[cls] = "lineno" in cls._attributes
+    return found
+
+
 def located(node: ast.AST, like: ast.AST) -> ast.AST:
     """Copy `like`'s source position onto `node` and the generated children lacking one.
 
@@ -317,18 +349,28 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     subtree again at each call made compiling quadratic.) Anything missed still gets its
     parent's position from _fix_missing_locations before compile()."""
     position = position_of(like)
-    if "lineno" in type(node)._attributes:
+    has = _HAS_POSITION.get
+    cls = type(node)
+    positioned = has(cls)
+    if positioned is None:
+        positioned = _has_position(cls)
+    if positioned:
         node.__dict__.update(position)
     todo = [node]
+    pop, push = todo.pop, todo.append
     while todo:
-        for child in children(todo.pop()):
+        for child in children(pop()):
             d = child.__dict__
-            if "lineno" in type(child)._attributes:
+            cls = type(child)
+            positioned = has(cls)
+            if positioned is None:
+                positioned = _has_position(cls)
+            if positioned:
                 if "lineno" not in d:
                     d.update(position)
-                    todo.append(child)
+                    push(child)
             else:  # arguments, handlers' parts, keywords' parts
-                todo.append(child)
+                push(child)
     return node
 
 
@@ -338,7 +380,14 @@ _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 def position_of(like: ast.AST) -> dict:
     """`like`'s source position, as keyword arguments for a node's constructor."""
     d = like.__dict__
-    return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    try:  # a parsed node, or one made with a position: all four set
+        found = {"lineno": d["lineno"], "col_offset": d["col_offset"],
+                 "end_lineno": d["end_lineno"], "end_col_offset": d["end_col_offset"]}
+    except KeyError:
+        found = None
+    if found is None or None in found.values():
+        found = {a: d[a] for a in _POSITION if d.get(a) is not None}
+    return found
 
 
 def name(id_: str, ctx=None) -> ast.Name:

@@ -25,6 +25,8 @@ from swarm.compiler.points import (
     function_scope,
 )
 
+_STMT_METHODS: dict[type, object] = {}  # statement class -> its rule (looked up once)
+
 
 class Linearizer(CompoundStatements, Expressions):
     """Pass 3 over one module: statements here, compound statements (anf_compound.py) and
@@ -160,11 +162,15 @@ class Linearizer(CompoundStatements, Expressions):
         return out
 
     def stmt(self, s: ast.stmt) -> list[ast.stmt]:
-        method = getattr(self, "stmt_" + type(s).__name__, None)
+        cls = type(s)
+        method = _STMT_METHODS.get(cls)
         if method is None:
-            raise error_at(s, f"statement {type(s).__name__} is not supported by the "
-                           "continuation compiler", self.filename)
-        return method(s)
+            method = getattr(type(self), "stmt_" + cls.__name__, None)
+            if method is None:
+                raise error_at(s, f"statement {cls.__name__} is not supported by the "
+                               "continuation compiler", self.filename)
+            _STMT_METHODS[cls] = method
+        return method(self, s)
 
     def stmt_FunctionDef(self, s):
         pre, apply = self._decorators(s)

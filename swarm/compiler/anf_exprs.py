@@ -14,6 +14,8 @@ from swarm.compiler.analysis import assign, located, name, support, walk
 from swarm.compiler.errors import error_at
 from swarm.compiler.points import Delegation, Point, clone_ref, reevaluable, stored_names
 
+_EXPR_METHODS: dict[type, object] = {}  # node class -> its rule (looked up once)
+
 
 class Expressions:
     """The Linearizer's rules for expressions: each call that may suspend is hoisted into a
@@ -79,14 +81,17 @@ class Expressions:
         return self.stable(e)
 
     def expr(self, e: ast.expr):
-        method = getattr(self, "expr_" + type(e).__name__, None)
+        cls = type(e)
+        method = _EXPR_METHODS.get(cls)
         if method is None:
-            return self.expr_generic(e)
-        return method(e)
+            method = _EXPR_METHODS[cls] = getattr(type(self), "expr_" + cls.__name__,
+                                                  type(self).expr_generic)
+        return method(self, e)
 
     def expr_generic(self, e):
-        fields = [(f, v) for f, v in ast.iter_fields(e)
-                  if isinstance(v, ast.expr) or (isinstance(v, list) and v
+        d = e.__dict__
+        fields = [(f, v) for f, v in ((f, d.get(f)) for f in e._fields)
+                  if isinstance(v, ast.expr) or (type(v) is list and v
                                                  and isinstance(v[0], ast.expr))]
         flat = []
         shape = []

@@ -16,7 +16,6 @@ import ast
 import copy
 
 from swarm.compiler.analysis import (
-    TEMP_PREFIX,
     ModuleFacts,
     Transformer,
     children,
@@ -33,21 +32,6 @@ CONSUME_ALL = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "
 DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<setcomp>",
                  "dictcomp": "<dictcomp>", "genexpr": "<genexpr>", "any": "<genexpr>",
                  "all": "<genexpr>"}
-
-
-def check_supported(tree: ast.Module, filename: str) -> None:
-    """Raise CompileError at the first construct that cannot be compiled for migration
-    (async code, except*, names the compiler reserves...)."""
-    for node in walk(tree):
-        bad = None
-        if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
-            bad = "async code cannot be compiled for migration"
-        elif isinstance(node, ast.TryStar):
-            bad = "`except*` is not supported"
-        elif isinstance(node, ast.Name) and node.id.startswith(TEMP_PREFIX):
-            bad = f"names starting with {TEMP_PREFIX!r} are reserved for the swarm compiler"
-        if bad:
-            raise error_at(node, bad, filename)
 
 
 class Desugar:
@@ -456,8 +440,11 @@ def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
 
 
 def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
-    """Run the desugaring pass over a module (in place; returned for convenience)."""
-    check_supported(tree, filename)
+    """Run the desugaring pass over a module (in place; returned for convenience), first
+    raising CompileError at the first construct that cannot be compiled for migration."""
+    if facts.unsupported is not None:  # found by the walk that made the facts
+        node, why = facts.unsupported
+        raise error_at(node, why, filename)
     hoist_globals(tree)
     tree.body = Desugar(facts, filename).body(tree.body)
     return tree
