@@ -26,21 +26,23 @@ class ModuleFacts:
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound, self.stdlib, lines, self.unsupported = bindings(tree)
+        self.bound, self.stdlib, lines, lambdas, self.unsupported = bindings(tree)
         self.hidden_function_lines = sorted(lines)
+        self.lambda_lines = sorted(lambdas)
+        # set by the desugaring pass: does a function hold a def, class or lambda (a scope
+        # that may share its variables, which then move into boxes: scopes.py)?
+        self.nested_in_functions = True
         self._ids = itertools.count(1)
         self._resumer_ids = itertools.count(1)
 
     def may_hide_functions(self, e: ast.AST) -> bool:
         """Might `e` hold a lambda, comprehension or generator expression (the desugaring
         pass's business)? False only when none starts on one of the lines `e` spans."""
-        d = e.__dict__
-        lo, hi = d.get("lineno"), d.get("end_lineno")
-        lines = self.hidden_function_lines
-        if lo is None or hi is None or (lines and lines[0] == 0):
-            return True
-        i = bisect.bisect_left(lines, lo)
-        return i < len(lines) and lines[i] <= hi
+        return _spans_one_of(e, self.hidden_function_lines)
+
+    def may_hold_lambda(self, e: ast.AST) -> bool:
+        """Might `e` hold a lambda? False only when none starts on one of the lines it spans."""
+        return _spans_one_of(e, self.lambda_lines)
 
     def temp(self, hint: str) -> str:
         return f"{TEMP_PREFIX}{hint}{next(self._ids)}"
@@ -88,22 +90,35 @@ _HIDDEN_FUNCTIONS = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictCo
                                ast.GeneratorExp})
 
 
+def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
+    """Does `e` span one of `lines` (sorted; 0 first: somewhere not known)? True when `e`
+    has no position."""
+    d = e.__dict__
+    lo, hi = d.get("lineno"), d.get("end_lineno")
+    if lo is None or hi is None or (lines and lines[0] == 0):
+        return True
+    i = bisect.bisect_left(lines, lo)
+    return i < len(lines) and lines[i] <= hi
+
+
 _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 
-def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], tuple | None]:
+def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
+                                     tuple | None]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
-    starts; the first construct that cannot be compiled for migration, (node, why), or None:
-    async code, except*, names the compiler reserves).
+    starts; the lines where a lambda starts; the first construct that cannot be compiled for
+    migration, (node, why), or None: async code, except*, names the compiler reserves).
 
-    Discussion: one walk of the whole tree for all four (the check of what is supported was
+    Discussion: one walk of the whole tree for all of them (the check of what is supported was
     a walk of its own)."""
     names: set[str] = set()
     stdlib: set[str] = set()
     other_imports: set[str] = set()
     lines: set[int] = set()
+    lambdas: set[int] = set()
     unsupported = None
     for node in walk(tree):
         cls = type(node)
@@ -116,7 +131,10 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], tuple |
         elif cls is ast.arg:
             names.add(node.arg)
         elif cls in _HIDDEN_FUNCTIONS:
-            lines.add(node.__dict__.get("lineno") or 0)  # (0: somewhere, not known)
+            line = node.__dict__.get("lineno") or 0  # (0: somewhere, not known)
+            lines.add(line)
+            if cls is ast.Lambda:
+                lambdas.add(line)
         elif cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
         elif cls is ast.Import or cls is ast.ImportFrom:
@@ -138,7 +156,7 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], tuple |
             if unsupported is None:
                 unsupported = (node, "`except*` is not supported")
     return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
-            unsupported)
+            lambdas, unsupported)
 
 
 def stmt_lists(node: ast.stmt):

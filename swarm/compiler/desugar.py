@@ -45,7 +45,21 @@ class Desugar:
         # the enclosing function's locals that are bound for certain where a statement runs,
         # and may be handed to a lifted comprehension by value (see _comprehension)
         self.bound: set[str] = set()
-        self.unsure: set[str] = set()  # deleted, or rebound by a nested scope: never by value
+        # the enclosing function, whose names deleted or rebound by a nested scope are
+        # never handed by value (`unsure`: found when a comprehension first asks)
+        self.function: ast.FunctionDef | None = None
+        self._unsure: set[str] | None = None
+        self.nested_in_functions = False  # a def, class or lambda inside a function?
+
+    @property
+    def unsure(self) -> set[str]:
+        """Names of the enclosing function that may be unbound or change behind a
+        comprehension's back (_unsure_names). Discussion: a walk of the whole function,
+        made only for the functions holding a comprehension that is lifted (most hold
+        none): it was a walk of every function, nested ones again, 6% of compiling."""
+        if self._unsure is None:
+            self._unsure = _unsure_names(self.function) if self.function is not None else set()
+        return self._unsure
 
     # statements -------------------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], in_class: bool = False,
@@ -67,12 +81,15 @@ class Desugar:
 
     def function_body(self, fn: ast.FunctionDef) -> list[ast.stmt]:
         """A function's body, its parameters bound."""
-        saved = self.at_module, self.bound, self.unsure
+        saved = self.at_module, self.bound, self.function, self._unsure
+        if not self.at_module or self.facts.may_hold_lambda(fn):
+            self.nested_in_functions = True
         self.at_module = False
-        self.unsure = _unsure_names(fn)
+        self.function, self._unsure = fn, None
         self.bound = set()
-        body = self.body(fn.body, binds=_parameters(fn.args) - self.unsure)
-        self.at_module, self.bound, self.unsure = saved
+        # (the unsure names are left out where the bound ones are used: _comprehension)
+        body = self.body(fn.body, binds=_parameters(fn.args))
+        self.at_module, self.bound, self.function, self._unsure = saved
         return body
 
     def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
@@ -81,6 +98,8 @@ class Desugar:
             stmt.body = self.function_body(stmt)
             return [stmt]
         if isinstance(stmt, ast.ClassDef):
+            if not self.at_module:
+                self.nested_in_functions = True
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef):
                     item.sw_method_of = stmt.name
@@ -90,7 +109,7 @@ class Desugar:
         hides = self.facts.may_hide_functions
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                loop_binds = _target_names(stmt.target) - self.unsure \
+                loop_binds = _target_names(stmt.target) \
                     if isinstance(stmt, ast.For) and field == "body" else None
                 setattr(stmt, field, self.body(value, binds=loop_binds))
             elif isinstance(value, list):
@@ -446,7 +465,9 @@ def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.M
         node, why = facts.unsupported
         raise error_at(node, why, filename)
     hoist_globals(tree)
-    tree.body = Desugar(facts, filename).body(tree.body)
+    desugar = Desugar(facts, filename)
+    tree.body = desugar.body(tree.body)
+    facts.nested_in_functions = desugar.nested_in_functions
     return tree
 
 

@@ -101,7 +101,8 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
     if _may_have_private_names(source, filename):
         mangle_private_names(tree)
     desugar_module(tree, facts, filename)
-    box_cells(tree, filename)
+    if facts.nested_in_functions:  # else no variable is shared: nothing to box
+        box_cells(tree, filename)
     points: dict[int, PointInfo] = {}
     temp_names: dict[str, str] = {}
     counter = itertools.count(1)
