@@ -307,6 +307,7 @@ def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
     return parts + list(getattr(scope, "bases", ())) + list(getattr(scope, "keywords", ()))
 
 
+_NOTHING: frozenset[str] = frozenset()
 _STATEMENTS: dict[type, bool] = {}  # node class -> is it a statement or handler?
 
 
@@ -314,6 +315,9 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
     """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements and
     handlers are cached, since a function and its resumer share most of theirs (expressions
     are not: a temporary Name's id may be reused once it is gone)."""
+    d = node.__dict__
+    if d.get("sw_quiet"):  # left alone by the A-normal form (anf.Linearizer._quiet)
+        return _NOTHING
     cacheable = isinstance(node, (ast.stmt, ast.excepthandler))
     if cacheable:
         found = cache.get(id(node))
