@@ -219,7 +219,7 @@ def _generic_children(node: ast.AST) -> list[ast.AST]:
 _LEAF_TYPES = frozenset({"identifier", "int", "string", "constant", "expr_context", "operator",
                          "cmpop", "unaryop", "boolop"})
 _SIGNATURE = re.compile(r"(\w+)\((.*)\)")
-_CHILDREN: dict[type, object] = {}
+CHILDREN: dict[type, object] = {}  # node class -> the function giving its children
 
 
 def _children_of(cls: type):
@@ -250,7 +250,7 @@ def _children_of(cls: type):
         else:
             parts.append(f"d[{fname!r}]")
     if not parts:
-        return lambda node: []
+        return no_children
     src = (f"def children_{cls.__name__}(node):\n"
            f"    d = node.__dict__\n"
            f"    try:\n"
@@ -262,15 +262,30 @@ def _children_of(cls: type):
     return namespace[f"children_{cls.__name__}"]
 
 
+def no_children(node: ast.AST) -> list[ast.AST]:
+    """children() of a node class that has none (Name, Constant, Pass: a third of nodes)."""
+    return []
+
+
+def children_function(cls: type):
+    """The function giving children() of nodes of class `cls`. A hot walk looks it up in
+    CHILDREN itself (`CHILDREN.get(cls) or children_function(cls)`) and skips `no_children`:
+    a call less per node."""
+    fn = CHILDREN.get(cls)
+    if fn is None:
+        fn = CHILDREN[cls] = _children_of(cls)
+    return fn
+
+
 def children(node: ast.AST) -> list[ast.AST]:
     """ast.iter_child_nodes as a list, several times as fast: the compiler's passes walk every
     tree several times, and this was the largest single cost of compiling. Fields that never
     hold a node (names, constants) are not looked at, and neither are expression contexts and
     operators (`ast.Load()`, `ast.Add()`: leaves without a position, shared by every tree)."""
     cls = type(node)
-    fn = _CHILDREN.get(cls)
+    fn = CHILDREN.get(cls)
     if fn is None:
-        fn = _CHILDREN[cls] = _children_of(cls)
+        fn = CHILDREN[cls] = _children_of(cls)
     return fn(node)
 
 
@@ -345,9 +360,14 @@ class Transformer(ast.NodeTransformer):
 def walk(node: ast.AST):
     """ast.walk over `children`."""
     todo = [node]
+    pop = todo.pop
+    get = CHILDREN.get
     while todo:
-        n = todo.pop()
-        todo.extend(children(n))
+        n = pop()
+        cls = type(n)
+        fn = get(cls) or children_function(cls)
+        if fn is not no_children:
+            todo += fn(n)
         yield n
 
 
@@ -376,8 +396,13 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
         node.__dict__.update(position)
     todo = [node]
     pop, push = todo.pop, todo.append
+    get = CHILDREN.get
     while todo:
-        for child in children(pop()):
+        n = pop()
+        fn = get(type(n)) or children_function(type(n))
+        if fn is no_children:
+            continue
+        for child in fn(n):
             d = child.__dict__
             cls = type(child)
             positioned = has(cls)

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import ModuleFacts, assign, children, located, name
+from swarm.compiler.analysis import (
+    CHILDREN,
+    ModuleFacts,
+    assign,
+    children_function,
+    located,
+    name,
+    no_children,
+)
 from swarm.compiler.anf_compound import CompoundStatements
 from swarm.compiler.anf_exprs import Expressions
 from swarm.compiler.compiled import PointInfo
@@ -193,6 +201,7 @@ class Linearizer(CompoundStatements, Expressions):
         may_suspend = self.facts.may_suspend
         todo = [s]
         pop = todo.pop
+        get = CHILDREN.get
         while todo:
             n = pop()
             cls = type(n)
@@ -207,7 +216,9 @@ class Linearizer(CompoundStatements, Expressions):
                     return False
             elif cls in _LOUD:
                 return False
-            todo += children(n)
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(n)
         return True
 
     def stmt_FunctionDef(self, s):

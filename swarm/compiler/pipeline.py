@@ -24,7 +24,7 @@ from types import CodeType
 from typing import Callable
 
 from swarm.compiler import compiled as compiled_module
-from swarm.compiler.analysis import ModuleFacts, children
+from swarm.compiler.analysis import CHILDREN, ModuleFacts, children, children_function, no_children
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
@@ -344,6 +344,7 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
     else:
         todo = children(node)
     pop = todo.pop
+    get = CHILDREN.get
     Name, Load, Lambda = ast.Name, ast.Load, ast.Lambda
     while todo:
         n = pop()
@@ -362,7 +363,9 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
         elif cls is Lambda:
             todo += _evaluated_outside(n)
         else:
-            todo += children(n)
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(n)
     found = frozenset(out)
     if cacheable:
         cache[id(node)] = found

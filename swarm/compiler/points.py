@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import children, located
+from swarm.compiler.analysis import CHILDREN, children_function, located, no_children
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -60,17 +60,23 @@ class FunctionState:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPE_SET = frozenset(_SCOPES)
 
 
 def walk_no_scopes(stmts):
     """Every node of `stmts` in this scope: nested defs, classes and lambdas are yielded
     themselves (they bind a name here) but not entered."""
     todo = list(stmts)
+    pop = todo.pop
+    get = CHILDREN.get
     while todo:
-        node = todo.pop()
+        node = pop()
         yield node
-        if not isinstance(node, _SCOPES):
-            todo.extend(children(node))
+        cls = type(node)
+        if cls not in _SCOPE_SET:
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(node)
 
 
 def contains_point(stmts) -> bool:
