@@ -26,7 +26,8 @@ class ModuleFacts:
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound, self.stdlib, lines, lambdas, self.unsupported = bindings(tree)
+        (self.bound, self.stdlib, lines, lambdas, self.unsupported,
+         self.has_global) = bindings(tree)
         self.hidden_function_lines = sorted(lines)
         self.lambda_lines = sorted(lambdas)
         # set by the desugaring pass: does a function hold a def, class or lambda (a scope
@@ -105,12 +106,13 @@ _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 
 def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
-                                     tuple | None]:
+                                     tuple | None, bool]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
     starts; the lines where a lambda starts; the first construct that cannot be compiled for
-    migration, (node, why), or None: async code, except*, names the compiler reserves).
+    migration, (node, why), or None: async code, except*, names the compiler reserves;
+    whether a `global` statement stands anywhere).
 
     Discussion: one walk of the whole tree for all of them (the check of what is supported was
     a walk of its own)."""
@@ -120,6 +122,7 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
     lines: set[int] = set()
     lambdas: set[int] = set()
     unsupported = None
+    has_global = False
     for node in walk(tree):
         cls = type(node)
         if cls is ast.Name:
@@ -152,11 +155,13 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
                 names.add(node.name)
             if unsupported is None:
                 unsupported = (node, "async code cannot be compiled for migration")
+        elif cls is ast.Global:
+            has_global = True
         elif cls is ast.TryStar:
             if unsupported is None:
                 unsupported = (node, "`except*` is not supported")
     return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
-            lambdas, unsupported)
+            lambdas, unsupported, has_global)
 
 
 def stmt_lists(node: ast.stmt):
@@ -222,6 +227,16 @@ _SIGNATURE = re.compile(r"(\w+)\((.*)\)")
 CHILDREN: dict[type, object] = {}  # node class -> the function giving its children
 
 
+def grammar_fields(cls: type) -> list[tuple[str, str]] | None:
+    """[(type, field)] of a node class from the grammar's signature in its docstring
+    (`Call(expr func, expr* args, keyword* keywords)`: ("expr", "func"), ("expr*", "args")...),
+    or None for a class without one (the compiler's own markers)."""
+    m = _SIGNATURE.fullmatch(cls.__doc__ or "")
+    if m is None or m.group(1) != cls.__name__ or "lineno" in m.group(2):
+        return None
+    return [tuple(f.split()) for f in filter(None, (f.strip() for f in m.group(2).split(",")))]
+
+
 def _children_of(cls: type):
     """A function giving a node's children, made for its class from the grammar's signature
     (the class's docstring, `Call(expr func, expr* args, keyword* keywords)`): one list
@@ -231,12 +246,11 @@ def _children_of(cls: type):
     the suite's 49 sources); the loop over the fields with a type test per value was a tenth
     of compiling. A field missing from a node a pass made (KeyError) falls back to the
     generic walk, which skips it."""
-    m = _SIGNATURE.fullmatch(cls.__doc__ or "")
-    if m is None or m.group(1) != cls.__name__ or "lineno" in m.group(2):
+    signature = grammar_fields(cls)
+    if signature is None:
         return _generic_children
     parts = []
-    for field in filter(None, (f.strip() for f in m.group(2).split(","))):
-        kind, fname = field.split()
+    for kind, fname in signature:
         base = kind.rstrip("*?")
         if base in _LEAF_TYPES:
             continue

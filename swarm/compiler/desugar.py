@@ -464,7 +464,8 @@ def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.M
     if facts.unsupported is not None:  # found by the walk that made the facts
         node, why = facts.unsupported
         raise error_at(node, why, filename)
-    hoist_globals(tree)
+    if facts.has_global:  # (a walk of every statement, for the few modules with one)
+        hoist_globals(tree)
     desugar = Desugar(facts, filename)
     tree.body = desugar.body(tree.body)
     facts.nested_in_functions = desugar.nested_in_functions
