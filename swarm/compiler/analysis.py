@@ -72,11 +72,15 @@ class ModuleFacts:
         a point; a point there would only cost a temporary and a handler. An attribute of a
         library module (`re.compile(s)`) stays a point: a program may have replaced it with a
         function of its own (pyperformance's regex_compile does), which may suspend."""
-        if getattr(call, "sw_safe", False):
+        d = call.__dict__
+        if d.get("sw_safe"):
             return False
-        func = call.func
-        return not (isinstance(func, ast.Name)
-                    and (self.is_builtin(func.id) or func.id in self.stdlib))
+        func = d["func"]
+        if type(func) is not ast.Name:
+            return True
+        ident = func.id
+        return not ((ident in SAFE_BUILTINS and ident not in self.bound)
+                    or ident in self.stdlib)
 
     def has_suspending_call(self, node: ast.AST) -> bool:
         for sub in walk(node):

@@ -34,6 +34,13 @@ DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<se
                  "all": "<genexpr>"}
 
 
+#: statements without a block: nothing to desugar unless a lambda or comprehension starts
+#: on a line they span
+_SIMPLE = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                     ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
+                     ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
+
+
 class Desugar:
     """The desugaring pass: lambdas and comprehensions holding calls lifted into defs,
     zero-argument super() made explicit, classes marked as the program's own."""
@@ -50,6 +57,7 @@ class Desugar:
         self.function: ast.FunctionDef | None = None
         self._unsure: set[str] | None = None
         self.nested_in_functions = False  # a def, class or lambda inside a function?
+        self.track_bound = False  # keep `bound` (in a function where a comprehension starts)
 
     @property
     def unsure(self) -> set[str]:
@@ -68,28 +76,38 @@ class Desugar:
         `for` loop's target in its body)."""
         out: list[ast.stmt] = []
         saved = self.bound
-        self.bound = saved | (binds or set())  # what a block binds stays in it
+        track = self.track_bound
+        if track:
+            self.bound = saved | (binds or set())  # what a block binds stays in it
+        hides = self.facts.may_hide_functions
         for stmt in stmts:
-            if in_class and not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+            cls = type(stmt)
+            if in_class and cls is not ast.FunctionDef and cls is not ast.ClassDef:
                 out.append(stmt)  # class-body statements run natively
                 continue
-            lifted: list[ast.stmt] = []
-            out.extend(self.stmt(stmt, lifted))
-            self.bound |= _binds_for_certain(stmt)
+            if cls in _SIMPLE and not hides(stmt):
+                out.append(stmt)  # nothing to lift in it
+            else:
+                out.extend(self.stmt(stmt, []))
+            if track:
+                self.bound |= _binds_for_certain(stmt)
         self.bound = saved
         return out
 
     def function_body(self, fn: ast.FunctionDef) -> list[ast.stmt]:
         """A function's body, its parameters bound."""
-        saved = self.at_module, self.bound, self.function, self._unsure
+        saved = self.at_module, self.bound, self.function, self._unsure, self.track_bound
         if not self.at_module or self.facts.may_hold_lambda(fn):
             self.nested_in_functions = True
         self.at_module = False
         self.function, self._unsure = fn, None
         self.bound = set()
+        # Discussion: what is bound is asked only by a comprehension lifted in a function
+        # (_comprehension); a function none starts in does not keep count
+        self.track_bound = self.facts.may_hide_functions(fn)
         # (the unsure names are left out where the bound ones are used: _comprehension)
         body = self.body(fn.body, binds=_parameters(fn.args))
-        self.at_module, self.bound, self.function, self._unsure = saved
+        self.at_module, self.bound, self.function, self._unsure, self.track_bound = saved
         return body
 
     def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
