@@ -127,8 +127,15 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
     lambdas: set[int] = set()
     unsupported = None
     has_global = False
-    for node in walk(tree):
+    todo = [tree]  # (walk, without a generator's cost per node)
+    pop = todo.pop
+    get = CHILDREN.get
+    while todo:
+        node = pop()
         cls = type(node)
+        fn = get(cls) or children_function(cls)
+        if fn is not no_children:
+            todo += fn(node)
         if cls is ast.Name:
             if type(node.ctx) is not ast.Load:
                 names.add(node.id)

@@ -296,6 +296,7 @@ def _compile(tree: ast.Module, filename: str) -> CodeType:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPE_SET = frozenset(_SCOPES)
 
 
 def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
@@ -318,13 +319,16 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
     d = node.__dict__
     if d.get("sw_quiet"):  # left alone by the A-normal form (anf.Linearizer._quiet)
         return _NOTHING
-    cacheable = isinstance(node, (ast.stmt, ast.excepthandler))
+    cls = type(node)
+    cacheable = _STATEMENTS.get(cls)
+    if cacheable is None:
+        cacheable = _STATEMENTS[cls] = issubclass(cls, (ast.stmt, ast.excepthandler))
     if cacheable:
         found = cache.get(id(node))
         if found is not None:
             return found
     out: set[str] = set()
-    if (type(node) is ast.For and type(node.target) is ast.Name
+    if (cls is ast.For and type(node.target) is ast.Name
             and node.target.id.startswith("_sw_cv")):
         # Discussion: the variable of a comprehension run as a loop (desugar._inline) is
         # read only in the loop's body, which assigns it first: the loop as a whole does not
@@ -337,9 +341,9 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
         found = frozenset(out)
         cache[id(node)] = found
         return found
-    if isinstance(node, _SCOPES):  # another scope, but these parts run in this one
+    if cls in _SCOPE_SET:  # another scope, but these parts run in this one
         todo = _evaluated_outside(node)
-    elif type(node) is ast.Name:
+    elif cls is ast.Name:
         todo = [node]
     else:
         todo = children(node)

@@ -98,12 +98,22 @@ def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
     names: set[str] = set()
     declared: set[str] = set()
     yields = False
-    for node in walk_no_scopes(stmts):
+    todo = list(stmts)  # (walk_no_scopes, without a generator's cost per node)
+    pop = todo.pop
+    get = CHILDREN.get
+    Name, Load = ast.Name, ast.Load
+    while todo:
+        node = pop()
         cls = type(node)
-        if cls is ast.Name:
-            if type(node.ctx) is not ast.Load:
+        if cls is Name:
+            if type(node.ctx) is not Load:
                 names.add(node.id)
-        elif cls is ast.FunctionDef or cls is ast.ClassDef:
+            continue
+        if cls not in _SCOPE_SET:
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(node)
+        if cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
         elif cls is ast.ExceptHandler:
             if node.name:
