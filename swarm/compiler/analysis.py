@@ -33,6 +33,7 @@ class ModuleFacts:
         # set by the desugaring pass: does a function hold a def, class or lambda (a scope
         # that may share its variables, which then move into boxes: scopes.py)?
         self.nested_in_functions = True
+        self.mentions_super = True  # might the text call super()? (pipeline: False if not)
         self._ids = itertools.count(1)
         self._resumer_ids = itertools.count(1)
 
@@ -109,6 +110,11 @@ def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
 _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 
+_BINDING_FACTS = frozenset({ast.Name, ast.arg, ast.FunctionDef, ast.ClassDef, ast.Import,
+                            ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.TryStar,
+                            *_HIDDEN_FUNCTIONS, *_ASYNC})
+
+
 def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
                                      tuple | None, bool]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
@@ -136,6 +142,8 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
         fn = get(cls) or children_function(cls)
         if fn is not no_children:
             todo += fn(node)
+        if cls not in _BINDING_FACTS:  # (most nodes: one test)
+            continue
         if cls is ast.Name:
             if type(node.ctx) is not ast.Load:
                 names.add(node.id)

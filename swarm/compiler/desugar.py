@@ -151,7 +151,8 @@ class Desugar:
         return lifted + [stmt]
 
     def _rewrite_super(self, fn: ast.FunctionDef) -> None:
-        if not getattr(fn, "sw_method_of", None) or not (fn.args.posonlyargs or fn.args.args):
+        if (not self.facts.mentions_super or not getattr(fn, "sw_method_of", None)
+                or not (fn.args.posonlyargs or fn.args.args)):
             return
         first = (fn.args.posonlyargs + fn.args.args)[0].arg
         for node in _walk_same_function(fn):

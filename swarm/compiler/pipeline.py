@@ -98,6 +98,7 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
     except SyntaxError as e:
         raise CompileError(e.msg, filename, e.lineno or 0, e.offset or 0) from None
     facts = ModuleFacts(tree)
+    facts.mentions_super = "super" in source or _translated(filename)
     if _may_have_private_names(source, filename):
         mangle_private_names(tree)
     desugar_module(tree, facts, filename)
@@ -171,7 +172,13 @@ def _parse(source: str, filename: str) -> ast.Module:
     return ast.parse(source, filename)
 
 
-_PRIVATE = re.compile(r"(?<!\w)__\w+")
+#: `__` starting a name that goes on and does not end in `__` (literal first: a fast scan)
+_PRIVATE = re.compile(r"__(?<!\w__)(?!\w*__\b)\w")
+
+
+def _translated(filename: str) -> bool:
+    """Is this a script of another language (its text is not Python)?"""
+    return any(filename.endswith(suffix) for suffix in translators)
 
 
 def _may_have_private_names(source: str, filename: str) -> bool:
@@ -181,9 +188,7 @@ def _may_have_private_names(source: str, filename: str) -> bool:
 
     Discussion: the pass walks the whole tree and changes nothing in most modules: 3% of
     compiling the suite, the one of its 49 sources that has such a name."""
-    if any(filename.endswith(suffix) for suffix in translators):
-        return True
-    return any(not m.endswith("__") for m in _PRIVATE.findall(source))
+    return _translated(filename) or _PRIVATE.search(source) is not None
 
 
 def _fix_missing_locations(tree: ast.AST) -> None:

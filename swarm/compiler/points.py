@@ -93,6 +93,10 @@ def bound_names(stmts) -> tuple[set[str], set[str]]:
     return names, declared
 
 
+_SCOPE_FACTS = frozenset({ast.FunctionDef, ast.ClassDef, ast.ExceptHandler, ast.Import,
+                          ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom})
+
+
 def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
     """bound_names, and whether the statements yield, in one walk of their scope."""
     names: set[str] = set()
@@ -113,6 +117,8 @@ def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
             fn = get(cls) or children_function(cls)
             if fn is not no_children:
                 todo += fn(node)
+        if cls not in _SCOPE_FACTS:  # (most nodes: one test)
+            continue
         if cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
         elif cls is ast.ExceptHandler:
