@@ -359,7 +359,7 @@ class Expressions:
         marker.sw_site = self.site("s", native[1].value, resumed_at)
         return pre + [located(assign(i, make_iter), e), marker], located(name(r), e)
 
-    def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
+    def expr_Await(self, e):  # pragma: no cover - rejected first (ModuleFacts.unsupported)
         raise error_at(e, "await is not supported", self.filename)
 
 
