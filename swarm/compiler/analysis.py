@@ -7,6 +7,7 @@ import ast
 import bisect
 import builtins
 import itertools
+import re
 import sys
 
 #: builtins that are plain calls, never suspension points, unless the module rebinds the name.
@@ -20,25 +21,30 @@ _STDLIB = frozenset(sys.stdlib_module_names)
 
 
 class ModuleFacts:
-    """Facts about one module the passes share: the names it binds anywhere, and fresh
+    """Facts about one module the passes share: the names it binds anywhere, the first
+    construct that cannot be compiled (`unsupported`: (node, why) or None), and fresh
     temporary names (`temp`)."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.bound, self.stdlib, lines = bindings(tree)
+        (self.bound, self.stdlib, lines, lambdas, self.unsupported,
+         self.has_global) = bindings(tree)
         self.hidden_function_lines = sorted(lines)
+        self.lambda_lines = sorted(lambdas)
+        # set by the desugaring pass: does a function hold a def, class or lambda (a scope
+        # that may share its variables, which then move into boxes: scopes.py)?
+        self.nested_in_functions = True
+        self.mentions_super = True  # might the text call super()? (pipeline: False if not)
         self._ids = itertools.count(1)
         self._resumer_ids = itertools.count(1)
 
     def may_hide_functions(self, e: ast.AST) -> bool:
         """Might `e` hold a lambda, comprehension or generator expression (the desugaring
         pass's business)? False only when none starts on one of the lines `e` spans."""
-        d = e.__dict__
-        lo, hi = d.get("lineno"), d.get("end_lineno")
-        lines = self.hidden_function_lines
-        if lo is None or hi is None or (lines and lines[0] == 0):
-            return True
-        i = bisect.bisect_left(lines, lo)
-        return i < len(lines) and lines[i] <= hi
+        return _spans_one_of(e, self.hidden_function_lines)
+
+    def may_hold_lambda(self, e: ast.AST) -> bool:
+        """Might `e` hold a lambda? False only when none starts on one of the lines it spans."""
+        return _spans_one_of(e, self.lambda_lines)
 
     def temp(self, hint: str) -> str:
         return f"{TEMP_PREFIX}{hint}{next(self._ids)}"
@@ -67,11 +73,15 @@ class ModuleFacts:
         a point; a point there would only cost a temporary and a handler. An attribute of a
         library module (`re.compile(s)`) stays a point: a program may have replaced it with a
         function of its own (pyperformance's regex_compile does), which may suspend."""
-        if getattr(call, "sw_safe", False):
+        d = call.__dict__
+        if d.get("sw_safe"):
             return False
-        func = call.func
-        return not (isinstance(func, ast.Name)
-                    and (self.is_builtin(func.id) or func.id in self.stdlib))
+        func = d["func"]
+        if type(func) is not ast.Name:
+            return True
+        ident = func.id
+        return not ((ident in SAFE_BUILTINS and ident not in self.bound)
+                    or ident in self.stdlib)
 
     def has_suspending_call(self, node: ast.AST) -> bool:
         for sub in walk(node):
@@ -82,38 +92,95 @@ class ModuleFacts:
         return False
 
 
-_HIDDEN_FUNCTIONS = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_HIDDEN_FUNCTIONS = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                               ast.GeneratorExp})
 
 
-def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int]]:
+def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
+    """Does `e` span one of `lines` (sorted; 0 first: somewhere not known)? True when `e`
+    has no position."""
+    d = e.__dict__
+    lo, hi = d.get("lineno"), d.get("end_lineno")
+    if lo is None or hi is None or (lines and lines[0] == 0):
+        return True
+    i = bisect.bisect_left(lines, lo)
+    return i < len(lines) and lines[i] <= hi
+
+
+_ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
+
+
+_BINDING_FACTS = frozenset({ast.Name, ast.arg, ast.FunctionDef, ast.ClassDef, ast.Import,
+                            ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.TryStar,
+                            *_HIDDEN_FUNCTIONS, *_ASYNC})
+
+
+def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
+                                     tuple | None, bool]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
-    starts)."""
+    starts; the lines where a lambda starts; the first construct that cannot be compiled for
+    migration, (node, why), or None: async code, except*, names the compiler reserves;
+    whether a `global` statement stands anywhere).
+
+    Discussion: one walk of the whole tree for all of them (the check of what is supported was
+    a walk of its own)."""
     names: set[str] = set()
     stdlib: set[str] = set()
     other_imports: set[str] = set()
     lines: set[int] = set()
-    for node in walk(tree):
-        if isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
+    lambdas: set[int] = set()
+    unsupported = None
+    has_global = False
+    todo = [tree]  # (walk, without a generator's cost per node)
+    pop = todo.pop
+    get = CHILDREN.get
+    while todo:
+        node = pop()
+        cls = type(node)
+        fn = get(cls) or children_function(cls)
+        if fn is not no_children:
+            todo += fn(node)
+        if cls not in _BINDING_FACTS:  # (most nodes: one test)
+            continue
+        if cls is ast.Name:
+            if type(node.ctx) is not ast.Load:
                 names.add(node.id)
-        elif isinstance(node, _HIDDEN_FUNCTIONS):
-            lines.add(node.__dict__.get("lineno") or 0)  # (0: somewhere, not known)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
+            if unsupported is None and node.id.startswith(TEMP_PREFIX):
+                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
+                                     "the swarm compiler")
+        elif cls is ast.arg:
             names.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            module = node.module if isinstance(node, ast.ImportFrom) else None
+        elif cls in _HIDDEN_FUNCTIONS:
+            line = node.__dict__.get("lineno") or 0  # (0: somewhere, not known)
+            lines.add(line)
+            if cls is ast.Lambda:
+                lambdas.add(line)
+        elif cls is ast.FunctionDef or cls is ast.ClassDef:
+            names.add(node.name)
+        elif cls is ast.Import or cls is ast.ImportFrom:
+            module = node.module if cls is ast.ImportFrom else None
             for a in node.names:
                 bound = (a.asname or a.name).split(".")[0]
                 root = (module or a.name).split(".")[0]
                 std = root in _STDLIB and not getattr(node, "level", 0) and a.name != "*"
                 (stdlib if std else other_imports).add(bound)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines
+        elif cls is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif cls in _ASYNC:
+            if cls is ast.AsyncFunctionDef:
+                names.add(node.name)
+            if unsupported is None:
+                unsupported = (node, "async code cannot be compiled for migration")
+        elif cls is ast.Global:
+            has_global = True
+        elif cls is ast.TryStar:
+            if unsupported is None:
+                unsupported = (node, "`except*` is not supported")
+    return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
+            lambdas, unsupported, has_global)
 
 
 def stmt_lists(node: ast.stmt):
@@ -146,17 +213,15 @@ def _node_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-def children(node: ast.AST) -> list[ast.AST]:
-    """ast.iter_child_nodes as a list, several times as fast: the compiler's passes walk every
-    tree several times, and this was the largest single cost of compiling. Fields that never
-    hold a node (names, constants) are not looked at, and neither are expression contexts and
-    operators (`ast.Load()`, `ast.Add()`: leaves without a position, shared by every tree)."""
+def _generic_children(node: ast.AST) -> list[ast.AST]:
+    """children() for a node class without a grammar signature (the compiler's own markers,
+    Point, Delegation, InlineComp), or a node a pass left without one of its fields."""
     cls = type(node)
     fields = _FIELDS.get(cls)
     if fields is None:
         fields = _node_fields(cls)
     out: list[ast.AST] = []
-    if not fields:  # a Name, a Constant, a Pass: a third of the nodes
+    if not fields:
         return out
     d = node.__dict__
     for f in fields:
@@ -171,6 +236,90 @@ def children(node: ast.AST) -> list[ast.AST]:
         elif isinstance(v, ast.AST):
             out.append(v)
     return out
+
+
+#: the grammar's types whose values are leaves: names, numbers, strings, and the expression
+#: contexts and operators (singletons shared by every tree)
+_LEAF_TYPES = frozenset({"identifier", "int", "string", "constant", "expr_context", "operator",
+                         "cmpop", "unaryop", "boolop"})
+_SIGNATURE = re.compile(r"(\w+)\((.*)\)")
+CHILDREN: dict[type, object] = {}  # node class -> the function giving its children
+
+
+def grammar_fields(cls: type) -> list[tuple[str, str]] | None:
+    """[(type, field)] of a node class from the grammar's signature in its docstring
+    (`Call(expr func, expr* args, keyword* keywords)`: ("expr", "func"), ("expr*", "args")...),
+    or None for a class without one (the compiler's own markers)."""
+    m = _SIGNATURE.fullmatch(cls.__doc__ or "")
+    if m is None or m.group(1) != cls.__name__ or "lineno" in m.group(2):
+        return None
+    return [tuple(f.split()) for f in filter(None, (f.strip() for f in m.group(2).split(",")))]
+
+
+def _children_of(cls: type):
+    """A function giving a node's children, made for its class from the grammar's signature
+    (the class's docstring, `Call(expr func, expr* args, keyword* keywords)`): one list
+    display reading each field that can hold a node, in order, no loop over the fields.
+
+    Discussion: children() is called for nearly every node by every pass (326,000 times for
+    the suite's 49 sources); the loop over the fields with a type test per value was a tenth
+    of compiling. A field missing from a node a pass made (KeyError) falls back to the
+    generic walk, which skips it."""
+    signature = grammar_fields(cls)
+    if signature is None:
+        return _generic_children
+    parts = []
+    for kind, fname in signature:
+        base = kind.rstrip("*?")
+        if base in _LEAF_TYPES:
+            continue
+        if kind.endswith("*"):
+            if fname in _HOLEY:
+                parts.append(f"*[x for x in d[{fname!r}] if x is not None]")
+            else:
+                parts.append(f"*d[{fname!r}]")
+        elif kind.endswith("?"):
+            parts.append(f"*((v,) if (v := d.get({fname!r})) is not None else ())")
+        else:
+            parts.append(f"d[{fname!r}]")
+    if not parts:
+        return no_children
+    src = (f"def children_{cls.__name__}(node):\n"
+           f"    d = node.__dict__\n"
+           f"    try:\n"
+           f"        return [{', '.join(parts)}]\n"
+           f"    except KeyError:\n"
+           f"        return generic(node)\n")
+    namespace = {"generic": _generic_children}
+    exec(compile(src, f"<children of {cls.__name__}>", "exec"), namespace)
+    return namespace[f"children_{cls.__name__}"]
+
+
+def no_children(node: ast.AST) -> list[ast.AST]:
+    """children() of a node class that has none (Name, Constant, Pass: a third of nodes)."""
+    return []
+
+
+def children_function(cls: type):
+    """The function giving children() of nodes of class `cls`. A hot walk looks it up in
+    CHILDREN itself (`CHILDREN.get(cls) or children_function(cls)`) and skips `no_children`:
+    a call less per node."""
+    fn = CHILDREN.get(cls)
+    if fn is None:
+        fn = CHILDREN[cls] = _children_of(cls)
+    return fn
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """ast.iter_child_nodes as a list, several times as fast: the compiler's passes walk every
+    tree several times, and this was the largest single cost of compiling. Fields that never
+    hold a node (names, constants) are not looked at, and neither are expression contexts and
+    operators (`ast.Load()`, `ast.Add()`: leaves without a position, shared by every tree)."""
+    cls = type(node)
+    fn = CHILDREN.get(cls)
+    if fn is None:
+        fn = CHILDREN[cls] = _children_of(cls)
+    return fn(node)
 
 
 _METHODS: dict[tuple[type, type], object] = {}
@@ -244,10 +393,23 @@ class Transformer(ast.NodeTransformer):
 def walk(node: ast.AST):
     """ast.walk over `children`."""
     todo = [node]
+    pop = todo.pop
+    get = CHILDREN.get
     while todo:
-        n = todo.pop()
-        todo.extend(children(n))
+        n = pop()
+        cls = type(n)
+        fn = get(cls) or children_function(cls)
+        if fn is not no_children:
+            todo += fn(n)
         yield n
+
+
+_HAS_POSITION: dict[type, bool] = {}
+
+
+def _has_position(cls: type) -> bool:
+    found = _HAS_POSITION[cls] = "lineno" in cls._attributes
+    return found
 
 
 def located(node: ast.AST, like: ast.AST) -> ast.AST:
@@ -258,18 +420,33 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     subtree again at each call made compiling quadratic.) Anything missed still gets its
     parent's position from _fix_missing_locations before compile()."""
     position = position_of(like)
-    if "lineno" in type(node)._attributes:
+    has = _HAS_POSITION.get
+    cls = type(node)
+    positioned = has(cls)
+    if positioned is None:
+        positioned = _has_position(cls)
+    if positioned:
         node.__dict__.update(position)
     todo = [node]
+    pop, push = todo.pop, todo.append
+    get = CHILDREN.get
     while todo:
-        for child in children(todo.pop()):
+        n = pop()
+        fn = get(type(n)) or children_function(type(n))
+        if fn is no_children:
+            continue
+        for child in fn(n):
             d = child.__dict__
-            if "lineno" in type(child)._attributes:
+            cls = type(child)
+            positioned = has(cls)
+            if positioned is None:
+                positioned = _has_position(cls)
+            if positioned:
                 if "lineno" not in d:
                     d.update(position)
-                    todo.append(child)
+                    push(child)
             else:  # arguments, handlers' parts, keywords' parts
-                todo.append(child)
+                push(child)
     return node
 
 
@@ -279,7 +456,14 @@ _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 def position_of(like: ast.AST) -> dict:
     """`like`'s source position, as keyword arguments for a node's constructor."""
     d = like.__dict__
-    return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    try:  # a parsed node, or one made with a position: all four set
+        found = {"lineno": d["lineno"], "col_offset": d["col_offset"],
+                 "end_lineno": d["end_lineno"], "end_col_offset": d["end_col_offset"]}
+    except KeyError:
+        found = None
+    if found is None or None in found.values():
+        found = {a: d[a] for a in _POSITION if d.get(a) is not None}
+    return found
 
 
 def name(id_: str, ctx=None) -> ast.Name:

@@ -14,16 +14,32 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import ModuleFacts, assign, located, name
+from swarm.compiler.analysis import (
+    CHILDREN,
+    ModuleFacts,
+    assign,
+    children_function,
+    located,
+    name,
+    no_children,
+)
 from swarm.compiler.anf_compound import CompoundStatements
 from swarm.compiler.anf_exprs import Expressions
 from swarm.compiler.compiled import PointInfo
 from swarm.compiler.errors import CompileError, error_at
 from swarm.compiler.points import (
     FunctionState,
+    InlineComp,
     Point,
     function_scope,
 )
+
+_STMT_METHODS: dict[type, object] = {}  # statement class -> its rule (looked up once)
+#: statements holding expressions and no block: left alone when _quiet
+_SIMPLE = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                     ast.Delete, ast.Raise, ast.Assert})
+_LOUD = frozenset({ast.Yield, ast.YieldFrom, ast.Await, InlineComp})
+_USER_LOCALS = frozenset({"locals", "vars"})  # wrapped (anf_exprs.expr_generic_call)
 
 
 class Linearizer(CompoundStatements, Expressions):
@@ -160,11 +176,50 @@ class Linearizer(CompoundStatements, Expressions):
         return out
 
     def stmt(self, s: ast.stmt) -> list[ast.stmt]:
-        method = getattr(self, "stmt_" + type(s).__name__, None)
+        cls = type(s)
+        if cls in _SIMPLE and self._quiet(s):
+            s.sw_quiet = True  # (read by pipeline._temps_read: it reads no compiler temp)
+            return [s]
+        method = _STMT_METHODS.get(cls)
         if method is None:
-            raise error_at(s, f"statement {type(s).__name__} is not supported by the "
-                           "continuation compiler", self.filename)
-        return method(s)
+            method = getattr(type(self), "stmt_" + cls.__name__, None)
+            if method is None:
+                raise error_at(s, f"statement {cls.__name__} is not supported by the "
+                               "continuation compiler", self.filename)
+            _STMT_METHODS[cls] = method
+        return method(self, s)
+
+    def _quiet(self, s: ast.stmt) -> bool:
+        """Is `s` left as it is by the A-normal form: no call that may suspend, no yield, no
+        comprehension run as a loop, no `locals()`/`vars()`, no name of the compiler's?
+
+        Discussion: most statements are (`x = a[i] + 1`, `return self.v`), and the rules
+        for expressions walked each of their nodes to give them back unchanged; the walk
+        here stops at the first node that needs them (the value of `x = f(y)` is the second
+        node looked at). Such a statement reads no compiler temp either: the live-temps
+        walk skips it (pipeline._temps_read)."""
+        may_suspend = self.facts.may_suspend
+        todo = [s]
+        pop = todo.pop
+        get = CHILDREN.get
+        while todo:
+            n = pop()
+            cls = type(n)
+            if cls is ast.Name:
+                ident = n.id
+                if ident.startswith("_sw_") and not ident.startswith("_sw_box_"):
+                    return False
+                continue
+            if cls is ast.Call:
+                func = n.func
+                if may_suspend(n) or (type(func) is ast.Name and func.id in _USER_LOCALS):
+                    return False
+            elif cls in _LOUD:
+                return False
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(n)
+        return True
 
     def stmt_FunctionDef(self, s):
         pre, apply = self._decorators(s)

@@ -10,9 +10,26 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import assign, located, name, support, walk
-from swarm.compiler.errors import error_at
+from swarm.compiler.analysis import assign, grammar_fields, located, name, support, walk
+from swarm.compiler.errors import InternalCompilerError, error_at
 from swarm.compiler.points import Delegation, Point, clone_ref, reevaluable, stored_names
+
+_EXPR_METHODS: dict[type, object] = {}  # node class -> its rule (looked up once)
+_EXPR_FIELDS: dict[type, list[tuple[str, bool]]] = {}  # class -> [(expression field, a list?)]
+
+
+def _expr_fields(cls: type) -> list[tuple[str, bool]]:
+    """The fields of a node class holding an expression or a list of them, from the grammar
+    (`expr`, `expr?`, `expr*`)."""
+    signature = grammar_fields(cls)
+    if signature is None:
+        raise InternalCompilerError(f"no grammar for the expression {cls.__name__}")
+    return [(f, kind == "expr*") for kind, f in signature if kind.rstrip("*?") == "expr"]
+
+
+#: expressions the rules give back as they are (anf_exprs._leaf)
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                     ast.GeneratorExp})
 
 
 class Expressions:
@@ -50,8 +67,14 @@ class Expressions:
     def children(self, exprs: list):
         """Linearize operands evaluated left to right; hoist an operand into a temp when a
         later operand has a prelude (it runs first now) and the operand is not stable."""
-        results = [self.expr(e) if e is not None else ([], None) for e in exprs]
-        last = max((i for i, (p, _) in enumerate(results) if p), default=-1)
+        results = [([], e) if e is None or type(e) in _LEAVES else self.expr(e) for e in exprs]
+        last = -1
+        for i in range(len(results) - 1, -1, -1):
+            if results[i][0]:
+                last = i
+                break
+        if last < 0:  # no prelude: the operands as they are
+            return [], [e for _, e in results]
         pre: list[ast.stmt] = []
         out = []
         # Discussion: a plain local is "stable" - unless a later operand's prelude rebinds it
@@ -79,24 +102,32 @@ class Expressions:
         return self.stable(e)
 
     def expr(self, e: ast.expr):
-        method = getattr(self, "expr_" + type(e).__name__, None)
+        cls = type(e)
+        method = _EXPR_METHODS.get(cls)
         if method is None:
-            return self.expr_generic(e)
-        return method(e)
+            method = _EXPR_METHODS[cls] = getattr(type(self), "expr_" + cls.__name__,
+                                                  type(self).expr_generic)
+        return method(self, e)
 
     def expr_generic(self, e):
-        fields = [(f, v) for f, v in ast.iter_fields(e)
-                  if isinstance(v, ast.expr) or (isinstance(v, list) and v
-                                                 and isinstance(v[0], ast.expr))]
+        cls = type(e)
+        spec = _EXPR_FIELDS.get(cls)
+        if spec is None:
+            spec = _EXPR_FIELDS[cls] = _expr_fields(cls)
+        d = e.__dict__
         flat = []
         shape = []
-        for f, v in fields:
-            if isinstance(v, list):
-                shape.append((f, len(v)))
-                flat.extend(v)
-            else:
+        for f, many in spec:
+            v = d.get(f)
+            if many:
+                if v:
+                    shape.append((f, len(v)))
+                    flat += v
+            elif v is not None:
                 shape.append((f, None))
                 flat.append(v)
+        if not flat:
+            return [], e
         pre, new = self.children(flat)
         i = 0
         for f, n in shape:
@@ -328,7 +359,7 @@ class Expressions:
         marker.sw_site = self.site("s", native[1].value, resumed_at)
         return pre + [located(assign(i, make_iter), e), marker], located(name(r), e)
 
-    def expr_Await(self, e):  # pragma: no cover - rejected by check_supported
+    def expr_Await(self, e):  # pragma: no cover - rejected first (ModuleFacts.unsupported)
         raise error_at(e, "await is not supported", self.filename)
 
 

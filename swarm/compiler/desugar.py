@@ -16,7 +16,6 @@ import ast
 import copy
 
 from swarm.compiler.analysis import (
-    TEMP_PREFIX,
     ModuleFacts,
     Transformer,
     children,
@@ -35,19 +34,11 @@ DISPLAY_NAMES = {"lambda": "<lambda>", "listcomp": "<listcomp>", "setcomp": "<se
                  "all": "<genexpr>"}
 
 
-def check_supported(tree: ast.Module, filename: str) -> None:
-    """Raise CompileError at the first construct that cannot be compiled for migration
-    (async code, except*, names the compiler reserves...)."""
-    for node in walk(tree):
-        bad = None
-        if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
-            bad = "async code cannot be compiled for migration"
-        elif isinstance(node, ast.TryStar):
-            bad = "`except*` is not supported"
-        elif isinstance(node, ast.Name) and node.id.startswith(TEMP_PREFIX):
-            bad = f"names starting with {TEMP_PREFIX!r} are reserved for the swarm compiler"
-        if bad:
-            raise error_at(node, bad, filename)
+#: statements without a block: nothing to desugar unless a lambda or comprehension starts
+#: on a line they span
+_SIMPLE = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                     ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
+                     ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
 
 
 class Desugar:
@@ -61,7 +52,22 @@ class Desugar:
         # the enclosing function's locals that are bound for certain where a statement runs,
         # and may be handed to a lifted comprehension by value (see _comprehension)
         self.bound: set[str] = set()
-        self.unsure: set[str] = set()  # deleted, or rebound by a nested scope: never by value
+        # the enclosing function, whose names deleted or rebound by a nested scope are
+        # never handed by value (`unsure`: found when a comprehension first asks)
+        self.function: ast.FunctionDef | None = None
+        self._unsure: set[str] | None = None
+        self.nested_in_functions = False  # a def, class or lambda inside a function?
+        self.track_bound = False  # keep `bound` (in a function where a comprehension starts)
+
+    @property
+    def unsure(self) -> set[str]:
+        """Names of the enclosing function that may be unbound or change behind a
+        comprehension's back (_unsure_names). Discussion: a walk of the whole function,
+        made only for the functions holding a comprehension that is lifted (most hold
+        none): it was a walk of every function, nested ones again, 6% of compiling."""
+        if self._unsure is None:
+            self._unsure = _unsure_names(self.function) if self.function is not None else set()
+        return self._unsure
 
     # statements -------------------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], in_class: bool = False,
@@ -70,25 +76,38 @@ class Desugar:
         `for` loop's target in its body)."""
         out: list[ast.stmt] = []
         saved = self.bound
-        self.bound = saved | (binds or set())  # what a block binds stays in it
+        track = self.track_bound
+        if track:
+            self.bound = saved | (binds or set())  # what a block binds stays in it
+        hides = self.facts.may_hide_functions
         for stmt in stmts:
-            if in_class and not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+            cls = type(stmt)
+            if in_class and cls is not ast.FunctionDef and cls is not ast.ClassDef:
                 out.append(stmt)  # class-body statements run natively
                 continue
-            lifted: list[ast.stmt] = []
-            out.extend(self.stmt(stmt, lifted))
-            self.bound |= _binds_for_certain(stmt)
+            if cls in _SIMPLE and not hides(stmt):
+                out.append(stmt)  # nothing to lift in it
+            else:
+                out.extend(self.stmt(stmt, []))
+            if track:
+                self.bound |= _binds_for_certain(stmt)
         self.bound = saved
         return out
 
     def function_body(self, fn: ast.FunctionDef) -> list[ast.stmt]:
         """A function's body, its parameters bound."""
-        saved = self.at_module, self.bound, self.unsure
+        saved = self.at_module, self.bound, self.function, self._unsure, self.track_bound
+        if not self.at_module or self.facts.may_hold_lambda(fn):
+            self.nested_in_functions = True
         self.at_module = False
-        self.unsure = _unsure_names(fn)
+        self.function, self._unsure = fn, None
         self.bound = set()
-        body = self.body(fn.body, binds=_parameters(fn.args) - self.unsure)
-        self.at_module, self.bound, self.unsure = saved
+        # Discussion: what is bound is asked only by a comprehension lifted in a function
+        # (_comprehension); a function none starts in does not keep count
+        self.track_bound = self.facts.may_hide_functions(fn)
+        # (the unsure names are left out where the bound ones are used: _comprehension)
+        body = self.body(fn.body, binds=_parameters(fn.args))
+        self.at_module, self.bound, self.function, self._unsure, self.track_bound = saved
         return body
 
     def stmt(self, stmt: ast.stmt, lifted: list[ast.stmt]) -> list[ast.stmt]:
@@ -97,6 +116,8 @@ class Desugar:
             stmt.body = self.function_body(stmt)
             return [stmt]
         if isinstance(stmt, ast.ClassDef):
+            if not self.at_module:
+                self.nested_in_functions = True
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef):
                     item.sw_method_of = stmt.name
@@ -106,7 +127,7 @@ class Desugar:
         hides = self.facts.may_hide_functions
         for field, value in ast.iter_fields(stmt):
             if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                loop_binds = _target_names(stmt.target) - self.unsure \
+                loop_binds = _target_names(stmt.target) \
                     if isinstance(stmt, ast.For) and field == "body" else None
                 setattr(stmt, field, self.body(value, binds=loop_binds))
             elif isinstance(value, list):
@@ -130,7 +151,8 @@ class Desugar:
         return lifted + [stmt]
 
     def _rewrite_super(self, fn: ast.FunctionDef) -> None:
-        if not getattr(fn, "sw_method_of", None) or not (fn.args.posonlyargs or fn.args.args):
+        if (not self.facts.mentions_super or not getattr(fn, "sw_method_of", None)
+                or not (fn.args.posonlyargs or fn.args.args)):
             return
         first = (fn.args.posonlyargs + fn.args.args)[0].arg
         for node in _walk_same_function(fn):
@@ -456,10 +478,16 @@ def _safe_call_stmt(obj: str, method: str, args, like) -> ast.Expr:
 
 
 def desugar_module(tree: ast.Module, facts: ModuleFacts, filename: str) -> ast.Module:
-    """Run the desugaring pass over a module (in place; returned for convenience)."""
-    check_supported(tree, filename)
-    hoist_globals(tree)
-    tree.body = Desugar(facts, filename).body(tree.body)
+    """Run the desugaring pass over a module (in place; returned for convenience), first
+    raising CompileError at the first construct that cannot be compiled for migration."""
+    if facts.unsupported is not None:  # found by the walk that made the facts
+        node, why = facts.unsupported
+        raise error_at(node, why, filename)
+    if facts.has_global:  # (a walk of every statement, for the few modules with one)
+        hoist_globals(tree)
+    desugar = Desugar(facts, filename)
+    tree.body = desugar.body(tree.body)
+    facts.nested_in_functions = desugar.nested_in_functions
     return tree
 
 

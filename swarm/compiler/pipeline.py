@@ -24,7 +24,7 @@ from types import CodeType
 from typing import Callable
 
 from swarm.compiler import compiled as compiled_module
-from swarm.compiler.analysis import ModuleFacts, children
+from swarm.compiler.analysis import CHILDREN, ModuleFacts, children, children_function, no_children
 from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
@@ -98,9 +98,12 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
     except SyntaxError as e:
         raise CompileError(e.msg, filename, e.lineno or 0, e.offset or 0) from None
     facts = ModuleFacts(tree)
-    mangle_private_names(tree)
+    facts.mentions_super = "super" in source or _translated(filename)
+    if _may_have_private_names(source, filename):
+        mangle_private_names(tree)
     desugar_module(tree, facts, filename)
-    box_cells(tree, filename)
+    if facts.nested_in_functions:  # else no variable is shared: nothing to box
+        box_cells(tree, filename)
     points: dict[int, PointInfo] = {}
     temp_names: dict[str, str] = {}
     counter = itertools.count(1)
@@ -167,6 +170,25 @@ def _parse(source: str, filename: str) -> ast.Module:
         if filename.endswith(suffix):
             return translate(source, filename)
     return ast.parse(source, filename)
+
+
+#: `__` starting a name that goes on and does not end in `__` (literal first: a fast scan)
+_PRIVATE = re.compile(r"__(?<!\w__)(?!\w*__\b)\w")
+
+
+def _translated(filename: str) -> bool:
+    """Is this a script of another language (its text is not Python)?"""
+    return any(filename.endswith(suffix) for suffix in translators)
+
+
+def _may_have_private_names(source: str, filename: str) -> bool:
+    """Might the module hold a name the mangling pass changes (`__x` not ending in `__`)?
+    Found in the text (a comment or string too: the pass then runs for nothing); a script
+    of another language is always mangled (its text is not Python).
+
+    Discussion: the pass walks the whole tree and changes nothing in most modules: 3% of
+    compiling the suite, the one of its 49 sources that has such a name."""
+    return _translated(filename) or _PRIVATE.search(source) is not None
 
 
 def _fix_missing_locations(tree: ast.AST) -> None:
@@ -279,6 +301,7 @@ def _compile(tree: ast.Module, filename: str) -> CodeType:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPE_SET = frozenset(_SCOPES)
 
 
 def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
@@ -290,17 +313,27 @@ def _evaluated_outside(scope: ast.AST) -> list[ast.AST]:
     return parts + list(getattr(scope, "bases", ())) + list(getattr(scope, "keywords", ()))
 
 
+_NOTHING: frozenset[str] = frozenset()
+_STATEMENTS: dict[type, bool] = {}  # node class -> is it a statement or handler?
+
+
 def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[str]:
     """Compiler temps (`_sw_...`, not boxes) read anywhere under `node`; statements and
     handlers are cached, since a function and its resumer share most of theirs (expressions
     are not: a temporary Name's id may be reused once it is gone)."""
-    cacheable = isinstance(node, (ast.stmt, ast.excepthandler))
+    d = node.__dict__
+    if d.get("sw_quiet"):  # left alone by the A-normal form (anf.Linearizer._quiet)
+        return _NOTHING
+    cls = type(node)
+    cacheable = _STATEMENTS.get(cls)
+    if cacheable is None:
+        cacheable = _STATEMENTS[cls] = issubclass(cls, (ast.stmt, ast.excepthandler))
     if cacheable:
         found = cache.get(id(node))
         if found is not None:
             return found
     out: set[str] = set()
-    if (type(node) is ast.For and type(node.target) is ast.Name
+    if (cls is ast.For and type(node.target) is ast.Name
             and node.target.id.startswith("_sw_cv")):
         # Discussion: the variable of a comprehension run as a loop (desugar._inline) is
         # read only in the loop's body, which assigns it first: the loop as a whole does not
@@ -313,26 +346,35 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
         found = frozenset(out)
         cache[id(node)] = found
         return found
-    if isinstance(node, _SCOPES):  # another scope, but these parts run in this one
+    if cls in _SCOPE_SET:  # another scope, but these parts run in this one
         todo = _evaluated_outside(node)
-    elif type(node) is ast.Name:
+    elif cls is ast.Name:
         todo = [node]
     else:
         todo = children(node)
+    pop = todo.pop
+    get = CHILDREN.get
+    Name, Load, Lambda = ast.Name, ast.Load, ast.Lambda
     while todo:
-        n = todo.pop()
+        n = pop()
         cls = type(n)
-        if cls is ast.Name:
+        if cls is Name:
             ident = n.id
-            if (ident.startswith("_sw_") and type(n.ctx) is ast.Load
+            if (ident.startswith("_sw_") and type(n.ctx) is Load
                     and not ident.startswith("_sw_box_")):
                 out.add(ident)
-        elif isinstance(n, (ast.stmt, ast.excepthandler)):
+            continue
+        statement = _STATEMENTS.get(cls)
+        if statement is None:
+            statement = _STATEMENTS[cls] = issubclass(cls, (ast.stmt, ast.excepthandler))
+        if statement:
             out |= _temps_read(n, cache)
-        elif cls is ast.Lambda:
+        elif cls is Lambda:
             todo += _evaluated_outside(n)
         else:
-            todo += children(n)
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(n)
     found = frozenset(out)
     if cacheable:
         cache[id(node)] = found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import children, located
+from swarm.compiler.analysis import CHILDREN, children_function, located, no_children
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -60,17 +60,23 @@ class FunctionState:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPE_SET = frozenset(_SCOPES)
 
 
 def walk_no_scopes(stmts):
     """Every node of `stmts` in this scope: nested defs, classes and lambdas are yielded
     themselves (they bind a name here) but not entered."""
     todo = list(stmts)
+    pop = todo.pop
+    get = CHILDREN.get
     while todo:
-        node = todo.pop()
+        node = pop()
         yield node
-        if not isinstance(node, _SCOPES):
-            todo.extend(children(node))
+        cls = type(node)
+        if cls not in _SCOPE_SET:
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(node)
 
 
 def contains_point(stmts) -> bool:
@@ -87,17 +93,33 @@ def bound_names(stmts) -> tuple[set[str], set[str]]:
     return names, declared
 
 
+_SCOPE_FACTS = frozenset({ast.FunctionDef, ast.ClassDef, ast.ExceptHandler, ast.Import,
+                          ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom})
+
+
 def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
     """bound_names, and whether the statements yield, in one walk of their scope."""
     names: set[str] = set()
     declared: set[str] = set()
     yields = False
-    for node in walk_no_scopes(stmts):
+    todo = list(stmts)  # (walk_no_scopes, without a generator's cost per node)
+    pop = todo.pop
+    get = CHILDREN.get
+    Name, Load = ast.Name, ast.Load
+    while todo:
+        node = pop()
         cls = type(node)
-        if cls is ast.Name:
-            if type(node.ctx) is not ast.Load:
+        if cls is Name:
+            if type(node.ctx) is not Load:
                 names.add(node.id)
-        elif cls is ast.FunctionDef or cls is ast.ClassDef:
+            continue
+        if cls not in _SCOPE_SET:
+            fn = get(cls) or children_function(cls)
+            if fn is not no_children:
+                todo += fn(node)
+        if cls not in _SCOPE_FACTS:  # (most nodes: one test)
+            continue
+        if cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
         elif cls is ast.ExceptHandler:
             if node.name:

@@ -427,7 +427,9 @@ class ResumerBuilder:
         if suffix is None:
             suffix = [frozenset()] * (len(stmts) + 1)
             for k in range(len(stmts) - 1, -1, -1):
-                suffix[k] = suffix[k + 1] | reads(stmts[k])
+                later, here = suffix[k + 1], reads(stmts[k])
+                # (a union copies: most statements read nothing new)
+                suffix[k] = later | here if here and not here <= later else later
             self._suffix[id(stmts)] = suffix
         return suffix[i]
 
