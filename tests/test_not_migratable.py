@@ -163,3 +163,19 @@ def test_same_code_through_c_is_refused_never_wrong(tmp_path, case, capsys):
     out = run_migrating(path, strict=True)
     assert out.error is not None and out.error.startswith("NotMigratable:"), out
     assert out.result is None
+
+
+def test_a_suspension_in_the_top_level_of_a_module_being_imported(tmp_path, capsys):
+    """A module whose top level suspends while the program imports it: importlib's frames
+    lie between it and the `import`. It used to be captured as if it were the program's
+    root - the program ended with the module's top level, silently, the rest of it never
+    run (`print("after", ...)` missing, exit status 0). Now it goes on here, said once."""
+    write(tmp_path, "loads_at_import.py",
+          "from swarm import checkpoint\ncheckpoint()\nX = 7\n")
+    path, native, out = migrate(tmp_path, "print('start')\nimport loads_at_import\n"
+                                          "print('after', loads_at_import.X)\n")
+    assert native.stdout == "start\nafter 7\n"
+    goes_on_here(native, out, capsys, f"{path}:2", "loads_at_import.py's top level",
+                 "line 2", "a module being imported cannot be captured")
+    path, native, out = migrate(tmp_path, "import loads_at_import\n", strict=True)
+    assert out.error.startswith("NotMigratable:") and f"{path}:1" in out.error

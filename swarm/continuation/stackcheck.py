@@ -189,11 +189,30 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
                     f"back into the program{into}, which then suspended - such as "
                     "list.sort(key=...) or a builtin method (write the loop yourself)")
         if is_root(code):
-            return None
+            return _imported(frame, is_compiled)
         callee = code
         below = frame
         frame = frame.f_back
     return "the suspension was reached outside a compiled program"
+
+
+def _imported(root, is_compiled) -> str | None:
+    """None if no program frame lies below the module top level `root` (only the node's, or
+    the runtime's trampolines); else why not: the top level runs under an import (importlib
+    between it and the frame of the `import` statement). Captured from there, the frames
+    below the import were lost - the program ended when the imported module's top level
+    did, the rest of it silently skipped."""
+    frame = root.f_back
+    while frame is not None:
+        code = frame.f_code
+        if code not in TRAMPOLINES and is_compiled(code):
+            return (f"at {code.co_filename}:{frame.f_lineno}: the import there runs "
+                    f"{root.f_code.co_filename}'s top level, which suspended at "
+                    f"line {root.f_lineno}; a module being imported cannot be captured "
+                    "(importlib's frames in between) - touch Refs in a function the program "
+                    "calls after the import")
+        frame = frame.f_back
+    return None
 
 
 def _calls(frame, point: int, below) -> bool:
