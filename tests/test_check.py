@@ -174,6 +174,10 @@ def total(n):
     return sum(g)  # C
 
 
+def count(xs):
+    return len(list(xs))  # C: the run's line
+
+
 t = Tree(1, [Tree(2, [Tree(4)]), Tree(3)])
 print(list(t.walk()))  # C
 print(list(itertools.islice(fib(), 5)))  # C
@@ -184,6 +188,7 @@ x, y = gen(2)  # C
 xs = []
 xs.extend(gen(2))  # C
 print(x, y, xs, 3 in gen(2))  # C
+print(count(gen(3)))  # C: check's line
 out = []
 for v in t.walk():
     out.append(v)
@@ -199,6 +204,7 @@ GENERATORS_OUT = """\
 2,3
 [2, 3] [2]
 2 3 [2, 3] True
+3
 [1, 2, 4, 3] 0 1 [1, 2, 3] 5
 [2, 3] 5 23
 5 False
@@ -214,18 +220,23 @@ def test_check_and_a_run_agree_on_generators_consumed_by_c(tmp_path):
     generator expression consumed whole by a builtin migrate, and check says nothing of them
     (issue 15, class 13: the trial's gen.py)."""
     path = write(tmp_path, "gens.py", GENERATORS)
-    marked = {n for n, text in enumerate(GENERATORS.splitlines(), 1) if text.endswith("# C")}
+    lines = GENERATORS.splitlines()
+    marked = {n for n, text in enumerate(lines, 1) if text.endswith("# C")}
+    handed = lines.index("print(count(gen(3)))  # C: check's line") + 1
+    inside = lines.index("    return len(list(xs))  # C: the run's line") + 1
     done = swarm_check(path)
     assert done.returncode == 1
     reported = {int(ln.split(":")[1]) for ln in done.stdout.splitlines()}
-    assert reported == marked, done.stdout
+    assert reported == marked | {handed}, done.stdout
+    assert f"count(gen(3)) hands the generator gen() to count(), which runs it through C " \
+           f"code (line {inside})" in done.stdout, done.stdout
     ran = swarm_cli("run", "--nodes", "2", path, cwd=tmp_path, timeout=120)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == GENERATORS_OUT
     warned = {int(m) for m in re.findall(rf"not migrating at {re.escape(path)}:(\d+) ",
                                             ran.stderr)}
-    assert warned == marked, ran.stderr
-    assert len(ran.stderr.splitlines()) == 10, ran.stderr  # one line each (two on line 50)
+    assert warned == marked | {inside}, ran.stderr
+    assert len(ran.stderr.splitlines()) == 11, ran.stderr  # one a line (two on the line of [*gen(2)], list(Bag()))
 
 
 MORE_CONSUMERS = """

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from swarm.compiler.analysis import ModuleFacts
 from swarm.compiler.desugar import CONSUME_ALL
-from swarm.compiler.errors import CompileError
+from swarm.compiler.errors import CompileError, InternalCompilerError
 from swarm.compiler.registry import compile_source
 from swarm.compiler.suspends import Suspensions
 
@@ -76,6 +76,9 @@ def check_source(source: str, filename: str) -> list[Finding]:
         compile_source(source, filename, "__check__")
     except CompileError as e:
         return [Finding(filename, e.line, e.col, e.message)]
+    except InternalCompilerError as e:  # swarm's bug: said in one line, not a traceback
+        return [Finding(filename, 1, 1, f"swarm's compiler failed on this file (a bug in "
+                                        f"swarm, not in the program; please report it): {e}")]
     tree = ast.parse(source, filename)
     facts = ModuleFacts(tree)
     suspends = Suspensions(tree, facts)
@@ -128,6 +131,7 @@ class _Generators:
 
     def __init__(self, tree: ast.Module, suspends: Suspensions) -> None:
         self.suspends = suspends
+        self.consumed: dict[int, dict[str, int]] = {}  # id(def) -> its parameters C iterates
         self.functions: set[str] = set()  # generator functions and methods that suspend
         self.iterables: set[str] = set()  # classes whose __iter__ is one
         for name, defs in suspends.defs.items():
@@ -239,7 +243,42 @@ class _Checker(ast.NodeVisitor):
             self.report(node, f"{lib}(...) is library code calling a user function: a "
                               "suspension inside it cannot migrate")
         self._consumed_by(node, fname, lib)
+        self._handed_to_function(node)
         self.generic_visit(node)
+
+    def _handed_to_function(self, node: ast.Call) -> None:
+        """Report a generator that suspends passed to a function of the module that hands
+        that parameter to C code (`def total(xs): return sum(xs)`; `total(gen())`)."""
+        func = node.func
+        fname = func.id if isinstance(func, ast.Name) else \
+            func.attr if isinstance(func, ast.Attribute) else None
+        for fn in self.suspends.defs.get(fname or "", ()):
+            consumed = self._consumed_params(fn)
+            if not consumed:
+                continue
+            params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+            if isinstance(func, ast.Attribute) and params:
+                params = params[1:]  # a method: its first parameter is the instance
+            passed = list(zip(params, node.args)) + [(k.arg, k.value) for k in node.keywords]
+            for param, value in passed:
+                what = param in consumed and self._generator(value)
+                if what:
+                    self.report(node, f"{_shown(node, fname + '()')} hands {what} to "
+                                      f"{fname}(), which runs it through C code (line "
+                                      f"{consumed[param]}): a suspension inside the "
+                                      f"generator cannot migrate ({LIST_FIRST})")
+                    return
+
+    def _consumed_params(self, fn: ast.FunctionDef) -> dict[str, int]:
+        """The parameters of `fn` it hands to C code that iterates them -> the line."""
+        cache = self.generators.consumed
+        if id(fn) not in cache:
+            cache[id(fn)] = {}  # (a recursive call finds none while this is worked out)
+            probe = _ParamProbe(self, fn)
+            for stmt in fn.body:
+                probe.visit(stmt)
+            cache[id(fn)] = probe.consumed
+        return cache[id(fn)]
 
     def _generator(self, node: ast.expr) -> str | None:
         return self.generators.describe(node, self.scope_generators[-1])
@@ -370,3 +409,23 @@ class _Checker(ast.NodeVisitor):
                 self.report(item.context_expr, f"{label} holds {what} for the `with` block: "
                                                "the program cannot migrate inside it")
         self.generic_visit(node)
+
+
+class _ParamProbe(_Checker):
+    """Which parameters of a function its body hands to C code that iterates them: the
+    checker's rules, with each parameter taken for a generator that suspends."""
+
+    def __init__(self, checker: _Checker, fn: ast.FunctionDef) -> None:
+        super().__init__(checker.filename, checker.facts, checker.suspends, checker.generators)
+        args = fn.args
+        self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        self.consumed: dict[str, int] = {}
+
+    def _generator(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name) and node.id in self.params:
+            return f"\0{node.id}\0"
+        return None
+
+    def report(self, node, message: str) -> None:
+        if "\0" in message:
+            self.consumed.setdefault(message.split("\0")[1], node.lineno)
