@@ -259,7 +259,8 @@ class _Checker(ast.NodeVisitor):
             params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
             if isinstance(func, ast.Attribute) and params:
                 params = params[1:]  # a method: its first parameter is the instance
-            passed = list(zip(params, node.args)) + [(k.arg, k.value) for k in node.keywords]
+            passed = list(zip(params, node.args, strict=False)) + [
+                (k.arg, k.value) for k in node.keywords]
             for param, value in passed:
                 what = param in consumed and self._generator(value)
                 if what:
