@@ -52,7 +52,11 @@ ITERATING_BUILTINS = {"list", "tuple", "set", "frozenset", "dict", "sorted", "su
 ITERATING_METHODS = {"join", "extend", "update", "union", "intersection", "difference",
                      "symmetric_difference", "issubset", "issuperset", "isdisjoint",
                      "fromkeys", "writelines", "extendleft", "intersection_update",
-                     "difference_update", "symmetric_difference_update"}
+                     "difference_update", "symmetric_difference_update", "writerows"}
+#: standard library modules whose functions and classes iterate an argument in C or Python
+#: that is not compiled (itertools.islice, collections.deque, heapq.nlargest, statistics.mean)
+ITERATING_MODULES = {"itertools", "functools", "collections", "heapq", "statistics", "math",
+                     "operator", "bisect", "array", "csv"}
 LIST_FIRST = "iterate it with a `for` loop or a comprehension yourself: `[x for x in g]`"
 
 
@@ -133,6 +137,13 @@ class _Generators:
         self.suspends = suspends
         self.consumed: dict[int, dict[str, int]] = {}  # id(def) -> its parameters C iterates
         self.functions: set[str] = set()  # generator functions and methods that suspend
+        self.library: set[str] = set()  # names bound by imports from ITERATING_MODULES
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+                for a in node.names:
+                    root = (node.module if isinstance(node, ast.ImportFrom) else a.name)
+                    if (root or "").split(".")[0] in ITERATING_MODULES:
+                        self.library.add(a.asname or a.name.split(".")[0])
         self.iterables: set[str] = set()  # classes whose __iter__ is one
         for name, defs in suspends.defs.items():
             if any(_is_generator(d) and suspends.block(d.body) for d in defs):
@@ -242,7 +253,7 @@ class _Checker(ast.NodeVisitor):
                        for a in node.args):
             self.report(node, f"{lib}(...) is library code calling a user function: a "
                               "suspension inside it cannot migrate")
-        self._consumed_by(node, fname, lib)
+        self._consumed_by(node, fname)
         self._handed_to_function(node)
         self.generic_visit(node)
 
@@ -284,10 +295,11 @@ class _Checker(ast.NodeVisitor):
     def _generator(self, node: ast.expr) -> str | None:
         return self.generators.describe(node, self.scope_generators[-1])
 
-    def _consumed_by(self, node: ast.Call, fname: str | None, lib: str | None) -> None:
+    def _consumed_by(self, node: ast.Call, fname: str | None) -> None:
         """Report a generator that suspends handed to C or library code that advances it."""
         func = node.func
         args = list(node.args) + [k.value for k in node.keywords]
+        origin = "C code"
         if fname in ITERATING_BUILTINS:
             callee = f"{fname}()"
             if fname in ("map", "filter"):
@@ -301,8 +313,8 @@ class _Checker(ast.NodeVisitor):
             if func.attr == "join" and len(node.args) == 1 and \
                     isinstance(node.args[0], ast.GeneratorExp):
                 args = []  # the compiler builds a list there instead
-        elif lib or self._stdlib_callee(func):
-            callee = f"{lib or ast.unparse(func)}()"
+        elif self._stdlib_callee(func):
+            callee, origin = f"{ast.unparse(func)}()", "library code"
         elif isinstance(func, ast.Attribute) and func.attr == "__next__" and not args:
             what = self._generator(func.value)
             if what:
@@ -315,7 +327,7 @@ class _Checker(ast.NodeVisitor):
         for a in args:
             what = self._generator(a)
             if what:
-                self.report(node, f"{_shown(node, callee)} advances {what} from C code: a "
+                self.report(node, f"{_shown(node, callee)} advances {what} from {origin}: a "
                                   "suspension inside the generator cannot migrate "
                                   f"({LIST_FIRST})")
                 return
@@ -324,7 +336,7 @@ class _Checker(ast.NodeVisitor):
         root = func
         while isinstance(root, ast.Attribute):
             root = root.value
-        return isinstance(root, ast.Name) and root.id in self.suspends.stdlib_names \
+        return isinstance(root, ast.Name) and root.id in self.generators.library \
             and root.id not in self.suspends.defs and root.id not in self.suspends.classes
 
     def visit_Starred(self, node):
