@@ -412,7 +412,7 @@ def result(args) -> int:
 def report(args, outcome, skywriting: bool) -> int:
     """After the output: the route, the trace, then the end as `python` would show it (the
     error or, for Skywriting, the result as JSON); returns the exit status."""
-    from swarm.skywriting import error_text
+    from swarm.skywriting import error_text, interrupt_text
     from swarm.skywriting.values import to_json
 
     if args.show_node:
@@ -420,6 +420,10 @@ def report(args, outcome, skywriting: bool) -> int:
     if args.trace:
         print_trace(outcome.trace, sys.stderr)
     if skywriting:  # the error, located in the script; else the result as JSON
+        if outcome.error and outcome.error.split(":")[0] == "KeyboardInterrupt":
+            sys.stdout.flush()  # Ctrl-C (or SIGTERM): where it stopped, and 130 as python
+            print(interrupt_text(outcome.error, outcome.traceback or ""), file=sys.stderr)
+            return INTERRUPTED_STATUS
         if outcome.error:
             print(error_text(outcome.error), file=sys.stderr)
             return 1

@@ -17,6 +17,7 @@ program as Ctrl-C does (finding 7: it used to end `swarm run` alone, the program
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,3 +172,37 @@ def test_ctrl_c_or_sigterm_to_swarm_run_cancels_a_program_between_nodes_and_its_
                             timeout=60)
     assert read.error is None and read.stdout.startswith("finally ran") and \
         read.stdout.endswith(" | -1\n"), read
+
+
+SPIN_SW = """
+function spin(n) { i = 0; while (i < n) { i = i + 1; } return i; }
+print("spinning");
+total = 0;
+while (total >= 0) { total = total + spin(1000); }
+return total;
+"""
+
+
+@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_to_swarm_run_of_a_skywriting_script_exits_as_python_would(
+        cluster, tmp_path, sig, status):
+    """A .sw script ended by Ctrl-C exits 130 (SIGTERM: 143) as a Python program does, with
+    one line at the script's line it was stopped at - it exited 1 with a bare
+    `KeyboardInterrupt: cancelled` (outside trial 17)."""
+    path = write(tmp_path, "spin.sw", SPIN_SW)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "swarm.cli", "run", "--cluster", cluster.config.path, path],
+        env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout.readline() == "spinning\n"
+        run.send_signal(sig)
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == status, (run.returncode, out, err)
+    last = err.splitlines()[-1]
+    assert re.fullmatch(rf"{re.escape(path)}:(2|5):\d+: KeyboardInterrupt: cancelled - the "
+                        r"script stopped here \((in spin|at its top level), on n\d\)", last), err
+    assert ("SIGTERM: program" in err) == (sig == signal.SIGTERM), err

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import ast
 import json
+import linecache
 import os
+import re
 
 from swarm.compiler import CompileError, register_translator
 from swarm.skywriting.errors import SkywritingError
@@ -31,13 +33,43 @@ STANDARD = ("mapreduce", "stdinout", "sync", "grab")
 _MAGIC = "//sw-bundle 1\n"
 SESSION = "//sw-session "  # the last line of a console entry: the session's variable names
 
-__all__ = ["SkywritingError", "bundle", "error_text", "to_python"]
+__all__ = ["SkywritingError", "bundle", "error_text", "interrupt_text", "to_python"]
 
 
 def error_text(error: str) -> str:
     """A script's error as a program outcome carries it, shown as `file:line:col: message`
     (without the exception's class name)."""
     return error.removeprefix("SkywritingError: ").removeprefix("CompileError: ")
+
+
+_FRAME = re.compile(r'  File "(?P<file>[^"]+\.sw)", line (?P<line>\d+), in (?P<name>\S+)'
+                    r'(?: \[(?P<node>[^\]]+)\])?$')
+
+
+def interrupt_text(error: str, traceback: str) -> str:
+    """How a script stopped by Ctrl-C (or SIGTERM) ends, as its errors are shown: the line
+    of the script it was stopped at, from the cancelled program's traceback -
+    `s.sw:3:40: KeyboardInterrupt: cancelled - the script stopped here (in spin, on n1)`;
+    `error` alone if no frame of a script is in it."""
+    found = None
+    lines = traceback.splitlines()
+    for i, text in enumerate(lines):
+        m = _FRAME.match(text)
+        if m:
+            found = (m, i)
+    if found is None:
+        return error
+    m, i = found
+    line, col = int(m["line"]), 1
+    shown = lines[i + 1:i + 3]  # the source line, stripped, and its carets
+    if len(shown) == 2 and "^" in shown[1]:
+        source = linecache.getline(m["file"], line)
+        col = shown[1].index("^") - 4 + len(source) - len(source.lstrip()) + 1
+    name = m["name"]
+    inside = "at its top level" if name in ("_sk_main", "<module>") else \
+        f"in {name.removeprefix('v_')}"
+    on = f", on {m['node']}" if m["node"] else ""
+    return f"{m['file']}:{line}:{col}: {error} - the script stopped here ({inside}{on})"
 
 
 def _include_path(name: str, including: str) -> str:
