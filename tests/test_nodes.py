@@ -96,6 +96,22 @@ def test_fetch_policy_brings_values_to_the_program(cluster):
     assert out.route == ["n1"]
 
 
+def test_a_value_of_the_programs_own_class_is_asked_of_a_node_that_never_ran_it(
+        cluster, tmp_path):
+    """Under fetch a value goes to the Ref's node as a question's argument, not in a hop: a
+    value of a class of the program's own module (beside the script) named a source that
+    node never had - `LookupError: source of module shapes ... is not on n2` - where migrate
+    carried it. The node asks the asker for the source, once, and decodes it."""
+    write(tmp_path, "shapes.py", "class Box:\n    def __init__(self, n):\n        self.n = n\n")
+    main = write(tmp_path, "boxes.py", (
+        "from swarm import Ref\nfrom shapes import Box\n"
+        "r = Ref([Box(1)], at='n2')\nr.set(r.get() + [Box(2)])\n"
+        "RESULT = [b.n for b in r.get()]\n"))
+    for policy in ("fetch", "migrate"):
+        out = cluster.run_file(main, policy=policy)
+        assert (out.error, out.value) == (None, [1, 2]), (policy, out.error)
+
+
 WRITES_ELSEWHERE = """
 from swarm import Ref
 r = Ref(0, at="n3")           # made on n3: a question with an id

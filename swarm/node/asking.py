@@ -102,6 +102,15 @@ def tell(node, dest: str, action: str, arg) -> None:
     node.emit(Asked(None, dest, action, None, node.encode_value(arg), time.time()))
 
 
+class MissingSource(LookupError):
+    """A value or continuation being decoded here names a compiled module whose source this
+    node has never seen (`digest`: its content hash)."""
+
+    def __init__(self, name: str, digest: str, node: str) -> None:
+        super().__init__(f"source of module {name} ({digest[:12]}) is not on {node}")
+        self.digest = digest
+
+
 def fetch_sources(node, hashes: list[str], peer: str | None) -> None:
     """Ask the node a hop came from for program sources this node has never seen (by
     content hash); the program waits for them (the machine asks once however many programs

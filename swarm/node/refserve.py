@@ -19,7 +19,7 @@ import logging
 
 from swarm.errors import StorageFull, TaskFailed
 from swarm.node import bulkmaps, collserve, futurewait, remoteerrors, tasks, txnserve
-from swarm.node.asking import ask, question_id
+from swarm.node.asking import MissingSource, ask, fetch_sources, question_id
 from swarm.node.machine import Served
 from swarm.wire import decode, values
 
@@ -143,6 +143,22 @@ def serve(node, request) -> None:
     node.emit(Served(request.sender, request.key, reply, blob, read, request.op))
 
 
+def _argument(node, request):
+    """A question's argument, decoded here. A value of a class of the asker's program that
+    this node has never run (`Ref(Point(1, 2), at="n2")` under the fetch policy, a `set` of
+    one) names a module whose source is not here: it is asked of the asker, kept, and the
+    value decoded again (before: `LookupError: source of module ... is not on n2`)."""
+    for _ in range(MODULES_ASKED):
+        try:
+            return decode.value(request.arg)
+        except MissingSource as e:
+            fetch_sources(node, [e.digest], request.sender)
+    return decode.value(request.arg)
+
+
+MODULES_ASKED = 32  # sources one argument may need asked for, one by one
+
+
 def answer(node, request) -> tuple[dict, bytes | None, str | None]:
     """What a peer's question does here: (reply, the answer's bytes, the Ref read - whose
     value may go before it is on disk: answers.served). Raises what goes wrong."""
@@ -152,7 +168,7 @@ def answer(node, request) -> tuple[dict, bytes | None, str | None]:
     if action == "adopt":  # a Ref relocated here
         node.machine.data.write_blob(request.ref, request.arg)
     else:
-        arg = decode.value(request.arg)
+        arg = _argument(node, request)
         if action == "create":
             value = create_ref(node, arg)
         elif action.startswith("coll"):  # a collection's steps (collserve.py)

@@ -508,7 +508,7 @@ class Shell:
 
     def source_of(self, name: str, digest: str) -> tuple[str, str]:
         if digest not in self.machine.sources:
-            raise LookupError(f"source of module {name} ({digest[:12]}) is not on {self.name}")
+            raise asking.MissingSource(name, digest, self.name)
         _, filename, source = self.machine.sources[digest]
         return filename, source
 
