@@ -112,6 +112,41 @@ def test_a_value_of_the_programs_own_class_is_asked_of_a_node_that_never_ran_it(
         assert (out.error, out.value) == (None, [1, 2]), (policy, out.error)
 
 
+OWN_CLASSES = """
+import enum
+from dataclasses import dataclass
+from swarm import Ref
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+@dataclass
+class Item:
+    name: str
+    color: Color
+
+seen = []
+for at in ("n1", "n2"):
+    r = Ref([Item("a", Color.BLUE)], at=at)
+    v = r.get()[0]
+    seen += [type(v) is Item, isinstance(v, Item), v.color is Color.BLUE,
+             v == Item("a", Color.BLUE)]
+RESULT = seen
+"""
+
+
+def test_a_value_read_from_a_ref_is_made_of_the_programs_own_classes(cluster, tmp_path):
+    """What a program stores in a Ref and reads back is of its own classes: before, a value's
+    classes were made again on every read - `isinstance(r.get()[0], Item)` was False, an
+    Enum member never `is` itself, equal dataclasses compared unequal - silently, on the
+    same node as on another, under either policy."""
+    main = write(tmp_path, "own.py", OWN_CLASSES)
+    for policy in ("migrate", "fetch"):
+        out = cluster.run_file(main, policy=policy)
+        assert (out.error, out.value) == (None, [True] * 8), (policy, out.error)
+
+
 WRITES_ELSEWHERE = """
 from swarm import Ref
 r = Ref(0, at="n3")           # made on n3: a question with an id

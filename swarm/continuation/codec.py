@@ -251,18 +251,22 @@ def carried_hashes(data: bytes) -> set[bytes]:
     return set(sent)
 
 
-def dumps(value, modules: dict[str, str] | None = None, buffer_callback=None) -> bytes:
+def dumps(value, modules: dict[str, str] | None = None, buffer_callback=None,
+          live: bool = True) -> bytes:
     """A Ref's value (or a task) to bytes, with the same reductions as continuations (dill
     fallback). `modules` is filled with the compiled modules it carries (hash -> name).
     `buffer_callback`: pickle protocol 5's, for buffers kept out of band
-    (swarm/wire/values.py); `loads` then takes them back as `buffers`."""
+    (swarm/wire/values.py); `loads` then takes them back as `buffers`. `live` (a value,
+    not a task's function and arguments): read by a program that runs the module of a
+    class in it, the class is the program's own (reductions._Reductions)."""
     modules = {} if modules is None else modules
     try:
-        return dump(Pickler, value, {}, modules, buffer_callback=buffer_callback)
+        return dump(Pickler, value, {}, modules, live=live, buffer_callback=buffer_callback)
     except Refused as refused:
         raise NotMigratable(f"a {refused} cannot be stored in a Ref") from None
     except Exception:
-        return b"D" + dump(DillPickler, value, {}, modules, buffer_callback=buffer_callback)
+        return b"D" + dump(DillPickler, value, {}, modules, live=live,
+                           buffer_callback=buffer_callback)
 
 
 def loads(data: bytes, buffers=None):

@@ -46,7 +46,13 @@ def new_typevar(cls, name, constraints, bound, covariant, contravariant):
 
 def new_enum_member(cls, member_type, value):
     """An Enum member of a class rebuilt here (Enum's own reduction would call cls(value)
-    before the class is filled)."""
+    before the class is filled); of a class already made (the reader's own: a value read
+    from a Ref), that class's member itself - `is Color.BLUE` holds."""
+    members = cls.__dict__.get("_member_map_")
+    if members:
+        for member in members.values():
+            if member._value_ == value:
+                return member
     if member_type is object:
         return object.__new__(cls)
     return member_type.__new__(cls, value)

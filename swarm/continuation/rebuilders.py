@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+import weakref
 from types import FunctionType, ModuleType
 
 from swarm.continuation import loader, process_state
@@ -46,6 +47,51 @@ def fill_module(module: ModuleType, state: dict) -> None:
         # the program's own copy is the one its later `import` statements must find
         sys.modules[module.__name__] = module
         process_state.brought.add(module.__name__)
+
+
+def value_module(name: str, source_hash: str) -> ModuleType:
+    """A compiled module a value names (its classes', its functions'): the reader's own,
+    when the program reading it runs that module (the same name and text: sys.modules is
+    the running program's), else a fresh instance filled from the value.
+
+    Discussion: a value read from a Ref is the program's data, not a copy of its code. Made
+    of fresh classes, `isinstance(r.get(), Box)` was False and `r.get() is Color.BLUE` never
+    true, for a Ref written and read by the same program on the same node - silently (a
+    dataclass's __eq__ compares classes: equal values compared unequal). A continuation is
+    different: its modules are the program's, and travel with it (new_module)."""
+    live = sys.modules.get(name)
+    if live is not None and getattr(live.__dict__.get("__swarm_compiled__"), "source_hash",
+                                    None) == source_hash:
+        return live
+    return new_module(name, source_hash)
+
+
+def fill_value_module(module: ModuleType, state: dict) -> None:
+    """A fresh module's globals from the value; the reader's own module is left as it is."""
+    if sys.modules.get(module.__name__) is not module:
+        fill_module(module, state)
+
+
+_found: weakref.WeakSet = weakref.WeakSet()  # classes value_class found in a live module
+
+
+def value_class(meta, name, bases, qualname, module, slots):
+    """A class a value names: the one of that name in the reader's own module (value_module),
+    else rebuilt (new_class)."""
+    if sys.modules.get(module.__name__) is module and "<" not in qualname:
+        found = module
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if isinstance(found, type) and found.__name__ == name:
+            _found.add(found)
+            return found
+    return new_class(meta, name, bases, qualname, module, slots)
+
+
+def fill_value_class(cls, namespace: dict) -> None:
+    """A rebuilt class's namespace; the reader's own class is left as it is."""
+    if cls not in _found:
+        fill_class(cls, namespace)
 
 
 def new_exception(cls, args):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import _thread
 import io
 import pickle
+import re
 import socket
 import sys
 import threading
@@ -56,7 +57,11 @@ def compiled_of(module: ModuleType):
 
 
 class _Reductions:
-    """reducer_override shared by the C pickler and the dill fallback."""
+    """reducer_override shared by the C pickler and the dill fallback. `live`: a value's
+    pickle (a Ref's, an answer's), not a continuation's - its classes and modules are the
+    reader's own where the reader runs the module they come from (rebuilders.value_class)."""
+
+    live = False
 
     def _setup(self, generators: dict, modules: dict, parked: list | None = None) -> None:
         self.captured_generators = generators
@@ -89,6 +94,12 @@ class _Reductions:
             self.module_objects[obj.__name__] = obj
             state = {k: _globals_marker(v) for k, v in obj.__dict__.items()
                      if k not in MODULE_RUNTIME_KEYS}
+            if self.live:  # a value's: the reader's own module, if it has it (rebuilders);
+                # else made from its globals - without the top level's evaluation temporaries
+                # (a csv reader an earlier comprehension iterated: `cannot pickle`)
+                state = {k: v for k, v in state.items() if not _TEMP.match(k)}
+                return (rb.value_module, (obj.__name__, compiled.source_hash), state, None,
+                        None, rb.fill_value_module)
             return (rb.new_module, (obj.__name__, compiled.source_hash), state, None, None,
                     rb.fill_module)
         if t is types.CellType:
@@ -121,7 +132,7 @@ class _Reductions:
         if kind is _ENUM_MEMBER:
             return (library.new_enum_member, (t, t._member_type_, obj._value_), obj.__dict__)
         if kind is _CLASS:
-            return _reduce_class(obj, self.module_objects)
+            return _reduce_class(obj, self.module_objects, self.live)
         if kind is _EXCEPTION:
             return _reduce_exception(obj)
         if isinstance(obj, io.IOBase) and obj.closed:  # holds nothing: travels as what it was
@@ -218,6 +229,7 @@ def kind_of(t: type) -> str:
     return kind
 
 
+_TEMP = re.compile(r"_sw_[tf]\d+$")  # the compiler's temporaries (anf.py)
 MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__swarm_support__",
                                   "__builtins__", "__loader__", "__spec__", "__cached__"})
 
@@ -276,7 +288,7 @@ def _reduce_exception(exc: BaseException):
     return (func, args, (state, chain), None, None, rb.fill_exception)
 
 
-def _reduce_class(cls, known: dict | None = None):
+def _reduce_class(cls, known: dict | None = None, live: bool = False):
     module = _user_module_of_class(cls, known)
     if module is None:
         return NotImplemented
@@ -285,9 +297,10 @@ def _reduce_class(cls, known: dict | None = None):
     if slots is not None:
         for name in [slots] if isinstance(slots, str) else slots:
             namespace.pop(name, None)
-    return (rb.new_class, (type(cls), cls.__name__, cls.__bases__, cls.__qualname__, module,
-                         "__slots__" in namespace and namespace["__slots__"]),
-            namespace, None, None, rb.fill_class)
+    return (rb.value_class if live else rb.new_class,
+            (type(cls), cls.__name__, cls.__bases__, cls.__qualname__, module,
+             "__slots__" in namespace and namespace["__slots__"]),
+            namespace, None, None, rb.fill_value_class if live else rb.fill_class)
 
 
 class Pickler(_Reductions, pickle.Pickler):
@@ -314,10 +327,13 @@ class ShallowPickler(Pickler):
 
 
 def dump(pickler_cls, payload, generators: dict, modules: dict,
-         parked: list | None = None, **buffers) -> bytes:
+         parked: list | None = None, live: bool = False, **buffers) -> bytes:
     """`payload` pickled by `pickler_cls`: generators captured mid-call are in `generators`,
     the compiled modules met are added to `modules` (source hash -> name), generators
-    reduced from live ones to `parked`. `buffer_callback=`: pickle protocol 5's."""
+    reduced from live ones to `parked`. `live`: see _Reductions. `buffer_callback=`: pickle
+    protocol 5's."""
     buf = io.BytesIO()
-    pickler_cls(buf, generators, modules, parked, **buffers).dump(payload)
+    pickler = pickler_cls(buf, generators, modules, parked, **buffers)
+    pickler.live = live
+    pickler.dump(payload)
     return buf.getvalue()

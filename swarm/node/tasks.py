@@ -43,7 +43,7 @@ def spawn_task(node, fn, args: tuple, kwargs: dict, make_future):
     dest = place(node, args, kwargs)
     future = make_future(f"f{prog.next_id()}", dest)
     carried: dict[str, str] = {}
-    data = codec.dumps((fn, args, kwargs, future), carried)
+    data = codec.dumps((fn, args, kwargs, future), carried, live=False)  # (its own copy)
     meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
                           "task": future.id, "start": True,
                           "seq": 0, "route": [], "from": node.name,
