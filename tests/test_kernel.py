@@ -132,3 +132,55 @@ def test_a_shielded_greenlet_gets_the_cancel_when_it_asks_for_it():
     kernel.run_ready()
     assert seen == ["committed", "KeyboardInterrupt('cancelled')", None]
     kernel.close()
+
+
+def test_an_ended_programs_greenlet_runs_the_next_in_a_fresh_context():
+    """A greenlet whose program ended is kept for the next spawn (Kernel.pool): the next
+    program runs in it with nothing of the one before - a new, empty contextvars context -
+    and one that raised is not kept (its greenlet ended with it, as before)."""
+    import contextvars
+
+    var = contextvars.ContextVar("var", default="unset")
+    kernel = Kernel()
+    seen = []
+
+    def first():
+        var.set("first's")
+        seen.append(kernel.wait("a"))  # parks once: resumed in the same greenlet
+
+    def second():
+        seen.append(var.get())
+
+    def failing():
+        raise RuntimeError("a program's error reaching the hub")
+
+    g1 = kernel.spawn(first, context=Context())
+    kernel.run_ready()
+    kernel.wake("a", "woken")
+    kernel.run_ready()
+    assert seen == ["woken"] and kernel.pool == [g1] and not kernel.context
+    g2 = kernel.spawn(second, context=Context())
+    assert g2 is g1 and not kernel.pool
+    kernel.run_ready()
+    assert seen == ["woken", "unset"] and kernel.pool == [g1]
+    g3 = kernel.spawn(failing)
+    kernel.run_ready()  # (logged: "a program greenlet failed")
+    assert g3 is g1 and g3.dead and not kernel.pool
+    kernel.close()
+
+
+def test_a_program_cancelled_before_it_starts_in_a_kept_greenlet_never_runs():
+    """A cancel that reaches a program spawned in a kept greenlet before its first turn drops
+    it, as it dropped one in a new greenlet (run_ready: never started)."""
+    kernel = Kernel()
+    ran, abandoned = [], []
+    kernel.on_abandon = abandoned.append
+    kernel.spawn(lambda: None)
+    kernel.run_ready()
+    kept = kernel.pool[0]
+    ctx = Context()
+    assert kernel.spawn(ran.append, "ran", context=ctx) is kept
+    assert kernel.cancel(lambda c: c.id == "p1") == 1
+    kernel.run_ready()
+    assert ran == [] and abandoned == [ctx] and not kernel.context and not kernel.pool
+    kernel.close()

@@ -128,8 +128,14 @@ def reduce_closed_file(f):
 
 
 def closed_file(kind: str, file_name, mode):
-    """A closed file of class `kind` (one of io's) named `file_name`."""
-    raw = io.FileIO(os.devnull, "r+")  # any buffer may wrap it (a writer flushes on close)
+    """A closed file of class `kind` (one of io's) named `file_name`.
+
+    Discussion: it is made on a descriptor of os.devnull kept open for all of them
+    (closefd=False: closing it leaves the descriptor), not one opened and closed per file -
+    a script's `with open(...) as f:` at its top level leaves such a file in its globals,
+    made again at every hop: open, fstat, ioctl, lseek and close a hop were 40-80 us of a
+    node's CPU in the hop benchmark (bench/hops.py's program has one)."""
+    raw = _null_raw()  # any buffer may wrap it (a writer flushes on close)
     if file_name is not None:
         raw.name = file_name
     if kind in ("BufferedReader", "BufferedWriter", "BufferedRandom"):
@@ -142,6 +148,20 @@ def closed_file(kind: str, file_name, mode):
         f = raw
     f.close()
     return f
+
+
+_NULL_FD: list = []  # [a descriptor of os.devnull], opened at the first closed_file
+
+
+def _null_raw() -> io.FileIO:
+    """A FileIO on the kept descriptor of os.devnull (opened again if something closed it)."""
+    if _NULL_FD:
+        try:
+            return io.FileIO(_NULL_FD[0], "r+", closefd=False)
+        except OSError:  # (a program closed it: fstat said so)
+            _NULL_FD.clear()
+    _NULL_FD.append(os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC))
+    return io.FileIO(_NULL_FD[0], "r+", closefd=False)
 
 
 def reduce_logger(logger):

@@ -75,13 +75,18 @@ class _Reductions:
         if kind is _PLAIN:
             return NotImplemented
         if t is FunctionType:
+            if _BY_NAME.get(id(obj)) is obj:
+                return NotImplemented
             g = obj.__globals__
             module = g.get("__swarm_module__")
             key = None
             if module is not None and g.get("__swarm_compiled__") is not None:
                 key = g["__swarm_compiled__"].code_key(obj.__code__)
             if key is None:
-                return library.reduce_foreign_function(obj)
+                rv = library.reduce_foreign_function(obj)
+                if rv is NotImplemented and module is None:
+                    _by_name(obj)
+                return rv
             state = (obj.__name__, obj.__qualname__, obj.__defaults__, obj.__kwdefaults__,
                      obj.__dict__ or None, obj.__doc__, obj.__annotations__ or None)
             return (rb.new_function, (module, key, obj.__closure__), state, None, None,
@@ -132,12 +137,32 @@ class _Reductions:
         if kind is _ENUM_MEMBER:
             return (library.new_enum_member, (t, t._member_type_, obj._value_), obj.__dict__)
         if kind is _CLASS:
-            return _reduce_class(obj, self.module_objects, self.live)
+            if _BY_NAME.get(id(obj)) is obj:
+                return NotImplemented
+            rv = _reduce_class(obj, self.module_objects, self.live)
+            if rv is NotImplemented and CLASS_MODULES.get(obj, 0) is None:
+                owner = sys.modules.get(obj.__module__)
+                if owner is not None and "__swarm_compiled__" not in owner.__dict__:
+                    _by_name(obj)
+            return rv
         if kind is _EXCEPTION:
             return _reduce_exception(obj)
         if isinstance(obj, io.IOBase) and obj.closed:  # holds nothing: travels as what it was
             return library.reduce_closed_file(obj)
         raise Refused(obj)
+
+
+#: id -> a function or class of installed code found to pickle by reference (its module and
+#: name), so that the next pickle that meets it returns at once (a hop meets the codec's own
+#: rebuilders, `move_to`, the continuation's classes: a dozen lookups a hop). Held here so
+#: the id stays theirs; never a compiled module's (a program's code is rebuilt per arrival)
+_BY_NAME: dict[int, object] = {}
+
+
+def _by_name(obj) -> None:
+    if len(_BY_NAME) >= 4096:  # (bounded: library code makes functions at run time too)
+        _BY_NAME.clear()
+    _BY_NAME[id(obj)] = obj
 
 
 class _GlobalsOf:
@@ -230,8 +255,13 @@ def kind_of(t: type) -> str:
 
 
 _TEMP = re.compile(r"_sw_[tf]\d+$")  # the compiler's temporaries (anf.py)
+#: a compiled module's globals that do not travel with it: the runtime's (made again where
+#: it arrives) and `__swarm_resumers__`, the resumers made so far (resume.resumer_for makes
+#: the one it needs on arrival: cheaper than pickling and rebuilding every one made, four
+#: functions a hop in a ping-pong)
 MODULE_RUNTIME_KEYS = frozenset({"__swarm_compiled__", "__swarm_module__", "__swarm_support__",
-                                  "__builtins__", "__loader__", "__spec__", "__cached__"})
+                                  "__builtins__", "__loader__", "__spec__", "__cached__",
+                                  "__swarm_resumers__"})
 
 
 def _user_module_of_class(cls, known: dict | None = None):
