@@ -162,6 +162,9 @@ def run(args) -> int:
         print(f"swarm run: no node {args.node!r} among the {n} temporary nodes (n1..n{n})",
               file=sys.stderr)
         return 2
+    # (before the program is submitted: a Ctrl-C from then on cancels it - it came while
+    # this imported swarm.localcluster, at the start of the wait, and ended swarm run alone)
+    shared = cluster_path(args) is not None and not args.nodes
     with cluster_for(args) as cluster:
         if cluster is None:
             return 1
@@ -194,10 +197,10 @@ def run(args) -> int:
             print(f"its output: swarm result {program} --cluster {cluster.config.path}",
                   file=sys.stderr)
             return 0
-        return _wait(args, cluster, program, skywriting)
+        return _wait(args, cluster, program, skywriting, shared)
 
 
-def _wait(args, cluster, program: str, skywriting: bool) -> int:
+def _wait(args, cluster, program: str, skywriting: bool, shared: bool) -> int:
     """Wait for the program, printing its output; Ctrl-C or SIGTERM cancels it, --timeout
     gives up.
 
@@ -214,16 +217,16 @@ def _wait(args, cluster, program: str, skywriting: bool) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        status = _wait_or_cancel(args, cluster, program, skywriting, terminated)
+        status = _wait_or_cancel(args, cluster, program, skywriting, terminated, shared)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return TERMINATED_STATUS if terminated and status == INTERRUPTED_STATUS else status
 
 
-def _wait_or_cancel(args, cluster, program: str, skywriting: bool, terminated: list) -> int:
+def _wait_or_cancel(args, cluster, program: str, skywriting: bool, terminated: list,
+                    shared: bool) -> int:
     from swarm.client import ClusterTimeout
 
-    shared = cluster_path(args) is not None and not args.nodes
     try:
         outcome = _results(args, cluster, program, shared)
     except KeyboardInterrupt:
