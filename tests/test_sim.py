@@ -15,6 +15,7 @@ import pytest
 from swarm.continuation import codec
 from swarm.node import machine as m
 from swarm.node.machine import ledger as ledger_module
+from swarm.node.machine import resend as resend_module
 from swarm.node.machine import state as state_module
 from swarm.node.machine.state import NodeState
 from tests.sim import money
@@ -280,9 +281,9 @@ def test_a_ref_moved_away_is_followed_before_its_write_is_on_disk():
 def test_it_finds_an_outcome_reported_and_then_changed(monkeypatch):
     """The old rule: a hop not acknowledged within hop_timeout failed its program - which the
     receiver may have been running all along."""
-    resend = NodeState._resend
+    resend = resend_module.unacknowledged
 
-    def give_up(self, now):
+    def give_up(self, now, seconds):
         for hop_id, (dest, meta_bytes, _, sent_at, program) in list(
                 self.ledger.outbox.items()):
             if now - sent_at > self.hop_timeout:
@@ -292,9 +293,9 @@ def test_it_finds_an_outcome_reported_and_then_changed(monkeypatch):
                     "program": program, "seq": meta["seq"], "ok": False,
                     "error": f"HopTimeout: node {dest} did not accept the program",
                     "traceback": "", "route": meta["route"], "value": None}))
-        resend(self, now)
+        resend(self, now, seconds)
 
-    monkeypatch.setattr(NodeState, "_resend", give_up)
+    monkeypatch.setattr(resend_module, "unacknowledged", give_up)
     found = _first_violations(range(3000), stop=True)
     assert any("HopTimeout" in v for v in found), found[:3]
 

@@ -35,7 +35,7 @@ def known(state, fenced, heirs: dict) -> None:
 
 
 def fence(state, e: ev.FenceRequested) -> None:
-    """An operator declares e.node gone for good (see NodeState._resend's Discussion). Phase 1:
+    """An operator declares e.node gone for good (see resend.py's Discussion). Phase 1:
     written, and from then on nothing from it is taken (the shell's gate refuses it too).
     Phase 2, once every live node has done phase 1 (the operator's command waits for
     that): hops to it are given up (fail_waiting_for). Each phase is answered

@@ -1,7 +1,7 @@
 """When a large message that was not answered may be sent again (hops of the outbox).
 
 A hop not acknowledged within RESEND_SECONDS is sent again, every RESEND_SECONDS, for as long
-as it takes (state._resend). For a hop of a few KiB that costs nothing. For one of 300 MB it
+as it takes (resend.py). For a hop of a few KiB that costs nothing. For one of 300 MB it
 was the node's undoing: the receiver takes longer than a second to receive, store, mirror and
 acknowledge it (tens of seconds on a loaded machine), and each resend handed another 300 MB
 to ZeroMQ, which queues it in memory (a peer's queue is counted in messages, and a 16 MiB

@@ -35,6 +35,7 @@ from swarm.node.machine import (
     mirror,
     questions,
     quick,
+    resend,
 )
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
@@ -550,7 +551,7 @@ class NodeState:
             self.next_resend = now + RESEND_SECONDS
             ledger.expire(now)
             self._send_forgets()
-            self._resend(now)
+            resend.unacknowledged(self, now, RESEND_SECONDS)
             questions.follow_up(self, now, RESEND_SECONDS)
             answers.prune(self, now)
 
@@ -567,38 +568,6 @@ class NodeState:
         for peer, hop_ids in self.ledger.take_forgets().items():
             if not self.lost(peer):
                 self.out.append(Send(peer, "ack", {"hop_ids": [], "forget": hop_ids}))
-
-    def _resend(self, now: float) -> None:
-        """Resend every hop not acknowledged within RESEND_SECONDS, for as long as it takes.
-
-        Discussion: a hop's acceptance by its receiver is the point of no return. Until the
-        sender has the acknowledgement, the receiver may have taken the hop (and its ack be
-        lost, or the receiver paused, or cut off): the program may be running there. So the
-        sender never gives up on its own - the program is *waiting* (its client is told, once
-        the hop has waited hop_timeout), never failed - until an operator declares the
-        receiver gone (`swarm node gone`, fences.py), after which nothing it does counts."""
-        present, pacer, outbox = self.present, self.pacer, self.ledger.outbox
-        pacer.keep(outbox)
-        for hop_id, (dest, meta_bytes, data, sent_at, program) in outbox.items():
-            if now - sent_at < RESEND_SECONDS:
-                continue  # its ack may be on its way (acks wait for a hop to ride on)
-            if program.split("/", 1)[0] in self.cancelled:  # (it may not have heard)
-                self.out.append(Send(dest, "cancel", {"program": program}))
-            if pacer.may_resend(hop_id, len(meta_bytes) + len(data), sent_at, now,
-                                RESEND_SECONDS):  # (a large one waits longer: pacing.py)
-                self.count("resent")
-                self._send(Send(dest, "hop", {"again": True}, (meta_bytes, data),
-                                resend=True))
-            where = present.get(program)
-            if now - sent_at > self.hop_timeout and where is not None and where[0] == "sent" \
-                    and where[3] == hop_id:
-                where[0] = "waiting"
-                meta = stored_meta(meta_bytes)
-                self.out.append(Reply(meta["client"], "waiting", {
-                    "program": program, "node": dest, "since": sent_at}))
-                self.out.append(Log("warning", f"program {program}: {dest} has not "
-                                               f"acknowledged hop {hop_id} since {sent_at:.3f}"))
-        present.trim(now)
 
     def wakeup_at(self) -> float | None:
         """When the machine next needs a Tick (None: not until something happens) - the
