@@ -179,3 +179,65 @@ def test_a_suspension_in_the_top_level_of_a_module_being_imported(tmp_path, caps
                  "line 2", "a module being imported cannot be captured")
     path, native, out = migrate(tmp_path, "import loads_at_import\n", strict=True)
     assert out.error.startswith("NotMigratable:") and f"{path}:1" in out.error
+
+
+# C code advancing a generator that suspends (issue 15, class 12): the stack check used to
+# take the `for` loop's FOR_ITER over the enumerate for a loop advancing the generator itself,
+# and the capture refused only while unwinding - NotMigratable, exit 1, without --strict.
+# (name, the statement over gen(), what the warning names)
+THROUGH_C_ITERATOR = [
+    ("enumerate", "for i, x in enumerate(gen()):\n    print(i, x)", "enumerate(...)"),
+    ("zip", "for a, b in zip(gen(), 'abc'):\n    print(a, b)", "zip(...)"),
+    ("map", "for a in map(str, gen()):\n    print(a)", "map(...)"),
+    ("filter", "for a in filter(None, gen()):\n    print(a)", "filter(...)"),
+    ("islice", "for a in itertools.islice(gen(), 2):\n    print(a)", "islice(...)"),
+    ("in_function", "def f():\n    for i, x in enumerate(gen()):\n        print(i, x)\nf()",
+     "in f"),
+    ("next_enumerate", "print(next(enumerate(gen())))", "C code that called back"),
+    ("deque", "print(collections.deque(gen()))", "C code that called back"),
+    ("class_iterator", "for a in It():\n    print(a)", "It object, whose __next__"),
+]
+GEN = """import collections
+import itertools
+from swarm import checkpoint
+
+def gen():
+    for i in range(3):
+        checkpoint()
+        yield i * 10
+
+class It:
+    def __init__(self): self.i = 0
+    def __iter__(self): return self
+    def __next__(self):
+        if self.i == 2:
+            raise StopIteration
+        checkpoint()
+        self.i += 1
+        return self.i
+
+"""
+
+
+@pytest.mark.parametrize("statement,named", [c[1:] for c in THROUGH_C_ITERATOR],
+                         ids=[c[0] for c in THROUGH_C_ITERATOR])
+def test_c_iterator_over_a_suspending_generator_goes_on_here(tmp_path, capsys, statement,
+                                                             named):
+    line = GEN.count("\n") + 1 + statement.startswith("def f")
+    path, native, out = migrate(tmp_path, GEN + statement + "\n")
+    goes_on_here(native, out, capsys, f"{path}:{line}", named)
+    path, native, out = migrate(tmp_path, GEN + statement + "\n", strict=True)
+    assert out.error.startswith("NotMigratable:") and f"{path}:{line}" in out.error, out
+    assert named in out.error and out.stdout == ""
+
+
+def test_dunder_next_of_a_generator_migrates(tmp_path, capsys):
+    # g.__next__() is a method-wrapper, not a builtin method like g.send: the capture took it
+    # for C code calling back and refused; it advances the rebuilt generator, as next(g) does
+    for strict in (False, True):
+        path, native, out = migrate(
+            tmp_path, GEN + "g = gen()\nprint(g.__next__())\nprint(g.__next__() + 1)\n",
+            strict=strict)
+        assert out.error is None and out.stdout == native.stdout == "0\n11\n", out
+        assert out.suspensions >= 2 and out.fallbacks == 0
+    assert "swarm: " not in capsys.readouterr().err

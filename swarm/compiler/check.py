@@ -315,13 +315,6 @@ class _Checker(ast.NodeVisitor):
                 args = []  # the compiler builds a list there instead
         elif self._stdlib_callee(func):
             callee, origin = f"{ast.unparse(func)}()", "library code"
-        elif isinstance(func, ast.Attribute) and func.attr == "__next__" and not args:
-            what = self._generator(func.value)
-            if what:
-                self.report(node, f"{ast.unparse(func)}() advances {what} through C code: "
-                                  "a suspension inside the generator cannot migrate (call "
-                                  f"next({ast.unparse(func.value)}) instead)")
-            return
         else:
             return
         for a in args:

@@ -232,6 +232,19 @@ class _Rewriter(Transformer):
                            "function uses, is not supported; assign it with `=`", self.filename)
         return self.generic_visit(node)
 
+    def visit_AnnAssign(self, node):
+        # Discussion: a box belongs to a function, and CPython never evaluates the
+        # annotation of a function's local (PEP 526: no __annotations__ entry, no run-time
+        # effect), so `x: T = v` is `x = v` and `x: T` alone is nothing. An AnnAssign whose
+        # target became `_sw_box_x.v` would be a "simple" non-Name target CPython refuses.
+        target = node.target
+        if not (isinstance(target, ast.Name) and getattr(target, "sw_box", None)):
+            return self.generic_visit(node)
+        if node.value is None:
+            return located(ast.Pass(), node)
+        return located(ast.Assign(targets=[self.visit(target)], value=self.visit(node.value)),
+                       node)
+
     def visit_Nonlocal(self, node):
         return None  # every nonlocal name is a cell of a function, hence boxed
 

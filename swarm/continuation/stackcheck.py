@@ -27,6 +27,7 @@ once per code object.
 from __future__ import annotations
 
 import dis
+from inspect import CO_GENERATOR
 from types import CodeType, GeneratorType
 
 from swarm.continuation.capture import TRAMPOLINES, code_of
@@ -188,6 +189,17 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
             return (f"at {where} in {code.co_qualname}: the call there is C code that called "
                     f"back into the program{into}, which then suspended - such as "
                     "list.sort(key=...) or a builtin method (write the loop yourself)")
+        if below is not None and point is None:
+            wrapper = _iterator_between(frame, below)
+            if wrapper is not None and not below.f_code.co_flags & CO_GENERATOR:
+                return (f"at {where} in {code.co_qualname}: the loop there iterates a "
+                        f"{wrapper} object, whose __next__{into} suspended (use a generator)")
+            if wrapper is not None:
+                return (f"at {where} in {code.co_qualname}: the loop there advances "
+                        f"{wrapper}(...), C code that advanced a generator{into} which then "
+                        "suspended - such as enumerate(), zip(), map(), filter() or "
+                        "itertools.islice() over a generator that suspends (loop over the "
+                        "generator itself)")
         if is_root(code):
             return _imported(frame, is_compiled)
         callee = code
@@ -215,6 +227,34 @@ def _imported(root, is_compiled) -> str | None:
     return None
 
 
+def _iterator_between(frame, below) -> str | None:
+    """The type name of what `frame`'s `for` loop (or `next` point) advances, if that is not
+    the generator running in `below` - an enumerate, zip, map... (C code) advancing it, which
+    the capture cannot record; None if it is, or if the compiler recorded nothing to tell."""
+    compiled = frame.f_globals.get("__swarm_compiled__")
+    site = site_offsets(frame.f_code, compiled).get(frame.f_lasti)
+    if site is None or site[1] != "next":
+        return None  # a point's own handler, or a resumer's call: the unwinding check decides
+    path = getattr(compiled, "gens", {}).get(site[0])
+    if not path:
+        return None
+    try:
+        head = path[0]
+        if head in frame.f_locals:
+            it = frame.f_locals[head]
+        elif head in frame.f_globals:
+            it = frame.f_globals[head]
+        else:
+            it = frame.f_builtins[head]
+        for attr in path[1:]:
+            it = getattr(it, attr)
+    except Exception:
+        return None
+    if getattr(it, "gi_frame", None) is below or getattr(it, "gi_code", None) is below.f_code:
+        return None
+    return type(it).__qualname__
+
+
 def _calls(frame, point: int, below) -> bool:
     """Does the call of `point` in `frame` call the code `below` runs? Its callee (a name
     or attribute chain the compiler recorded) is evaluated again, as the capture handler
@@ -235,9 +275,14 @@ def _calls(frame, point: int, below) -> bool:
             obj = getattr(obj, attr)
     except Exception:
         return True
-    if isinstance(obj, type):  # Cls(...): type.__call__ runs __init__
-        init = getattr(obj, "__init__", None)
-        return code_of(init) is below.f_code or code_of(init) is None
+    if isinstance(obj, type):  # Cls(...): type.__call__ runs __new__ and __init__
+        init = code_of(getattr(obj, "__init__", None))
+        if init is below.f_code or code_of(getattr(obj, "__new__", None)) is below.f_code:
+            return True
+        # C code all the way (deque(gen()), dict(gen()), a class's C __init__ iterating a
+        # generator that suspends) cannot be recorded; a metaclass's own __call__, or an
+        # __init__ that is Python, is for the check during unwinding to judge
+        return init is not None or type(obj).__call__ is not type.__call__
     code = code_of(obj)
     if code is None:  # C code called (list.sort, functools.partial...) - unless it advances
         # a generator (gen.send(v), gen.__next__()), which the capture handles

@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from types import BuiltinMethodType, GeneratorType, ModuleType
+from types import BuiltinMethodType, GeneratorType, MethodWrapperType, ModuleType
 
 from swarm.continuation.capture import (
     RESUMED,
@@ -106,7 +106,8 @@ def _found_by_function_handler(c: Capture) -> bool:
 def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, callee) -> None:
     c = sys.exception()
     frame = c.__traceback__.tb_frame
-    if type(callee) is BuiltinMethodType and type(callee.__self__) is GeneratorType \
+    if type(callee) in (BuiltinMethodType, MethodWrapperType) \
+            and type(callee.__self__) is GeneratorType \
             and callee.__name__ in ("send", "__next__", "throw"):
         # send(v), throw(e) or __next__() on a generator: what they carried was delivered before
         # the capture; resuming advances the rebuilt generator again
