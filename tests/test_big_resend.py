@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from helpers import write
+from helpers import wait_for, write
 
 import swarm
 
@@ -33,8 +33,13 @@ def test_a_large_hop_to_a_paused_node_is_sent_again_seldom_and_arrives(tmp_path)
         out = cluster.wait(program, timeout=120)
         assert out.error is None, out.traceback
         assert out.value == ("n2", 48 * 2**20, 255)
-        rows = {row["node"]: row for row in cluster.status()}
+        rows: dict = {}
+
+        def acknowledged() -> bool:  # (the ack may come a little after the result: n2
+            rows.update((row["node"], row) for row in cluster.status())  # writes the hop,
+            return rows["n1"]["unacked"] == 0  # then acks it; its program ran meanwhile)
+
+        assert wait_for(acknowledged, timeout=10), rows["n1"]
     # sent once, then again after 1 s + its bytes at 20 MB/s (3.5 s), then 7 s later
     # (before: about once a second while n2 slept, 7 copies of 48 MiB queued)
     assert rows["n1"]["resent"] <= 2, rows["n1"]
-    assert rows["n1"]["unacked"] == 0
