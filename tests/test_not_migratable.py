@@ -241,3 +241,17 @@ def test_dunder_next_of_a_generator_migrates(tmp_path, capsys):
         assert out.error is None and out.stdout == native.stdout == "0\n11\n", out
         assert out.suspensions >= 2 and out.fallbacks == 0
     assert "swarm: " not in capsys.readouterr().err
+
+
+def test_library_code_calling_back_is_named_at_the_programs_own_line(tmp_path, capsys):
+    """A suspension under library code (heapq.nlargest advancing a generator that suspends):
+    each warning names the program's line, and the library's file (they named heapq.py's
+    lines alone; nlargest advances it from two places, each said once)."""
+    path, native, out = migrate(tmp_path, (
+        "import heapq\nfrom swarm import checkpoint\n\ndef gen():\n    for i in range(5):\n"
+        "        checkpoint()\n        yield i\n\nprint(heapq.nlargest(2, gen()))\n"))
+    assert native.stdout == "[4, 3]\n"
+    assert out.error is None and out.stdout == native.stdout and out.fallbacks >= 1
+    told = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("swarm: ")]
+    assert told and all(ln.startswith(f"swarm: not migrating at {path}:9 (in ") and
+                        "heapq.py): nlargest" in ln for ln in told), told

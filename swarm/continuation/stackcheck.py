@@ -173,7 +173,10 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
             continue
         where = f"{code.co_filename}:{frame.f_lineno}"
         if not is_compiled(code):
-            return (f"at {where}: {code.co_qualname} is library code, not compiled, and it "
+            caller = _program_frame_below(frame, is_compiled)
+            at = where if caller is None else \
+                f"{caller.f_code.co_filename}:{caller.f_lineno} (in {code.co_filename})"
+            return (f"at {at}: {code.co_qualname} is library code, not compiled, and it "
                     "called back into the program (keep suspending calls out of library "
                     "callbacks)")
         accepted = accepted_offsets(code, frame.f_globals.get("__swarm_compiled__"))
@@ -206,6 +209,17 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
         below = frame
         frame = frame.f_back
     return "the suspension was reached outside a compiled program"
+
+
+def _program_frame_below(frame, is_compiled):
+    """The program's frame that called the library code `frame` runs (its file:line is what
+    a warning names first: the user's line, not heapq.py's), or None."""
+    frame = frame.f_back
+    while frame is not None:
+        if frame.f_code not in TRAMPOLINES and is_compiled(frame.f_code):
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _imported(root, is_compiled) -> str | None:
