@@ -212,8 +212,9 @@ def why_not_capturable(frame, is_compiled, is_root) -> str | None:
 
 
 def _program_frame_below(frame, is_compiled):
-    """The program's frame that called the library code `frame` runs (its file:line is what
-    a warning names first: the user's line, not heapq.py's), or None."""
+    """The nearest program frame below `frame` (the runtime's trampolines skipped), or None:
+    the program's line that called library code (what a warning names first: the user's
+    line, not heapq.py's), or the `import` under a module's top level (_imported)."""
     frame = frame.f_back
     while frame is not None:
         if frame.f_code not in TRAMPOLINES and is_compiled(frame.f_code):
@@ -228,17 +229,38 @@ def _imported(root, is_compiled) -> str | None:
     between it and the frame of the `import` statement). Captured from there, the frames
     below the import were lost - the program ended when the imported module's top level
     did, the rest of it silently skipped."""
-    frame = root.f_back
-    while frame is not None:
-        code = frame.f_code
-        if code not in TRAMPOLINES and is_compiled(code):
-            return (f"at {code.co_filename}:{frame.f_lineno}: the import there runs "
-                    f"{root.f_code.co_filename}'s top level, which suspended at "
-                    f"line {root.f_lineno}; a module being imported cannot be captured "
-                    "(importlib's frames in between) - touch Refs in a function the program "
-                    "calls after the import")
-        frame = frame.f_back
-    return None
+    frame = _program_frame_below(root, is_compiled)
+    if frame is None:
+        return None
+    return (f"at {frame.f_code.co_filename}:{frame.f_lineno}: the import there runs "
+            f"{root.f_code.co_filename}'s top level, which suspended at line "
+            f"{root.f_lineno}; a module being imported cannot be captured (importlib's "
+            "frames in between) - touch Refs in a function the program calls after the import")
+
+
+UNKNOWN = object()  # what named() gives for a path it cannot evaluate
+
+
+def named(path: tuple | None, own: dict, frame):
+    """The object a name or attribute chain the compiler recorded (a point's callee, or the
+    generator it advances) names in `frame` now - `own`: its locals -, as the capture
+    handler evaluates it; UNKNOWN if nothing was recorded or it cannot be evaluated (an
+    attribute that raises: the caller then lets the check during unwinding decide)."""
+    if not path:
+        return UNKNOWN
+    head = path[0]
+    try:
+        if head in own:
+            obj = own[head]
+        elif head in frame.f_globals:
+            obj = frame.f_globals[head]
+        else:
+            obj = frame.f_builtins[head]
+        for attr in path[1:]:
+            obj = getattr(obj, attr)
+    except Exception:
+        return UNKNOWN
+    return obj
 
 
 def _iterator_between(frame, below) -> str | None:
@@ -249,20 +271,8 @@ def _iterator_between(frame, below) -> str | None:
     site = site_offsets(frame.f_code, compiled).get(frame.f_lasti)
     if site is None or site[1] != "next":
         return None  # a point's own handler, or a resumer's call: the unwinding check decides
-    path = getattr(compiled, "gens", {}).get(site[0])
-    if not path:
-        return None
-    try:
-        head = path[0]
-        if head in frame.f_locals:
-            it = frame.f_locals[head]
-        elif head in frame.f_globals:
-            it = frame.f_globals[head]
-        else:
-            it = frame.f_builtins[head]
-        for attr in path[1:]:
-            it = getattr(it, attr)
-    except Exception:
+    it = named(getattr(compiled, "gens", {}).get(site[0]), frame.f_locals, frame)
+    if it is UNKNOWN:
         return None
     if getattr(it, "gi_frame", None) is below or getattr(it, "gi_code", None) is below.f_code:
         return None
@@ -275,20 +285,9 @@ def _calls(frame, point: int, below) -> bool:
     would; a callee that is C code (a builtin method such as list.sort) is not `below`."""
     compiled = frame.f_globals.get("__swarm_compiled__")
     path = ("_sw_f",) if point == RESUMED_CALL else getattr(compiled, "callees", {}).get(point)
-    if not path:
-        return True  # nothing recorded: the check during unwinding decides
-    try:
-        head = path[0]
-        if head in frame.f_locals:
-            obj = frame.f_locals[head]
-        elif head in frame.f_globals:
-            obj = frame.f_globals[head]
-        else:
-            obj = frame.f_builtins[head]
-        for attr in path[1:]:
-            obj = getattr(obj, attr)
-    except Exception:
-        return True
+    obj = named(path, frame.f_locals, frame)
+    if obj is UNKNOWN:
+        return True  # nothing recorded, or not evaluable: the check during unwinding decides
     if isinstance(obj, type):  # Cls(...): type.__call__ runs __new__ and __init__
         init = code_of(getattr(obj, "__init__", None))
         if init is below.f_code or code_of(getattr(obj, "__new__", None)) is below.f_code:

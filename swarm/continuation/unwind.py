@@ -32,7 +32,7 @@ from swarm.continuation.capture import (
     not_migratable_at,
 )
 from swarm.continuation.generators import GenNext
-from swarm.continuation.stackcheck import site_offsets
+from swarm.continuation.stackcheck import UNKNOWN, named, site_offsets
 
 
 def _called_from(c: Capture, frame) -> bool:
@@ -184,23 +184,10 @@ def on_capture_at(module: ModuleType, frame_locals: dict | None) -> None:
 
 
 def _evaluate(path: tuple | None, own: dict, frame):
-    """The object a name or attribute chain (a point's callee, or the generator it
-    advances) names in the frame now, as the handler evaluated it; None if it cannot be."""
-    if not path:
-        return None
-    head = path[0]
-    try:
-        if head in own:
-            obj = own[head]
-        elif head in frame.f_globals:
-            obj = frame.f_globals[head]
-        else:
-            obj = frame.f_builtins[head]
-        for attr in path[1:]:
-            obj = getattr(obj, attr)
-    except Exception:
-        return None
-    return obj
+    """The object a point's callee or advanced generator names in the frame now (stackcheck's
+    `named`); None if it cannot be."""
+    obj = named(path, own, frame)
+    return None if obj is UNKNOWN else obj
 
 
 def on_capture_next(module: ModuleType, point: int, frame_locals: dict | None, gen) -> None:

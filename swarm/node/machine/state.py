@@ -181,7 +181,7 @@ class NodeState:
     def _send(self, instruction, hold: bool = False) -> None:
         """Send now, or once the Ref writes made so far are on disk (in order: once one
         message waits, the later ones wait behind it). `hold`: wait for the next write
-        whatever it holds (a result: see _finished).
+        whatever it holds (a result: see _finished; a program's run after a death: _run).
 
         Discussion: a message may show a Ref write - a hop carries a program that read it,
         an answer carries its value, output may print it. Sent before the write is on disk,
