@@ -9,6 +9,7 @@ import time
 
 from swarm import heap
 from swarm.node import machine as m
+from swarm.node.machine.instructions import TO_SELF
 from swarm.wire import control, decode
 
 
@@ -38,7 +39,9 @@ def _gc_request(env, identity):
 def from_self(name: str, kind: str, fields: dict, blobs: tuple):
     """A message this node sent itself (a question asked of itself, its answer, its
     forget: shell._loop_back), as the event it is - its fields as the wire would bring
-    them (tuples as lists) - or None for another kind."""
+    them (tuples as lists) - or None for another kind (not in TO_SELF)."""
+    if kind not in TO_SELF:
+        return None
     fields = control.decode(control.encode(fields))
     if kind == "fetch":
         return m.FetchRequested(name, fields["key"], fields["action"], fields["ref"], blobs[0],

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import msgpack
 
+from swarm.node.machine.instructions import TO_SELF
 from swarm.node.machine.mirror import mirror_of
 from swarm.wire.control import encode
 from swarm.wire.kinds import PAYLOADS, problem
@@ -250,7 +251,13 @@ class World:
 
     # ---- the network -------------------------------------------------------------------------------
     def send(self, src: str, dst: str, kind: str, fields: dict, blobs=()) -> None:
-        """A message from a node or a client; delivered (or not) by the seed's dice."""
+        """A message from a node or a client; delivered (or not) by the seed's dice. One a
+        node sends itself is taken as the real node takes it (shell._loop_back): a kind
+        the node does not loop back is dropped there, so here it is a violation."""
+        if src == dst and src in self.nodes and kind not in TO_SELF:
+            self.violate(f"{src} sent itself a {kind}, which a real node drops "
+                         f"(shell._loop_back): {fields}")
+            return
         if (src, dst) in self.cut or self.rng.random() < self.faults.loss:
             return
         control = encode(fields)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from swarm.node.machine import events as ev
 from swarm.node.machine import failover, mirror, questions
 from swarm.node.machine.gcscan import IdFinder
-from swarm.node.machine.instructions import Log, Reply, Send
+from swarm.node.machine.instructions import TO_SELF, Log, Reply, Send
 from swarm.wire.control import decode as stored_meta
 
 
@@ -100,14 +100,17 @@ def reroute(state, out: list) -> None:
     serve it yet, none is sent - hops stay in the outbox, questions are kept, and both go to
     the heir once it does (the node, stopping, takes nothing more: what it answered before
     is taken, shell.admit). Then they go to the heir. One that comes to this node itself -
-    the heir, sending what the node's store held (its outbox, acks and forgets owed to it) -
-    is done here: a hop is taken, as a hop to this node is, once; acks and forgets are
-    applied."""
+    the heir, sending what the node's store held (its outbox, acks and forgets owed to it),
+    or what the node had not yet delivered to this one (a hop to the heir in its outbox when
+    it died: named for this node, not routed) - is done here: a hop is taken, as a hop to this
+    node is, once; acks and forgets are applied. (The shell would drop it: a node's own
+    network takes no hop from itself, shell._loop_back.)"""
     if any(type(i) is Send and state.holding(i.node) for i in out):
         out[:] = [i for i in out if type(i) is not Send or not state.holding(i.node)]
     itself = []
     for i, instruction in enumerate(out):
-        if type(instruction) is Send and instruction.node in state.routed:
+        if type(instruction) is Send and (instruction.node in state.routed or (
+                instruction.node == state.name and instruction.kind not in TO_SELF)):
             node = state.route(instruction.node)
             if node == state.name:
                 itself.append(instruction)
@@ -122,6 +125,8 @@ def reroute(state, out: list) -> None:
         if send.kind == "hop":
             meta_bytes, data = send.blobs
             meta = stored_meta(meta_bytes)
+            if send.node == state.name:  # (the node's hop to this one, sent again from here)
+                state.count("hops_to_itself")
             ledger.acknowledged([meta["hop_id"]])
             if not ledger.seen(meta["hop_id"]):
                 ledger.take(None, meta["hop_id"], meta["program"], meta_bytes, data)
