@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 #: the kinds of Send a node may address to itself: the shell hands them back to its machine
 #: (shell._loop_back, inbound.from_self) and drops any other - a hop or an ack to itself
 #: is taken by the machine before (fences.reroute); the simulator's network checks it
