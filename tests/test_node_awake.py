@@ -117,7 +117,7 @@ def test_a_program_dropped_while_it_waits_for_a_thread_is_not_counted_after(tmp_
 
 
 def test_a_program_cancelled_on_its_way_to_a_node_that_is_down_never_runs(tmp_path):
-    with swarm.local_cluster(3) as c:
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:  # (its logs kept)
         c.kill("n2")
         program = c.submit(write(tmp_path, "spin.py", SPIN), [str(tmp_path / "never")])
         assert wait_for(lambda: any(r.program == program and r.state in ("sent", "waiting")
