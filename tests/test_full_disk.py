@@ -62,6 +62,8 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
     try:
         client.wait_ready()
         writer = write(tmp_path, "writer.py", WRITER)
+        before = client.run_file(writer, ["255"], timeout=60)  # a Ref to read while it is full
+        assert before.error is None, before.error
         # n3 is paused while the writers' hops to it are sent, so that they reach it together
         # - their first write is a group of 80 hops of 64 KiB each (5 MiB, on a 3 MiB disk)
         os.kill(procs["n3"].pid, signal.SIGSTOP)
@@ -90,20 +92,20 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
         # with the cause
         late = {client.submit(writer, [str(i)]): i % 256 for i in range(80, 90)}
         ids.update(late)
-        # ... and the results of writes kept before the disk filled reach the client (each
-        # once its write is on the mirror too: under load that may come after the refusals -
-        # read at once, none had come: CI's (0, 90), and once here at load 10)
         deadline = time.monotonic() + 60
-        while not all(client._runs[p].done or client._runs[p].waiting for p in late) or \
-                not any(client._runs[p].done for p in ids):
-            assert time.monotonic() < deadline, (
-                [client._runs[p] for p in late], sum(client._runs[p].done for p in ids))
+        while not all(client._runs[p].done or client._runs[p].waiting for p in late):
+            assert time.monotonic() < deadline, [client._runs[p] for p in late]
             client._absorb_incoming(0.3)
         done = {p for p in ids if client._runs[p].done}
         waiting = {p: client._runs[p].waiting for p in ids if not client._runs[p].done}
-        # writers whose writes fit were kept while the disk filled up, the others wait (a
-        # write of many that fails is tried again in smaller parts: machine/ledger.py)
-        assert done and waiting, (len(done), len(waiting))
+        assert waiting, len(done)  # (the 3 MiB disk is full: some wait)
+        # How many were kept before the disk filled varies from run to run, 0 to 40 of 80: a
+        # write that fails is tried again in smaller parts (machine/ledger.py), but under load
+        # the hops' takes are written before their programs end - each continuation into the
+        # inbox, 64 KiB, in SQLite's log, which the database cannot take back while the disk is
+        # full - and can fill it before any Ref write (measured: 26 takes kept, then the Ref
+        # writes that fit, 0-6). That what fits is kept is the simulator's test:
+        # tests/test_sim.py::test_a_nearly_full_disk_keeps_the_writes_that_fit.
         # (a writer whose hop n3 took, and cannot write yet, is told by n1 that it waits once
         # n3 has not acknowledged it for hop_timeout: n1 does not know why)
         assert all("its store refuses writes (OperationalError: database or disk is full)"
@@ -121,10 +123,9 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
                 else:
                     kept[out.value] = ids[program]
 
+        kept[before.value] = 255
         take(client.results(sorted(done), timeout=60))
-        # the writers whose writes fit were kept while the disk filled up: 3 MiB takes more
-        # than ten writes of 64 KiB, even twice (SQLite's log, then the database)
-        assert len(kept) >= 10, (len(kept), len(refused))
+        print(f"{len(kept) - 1} of 80 writes kept before the disk filled")
         # reads go on meanwhile: the node answers fetches
         reader = write(tmp_path, "reader.py", READER)
         sample = list(kept)[:3]
@@ -135,7 +136,7 @@ def test_a_full_disk_loses_no_acknowledged_write_and_recovers(tmp_path, small_di
         (small_disk / "filler").unlink()
         grow(small_disk, "64m")
         take(client.results(sorted(waiting), timeout=120))
-        assert len(kept) == len(ids) - len(refused)  # each kept, or refused saying why
+        assert len(kept) == 1 + len(ids) - len(refused)  # each kept, or refused saying why
         again = client.run_file(writer, ["7"], timeout=120)  # the node takes writes again
         assert again.error is None, again.error
         kept[again.value] = 7
