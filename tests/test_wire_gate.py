@@ -112,14 +112,16 @@ def test_size_and_signature_are_checked_first(no_unpickling):
 frames_strategy = st.lists(st.binary(max_size=200), max_size=5)
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1500, deadline=None,  # (no timing: a loaded machine is slow)
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(identity=st.binary(max_size=16), frames=frames_strategy)
 def test_random_frames_are_refused_unread(no_unpickling, identity, frames):
     with pytest.raises(WireError):
         gate().admit(identity, frames)
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1500, deadline=None,  # (no timing: a loaded machine is slow)
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_change_to_a_signed_message_is_refused_unread(no_unpickling, data):
     kind = data.draw(st.sampled_from(["submit", "hop", "ack", "stop", "fetch"]))

@@ -86,6 +86,15 @@ def cancel(state, e: ev.CancelRequested) -> None:
     state._write_now()
 
 
+def carried(state, program: str) -> None:
+    """A hop that carries its sender's cancel (resend.py): the program is cancelled here
+    before it runs, written with the hop's take."""
+    program = program.split("/", 1)[0]
+    if program not in state.cancelled:
+        state.cancelled.add(program)
+        state.ledger.next.cancelled.append(program)
+
+
 def handlers(state) -> dict:
     """The events of this module, for NodeState's table."""
     return {ev.CollectRequested: lambda e: collect(state, e),

@@ -22,12 +22,17 @@ def unacknowledged(state, now: float, resend_seconds: float) -> None:
     for hop_id, (dest, meta_bytes, data, sent_at, program) in outbox.items():
         if now - sent_at < resend_seconds:
             continue  # its ack may be on its way (acks wait for a hop to ride on)
-        if program.split("/", 1)[0] in state.cancelled:  # (it may not have heard)
+        cancelled = program.split("/", 1)[0] in state.cancelled
+        if cancelled:  # (it may not have heard; its tasks there too)
             state.out.append(Send(dest, "cancel", {"program": program}))
         if pacer.may_resend(hop_id, len(meta_bytes) + len(data), sent_at, now,
                             resend_seconds):  # (a large one waits longer: pacing.py)
             state.count("resent")
-            state._send(Send(dest, "hop", {"again": True}, (meta_bytes, data), resend=True))
+            # the hop carries the cancel too: the message before it may have been refused
+            # unread by a receiver restarting (sent before its start: a replay to its gate)
+            # and the hop, sent a moment later, taken - the program ran there for ever
+            extra = {"again": True, "cancelled": True} if cancelled else {"again": True}
+            state._send(Send(dest, "hop", extra, (meta_bytes, data), resend=True))
         where = present.get(program)
         if now - sent_at > state.hop_timeout and where is not None and where[0] == "sent" \
                 and where[3] == hop_id:

@@ -347,6 +347,8 @@ class NodeState:
                 "hop_ids": [hop_id], "reason": "it is leaving the cluster" if self.leaving
                 else f"its store refuses writes ({self.write_error})"}))
             return
+        if extra.get("cancelled"):
+            clients.carried(self, e.meta["program"])
         ledger.take(e.sender, hop_id, e.meta["program"], e.meta_bytes, e.data)
         self._resume(e.meta, hop_id, e.data, bool(extra.get("again")), e.now)
 
