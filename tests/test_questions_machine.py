@@ -1,6 +1,8 @@
 """A question whose program stopped waiting (Unasked: machine/questions.py), on one node's
 machine - the simulator's node (tests/sim/world.py) as the harness, its world not run: what
-the node still asks, and what a late answer does."""
+the node still asks, and what a late answer does; and a hop that carries its sender's cancel."""
+
+import msgpack
 
 from swarm.node import machine as m
 from swarm.node.machine.questions import READS
@@ -46,3 +48,21 @@ def test_a_source_is_asked_for_as_long_as_a_program_waits_for_it():
     assert not n1.state.asking and not n1.state.source_asks
     n1.handle(m.Tick(now + 1.5))
     assert n1.state.stats.get("asked_again", 0) == 0
+
+
+def test_a_hop_that_carries_its_senders_cancel_is_resumed_with_the_interrupt():
+    """A resent hop of a program its sender cancelled carries the cancel (resend.py): the
+    cancel message before it may have been refused unread by this node as it restarted.
+    Taken, the program is cancelled here before it runs; without the field, it runs."""
+    for carried in (True, False):
+        n1 = node()
+        meta = {"program": "c1-x-1", "client": "c1", "modules": {}, "argv": ["p.py"],
+                "hop_checkpoints": False, "seq": 1, "route": ["n2", "n1"],
+                "hop_id": "h1"}
+        extra = {"again": True, "cancelled": True} if carried else {"again": True}
+        done = []
+        n1.execute = done.append
+        n1.handle(m.HopReceived("n2", meta, msgpack.packb(meta), extra, b"", n1.world.now))
+        resumes = [i for i in done if isinstance(i, m.Resume)]
+        assert [r.interrupt for r in resumes] == [carried]
+        assert ("c1-x-1" in n1.state.cancelled) is carried

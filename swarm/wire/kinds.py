@@ -41,7 +41,7 @@ Programs (client <-> node):
     source   reply            {key, source: [name, filename, text] | None}
 
 Hops (node <-> node):
-    hop      control {acks, again, load}, blobs [meta (msgpack, HOP_META), continuation]:
+    hop      control {acks, again, load, cancelled}, blobs [meta (msgpack, HOP_META), continuation]:
              the program moves here (acks: hops of the other direction this node persisted;
              the meta frame is stored as it came)
     ack      {hop_ids, forget?, load?}  the receiver persisted these hops; the sender may
