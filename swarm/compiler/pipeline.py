@@ -29,6 +29,7 @@ from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
 from swarm.compiler.errors import CompileError, InternalCompilerError
+from swarm.compiler.hiding import first_statement, hide, make_dict, module_temps
 from swarm.compiler.lower import guard_trys, lower_points
 from swarm.compiler.mangle import mangle_private_names
 from swarm.compiler.resumers import ResumerBuilder
@@ -146,6 +147,8 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
         fn.body = lower_points(fn.body, state.is_module, facts, lowered, ambiguous,
                                handler=state.captures)
     sites = {key: p for key, p in lin.sites.items() if key not in ambiguous}
+    _hide_module_temps(tree, [fn for _, fn, state, _ in resumer_defs if state.is_module],
+                       facts)
 
     code = _fix_names(_compile(tree, filename), None)
     resumers = None
@@ -161,6 +164,23 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
                 resumers[p] = fixed
     return (code, resumers, points, temp_names, live_temps, lin.point_callees, sites,
             lin.point_gens)
+
+
+def _hide_module_temps(tree: ast.Module, resumers: list[ast.FunctionDef],
+                       facts: ModuleFacts) -> None:
+    """The module's top-level temporaries made items of its `__swarm_temps__` dict, in its
+    code and its resumer (hiding.py): not globals the program sees; `dir()`, `locals()`
+    and `vars()` there the module's namespace (in the resumer, a function, they were its)."""
+    temps = module_temps(tree.body)
+    seen: set[int] = set()
+    dir_builtin = facts.is_builtin("dir")
+    body = hide(tree.body, temps, seen, dir_builtin)
+    if temps:
+        at = first_statement(body)
+        body.insert(at, make_dict(body[min(at, len(body) - 1)]))
+    tree.body = body
+    for fn in resumers:
+        fn.body = hide(fn.body, temps, seen, dir_builtin)
 
 
 def _parse(source: str, filename: str) -> ast.Module:

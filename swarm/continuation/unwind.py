@@ -138,9 +138,10 @@ def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, calle
                         if not k.startswith("_sw_") or k in live
                         or k.startswith(("_sw_box_", "_sw_y"))}
     else:
-        # at a module's top level they are globals; only dead call results are dropped
-        # there (`n = len(r.get())` must not carry the list on every later hop)
-        names = module.__dict__
+        # at a module's top level they are items of its `__swarm_temps__` global
+        # (compiler/hiding.py); only dead call results are dropped there (`n =
+        # len(r.get())` must not carry the list on every later hop)
+        names = module.__dict__.get("__swarm_temps__") or {}
         for key in [k for k in names if k.startswith("_sw_t") and k not in live]:
             if _CALL_RESULT.fullmatch(key):
                 del names[key]
