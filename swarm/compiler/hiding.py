@@ -11,76 +11,107 @@ top-level point, and the runtime reads temporaries there: the capture's dead-tem
 (unwind.py), a point's callee (stackcheck.named), a top-level loop's iterator
 (collections.py).
 
-Left visible: the name an `except ... as` clause the compiler made binds (a name, not a
-target: CPython deletes it when the handler is left), and temporaries of class bodies (a
-class body holds no point).
+The same walk makes `dir()`, `locals()` and `vars()` there the module's namespace (in the
+resumer, a function, they were its own locals), and `from m import *` a call of
+`__swarm_support__.import_star` (CPython refuses `import *` in a function: the resumer).
+
+Left visible: the names an `except ... as` clause the compiler made binds (`_sw_exc3`,
+`_sw_wexc5`: names, not targets; CPython deletes them when the handler is left), and
+temporaries of class bodies (a class body holds no point).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
-from swarm.compiler.analysis import TEMP_PREFIX, position_of
+from swarm.compiler.analysis import (
+    CHILDREN,
+    TEMP_PREFIX,
+    children_function,
+    no_children,
+    position_of,
+)
 
 TEMPS = "__swarm_temps__"
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+_HANDLER_NAME = re.compile(r"_sw_\w*exc\d+")  # lower.py, anf_compound.py: `except ... as`
 _LOAD, _STORE, _DEL = ast.Load(), ast.Store(), ast.Del()
 
 
-def module_temps(body: list[ast.stmt]) -> set[str]:
-    """The compiler's names the module's top level binds or reads (its defs' and classes'
-    bodies are other scopes), less the names `except ... as` clauses bind."""
-    found: set[str] = set()
-    handlers: set[str] = set()
-    todo: list = list(body)
-    pop, push = todo.pop, todo.extend
-    while todo:
-        n = pop()
-        cls = type(n)
-        if cls is ast.Name:
-            if n.id.startswith(TEMP_PREFIX) and not n.id.startswith("_sw_box_"):
-                found.add(n.id)
-            continue
-        if cls in _SCOPES:
-            if cls is not ast.Lambda and n.name.startswith(TEMP_PREFIX):
-                found.add(n.name)
-            push(_outside(n))
-            continue
-        if cls is ast.ExceptHandler and n.name:
-            handlers.add(n.name)
-        push(ast.iter_child_nodes(n))
-    return found - handlers
+class TopLevel:
+    """One module's top-level rewrite: `run` over the module's body, then over its
+    resumer's (which shares statements with it: each is rewritten once, in place)."""
 
+    def __init__(self, dir_builtin: bool) -> None:
+        self.dir_builtin = dir_builtin
+        self.temps: set[str] = set()  # the module's, found in its body (the resumer's too)
+        self.seen: set[int] = set()
 
-def hide(body: list[ast.stmt], temps: set[str], seen: set[int],
-         dir_builtin: bool) -> list[ast.stmt]:
-    """`body` (a module's, or its resumer's) with each of `temps` an item of the
-    `__swarm_temps__` dict, and `dir()`, `locals()`, `vars()` the module's namespace (in
-    the resumer, a function, they were its own); statements in `seen` (shared with a body
-    done before) are done already."""
-    out: list[ast.stmt] = []
-    for s in body:
-        cls = type(s)
-        if cls is ast.Global:
-            names = [n for n in s.names if n not in temps]
-            if names:
-                s.names = names
-                out.append(s)
-            continue
-        if cls is ast.ImportFrom and s.names[0].name == "*" and id(s) not in seen:
-            _import_star(s)
-        out.append(s)
-        if cls in _SCOPES and s.name in temps:  # a lifted def: kept in the dict
-            pos = position_of(s)
-            out.append(ast.Assign(targets=[_item(s.name, _STORE, pos)],
-                                  value=ast.Name(id=s.name, ctx=_LOAD, **pos), **pos))
-            out.append(ast.Delete(targets=[ast.Name(id=s.name, ctx=_DEL, **pos)], **pos))
-        if id(s) in seen:
-            continue
-        seen.add(id(s))
-        _visit(s, temps, seen, dir_builtin)
-    return out
+    def run(self, body: list[ast.stmt], module: bool) -> list[ast.stmt]:
+        """`body` rewritten; `module`: the module's own (temps found there), else its
+        resumer's (only the temps found in the module's are rewritten)."""
+        holder = ast.Module(body=body, type_ignores=[])
+        lifted: list[tuple[ast.AST, ast.AST]] = []  # (parent, lifted def) to keep in the dict
+        temps, seen, dir_builtin = self.temps, self.seen, self.dir_builtin
+        todo: list = [(s, False) for s in body]
+        pop = todo.pop
+        get = CHILDREN.get
+        Name, Call = ast.Name, ast.Call
+        parents: dict[int, ast.AST] = {id(s): holder for s in body}
+        while todo:
+            n, inner = pop()
+            cls = type(n)
+            if cls is Name:
+                ident = n.id
+                if ident in temps or (module and ident.startswith(TEMP_PREFIX)
+                                      and not ident.startswith("_sw_box_")
+                                      and not _HANDLER_NAME.fullmatch(ident)):
+                    temps.add(ident)
+                    _make_item(n, ident)
+                continue
+            if cls in _SCOPES:
+                if cls is not ast.Lambda and (n.name in temps or (
+                        module and n.name.startswith(TEMP_PREFIX))):
+                    temps.add(n.name)
+                    lifted.append((parents[id(n)], n))
+                todo += [(p, inner) for p in _outside(n)]
+                continue
+            if isinstance(n, ast.stmt):
+                if id(n) in seen:
+                    continue
+                seen.add(id(n))
+                if cls is ast.ImportFrom and n.names[0].name == "*":
+                    _import_star(n)
+                    continue
+                if cls is ast.Global:  # (in a resumer: the module's names it binds)
+                    n.names = [x for x in n.names if x not in temps]
+                    if not n.names:
+                        del n.names
+                        n.__class__ = ast.Pass
+                    continue
+            elif cls is Call and not inner:
+                if _module_namespace(n, dir_builtin):
+                    continue  # (became `__swarm_module__.__dict__`)
+            fn = get(cls) or children_function(cls)
+            if fn is no_children:
+                continue
+            kids = fn(n)
+            if cls in _COMPREHENSIONS:  # its own scope, but for its first iterable
+                first = n.generators[0]
+                todo.append((first.iter, inner))
+                todo += [(k, True) for k in kids if k is not first]
+                todo += [(k, True) for k in (first.target, *first.ifs)]
+                continue
+            for k in kids:
+                if type(k) in _SCOPES:
+                    parents[id(k)] = n
+            todo += [(k, inner) for k in kids]
+        for parent, fn in lifted:
+            _keep_in_dict(parent, fn)
+        return holder.body
 
 
 def first_statement(body: list[ast.stmt]) -> int:
@@ -102,66 +133,52 @@ def make_dict(like: ast.AST) -> ast.stmt:
                       value=ast.Dict(keys=[], values=[], **pos), **pos)
 
 
-def _item(ident: str, ctx, pos: dict) -> ast.Subscript:
-    return ast.Subscript(value=ast.Name(id=TEMPS, ctx=_LOAD, **pos),
-                         slice=ast.Constant(value=ident, **pos), ctx=ctx, **pos)
+def _make_item(n: ast.Name, ident: str) -> None:
+    """`_sw_t1` -> `__swarm_temps__['_sw_t1']`, in place (statements are shared between a
+    module's code and its resumer)."""
+    ctx = n.ctx
+    pos = position_of(n)
+    del n.id
+    n.__class__ = ast.Subscript
+    n.value = ast.Name(id=TEMPS, ctx=_LOAD, **pos)
+    n.slice = ast.Constant(value=ident, **pos)
+    n.ctx = ctx
 
 
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+def _keep_in_dict(parent: ast.AST, fn: ast.AST) -> None:
+    """After a lifted `def _sw_listcomp_1` at the top level: `__swarm_temps__[name] = name;
+    del name`."""
+    pos = position_of(fn)
+    keep = [ast.Assign(targets=[ast.Subscript(value=ast.Name(id=TEMPS, ctx=_LOAD, **pos),
+                                              slice=ast.Constant(value=fn.name, **pos),
+                                              ctx=_STORE, **pos)],
+                       value=ast.Name(id=fn.name, ctx=_LOAD, **pos), **pos),
+            ast.Delete(targets=[ast.Name(id=fn.name, ctx=_DEL, **pos)], **pos)]
+    lists = [parent.body] if type(parent) is ast.Module else _stmt_lists(parent)
+    for block in lists:
+        for i, s in enumerate(block):
+            if s is fn:
+                block[i + 1:i + 1] = keep
+                return
 
 
-def _visit(node: ast.AST, temps: set[str], seen: set[int], dir_builtin: bool) -> None:
-    """Each Name of `temps` under `node`, in this scope, made an item of the dict (in place:
-    statements are shared between a module's code and its resumer); `dir()`, `locals()`,
-    `vars()` outside comprehensions (scopes of their own) made the module's namespace."""
-    todo = [node]
-    inner: set[int] = set()  # ids of nodes inside a comprehension's own scope
-    pop = todo.pop
-    while todo:
-        n = pop()
-        cls = type(n)
-        if cls is ast.Name:
-            if n.id in temps:
-                ident, ctx = n.id, n.ctx
-                pos = position_of(n)
-                del n.id
-                n.__class__ = ast.Subscript
-                n.value = ast.Name(id=TEMPS, ctx=_LOAD, **pos)
-                n.slice = ast.Constant(value=ident, **pos)
-                n.ctx = ctx
-            continue
-        if cls in _SCOPES:
-            todo += _outside(n)
-            continue
-        if cls is ast.Call and id(n) not in inner:
-            _module_namespace(n, dir_builtin)
-            if type(n) is not ast.Call:
-                continue  # (became `__swarm_module__.__dict__`)
-        if cls in _COMPREHENSIONS or id(n) in inner:
-            outer_iter = n.generators[0].iter if cls in _COMPREHENSIONS else None
-            for child in ast.iter_child_nodes(n):
-                if child is not outer_iter:
-                    inner.add(id(child))
-        for field, value in ast.iter_fields(n):
-            if type(value) is list:
-                if value and isinstance(value[0], ast.stmt):
-                    setattr(n, field, hide(value, temps, seen, dir_builtin))
-                else:
-                    todo += [v for v in value if isinstance(v, ast.AST)]
-            elif isinstance(value, ast.AST):
-                todo.append(value)
+def _stmt_lists(node: ast.AST) -> list[list[ast.stmt]]:
+    out = [v for f in ("body", "orelse", "finalbody")
+           if type(v := getattr(node, f, None)) is list]
+    out += [h.body for h in getattr(node, "handlers", ())]
+    return out + [c.body for c in getattr(node, "cases", ())]
 
 
-def _module_namespace(call: ast.Call, dir_builtin: bool) -> None:
+def _module_namespace(call: ast.Call, dir_builtin: bool) -> bool:
     """`dir()` -> `dir(__swarm_module__)`; `__swarm_support__.user_locals(locals())` (the
-    A-normal form's `locals()` and `vars()`) -> `__swarm_module__.__dict__`: at a module's
-    top level they are the module's globals - the dict itself, as CPython gives it."""
+    A-normal form's `locals()` and `vars()`) -> `__swarm_module__.__dict__` (True): at a
+    module's top level they are the module's globals - the dict itself, as CPython gives."""
     func = call.func
     pos = position_of(call)
     if type(func) is ast.Name:
         if func.id == "dir" and dir_builtin and not call.args and not call.keywords:
             call.args = [ast.Name(id="__swarm_module__", ctx=_LOAD, **pos)]
-        return
+        return False
     if (type(func) is ast.Attribute and func.attr == "user_locals"
             and type(func.value) is ast.Name and func.value.id == "__swarm_support__"):
         del call.func, call.args, call.keywords
@@ -169,6 +186,8 @@ def _module_namespace(call: ast.Call, dir_builtin: bool) -> None:
         call.value = ast.Name(id="__swarm_module__", ctx=_LOAD, **pos)
         call.attr = "__dict__"
         call.ctx = _LOAD
+        return True
+    return False
 
 
 def _import_star(s: ast.ImportFrom) -> None:

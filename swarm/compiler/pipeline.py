@@ -29,7 +29,7 @@ from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
 from swarm.compiler.errors import CompileError, InternalCompilerError
-from swarm.compiler.hiding import first_statement, hide, make_dict, module_temps
+from swarm.compiler.hiding import TopLevel, first_statement, make_dict
 from swarm.compiler.lower import guard_trys, lower_points
 from swarm.compiler.mangle import mangle_private_names
 from swarm.compiler.resumers import ResumerBuilder
@@ -170,17 +170,16 @@ def _hide_module_temps(tree: ast.Module, resumers: list[ast.FunctionDef],
                        facts: ModuleFacts) -> None:
     """The module's top-level temporaries made items of its `__swarm_temps__` dict, in its
     code and its resumer (hiding.py): not globals the program sees; `dir()`, `locals()`
-    and `vars()` there the module's namespace (in the resumer, a function, they were its)."""
-    temps = module_temps(tree.body)
-    seen: set[int] = set()
-    dir_builtin = facts.is_builtin("dir")
-    body = hide(tree.body, temps, seen, dir_builtin)
-    if temps:
+    and `vars()` there the module's namespace (in the resumer, a function, they were its);
+    `from m import *` a call (CPython refuses it in a function: the resumer)."""
+    top = TopLevel(facts.is_builtin("dir"))
+    body = top.run(tree.body, True)
+    if top.temps:
         at = first_statement(body)
         body.insert(at, make_dict(body[min(at, len(body) - 1)]))
     tree.body = body
     for fn in resumers:
-        fn.body = hide(fn.body, temps, seen, dir_builtin)
+        fn.body = top.run(fn.body, False)
 
 
 def _parse(source: str, filename: str) -> ast.Module:
