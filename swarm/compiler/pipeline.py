@@ -82,7 +82,7 @@ def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
     if paused:
         gc.disable()
     try:
-        _, resumer_codes, points, _, _, _, sites, _ = _compile_module(
+        _, resumer_codes, points, _, live_temps, _, sites, _ = _compile_module(
             compiled.source, compiled.filename, compiled.name, True)
     finally:
         if paused:
@@ -90,10 +90,37 @@ def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
     if points != compiled.points or sites != compiled.sites:
         raise InternalCompilerError(f"{compiled.filename}: compiled again with its resumers, "
                                     "the module's points differ from the first compile")
+    if compiled.live_temps is None:
+        compiled.live_temps = live_temps
     return resumer_codes
 
 
-def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
+def build_live_temps(compiled: CompiledModule) -> dict[int, frozenset]:
+    """The live temps of a module compiled without them: the module compiled again, with
+    them (its resumers not built).
+
+    Discussion: they are read only while a frame of the module is captured (which temps the
+    record keeps); finding them walked every statement after every point, a fifth of
+    compiling, paid by every process that ran the module, most of which never capture a
+    frame of it (a library module, a program that does not move). The module's points and
+    sites are checked to be the same, as for build_resumers."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        _, _, points, _, live_temps, _, sites, _ = _compile_module(
+            compiled.source, compiled.filename, compiled.name, False, True)
+    finally:
+        if paused:
+            gc.enable()
+    if points != compiled.points or sites != compiled.sites:
+        raise InternalCompilerError(f"{compiled.filename}: compiled again for its live temps, "
+                                    "the module's points differ from the first compile")
+    return live_temps
+
+
+def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
+                    with_live: bool = False):
     try:
         tree = _parse(source, filename)
     except SyntaxError as e:
@@ -113,7 +140,9 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
 
     resumer_defs: list[tuple[list[int], ast.FunctionDef, object, tuple]] = []
     pointless: dict[int, ast.stmt] = {}  # statements the resumer builders found without points
-    live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
+    with_live = with_live or with_resumers
+    # compiler temps a point's resumer reads (None: found when first needed)
+    live_temps: dict[int, frozenset[str]] | None = {} if with_live else None
     temp_reads: dict[int, frozenset[str]] = {}  # per statement (the resumer shares them)
 
     def reads(node):
@@ -124,6 +153,11 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
             continue  # functions of their own in lin.functions)
         node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
+        if not with_live:
+            for s in node.body:  # (the statements without points: not walked by lowering)
+                builder.points_in(s)
+            pointless.update(builder.without_points())
+            continue
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
@@ -401,3 +435,4 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
 
 
 compiled_module.build_resumers = build_resumers
+compiled_module.build_live_temps = build_live_temps

@@ -129,7 +129,7 @@ def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, calle
                                   "through a frame that was not compiled (C or library code "
                                   f"calling {c.callee_code.co_qualname} back)")
     # dead temporaries (and a resumer's own _sw_k, ...) do not travel
-    live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
+    live = module.__dict__["__swarm_compiled__"].live_temps_at(point)
     if frame_locals is not None:
         # Discussion: a copy. locals() hands back the frame's own snapshot dict, and the
         # next locals() in this frame (another handler's, while the capture unwinds through
