@@ -181,8 +181,11 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
         fn.body = lower_points(fn.body, state.is_module, facts, lowered, ambiguous,
                                handler=state.captures)
     sites = {key: p for key, p in lin.sites.items() if key not in ambiguous}
-    _hide_module_temps(tree, [fn for _, fn, state, _ in resumer_defs if state.is_module],
-                       facts)
+    if facts.lifted_at_module or any(state.points for _, state in lin.functions
+                                     if state.is_module):
+        # (else the top level holds no temporary, no resumer: nothing to do)
+        _hide_module_temps(tree, [fn for _, fn, state, _ in resumer_defs if state.is_module],
+                           facts)
 
     code = _fix_names(_compile(tree, filename), None)
     resumers = None
