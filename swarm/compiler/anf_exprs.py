@@ -296,6 +296,7 @@ class Expressions:
         `_i` a local like any other; a capture that came out of the delegate resumes at N,
         whose `next` the cursor answers.
         """
+        self.fn.has_try = True  # (its spelled-out loop holds tries)
         pre, it = self.expr(e.value)
         i, y, sent, r, x = (self.temp(h) for h in ("yfi", "yfy", "yfs", "yfr", "yfx"))
         m, exc = self.temp("yfm"), self.temp("yfe")

@@ -151,7 +151,8 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
     for node, state in lin.functions:
         if not state.points:  # nothing to guard, lower or resume (its nested defs are
             continue  # functions of their own in lin.functions)
-        node.body = guard_trys(node.body, facts, state.is_module)
+        if state.has_try:  # (else guard_trys would walk every statement for nothing)
+            node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
         if not with_live:
             for s in node.body:  # (the statements without points: not walked by lowering)
