@@ -387,8 +387,8 @@ def _advanced_by_a_for_loop(it: _Iterator, frame) -> bool:
         return False
     if code.co_code[frame.f_lasti] != _FOR_ITER:
         return False
-    scopes = [frame.f_locals]
-    if frame.f_globals is not scopes[0]:
-        scopes.append(frame.f_globals)  # a module's loop, resumed: its holder is a global
+    # a module's loop (run or resumed): its holder is an item of the module's
+    # `__swarm_temps__` (compiler/hiding.py)
+    scopes = [frame.f_locals, frame.f_globals.get("__swarm_temps__") or {}]
     return any(value is it for names in scopes for name, value in names.items()
                if name.startswith("_sw_it"))

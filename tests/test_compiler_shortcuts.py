@@ -102,7 +102,7 @@ def _digest(source: str, name: str):
     return (marshal.dumps(compiled.code),
             [(p, marshal.dumps(resumers[p])) for p in sorted(resumers)],
             sorted(compiled.points.items()), sorted(compiled.temp_names.items()),
-            sorted((p, sorted(t)) for p, t in compiled.live_temps.items()),
+            sorted((p, sorted(t)) for p, t in compiled.all_live_temps().items()),
             sorted(compiled.sites.items()))
 
 

@@ -34,6 +34,7 @@ class ModuleFacts:
         # that may share its variables, which then move into boxes: scopes.py)?
         self.nested_in_functions = True
         self.mentions_super = True  # might the text call super()? (pipeline: False if not)
+        self.lifted_at_module = False  # set by the desugaring pass: a def lifted there
         self._ids = itertools.count(1)
         self._resumer_ids = itertools.count(1)
 

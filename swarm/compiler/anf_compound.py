@@ -96,6 +96,7 @@ class CompoundStatements:
         return False
 
     def stmt_Try(self, s):
+        self.fn.has_try = True
         if s.finalbody and self._may_hold_points(s.finalbody):
             return self.block(self._split_finally(s))
         s.body = self.block(s.body)
@@ -152,6 +153,7 @@ class CompoundStatements:
                 not any(self.facts.has_suspending_call(i.context_expr) for i in s.items):
             s.body = self.block(s.body)
             return [s]
+        self.fn.has_try = True  # (spelled out with a try)
         item, rest = s.items[0], s.items[1:]
         body = [located(ast.With(items=rest, body=s.body, type_comment=None), s)] if rest \
             else s.body

@@ -39,7 +39,8 @@ class CompiledModule:
     resumers: dict[int, CodeType] | None  # None: not built yet (all_resumers builds them)
     points: dict[int, PointInfo]
     temp_names: dict[str, str] = field(default_factory=dict)  # temp -> what it holds
-    live_temps: dict[int, frozenset] = field(default_factory=dict)  # point -> temps still read
+    # point -> the temps still read after it; None: not computed yet (live_temps_at)
+    live_temps: dict[int, frozenset] | None = field(default_factory=dict)
     callees: dict[int, tuple] = field(default_factory=dict)  # point -> what it calls (a path)
     # where each point's instruction is (anf.Linearizer.site) -> the point; the generator
     # a `next` point advances (a path)
@@ -66,6 +67,21 @@ class CompiledModule:
             if resumers_built is not None:
                 resumers_built(self)
         return self.resumers
+
+    def live_temps_at(self, point: int) -> frozenset:
+        """The compiler temps read after `point` (the capture keeps only these), computed
+        at the first call if the module was compiled without them (pipeline.build_live_temps:
+        where a frame of the module is captured)."""
+        return self.all_live_temps().get(point, frozenset())
+
+    def all_live_temps(self) -> dict[int, frozenset]:
+        if self.live_temps is None:
+            if build_live_temps is None:
+                raise RuntimeError("swarm: internal error: no compiler to find live temps")
+            self.live_temps = build_live_temps(self)
+            if resumers_built is not None:
+                resumers_built(self)
+        return self.live_temps
 
     def _index_resumers(self) -> None:
         for point, code in self.resumers.items():
@@ -137,6 +153,8 @@ class CompiledModule:
 #: set by the compiler (pipeline.build_resumers): the resumers of a module compiled without
 #: them; and by the registry: told when they were built (the disk cache keeps them)
 build_resumers: Callable[[CompiledModule], dict[int, CodeType]] | None = None
+build_live_temps: Callable[[CompiledModule], dict[int, frozenset]] | None = None
+#: told when resumers or live temps were built (the disk cache keeps them)
 resumers_built: Callable[[CompiledModule], None] | None = None
 
 _compiled_code_ids: set[int] = set()

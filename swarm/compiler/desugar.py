@@ -164,6 +164,8 @@ class Desugar:
     def lift_function(self, kind: str, args: ast.arguments, body: list[ast.stmt],
                       like: ast.AST, lifted: list[ast.stmt]) -> str:
         fname = self.facts.temp(kind + "_")
+        if self.at_module:
+            self.facts.lifted_at_module = True  # (its name a temp of the top level: hiding.py)
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
                              type_comment=None)
         located(fn, like)

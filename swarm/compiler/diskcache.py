@@ -37,7 +37,9 @@ from types import CodeType
 
 from swarm.compiler.compiled import CompiledModule, PointInfo
 
-FORMAT = 5  # 5: resumers built when first needed (None until then); 4: inlined comprehensions
+#: 6: top-level temporaries in `__swarm_temps__`, `import *` a call; 5: resumers built when
+#: first needed (None until then); 4: inlined comprehensions
+FORMAT = 6
 _PACKAGES = ("compiler", "continuation", "skywriting")
 _version: str | None = None
 _warned = False  # a save failed in this process, and stderr was told (once)

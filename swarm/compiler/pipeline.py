@@ -29,6 +29,7 @@ from swarm.compiler.anf import Linearizer
 from swarm.compiler.compiled import CompiledModule, PointInfo, source_hash
 from swarm.compiler.desugar import DISPLAY_NAMES, desugar_module
 from swarm.compiler.errors import CompileError, InternalCompilerError
+from swarm.compiler.hiding import TopLevel, first_statement, make_dict
 from swarm.compiler.lower import guard_trys, lower_points
 from swarm.compiler.mangle import mangle_private_names
 from swarm.compiler.resumers import ResumerBuilder
@@ -81,7 +82,7 @@ def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
     if paused:
         gc.disable()
     try:
-        _, resumer_codes, points, _, _, _, sites, _ = _compile_module(
+        _, resumer_codes, points, _, live_temps, _, sites, _ = _compile_module(
             compiled.source, compiled.filename, compiled.name, True)
     finally:
         if paused:
@@ -89,10 +90,37 @@ def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
     if points != compiled.points or sites != compiled.sites:
         raise InternalCompilerError(f"{compiled.filename}: compiled again with its resumers, "
                                     "the module's points differ from the first compile")
+    if compiled.live_temps is None:
+        compiled.live_temps = live_temps
     return resumer_codes
 
 
-def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
+def build_live_temps(compiled: CompiledModule) -> dict[int, frozenset]:
+    """The live temps of a module compiled without them: the module compiled again, with
+    them (its resumers not built).
+
+    Discussion: they are read only while a frame of the module is captured (which temps the
+    record keeps); finding them walked every statement after every point, a fifth of
+    compiling, paid by every process that ran the module, most of which never capture a
+    frame of it (a library module, a program that does not move). The module's points and
+    sites are checked to be the same, as for build_resumers."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        _, _, points, _, live_temps, _, sites, _ = _compile_module(
+            compiled.source, compiled.filename, compiled.name, False, True)
+    finally:
+        if paused:
+            gc.enable()
+    if points != compiled.points or sites != compiled.sites:
+        raise InternalCompilerError(f"{compiled.filename}: compiled again for its live temps, "
+                                    "the module's points differ from the first compile")
+    return live_temps
+
+
+def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
+                    with_live: bool = False):
     try:
         tree = _parse(source, filename)
     except SyntaxError as e:
@@ -112,7 +140,9 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
 
     resumer_defs: list[tuple[list[int], ast.FunctionDef, object, tuple]] = []
     pointless: dict[int, ast.stmt] = {}  # statements the resumer builders found without points
-    live_temps: dict[int, frozenset[str]] = {}  # compiler temps a point's resumer reads
+    with_live = with_live or with_resumers
+    # compiler temps a point's resumer reads (None: found when first needed)
+    live_temps: dict[int, frozenset[str]] | None = {} if with_live else None
     temp_reads: dict[int, frozenset[str]] = {}  # per statement (the resumer shares them)
 
     def reads(node):
@@ -121,8 +151,14 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
     for node, state in lin.functions:
         if not state.points:  # nothing to guard, lower or resume (its nested defs are
             continue  # functions of their own in lin.functions)
-        node.body = guard_trys(node.body, facts, state.is_module)
+        if state.has_try:  # (else guard_trys would walk every statement for nothing)
+            node.body = guard_trys(node.body, facts, state.is_module)
         builder = ResumerBuilder(node, state, facts)
+        if not with_live:
+            for s in node.body:  # (the statements without points: not walked by lowering)
+                builder.points_in(s)
+            pointless.update(builder.without_points())
+            continue
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous
@@ -146,6 +182,11 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
         fn.body = lower_points(fn.body, state.is_module, facts, lowered, ambiguous,
                                handler=state.captures)
     sites = {key: p for key, p in lin.sites.items() if key not in ambiguous}
+    if facts.lifted_at_module or any(state.points for _, state in lin.functions
+                                     if state.is_module):
+        # (else the top level holds no temporary, no resumer: nothing to do)
+        _hide_module_temps(tree, [fn for _, fn, state, _ in resumer_defs if state.is_module],
+                           facts)
 
     code = _fix_names(_compile(tree, filename), None)
     resumers = None
@@ -161,6 +202,22 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool):
                 resumers[p] = fixed
     return (code, resumers, points, temp_names, live_temps, lin.point_callees, sites,
             lin.point_gens)
+
+
+def _hide_module_temps(tree: ast.Module, resumers: list[ast.FunctionDef],
+                       facts: ModuleFacts) -> None:
+    """The module's top-level temporaries made items of its `__swarm_temps__` dict, in its
+    code and its resumer (hiding.py): not globals the program sees; `dir()`, `locals()`
+    and `vars()` there the module's namespace (in the resumer, a function, they were its);
+    `from m import *` a call (CPython refuses it in a function: the resumer)."""
+    top = TopLevel(facts.is_builtin("dir"))
+    body = top.run(tree.body, True)
+    if top.temps:
+        at = first_statement(body)
+        body.insert(at, make_dict(body[min(at, len(body) - 1)]))
+    tree.body = body
+    for fn in resumers:
+        fn.body = top.run(fn.body, False)
 
 
 def _parse(source: str, filename: str) -> ast.Module:
@@ -382,3 +439,4 @@ def _temps_read(node: ast.AST, cache: dict[int, frozenset[str]]) -> frozenset[st
 
 
 compiled_module.build_resumers = build_resumers
+compiled_module.build_live_temps = build_live_temps

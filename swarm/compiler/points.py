@@ -57,6 +57,8 @@ class FunctionState:
         self.points: list[int] = []
         self.locals: set[str] = set()
         self.captures = False  # has it a point a capture can pass (not only yields)?
+        self.has_try = False  # does its body hold a `try` (its own, or one made by the
+        # A-normal form)? Else lowering's guard_trys has nothing to do there
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

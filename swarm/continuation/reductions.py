@@ -102,7 +102,8 @@ class _Reductions:
             if self.live:  # a value's: the reader's own module, if it has it (rebuilders);
                 # else made from its globals - without the top level's evaluation temporaries
                 # (a csv reader an earlier comprehension iterated: `cannot pickle`)
-                state = {k: v for k, v in state.items() if not _TEMP.match(k)}
+                state = {k: v for k, v in state.items()
+                         if not _TEMP.match(k) and k != "__swarm_temps__"}
                 return (rb.value_module, (obj.__name__, compiled.source_hash), state, None,
                         None, rb.fill_value_module)
             return (rb.new_module, (obj.__name__, compiled.source_hash), state, None, None,

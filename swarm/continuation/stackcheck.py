@@ -254,6 +254,8 @@ def named(path: tuple | None, own: dict, frame):
             obj = own[head]
         elif head in frame.f_globals:
             obj = frame.f_globals[head]
+        elif head.startswith("_sw_") and head in frame.f_globals.get("__swarm_temps__", ()):
+            obj = frame.f_globals["__swarm_temps__"][head]  # a module's (compiler/hiding.py)
         else:
             obj = frame.f_builtins[head]
         for attr in path[1:]:

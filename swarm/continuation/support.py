@@ -6,6 +6,7 @@ Kept to the names the compiler emits, so the generated code reads plainly:
 (a resumed call site), `Box` (a variable shared with a closure), `PRIMED` (priming yield).
 """
 
+import builtins
 import weakref
 
 from swarm.continuation.capture import RESUMED, Capture
@@ -96,6 +97,23 @@ def own_class(cls, module) -> None:
             pass
 
 
+def import_star(namespace: dict, name: str, level: int) -> None:
+    """`from <name> import *` at a module's top level, into its globals `namespace`, as
+    CPython runs it: every name of the module's `__all__` (its submodules imported), else
+    every name of its namespace not starting with `_`.
+
+    Discussion: a module's resumer is a function, where CPython refuses `import *`
+    (a SyntaxError compiling it: xml.etree.ElementTree's `from _elementtree import *`);
+    the compiler calls this instead (compiler/hiding.py), in the module's code too, the
+    two sharing their statements."""
+    module = builtins.__import__(name, namespace, None, ("*",), level)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [k for k in module.__dict__ if not k.startswith("_")]
+    for k in names:
+        namespace[k] = getattr(module, k)
+
+
 ONCE = (None,)
 iter = iter  # for modules that rebind the builtin names the compiler emits
 next = next
@@ -103,4 +121,4 @@ locals = locals
 getattr = getattr
 
 __all__ = ["Box", "CLASS_MODULES", "Capture", "ONCE", "PRIMED", "RESUMED", "on_capture",
-           "on_capture_at", "on_capture_next", "own_class", "resume_next", "user_locals"]
+           "import_star", "on_capture_at", "on_capture_next", "own_class", "resume_next", "user_locals"]

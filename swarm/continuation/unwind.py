@@ -129,7 +129,7 @@ def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, calle
                                   "through a frame that was not compiled (C or library code "
                                   f"calling {c.callee_code.co_qualname} back)")
     # dead temporaries (and a resumer's own _sw_k, ...) do not travel
-    live = module.__dict__["__swarm_compiled__"].live_temps.get(point, frozenset())
+    live = module.__dict__["__swarm_compiled__"].live_temps_at(point)
     if frame_locals is not None:
         # Discussion: a copy. locals() hands back the frame's own snapshot dict, and the
         # next locals() in this frame (another handler's, while the capture unwinds through
@@ -138,9 +138,10 @@ def _on_capture(module: ModuleType, point: int, frame_locals: dict | None, calle
                         if not k.startswith("_sw_") or k in live
                         or k.startswith(("_sw_box_", "_sw_y"))}
     else:
-        # at a module's top level they are globals; only dead call results are dropped
-        # there (`n = len(r.get())` must not carry the list on every later hop)
-        names = module.__dict__
+        # at a module's top level they are items of its `__swarm_temps__` global
+        # (compiler/hiding.py); only dead call results are dropped there (`n =
+        # len(r.get())` must not carry the list on every later hop)
+        names = module.__dict__.get("__swarm_temps__") or {}
         for key in [k for k in names if k.startswith("_sw_t") and k not in live]:
             if _CALL_RESULT.fullmatch(key):
                 del names[key]
