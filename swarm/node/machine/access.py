@@ -34,12 +34,21 @@ class AccessStats:
         if prog is None or not prog.record_access:
             return
         last, prog.last_ref = prog.last_ref, ref_id
+        first = prog.first_ref
+        if first is None:
+            prog.first_ref = ref_id
         if last is None or last == ref_id:
             return
-        key = (last, ref_id) if last < ref_id else (ref_id, last)
-        self.edges[key] = self.edges.get(key, 0.0) + 1.0 + prog.hop_bytes / HOP_BYTES
+        weight = 1.0 + prog.hop_bytes / HOP_BYTES
+        self._add(last, ref_id, weight)
+        if first is not None and first != last and first != ref_id:
+            self._add(first, ref_id, weight)  # (the program's first Ref: see the module doc)
         if len(self.edges) > MAX_EDGES:
             self._prune(MAX_EDGES // 2)
+
+    def _add(self, a: str, b: str, weight: float) -> None:
+        key = (a, b) if a < b else (b, a)
+        self.edges[key] = self.edges.get(key, 0.0) + weight
 
     def report(self, node: str, sizes: dict[str, int], now: float) -> dict:
         """This node's report for the placer (format: cluster/graph.py); `now`: the clock
