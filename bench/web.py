@@ -1,7 +1,8 @@
 """The Twitter example under load, before and after `swarm place`, beside Flask + SQLite.
 
 `python -m bench.web [--quick] [--slice S] [--rounds R] [--clients C] [--workers W]
-[--gunicorn OPTIONS] [--no-make] [--profile]` (a section of `make bench`) runs, side by side in
+[--reads P] [--reads-after P] [--gunicorn OPTIONS] [--no-make] [--profile]` (a section of
+`make bench`) runs, side by side in
 one run on this machine:
 
 - Swarm: examples/twitter on a local 3-node cluster, served by `python -m swarm.web` in a
@@ -17,8 +18,8 @@ The data, the same on both, created through each one's API: the social network o
 bench.placement (a stochastic block model, 3 communities x 40 users, p_in 0.25, p_out 0.01,
 seed 7), each user following their neighbours, and 3 posts per user; every user's whole
 timeline is then read from both and must be the same set of posts. The load (bench.webload):
-32 clients (threads of 4 load processes), a new connection per request (`--keep-alive`: one
-per client), 90% timelines, 10%
+32 clients (threads of 4 load processes), a new connection per request, saying `Connection:
+close` (`--keep-alive`: one per client), 90% timelines, 10%
 posts, users drawn from seeded sequences, in slices of S seconds (15); the two servers take
 turns, slice after slice (R = 2):
 
@@ -29,7 +30,10 @@ turns, slice after slice (R = 2):
 
 Per side: requests/s, p50/p95/p99 latency, failed requests, server CPU per request (the
 nodes and the front end; gunicorn's master and workers) and, for Swarm, hops and asks per
-request (the nodes' `hops_in` and `fetches`). The ratio judged (issue 18): Swarm after place
+request (the nodes' `hops_in` and `fetches`), the share answered with no write and why
+the others were written (their `quick` counts). `--reads P`: GET requests under policy P
+(swarm.web's `--reads`); `--reads-after P`: swarm.web started again with P after the place,
+which the accesses recorded under `--reads` decided. The ratio judged (issue 18): Swarm after place
 over Flask in the same rounds, >= 0.5x the requests/s, and p99 under 100 ms. `--profile`
 then runs one more Swarm slice under py-spy (bench.webprofile).
 """
@@ -143,6 +147,10 @@ class Side:
         rows = self.cluster.status()
         counts = {k: sum(r[k] for r in rows) for k in ("hops_in", "fetches")}
         counts["unwritten"] = sum(r.get("quick", {}).get("unwritten", 0) for r in rows)
+        for r in rows:  # why the others were written (quick.py: the first thing kept)
+            for k, v in r.get("quick", {}).items():
+                if k.startswith("why_"):
+                    counts[k] = counts.get(k, 0) + v
         return counts
 
     def run_slice(self, clients: webload.Clients, phase: str, g, seed: int,
@@ -158,7 +166,7 @@ class Side:
         raw = {"latencies": lat, "failed": failed, "wall": wall, "cpu": cpu, "own": own,
                "front": front_cpu,
                "load": round(os.getloadavg()[0], 2),
-               **{k: after[k] - before[k] for k in after}}
+               **{k: after[k] - before.get(k, 0) for k in after}}
         self.slices.setdefault(phase, []).append(raw)
         fig = webload.slice_figures(lat, failed, wall, cpu, own)
         print(f"  {self.name} {phase}: {fig['rps']:.0f} req/s, p50 {fig['p50_ms']:.1f} ms, "
@@ -180,6 +188,9 @@ class Side:
                 fig[name] = sum(r[counter] for r in raws) / len(lat)
         if self.cluster is not None and lat:  # swarm.web's own share of the server CPU
             fig["front_cpu_ms_per_request"] = 1000 * sum(r["front"] for r in raws) / len(lat)
+        whys = {k[4:]: sum(r.get(k, 0) for r in raws) for k in raws[-1] if k.startswith("why_")}
+        if whys and lat:  # the share of requests written, by what made them written
+            fig["written_why"] = {k: v / len(lat) for k, v in sorted(whys.items()) if v}
         fig["slices_rps"] = [round(len(r["latencies"]) / r["wall"]) for r in raws]
         fig["load"] = [r["load"] for r in raws]
         return fig
@@ -242,6 +253,14 @@ def measure(size: dict, make: bool = True, profile: bool = False,
             res["place_s"] = round(time.perf_counter() - t0, 2)
             res.update(moves=len(plan.moves), cut_before=plan.cut_before,
                        cut_after=plan.cut_after, balance_after=plan.balance_after)
+            if size.get("reads_after"):  # the first front end again, reads by another policy
+                procs[0].send_signal(signal.SIGTERM)
+                _stop(procs[0])
+                procs[0], port = start_swarm(cluster.config.path,
+                                             size.get("workers") or size["clients"],
+                                             size["reads_after"], res["fronts"][0])
+                sides[0].load = Load(port)
+                sides[0].roots = [procs[0].pid, *sides[0].roots[1:]]
             for side in sides[:len(res["swarm_sides"])]:
                 warm_up(side, g, 2, size["warmup"])
             for r in range(size["rounds"]):
@@ -304,6 +323,11 @@ def print_table(res: dict) -> None:
     if unwritten:  # (quick submissions: swarm/node/machine/quick.py)
         print(f"Swarm's requests answered with no write (read-only, no hop): "
               f"{' -> '.join(unwritten)} (as created -> after place)")
+        why = res.get("swarm_after", {}).get("written_why")
+        if why:  # (quick.py's counts: the first thing a write had to keep)
+            print("Of the others, written after place, by what was kept first: " + ", ".join(
+                f"{k} {v:.0%}" for k, v in why.items()) + " (HopSent: a hop; write: a Ref "
+                "written; Asked: a write asked of another node)")
     for name in res["swarm_sides"]:
         front = [f"{res[k]['front_cpu_ms_per_request']:.2f}"
                  for k in (f"{name}_before", f"{name}_after")
@@ -338,6 +362,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, help=f"concurrent clients (default {CLIENTS})")
     parser.add_argument("--workers", type=int,
                         help="swarm.web's front-end threads (default: one per client)")
+    parser.add_argument("--reads-after", choices=["fetch", "migrate"],
+                        help="after `swarm place`, swarm.web again with this policy for GET "
+                             "(the accesses placed by were recorded under --reads)")
     parser.add_argument("--reads", choices=["fetch", "migrate"],
                         help="swarm.web's policy for GET requests (default: its own, migrate)")
     parser.add_argument("--front", default="auto",
@@ -363,6 +390,8 @@ def main(argv: list[str] | None = None) -> dict:
         size["workers"] = args.workers
     if args.reads:
         size["reads"] = args.reads
+    if args.reads_after:
+        size["reads_after"] = args.reads_after
     from swarm.webserve import have_gunicorn
 
     auto = "gunicorn" if have_gunicorn() else "wsgiref"  # (python -m swarm.web's choice)

@@ -45,12 +45,15 @@ class Load:
         if conn is None:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         kept = False
+        # a client that will not reuse its connection says so (HTTP/1.1's `Connection:
+        # close`), so that a server that keeps connections closes it after the answer
+        headers = {} if self.keep_alive else {"Connection": "close"}
         try:
             if body is None:
-                conn.request(method, path)
+                conn.request(method, path, headers=headers)
             else:
                 conn.request(method, path, json.dumps(body),
-                             {"Content-Type": "application/json"})
+                             {"Content-Type": "application/json", **headers})
             r = conn.getresponse()
             answer = r.status, json.loads(r.read() or b"null")
             kept = self.keep_alive

@@ -39,11 +39,12 @@ NODE_PHASES = [
                                                   "swarm/web.py")),
     *PHASES[2:],
 ]
-#: the front end's phases (swarm.web's wsgiref server and its threads' cluster clients)
+#: the front end's phases (swarm.web's HTTP server - gunicorn's worker and master, or
+#: wsgiref's - and its threads' cluster clients)
 FRONT_PHASES = [
-    ("HTTP server (wsgiref, sockets, headers)", ("wsgiref", "socketserver", "http/server",
-                                                 "python3.11/socket.py", "email/",
-                                                 "selectors.py")),
+    ("HTTP server (gunicorn or wsgiref, sockets, headers)", (
+        "gunicorn/", "wsgiref", "socketserver", "http/server", "python3.11/socket.py",
+        "email/", "selectors.py", "concurrent/futures")),
     ("cluster client (submit, the answer)", ("swarm/client", "swarm/clientio", "zmq/")),
     ("JSON", ("json/",)),
     ("the app and swarm.web (handlers, routes)", ("swarm/web.py",)),
@@ -51,9 +52,10 @@ FRONT_PHASES = [
 #: innermost frames that wait (py-spy's idle detection does not see these waits as idle here:
 #: a poll, the watchdog's sleep, a worker thread waiting for a connection or reading one); their samples
 #: are left out of the shares, as is the time a thread woken there waits for a CPU
+#: (the last two: gunicorn gthread's main thread polling, its pool's threads waiting for work)
 WAITS = ("Poller.poll", "zmq_poll", "_PollLikeSelector.select", "Condition.wait",
          "Event.wait", "Kernel._watch", "_wait_for_tstate_lock", "Queue.get",
-         "SocketIO.readinto")
+         "SocketIO.readinto", "EpollSelector.select", "concurrent/futures/thread.py")
 WAIT = "waiting (poll, sleep, a queue)"
 
 
@@ -100,15 +102,17 @@ def profile(side, clients, cluster, front_pid: int, g, seconds: float,
     procs = {"front end": front_pid, **{n: p.pid for n, p in cluster.procs.items()}}
     with tempfile.TemporaryDirectory(prefix="swwp") as tmp:
         spies = {}
-        cpu0 = {name: webload.cpu_seconds([pid]) for name, pid in procs.items()}
+        trees = {name: webload.tree_pids([pid]) for name, pid in procs.items()}
+        cpu0 = {name: webload.cpu_seconds(trees[name]) for name in procs}
         for name, pid in procs.items():
             raw = os.path.join(tmp, f"{name.replace(' ', '_')}.raw")
             spies[name] = (raw, subprocess.Popen(
                 [py_spy, "record", "--format", "raw", "--nonblocking", "--rate", str(rate),
-                 "--duration", str(max(1, int(seconds))), "--pid", str(pid), "--output", raw],
+                 "--duration", str(max(1, int(seconds))), "--pid", str(pid), "--output", raw,
+                 *(["--subprocesses"] if name == "front end" else [])],  # (gunicorn's worker)
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         lat, failed, wall, _ = clients.run(side.load.port, g, 99, seconds)
-        cpu = {name: webload.cpu_seconds([pid]) - cpu0[name] for name, pid in procs.items()}
+        cpu = {name: webload.cpu_seconds(trees[name]) - cpu0[name] for name in procs}
         out: dict = {"available": True, "requests": len(lat), "failed": failed,
                      "rps": len(lat) / wall, "rate": rate, "processes": {}}
         own_all: collections.Counter = collections.Counter()

@@ -68,3 +68,39 @@ def test_web_quick_serves_the_same_data_from_both_and_reports_each(tmp_path):
         return
     assert out.count("| Flask, beside it |") == 2, out
     assert "whole timelines differing between the two: 0" in out, out
+
+
+def test_web_load_says_connection_close_unless_it_keeps_the_connection():
+    """bench.webload's clients: a connection per request says `Connection: close` (so that
+    gunicorn closes it after the answer instead of keeping it for keep-alive); a client that
+    keeps its connection does not say it."""
+    import socket
+    import threading
+
+    from bench.webload import Load
+
+    server = socket.create_server(("127.0.0.1", 0))
+    heads: list[bytes] = []
+
+    def serve(n):
+        for _ in range(n):
+            conn, _ = server.accept()
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(4096)
+                heads.append(head.lower())
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+                             b"\r\n{}")
+
+    thread = threading.Thread(target=serve, args=(2,), daemon=True)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        assert Load(port).call("GET", "/a") == (200, {})
+        assert Load(port, keep_alive=True).call("GET", "/b") == (200, {})
+        thread.join(10)
+    finally:
+        server.close()
+    assert b"get /a " in heads[0] and b"\r\nconnection: close\r\n" in heads[0], heads
+    assert b"get /b " in heads[1] and b"connection: close" not in heads[1], heads

@@ -124,6 +124,43 @@ def test_statistics_fade_with_time():
     assert stats.report("n1", {}, now=access.HALF_LIFE * 2)["edges"] == [["a", "b", 0.25]]
 
 
+def test_a_program_s_first_refs_are_tied_to_its_first_one_too():
+    """A list read, then each thing it names: each is tied to the list (not only the first
+    to it, and each to the one before), for the next STAR Refs only."""
+    stats, prog = AccessStats(), program()
+    for ref in ("list", "a", "b", "c"):
+        stats.record(prog, ref)
+    assert set(stats.edges) == {("a", "list"), ("a", "b"), ("b", "list"), ("b", "c"),
+                                ("c", "list")}
+    assert stats.edges["a", "list"] == 1.0  # (a just after the list: counted once)
+    for i in range(access.STAR + 10):
+        stats.record(prog, f"r{i:03d}")
+    tied = {b for a, b in stats.edges if a == "list"} | {a for a, b in stats.edges
+                                                         if b == "list"}
+    assert len(tied) == access.STAR  # a, b, c and the next STAR - 3, no more
+
+
+READ_THREE = """
+import sys
+from swarm.refs import Ref
+x, y, z = (Ref._handle(i, h) for i, h in zip(sys.argv[1::2], sys.argv[2::2]))
+RESULT = x.get() + y.get() + z.get()
+"""
+
+
+def test_the_first_ref_travels_with_the_program(tmp_path):
+    """x on n1, y on n2, z on n3, read in turn (three hops): z is tied to x on n3, where the
+    program arrived knowing its first Ref from its hop's meta."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
+        made = run(c, tmp_path, "make.py", "from swarm import Ref\nRESULT = [[r.id, r.hint] "
+                   "for r in (Ref(1, at='n1'), Ref(2, at='n2'), Ref(3, at='n3'))]\n").value
+        out = run(c, tmp_path, "read.py", READ_THREE, *[v for ref in made for v in ref])
+        assert out.value == 6 and out.route[-1] == "n3", out.route
+        x, z = made[0][0], made[2][0]
+        on_n3 = {tuple(e[:2]) for r in c.stats() if r["node"] == "n3" for e in r["edges"]}
+        assert tuple(sorted((x, z))) in on_n3, on_n3
+
+
 def test_auto_place_moves_refs_used_together_on_its_own(tmp_path):
     """`auto_place` in the cluster file: the first node runs `swarm place --min-gain` every
     second; the pairs end up together with nobody asking, and a settled cluster stays put."""

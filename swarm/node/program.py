@@ -24,6 +24,7 @@ from swarm.continuation.primitives import Checkpoint
 from swarm.continuation.resume import resume
 from swarm.node import memory, process, programio, txnserve
 from swarm.node.asking import ask
+from swarm.node.machine.access import STAR
 from swarm.node.machine.events import HopSent, ProgramFinished
 from swarm.node.machine.ids import derived_id
 from swarm.node.process import ProgramProcess
@@ -59,6 +60,8 @@ class Program:
     # resend): the hops it sends say so, and their receivers look for them among those taken
     record_access: bool = True  # count its Ref accesses for the placer (access.py)
     last_ref: str | None = None  # the Ref it touched last (access.py)
+    first_ref: str | None = None  # the Ref it touched first (access.py)
+    star: int = STAR  # how many more Refs it touches are tied to its first one (access.py)
     hop_bytes: int = 0  # the size of the continuation it arrived in
     submitted: float = 0.0  # when its client submitted it (seconds since the epoch)
     cwd: str = ""  # the directory it was started from (its client's), or its chdir's
@@ -174,7 +177,8 @@ class Program:
                 "argv": list(self.argv), "hop_checkpoints": self.hop_checkpoints,
                 "seq": self.seq, "route": self.route, "policy": self.policy,
                 "strict": self.strict, "task": self.task, "trace": self.trace,
-                "last_ref": self.last_ref, "record_access": self.record_access,
+                "last_ref": self.last_ref, "first_ref": self.first_ref, "star": self.star,
+                "record_access": self.record_access,
                 "submitted": self.submitted, "stdin_mode": self.stdin_mode}
         if self.files:
             meta["files"] = self.files
@@ -194,7 +198,9 @@ class Program:
                    meta.get("strict", False), False, meta["seq"], list(meta["route"]), hop_id,
                    meta.get("task"), meta.get("trace", False), again=again,
                    record_access=meta.get("record_access", True),
-                   last_ref=meta.get("last_ref"), submitted=meta.get("submitted", 0.0),
+                   last_ref=meta.get("last_ref"), first_ref=meta.get("first_ref"),
+                   star=meta.get("star", STAR),
+                   submitted=meta.get("submitted", 0.0),
                    cwd=meta.get("cwd", ""), stdin=meta.get("stdin", ""),
                    stdin_mode=meta.get("stdin_mode", "none"),
                    stdin_eof=meta.get("stdin_eof", False),

@@ -322,7 +322,8 @@ HOP_META: tuple[dict, dict] = (
     {"program": str, "client": str, "modules": _modules, "argv": _str_list,
      "hop_checkpoints": bool, "seq": int, "route": _str_list, "hop_id": str},
     {"from": str, "needs": _str_list, "policy": str, "strict": bool, "task": (str, _NONE),
-     "trace": bool, "last_ref": (str, _NONE), "record_access": bool, "start": bool,
+     "trace": bool, "last_ref": (str, _NONE), "first_ref": (str, _NONE), "star": int,
+     "record_access": bool, "start": bool,
      "why": _why, "submitted": (int, float), "cwd": str,
      # the program's process state (swarm/node/process.py) and unread input (programio.py)
      "environ": _environ, "path_head": _str_list, "path_tail": _str_list, "stdin": str,

@@ -9,7 +9,12 @@ when it touches another one, on whichever node, that node adds to the edge betwe
 - 1 for the transition (a hop, if the two Refs live on different nodes), plus the size of
 the program's last continuation in units of HOP_BYTES (a big program is dearer to move). Reads,
 writes, creations and fetches all count; a program run with record_access=False (the placer's
-own moves) counts nothing.
+own moves) counts nothing. The edge between the program's first Ref (Program.first_ref, in its
+hop meta too) and each of the next STAR Refs it touches gets the same weight: a program that
+reads a list and then each thing it names (a web timeline: a `following` list, then each
+followed user's posts) ties the list to all of them - tied to the first only, a community's
+lists were placed on one node and their posts on another (BENCHMARKS.md). Bounded, so that a
+long job walking through many Refs does not tie them all to where it began.
 
 Memory stays bounded however long a node runs: at most MAX_EDGES edges (past that, the
 lighter half is dropped), and every weight is halved each HALF_LIFE seconds (an edge below
@@ -20,6 +25,7 @@ lighter half is dropped), and every weight is halved each HALF_LIFE seconds (an 
 from __future__ import annotations
 
 MAX_EDGES = 50_000
+STAR = 32  # the first Refs a program touches after its first are tied to it too (record)
 HALF_LIFE = 600.0  # seconds
 HOP_BYTES = 64 * 1024
 
@@ -34,12 +40,23 @@ class AccessStats:
         if prog is None or not prog.record_access:
             return
         last, prog.last_ref = prog.last_ref, ref_id
+        first = prog.first_ref
+        if first is None:
+            prog.first_ref = ref_id
         if last is None or last == ref_id:
             return
-        key = (last, ref_id) if last < ref_id else (ref_id, last)
-        self.edges[key] = self.edges.get(key, 0.0) + 1.0 + prog.hop_bytes / HOP_BYTES
+        weight = 1.0 + prog.hop_bytes / HOP_BYTES
+        self._add(last, ref_id, weight)
+        if prog.star > 0 and first is not None and first != ref_id:
+            prog.star -= 1  # (bounded: a long job's every Ref is not tied to its first)
+            if first != last:
+                self._add(first, ref_id, weight)  # (the program's first Ref: module doc)
         if len(self.edges) > MAX_EDGES:
             self._prune(MAX_EDGES // 2)
+
+    def _add(self, a: str, b: str, weight: float) -> None:
+        key = (a, b) if a < b else (b, a)
+        self.edges[key] = self.edges.get(key, 0.0) + weight
 
     def report(self, node: str, sizes: dict[str, int], now: float) -> dict:
         """This node's report for the placer (format: cluster/graph.py); `now`: the clock
