@@ -78,18 +78,8 @@ def build_resumers(compiled: CompiledModule) -> dict[int, CodeType]:
     compiling, paid by every process that ran the module. The passes are deterministic, so
     compiling the same source again numbers the points as before; what the module's code
     relies on (points, sites) is checked to be the same."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        _, resumer_codes, points, _, live_temps, _, sites, _ = _compile_module(
-            compiled.source, compiled.filename, compiled.name, True)
-    finally:
-        if paused:
-            gc.enable()
-    if points != compiled.points or sites != compiled.sites:
-        raise InternalCompilerError(f"{compiled.filename}: compiled again with its resumers, "
-                                    "the module's points differ from the first compile")
+    _, resumer_codes, _, _, live_temps, _, _, _ = _compile_again(
+        compiled, "with its resumers", True, False)
     if compiled.live_temps is None:
         compiled.live_temps = live_temps
     return resumer_codes
@@ -104,19 +94,25 @@ def build_live_temps(compiled: CompiledModule) -> dict[int, frozenset]:
     compiling, paid by every process that ran the module, most of which never capture a
     frame of it (a library module, a program that does not move). The module's points and
     sites are checked to be the same, as for build_resumers."""
+    return _compile_again(compiled, "for its live temps", False, True)[4]
+
+
+def _compile_again(compiled: CompiledModule, why: str, with_resumers: bool, with_live: bool):
+    """_compile_module's parts for a module compiled before (the collector paused, as for the
+    first compile), its points and sites checked to be the same as then."""
     paused = gc.isenabled()
     if paused:
         gc.disable()
     try:
-        _, _, points, _, live_temps, _, sites, _ = _compile_module(
-            compiled.source, compiled.filename, compiled.name, False, True)
+        parts = _compile_module(compiled.source, compiled.filename, compiled.name,
+                                with_resumers, with_live)
     finally:
         if paused:
             gc.enable()
-    if points != compiled.points or sites != compiled.sites:
-        raise InternalCompilerError(f"{compiled.filename}: compiled again for its live temps, "
-                                    "the module's points differ from the first compile")
-    return live_temps
+    if parts[2] != compiled.points or parts[6] != compiled.sites:
+        raise InternalCompilerError(f"{compiled.filename}: compiled again {why}, the "
+                                    "module's points differ from the first compile")
+    return parts
 
 
 def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
