@@ -37,6 +37,14 @@ def running_on_n2(cluster, program: str) -> bool:
                for r in cluster.programs()[0])
 
 
+def printed(cluster, program: str, text: str) -> bool:
+    """Has the program printed `text` yet? (Running on n2 is not enough before a cancel: a
+    cancel that comes before its first line there ends it at its arrival - no output, no
+    `try` entered: seen in CI under load.)"""
+    cluster._absorb_incoming(0.05)
+    return text in "".join(cluster._runs[program].printed)
+
+
 def test_a_spinning_program_leaves_its_node_serving_everyone(tmp_path):
     flag = tmp_path / "stop"
     with swarm.local_cluster(3) as c:
@@ -69,7 +77,8 @@ def test_swarm_cancel_stops_a_loop_that_never_touches_a_ref(tmp_path):
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
         path = c.config.path
         spinner = c.submit(write(tmp_path, "spin.py", SPIN), [str(tmp_path / "never")])
-        assert wait_for(lambda: running_on_n2(c, spinner), timeout=30)
+        assert wait_for(lambda: printed(c, spinner, "spinning on n2"), timeout=30)
+        assert running_on_n2(c, spinner)
         done = swarm_cli("cancel", spinner, "--cluster", path, timeout=60)
         assert done.returncode == 0 and done.stdout == f"{spinner}: cancelled\n", done
         out = c.results([spinner], timeout=30)[spinner]
@@ -79,7 +88,8 @@ def test_swarm_cancel_stops_a_loop_that_never_touches_a_ref(tmp_path):
         assert again.returncode == 130  # as Ctrl-C ends a script
         # one that catches KeyboardInterrupt and goes on is stopped all the same
         stubborn = c.submit(write(tmp_path, "stubborn.py", STUBBORN))
-        assert wait_for(lambda: running_on_n2(c, stubborn), timeout=30)
+        assert wait_for(lambda: printed(c, stubborn, "caught, and going on"), timeout=30)
+        assert running_on_n2(c, stubborn)
         assert c.cancel(stubborn) == "cancelled"
         out = c.results([stubborn], timeout=30)[stubborn]
         assert out.error == "KeyboardInterrupt: cancelled"
