@@ -9,6 +9,7 @@ import time
 
 from swarm import heap
 from swarm.node import machine as m
+from swarm.node.machine.ids import VALUE
 from swarm.node.machine.instructions import TO_SELF
 from swarm.wire import control, decode
 
@@ -18,6 +19,15 @@ def _client(kind):
         decode.payload(env)  # (checked like any other, though it carries nothing)
         return m.ClientRequest(identity.decode(), kind)
     return make
+
+
+def _source(env):
+    """A module's source, or a large value (its pickle in the frame: VALUE entries)."""
+    p = decode.payload(env)
+    source = p["source"]
+    if source is not None and source[0] == VALUE:
+        source = [VALUE, "", bytes(env.blobs[0])] if env.blobs else None
+    return m.SourceReceived(env.sender, p["key"], source)
 
 
 def _fetched(env, identity):
@@ -71,8 +81,7 @@ EVENTS = {
     "fetched": _fetched,
     "source?": lambda env, identity: m.SourceRequested(
         env.sender, *(lambda p: (p["key"], p["hash"]))(decode.payload(env))),
-    "source": lambda env, identity: m.SourceReceived(
-        env.sender, *(lambda p: (p["key"], p["source"]))(decode.payload(env))),
+    "source": lambda env, identity: _source(env),
     "collect?": lambda env, identity: m.CollectRequested(
         identity.decode(), decode.payload(env)["programs"]),
     "programs?": lambda env, identity: m.ProgramsRequested(

@@ -17,6 +17,7 @@ import importlib.machinery
 import sys
 
 from swarm.compiler.registry import new_module_instance
+from swarm.node.machine.ids import VALUE
 
 
 class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -43,3 +44,24 @@ class ProgramModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         exec(module.__dict__["__swarm_compiled__"].code, module.__dict__)
+
+
+class HeldValues:
+    """The large values a node holds by hash (VALUE entries of its sources, kept raw-hash
+    keyed as swarm.continuation.codec asks for them): where a hop that names a value by
+    hash finds it. Values a hop carries along are not kept from here - only those a
+    sender named by hash are (machine/questions.py keeps what it asked for)."""
+
+    def __init__(self, sources: dict) -> None:
+        self.sources = sources
+
+    def get(self, digest: bytes):
+        entry = self.sources.get(digest.hex())
+        return entry[2] if entry is not None and entry[0] == VALUE else None
+
+    def update(self, sent: dict) -> None:
+        """(the values a hop carried along: used by this decode only)"""
+
+    def missing(self, digest: bytes) -> bytes:
+        raise LookupError(f"a large value of the program (hash {digest.hex()[:12]}) is not "
+                          f"held on this node, and its hop did not name it among its needs")

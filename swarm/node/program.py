@@ -63,6 +63,8 @@ class Program:
     first_ref: str | None = None  # the Ref it touched first (access.py)
     star: int = STAR  # how many more Refs it touches are tied to its first one (access.py)
     hop_bytes: int = 0  # the size of the continuation it arrived in
+    values: list = field(default_factory=list)  # hashes of its large values at its last
+    # hop (program.ship): those still the same at the next one go by hash
     submitted: float = 0.0  # when its client submitted it (seconds since the epoch)
     cwd: str = ""  # the directory it was started from (its client's), or its chdir's
     mark: bytes = b""  # its id as the kernel marks it running (quarantine)
@@ -180,6 +182,8 @@ class Program:
                 "last_ref": self.last_ref, "first_ref": self.first_ref, "star": self.star,
                 "record_access": self.record_access,
                 "submitted": self.submitted, "stdin_mode": self.stdin_mode}
+        if self.values:
+            meta["values"] = self.values
         if self.files:
             meta["files"] = self.files
         meta.update(self.process.meta())  # cwd, environ, path_head, path_tail
@@ -206,7 +210,8 @@ class Program:
                    stdin_eof=meta.get("stdin_eof", False),
                    stdin_asked=meta.get("stdin_asked", 0),
                    environ=meta.get("environ", {}), path_head=meta.get("path_head", []),
-                   path_tail=meta.get("path_tail", []), files=meta.get("files", {}))
+                   path_tail=meta.get("path_tail", []), files=meta.get("files", {}),
+                   values=meta.get("values", []))
 
 
 def run(node, program: Program, start) -> None:
@@ -364,7 +369,7 @@ def ship(node, prog: Program, c: Capture) -> None:
     dest = node.machine.route(dest)  # (a removed node: its heir, machine/fences.py)
     parked: list = []
     carried: dict[str, str] = {}
-    data = codec.encode(cont, parked, carried)
+    data, by_hash = _encode(prog, cont, parked, carried)
     if len(data) > node.config.max_value_bytes:
         raise ValueTooLarge(limit_error(
             f"the program's continuation at `{c.leaf.why}` (its locals and globals)",
@@ -377,12 +382,33 @@ def ship(node, prog: Program, c: Capture) -> None:
     # why: for the trace (swarm run --trace) and the receiver's record of recent hops
     # (machine/history.py, the dashboard's timeline): about 40 bytes
     meta = prog.meta() | {"hop_id": prog.next_id(), "from": node.name,
-                          "needs": [*carried, *prog.modules.values()],
+                          "needs": [*carried, *prog.modules.values(), *by_hash],
                           "why": [c.leaf.why, node.name, len(data), prog.captured_at]}
     interrupted = node.kernel.interrupted_for()
     if interrupted is not None:  # (its cancel's: not thrown again where it goes, arriving)
         meta["interrupted"] = interrupted
-    node.emit(HopSent(dest, meta, data, prog.hop_id, prog.again, node.load() - 1))
+    if by_hash:
+        node.machine.count("values_by_hash", len(by_hash))
+    node.emit(HopSent(dest, meta, data, prog.hop_id, prog.again, node.load() - 1,
+                      by_hash or None))
+
+
+def _encode(prog: Program, cont, parked: list, carried: dict) -> tuple[bytes, dict]:
+    """The continuation's bytes, and the large values they name by hash ({hex hash: pickle}).
+
+    Discussion: a large module global or local (contentaddr.py: 64 KiB pickled) that was
+    the same at the program's hop before (`prog.values`, carried in the hop's meta) goes by
+    hash: this node keeps it in its sources (HopSent.values; written before the hop
+    leaves), the hop names it in `needs`, and a receiver that lacks it asks this node once
+    (`source?`, as for a module's code) and keeps it. A value new at this hop (built or
+    changed since) travels inside the hop as before, and nobody keeps it: a value that
+    changes at every hop costs what it did, and is never stored. So a 16 MiB table a program
+    carries among three nodes crosses to each node about once (docs/nodes.md)."""
+    same = {bytes.fromhex(h) for h in prog.values}
+    found: dict[bytes, bytes] = {}
+    data = codec.encode(cont, parked, carried, receiver_has=same.__contains__, keep=found)
+    prog.values = [h.hex() for h in found]
+    return data, {h.hex(): blob for h, blob in found.items() if h in same}
 
 
 def _fetch_is_smaller(node, op, continuation_bytes: int) -> bool:

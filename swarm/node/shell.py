@@ -50,7 +50,7 @@ from swarm.node.links import Links
 from swarm.node.machine import fences
 from swarm.node.memory import reclaimer
 from swarm.node.mirrors import Mirrors
-from swarm.node.modules import ProgramModules
+from swarm.node.modules import HeldValues, ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
 from swarm.wire import chunks, curve, decode, values
@@ -402,7 +402,7 @@ class Shell:
                 asking.fetch_sources(self, missing, meta.get("from"))
             if meta.get("start"):  # (function, args, kwargs, future)
                 return tasks.start_task(self, data)
-            cont = decode.continuation(data)
+            cont = decode.continuation(data, HeldValues(self.machine.sources))
             module = cont.frames[0].module
             if getattr(module, "__name__", None) == "__main__":  # (a task's is its own)
                 prog.process.main = sys.modules["__main__"] = module

@@ -65,9 +65,10 @@ def stored_meta(meta_bytes: bytes) -> dict:
     return _control(meta_bytes)
 
 
-def continuation(data: bytes):
-    """Unpickle a continuation that arrived in a verified hop."""
-    return codec.decode(data)
+def continuation(data: bytes, held=None):
+    """Unpickle a continuation that arrived in a verified hop. The large values it names by
+    hash are taken from `held` (a node's: HeldValues; the hop's `needs` were fetched)."""
+    return codec.decode(data, held, None if held is None else held.missing)
 
 
 def value(blob: bytes):

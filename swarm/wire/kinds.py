@@ -256,7 +256,7 @@ PAYLOADS: dict[str, tuple[dict, dict, tuple[int, int]]] = {
     "ack": ({"hop_ids": _str_list}, {"forget": _str_list, "load": int}, (0, 0)),
     "refused": ({"hop_ids": _str_list, "reason": str}, {}, (0, 0)),
     "source?": ({"key": str, "hash": str}, {}, (0, 0)),
-    "source": ({"key": str, "source": _source_or_none}, {}, (0, 0)),
+    "source": ({"key": str, "source": _source_or_none}, {}, (0, 1)),  # (a value's pickle)
     "hop": ({}, {"acks": _str_list, "again": bool, "load": int, "forget": _str_list,
                  "cancelled": bool}, (2, 2)),
     "fetch": ({"key": (str, _NONE), "ref": (str, _NONE), "action": str}, {"op": str}, (1, 1)),
@@ -322,6 +322,8 @@ HOP_META: tuple[dict, dict] = (
     {"program": str, "client": str, "modules": _modules, "argv": _str_list,
      "hop_checkpoints": bool, "seq": int, "route": _str_list, "hop_id": str},
     {"from": str, "needs": _str_list, "policy": str, "strict": bool, "task": (str, _NONE),
+     # the hashes of its large values (program.ship: those it held at this hop)
+     "values": _str_list,
      "trace": bool, "last_ref": (str, _NONE), "first_ref": (str, _NONE), "star": int,
      "record_access": bool, "start": bool,
      "why": _why, "submitted": (int, float), "cwd": str,

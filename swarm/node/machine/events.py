@@ -216,6 +216,8 @@ class HopSent:
     finished: str | None  # the hop whose program this continues (None: a spawned task)
     again: bool  # it may have been sent before (see Program.again)
     load: int = 0  # the sender's runnable programs, for the receiver's least_loaded()
+    values: dict | None = None  # large values the hop names by hash, new to this node's
+    # sources: kept (and written before the hop leaves), for the receiver to ask for
 
 
 @dataclass(slots=True)

@@ -21,3 +21,18 @@ def derived_id(origin: str, n: int | str) -> str:
 def source_hash(source: str) -> str:
     """A module's source hash (as swarm.compiler.registry.source_hash)."""
     return hashlib.sha256(source.encode()).hexdigest()
+
+
+#: the name of a sources entry that holds a large value of a program (VALUE, "", its pickle)
+#: rather than a module's code: hops name it by hash (program.ship, docs/nodes.md)
+VALUE = "<value>"
+
+
+def value_hash(blob: bytes) -> str:
+    """A large value's content hash, hex (as swarm.continuation.contentaddr.digest)."""
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+def entry_hash(entry) -> str:
+    """The hash a sources entry is kept under: a value's, or a module source's."""
+    return value_hash(entry[2]) if entry[0] == VALUE else source_hash(entry[2])

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from swarm.node.machine import answers
 from swarm.node.machine import events as ev
-from swarm.node.machine.ids import source_hash
+from swarm.node.machine.ids import VALUE, entry_hash
 from swarm.node.machine.instructions import Send, Wake
 
 #: actions whose question may be asked twice (they change nothing where they are answered)
@@ -99,12 +99,14 @@ def unasked(state, e: ev.Unasked) -> None:
 
 
 def source_wanted(state, e: ev.SourceWanted) -> None:
-    """A program needs a source: asked of the node its hop came from, once however many
-    programs wait for it (10,000 tasks arriving together ask once)."""
+    """A program needs a source (or a large value its hop named by hash): asked of the node
+    its hop came from, or of that node's heir, once however many programs wait for it
+    (10,000 tasks arriving together ask once)."""
     if e.digest in state.sources:
         state.out.append(Wake(e.key, state.sources[e.digest]))
         return
-    if state.lost(e.node):
+    node = state.route(e.node)  # (a node taken over: its heir holds its sources)
+    if state.lost(node) or node == state.name:  # (its own: not held here, nor anywhere)
         state.out.append(Wake(e.key, None))
         return
     waiting = state.asking.get(e.digest)
@@ -113,8 +115,8 @@ def source_wanted(state, e: ev.SourceWanted) -> None:
         return
     state.asking[e.digest] = [e.key]
     key = state.next_key("source")
-    send = Send(e.node, "source?", {"key": key, "hash": e.digest})
-    state.source_asks[key] = (e.digest, Question(e.node, send, True, e.now))
+    send = Send(node, "source?", {"key": key, "hash": e.digest})
+    state.source_asks[key] = (e.digest, Question(node, send, True, e.now))
     state._send(send)
 
 
@@ -124,7 +126,7 @@ def source_received(state, e: ev.SourceReceived) -> None:
         return
     digest = asked_for[0]
     source = e.source
-    if source is not None and source_hash(source[2]) == digest:
+    if source is not None and entry_hash(source) == digest:
         source = tuple(source)
         state.sources[digest] = source
         state.ledger.add_sources({digest: source})
@@ -165,9 +167,15 @@ def node_gone(state, node: str) -> None:
 
 
 def source_requested(state, e: ev.SourceRequested) -> None:
-    """A peer's program needs a module's source this node sent it: here it is (or None)."""
+    """A peer's program needs a module's source this node sent it, or a large value its hop
+    named by hash (the value's pickle in a frame of its own): here it is (or None)."""
     state.count("sources_sent")
     source = state.sources.get(e.digest)
+    if source is not None and source[0] == VALUE:
+        state.count("values_sent")
+        state._send(Send(e.sender, "source", {"key": e.key, "source": [VALUE, "", ""]},
+                         (source[2],)))
+        return
     state._send(Send(e.sender, "source", {
         "key": e.key, "source": list(source) if source else None}))
 

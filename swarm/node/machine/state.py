@@ -40,7 +40,7 @@ from swarm.node.machine import (
 from swarm.node.machine import events as ev
 from swarm.node.machine.access import AccessStats
 from swarm.node.machine.history import FallbackReasons, HopHistory
-from swarm.node.machine.ids import submit_id
+from swarm.node.machine.ids import VALUE, submit_id
 from swarm.node.machine.instructions import (
     Log,
     Persist,
@@ -429,6 +429,11 @@ class NodeState:
             ledger.finish(e.finished)
             self.rerun.discard(e.finished)
             answers.segment_ended(self, e.finished)
+        new = None
+        if e.values:  # (kept before the hop leaves: its receiver may ask for them)
+            new = {h: (VALUE, "", blob) for h, blob in e.values.items() if h not in self.sources}
+            self.sources.update(new)
+            ledger.add_sources(new)
         meta_bytes = encode(meta)
         hop_id = meta["hop_id"]
         dest = self.route(e.dest)
@@ -451,8 +456,8 @@ class NodeState:
         forgets = ledger.forgets_for(dest)
         if forgets:
             extra["forget"] = forgets
-        self._send(Send(dest, "hop", extra, (meta_bytes, e.data)),
-                   hold=e.finished in ledger.cut_mid_way)  # (ledger.py: cut mid-way)
+        self._send(Send(dest, "hop", extra, (meta_bytes, e.data)),  # (ledger.py: cut mid-way)
+                   hold=e.finished in ledger.cut_mid_way or bool(new))
         ledger.sent(hop_id, dest, meta_bytes, e.data, self.now, meta["program"])
         self._place(meta["program"], "sent", dest, hop_id, meta)
         self.count("hops_out")

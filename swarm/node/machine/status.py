@@ -3,6 +3,8 @@ The shell adds its own fields (sockets, refusals, the copies it keeps: shell._st
 
 from __future__ import annotations
 
+from swarm.node.machine.ids import VALUE
+
 
 def fields(state) -> dict:
     s = state.stats
@@ -15,6 +17,10 @@ def fields(state) -> dict:
         "fallbacks": s.get("fallbacks", 0), "resent": s.get("resent", 0),
         "saves": s.get("saves", 0),  # hops to itself before asking (traps.py)
         "sources_sent": s.get("sources_sent", 0),  # answers to source? (by hash)
+        # large values of programs by hash (program._encode): named by hops sent from
+        # here, sent to a node that asked, and held here (their count and bytes)
+        "values": {"by_hash": s.get("values_by_hash", 0), "sent": s.get("values_sent", 0),
+                   **_held(state.sources)},
         # questions with an id answered here and kept, and copies answered again
         "answers_kept": len(state.answers.kept),
         "answered_again": s.get("answered_again", 0),
@@ -45,3 +51,8 @@ def fields(state) -> dict:
         "write_failing": state.write_error if state.write_failed_since is not None
         else "",
         "cache": state.data.cache_status()}
+
+
+def _held(sources: dict) -> dict:
+    held = [entry[2] for entry in sources.values() if entry[0] == VALUE]
+    return {"held": len(held), "held_bytes": sum(map(len, held))}

@@ -1,0 +1,116 @@
+"""Large values cross to each node once (issue 15 item 16): real nodes, ZeroMQ, SQLite.
+
+A large module global or local (64 KiB pickled) that is the same at a program's next hop
+goes by hash; a node that lacks it asks the node the hop came from, once, and keeps it
+(program._encode, docs/nodes.md). Before, nodes sent every such value inside every hop: a
+program with a 16 MiB global moving 12 times among 3 nodes sent 12 x 16 MiB."""
+
+import pytest
+from helpers import write
+
+import swarm
+
+MIB16 = 16 * 1024 * 1024
+
+BIG_GLOBAL = """
+from swarm import Ref, nodes
+BLOB = bytes(range(256)) * (1 << 16)   # a 16 MiB module global, never changed
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+total = 0
+for i in range(12):
+    total += refs[i % 3].get() + BLOB[i]
+print("total", total, len(BLOB))
+"""
+
+GROWING = """
+from swarm import Ref, nodes
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+big = list(range(100_000))              # a large local that changes at every hop
+for i in range(9):
+    big.append(refs[i % 3].get())
+print(len(big), sum(big[-9:]))
+"""
+
+BIG_LOCAL = """
+from swarm import Ref, nodes
+
+def work():
+    names = nodes()
+    refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+    table = {i: str(i) * 40 for i in range(20_000)}   # a large local, the same throughout
+    seen = []
+    for i in range(9):
+        seen.append(refs[i % 3].get() + len(table[i * 7]))
+    return seen, len(table)
+
+print(work())
+"""
+
+
+@pytest.fixture
+def cluster():
+    with swarm.local_cluster(3) as c:
+        yield c
+
+
+def _values(cluster) -> dict:
+    rows = cluster.status()
+    return {k: sum(r["values"][k] for r in rows) for k in ("by_hash", "sent", "held",
+                                                             "held_bytes")}
+
+
+def test_a_16_mib_global_moving_12_times_among_3_nodes_crosses_to_each_node_once(
+        cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "big.py", BIG_GLOBAL), trace=True, timeout=120)
+    assert out.error is None, out.traceback
+    assert out.stdout == f"total {sum(i % 3 + i for i in range(12))} {MIB16}\n"
+    hops = out.trace
+    assert len(hops) >= 12
+    # the first hop carries it (new to the program); every later one names it by hash
+    assert hops[0]["bytes"] > MIB16
+    assert all(h["bytes"] < 64 * 1024 for h in hops[1:]), [h["bytes"] for h in hops]
+    v = _values(cluster)
+    # two nodes asked for it (the one it first went to had it inside that hop): 16 MiB in
+    # the first hop + 2 x 16 MiB asked for, under 64 MiB in all (12 x 16 MiB before)
+    assert v["sent"] == 2, v
+    assert v["by_hash"] >= len(hops) - 1, v
+    assert v["held"] == 3 and v["held_bytes"] > 3 * MIB16, v   # kept on each node once
+
+
+def test_a_large_value_that_changes_at_every_hop_travels_inside_the_hop_and_is_not_kept(
+        cluster, tmp_path):
+    before = _values(cluster)
+    out = cluster.run_file(write(tmp_path, "grow.py", GROWING), trace=True, timeout=120)
+    assert out.error is None, out.traceback
+    assert out.stdout == f"100009 {sum(i % 3 for i in range(9))}\n"
+    after = _values(cluster)
+    assert after == before, (before, after)   # nothing named by hash, nothing stored
+    gets = [h["bytes"] for h in out.trace if h["why"].startswith("get")]
+    assert len(gets) >= 6 and all(b > 100_000 for b in gets), out.trace
+
+
+def test_a_large_local_the_same_at_each_hop_goes_by_hash_and_resumes_right(
+        cluster, tmp_path):
+    out = cluster.run_file(write(tmp_path, "local.py", BIG_LOCAL), trace=True, timeout=120)
+    assert out.error is None, out.traceback
+    expected = ([i % 3 + len(str(i * 7) * 40) for i in range(9)], 20_000)
+    assert out.stdout == f"{expected}\n"
+    sizes = [h["bytes"] for h in out.trace]
+    first = next(i for i, size in enumerate(sizes) if size > 1 << 20)  # the table made
+    assert len(sizes) - first >= 8 and max(sizes[first + 1:]) < 64 * 1024, sizes
+    assert _values(cluster)["held"] >= 2
+
+
+def test_held_values_are_kept_in_the_store_across_a_restart(tmp_path):
+    """A node's held values are written with its sources: a hop taken before a restart
+    that names one by hash still finds it after (here: the counts a restarted cluster
+    reports)."""
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
+        out = c.run_file(write(tmp_path, "big.py", BIG_GLOBAL), timeout=120)
+        assert out.error is None, out.traceback
+        held = _values(c)["held"]
+    assert held == 3
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
+        assert _values(c)["held"] == 3
