@@ -3,6 +3,9 @@
 - a 16 MiB module global, the program migrating 12 times between two worker processes
   (`swarm migrate -p`'s driver): the bytes sent in all, against 12 x 16 MiB if every hop
   carried it (content the receiver holds already goes by hash);
+- the same on 3 real nodes (`swarm.local_cluster(3)`, the program reading a Ref on each in
+  turn, 12 times): the hops' bytes (its trace) plus the values the nodes sent when asked
+  (program._encode: a value the same at the next hop goes by hash);
 - `n = len(get(i))` over 1 MiB values in a loop, in a function and at the top level: the
   largest hop (the value just measured is dead at the next hop and must not ride along);
 - a script with several classes: whether its continuation encodes with the C pickler (not
@@ -90,6 +93,32 @@ def _hops(path: str) -> list[bytes]:
     return hops
 
 
+NODES_BIG_GLOBAL = """from swarm import Ref, nodes
+BLOB = bytes(range(256)) * (1 << 16)
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+total = 0
+for i in range(12):
+    total += refs[i % 3].get() + BLOB[i]
+"""
+
+
+def on_nodes(path: str) -> dict:
+    """The 16 MiB global on 3 real nodes: what crossed between them."""
+    import swarm
+
+    with swarm.local_cluster(3) as cluster:
+        out = cluster.run_file(path, trace=True, timeout=300)
+        rows = cluster.status()
+    if out.error:
+        raise RuntimeError(out.error)
+    hop_bytes = sum(h["bytes"] for h in out.trace)
+    asked = sum(r["values"]["sent"] for r in rows)
+    return {"hops": len(out.trace), "hop_bytes": hop_bytes, "values_asked": asked,
+            "sent_mib": (hop_bytes + asked * (16 << 20)) / 2**20,
+            "largest_later_hop": max(h["bytes"] for h in out.trace[1:])}
+
+
 def main() -> dict:
     with tempfile.TemporaryDirectory(prefix="swarm-bench-carried-") as tmp:
         paths = {}
@@ -98,6 +127,10 @@ def main() -> dict:
             with open(paths[name], "w") as f:
                 f.write(text)
         big = run_migrating(paths["big"], subprocess=True)
+        nodes_path = os.path.join(tmp, "nodes_big.py")
+        with open(nodes_path, "w") as f:
+            f.write(NODES_BIG_GLOBAL)
+        nodes = on_nodes(nodes_path)
         dead = _hops(paths["dead"])
         classes = _hops(paths["classes"])
     engine_of = {magic: name for name, magic in codec.MAGIC.items()}
@@ -105,6 +138,7 @@ def main() -> dict:
     result = {
         "big_global_hops": big.suspensions, "big_global_sent_mib": big.bytes_sent / 2**20,
         "big_global_every_hop_mib": 12 * 16,
+        "nodes_big_global": nodes,
         "dead_results_hops": len(dead), "dead_results_largest_kib": max(map(len, dead)) / 1024,
         "classes_engines": engines,
         "errors": [e for e in (big.error,) if e],
@@ -112,6 +146,10 @@ def main() -> dict:
     print(f"  16 MiB global, {big.suspensions} hops between 2 processes: "
           f"{result['big_global_sent_mib']:.1f} MiB sent in all (target < 64; 192 if every "
           "hop carried it)")
+    print(f"  16 MiB global on 3 nodes, {nodes['hops']} hops: {nodes['sent_mib']:.1f} MiB "
+          f"sent in all ({nodes['hop_bytes'] / 2**20:.1f} MiB of hops, the value asked for "
+          f"{nodes['values_asked']} times; later hops at most {nodes['largest_later_hop']} "
+          "bytes; target < 64)")
     print(f"  len(get(i)) over 1 MiB values, {len(dead)} hops: the largest "
           f"{result['dead_results_largest_kib']:.1f} KiB (target < 64)")
     print(f"  a script with 3 classes (one a dataclass): encoded by {', '.join(engines)}")
