@@ -192,7 +192,7 @@ def _status(args) -> int:
     finally:
         cluster.close()
     cols = ["node", "refs", "bytes", "running", "parked", "hops_in", "hops_out", "fetches",
-            "fallbacks", "refused", "copy"]
+            "fallbacks", "refused", "copy", "held"]
     print("  ".join(f"{c:>8}" for c in cols))
     for name in config.names:
         row = rows.get(name, {"node": name, "refs": "down"})  # did not answer within 5 s
@@ -201,11 +201,21 @@ def _status(args) -> int:
                    if name in config.heirs else "gone"}
         if "mirror" in row:
             row["copy"] = _copy_cell(row["mirror"])
+        if "values" in row:  # large values of programs kept here (docs/nodes.md)
+            row["held"] = _bytes_cell(row["values"]["held_bytes"])
         print("  ".join(f"{row.get(c, ''):>8}" for c in cols))
     for name, row in rows.items():
         if row.get("hash_seed_problem"):
             print(f"{name}: {row['hash_seed_problem']}", file=sys.stderr)
     return 0 if all(n in rows for n in config.names if n not in config.fenced) else 1
+
+
+def _bytes_cell(n: int) -> str:
+    """`0`, `12K`, `48M`, `2.1G`: a size in a column of eight."""
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}" if n < 10 * size else f"{n // size}{unit}"
+    return str(n)
 
 
 def _copy_cell(mirror: dict) -> str:
