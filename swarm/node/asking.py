@@ -123,6 +123,9 @@ def fetch_sources(node, hashes: list[str], peer: str | None) -> None:
             raise LookupError(f"the source {digest[:12]} is not on {node.name}")
         key = node.machine.next_key("source-wait")
         source = wait(node, key, SourceWanted(key, peer, digest, time.time()))
+        if source is None and node.machine.lost(node.machine.route(peer)):
+            raise NodeGone(f"{peer} was declared gone, and with it the module source or "
+                           f"large value {digest[:12]} this program's hop named by hash")
         if source is None:
-            raise LookupError(f"{peer} has no source {digest[:12]} either (or did not "
-                              f"answer within {node.config.hop_timeout:g} s)")
+            raise LookupError(f"{peer} has no module source or large value {digest[:12]} "
+                              "either")

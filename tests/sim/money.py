@@ -82,6 +82,8 @@ def setup(world: World, accounts: int = 2, transfers: int | None = None,
         world.at(world.now + rng.uniform(0, within), client.submit, pid, src.split(".")[0])
         made.append((pid, t))
     world.money = (ids, made, client)
+    # (else a run without early faults ended before they were submitted)
+    world.submitting_until = max(world.submitting_until, within)
     world.seed_copies()
     return made
 

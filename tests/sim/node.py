@@ -18,7 +18,7 @@ from swarm.continuation import codec
 from swarm.node import machine as m
 from swarm.node.asking import asked_digest
 from swarm.node.machine.fences import join_problem
-from swarm.node.machine.ids import derived_id
+from swarm.node.machine.ids import VALUE, derived_id, value_hash
 from tests.sim import adoptions, failovers, mirrors
 from tests.sim.store import DiskFull, SimStore
 
@@ -40,6 +40,7 @@ class SimProgram:
         self.seq = meta.get("seq", 0)
         self.route = list(meta.get("route", []))
         self.made = self.asked = 0
+        self.values = list(meta.get("values", []))  # its large values' hashes at its last hop
 
     def next_id(self) -> str:
         made, self.made = self.made, self.made + 1
@@ -264,6 +265,13 @@ class SimNode:
             self.handle(m.GcFlushed(src, fields["cycle"]))
         elif kind == "failover":
             self.handle(m.FailoverReceived(src, fields))
+        elif kind == "source?":
+            self.handle(m.SourceRequested(src, fields["key"], fields["hash"]))
+        elif kind == "source":  # (inbound._source: a value's pickle comes in the frame)
+            source = fields["source"]
+            if source is not None and source[0] == VALUE:
+                source = [VALUE, "", blobs[0]] if blobs else None
+            self.handle(m.SourceReceived(src, fields["key"], source))
         else:
             self.world.violate(f"{self.name} got a {kind} it has no use for in the simulation")
 
@@ -275,12 +283,57 @@ class SimNode:
         if not prog.route or prog.route[-1] != self.name:
             prog.route.append(self.name)
         data = getattr(i, "data", b"")
-        behaviour = self.world.programs[prog.id]
+        missing = [h for h in i.meta.get("needs", ()) if h not in self.state.sources]
+        if missing:  # (shell._resume: asking.fetch_sources, then decode)
+            self._fetch_values(prog, missing, lambda: self._run_now(prog, data))
+            return
         self.state.data.segment = prog.hop_id  # (as Program.enter: its writes are its own)
         try:
-            behaviour.run(self, prog, pickle.loads(data) if data else None)
+            self._run_now(prog, data)
         finally:
             self.state.data.segment = None
+
+    def _run_now(self, prog: SimProgram, data: bytes) -> None:
+        state = pickle.loads(data) if data else None
+        if isinstance(state, tuple) and state and state[0] == "values":  # (self.hop's)
+            _, inner, inline, named = state
+            found = {}
+            for name, h in named.items():
+                blob = inline.get(h)
+                if blob is None:
+                    entry = self.state.sources.get(h)
+                    if entry is None or entry[0] != VALUE:
+                        self.world.violate(f"{self.name}: {prog.id}'s value {name} ({h[:12]}) "
+                                           f"is named by hash and held nowhere here")
+                        return
+                    blob = entry[2]
+                found[name] = blob
+            prog.values = list(named.values())
+            state = (inner, found)
+        self.world.programs[prog.id].run(self, prog, state)
+
+    def _fetch_values(self, prog: SimProgram, missing: list, then) -> None:
+        """Ask the node the hop came from for what it names by hash and this node lacks,
+        one at a time (asking.fetch_sources); a value none has fails the program."""
+        while missing and missing[0] in self.state.sources:
+            missing = missing[1:]
+        if not missing:
+            then()
+            return
+        digest, key = missing[0], self.state.next_key("source-wait")
+
+        def got(value) -> None:
+            if value is None:
+                sender = prog.meta.get("from")
+                kind = "NodeGone" if self.state.lost(self.state.route(sender)) else \
+                    "LookupError"
+                self.finish(prog, ok=False, error=f"{kind}: {sender} has no source "
+                                                  f"{digest[:12]}")
+                return
+            self._fetch_values(prog, missing[1:], then)
+
+        self.waits[key] = (prog, got)
+        self.handle(m.SourceWanted(key, prog.meta.get("from"), digest, self.world.now))
 
     def ask(self, prog: SimProgram, dest: str, action: str, ref: str, arg, go_on,
             read: bool = False) -> None:
@@ -329,13 +382,28 @@ class SimNode:
         self.handle(m.ProgramPrinted(prog.id, prog.client, prog.seq, text))
         prog.seq += 1
 
-    def hop(self, prog: SimProgram, dest: str, state) -> None:
-        """The program moves on to `dest` with `state` (its continuation)."""
+    def hop(self, prog: SimProgram, dest: str, state, values: dict | None = None) -> None:
+        """The program moves on to `dest` with `state` (its continuation) and its large
+        `values` ({name: bytes}): as program._encode, those the same as at its hop before go
+        by hash (kept here, named in `needs`), the others inside the hop."""
         meta = dict(prog.meta, hop_id=prog.next_id(), seq=prog.seq, route=prog.route,
                     **{"from": self.name})
         meta.pop("submit", None)
         meta.pop("entry", None)
-        self.handle(m.HopSent(dest, meta, pickle.dumps(state), prog.hop_id, prog.again))
+        meta.pop("needs", None)
+        meta.pop("values", None)
+        kept = None
+        if values is not None:
+            same = set(prog.values)
+            named = {name: value_hash(blob) for name, blob in values.items()}
+            kept = {h: values[name] for name, h in named.items() if h in same}
+            inline = {h: values[name] for name, h in named.items() if h not in same}
+            meta["values"] = list(named.values())
+            if kept:
+                meta["needs"] = list(kept)
+            state = ("values", state, inline, named)
+        self.handle(m.HopSent(dest, meta, pickle.dumps(state), prog.hop_id, prog.again,
+                              0, kept or None))
 
     def finish(self, prog: SimProgram, ok: bool = True, error: str | None = None) -> None:
         self.handle(m.ProgramFinished(prog.id, prog.client, prog.hop_id, {
