@@ -45,7 +45,7 @@ def spawn_task(node, fn, args: tuple, kwargs: dict, make_future):
     carried: dict[str, str] = {}
     data = codec.dumps((fn, args, kwargs, future), carried, live=False)  # (its own copy)
     meta = prog.meta() | {"hop_id": prog.next_id(), "program": f"{prog.id}/{future.id}",
-                          "task": future.id, "start": True,
+                          "task": future.id, "start": True, "values": [],
                           "seq": 0, "route": [], "from": node.name,
                           "needs": [*carried, *prog.modules.values(), TASK_HASH],
                           "why": [f"spawn {getattr(fn, '__qualname__', fn)}", node.name,
