@@ -114,3 +114,15 @@ def test_held_values_are_kept_in_the_store_across_a_restart(tmp_path):
     assert held == 3
     with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
         assert _values(c)["held"] == 3
+
+
+def test_a_value_over_a_quarter_of_the_largest_message_travels_inside_every_hop(tmp_path):
+    """A held value is a row of the store, copied to the mirror in one message: one over a
+    quarter of max_message_bytes (here 8 MiB: 2 MiB) is never held, and goes inside the
+    hops as before (in chunks)."""
+    with swarm.local_cluster(3, max_message_bytes=8 << 20) as c:
+        out = c.run_file(write(tmp_path, "big.py", BIG_GLOBAL), trace=True, timeout=180)
+        assert out.error is None, out.traceback
+        assert out.stdout == f"total {sum(i % 3 + i for i in range(12))} {MIB16}\n"
+        assert all(h["bytes"] > MIB16 for h in out.trace), [h["bytes"] for h in out.trace]
+        assert _values(c) == {"by_hash": 0, "sent": 0, "held": 0, "held_bytes": 0}

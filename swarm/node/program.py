@@ -369,7 +369,7 @@ def ship(node, prog: Program, c: Capture) -> None:
     dest = node.machine.route(dest)  # (a removed node: its heir, machine/fences.py)
     parked: list = []
     carried: dict[str, str] = {}
-    data, by_hash = _encode(prog, cont, parked, carried)
+    data, by_hash = _encode(prog, cont, parked, carried, node.config.max_message_bytes // 4)
     if len(data) > node.config.max_value_bytes:
         raise ValueTooLarge(limit_error(
             f"the program's continuation at `{c.leaf.why}` (its locals and globals)",
@@ -393,7 +393,8 @@ def ship(node, prog: Program, c: Capture) -> None:
                       by_hash or None))
 
 
-def _encode(prog: Program, cont, parked: list, carried: dict) -> tuple[bytes, dict]:
+def _encode(prog: Program, cont, parked: list, carried: dict,
+            largest: int) -> tuple[bytes, dict]:
     """The continuation's bytes, and the large values they name by hash ({hex hash: pickle}).
 
     Discussion: a large module global or local (contentaddr.py: 64 KiB pickled) that was
@@ -403,12 +404,16 @@ def _encode(prog: Program, cont, parked: list, carried: dict) -> tuple[bytes, di
     (`source?`, as for a module's code) and keeps it. A value new at this hop (built or
     changed since) travels inside the hop as before, and nobody keeps it: a value that
     changes at every hop costs what it did, and is never stored. So a 16 MiB table a program
-    carries among three nodes crosses to each node about once (docs/nodes.md)."""
+    carries among three nodes crosses to each node about once (docs/nodes.md). A value over
+    `largest` bytes (a quarter of max_message_bytes: it is kept as a row of the store,
+    copied to the mirror in one message) travels inside every hop."""
     same = {bytes.fromhex(h) for h in prog.values}
     found: dict[bytes, bytes] = {}
-    data = codec.encode(cont, parked, carried, receiver_has=same.__contains__, keep=found)
+    data = codec.encode(cont, parked, carried, keep=found, receiver_has=lambda h: (
+        h in same and len(found[h]) <= largest))
     prog.values = [h.hex() for h in found]
-    return data, {h.hex(): blob for h, blob in found.items() if h in same}
+    return data, {h.hex(): blob for h, blob in found.items()
+                  if h in same and len(blob) <= largest}
 
 
 def _fetch_is_smaller(node, op, continuation_bytes: int) -> bool:
