@@ -5,6 +5,8 @@ goes by hash; a node that lacks it asks the node the hop came from, once, and ke
 (program._encode, docs/nodes.md). Before, nodes sent every such value inside every hop: a
 program with a 16 MiB global moving 12 times among 3 nodes sent 12 x 16 MiB."""
 
+import time
+
 import pytest
 from helpers import write
 
@@ -126,3 +128,36 @@ def test_a_value_over_a_quarter_of_the_largest_message_travels_inside_every_hop(
         assert out.stdout == f"total {sum(i % 3 + i for i in range(12))} {MIB16}\n"
         assert all(h["bytes"] > MIB16 for h in out.trace), [h["bytes"] for h in out.trace]
         assert _values(c) == {"by_hash": 0, "sent": 0, "held": 0, "held_bytes": 0}
+
+
+KEEPS_GOING = """
+import time
+from swarm import Ref, nodes
+TABLE = bytes(range(256)) * 4096          # 1 MiB, the same throughout
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+total = 0
+for step in range(30):
+    total += refs[step % 3].get() + TABLE[step]
+    time.sleep(0.05)
+print("total", total, len(TABLE))
+"""
+
+
+def test_a_node_killed_while_programs_name_its_values_by_hash_loses_none(tmp_path):
+    """n2 SIGKILLed while programs carrying a held value go round the nodes, and started
+    again: the values it holds and named are on its disk (and the hops naming them are
+    sent again), so every program ends with its total."""
+    path = write(tmp_path, "going.py", KEEPS_GOING)
+    expected = f"total {sum(s % 3 + s for s in range(30))} {1 << 20}\n"
+    with swarm.local_cluster(3, directory=str(tmp_path / "c")) as c:
+        programs = [c.submit(path, node=f"n{k % 3 + 1}") for k in range(3)]
+        time.sleep(1.0)
+        c.kill("n2")
+        time.sleep(0.5)
+        c.restart("n2")
+        out = c.results(programs, timeout=180)
+        for p in programs:
+            assert out[p].error is None, out[p].traceback
+            assert out[p].stdout == expected
+        assert _values(c)["by_hash"] > 0
