@@ -33,12 +33,19 @@ def ask(cluster, names: list[str], kind: str, payload: dict, answer: str, timeou
     (those `accept(payload)` takes), the last of each node: {node: payload} - until all
     have answered, or `timeout` seconds, or ANSWER_GRACE_SECONDS after `decided(answers)`
     holds (the answer that matters has come: the others are waited for only to name the
-    nodes that do not answer)."""
+    nodes that do not answer). Asked again every RESEND_SECONDS, the nodes that have not
+    answered (the questions are ones a node may be asked twice)."""
     for name in names:
         cluster.send(name, kind, payload)
     answers: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
+    again = time.monotonic() + RESEND_SECONDS
     while len(answers) < len(names) and time.monotonic() < deadline:
+        if time.monotonic() >= again:  # (a node restarting meanwhile missed it: a cancel
+            again += RESEND_SECONDS    # it had not written when it died, say)
+            for name in names:
+                if name not in answers:
+                    cluster.send(name, kind, payload)
         msg = cluster.receive(0.1)
         if msg and msg[0] == answer and msg[1] in names and (accept is None or
                                                              accept(msg[2])):

@@ -81,6 +81,7 @@ class SimClient:
         self.answers: dict[str, dict] = {}
         self.asked_nodes: list[str] = []
         self.searching = False
+        self.cancel_decided: set[str] = set()
         world.clients[name] = self
         world.at(world.now + 0.5, self._chase)
 
@@ -91,6 +92,21 @@ class SimClient:
             submission["quick"] = True
         self.runs[pid] = Run(pid, node, submission, self.world.now)
         self.world.send(self.name, node, "submit", submission)
+
+    def cancel(self, pid: str) -> None:
+        """`swarm cancel` (asknodes.cancel): every node is asked - the one holding it stops
+        it, one it went through passes it on - again each second until a node answers that
+        it held it (`cancelled`) or kept its result (`finished`), or its outcome comes; the
+        client then waits for its outcome as for any (an answer to the cancel is not news
+        of the program)."""
+        run = self.runs.get(pid)
+        if run is not None and run.reports or pid in self.cancel_decided:
+            return
+        w = self.world
+        for n in w.names:
+            if n not in w.fenced:
+                w.send(self.name, n, "cancel", {"program": pid})
+        w.at(w.now + 1.0, self.cancel, pid)
 
     def fence_known(self) -> None:
         """The cluster file now says a node is gone: look for the programs without an
@@ -166,6 +182,10 @@ class SimClient:
     def receive(self, src: str, kind: str, fields: dict) -> None:
         if kind == "programs":
             self.answers[src] = fields
+            return
+        if kind == "cancelled":
+            if fields["state"] in ("cancelled", "finished"):
+                self.cancel_decided.add(fields["program"])
             return
         run = self.runs.get(fields.get("program", "").split("/")[0])
         if run is None:

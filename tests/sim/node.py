@@ -61,6 +61,8 @@ class SimNode:
         self.epoch = 0
         self.tick_at: float | None = None
         self.waits: dict[str, tuple] = {}  # key -> (program, go_on): parked on a question
+        self.interrupted: set[str] = set()  # programs cancelled here: stopped at their next
+        # turn (the kernel's throws: KeyboardInterrupt where they are)
         self.copies: dict[str, SimStore] = {}  # other nodes' stores kept here (mirrors.py)
         self.saved = self.saved_copies = None  # an image of its disk (mirrors.save)
         self.store_new = False  # its disk was lost: it asks its mirror before it boots
@@ -85,6 +87,7 @@ class SimNode:
         self.up = True
         self.tick_at = None
         self.waits = {}
+        self.interrupted = set()
         self.boot_names = list(w.names)
         self.former = None
         mirror = w.mirror_of(self.name, w.fenced)
@@ -182,6 +185,15 @@ class SimNode:
             mirrors.snapshot(self, i.node)
         elif kind is m.TakeOver:
             failovers.take_over(w, i.heir, i.node)
+        elif kind is m.Cancel:
+            self._cancel(i.program)
+        elif kind is m.AnswerCancel:  # (shell._answer_cancel)
+            state = i.state
+            if state != "cancelled" and any(k == "result" for k, _ in
+                                            self.store.kept_for(i.program)):
+                state = "finished"
+            w.send(self.name, i.client, "cancelled", {"program": i.program,
+                                                      "node": self.name, "state": state})
         elif kind is m.Relocate:
             w.violate(f"{self.name}: Relocate in a simulation without relocations")
         elif kind is m.Log:
@@ -265,6 +277,8 @@ class SimNode:
             self.handle(m.GcFlushed(src, fields["cycle"]))
         elif kind == "failover":
             self.handle(m.FailoverReceived(src, fields))
+        elif kind == "cancel":
+            self.handle(m.CancelRequested(src, fields["program"]))
         elif kind == "source?":
             self.handle(m.SourceRequested(src, fields["key"], fields["hash"]))
         elif kind == "source":  # (inbound._source: a value's pickle comes in the frame)
@@ -282,6 +296,9 @@ class SimNode:
         prog = SimProgram(i.meta, i.hop_id, i.again)
         if not prog.route or prog.route[-1] != self.name:
             prog.route.append(self.name)
+        if getattr(i, "interrupt", False) or self._stopped(prog):  # (cancelled since)
+            self.finish(prog, ok=False, error="KeyboardInterrupt: cancelled")
+            return
         data = getattr(i, "data", b"")
         missing = [h for h in i.meta.get("needs", ()) if h not in self.state.sources]
         if missing:  # (shell._resume: asking.fetch_sources, then decode)
@@ -348,6 +365,8 @@ class SimNode:
         self.handle(m.Asked(key, dest, action, ref, blob, self.world.now, op, segment))
 
     def _woken(self, i) -> None:
+        if i.key not in self.waits:  # (stopped by a cancel meanwhile: _cancel)
+            return
         prog, go_on = self.waits.pop(i.key)
         w = self.world
         w.at(w.now + w.rng.uniform(0.00001, 0.0005), self._go_on, self.epoch, prog,
@@ -372,11 +391,33 @@ class SimNode:
     def _go_on(self, epoch: int, prog: SimProgram, go_on) -> None:
         if epoch != self.epoch or not self.up:
             return
+        if self._stopped(prog):
+            self.finish(prog, ok=False, error="KeyboardInterrupt: cancelled")
+            return
         self.state.data.segment = prog.hop_id
         try:
             go_on()
         finally:
             self.state.data.segment = None
+
+    def _cancel(self, program: str) -> None:
+        """kernel.cancel: KeyboardInterrupt in the program (and its tasks) here - a parked
+        one is woken with it (its question no longer asked), a switched-out one gets it at
+        its next turn."""
+        self.interrupted.add(program)
+        for key, (prog, _) in list(self.waits.items()):
+            if self._stopped(prog):  # (after the instructions of this event: the kernel's
+                del self.waits[key]  # next turn)
+                self.world.at(self.world.now, self._stop_parked, self.epoch, key, prog)
+
+    def _stop_parked(self, epoch: int, key: str, prog: SimProgram) -> None:
+        if epoch != self.epoch or not self.up:
+            return
+        self.handle(m.Unasked(key))
+        self.finish(prog, ok=False, error="KeyboardInterrupt: cancelled")
+
+    def _stopped(self, prog: SimProgram) -> bool:
+        return prog.id.split("/", 1)[0] in self.interrupted
 
     def print(self, prog: SimProgram, text: str) -> None:
         self.handle(m.ProgramPrinted(prog.id, prog.client, prog.seq, text))

@@ -70,8 +70,8 @@ def cancel(state, e: ev.CancelRequested) -> None:
     if any(w[0] == "here" for _, w in mine):
         state.out.append(Cancel(program))
     if first:  # passed on to where it went (that node passes it on in turn)
-        for node in {w[2] for _, w in mine if w[0] != "here" and w[2] != state.name
-                     and not state.lost(w[2])}:
+        for node in {w[2] for _, w in mine if w[0] != "here" and w[2] not in ("", state.name)
+                     and not state.lost(w[2])}:  # ("": handed on to a node unknown here)
             state.out.append(Send(node, "cancel", {"program": program}))
     if e.client not in state.names:  # (a node passing it on wants no answer)
         # Discussion: a program hopping from here to n2 may have reached n2 after n2 read
@@ -82,7 +82,12 @@ def cancel(state, e: ev.CancelRequested) -> None:
         where = "cancelled" if any(w[0] == "here" for _, w in mine) else \
             "forwarded" if any(w[0] in ("sent", "waiting") or (
                 w[0] == "handed" and w[2] and w[1] >= lately) for _, w in mine) else "unknown"
-        state._send_counted(AnswerCancel(e.client, program, where))
+        if first:  # (told once the cancel is on disk: a crash before would undo it, and
+            # the program run again from its last hop here, after its client was told
+            # `cancelled` - and asked no more: tests/test_sim_cancels.py found it)
+            state._send(AnswerCancel(e.client, program, where), hold=True)
+        else:
+            state._send_counted(AnswerCancel(e.client, program, where))
     state._write_now()
 
 
