@@ -161,3 +161,31 @@ def test_a_node_killed_while_programs_name_its_values_by_hash_loses_none(tmp_pat
             assert out[p].error is None, out[p].traceback
             assert out[p].stdout == expected
         assert _values(c)["by_hash"] > 0
+
+
+TWO_VALUES = """
+from swarm import Ref, nodes
+BLOB = bytes(range(256)) * (1 << 16)   # 16 MiB
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+total = 0
+for i in range(12):
+    if i == 6:
+        EXTRA = bytes(2 << 20)          # 2 MiB, new when the nodes hold BLOB already
+    total += refs[i % 3].get() + BLOB[i]
+print("total", total)
+"""
+
+
+def test_a_node_holding_its_share_of_values_names_no_new_one_by_hash(tmp_path):
+    """held_values_bytes bounds what a node keeps: past it, a new value travels inside the
+    hops (as before), while what a node holds already is still named by hash."""
+    with swarm.local_cluster(3, held_values_bytes=8 << 20) as c:  # (BLOB: past it)
+        out = c.run_file(write(tmp_path, "two.py", TWO_VALUES), trace=True, timeout=180)
+        assert out.error is None, out.traceback
+        assert out.stdout == f"total {sum(i % 3 + i for i in range(12))}\n"
+        sizes = [h["bytes"] for h in out.trace]
+        assert sizes[0] > MIB16 and max(sizes[1:]) < MIB16, sizes  # BLOB by hash
+        assert sum(size > 2 << 20 for size in sizes) >= 5, sizes  # EXTRA inside them
+        v = _values(c)
+        assert v["held"] == 3 and v["held_bytes"] < 3 * (MIB16 + (1 << 20)), v

@@ -6,6 +6,8 @@
     max_value_bytes = 8589934592    # a Ref's value (encoded) or a hop larger than this is
                                     # refused where it is made, with ValueTooLarge
     value_cache_bytes = 1073741824  # values kept decoded in a node's memory (real size)
+    held_values_bytes = 1073741824  # programs' large values a node keeps to name by hash;
+                                    # past it, new ones travel inside hops (docs/nodes.md)
     hop_timeout = 60.0              # a hop unacknowledged this long: its client is told the
                                     # program waits; a question unanswered this long fails
     fenced = ["n4"]                 # nodes declared gone (`swarm node gone n4`)
@@ -89,6 +91,7 @@ class ClusterConfig:
     fenced: list = field(default_factory=list)  # nodes declared gone (swarm node gone)
     max_value_bytes: int = 8 * 1024 ** 3  # the largest Ref value or hop (ValueTooLarge)
     value_cache_bytes: int = 1 << 30  # a node's decoded values in memory (data.py)
+    held_values_bytes: int = 1 << 30  # programs' large values held to name by hash
     # every node's PYTHONHASHSEED: str hashes, and so set order, agree across a hop
     hash_seed: int | None = None
     replicas: int | None = None  # copies of each store (None: the default, `copies`)
@@ -165,6 +168,7 @@ class ClusterConfig:
                          fenced=[str(n) for n in raw.get("fenced", [])],
                          max_value_bytes=int(raw.get("max_value_bytes", 8 * 1024 ** 3)),
                          value_cache_bytes=int(raw.get("value_cache_bytes", 1 << 30)),
+                         held_values_bytes=int(raw.get("held_values_bytes", 1 << 30)),
                          hash_seed=int(raw["hash_seed"]) if "hash_seed" in raw else None,
                          replicas=int(raw["replicas"]) if "replicas" in raw else None,
                          ring=[str(n) for n in raw["ring"]] if "ring" in raw else None,
@@ -228,6 +232,7 @@ class ClusterConfig:
                  f"max_message_bytes = {self.max_message_bytes}",
                  f"max_value_bytes = {self.max_value_bytes}",
                  f"value_cache_bytes = {self.value_cache_bytes}",
+                 f"held_values_bytes = {self.held_values_bytes}",
                  f"hop_timeout = {self.hop_timeout}",
                  f"replay_window = {self.replay_window}", f"auto_place = {self.auto_place}",
                  f"auto_gc = {self.auto_gc}"]

@@ -369,7 +369,9 @@ def ship(node, prog: Program, c: Capture) -> None:
     dest = node.machine.route(dest)  # (a removed node: its heir, machine/fences.py)
     parked: list = []
     carried: dict[str, str] = {}
-    data, by_hash = _encode(prog, cont, parked, carried, node.config.max_message_bytes // 4)
+    full = node.machine.held_bytes >= node.config.held_values_bytes  # (none named anew)
+    data, by_hash = _encode(prog, cont, parked, carried, node.config.max_message_bytes // 4,
+                            node.machine.sources if full else None)
     if len(data) > node.config.max_value_bytes:
         raise ValueTooLarge(limit_error(
             f"the program's continuation at `{c.leaf.why}` (its locals and globals)",
@@ -393,8 +395,8 @@ def ship(node, prog: Program, c: Capture) -> None:
                       by_hash or None))
 
 
-def _encode(prog: Program, cont, parked: list, carried: dict,
-            largest: int) -> tuple[bytes, dict]:
+def _encode(prog: Program, cont, parked: list, carried: dict, largest: int,
+            only_held: dict | None) -> tuple[bytes, dict]:
     """The continuation's bytes, and the large values they name by hash ({hex hash: pickle}).
 
     Discussion: a large module global or local (contentaddr.py: 64 KiB pickled) that was
@@ -406,8 +408,12 @@ def _encode(prog: Program, cont, parked: list, carried: dict,
     changes at every hop costs what it did, and is never stored. So a 16 MiB table a program
     carries among three nodes crosses to each node about once (docs/nodes.md). A value over
     `largest` bytes (a quarter of max_message_bytes: it is kept as a row of the store,
-    copied to the mirror in one message) travels inside every hop."""
+    copied to the mirror in one message) travels inside every hop; so does one this node
+    does not hold already once it holds held_values_bytes of them (`only_held`: its sources
+    then)."""
     same = {bytes.fromhex(h) for h in prog.values}
+    if only_held is not None:
+        same = {h for h in same if h.hex() in only_held}
     found: dict[bytes, bytes] = {}
     data = codec.encode(cont, parked, carried, keep=found, receiver_has=lambda h: (
         h in same and len(found[h]) <= largest))

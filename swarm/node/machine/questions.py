@@ -130,6 +130,8 @@ def source_received(state, e: ev.SourceReceived) -> None:
         source = tuple(source)
         state.sources[digest] = source
         state.ledger.add_sources({digest: source})
+        if source[0] == VALUE:
+            state.held_bytes += len(source[2])
     else:
         source = None
     for key in state.asking.pop(digest, ()):

@@ -82,6 +82,8 @@ class NodeState:
         self.history = HopHistory(now)  # the last hops taken here (hops?: the dashboard)
         self.fallbacks = FallbackReasons()  # programs that did not migrate, by reason
         self.sources: dict[str, tuple] = sources  # hash -> (name, filename, source)
+        # ... of which programs' large values (VALUE entries: program._encode): their bytes
+        self.held_bytes = sum(len(v[2]) for v in sources.values() if v[0] == VALUE)
         self.asks: dict[str, questions.Question] = {}  # key -> a question (questions.py)
         self.source_asks: dict[str, tuple[str, questions.Question]] = {}  # key -> (hash, q)
         self.asking: dict[str, list[str]] = {}  # hash -> keys of programs waiting for it
@@ -434,6 +436,7 @@ class NodeState:
             new = {h: (VALUE, "", blob) for h, blob in e.values.items() if h not in self.sources}
             self.sources.update(new)
             ledger.add_sources(new)
+            self.held_bytes += sum(len(v[2]) for v in new.values())
         meta_bytes = encode(meta)
         hop_id = meta["hop_id"]
         dest = self.route(e.dest)

@@ -20,7 +20,7 @@ def fields(state) -> dict:
         # large values of programs by hash (program._encode): named by hops sent from
         # here, sent to a node that asked, and held here (their count and bytes)
         "values": {"by_hash": s.get("values_by_hash", 0), "sent": s.get("values_sent", 0),
-                   **_held(state.sources)},
+                   **_held(state)},
         # questions with an id answered here and kept, and copies answered again
         "answers_kept": len(state.answers.kept),
         "answered_again": s.get("answered_again", 0),
@@ -53,6 +53,6 @@ def fields(state) -> dict:
         "cache": state.data.cache_status()}
 
 
-def _held(sources: dict) -> dict:
-    held = [entry[2] for entry in sources.values() if entry[0] == VALUE]
-    return {"held": len(held), "held_bytes": sum(map(len, held))}
+def _held(state) -> dict:
+    return {"held": sum(1 for entry in state.sources.values() if entry[0] == VALUE),
+            "held_bytes": state.held_bytes}
