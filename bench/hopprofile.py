@@ -7,7 +7,11 @@ installed in this venv: `pip install py-spy`) for S seconds in the middle of it.
 is put in the first phase (PHASES, in order) one of its frames belongs to; the share of each
 phase, times the node's wall time, over the round trips made meanwhile, is that phase's
 microseconds per round trip on that node. Idle samples (the node's poll waiting) are the
-time a node waits for the other, for the wire and for the OS scheduler.
+time a node waits for the other, for the wire and for the OS scheduler. `--on-cpu` leaves the
+idle samples out (a thread runnable and waiting for a CPU still counts: after a ZeroMQ send
+wakes the I/O thread, the node's main thread often waits for a core inside `send`); `--gil`
+keeps only samples of the thread holding the GIL - the Python code's own CPU. In both a
+sample stands for 1/rate s of its phase.
 
 fsync's share is not a phase here: the nodes' SQLite runs in WAL mode with synchronous=NORMAL,
 which syncs only at checkpoints, never on a commit; BENCHMARKS.md counts the node's fsync and
@@ -77,16 +81,17 @@ def _read_raw(path: str) -> collections.Counter:
 
 
 def _spy(py_spy: str, pid: int, raw: str, seconds: float, rate: int,
-         idle: bool = True) -> subprocess.Popen:
+         idle: bool = True, gil: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
-        [py_spy, "record", "--format", "raw", *(["--idle"] if idle else []), "--nonblocking",
+        [py_spy, "record", "--format", "raw", *(["--idle"] if idle and not gil else []),
+         *(["--gil"] if gil else []), "--nonblocking",
          "--rate", str(rate), "--duration", str(int(seconds)), "--pid", str(pid),
          "--output", raw],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def measure(work: str = "pingpong", seconds: float = 8.0, rate: int = 500,
-            keep: str | None = None, idle: bool = True) -> dict:
+            keep: str | None = None, idle: bool = True, gil: bool = False) -> dict:
     """Phases of `work` ("pingpong": a two-hop round trip on 2 nodes; "fanout": 2,000 tasks
     spawned and gathered in order on 3 nodes, as bench/versus.py runs them), in microseconds
     per round trip or milliseconds per fan-out, on each node."""
@@ -121,7 +126,7 @@ def measure(work: str = "pingpong", seconds: float = 8.0, rate: int = 500,
         before = len(results)
         spies = {node: (os.path.join(tmp, f"{node}.raw"),
                         _spy(py_spy, cluster.procs[node].pid, os.path.join(tmp, f"{node}.raw"),
-                             seconds, rate, idle)) for node in nodes}
+                             seconds, rate, idle, gil)) for node in nodes}
         for node, (_, proc) in spies.items():
             if proc.wait(seconds + 60):
                 stop.set()
@@ -148,9 +153,15 @@ def measure(work: str = "pingpong", seconds: float = 8.0, rate: int = 500,
                 shutil.copy(raw, os.path.join(keep, f"{work}-{node}.raw"))
             phases = _read_raw(raw)
             total = sum(phases.values()) or 1
+            # with idle samples, they span the window: a phase's share of it; without (only
+            # a thread running, or holding the GIL), a sample is 1/rate s of that phase -
+            # spread over the window, they made the busy phases look as long as the round
+            # trip (--on-cpu's `send` of 600 us a round trip, while the node's whole main
+            # thread ran 360 us: BENCHMARKS.md, issue 18)
+            span = seconds / total if idle and not gil else 1 / rate
             out["nodes"][node] = {
                 "samples": total,
-                "per_unit": {k: round(v / total * seconds * scale / units, 1)
+                "per_unit": {k: round(v * span * scale / units, 1)
                              for k, v in phases.most_common()}}
     return out
 
@@ -182,8 +193,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--on-cpu", action="store_true",
                         help="only samples py-spy sees running (no --idle): the phases' "
                              "shares of the CPU, not of the wall time")
+    parser.add_argument("--gil", action="store_true",
+                        help="only samples of the thread holding the GIL: the Python code's "
+                             "own CPU (a thread waiting in a ZeroMQ send for a CPU, which "
+                             "--on-cpu counts as running, is left out)")
     args = parser.parse_args(argv if argv is not None else [])
-    res = measure(args.work, args.seconds, args.rate, args.keep, idle=not args.on_cpu)
+    res = measure(args.work, args.seconds, args.rate, args.keep, idle=not args.on_cpu,
+                  gil=args.gil)
     print_table(res)
     return res
 
