@@ -428,9 +428,11 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
         positioned = _has_position(cls)
     if positioned:
         node.__dict__.update(position)
+    get = CHILDREN.get
+    if (get(cls) or children_function(cls)) is no_children:  # (a Name: most calls)
+        return node
     todo = [node]
     pop, push = todo.pop, todo.append
-    get = CHILDREN.get
     while todo:
         n = pop()
         fn = get(type(n)) or children_function(type(n))
@@ -469,13 +471,16 @@ def position_of(like: ast.AST) -> dict:
 
 def name(id_: str, ctx=None) -> ast.Name:
     """`id_` as an ast.Name (read, unless `ctx` says otherwise)."""
-    return ast.Name(id=id_, ctx=ctx or ast.Load())
+    return ast.Name(id=id_, ctx=ctx or _LOAD)
+
+
+_LOAD = ast.Load()  # (one, as the parser shares one: a context is a marker without fields)
 
 
 def support(attr: str) -> ast.Attribute:
     """`__swarm_support__.<attr>`: a name of swarm.continuation.support, which compiled code
     calls (bound as that global in every compiled module)."""
-    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=ast.Load())
+    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=_LOAD)
 
 
 def assign(target: str, value: ast.expr) -> ast.Assign:

@@ -22,6 +22,7 @@ from swarm.compiler.analysis import (
     located,
     name,
     no_children,
+    position_of,
 )
 from swarm.compiler.anf_compound import CompoundStatements
 from swarm.compiler.anf_exprs import Expressions
@@ -83,7 +84,10 @@ class Linearizer(CompoundStatements, Expressions):
         return t
 
     def point(self, stmt: ast.stmt, like: ast.AST, kind: str, callee=None, gen=None) -> Point:
-        node = Point(stmt=located(stmt, like))
+        located(stmt, like)
+        # (the marker at `like`'s position, as located() would put it: its one child, the
+        # statement, has one now)
+        node = Point(stmt=stmt, **position_of(like))
         node.point = self.new_point(like)
         node.kind = kind
         node.callee = callee
@@ -101,7 +105,7 @@ class Linearizer(CompoundStatements, Expressions):
             value = getattr(stmt, "value", None)
             node.sw_site = self.site("c", value, node.point) if isinstance(
                 value, ast.Call) else None
-        return located(node, like)
+        return node
 
     def site(self, kind: str, at: ast.AST, point: int) -> tuple | None:
         """Register where point `point`'s instruction is in the bytecode: ("c", end line,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import CHILDREN, children_function, located, no_children
+from swarm.compiler.analysis import CHILDREN, children_function, no_children, position_of
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -159,10 +159,14 @@ def stored_names(stmts) -> set[str]:
 
 
 def clone_ref(e):
-    """A fresh copy of a name or attribute chain (to evaluate it again in a handler)."""
+    """A fresh copy of a name or attribute chain (to evaluate it again in a handler), each
+    node at the position of the one it copies."""
     if isinstance(e, ast.Attribute):
-        return located(ast.Attribute(value=clone_ref(e.value), attr=e.attr, ctx=ast.Load()), e)
-    return located(ast.Name(id=e.id, ctx=ast.Load()), e)
+        return ast.Attribute(value=clone_ref(e.value), attr=e.attr, ctx=_LOAD, **position_of(e))
+    return ast.Name(id=e.id, ctx=_LOAD, **position_of(e))
+
+
+_LOAD = ast.Load()
 
 
 def reevaluable(e) -> bool:

@@ -54,6 +54,11 @@ from swarm.compiler.restoring import (
 
 _LOAD, _STORE, _IN, _EQ, _NOT = ast.Load(), ast.Store(), ast.In(), ast.Eq(), ast.Not()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+#: statements without a statement list (a Point is none of them)
+_NO_BLOCK = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                       ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
+                       ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
+_NONE: frozenset[int] = frozenset()
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
 Reads = Callable[[ast.AST], frozenset]
@@ -83,8 +88,12 @@ class ResumerBuilder:
         key = id(s)
         found = self._points_in.get(key)
         if found is None:
-            ids: set[int] = set()
             cls = type(s)
+            if cls in _NO_BLOCK:  # (most statements: no statement list, no point)
+                self._empty[key] = s
+                found = self._points_in[key] = _NONE
+                return found
+            ids: set[int] = set()
             if cls is Point:
                 ids.add(s.point)
             elif cls is Delegation:
