@@ -27,9 +27,13 @@ class ModuleFacts:
 
     def __init__(self, tree: ast.Module) -> None:
         (self.bound, self.stdlib, lines, lambdas, self.unsupported,
-         self.has_global) = bindings(tree)
+         self.has_global, binders) = bindings(tree)
         self.hidden_function_lines = sorted(lines)
         self.lambda_lines = sorted(lambdas)
+        #: the lines where a walrus, a yield, a lambda or a comprehension starts: an
+        #: expression spanning none of them binds no name and does not yield
+        #: (points._scope_facts)
+        self.scope_lines = sorted(lines | binders)
         # set by the desugaring pass: does a function hold a def, class or lambda (a scope
         # that may share its variables, which then move into boxes: scopes.py)?
         self.nested_in_functions = True
@@ -111,19 +115,20 @@ def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
 _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 
+_BINDERS = frozenset({ast.NamedExpr, ast.Yield, ast.YieldFrom})
 _BINDING_FACTS = frozenset({ast.Name, ast.arg, ast.FunctionDef, ast.ClassDef, ast.Import,
                             ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.TryStar,
-                            *_HIDDEN_FUNCTIONS, *_ASYNC})
+                            *_HIDDEN_FUNCTIONS, *_ASYNC, *_BINDERS})
 
 
 def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
-                                     tuple | None, bool]:
+                                     tuple | None, bool, set[int]]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
     starts; the lines where a lambda starts; the first construct that cannot be compiled for
     migration, (node, why), or None: async code, except*, names the compiler reserves;
-    whether a `global` statement stands anywhere).
+    whether a `global` statement stands anywhere; the lines where a walrus or a yield starts).
 
     Discussion: one walk of the whole tree for all of them (the check of what is supported was
     a walk of its own)."""
@@ -134,6 +139,7 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
     lambdas: set[int] = set()
     unsupported = None
     has_global = False
+    binders: set[int] = set()
     todo = [tree]  # (walk, without a generator's cost per node)
     pop = todo.pop
     get = CHILDREN.get
@@ -175,13 +181,15 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
                 names.add(node.name)
             if unsupported is None:
                 unsupported = (node, "async code cannot be compiled for migration")
+        elif cls in _BINDERS:
+            binders.add(node.__dict__.get("lineno") or 0)
         elif cls is ast.Global:
             has_global = True
         elif cls is ast.TryStar:
             if unsupported is None:
                 unsupported = (node, "`except*` is not supported")
     return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
-            lambdas, unsupported, has_global)
+            lambdas, unsupported, has_global, binders)
 
 
 def stmt_lists(node: ast.stmt):

@@ -158,7 +158,7 @@ class Linearizer(CompoundStatements, Expressions):
         cls = getattr(node, "sw_class_qualname", None)
         qualname = (cls + "." if cls else prefix) + node.name
         node.sw_qualname = qualname
-        node.sw_assigned, generator = function_scope(node)  # (one walk for both)
+        node.sw_assigned, generator = function_scope(node, self.facts.scope_lines)
         self._function(node, FunctionState(qualname, False, generator))
 
     def class_def(self, node: ast.ClassDef) -> None:

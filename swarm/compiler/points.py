@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import CHILDREN, children_function, no_children, position_of
+from swarm.compiler.analysis import (
+    CHILDREN,
+    _spans_one_of,
+    children_function,
+    no_children,
+    position_of,
+)
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -99,12 +105,93 @@ _SCOPE_FACTS = frozenset({ast.FunctionDef, ast.ClassDef, ast.ExceptHandler, ast.
                           ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom})
 
 
-def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
-    """bound_names, and whether the statements yield, in one walk of their scope."""
+#: statement class -> its fields holding assignment targets (walked whole), its fields holding
+#: expressions read (walked only where they span one of the lines given), its fields holding
+#: statement lists
+_SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    ast.Assign: (("targets",), ("value",), ()),
+    ast.AugAssign: (("target",), ("value",), ()),
+    ast.AnnAssign: (("target",), ("annotation", "value"), ()),
+    ast.Delete: (("targets",), (), ()),
+    ast.For: (("target",), ("iter",), ("body", "orelse")),
+    ast.While: ((), ("test",), ("body", "orelse")),
+    ast.If: ((), ("test",), ("body", "orelse")),
+    ast.With: ((), ("items",), ("body",)),
+    ast.Try: ((), (), ("body", "handlers", "orelse", "finalbody")),
+    ast.ExceptHandler: ((), ("type",), ("body",)),
+    ast.Match: ((), ("subject", "cases"), ()),
+    ast.Expr: ((), ("value",), ()),
+    ast.Return: ((), ("value",), ()),
+    ast.Raise: ((), ("exc", "cause"), ()),
+    ast.Assert: ((), ("test", "msg"), ()),
+    ast.Pass: ((), (), ()), ast.Break: ((), (), ()), ast.Continue: ((), (), ()),
+    ast.Import: ((), (), ()), ast.ImportFrom: ((), (), ()), ast.Global: ((), (), ()),
+    ast.Nonlocal: ((), (), ()),
+}
+
+
+def _scope_facts(stmts, lines: list[int] | None = None) -> tuple[set[str], set[str], bool]:
+    """bound_names, and whether the statements yield, in one walk of their scope.
+
+    `lines` (sorted, ModuleFacts.scope_lines): the lines where a walrus, a yield, a lambda or
+    a comprehension starts. An expression read that spans none of them binds no name and
+    does not yield: it is not walked (assignment targets are, and statements spanning such a
+    line are walked whole).
+
+    Discussion: the names a function binds are needed before its body is rewritten (which
+    operands are stable), and walking every node of every function for them was a twentieth
+    of compiling; most of a function's nodes are expressions read, which bind nothing."""
+    if lines is None:
+        return _scope_facts_walked(list(stmts))
+    whole: list[ast.AST] = []  # walked as _scope_facts_walked walks
+    names: set[str] = set()
+    declared: set[str] = set()
+    todo = list(stmts)
+    pop = todo.pop
+    shapes = _SHAPES.get
+    while todo:
+        node = pop()
+        cls = type(node)
+        shape = shapes(cls)
+        if shape is None:
+            whole.append(node)  # (a def or class - not entered - or anything else)
+            continue
+        targets, reads, blocks = shape
+        d = node.__dict__
+        if not blocks:  # a statement without a block: whole, if it spans one of the lines
+            if _spans_one_of(node, lines):
+                whole.append(node)
+                continue
+        for f in targets:
+            v = d.get(f)
+            if type(v) is list:
+                whole += v
+            elif v is not None:
+                whole.append(v)
+        for f in reads:
+            v = d.get(f)
+            if type(v) is list:
+                whole += [x for x in v if _spans_one_of(x, lines)]
+            elif v is not None and _spans_one_of(v, lines):
+                whole.append(v)
+        for f in blocks:
+            todo += d.get(f) or ()
+        if cls is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif cls is ast.Import or cls is ast.ImportFrom:
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+        elif cls is ast.Global or cls is ast.Nonlocal:
+            declared |= set(node.names)
+    found, found_declared, yields = _scope_facts_walked(whole)
+    return names | found, declared | found_declared, yields
+
+
+def _scope_facts_walked(todo: list) -> tuple[set[str], set[str], bool]:
+    """_scope_facts by a walk of every node under `todo` (nested scopes not entered)."""
     names: set[str] = set()
     declared: set[str] = set()
     yields = False
-    todo = list(stmts)  # (walk_no_scopes, without a generator's cost per node)
     pop = todo.pop
     get = CHILDREN.get
     Name, Load = ast.Name, ast.Load
@@ -135,10 +222,10 @@ def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
     return names, declared, yields
 
 
-def function_scope(fn: ast.FunctionDef) -> tuple[set[str], bool]:
+def function_scope(fn: ast.FunctionDef, lines: list[int] | None = None) -> tuple[set[str], bool]:
     """(the names a function assigns, less those it declares global or nonlocal; does its
-    own body - not a nested scope - yield?), in one walk."""
-    names, declared, yields = _scope_facts(fn.body)
+    own body - not a nested scope - yield?), in one walk (`lines`: see _scope_facts)."""
+    names, declared, yields = _scope_facts(fn.body, lines)
     return names - declared, yields
 
 
