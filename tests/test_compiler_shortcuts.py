@@ -142,7 +142,7 @@ def no_shortcuts(monkeypatch):
         monkeypatch.setattr(desugar, "_SIMPLE", frozenset())
         monkeypatch.setattr(ModuleFacts, "may_hide_functions", lambda self, e: True)
         monkeypatch.setattr(anf_exprs, "_plain", lambda e: False)
-        monkeypatch.setattr(points, "_SHAPES", {})  # every statement walked whole
+        monkeypatch.setattr(points, "SHAPES", {})  # every statement walked whole
         monkeypatch.setattr(resumers, "_NO_BLOCK", frozenset())
         monkeypatch.setattr(pipeline, "mangle_private_names",
                             lambda tree: mangle._Mangler().visit(tree))

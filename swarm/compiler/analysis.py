@@ -112,6 +112,72 @@ def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
     return i < len(lines) and lines[i] <= hi
 
 
+#: statement class -> its fields holding assignment targets (walked whole), its fields holding
+#: expressions read (walked only where they span one of the lines given), its fields holding
+#: statement lists
+SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    ast.Assign: (("targets",), ("value",), ()),
+    ast.AugAssign: (("target",), ("value",), ()),
+    ast.AnnAssign: (("target",), ("annotation", "value"), ()),
+    ast.Delete: (("targets",), (), ()),
+    ast.For: (("target",), ("iter",), ("body", "orelse")),
+    ast.While: ((), ("test",), ("body", "orelse")),
+    ast.If: ((), ("test",), ("body", "orelse")),
+    ast.With: ((), ("items",), ("body",)),
+    ast.Try: ((), (), ("body", "handlers", "orelse", "finalbody")),
+    ast.ExceptHandler: ((), ("type",), ("body",)),
+    ast.Match: ((), ("subject", "cases"), ()),
+    ast.Expr: ((), ("value",), ()),
+    ast.Return: ((), ("value",), ()),
+    ast.Raise: ((), ("exc", "cause"), ()),
+    ast.Assert: ((), ("test", "msg"), ()),
+    ast.Pass: ((), (), ()), ast.Break: ((), (), ()), ast.Continue: ((), (), ()),
+    ast.Import: ((), (), ()), ast.ImportFrom: ((), (), ()), ast.Global: ((), (), ()),
+    ast.Nonlocal: ((), (), ()),
+}
+
+
+def skeleton(stmts, lines: list[int], shapes: dict) -> tuple[list[ast.AST], list[ast.AST]]:
+    """A walk of the statements `stmts` and those inside them that leaves out the expressions
+    read that span none of `lines` (sorted): (the statements met, each holding no such
+    expression but in the parts returned; the nodes to walk whole - targets, the
+    expressions spanning one of the lines, a statement without a block spanning one, any
+    statement `shapes` does not describe)."""
+    met: list[ast.AST] = []
+    whole: list[ast.AST] = []
+    todo = list(stmts)
+    pop = todo.pop
+    shape_of = shapes.get
+    spans = _spans_one_of
+    while todo:
+        node = pop()
+        shape = shape_of(type(node))
+        if shape is None:
+            whole.append(node)
+            continue
+        targets, reads, blocks = shape
+        if not blocks and spans(node, lines):
+            whole.append(node)
+            continue
+        met.append(node)
+        d = node.__dict__
+        for f in targets:
+            v = d.get(f)
+            if type(v) is list:
+                whole += v
+            elif v is not None:
+                whole.append(v)
+        for f in reads:
+            v = d.get(f)
+            if type(v) is list:
+                whole += [x for x in v if spans(x, lines)]
+            elif v is not None and spans(v, lines):
+                whole.append(v)
+        for f in blocks:
+            todo += d.get(f) or ()
+    return met, whole
+
+
 _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 

@@ -12,10 +12,11 @@ import ast
 
 from swarm.compiler.analysis import (
     CHILDREN,
-    _spans_one_of,
+    SHAPES,
     children_function,
     no_children,
     position_of,
+    skeleton,
 )
 
 #: iterables that are never user generators: no point for their `next`
@@ -105,31 +106,6 @@ _SCOPE_FACTS = frozenset({ast.FunctionDef, ast.ClassDef, ast.ExceptHandler, ast.
                           ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom})
 
 
-#: statement class -> its fields holding assignment targets (walked whole), its fields holding
-#: expressions read (walked only where they span one of the lines given), its fields holding
-#: statement lists
-_SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    ast.Assign: (("targets",), ("value",), ()),
-    ast.AugAssign: (("target",), ("value",), ()),
-    ast.AnnAssign: (("target",), ("annotation", "value"), ()),
-    ast.Delete: (("targets",), (), ()),
-    ast.For: (("target",), ("iter",), ("body", "orelse")),
-    ast.While: ((), ("test",), ("body", "orelse")),
-    ast.If: ((), ("test",), ("body", "orelse")),
-    ast.With: ((), ("items",), ("body",)),
-    ast.Try: ((), (), ("body", "handlers", "orelse", "finalbody")),
-    ast.ExceptHandler: ((), ("type",), ("body",)),
-    ast.Match: ((), ("subject", "cases"), ()),
-    ast.Expr: ((), ("value",), ()),
-    ast.Return: ((), ("value",), ()),
-    ast.Raise: ((), ("exc", "cause"), ()),
-    ast.Assert: ((), ("test", "msg"), ()),
-    ast.Pass: ((), (), ()), ast.Break: ((), (), ()), ast.Continue: ((), (), ()),
-    ast.Import: ((), (), ()), ast.ImportFrom: ((), (), ()), ast.Global: ((), (), ()),
-    ast.Nonlocal: ((), (), ()),
-}
-
-
 def _scope_facts(stmts, lines: list[int] | None = None) -> tuple[set[str], set[str], bool]:
     """bound_names, and whether the statements yield, in one walk of their scope.
 
@@ -143,39 +119,11 @@ def _scope_facts(stmts, lines: list[int] | None = None) -> tuple[set[str], set[s
     of compiling; most of a function's nodes are expressions read, which bind nothing."""
     if lines is None:
         return _scope_facts_walked(list(stmts))
-    whole: list[ast.AST] = []  # walked as _scope_facts_walked walks
+    met, whole = skeleton(stmts, lines, SHAPES)
     names: set[str] = set()
     declared: set[str] = set()
-    todo = list(stmts)
-    pop = todo.pop
-    shapes = _SHAPES.get
-    while todo:
-        node = pop()
+    for node in met:
         cls = type(node)
-        shape = shapes(cls)
-        if shape is None:
-            whole.append(node)  # (a def or class - not entered - or anything else)
-            continue
-        targets, reads, blocks = shape
-        d = node.__dict__
-        if not blocks:  # a statement without a block: whole, if it spans one of the lines
-            if _spans_one_of(node, lines):
-                whole.append(node)
-                continue
-        for f in targets:
-            v = d.get(f)
-            if type(v) is list:
-                whole += v
-            elif v is not None:
-                whole.append(v)
-        for f in reads:
-            v = d.get(f)
-            if type(v) is list:
-                whole += [x for x in v if _spans_one_of(x, lines)]
-            elif v is not None and _spans_one_of(v, lines):
-                whole.append(v)
-        for f in blocks:
-            todo += d.get(f) or ()
         if cls is ast.ExceptHandler:
             if node.name:
                 names.add(node.name)
