@@ -494,7 +494,11 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     parser with positions, and generated code was located when it was built. (Walking every
     subtree again at each call made compiling quadratic.) Anything missed still gets its
     parent's position from _fix_missing_locations before compile()."""
-    position = position_of(like)
+    return locate_at(node, position_of(like))
+
+
+def locate_at(node: ast.AST, position: dict) -> ast.AST:
+    """located(node, like) with `like`'s position_of already at hand."""
     has = _HAS_POSITION.get
     cls = type(node)
     positioned = has(cls)

@@ -19,6 +19,7 @@ from swarm.compiler.analysis import (
     ModuleFacts,
     assign,
     children_function,
+    locate_at,
     located,
     name,
     no_children,
@@ -72,9 +73,9 @@ class Linearizer(CompoundStatements, Expressions):
     def new_point(self, node: ast.AST) -> int:
         point = next(self.counter)
         self.fn.points.append(point)
+        d = node.__dict__  # (getattr(node, "lineno", 0), without the class lookup)
         self.point_info[point] = PointInfo(self.fn.qualname, self.filename,
-                                           getattr(node, "lineno", 0),
-                                           getattr(node, "col_offset", 0) + 1)
+                                           d.get("lineno", 0), d.get("col_offset", 0) + 1)
         return point
 
     def temp(self, hint: str, what: str | None = None) -> str:
@@ -84,10 +85,11 @@ class Linearizer(CompoundStatements, Expressions):
         return t
 
     def point(self, stmt: ast.stmt, like: ast.AST, kind: str, callee=None, gen=None) -> Point:
-        located(stmt, like)
+        position = position_of(like)
+        locate_at(stmt, position)
         # (the marker at `like`'s position, as located() would put it: its one child, the
         # statement, has one now)
-        node = Point(stmt=stmt, **position_of(like))
+        node = Point(stmt=stmt, **position)
         node.point = self.new_point(like)
         node.kind = kind
         node.callee = callee

@@ -30,6 +30,7 @@ def _expr_fields(cls: type) -> list[tuple[str, bool]]:
 #: expressions the rules give back as they are (anf_exprs._leaf)
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
                      ast.GeneratorExp})
+_NO_PRELUDE: tuple = ()  # (read, never added to)
 #: expressions expr_generic gives back as they are when their operands are plain (_plain)
 _PLAIN_PARENTS = frozenset({ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp})
 
@@ -90,13 +91,18 @@ class Expressions:
     def children(self, exprs: list):
         """Linearize operands evaluated left to right; hoist an operand into a temp when a
         later operand has a prelude (it runs first now) and the operand is not stable."""
-        results = [([], e) if e is None or type(e) in _LEAVES or (
-            type(e) in _PLAIN_PARENTS and _plain(e)) else self.expr(e) for e in exprs]
+        results = []
         last = -1
-        for i in range(len(results) - 1, -1, -1):
-            if results[i][0]:
-                last = i
-                break
+        expr = self.expr
+        for i, e in enumerate(exprs):
+            cls = type(e)
+            if e is None or cls in _LEAVES or (cls in _PLAIN_PARENTS and _plain(e)):
+                results.append((_NO_PRELUDE, e))
+            else:
+                result = expr(e)
+                results.append(result)
+                if result[0]:
+                    last = i
         if last < 0:  # no prelude: the operands as they are
             return [], [e for _, e in results]
         pre: list[ast.stmt] = []
@@ -203,6 +209,12 @@ class Expressions:
             wrapped.sw_safe = True
             return [], located(wrapped, e)
         flat = [e.func] + list(e.args) + [k.value for k in e.keywords]
+        for x in flat:  # (most calls: nothing but plain operands, given back as they are)
+            cls = type(x)
+            if not (cls in _LEAVES or (cls in _PLAIN_PARENTS and _plain(x))):
+                break
+        else:
+            return [], e
         pre, new = self.children(flat)
         e.func = new[0]
         e.args = new[1:1 + len(e.args)]
