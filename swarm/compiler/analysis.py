@@ -209,21 +209,23 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
     todo = [tree]  # (walk, without a generator's cost per node)
     pop = todo.pop
     get = CHILDREN.get
+    Name, Load = ast.Name, ast.Load
     while todo:
         node = pop()
         cls = type(node)
+        if cls is Name:  # (a third of the nodes; no children)
+            if type(node.ctx) is not Load:
+                names.add(node.id)
+            if unsupported is None and node.id.startswith(TEMP_PREFIX):
+                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
+                                     "the swarm compiler")
+            continue
         fn = get(cls) or children_function(cls)
         if fn is not no_children:
             todo += fn(node)
         if cls not in _BINDING_FACTS:  # (most nodes: one test)
             continue
-        if cls is ast.Name:
-            if type(node.ctx) is not ast.Load:
-                names.add(node.id)
-            if unsupported is None and node.id.startswith(TEMP_PREFIX):
-                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
-                                     "the swarm compiler")
-        elif cls is ast.arg:
+        if cls is ast.arg:
             names.add(node.arg)
         elif cls in _HIDDEN_FUNCTIONS:
             line = node.__dict__.get("lineno") or 0  # (0: somewhere, not known)

@@ -208,17 +208,18 @@ class Linearizer(CompoundStatements, Expressions):
         todo = [s]
         pop = todo.pop
         get = CHILDREN.get
+        Name, Call = ast.Name, ast.Call
         while todo:
             n = pop()
             cls = type(n)
-            if cls is ast.Name:
+            if cls is Name:
                 ident = n.id
                 if ident.startswith("_sw_") and not ident.startswith("_sw_box_"):
                     return False
                 continue
-            if cls is ast.Call:
+            if cls is Call:
                 func = n.func
-                if may_suspend(n) or (type(func) is ast.Name and func.id in _USER_LOCALS):
+                if may_suspend(n) or (type(func) is Name and func.id in _USER_LOCALS):
                     return False
             elif cls in _LOUD:
                 return False
