@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from swarm.compiler import anf, anf_exprs, desugar, mangle, pipeline, points, resumers
+from swarm.compiler import anf, anf_exprs, desugar, lower, mangle, pipeline, points, resumers
 from swarm.compiler.analysis import ModuleFacts, _generic_children, children
 from swarm.compiler.pipeline import build_resumers, compile_module
 
@@ -144,6 +144,7 @@ def no_shortcuts(monkeypatch):
         monkeypatch.setattr(anf_exprs, "_plain", lambda e: False)
         monkeypatch.setattr(points, "SHAPES", {})  # every statement walked whole
         monkeypatch.setattr(resumers, "_NO_BLOCK", frozenset())
+        monkeypatch.setattr(lower, "_NO_BLOCK", frozenset())
         monkeypatch.setattr(pipeline, "mangle_private_names",
                             lambda tree: mangle._Mangler().visit(tree))
     return turn_off

@@ -48,6 +48,7 @@ from swarm.compiler.analysis import (
     stmt_lists,
     support,
 )
+from swarm.compiler.points import NO_BLOCK as _NO_BLOCK
 from swarm.compiler.points import Delegation, Point, contains_point
 
 
@@ -180,6 +181,9 @@ class PointLowering(ast.NodeTransformer):
         if key in self.done:
             if cls is ast.For and self._wraps(node):
                 return self._wrap_for(node)
+            return node
+        if cls in _NO_BLOCK:  # (no statement list: nothing to lower in it)
+            self.done[key] = node
             return node
         method = _VISITS.get(cls)
         if method is None:

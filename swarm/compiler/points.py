@@ -53,6 +53,12 @@ class InlineComp(ast.expr):
     _fields = ("body", "result")
 
 
+#: statements without a statement list (a Point is none of them)
+NO_BLOCK = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                      ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
+                      ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
+
+
 class FunctionState:
     """What the Linearizer learns about one function (or the module's top level): its
     points and locals."""

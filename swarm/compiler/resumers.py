@@ -44,6 +44,7 @@ from typing import Callable
 
 from swarm.compiler.analysis import assign, located, name, position_of, stmt_lists
 from swarm.compiler.errors import InternalCompilerError
+from swarm.compiler.points import NO_BLOCK as _NO_BLOCK
 from swarm.compiler.points import Delegation, FunctionState, Point
 from swarm.compiler.restoring import (
     defined_again,
@@ -54,10 +55,6 @@ from swarm.compiler.restoring import (
 
 _LOAD, _STORE, _IN, _EQ, _NOT = ast.Load(), ast.Store(), ast.In(), ast.Eq(), ast.Not()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-#: statements without a statement list (a Point is none of them)
-_NO_BLOCK = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
-                       ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
-                       ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
 _NONE: frozenset[int] = frozenset()
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
