@@ -520,16 +520,15 @@ def locate_at(node: ast.AST, position: dict) -> ast.AST:
             continue
         for child in fn(n):
             d = child.__dict__
+            if "lineno" in d:  # (placed already: so is what is under it)
+                continue
             cls = type(child)
             positioned = has(cls)
             if positioned is None:
                 positioned = _has_position(cls)
             if positioned:
-                if "lineno" not in d:
-                    d.update(position)
-                    push(child)
-            else:  # arguments, handlers' parts, keywords' parts
-                push(child)
+                d.update(position)
+            push(child)  # (or a part without a position: arguments, comprehensions...)
     return node
 
 
@@ -540,13 +539,13 @@ def position_of(like: ast.AST) -> dict:
     """`like`'s source position, as keyword arguments for a node's constructor."""
     d = like.__dict__
     try:  # a parsed node, or one made with a position: all four set
-        found = {"lineno": d["lineno"], "col_offset": d["col_offset"],
-                 "end_lineno": d["end_lineno"], "end_col_offset": d["end_col_offset"]}
+        line, col, end_line, end_col = (d["lineno"], d["col_offset"], d["end_lineno"],
+                                        d["end_col_offset"])
     except KeyError:
-        found = None
-    if found is None or None in found.values():
-        found = {a: d[a] for a in _POSITION if d.get(a) is not None}
-    return found
+        return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    if line is None or col is None or end_line is None or end_col is None:
+        return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    return {"lineno": line, "col_offset": col, "end_lineno": end_line, "end_col_offset": end_col}
 
 
 def name(id_: str, ctx=None) -> ast.Name:

@@ -95,11 +95,36 @@ def walk_no_scopes(stmts):
 
 
 def contains_point(stmts) -> bool:
-    """Does any of these statements (not counting nested scopes) hold a point?"""
-    for node in walk_no_scopes(stmts):
-        if isinstance(node, Point) or getattr(node, "sw_next_point", None):
+    """Does any of these statements (not counting nested scopes) hold a point? (Statements
+    the A-normal form made: a point is a statement, or a loop's `next`.)
+
+    Discussion: only the statement lists are walked: a point is never inside an
+    expression once the A-normal form has run (a comprehension run as a loop became
+    statements). The walk of every node was a tenth of compiling a module of `try`s."""
+    todo = list(stmts)
+    pop = todo.pop
+    while todo:
+        node = pop()
+        cls = type(node)
+        if cls is Point:
             return True
+        if cls in NO_BLOCK or cls in _SCOPE_SET:
+            continue
+        if cls is Delegation:
+            todo += node.native
+            todo += node.expansion
+            continue
+        d = node.__dict__
+        if d.get("sw_next_point"):
+            return True
+        for field in _BLOCKS:  # (handlers and cases hold bodies of their own)
+            v = d.get(field)
+            if v:
+                todo += v
     return False
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def bound_names(stmts) -> tuple[set[str], set[str]]:
