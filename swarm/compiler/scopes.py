@@ -33,13 +33,31 @@ class Scope:
         self.nonlocals: set[str] = set()
         self.names: list[ast.Name] = []  # Name nodes that belong to this scope
         self.boxed: set[str] = set()
+        self._locals: set[str] | None = None
+        self._owners: dict[str, Scope | None] = {}
 
     @property
     def locals(self) -> set[str]:
-        return (self.params | self.assigned) - self.globals - self.nonlocals
+        """Its local variables (asked once the whole module was collected: kept)."""
+        if self._locals is None:
+            self._locals = (self.params | self.assigned) - self.globals - self.nonlocals
+        return self._locals
 
     def owner_of(self, ident: str) -> Scope | None:
-        """The function scope whose variable `ident` is, seen from this scope (None: global)."""
+        """The function scope whose variable `ident` is, seen from this scope (None: global).
+
+        Discussion: asked for every name of the module, twice; a scope's locals were a new
+        set at each question, for it and each enclosing scope. Asked once the module is
+        collected, so the answers are kept."""
+        try:
+            return self._owners[ident]
+        except KeyError:
+            pass
+        found = self._owner_of(ident)
+        self._owners[ident] = found
+        return found
+
+    def _owner_of(self, ident: str) -> Scope | None:
         if ident in self.globals:
             return None
         if ident in self.locals and self.kind != "module":
@@ -199,6 +217,8 @@ def box_cells(tree: ast.Module, filename: str) -> None:
         _init_boxes(scope)
     for node in collector.binding:  # the scope tree must not follow the AST into copies
         del node.sw_bind_scope
+    for scope in collector.scopes:  # (a scope may be its own owner: no cycle left behind)
+        scope._owners.clear()
 
 
 def _init_boxes(scope: Scope) -> None:
