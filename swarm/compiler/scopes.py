@@ -187,6 +187,10 @@ def box_cells(tree: ast.Module, filename: str) -> None:
     collector = _Collector()
     collector.visit(tree)
     # which (owner, name) pairs are used from another scope?
+    # Discussion: a name no scope but the module's has as a local has no owner (owner_of is
+    # None), and a name no scope boxes is not boxed: most names of most modules are asked
+    # nothing
+    owned = set().union(*(scope.locals for scope in collector.scopes if scope.kind != "module"))
     for scope in collector.scopes:
         if scope.kind == "comp":
             # a call-free comprehension runs within one statement and is never captured or
@@ -194,11 +198,16 @@ def box_cells(tree: ast.Module, filename: str) -> None:
             # plain assignment)
             continue
         for node in scope.names:
+            if node.id not in owned:
+                continue
             owner = scope.owner_of(node.id)
             if owner is not None and owner is not scope and owner.kind == "function":
                 owner.boxed.add(node.id)
-    for scope in collector.scopes:
+    boxed = set().union(*(scope.boxed for scope in collector.scopes))
+    for scope in collector.scopes if boxed else ():
         for node in scope.names:
+            if node.id not in boxed:
+                continue
             owner = scope.owner_of(node.id)
             if owner is not None and node.id in owner.boxed:
                 node.sw_box = "_sw_box_" + node.id
