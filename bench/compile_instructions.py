@@ -19,6 +19,8 @@ after the other).
     python -m bench.compile_instructions            # the three counts and the ratio
     python -m bench.compile_instructions --passes   # also the swarm compile split by pass
                                                     # (in-process CPU time: proportions only)
+    python -m bench.compile_instructions --each     # also each source's own ratio (two more
+                                                    # valgrind runs per source: minutes)
     python -m bench.compile_instructions --child swarm   # one child, as valgrind runs it
 
 Output (2026-12-08, branch s20-compile): see BENCHMARKS.md, issue 15's compile section.
@@ -50,11 +52,14 @@ def sources() -> list[tuple[str, str]]:
     return out
 
 
-def child(kind: str) -> None:
-    """What valgrind counts: the imports and reading, then (unless baseline) the compiles."""
+def child(kind: str, only: int | None = None) -> None:
+    """What valgrind counts: the imports and reading, then (unless baseline) the compiles
+    (of the `only`th source alone, if given)."""
     from swarm.compiler import pipeline
 
     todo = sources()
+    if only is not None:
+        todo = todo[only:only + 1]
     if kind == "swarm":
         for i, (filename, source) in enumerate(todo):
             pipeline.compile_module(source, filename, f"bench_{i}")
@@ -64,13 +69,15 @@ def child(kind: str) -> None:
     print(f"{kind}: {len(todo)} sources")
 
 
-def count(kind: str) -> int:
+def count(kind: str, only: int | None = None) -> int:
     """Instructions of one child process under valgrind."""
     with tempfile.TemporaryDirectory(prefix="swarm-cg-") as tmp:
         out = Path(tmp) / "cachegrind.out"
         cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
                f"--cachegrind-out-file={out}", sys.executable, "-m",
                "bench.compile_instructions", "--child", kind]
+        if only is not None:
+            cmd += ["--only", str(only)]
         env = dict(os.environ, PYTHONHASHSEED="0", SWARM_COMPILE_CACHE="off")
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
@@ -128,11 +135,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.compile_instructions",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--only", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--passes", action="store_true",
                         help="also split the swarm compile by pass (cProfile, CPU time)")
+    parser.add_argument("--each", action="store_true",
+                        help="also each source's ratio, and their geometric mean")
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child)
+        child(args.child, args.only)
         return
     counts = {}
     for kind in KINDS:
@@ -142,8 +152,25 @@ def main(argv=None) -> None:
     theirs = counts["cpython"] - counts["baseline"]
     print(f"swarm's compiler {ours / 1e9:.3f} G, CPython's compile() {theirs / 1e9:.3f} G: "
           f"{ours / theirs:.2f}x (target 5x: {5 * theirs / 1e9:.3f} G)")
+    if args.each:
+        each(counts["baseline"])
     if args.passes:
         passes()
+
+
+def each(baseline: int) -> None:
+    """Each source's compile, ours against CPython's, in instructions (what `python -m
+    bench.suite_overhead --compile` gives in CPU time, without the load's noise)."""
+    from bench.suite_overhead import _geomean, _programs
+
+    ratios = []
+    for i, program in enumerate(_programs()):
+        ours = count("swarm", i) - baseline
+        theirs = count("cpython", i) - baseline
+        ratios.append(ours / theirs)
+        print(f"  {program.name:<28}{ours / 1e6:>8.1f} M {theirs / 1e6:>7.1f} M "
+              f"{ours / theirs:>6.2f}x", flush=True)
+    print(f"each source: geometric mean {_geomean(ratios):.2f}x, max {max(ratios):.2f}x")
 
 
 if __name__ == "__main__":
