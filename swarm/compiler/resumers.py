@@ -340,8 +340,9 @@ class ResumerBuilder:
             # docs/nodes.md, Load). A local unbound at the capture stays unbound.
             pos = position_of(self.fn)  # (made with it: locating each walked it again)
             # (a compiler temp travels only from the points where it is live: not these)
+            # (`_` is the wildcard of a pattern, which captures nothing: restored by itself)
             bound = {n for n in self._bound_before_points() & names - unbindable
-                     if not n.startswith("_sw_") or n.startswith("_sw_box_")}
+                     if (not n.startswith("_sw_") or n.startswith("_sw_box_")) and n != "_"}
             if len(bound) < 2:  # (one name: its `if` is shorter than a pattern)
                 bound = set()
             if bound:
