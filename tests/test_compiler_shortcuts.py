@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from swarm.compiler import anf, desugar, pipeline
+from swarm.compiler import anf, anf_exprs, desugar, lower, mangle, pipeline, points, resumers
 from swarm.compiler.analysis import ModuleFacts, _generic_children, children
 from swarm.compiler.pipeline import build_resumers, compile_module
 
@@ -76,6 +76,25 @@ def step(x):
     return x
 r = B().m()
 ''',
+    "a walrus and a yield inside expressions, a comprehension's walrus": '''
+def gen(xs):
+    total = 0
+    for x in xs:
+        if (y := step(x)) > 1:
+            total += y
+        got = step((yield y)) or 0
+        total += got
+    return total
+def f(rows):
+    n = [w for r in rows if (w := step(r))]
+    k = 0
+    while (k := k + step(1)) < 3:
+        pass
+    return n, w, k
+def step(x):
+    return x if x is not None else 0
+r = list(gen([1, 2, 3])), f([1, 2])
+''',
     "no shortcut applies": '''
 import math
 def f(x):
@@ -122,6 +141,12 @@ def no_shortcuts(monkeypatch):
         monkeypatch.setattr(anf.Linearizer, "_quiet", lambda self, s: False)
         monkeypatch.setattr(desugar, "_SIMPLE", frozenset())
         monkeypatch.setattr(ModuleFacts, "may_hide_functions", lambda self, e: True)
+        monkeypatch.setattr(anf_exprs, "_plain", lambda e: False)
+        monkeypatch.setattr(points, "SHAPES", {})  # every statement walked whole
+        monkeypatch.setattr(resumers, "_NO_BLOCK", frozenset())
+        monkeypatch.setattr(lower, "_NO_BLOCK", frozenset())
+        monkeypatch.setattr(pipeline, "mangle_private_names",
+                            lambda tree: mangle._Mangler().visit(tree))
     return turn_off
 
 
@@ -142,6 +167,8 @@ def test_the_tricky_programs_have_what_the_shortcuts_look_for():
     assert pipeline._may_have_private_names(TRICKY["private names in a class in a function"],
                                             "m.py")
     assert not pipeline._may_have_private_names(TRICKY["no shortcut applies"], "m.py")
+    walrus = facts["a walrus and a yield inside expressions, a comprehension's walrus"]
+    assert {5, 7, 11, 13} <= set(walrus.scope_lines)  # the walruses, the yield, the listcomp
     compiled = compile_module(TRICKY["a variable shared with a nested def, a lambda and a class"],
                               "m.py", "m_boxes")
     outer = next(c for c in compiled.code.co_consts if getattr(c, "co_name", "") == "outer")

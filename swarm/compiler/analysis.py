@@ -27,9 +27,13 @@ class ModuleFacts:
 
     def __init__(self, tree: ast.Module) -> None:
         (self.bound, self.stdlib, lines, lambdas, self.unsupported,
-         self.has_global) = bindings(tree)
+         self.has_global, binders) = bindings(tree)
         self.hidden_function_lines = sorted(lines)
         self.lambda_lines = sorted(lambdas)
+        #: the lines where a walrus, a yield, a lambda or a comprehension starts: an
+        #: expression spanning none of them binds no name and does not yield
+        #: (points._scope_facts)
+        self.scope_lines = sorted(lines | binders)
         # set by the desugaring pass: does a function hold a def, class or lambda (a scope
         # that may share its variables, which then move into boxes: scopes.py)?
         self.nested_in_functions = True
@@ -108,22 +112,89 @@ def _spans_one_of(e: ast.AST, lines: list[int]) -> bool:
     return i < len(lines) and lines[i] <= hi
 
 
+#: statement class -> its fields holding assignment targets (walked whole), its fields holding
+#: expressions read (walked only where they span one of the lines given), its fields holding
+#: statement lists
+SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    ast.Assign: (("targets",), ("value",), ()),
+    ast.AugAssign: (("target",), ("value",), ()),
+    ast.AnnAssign: (("target",), ("annotation", "value"), ()),
+    ast.Delete: (("targets",), (), ()),
+    ast.For: (("target",), ("iter",), ("body", "orelse")),
+    ast.While: ((), ("test",), ("body", "orelse")),
+    ast.If: ((), ("test",), ("body", "orelse")),
+    ast.With: ((), ("items",), ("body",)),
+    ast.Try: ((), (), ("body", "handlers", "orelse", "finalbody")),
+    ast.ExceptHandler: ((), ("type",), ("body",)),
+    ast.Match: ((), ("subject", "cases"), ()),
+    ast.Expr: ((), ("value",), ()),
+    ast.Return: ((), ("value",), ()),
+    ast.Raise: ((), ("exc", "cause"), ()),
+    ast.Assert: ((), ("test", "msg"), ()),
+    ast.Pass: ((), (), ()), ast.Break: ((), (), ()), ast.Continue: ((), (), ()),
+    ast.Import: ((), (), ()), ast.ImportFrom: ((), (), ()), ast.Global: ((), (), ()),
+    ast.Nonlocal: ((), (), ()),
+}
+
+
+def skeleton(stmts, lines: list[int], shapes: dict) -> tuple[list[ast.AST], list[ast.AST]]:
+    """A walk of the statements `stmts` and those inside them that leaves out the expressions
+    read that span none of `lines` (sorted): (the statements met, each holding no such
+    expression but in the parts returned; the nodes to walk whole - targets, the
+    expressions spanning one of the lines, a statement without a block spanning one, any
+    statement `shapes` does not describe)."""
+    met: list[ast.AST] = []
+    whole: list[ast.AST] = []
+    todo = list(stmts)
+    pop = todo.pop
+    shape_of = shapes.get
+    spans = _spans_one_of
+    while todo:
+        node = pop()
+        shape = shape_of(type(node))
+        if shape is None:
+            whole.append(node)
+            continue
+        targets, reads, blocks = shape
+        if not blocks and spans(node, lines):
+            whole.append(node)
+            continue
+        met.append(node)
+        d = node.__dict__
+        for f in targets:
+            v = d.get(f)
+            if type(v) is list:
+                whole += v
+            elif v is not None:
+                whole.append(v)
+        for f in reads:
+            v = d.get(f)
+            if type(v) is list:
+                whole += [x for x in v if spans(x, lines)]
+            elif v is not None and spans(v, lines):
+                whole.append(v)
+        for f in blocks:
+            todo += d.get(f) or ()
+    return met, whole
+
+
 _ASYNC = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
 
 
+_BINDERS = frozenset({ast.NamedExpr, ast.Yield, ast.YieldFrom})
 _BINDING_FACTS = frozenset({ast.Name, ast.arg, ast.FunctionDef, ast.ClassDef, ast.Import,
                             ast.ImportFrom, ast.ExceptHandler, ast.Global, ast.TryStar,
-                            *_HIDDEN_FUNCTIONS, *_ASYNC})
+                            *_HIDDEN_FUNCTIONS, *_ASYNC, *_BINDERS})
 
 
 def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int],
-                                     tuple | None, bool]:
+                                     tuple | None, bool, set[int]]:
     """(every name bound anywhere in the module, in any scope - a conservative shadowing
     check; the names it binds only by importing the standard library - `import math`, `from
     random import random` - and no other way; the lines where a lambda or comprehension
     starts; the lines where a lambda starts; the first construct that cannot be compiled for
     migration, (node, why), or None: async code, except*, names the compiler reserves;
-    whether a `global` statement stands anywhere).
+    whether a `global` statement stands anywhere; the lines where a walrus or a yield starts).
 
     Discussion: one walk of the whole tree for all of them (the check of what is supported was
     a walk of its own)."""
@@ -134,24 +205,27 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
     lambdas: set[int] = set()
     unsupported = None
     has_global = False
+    binders: set[int] = set()
     todo = [tree]  # (walk, without a generator's cost per node)
     pop = todo.pop
     get = CHILDREN.get
+    Name, Load = ast.Name, ast.Load
     while todo:
         node = pop()
         cls = type(node)
+        if cls is Name:  # (a third of the nodes; no children)
+            if type(node.ctx) is not Load:
+                names.add(node.id)
+            if unsupported is None and node.id.startswith(TEMP_PREFIX):
+                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
+                                     "the swarm compiler")
+            continue
         fn = get(cls) or children_function(cls)
         if fn is not no_children:
             todo += fn(node)
         if cls not in _BINDING_FACTS:  # (most nodes: one test)
             continue
-        if cls is ast.Name:
-            if type(node.ctx) is not ast.Load:
-                names.add(node.id)
-            if unsupported is None and node.id.startswith(TEMP_PREFIX):
-                unsupported = (node, f"names starting with {TEMP_PREFIX!r} are reserved for "
-                                     "the swarm compiler")
-        elif cls is ast.arg:
+        if cls is ast.arg:
             names.add(node.arg)
         elif cls in _HIDDEN_FUNCTIONS:
             line = node.__dict__.get("lineno") or 0  # (0: somewhere, not known)
@@ -175,13 +249,15 @@ def bindings(tree: ast.AST) -> tuple[set[str], frozenset[str], set[int], set[int
                 names.add(node.name)
             if unsupported is None:
                 unsupported = (node, "async code cannot be compiled for migration")
+        elif cls in _BINDERS:
+            binders.add(node.__dict__.get("lineno") or 0)
         elif cls is ast.Global:
             has_global = True
         elif cls is ast.TryStar:
             if unsupported is None:
                 unsupported = (node, "`except*` is not supported")
     return (names | stdlib | other_imports, frozenset(stdlib - other_imports - names), lines,
-            lambdas, unsupported, has_global)
+            lambdas, unsupported, has_global, binders)
 
 
 def stmt_lists(node: ast.stmt):
@@ -420,7 +496,11 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
     parser with positions, and generated code was located when it was built. (Walking every
     subtree again at each call made compiling quadratic.) Anything missed still gets its
     parent's position from _fix_missing_locations before compile()."""
-    position = position_of(like)
+    return locate_at(node, position_of(like))
+
+
+def locate_at(node: ast.AST, position: dict) -> ast.AST:
+    """located(node, like) with `like`'s position_of already at hand."""
     has = _HAS_POSITION.get
     cls = type(node)
     positioned = has(cls)
@@ -428,9 +508,11 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
         positioned = _has_position(cls)
     if positioned:
         node.__dict__.update(position)
+    get = CHILDREN.get
+    if (get(cls) or children_function(cls)) is no_children:  # (a Name: most calls)
+        return node
     todo = [node]
     pop, push = todo.pop, todo.append
-    get = CHILDREN.get
     while todo:
         n = pop()
         fn = get(type(n)) or children_function(type(n))
@@ -438,16 +520,15 @@ def located(node: ast.AST, like: ast.AST) -> ast.AST:
             continue
         for child in fn(n):
             d = child.__dict__
+            if "lineno" in d:  # (placed already: so is what is under it)
+                continue
             cls = type(child)
             positioned = has(cls)
             if positioned is None:
                 positioned = _has_position(cls)
             if positioned:
-                if "lineno" not in d:
-                    d.update(position)
-                    push(child)
-            else:  # arguments, handlers' parts, keywords' parts
-                push(child)
+                d.update(position)
+            push(child)  # (or a part without a position: arguments, comprehensions...)
     return node
 
 
@@ -458,24 +539,27 @@ def position_of(like: ast.AST) -> dict:
     """`like`'s source position, as keyword arguments for a node's constructor."""
     d = like.__dict__
     try:  # a parsed node, or one made with a position: all four set
-        found = {"lineno": d["lineno"], "col_offset": d["col_offset"],
-                 "end_lineno": d["end_lineno"], "end_col_offset": d["end_col_offset"]}
+        line, col, end_line, end_col = (d["lineno"], d["col_offset"], d["end_lineno"],
+                                        d["end_col_offset"])
     except KeyError:
-        found = None
-    if found is None or None in found.values():
-        found = {a: d[a] for a in _POSITION if d.get(a) is not None}
-    return found
+        return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    if line is None or col is None or end_line is None or end_col is None:
+        return {a: d[a] for a in _POSITION if d.get(a) is not None}
+    return {"lineno": line, "col_offset": col, "end_lineno": end_line, "end_col_offset": end_col}
 
 
 def name(id_: str, ctx=None) -> ast.Name:
     """`id_` as an ast.Name (read, unless `ctx` says otherwise)."""
-    return ast.Name(id=id_, ctx=ctx or ast.Load())
+    return ast.Name(id=id_, ctx=ctx or _LOAD)
+
+
+_LOAD = ast.Load()  # (one, as the parser shares one: a context is a marker without fields)
 
 
 def support(attr: str) -> ast.Attribute:
     """`__swarm_support__.<attr>`: a name of swarm.continuation.support, which compiled code
     calls (bound as that global in every compiled module)."""
-    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=ast.Load())
+    return ast.Attribute(value=name("__swarm_support__"), attr=attr, ctx=_LOAD)
 
 
 def assign(target: str, value: ast.expr) -> ast.Assign:

@@ -19,9 +19,11 @@ from swarm.compiler.analysis import (
     ModuleFacts,
     assign,
     children_function,
+    locate_at,
     located,
     name,
     no_children,
+    position_of,
 )
 from swarm.compiler.anf_compound import CompoundStatements
 from swarm.compiler.anf_exprs import Expressions
@@ -71,9 +73,9 @@ class Linearizer(CompoundStatements, Expressions):
     def new_point(self, node: ast.AST) -> int:
         point = next(self.counter)
         self.fn.points.append(point)
+        d = node.__dict__  # (getattr(node, "lineno", 0), without the class lookup)
         self.point_info[point] = PointInfo(self.fn.qualname, self.filename,
-                                           getattr(node, "lineno", 0),
-                                           getattr(node, "col_offset", 0) + 1)
+                                           d.get("lineno", 0), d.get("col_offset", 0) + 1)
         return point
 
     def temp(self, hint: str, what: str | None = None) -> str:
@@ -83,7 +85,11 @@ class Linearizer(CompoundStatements, Expressions):
         return t
 
     def point(self, stmt: ast.stmt, like: ast.AST, kind: str, callee=None, gen=None) -> Point:
-        node = Point(stmt=located(stmt, like))
+        position = position_of(like)
+        locate_at(stmt, position)
+        # (the marker at `like`'s position, as located() would put it: its one child, the
+        # statement, has one now)
+        node = Point(stmt=stmt, **position)
         node.point = self.new_point(like)
         node.kind = kind
         node.callee = callee
@@ -101,7 +107,7 @@ class Linearizer(CompoundStatements, Expressions):
             value = getattr(stmt, "value", None)
             node.sw_site = self.site("c", value, node.point) if isinstance(
                 value, ast.Call) else None
-        return located(node, like)
+        return node
 
     def site(self, kind: str, at: ast.AST, point: int) -> tuple | None:
         """Register where point `point`'s instruction is in the bytecode: ("c", end line,
@@ -154,7 +160,7 @@ class Linearizer(CompoundStatements, Expressions):
         cls = getattr(node, "sw_class_qualname", None)
         qualname = (cls + "." if cls else prefix) + node.name
         node.sw_qualname = qualname
-        node.sw_assigned, generator = function_scope(node)  # (one walk for both)
+        node.sw_assigned, generator = function_scope(node, self.facts.scope_lines)
         self._function(node, FunctionState(qualname, False, generator))
 
     def class_def(self, node: ast.ClassDef) -> None:
@@ -202,17 +208,18 @@ class Linearizer(CompoundStatements, Expressions):
         todo = [s]
         pop = todo.pop
         get = CHILDREN.get
+        Name, Call = ast.Name, ast.Call
         while todo:
             n = pop()
             cls = type(n)
-            if cls is ast.Name:
+            if cls is Name:
                 ident = n.id
                 if ident.startswith("_sw_") and not ident.startswith("_sw_box_"):
                     return False
                 continue
-            if cls is ast.Call:
+            if cls is Call:
                 func = n.func
-                if may_suspend(n) or (type(func) is ast.Name and func.id in _USER_LOCALS):
+                if may_suspend(n) or (type(func) is Name and func.id in _USER_LOCALS):
                     return False
             elif cls in _LOUD:
                 return False

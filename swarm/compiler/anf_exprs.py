@@ -30,6 +30,30 @@ def _expr_fields(cls: type) -> list[tuple[str, bool]]:
 #: expressions the rules give back as they are (anf_exprs._leaf)
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
                      ast.GeneratorExp})
+_NO_PRELUDE: tuple = ()  # (read, never added to)
+#: expressions expr_generic gives back as they are when their operands are plain (_plain)
+_PLAIN_PARENTS = frozenset({ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp})
+
+
+def _plain(e) -> bool:
+    """Is `e` names and constants under attributes, subscripts and operators only (`self.x`,
+    `a[i].y`, `n + 1`)? The rules give such an expression back unchanged, without a prelude.
+
+    Discussion: `self.x` and the like are two thirds of the expressions the A-normal form
+    looks at (in the statements holding a point); each went through expr_generic and
+    children() to come back as it was."""
+    cls = type(e)
+    if cls is ast.Name or cls is ast.Constant:
+        return True
+    if cls is ast.Attribute:
+        return _plain(e.value)
+    if cls is ast.Subscript:
+        return _plain(e.value) and _plain(e.slice)
+    if cls is ast.BinOp:
+        return _plain(e.left) and _plain(e.right)
+    if cls is ast.UnaryOp:
+        return _plain(e.operand)
+    return False
 
 
 class Expressions:
@@ -67,12 +91,18 @@ class Expressions:
     def children(self, exprs: list):
         """Linearize operands evaluated left to right; hoist an operand into a temp when a
         later operand has a prelude (it runs first now) and the operand is not stable."""
-        results = [([], e) if e is None or type(e) in _LEAVES else self.expr(e) for e in exprs]
+        results = []
         last = -1
-        for i in range(len(results) - 1, -1, -1):
-            if results[i][0]:
-                last = i
-                break
+        expr = self.expr
+        for i, e in enumerate(exprs):
+            cls = type(e)
+            if e is None or cls in _LEAVES or (cls in _PLAIN_PARENTS and _plain(e)):
+                results.append((_NO_PRELUDE, e))
+            else:
+                result = expr(e)
+                results.append(result)
+                if result[0]:
+                    last = i
         if last < 0:  # no prelude: the operands as they are
             return [], [e for _, e in results]
         pre: list[ast.stmt] = []
@@ -103,6 +133,8 @@ class Expressions:
 
     def expr(self, e: ast.expr):
         cls = type(e)
+        if cls in _PLAIN_PARENTS and _plain(e):
+            return [], e
         method = _EXPR_METHODS.get(cls)
         if method is None:
             method = _EXPR_METHODS[cls] = getattr(type(self), "expr_" + cls.__name__,
@@ -177,6 +209,12 @@ class Expressions:
             wrapped.sw_safe = True
             return [], located(wrapped, e)
         flat = [e.func] + list(e.args) + [k.value for k in e.keywords]
+        for x in flat:  # (most calls: nothing but plain operands, given back as they are)
+            cls = type(x)
+            if not (cls in _LEAVES or (cls in _PLAIN_PARENTS and _plain(x))):
+                break
+        else:
+            return [], e
         pre, new = self.children(flat)
         e.func = new[0]
         e.args = new[1:1 + len(e.args)]

@@ -56,13 +56,19 @@ class TopLevel:
         holder = ast.Module(body=body, type_ignores=[])
         lifted: list[tuple[ast.AST, ast.AST]] = []  # (parent, lifted def) to keep in the dict
         temps, seen, dir_builtin = self.temps, self.seen, self.dir_builtin
-        todo: list = [(s, False) for s in body]
-        pop = todo.pop
+        # Discussion: two stacks, the nodes outside comprehensions and those inside (where
+        # a `dir()` is the comprehension's own): a (node, inside) pair per node, and a list
+        # display to make them, were half of this walk. The order of the walk does not
+        # matter: each node's rewrite depends on the node alone (and `temps`, which only the
+        # module's own run adds to, from names alone)
+        outer: list = list(body)
+        inner: list = []
         get = CHILDREN.get
-        Name, Call = ast.Name, ast.Call
+        Name, Call, stmt = ast.Name, ast.Call, ast.stmt
         parents: dict[int, ast.AST] = {id(s): holder for s in body}
-        while todo:
-            n, inner = pop()
+        while outer or inner:
+            inside = not outer
+            n = inner.pop() if inside else outer.pop()
             cls = type(n)
             if cls is Name:
                 ident = n.id
@@ -72,14 +78,15 @@ class TopLevel:
                     temps.add(ident)
                     _make_item(n, ident)
                 continue
+            todo = inner if inside else outer
             if cls in _SCOPES:
                 if cls is not ast.Lambda and (n.name in temps or (
                         module and n.name.startswith(TEMP_PREFIX))):
                     temps.add(n.name)
                     lifted.append((parents[id(n)], n))
-                todo += [(p, inner) for p in _outside(n)]
+                todo += _outside(n)
                 continue
-            if isinstance(n, ast.stmt):
+            if isinstance(n, stmt):
                 if id(n) in seen:
                     continue
                 seen.add(id(n))
@@ -92,7 +99,7 @@ class TopLevel:
                         del n.names
                         n.__class__ = ast.Pass
                     continue
-            elif cls is Call and not inner:
+            elif cls is Call and not inside:
                 if _module_namespace(n, dir_builtin):
                     continue  # (became `__swarm_module__.__dict__`)
             fn = get(cls) or children_function(cls)
@@ -101,14 +108,14 @@ class TopLevel:
             kids = fn(n)
             if cls in _COMPREHENSIONS:  # its own scope, but for its first iterable
                 first = n.generators[0]
-                todo.append((first.iter, inner))
-                todo += [(k, True) for k in kids if k is not first]
-                todo += [(k, True) for k in (first.target, *first.ifs)]
+                todo.append(first.iter)
+                inner += [k for k in kids if k is not first]
+                inner += (first.target, *first.ifs)
                 continue
             for k in kids:
                 if type(k) in _SCOPES:
                     parents[id(k)] = n
-            todo += [(k, inner) for k in kids]
+            todo += kids
         for parent, fn in lifted:
             _keep_in_dict(parent, fn)
         return holder.body

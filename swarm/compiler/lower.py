@@ -48,6 +48,7 @@ from swarm.compiler.analysis import (
     stmt_lists,
     support,
 )
+from swarm.compiler.points import NO_BLOCK as _NO_BLOCK
 from swarm.compiler.points import Delegation, Point, contains_point
 
 
@@ -148,6 +149,9 @@ def _guarded_call(stmt: ast.stmt, handler: ast.ExceptHandler, at: ast.AST) -> as
 _LOAD = ast.Load()
 
 
+_VISITS: dict[type, object] = {}  # node class -> PointLowering's method for it
+
+
 class PointLowering(ast.NodeTransformer):
     """Replace Point markers with their statements (a point whose site is known: the one
     handler of its function finds it) or with their own capture handlers (a site two points
@@ -168,16 +172,25 @@ class PointLowering(ast.NodeTransformer):
         return key is not None and key not in self.ambiguous
 
     def visit(self, node):
-        if isinstance(node, Point):
+        cls = type(node)
+        if cls is Point:
             return self.visit_Point(node)
-        if isinstance(node, Delegation):
+        if cls is Delegation:
             return self.visit_Delegation(node)
-        if id(node) in self.done:
-            if isinstance(node, ast.For) and self._wraps(node):
+        key = id(node)
+        if key in self.done:
+            if cls is ast.For and self._wraps(node):
                 return self._wrap_for(node)
             return node
-        result = super().visit(node)
-        self.done[id(node)] = node
+        if cls in _NO_BLOCK:  # (no statement list: nothing to lower in it)
+            self.done[key] = node
+            return node
+        method = _VISITS.get(cls)
+        if method is None:
+            method = _VISITS[cls] = getattr(PointLowering, "visit_" + cls.__name__,
+                                            PointLowering.generic_visit)
+        result = method(self, node)
+        self.done[key] = node
         return result
 
     def _wraps(self, node: ast.For) -> bool:

@@ -149,12 +149,9 @@ def _compile_module(source: str, filename: str, name: str, with_resumers: bool,
             continue  # functions of their own in lin.functions)
         if state.has_try:  # (else guard_trys would walk every statement for nothing)
             node.body = guard_trys(node.body, facts, state.is_module)
-        builder = ResumerBuilder(node, state, facts)
-        if not with_live:
-            for s in node.body:  # (the statements without points: not walked by lowering)
-                builder.points_in(s)
-            pointless.update(builder.without_points())
+        if not with_live:  # (lowering finds the statements without points itself)
             continue
+        builder = ResumerBuilder(node, state, facts)
         for p in state.points:
             # Discussion: the point's own target is assigned before anything reads it when
             # the program resumes there: the value it holds now (from the loop's previous

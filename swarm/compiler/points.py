@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import ast
 
-from swarm.compiler.analysis import CHILDREN, children_function, located, no_children
+from swarm.compiler.analysis import (
+    CHILDREN,
+    SHAPES,
+    children_function,
+    no_children,
+    position_of,
+    skeleton,
+)
 
 #: iterables that are never user generators: no point for their `next`
 BUILTIN_ITERS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple",
@@ -44,6 +51,12 @@ class InlineComp(ast.expr):
     comprehension's own variables, renamed) for error messages."""
 
     _fields = ("body", "result")
+
+
+#: statements without a statement list (a Point is none of them)
+NO_BLOCK = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return,
+                      ast.Delete, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Pass,
+                      ast.Break, ast.Continue, ast.Global, ast.Nonlocal})
 
 
 class FunctionState:
@@ -82,11 +95,36 @@ def walk_no_scopes(stmts):
 
 
 def contains_point(stmts) -> bool:
-    """Does any of these statements (not counting nested scopes) hold a point?"""
-    for node in walk_no_scopes(stmts):
-        if isinstance(node, Point) or getattr(node, "sw_next_point", None):
+    """Does any of these statements (not counting nested scopes) hold a point? (Statements
+    the A-normal form made: a point is a statement, or a loop's `next`.)
+
+    Discussion: only the statement lists are walked: a point is never inside an
+    expression once the A-normal form has run (a comprehension run as a loop became
+    statements). The walk of every node was a tenth of compiling a module of `try`s."""
+    todo = list(stmts)
+    pop = todo.pop
+    while todo:
+        node = pop()
+        cls = type(node)
+        if cls is Point:
             return True
+        if cls in NO_BLOCK or cls in _SCOPE_SET:
+            continue
+        if cls is Delegation:
+            todo += node.native
+            todo += node.expansion
+            continue
+        d = node.__dict__
+        if d.get("sw_next_point"):
+            return True
+        for field in _BLOCKS:  # (handlers and cases hold bodies of their own)
+            v = d.get(field)
+            if v:
+                todo += v
     return False
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def bound_names(stmts) -> tuple[set[str], set[str]]:
@@ -99,12 +137,40 @@ _SCOPE_FACTS = frozenset({ast.FunctionDef, ast.ClassDef, ast.ExceptHandler, ast.
                           ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom})
 
 
-def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
-    """bound_names, and whether the statements yield, in one walk of their scope."""
+def _scope_facts(stmts, lines: list[int] | None = None) -> tuple[set[str], set[str], bool]:
+    """bound_names, and whether the statements yield, in one walk of their scope.
+
+    `lines` (sorted, ModuleFacts.scope_lines): the lines where a walrus, a yield, a lambda or
+    a comprehension starts. An expression read that spans none of them binds no name and
+    does not yield: it is not walked (assignment targets are, and statements spanning such a
+    line are walked whole).
+
+    Discussion: the names a function binds are needed before its body is rewritten (which
+    operands are stable), and walking every node of every function for them was a twentieth
+    of compiling; most of a function's nodes are expressions read, which bind nothing."""
+    if lines is None:
+        return _scope_facts_walked(list(stmts))
+    met, whole = skeleton(stmts, lines, SHAPES)
+    names: set[str] = set()
+    declared: set[str] = set()
+    for node in met:
+        cls = type(node)
+        if cls is ast.ExceptHandler:
+            if node.name:
+                names.add(node.name)
+        elif cls is ast.Import or cls is ast.ImportFrom:
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+        elif cls is ast.Global or cls is ast.Nonlocal:
+            declared |= set(node.names)
+    found, found_declared, yields = _scope_facts_walked(whole)
+    return names | found, declared | found_declared, yields
+
+
+def _scope_facts_walked(todo: list) -> tuple[set[str], set[str], bool]:
+    """_scope_facts by a walk of every node under `todo` (nested scopes not entered)."""
     names: set[str] = set()
     declared: set[str] = set()
     yields = False
-    todo = list(stmts)  # (walk_no_scopes, without a generator's cost per node)
     pop = todo.pop
     get = CHILDREN.get
     Name, Load = ast.Name, ast.Load
@@ -135,10 +201,10 @@ def _scope_facts(stmts) -> tuple[set[str], set[str], bool]:
     return names, declared, yields
 
 
-def function_scope(fn: ast.FunctionDef) -> tuple[set[str], bool]:
+def function_scope(fn: ast.FunctionDef, lines: list[int] | None = None) -> tuple[set[str], bool]:
     """(the names a function assigns, less those it declares global or nonlocal; does its
-    own body - not a nested scope - yield?), in one walk."""
-    names, declared, yields = _scope_facts(fn.body)
+    own body - not a nested scope - yield?), in one walk (`lines`: see _scope_facts)."""
+    names, declared, yields = _scope_facts(fn.body, lines)
     return names - declared, yields
 
 
@@ -159,10 +225,14 @@ def stored_names(stmts) -> set[str]:
 
 
 def clone_ref(e):
-    """A fresh copy of a name or attribute chain (to evaluate it again in a handler)."""
+    """A fresh copy of a name or attribute chain (to evaluate it again in a handler), each
+    node at the position of the one it copies."""
     if isinstance(e, ast.Attribute):
-        return located(ast.Attribute(value=clone_ref(e.value), attr=e.attr, ctx=ast.Load()), e)
-    return located(ast.Name(id=e.id, ctx=ast.Load()), e)
+        return ast.Attribute(value=clone_ref(e.value), attr=e.attr, ctx=_LOAD, **position_of(e))
+    return ast.Name(id=e.id, ctx=_LOAD, **position_of(e))
+
+
+_LOAD = ast.Load()
 
 
 def reevaluable(e) -> bool:

@@ -44,6 +44,7 @@ from typing import Callable
 
 from swarm.compiler.analysis import assign, located, name, position_of, stmt_lists
 from swarm.compiler.errors import InternalCompilerError
+from swarm.compiler.points import NO_BLOCK as _NO_BLOCK
 from swarm.compiler.points import Delegation, FunctionState, Point
 from swarm.compiler.restoring import (
     defined_again,
@@ -54,6 +55,7 @@ from swarm.compiler.restoring import (
 
 _LOAD, _STORE, _IN, _EQ, _NOT = ast.Load(), ast.Store(), ast.In(), ast.Eq(), ast.Not()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_NONE: frozenset[int] = frozenset()
 P = "_sw_p"  # the point a resumer still has to reach (0: reached, running on)
 
 Reads = Callable[[ast.AST], frozenset]
@@ -83,8 +85,12 @@ class ResumerBuilder:
         key = id(s)
         found = self._points_in.get(key)
         if found is None:
-            ids: set[int] = set()
             cls = type(s)
+            if cls in _NO_BLOCK:  # (most statements: no statement list, no point)
+                self._empty[key] = s
+                found = self._points_in[key] = _NONE
+                return found
+            ids: set[int] = set()
             if cls is Point:
                 ids.add(s.point)
             elif cls is Delegation:
@@ -334,8 +340,9 @@ class ResumerBuilder:
             # docs/nodes.md, Load). A local unbound at the capture stays unbound.
             pos = position_of(self.fn)  # (made with it: locating each walked it again)
             # (a compiler temp travels only from the points where it is live: not these)
+            # (`_` is the wildcard of a pattern, which captures nothing: restored by itself)
             bound = {n for n in self._bound_before_points() & names - unbindable
-                     if not n.startswith("_sw_") or n.startswith("_sw_box_")}
+                     if (not n.startswith("_sw_") or n.startswith("_sw_box_")) and n != "_"}
             if len(bound) < 2:  # (one name: its `if` is shorter than a pattern)
                 bound = set()
             if bound:

@@ -33,13 +33,31 @@ class Scope:
         self.nonlocals: set[str] = set()
         self.names: list[ast.Name] = []  # Name nodes that belong to this scope
         self.boxed: set[str] = set()
+        self._locals: set[str] | None = None
+        self._owners: dict[str, Scope | None] = {}
 
     @property
     def locals(self) -> set[str]:
-        return (self.params | self.assigned) - self.globals - self.nonlocals
+        """Its local variables (asked once the whole module was collected: kept)."""
+        if self._locals is None:
+            self._locals = (self.params | self.assigned) - self.globals - self.nonlocals
+        return self._locals
 
     def owner_of(self, ident: str) -> Scope | None:
-        """The function scope whose variable `ident` is, seen from this scope (None: global)."""
+        """The function scope whose variable `ident` is, seen from this scope (None: global).
+
+        Discussion: asked for every name of the module, twice; a scope's locals were a new
+        set at each question, for it and each enclosing scope. Asked once the module is
+        collected, so the answers are kept."""
+        try:
+            return self._owners[ident]
+        except KeyError:
+            pass
+        found = self._owner_of(ident)
+        self._owners[ident] = found
+        return found
+
+    def _owner_of(self, ident: str) -> Scope | None:
         if ident in self.globals:
             return None
         if ident in self.locals and self.kind != "module":
@@ -169,6 +187,10 @@ def box_cells(tree: ast.Module, filename: str) -> None:
     collector = _Collector()
     collector.visit(tree)
     # which (owner, name) pairs are used from another scope?
+    # Discussion: a name no scope but the module's has as a local has no owner (owner_of is
+    # None), and a name no scope boxes is not boxed: most names of most modules are asked
+    # nothing
+    owned = set().union(*(scope.locals for scope in collector.scopes if scope.kind != "module"))
     for scope in collector.scopes:
         if scope.kind == "comp":
             # a call-free comprehension runs within one statement and is never captured or
@@ -176,11 +198,16 @@ def box_cells(tree: ast.Module, filename: str) -> None:
             # plain assignment)
             continue
         for node in scope.names:
+            if node.id not in owned:
+                continue
             owner = scope.owner_of(node.id)
             if owner is not None and owner is not scope and owner.kind == "function":
                 owner.boxed.add(node.id)
-    for scope in collector.scopes:
+    boxed = set().union(*(scope.boxed for scope in collector.scopes))
+    for scope in collector.scopes if boxed else ():
         for node in scope.names:
+            if node.id not in boxed:
+                continue
             owner = scope.owner_of(node.id)
             if owner is not None and node.id in owner.boxed:
                 node.sw_box = "_sw_box_" + node.id
@@ -199,6 +226,8 @@ def box_cells(tree: ast.Module, filename: str) -> None:
         _init_boxes(scope)
     for node in collector.binding:  # the scope tree must not follow the AST into copies
         del node.sw_bind_scope
+    for scope in collector.scopes:  # (a scope may be its own owner: no cycle left behind)
+        scope._owners.clear()
 
 
 def _init_boxes(scope: Scope) -> None:
