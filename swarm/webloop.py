@@ -39,6 +39,8 @@ from urllib.parse import unquote
 
 import zmq
 
+from swarm.fencing import SEARCH_SECONDS
+
 log = logging.getLogger("swarm.web")
 
 MAX_HEAD = 64 * 1024  # bytes of a request line and its headers
@@ -106,6 +108,7 @@ class LoopServer:
 
         cluster = connect(self.app.cluster_file)
         self.cluster, self.turn = cluster, 0
+        self.next_search = time.monotonic() + SEARCH_SECONDS
         self.poller = poller = zmq.Poller()
         socks = {}
         for s in cluster.socks.values():
@@ -162,7 +165,10 @@ class LoopServer:
         from swarm.web import HTTPError, response_of
 
         if self.running:
-            ended, unknown = self.cluster.tend(list(self.running))
+            search = now >= self.next_search  # (after a fence: fencing.search)
+            if search:
+                self.next_search = now + SEARCH_SECONDS
+            ended, unknown = self.cluster.tend(list(self.running), search)
             for program in ended:
                 out = self.cluster.outcome(program)
                 if out is not None:
