@@ -186,7 +186,8 @@ class LoopServer:
                     .response()))
         for conn in list(self.conns.values()):
             if conn.program is None and not conn.out and (
-                    now - conn.since > (READ_SECONDS if conn.inbuf else KEEP_ALIVE_SECONDS)):
+                    now - conn.since > (READ_SECONDS if conn.inbuf or conn.head is not None
+                                        else KEEP_ALIVE_SECONDS)):
                 self._close(conn)
 
     # ---- connections -------------------------------------------------------------------
