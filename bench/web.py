@@ -7,8 +7,9 @@ one run on this machine:
 
 - Swarm: examples/twitter on a local 3-node cluster, served by `python -m swarm.web` in a
   process of its own (as `make web` does) with one front-end thread per client, on the HTTP
-  server `--front` names (auto: gunicorn if installed, else wsgiref; `--front
-  gunicorn,wsgiref`: two front ends on the same cluster, taking turns with Flask);
+  server `--front` names (auto: gunicorn if installed, else wsgiref; loop: one thread for
+  every connection, swarm/webloop.py; `--front gunicorn,loop`: two front ends on the same
+  cluster, taking turns with Flask);
 - its peer: the same JSON API written the way a Flask user would (bench/baselines/
   twitter_flask.py: Flask + SQLite in WAL mode with its indexes), served by gunicorn with
   (2 x cores) + 1 sync workers (gunicorn's documented starting point; see BENCHMARKS.md), in
@@ -95,7 +96,8 @@ def start_swarm(cluster_file: str, workers: int, reads: str = "migrate",
     proc = subprocess.Popen(
         [sys.executable, "-m", "swarm.web", str(APP), "--cluster", cluster_file, "--port", "0",
          "--workers", str(workers), "--reads", reads, "--server", server],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))),  # (bench.webcount's)
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc, _port_of(proc, "the Swarm web server")
 
@@ -369,7 +371,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="swarm.web's policy for GET requests (default: its own, migrate)")
     parser.add_argument("--front", default="auto",
                         help="Swarm's HTTP server(s), comma-separated, taking turns: auto, "
-                             "gunicorn, wsgiref (default auto: python -m swarm.web's choice)")
+                             "gunicorn, wsgiref, loop (default auto: python -m swarm.web's "
+                             "choice)")
     parser.add_argument("--keep-alive", action="store_true",
                         help="each client keeps its connection (default: one per request)")
     parser.add_argument("--no-make", action="store_true",

@@ -382,20 +382,13 @@ class Cluster:
         next_search = time.monotonic() + fencing.SEARCH_SECONDS
         while waiting:
             self._absorb_incoming(0.2)
-            unknown = [run for run in waiting
-                       if run.unknown_to >= set(asknodes.live_nodes(self))]
+            search = time.monotonic() >= next_search
+            waiting, unknown = self._tend(waiting, search)
             if unknown:
-                for run in unknown:
-                    self._runs.pop(run.program, None)
                 raise UnknownProgram(f"no node of the cluster knows program "
                                      f"{unknown[0].program} (not submitted to it, or its "
                                      f"outcome is no longer kept)")
-            waiting = [run for run in waiting if not run.done]
-            self._chase(waiting)
-            for run in waiting:
-                run.say_unaccepted()
-            if waiting and time.monotonic() >= next_search:
-                self._search(waiting)
+            if search:
                 next_search = time.monotonic() + fencing.SEARCH_SECONDS
             if waiting and deadline is not None and time.monotonic() > deadline:
                 unaccepted = [run for run in waiting if not run.confirmed]
@@ -404,6 +397,53 @@ class Cluster:
                     f"{len(waiting)} of {len(runs)} programs (first: {waiting[0].program}) "
                     f"did not finish in {timeout:g} s")
         return {run.program: self._runs.pop(run.program).outcome() for run in runs}
+
+    def _tend(self, runs: list[Run], search: bool = False) -> tuple[list[Run], list[Run]]:
+        """One turn of waiting for these runs, without blocking (what came is taken in
+        already): those not done, and those every live node says it does not know (given
+        up: popped). Submissions not confirmed are sent again (_chase); `search`: after a
+        fence, programs without an outcome are looked for (fencing.search)."""
+        live = set(asknodes.live_nodes(self))
+        unknown = [run for run in runs if run.unknown_to >= live]
+        for run in unknown:
+            self._runs.pop(run.program, None)
+        waiting = [run for run in runs if not run.done and run not in unknown]
+        self._chase(waiting)
+        for run in waiting:
+            run.say_unaccepted()
+        if waiting and search:
+            self._search(waiting)
+        return waiting, unknown
+
+    def tend(self, programs: list[str], search: bool = False) -> tuple[list[str], list[str]]:
+        """For a caller that waits for many programs itself, without blocking (swarm/
+        webloop.py): take in what has come, send again what is not confirmed, and return
+        (the programs that ended - outcome() gives each -, those no node knows: given
+        up). Programs not submitted by this client are skipped."""
+        self._absorb_incoming(0)
+        runs = [run for p in programs if (run := self._runs.get(p)) is not None]
+        waiting, unknown = self._tend(runs, search)
+        left = {run.program for run in waiting}
+        return ([run.program for run in runs if run.program not in left and run not in unknown],
+                [run.program for run in unknown])
+
+    def drain(self, sock: zmq.Socket) -> None:
+        """Take in every message waiting on one of this client's sockets (one that a poll
+        outside this client found readable: swarm/webloop.py)."""
+        self._drain(sock)
+
+    def outcome(self, program: str) -> RunOutcome | None:
+        """The outcome of a program submitted here if it has ended (then forgotten here),
+        else None."""
+        run = self._runs.get(program)
+        if run is None or not run.done:
+            return None
+        return self._runs.pop(program).outcome()
+
+    def forget(self, program: str) -> None:
+        """Stop waiting for a program submitted here (its outcome, if it comes, is
+        dropped): a caller that gave it up (a web request answered 504)."""
+        self._runs.pop(program, None)
 
     def _search(self, runs: list[Run]) -> None:
         fencing.search(self, runs)
@@ -432,14 +472,17 @@ class Cluster:
             if not isinstance(sock, zmq.Socket):  # stdin has text for a program
                 self._stdin_readable()
                 continue
-            while True:
-                try:
-                    frames = sock.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                msg = self._verify(frames)
-                if msg is not None:
-                    self._runs_take(msg)
+            self._drain(sock)
+
+    def _drain(self, sock: zmq.Socket) -> None:
+        while True:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            msg = self._verify(frames)
+            if msg is not None:
+                self._runs_take(msg)
 
     def _stdin_readable(self) -> None:
         self.stdin.readable(self.send)

@@ -257,30 +257,39 @@ class App:
         try:
             request = request_of(environ)
             cluster, own = self.client()
-            key = (request.method, request.path)
-            node = self.starts.node(key)
-            if node is None or node not in cluster.socks or node in cluster.config.fenced:
-                node = own  # (not learned yet, or a node no longer in the cluster)
-            out = cluster.run_file(self.entry, argv=[request.to_wire()], node=node,
-                                   prepared=self.prepared, timeout=self.timeout, quick=True,
-                                   policy=self.reads if request.method in SAFE else "migrate")
-            if not out.error:
-                self.starts.learn(key, out.route, out.ended.get("asked", ()))
+            program = self.submit(cluster, request, own)
+            out = cluster._wait_own(program, self.timeout)[program]
         except HTTPError as e:
             status, headers, body = response_of(e.response())
         except ClusterTimeout as e:
             status, headers, body = response_of(HTTPError(504, str(e)).response())
         else:
-            if out.stdout:
-                log.info("%s %s printed: %s", request.method, request.path, out.stdout.rstrip())
-            if out.error:
-                log.error("%s %s failed (it ran on %s):\n%s", request.method, request.path,
-                          " -> ".join(out.route), out.traceback or out.error)
-                status, headers, body = response_of(HTTPError(500, out.error).response())
-            else:
-                status, headers, body = out.value
+            status, headers, body = self.answer(request, out)
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
+
+    def submit(self, cluster, request: Request, own: str) -> str:
+        """Submit the request as a program (quick: swarm/node/machine/quick.py) through
+        `cluster`, on the node where the requests of its method and path hopped least, else
+        on `own`; its program id."""
+        node = self.starts.node((request.method, request.path))
+        if node is None or node not in cluster.socks or node in cluster.config.fenced:
+            node = own  # (not learned yet, or a node no longer in the cluster)
+        return cluster.submit(self.entry, argv=[request.to_wire()], node=node,
+                              prepared=self.prepared, quick=True,
+                              policy=self.reads if request.method in SAFE else "migrate")
+
+    def answer(self, request: Request, out) -> tuple[int, list, bytes]:
+        """(status, headers, body) of a request's program's outcome `out` (a RunOutcome);
+        where it went is learned for the next ones of its path (Starts)."""
+        if out.stdout:
+            log.info("%s %s printed: %s", request.method, request.path, out.stdout.rstrip())
+        if out.error:
+            log.error("%s %s failed (it ran on %s):\n%s", request.method, request.path,
+                      " -> ".join(out.route), out.traceback or out.error)
+            return response_of(HTTPError(500, out.error).response())
+        self.starts.learn((request.method, request.path), out.route, out.ended.get("asked", ()))
+        return out.value
 
     def close(self) -> None:
         """Close this process's cluster clients (each thread's) and their ZeroMQ context;
@@ -401,15 +410,25 @@ def app_from(app_file: str, config: str | None = None, directory: str | None = N
 
 @contextlib.contextmanager
 def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16,
-            reads: str = READS):
-    """Serve the app with wsgiref's server (swarm/webserve.py) from background threads while
-    the block runs; yields the Server (its `url`). Port 0: any free port; `reads`: App's."""
+            reads: str = READS, server: str = "wsgiref"):
+    """Serve the app from background threads while the block runs - with wsgiref's server
+    (swarm/webserve.py: `workers` threads) or with `server="loop"` (swarm/webloop.py: one
+    thread) -; yields the server (its `url`). Port 0: any free port; `reads`: App's."""
     app = App(app_file, cluster_file, reads=reads)
-    server = Server(app, port, workers)  # (its workers serve from now on)
+    if server == "loop":
+        from swarm.webloop import LoopServer
+
+        served = LoopServer(app, port)
+        thread = threading.Thread(target=served.serve_forever, daemon=True, name="web-loop")
+        thread.start()
+    else:
+        served = Server(app, port, workers)  # (its workers serve from now on)
     try:
-        yield server
+        yield served
     finally:
-        server.server_close()
+        served.server_close()
+        if server == "loop":
+            thread.join(timeout=30)
         app.close()
 
 
@@ -428,8 +447,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "runs (default: a temporary one)")
     parser.add_argument("--setup", help="a program to run on the cluster before serving")
     parser.add_argument("--port", type=int, default=8000, help="default 8000")
-    parser.add_argument("--server", choices=["auto", "gunicorn", "wsgiref"], default="auto",
-                        help="the HTTP server (auto: gunicorn if it is installed, else wsgiref)")
+    parser.add_argument("--server", choices=["auto", "gunicorn", "wsgiref", "loop"],
+                        default="auto", help="the HTTP server (auto: gunicorn if it is "
+                        "installed, else wsgiref; loop: one thread, swarm/webloop.py)")
     parser.add_argument("--workers", type=int, default=16,
                         help="front-end threads (16; with gunicorn: per process)")
     parser.add_argument("--processes", type=int, default=1,
@@ -479,6 +499,22 @@ def main(argv: list[str] | None = None) -> int:
             print("stopping", flush=True)
             return status
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: the local nodes too
+        if server == "loop":
+            from swarm.webloop import LoopServer
+
+            try:
+                served = LoopServer(App(args.app, path, reads=args.reads), args.port)
+            except OSError as e:
+                print(f"swarm.web: cannot listen on 127.0.0.1:{args.port}: {e}",
+                      file=sys.stderr)
+                return 1
+            print(f"serving {args.app} at {served.url}/ with one thread (HTTP/1.1 "
+                  f"keep-alive; Ctrl-C stops)", flush=True)
+            try:
+                served.serve_forever()
+            except KeyboardInterrupt:
+                print("stopping", flush=True)
+            return 0
         try:
             served = stack.enter_context(serving(args.app, path, args.port, args.workers,
                                                  args.reads))
