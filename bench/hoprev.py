@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+from bench.hops import _schedstat
+
 PROGRAM = """
 import os, time
 from swarm import move_to
@@ -47,10 +49,6 @@ RESULT = (time.perf_counter_ns() - start) / {rounds}
 """
 
 
-def _sched(pid: int) -> tuple[int, int]:
-    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
-        run, wait, _ = f.read().split()
-    return int(run), int(wait)
 
 
 def _all_threads(pid: int) -> int:
@@ -82,11 +80,11 @@ def child(rounds: int, size: int, warm: int = 250) -> dict:
         runner.start()
         while not os.path.exists(mark) and runner.is_alive():
             time.sleep(0.01)
-        before = {n: (_sched(p), _all_threads(p)) for n, p in pids.items()}
+        before = {n: (_schedstat(p), _all_threads(p)) for n, p in pids.items()}
         load = os.getloadavg()[0]
         open(go, "w").close()
         runner.join()
-        after = {n: (_sched(p), _all_threads(p)) for n, p in pids.items()}
+        after = {n: (_schedstat(p), _all_threads(p)) for n, p in pids.items()}
         result = box.get("r")
         if result is None or result.error:
             return {"error": str(getattr(result, "error", "no result"))[-1000:]}

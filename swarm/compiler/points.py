@@ -154,14 +154,7 @@ def _scope_facts(stmts, lines: list[int] | None = None) -> tuple[set[str], set[s
     names: set[str] = set()
     declared: set[str] = set()
     for node in met:
-        cls = type(node)
-        if cls is ast.ExceptHandler:
-            if node.name:
-                names.add(node.name)
-        elif cls is ast.Import or cls is ast.ImportFrom:
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
-        elif cls is ast.Global or cls is ast.Nonlocal:
-            declared |= set(node.names)
+        _binds(node, type(node), names, declared)
     found, found_declared, yields = _scope_facts_walked(whole)
     return names | found, declared | found_declared, yields
 
@@ -189,15 +182,10 @@ def _scope_facts_walked(todo: list) -> tuple[set[str], set[str], bool]:
             continue
         if cls is ast.FunctionDef or cls is ast.ClassDef:
             names.add(node.name)
-        elif cls is ast.ExceptHandler:
-            if node.name:
-                names.add(node.name)
-        elif cls is ast.Import or cls is ast.ImportFrom:
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
-        elif cls is ast.Global or cls is ast.Nonlocal:
-            declared |= set(node.names)
         elif cls is ast.Yield or cls is ast.YieldFrom:
             yields = True
+        else:
+            _binds(node, cls, names, declared)
     return names, declared, yields
 
 
@@ -240,3 +228,14 @@ def reevaluable(e) -> bool:
     while isinstance(e, ast.Attribute):
         e = e.value
     return isinstance(e, ast.Name)
+
+
+def _binds(node, cls, names: set, declared: set) -> None:
+    """The names an except clause or an import binds, or a global/nonlocal declares."""
+    if cls is ast.ExceptHandler:
+        if node.name:
+            names.add(node.name)
+    elif cls is ast.Import or cls is ast.ImportFrom:
+        names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    elif cls is ast.Global or cls is ast.Nonlocal:
+        declared |= set(node.names)
