@@ -418,7 +418,7 @@ def serving(app_file: str, cluster_file: str, port: int = 0, workers: int = 16,
     if server == "loop":
         from swarm.webloop import LoopServer
 
-        served = LoopServer(app, port)
+        served = LoopServer(app, port, sys.modules[__name__])
         thread = threading.Thread(target=served.serve_forever, daemon=True, name="web-loop")
         thread.start()
     else:
@@ -503,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
             from swarm.webloop import LoopServer
 
             try:
-                served = LoopServer(App(args.app, path, reads=args.reads), args.port)
+                served = LoopServer(App(args.app, path, reads=args.reads), args.port,
+                                    sys.modules[__name__])
             except OSError as e:
                 print(f"swarm.web: cannot listen on 127.0.0.1:{args.port}: {e}",
                       file=sys.stderr)

@@ -68,8 +68,10 @@ class LoopServer:
     """swarm.web's App served by one thread (serve_forever; shutdown() from another thread),
     on 127.0.0.1:`port` (0: any free port)."""
 
-    def __init__(self, app, port: int = 8000) -> None:
-        self.app = app
+    def __init__(self, app, port: int = 8000, http=None) -> None:
+        """`http`: swarm.web's module (its HTTPError, request_of, response_of, MAX_BODY),
+        given by swarm.web, which imports this one (no import back: tests/test_layers.py)."""
+        self.app, self.http = app, http
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -162,8 +164,7 @@ class LoopServer:
     def _tend(self, now: float) -> None:
         """Submissions not answered are sent again (Cluster.tend); requests past the App's
         timeout answer 504, unknown programs 502; idle and slow connections are closed."""
-        from swarm.web import HTTPError, response_of
-
+        HTTPError, response_of = self.http.HTTPError, self.http.response_of
         if self.running:
             search = now >= self.next_search  # (after a fence: fencing.search)
             if search:
@@ -236,8 +237,9 @@ class LoopServer:
 
     def _parse(self, conn: _Conn) -> None:
         """A whole request in the buffer becomes a program; errors answer at once."""
-        from swarm.web import MAX_BODY, HTTPError, request_of, response_of
-
+        http = self.http
+        MAX_BODY, HTTPError, request_of, response_of = (
+            http.MAX_BODY, http.HTTPError, http.request_of, http.response_of)
         if conn.head is None:
             end = conn.inbuf.find(b"\r\n\r\n")
             if end < 0:
@@ -298,8 +300,7 @@ class LoopServer:
         self.poller.register(conn.sock, 0)  # (not read while it runs: one at a time)
 
     def _fail(self, conn: _Conn, status: int, message: str) -> None:
-        from swarm.web import HTTPError, response_of
-
+        HTTPError, response_of = self.http.HTTPError, self.http.response_of
         conn.keep, conn.head = False, None
         self._respond(conn, response_of(HTTPError(status, message).response()))
 
@@ -308,7 +309,7 @@ class LoopServer:
         try:
             answer = self.app.answer(request, out)
         except Exception as e:  # (a result that is not (status, headers, body))
-            from swarm.web import HTTPError, response_of
+            HTTPError, response_of = self.http.HTTPError, self.http.response_of
 
             log.exception("%s %s: its answer", request.method, request.path)
             answer = response_of(HTTPError(500, f"{type(e).__name__}: {e}").response())

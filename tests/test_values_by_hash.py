@@ -189,3 +189,30 @@ def test_a_node_holding_its_share_of_values_names_no_new_one_by_hash(tmp_path):
         assert sum(size > 2 << 20 for size in sizes) >= 5, sizes  # EXTRA inside them
         v = _values(c)
         assert v["held"] == 3 and v["held_bytes"] < 3 * (MIB16 + (1 << 20)), v
+
+
+SHARED = """
+from swarm import Ref, nodes
+import numpy as np
+names = nodes()
+refs = [Ref(i, at=names[i % len(names)]) for i in range(3)]
+rows = [[i] * 3 for i in range(20_000)]                     # a table of lists...
+row = rows[7]                                               # ...one of which a global names
+base = np.arange(100_000, dtype=np.float64)                 # an array and a view of it
+view = base[::2]
+for i in range(6):
+    refs[i % 3].get()
+    row.append(i)
+    base[0] += 1
+print(len(rows[7]), rows[7] is row, np.shares_memory(base, view), view[0])
+"""
+
+
+def test_values_sharing_objects_with_the_rest_stay_shared_across_hops(cluster, tmp_path):
+    """A large value that holds what another variable names (a table of lists, one of them
+    also a global) or whose memory a view shares goes inside the hop, not by hash: pickled
+    alone it would come back as a copy (before: `row` was no longer the table's row after
+    a hop, and a numpy view no longer shared its base - a silent wrong result)."""
+    out = cluster.run_file(write(tmp_path, "shared.py", SHARED), timeout=120)
+    assert out.error is None, out.traceback
+    assert out.stdout == "9 True True 6.0\n"
