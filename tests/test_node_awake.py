@@ -86,6 +86,10 @@ def test_swarm_cancel_stops_a_loop_that_never_touches_a_ref(tmp_path):
         assert out.stdout == "spinning on n2\nfinally ran\n"  # its finally blocks ran
         again = swarm_cli("result", spinner, "--cluster", path, timeout=60)
         assert again.returncode == 130  # as Ctrl-C ends a script
+        # asked again, the node that keeps its end says it was cancelled (it said "had
+        # ended already" - also when a node's first answer, held until the cancel was
+        # written, came after that one: the trial of 2026-12-08)
+        assert c.cancel(spinner) == "cancelled"
         # one that catches KeyboardInterrupt and goes on is stopped all the same
         stubborn = c.submit(write(tmp_path, "stubborn.py", STUBBORN))
         assert wait_for(lambda: printed(c, stubborn, "caught, and going on"), timeout=30)

@@ -53,7 +53,7 @@ from swarm.node.mirrors import Mirrors
 from swarm.node.modules import HeldValues, ProgramModules
 from swarm.node.refusals import Refusals
 from swarm.node.store import Store
-from swarm.wire import chunks, curve, decode, values
+from swarm.wire import chunks, control, curve, decode, values
 from swarm.wire.envelope import Signer, WireError
 from swarm.wire.gate import Gate, now_ms
 
@@ -436,9 +436,8 @@ class Shell:
 
     def _answer_cancel(self, i: m.AnswerCancel) -> None:
         state = i.state
-        if state != "cancelled" and any(kind == "result"
-                                        for kind, _ in self.store.kept_for(i.program)):
-            state = "finished"
+        if state != "cancelled":
+            state = _kept_end(self.store.kept_for(i.program), i.program) or state
         self._reply(m.Reply(i.client, "cancelled", {"program": i.program, "node": self.name,
                                                    "state": state}))
 
@@ -590,3 +589,17 @@ def main(argv: list[str] | None = None) -> int:
     node.serve(sys.argv[1:] if argv is None else argv)
     return 0
 
+
+def _kept_end(kept: list, program: str) -> str | None:
+    """How a program whose result this node keeps ended, for a cancel asked again: `finished`
+    - or `cancelled` when that result is the cancel's (the first answer, held until the
+    cancel was written, may come after this one: the trial of 2026-12-08 saw `swarm cancel`
+    say "had ended already" of the program it had just cancelled)."""
+    for kind, body in kept:
+        if kind == "result":
+            fields = control.decode(body)
+            if fields.get("program") == program:
+                error = fields.get("error") or ""
+                return "cancelled" if error.startswith("KeyboardInterrupt: cancelled") \
+                    else "finished"
+    return None
