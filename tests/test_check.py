@@ -301,3 +301,24 @@ def test_check_reports_each_consumer_of_a_suspending_generator(tmp_path):
         assert any(f"{path}:{line}:" in ln and words in ln for ln in lines), (line, lines)
     assert len(lines) == len(expected), lines
     assert done.returncode == 1
+
+
+TOP_LEVEL_WITH = """from swarm import Ref, move_to
+r = Ref(5, at="n2")
+move_to("n1")
+with open(__file__) as f:
+    v = r.get()
+print(v)
+"""
+
+
+def test_the_fallback_names_a_top_level_with_not_the_compilers_temporaries(tmp_path):
+    """A top-level `with open(...)` holding the program: the fallback line names the `with`
+    (it named the module global `__swarm_temps__`, where the compiler keeps its
+    temporaries since they were hidden from globals(): the newcomer trial of 2026-12-08)."""
+    path = write(tmp_path, "with.py", TOP_LEVEL_WITH)
+    ran = swarm_cli("run", "--nodes", "2", path, cwd=tmp_path, timeout=120)
+    assert ran.returncode == 0 and ran.stdout == "5\n", ran.stderr
+    assert "the context manager of the `with` at line 4 holds a _io.TextIOWrapper" \
+        in ran.stderr, ran.stderr
+    assert "__swarm_temps__" not in ran.stderr

@@ -18,6 +18,9 @@ from swarm.continuation.reductions import (
     dump,
 )
 
+TEMPS = "__swarm_temps__"  # (swarm/compiler/hiding.py's TEMPS: the continuation package
+# imports nothing of the compiler)
+
 
 def explain(cont: Continuation, error: Exception, first: Exception | None = None):
     """Find which local (or module global) could not be pickled, and say so."""
@@ -32,10 +35,19 @@ def explain(cont: Continuation, error: Exception, first: Exception | None = None
             kind = "module global"
         for name, value in items:
             problem = probe(value, cont.generators)
-            if problem is not None:
-                label = compiled.describe_name(name) if compiled else repr(name)
-                return NotMigratable(
-                    f"cannot migrate at {where}: {kind} {label} holds {problem}")
+            if problem is None:
+                continue
+            if name == TEMPS and isinstance(value, dict):  # the module's hidden temporaries
+                # (swarm/compiler/hiding.py): the one to blame, as the compiler names it - a
+                # `with` block's file, say - not the dict that holds them
+                for temp, held in value.items():
+                    held_problem = probe(held, cont.generators)
+                    if held_problem is not None:
+                        label = compiled.describe_name(temp) if compiled else repr(temp)
+                        return NotMigratable(
+                            f"cannot migrate at {where}: {label} holds {held_problem}")
+            label = compiled.describe_name(name) if compiled else repr(name)
+            return NotMigratable(f"cannot migrate at {where}: {kind} {label} holds {problem}")
     reason = first or error
     return NotMigratable(f"cannot migrate: the continuation does not pickle: {reason!r}")
 
