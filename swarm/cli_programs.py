@@ -213,13 +213,16 @@ def _wait(args, cluster, program: str, skywriting: bool, shared: bool) -> int:
 
     def on_sigterm(signum, frame) -> None:
         terminated.append(signum)  # (said in _wait_or_cancel: no print in a handler)
-        raise KeyboardInterrupt
+        if len(terminated) == 1:  # (a second one - `timeout` sends its group another -
+            raise KeyboardInterrupt  # while the program is stopped changes nothing: raised,
+            # it broke the stop half-way and printed swarm's own traceback)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         status = _wait_or_cancel(args, cluster, program, skywriting, terminated, shared)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    finally:  # (terminated: swarm run ends now, and a later SIGTERM - the same stop again -
+        # is ignored, not a kill by the default action half-way through its exit)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if terminated else previous)
     return TERMINATED_STATUS if terminated and status == INTERRUPTED_STATUS else status
 
 

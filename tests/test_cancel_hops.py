@@ -21,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import msgpack
 import pytest
@@ -213,3 +214,31 @@ def test_ctrl_c_or_sigterm_to_swarm_run_of_a_skywriting_script_exits_as_python_w
     assert re.fullmatch(rf"{re.escape(path)}:(2|5):\d+: KeyboardInterrupt: cancelled - the "
                         r"script stopped here \((in spin|at its top level), on n\d\)", last), err
     assert ("SIGTERM: program" in err) == (sig == signal.SIGTERM), err
+
+
+TICKS = """
+import time
+print("ticking", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_two_sigterms_to_swarm_run_on_its_own_nodes_end_it_once(tmp_path):
+    """`timeout` sends SIGTERM to `swarm run`, then again to its process group: the second
+    one, while the temporary nodes were being stopped, broke the stop half-way - exit 130
+    and forty lines of swarm's own traceback (the newcomer trial of 2026-12-08)."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "swarm.cli", "run", "--nodes", "2",
+         write(tmp_path, "ticks.py", TICKS)], env=dict(os.environ, PYTHONPATH=ROOT),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert run.stdout.readline() == "ticking\n"
+        run.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+        run.send_signal(signal.SIGTERM)
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 143, (run.returncode, err)
+    assert "Traceback" not in err and "swarm/" not in err, err
