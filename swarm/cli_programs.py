@@ -194,7 +194,7 @@ def run(args) -> int:
                       f"submitted", file=sys.stderr)
                 return 1
             print(program)
-            print(f"its output: swarm result {program} --cluster {cluster.config.path}",
+            print(f"its output: swarm result {program} {_named(args, cluster)}",
                   file=sys.stderr)
             return 0
         return _wait(args, cluster, program, skywriting, shared)
@@ -243,10 +243,11 @@ def _wait_or_cancel(args, cluster, program: str, skywriting: bool, terminated: l
         print(f"swarm run: {e}", file=sys.stderr)
         return e.status
     except BrokenPipeError:
-        return _reader_gone(cluster, program, shared)
+        return _reader_gone(args, cluster, program, shared)
     except ClusterTimeout:
-        note = (f"it goes on: swarm result {program} --cluster {cluster.config.path}; swarm "
-                f"cancel {program} stops it") if shared else "its nodes are stopped"
+        named = _named(args, cluster)
+        note = (f"it goes on: swarm result {program} {named}; swarm cancel {program} "
+                f"{named} stops it") if shared else "its nodes are stopped"
         print(f"swarm run: the program did not end within --timeout {args.timeout:g} s; "
               f"{note}", file=sys.stderr)
         return TIMEOUT_STATUS
@@ -300,7 +301,7 @@ def _stdout_to_devnull() -> None:
     os.close(devnull)
 
 
-def _reader_gone(cluster, program: str, shared: bool) -> int:
+def _reader_gone(args, cluster, program: str, shared: bool) -> int:
     """What read `swarm run`'s output went away (`swarm run p.py | head`): the program is
     cancelled (or stopped with its temporary nodes) and `swarm run` exits 1, saying so in
     one line - as `python` ends with BrokenPipeError at the print, not a traceback of
@@ -317,7 +318,7 @@ def _reader_gone(cluster, program: str, shared: bool) -> int:
             cluster.cancel(program, timeout=2.0)
             what = "cancelled"
         except (ClusterTimeout, UnknownProgram) as e:
-            what = f"not cancelled ({e}): swarm cancel {program}"
+            what = f"not cancelled ({e}): swarm cancel {program} {_named(args, cluster)}"
     print(f"swarm run: BrokenPipeError: its output's reader went away; program {program} "
           f"{what}", file=sys.stderr)
     return 1
@@ -348,7 +349,7 @@ def _interrupted(args, cluster, program: str, shared: bool, skywriting: bool) ->
         for name in list(getattr(cluster, "procs", ())):
             cluster.kill(name)
         return interrupted(f"program {program} stopped with its temporary nodes")
-    stop = f"swarm cancel {program} --cluster {cluster.config.path}"
+    stop = f"swarm cancel {program} {_named(args, cluster)}"
     try:
         state = cluster.cancel(program, timeout=2.0)
     except (ClusterTimeout, UnknownProgram) as e:
@@ -536,3 +537,12 @@ def logs(args) -> int:
     except KeyboardInterrupt:  # the way to end -f
         return 0
     return 0
+
+
+def _named(args, cluster) -> str:
+    """How the user named the cluster, for a command line we suggest: `--dir D` as they gave
+    it, else `--cluster FILE` (the newcomer trial of 2026-12-08 got `--cluster` back for
+    `--dir`, and a `swarm cancel ID` without either, which looks in ./.swarm)."""
+    if getattr(args, "dir", None):
+        return f"--dir {args.dir}"
+    return f"--cluster {cluster.config.path}"

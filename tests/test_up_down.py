@@ -73,6 +73,11 @@ def test_up_run_down_up_keeps_the_refs(swarm_cli, tmp_path):
                            "stingless bee read on n3\n")
     assert "ran on n1 -> n2 -> n3" in done.stderr
     ref_id = swarm_cli("run", "--dir", str(d), write(tmp_path, "make.py", MAKE)).stdout.strip()
+    # what it suggests names the cluster as the user did (it said --cluster for --dir)
+    detached = swarm_cli("run", "--detach", "--dir", str(d), write(tmp_path, "m2.py", MAKE))
+    program = detached.stdout.strip()
+    assert detached.stderr == f"its output: swarm result {program} --dir {d}\n", detached
+    assert swarm_cli("result", program, "--dir", str(d)).stdout.startswith("n2.")
 
     out = swarm_cli("down", "--dir", str(d)).stdout
     assert "n1: stopped" in out and "kept" in out
